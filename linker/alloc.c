@@ -1,0 +1,138 @@
+/* alloc.c — the allocator hook and the module arena. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void *default_realloc(void *ptr, size_t size, void *user) {
+  (void)user;
+  if (size == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, size);
+}
+
+static mb_realloc_fn hook = default_realloc;
+static void *hook_user;
+
+void mb_set_allocator(mb_realloc_fn fn, void *user) {
+  hook = fn ? fn : default_realloc;
+  hook_user = fn ? user : NULL;
+}
+
+void *mb__realloc(void *ptr, size_t size) { return hook(ptr, size, hook_user); }
+void *mb__malloc(size_t size) { return size ? hook(NULL, size, hook_user) : NULL; }
+void mb__free(void *ptr) {
+  if (ptr) hook(ptr, 0, hook_user);
+}
+void *mb__calloc(size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size) return NULL;
+  void *p = mb__malloc(n * size);
+  if (p) memset(p, 0, n * size);
+  return p;
+}
+
+/* Chunks are chained; big requests get a chunk of their own so a 10 MB module's arrays
+ * don't waste a half-used chunk. */
+typedef struct chunk {
+  struct chunk *next;
+  size_t used, cap;
+  _Alignas(16) uint8_t data[];
+} chunk;
+
+struct mb_arena {
+  chunk *head;
+};
+
+enum { CHUNK_SIZE = 64 * 1024 };
+
+mb_arena *mb__arena_new(void) { return mb__calloc(1, sizeof(mb_arena)); }
+
+void mb__arena_free(mb_arena *a) {
+  if (!a) return;
+  for (chunk *c = a->head, *next; c; c = next) {
+    next = c->next;
+    mb__free(c);
+  }
+  mb__free(a);
+}
+
+void *mb__arena_alloc(mb_arena *a, size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  if (size == 0) size = 16;
+  chunk *c = a->head;
+  if (!c || c->cap - c->used < size) {
+    size_t cap = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
+    if (cap > SIZE_MAX - sizeof(chunk)) return NULL;
+    chunk *n = mb__malloc(sizeof(chunk) + cap);
+    if (!n) return NULL;
+    n->used = 0;
+    n->cap = cap;
+    if (c && cap != CHUNK_SIZE) {
+      /* keep the partly used chunk at the head for later small requests */
+      n->next = c->next;
+      c->next = n;
+    } else {
+      n->next = c;
+      a->head = n;
+    }
+    c = n;
+  }
+  void *p = c->data + c->used;
+  c->used += size;
+  memset(p, 0, size);
+  return p;
+}
+
+void *mb__arena_array(mb_arena *a, size_t n, size_t elem) {
+  if (elem && n > (SIZE_MAX - 16) / elem) return NULL;
+  return mb__arena_alloc(a, n * elem);
+}
+
+static const char *const err_names[] = {
+    [MB_OK] = "ok",
+    [MB_ERR_NOMEM] = "out of memory",
+    [MB_ERR_IO] = "i/o error",
+    [MB_ERR_UNEXPECTED_END] = "unexpected end",
+    [MB_ERR_BAD_MAGIC] = "magic header not detected",
+    [MB_ERR_BAD_VERSION] = "unknown binary version",
+    [MB_ERR_LEB_TOO_LONG] = "integer representation too long",
+    [MB_ERR_LEB_TOO_LARGE] = "integer too large",
+    [MB_ERR_BAD_SECTION_ID] = "malformed section id",
+    [MB_ERR_SECTION_ORDER] = "unexpected section",
+    [MB_ERR_SECTION_SIZE] = "section size mismatch",
+    [MB_ERR_BAD_UTF8] = "malformed UTF-8 encoding",
+    [MB_ERR_BAD_TYPE] = "malformed type",
+    [MB_ERR_BAD_KIND] = "malformed kind",
+    [MB_ERR_BAD_OPCODE] = "illegal opcode",
+    [MB_ERR_BAD_IMMEDIATE] = "malformed immediate",
+    [MB_ERR_BAD_STRUCTURE] = "malformed structure",
+    [MB_ERR_FUNC_CODE_MISMATCH] = "function and code section have inconsistent lengths",
+    [MB_ERR_DATA_COUNT] = "data count mismatch",
+    [MB_ERR_BAD_SEGMENT] = "malformed segment",
+    [MB_ERR_TOO_MANY] = "implementation limit exceeded",
+    [MB_ERR_INDEX_RANGE] = "index out of range",
+    [MB_ERR_BAD_CONST_EXPR] = "constant expression required",
+    [MB_ERR_UNSUPPORTED] = "unsupported feature",
+    [MB_ERR_INVALID_ARG] = "invalid argument",
+};
+
+const char *mb_err_name(mb_err code) {
+  if ((unsigned)code < sizeof err_names / sizeof *err_names && err_names[code])
+    return err_names[code];
+  return "unknown error";
+}
+
+mb_err mb__fail(mb_diag *diag, mb_err code, uint64_t offset, const char *fmt, ...) {
+  if (diag) {
+    diag->code = code;
+    diag->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}

@@ -1,0 +1,316 @@
+/* remap.c — renumber every reference to every index space of a module: sections,
+ * segments, constant expressions, code bodies and the name section. Definitions keep
+ * their order (mb_module_remap) or move with their index (mb_module_permute). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static uint32_t map1(const mb_remap *rm, mb_space s, uint32_t v) {
+  const uint32_t *map = rm->map[s];
+  return map && v < rm->count[s] ? map[v] : v;
+}
+
+/* Copy a rewritten expression or body into the arena. */
+static mb_err keep(mb_module *m, const mb_buf *b, mb_bytes *out, mb_diag *diag) {
+  uint8_t *p = mb__arena_alloc(m->arena, b->len);
+  if (!p) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory while remapping");
+  memcpy(p, b->data, b->len);
+  out->ptr = p;
+  out->len = (uint32_t)b->len;
+  return MB_OK;
+}
+
+static mb_err remap_expr(mb_module *m, const mb_remap *rm, mb_bytes *expr, mb_buf *tmp,
+                         mb_diag *diag) {
+  if (!expr->len) return MB_OK;
+  tmp->len = 0;
+  mb_err e = mb_const_expr_rewrite(expr->ptr, expr->len, 0, rm, tmp, diag);
+  return e ? e : keep(m, tmp, expr, diag);
+}
+
+static bool check_counts(const mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  const uint32_t sizes[MB_SPACE_COUNT] = {
+      m->ntypes,
+      mb_module_count(m, MB_KIND_FUNC),
+      mb_module_count(m, MB_KIND_TABLE),
+      mb_module_count(m, MB_KIND_MEMORY),
+      mb_module_count(m, MB_KIND_GLOBAL),
+      mb_module_count(m, MB_KIND_TAG),
+      m->nelems,
+      m->ndatas,
+  };
+  for (int s = 0; s < MB_SPACE_COUNT; s++)
+    if (rm->map[s] && rm->count[s] != sizes[s]) {
+      mb__fail(diag, MB_ERR_INVALID_ARG, 0, "remap table %d has %u entries, the module has %u", s,
+               rm->count[s], sizes[s]);
+      return false;
+    }
+  return true;
+}
+
+/* ---- name section ---- */
+
+typedef struct name_entry {
+  uint32_t key;
+  const uint8_t *rest; /* the entry after its key: a name, or an inner name map */
+  uint32_t len;
+} name_entry;
+
+static int by_key(const void *a, const void *b) {
+  uint32_t x = ((const name_entry *)a)->key, y = ((const name_entry *)b)->key;
+  return x < y ? -1 : x > y;
+}
+
+/* Skip one name map (vec(u32 name)) in r. */
+static mb_err skip_namemap(mb_reader *r) {
+  uint32_t n, k;
+  mb_bytes name;
+  mb_err e = mb__u32(r, &n, "name map");
+  for (uint32_t i = 0; !e && i < n; i++)
+    if (!(e = mb__u32(r, &k, "name index"))) e = mb__name(r, &name, "name");
+  return e;
+}
+
+/* Rewrite one map subsection: keys through `space` (or unchanged when none), entries
+ * re-sorted by their new key. */
+static mb_err remap_map(mb_reader *r, const mb_remap *rm, int space, bool indirect,
+                        mb_buf *out) {
+  uint32_t n;
+  mb_err e = mb__u32(r, &n, "name map");
+  if (e) return e;
+  if (n > mb__left(r)) return MB_ERR_UNEXPECTED_END;
+  name_entry *v = mb__calloc(n ? n : 1, sizeof *v);
+  if (!v) return MB_ERR_NOMEM;
+  for (uint32_t i = 0; i < n && !e; i++) {
+    uint32_t key;
+    mb_bytes name;
+    if ((e = mb__u32(r, &key, "name index"))) break;
+    const uint8_t *start = r->pos;
+    e = indirect ? skip_namemap(r) : mb__name(r, &name, "name");
+    v[i].key = space >= 0 ? map1(rm, (mb_space)space, key) : key;
+    v[i].rest = start;
+    v[i].len = (uint32_t)(r->pos - start);
+  }
+  if (!e) {
+    qsort(v, n, sizeof *v, by_key);
+    mb_buf_u32(out, n);
+    for (uint32_t i = 0; i < n; i++) {
+      mb_buf_u32(out, v[i].key);
+      mb_buf_append(out, v[i].rest, v[i].len);
+    }
+  }
+  mb__free(v);
+  return e;
+}
+
+static int name_subsection_space(uint8_t id) {
+  switch (id) {
+  case 1: case 2: case 3: return MB_SPACE_FUNC;
+  case 4: return MB_SPACE_TYPE;
+  case 5: return MB_SPACE_TABLE;
+  case 6: return MB_SPACE_MEMORY;
+  case 7: return MB_SPACE_GLOBAL;
+  case 8: return MB_SPACE_ELEM;
+  case 9: return MB_SPACE_DATA;
+  /* 10 is field names in 3.0 but tag names in wabt 1.0.32; membrane reads no GC types,
+   * so a module it accepts can only mean tags there. */
+  case 10: case 11: return MB_SPACE_TAG;
+  default: return -1;
+  }
+}
+
+/* Rewrite the name section payload; false when it cannot be parsed (the caller drops
+ * it rather than keep names that point at the wrong entities). */
+static bool remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out) {
+  mb_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL};
+  mb_buf sub;
+  mb_buf_init(&sub);
+  bool ok = true;
+  while (ok && r.pos < r.end) {
+    uint8_t id;
+    uint32_t size;
+    mb_reader s;
+    if (mb__byte(&r, &id, "name subsection") || mb__u32(&r, &size, "size") ||
+        mb__sub(&r, size, &s, "name subsection")) {
+      ok = false;
+      break;
+    }
+    int space = name_subsection_space(id);
+    if (id == 0 || space < 0) { /* module name or unknown: copy */
+      mb_buf_byte(out, id);
+      mb_buf_u32(out, size);
+      mb_buf_append(out, s.start, size);
+      continue;
+    }
+    sub.len = 0;
+    ok = remap_map(&s, rm, space, id == 2 || id == 3, &sub) == MB_OK && s.pos == s.end;
+    mb_buf_byte(out, id);
+    mb_buf_u32(out, (uint32_t)sub.len);
+    mb_buf_append(out, sub.data, sub.len);
+  }
+  ok = ok && !sub.failed && !out->failed;
+  mb_buf_fini(&sub);
+  return ok;
+}
+
+static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  uint32_t kept = 0;
+  mb_buf tmp;
+  mb_buf_init(&tmp);
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < m->ncustoms; i++) {
+    mb_custom c = m->customs[i];
+    if (c.name.len == 4 && memcmp(c.name.ptr, "name", 4) == 0) {
+      tmp.len = 0;
+      if (!remap_names(&c.payload, rm, &tmp)) {
+        if (tmp.failed) {
+          e = mb__fail(diag, MB_ERR_NOMEM, c.offset, "out of memory while remapping names");
+          break;
+        }
+        continue; /* unparseable: dropped */
+      }
+      if ((e = keep(m, &tmp, &c.payload, diag))) break;
+      c.raw.len = 0; /* re-encode */
+    }
+    m->customs[kept++] = c;
+  }
+  if (!e) m->ncustoms = kept;
+  mb_buf_fini(&tmp);
+  return e;
+}
+
+mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  if (!check_counts(m, rm, diag)) return MB_ERR_INVALID_ARG;
+  mb_buf tmp;
+  mb_buf_init(&tmp);
+  mb_err e = MB_OK;
+
+  for (uint32_t i = 0; i < m->nimports; i++) {
+    mb_import *im = &m->imports[i];
+    if (im->kind == MB_KIND_FUNC) im->u.func_type = map1(rm, MB_SPACE_TYPE, im->u.func_type);
+    if (im->kind == MB_KIND_TAG) im->u.tag_type = map1(rm, MB_SPACE_TYPE, im->u.tag_type);
+  }
+  for (uint32_t i = 0; i < m->nfuncs; i++)
+    m->func_types[i] = map1(rm, MB_SPACE_TYPE, m->func_types[i]);
+  for (uint32_t i = 0; i < m->ntags; i++)
+    m->tag_types[i] = map1(rm, MB_SPACE_TYPE, m->tag_types[i]);
+  for (uint32_t i = 0; i < m->ntables && !e; i++)
+    e = remap_expr(m, rm, &m->tables[i].init, &tmp, diag);
+  for (uint32_t i = 0; i < m->nglobals && !e; i++)
+    e = remap_expr(m, rm, &m->globals[i].init, &tmp, diag);
+  static const mb_space kind_space[MB_KIND_COUNT] = {MB_SPACE_FUNC, MB_SPACE_TABLE,
+                                                     MB_SPACE_MEMORY, MB_SPACE_GLOBAL,
+                                                     MB_SPACE_TAG};
+  for (uint32_t i = 0; i < m->nexports; i++)
+    m->exports[i].index = map1(rm, kind_space[m->exports[i].kind], m->exports[i].index);
+  if (m->has_start) m->start = map1(rm, MB_SPACE_FUNC, m->start);
+  for (uint32_t i = 0; i < m->nelems && !e; i++) {
+    mb_elem *s = &m->elems[i];
+    if (s->mode == MB_SEG_ACTIVE) {
+      s->table = map1(rm, MB_SPACE_TABLE, s->table);
+      e = remap_expr(m, rm, &s->offset, &tmp, diag);
+    }
+    for (uint32_t k = 0; k < s->count && !e; k++) {
+      if (s->exprs) e = remap_expr(m, rm, &s->items[k], &tmp, diag);
+      else s->funcs[k] = map1(rm, MB_SPACE_FUNC, s->funcs[k]);
+    }
+  }
+  for (uint32_t i = 0; i < m->ndatas && !e; i++) {
+    mb_data *d = &m->datas[i];
+    if (d->mode == MB_SEG_ACTIVE) {
+      d->memory = map1(rm, MB_SPACE_MEMORY, d->memory);
+      e = remap_expr(m, rm, &d->offset, &tmp, diag);
+    }
+  }
+  for (uint32_t i = 0; i < m->ncodes && !e; i++) {
+    tmp.len = 0;
+    mb_code *c = &m->codes[i];
+    if (!(e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, rm, &tmp, diag)))
+      e = keep(m, &tmp, &c->body, diag);
+  }
+  if (!e) e = remap_customs(m, rm, diag);
+  mb_buf_fini(&tmp);
+  if (!e) mb_module_mark_all_dirty(m);
+  return e;
+}
+
+/* ---- permutation: definitions move to their new index ---- */
+
+/* Move defined entries of one space: new_arr[map[imported + i] - imported] = arr[i]. */
+static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, uint32_t imported,
+                            const uint32_t *map, mb_diag *diag) {
+  if (!map || !n) return MB_OK;
+  uint8_t *copy = mb__malloc(n * elem);
+  uint8_t *seen = mb__calloc(n, 1);
+  mb_err e = MB_OK;
+  if (!copy || !seen) {
+    e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    goto out;
+  }
+  memcpy(copy, arr, n * elem);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t to = map[imported + i];
+    if (to < imported || to - imported >= n || seen[to - imported]) {
+      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                   "remap is not a permutation of the defined entities (entry %u -> %u)",
+                   imported + i, to);
+      goto out;
+    }
+    seen[to - imported] = 1;
+    memcpy((uint8_t *)arr + (size_t)(to - imported) * elem, copy + (size_t)i * elem, elem);
+  }
+out:
+  mb__free(copy);
+  mb__free(seen);
+  (void)m;
+  return e;
+}
+
+mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  if (!check_counts(m, rm, diag)) return MB_ERR_INVALID_ARG;
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    static const int kind_of[MB_SPACE_COUNT] = {-1, MB_KIND_FUNC, MB_KIND_TABLE, MB_KIND_MEMORY,
+                                                MB_KIND_GLOBAL, MB_KIND_TAG, -1, -1};
+    if (!rm->map[s] || kind_of[s] < 0) continue;
+    for (uint32_t i = 0; i < m->nimported[kind_of[s]]; i++)
+      if (rm->map[s][i] != i)
+        return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "imports must keep their index (%u -> %u)",
+                        i, rm->map[s][i]);
+  }
+  /* Check every map is a permutation before changing anything. */
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    if (!rm->map[s]) continue;
+    uint8_t *seen = mb__calloc(rm->count[s] ? rm->count[s] : 1, 1);
+    if (!seen) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    uint32_t bad = UINT32_MAX;
+    for (uint32_t i = 0; i < rm->count[s] && bad == UINT32_MAX; i++) {
+      uint32_t to = rm->map[s][i];
+      if (to >= rm->count[s] || seen[to]) bad = i;
+      else seen[to] = 1;
+    }
+    mb__free(seen);
+    if (bad != UINT32_MAX)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "remap table %d is not a permutation (entry %u -> %u)", s, bad,
+                      rm->map[s][bad]);
+  }
+  mb_err e = mb_module_remap(m, rm, diag);
+  if (e) return e;
+  const uint32_t *fm = rm->map[MB_SPACE_FUNC];
+  uint32_t fi = m->nimported[MB_KIND_FUNC];
+  if (!(e = permute_array(m, m->types, m->ntypes, sizeof *m->types, 0, rm->map[MB_SPACE_TYPE], diag)) &&
+      !(e = permute_array(m, m->func_types, m->nfuncs, sizeof *m->func_types, fi, fm, diag)) &&
+      !(e = permute_array(m, m->codes, m->ncodes, sizeof *m->codes, fi, fm, diag)) &&
+      !(e = permute_array(m, m->tables, m->ntables, sizeof *m->tables,
+                          m->nimported[MB_KIND_TABLE], rm->map[MB_SPACE_TABLE], diag)) &&
+      !(e = permute_array(m, m->memories, m->nmemories, sizeof *m->memories,
+                          m->nimported[MB_KIND_MEMORY], rm->map[MB_SPACE_MEMORY], diag)) &&
+      !(e = permute_array(m, m->globals, m->nglobals, sizeof *m->globals,
+                          m->nimported[MB_KIND_GLOBAL], rm->map[MB_SPACE_GLOBAL], diag)) &&
+      !(e = permute_array(m, m->tag_types, m->ntags, sizeof *m->tag_types,
+                          m->nimported[MB_KIND_TAG], rm->map[MB_SPACE_TAG], diag)) &&
+      !(e = permute_array(m, m->elems, m->nelems, sizeof *m->elems, 0, rm->map[MB_SPACE_ELEM], diag)))
+    e = permute_array(m, m->datas, m->ndatas, sizeof *m->datas, 0, rm->map[MB_SPACE_DATA], diag);
+  return e;
+}
