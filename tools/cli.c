@@ -1,0 +1,42 @@
+/* cli.c — loading modules and printing diagnostics for the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void mb_cli_diag(const char *path, const mb_diag *d, bool with_offset) {
+  if (with_offset)
+    fprintf(stderr, "membrane: %s: offset %llu (0x%llx): %s\n", path,
+            (unsigned long long)d->offset, (unsigned long long)d->offset, d->message);
+  else
+    fprintf(stderr, "membrane: %s: %s\n", path, d->message);
+}
+
+bool mb_cli_load(mb_cli_module *cm, const char *path) {
+  mb_diag d = {0};
+  memset(cm, 0, sizeof *cm);
+  cm->path = path;
+  if (mb_file_read(path, &cm->bytes, &cm->len, &d)) {
+    fprintf(stderr, "membrane: %s\n", d.message);
+    return false;
+  }
+  mb_err e = mb_wasm_read(cm->bytes, cm->len, &cm->module, &d);
+  if (e) {
+    mb_cli_diag(path, &d, e != MB_ERR_NOMEM);
+    if (e == MB_ERR_UNSUPPORTED)
+      fprintf(stderr, "membrane: %s uses a feature membrane cannot rewrite yet\n", path);
+    mb_cli_unload(cm);
+    return false;
+  }
+  return true;
+}
+
+void mb_cli_unload(mb_cli_module *cm) {
+  mb_module_free(cm->module);
+  mb_file_free(cm->bytes, cm->len);
+  memset(cm, 0, sizeof *cm);
+}
+
+bool mb_cli_is_help(const char *arg) {
+  return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}

@@ -1,0 +1,31 @@
+/* cli.h — shared pieces of the membrane subcommands. Only tools/ prints and exits. */
+#ifndef MB_TOOLS_CLI_H
+#define MB_TOOLS_CLI_H
+
+#include <stdbool.h>
+
+#include "membrane_link.h"
+
+/* A module loaded from a file: the bytes and the model pointing into them. */
+typedef struct mb_cli_module {
+  const char *path;
+  uint8_t *bytes;
+  size_t len;
+  mb_module *module;
+} mb_cli_module;
+
+/* Load and decode PATH; on error prints "membrane: PATH: offset N: message" and returns
+ * false. */
+bool mb_cli_load(mb_cli_module *cm, const char *path);
+void mb_cli_unload(mb_cli_module *cm);
+
+/* Print a library diagnostic for PATH (with the byte offset when it is meaningful). */
+void mb_cli_diag(const char *path, const mb_diag *d, bool with_offset);
+
+/* True when arg is -h or --help. */
+bool mb_cli_is_help(const char *arg);
+
+int mb_cmd_inspect(int argc, char **argv);
+int mb_cmd_strip(int argc, char **argv);
+
+#endif
