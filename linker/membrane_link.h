@@ -348,6 +348,52 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *remap, mb_diag *diag);
  * Every map must be a permutation of its space that keeps imports in place. */
 mb_err mb_module_permute(mb_module *m, const mb_remap *remap, mb_diag *diag);
 
+
+/* ---- linking: fuse several modules into one multi-memory module ----------------- */
+
+/* A link session. Instances are added in order (the first is the main one unless
+ * mb_link_set_main says otherwise); their modules are borrowed and must outlive the
+ * session and any output it produced. */
+typedef struct mb_link mb_link;
+
+typedef enum mb_link_unresolved {
+  MB_UNRESOLVED_IMPORT, /* keep as an import of the output (identical ones merged) */
+  MB_UNRESOLVED_STUB,   /* a function that traps with a named message */
+  MB_UNRESOLVED_ERROR,  /* a link error */
+} mb_link_unresolved;
+
+/* Warnings (dropped custom sections, ...) are reported through this callback; the
+ * library never prints. */
+typedef void (*mb_warn_fn)(void *user, const char *message);
+
+mb_link *mb_link_new(void);
+void mb_link_free(mb_link *l);
+void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user);
+
+/* Add an instance called name (copied) of module m; path is for messages (copied). */
+mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
+                            mb_diag *diag);
+mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag);
+/* Imports of `consumer` from module `import_module` go to instance `provider`. */
+mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
+                    const char *provider, mb_diag *diag);
+/* Export instance.name as `as` (NULL = same name). Any explicit export replaces the
+ * default (the main instance's exports). */
+mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
+                      mb_diag *diag);
+void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
+
+/* Resolve every import and type-check it. Idempotent; mb_link_fuse calls it. */
+mb_err mb_link_resolve(mb_link *l, mb_diag *diag);
+
+/* Build the fused module. The result borrows from the inputs' bytes; free it with
+ * mb_module_free before them. */
+mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag);
+
+/* Describe the resolved wiring: who provides each import, what stays a host import.
+ * As text, or as a Graphviz graph. */
+mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag);
+
 /* Byte length of an unsigned LEB128 encoding of v. */
 unsigned mb_leb_size(uint64_t v);
 

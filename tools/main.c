@@ -16,6 +16,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", mb_cmd_inspect, "describe a module: sections, imports, exports, memories, ..."},
+    {"link", mb_cmd_link, "fuse modules into one multi-memory module"},
     {"strip", mb_cmd_strip, "drop custom sections (debug info, names, producers)"},
 };
 
@@ -27,7 +28,7 @@ static void usage(FILE *out) {
         out);
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fputs("\n`link` and `virt` are being built; see README.md.\n", out);
+  fputs("\n`virt` is being built; see README.md.\n", out);
 }
 
 int main(int argc, char **argv) {

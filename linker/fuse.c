@@ -1,0 +1,549 @@
+/* fuse.c — build the fused module from a resolved link session: one index space per
+ * kind (host imports first, then each instance's definitions in input order), code and
+ * constant expressions rewritten through per-instance maps, generated functions for
+ * trapping stubs and initialization, exports, and the exported `memory` rule. */
+#include <string.h>
+
+#include "link_internal.h"
+
+typedef struct fuse {
+  mb_link *l;
+  mb_module *out;
+  mb_diag *diag;
+  uint32_t ntypes_cap;
+  uint32_t host_index[MB_KIND_COUNT]; /* next free import slot per kind */
+  uint32_t *host_slot;                /* per mb_link.hosts: index in its kind's space */
+  uint32_t ngen;                      /* generated functions so far */
+  uint32_t gen_cap;
+  const char **gen_names;             /* names of generated functions (name section) */
+  uint32_t *gen_funcs;
+  mb_buf body;                        /* scratch */
+} fuse;
+
+static mb_err nomem(fuse *f) { return mb__fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
+
+static void *arr(fuse *f, size_t n, size_t elem) {
+  return mb__arena_array(f->out->arena, n ? n : 1, elem);
+}
+
+/* Output index of a function type, adding it when new (identical types are merged). */
+static mb_err add_type(fuse *f, const mb_functype *t, uint32_t *out_index) {
+  mb_module *o = f->out;
+  for (uint32_t i = 0; i < o->ntypes; i++)
+    if (mb__functype_eq(&o->types[i], t)) {
+      *out_index = i;
+      return MB_OK;
+    }
+  if (o->ntypes == f->ntypes_cap) return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "type table full");
+  o->types[o->ntypes] = *t;
+  *out_index = o->ntypes++;
+  return MB_OK;
+}
+
+static const mb_functype void_type = {0, 0, NULL, NULL};
+
+static mb_err alloc_maps(fuse *f, mb_link_inst *in) {
+  const mb_module *m = in->m;
+  uint32_t sizes[MB_SPACE_COUNT] = {
+      m->ntypes,
+      mb_module_count(m, MB_KIND_FUNC),
+      mb_module_count(m, MB_KIND_TABLE),
+      mb_module_count(m, MB_KIND_MEMORY),
+      mb_module_count(m, MB_KIND_GLOBAL),
+      mb_module_count(m, MB_KIND_TAG),
+      m->nelems,
+      m->ndatas,
+  };
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    mb__free(in->map[s]);
+    in->count[s] = sizes[s];
+    if (!(in->map[s] = mb__calloc(sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return nomem(f);
+  }
+  return MB_OK;
+}
+
+static const mb_space kind_space[MB_KIND_COUNT] = {MB_SPACE_FUNC, MB_SPACE_TABLE, MB_SPACE_MEMORY,
+                                                   MB_SPACE_GLOBAL, MB_SPACE_TAG};
+
+static uint32_t defined_count(const mb_module *m, mb_kind k) {
+  return mb_module_count(m, k) - m->nimported[k];
+}
+
+/* Host imports become the output's imports (stubs become functions later). */
+static mb_err place_imports(fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  uint32_t n = 0;
+  for (uint32_t h = 0; h < l->nhosts; h++) n += !l->hosts[h].stub;
+  o->imports = arr(f, n, sizeof *o->imports);
+  f->host_slot = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
+  if (!o->imports || !f->host_slot) return nomem(f);
+  for (uint32_t h = 0; h < l->nhosts; h++) {
+    if (l->hosts[h].stub) continue;
+    mb_import im = *l->hosts[h].im;
+    uint32_t t;
+    mb_err e = MB_OK;
+    if (im.kind == MB_KIND_FUNC) e = add_type(f, &l->hosts[h].from->types[im.u.func_type], &t), im.u.func_type = t;
+    if (im.kind == MB_KIND_TAG) e = add_type(f, &l->hosts[h].from->types[im.u.tag_type], &t), im.u.tag_type = t;
+    if (e) return e;
+    f->host_slot[h] = o->nimported[im.kind]++;
+    o->imports[o->nimports++] = im;
+  }
+  return MB_OK;
+}
+
+/* Decide every instance's output indices. Stubs are numbered after all definitions. */
+static mb_err place_instances(fuse *f, uint32_t *stub_base) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  uint32_t next[MB_KIND_COUNT], elem = 0, data = 0;
+  for (int k = 0; k < MB_KIND_COUNT; k++) next[k] = o->nimported[k];
+  /* first pass: bases of defined entities */
+  uint32_t (*bases)[MB_KIND_COUNT] = mb__calloc(l->ninst, sizeof *bases);
+  if (!bases) return nomem(f);
+  for (uint32_t i = 0; i < l->ninst; i++)
+    for (int k = 0; k < MB_KIND_COUNT; k++) {
+      bases[i][k] = next[k];
+      next[k] += defined_count(l->inst[i].m, (mb_kind)k);
+    }
+  *stub_base = next[MB_KIND_FUNC];
+  /* stubs: one function per stubbed host import, in host order */
+  uint32_t nstub = 0, *stub_index = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *stub_index);
+  if (!stub_index) {
+    mb__free(bases);
+    return nomem(f);
+  }
+  for (uint32_t h = 0; h < l->nhosts; h++)
+    if (l->hosts[h].stub) stub_index[h] = *stub_base + nstub++;
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < l->ninst && !e; i++) {
+    mb_link_inst *in = &l->inst[i];
+    const mb_module *m = in->m;
+    if ((e = alloc_maps(f, in))) break;
+    for (uint32_t t = 0; t < m->ntypes && !e; t++) e = add_type(f, &m->types[t], &in->map[MB_SPACE_TYPE][t]);
+    uint32_t seen[MB_KIND_COUNT] = {0};
+    for (uint32_t k = 0; k < m->nimports; k++) {
+      mb_kind kind = m->imports[k].kind;
+      const mb_target *t = &in->res[k];
+      uint32_t to;
+      if (t->inst >= 0) to = bases[t->inst][kind] + (t->index - l->inst[t->inst].m->nimported[kind]);
+      else if (l->hosts[t->host].stub) to = stub_index[t->host];
+      else to = f->host_slot[t->host];
+      in->map[kind_space[kind]][seen[kind]++] = to;
+    }
+    for (int k = 0; k < MB_KIND_COUNT; k++)
+      for (uint32_t d = 0; d < defined_count(m, (mb_kind)k); d++)
+        in->map[kind_space[k]][m->nimported[k] + d] = bases[i][k] + d;
+    for (uint32_t s = 0; s < m->nelems; s++) in->map[MB_SPACE_ELEM][s] = elem++;
+    for (uint32_t s = 0; s < m->ndatas; s++) in->map[MB_SPACE_DATA][s] = data++;
+  }
+  mb__free(bases);
+  mb__free(stub_index);
+  return e;
+}
+
+static mb_remap remap_of(const mb_link_inst *in) {
+  mb_remap r;
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    r.map[s] = in->map[s];
+    r.count[s] = in->count[s];
+  }
+  return r;
+}
+
+static mb_err keep_buf(fuse *f, mb_bytes *dst) {
+  if (f->body.failed) return nomem(f);
+  uint8_t *p = mb__arena_alloc(f->out->arena, f->body.len);
+  if (!p) return nomem(f);
+  memcpy(p, f->body.data, f->body.len);
+  dst->ptr = p;
+  dst->len = (uint32_t)f->body.len;
+  return MB_OK;
+}
+
+static mb_err rewrite_const(fuse *f, const mb_link_inst *in, const mb_remap *r, mb_bytes *expr) {
+  if (!expr->len) return MB_OK;
+  f->body.len = 0;
+  mb_err e = mb_const_expr_rewrite(expr->ptr, expr->len, 0, r, &f->body, f->diag);
+  if (e) {
+    size_t n = strlen(f->diag->message);
+    snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s')", in->name);
+    return e;
+  }
+  return keep_buf(f, expr);
+}
+
+/* Append instance in's definitions (already counted) to the output arrays. */
+static mb_err copy_definitions(fuse *f, mb_link_inst *in) {
+  const mb_module *m = in->m;
+  mb_module *o = f->out;
+  mb_remap r = remap_of(in);
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < m->nfuncs && !e; i++) {
+    o->func_types[o->nfuncs++] = in->map[MB_SPACE_TYPE][m->func_types[i]];
+    mb_code *c = &o->codes[o->ncodes++];
+    f->body.len = 0;
+    e = mb_code_rewrite(m->codes[i].body.ptr, m->codes[i].body.len, m->codes[i].offset, &r,
+                        &f->body, f->diag);
+    if (e) {
+      size_t n = strlen(f->diag->message);
+      snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s', %s)",
+               in->name, in->path);
+      return e;
+    }
+    if ((e = keep_buf(f, &c->body))) return e;
+    c->offset = m->codes[i].offset;
+  }
+  for (uint32_t i = 0; i < m->ntables && !e; i++) {
+    mb_table *t = &o->tables[o->ntables++];
+    *t = m->tables[i];
+    e = rewrite_const(f, in, &r, &t->init);
+  }
+  for (uint32_t i = 0; i < m->nmemories; i++) o->memories[o->nmemories++] = m->memories[i];
+  for (uint32_t i = 0; i < m->nglobals && !e; i++) {
+    mb_global *g = &o->globals[o->nglobals++];
+    *g = m->globals[i];
+    e = rewrite_const(f, in, &r, &g->init);
+  }
+  for (uint32_t i = 0; i < m->ntags; i++)
+    o->tag_types[o->ntags++] = in->map[MB_SPACE_TYPE][m->tag_types[i]];
+  for (uint32_t i = 0; i < m->nelems && !e; i++) {
+    mb_elem *s = &o->elems[o->nelems++];
+    *s = m->elems[i];
+    if (s->mode == MB_SEG_ACTIVE) {
+      s->table = in->map[MB_SPACE_TABLE][s->table];
+      if ((e = rewrite_const(f, in, &r, &s->offset))) break;
+    }
+    if (s->exprs) {
+      s->items = arr(f, s->count, sizeof *s->items);
+      if (!s->items) return nomem(f);
+      for (uint32_t k = 0; k < s->count && !e; k++) {
+        s->items[k] = m->elems[i].items[k];
+        e = rewrite_const(f, in, &r, &s->items[k]);
+      }
+    } else {
+      s->funcs = arr(f, s->count, sizeof *s->funcs);
+      if (!s->funcs) return nomem(f);
+      for (uint32_t k = 0; k < s->count; k++) s->funcs[k] = in->map[MB_SPACE_FUNC][m->elems[i].funcs[k]];
+    }
+  }
+  for (uint32_t i = 0; i < m->ndatas && !e; i++) {
+    mb_data *d = &o->datas[o->ndatas++];
+    *d = m->datas[i];
+    if (d->mode == MB_SEG_ACTIVE) {
+      d->memory = in->map[MB_SPACE_MEMORY][d->memory];
+      e = rewrite_const(f, in, &r, &d->offset);
+    }
+  }
+  return e;
+}
+
+/* A generated function: body from f->body (locals + code + end), name for traces. */
+static mb_err add_generated(fuse *f, uint32_t type, const char *name, uint32_t *index) {
+  mb_module *o = f->out;
+  o->func_types[o->nfuncs] = type;
+  mb_code *c = &o->codes[o->ncodes++];
+  mb_err e = keep_buf(f, &c->body);
+  if (e) return e;
+  *index = o->nimported[MB_KIND_FUNC] + o->nfuncs++;
+  if (f->ngen == f->gen_cap) {
+    uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
+    const char **names = mb__realloc(f->gen_names, cap * sizeof *names);
+    if (!names) return nomem(f);
+    f->gen_names = names;
+    uint32_t *funcs = mb__realloc(f->gen_funcs, cap * sizeof *funcs);
+    if (!funcs) return nomem(f);
+    f->gen_funcs = funcs;
+    f->gen_cap = cap;
+  }
+  char *copy = mb__arena_alloc(o->arena, strlen(name) + 1);
+  if (!copy) return nomem(f);
+  strcpy(copy, name);
+  f->gen_names[f->ngen] = copy;
+  f->gen_funcs[f->ngen++] = *index;
+  return MB_OK;
+}
+
+static mb_err add_stubs(fuse *f) {
+  mb_link *l = f->l;
+  for (uint32_t h = 0; h < l->nhosts; h++) {
+    if (!l->hosts[h].stub) continue;
+    const mb_import *im = l->hosts[h].im;
+    uint32_t t, idx;
+    mb_err e = add_type(f, &l->hosts[h].from->types[im->u.func_type], &t);
+    if (e) return e;
+    f->body.len = 0;
+    mb_buf_append(&f->body, "\x00\x00\x0b", 3); /* no locals; unreachable; end */
+    char name[300];
+    snprintf(name, sizeof name, "membrane: unresolved import %.*s.%.*s", (int)im->module.len,
+             (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);
+    if ((e = add_generated(f, t, name, &idx))) return e;
+  }
+  return MB_OK;
+}
+
+/* A function calling `n` functions in order. */
+static mb_err add_caller(fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+                         uint32_t *index) {
+  uint32_t t;
+  mb_err e = add_type(f, &void_type, &t);
+  if (e) return e;
+  f->body.len = 0;
+  mb_buf_byte(&f->body, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    mb_buf_byte(&f->body, 0x10);
+    mb_buf_u32(&f->body, callees[i]);
+  }
+  mb_buf_byte(&f->body, 0x0B);
+  return add_generated(f, t, name, index);
+}
+
+typedef struct out_export {
+  const char *name; /* NUL-terminated, arena or caller-owned for the fuse's duration */
+  size_t len;
+  mb_kind kind;
+  uint32_t index;
+} out_export;
+
+static mb_err push_export(fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
+                          size_t len, mb_kind kind, uint32_t index) {
+  for (uint32_t i = 0; i < *n; i++)
+    if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
+      return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                      "two exports of the output are called '%.*s'; rename one with --export "
+                      "INST.NAME=AS",
+                      (int)len, name);
+  if (*n == cap) return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
+  v[(*n)++] = (out_export){name, len, kind, index};
+  return MB_OK;
+}
+
+static bool is_wasi_module(mb_bytes m) {
+  return mb__bytes_eq(m, "wasi_snapshot_preview1") || mb__bytes_eq(m, "wasi_unstable");
+}
+
+/* The memory the host's WASI reads: memory 0 of every instance that imports host WASI
+ * functions directly. Two different ones cannot both be served. */
+static mb_err wasi_memory(fuse *f, int64_t *mem) {
+  mb_link *l = f->l;
+  int owner = -1;
+  *mem = -1;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    bool uses = false;
+    for (uint32_t k = 0; k < in->m->nimports && !uses; k++)
+      uses = in->res[k].inst < 0 && !l->hosts[in->res[k].host].stub &&
+             in->m->imports[k].kind == MB_KIND_FUNC && is_wasi_module(in->m->imports[k].module);
+    if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
+    uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
+    if (*mem >= 0 && (uint32_t)*mem != m0)
+      return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                      "instances '%s' and '%s' both call the host's WASI but have different "
+                      "memories; the host can read only one (exported as 'memory'). Let one of "
+                      "them reach WASI through the other, or share a memory",
+                      l->inst[owner].name, in->name);
+    *mem = m0;
+    owner = (int)i;
+  }
+  return MB_OK;
+}
+
+static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  const mb_link_inst *main = &l->inst[l->main];
+  uint32_t cap = (l->nexports ? l->nexports : main->m->nexports) + 3, n = 0;
+  out_export *v = mb__calloc(cap, sizeof *v);
+  if (!v) return nomem(f);
+  mb_err e = MB_OK;
+  int64_t mem;
+  if ((e = wasi_memory(f, &mem))) goto out;
+  if (l->nexports) {
+    for (uint32_t i = 0; i < l->nexports && !e; i++) {
+      const mb_link_export_sel *x = &l->exports[i];
+      const mb_link_inst *in = NULL;
+      for (uint32_t k = 0; k < l->ninst; k++)
+        if (strcmp(l->inst[k].name, x->inst) == 0) in = &l->inst[k];
+      int64_t idx = -1;
+      int kind = 0;
+      for (; kind < MB_KIND_COUNT && idx < 0; kind++)
+        idx = mb__find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
+      if (idx < 0) {
+        e = mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                     "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
+                     x->inst, in->path, x->name);
+        break;
+      }
+      kind--;
+      e = push_export(f, v, &n, cap, x->as, strlen(x->as), (mb_kind)kind,
+                      in->map[kind_space[kind]][idx]);
+    }
+  } else {
+    for (uint32_t i = 0; i < main->m->nexports && !e; i++) {
+      const mb_export *x = &main->m->exports[i];
+      uint32_t idx = main->map[kind_space[x->kind]][x->index];
+      if (x->kind == MB_KIND_FUNC && start_fn >= 0 && mb__bytes_eq(x->name, "_start"))
+        idx = (uint32_t)start_fn;
+      if (x->kind == MB_KIND_FUNC && init_fn >= 0 && mb__bytes_eq(x->name, "_initialize"))
+        idx = (uint32_t)init_fn;
+      if (mem >= 0 && x->kind == MB_KIND_MEMORY && mb__bytes_eq(x->name, "memory"))
+        idx = (uint32_t)mem; /* the WASI rule decides which memory is `memory` */
+      e = push_export(f, v, &n, cap, (const char *)x->name.ptr, x->name.len, x->kind, idx);
+    }
+  }
+  if (!e && mem >= 0) {
+    bool has = false;
+    for (uint32_t i = 0; i < n; i++)
+      if (v[i].len == 6 && memcmp(v[i].name, "memory", 6) == 0) {
+        if (v[i].kind != MB_KIND_MEMORY || v[i].index != (uint32_t)mem)
+          e = mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                       "the export 'memory' must be the memory of the instance that calls the "
+                       "host's WASI; export something else under that name with a different AS");
+        has = true;
+      }
+    if (!e && !has) e = push_export(f, v, &n, cap, "memory", 6, MB_KIND_MEMORY, (uint32_t)mem);
+  }
+  if (e) goto out;
+  o->exports = arr(f, n, sizeof *o->exports);
+  if (!o->exports) {
+    e = nomem(f);
+    goto out;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *name = mb__arena_alloc(o->arena, v[i].len);
+    if (!name) {
+      e = nomem(f);
+      goto out;
+    }
+    memcpy(name, v[i].name, v[i].len);
+    o->exports[i] = (mb_export){{name, (uint32_t)v[i].len}, v[i].kind, v[i].index};
+  }
+  o->nexports = n;
+out:
+  mb__free(v);
+  return e;
+}
+
+/* Start functions of all instances and, for commands, the reactors' _initialize, in
+ * dependency order. */
+static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  const mb_link_inst *main = &l->inst[l->main];
+  int64_t main_start = mb__find_export(main->m, "_start", 6, MB_KIND_FUNC);
+  int64_t main_init = mb__find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
+  uint32_t *starts = mb__calloc(l->ninst + 1, sizeof *starts);
+  uint32_t *inits = mb__calloc(l->ninst + 1, sizeof *inits);
+  uint32_t nstarts = 0, ninits = 0;
+  mb_err e = MB_OK;
+  if (!starts || !inits) {
+    e = nomem(f);
+    goto out;
+  }
+  for (uint32_t k = 0; k < l->ninst; k++) {
+    const mb_link_inst *in = &l->inst[l->order[k]];
+    if (in->m->has_start) starts[nstarts++] = in->map[MB_SPACE_FUNC][in->m->start];
+    int64_t ini = mb__find_export(in->m, "_initialize", 11, MB_KIND_FUNC);
+    if (ini >= 0 && (in != main || main_start < 0))
+      inits[ninits++] = in->map[MB_SPACE_FUNC][ini];
+  }
+  *start_fn = *init_fn = -1;
+  bool reactors = ninits > (main_init >= 0 ? 1u : 0u);
+  if (main_start >= 0 && reactors) {
+    inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
+    uint32_t idx;
+    if ((e = add_caller(f, inits, ninits, "membrane:_start", &idx))) goto out;
+    *start_fn = idx;
+  } else if (main_init >= 0 && reactors) {
+    uint32_t idx;
+    if ((e = add_caller(f, inits, ninits, "membrane:_initialize", &idx))) goto out;
+    *init_fn = idx;
+  } else if (main_start < 0 && main_init < 0 && ninits) {
+    /* no entry point to hook: reactors are initialized by the start function */
+    memcpy(starts + nstarts, inits, ninits * sizeof *inits);
+    nstarts += ninits;
+  }
+  if (nstarts == 1) {
+    o->has_start = true;
+    o->start = starts[0];
+  } else if (nstarts > 1) {
+    uint32_t idx;
+    if ((e = add_caller(f, starts, nstarts, "membrane:start", &idx))) goto out;
+    o->has_start = true;
+    o->start = idx;
+  }
+out:
+  mb__free(starts);
+  mb__free(inits);
+  return e;
+}
+
+static mb_err allocate_output(fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  uint64_t types = 1, funcs = 2 + l->ninst, tables = 0, mems = 0, globals = 0, tags = 0,
+           elems = 0, datas = 0;
+  for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_module *m = l->inst[i].m;
+    types += m->ntypes;
+    funcs += m->nfuncs;
+    tables += m->ntables;
+    mems += m->nmemories;
+    globals += m->nglobals;
+    tags += m->ntags;
+    elems += m->nelems;
+    datas += m->ndatas;
+    o->has_datacount |= m->has_datacount;
+    o->features |= m->features;
+  }
+  if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
+    return mb__fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
+  f->ntypes_cap = (uint32_t)types;
+  o->types = arr(f, types, sizeof *o->types);
+  o->func_types = arr(f, funcs, sizeof *o->func_types);
+  o->codes = arr(f, funcs, sizeof *o->codes);
+  o->tables = arr(f, tables, sizeof *o->tables);
+  o->memories = arr(f, mems, sizeof *o->memories);
+  o->globals = arr(f, globals, sizeof *o->globals);
+  o->tag_types = arr(f, tags, sizeof *o->tag_types);
+  o->elems = arr(f, elems, sizeof *o->elems);
+  o->datas = arr(f, datas, sizeof *o->datas);
+  if (!o->types || !o->func_types || !o->codes || !o->tables || !o->memories || !o->globals ||
+      !o->tag_types || !o->elems || !o->datas)
+    return nomem(f);
+  if (mems + o->nimported[MB_KIND_MEMORY] > 1) o->features |= MB_FEAT_MULTI_MEMORY;
+  return MB_OK;
+}
+
+mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
+  *out = NULL;
+  mb_err e = mb_link_resolve(l, diag);
+  if (e) return e;
+  fuse f = {.l = l, .diag = diag};
+  mb_buf_init(&f.body);
+  if (!(f.out = mb_module_new())) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  uint32_t stub_base;
+  int64_t start_fn = -1, init_fn = -1;
+  if ((e = allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
+    goto out;
+  for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
+  if (e) goto out;
+  if ((e = add_stubs(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
+      (e = build_exports(&f, start_fn, init_fn)))
+    goto out;
+  (void)stub_base;
+  for (int s = 0; s < MB_SEC_COUNT; s++) mb_module_mark_dirty(f.out, (mb_sec)s);
+  e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
+out:
+  mb_buf_fini(&f.body);
+  mb__free(f.host_slot);
+  mb__free(f.gen_names);
+  mb__free(f.gen_funcs);
+  if (e) {
+    mb_module_free(f.out);
+    return e;
+  }
+  *out = f.out;
+  return MB_OK;
+}

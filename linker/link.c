@@ -1,0 +1,531 @@
+/* link.c — a link session: instances, wiring, import resolution and type checks, and
+ * the description of the result (--dry-run, --dot). Building the output is fuse.c. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "link_internal.h"
+
+char *mb__strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = mb__malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+bool mb__bytes_eq(mb_bytes b, const char *s) {
+  size_t n = strlen(s);
+  return b.len == n && memcmp(b.ptr, s, n) == 0;
+}
+
+bool mb__functype_eq(const mb_functype *a, const mb_functype *b) {
+  return a->nparams == b->nparams && a->nresults == b->nresults &&
+         memcmp(a->params, b->params, a->nparams) == 0 &&
+         memcmp(a->results, b->results, a->nresults) == 0;
+}
+
+const mb_functype *mb__func_type(const mb_module *m, uint32_t index) {
+  uint32_t nimp = m->nimported[MB_KIND_FUNC];
+  if (index >= nimp) return &m->types[m->func_types[index - nimp]];
+  for (uint32_t i = 0, k = 0; i < m->nimports; i++)
+    if (m->imports[i].kind == MB_KIND_FUNC && k++ == index)
+      return &m->types[m->imports[i].u.func_type];
+  return NULL;
+}
+
+int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kind kind) {
+  for (uint32_t i = 0; i < m->nexports; i++) {
+    const mb_export *e = &m->exports[i];
+    if (e->kind == kind && e->name.len == len && memcmp(e->name.ptr, name, len) == 0)
+      return e->index;
+  }
+  return -1;
+}
+
+void mb__link_warn(mb_link *l, const char *fmt, ...) {
+  if (!l->warn) return;
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  l->warn(l->warn_user, msg);
+}
+
+mb_link *mb_link_new(void) {
+  mb_link *l = mb__calloc(1, sizeof *l);
+  if (l) l->policy = MB_UNRESOLVED_IMPORT;
+  return l;
+}
+
+void mb_link_free(mb_link *l) {
+  if (!l) return;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    mb_link_inst *in = &l->inst[i];
+    mb__free(in->name);
+    mb__free(in->path);
+    mb__free(in->res);
+    mb__free(in->state);
+    for (int s = 0; s < MB_SPACE_COUNT; s++) mb__free(in->map[s]);
+  }
+  for (uint32_t i = 0; i < l->nwires; i++) {
+    mb__free(l->wires[i].consumer);
+    mb__free(l->wires[i].module);
+    mb__free(l->wires[i].provider);
+  }
+  for (uint32_t i = 0; i < l->nexports; i++) {
+    mb__free(l->exports[i].inst);
+    mb__free(l->exports[i].name);
+    mb__free(l->exports[i].as);
+  }
+  mb__free(l->inst);
+  mb__free(l->wires);
+  mb__free(l->exports);
+  mb__free(l->hosts);
+  mb__free(l->order);
+  mb__free(l);
+}
+
+void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user) {
+  l->warn = fn;
+  l->warn_user = user;
+}
+
+void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy) { l->policy = policy; }
+
+static int find_inst(const mb_link *l, const char *name, size_t len) {
+  for (uint32_t i = 0; i < l->ninst; i++)
+    if (strlen(l->inst[i].name) == len && memcmp(l->inst[i].name, name, len) == 0) return (int)i;
+  return -1;
+}
+
+/* Grow an array by one element (zeroed); false when out of memory. */
+static bool grow(void **arr, uint32_t n, size_t elem) {
+  void *p = mb__realloc(*arr, (size_t)(n + 1) * elem);
+  if (!p) return false;
+  memset((char *)p + (size_t)n * elem, 0, elem);
+  *arr = p;
+  return true;
+}
+
+mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
+                            mb_diag *diag) {
+  if (!*name || strchr(name, '.') || strchr(name, '='))
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance name '%s' must be non-empty and contain no '.' or '='", name);
+  if (find_inst(l, name, strlen(name)) >= 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
+  if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_link_inst *in = &l->inst[l->ninst];
+  in->m = m;
+  in->name = mb__strdup(name);
+  in->path = mb__strdup(path ? path : name);
+  l->ninst++;
+  if (!in->name || !in->path) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  l->resolved = false;
+  return MB_OK;
+}
+
+mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
+  int i = find_inst(l, name, strlen(name));
+  if (i < 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
+  l->main = i;
+  return MB_OK;
+}
+
+mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
+                    const char *provider, mb_diag *diag) {
+  if (find_inst(l, consumer, strlen(consumer)) < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+                    consumer, import_module, provider, consumer);
+  if (find_inst(l, provider, strlen(provider)) < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+                    consumer, import_module, provider, provider);
+  if (!grow((void **)&l->wires, l->nwires, sizeof *l->wires))
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_wire *w = &l->wires[l->nwires++];
+  w->consumer = mb__strdup(consumer);
+  w->module = mb__strdup(import_module);
+  w->provider = mb__strdup(provider);
+  if (!w->consumer || !w->module || !w->provider)
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  l->resolved = false;
+  return MB_OK;
+}
+
+mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
+                      mb_diag *diag) {
+  if (find_inst(l, instance, strlen(instance)) < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
+                    instance, name, instance);
+  if (!grow((void **)&l->exports, l->nexports, sizeof *l->exports))
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_link_export_sel *e = &l->exports[l->nexports++];
+  e->inst = mb__strdup(instance);
+  e->name = mb__strdup(name);
+  e->as = mb__strdup(as ? as : name);
+  if (!e->inst || !e->name || !e->as) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  return MB_OK;
+}
+
+/* ---- resolution ---- */
+
+static const char *kind_word(mb_kind k) {
+  static const char *const w[] = {"func", "table", "memory", "global", "tag"};
+  return w[k];
+}
+
+/* The provider instance of an import module name for a consumer, or -1 (host). */
+static int provider_for(const mb_link *l, int consumer, mb_bytes module) {
+  for (uint32_t i = 0; i < l->nwires; i++) {
+    const mb_wire *w = &l->wires[i];
+    if (strcmp(w->consumer, l->inst[consumer].name) == 0 && mb__bytes_eq(module, w->module))
+      return find_inst(l, w->provider, strlen(w->provider));
+  }
+  return find_inst(l, (const char *)module.ptr, module.len);
+}
+
+/* Index of import number `k` within its kind's index space. */
+static uint32_t import_space_index(const mb_module *m, uint32_t k) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < k; i++) n += m->imports[i].kind == m->imports[k].kind;
+  return n;
+}
+
+/* Import number of the `index`-th import of `kind`. */
+static uint32_t import_number(const mb_module *m, mb_kind kind, uint32_t index) {
+  for (uint32_t i = 0, n = 0; i < m->nimports; i++)
+    if (m->imports[i].kind == kind && n++ == index) return i;
+  return UINT32_MAX;
+}
+
+static void type_text(const mb_functype *t, char *buf, size_t cap) {
+  static const char *names[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
+                                [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref",
+                                [0x69] = "exnref"};
+  size_t n = 0;
+#define TNAME(c) ((c) < sizeof names / sizeof *names && names[c] ? names[c] : "ref")
+  n += (size_t)snprintf(buf + n, cap - n, "(");
+  for (uint32_t i = 0; i < t->nparams && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->params[i]));
+  if (n < cap) n += (size_t)snprintf(buf + n, cap - n, ") -> (");
+  for (uint32_t i = 0; i < t->nresults && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->results[i]));
+  if (n < cap) snprintf(buf + n, cap - n, ")");
+#undef TNAME
+}
+
+static void limits_text(const mb_limits *lim, char *buf, size_t cap) {
+  int n = snprintf(buf, cap, "%s%llu", lim->flags & MB_LIMITS_64 ? "i64 " : "",
+                   (unsigned long long)lim->min);
+  if (lim->flags & MB_LIMITS_HAS_MAX)
+    n += snprintf(buf + n, cap - (size_t)n, "..%llu", (unsigned long long)lim->max);
+  if (lim->flags & MB_LIMITS_SHARED) snprintf(buf + n, cap - (size_t)n, " shared");
+}
+
+/* An import with limits `want` accepts a provider with limits `have` when the provider
+ * is at least as large and no less bounded (the spec's import subtyping). */
+static bool limits_match(const mb_limits *want, const mb_limits *have) {
+  if ((want->flags & (MB_LIMITS_64 | MB_LIMITS_SHARED)) !=
+      (have->flags & (MB_LIMITS_64 | MB_LIMITS_SHARED)))
+    return false;
+  if (have->min < want->min) return false;
+  if (want->flags & MB_LIMITS_HAS_MAX)
+    return (have->flags & MB_LIMITS_HAS_MAX) && have->max <= want->max;
+  return true;
+}
+
+/* The provider entity's type, for the mismatch message and the check. */
+typedef struct entity {
+  mb_kind kind;
+  const mb_functype *func;
+  const mb_limits *limits;
+  uint8_t elemtype;
+  mb_globaltype global;
+} entity;
+
+static entity entity_of(const mb_module *m, mb_kind kind, uint32_t index) {
+  entity e = {.kind = kind};
+  uint32_t nimp = m->nimported[kind];
+  const mb_import *im = index < nimp ? &m->imports[import_number(m, kind, index)] : NULL;
+  switch (kind) {
+  case MB_KIND_FUNC: e.func = mb__func_type(m, index); break;
+  case MB_KIND_TAG:
+    e.func = &m->types[im ? im->u.tag_type : m->tag_types[index - nimp]];
+    break;
+  case MB_KIND_MEMORY: e.limits = im ? &im->u.memory : &m->memories[index - nimp]; break;
+  case MB_KIND_TABLE:
+    e.limits = im ? &im->u.table.limits : &m->tables[index - nimp].type.limits;
+    e.elemtype = im ? im->u.table.elemtype : m->tables[index - nimp].type.elemtype;
+    break;
+  case MB_KIND_GLOBAL: e.global = im ? im->u.global : m->globals[index - nimp].type; break;
+  }
+  return e;
+}
+
+static void entity_text(const entity *e, char *buf, size_t cap) {
+  switch (e->kind) {
+  case MB_KIND_FUNC:
+  case MB_KIND_TAG: type_text(e->func, buf, cap); break;
+  case MB_KIND_MEMORY: limits_text(e->limits, buf, cap); break;
+  case MB_KIND_TABLE: {
+    char lim[64];
+    limits_text(e->limits, lim, sizeof lim);
+    snprintf(buf, cap, "%s %s", e->elemtype == 0x6F ? "externref" : "funcref", lim);
+    break;
+  }
+  case MB_KIND_GLOBAL: {
+    static const char *vt[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
+                               [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref"};
+    const char *t = e->global.valtype < sizeof vt / sizeof *vt && vt[e->global.valtype]
+                        ? vt[e->global.valtype] : "ref";
+    snprintf(buf, cap, "%s%s", e->global.mutable_ ? "mut " : "", t);
+    break;
+  }
+  }
+}
+
+static bool entity_match(const entity *want, const entity *have) {
+  switch (want->kind) {
+  case MB_KIND_FUNC:
+  case MB_KIND_TAG: return mb__functype_eq(want->func, have->func);
+  case MB_KIND_MEMORY: return limits_match(want->limits, have->limits);
+  case MB_KIND_TABLE:
+    return want->elemtype == have->elemtype && limits_match(want->limits, have->limits);
+  case MB_KIND_GLOBAL:
+    return want->global.valtype == have->global.valtype &&
+           want->global.mutable_ == have->global.mutable_;
+  }
+  return false;
+}
+
+static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag);
+
+/* Follow instance p's entity (kind, index) to its definition. */
+static mb_err chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out,
+                    mb_diag *diag) {
+  const mb_module *m = l->inst[p].m;
+  if (index >= m->nimported[kind]) {
+    out->inst = p;
+    out->index = index;
+    return MB_OK;
+  }
+  uint32_t k = import_number(m, kind, index);
+  mb_err e = resolve_import(l, p, k, diag);
+  if (e) return e;
+  *out = l->inst[p].res[k];
+  return MB_OK;
+}
+
+static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag *diag) {
+  const mb_module *m = l->inst[i].m;
+  const mb_import *im = &m->imports[k];
+  for (uint32_t h = 0; h < l->nhosts; h++) {
+    const mb_import *o = l->hosts[h].im;
+    if (o->kind != im->kind || o->module.len != im->module.len || o->field.len != im->field.len ||
+        memcmp(o->module.ptr, im->module.ptr, im->module.len) ||
+        memcmp(o->field.ptr, im->field.ptr, im->field.len))
+      continue;
+    entity a = entity_of(l->hosts[h].from, im->kind,
+                         import_space_index(l->hosts[h].from,
+                                            (uint32_t)(o - l->hosts[h].from->imports)));
+    entity b = entity_of(m, im->kind, import_space_index(m, k));
+    bool same = a.kind == b.kind && entity_match(&a, &b) && entity_match(&b, &a);
+    if (same) {
+      out->inst = -1;
+      out->host = h;
+      return MB_OK;
+    }
+  }
+  if (!grow((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  l->hosts[l->nhosts].im = im;
+  l->hosts[l->nhosts].from = m;
+  l->hosts[l->nhosts].stub = l->policy == MB_UNRESOLVED_STUB && im->kind == MB_KIND_FUNC;
+  out->inst = -1;
+  out->host = l->nhosts++;
+  return MB_OK;
+}
+
+static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  if (in->state[k] == 2) return MB_OK;
+  const mb_import *im = &in->m->imports[k];
+  if (in->state[k] == 1)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
+                    "never reaches a definition",
+                    in->name, (int)im->module.len, (const char *)im->module.ptr,
+                    (int)im->field.len, (const char *)im->field.ptr);
+  in->state[k] = 1;
+  mb_err e = MB_OK;
+  int p = provider_for(l, i, im->module);
+  if (p == i) {
+    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                 "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
+                 in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                 (const char *)im->field.ptr);
+  } else if (p < 0) {
+    if (l->policy == MB_UNRESOLVED_ERROR)
+      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                   "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
+                   "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
+                   in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
+                   (int)im->field.len, (const char *)im->field.ptr, kind_word(im->kind),
+                   (int)im->module.len, (const char *)im->module.ptr, in->name,
+                   (int)im->module.len, (const char *)im->module.ptr);
+    else
+      e = host_import(l, i, k, &in->res[k], diag);
+  } else {
+    const mb_module *pm = l->inst[p].m;
+    char field[256];
+    snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
+    int64_t idx = mb__find_export(pm, (const char *)im->field.ptr, im->field.len, im->kind);
+    if (idx < 0) {
+      const char *other = NULL;
+      for (int kk = 0; kk < MB_KIND_COUNT && !other; kk++)
+        if (mb__find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
+          other = kind_word((mb_kind)kk);
+      if (other)
+        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                     "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
+                     "exports '%s' as a %s",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                     kind_word(im->kind), l->inst[p].name, field, other);
+      else
+        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                     "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
+                     "'%s'",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                     kind_word(im->kind), l->inst[p].name, l->inst[p].path, field);
+    } else {
+      entity want = entity_of(in->m, im->kind, import_space_index(in->m, k));
+      entity have = entity_of(pm, im->kind, (uint32_t)idx);
+      if (!entity_match(&want, &have)) {
+        char a[160], b[160];
+        entity_text(&want, a, sizeof a);
+        entity_text(&have, b, sizeof b);
+        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                     "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
+                     "exports '%s' as %s %s",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                     kind_word(im->kind), a, l->inst[p].name, field, kind_word(im->kind), b);
+      } else {
+        e = chase(l, p, im->kind, (uint32_t)idx, &in->res[k], diag);
+      }
+    }
+  }
+  in->state[k] = e ? 0 : 2;
+  return e;
+}
+
+/* Dependency order: providers before consumers (DFS post-order over import edges).
+ * A cycle is an error only when an instance on it has a start function or an
+ * _initialize to run: otherwise the order inside the cycle does not matter. */
+static bool needs_init(const mb_module *m) {
+  return m->has_start || mb__find_export(m, "_initialize", 11, MB_KIND_FUNC) >= 0;
+}
+
+static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag) {
+  if (mark[i] == 2) return MB_OK;
+  if (mark[i] == 1) {
+    if (needs_init(l->inst[i].m))
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' is on a cycle of imports and has a start function or "
+                      "_initialize: there is no order in which to initialize it",
+                      l->inst[i].name);
+    return MB_OK;
+  }
+  mark[i] = 1;
+  const mb_module *m = l->inst[i].m;
+  for (uint32_t k = 0; k < m->nimports; k++) {
+    int p = provider_for(l, i, m->imports[k].module);
+    if (p >= 0 && p != i) {
+      mb_err e = visit(l, p, mark, n, diag);
+      if (e) {
+        mark[i] = 0;
+        return e;
+      }
+    }
+  }
+  mark[i] = 2;
+  l->order[(*n)++] = i;
+  return MB_OK;
+}
+
+mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
+  if (l->resolved) return MB_OK;
+  if (l->ninst == 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
+  mb__free(l->hosts);
+  l->hosts = NULL;
+  l->nhosts = 0;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    mb_link_inst *in = &l->inst[i];
+    mb__free(in->res);
+    mb__free(in->state);
+    in->res = mb__calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
+    in->state = mb__calloc(in->m->nimports ? in->m->nimports : 1, 1);
+    if (!in->res || !in->state) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  }
+  for (uint32_t i = 0; i < l->ninst; i++)
+    for (uint32_t k = 0; k < l->inst[i].m->nimports; k++) {
+      mb_err e = resolve_import(l, (int)i, k, diag);
+      if (e) return e;
+    }
+  mb__free(l->order);
+  uint8_t *mark = mb__calloc(l->ninst, 1);
+  l->order = mb__calloc(l->ninst, sizeof *l->order);
+  if (!mark || !l->order) {
+    mb__free(mark);
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  }
+  uint32_t n = 0;
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < l->ninst && !e; i++) e = visit(l, (int)i, mark, &n, diag);
+  mb__free(mark);
+  if (e) return e;
+  l->resolved = true;
+  return MB_OK;
+}
+
+/* ---- description ---- */
+
+mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
+  mb_err e = mb_link_resolve(l, diag);
+  if (e) return e;
+  if (dot) {
+    fprintf(f, "digraph membrane {\n  rankdir=LR;\n  node [shape=box];\n");
+    for (uint32_t i = 0; i < l->ninst; i++)
+      fprintf(f, "  \"%s\" [label=\"%s\\n%s\"%s];\n", l->inst[i].name, l->inst[i].name,
+              l->inst[i].path, (int)i == l->main ? ", style=bold" : "");
+    fprintf(f, "  \"host\" [shape=ellipse];\n");
+  } else {
+    fprintf(f, "instances (initialization order):");
+    for (uint32_t i = 0; i < l->ninst; i++) fprintf(f, " %s", l->inst[l->order[i]].name);
+    fprintf(f, "\nmain: %s\n", l->inst[l->main].name);
+  }
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    for (uint32_t k = 0; k < in->m->nimports; k++) {
+      const mb_import *im = &in->m->imports[k];
+      const mb_target *t = &in->res[k];
+      const char *who = t->inst >= 0 ? l->inst[t->inst].name : "host";
+      bool stub = t->inst < 0 && l->hosts[t->host].stub;
+      if (dot) {
+        fprintf(f, "  \"%s\" -> \"%s\" [label=\"%.*s.%.*s\"%s];\n", in->name,
+                stub ? "host" : who, (int)im->module.len, (const char *)im->module.ptr,
+                (int)im->field.len, (const char *)im->field.ptr, stub ? ", style=dashed" : "");
+      } else if (t->inst >= 0) {
+        fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s\n", in->name, (int)im->module.len,
+                (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
+                kind_word(im->kind), who);
+      } else {
+        fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s\n", in->name, (int)im->module.len,
+                (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
+                kind_word(im->kind), stub ? "trapping stub" : "host import");
+      }
+    }
+  }
+  if (dot) fprintf(f, "}\n");
+  return ferror(f) ? mb__fail(diag, MB_ERR_IO, 0, "cannot write the description") : MB_OK;
+}

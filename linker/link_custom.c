@@ -1,0 +1,247 @@
+/* link_custom.c — custom sections of a fused module: the name section merged with
+ * "INSTANCE:" prefixes (so traps and profiles say where code came from), the producers
+ * sections merged, everything else dropped with a warning naming it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "link_internal.h"
+
+typedef struct named {
+  uint32_t key;
+  mb_bytes value; /* a name, or (local names) an encoded inner name map */
+} named;
+
+typedef struct named_list {
+  named *v;
+  uint32_t n, cap;
+} named_list;
+
+static bool push(named_list *l, uint32_t key, mb_bytes value) {
+  if (l->n == l->cap) {
+    uint32_t cap = l->cap ? l->cap * 2 : 64;
+    named *v = mb__realloc(l->v, cap * sizeof *v);
+    if (!v) return false;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = (named){key, value};
+  return true;
+}
+
+static int by_key(const void *a, const void *b) {
+  uint32_t x = ((const named *)a)->key, y = ((const named *)b)->key;
+  return x < y ? -1 : x > y;
+}
+
+/* "INST:name" in the output arena. */
+static mb_bytes prefixed(mb_module *out, const char *inst, mb_bytes name) {
+  size_t n = strlen(inst);
+  uint8_t *p = mb__arena_alloc(out->arena, n + 1 + name.len);
+  if (!p) return (mb_bytes){NULL, 0};
+  memcpy(p, inst, n);
+  p[n] = ':';
+  memcpy(p + n + 1, name.ptr, name.len);
+  return (mb_bytes){p, (uint32_t)(n + 1 + name.len)};
+}
+
+enum { SUB_FUNC = 1, SUB_LOCAL = 2, SUB_MEMORY = 6, SUB_GLOBAL = 7, NSUB = 8 };
+
+static mb_space sub_space(int id) {
+  return id == SUB_MEMORY ? MB_SPACE_MEMORY : id == SUB_GLOBAL ? MB_SPACE_GLOBAL : MB_SPACE_FUNC;
+}
+static mb_kind sub_kind(int id) {
+  return id == SUB_MEMORY ? MB_KIND_MEMORY : id == SUB_GLOBAL ? MB_KIND_GLOBAL : MB_KIND_FUNC;
+}
+
+/* Collect one instance's names of defined entities (imports are named by their
+ * definer). A malformed name section is skipped: names are debug information. */
+static bool collect_names(const mb_link_inst *in, mb_bytes payload, mb_module *out,
+                          named_list lists[NSUB]) {
+  mb_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
+  while (r.pos < r.end) {
+    uint8_t id;
+    uint32_t size, n;
+    mb_reader s;
+    if (mb__byte(&r, &id, "") || mb__u32(&r, &size, "") || mb__sub(&r, size, &s, "")) return true;
+    if (id != SUB_FUNC && id != SUB_LOCAL && id != SUB_MEMORY && id != SUB_GLOBAL) continue;
+    if (mb__u32(&s, &n, "")) return true;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t key;
+      mb_bytes name;
+      if (mb__u32(&s, &key, "")) return true;
+      const uint8_t *start = s.pos;
+      if (id == SUB_LOCAL) {
+        uint32_t m, k;
+        if (mb__u32(&s, &m, "")) return true;
+        for (uint32_t j = 0; j < m; j++)
+          if (mb__u32(&s, &k, "") || mb__name(&s, &name, "")) return true;
+        name = (mb_bytes){start, (uint32_t)(s.pos - start)};
+      } else if (mb__name(&s, &name, "")) {
+        return true;
+      } else {
+        name = prefixed(out, in->name, name);
+        if (!name.ptr) return false;
+      }
+      mb_space sp = sub_space(id);
+      if (key >= in->count[sp] || key < in->m->nimported[sub_kind(id)]) continue;
+      if (!push(&lists[id], in->map[sp][key], name)) return false;
+    }
+  }
+  return true;
+}
+
+static void put_list(mb_buf *b, int id, named_list *l) {
+  if (!l->n) return;
+  qsort(l->v, l->n, sizeof *l->v, by_key);
+  mb_buf sub;
+  mb_buf_init(&sub);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < l->n; i++) n += !(i && l->v[i].key == l->v[i - 1].key);
+  mb_buf_u32(&sub, n);
+  for (uint32_t i = 0; i < l->n; i++) {
+    if (i && l->v[i].key == l->v[i - 1].key) continue; /* first name wins */
+    mb_buf_u32(&sub, l->v[i].key);
+    if (id != SUB_LOCAL) mb_buf_u32(&sub, l->v[i].value.len);
+    mb_buf_append(&sub, l->v[i].value.ptr, l->v[i].value.len);
+  }
+  mb_buf_byte(b, (uint8_t)id);
+  mb_buf_u32(b, (uint32_t)sub.len);
+  mb_buf_append(b, sub.data, sub.len);
+  if (sub.failed) b->failed = true;
+  mb_buf_fini(&sub);
+}
+
+/* ---- producers: field -> unique values, in first-seen order ---- */
+
+typedef struct pvalue {
+  mb_bytes name, version;
+} pvalue;
+typedef struct pfield {
+  mb_bytes name;
+  pvalue *v;
+  uint32_t n, cap;
+} pfield;
+
+static bool merge_producers(mb_bytes payload, pfield *fields, uint32_t *nfields) {
+  mb_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
+  uint32_t n;
+  if (mb__u32(&r, &n, "")) return true;
+  for (uint32_t i = 0; i < n; i++) {
+    mb_bytes fname;
+    uint32_t nv;
+    if (mb__name(&r, &fname, "") || mb__u32(&r, &nv, "")) return true;
+    pfield *f = NULL;
+    for (uint32_t k = 0; k < *nfields; k++)
+      if (fields[k].name.len == fname.len && !memcmp(fields[k].name.ptr, fname.ptr, fname.len))
+        f = &fields[k];
+    if (!f) {
+      if (*nfields == 3) return true; /* language, processed-by, sdk */
+      f = &fields[(*nfields)++];
+      f->name = fname;
+    }
+    for (uint32_t j = 0; j < nv; j++) {
+      pvalue v;
+      if (mb__name(&r, &v.name, "") || mb__name(&r, &v.version, "")) return true;
+      bool dup = false;
+      for (uint32_t k = 0; k < f->n && !dup; k++)
+        dup = f->v[k].name.len == v.name.len && !memcmp(f->v[k].name.ptr, v.name.ptr, v.name.len);
+      if (dup) continue;
+      if (f->n == f->cap) {
+        uint32_t cap = f->cap ? f->cap * 2 : 4;
+        pvalue *p = mb__realloc(f->v, cap * sizeof *p);
+        if (!p) return false;
+        f->v = p;
+        f->cap = cap;
+      }
+      f->v[f->n++] = v;
+    }
+  }
+  return true;
+}
+
+static void put_name(mb_buf *b, mb_bytes s) {
+  mb_buf_u32(b, s.len);
+  mb_buf_append(b, s.ptr, s.len);
+}
+
+static mb_err add_custom(mb_module *out, const char *name, const mb_buf *payload, mb_diag *diag) {
+  uint8_t *p = mb__arena_alloc(out->arena, payload->len);
+  mb_custom *cs = mb__arena_array(out->arena, (size_t)out->ncustoms + 1, sizeof *cs);
+  if (!p || !cs || payload->failed) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  memcpy(p, payload->data, payload->len);
+  if (out->ncustoms) memcpy(cs, out->customs, out->ncustoms * sizeof *cs);
+  cs[out->ncustoms] = (mb_custom){.name = {(const uint8_t *)name, (uint32_t)strlen(name)},
+                                  .payload = {p, (uint32_t)payload->len},
+                                  .before = MB_SEC_COUNT};
+  out->customs = cs;
+  out->ncustoms++;
+  return MB_OK;
+}
+
+mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
+                        const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag) {
+  named_list lists[NSUB];
+  pfield fields[3];
+  uint32_t nfields = 0;
+  memset(lists, 0, sizeof lists);
+  memset(fields, 0, sizeof fields);
+  mb_buf b;
+  mb_buf_init(&b);
+  mb_err e = MB_OK;
+  bool ok = true;
+  for (uint32_t i = 0; i < l->ninst && ok; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    for (uint32_t c = 0; c < in->m->ncustoms && ok; c++) {
+      const mb_custom *cs = &in->m->customs[c];
+      if (mb__bytes_eq(cs->name, "name")) ok = collect_names(in, cs->payload, out, lists);
+      else if (mb__bytes_eq(cs->name, "producers")) ok = merge_producers(cs->payload, fields, &nfields);
+      else
+        mb__link_warn(l, "dropping custom section '%.*s' of instance '%s' (%s): it cannot be "
+                         "kept correct in a fused module",
+                      (int)cs->name.len, (const char *)cs->name.ptr, in->name, in->path);
+    }
+  }
+  /* host imports are named module.field; generated functions by what they do */
+  for (uint32_t i = 0; i < out->nimports && ok; i++) {
+    const mb_import *im = &out->imports[i];
+    if (im->kind != MB_KIND_FUNC) continue;
+    uint32_t idx = 0;
+    for (uint32_t k = 0; k < i; k++) idx += out->imports[k].kind == MB_KIND_FUNC;
+    size_t n = (size_t)im->module.len + 1 + im->field.len;
+    uint8_t *p = mb__arena_alloc(out->arena, n);
+    if (!p) ok = false;
+    else {
+      memcpy(p, im->module.ptr, im->module.len);
+      p[im->module.len] = '.';
+      memcpy(p + im->module.len + 1, im->field.ptr, im->field.len);
+      ok = push(&lists[SUB_FUNC], idx, (mb_bytes){p, (uint32_t)n});
+    }
+  }
+  for (uint32_t i = 0; i < nextra && ok; i++)
+    ok = push(&lists[SUB_FUNC], extra_funcs[i],
+              (mb_bytes){(const uint8_t *)extra_names[i], (uint32_t)strlen(extra_names[i])});
+  if (!ok) {
+    e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    goto out;
+  }
+  for (int id = 1; id < NSUB; id++) put_list(&b, id, &lists[id]);
+  if (b.len && (e = add_custom(out, "name", &b, diag))) goto out;
+  if (nfields) {
+    b.len = 0;
+    mb_buf_u32(&b, nfields);
+    for (uint32_t k = 0; k < nfields; k++) {
+      put_name(&b, fields[k].name);
+      mb_buf_u32(&b, fields[k].n);
+      for (uint32_t j = 0; j < fields[k].n; j++) {
+        put_name(&b, fields[k].v[j].name);
+        put_name(&b, fields[k].v[j].version);
+      }
+    }
+    e = add_custom(out, "producers", &b, diag);
+  }
+out:
+  for (int id = 0; id < NSUB; id++) mb__free(lists[id].v);
+  for (uint32_t k = 0; k < 3; k++) mb__free(fields[k].v);
+  mb_buf_fini(&b);
+  return e;
+}

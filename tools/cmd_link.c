@@ -1,0 +1,216 @@
+/* cmd_link.c — `membrane link NAME=FILE.wasm ... -o OUT.wasm [options]`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out) {
+  fputs("usage: membrane link NAME=FILE.wasm [NAME=FILE.wasm ...] -o OUT.wasm [options]\n\n"
+        "Fuse modules into one multi-memory module. Each input is an instance called NAME\n"
+        "(default: the file name without .wasm) with its own memories, tables and globals.\n"
+        "An import (module M, field F) is wired to export F of the instance called M.\n\n"
+        "  -o, --output OUT            the fused module (written atomically)\n"
+        "  --main NAME                 the main instance (default: the first input); its\n"
+        "                              exports are the output's unless --export is given\n"
+        "  --wire CONSUMER.M=PROVIDER  imports of CONSUMER from module M go to PROVIDER\n"
+        "  --export INST.NAME[=AS]     export INST's NAME (as AS); repeatable\n"
+        "  --stub-missing              unresolved function imports become functions that\n"
+        "                              trap, named 'membrane: unresolved import M.F'\n"
+        "  --require-resolved          unresolved imports are errors\n"
+        "  --dry-run                   print the wiring, write nothing\n"
+        "  --dot FILE                  write the wiring as a Graphviz graph\n"
+        "  -h, --help                  show this text\n\n"
+        "Imports nobody provides stay imports of the output (identical ones merged). The\n"
+        "exported 'memory' is the memory of the instance that calls the host's WASI.\n",
+        out);
+}
+
+typedef struct input {
+  char *name;
+  const char *path;
+  mb_cli_module cm;
+} input;
+
+static void warn(void *user, const char *msg) {
+  (void)user;
+  fprintf(stderr, "membrane link: warning: %s\n", msg);
+}
+
+/* NAME=FILE, or FILE (name = file stem). */
+static char *instance_name(const char *arg, const char **path) {
+  const char *eq = strchr(arg, '=');
+  if (eq) {
+    *path = eq + 1;
+    return strndup(arg, (size_t)(eq - arg));
+  }
+  *path = arg;
+  const char *base = strrchr(arg, '/');
+  base = base ? base + 1 : arg;
+  size_t n = strlen(base);
+  if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
+  return strndup(base, n);
+}
+
+static int fail(const char *msg, const char *arg) {
+  fprintf(stderr, "membrane link: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
+  return 1;
+}
+
+static int report(const mb_diag *d) {
+  fprintf(stderr, "membrane link: %s\n", d->message);
+  return 1;
+}
+
+int mb_cmd_link(int argc, char **argv) {
+  const char *out = NULL, *main_name = NULL, *dot = NULL;
+  bool dry_run = false;
+  mb_link_unresolved policy = MB_UNRESOLVED_IMPORT;
+  input *inputs = calloc((size_t)argc, sizeof *inputs);
+  char **wires = calloc((size_t)argc, sizeof *wires), **exports = calloc((size_t)argc, sizeof *exports);
+  int ninputs = 0, nwires = 0, nexports = 0, status = 1;
+  mb_link *l = NULL;
+  mb_module *fused = NULL;
+  mb_diag d = {0};
+  if (!inputs || !wires || !exports) {
+    fail("out of memory", NULL);
+    goto out;
+  }
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_value = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+                     strcmp(a, "--main") == 0 || strcmp(a, "--wire") == 0 ||
+                     strcmp(a, "--export") == 0 || strcmp(a, "--dot") == 0;
+    if (has_value && i + 1 == argc) {
+      fail("missing value after", a);
+      goto out;
+    }
+    if (mb_cli_is_help(a)) {
+      usage(stdout);
+      status = 0;
+      goto out;
+    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) out = argv[++i];
+    else if (strcmp(a, "--main") == 0) main_name = argv[++i];
+    else if (strcmp(a, "--wire") == 0) wires[nwires++] = argv[++i];
+    else if (strcmp(a, "--export") == 0) exports[nexports++] = argv[++i];
+    else if (strcmp(a, "--dot") == 0) dot = argv[++i];
+    else if (strcmp(a, "--dry-run") == 0) dry_run = true;
+    else if (strcmp(a, "--stub-missing") == 0) policy = MB_UNRESOLVED_STUB;
+    else if (strcmp(a, "--require-resolved") == 0) policy = MB_UNRESOLVED_ERROR;
+    else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "membrane link: unknown option '%s' (see membrane link --help)\n", a);
+      goto out;
+    } else {
+      input *in = &inputs[ninputs++];
+      if (!(in->name = instance_name(a, &in->path))) {
+        fail("out of memory", NULL);
+        goto out;
+      }
+    }
+  }
+  if (!ninputs) {
+    fail("no input modules: give NAME=FILE.wasm for each instance (see --help)", NULL);
+    goto out;
+  }
+  if (!out && !dry_run && !dot) {
+    fail("no output file: use -o OUT.wasm (or --dry-run)", NULL);
+    goto out;
+  }
+  if (!(l = mb_link_new())) {
+    fail("out of memory", NULL);
+    goto out;
+  }
+  mb_link_set_warn(l, warn, NULL);
+  mb_link_set_unresolved(l, policy);
+  for (int i = 0; i < ninputs; i++) {
+    if (!mb_cli_load(&inputs[i].cm, inputs[i].path)) goto out;
+    if (mb_link_add_instance(l, inputs[i].name, inputs[i].cm.module, inputs[i].path, &d)) {
+      report(&d);
+      goto out;
+    }
+  }
+  if (main_name && mb_link_set_main(l, main_name, &d)) {
+    report(&d);
+    goto out;
+  }
+  for (int i = 0; i < nwires; i++) {
+    /* CONSUMER.M=PROVIDER: M may itself contain dots (e.g. example:counter/api) */
+    char *spec = strdup(wires[i]);
+    char *dotp = spec ? strchr(spec, '.') : NULL, *eq = spec ? strrchr(spec, '=') : NULL;
+    if (!spec || !dotp || !eq || eq < dotp || dotp == spec || eq == dotp + 1 || !eq[1]) {
+      fprintf(stderr, "membrane link: --wire '%s': expected CONSUMER.MODULE=PROVIDER\n", wires[i]);
+      free(spec);
+      goto out;
+    }
+    *dotp = *eq = 0;
+    mb_err e = mb_link_wire(l, spec, dotp + 1, eq + 1, &d);
+    free(spec);
+    if (e) {
+      report(&d);
+      goto out;
+    }
+  }
+  for (int i = 0; i < nexports; i++) {
+    char *spec = strdup(exports[i]);
+    char *dotp = spec ? strchr(spec, '.') : NULL, *eq = spec ? strchr(spec, '=') : NULL;
+    if (!spec || !dotp || dotp == spec || !dotp[1] || (eq && (eq < dotp || !eq[1] || eq == dotp + 1))) {
+      fprintf(stderr, "membrane link: --export '%s': expected INSTANCE.NAME or INSTANCE.NAME=AS\n",
+              exports[i]);
+      free(spec);
+      goto out;
+    }
+    *dotp = 0;
+    if (eq) *eq = 0;
+    mb_err e = mb_link_export(l, spec, dotp + 1, eq ? eq + 1 : NULL, &d);
+    free(spec);
+    if (e) {
+      report(&d);
+      goto out;
+    }
+  }
+  if (mb_link_resolve(l, &d)) {
+    report(&d);
+    goto out;
+  }
+  if (dry_run && mb_link_describe(l, stdout, false, &d)) {
+    report(&d);
+    goto out;
+  }
+  if (dot) {
+    FILE *f = fopen(dot, "w");
+    if (!f) {
+      perror(dot);
+      goto out;
+    }
+    mb_err e = mb_link_describe(l, f, true, &d);
+    if (fclose(f) != 0 && !e) {
+      perror(dot);
+      goto out;
+    }
+    if (e) {
+      report(&d);
+      goto out;
+    }
+  }
+  /* Fuse even on --dry-run so every error a real run would hit is reported. */
+  if (mb_link_fuse(l, &fused, &d)) {
+    report(&d);
+    goto out;
+  }
+  if (out && !dry_run && mb_wasm_write_path(fused, out, &d)) {
+    report(&d);
+    goto out;
+  }
+  status = 0;
+out:
+  mb_module_free(fused);
+  mb_link_free(l);
+  for (int i = 0; inputs && i < ninputs; i++) {
+    mb_cli_unload(&inputs[i].cm);
+    free(inputs[i].name);
+  }
+  free(inputs);
+  free(wires);
+  free(exports);
+  return status;
+}
