@@ -191,15 +191,26 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
   bool ok = true;
   for (uint32_t i = 0; i < l->ninst && ok; i++) {
     const mb_link_inst *in = &l->inst[i];
+    char dropped[400] = "";
+    size_t nd = 0, ndropped = 0;
     for (uint32_t c = 0; c < in->m->ncustoms && ok; c++) {
       const mb_custom *cs = &in->m->customs[c];
-      if (mb__bytes_eq(cs->name, "name")) ok = collect_names(in, cs->payload, out, lists);
-      else if (mb__bytes_eq(cs->name, "producers")) ok = merge_producers(cs->payload, fields, &nfields);
-      else
-        mb__link_warn(l, "dropping custom section '%.*s' of instance '%s' (%s): it cannot be "
-                         "kept correct in a fused module",
-                      (int)cs->name.len, (const char *)cs->name.ptr, in->name, in->path);
+      if (mb__bytes_eq(cs->name, "name")) {
+        ok = collect_names(in, cs->payload, out, lists);
+      } else if (mb__bytes_eq(cs->name, "producers")) {
+        ok = merge_producers(cs->payload, fields, &nfields);
+      } else {
+        ndropped++;
+        if (nd < sizeof dropped - 1)
+          nd += (size_t)snprintf(dropped + nd, sizeof dropped - nd, "%s'%.*s'", nd ? ", " : "",
+                                 (int)cs->name.len, (const char *)cs->name.ptr);
+      }
     }
+    /* one warning per instance: DWARF alone is a dozen sections */
+    if (ndropped)
+      mb__link_warn(l, "instance '%s' (%s): dropping %zu custom section%s (%s): offsets and "
+                       "indices in them would be wrong in the fused module",
+                    in->name, in->path, ndropped, ndropped == 1 ? "" : "s", dropped);
   }
   /* host imports are named module.field; generated functions by what they do */
   for (uint32_t i = 0; i < out->nimports && ok; i++) {
