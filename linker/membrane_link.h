@@ -345,7 +345,9 @@ mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
 mb_err mb_module_remap(mb_module *m, const mb_remap *remap, mb_diag *diag);
 
 /* Remap, then move each definition to its new index, so the module stays equivalent.
- * Every map must be a permutation of its space that keeps imports in place. */
+ * Every map must be a permutation of its space that keeps imports in place, and keeps
+ * each global after the globals its initialiser reads (else MB_ERR_INVALID_ARG, with
+ * the module unchanged). */
 mb_err mb_module_permute(mb_module *m, const mb_remap *remap, mb_diag *diag);
 
 

@@ -120,22 +120,22 @@ static int name_subsection_space(uint8_t id) {
   }
 }
 
-/* Rewrite the name section payload; false when it cannot be parsed (the caller drops
- * it rather than keep names that point at the wrong entities). */
-static bool remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out) {
+/* Rewrite the name section payload. MB_ERR_NOMEM when a buffer could not grow; any
+ * other error means it cannot be parsed (the caller drops it rather than keep names that
+ * point at the wrong entities). Out of memory must not pass for unparseable: that would
+ * drop the names silently. */
+static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out) {
   mb_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL};
   mb_buf sub;
   mb_buf_init(&sub);
-  bool ok = true;
-  while (ok && r.pos < r.end) {
+  mb_err e = MB_OK;
+  while (!e && r.pos < r.end) {
     uint8_t id;
     uint32_t size;
     mb_reader s;
-    if (mb__byte(&r, &id, "name subsection") || mb__u32(&r, &size, "size") ||
-        mb__sub(&r, size, &s, "name subsection")) {
-      ok = false;
+    if ((e = mb__byte(&r, &id, "name subsection")) || (e = mb__u32(&r, &size, "size")) ||
+        (e = mb__sub(&r, size, &s, "name subsection")))
       break;
-    }
     int space = name_subsection_space(id);
     if (id == 0 || space < 0) { /* module name or unknown: copy */
       mb_buf_byte(out, id);
@@ -144,14 +144,15 @@ static bool remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out
       continue;
     }
     sub.len = 0;
-    ok = remap_map(&s, rm, space, id == 2 || id == 3, &sub) == MB_OK && s.pos == s.end;
+    if (!(e = remap_map(&s, rm, space, id == 2 || id == 3, &sub)) && s.pos != s.end)
+      e = MB_ERR_SECTION_SIZE;
     mb_buf_byte(out, id);
     mb_buf_u32(out, (uint32_t)sub.len);
     mb_buf_append(out, sub.data, sub.len);
   }
-  ok = ok && !sub.failed && !out->failed;
+  if (sub.failed || out->failed) e = MB_ERR_NOMEM;
   mb_buf_fini(&sub);
-  return ok;
+  return e;
 }
 
 static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
@@ -163,13 +164,12 @@ static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     mb_custom c = m->customs[i];
     if (c.name.len == 4 && memcmp(c.name.ptr, "name", 4) == 0) {
       tmp.len = 0;
-      if (!remap_names(&c.payload, rm, &tmp)) {
-        if (tmp.failed) {
-          e = mb__fail(diag, MB_ERR_NOMEM, c.offset, "out of memory while remapping names");
-          break;
-        }
-        continue; /* unparseable: dropped */
+      mb_err ne = remap_names(&c.payload, rm, &tmp);
+      if (ne == MB_ERR_NOMEM) {
+        e = mb__fail(diag, MB_ERR_NOMEM, c.offset, "out of memory while remapping names");
+        break;
       }
+      if (ne) continue; /* unparseable: dropped */
       if ((e = keep(m, &tmp, &c.payload, diag))) break;
       c.raw.len = 0; /* re-encode */
     }
@@ -237,6 +237,36 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
 
 /* ---- permutation: definitions move to their new index ---- */
 
+/* A defined global's initialiser may read only the globals before it (the reader
+ * enforces this), so a permutation that moves a global in front of one its initialiser
+ * reads would give a module that no longer reads back. Checked by rewriting each
+ * initialiser and walking it with the global space cut at the global's new index. */
+static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  const uint32_t *gm = rm->map[MB_SPACE_GLOBAL];
+  uint32_t imported = m->nimported[MB_KIND_GLOBAL];
+  uint32_t lim[MB_SPACE_COUNT];
+  mb_buf tmp;
+  mb_err e = MB_OK;
+  if (!gm) return MB_OK;
+  mb_buf_init(&tmp);
+  for (uint32_t i = 0; i < m->nglobals && !e; i++) {
+    const mb_bytes *init = &m->globals[i].init;
+    if (!init->len) continue;
+    tmp.len = 0;
+    if ((e = mb_const_expr_rewrite(init->ptr, init->len, 0, rm, &tmp, diag))) break;
+    for (int s = 0; s < MB_SPACE_COUNT; s++) lim[s] = UINT32_MAX;
+    lim[MB_SPACE_GLOBAL] = gm[imported + i];
+    mb_reader r = {tmp.data, tmp.data, tmp.data + tmp.len, 0, NULL};
+    if (mb__expr_walk(&r, MB_EXPR_CONST, lim, NULL, NULL, NULL) == MB_ERR_INDEX_RANGE)
+      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                   "the permutation moves global %u to %u, before a global its initialiser "
+                   "reads",
+                   imported + i, gm[imported + i]);
+  }
+  mb_buf_fini(&tmp);
+  return e;
+}
+
 /* Move defined entries of one space: new_arr[map[imported + i] - imported] = arr[i]. */
 static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, uint32_t imported,
                             const uint32_t *map, mb_diag *diag) {
@@ -295,8 +325,9 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
                       "remap table %d is not a permutation (entry %u -> %u)", s, bad,
                       rm->map[s][bad]);
   }
-  mb_err e = mb_module_remap(m, rm, diag);
+  mb_err e = check_global_order(m, rm, diag);
   if (e) return e;
+  if ((e = mb_module_remap(m, rm, diag))) return e;
   const uint32_t *fm = rm->map[MB_SPACE_FUNC];
   uint32_t fi = m->nimported[MB_KIND_FUNC];
   if (!(e = permute_array(m, m->types, m->ntypes, sizeof *m->types, 0, rm->map[MB_SPACE_TYPE], diag)) &&
