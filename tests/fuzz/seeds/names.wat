@@ -1,0 +1,20 @@
+;; A name section (compiled with --debug-names): function, local, global, memory,
+;; table, type, data, elem and tag names, which remap must renumber.
+(module $named
+  (type $sig (func (param i32) (result i32)))
+  (import "env" "imported_fn" (func $imported_fn (type $sig)))
+  (import "env" "imported_g" (global $imported_g i32))
+  (memory $memory 1)
+  (table $table 2 funcref)
+  (global $g1 (mut i32) (i32.const 1))
+  (global $g2 (mut i32) (i32.const 2))
+  (tag $oops (param i32))
+  (func $first (type $sig) (param $x i32) (result i32) (local $tmp i32) (local $t2 i64)
+    (local.set $tmp (call $second (local.get $x)))
+    (local.get $tmp))
+  (func $second (type $sig) (param $y i32) (result i32)
+    (call $imported_fn (global.get $g2)))
+  (func $third (param $z f32))
+  (elem $segment (i32.const 0) $first $second)
+  (data $bytes (i32.const 0) "named")
+  (export "first" (func $first)))

@@ -1,0 +1,23 @@
+;; Tail calls and multi-value: return_call(_indirect), blocks with type-index block
+;; types, multiple results, br_table carrying values.
+(module
+  (type $pair (func (param i32) (result i32 i64)))
+  (type $un (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $id)
+  (func $id (type $un) (local.get 0))
+  (func $loop (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (return_call $loop (i32.sub (local.get 0) (i32.const 1))))))
+  (func $ind (param i32) (result i32)
+    (return_call_indirect (type $un) (local.get 0) (i32.const 0)))
+  (func $two (type $pair)
+    (local.get 0)
+    (block (type $pair)
+      (i64.const 7)))
+  (func (export "f") (param i32) (result i32 i64 f32)
+    (block $b (result i32 i64)
+      (call $two (local.get 0))
+      (br_table $b $b (local.get 0)))
+    (f32.const 1)))
