@@ -176,8 +176,9 @@ static bool const_allowed(uint8_t op, uint32_t sub) {
   }
 }
 
-static mb_err frame_push(mb_buf *stack, uint8_t kind) {
-  return mb_buf_byte(stack, kind) ? MB_OK : MB_ERR_NOMEM;
+static mb_err frame_push(walker *w, mb_buf *stack, uint8_t kind) {
+  if (mb_buf_byte(stack, kind)) return MB_OK;
+  return mb__fail(w->r->diag, MB_ERR_NOMEM, mb__off(w->r), "out of memory while reading code");
 }
 
 static mb_err walk(walker *w, mb_expr_kind kind) {
@@ -238,14 +239,14 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       w->features |= MB_FEAT_EXCEPTIONS;
       break;
     case SH_BLOCK:
-      if ((e = block_type(w)) || (e = frame_push(&stack, F_BLOCK))) goto out;
+      if ((e = block_type(w)) || (e = frame_push(w, &stack, F_BLOCK))) goto out;
       break;
     case SH_IF:
-      if ((e = block_type(w)) || (e = frame_push(&stack, F_IF))) goto out;
+      if ((e = block_type(w)) || (e = frame_push(w, &stack, F_IF))) goto out;
       break;
     case SH_TRY:
       w->features |= MB_FEAT_LEGACY_EXCEPTIONS;
-      if ((e = block_type(w)) || (e = frame_push(&stack, F_TRY))) goto out;
+      if ((e = block_type(w)) || (e = frame_push(w, &stack, F_TRY))) goto out;
       break;
     case SH_TRY_TABLE: {
       w->features |= MB_FEAT_EXCEPTIONS;
@@ -265,7 +266,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
         if (ck <= 1 && (e = index_imm(w, MB_SPACE_TAG, NULL))) goto out;
         if ((e = mb__u32(r, &label, "catch label"))) goto out;
       }
-      if ((e = frame_push(&stack, F_BLOCK))) goto out;
+      if ((e = frame_push(w, &stack, F_BLOCK))) goto out;
       break;
     }
     case SH_ELSE:
@@ -431,9 +432,10 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     case SH_FENCE: {
       uint8_t b;
+      uint64_t boff = mb__off(r); /* the sub-opcode before it may be padded */
       if ((e = mb__byte(r, &b, "atomic.fence reserved byte"))) goto out;
       if (b != 0) {
-        e = mb__fail(r->diag, MB_ERR_BAD_IMMEDIATE, off + 2,
+        e = mb__fail(r->diag, MB_ERR_BAD_IMMEDIATE, boff,
                      "malformed atomic.fence: reserved byte must be 0x00, got 0x%02x", b);
         goto out;
       }

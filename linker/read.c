@@ -597,13 +597,20 @@ mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options
     e = mb__fail(diag, MB_ERR_TOO_MANY, 0, "module too large: %zu bytes (the limit is 1 GiB)", len);
     goto done;
   }
-  if (len < 4 || memcmp(bytes, magic, 4) != 0) {
+  /* As the spec's binary.wast: a preamble cut short is "unexpected end" (even "\01"),
+   * wrong bytes are a bad magic or version. */
+  if (len < 4 || (len < 8 && memcmp(bytes, magic, 4) == 0)) {
+    e = mb__fail(diag, MB_ERR_UNEXPECTED_END, len < 4 ? 0 : 4,
+                 "unexpected end: expected the %s", len < 4 ? "magic header" : "binary version");
+    goto done;
+  }
+  if (memcmp(bytes, magic, 4) != 0) {
     e = mb__fail(diag, MB_ERR_BAD_MAGIC, 0, "magic header not detected: not a wasm module");
     goto done;
   }
-  if (len < 8 || memcmp(bytes + 4, version, 4) != 0) {
+  if (memcmp(bytes + 4, version, 4) != 0) {
     e = mb__fail(diag, MB_ERR_BAD_VERSION, 4,
-                 len >= 8 && bytes[6] == 0x01
+                 bytes[6] == 0x01
                      ? "unknown binary version: this is a component, not a core module"
                      : "unknown binary version: expected 1");
     goto done;
