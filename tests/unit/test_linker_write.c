@@ -1,0 +1,720 @@
+/* test_linker_write.c — the writer: byte-identical copies of unchanged modules (padded
+ * LEBs, customs between sections), re-encoding of minimal modules, stripping and custom
+ * placement, modules built in memory, mb_module_permute's output bytes, and the atomic
+ * mb_wasm_write_path. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linker_test_util.h"
+
+/* ---- helpers ---- */
+
+static mb_module *read_ok(const tb *m) {
+  mb_module *mod = NULL;
+  mb_diag diag = {0};
+  mb_err e = mb_wasm_read(m->d, m->n, &mod, &diag);
+  if (e) fail_msg("read: %s at %llu: %s", mb_err_name(e), (unsigned long long)diag.offset,
+                  diag.message);
+  return mod;
+}
+
+static void dump(const char *label, const uint8_t *p, size_t n) {
+  print_message("%s (%zu bytes):", label, n);
+  for (size_t k = 0; k < n; k++) print_message("%s%02x", k % 32 ? " " : "\n  ", p[k]);
+  print_message("\n");
+}
+
+static void assert_bytes(const uint8_t *got, size_t gn, const uint8_t *want, size_t wn) {
+  if (gn != wn || memcmp(got, want, wn) != 0) {
+    dump("want", want, wn);
+    dump("got ", got, gn);
+    fail_msg("bytes differ");
+  }
+}
+
+/* Write m and compare with want. */
+static void assert_writes(const mb_module *m, const tb *want) {
+  mb_buf out;
+  mb_diag diag = {0};
+  mb_buf_init(&out);
+  mb_err e = mb_wasm_write(m, &out, &diag);
+  if (e) fail_msg("write: %s: %s", mb_err_name(e), diag.message);
+  assert_bytes(out.data, out.len, want->d, want->n);
+  mb_buf_fini(&out);
+}
+
+/* A section whose size LEB is padded to 5 bytes. */
+static void padded_section(tb *m, uint8_t id, const tb *c) {
+  tb_byte(m, id);
+  tb_uleb_w(m, c->n, 5);
+  tb_put(m, c->d, c->n);
+}
+
+static void custom_n(tb *m, const char *name, const char *payload, size_t n) {
+  tb c;
+  tb_init(&c);
+  tb_name(&c, name);
+  tb_put(&c, payload, n);
+  tb_section(m, 0, &c);
+  tb_fini(&c);
+}
+/* A custom section from a string literal payload (which may hold NUL bytes). */
+#define custom(m, name, lit) custom_n((m), (name), (lit), sizeof(lit) - 1)
+
+/* ---- unchanged modules ---- */
+
+/* Padded LEBs everywhere a producer may put them, customs before, between and after. */
+static void padded_module(tb *m) {
+  tb c;
+  tb_init(&c);
+  tb_preamble(m);
+  TB_PUT(&c, 0x01, 'a', 0xFF); /* custom "a", padded size */
+  padded_section(m, 0, &c);
+  c.n = 0;
+  tb_uleb_w(&c, 2, 5); /* type count */
+  TB_PUT(&c, 0x60, 0x00, 0x00, 0x60, 0x81, 0x00, 0x7F, 0x80, 0x00);
+  padded_section(m, 1, &c);
+  c.n = 0;
+  TB_PUT(&c, 0x01, 0x83, 0x00, 'e', 'n', 'v', 0x01, 'f', 0x00, 0x81, 0x80, 0x00);
+  tb_section(m, 2, &c);
+  custom(m, "between", "import/function");
+  c.n = 0;
+  TB_PUT(&c, 0x82, 0x00, 0x80, 0x80, 0x80, 0x80, 0x00, 0x81, 0x00);
+  tb_section(m, 3, &c);
+  c.n = 0;
+  TB_PUT(&c, 0x01, 0x01, 0x81, 0x80, 0x80, 0x80, 0x00, 0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+         0x80, 0x80, 0x00);
+  tb_section(m, 5, &c);
+  c.n = 0;
+  TB_PUT(&c, 0x01, 0x7F, 0x01, 0x41, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x0B);
+  tb_section(m, 6, &c);
+  custom(m, "between", "global/export");
+  custom(m, "second", "");
+  c.n = 0;
+  TB_PUT(&c, 0x81, 0x80, 0x00, 0x83, 0x80, 0x00, 'r', 'u', 'n', 0x00, 0x82, 0x80, 0x80, 0x80,
+         0x00);
+  tb_section(m, 7, &c);
+  c.n = 0;
+  TB_PUT(&c, 0x81, 0x80, 0x80, 0x00);
+  padded_section(m, 12, &c);
+  c.n = 0;
+  TB_PUT(&c, 0x02, 0x8C, 0x80, 0x00, 0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x00, 0x10, 0x80, 0x80,
+         0x00, 0x0B, 0x84, 0x00, 0x00, 0x01, 0x0F, 0x0B);
+  padded_section(m, 10, &c);
+  c.n = 0;
+  TB_PUT(&c, 0x81, 0x00, 0x80, 0x80, 0x00, 0x41, 0x80, 0x00, 0x0B, 0x82, 0x80, 0x00, 'h', 'i');
+  tb_section(m, 11, &c);
+  custom(m, "name", "\x01\x04\x01\x00\x01" "f");
+  custom(m, "end", "x");
+  tb_fini(&c);
+}
+
+static void unchanged_module_written_byte_identical(void **state) {
+  (void)state;
+  tb in;
+  tb_init(&in);
+  padded_module(&in);
+  mb_module *m = read_ok(&in);
+  assert_int_equal(m->ncustoms, 6);
+  assert_writes(m, &in);
+
+  /* streaming to a FILE gives the same bytes */
+  char *mem = NULL;
+  size_t memlen = 0;
+  FILE *f = open_memstream(&mem, &memlen);
+  assert_non_null(f);
+  mb_diag diag = {0};
+  assert_int_equal(mb_wasm_write_file(m, f, &diag), MB_OK);
+  assert_int_equal(fclose(f), 0);
+  assert_bytes((const uint8_t *)mem, memlen, in.d, in.n);
+  free(mem);
+
+  /* writing is repeatable and does not change the model */
+  assert_writes(m, &in);
+  mb_module_free(m);
+  tb_fini(&in);
+}
+
+/* ---- re-encoding ---- */
+
+/* Minimal LEBs, every section, every import kind, all 8 element segment forms, all 3
+ * data forms, tables with and without an initialiser, 64-bit and shared limits. */
+static void minimal_module(tb *m) {
+  tb c;
+  tb_init(&c);
+  tb_preamble(m);
+  custom(m, "c0", "first");
+  tb_section_raw(m, 1, TB_BYTES(0x03, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7F, 0x01, 0x7F, 0x60, 0x02,
+                                0x7E, 0x7D, 0x00));
+  TB_PUT(&c, 0x05);
+  TB_PUT(&c, 0x01, 'm', 0x01, 'f', 0x00, 0x01);
+  TB_PUT(&c, 0x01, 'm', 0x01, 't', 0x01, 0x70, 0x01, 0x01, 0x02);
+  TB_PUT(&c, 0x01, 'm', 0x01, 'M', 0x02, 0x03, 0x01, 0x02);
+  TB_PUT(&c, 0x01, 'm', 0x01, 'g', 0x03, 0x7E, 0x01);
+  TB_PUT(&c, 0x01, 'm', 0x01, 'x', 0x04, 0x00, 0x02);
+  tb_section(m, 2, &c);
+  tb_section_raw(m, 3, TB_BYTES(0x02, 0x00, 0x01));
+  tb_section_raw(m, 4, TB_BYTES(0x02, 0x6F, 0x00, 0x01, 0x40, 0x00, 0x70, 0x05, 0x01, 0x02, 0xD2,
+                                0x01, 0x0B));
+  tb_section_raw(m, 5, TB_BYTES(0x01, 0x05, 0x01, 0x80, 0x02));
+  custom(m, "c1", "before tag");
+  tb_section_raw(m, 13, TB_BYTES(0x01, 0x00, 0x02));
+  tb_section_raw(m, 6, TB_BYTES(0x02, 0x7F, 0x00, 0x41, 0x2A, 0x0B, 0x70, 0x00, 0xD2, 0x00, 0x0B));
+  c.n = 0;
+  TB_PUT(&c, 0x03, 0x03, 'r', 'u', 'n', 0x00, 0x02, 0x03, 'm', 'e', 'm', 0x02, 0x01, 0x01, 'x',
+         0x04, 0x01);
+  tb_section(m, 7, &c);
+  tb_section_raw(m, 8, TB_BYTES(0x01));
+  c.n = 0;
+  TB_PUT(&c, 0x0B);
+  TB_PUT(&c, 0x00, 0x41, 0x00, 0x0B, 0x01, 0x01);                   /* active, table 0 */
+  TB_PUT(&c, 0x02, 0x01, 0x41, 0x00, 0x0B, 0x00, 0x02, 0x00, 0x02); /* active, table 1 */
+  TB_PUT(&c, 0x02, 0x00, 0x41, 0x00, 0x0B, 0x00, 0x01, 0x02); /* table 0, but explicit (LLVM) */
+  TB_PUT(&c, 0x06, 0x00, 0x41, 0x00, 0x0B, 0x70, 0x01, 0xD2, 0x01, 0x0B); /* same, exprs */
+  TB_PUT(&c, 0x05, 0x6F, 0x01, 0xD0, 0x6F, 0x0B);                   /* externref exprs */
+  TB_PUT(&c, 0x01, 0x00, 0x01, 0x02);                               /* passive */
+  TB_PUT(&c, 0x03, 0x00, 0x01, 0x01);                               /* declarative */
+  TB_PUT(&c, 0x04, 0x41, 0x01, 0x0B, 0x01, 0xD2, 0x00, 0x0B);       /* exprs, table 0 */
+  TB_PUT(&c, 0x05, 0x70, 0x02, 0xD2, 0x01, 0x0B, 0xD0, 0x70, 0x0B); /* exprs, passive */
+  TB_PUT(&c, 0x06, 0x02, 0x41, 0x02, 0x0B, 0x70, 0x01, 0xD0, 0x70, 0x0B); /* exprs, table 2 */
+  TB_PUT(&c, 0x07, 0x70, 0x01, 0xD2, 0x02, 0x0B);                   /* exprs, declarative */
+  tb_section(m, 9, &c);
+  tb_section_raw(m, 12, TB_BYTES(0x03));
+  custom(m, "c2", "before code");
+  tb_section_raw(m, 10, TB_BYTES(0x02, 0x0A, 0x01, 0x02, 0x7F, 0x41, 0x00, 0x28, 0x02, 0x08, 0x1A,
+                                 0x0B, 0x04, 0x00, 0x20, 0x00, 0x0B));
+  tb_section_raw(m, 11, TB_BYTES(0x03, 0x00, 0x41, 0x00, 0x0B, 0x02, 'h', 'i', 0x01, 0x01, 'p',
+                                 0x02, 0x01, 0x42, 0x04, 0x0B, 0x01, 'q'));
+  custom(m, "name", "\x01\x07\x02\x01\x01" "a\x02\x01" "b");
+  custom(m, "z", "");
+  tb_fini(&c);
+}
+
+static void all_dirty_minimal_module_is_byte_identical(void **state) {
+  (void)state;
+  tb in;
+  tb_init(&in);
+  minimal_module(&in);
+  mb_module *m = read_ok(&in);
+  assert_int_equal(m->nelems, 11);
+  assert_int_equal(m->ndatas, 3);
+  mb_module_mark_all_dirty(m);
+  for (int s = 0; s < MB_SEC_COUNT; s++) assert_true(m->sec[s].dirty && m->sec[s].present);
+  assert_writes(m, &in);
+  mb_module_free(m);
+
+  /* so is the padded module once every LEB is minimal: compare against a re-read of
+   * the re-encoded output, which must itself be stable */
+  tb_fini(&in);
+  padded_module(&in);
+  m = read_ok(&in);
+  mb_module_mark_all_dirty(m);
+  mb_buf once;
+  mb_diag diag = {0};
+  mb_buf_init(&once);
+  assert_int_equal(mb_wasm_write(m, &once, &diag), MB_OK);
+  assert_true(once.len < in.n);
+  tb again;
+  tb_init(&again);
+  tb_put(&again, once.data, once.len);
+  mb_module *m2 = read_ok(&again);
+  mb_module_mark_all_dirty(m2);
+  assert_writes(m2, &again);
+  mb_module_free(m2);
+  mb_buf_fini(&once);
+  mb_module_free(m);
+  tb_fini(&again);
+  tb_fini(&in);
+}
+
+/* ---- customs ---- */
+
+static void strip_removes_customs(void **state) {
+  (void)state;
+  tb in, want;
+  tb_init(&in);
+  tb_init(&want);
+  tb_preamble(&in);
+  custom(&in, "name", "\x00\x02\x01M"); /* a name section before everything */
+  custom(&in, "names", "not it");
+  tb_section_raw(&in, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  custom(&in, "nam", "not it either");
+  custom(&in, "producers", "\x00");
+  custom(&in, "name", "\x00\x02\x01N"); /* duplicates are allowed; both are kept */
+  custom(&in, "NAME", "case matters");
+  mb_module *m = read_ok(&in);
+  assert_int_equal(m->ncustoms, 6);
+
+  mb_module_strip_customs(m, true);
+  assert_int_equal(m->ncustoms, 2);
+  tb_preamble(&want);
+  custom(&want, "name", "\x00\x02\x01M");
+  tb_section_raw(&want, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  custom(&want, "name", "\x00\x02\x01N");
+  assert_writes(m, &want);
+
+  mb_module_strip_customs(m, false);
+  assert_int_equal(m->ncustoms, 0);
+  want.n = 0;
+  tb_preamble(&want);
+  tb_section_raw(&want, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  assert_writes(m, &want);
+  mb_module_free(m);
+
+  /* stripping a module without customs, and all customs of one with only customs */
+  in.n = 0;
+  tb_preamble(&in);
+  custom(&in, "a", "1");
+  custom(&in, "b", "2");
+  m = read_ok(&in);
+  mb_module_strip_customs(m, false);
+  want.n = 0;
+  tb_preamble(&want);
+  assert_writes(m, &want);
+  mb_module_strip_customs(m, true);
+  assert_writes(m, &want);
+  mb_module_free(m);
+  tb_fini(&in);
+  tb_fini(&want);
+}
+
+static void custom_placement_preserved(void **state) {
+  (void)state;
+  tb in, want;
+  tb_init(&in);
+  tb_init(&want);
+  tb_preamble(&in);
+  custom(&in, "A", "before type");
+  tb_section_raw(&in, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  custom(&in, "B", "type/function");
+  tb_section_raw(&in, 3, TB_BYTES(0x01, 0x00));
+  tb_section_raw(&in, 5, TB_BYTES(0x01, 0x00, 0x01));
+  custom(&in, "C", "memory/export 1");
+  custom(&in, "D", "memory/export 2");
+  tb_section_raw(&in, 7, TB_BYTES(0x01, 0x01, 'f', 0x00, 0x00));
+  custom(&in, "E", "export/code");
+  tb_section_raw(&in, 10, TB_BYTES(0x01, 0x02, 0x00, 0x0B));
+  custom(&in, "F", "after code 1");
+  custom(&in, "G", "after code 2");
+
+  mb_module *m = read_ok(&in);
+  static const mb_sec before[7] = {MB_SEC_TYPE,   MB_SEC_FUNCTION, MB_SEC_EXPORT, MB_SEC_EXPORT,
+                                   MB_SEC_CODE,   MB_SEC_COUNT,    MB_SEC_COUNT};
+  assert_int_equal(m->ncustoms, 7);
+  for (int i = 0; i < 7; i++) assert_int_equal(m->customs[i].before, before[i]);
+
+  /* every known section re-encoded: the customs stay where they were */
+  mb_module_mark_all_dirty(m);
+  assert_writes(m, &in);
+
+  /* the export section dropped: C, D and E now sit together between memory and code */
+  m->nexports = 0;
+  mb_module_mark_dirty(m, MB_SEC_EXPORT);
+  tb_preamble(&want);
+  custom(&want, "A", "before type");
+  tb_section_raw(&want, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  custom(&want, "B", "type/function");
+  tb_section_raw(&want, 3, TB_BYTES(0x01, 0x00));
+  tb_section_raw(&want, 5, TB_BYTES(0x01, 0x00, 0x01));
+  custom(&want, "C", "memory/export 1");
+  custom(&want, "D", "memory/export 2");
+  custom(&want, "E", "export/code");
+  tb_section_raw(&want, 10, TB_BYTES(0x01, 0x02, 0x00, 0x0B));
+  custom(&want, "F", "after code 1");
+  custom(&want, "G", "after code 2");
+  assert_writes(m, &want);
+
+  /* a custom built in memory (no raw bytes) is encoded where it is placed */
+  mb_custom *cs = mb_module_alloc(m, (m->ncustoms + 1) * sizeof *cs);
+  assert_non_null(cs);
+  memcpy(cs, m->customs, m->ncustoms * sizeof *cs);
+  mb_custom *n = &cs[m->ncustoms];
+  n->name = (mb_bytes){(const uint8_t *)"new", 3};
+  n->payload = (mb_bytes){(const uint8_t *)"\x01\x02", 2};
+  n->before = MB_SEC_CODE;
+  m->customs = cs;
+  m->ncustoms++;
+  want.n = 0;
+  tb_preamble(&want);
+  custom(&want, "A", "before type");
+  tb_section_raw(&want, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  custom(&want, "B", "type/function");
+  tb_section_raw(&want, 3, TB_BYTES(0x01, 0x00));
+  tb_section_raw(&want, 5, TB_BYTES(0x01, 0x00, 0x01));
+  custom(&want, "C", "memory/export 1");
+  custom(&want, "D", "memory/export 2");
+  custom(&want, "E", "export/code");
+  custom(&want, "new", "\x01\x02");
+  tb_section_raw(&want, 10, TB_BYTES(0x01, 0x02, 0x00, 0x0B));
+  custom(&want, "F", "after code 1");
+  custom(&want, "G", "after code 2");
+  assert_writes(m, &want);
+  mb_module_free(m);
+  tb_fini(&in);
+  tb_fini(&want);
+}
+
+/* ---- a module built in memory ---- */
+
+static void built_module_roundtrip(void **state) {
+  (void)state;
+  static const uint8_t i32[] = {0x7F};
+  static const uint8_t body[] = {0x00, 0x41, 0x07, 0x10, 0x00, 0x0B}; /* i32.const 7, call 0 */
+  static const uint8_t offset[] = {0x41, 0x10, 0x0B};
+
+  mb_module *m = mb_module_new();
+  assert_non_null(m);
+  m->ntypes = 2;
+  m->types = mb_module_alloc(m, 2 * sizeof *m->types);
+  assert_non_null(m->types);
+  m->types[0] = (mb_functype){1, 0, i32, NULL}; /* [i32] -> [] */
+  m->types[1] = (mb_functype){0, 0, NULL, NULL}; /* [] -> [] */
+  m->nimports = 1;
+  m->imports = mb_module_alloc(m, sizeof *m->imports);
+  m->imports[0].module = (mb_bytes){(const uint8_t *)"env", 3};
+  m->imports[0].field = (mb_bytes){(const uint8_t *)"log", 3};
+  m->imports[0].kind = MB_KIND_FUNC;
+  m->imports[0].u.func_type = 0;
+  m->nimported[MB_KIND_FUNC] = 1;
+  m->nfuncs = 1;
+  m->func_types = mb_module_alloc(m, sizeof *m->func_types);
+  m->func_types[0] = 1;
+  m->nmemories = 1;
+  m->memories = mb_module_alloc(m, sizeof *m->memories);
+  m->memories[0] = (mb_limits){MB_LIMITS_HAS_MAX, 1, 2};
+  m->nexports = 2;
+  m->exports = mb_module_alloc(m, 2 * sizeof *m->exports);
+  m->exports[0] = (mb_export){{(const uint8_t *)"run", 3}, MB_KIND_FUNC, 1};
+  m->exports[1] = (mb_export){{(const uint8_t *)"memory", 6}, MB_KIND_MEMORY, 0};
+  m->ncodes = 1;
+  m->codes = mb_module_alloc(m, sizeof *m->codes);
+  m->codes[0].body = (mb_bytes){body, sizeof body};
+  m->ndatas = 1;
+  m->datas = mb_module_alloc(m, sizeof *m->datas);
+  m->datas[0].mode = MB_SEG_ACTIVE;
+  m->datas[0].memory = 0;
+  m->datas[0].offset = (mb_bytes){offset, sizeof offset};
+  m->datas[0].bytes = (mb_bytes){(const uint8_t *)"hey", 3};
+  m->has_datacount = true;
+  static const mb_sec secs[] = {MB_SEC_TYPE,   MB_SEC_IMPORT,    MB_SEC_FUNCTION, MB_SEC_MEMORY,
+                                MB_SEC_EXPORT, MB_SEC_DATACOUNT, MB_SEC_CODE,     MB_SEC_DATA};
+  for (size_t i = 0; i < sizeof secs / sizeof *secs; i++) mb_module_mark_dirty(m, secs[i]);
+
+  tb want;
+  tb_init(&want);
+  tb_preamble(&want);
+  tb_section_raw(&want, 1, TB_BYTES(0x02, 0x60, 0x01, 0x7F, 0x00, 0x60, 0x00, 0x00));
+  tb_section_raw(&want, 2, TB_BYTES(0x01, 0x03, 'e', 'n', 'v', 0x03, 'l', 'o', 'g', 0x00, 0x00));
+  tb_section_raw(&want, 3, TB_BYTES(0x01, 0x01));
+  tb_section_raw(&want, 5, TB_BYTES(0x01, 0x01, 0x01, 0x02));
+  tb_section_raw(&want, 7, TB_BYTES(0x02, 0x03, 'r', 'u', 'n', 0x00, 0x01, 0x06, 'm', 'e', 'm',
+                                    'o', 'r', 'y', 0x02, 0x00));
+  tb_section_raw(&want, 12, TB_BYTES(0x01));
+  tb_section_raw(&want, 10, TB_BYTES(0x01, 0x06, 0x00, 0x41, 0x07, 0x10, 0x00, 0x0B));
+  tb_section_raw(&want, 11, TB_BYTES(0x01, 0x00, 0x41, 0x10, 0x0B, 0x03, 'h', 'e', 'y'));
+  assert_writes(m, &want);
+
+  /* read back: the same model */
+  mb_buf out;
+  mb_diag diag = {0};
+  mb_buf_init(&out);
+  assert_int_equal(mb_wasm_write(m, &out, &diag), MB_OK);
+  mb_module *r = NULL;
+  assert_int_equal(mb_wasm_read(out.data, out.len, &r, &diag), MB_OK);
+  assert_int_equal(r->ntypes, 2);
+  for (uint32_t i = 0; i < 2; i++) {
+    assert_int_equal(r->types[i].nparams, m->types[i].nparams);
+    assert_int_equal(r->types[i].nresults, m->types[i].nresults);
+    assert_memory_equal(r->types[i].params, m->types[i].params, m->types[i].nparams);
+  }
+  assert_int_equal(r->nimports, 1);
+  assert_int_equal(r->imports[0].kind, MB_KIND_FUNC);
+  assert_int_equal(r->imports[0].u.func_type, 0);
+  assert_int_equal(r->imports[0].module.len, 3);
+  assert_memory_equal(r->imports[0].module.ptr, "env", 3);
+  assert_memory_equal(r->imports[0].field.ptr, "log", 3);
+  assert_int_equal(r->nimported[MB_KIND_FUNC], 1);
+  assert_int_equal(r->nfuncs, 1);
+  assert_int_equal(r->func_types[0], 1);
+  assert_int_equal(r->nmemories, 1);
+  assert_int_equal(r->memories[0].flags, MB_LIMITS_HAS_MAX);
+  assert_int_equal(r->memories[0].min, 1);
+  assert_int_equal(r->memories[0].max, 2);
+  assert_int_equal(r->nexports, 2);
+  for (uint32_t i = 0; i < 2; i++) {
+    assert_int_equal(r->exports[i].kind, m->exports[i].kind);
+    assert_int_equal(r->exports[i].index, m->exports[i].index);
+    assert_int_equal(r->exports[i].name.len, m->exports[i].name.len);
+    assert_memory_equal(r->exports[i].name.ptr, m->exports[i].name.ptr, m->exports[i].name.len);
+  }
+  assert_true(r->has_datacount);
+  assert_int_equal(r->ncodes, 1);
+  assert_int_equal(r->codes[0].body.len, sizeof body);
+  assert_memory_equal(r->codes[0].body.ptr, body, sizeof body);
+  assert_int_equal(r->ndatas, 1);
+  assert_int_equal(r->datas[0].mode, MB_SEG_ACTIVE);
+  assert_int_equal(r->datas[0].memory, 0);
+  assert_memory_equal(r->datas[0].offset.ptr, offset, sizeof offset);
+  assert_memory_equal(r->datas[0].bytes.ptr, "hey", 3);
+  assert_false(r->has_start);
+  assert_int_equal(r->ncustoms, 0);
+  mb_module_free(r);
+  mb_buf_fini(&out);
+  mb_module_free(m);
+  tb_fini(&want);
+
+  /* the empty module */
+  m = mb_module_new();
+  assert_non_null(m);
+  want.n = 0;
+  tb_init(&want);
+  tb_preamble(&want);
+  assert_writes(m, &want);
+  mb_module_free(m);
+  tb_fini(&want);
+}
+
+/* ---- permute ---- */
+
+static void permute_module(tb *m, bool permuted) {
+  tb c;
+  tb_init(&c);
+  tb_preamble(m);
+  tb_section_raw(m, 1, TB_BYTES(0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x01, 0x7F));
+  tb_section_raw(m, 2, TB_BYTES(0x01, 0x03, 'e', 'n', 'v', 0x01, 'f', 0x00, 0x00));
+  if (!permuted) {
+    tb_section_raw(m, 3, TB_BYTES(0x02, 0x01, 0x00));            /* a: [] -> [i32], b */
+    tb_section_raw(m, 4, TB_BYTES(0x01, 0x70, 0x00, 0x02));
+    tb_section_raw(m, 5, TB_BYTES(0x02, 0x00, 0x01, 0x00, 0x02)); /* 1 page, 2 pages */
+    tb_section_raw(m, 6, TB_BYTES(0x01, 0x70, 0x00, 0xD2, 0x01, 0x0B)); /* ref.func a */
+    tb_section_raw(m, 7, TB_BYTES(0x03, 0x01, 'a', 0x00, 0x01, 0x01, 'b', 0x00, 0x02, 0x02, 'm',
+                                  '0', 0x02, 0x00));
+    tb_section_raw(m, 8, TB_BYTES(0x02)); /* start: b */
+    tb_section_raw(m, 9, TB_BYTES(0x02, 0x00, 0x41, 0x00, 0x0B, 0x02, 0x01, 0x02, 0x03, 0x00, 0x01,
+                                  0x02));
+    tb_section_raw(m, 10, TB_BYTES(0x02,
+                                   0x07, 0x00, 0x41, 0x00, 0x28, 0x02, 0x04, 0x0B, /* a */
+                                   0x0A, 0x00, 0x10, 0x01, 0x1A, 0x3F, 0x01, 0x1A, 0x10, 0x00,
+                                   0x0B)); /* b: call a, memory.size 1, call f */
+    tb_section_raw(m, 11, TB_BYTES(0x02, 0x00, 0x41, 0x00, 0x0B, 0x01, 'A', 0x02, 0x01, 0x41,
+                                   0x00, 0x0B, 0x01, 'B'));
+    custom(m, "name", "\x00\x02\x01M"
+                      "\x01\x0A\x03\x00\x01" "f\x01\x01" "a\x02\x01" "b"
+                      "\x06\x09\x02\x00\x02" "m0\x01\x02" "m1");
+  } else {
+    tb_section_raw(m, 3, TB_BYTES(0x02, 0x00, 0x01));
+    tb_section_raw(m, 4, TB_BYTES(0x01, 0x70, 0x00, 0x02));
+    tb_section_raw(m, 5, TB_BYTES(0x02, 0x00, 0x02, 0x00, 0x01));
+    tb_section_raw(m, 6, TB_BYTES(0x01, 0x70, 0x00, 0xD2, 0x02, 0x0B));
+    tb_section_raw(m, 7, TB_BYTES(0x03, 0x01, 'a', 0x00, 0x02, 0x01, 'b', 0x00, 0x01, 0x02, 'm',
+                                  '0', 0x02, 0x01));
+    tb_section_raw(m, 8, TB_BYTES(0x01));
+    tb_section_raw(m, 9, TB_BYTES(0x02, 0x00, 0x41, 0x00, 0x0B, 0x02, 0x02, 0x01, 0x03, 0x00, 0x01,
+                                  0x01));
+    tb_section_raw(m, 10, TB_BYTES(0x02,
+                                   0x0A, 0x00, 0x10, 0x02, 0x1A, 0x3F, 0x00, 0x1A, 0x10, 0x00,
+                                   0x0B, /* b, now function 1 */
+                                   0x08, 0x00, 0x41, 0x00, 0x28, 0x42, 0x01, 0x04, 0x0B)); /* a */
+    /* flag 0 (memory 0) became flag 2 with memory 1, and the other way round */
+    tb_section_raw(m, 11, TB_BYTES(0x02, 0x02, 0x01, 0x41, 0x00, 0x0B, 0x01, 'A', 0x00, 0x41, 0x00,
+                                   0x0B, 0x01, 'B'));
+    /* the name maps keyed by the new indices, in increasing order again */
+    custom(m, "name", "\x00\x02\x01M"
+                      "\x01\x0A\x03\x00\x01" "f\x01\x01" "b\x02\x01" "a"
+                      "\x06\x09\x02\x00\x02" "m1\x01\x02" "m0");
+  }
+  tb_fini(&c);
+}
+
+static void permute_swaps_memories_and_functions(void **state) {
+  (void)state;
+  tb in, want;
+  tb_init(&in);
+  tb_init(&want);
+  permute_module(&in, false);
+  permute_module(&want, true);
+  mb_module *m = read_ok(&in);
+  static const uint32_t fmap[3] = {0, 2, 1}, mmap[2] = {1, 0};
+  mb_remap r = {{0}, {0}};
+  r.map[MB_SPACE_FUNC] = fmap;
+  r.count[MB_SPACE_FUNC] = 3;
+  r.map[MB_SPACE_MEMORY] = mmap;
+  r.count[MB_SPACE_MEMORY] = 2;
+  mb_diag diag = {0};
+  mb_err e = mb_module_permute(m, &r, &diag);
+  if (e) fail_msg("permute: %s: %s", mb_err_name(e), diag.message);
+  assert_writes(m, &want);
+  mb_module_free(m);
+  mb_module_free(read_ok(&want)); /* and it reads back */
+
+  /* permuting back gives the original bytes, except the name section's position-free
+   * re-encoding, which is the same here */
+  m = read_ok(&want);
+  assert_int_equal(mb_module_permute(m, &r, &diag), MB_OK);
+  assert_writes(m, &in);
+  mb_module_free(m);
+
+  /* an import may not move; a map that is not a permutation is refused, module unchanged */
+  m = read_ok(&in);
+  static const uint32_t moves_import[3] = {1, 0, 2}, not_perm[3] = {0, 1, 1};
+  r.map[MB_SPACE_FUNC] = moves_import;
+  assert_int_equal(mb_module_permute(m, &r, &diag), MB_ERR_INVALID_ARG);
+  r.map[MB_SPACE_FUNC] = not_perm;
+  assert_int_equal(mb_module_permute(m, &r, &diag), MB_ERR_INVALID_ARG);
+  r.map[MB_SPACE_FUNC] = fmap;
+  r.count[MB_SPACE_FUNC] = 2; /* wrong size */
+  assert_int_equal(mb_module_permute(m, &r, &diag), MB_ERR_INVALID_ARG);
+  assert_writes(m, &in);
+  mb_module_free(m);
+  tb_fini(&in);
+  tb_fini(&want);
+}
+
+/* ---- mb_wasm_write_path ---- */
+
+static size_t dir_entries(const char *dir, char *first, size_t n) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  size_t count = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    if (count++ == 0 && first) snprintf(first, n, "%s", de->d_name);
+  }
+  closedir(d);
+  return count;
+}
+
+static void file_equals(const char *path, const tb *want) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  tb got;
+  tb_init(&got);
+  uint8_t buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) tb_put(&got, buf, n);
+  fclose(f);
+  assert_bytes(got.d, got.n, want->d, want->n);
+  tb_fini(&got);
+}
+
+static void write_file_bytes(const char *path, const char *s) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fputs(s, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+static void write_path_is_atomic(void **state) {
+  (void)state;
+  char dir[] = "/tmp/mb-write-test-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[512], name[256];
+  tb in;
+  tb_init(&in);
+  minimal_module(&in);
+  mb_module *m = read_ok(&in);
+  mb_diag diag = {0};
+
+  /* a new file: complete, ordinary permissions, nothing else left in the directory */
+  snprintf(path, sizeof path, "%s/out.wasm", dir);
+  assert_int_equal(mb_wasm_write_path(m, path, &diag), MB_OK);
+  file_equals(path, &in);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644);
+  assert_int_equal(dir_entries(dir, name, sizeof name), 1);
+  assert_string_equal(name, "out.wasm");
+
+  /* over an existing file: replaced whole */
+  write_file_bytes(path, "old contents");
+  assert_int_equal(mb_wasm_write_path(m, path, &diag), MB_OK);
+  file_equals(path, &in);
+  assert_int_equal(dir_entries(dir, NULL, 0), 1);
+
+  /* a directory that does not exist: an I/O error, nothing created */
+  snprintf(path, sizeof path, "%s/missing/out.wasm", dir);
+  memset(&diag, 0, sizeof diag);
+  assert_int_equal(mb_wasm_write_path(m, path, &diag), MB_ERR_IO);
+  assert_int_equal(diag.code, MB_ERR_IO);
+  assert_non_null(strstr(diag.message, "cannot create"));
+  assert_int_equal(dir_entries(dir, NULL, 0), 1);
+
+  /* a "directory" that is a regular file (unwritable even for root) */
+  snprintf(path, sizeof path, "%s/out.wasm/x.wasm", dir);
+  assert_int_equal(mb_wasm_write_path(m, path, &diag), MB_ERR_IO);
+  assert_int_equal(dir_entries(dir, NULL, 0), 1);
+
+  /* an unwritable directory (permissions do not stop root, so only when not root) */
+  char ro[300];
+  snprintf(ro, sizeof ro, "%s/ro", dir);
+  assert_int_equal(mkdir(ro, 0555), 0);
+  if (geteuid() != 0) {
+    snprintf(path, sizeof path, "%s/out.wasm", ro);
+    memset(&diag, 0, sizeof diag);
+    assert_int_equal(mb_wasm_write_path(m, path, &diag), MB_ERR_IO);
+    assert_int_equal(diag.code, MB_ERR_IO);
+    assert_int_equal(dir_entries(ro, NULL, 0), 0);
+  }
+  assert_int_equal(rmdir(ro), 0);
+
+  /* the rename fails (the target is a non-empty directory): the temporary file is gone */
+  char target[300], inner[400];
+  snprintf(target, sizeof target, "%s/target", dir);
+  assert_int_equal(mkdir(target, 0755), 0);
+  snprintf(inner, sizeof inner, "%s/keep", target);
+  write_file_bytes(inner, "k");
+  memset(&diag, 0, sizeof diag);
+  assert_int_equal(mb_wasm_write_path(m, target, &diag), MB_ERR_IO);
+  assert_non_null(strstr(diag.message, "cannot rename"));
+  assert_int_equal(dir_entries(dir, NULL, 0), 2); /* out.wasm and target */
+  assert_int_equal(dir_entries(target, NULL, 0), 1);
+  assert_int_equal(unlink(inner), 0);
+  assert_int_equal(rmdir(target), 0);
+
+  /* the write itself fails (file size limit): the old file is untouched, no temporary
+   * file is left */
+  snprintf(path, sizeof path, "%s/out.wasm", dir);
+  write_file_bytes(path, "old contents");
+  struct rlimit saved, small;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  small = saved;
+  small.rlim_cur = 16;
+  void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  memset(&diag, 0, sizeof diag);
+  mb_err e = mb_wasm_write_path(m, path, &diag);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, old_handler);
+  assert_int_equal(e, MB_ERR_IO);
+  assert_int_equal(diag.code, MB_ERR_IO);
+  tb old;
+  tb_init(&old);
+  tb_put(&old, "old contents", 12);
+  file_equals(path, &old);
+  tb_fini(&old);
+  assert_int_equal(dir_entries(dir, NULL, 0), 1);
+
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0);
+  mb_module_free(m);
+  tb_fini(&in);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      LINKER_TEST(unchanged_module_written_byte_identical),
+      LINKER_TEST(all_dirty_minimal_module_is_byte_identical),
+      LINKER_TEST(strip_removes_customs),
+      LINKER_TEST(custom_placement_preserved),
+      LINKER_TEST(built_module_roundtrip),
+      LINKER_TEST(permute_swaps_memories_and_functions),
+      LINKER_TEST(write_path_is_atomic),
+  };
+  return cmocka_run_group_tests_name("linker_write", tests, NULL, NULL);
+}
