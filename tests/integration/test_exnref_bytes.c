@@ -1,7 +1,8 @@
 /* test_exnref_bytes.c — the Wasm 3.0 exception instructions (try_table with all four
  * catch clause kinds, throw_ref, the exnref type in block types, locals and ref.null)
  * that wabt 1.0.32 can neither assemble nor validate, so the module is built here byte
- * by byte.
+ * by byte. It also carries the other 3.0 form wabt lacks that membrane accepts: a table
+ * with an initialiser expression (0x40 0x00 tabletype expr).
  *
  * The same builder writes the module twice: in its original order, and with every index
  * space reversed (types, defined functions, defined tags; the imported tag stays). So the
@@ -174,13 +175,18 @@ static void build(bytes *mod, bool permute) {
   for (uint8_t i = 0; i < NFUNCS; i++) B(&s, T(1));
   b_section(mod, 3, &s);
 
+  s.n = 0; /* table: 2 funcref slots, each initialised to ref.func of old function 3 */
+  b_u32(&s, 1);
+  B(&s, 0x40, 0x00, 0x70, 0x00, 2, 0xD2, F(3), 0x0B);
+  b_section(mod, 4, &s);
+
   s.n = 0; /* tags (section 13, between memory and global) */
   b_u32(&s, NTAGS_DEFINED);
   for (uint8_t i = 0; i < NTAGS_DEFINED; i++) B(&s, 0x00, T(0));
   b_section(mod, 13, &s);
 
-  s.n = 0; /* exports: the four functions, then both defined tags */
-  b_u32(&s, NFUNCS + NTAGS_DEFINED);
+  s.n = 0; /* exports: the four functions, both defined tags, the table */
+  b_u32(&s, NFUNCS + NTAGS_DEFINED + 1);
   for (uint8_t i = 0; i < NFUNCS; i++) {
     b_name(&s, export_names[i]);
     B(&s, 0x00, F(i));
@@ -189,6 +195,8 @@ static void build(bytes *mod, bool permute) {
   B(&s, 0x04, TAG(1));
   b_name(&s, "tag2");
   B(&s, 0x04, TAG(2));
+  b_name(&s, "table");
+  B(&s, 0x01, 0);
   b_section(mod, 7, &s);
 
   s.n = 0; /* code, at the new positions */
@@ -237,6 +245,8 @@ static void test_read_write(void **state) {
   assert_int_equal(m->ntags, NTAGS_DEFINED);
   assert_int_equal(m->types[3].nresults, 2);
   assert_int_equal(m->types[3].results[1], EXNREF);
+  assert_int_equal(m->ntables, 1);
+  assert_int_equal(m->tables[0].init.len, 3); /* ref.func 3; end */
   assert_writes(m, &mod, "read + write");
   mb_module_mark_all_dirty(m);
   assert_writes(m, &mod, "re-encoded");
@@ -339,7 +349,8 @@ static void test_runs_on_node(void **state) {
       "  const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(f)),\n"
       "    {env: {imported_tag: tag}});\n"
       "  const e = instance.exports;\n"
-      "  out.push([e.catch_value(), e.catch_ref(), e.throw_ref(), e.null_exnref()].join(' '));\n"
+      "  out.push([e.catch_value(), e.catch_ref(), e.throw_ref(), e.null_exnref(),\n"
+      "            e.table.get(0)(), e.table.get(1)()].join(' '));\n"
       "}\n"
       "process.stdout.write(out.join('\\n') + '\\n');\n";
   bytes mods[2];
@@ -376,7 +387,7 @@ static void test_runs_on_node(void **state) {
   unlink(paths[1]);
   assert_true(WIFEXITED(status));
   assert_int_equal(WEXITSTATUS(status), 0);
-  assert_string_equal(got, "7 9 42 2\n7 9 42 2\n");
+  assert_string_equal(got, "7 9 42 2 2 2\n7 9 42 2 2 2\n");
 }
 
 int main(void) {

@@ -5,14 +5,15 @@
  * usage: test_roundtrip --wasm-validate PATH [--validate-flag FLAG]...
  *                       [--wat FILE...] [--clang FILE...]
  *
- * Files after --wat were written by wat2wasm, files after --clang by clang + wasm-ld. Both
- * write minimal LEB128 for everything the model re-encodes (section sizes, counts, body
- * sizes, indices outside code), so re-encoding either must give the input back byte for
- * byte. wasm-ld pads one thing: at -O0 (no --compress-relocations) the relocated
- * immediates inside code bodies (call targets, global indices, ...) are 5-byte LEBs.
- * Bodies are byte ranges of the input, so that survives a re-encode, but the remapper
- * writes every immediate it changes minimally; tests that remap compare such modules
- * after normalising (see normalised_model).
+ * Files after --wat were written by wat2wasm, files after --clang by clang: at -O1 and
+ * above rewritten by binaryen's wasm-opt (clang runs it), at -O0 straight from wasm-ld.
+ * All of them use minimal LEB128 for everything the model re-encodes (section sizes,
+ * counts, body sizes, indices outside code), so re-encoding any of them must give the
+ * input back byte for byte. wasm-ld pads one thing: relocated immediates inside code
+ * bodies (call targets, global indices, ...) are 5-byte LEBs. Bodies are byte ranges of
+ * the input, so that survives a re-encode, but the remapper writes every immediate it
+ * changes minimally; tests that remap compare such modules after normalising (see
+ * normalised_model).
  *
  * Four tests per fixture:
  *   read_write   read then write unchanged: byte-identical (buffer, FILE and path writers)
