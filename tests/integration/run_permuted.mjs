@@ -3,7 +3,8 @@
 // threads, legacy exceptions, relaxed SIMD, tail calls and extended-const are all on).
 //
 // usage: node run_permuted.mjs --permute-tool PATH --wasm-validate PATH
-//          [--feature FLAG]... [--wasm-interp PATH] (--js | --wasi [--preopen]) MODULE.wasm
+//          [--feature FLAG]... [--wasm-interp PATH]
+//          (--js | --wasi [--preopen] [--expect-stdout FILE] [--expect-exit N]) MODULE.wasm
 //
 // --js    a plain module: every exported function is called in export order with
 //         arguments chosen by parameter type; the transcript holds each return value,
@@ -13,7 +14,8 @@
 //         (same FLAGs) and its output and exit status must match.
 // --wasi  a WASI command: run to completion with node:wasi; stdout, stderr and the exit
 //         code must match. --preopen gives each run its own empty directory as /sandbox,
-//         whose resulting files must match too.
+//         whose resulting files must match too. --expect-stdout / --expect-exit also hold
+//         the original to a known output, so two equally broken runs cannot pass.
 //
 // The permuted module must pass `wasm-validate --enable-multi-memory FLAG...`, must not be
 // byte-identical to the input (the permutation did move something), and must behave the
@@ -44,6 +46,8 @@ while (argv.length > 1) {
   else if (a === '--js') opts.mode = 'js';
   else if (a === '--wasi') opts.mode = 'wasi';
   else if (a === '--preopen') opts.preopen = true;
+  else if (a === '--expect-stdout') opts.expectStdout = readFileSync(argv.shift(), 'utf8');
+  else if (a === '--expect-exit') opts.expectExit = Number(argv.shift());
   else usage(`unknown option ${a}`);
 }
 if (argv.length !== 1 || !opts.permuteTool || !opts.wasmValidate || !opts.mode)
@@ -285,6 +289,10 @@ try {
     const a = await transcript(input, 'original');
     const b = await transcript(permuted, 'permuted');
     compare('node', a, b);
+    if (opts.expectStdout !== undefined && a[1] !== `stdout: ${opts.expectStdout}`)
+      fail(`original's stdout is not the expected one:\n${a[1]}\nexpected:\n${opts.expectStdout}`);
+    if (opts.expectExit !== undefined && a[0] !== `exit: ok ${opts.expectExit}`)
+      fail(`original's ${a[0]}, expected ${opts.expectExit}`);
     process.stdout.write(`${name} on Node (${a.length} lines, identical: ${isDeepStrictEqual(a, b)}):\n` +
       a.map((l) => `  ${l}`).join('\n') + '\n');
 

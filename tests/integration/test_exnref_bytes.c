@@ -69,6 +69,14 @@ static void b_name(bytes *b, const char *s) {
   b_put(b, (const uint8_t *)s, strlen(s));
 }
 
+/* A custom section; they sit at several places so placement is checked too. */
+static void b_custom(bytes *mod, const char *name, const char *payload) {
+  bytes c = {{0}, 0};
+  b_name(&c, name);
+  b_put(&c, (const uint8_t *)payload, strlen(payload));
+  b_section(mod, 0, &c);
+}
+
 enum { NTYPES = 4, NFUNCS = 4, NTAGS_DEFINED = 2 };
 enum { EXNREF = 0x69, I32 = 0x7f };
 
@@ -155,6 +163,7 @@ static void build(bytes *mod, bool permute) {
   bytes s;
   mod->n = 0;
   B(mod, 0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00);
+  b_custom(mod, "first", "before every section");
 
   s.n = 0; /* types, at their new positions */
   b_u32(&s, NTYPES);
@@ -169,6 +178,8 @@ static void build(bytes *mod, bool permute) {
   b_name(&s, "imported_tag");
   B(&s, 0x04, 0x00, T(0));
   b_section(mod, 2, &s);
+  b_custom(mod, "after-import", "x");
+  b_custom(mod, "after-import-2", "yy");
 
   s.n = 0; /* functions: all of type 1 */
   b_u32(&s, NFUNCS);
@@ -198,6 +209,7 @@ static void build(bytes *mod, bool permute) {
   b_name(&s, "table");
   B(&s, 0x01, 0);
   b_section(mod, 7, &s);
+  b_custom(mod, "before-code", "zzz");
 
   s.n = 0; /* code, at the new positions */
   b_u32(&s, NFUNCS);
@@ -205,6 +217,7 @@ static void build(bytes *mod, bool permute) {
     for (uint8_t old = 0; old < NFUNCS; old++)
       if (F(old) == nw) body(&s, old);
   b_section(mod, 10, &s);
+  b_custom(mod, "last", "");
 }
 
 /* ---- helpers ---- */
@@ -247,6 +260,12 @@ static void test_read_write(void **state) {
   assert_int_equal(m->types[3].results[1], EXNREF);
   assert_int_equal(m->ntables, 1);
   assert_int_equal(m->tables[0].init.len, 3); /* ref.func 3; end */
+  assert_int_equal(m->ncustoms, 5);
+  assert_int_equal(m->customs[0].before, MB_SEC_TYPE);
+  assert_int_equal(m->customs[1].before, MB_SEC_FUNCTION);
+  assert_int_equal(m->customs[2].before, MB_SEC_FUNCTION);
+  assert_int_equal(m->customs[3].before, MB_SEC_CODE);
+  assert_int_equal(m->customs[4].before, MB_SEC_COUNT);
   assert_writes(m, &mod, "read + write");
   mb_module_mark_all_dirty(m);
   assert_writes(m, &mod, "re-encoded");
