@@ -60,6 +60,7 @@ void mb__arena_free(mb_arena *a) {
 }
 
 void *mb__arena_alloc(mb_arena *a, size_t size) {
+  if (size > SIZE_MAX - 15) return NULL; /* rounding up would wrap to a tiny block */
   size = (size + 15) & ~(size_t)15;
   if (size == 0) size = 16;
   chunk *c = a->head;

@@ -657,6 +657,94 @@ static void memarg_literal_vectors(void **state) {
   }
 }
 
+/* A block type is an s33: type index 64 is C0 00, never 40 (the empty block type). */
+static void block_type_index_64_is_signed_leb(void **state) {
+  (void)state;
+  uint32_t map[65];
+  for (uint32_t i = 0; i < 65; i++) map[i] = 64 - i;
+  mb_remap r = {{0}, {0}};
+  r.map[MB_SPACE_TYPE] = map;
+  r.count[MB_SPACE_TYPE] = 65;
+  static const uint8_t in[] = {0x00, 0x02, 0x00, 0x0B, 0x03, 0xC0, 0x00, 0x0B, 0x04, 0x3F, 0x0B,
+                               0x0B};
+  static const uint8_t want[] = {0x00, 0x02, 0xC0, 0x00, 0x0B, 0x03, 0x00, 0x0B, 0x04, 0x01, 0x0B,
+                                 0x0B};
+  mb_buf out;
+  mb_diag diag = {0};
+  mb_buf_init(&out);
+  assert_int_equal(mb_code_rewrite(in, sizeof in, 0, &r, &out, &diag), MB_OK);
+  assert_int_equal(out.len, sizeof want);
+  assert_memory_equal(out.data, want, sizeof want);
+  /* and 65 is out of range */
+  static const uint8_t oor[] = {0x00, 0x02, 0xC1, 0x00, 0x0B, 0x0B};
+  out.len = 0;
+  assert_int_equal(mb_code_rewrite(oor, sizeof oor, 100, &r, &out, &diag), MB_ERR_INDEX_RANGE);
+  assert_int_equal(diag.offset, 102);
+  mb_buf_fini(&out);
+}
+
+/* Constant expressions: the same rewriting, and only constant instructions. */
+static void const_expr_rewrite(void **state) {
+  (void)state;
+  mb_remap r = remap_all(rot);
+  mb_buf out;
+  mb_diag diag = {0};
+  mb_buf_init(&out);
+  static const uint8_t in[] = {0x23, 0x00, 0x23, 0x82, 0x80, 0x00, 0x6A, 0xD2, 0x01, 0x1A,
+                               0x41, 0x80, 0x00, 0x6B, 0x0B};
+  /* drop (0x1A) is not constant: refused at its offset */
+  assert_int_equal(mb_const_expr_rewrite(in, sizeof in, 50, &r, &out, &diag),
+                   MB_ERR_BAD_CONST_EXPR);
+  assert_diag(diag, MB_ERR_BAD_CONST_EXPR, "constant expression required", 50 + 9);
+  static const uint8_t in2[] = {0x23, 0x00, 0x23, 0x82, 0x80, 0x00, 0x6A, 0x41, 0x80, 0x00, 0x6B,
+                                0x0B};
+  static const uint8_t want2[] = {0x23, 0x02, 0x23, 0x01, 0x6A, 0x41, 0x80, 0x00, 0x6B, 0x0B};
+  out.len = 0;
+  assert_int_equal(mb_const_expr_rewrite(in2, sizeof in2, 0, &r, &out, &diag), MB_OK);
+  assert_int_equal(out.len, sizeof want2);
+  assert_memory_equal(out.data, want2, sizeof want2);
+  static const uint8_t in3[] = {0xD2, 0x02, 0x0B};
+  static const uint8_t want3[] = {0xD2, 0x01, 0x0B};
+  out.len = 0;
+  assert_int_equal(mb_const_expr_rewrite(in3, sizeof in3, 0, &r, &out, &diag), MB_OK);
+  assert_memory_equal(out.data, want3, sizeof want3);
+  /* bytes after the end */
+  static const uint8_t trailing[] = {0x41, 0x00, 0x0B, 0x0B};
+  out.len = 0;
+  assert_int_equal(mb_const_expr_rewrite(trailing, sizeof trailing, 10, &r, &out, &diag),
+                   MB_ERR_BAD_CONST_EXPR);
+  assert_diag(diag, MB_ERR_BAD_CONST_EXPR, "after the end of a constant expression", 13);
+  /* no end at all */
+  static const uint8_t open[] = {0x41, 0x00};
+  out.len = 0;
+  assert_int_equal(mb_const_expr_rewrite(open, sizeof open, 0, &r, &out, &diag),
+                   MB_ERR_UNEXPECTED_END);
+  /* a structured instruction is not constant either */
+  static const uint8_t blk[] = {0x02, 0x40, 0x0B, 0x0B};
+  out.len = 0;
+  assert_int_equal(mb_const_expr_rewrite(blk, sizeof blk, 0, &r, &out, &diag),
+                   MB_ERR_BAD_CONST_EXPR);
+  mb_buf_fini(&out);
+}
+
+/* mb_code_check: decoding against explicit index limits; a remap table of the wrong
+ * shape is the caller's error. */
+static void code_check_limits(void **state) {
+  (void)state;
+  static const uint8_t body[] = {0x00, 0x10, 0x02, 0x23, 0x01, 0x1A, 0x0B};
+  uint32_t lim[MB_SPACE_COUNT] = {3, 3, 3, 3, 3, 3, 3, 3};
+  mb_diag diag = {0};
+  assert_int_equal(mb_code_check(body, sizeof body, 0, lim, &diag), MB_OK);
+  lim[MB_SPACE_FUNC] = 2;
+  assert_int_equal(mb_code_check(body, sizeof body, 7, lim, &diag), MB_ERR_INDEX_RANGE);
+  assert_diag(diag, MB_ERR_INDEX_RANGE, "function index 2 out of range", 7 + 2);
+  lim[MB_SPACE_FUNC] = 3;
+  lim[MB_SPACE_GLOBAL] = 1;
+  assert_int_equal(mb_code_check(body, sizeof body, 0, lim, &diag), MB_ERR_INDEX_RANGE);
+  assert_diag(diag, MB_ERR_INDEX_RANGE, "global index 1 out of range", 4);
+  assert_int_equal(mb_code_check(body, sizeof body, 0, NULL, &diag), MB_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       LINKER_TEST(expectation_table_is_complete),
@@ -665,6 +753,9 @@ int main(void) {
       LINKER_TEST(remap_rewrites_every_index_space),
       LINKER_TEST(index_three_is_out_of_range),
       LINKER_TEST(memarg_literal_vectors),
+      LINKER_TEST(block_type_index_64_is_signed_leb),
+      LINKER_TEST(const_expr_rewrite),
+      LINKER_TEST(code_check_limits),
   };
   return cmocka_run_group_tests_name("linker_opcodes", tests, NULL, NULL);
 }

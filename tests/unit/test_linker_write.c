@@ -479,6 +479,30 @@ static void built_module_roundtrip(void **state) {
   tb_fini(&want);
 }
 
+/* Bug fix: mb_module_alloc rounded the size up to 16 before checking it, so a size
+ * near SIZE_MAX wrapped to 0 and came back as a 16-byte block. */
+static void module_alloc_refuses_sizes_that_overflow(void **state) {
+  (void)state;
+  mb_module *m = mb_module_new();
+  assert_non_null(m);
+  assert_null(mb_module_alloc(m, SIZE_MAX));
+  assert_null(mb_module_alloc(m, SIZE_MAX - 1));
+  assert_null(mb_module_alloc(m, SIZE_MAX - 15));
+  assert_null(mb_module_alloc(m, SIZE_MAX / 2 + 1));
+  /* ordinary requests: zeroed, 8-byte aligned, distinct, also past a chunk */
+  uint8_t *a = mb_module_alloc(m, 1), *b = mb_module_alloc(m, 100000), *c = mb_module_alloc(m, 0);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(c);
+  assert_true(a != b && b != c && a != c);
+  assert_int_equal((uintptr_t)a % 8, 0);
+  assert_int_equal((uintptr_t)b % 8, 0);
+  for (size_t i = 0; i < 100000; i++) assert_int_equal(b[i], 0);
+  memset(b, 0xFF, 100000);
+  assert_int_equal(a[0], 0);
+  mb_module_free(m);
+}
+
 /* ---- permute ---- */
 
 static void permute_module(tb *m, bool permuted) {
@@ -627,9 +651,28 @@ static void write_path_is_atomic(void **state) {
   file_equals(path, &in);
   struct stat st;
   assert_int_equal(stat(path, &st), 0);
-  assert_int_equal(st.st_mode & 0777, 0644);
+  mode_t mask = umask(0);
+  umask(mask);
+  /* not mkstemp's 0600: an ordinary file (0644 as written today, or what the umask
+   * allows) */
+  assert_true((st.st_mode & 0777) == 0644 || (st.st_mode & 0777) == (0666 & ~mask));
   assert_int_equal(dir_entries(dir, name, sizeof name), 1);
   assert_string_equal(name, "out.wasm");
+
+  /* mb_file_read gives it back */
+  uint8_t *data = NULL;
+  size_t len = 0;
+  assert_int_equal(mb_file_read(path, &data, &len, &diag), MB_OK);
+  assert_bytes(data, len, in.d, in.n);
+  mb_file_free(data, len);
+  memset(&diag, 0, sizeof diag);
+  assert_int_equal(mb_file_read(dir, &data, &len, &diag), MB_ERR_IO);
+  assert_non_null(strstr(diag.message, "not a regular file"));
+  assert_null(data);
+  snprintf(name, sizeof name, "%s/none.wasm", dir);
+  assert_int_equal(mb_file_read(name, &data, &len, &diag), MB_ERR_IO);
+  assert_non_null(strstr(diag.message, "cannot open"));
+  assert_null(data);
 
   /* over an existing file: replaced whole */
   write_file_bytes(path, "old contents");
@@ -713,6 +756,7 @@ int main(void) {
       LINKER_TEST(strip_removes_customs),
       LINKER_TEST(custom_placement_preserved),
       LINKER_TEST(built_module_roundtrip),
+      LINKER_TEST(module_alloc_refuses_sizes_that_overflow),
       LINKER_TEST(permute_swaps_memories_and_functions),
       LINKER_TEST(write_path_is_atomic),
   };
