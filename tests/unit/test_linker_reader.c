@@ -623,6 +623,44 @@ static void import_export_errors(void **state) {
   tb_fini(&m);
 }
 
+static void table_tag_function_errors(void **state) {
+  (void)state;
+  /* the 0x40 0x00 table form: reserved byte, then a constant initialiser */
+  EXPECT_SECTION(4, MB_ERR_BAD_TYPE, "malformed table: reserved byte 0x01", 2, 0x01, 0x40, 0x01,
+                 0x70, 0x00, 0x01, 0xD0, 0x70, 0x0B);
+  EXPECT_SECTION(4, MB_ERR_BAD_CONST_EXPR, "constant expression required", 6, 0x01, 0x40, 0x00,
+                 0x70, 0x00, 0x01, 0x1A, 0x0B);
+  EXPECT_SECTION(4, MB_ERR_UNEXPECTED_END, "unexpected end", 8, 0x01, 0x40, 0x00, 0x70, 0x00,
+                 0x01, 0xD0, 0x70);
+  /* a table import of a non-reference type */
+  EXPECT_SECTION(2, MB_ERR_BAD_TYPE, "malformed reference type 0x7f", 6, 0x01, 0x01, 'a', 0x01,
+                 'b', 0x01, 0x7F, 0x00, 0x00);
+  /* tags: attribute and type index */
+  {
+    tb m;
+    tb_init(&m);
+    tb_preamble(&m);
+    type_void(&m);
+    size_t at = m.n + 2;
+    tb_section_raw(&m, 13, TB_BYTES(0x01, 0x01, 0x00));
+    EXPECT(&m, MB_ERR_BAD_TYPE, "malformed tag attribute 0x01", at + 1);
+    m.n = 0;
+    tb_preamble(&m);
+    type_void(&m);
+    at = m.n + 2;
+    tb_section_raw(&m, 13, TB_BYTES(0x02, 0x00, 0x00, 0x00, 0x01));
+    EXPECT(&m, MB_ERR_INDEX_RANGE, "type index 1 out of range in tag section", at + 4);
+    /* the function section's type indices */
+    m.n = 0;
+    tb_preamble(&m);
+    type_void(&m);
+    at = m.n + 2;
+    tb_section_raw(&m, 3, TB_BYTES(0x02, 0x00, 0x81, 0x00));
+    EXPECT(&m, MB_ERR_INDEX_RANGE, "type index 1 out of range in function section", at + 2);
+    tb_fini(&m);
+  }
+}
+
 /* ---- cross-section counts (§3.3) ---- */
 
 static void function_code_mismatch(void **state) {
@@ -1185,6 +1223,7 @@ int main(void) {
       LINKER_TEST(type_errors),
       LINKER_TEST(limits_errors),
       LINKER_TEST(import_export_errors),
+      LINKER_TEST(table_tag_function_errors),
       LINKER_TEST(function_code_mismatch),
       LINKER_TEST(data_count_errors),
       LINKER_TEST(segment_errors),

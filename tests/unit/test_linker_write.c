@@ -599,6 +599,88 @@ static void permute_swaps_memories_and_functions(void **state) {
   tb_fini(&want);
 }
 
+/* Permuting every space and then applying the inverse permutation to the module read
+ * back from the output gives the original bytes. */
+static void permute_and_back_is_identity(void **state) {
+  (void)state;
+  tb in, mid;
+  tb_init(&in);
+  tb_init(&mid);
+  minimal_module(&in);
+  /* imports (index 0 of func, table, memory, global, tag) stay; the rest moves */
+  static const uint32_t type_f[3] = {2, 0, 1}, type_b[3] = {1, 2, 0};
+  static const uint32_t swap12[3] = {0, 2, 1};
+  static const uint32_t elem_f[11] = {3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 2},
+                        elem_b[11] = {8, 9, 10, 0, 1, 2, 3, 4, 5, 6, 7};
+  static const uint32_t data_f[3] = {2, 0, 1}, data_b[3] = {1, 2, 0};
+  mb_remap fwd = {{0}, {0}}, back = {{0}, {0}};
+  fwd.map[MB_SPACE_TYPE] = type_f, back.map[MB_SPACE_TYPE] = type_b;
+  fwd.map[MB_SPACE_FUNC] = back.map[MB_SPACE_FUNC] = swap12;
+  fwd.map[MB_SPACE_TABLE] = back.map[MB_SPACE_TABLE] = swap12;
+  fwd.map[MB_SPACE_GLOBAL] = back.map[MB_SPACE_GLOBAL] = swap12;
+  fwd.map[MB_SPACE_ELEM] = elem_f, back.map[MB_SPACE_ELEM] = elem_b;
+  fwd.map[MB_SPACE_DATA] = data_f, back.map[MB_SPACE_DATA] = data_b;
+  for (int s = 0; s < MB_SPACE_COUNT; s++)
+    fwd.count[s] = back.count[s] = s == MB_SPACE_ELEM ? 11 : 3;
+
+  mb_module *m = read_ok(&in);
+  mb_diag diag = {0};
+  mb_err e = mb_module_permute(m, &fwd, &diag);
+  if (e) fail_msg("permute: %s: %s", mb_err_name(e), diag.message);
+  mb_buf out;
+  mb_buf_init(&out);
+  assert_int_equal(mb_wasm_write(m, &out, &diag), MB_OK);
+  tb_put(&mid, out.data, out.len);
+  mb_buf_fini(&out);
+  mb_module_free(m);
+  assert_true(mid.n != in.n || memcmp(mid.d, in.d, in.n) != 0);
+
+  m = read_ok(&mid);
+  e = mb_module_permute(m, &back, &diag);
+  if (e) fail_msg("permute back: %s: %s", mb_err_name(e), diag.message);
+  assert_writes(m, &in);
+  mb_module_free(m);
+  tb_fini(&in);
+  tb_fini(&mid);
+}
+
+/* mb_module_remap keeps names pointing at the right entities or drops them: an
+ * unparseable name section goes, other customs stay, unknown subsections are copied. */
+static void remap_drops_unparseable_names(void **state) {
+  (void)state;
+  static const uint32_t swap[3] = {0, 2, 1};
+  mb_remap r = {{0}, {0}};
+  r.map[MB_SPACE_FUNC] = swap;
+  r.count[MB_SPACE_FUNC] = 3;
+  for (int bad = 0; bad < 2; bad++) {
+    tb in, want;
+    tb_init(&in);
+    tb_init(&want);
+    for (int w = 0; w < 2; w++) {
+      tb *t = w ? &want : &in;
+      tb_preamble(t);
+      tb_section_raw(t, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+      tb_section_raw(t, 3, TB_BYTES(0x03, 0x00, 0x00, 0x00));
+      tb_section_raw(t, 10, TB_BYTES(0x03, 0x02, 0x00, 0x0B, 0x02, 0x00, 0x0B, 0x02, 0x00, 0x0B));
+      custom(t, "other", "");
+      if (bad && !w) /* function names whose map runs past its subsection */
+        custom(t, "name", "\x01\x05\x03\x00\x01" "a\x01");
+      else if (!bad && !w) /* function names and an unknown subsection 0x20 */
+        custom(t, "name", "\x01\x0A\x03\x00\x01" "a\x01\x01" "b\x02\x01" "c\x20\x01\xFF");
+      else if (!bad && w)
+        custom(t, "name", "\x01\x0A\x03\x00\x01" "a\x01\x01" "c\x02\x01" "b\x20\x01\xFF");
+      custom(t, "last", "");
+    }
+    mb_module *m = read_ok(&in);
+    mb_diag diag = {0};
+    assert_int_equal(mb_module_remap(m, &r, &diag), MB_OK);
+    assert_writes(m, &want);
+    mb_module_free(m);
+    tb_fini(&in);
+    tb_fini(&want);
+  }
+}
+
 /* ---- mb_wasm_write_path ---- */
 
 static size_t dir_entries(const char *dir, char *first, size_t n) {
@@ -758,6 +840,8 @@ int main(void) {
       LINKER_TEST(built_module_roundtrip),
       LINKER_TEST(module_alloc_refuses_sizes_that_overflow),
       LINKER_TEST(permute_swaps_memories_and_functions),
+      LINKER_TEST(permute_and_back_is_identity),
+      LINKER_TEST(remap_drops_unparseable_names),
       LINKER_TEST(write_path_is_atomic),
   };
   return cmocka_run_group_tests_name("linker_write", tests, NULL, NULL);
