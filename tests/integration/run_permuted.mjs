@@ -75,8 +75,19 @@ function parseTypes(bytes) {
     do { b = bytes[p++]; r += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
     return r;
   };
-  const limits = () => { const f = bytes[p++]; u32(); if (f & 1) u32(); };
-  const types = [], funcs = [], tags = [], exports = new Map();
+  const limits = () => {
+    const flags = bytes[p++];
+    const min = u32();
+    const max = flags & 1 ? u32() : undefined;
+    return { flags, min, max };
+  };
+  const name = () => {
+    const len = u32();
+    const s = Buffer.from(bytes.subarray(p, p + len)).toString('utf8');
+    p += len;
+    return s;
+  };
+  const types = [], funcs = [], tags = [], imports = [], exports = new Map();
   while (p < bytes.length) {
     const id = bytes[p++];
     const size = u32();
@@ -90,13 +101,13 @@ function parseTypes(bytes) {
       }
     } else if (id === 2) {
       for (let n = u32(); n > 0; n--) {
-        p += u32(); p += u32();
-        const kind = bytes[p++];
-        if (kind === 0) funcs.push(types[u32()]);
-        else if (kind === 1) { p++; limits(); }
-        else if (kind === 2) limits();
-        else if (kind === 3) p += 2;
-        else if (kind === 4) { p++; tags.push(types[u32()]); }
+        const imp = { module: name(), name: name(), kind: bytes[p++] };
+        if (imp.kind === 0) funcs.push(imp.type = types[u32()]);
+        else if (imp.kind === 1) { imp.elem = bytes[p++]; imp.limits = limits(); }
+        else if (imp.kind === 2) imp.limits = limits();
+        else if (imp.kind === 3) { imp.valtype = bytes[p++]; imp.mutable = bytes[p++] === 1; }
+        else if (imp.kind === 4) { p++; tags.push(imp.type = types[u32()]); }
+        imports.push(imp);
       }
     } else if (id === 3) {
       for (let n = u32(); n > 0; n--) funcs.push(types[u32()]);
@@ -104,21 +115,21 @@ function parseTypes(bytes) {
       for (let n = u32(); n > 0; n--) { p++; tags.push(types[u32()]); }
     } else if (id === 7) {
       for (let n = u32(); n > 0; n--) {
-        const len = u32();
-        const ename = Buffer.from(bytes.subarray(p, p + len)).toString('utf8');
-        p += len;
+        const ename = name();
         const kind = bytes[p++];
         exports.set(ename, { kind, index: u32() });
       }
     }
     p = end;
   }
-  return { types, funcs, tags, exports };
+  return { types, funcs, tags, imports, exports };
 }
 
 // ---- running a plain module through the JS API ----
 
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f;
+const JS_TYPE = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [FUNCREF]: 'anyfunc',
+  [EXTERNREF]: 'externref' };
 const externs = [0, 1, 2, 3].map((i) => ({ extern: i }));
 
 function argFor(type, pos) {
@@ -173,16 +184,30 @@ async function transcriptJs(file) {
   const bytes = readFileSync(file);
   const info = parseTypes(bytes);
   const module = await WebAssembly.compile(bytes);
+  // Fresh imports for every run: a host function returns the sum of its arguments plus
+  // 1000; globals hold 5 (i32), 7n (i64) or 1.5; memories, tables and tags are new.
   const imports = {};
-  let k = 0;
-  for (const imp of WebAssembly.Module.imports(module)) {
-    imports[imp.module] ??= {};
-    // imported globals (extended_const): fixed values, i32 5 and i64 7
-    if (imp.kind === 'global')
-      imports[imp.module][imp.name] = /64/.test(imp.name) ? 7n : 5;
-    else if (imp.kind === 'function')
-      imports[imp.module][imp.name] = (...a) => { k++; return 0; };
-    else usage(`cannot provide import ${imp.module}.${imp.name} (${imp.kind})`);
+  const provided = [];
+  for (const imp of info.imports) {
+    let v;
+    if (imp.kind === 0) {
+      const wide = imp.type.results[0] === I64;
+      v = (...a) => a.reduce((x, y) => x + (wide ? BigInt(y) : Number(y)), wide ? 1000n : 1000);
+    } else if (imp.kind === 1) {
+      v = new WebAssembly.Table({ element: JS_TYPE[imp.elem], initial: imp.limits.min,
+        maximum: imp.limits.max });
+    } else if (imp.kind === 2) {
+      v = new WebAssembly.Memory({ initial: imp.limits.min, maximum: imp.limits.max,
+        shared: (imp.limits.flags & 2) !== 0 });
+    } else if (imp.kind === 3) {
+      const t = JS_TYPE[imp.valtype];
+      v = new WebAssembly.Global({ value: t, mutable: imp.mutable },
+        t === 'i32' ? 5 : t === 'i64' ? 7n : 1.5);
+    } else if (imp.kind === 4) {
+      v = new WebAssembly.Tag({ parameters: imp.type.params.map((t) => JS_TYPE[t]) });
+    }
+    (imports[imp.module] ??= {})[imp.name] = v;
+    provided.push([`import ${imp.module}.${imp.name}`, imp.kind, v, imp.type]);
   }
   const out = [];
   let instance;
@@ -193,30 +218,30 @@ async function transcriptJs(file) {
     return out;
   }
   const ex = instance.exports;
-  tagTable = [];
+  // everything the module exports or imports whose state can be observed afterwards
+  const observed = [...provided];
   for (const [ename, { kind, index }] of info.exports)
-    if (kind === 4) tagTable.push([ename, ex[ename], info.tags[index]]);
+    observed.push([ename, kind, ex[ename], kind === 4 ? info.tags[index] : undefined]);
+  tagTable = observed.filter(([, kind]) => kind === 4).map(([n, , tag, type]) => [n, tag, type]);
   for (const [ename, { kind, index }] of info.exports) {
     if (kind !== 0) continue;
     const type = info.funcs[index];
     const args = type.params.map((t, pos) => argFor(t, pos));
     out.push(`${ename}(${args.map((a) => show(a)).join(', ')}) -> ${attempt(() => ex[ename](...args))}`);
   }
-  for (const [ename, { kind }] of info.exports) {
-    const v = ex[ename];
-    if (kind === 3) out.push(`global ${ename} = ${show(v.value)}`);
+  for (const [oname, kind, v] of observed) {
+    if (kind === 3) out.push(`global ${oname} = ${show(v.value)}`);
     if (kind === 2) {
       const buf = new Uint8Array(v.buffer);
-      out.push(`memory ${ename}: ${buf.length} bytes, sha256 ` +
+      out.push(`memory ${oname}: ${buf.length} bytes, sha256 ` +
         createHash('sha256').update(buf.slice()).digest('hex'));
     }
   }
-  for (const [ename, { kind }] of info.exports) {
+  for (const [oname, kind, t] of observed) {
     if (kind !== 1) continue;
-    const t = ex[ename];
     const entries = [];
     for (let i = 0; i < t.length; i++) entries.push(show(t.get(i)));
-    out.push(`table ${ename} [${t.length}]: ${entries.join(' ')}`);
+    out.push(`table ${oname} [${t.length}]: ${entries.join(' ')}`);
   }
   return out;
 }
