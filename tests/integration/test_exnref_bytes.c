@@ -375,9 +375,10 @@ static void test_runs_on_node(void **state) {
   bytes mods[2];
   build(&mods[0], false);
   build(&mods[1], true);
-  char paths[2][64];
+  char paths[2][512];
+  const char *tmp = getenv("TMPDIR");
   for (int i = 0; i < 2; i++) {
-    snprintf(paths[i], sizeof paths[i], "/tmp/mb-exnref-%d-XXXXXX", i);
+    snprintf(paths[i], sizeof paths[i], "%s/mb-exnref-%d-XXXXXX", tmp && *tmp ? tmp : "/tmp", i);
     int fd = mkstemp(paths[i]);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, mods[i].d, mods[i].n), (ssize_t)mods[i].n);
