@@ -78,6 +78,14 @@ static mb_err place_imports(fuse *f) {
   o->imports = arr(f, n, sizeof *o->imports);
   f->host_slot = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
   if (!o->imports || !f->host_slot) return nomem(f);
+  /* The instances' types first, in input order, so a single input keeps its type
+   * indices (a faithful copy); host imports' types are among them. */
+  for (uint32_t i = 0; i < l->ninst; i++)
+    for (uint32_t t = 0; t < l->inst[i].m->ntypes; t++) {
+      uint32_t ignored;
+      mb_err e = add_type(f, &l->inst[i].m->types[t], &ignored);
+      if (e) return e;
+    }
   for (uint32_t h = 0; h < l->nhosts; h++) {
     if (l->hosts[h].stub) continue;
     mb_import im = *l->hosts[h].im;
@@ -134,8 +142,14 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
     for (int k = 0; k < MB_KIND_COUNT; k++)
       for (uint32_t d = 0; d < defined_count(m, (mb_kind)k); d++)
         in->map[kind_space[k]][m->nimported[k] + d] = bases[i][k] + d;
-    for (uint32_t s = 0; s < m->nelems; s++) in->map[MB_SPACE_ELEM][s] = elem++;
-    for (uint32_t s = 0; s < m->ndatas; s++) in->map[MB_SPACE_DATA][s] = data++;
+  }
+  /* Segments are numbered in dependency order: the output applies active segments in
+   * index order, and a provider's must land before its consumers' (as when each
+   * instance is instantiated in turn), e.g. overlapping data in a shared memory. */
+  for (uint32_t k = 0; k < l->ninst && !e; k++) {
+    mb_link_inst *in = &l->inst[l->order[k]];
+    for (uint32_t s = 0; s < in->m->nelems; s++) in->map[MB_SPACE_ELEM][s] = elem++;
+    for (uint32_t s = 0; s < in->m->ndatas; s++) in->map[MB_SPACE_DATA][s] = data++;
   }
   mb__free(bases);
   mb__free(stub_index);
@@ -208,7 +222,8 @@ static mb_err copy_definitions(fuse *f, mb_link_inst *in) {
   for (uint32_t i = 0; i < m->ntags; i++)
     o->tag_types[o->ntags++] = in->map[MB_SPACE_TYPE][m->tag_types[i]];
   for (uint32_t i = 0; i < m->nelems && !e; i++) {
-    mb_elem *s = &o->elems[o->nelems++];
+    mb_elem *s = &o->elems[in->map[MB_SPACE_ELEM][i]];
+    o->nelems++;
     *s = m->elems[i];
     if (s->mode == MB_SEG_ACTIVE) {
       s->table = in->map[MB_SPACE_TABLE][s->table];
@@ -228,13 +243,104 @@ static mb_err copy_definitions(fuse *f, mb_link_inst *in) {
     }
   }
   for (uint32_t i = 0; i < m->ndatas && !e; i++) {
-    mb_data *d = &o->datas[o->ndatas++];
+    mb_data *d = &o->datas[in->map[MB_SPACE_DATA][i]];
+    o->ndatas++;
     *d = m->datas[i];
     if (d->mode == MB_SEG_ACTIVE) {
       d->memory = in->map[MB_SPACE_MEMORY][d->memory];
       e = rewrite_const(f, in, &r, &d->offset);
     }
   }
+  return e;
+}
+
+/* Constant expressions may read only imported globals (Wasm 2.0; wabt 1.0.32 rejects
+ * anything else). An instance's imported global that another instance defines is a
+ * defined global of the output, so each global.get of a defined global is replaced by
+ * that global's initializer: such a global is immutable (as constant expressions
+ * require), so its value is always its initializer's. Appends the expression without
+ * its final end to out; *changed tells whether anything was replaced. An expression
+ * with an instruction this does not know clears *understood and is kept as it is. */
+static mb_err inline_globals(fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
+                             bool *understood) {
+  const mb_module *o = f->out;
+  mb_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
+  if (depth > 64)
+    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                    "global initializers of the instances read each other in a cycle");
+  while (r.pos < r.end) {
+    const uint8_t *at = r.pos;
+    uint8_t op;
+    uint32_t u;
+    int32_t s32;
+    int64_t s64;
+    const uint8_t *skip;
+    bool bad = mb__byte(&r, &op, "");
+    if (bad) break;
+    switch (op) {
+    case 0x0B: return MB_OK; /* end */
+    case 0x23:               /* global.get */
+      if ((bad = mb__u32(&r, &u, ""))) break;
+      if (u >= o->nimported[MB_KIND_GLOBAL] && u - o->nimported[MB_KIND_GLOBAL] < o->nglobals) {
+        mb_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
+                                  depth + 1, out, changed, understood);
+        if (e) return e;
+        *changed = true;
+        continue;
+      }
+      break;
+    case 0x41: bad = mb__s32(&r, &s32, ""); break;
+    case 0x42: bad = mb__s64(&r, &s64, ""); break;
+    case 0x43: bad = mb__bytes(&r, 4, &skip, ""); break;
+    case 0x44: bad = mb__bytes(&r, 8, &skip, ""); break;
+    case 0xD0: bad = mb__byte(&r, &op, ""); break; /* ref.null: abstract heap type */
+    case 0xD2: bad = mb__u32(&r, &u, ""); break;   /* ref.func */
+    case 0x6A: case 0x6B: case 0x6C: case 0x7C: case 0x7D: case 0x7E: break;
+    case 0xFD: /* v128.const */
+      bad = mb__u32(&r, &u, "") || u != 12 || mb__bytes(&r, 16, &skip, "");
+      break;
+    default: bad = true;
+    }
+    if (bad) break;
+    mb_buf_append(out, at, (size_t)(r.pos - at));
+  }
+  *understood = false;
+  return MB_OK;
+}
+
+static mb_err inline_const(fuse *f, mb_bytes *expr) {
+  if (!expr->len) return MB_OK;
+  mb_buf b;
+  mb_buf_init(&b);
+  bool changed = false, understood = true;
+  mb_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
+  mb_buf_byte(&b, 0x0B);
+  if (!e && changed && understood && !b.failed) {
+    uint8_t *p = mb__arena_alloc(f->out->arena, b.len);
+    if (!p) e = nomem(f);
+    else {
+      memcpy(p, b.data, b.len);
+      *expr = (mb_bytes){p, (uint32_t)b.len};
+    }
+  } else if (!e && b.failed) {
+    e = nomem(f);
+  }
+  mb_buf_fini(&b);
+  return e;
+}
+
+static mb_err inline_all_consts(fuse *f) {
+  mb_module *o = f->out;
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < o->nglobals && !e; i++) e = inline_const(f, &o->globals[i].init);
+  for (uint32_t i = 0; i < o->ntables && !e; i++) e = inline_const(f, &o->tables[i].init);
+  for (uint32_t i = 0; i < o->nelems && !e; i++) {
+    mb_elem *s = &o->elems[i];
+    if (s->mode == MB_SEG_ACTIVE) e = inline_const(f, &s->offset);
+    for (uint32_t k = 0; s->exprs && k < s->count && !e; k++) e = inline_const(f, &s->items[k]);
+  }
+  for (uint32_t i = 0; i < o->ndatas && !e; i++)
+    if (o->datas[i].mode == MB_SEG_ACTIVE) e = inline_const(f, &o->datas[i].offset);
   return e;
 }
 
@@ -528,7 +634,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if ((e = allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
     goto out;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
-  if (e) goto out;
+  if (e || (e = inline_all_consts(&f))) goto out;
   if ((e = add_stubs(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
       (e = build_exports(&f, start_fn, init_fn)))
     goto out;
