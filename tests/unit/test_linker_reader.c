@@ -4,6 +4,7 @@
  * counted by hand. Also: every truncation of a small module, and a fail-the-N-th-
  * allocation sweep over read + remap + write. */
 #include <stdio.h>
+#include <sys/mman.h>
 
 #include "linker_test_util.h"
 
@@ -148,6 +149,21 @@ static void preamble_errors(void **state) {
   tb_preamble(&m);
   EXPECT_OK(&m); /* the empty module */
   tb_fini(&m);
+}
+
+/* Past 1 GiB (the JS API's module size limit) a module is refused before it is read. */
+static void module_size_limit(void **state) {
+  (void)state;
+  size_t len = ((size_t)1 << 30) + 1;
+  /* address space only: no page is ever touched */
+  uint8_t *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) skip();
+  mb_module *mod = (mb_module *)&mod;
+  mb_diag diag = {0};
+  assert_int_equal(mb_wasm_read(p, len, &mod, &diag), MB_ERR_TOO_MANY);
+  assert_diag(diag, MB_ERR_TOO_MANY, "module too large", 0);
+  assert_null(mod);
+  munmap(p, len);
 }
 
 /* ---- every truncation of a small module ---- */
@@ -1244,6 +1260,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       LINKER_TEST(preamble_errors),
       LINKER_TEST(truncation_at_every_byte),
+      LINKER_TEST(module_size_limit),
       LINKER_TEST(leb_limits),
       LINKER_TEST(section_ids_and_order),
       LINKER_TEST(section_size_mismatch),

@@ -681,6 +681,82 @@ static void remap_drops_unparseable_names(void **state) {
   }
 }
 
+/* ---- primitives ---- */
+
+static void buffer_and_leb_primitives(void **state) {
+  (void)state;
+  mb_buf b;
+  mb_buf_init(&b);
+  assert_true(mb_buf_u32(&b, 0));
+  assert_true(mb_buf_u32(&b, 127));
+  assert_true(mb_buf_u32(&b, 128));
+  assert_true(mb_buf_u32(&b, UINT32_MAX));
+  assert_true(mb_buf_u64(&b, UINT64_MAX));
+  assert_true(mb_buf_s32(&b, -1));
+  assert_true(mb_buf_s32(&b, 63));
+  assert_true(mb_buf_s32(&b, 64));
+  assert_true(mb_buf_s32(&b, -64));
+  assert_true(mb_buf_s32(&b, -65));
+  assert_true(mb_buf_s32(&b, INT32_MIN));
+  assert_true(mb_buf_s64(&b, INT64_MIN));
+  assert_true(mb_buf_s64(&b, INT64_MAX));
+  assert_true(mb_buf_byte(&b, 0xAB));
+  assert_true(mb_buf_append(&b, "xyz", 3));
+  assert_true(mb_buf_append(&b, NULL, 0));
+  static const uint8_t want[] = {
+      0x00, 0x7F, 0x80, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F,                   /* u32 */
+      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01,             /* u64 max */
+      0x7F, 0x3F, 0xC0, 0x00, 0x40, 0xBF, 0x7F, 0x80, 0x80, 0x80, 0x80, 0x78, /* s32 */
+      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7F,             /* s64 min */
+      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,             /* s64 max */
+      0xAB, 'x', 'y', 'z'};
+  assert_bytes(b.data, b.len, want, sizeof want);
+  assert_false(b.failed);
+  mb_buf_fini(&b);
+  assert_null(b.data);
+  assert_int_equal(b.len, 0);
+
+  /* a failed buffer stays failed and ignores later appends */
+  test_alloc_install(1, false);
+  mb_buf_init(&b);
+  assert_false(mb_buf_byte(&b, 1));
+  assert_true(b.failed);
+  assert_false(mb_buf_append(&b, "ab", 2));
+  assert_false(mb_buf_append(&b, "", 0));
+  assert_int_equal(b.len, 0);
+  mb_buf_fini(&b);
+  test_alloc_install(0, false);
+
+  assert_int_equal(mb_leb_size(0), 1);
+  assert_int_equal(mb_leb_size(127), 1);
+  assert_int_equal(mb_leb_size(128), 2);
+  assert_int_equal(mb_leb_size(UINT32_MAX), 5);
+  assert_int_equal(mb_leb_size(UINT64_MAX), 10);
+}
+
+static void section_ids_and_names(void **state) {
+  (void)state;
+  /* the required order is not numeric: tag (13) after memory, data count (12) before code */
+  static const uint8_t ids[MB_SEC_COUNT] = {1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11};
+  static const char *const names[MB_SEC_COUNT] = {
+      "type",   "import", "function", "table",      "memory", "tag", "global",
+      "export", "start",  "element",  "data count", "code",   "data"};
+  for (int s = 0; s < MB_SEC_COUNT; s++) {
+    assert_int_equal(mb_sec_id((mb_sec)s), ids[s]);
+    assert_int_equal(mb_sec_from_id(ids[s]), s);
+    assert_string_equal(mb_sec_name((mb_sec)s), names[s]);
+  }
+  assert_int_equal(mb_sec_from_id(0), -1);
+  assert_int_equal(mb_sec_from_id(14), -1);
+  assert_int_equal(mb_sec_from_id(255), -1);
+  for (int e = MB_OK; e <= MB_ERR_INVALID_ARG; e++)
+    assert_string_not_equal(mb_err_name((mb_err)e), "unknown error");
+  assert_string_equal(mb_err_name(MB_ERR_UNEXPECTED_END), "unexpected end");
+  assert_string_equal(mb_err_name(MB_ERR_BAD_MAGIC), "magic header not detected");
+  assert_string_equal(mb_err_name((mb_err)(MB_ERR_INVALID_ARG + 1)), "unknown error");
+  assert_string_equal(mb_err_name((mb_err)-1), "unknown error");
+}
+
 /* ---- mb_wasm_write_path ---- */
 
 static size_t dir_entries(const char *dir, char *first, size_t n) {
@@ -843,6 +919,8 @@ int main(void) {
       LINKER_TEST(permute_and_back_is_identity),
       LINKER_TEST(remap_drops_unparseable_names),
       LINKER_TEST(write_path_is_atomic),
+      LINKER_TEST(buffer_and_leb_primitives),
+      LINKER_TEST(section_ids_and_names),
   };
   return cmocka_run_group_tests_name("linker_write", tests, NULL, NULL);
 }
