@@ -1,0 +1,27 @@
+;; lib has two memories of its own and exports the second; its accesses use memory
+;; indices 0 and 1, which move in the fused module.
+(module
+  (memory $m0 (export "m0") 1)
+  (memory $m1 (export "m1") 1 3)
+  (data (memory $m0) (i32.const 0) "lib m0 data")
+  (data (memory $m1) (i32.const 16) "lib m1 data")
+  (data $passive "passive bytes!")
+  (func (export "load0") (param i32) (result i32) local.get 0 i32.load $m0)
+  (func (export "load1") (param i32) (result i32) local.get 0 i32.load $m1)
+  (func (export "store1") (param i32 i64)
+    local.get 0 local.get 1 i64.store $m1 offset=8 align=4)
+  ;; copy n bytes m0[src] -> m1[dst], then m1 -> m0 one page position later
+  (func (export "copy01") (param $dst i32) (param $src i32) (param $n i32)
+    local.get $dst local.get $src local.get $n memory.copy $m1 $m0)
+  (func (export "copy10") (param $dst i32) (param $src i32) (param $n i32)
+    local.get $dst local.get $src local.get $n memory.copy $m0 $m1)
+  (func (export "fill1") (param i32 i32 i32)
+    local.get 0 local.get 1 local.get 2 memory.fill $m1)
+  (func (export "init1") (param i32 i32 i32)
+    local.get 0 local.get 1 local.get 2 memory.init $m1 $passive)
+  (func (export "drop") data.drop $passive)
+  (func (export "grow1") (param i32) (result i32) local.get 0 memory.grow $m1)
+  (func (export "sizes") (result i32)
+    memory.size $m0 i32.const 8 i32.shl memory.size $m1 i32.or)
+  (func (export "load16") (param i32) (result i32)
+    local.get 0 i32.load16_u $m1 offset=65530))
