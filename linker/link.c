@@ -428,14 +428,7 @@ static bool needs_init(const mb_module *m) {
 
 static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag) {
   if (mark[i] == 2) return MB_OK;
-  if (mark[i] == 1) {
-    if (needs_init(l->inst[i].m))
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' is on a cycle of imports and has a start function or "
-                      "_initialize: there is no order in which to initialize it",
-                      l->inst[i].name);
-    return MB_OK;
-  }
+  if (mark[i] == 1) return MB_OK; /* a cycle: check_init_cycles decides */
   mark[i] = 1;
   const mb_module *m = l->inst[i].m;
   for (uint32_t k = 0; k < m->nimports; k++) {
@@ -451,6 +444,55 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
   mark[i] = 2;
   l->order[(*n)++] = i;
   return MB_OK;
+}
+
+/* An instance with a start function or _initialize that reaches itself through imports
+ * has no order: whichever instance of the cycle is initialized first runs before one it
+ * depends on. Every such instance is checked (a depth-first search sees only the back
+ * edges of the root it happens to start from); breadth-first from each, so the message
+ * names a shortest cycle. */
+static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
+  int *from = mb__calloc(l->ninst, sizeof *from);
+  int *queue = mb__calloc(l->ninst, sizeof *queue);
+  mb_err e = MB_OK;
+  if (!from || !queue) e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  for (uint32_t s = 0; s < l->ninst && !e; s++) {
+    if (!needs_init(l->inst[s].m)) continue;
+    for (uint32_t k = 0; k < l->ninst; k++) from[k] = -1;
+    uint32_t head = 0, tail = 0;
+    bool found = false;
+    queue[tail++] = (int)s;
+    while (head < tail && !found) {
+      int i = queue[head++];
+      const mb_module *m = l->inst[i].m;
+      for (uint32_t k = 0; k < m->nimports && !found; k++) {
+        int p = provider_for(l, i, m->imports[k].module);
+        if (p < 0 || p == i) continue;
+        if (p == (int)s) found = true;
+        else if (from[p] >= 0) continue;
+        else queue[tail++] = p;
+        from[p] = i;
+      }
+    }
+    if (!found) continue;
+    /* s -> ... -> from[s] -> s, where x -> y means x imports from y */
+    int path[64];
+    uint32_t len = 0;
+    for (int x = from[s]; x != (int)s && len < 62; x = from[x]) path[len++] = x;
+    char text[200];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s", l->inst[s].name);
+    for (uint32_t k = len; k-- > 0 && n < sizeof text;)
+      n += (size_t)snprintf(text + n, sizeof text - n, " -> %s", l->inst[path[k]].name);
+    if (n < sizeof text) snprintf(text + n, sizeof text - n, " -> %s", l->inst[s].name);
+    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                 "instance '%s' has a start function or _initialize but is on a cycle of "
+                 "imports (%s; A -> B: A imports from B): there is no order in which to "
+                 "initialize it",
+                 l->inst[s].name, text);
+  }
+  mb__free(from);
+  mb__free(queue);
+  return e;
 }
 
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
@@ -483,6 +525,7 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = visit(l, (int)i, mark, &n, diag);
   mb__free(mark);
+  if (!e) e = check_init_cycles(l, diag);
   if (e) return e;
   l->resolved = true;
   return MB_OK;
