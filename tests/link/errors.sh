@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Every error path of `membrane link`: exit status 1, the message on stderr names what it
+# must (both instances, the import, the export and both types for a mismatch), and no
+# output file is left behind (nor a temporary one). Also: warnings for dropped custom
+# sections, --dry-run writes nothing, --dot writes a graph.
+#
+# usage: errors.sh MEMBRANE WAT2WASM WASM_VALIDATE
+set -u
+# the script changes directory: make relative paths (as meson passes them) absolute
+abs() { case $1 in /*) printf '%s' "$1" ;; */*) printf '%s/%s' "$PWD" "$1" ;; *) printf '%s' "$1" ;; esac; }
+membrane=$(abs "$1")
+wat2wasm=$(abs "$2")
+wasm_validate=$(abs "$3")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/link-errors.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/in" "$tmp/out"
+cd "$tmp/in" || exit 2
+
+failures=0
+cases=0
+bad() {
+  failures=$((failures + 1))
+  printf 'FAIL %s: %s\n' "$case" "$*"
+}
+
+# wat NAME 'MODULE TEXT': NAME.wasm in the input directory
+wat() {
+  printf '%s\n' "$2" > "$1.wat"
+  "$wat2wasm" --enable-all "$1.wat" -o "$1.wasm" || { echo "wat2wasm $1 failed"; exit 2; }
+}
+
+# expect_error CASE 'substring' ... -- ARGS: membrane link ARGS fails with status 1, each
+# substring is on stderr, and the output directory stays empty.
+expect_error() {
+  case=$1
+  shift
+  local want=()
+  while [ "$1" != "--" ]; do want+=("$1"); shift; done
+  shift
+  cases=$((cases + 1))
+  local before=$failures
+  rm -rf "$tmp/out" && mkdir "$tmp/out"
+  "$membrane" link "$@" > "$tmp/stdout" 2> "$tmp/stderr"
+  local status=$?
+  [ "$status" -eq 1 ] || bad "exit status $status, expected 1"
+  for w in "${want[@]}"; do
+    grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w'"
+  done
+  [ "$(wc -l < "$tmp/stderr")" -ge 1 ] || bad "no message"
+  local left
+  left=$(ls -A "$tmp/out")
+  [ -z "$left" ] || bad "left in the output directory: $left"
+  if [ "$failures" -gt "$before" ]; then
+    printf '  $ membrane link %s\n  stderr: %s\n' "$*" "$(cat "$tmp/stderr")"
+  fi
+}
+
+out=$tmp/out/out.wasm
+
+# ---- inputs ----
+wat lib '(module
+  (func (export "f") (param i32) (result i32) local.get 0)
+  (memory (export "mem") 2 4)
+  (global (export "g") (mut i32) (i32.const 0))
+  (global (export "c") i64 (i64.const 0))
+  (table (export "t") 2 funcref)
+  (func (export "run")))'
+wat nomax '(module (memory (export "mem") 2))'
+wat app '(module (import "lib" "f" (func (param i32) (result i32))) (func (export "run")))'
+wat kind '(module (import "lib" "mem" (func)))'
+wat kind2 '(module (import "lib" "f" (global i32)))'
+wat sig '(module (import "lib" "f" (func (param i64) (result i32))))'
+wat sig2 '(module (import "lib" "f" (func (param i32))))'
+wat gmut '(module (import "lib" "g" (global i32)))'
+wat gmut2 '(module (import "lib" "c" (global (mut i64))))'
+wat gtype '(module (import "lib" "c" (global i32)))'
+wat memmin '(module (import "lib" "mem" (memory 3)))'
+wat memmax '(module (import "lib" "mem" (memory 1 4)))'
+wat memmaxlow '(module (import "lib" "mem" (memory 1 3)))'
+wat memshared '(module (import "lib" "mem" (memory 1 4 shared)))'
+wat mem64 '(module (import "lib" "mem" (memory i64 1)))'
+wat tabtype '(module (import "lib" "t" (table 1 externref)))'
+wat tabmin '(module (import "lib" "t" (table 3 funcref)))'
+wat missing '(module (import "lib" "nope" (func)))'
+wat unres '(module (import "lib" "f" (func (param i32) (result i32))) (import "env" "h" (func)))'
+wat selfimp '(module (import "selfimp" "f" (func)) (func (export "f")))'
+# a start function on an import cycle, in every position
+wat cyca '(module (import "cycb" "f" (func)) (func (export "g")) (func $s) (start $s))'
+wat cycb '(module (import "cyca" "g" (func)) (func (export "f")))'
+wat tri1 '(module (import "tri2" "f" (func)) (func (export "f")))'
+wat tri2 '(module (import "tri3" "f" (func)) (func (export "f")) (func $s) (start $s))'
+wat tri3 '(module (import "tri1" "f" (func)) (func (export "f")))'
+wat reactor '(module (import "cycb" "f" (func)) (func (export "g")) (func (export "_initialize")))'
+# re-exports that never reach a definition
+wat rea '(module (import "reb" "f" (func)) (export "f" (func 0)))'
+wat reb '(module (import "rea" "f" (func)) (export "f" (func 0)))'
+# two WASI users with different memories
+wat wa '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1) (func (export "x")))'
+wat wb '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+  (memory (export "memory") 1) (func (export "y")))'
+# the main instance exports a function called "memory" while another calls WASI
+wat memfunc '(module (import "wa" "x" (func)) (func (export "memory")))'
+printf '\0asm\1\0\0\0\1\5\1\x60\0' > trunc.wasm
+printf '\0asn\1\0\0\0' > badmagic.wasm
+printf '\0asm\1\0\0\0\x0f\0' > badsec.wasm
+# a body with an unknown opcode 0xff at byte 23
+printf '\0asm\1\0\0\0\1\4\1\x60\0\0\3\2\1\0\n\5\1\3\0\xff\x0b' > badcode.wasm
+: > empty.wasm
+
+# ---- unknown instances ----
+expect_error wire-unknown-provider "--wire app.lib=nope" "no instance called 'nope'" -- \
+  app=app.wasm lib=lib.wasm --wire app.lib=nope -o "$out"
+expect_error wire-unknown-consumer "--wire nope.lib=lib" "no instance called 'nope'" -- \
+  app=app.wasm lib=lib.wasm --wire nope.lib=lib -o "$out"
+expect_error export-unknown-instance "--export nope.f" "no instance called 'nope'" -- \
+  app=app.wasm lib=lib.wasm --export nope.f -o "$out"
+expect_error main-unknown "--main" "no instance called 'nope'" -- \
+  app=app.wasm lib=lib.wasm --main nope -o "$out"
+
+# ---- missing exports ----
+expect_error export-missing "--export lib.nope" "instance 'lib'" "no export 'nope'" -- \
+  app=app.wasm lib=lib.wasm --export lib.nope -o "$out"
+expect_error import-missing "instance 'missing'" "lib.nope" "instance 'lib'" "no export 'nope'" -- \
+  missing=missing.wasm lib=lib.wasm -o "$out"
+expect_error wire-missing "instance 'app'" "lib.f" "instance 'nomax'" "no export 'f'" -- \
+  app=app.wasm lib=lib.wasm nomax=nomax.wasm --wire app.lib=nomax -o "$out"
+
+# ---- type mismatches: both instances, the import, the export, both types ----
+expect_error kind-mismatch "instance 'kind'" "lib.mem" "func" "instance 'lib'" "'mem'" "memory" -- \
+  kind=kind.wasm lib=lib.wasm -o "$out"
+expect_error kind-mismatch-global "instance 'kind2'" "lib.f" "global" "instance 'lib'" "'f'" "func" -- \
+  kind2=kind2.wasm lib=lib.wasm -o "$out"
+expect_error signature-params "instance 'sig'" "lib.f" "instance 'lib'" "'f'" \
+  "(i64) -> (i32)" "(i32) -> (i32)" -- sig=sig.wasm lib=lib.wasm -o "$out"
+expect_error signature-results "instance 'sig2'" "lib.f" "instance 'lib'" "'f'" \
+  "(i32) -> ()" "(i32) -> (i32)" -- sig2=sig2.wasm lib=lib.wasm -o "$out"
+expect_error global-mutability "instance 'gmut'" "lib.g" "instance 'lib'" "'g'" \
+  "global i32" "global mut i32" -- gmut=gmut.wasm lib=lib.wasm -o "$out"
+expect_error global-mutability-2 "instance 'gmut2'" "lib.c" "instance 'lib'" "'c'" \
+  "global mut i64" "global i64" -- gmut2=gmut2.wasm lib=lib.wasm -o "$out"
+expect_error global-type "instance 'gtype'" "lib.c" "instance 'lib'" "'c'" \
+  "global i32" "global i64" -- gtype=gtype.wasm lib=lib.wasm -o "$out"
+expect_error memory-min "instance 'memmin'" "lib.mem" "instance 'lib'" "'mem'" \
+  "memory 3" "memory 2..4" -- memmin=memmin.wasm lib=lib.wasm -o "$out"
+expect_error memory-max-missing "instance 'memmax'" "lib.mem" "instance 'lib'" "'mem'" \
+  "memory 1..4" "as memory 2" -- memmax=memmax.wasm lib=nomax.wasm -o "$out"
+expect_error memory-max-larger "instance 'memmaxlow'" "lib.mem" "instance 'lib'" "'mem'" \
+  "memory 1..3" "memory 2..4" -- memmaxlow=memmaxlow.wasm lib=lib.wasm -o "$out"
+expect_error memory-shared "instance 'memshared'" "lib.mem" "instance 'lib'" "'mem'" \
+  "memory 1..4 shared" "memory 2..4" -- memshared=memshared.wasm lib=lib.wasm -o "$out"
+expect_error memory-64 "instance 'mem64'" "lib.mem" "instance 'lib'" "'mem'" \
+  "memory i64 1" "memory 2..4" -- mem64=mem64.wasm lib=lib.wasm -o "$out"
+expect_error table-elemtype "instance 'tabtype'" "lib.t" "instance 'lib'" "'t'" \
+  "table externref 1" "table funcref 2" -- tabtype=tabtype.wasm lib=lib.wasm -o "$out"
+expect_error table-min "instance 'tabmin'" "lib.t" "instance 'lib'" "'t'" \
+  "table funcref 3" "table funcref 2" -- tabmin=tabmin.wasm lib=lib.wasm -o "$out"
+
+# ---- unresolved imports ----
+expect_error require-resolved "instance 'unres'" "env.h" "--require-resolved" -- \
+  unres=unres.wasm lib=lib.wasm --require-resolved -o "$out"
+
+# ---- cycles ----
+expect_error start-cycle "cycle" "'cyca'" "cycb" -- cyca=cyca.wasm cycb=cycb.wasm -o "$out"
+expect_error start-cycle-other-order "cycle" "'cyca'" "cycb" -- \
+  cycb=cycb.wasm cyca=cyca.wasm -o "$out"
+expect_error start-cycle-of-three "cycle" "'tri2'" "tri1" "tri3" -- \
+  tri1=tri1.wasm tri2=tri2.wasm tri3=tri3.wasm -o "$out"
+expect_error initialize-cycle "cycle" "'reactor'" "_initialize" -- \
+  cycb=cycb.wasm reactor=reactor.wasm --wire cycb.cyca=reactor -o "$out"
+expect_error reexport-cycle "cycle" "rea" "f" -- rea=rea.wasm reb=reb.wasm -o "$out"
+expect_error self-import "instance 'selfimp'" "selfimp.f" "itself" -- \
+  selfimp=selfimp.wasm -o "$out"
+expect_error self-wire "instance 'app'" "lib.f" "itself" -- \
+  app=app.wasm lib=lib.wasm --wire app.lib=app -o "$out"
+
+# ---- WASI and exports ----
+expect_error two-wasi-memories "'wa'" "'wb'" "WASI" "memor" -- wa=wa.wasm wb=wb.wasm -o "$out"
+expect_error memory-export-taken "'memory'" "WASI" -- \
+  memfunc=memfunc.wasm wa=wa.wasm -o "$out"
+expect_error duplicate-export "two exports" "'x'" -- \
+  app=app.wasm lib=lib.wasm --export lib.f=x --export app.run=x -o "$out"
+expect_error duplicate-export-default-name "two exports" "'run'" -- \
+  app=app.wasm lib=lib.wasm --export lib.run --export app.run -o "$out"
+
+# ---- the command line ----
+expect_error duplicate-instance "two instances are called 'app'" -- \
+  app=app.wasm app=lib.wasm -o "$out"
+expect_error duplicate-instance-by-stem "two instances are called 'app'" -- \
+  app.wasm app=lib.wasm -o "$out"
+expect_error empty-name "instance name ''" -- =app.wasm -o "$out"
+expect_error dotted-name "instance name 'a.b'" -- a.b=app.wasm -o "$out"
+expect_error empty-file-name "cannot open" -- app= -o "$out"
+expect_error no-output "no output file" "-o" -- app=app.wasm lib=lib.wasm
+expect_error output-without-value "missing value after -o" -- app=app.wasm -o
+expect_error no-inputs "no input modules" -- -o "$out"
+expect_error bad-wire-spec "--wire 'app.lib'" "CONSUMER.MODULE=PROVIDER" -- \
+  app=app.wasm lib=lib.wasm --wire app.lib -o "$out"
+expect_error bad-export-spec "--export 'app'" "INSTANCE.NAME" -- \
+  app=app.wasm lib=lib.wasm --export app -o "$out"
+expect_error unknown-option "unknown option '--bogus'" -- app=app.wasm --bogus -o "$out"
+
+# ---- unreadable and malformed inputs: the file and the byte offset ----
+expect_error unreadable "cannot open nonexist.wasm" -- app=nonexist.wasm -o "$out"
+expect_error directory "cannot" "$tmp/in" -- app="$tmp/in" -o "$out"
+expect_error empty-file "empty.wasm" "offset 0" -- app=empty.wasm -o "$out"
+expect_error truncated "trunc.wasm" "offset 8" "unexpected end" -- app=trunc.wasm -o "$out"
+expect_error bad-magic "badmagic.wasm" "offset 0" "magic" -- app=badmagic.wasm -o "$out"
+expect_error bad-section "badsec.wasm" "offset 8" "section id" -- app=badsec.wasm -o "$out"
+expect_error bad-opcode "badcode.wasm" "offset 23" "opcode" -- \
+  lib=lib.wasm app=badcode.wasm -o "$out"
+
+# ---- an existing output file is left alone on error ----
+case=existing-output-kept
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+printf 'previous' > "$out"
+"$membrane" link sig=sig.wasm lib=lib.wasm -o "$out" 2> /dev/null
+[ $? -eq 1 ] || bad "exit status, expected 1"
+[ "$(cat "$out")" = previous ] || bad "the existing output was changed"
+[ "$(ls -A "$tmp/out")" = out.wasm ] || bad "left behind: $(ls -A "$tmp/out")"
+
+# ---- warnings: dropped custom sections are named; names and producers are kept ----
+case=dropped-custom-sections
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+# lib.wasm + ".debug_info" (payload 3 bytes), "sourceMappingURL", "producers" (language C 11)
+{
+  cat lib.wasm
+  printf '\0\x0f\x0b.debug_info\1\2\3'
+  printf '\0\x12\x10sourceMappingURLx'
+  printf '\0\x1a\x09producers\x01\x08language\x01\x01C\x0211'
+} > custom.wasm
+"$membrane" link app=app.wasm lib=custom.wasm -o "$out" > "$tmp/stdout" 2> "$tmp/stderr"
+status=$?
+[ $status -eq 0 ] || bad "exit status $status: $(cat "$tmp/stderr")"
+for w in warning "instance 'lib'" custom.wasm "'.debug_info'" "'sourceMappingURL'"; do
+  grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w': $(cat "$tmp/stderr")"
+done
+grep -qF "'producers'" "$tmp/stderr" && bad "producers reported as dropped"
+grep -qF "instance 'app'" "$tmp/stderr" && bad "app has no custom sections but was warned about"
+"$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
+grep -qaF ".debug_info" "$out" && bad ".debug_info is still in the output"
+grep -qaF "producers" "$out" || bad "the producers section was dropped"
+
+# ---- --dry-run writes nothing; --dot writes a graph ----
+case=dry-run
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link app=app.wasm lib=lib.wasm unres=unres.wasm --stub-missing --dry-run -o "$out" \
+  > "$tmp/stdout" 2> "$tmp/stderr"
+status=$?
+[ $status -eq 0 ] || bad "exit status $status: $(cat "$tmp/stderr")"
+for w in "app imports lib.f (func) <- lib" "unres imports env.h (func) <- trapping stub" \
+         "main: app" "order"; do
+  grep -qF -- "$w" "$tmp/stdout" || bad "stdout lacks '$w': $(cat "$tmp/stdout")"
+done
+[ -z "$(ls -A "$tmp/out")" ] || bad "--dry-run wrote $(ls -A "$tmp/out")"
+
+case=dry-run-error
+expect_error dry-run-error "instance 'sig'" "(i64) -> (i32)" -- \
+  sig=sig.wasm lib=lib.wasm --dry-run -o "$out"
+
+case=dot
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link app=app.wasm lib=lib.wasm unres=unres.wasm --dot "$tmp/out/g.dot" \
+  -o "$out" 2> "$tmp/stderr"
+status=$?
+[ $status -eq 0 ] || bad "exit status $status: $(cat "$tmp/stderr")"
+for w in "digraph" '"app" -> "lib"' '"unres" -> "host"' 'label="env.h"'; do
+  grep -qF -- "$w" "$tmp/out/g.dot" || bad "the graph lacks '$w': $(cat "$tmp/out/g.dot")"
+done
+[ -f "$out" ] || bad "--dot without --dry-run wrote no output module"
+"$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
+
+echo "$cases cases, $failures failures"
+[ "$failures" -eq 0 ]
