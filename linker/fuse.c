@@ -584,11 +584,40 @@ out:
   return e;
 }
 
+/* A function an instance exports counts as declared for `ref.func` in its code; an
+ * export the output does not keep would leave such a ref.func invalid ("undeclared
+ * function reference"). One declarative element segment declares them. */
+static mb_err declare_hidden_exports(fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  uint32_t cap = 0, n = 0;
+  for (uint32_t i = 0; i < l->ninst; i++) cap += l->inst[i].m->nexports;
+  uint32_t *funcs = arr(f, cap, sizeof *funcs);
+  if (!funcs) return nomem(f);
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    for (uint32_t k = 0; k < in->m->nexports; k++) {
+      const mb_export *x = &in->m->exports[k];
+      if (x->kind != MB_KIND_FUNC) continue;
+      uint32_t idx = in->map[MB_SPACE_FUNC][x->index];
+      bool seen = false;
+      for (uint32_t j = 0; j < o->nexports && !seen; j++)
+        seen = o->exports[j].kind == MB_KIND_FUNC && o->exports[j].index == idx;
+      for (uint32_t j = 0; j < n && !seen; j++) seen = funcs[j] == idx;
+      if (!seen) funcs[n++] = idx;
+    }
+  }
+  if (!n) return MB_OK;
+  o->elems[o->nelems++] = (mb_elem){.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .count = n,
+                                    .funcs = funcs};
+  return MB_OK;
+}
+
 static mb_err allocate_output(fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint64_t types = 1, funcs = 2 + l->ninst, tables = 0, mems = 0, globals = 0, tags = 0,
-           elems = 0, datas = 0;
+           elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
   for (uint32_t i = 0; i < l->ninst; i++) {
     const mb_module *m = l->inst[i].m;
@@ -636,7 +665,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
   if (e || (e = inline_all_consts(&f))) goto out;
   if ((e = add_stubs(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
-      (e = build_exports(&f, start_fn, init_fn)))
+      (e = build_exports(&f, start_fn, init_fn)) || (e = declare_hidden_exports(&f)))
     goto out;
   (void)stub_base;
   for (int s = 0; s < MB_SEC_COUNT; s++) mb_module_mark_dirty(f.out, (mb_sec)s);
