@@ -23,6 +23,8 @@
 //             strings "123n" for i64, "NaN", "Infinity", "-Infinity", "-0". expect: the result (number, "5n", array, null for
 //             none). trap: a substring of the error message the call must end with.
 //             stack_contains: a substring the fused run's error.stack must contain.
+//             exception: {tag, args}: the call ends with a WebAssembly.Exception of the
+//             exported tag `tag` (null: none of the exported tags) with payload args.
 //   expect    {exit?, stdout?, stderr?, memory?: [{export, offset, hex|text}],
 //             globals?: {export: value}, link_stderr?: [substrings],
 //             same_interface?: INSTANCE (the fused imports/exports equal that input's),
@@ -236,7 +238,21 @@ function argValue(a) {
   if (['NaN', 'Infinity', '-Infinity', '-0'].includes(a)) return Number(a);
   return a;
 }
-function errorOf(e) {
+function errorOf(e, run) {
+  if (e instanceof WebAssembly.Exception) {
+    // which exported tag it is, and its payload
+    const out = { error: 'WebAssembly.Exception', tag: null, args: [] };
+    for (const name of exportMap.keys()) {
+      const tag = run?.exportValue(name);
+      if (tag instanceof WebAssembly.Tag && e.is(tag)) {
+        out.tag = name;
+        for (let i = 0; ; i++) {
+          try { out.args.push(enc(e.getArg(tag, i))); } catch { break; }
+        }
+      }
+    }
+    return out;
+  }
   return { error: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e) };
 }
 
@@ -324,7 +340,7 @@ function step(run, what, fn) {
   try {
     outcome = { result: enc(fn()) };
   } catch (e) {
-    outcome = errorOf(e);
+    outcome = errorOf(e, run);
     run.lastError = e;
   }
   run.steps.push({ what, outcome, state: snapshot(run) });
@@ -341,7 +357,9 @@ function doCalls(run) {
     });
     if ('expect' in c && !isDeepStrictEqual(outcome, { result: enc(argValue(c.expect)) }))
       fail(`${run.label}: ${c.fn}(${(c.args ?? []).join(', ')}) gave ${inspect(outcome)}, expected ${inspect(c.expect)}`);
-    if (c.trap !== undefined && !(outcome.error && outcome.message.includes(c.trap)))
+    if (c.exception !== undefined && !isDeepStrictEqual(outcome, { error: 'WebAssembly.Exception', ...c.exception }))
+      fail(`${run.label}: ${c.fn} gave ${inspect(outcome)}, expected the exception ${inspect(c.exception)}`);
+    if (c.trap !== undefined && !(outcome.error && outcome.message?.includes(c.trap)))
       fail(`${run.label}: ${c.fn} gave ${inspect(outcome)}, expected a trap with "${c.trap}"`);
     if (c.stack_contains !== undefined && run.label === 'fused') {
       const stack = String(run.lastError?.stack);

@@ -15,7 +15,7 @@
   (func (export "lib_load") (param i32) (result i32)
     local.get 0 call $load)
   ;; writes app's memory, then lib's, then traps in lib: both writes must stay
-  (func (export "write_then_boom") (param i32 i32)
+  (func $write_then_boom (export "write_then_boom") (param i32 i32)
     local.get 0 local.get 1 i32.store
     local.get 0 local.get 1 call $store
     call $boom

@@ -5,7 +5,7 @@
     local.get 0 i32.load)
   (func (export "store") (param i32 i32)
     local.get 0 local.get 1 i32.store)
-  (func (export "boom") unreachable)
+  (func $boom (export "boom") unreachable)
   (func (export "div") (param i32 i32) (result i32)
     local.get 0 local.get 1 i32.div_s)
   (func $recurse (export "recurse") (param i32) (result i32)
