@@ -481,8 +481,15 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
         break;
       }
       kind--;
-      e = push_export(f, v, &n, cap, x->as, strlen(x->as), (mb_kind)kind,
-                      in->map[kind_space[kind]][idx]);
+      uint32_t to = in->map[kind_space[kind]][idx];
+      /* the main instance's entry points stand for the generated ones, which also
+       * initialize the reactors */
+      if (in == main && kind == MB_KIND_FUNC && start_fn >= 0 && strcmp(x->name, "_start") == 0)
+        to = (uint32_t)start_fn;
+      if (in == main && kind == MB_KIND_FUNC && init_fn >= 0 &&
+          strcmp(x->name, "_initialize") == 0)
+        to = (uint32_t)init_fn;
+      e = push_export(f, v, &n, cap, x->as, strlen(x->as), (mb_kind)kind, to);
     }
   } else {
     for (uint32_t i = 0; i < main->m->nexports && !e; i++) {
@@ -496,6 +503,12 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
         idx = (uint32_t)mem; /* the WASI rule decides which memory is `memory` */
       e = push_export(f, v, &n, cap, (const char *)x->name.ptr, x->name.len, x->kind, idx);
     }
+  }
+  if (!e && init_fn >= 0) {
+    /* a generated _initialize the host must call, also when main had none */
+    bool has = false;
+    for (uint32_t i = 0; i < n; i++) has |= v[i].len == 11 && !memcmp(v[i].name, "_initialize", 11);
+    if (!has) e = push_export(f, v, &n, cap, "_initialize", 11, MB_KIND_FUNC, (uint32_t)init_fn);
   }
   if (!e && mem >= 0) {
     bool has = false;
@@ -565,9 +578,20 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
     if ((e = add_caller(f, inits, ninits, "membrane:_initialize", &idx))) goto out;
     *init_fn = idx;
   } else if (main_start < 0 && main_init < 0 && ninits) {
-    /* no entry point to hook: reactors are initialized by the start function */
-    memcpy(starts + nstarts, inits, ninits * sizeof *inits);
-    nstarts += ninits;
+    int64_t mem;
+    if ((e = wasi_memory(f, &mem))) goto out;
+    if (mem >= 0) {
+      /* The host's WASI reaches the memory only once it has called _initialize
+       * (node:wasi's initialize()): a start function would run before, and a reactor's
+       * constructor calling WASI would fail. The output becomes a reactor. */
+      uint32_t idx;
+      if ((e = add_caller(f, inits, ninits, "membrane:_initialize", &idx))) goto out;
+      *init_fn = idx;
+    } else {
+      /* no entry point to hook: reactors are initialized by the start function */
+      memcpy(starts + nstarts, inits, ninits * sizeof *inits);
+      nstarts += ninits;
+    }
   }
   if (nstarts == 1) {
     o->has_start = true;
