@@ -18,9 +18,10 @@ bool mb__bytes_eq(mb_bytes b, const char *s) {
 }
 
 bool mb__functype_eq(const mb_functype *a, const mb_functype *b) {
+  /* memcmp with a NULL pointer is undefined even for 0 bytes (void_type has none) */
   return a->nparams == b->nparams && a->nresults == b->nresults &&
-         memcmp(a->params, b->params, a->nparams) == 0 &&
-         memcmp(a->results, b->results, a->nresults) == 0;
+         (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
+         (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
 }
 
 const mb_functype *mb__func_type(const mb_module *m, uint32_t index) {
