@@ -5,7 +5,7 @@
  *     writing that again gives the same bytes.
  *  2. With every section dirty and every custom re-encoded, write gives z; read(z)
  *     succeeds, write(read(z)) == z, and re-encoding read(z) gives z again (the encoder
- *     is a fixpoint).
+ *     is a fixpoint); read(z) is the same model as read(x).
  *  3. mb_module_remap with identity tables changes nothing: same bytes as 2 (custom
  *     sections stripped on both sides, since the name section is re-sorted).
  *  4. mb_module_remap reversing each index space (imports and definitions alike; for
@@ -15,7 +15,9 @@
  *     and its output reads back.
  *  6. Permuting twice with that involution gives the same bytes as remapping twice with
  *     it: both rewrite every reference the same way, and the definitions end where they
- *     started.
+ *     started (the same model as x, too).
+ *  7. A remap table of the wrong size, a permute table that is not a permutation or
+ *     that moves an import: MB_ERR_INVALID_ARG and the module unchanged.
  * Any failure aborts. */
 #include "fuzz_common.h"
 
@@ -63,6 +65,127 @@ static void maps_build(const mb_module *m, map_mode mode, maps *mp) {
     mp->rm.map[s] = v;
     mp->rm.count[s] = n;
   }
+}
+
+/* ---- model equality ---- */
+
+static bool same_bytes(mb_bytes a, mb_bytes b) {
+  return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static bool same_limits(const mb_limits *a, const mb_limits *b) {
+  return a->flags == b->flags && a->min == b->min &&
+         (!(a->flags & MB_LIMITS_HAS_MAX) || a->max == b->max);
+}
+
+/* Fail unless a and b describe the same module: every count, type, import, definition,
+ * export, segment and custom section. With exprs, constant expressions and code bodies
+ * must be the same bytes too; without, only present in the same places (an index
+ * rewritten twice comes back in minimal LEB128 even if the input padded it). Section
+ * presence and the flags an element segment was read with are encoding choices, not
+ * checked. */
+static void check_same_model(const mb_module *a, const mb_module *b, bool exprs,
+                             const char *what) {
+#define SAME(cond) FUZZ_CHECK(cond, "%s: the models differ", what)
+#define SAME_EXPR(x, y) SAME(exprs ? same_bytes(x, y) : ((x).len == 0) == ((y).len == 0))
+  SAME(a->ntypes == b->ntypes && a->nimports == b->nimports && a->nfuncs == b->nfuncs &&
+       a->ntables == b->ntables && a->nmemories == b->nmemories && a->ntags == b->ntags &&
+       a->nglobals == b->nglobals && a->nexports == b->nexports &&
+       a->has_start == b->has_start && a->nelems == b->nelems &&
+       a->has_datacount == b->has_datacount && a->ncodes == b->ncodes &&
+       a->ndatas == b->ndatas && a->ncustoms == b->ncustoms);
+  SAME(memcmp(a->nimported, b->nimported, sizeof a->nimported) == 0);
+  for (uint32_t i = 0; i < a->ntypes; i++) {
+    const mb_functype *x = &a->types[i], *y = &b->types[i];
+    SAME(x->nparams == y->nparams && x->nresults == y->nresults);
+    SAME(!x->nparams || memcmp(x->params, y->params, x->nparams) == 0);
+    SAME(!x->nresults || memcmp(x->results, y->results, x->nresults) == 0);
+  }
+  for (uint32_t i = 0; i < a->nimports; i++) {
+    const mb_import *x = &a->imports[i], *y = &b->imports[i];
+    SAME(same_bytes(x->module, y->module) && same_bytes(x->field, y->field));
+    SAME(x->kind == y->kind);
+    switch (x->kind) {
+    case MB_KIND_FUNC: SAME(x->u.func_type == y->u.func_type); break;
+    case MB_KIND_TABLE:
+      SAME(x->u.table.elemtype == y->u.table.elemtype &&
+           same_limits(&x->u.table.limits, &y->u.table.limits));
+      break;
+    case MB_KIND_MEMORY: SAME(same_limits(&x->u.memory, &y->u.memory)); break;
+    case MB_KIND_GLOBAL:
+      SAME(x->u.global.valtype == y->u.global.valtype &&
+           x->u.global.mutable_ == y->u.global.mutable_);
+      break;
+    case MB_KIND_TAG: SAME(x->u.tag_type == y->u.tag_type); break;
+    }
+  }
+  SAME(!a->nfuncs || memcmp(a->func_types, b->func_types, a->nfuncs * sizeof(uint32_t)) == 0);
+  for (uint32_t i = 0; i < a->ntables; i++) {
+    SAME(a->tables[i].type.elemtype == b->tables[i].type.elemtype &&
+         same_limits(&a->tables[i].type.limits, &b->tables[i].type.limits));
+    SAME_EXPR(a->tables[i].init, b->tables[i].init);
+  }
+  for (uint32_t i = 0; i < a->nmemories; i++) SAME(same_limits(&a->memories[i], &b->memories[i]));
+  SAME(!a->ntags || memcmp(a->tag_types, b->tag_types, a->ntags * sizeof(uint32_t)) == 0);
+  for (uint32_t i = 0; i < a->nglobals; i++) {
+    SAME(a->globals[i].type.valtype == b->globals[i].type.valtype &&
+         a->globals[i].type.mutable_ == b->globals[i].type.mutable_);
+    SAME_EXPR(a->globals[i].init, b->globals[i].init);
+  }
+  for (uint32_t i = 0; i < a->nexports; i++)
+    SAME(same_bytes(a->exports[i].name, b->exports[i].name) &&
+         a->exports[i].kind == b->exports[i].kind && a->exports[i].index == b->exports[i].index);
+  SAME(!a->has_start || a->start == b->start);
+  for (uint32_t i = 0; i < a->nelems; i++) {
+    const mb_elem *x = &a->elems[i], *y = &b->elems[i];
+    SAME(x->mode == y->mode && x->reftype == y->reftype && x->exprs == y->exprs &&
+         x->count == y->count);
+    if (x->mode == MB_SEG_ACTIVE) {
+      SAME(x->table == y->table);
+      SAME_EXPR(x->offset, y->offset);
+    }
+    for (uint32_t k = 0; k < x->count; k++) {
+      if (x->exprs) SAME_EXPR(x->items[k], y->items[k]);
+      else SAME(x->funcs[k] == y->funcs[k]);
+    }
+  }
+  for (uint32_t i = 0; i < a->ncodes; i++) SAME_EXPR(a->codes[i].body, b->codes[i].body);
+  for (uint32_t i = 0; i < a->ndatas; i++) {
+    const mb_data *x = &a->datas[i], *y = &b->datas[i];
+    SAME(x->mode == y->mode && same_bytes(x->bytes, y->bytes));
+    if (x->mode == MB_SEG_ACTIVE) {
+      SAME(x->memory == y->memory);
+      SAME_EXPR(x->offset, y->offset);
+    }
+  }
+  for (uint32_t i = 0; i < a->ncustoms; i++)
+    SAME(same_bytes(a->customs[i].name, b->customs[i].name) &&
+         same_bytes(a->customs[i].payload, b->customs[i].payload));
+#undef SAME_EXPR
+#undef SAME
+}
+
+/* A request mb_module_remap or mb_module_permute must refuse: MB_ERR_INVALID_ARG (or
+ * out of memory while injecting) and the module left as it was, i.e. still written as
+ * `orig`. Returns false when the run must stop. */
+static bool check_refused(mb_module *m, const mb_remap *rm, bool permute, const mb_buf *orig,
+                          bool injecting, const char *what) {
+  mb_diag d;
+  mb_buf out;
+  mb_err e = permute ? mb_module_permute(m, rm, &d) : mb_module_remap(m, rm, &d);
+  if (e == MB_ERR_NOMEM && injecting) return false;
+  FUZZ_CHECK(e == MB_ERR_INVALID_ARG, "%s: expected invalid argument, got %s", what,
+             mb_err_name(e));
+  mb_buf_init(&out);
+  e = fz_write(m, &out, &d);
+  bool stop = e == MB_ERR_NOMEM && injecting;
+  if (!stop) {
+    FUZZ_CHECK(e == MB_OK, "%s: writing failed: %s", what, mb_err_name(e));
+    FUZZ_CHECK(fz_same(&out, orig->data, orig->len), "%s: the refused call changed the module",
+               what);
+  }
+  mb_buf_fini(&out);
+  return !stop;
 }
 
 static void dirty_all(mb_module *m) {
@@ -121,6 +244,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   dirty_all(m[M_X]);
   STEP(fz_write(m[M_X], &b[B_Z1], &d), "writing the re-encoded module");
   STEP(mb_wasm_read(b[B_Z1].data, b[B_Z1].len, &m[M_Z], &d), "reading the re-encoded module");
+  check_same_model(m[M_X], m[M_Z], true, "re-encoding");
   STEP(fz_write(m[M_Z], &b[B_Z1B], &d), "writing read(z) unchanged");
   FUZZ_CHECK(fz_same(&b[B_Z1B], b[B_Z1].data, b[B_Z1].len), "write(read(z)) != z");
   dirty_all(m[M_Z]);
@@ -172,6 +296,41 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   FUZZ_CHECK(fz_same(&b[B_P2], b[B_R2].data, b[B_R2].len),
              "permuting twice differs from remapping twice");
   REREAD(b[B_P2], "reading the twice-permuted module");
+  check_same_model(m[M_X], m[M_REREAD], false, "permuting there and back");
+
+  /* 7. requests that must be refused before anything changes: a table of the wrong
+   * size, a table that is not a permutation, a permutation that moves an import. The
+   * space is the first non-empty one from an input-chosen start. */
+  maps_free(&mp);
+  maps_build(m[M_W], MAP_IDENTITY, &mp);
+  for (int k = 0, s0 = (int)(size % MB_SPACE_COUNT); k < MB_SPACE_COUNT; k++) {
+    int sp = (s0 + k) % MB_SPACE_COUNT;
+    uint32_t n = mp.rm.count[sp];
+    if (!n) continue;
+    mp.rm.count[sp] = n - 1;
+    if (!check_refused(m[M_W], &mp.rm, false, &b[B_W], injecting, "remap, short table"))
+      goto out;
+    mp.rm.count[sp] = n;
+    if (n >= 2) {
+      mp.v[sp][n - 1] = mp.v[sp][0];
+      if (!check_refused(m[M_W], &mp.rm, true, &b[B_W], injecting, "permute, not a permutation"))
+        goto out;
+      mp.v[sp][n - 1] = n - 1;
+    }
+    break;
+  }
+  for (int sp = MB_SPACE_FUNC; sp <= MB_SPACE_TAG; sp++) {
+    static const int kind_of[MB_SPACE_COUNT] = {-1, MB_KIND_FUNC, MB_KIND_TABLE,
+                                                MB_KIND_MEMORY, MB_KIND_GLOBAL, MB_KIND_TAG};
+    uint32_t n = mp.rm.count[sp];
+    if (n < 2 || m[M_W]->nimported[kind_of[sp]] == 0) continue;
+    mp.v[sp][0] = n - 1, mp.v[sp][n - 1] = 0;
+    if (!check_refused(m[M_W], &mp.rm, true, &b[B_W], injecting, "permute moving an import"))
+      goto out;
+    mp.v[sp][0] = 0, mp.v[sp][n - 1] = n - 1;
+    break;
+  }
+
   for (int i = 0; i < NBUF; i++) *digest = fz_hash(*digest, b[i].data, b[i].len);
   res = FZ_DONE;
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Seeds wabt 1.0.32 cannot write from text, built byte by byte: custom sections
 between known sections, a table with an initialiser (0x40 0x00 prefix), element and data
-segments in their explicit-index forms, padded (non-minimal) LEB128s, and try_table /
-throw_ref from the current exception-handling proposal.
+segments in their explicit-index forms, padded (non-minimal) LEB128s, try_table / throw_ref from the
+current exception-handling proposal, and a memory count just past the limit.
 
 usage: binary_seeds.py OUTDIR"""
 import os
@@ -136,11 +136,19 @@ def try_table():
     return module(types, imports, funcs, tags, code)
 
 
+def many_memories():
+    # 100 imported memories, the limit, and one defined: one too many.
+    imp = name("m") + name("") + b"\x02\x00" + uleb(0)
+    imports = section(2, vec([imp] * 100))
+    mems = section(5, vec([b"\x00\x00"]))
+    return module(imports, mems)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for nm, fn in [("custom_placement", custom_placement), ("segments", segments),
-                   ("try_table", try_table)]:
+                   ("try_table", try_table), ("many_memories", many_memories)]:
         with open(os.path.join(out, nm + ".wasm"), "wb") as f:
             f.write(fn())
 
