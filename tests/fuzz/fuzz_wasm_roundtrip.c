@@ -11,11 +11,11 @@
  *  4. mb_module_remap reversing each index space (imports and definitions alike; for
  *     globals only among the imports, as a defined global's initialiser may only read
  *     earlier globals) succeeds and its output reads back.
- *  5. mb_module_permute reversing the definitions of each space (imports stay) succeeds
- *     and its output reads back.
- *  6. Permuting twice with that involution gives the same bytes as remapping twice with
- *     it: both rewrite every reference the same way, and the definitions end where they
- *     started (the same model as x, too).
+ *  5. mb_module_permute rotating the definitions of each space (imports stay) moves
+ *     every definition to its new index with its references rewritten, and its output
+ *     reads back.
+ *  6. Permuting back with the inverse gives x's model again, and the same bytes as
+ *     remapping there and back: both rewrite every reference the same way.
  *  7. A remap table of the wrong size, a permute table that is not a permutation or
  *     that moves an import: MB_ERR_INVALID_ARG and the module unchanged.
  * Any failure aborts. */
@@ -24,8 +24,8 @@
 typedef enum map_mode {
   MAP_IDENTITY,
   MAP_REVERSE_ALL,     /* reverse whole spaces; globals only within the imports */
-  MAP_REVERSE_DEFINED, /* reverse the definitions; imports keep their index */
-  MAP_REVERSE_DEFINED_NOT_GLOBALS, /* the same, but globals stay where they are */
+  MAP_ROTATE_DEFINED,  /* rotate the definitions; imports keep their index */
+  MAP_ROTATE_DEFINED_NOT_GLOBALS, /* the same, but globals stay where they are */
 } map_mode;
 
 typedef struct maps {
@@ -38,9 +38,11 @@ static void maps_free(maps *mp) {
   memset(mp, 0, sizeof *mp);
 }
 
-/* Build the tables for m (NULL for an empty space). The harness's own memory comes from
- * malloc, not the library hook, so injected failures stay inside the library. */
-static void maps_build(const mb_module *m, map_mode mode, maps *mp) {
+/* Build the tables for m (NULL for an empty space). Rotations move each entry `rot`
+ * places on, so unlike the reversal they are not their own inverse: a permutation
+ * applied the wrong way round shows. The harness's own memory comes from malloc, not
+ * the library hook, so injected failures stay inside the library. */
+static void maps_build(const mb_module *m, map_mode mode, uint32_t rot, maps *mp) {
   static const int kind_of[MB_SPACE_COUNT] = {-1, MB_KIND_FUNC, MB_KIND_TABLE, MB_KIND_MEMORY,
                                               MB_KIND_GLOBAL, MB_KIND_TAG, -1, -1};
   memset(mp, 0, sizeof *mp);
@@ -54,13 +56,14 @@ static void maps_build(const mb_module *m, map_mode mode, maps *mp) {
     uint32_t *v = malloc((size_t)n * sizeof *v);
     FUZZ_CHECK(v != NULL, "harness out of memory");
     for (uint32_t i = 0; i < n; i++) v[i] = i;
-    uint32_t lo = 0, hi = n; /* the range [lo, hi) is reversed */
+    uint32_t lo = 0, hi = n; /* the range [lo, hi) is reversed or rotated */
     if (mode == MAP_IDENTITY) hi = 0;
-    else if (mode == MAP_REVERSE_DEFINED) lo = imported;
-    else if (mode == MAP_REVERSE_DEFINED_NOT_GLOBALS)
+    else if (mode == MAP_ROTATE_DEFINED) lo = imported;
+    else if (mode == MAP_ROTATE_DEFINED_NOT_GLOBALS)
       lo = imported, hi = s == MB_SPACE_GLOBAL ? 0 : n;
     else if (s == MB_SPACE_GLOBAL) hi = imported;
-    for (uint32_t i = lo; i < hi; i++) v[i] = lo + (hi - 1 - i);
+    for (uint32_t i = lo; i < hi; i++)
+      v[i] = mode == MAP_REVERSE_ALL ? lo + (hi - 1 - i) : lo + (i - lo + rot) % (hi - lo);
     mp->v[s] = v;
     mp->rm.map[s] = v;
     mp->rm.count[s] = n;
@@ -188,6 +191,125 @@ static bool check_refused(mb_module *m, const mb_remap *rm, bool permute, const 
   return !stop;
 }
 
+/* inv = the inverse of every table in mp. */
+static void maps_invert(const maps *mp, maps *inv) {
+  memset(inv, 0, sizeof *inv);
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    uint32_t n = mp->rm.count[s];
+    if (!mp->v[s]) continue;
+    uint32_t *v = malloc((size_t)n * sizeof *v);
+    FUZZ_CHECK(v != NULL, "harness out of memory");
+    for (uint32_t i = 0; i < n; i++) v[mp->v[s][i]] = i;
+    inv->v[s] = v;
+    inv->rm.map[s] = v;
+    inv->rm.count[s] = n;
+  }
+}
+
+static uint32_t map_of(const mb_remap *rm, mb_space s, uint32_t v) {
+  return rm->map[s] ? rm->map[s][v] : v;
+}
+
+/* Is `now` the rewrite of `was` (a body, or a constant expression) under rm? -1 when
+ * the rewrite ran out of memory. */
+static int rewritten(mb_bytes was, mb_bytes now, bool body, const mb_remap *rm) {
+  if (!was.len) return !now.len;
+  mb_diag d;
+  mb_buf out;
+  mb_buf_init(&out);
+  mb_err e = body ? mb_code_rewrite(was.ptr, was.len, 0, rm, &out, &d)
+                  : mb_const_expr_rewrite(was.ptr, was.len, 0, rm, &out, &d);
+  FUZZ_CHECK(e == MB_OK || e == MB_ERR_NOMEM, "rewriting an accepted %s failed: %s",
+             body ? "body" : "expression", mb_err_name(e));
+  int same = e ? -1 : fz_same(&out, now.ptr, now.len);
+  mb_buf_fini(&out);
+  return same;
+}
+
+/* Fail unless `now` is `was` permuted by rm: each definition at its new index with every
+ * reference in it renumbered, imports and exports in place with renumbered references.
+ * False when a rewrite ran out of memory (the run stops). */
+static bool check_permuted(const mb_module *was, const mb_module *now, const mb_remap *rm) {
+#define SAME(cond) FUZZ_CHECK(cond, "permute: definition or reference in the wrong place")
+#define SAME_REWRITE(a, b, body)                                                          \
+  do {                                                                                    \
+    int r_ = rewritten(a, b, body, rm);                                                   \
+    if (r_ < 0) return false;                                                             \
+    SAME(r_);                                                                             \
+  } while (0)
+  static const mb_space kind_space[MB_KIND_COUNT] = {MB_SPACE_FUNC, MB_SPACE_TABLE,
+                                                     MB_SPACE_MEMORY, MB_SPACE_GLOBAL,
+                                                     MB_SPACE_TAG};
+  const uint32_t *imp = was->nimported;
+  for (uint32_t i = 0; i < was->ntypes; i++) {
+    const mb_functype *x = &was->types[i], *y = &now->types[map_of(rm, MB_SPACE_TYPE, i)];
+    SAME(x->nparams == y->nparams && x->nresults == y->nresults);
+    SAME(!x->nparams || memcmp(x->params, y->params, x->nparams) == 0);
+    SAME(!x->nresults || memcmp(x->results, y->results, x->nresults) == 0);
+  }
+  for (uint32_t i = 0; i < was->nimports; i++) {
+    const mb_import *x = &was->imports[i], *y = &now->imports[i];
+    SAME(x->kind == y->kind && same_bytes(x->field, y->field));
+    if (x->kind == MB_KIND_FUNC) SAME(y->u.func_type == map_of(rm, MB_SPACE_TYPE, x->u.func_type));
+    if (x->kind == MB_KIND_TAG) SAME(y->u.tag_type == map_of(rm, MB_SPACE_TYPE, x->u.tag_type));
+  }
+  for (uint32_t i = 0; i < was->nfuncs; i++) {
+    uint32_t to = map_of(rm, MB_SPACE_FUNC, imp[MB_KIND_FUNC] + i) - imp[MB_KIND_FUNC];
+    SAME(now->func_types[to] == map_of(rm, MB_SPACE_TYPE, was->func_types[i]));
+    SAME_REWRITE(was->codes[i].body, now->codes[to].body, true);
+  }
+  for (uint32_t i = 0; i < was->ntables; i++) {
+    uint32_t to = map_of(rm, MB_SPACE_TABLE, imp[MB_KIND_TABLE] + i) - imp[MB_KIND_TABLE];
+    SAME(now->tables[to].type.elemtype == was->tables[i].type.elemtype &&
+         same_limits(&now->tables[to].type.limits, &was->tables[i].type.limits));
+    SAME_REWRITE(was->tables[i].init, now->tables[to].init, false);
+  }
+  for (uint32_t i = 0; i < was->nmemories; i++) {
+    uint32_t to = map_of(rm, MB_SPACE_MEMORY, imp[MB_KIND_MEMORY] + i) - imp[MB_KIND_MEMORY];
+    SAME(same_limits(&now->memories[to], &was->memories[i]));
+  }
+  for (uint32_t i = 0; i < was->ntags; i++) {
+    uint32_t to = map_of(rm, MB_SPACE_TAG, imp[MB_KIND_TAG] + i) - imp[MB_KIND_TAG];
+    SAME(now->tag_types[to] == map_of(rm, MB_SPACE_TYPE, was->tag_types[i]));
+  }
+  for (uint32_t i = 0; i < was->nglobals; i++) {
+    uint32_t to = map_of(rm, MB_SPACE_GLOBAL, imp[MB_KIND_GLOBAL] + i) - imp[MB_KIND_GLOBAL];
+    SAME(now->globals[to].type.valtype == was->globals[i].type.valtype &&
+         now->globals[to].type.mutable_ == was->globals[i].type.mutable_);
+    SAME_REWRITE(was->globals[i].init, now->globals[to].init, false);
+  }
+  for (uint32_t i = 0; i < was->nexports; i++) {
+    const mb_export *x = &was->exports[i], *y = &now->exports[i];
+    SAME(same_bytes(x->name, y->name) && x->kind == y->kind &&
+         y->index == map_of(rm, kind_space[x->kind], x->index));
+  }
+  SAME(!was->has_start || now->start == map_of(rm, MB_SPACE_FUNC, was->start));
+  for (uint32_t i = 0; i < was->nelems; i++) {
+    const mb_elem *x = &was->elems[i], *y = &now->elems[map_of(rm, MB_SPACE_ELEM, i)];
+    SAME(x->mode == y->mode && x->exprs == y->exprs && x->reftype == y->reftype &&
+         x->count == y->count);
+    if (x->mode == MB_SEG_ACTIVE) {
+      SAME(y->table == map_of(rm, MB_SPACE_TABLE, x->table));
+      SAME_REWRITE(x->offset, y->offset, false);
+    }
+    for (uint32_t k = 0; k < x->count; k++) {
+      if (x->exprs) SAME_REWRITE(x->items[k], y->items[k], false);
+      else SAME(y->funcs[k] == map_of(rm, MB_SPACE_FUNC, x->funcs[k]));
+    }
+  }
+  for (uint32_t i = 0; i < was->ndatas; i++) {
+    const mb_data *x = &was->datas[i], *y = &now->datas[map_of(rm, MB_SPACE_DATA, i)];
+    SAME(x->mode == y->mode && same_bytes(x->bytes, y->bytes));
+    if (x->mode == MB_SEG_ACTIVE) {
+      SAME(y->memory == map_of(rm, MB_SPACE_MEMORY, x->memory));
+      SAME_REWRITE(x->offset, y->offset, false);
+    }
+  }
+  return true;
+#undef SAME_REWRITE
+#undef SAME
+}
+
 static void dirty_all(mb_module *m) {
   mb_module_mark_all_dirty(m);
   for (uint32_t i = 0; i < m->ncustoms; i++) m->customs[i].raw.len = 0;
@@ -207,7 +329,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   mb_diag d;
   mb_module *m[NMOD] = {0};
   mb_buf b[NBUF];
-  maps mp = {0};
+  maps mp = {0}, inv = {0};
   fz_result res = FZ_STOPPED;
   mb_err e;
   for (int i = 0; i < NBUF; i++) mb_buf_init(&b[i]);
@@ -255,7 +377,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   /* 3. identity remap */
   STEP(canonical(m[M_X], &b[B_ZS], &d), "writing the canonical module");
   STEP(mb_wasm_read(x, size, &m[M_I], &d), "reading x again");
-  maps_build(m[M_I], MAP_IDENTITY, &mp);
+  maps_build(m[M_I], MAP_IDENTITY, 0, &mp);
   STEP(mb_module_remap(m[M_I], &mp.rm, &d), "identity remap");
   maps_free(&mp);
   STEP(canonical(m[M_I], &b[B_ZI], &d), "writing the identity-remapped module");
@@ -263,38 +385,42 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
 
   /* 4. remap reversing whole spaces */
   STEP(mb_wasm_read(x, size, &m[M_R], &d), "reading x again");
-  maps_build(m[M_R], MAP_REVERSE_ALL, &mp);
+  maps_build(m[M_R], MAP_REVERSE_ALL, 0, &mp);
   STEP(mb_module_remap(m[M_R], &mp.rm, &d), "reversing remap");
   maps_free(&mp);
   STEP(fz_write(m[M_R], &b[B_R], &d), "writing the remapped module");
   REREAD(b[B_R], "reading the remapped module");
 
-  /* 5. permute reversing definitions. Refused (and nothing changed) when a global would
-   * move before one its initialiser reads; then globals stay and the rest is reversed. */
+  /* 5. permute rotating definitions. Refused (and nothing changed) when a global would
+   * move before one its initialiser reads; then globals stay and the rest rotates. */
+  uint32_t rot = 1 + (uint32_t)(fz_hash(FZ_HASH_INIT, x, size) % 7);
   STEP(mb_wasm_read(x, size, &m[M_P], &d), "reading x again");
-  maps_build(m[M_P], MAP_REVERSE_DEFINED, &mp);
+  maps_build(m[M_P], MAP_ROTATE_DEFINED, rot, &mp);
   e = mb_module_permute(m[M_P], &mp.rm, &d);
   if (e == MB_ERR_NOMEM && injecting) goto out;
   if (e == MB_ERR_INVALID_ARG && m[M_P]->nglobals > 1) {
     STEP(fz_write(m[M_P], &b[B_P], &d), "writing the module a permutation was refused for");
     FUZZ_CHECK(fz_same(&b[B_P], x, size), "a refused permutation changed the module");
     maps_free(&mp);
-    maps_build(m[M_P], MAP_REVERSE_DEFINED_NOT_GLOBALS, &mp);
+    maps_build(m[M_P], MAP_ROTATE_DEFINED_NOT_GLOBALS, rot, &mp);
     e = mb_module_permute(m[M_P], &mp.rm, &d);
   }
-  STEP(e, "reversing permutation");
+  STEP(e, "permuting");
+  if (!check_permuted(m[M_W], m[M_P], &mp.rm)) goto out;
   STEP(fz_write(m[M_P], &b[B_P], &d), "writing the permuted module");
   REREAD(b[B_P], "reading the permuted module");
 
-  /* 6. permute twice == remap twice (same tables: the involution is its own inverse) */
-  STEP(mb_module_permute(m[M_P], &mp.rm, &d), "permuting back");
+  /* 6. permuting back with the inverse gives x's model again, and the same bytes as
+   * remapping there and back */
+  maps_invert(&mp, &inv);
+  STEP(mb_module_permute(m[M_P], &inv.rm, &d), "permuting back");
   STEP(canonical(m[M_P], &b[B_P2], &d), "writing the twice-permuted module");
   STEP(mb_wasm_read(x, size, &m[M_RR], &d), "reading x again");
   STEP(mb_module_remap(m[M_RR], &mp.rm, &d), "remapping");
-  STEP(mb_module_remap(m[M_RR], &mp.rm, &d), "remapping back");
+  STEP(mb_module_remap(m[M_RR], &inv.rm, &d), "remapping back");
   STEP(canonical(m[M_RR], &b[B_R2], &d), "writing the twice-remapped module");
   FUZZ_CHECK(fz_same(&b[B_P2], b[B_R2].data, b[B_R2].len),
-             "permuting twice differs from remapping twice");
+             "permuting there and back differs from remapping there and back");
   REREAD(b[B_P2], "reading the twice-permuted module");
   check_same_model(m[M_X], m[M_REREAD], false, "permuting there and back");
 
@@ -302,7 +428,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
    * size, a table that is not a permutation, a permutation that moves an import. The
    * space is the first non-empty one from an input-chosen start. */
   maps_free(&mp);
-  maps_build(m[M_W], MAP_IDENTITY, &mp);
+  maps_build(m[M_W], MAP_IDENTITY, 0, &mp);
   for (int k = 0, s0 = (int)(size % MB_SPACE_COUNT); k < MB_SPACE_COUNT; k++) {
     int sp = (s0 + k) % MB_SPACE_COUNT;
     uint32_t n = mp.rm.count[sp];
@@ -338,6 +464,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
 #undef REREAD
 out:
   maps_free(&mp);
+  maps_free(&inv);
   for (int i = 0; i < NBUF; i++) mb_buf_fini(&b[i]);
   for (int i = 0; i < NMOD; i++) mb_module_free(m[i]);
   return res;
