@@ -15,7 +15,9 @@ static uint32_t map1(const mb_remap *rm, mb_space s, uint32_t v) {
 static mb_err keep(mb_module *m, const mb_buf *b, mb_bytes *out, mb_diag *diag) {
   uint8_t *p = mb__arena_alloc(m->arena, b->len);
   if (!p) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory while remapping");
-  memcpy(p, b->data, b->len);
+  /* an empty result (a name section with no subsections) has never allocated: data is
+   * NULL, which memcpy may not be given even for 0 bytes */
+  if (b->len) memcpy(p, b->data, b->len);
   out->ptr = p;
   out->len = (uint32_t)b->len;
   return MB_OK;
