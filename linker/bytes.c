@@ -3,7 +3,7 @@
 
 #include "internal.h"
 
-mb_err mb__byte(mb_reader *r, uint8_t *out, const char *what) {
+mb_err mb__byte_slow(mb_reader *r, uint8_t *out, const char *what) {
   if (r->pos >= r->end)
     return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, mb__off(r), "unexpected end: expected %s",
                     what);
@@ -78,21 +78,21 @@ static mb_err read_sleb(mb_reader *r, unsigned bits, int64_t *out, const char *w
   return MB_OK;
 }
 
-mb_err mb__u32(mb_reader *r, uint32_t *out, const char *what) {
-  uint64_t v;
+mb_err mb__u32_slow(mb_reader *r, uint32_t *out, const char *what) {
+  uint64_t v = 0; /* gcc -O3 thinks it may be unset */
   mb_err e = read_uleb(r, 32, &v, what);
   if (e == MB_OK) *out = (uint32_t)v;
   return e;
 }
-mb_err mb__u64(mb_reader *r, uint64_t *out, const char *what) { return read_uleb(r, 64, out, what); }
-mb_err mb__s32(mb_reader *r, int32_t *out, const char *what) {
-  int64_t v;
+mb_err mb__u64_slow(mb_reader *r, uint64_t *out, const char *what) { return read_uleb(r, 64, out, what); }
+mb_err mb__s32_slow(mb_reader *r, int32_t *out, const char *what) {
+  int64_t v = 0;
   mb_err e = read_sleb(r, 32, &v, what);
   if (e == MB_OK) *out = (int32_t)v;
   return e;
 }
-mb_err mb__s33(mb_reader *r, int64_t *out, const char *what) { return read_sleb(r, 33, out, what); }
-mb_err mb__s64(mb_reader *r, int64_t *out, const char *what) { return read_sleb(r, 64, out, what); }
+mb_err mb__s33_slow(mb_reader *r, int64_t *out, const char *what) { return read_sleb(r, 33, out, what); }
+mb_err mb__s64_slow(mb_reader *r, int64_t *out, const char *what) { return read_sleb(r, 64, out, what); }
 
 bool mb__utf8_valid(const uint8_t *p, size_t n) {
   size_t i = 0;
