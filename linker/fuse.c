@@ -424,9 +424,6 @@ static mb_err push_export(fuse *f, out_export *v, uint32_t *n, uint32_t cap, con
   return MB_OK;
 }
 
-static bool is_wasi_module(mb_bytes m) {
-  return mb__bytes_eq(m, "wasi_snapshot_preview1") || mb__bytes_eq(m, "wasi_unstable");
-}
 
 /* The memory the host's WASI reads: memory 0 of every instance that imports host WASI
  * functions directly. Two different ones cannot both be served. */
@@ -439,7 +436,7 @@ static mb_err wasi_memory(fuse *f, int64_t *mem) {
     bool uses = false;
     for (uint32_t k = 0; k < in->m->nimports && !uses; k++)
       uses = in->res[k].inst < 0 && !l->hosts[in->res[k].host].stub &&
-             in->m->imports[k].kind == MB_KIND_FUNC && is_wasi_module(in->m->imports[k].module);
+             in->m->imports[k].kind == MB_KIND_FUNC && mb__is_wasi_module(in->m->imports[k].module);
     if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
     if (*mem >= 0 && (uint32_t)*mem != m0)

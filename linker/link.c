@@ -17,6 +17,10 @@ bool mb__bytes_eq(mb_bytes b, const char *s) {
   return b.len == n && memcmp(b.ptr, s, n) == 0;
 }
 
+bool mb__is_wasi_module(mb_bytes m) {
+  return mb__bytes_eq(m, "wasi_snapshot_preview1") || mb__bytes_eq(m, "wasi_unstable");
+}
+
 bool mb__functype_eq(const mb_functype *a, const mb_functype *b) {
   /* memcmp with a NULL pointer is undefined even for 0 bytes (void_type has none) */
   return a->nparams == b->nparams && a->nresults == b->nresults &&
@@ -342,7 +346,8 @@ static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag
     return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->hosts[l->nhosts].im = im;
   l->hosts[l->nhosts].from = m;
-  l->hosts[l->nhosts].stub = l->policy == MB_UNRESOLVED_STUB && im->kind == MB_KIND_FUNC;
+  l->hosts[l->nhosts].stub = l->policy == MB_UNRESOLVED_STUB && im->kind == MB_KIND_FUNC &&
+                             !mb__is_wasi_module(im->module);
   out->inst = -1;
   out->host = l->nhosts++;
   return MB_OK;
@@ -367,7 +372,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
                  in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
                  (const char *)im->field.ptr);
   } else if (p < 0) {
-    if (l->policy == MB_UNRESOLVED_ERROR)
+    if (l->policy == MB_UNRESOLVED_ERROR && !mb__is_wasi_module(im->module))
       e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
                    "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
                    "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",

@@ -56,6 +56,9 @@ struct mb_link {
 
 /* Helpers shared across the link files. */
 bool mb__bytes_eq(mb_bytes b, const char *s);
+/* The host's WASI (preview1 or its predecessor): always provided by the host, so never
+ * stubbed or refused as "unresolved". */
+bool mb__is_wasi_module(mb_bytes module);
 bool mb__functype_eq(const mb_functype *a, const mb_functype *b);
 void mb__link_warn(mb_link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *mb__strdup(const char *s);

@@ -344,10 +344,12 @@ mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
  * marked dirty. */
 mb_err mb_module_remap(mb_module *m, const mb_remap *remap, mb_diag *diag);
 
-/* Remap, then move each definition to its new index, so the module stays equivalent.
- * Every map must be a permutation of its space that keeps imports in place, and keeps
- * each global after the globals its initialiser reads (else MB_ERR_INVALID_ARG, with
- * the module unchanged). */
+/* Remap, then move each definition to its new index. Every map must be a permutation of
+ * its space that keeps imports in place, and keeps each global after the globals its
+ * initialiser reads (else MB_ERR_INVALID_ARG, with the module unchanged). The module
+ * stays equivalent except for the order in which active element/data segments are
+ * applied, which follows their new indices: overlapping segments can then give a
+ * different initial memory or table. */
 mb_err mb_module_permute(mb_module *m, const mb_remap *remap, mb_diag *diag);
 
 
@@ -358,6 +360,9 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *remap, mb_diag *diag);
  * session and any output it produced. */
 typedef struct mb_link mb_link;
 
+/* What happens to imports no instance provides. Imports of the host's WASI
+ * (wasi_snapshot_preview1, wasi_unstable) always stay host imports: the host provides
+ * them, so they are never stubbed or refused. */
 typedef enum mb_link_unresolved {
   MB_UNRESOLVED_IMPORT, /* keep as an import of the output (identical ones merged) */
   MB_UNRESOLVED_STUB,   /* a function that traps with a named message */

@@ -636,6 +636,7 @@ done:
     mb_module_free(c.m);
     return e;
   }
+  c.m->features &= ~MB__FEAT_USES_DATAIDX; /* internal to the reader */
   *out = c.m;
   return MB_OK;
 }

@@ -18,6 +18,7 @@ static void usage(FILE *out) {
         "  --stub-missing              unresolved function imports become functions that\n"
         "                              trap, named 'membrane: unresolved import M.F'\n"
         "  --require-resolved          unresolved imports are errors\n"
+        "                              (imports of the host's WASI are always left to it)\n"
         "  --dry-run                   print the wiring, write nothing\n"
         "  --dot FILE                  write the wiring as a Graphviz graph\n"
         "  -h, --help                  show this text\n\n"

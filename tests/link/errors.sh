@@ -274,5 +274,23 @@ done
 [ -f "$out" ] || bad "--dot without --dry-run wrote no output module"
 "$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
 
+# ---- the host's WASI is never "unresolved": not stubbed, not refused ----
+case=wasi-stays-host
+cases=$((cases + 1))
+wat wasiuser '(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+  (import "env" "h" (func))
+  (memory (export "memory") 1))'
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link w=wasiuser.wasm --stub-missing --dry-run > "$tmp/stdout" 2> "$tmp/stderr" ||
+  bad "--stub-missing failed: $(cat "$tmp/stderr")"
+grep -qF "w imports wasi_snapshot_preview1.proc_exit (func) <- host import" "$tmp/stdout" ||
+  bad "a WASI import was stubbed: $(cat "$tmp/stdout")"
+grep -qF "w imports env.h (func) <- trapping stub" "$tmp/stdout" ||
+  bad "env.h was not stubbed: $(cat "$tmp/stdout")"
+expect_error require-resolved-names-only-non-wasi "env.h" -- \
+  w=wasiuser.wasm --require-resolved -o "$out"
+grep -qF "proc_exit" "$tmp/stderr" && bad "--require-resolved refused a WASI import"
+
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]
