@@ -86,7 +86,7 @@ static inline void fz_run_with_oom(fz_result (*steps)(const uint8_t *, size_t, b
   fz_alloc_end();
   FUZZ_CHECK(r == FZ_DONE, "a run without injected failures stopped early");
   if (total == 0) return;
-  /* MB_FUZZ_OOM_SWEEP=1 (the regression replay sets it) fails each allocation in turn,
+  /* MB_FUZZ_OOM_SWEEP=1 (the replay tests set it) fails each allocation in turn,
    * so a regression input keeps testing its failure point when allocation counts move. */
   static int sweep = -1;
   if (sweep < 0) sweep = getenv("MB_FUZZ_OOM_SWEEP") != NULL;
