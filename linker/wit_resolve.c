@@ -1,0 +1,820 @@
+/* wit_resolve.c — WIT packages: adding files and directories, binding names across
+ * interfaces and packages, checking the rules one file cannot show, listing worlds'
+ * imports and exports, and the lookups of membrane_link.h.
+ *
+ * Resolution runs in dependency order: interfaces are sorted so that every interface
+ * comes after the ones it `use`s (a cycle is an error), then each type is resolved
+ * depth-first with memoisation (a node being resolved that is met again is a recursive
+ * type). Each node is visited once, so resolution is linear in the size of the input
+ * even when types share structure, and the depth of the recursion is bounded by
+ * WIT_MAX_DEPTH within one interface. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "wit_internal.h"
+
+#define TRY(x)                \
+  do {                        \
+    mb_err e_ = (x);          \
+    if (e_) return e_;        \
+  } while (0)
+
+static mb_err nomem(mb_diag *diag) {
+  return mb__wit_fail(diag, MB_ERR_NOMEM, NULL, "out of memory");
+}
+
+mb_wit *mb_wit_new(void) {
+  mb_arena *a = mb__arena_new();
+  if (!a) return NULL;
+  mb_wit *w = mb__arena_alloc(a, sizeof *w);
+  if (!w) {
+    mb__arena_free(a);
+    return NULL;
+  }
+  w->arena = a;
+  return w;
+}
+
+void mb_wit_free(mb_wit *w) {
+  if (w) mb__arena_free(w->arena);
+}
+
+/* ---- adding files ---- */
+
+/* Refuse work on a set that is resolved or was left inconsistent. */
+static mb_err usable(mb_wit *w, mb_diag *diag) {
+  if (!w) return mb__wit_fail(diag, MB_ERR_INVALID_ARG, NULL, "no WIT set");
+  if (w->broken) {
+    if (diag) *diag = w->broken_diag;
+    return w->broken;
+  }
+  if (w->resolved)
+    return mb__wit_fail(diag, MB_ERR_INVALID_ARG, NULL,
+                        "the WIT set is already resolved: add files before mb_wit_resolve");
+  return MB_OK;
+}
+
+static mb_err poison(mb_wit *w, mb_err e, const mb_diag *diag) {
+  w->broken = e;
+  if (diag) {
+    w->broken_diag = *diag;
+  } else {
+    memset(&w->broken_diag, 0, sizeof w->broken_diag);
+    w->broken_diag.code = e;
+    snprintf(w->broken_diag.message, sizeof w->broken_diag.message, "%s", mb_err_name(e));
+  }
+  return e;
+}
+
+static bool same(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Put a parsed file into the package (ns:name@version), made on first use. */
+static mb_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
+                     const char *version, mb_diag *diag) {
+  wit_pkg *pkg = NULL;
+  for (uint32_t i = 0; i < w->pkgs.n && !pkg; i++) {
+    wit_pkg *q = w->pkgs.data[i];
+    if (same(q->ns, ns) && same(q->name, name) && same(q->version, version)) pkg = q;
+  }
+  if (!pkg) {
+    if (!(pkg = mb__arena_alloc(w->arena, sizeof *pkg))) return nomem(diag);
+    pkg->ns = ns;
+    pkg->name = name;
+    pkg->version = version;
+    pkg->id = version ? mb__wit_printf(w->arena, "%s:%s@%s", ns, name, version)
+                      : mb__wit_printf(w->arena, "%s:%s", ns, name);
+    if (!pkg->id || !mb__wit_vec_push(w->arena, &w->pkgs, pkg)) return nomem(diag);
+  }
+  if (!mb__wit_vec_push(w->arena, &pkg->files, f)) return nomem(diag);
+  f->package = pkg;
+  w->nfiles++;
+  return MB_OK;
+}
+
+static mb_err add_parsed(mb_wit *w, wit_file *f, mb_diag *diag) {
+  if (!f->has_package) {
+    wit_pos start = {f->name, 0, 1, 1};
+    return mb__wit_fail(diag, MB_ERR_WIT_INVALID, &start,
+                        "no package declaration: expected 'package ns:name;' at the top");
+  }
+  return attach(w, f, f->ns, f->pkg, f->version, diag);
+}
+
+mb_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
+                         mb_diag *diag) {
+  mb_diag local;
+  if (!diag) diag = &local;
+  TRY(usable(w, diag));
+  if (!text && len) return mb__wit_fail(diag, MB_ERR_INVALID_ARG, NULL, "no text");
+  wit_file *f;
+  TRY(mb__wit_parse(w, filename ? filename : "<input>", text ? text : "", len, &f, diag));
+  uint32_t before = w->nfiles;
+  mb_err e = add_parsed(w, f, diag);
+  if (e && w->nfiles != before) poison(w, e, diag);
+  return e;
+}
+
+static mb_err read_text(const char *path, uint8_t **data, size_t *len, mb_diag *diag) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
+  if ((uint64_t)st.st_size > WIT_MAX_SOURCE)
+    return mb__wit_fail(diag, MB_ERR_TOO_MANY, NULL,
+                        "%s is %llu bytes; WIT files are limited to %u", path,
+                        (unsigned long long)st.st_size, WIT_MAX_SOURCE);
+  return mb_file_read(path, data, len, diag);
+}
+
+static mb_err parse_path_file(mb_wit *w, const char *path, wit_file **f, mb_diag *diag) {
+  uint8_t *data;
+  size_t len;
+  TRY(read_text(path, &data, &len, diag));
+  mb_err e = mb__wit_parse(w, path, (const char *)data, len, f, diag);
+  mb_file_free(data, len);
+  return e;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The entries of a directory (no dot files), sorted, as paths in the arena. Only
+ * regular files ending in `suffix` when given, else files and directories. */
+static mb_err list_dir(mb_wit *w, const char *dir, const char *suffix, wit_vec *out,
+                       mb_diag *diag) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open directory %s: %s", dir,
+                        strerror(errno));
+  mb_err e = MB_OK;
+  struct dirent *ent;
+  while ((ent = readdir(d))) {
+    if (ent->d_name[0] == '.') continue;
+    if (suffix && !ends_with(ent->d_name, suffix)) continue;
+    char *path = mb__wit_printf(w->arena, "%s/%s", dir, ent->d_name);
+    if (!path) {
+      e = nomem(diag);
+      break;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) continue; /* a dangling link is not a WIT file */
+    if (!S_ISREG(st.st_mode) && (suffix || !S_ISDIR(st.st_mode))) continue;
+    if (!mb__wit_vec_push(w->arena, out, path)) {
+      e = nomem(diag);
+      break;
+    }
+  }
+  closedir(d);
+  if (!e && out->n) qsort(out->data, out->n, sizeof *out->data, by_name);
+  return e;
+}
+
+static mb_err add_path(mb_wit *w, const char *path, bool with_deps, mb_diag *diag);
+
+/* A directory of .wit files is one package: every file that declares it agrees. */
+static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag) {
+  wit_vec paths = {0};
+  TRY(list_dir(w, dir, ".wit", &paths, diag));
+  if (!paths.n) return mb__wit_fail(diag, MB_ERR_IO, NULL, "%s: no .wit files in the directory", dir);
+  wit_file **files = mb__arena_array(w->arena, paths.n, sizeof *files);
+  if (!files) return nomem(diag);
+  const wit_file *decl = NULL;
+  for (uint32_t i = 0; i < paths.n; i++) {
+    TRY(parse_path_file(w, paths.data[i], &files[i], diag));
+    wit_file *f = files[i];
+    if (!f->has_package) continue;
+    if (!decl) {
+      decl = f;
+    } else if (!same(f->ns, decl->ns) || !same(f->pkg, decl->pkg) ||
+               !same(f->version, decl->version)) {
+      return mb__wit_fail(diag, MB_ERR_WIT_INVALID, &f->package_pos,
+                          "package '%s:%s%s%s' differs from '%s:%s%s%s' declared in %s: the "
+                          "files of a directory are one package",
+                          f->ns, f->pkg, f->version ? "@" : "", f->version ? f->version : "",
+                          decl->ns, decl->pkg, decl->version ? "@" : "",
+                          decl->version ? decl->version : "", decl->name);
+    }
+  }
+  if (!decl)
+    return mb__wit_fail(diag, MB_ERR_WIT_INVALID, NULL,
+                        "%s: no file declares the package: expected 'package ns:name;' at the "
+                        "top of one of them", dir);
+  for (uint32_t i = 0; i < paths.n; i++)
+    TRY(attach(w, files[i], decl->ns, decl->pkg, decl->version, diag));
+  if (!with_deps) return MB_OK;
+  /* deps/: one package per entry, a .wit file or a directory */
+  char *deps = mb__wit_printf(w->arena, "%s/deps", dir);
+  if (!deps) return nomem(diag);
+  struct stat st;
+  if (stat(deps, &st) != 0 || !S_ISDIR(st.st_mode)) return MB_OK;
+  wit_vec entries = {0};
+  TRY(list_dir(w, deps, NULL, &entries, diag));
+  for (uint32_t i = 0; i < entries.n; i++) {
+    const char *entry = entries.data[i];
+    if (stat(entry, &st) == 0 && S_ISREG(st.st_mode) && !ends_with(entry, ".wit")) continue;
+    TRY(add_path(w, entry, false, diag));
+  }
+  return MB_OK;
+}
+
+static mb_err add_path(mb_wit *w, const char *path, bool with_deps, mb_diag *diag) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return add_dir(w, path, with_deps, diag);
+  if (!S_ISREG(st.st_mode))
+    return mb__wit_fail(diag, MB_ERR_IO, NULL, "%s is neither a file nor a directory", path);
+  wit_file *f;
+  TRY(parse_path_file(w, path, &f, diag));
+  return add_parsed(w, f, diag);
+}
+
+mb_err mb_wit_add_path(mb_wit *w, const char *path, mb_diag *diag) {
+  mb_diag local;
+  if (!diag) diag = &local;
+  TRY(usable(w, diag));
+  uint32_t before = w->nfiles;
+  mb_err e = add_path(w, path, true, diag);
+  /* a failure after part of the tree was added leaves a set nobody asked for */
+  if (e && w->nfiles != before) poison(w, e, diag);
+  return e;
+}
+
+/* ---- resolution ---- */
+
+typedef struct rctx {
+  mb_wit *w;
+  mb_diag *diag;
+} rctx;
+
+static const char *scope_id(const wit_scope *s) {
+  return s->is_world ? s->pub.world.id : s->pub.iface.id;
+}
+
+static mb_err lookup_iface(rctx *r, const wit_file *file, const wit_path *path,
+                           wit_scope **out) {
+  wit_scope *s;
+  if (!path->ns) {
+    s = mb__wit_map_get(&file->use_names, path->name);
+    if (!s) s = mb__wit_map_get(&file->package->names, path->name);
+    if (!s)
+      return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &path->pos,
+                          "unknown interface '%.60s': expected an interface of package '%s' "
+                          "or a name from a top-level 'use'",
+                          path->name, file->package->id);
+  } else {
+    wit_pkg *pkg = NULL;
+    unsigned matches = 0;
+    for (uint32_t i = 0; i < r->w->pkgs.n; i++) {
+      wit_pkg *q = r->w->pkgs.data[i];
+      if (!same(q->ns, path->ns) || !same(q->name, path->pkg)) continue;
+      if (path->version && !same(q->version, path->version)) continue;
+      pkg = q;
+      matches++;
+    }
+    if (!pkg)
+      return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &path->pos,
+                          "package '%.40s:%.40s%s%.40s' is not loaded (add its WIT with --wit)",
+                          path->ns, path->pkg, path->version ? "@" : "",
+                          path->version ? path->version : "");
+    if (matches > 1)
+      return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &path->pos,
+                          "several versions of package '%.40s:%.40s' are loaded: expected a "
+                          "version ('%.40s:%.40s/%.40s@X.Y.Z')",
+                          path->ns, path->pkg, path->ns, path->pkg, path->name);
+    s = mb__wit_map_get(&pkg->names, path->name);
+    if (!s)
+      return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &path->pos,
+                          "interface '%.60s' is not defined in package '%s'", path->name,
+                          pkg->id);
+  }
+  if (s->is_world)
+    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &path->pos,
+                        "'%.60s' is a world: expected an interface", path->name);
+  *out = s;
+  return MB_OK;
+}
+
+static mb_err add_scope(rctx *r, wit_scope *s) {
+  if (!mb__wit_vec_push(r->w->arena, &r->w->scopes, s)) return nomem(r->diag);
+  return MB_OK;
+}
+
+/* Package namespaces, ids, and the list of every scope. */
+static mb_err name_scopes(rctx *r) {
+  mb_arena *a = r->w->arena;
+  for (uint32_t i = 0; i < r->w->pkgs.n; i++) {
+    wit_pkg *pkg = r->w->pkgs.data[i];
+    const char *v = pkg->version ? pkg->version : "", *at = pkg->version ? "@" : "";
+    for (uint32_t j = 0; j < pkg->files.n; j++) {
+      wit_file *f = pkg->files.data[j];
+      for (uint32_t k = 0; k < f->scopes.n; k++) {
+        wit_scope *s = f->scopes.data[k];
+        wit_scope *old = mb__wit_map_get(&pkg->names, s->name);
+        if (old)
+          return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &s->pos,
+                              "'%.60s' is already defined in package '%s' (at %s:%u:%u): "
+                              "interfaces and worlds of a package need distinct names",
+                              s->name, pkg->id, old->pos.file, old->pos.line, old->pos.col);
+        if (!mb__wit_map_put(a, &pkg->names, s->name, s)) return nomem(r->diag);
+        const char *id = mb__wit_printf(a, "%s:%s/%s%s%s", pkg->ns, pkg->name, s->name, at, v);
+        if (!id) return nomem(r->diag);
+        if (s->is_world) {
+          s->pub.world.name = s->name;
+          s->pub.world.id = id;
+          s->pub.world.package = pkg->id;
+        } else {
+          s->pub.iface.name = s->name;
+          s->pub.iface.id = id;
+          s->pub.iface.package = pkg->id;
+        }
+        TRY(add_scope(r, s));
+        for (uint32_t x = 0; s->is_world && x < s->externs.n; x++) {
+          wit_extern *e = s->externs.data[x];
+          if (!e->iface) continue; /* a path: bound later */
+          e->iface->pub.iface.name = e->name;
+          e->iface->pub.iface.id = e->name;
+          TRY(add_scope(r, e->iface));
+        }
+      }
+    }
+  }
+  return MB_OK;
+}
+
+static mb_err bind_toplevel_uses(rctx *r) {
+  for (uint32_t i = 0; i < r->w->pkgs.n; i++) {
+    wit_pkg *pkg = r->w->pkgs.data[i];
+    for (uint32_t j = 0; j < pkg->files.n; j++) {
+      wit_file *f = pkg->files.data[j];
+      for (uint32_t k = 0; k < f->uses.n; k++) {
+        wit_toplevel_use *u = f->uses.data[k];
+        wit_scope *target;
+        /* a plain name refers to the package: the file's own names come from these */
+        wit_map none = {0}, saved = f->use_names;
+        f->use_names = none;
+        mb_err e = lookup_iface(r, f, &u->path, &target);
+        f->use_names = saved;
+        TRY(e);
+        const char *name = u->as ? u->as : u->path.name;
+        wit_scope *in_pkg = mb__wit_map_get(&pkg->names, name);
+        if (mb__wit_map_get(&f->use_names, name) || (in_pkg && in_pkg != target))
+          return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &u->as_pos,
+                              "'%.60s' is already a name in this file or package: expected "
+                              "'use %.60s as another-name;'",
+                              name, u->path.name);
+        if (!mb__wit_map_put(r->w->arena, &f->use_names, name, target)) return nomem(r->diag);
+      }
+    }
+  }
+  return MB_OK;
+}
+
+/* Targets of every `use` and world import/export by name; the dependency graph. */
+static mb_err bind_uses(rctx *r) {
+  mb_arena *a = r->w->arena;
+  for (uint32_t i = 0; i < r->w->scopes.n; i++) {
+    wit_scope *s = r->w->scopes.data[i];
+    uint32_t stamp = ++r->w->stamp;
+    for (uint32_t k = 0; k < s->uses.n; k++) {
+      wit_use *u = s->uses.data[k];
+      TRY(lookup_iface(r, s->file, &u->path, &u->target));
+      wit_scope *t = u->target;
+      if (t == s)
+        return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &u->path.pos,
+                            "interface '%.60s' uses itself: expected another interface",
+                            s->name);
+      if (t->stamp == stamp) continue;
+      t->stamp = stamp;
+      if (!mb__wit_vec_push(a, &s->deps, t) || !mb__wit_vec_push(a, &t->users, s))
+        return nomem(r->diag);
+      s->indeg++;
+    }
+    for (uint32_t k = 0; s->is_world && k < s->externs.n; k++) {
+      wit_extern *x = s->externs.data[k];
+      if (!x->iface && !x->func) TRY(lookup_iface(r, s->file, &x->path, &x->iface));
+    }
+  }
+  return MB_OK;
+}
+
+/* Kahn's algorithm: every scope after the ones it uses types from. */
+static mb_err sort_scopes(rctx *r) {
+  mb_wit *w = r->w;
+  for (uint32_t i = 0; i < w->scopes.n; i++) {
+    wit_scope *s = w->scopes.data[i];
+    if (!s->indeg && !mb__wit_vec_push(w->arena, &w->order, s)) return nomem(r->diag);
+  }
+  for (uint32_t i = 0; i < w->order.n; i++) {
+    wit_scope *s = w->order.data[i];
+    for (uint32_t k = 0; k < s->users.n; k++) {
+      wit_scope *u = s->users.data[k];
+      if (--u->indeg == 0 && !mb__wit_vec_push(w->arena, &w->order, u)) return nomem(r->diag);
+    }
+  }
+  if (w->order.n == w->scopes.n) return MB_OK;
+  for (uint32_t i = 0; i < w->scopes.n; i++) {
+    wit_scope *s = w->scopes.data[i];
+    if (!s->indeg) continue;
+    for (uint32_t k = 0; k < s->uses.n; k++) {
+      wit_use *u = s->uses.data[k];
+      if (u->target->indeg)
+        return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &u->path.pos,
+                            "interfaces '%.60s' and '%.60s' use each other's types (directly or "
+                            "through others): expected no cycle of 'use'",
+                            s->name, u->target->name);
+    }
+  }
+  return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, NULL, "cycle of 'use' between interfaces");
+}
+
+static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out);
+
+/* A type in a value position: a resource named there means own<resource>. */
+static mb_err value(rctx *r, const mb_wit_type **slot, unsigned depth) {
+  wit_node *t;
+  TRY(resolve(r, WIT_OF(wit_node, *slot), depth, &t));
+  if (t->pub.kind == MB_WIT_RESOURCE) {
+    if (!t->own) {
+      wit_node *own = mb__arena_alloc(r->w->arena, sizeof *own);
+      if (!own) return nomem(r->diag);
+      own->pub.kind = MB_WIT_OWN;
+      own->pub.elem = &t->pub;
+      own->pos = t->pos;
+      own->state = 2;
+      TRY(mb__wit_layout(own, r->diag));
+      t->own = own;
+    }
+    t = t->own;
+  }
+  *slot = &t->pub;
+  return MB_OK;
+}
+
+static mb_err resolve_ref(rctx *r, wit_node *n, unsigned depth) {
+  wit_scope *s = n->use ? n->use->target : n->scope;
+  wit_item *it = mb__wit_map_get(&s->names, n->ref);
+  if (!it && n->use)
+    return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &n->pos,
+                        "'%.60s' is not defined in interface '%s': expected one of its types",
+                        n->ref, scope_id(s));
+  if (!it)
+    return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &n->pos,
+                        "unknown type '%.60s': expected a type defined in %s '%.60s' or "
+                        "brought in by 'use'",
+                        n->ref, s->is_world ? "world" : "interface", s->name);
+  if (it->kind != WIT_ITEM_TYPE)
+    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+                        "'%.60s' is a function: expected a type", n->ref);
+  if (it->node->state == 1) /* report the cycle where the name is used */
+    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+                        "type '%.60s' refers to itself: WIT types cannot be recursive",
+                        n->ref);
+  return resolve(r, it->node, depth + 1, &n->target);
+}
+
+static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out) {
+  if (n->state == 2) {
+    *out = n->is_ref ? n->target : n;
+    return MB_OK;
+  }
+  if (n->state == 1) {
+    if (n->is_ref)
+      return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+                          "type '%.60s' refers to itself: WIT types cannot be recursive",
+                          n->ref);
+    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+                        "type '%.60s' refers to itself: WIT types cannot be recursive",
+                        n->pub.name ? n->pub.name : "?");
+  }
+  if (depth > WIT_MAX_DEPTH)
+    return mb__wit_fail(r->diag, MB_ERR_TOO_MANY, &n->pos,
+                        "types nested or aliased more than %d deep", WIT_MAX_DEPTH);
+  n->state = 1;
+  if (n->is_ref) {
+    TRY(resolve_ref(r, n, depth));
+  } else {
+    switch (n->pub.kind) {
+    case MB_WIT_OWN:
+    case MB_WIT_BORROW: {
+      wit_node *t, *ref = WIT_OF(wit_node, n->pub.elem);
+      TRY(resolve(r, ref, depth + 1, &t));
+      if (t->pub.kind != MB_WIT_RESOURCE)
+        return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &ref->pos,
+                            "'%.60s' is not a resource: expected a resource in %s<...>",
+                            ref->is_ref ? ref->ref : "?",
+                            n->pub.kind == MB_WIT_OWN ? "own" : "borrow");
+      n->pub.elem = &t->pub;
+      break;
+    }
+    case MB_WIT_LIST:
+    case MB_WIT_OPTION:
+      TRY(value(r, &n->pub.elem, depth + 1));
+      break;
+    case MB_WIT_RESULT:
+      if (n->pub.elem) TRY(value(r, &n->pub.elem, depth + 1));
+      if (n->pub.err) TRY(value(r, &n->pub.err, depth + 1));
+      break;
+    case MB_WIT_TUPLE:
+    case MB_WIT_RECORD:
+    case MB_WIT_VARIANT:
+      for (uint32_t i = 0; i < n->pub.nfields; i++)
+        if (n->fields[i].type) TRY(value(r, &n->fields[i].type, depth + 1));
+      break;
+    default:
+      break;
+    }
+    if (n->pub.kind != MB_WIT_RESOURCE) TRY(mb__wit_layout(n, r->diag));
+  }
+  n->state = 2;
+  *out = n->is_ref ? n->target : n;
+  return MB_OK;
+}
+
+static mb_err resolve_func(rctx *r, wit_func *f) {
+  for (uint32_t i = 0; i < f->pub.nparams; i++) TRY(value(r, &f->params[i].type, 0));
+  if (f->result) {
+    f->pub.result = &f->result->pub;
+    TRY(value(r, &f->pub.result, 0));
+    if (f->pub.result->has_borrow)
+      return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &f->pos,
+                          "'%.60s' returns a borrow handle: borrow<...> may only appear in "
+                          "parameters (expected an own handle)",
+                          f->pub.core_name);
+  }
+  if (f->scope && !f->scope->is_world) f->pub.iface = &f->scope->pub.iface;
+  return mb__wit_func_layout(f, r->diag);
+}
+
+/* Types and functions of one scope, then its public arrays. */
+static mb_err resolve_scope(rctx *r, wit_scope *s) {
+  mb_arena *a = r->w->arena;
+  uint32_t ntypes = 0;
+  for (uint32_t i = 0; i < s->items.n; i++) {
+    wit_item *it = s->items.data[i];
+    if (it->kind != WIT_ITEM_TYPE) continue;
+    wit_node *t;
+    TRY(resolve(r, it->node, 0, &t));
+    if (!s->is_world && !it->use && !it->node->is_ref) it->node->pub.iface = &s->pub.iface;
+    ntypes++;
+  }
+  for (uint32_t i = 0; i < s->funcs.n; i++) TRY(resolve_func(r, s->funcs.data[i]));
+  for (uint32_t i = 0; s->is_world && i < s->externs.n; i++) {
+    wit_extern *x = s->externs.data[i];
+    if (x->func) TRY(resolve_func(r, x->func));
+  }
+  if (s->is_world) return MB_OK;
+
+  mb_wit_iface *pub = &s->pub.iface;
+  mb_wit_typedef *types = mb__arena_array(a, ntypes, sizeof *types);
+  const mb_wit_func **funcs = mb__arena_array(a, s->funcs.n, sizeof *funcs);
+  const mb_wit_type **res = mb__arena_array(a, s->resources.n, sizeof *res);
+  const mb_wit_iface **deps = mb__arena_array(a, s->deps.n, sizeof *deps);
+  if (!types || !funcs || !res || !deps) return nomem(r->diag);
+  for (uint32_t i = 0, k = 0; i < s->items.n; i++) {
+    wit_item *it = s->items.data[i];
+    if (it->kind != WIT_ITEM_TYPE) continue;
+    wit_node *t = it->node->is_ref ? it->node->target : it->node;
+    types[k++] = (mb_wit_typedef){it->name, &t->pub, it->use ? &it->use->target->pub.iface : NULL};
+  }
+  for (uint32_t i = 0; i < s->funcs.n; i++) {
+    wit_func *f = s->funcs.data[i];
+    funcs[i] = &f->pub;
+    if (!mb__wit_map_put(a, &s->core_names, f->pub.core_name, f)) return nomem(r->diag);
+  }
+  for (uint32_t i = 0; i < s->resources.n; i++) {
+    wit_node *n = s->resources.data[i];
+    res[i] = &n->pub;
+  }
+  for (uint32_t i = 0; i < s->deps.n; i++) {
+    wit_scope *d = s->deps.data[i];
+    deps[i] = &d->pub.iface;
+  }
+  pub->ntypes = ntypes;
+  pub->types = types;
+  pub->nfuncs = s->funcs.n;
+  pub->funcs = funcs;
+  pub->nresources = s->resources.n;
+  pub->resources = res;
+  pub->ndeps = s->deps.n;
+  pub->deps = deps;
+  return MB_OK;
+}
+
+static mb_err need(rctx *r, wit_vec *work, wit_scope *s, uint32_t stamp) {
+  if (s->need_stamp == stamp) return MB_OK;
+  s->need_stamp = stamp;
+  if (!mb__wit_vec_push(r->w->arena, work, s)) return nomem(r->diag);
+  return MB_OK;
+}
+
+/* A world's items, with the interfaces they use types from as implicit imports (an
+ * exported interface's dependencies are imports unless exported themselves). */
+static mb_err resolve_world(rctx *r, wit_scope *s) {
+  mb_wit *w = r->w;
+  mb_arena *a = w->arena;
+  uint32_t stamp = ++w->stamp;
+  wit_map plain = {0}, imp_ids = {0}, exp_ids = {0};
+  uint32_t nimp = 0, nexp = 0;
+  for (uint32_t i = 0; i < s->externs.n; i++) {
+    wit_extern *x = s->externs.data[i];
+    const char *dir = x->is_export ? "exported" : "imported";
+    if (x->name) {
+      wit_extern *old = mb__wit_map_get(&plain, x->name);
+      if (old)
+        return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &x->pos,
+                            "'%.60s' is already imported or exported by world '%.60s' (at line "
+                            "%u, column %u): expected distinct names",
+                            x->name, s->name, old->pos.line, old->pos.col);
+      if (!mb__wit_map_put(a, &plain, x->name, x)) return nomem(r->diag);
+    } else {
+      wit_map *ids = x->is_export ? &exp_ids : &imp_ids;
+      wit_extern *old = mb__wit_map_get(ids, x->iface->pub.iface.id);
+      if (old)
+        return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &x->pos,
+                            "interface '%s' is %s twice by world '%.60s' (first at line %u, "
+                            "column %u)",
+                            x->iface->pub.iface.id, dir, s->name, old->pos.line, old->pos.col);
+      if (!mb__wit_map_put(a, ids, x->iface->pub.iface.id, x)) return nomem(r->diag);
+    }
+    if (x->iface) {
+      if (x->is_export)
+        x->iface->exp_stamp = stamp;
+      else
+        x->iface->imp_stamp = stamp;
+    }
+    if (x->is_export)
+      nexp++;
+    else
+      nimp++;
+  }
+  /* what must be imported: dependencies of imports and of the world's own uses, and of
+   * exports, except through interfaces that are exported too */
+  wit_vec work = {0};
+  for (uint32_t k = 0; k < s->deps.n; k++) TRY(need(r, &work, s->deps.data[k], stamp));
+  wit_vec exports = {0};
+  for (uint32_t i = 0; i < s->externs.n; i++) {
+    wit_extern *x = s->externs.data[i];
+    if (!x->iface) continue;
+    if (!x->is_export) {
+      for (uint32_t k = 0; k < x->iface->deps.n; k++)
+        TRY(need(r, &work, x->iface->deps.data[k], stamp));
+    } else if (x->iface->walk_stamp != stamp) {
+      x->iface->walk_stamp = stamp;
+      if (!mb__wit_vec_push(a, &exports, x->iface)) return nomem(r->diag);
+    }
+  }
+  for (uint32_t i = 0; i < exports.n; i++) {
+    wit_scope *e = exports.data[i];
+    for (uint32_t k = 0; k < e->deps.n; k++) {
+      wit_scope *d = e->deps.data[k];
+      if (d->exp_stamp != stamp) {
+        TRY(need(r, &work, d, stamp));
+      } else if (d->walk_stamp != stamp) {
+        d->walk_stamp = stamp;
+        if (!mb__wit_vec_push(a, &exports, d)) return nomem(r->diag);
+      }
+    }
+  }
+  for (uint32_t i = 0; i < work.n; i++) {
+    wit_scope *d = work.data[i];
+    for (uint32_t k = 0; k < d->deps.n; k++) TRY(need(r, &work, d->deps.data[k], stamp));
+  }
+  uint32_t nimplicit = 0;
+  for (uint32_t i = 0; i < w->order.n; i++) {
+    wit_scope *d = w->order.data[i];
+    if (d->need_stamp == stamp && d->imp_stamp != stamp) nimplicit++;
+  }
+  if (nimp + nimplicit < nimp) return nomem(r->diag);
+  mb_wit_world_item *imports = mb__arena_array(a, nimp + nimplicit, sizeof *imports);
+  mb_wit_world_item *exps = mb__arena_array(a, nexp, sizeof *exps);
+  if (!imports || !exps) return nomem(r->diag);
+  uint32_t ni = 0, ne = 0;
+  for (uint32_t i = 0; i < w->order.n; i++) {
+    wit_scope *d = w->order.data[i];
+    if (d->need_stamp == stamp && d->imp_stamp != stamp)
+      imports[ni++] = (mb_wit_world_item){d->pub.iface.id, &d->pub.iface, NULL, true};
+  }
+  for (uint32_t i = 0; i < s->externs.n; i++) {
+    wit_extern *x = s->externs.data[i];
+    mb_wit_world_item it = {
+        .name = x->name ? x->name : x->iface->pub.iface.id,
+        .iface = x->iface ? &x->iface->pub.iface : NULL,
+        .func = x->func ? &x->func->pub : NULL,
+    };
+    if (x->is_export)
+      exps[ne++] = it;
+    else
+      imports[ni++] = it;
+  }
+  s->pub.world.nimports = ni;
+  s->pub.world.imports = imports;
+  s->pub.world.nexports = ne;
+  s->pub.world.exports = exps;
+  return MB_OK;
+}
+
+/* Sentinel for a short id ("ns:pkg/name") that two versions share. */
+static char ambiguous;
+
+static mb_err index_id(rctx *r, wit_map *m, const char *id, const char *name,
+                       const wit_pkg *pkg, void *val) {
+  if (!mb__wit_map_put(r->w->arena, m, id, val)) return nomem(r->diag);
+  if (!pkg->version) return MB_OK;
+  const char *shortid = mb__wit_printf(r->w->arena, "%s:%s/%s", pkg->ns, pkg->name, name);
+  if (!shortid) return nomem(r->diag);
+  void *old = mb__wit_map_get(m, shortid);
+  if (!mb__wit_map_put(r->w->arena, m, shortid, old ? &ambiguous : val)) return nomem(r->diag);
+  return MB_OK;
+}
+
+static mb_err resolve_all(rctx *r) {
+  mb_wit *w = r->w;
+  TRY(name_scopes(r));
+  TRY(bind_toplevel_uses(r));
+  TRY(bind_uses(r));
+  TRY(sort_scopes(r));
+  for (uint32_t i = 0; i < w->order.n; i++) TRY(resolve_scope(r, w->order.data[i]));
+  for (uint32_t i = 0; i < w->scopes.n; i++) {
+    wit_scope *s = w->scopes.data[i];
+    if (s->is_world) TRY(resolve_world(r, s));
+  }
+  for (uint32_t i = 0; i < w->pkgs.n; i++) {
+    wit_pkg *pkg = w->pkgs.data[i];
+    for (uint32_t j = 0; j < pkg->files.n; j++) {
+      wit_file *f = pkg->files.data[j];
+      for (uint32_t k = 0; k < f->scopes.n; k++) {
+        wit_scope *s = f->scopes.data[k];
+        if (s->is_world) {
+          if (!mb__wit_vec_push(w->arena, &w->worlds, &s->pub.world)) return nomem(r->diag);
+          TRY(index_id(r, &w->world_ids, s->pub.world.id, s->name, pkg, &s->pub.world));
+        } else {
+          if (!mb__wit_vec_push(w->arena, &w->ifaces, &s->pub.iface)) return nomem(r->diag);
+          TRY(index_id(r, &w->iface_ids, s->pub.iface.id, s->name, pkg, &s->pub.iface));
+        }
+      }
+    }
+  }
+  return MB_OK;
+}
+
+mb_err mb_wit_resolve(mb_wit *w, mb_diag *diag) {
+  mb_diag local;
+  if (!diag) diag = &local;
+  TRY(usable(w, diag));
+  rctx r = {w, diag};
+  mb_err e = resolve_all(&r);
+  if (e) return poison(w, e, diag);
+  w->resolved = true;
+  return MB_OK;
+}
+
+/* ---- lookups ---- */
+
+uint32_t mb_wit_interface_count(const mb_wit *w) { return w && w->resolved ? w->ifaces.n : 0; }
+
+const mb_wit_iface *mb_wit_interface_at(const mb_wit *w, uint32_t i) {
+  return i < mb_wit_interface_count(w) ? w->ifaces.data[i] : NULL;
+}
+
+uint32_t mb_wit_world_count(const mb_wit *w) { return w && w->resolved ? w->worlds.n : 0; }
+
+const mb_wit_world *mb_wit_world_at(const mb_wit *w, uint32_t i) {
+  return i < mb_wit_world_count(w) ? w->worlds.data[i] : NULL;
+}
+
+const mb_wit_iface *mb_wit_find_interface(const mb_wit *w, const char *id) {
+  if (!w || !w->resolved || !id) return NULL;
+  void *v = mb__wit_map_get(&w->iface_ids, id);
+  return v == &ambiguous ? NULL : v;
+}
+
+const mb_wit_world *mb_wit_find_world(const mb_wit *w, const char *id) {
+  if (!w || !w->resolved || !id) return NULL;
+  void *v = mb__wit_map_get(&w->world_ids, id);
+  return v == &ambiguous ? NULL : v;
+}
+
+const mb_wit_func *mb_wit_find_func(const mb_wit_iface *iface, const char *core_name) {
+  if (!iface || !core_name) return NULL;
+  const wit_scope *s = WIT_OF(wit_scope, iface);
+  const wit_func *f = mb__wit_map_get(&s->core_names, core_name);
+  return f ? &f->pub : NULL;
+}
+
+const mb_wit_type *mb_wit_find_type(const mb_wit_iface *iface, const char *name) {
+  if (!iface || !name) return NULL;
+  for (uint32_t i = 0; i < iface->ntypes; i++)
+    if (strcmp(iface->types[i].name, name) == 0) return iface->types[i].type;
+  return NULL;
+}
