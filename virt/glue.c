@@ -1,0 +1,226 @@
+/* glue.c — the wasm32 glue instance: the runtime behind i32 exports (the ABI is written
+ * in membrane_virt.h, "The wasm32 glue"). wasm32 build only.
+ *
+ * Every operation has two exports: NAME_e returns the error code and leaves the result
+ * in mb_result(); NAME returns the result and traps on error inside a function whose
+ * name is the error message, so the engine's stack trace says what went wrong. The trap
+ * functions get those names through asm labels (symbol names may be any string in wasm
+ * objects); they are kept out of line and distinct so the name section keeps them. */
+#include "internal.h"
+
+#ifndef __wasm__
+#error "glue.c is only for the wasm32 glue"
+#endif
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+static mb_rt *g_rt;
+static int32_t g_result;
+/* The code of the last trap, for a debugger: the trap functions must differ anyway. */
+static volatile int32_t g_trap_code;
+
+#define TRAP_FN(ident, code, message)                                                     \
+  __attribute__((noinline, noreturn, cold)) static void ident(void) __asm__(message);     \
+  static void ident(void) {                                                              \
+    g_trap_code = code;                                                                  \
+    __builtin_trap();                                                                    \
+  }
+
+/* The names must equal mb_virt_err_message(code); tests/integration checks the stack. */
+TRAP_FN(trap_invalid_handle, 1, "membrane: unknown handle")
+TRAP_FN(trap_dropped, 2, "membrane: use of dropped handle")
+TRAP_FN(trap_wrong_type, 3, "membrane: handle of wrong resource type")
+TRAP_FN(trap_borrow_outlived, 4, "membrane: borrow outlived its call")
+TRAP_FN(trap_lent, 5, "membrane: lent handle dropped or moved")
+TRAP_FN(trap_destroyed, 6, "membrane: use of destroyed resource")
+TRAP_FN(trap_table_exhausted, 7, "membrane: handle table exhausted")
+TRAP_FN(trap_not_definer, 8, "membrane: resource.new/rep outside the definer")
+TRAP_FN(trap_not_own, 9, "membrane: borrowed handle used as owned")
+TRAP_FN(trap_scope, 10, "membrane: call scope is not the innermost open call")
+TRAP_FN(trap_busy, 11, "membrane: instance torn down during a call")
+TRAP_FN(trap_duplicate_type, 12, "membrane: resource type defined twice")
+TRAP_FN(trap_unknown_instance, 13, "membrane: unknown instance")
+TRAP_FN(trap_unknown_type, 14, "membrane: unknown resource type")
+TRAP_FN(trap_nomem, 15, "membrane: out of memory")
+TRAP_FN(trap_invalid_arg, 16, "membrane: invalid argument")
+TRAP_FN(trap_unknown, -1, "membrane: unknown error")
+
+_Static_assert(MB_VIRT_ERR_COUNT == 17, "a new error code needs a trap function here");
+
+__attribute__((noreturn)) static void trap(mb_virt_err code) {
+  switch (code) {
+  case MB_VIRT_ERR_INVALID_HANDLE: trap_invalid_handle();
+  case MB_VIRT_ERR_DROPPED: trap_dropped();
+  case MB_VIRT_ERR_WRONG_TYPE: trap_wrong_type();
+  case MB_VIRT_ERR_BORROW_OUTLIVED: trap_borrow_outlived();
+  case MB_VIRT_ERR_LENT: trap_lent();
+  case MB_VIRT_ERR_DESTROYED: trap_destroyed();
+  case MB_VIRT_ERR_TABLE_EXHAUSTED: trap_table_exhausted();
+  case MB_VIRT_ERR_NOT_DEFINER: trap_not_definer();
+  case MB_VIRT_ERR_NOT_OWN: trap_not_own();
+  case MB_VIRT_ERR_SCOPE: trap_scope();
+  case MB_VIRT_ERR_BUSY: trap_busy();
+  case MB_VIRT_ERR_DUPLICATE_TYPE: trap_duplicate_type();
+  case MB_VIRT_ERR_UNKNOWN_INSTANCE: trap_unknown_instance();
+  case MB_VIRT_ERR_UNKNOWN_TYPE: trap_unknown_type();
+  case MB_VIRT_ERR_NOMEM: trap_nomem();
+  case MB_VIRT_ERR_INVALID_ARG: trap_invalid_arg();
+  case MB_VIRT_OK: break;
+  }
+  trap_unknown();
+}
+
+static int32_t result_or_trap(int32_t err) {
+  if (err) trap((mb_virt_err)err);
+  return g_result;
+}
+
+/* The runtime, created on first use: the glue has no start function to run earlier. */
+static mb_virt_err rt_get(mb_rt **out) {
+  if (!g_rt) {
+    mb_rt_options opt = {0};
+    opt.realloc = mb__glue_realloc;
+    mb_virt_err err = mb_rt_new(&opt, &g_rt);
+    if (err) return err;
+  }
+  *out = g_rt;
+  return MB_VIRT_OK;
+}
+
+/* Destructors are funcref table entries of type (func (param i32)); a function pointer
+ * in wasm32 C is exactly such a table index, so the call below is a call_indirect. */
+typedef void (*wasm_dtor_fn)(int32_t rep);
+static void call_table_dtor(void *user, uint32_t type, int32_t rep) {
+  (void)type;
+  ((wasm_dtor_fn)(uintptr_t)user)(rep);
+}
+
+/* Each _e body: run `call` with an mb_rt *rt in scope, store the result, return the code.
+ * `res` is the variable holding the result (0 when there is none). */
+#define GLUE_BODY(decls, call, res)                                                      \
+  mb_rt *rt;                                                                             \
+  decls;                                                                                 \
+  mb_virt_err err = rt_get(&rt);                                                         \
+  if (!err) err = (call);                                                                \
+  g_result = err ? 0 : (int32_t)(res);                                                   \
+  return (int32_t)err;
+
+EXPORT("mb_instance_new_e") int32_t glue_instance_new_e(void) {
+  GLUE_BODY(uint32_t id = 0, mb_rt_instance_add(rt, &id), id)
+}
+EXPORT("mb_instance_new") int32_t glue_instance_new(void) {
+  return result_or_trap(glue_instance_new_e());
+}
+
+EXPORT("mb_type_new_e")
+int32_t glue_type_new_e(uint32_t definer, const char *name, uint32_t name_len,
+                        uint32_t dtor_index) {
+  mb_virt_dtor d = {call_table_dtor, (void *)(uintptr_t)dtor_index};
+  GLUE_BODY(uint32_t id = 0,
+            mb_rt_type_add(rt, definer, name, name_len, dtor_index ? &d : NULL, &id), id)
+}
+EXPORT("mb_type_new")
+int32_t glue_type_new(uint32_t definer, const char *name, uint32_t name_len,
+                      uint32_t dtor_index) {
+  return result_or_trap(glue_type_new_e(definer, name, name_len, dtor_index));
+}
+
+EXPORT("mb_resource_new_e")
+int32_t glue_resource_new_e(uint32_t inst, uint32_t type, int32_t rep) {
+  GLUE_BODY(int32_t h = 0, mb_ht_new(rt, inst, type, rep, &h), h)
+}
+EXPORT("mb_resource_new")
+int32_t glue_resource_new(uint32_t inst, uint32_t type, int32_t rep) {
+  return result_or_trap(glue_resource_new_e(inst, type, rep));
+}
+
+EXPORT("mb_resource_rep_e")
+int32_t glue_resource_rep_e(uint32_t inst, uint32_t type, int32_t handle) {
+  GLUE_BODY(int32_t rep = 0, mb_ht_rep(rt, inst, type, handle, &rep), rep)
+}
+EXPORT("mb_resource_rep")
+int32_t glue_resource_rep(uint32_t inst, uint32_t type, int32_t handle) {
+  return result_or_trap(glue_resource_rep_e(inst, type, handle));
+}
+
+EXPORT("mb_resource_drop_e")
+int32_t glue_resource_drop_e(uint32_t inst, uint32_t type, int32_t handle) {
+  GLUE_BODY((void)0, mb_ht_drop(rt, inst, type, handle), 0)
+}
+EXPORT("mb_resource_drop")
+void glue_resource_drop(uint32_t inst, uint32_t type, int32_t handle) {
+  result_or_trap(glue_resource_drop_e(inst, type, handle));
+}
+
+EXPORT("mb_resource_dup_e")
+int32_t glue_resource_dup_e(uint32_t inst, uint32_t type, int32_t handle) {
+  GLUE_BODY(int32_t h = 0, mb_ht_dup(rt, inst, type, handle, &h), h)
+}
+EXPORT("mb_resource_dup")
+int32_t glue_resource_dup(uint32_t inst, uint32_t type, int32_t handle) {
+  return result_or_trap(glue_resource_dup_e(inst, type, handle));
+}
+
+EXPORT("mb_resource_destroy_e")
+int32_t glue_resource_destroy_e(uint32_t inst, uint32_t type, int32_t handle) {
+  GLUE_BODY((void)0, mb_ht_destroy(rt, inst, type, handle), 0)
+}
+EXPORT("mb_resource_destroy")
+void glue_resource_destroy(uint32_t inst, uint32_t type, int32_t handle) {
+  result_or_trap(glue_resource_destroy_e(inst, type, handle));
+}
+
+EXPORT("mb_own_move_e")
+int32_t glue_own_move_e(uint32_t from, uint32_t type, int32_t handle, uint32_t to) {
+  GLUE_BODY(int32_t h = 0, mb_ht_move(rt, from, type, handle, to, &h), h)
+}
+EXPORT("mb_own_move")
+int32_t glue_own_move(uint32_t from, uint32_t type, int32_t handle, uint32_t to) {
+  return result_or_trap(glue_own_move_e(from, type, handle, to));
+}
+
+EXPORT("mb_call_begin_e") int32_t glue_call_begin_e(uint32_t caller, uint32_t callee) {
+  GLUE_BODY(uint32_t scope = 0, mb_rt_call_begin(rt, caller, callee, &scope), scope)
+}
+EXPORT("mb_call_begin") int32_t glue_call_begin(uint32_t caller, uint32_t callee) {
+  return result_or_trap(glue_call_begin_e(caller, callee));
+}
+
+EXPORT("mb_borrow_lend_e")
+int32_t glue_borrow_lend_e(uint32_t scope, uint32_t type, int32_t handle) {
+  GLUE_BODY(int32_t out = 0, mb_ht_lend(rt, scope, type, handle, &out), out)
+}
+EXPORT("mb_borrow_lend")
+int32_t glue_borrow_lend(uint32_t scope, uint32_t type, int32_t handle) {
+  return result_or_trap(glue_borrow_lend_e(scope, type, handle));
+}
+
+EXPORT("mb_call_end_e") int32_t glue_call_end_e(uint32_t scope) {
+  GLUE_BODY((void)0, mb_rt_call_end(rt, scope), 0)
+}
+EXPORT("mb_call_end") void glue_call_end(uint32_t scope) {
+  result_or_trap(glue_call_end_e(scope));
+}
+
+EXPORT("mb_teardown_e") int32_t glue_teardown_e(uint32_t inst) {
+  GLUE_BODY((void)0, mb_rt_teardown(rt, inst), 0)
+}
+EXPORT("mb_teardown") void glue_teardown(uint32_t inst) { result_or_trap(glue_teardown_e(inst)); }
+
+EXPORT("mb_result") int32_t glue_result(void) { return g_result; }
+
+EXPORT("mb_err_message") const char *glue_err_message(int32_t code) {
+  return mb_virt_err_message((mb_virt_err)code);
+}
+
+EXPORT("mb_alloc") void *glue_alloc(uint32_t size) {
+  return size ? mb__glue_realloc(NULL, size, NULL) : NULL;
+}
+EXPORT("mb_free") void glue_free(void *ptr) { mb__glue_realloc(ptr, 0, NULL); }
+
+EXPORT("mb_handle_count") uint32_t glue_handle_count(uint32_t inst) {
+  return g_rt ? mb_ht_count(g_rt, inst) : 0;
+}
+EXPORT("mb_resource_count") uint32_t glue_resource_count(void) {
+  return g_rt ? mb_rt_resource_count(g_rt) : 0;
+}

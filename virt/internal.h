@@ -1,0 +1,138 @@
+/* internal.h — shared by the virt/ sources; never included outside virt/.
+ * Freestanding: only <stddef.h> and <stdint.h>, plus the compiler's memset/memcpy. */
+#ifndef MB_VIRT_INTERNAL_H
+#define MB_VIRT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "membrane_virt.h"
+
+/* Natively these are libc calls; in the wasm32 build (-mbulk-memory) they become
+ * memory.copy / memory.fill, and wasm_alloc.c defines the functions for any call left. */
+#define mb__virt_memcpy __builtin_memcpy
+#define mb__virt_memset __builtin_memset
+
+#define MB__HT_INDEX_MASK MB_HT_MAX_HANDLES
+#define MB__HT_GEN_MASK ((UINT32_C(1) << (31 - MB_HT_INDEX_BITS)) - 1)
+
+enum { MB__FREE = 0, MB__OWN = MB_HT_OWN, MB__BORROW = MB_HT_BORROW };
+
+/* One slot of a handle table. 24 bytes. */
+typedef struct mb__slot {
+  uint16_t gen;   /* bumped when the slot is freed; the handle carries its low bits */
+  uint8_t kind;   /* MB__FREE, MB__OWN, MB__BORROW */
+  uint8_t pad;
+  uint32_t type;
+  uint32_t res;   /* live: the resource record; free: the next free slot (0 = none) */
+  uint32_t lends; /* outstanding loans of this handle */
+  uint32_t prev;  /* own: the previous slot in arrival order (0 = none);
+                     borrow: the depth of its scope + 1 */
+  uint32_t next;  /* own: the next slot in arrival order (0 = none) */
+} mb__slot;
+
+/* A handle table: slots[0] is never used, so index 0 is never a handle. */
+typedef struct mb__ht {
+  mb__slot *slots;
+  uint32_t cap;       /* slots allocated, slot 0 included */
+  uint32_t len;       /* slots[1 .. len-1] have been issued at least once */
+  uint32_t free_head; /* FIFO of free slots (0 = empty): a freed slot waits for every */
+  uint32_t free_tail; /* slot freed before it, so its generation moves on slowly */
+  uint32_t first;     /* own slots in arrival order, for teardown (0 = none) */
+  uint32_t last;
+  uint32_t count;     /* live slots */
+} mb__ht;
+
+typedef struct mb__inst {
+  mb__ht ht;
+  uint8_t tearing_down;
+} mb__inst;
+
+typedef struct mb__type {
+  uint32_t definer;
+  uint32_t name_len;
+  char *name; /* owned, NUL-terminated */
+  mb_virt_dtor dtor;
+} mb__type;
+
+/* A resource, shared by every handle that refers to it (own, dup'd own, borrow, null). */
+typedef struct mb__res {
+  uint32_t type;
+  int32_t rep;
+  uint32_t refs;  /* handles referring to it; free record: the next free record */
+  uint32_t lends; /* outstanding loans of any of its handles */
+  uint32_t destroyed;
+} mb__res;
+
+typedef struct mb__scope {
+  uint32_t id;
+  uint32_t caller, callee;
+  uint32_t borrows;     /* borrow handles of this scope still in the callee's table */
+  uint32_t lender_base; /* its lenders are lenders[lender_base .. nlenders-1] */
+} mb__scope;
+
+typedef struct mb__lender {
+  uint32_t inst;
+  uint32_t slot;
+} mb__lender;
+
+struct mb_rt {
+  mb_virt_realloc_fn realloc;
+  void *alloc_user;
+  uint32_t max_handles;
+
+  mb__inst *insts;
+  uint32_t ninsts, insts_cap;
+  mb__type *types;
+  uint32_t ntypes, types_cap;
+
+  mb__res *res;      /* res[0] unused */
+  uint32_t res_cap, res_len, res_free, res_live;
+
+  mb__scope *scopes;
+  uint32_t nscopes, scopes_cap;
+  uint32_t scope_serial;
+  mb__lender *lenders;
+  uint32_t nlenders, lenders_cap;
+
+  mb_virt_diag diag;
+};
+
+/* ---- alloc_libc.c (native builds only) ---- */
+void *mb__virt_libc_realloc(void *ptr, size_t size, void *user);
+
+/* ---- wasm_alloc.c (wasm32 glue only) ---- */
+void *mb__glue_realloc(void *ptr, size_t size, void *user);
+
+/* ---- rt.c ---- */
+void *mb__virt_alloc(mb_rt *rt, void *ptr, size_t size);
+void mb__virt_release(mb_rt *rt, void *ptr);
+/* Grows *arr (elements of `elem` bytes, *cap of them) to hold at least `need`, doubling;
+ * at most `max` elements. 0 or an error (`err` for a failed allocation or over max). */
+mb_virt_err mb__virt_grow(mb_rt *rt, void **arr, uint32_t *cap, uint32_t need, size_t elem,
+                          uint32_t max, mb_virt_err err);
+/* Records the failure in rt->diag and returns code. */
+mb_virt_err mb__virt_fail(mb_rt *rt, mb_virt_err code, const char *op, uint32_t inst,
+                          uint32_t type, int32_t handle);
+
+/* ---- ht.c ---- */
+void mb__ht_fini(mb_rt *rt, mb__ht *t);
+/* Finds the live slot of a handle: its index in *slot. INVALID_HANDLE or DROPPED. */
+mb_virt_err mb__ht_find(const mb__ht *t, int32_t handle, uint32_t *slot);
+/* Makes sure the next mb__ht_publish has a slot, growing the table (t->slots may move).
+ * TABLE_EXHAUSTED at rt->max_handles or when memory runs out. */
+mb_virt_err mb__ht_reserve(mb_rt *rt, mb__ht *t);
+/* Takes a slot (reserved before) and makes it live: kind, type, res, no lends; own
+ * slots join the end of the arrival list. Returns the handle. */
+int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uint32_t res);
+/* Frees a live slot: leaves the arrival list, generation bumped, onto the free FIFO. */
+void mb__ht_release(mb__ht *t, uint32_t slot);
+
+/* ---- resource.c ---- */
+/* The live slot of `handle` in inst's table, of type `type`; failures go to rt->diag. */
+mb_virt_err mb__res_find(mb_rt *rt, const char *op, uint32_t inst, uint32_t type,
+                         int32_t handle, uint32_t *slot);
+/* Frees a live slot and settles its resource (may run a destructor: re-read pointers). */
+void mb__res_drop_slot(mb_rt *rt, uint32_t inst, uint32_t slot);
+
+#endif
