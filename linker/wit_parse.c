@@ -207,6 +207,9 @@ static mb_err next(parser *p) {
     p->tlen = 2;
     return MB_OK;
   }
+  if (is_digit(c))
+    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+                        "unexpected number: numbers appear only in versions, after '@'");
   bool escaped = c == '%';
   if (escaped) adv(p);
   size_t from = p->pos;
