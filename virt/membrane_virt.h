@@ -244,7 +244,8 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
  *   mb_instance_new() -> inst
  *   mb_type_new(definer, name_ptr, name_len, dtor) -> type
  *       name: bytes in the glue's memory (mb_alloc); dtor: 0 for none, else an index into
- *       __indirect_function_table of a (func (param i32 rep)) called with the rep
+ *       __indirect_function_table of a (func (param i32 rep)) called with the rep (the
+ *       glue's own entries come first: add destructors with table.grow and pass the index)
  *   mb_resource_new(inst, type, rep) -> handle
  *   mb_resource_rep(inst, type, handle) -> rep
  *   mb_resource_drop(inst, type, handle)
