@@ -81,16 +81,22 @@ static mb_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
     wit_pkg *q = w->pkgs.data[i];
     if (same(q->ns, ns) && same(q->name, name) && same(q->version, version)) pkg = q;
   }
-  if (!pkg) {
+  /* nothing changes unless everything was allocated */
+  bool fresh = !pkg;
+  if (fresh) {
     if (!(pkg = mb__arena_alloc(w->arena, sizeof *pkg))) return nomem(diag);
     pkg->ns = ns;
     pkg->name = name;
     pkg->version = version;
     pkg->id = version ? mb__wit_printf(w->arena, "%s:%s@%s", ns, name, version)
                       : mb__wit_printf(w->arena, "%s:%s", ns, name);
-    if (!pkg->id || !mb__wit_vec_push(w->arena, &w->pkgs, pkg)) return nomem(diag);
+    if (!pkg->id) return nomem(diag);
   }
   if (!mb__wit_vec_push(w->arena, &pkg->files, f)) return nomem(diag);
+  if (fresh && !mb__wit_vec_push(w->arena, &w->pkgs, pkg)) {
+    pkg->files.n--;
+    return nomem(diag);
+  }
   f->package = pkg;
   w->nfiles++;
   return MB_OK;
