@@ -42,8 +42,15 @@ typedef struct chunk {
   _Alignas(16) uint8_t data[];
 } chunk;
 
+/* A block the arena took over (mb__arena_adopt), freed with it. */
+typedef struct adopted {
+  struct adopted *next;
+  void *ptr;
+} adopted;
+
 struct mb_arena {
   chunk *head;
+  adopted *adopted;
 };
 
 enum { CHUNK_SIZE = 64 * 1024 };
@@ -52,6 +59,7 @@ mb_arena *mb__arena_new(void) { return mb__calloc(1, sizeof(mb_arena)); }
 
 void mb__arena_free(mb_arena *a) {
   if (!a) return;
+  for (adopted *d = a->adopted; d; d = d->next) mb__free(d->ptr);
   for (chunk *c = a->head, *next; c; c = next) {
     next = c->next;
     mb__free(c);
@@ -85,6 +93,15 @@ void *mb__arena_alloc(mb_arena *a, size_t size) {
   c->used += size;
   memset(p, 0, size);
   return p;
+}
+
+bool mb__arena_adopt(mb_arena *a, void *ptr) {
+  adopted *d = mb__arena_alloc(a, sizeof *d);
+  if (!d) return false;
+  d->ptr = ptr;
+  d->next = a->adopted;
+  a->adopted = d;
+  return true;
 }
 
 void *mb__arena_array(mb_arena *a, size_t n, size_t elem) {

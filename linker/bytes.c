@@ -186,7 +186,7 @@ void mb_buf_fini(mb_buf *b) {
   memset(b, 0, sizeof *b);
 }
 
-static bool buf_reserve(mb_buf *b, size_t n) {
+bool mb__buf_reserve(mb_buf *b, size_t n) {
   if (b->failed) return false;
   if (b->cap - b->len >= n) return true;
   size_t cap = b->cap ? b->cap : 256;
@@ -209,7 +209,7 @@ static bool buf_reserve(mb_buf *b, size_t n) {
 
 bool mb_buf_append(mb_buf *b, const void *p, size_t n) {
   if (!n) return !b->failed;
-  if (!buf_reserve(b, n)) return false;
+  if (!mb__buf_reserve(b, n)) return false;
   memcpy(b->data + b->len, p, n);
   b->len += n;
   return true;

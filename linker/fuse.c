@@ -18,6 +18,11 @@ typedef struct fuse {
   const char **gen_names;             /* names of generated functions (name section) */
   uint32_t *gen_funcs;
   mb_buf body;                        /* scratch */
+  /* The instances' rewritten bodies, back to back: one buffer the output adopts, so a
+   * large module's code is not copied a second time. */
+  mb_buf code;
+  size_t *code_start;                 /* per instance body: its offset in code */
+  uint32_t ncode;
 } fuse;
 
 static mb_err nomem(fuse *f) { return mb__fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
@@ -196,16 +201,19 @@ static mb_err copy_definitions(fuse *f, mb_link_inst *in) {
   for (uint32_t i = 0; i < m->nfuncs && !e; i++) {
     o->func_types[o->nfuncs++] = in->map[MB_SPACE_TYPE][m->func_types[i]];
     mb_code *c = &o->codes[o->ncodes++];
-    f->body.len = 0;
+    size_t start = f->code.len;
     e = mb_code_rewrite(m->codes[i].body.ptr, m->codes[i].body.len, m->codes[i].offset, &r,
-                        &f->body, f->diag);
+                        &f->code, f->diag);
     if (e) {
       size_t n = strlen(f->diag->message);
       snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s', %s)",
                in->name, in->path);
       return e;
     }
-    if ((e = keep_buf(f, &c->body))) return e;
+    if (f->code.len - start > UINT32_MAX)
+      return mb__fail(f->diag, MB_ERR_TOO_MANY, m->codes[i].offset, "function body too large");
+    f->code_start[f->ncode++] = start; /* pointed at once the buffer stops moving */
+    c->body.len = (uint32_t)(f->code.len - start);
     c->offset = m->codes[i].offset;
   }
   for (uint32_t i = 0; i < m->ntables && !e; i++) {
@@ -656,6 +664,13 @@ static mb_err allocate_output(fuse *f) {
   if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
     return mb__fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
   f->ntypes_cap = (uint32_t)types;
+  /* rewriting keeps a body's size but for grown indices and memargs: 1/16 slack */
+  uint64_t code_bytes = 0;
+  for (uint32_t i = 0; i < l->ninst; i++)
+    for (uint32_t k = 0; k < l->inst[i].m->ncodes; k++) code_bytes += l->inst[i].m->codes[k].body.len;
+  if (!(f->code_start = mb__calloc(funcs, sizeof *f->code_start)) ||
+      !mb__buf_reserve(&f->code, code_bytes + code_bytes / 16))
+    return nomem(f);
   o->types = arr(f, types, sizeof *o->types);
   o->func_types = arr(f, funcs, sizeof *o->func_types);
   o->codes = arr(f, funcs, sizeof *o->codes);
@@ -678,13 +693,21 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if (e) return e;
   fuse f = {.l = l, .diag = diag};
   mb_buf_init(&f.body);
+  mb_buf_init(&f.code);
   if (!(f.out = mb_module_new())) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   uint32_t stub_base;
   int64_t start_fn = -1, init_fn = -1;
   if ((e = allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
     goto out;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
-  if (e || (e = inline_all_consts(&f))) goto out;
+  if (e) goto out;
+  if (f.code.failed || (f.code.data && !mb__arena_adopt(f.out->arena, f.code.data))) {
+    e = nomem(&f);
+    goto out;
+  }
+  for (uint32_t i = 0; i < f.ncode; i++) f.out->codes[i].body.ptr = f.code.data + f.code_start[i];
+  f.code.data = NULL; /* the output owns it now */
+  if ((e = inline_all_consts(&f))) goto out;
   if ((e = add_stubs(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
       (e = build_exports(&f, start_fn, init_fn)) || (e = declare_hidden_exports(&f)))
     goto out;
@@ -693,6 +716,8 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
 out:
   mb_buf_fini(&f.body);
+  mb_buf_fini(&f.code);
+  mb__free(f.code_start);
   mb__free(f.host_slot);
   mb__free(f.gen_names);
   mb__free(f.gen_funcs);

@@ -17,6 +17,10 @@ void mb__arena_free(mb_arena *a);
 /* Zeroed, 8-byte aligned; NULL on overflow or out of memory. */
 void *mb__arena_alloc(mb_arena *a, size_t size);
 void *mb__arena_array(mb_arena *a, size_t n, size_t elem);
+/* The arena takes ownership of ptr (from mb__malloc) and frees it with itself, so a big
+ * buffer built elsewhere need not be copied in. False (ptr not taken) when out of
+ * memory. */
+bool mb__arena_adopt(mb_arena *a, void *ptr);
 
 /* ---- diagnostics ---- */
 /* Fill diag (if non-NULL) and return code. */
@@ -106,6 +110,9 @@ mb_err mb__sub(mb_reader *r, size_t n, mb_reader *sub, const char *what);
 mb_err mb__expect_end(mb_reader *r, const char *what);
 
 bool mb__utf8_valid(const uint8_t *p, size_t n);
+
+/* Make room for n more bytes in b (false, and b->failed, when out of memory). */
+bool mb__buf_reserve(mb_buf *b, size_t n);
 
 /* ---- LEB writing into a fixed buffer (returns bytes written, <= 10) ---- */
 unsigned mb__put_u64(uint8_t *dst, uint64_t v);

@@ -53,6 +53,7 @@ typedef enum mb_err {
   MB_ERR_WIT_UNDEFINED,     /* WIT: a type, interface or package that is not defined/loaded */
   MB_ERR_WIT_DUPLICATE,     /* WIT: a name defined twice */
   MB_ERR_WIT_INVALID,       /* WIT: well-formed but invalid (recursive type, borrow result, ...) */
+  MB_ERR_COUNT_             /* not an error: the number of codes */
 } mb_err;
 
 /* Where and why. offset is a byte offset in the input module (or, for remapping, in the

@@ -161,29 +161,57 @@ static void enc_elements(const mb_module *m, mb_buf *b) {
 
 static void enc_datacount(const mb_module *m, mb_buf *b) { mb_buf_u32(b, m->ndatas); }
 
-static void enc_code(const mb_module *m, mb_buf *b) {
-  mb_buf_u32(b, m->ncodes);
+/* A data segment's fields before its bytes. */
+static void data_header(mb_buf *b, const mb_data *d) {
+  if (d->mode == MB_SEG_PASSIVE) {
+    mb_buf_u32(b, 1);
+  } else if (d->memory == 0) {
+    mb_buf_u32(b, 0);
+    put_bytes(b, d->offset);
+  } else {
+    mb_buf_u32(b, 2);
+    mb_buf_u32(b, d->memory);
+    put_bytes(b, d->offset);
+  }
+  mb_buf_u32(b, d->bytes.len);
+}
+
+static void put_leb(sink *s, uint64_t v) {
+  uint8_t tmp[10];
+  put(s, tmp, mb__put_u64(tmp, v));
+}
+
+/* Code and data carry most of a module's bytes: they are streamed item by item, their
+ * size summed first, rather than encoded into a copy (which doubled peak memory when
+ * writing a large fused module). */
+static void stream_code(const mb_module *m, sink *s) {
+  uint64_t size = mb_leb_size(m->ncodes);
+  for (uint32_t i = 0; i < m->ncodes; i++)
+    size += mb_leb_size(m->codes[i].body.len) + m->codes[i].body.len;
+  put(s, "\x0a", 1);
+  put_leb(s, size);
+  put_leb(s, m->ncodes);
   for (uint32_t i = 0; i < m->ncodes; i++) {
-    mb_buf_u32(b, m->codes[i].body.len);
-    put_bytes(b, m->codes[i].body);
+    put_leb(s, m->codes[i].body.len);
+    put(s, m->codes[i].body.ptr, m->codes[i].body.len);
   }
 }
 
-static void enc_data(const mb_module *m, mb_buf *b) {
-  mb_buf_u32(b, m->ndatas);
+static void stream_data(const mb_module *m, sink *s, mb_buf *tmp) {
+  uint64_t size = mb_leb_size(m->ndatas);
   for (uint32_t i = 0; i < m->ndatas; i++) {
-    const mb_data *d = &m->datas[i];
-    if (d->mode == MB_SEG_PASSIVE) {
-      mb_buf_u32(b, 1);
-    } else if (d->memory == 0) {
-      mb_buf_u32(b, 0);
-      put_bytes(b, d->offset);
-    } else {
-      mb_buf_u32(b, 2);
-      mb_buf_u32(b, d->memory);
-      put_bytes(b, d->offset);
-    }
-    put_name(b, d->bytes);
+    tmp->len = 0;
+    data_header(tmp, &m->datas[i]);
+    size += tmp->len + m->datas[i].bytes.len;
+  }
+  put(s, "\x0b", 1);
+  put_leb(s, size);
+  put_leb(s, m->ndatas);
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    tmp->len = 0;
+    data_header(tmp, &m->datas[i]);
+    put(s, tmp->data, tmp->len);
+    put(s, m->datas[i].bytes.ptr, m->datas[i].bytes.len);
   }
 }
 
@@ -191,7 +219,7 @@ typedef void (*section_encoder)(const mb_module *, mb_buf *);
 static const section_encoder encoders[MB_SEC_COUNT] = {
     enc_types,    enc_imports, enc_functions, enc_tables,   enc_memories,
     enc_tags,     enc_globals, enc_exports,   enc_start,    enc_elements,
-    enc_datacount, enc_code,   enc_data,
+    enc_datacount, NULL,       NULL, /* streamed */
 };
 
 /* Whether a section must be written: present in the input, or added by a caller. A
@@ -253,9 +281,15 @@ static mb_err write_to(const mb_module *m, sink *s, mb_diag *diag) {
       put(s, m->sec[sec].raw.ptr, m->sec[sec].raw.len);
       continue;
     }
-    tmp.len = 0;
-    encoders[sec](m, &tmp);
-    put_section(s, mb_sec_id((mb_sec)sec), &tmp);
+    if (sec == MB_SEC_CODE) {
+      stream_code(m, s);
+    } else if (sec == MB_SEC_DATA) {
+      stream_data(m, s, &tmp);
+    } else {
+      tmp.len = 0;
+      encoders[sec](m, &tmp);
+      put_section(s, mb_sec_id((mb_sec)sec), &tmp);
+    }
   }
   put_customs(s, m, MB_SEC_COUNT, &tmp);
   bool nomem = tmp.failed || (s->buf && s->buf->failed);
