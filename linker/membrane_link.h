@@ -423,8 +423,10 @@ unsigned mb_leb_size(uint64_t v);
  * Use: mb_wit_new, any number of mb_wit_add_path/mb_wit_add_source, then mb_wit_resolve
  * once. Errors in WIT are reported as MB_ERR_WIT_* with diag->message
  * "FILE:LINE:COLUMN: what went wrong, and what was expected" (columns count characters)
- * and diag->offset the byte offset in FILE. A syntax error in one added file leaves the
- * set as it was; after any other failure only mb_wit_free is useful.
+ * and diag->offset the byte offset in FILE. A failed mb_wit_add_source leaves the set as
+ * it was; a failed mb_wit_add_path may have added part of a tree, and a failed
+ * mb_wit_resolve leaves the set unresolved: from then on every call repeats that error
+ * and only mb_wit_free is useful.
  *
  * After mb_wit_resolve succeeds, every structure below is read-only and lives until
  * mb_wit_free. Names never show in the model: a type alias or a `use` is replaced by the
