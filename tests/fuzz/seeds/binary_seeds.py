@@ -144,11 +144,18 @@ def many_memories():
     return module(imports, mems)
 
 
+def many_imported_memories():
+    # 101 imported memories: past the limit in the import section itself.
+    imp = name("m") + name("") + b"\x02\x00" + uleb(0)
+    return module(section(2, vec([imp] * 101)))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for nm, fn in [("custom_placement", custom_placement), ("segments", segments),
-                   ("try_table", try_table), ("many_memories", many_memories)]:
+                   ("try_table", try_table), ("many_memories", many_memories),
+                   ("many_imported_memories", many_imported_memories)]:
         with open(os.path.join(out, nm + ".wasm"), "wb") as f:
             f.write(fn())
 
