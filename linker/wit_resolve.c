@@ -680,16 +680,13 @@ static mb_err resolve_world(rctx *r, wit_scope *s) {
       if (!mb__wit_vec_push(a, &exports, x->iface)) return nomem(r->diag);
     }
   }
+  /* every exported interface is in `exports`: a dependency that is exported refers to
+   * the export, any other is imported */
   for (uint32_t i = 0; i < exports.n; i++) {
     wit_scope *e = exports.data[i];
     for (uint32_t k = 0; k < e->deps.n; k++) {
       wit_scope *d = e->deps.data[k];
-      if (d->exp_stamp != stamp) {
-        TRY(need(r, &work, d, stamp));
-      } else if (d->walk_stamp != stamp) {
-        d->walk_stamp = stamp;
-        if (!mb__wit_vec_push(a, &exports, d)) return nomem(r->diag);
-      }
+      if (d->exp_stamp != stamp) TRY(need(r, &work, d, stamp));
     }
   }
   for (uint32_t i = 0; i < work.n; i++) {

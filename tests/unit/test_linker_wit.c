@@ -619,6 +619,12 @@ static void test_syntax_errors(void **state) {
       {P "world w { import x }", "}", 0, MB_ERR_WIT_SYNTAX, "expected ';' after the interface name"},
       {P "world w { export f: func() }", "}", 0, MB_ERR_WIT_SYNTAX, "expected ';' after the function"},
       {P "world w { include x; }", "include", 0, MB_ERR_UNSUPPORTED, "'include' is not supported"},
+      {P "interface i { include x; }", "include", 0, MB_ERR_WIT_SYNTAX,
+       "expected a type, a function, 'use' or '}', found 'include'"},
+      {P "@deprecated(feature = x) interface i {}", "feature", 0, MB_ERR_WIT_SYNTAX,
+       "expected 'version'"},
+      {P "@unstable(version = 1.0.0) interface i {}", "version", 0, MB_ERR_WIT_SYNTAX,
+       "expected 'feature', found 'version'"},
       {P "world w { resource r; }", "resource", 0, MB_ERR_UNSUPPORTED,
        "resources in a world are not supported"},
       {P "interface i { type t = result<_>; }", ">;", 0, MB_ERR_WIT_SYNTAX,
@@ -825,6 +831,18 @@ static void test_limits(void **state) {
   check_error_in("4 GiB", e, &d, "t.wit", big, "tuple<t6", 0, MB_ERR_WIT_INVALID,
                  "type is larger than 4 GiB in memory");
   mb_wit_free(w);
+  /* 2 GiB fits; two such parameters do not */
+  size_t blen = strlen(big);
+  char *params = malloc(blen + 64);
+  assert_non_null(params);
+  memcpy(params, big, blen);
+  strcpy(strstr(params, "type t7"), "f: func(a: t6, b: t6); }\n");
+  const char *files4[] = {"t.wit", params, NULL};
+  e = load_many(&w, &d, files4);
+  check_error_in("4 GiB of parameters", e, &d, "t.wit", params, "f: func", 0,
+                 MB_ERR_WIT_INVALID, "the parameters of 'f' are larger than 4 GiB in memory");
+  mb_wit_free(w);
+  free(params);
 
   /* a file over the size limit */
   size_t huge = (16u << 20) + 1;
