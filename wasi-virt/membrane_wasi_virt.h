@@ -1,0 +1,564 @@
+/* membrane_wasi_virt.h — the virtual filesystem core of wasi-virt.
+ *
+ * One public header for the wasi-virt library. This part is portable C11 that uses only
+ * what wasi-libc also has (no POSIX file APIs in the core), so the same sources build
+ * natively (unit tests, the host-side image builder) and to wasm32, where the WASI
+ * preview1 function layer sits on top of it.
+ *
+ * A filesystem (mb_vfs) holds mounts. Each mount is one root the guest sees as a
+ * preopened directory, named by its guest path ("/data", "/tmp"):
+ *   embed — a read-only tree read from an image (see "Images" below), mapped in place:
+ *           names, file contents and symlink texts stay in the caller's image bytes;
+ *   mem   — an in-memory writable tree with a byte limit, optionally over an image
+ *           (copy-on-write: image contents are copied on first modification);
+ *   host  — a directory of the real host, reached only through mb_vfs_host_ops (WASI
+ *           path_open & co. in the wasm build, a fake in the tests), read-only or
+ *           read-write, confined to its subtree.
+ * Mounts are independent roots, as the preopens of every WASI host are: a mount at
+ * /a/b is not visible as an entry of a mount at /a (wasi-libc sends "/a/b/x" to the
+ * longest matching preopen, so programs that name paths in full see the nesting).
+ *
+ * Every operation has WASI preview1 semantics and returns a preview1 errno
+ * (mb_wasi_errno, numbered as the spec numbers them, so the WASI layer passes them
+ * through). Paths are (pointer, length) byte strings, as preview1 passes them, and are
+ * resolved component by component below a directory file, never by string prefix:
+ *   - absolute paths, and ".." above the starting directory: MB_WASI_ENOTCAPABLE.
+ *     A directory descriptor is a capability for its subtree only; preview1 names
+ *     `notcapable` for this, the CloudABI-lineage hosts (uvwasi, WAMR) return it, and
+ *     wasi-testsuite accepts it (wasmtime returns `perm`);
+ *   - symlinks are followed inside the tree with the same rule (relative texts only; an
+ *     absolute text gives ENOTCAPABLE); at most MB_VFS_SYMLOOP_MAX expansions, then
+ *     ELOOP; a final symlink is followed only with MB_WASI_LOOKUP_SYMLINK_FOLLOW (or a
+ *     trailing slash); open() of a final symlink without it gives ELOOP (Linux
+ *     O_NOFOLLOW, what wasi-testsuite requires);
+ *   - a path of MB_VFS_PATH_MAX bytes or more, or a component longer than
+ *     MB_VFS_NAME_MAX: ENAMETOOLONG; a NUL byte anywhere: EINVAL (wasmtime and uvwasi
+ *     say `inval`; `ilseq` is for invalid UTF-8, which is not checked here); an empty
+ *     path: ENOENT (Linux openat("")).
+ *   - writes to an embed mount or a read-only host mount: MB_WASI_EROFS. The spec
+ *     defines `rofs` for exactly this, Linux read-only mounts return it, and wasi-libc
+ *     hands it to the program unchanged ("Read-only file system"). wasmtime's own
+ *     read-only preopen mode says `perm`, which a program cannot tell from a
+ *     permission problem; wasi-testsuite does not test it.
+ *
+ * Not thread-safe: one mb_vfs and its files are used from one thread at a time (the
+ * wasm build is single-threaded). Library code never prints, exits or aborts.
+ */
+#ifndef MEMBRANE_WASI_VIRT_H
+#define MEMBRANE_WASI_VIRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- preview1 constants ------------------------------------------------------------ */
+
+/* errno, with the numbers of wasi_snapshot_preview1 (and of wasi-libc's errno.h). */
+typedef enum mb_wasi_errno {
+  MB_WASI_ESUCCESS = 0,
+  MB_WASI_E2BIG = 1,
+  MB_WASI_EACCES = 2,
+  MB_WASI_EADDRINUSE = 3,
+  MB_WASI_EADDRNOTAVAIL = 4,
+  MB_WASI_EAFNOSUPPORT = 5,
+  MB_WASI_EAGAIN = 6,
+  MB_WASI_EALREADY = 7,
+  MB_WASI_EBADF = 8,
+  MB_WASI_EBADMSG = 9,
+  MB_WASI_EBUSY = 10,
+  MB_WASI_ECANCELED = 11,
+  MB_WASI_ECHILD = 12,
+  MB_WASI_ECONNABORTED = 13,
+  MB_WASI_ECONNREFUSED = 14,
+  MB_WASI_ECONNRESET = 15,
+  MB_WASI_EDEADLK = 16,
+  MB_WASI_EDESTADDRREQ = 17,
+  MB_WASI_EDOM = 18,
+  MB_WASI_EDQUOT = 19,
+  MB_WASI_EEXIST = 20,
+  MB_WASI_EFAULT = 21,
+  MB_WASI_EFBIG = 22,
+  MB_WASI_EHOSTUNREACH = 23,
+  MB_WASI_EIDRM = 24,
+  MB_WASI_EILSEQ = 25,
+  MB_WASI_EINPROGRESS = 26,
+  MB_WASI_EINTR = 27,
+  MB_WASI_EINVAL = 28,
+  MB_WASI_EIO = 29,
+  MB_WASI_EISCONN = 30,
+  MB_WASI_EISDIR = 31,
+  MB_WASI_ELOOP = 32,
+  MB_WASI_EMFILE = 33,
+  MB_WASI_EMLINK = 34,
+  MB_WASI_EMSGSIZE = 35,
+  MB_WASI_EMULTIHOP = 36,
+  MB_WASI_ENAMETOOLONG = 37,
+  MB_WASI_ENETDOWN = 38,
+  MB_WASI_ENETRESET = 39,
+  MB_WASI_ENETUNREACH = 40,
+  MB_WASI_ENFILE = 41,
+  MB_WASI_ENOBUFS = 42,
+  MB_WASI_ENODEV = 43,
+  MB_WASI_ENOENT = 44,
+  MB_WASI_ENOEXEC = 45,
+  MB_WASI_ENOLCK = 46,
+  MB_WASI_ENOLINK = 47,
+  MB_WASI_ENOMEM = 48,
+  MB_WASI_ENOMSG = 49,
+  MB_WASI_ENOPROTOOPT = 50,
+  MB_WASI_ENOSPC = 51,
+  MB_WASI_ENOSYS = 52,
+  MB_WASI_ENOTCONN = 53,
+  MB_WASI_ENOTDIR = 54,
+  MB_WASI_ENOTEMPTY = 55,
+  MB_WASI_ENOTRECOVERABLE = 56,
+  MB_WASI_ENOTSOCK = 57,
+  MB_WASI_ENOTSUP = 58,
+  MB_WASI_ENOTTY = 59,
+  MB_WASI_ENXIO = 60,
+  MB_WASI_EOVERFLOW = 61,
+  MB_WASI_EOWNERDEAD = 62,
+  MB_WASI_EPERM = 63,
+  MB_WASI_EPIPE = 64,
+  MB_WASI_EPROTO = 65,
+  MB_WASI_EPROTONOSUPPORT = 66,
+  MB_WASI_EPROTOTYPE = 67,
+  MB_WASI_ERANGE = 68,
+  MB_WASI_EROFS = 69,
+  MB_WASI_ESPIPE = 70,
+  MB_WASI_ESRCH = 71,
+  MB_WASI_ESTALE = 72,
+  MB_WASI_ETIMEDOUT = 73,
+  MB_WASI_ETXTBSY = 74,
+  MB_WASI_EXDEV = 75,
+  MB_WASI_ENOTCAPABLE = 76,
+} mb_wasi_errno;
+#define MB_WASI_ERRNO_COUNT 77
+
+/* The spec's name of an errno ("noent", "notcapable", ...); "unknown" outside 0..76. */
+const char *mb_wasi_errno_name(mb_wasi_errno e);
+
+/* filetype */
+enum {
+  MB_WASI_FILETYPE_UNKNOWN = 0,
+  MB_WASI_FILETYPE_BLOCK_DEVICE = 1,
+  MB_WASI_FILETYPE_CHARACTER_DEVICE = 2,
+  MB_WASI_FILETYPE_DIRECTORY = 3,
+  MB_WASI_FILETYPE_REGULAR_FILE = 4,
+  MB_WASI_FILETYPE_SOCKET_DGRAM = 5,
+  MB_WASI_FILETYPE_SOCKET_STREAM = 6,
+  MB_WASI_FILETYPE_SYMBOLIC_LINK = 7,
+};
+/* oflags */
+enum {
+  MB_WASI_O_CREAT = 0x1,
+  MB_WASI_O_DIRECTORY = 0x2,
+  MB_WASI_O_EXCL = 0x4,
+  MB_WASI_O_TRUNC = 0x8,
+};
+/* lookupflags */
+enum { MB_WASI_LOOKUP_SYMLINK_FOLLOW = 0x1 };
+/* fdflags */
+enum {
+  MB_WASI_FDFLAG_APPEND = 0x1,
+  MB_WASI_FDFLAG_DSYNC = 0x2,
+  MB_WASI_FDFLAG_NONBLOCK = 0x4,
+  MB_WASI_FDFLAG_RSYNC = 0x8,
+  MB_WASI_FDFLAG_SYNC = 0x10,
+};
+/* fstflags */
+enum {
+  MB_WASI_FST_ATIM = 0x1,
+  MB_WASI_FST_ATIM_NOW = 0x2,
+  MB_WASI_FST_MTIM = 0x4,
+  MB_WASI_FST_MTIM_NOW = 0x8,
+};
+/* whence */
+enum { MB_WASI_WHENCE_SET = 0, MB_WASI_WHENCE_CUR = 1, MB_WASI_WHENCE_END = 2 };
+
+/* preview1 `filestat`, laid out exactly as the ABI struct (64 bytes, align 8), so the
+ * WASI layer can copy it out as is. */
+typedef struct mb_vfs_filestat {
+  uint64_t dev;
+  uint64_t ino;
+  uint8_t filetype;
+  uint8_t pad_[7];
+  uint64_t nlink;
+  uint64_t size; /* bytes; for a symlink the length of its text */
+  uint64_t atim; /* nanoseconds since the epoch of the filesystem's clock */
+  uint64_t mtim;
+  uint64_t ctim;
+} mb_vfs_filestat;
+
+/* ---- limits ------------------------------------------------------------------------ */
+
+#define MB_VFS_NAME_MAX 255     /* bytes in one path component (wasi-libc NAME_MAX) */
+#define MB_VFS_PATH_MAX 4096    /* a path must be shorter than this (wasi-libc PATH_MAX) */
+#define MB_VFS_SYMLOOP_MAX 40   /* symlink expansions in one resolution (Linux's limit) */
+#define MB_VFS_NO_LIMIT UINT64_MAX
+/* What a mem mount charges against its limit for each node the guest creates, on top
+ * of the name, the symlink text and the file bytes: keeps a flood of empty files from
+ * using memory for free. */
+#define MB_VFS_NODE_COST 64
+
+/* ---- allocation hook --------------------------------------------------------------- */
+
+/* Every allocation of this library goes through the hook, so tests can count them and
+ * fail the N-th. realloc(ptr, 0) frees. NULL restores the default (libc realloc). */
+typedef void *(*mb_vfs_realloc_fn)(void *ptr, size_t size, void *user);
+void mb_vfs_set_allocator(mb_vfs_realloc_fn fn, void *user);
+
+/* ---- byte buffer ------------------------------------------------------------------- */
+
+/* A growable byte buffer, caller-owned: _init, then _fini frees what the library put
+ * in it (through the allocator hook). */
+typedef struct mb_vfs_buf {
+  uint8_t *data;
+  size_t len, cap;
+} mb_vfs_buf;
+void mb_vfs_buf_init(mb_vfs_buf *b);
+void mb_vfs_buf_fini(mb_vfs_buf *b);
+
+/* ---- images ------------------------------------------------------------------------ *
+ *
+ * An image is a directory tree serialized at build time and embedded in the output.
+ * Format, version 1 (all integers little-endian, no alignment requirements):
+ *
+ *   header, 32 bytes:
+ *     0  u8[8]  magic  7F 'M' 'B' 'V' 'F' 'S' 0D 0A
+ *     8  u32    version = 1
+ *     12 u32    flags = 0 (reserved; an image with unknown flags is refused)
+ *     16 u64    image size in bytes (= the whole buffer; catches truncation)
+ *     24 u32    node count N (>= 1)
+ *     28 u32    node table offset (>= 32; the table is N * 32 bytes)
+ *   node, 32 bytes:
+ *     0  u8     type: 3 directory, 4 regular file, 7 symlink
+ *     1  u8     reserved = 0
+ *     2  u16    name length (0 for the root, 1..255 otherwise)
+ *     4  u32    name offset in the image
+ *     8  u64    mtim, nanoseconds
+ *     16 u64    directory: index of its first child; file/symlink: data offset
+ *     24 u64    directory: number of children; file: size; symlink: text length
+ *   names, file contents and symlink texts: anywhere after the header, in range.
+ *
+ * Node 0 is the root directory. Nodes are in breadth-first order: the children of each
+ * directory are consecutive nodes, sorted by name (bytewise, strictly increasing, so
+ * lookups are binary searches and names are unique), and the child ranges of the
+ * directories, taken in node order, tile 1..N-1 exactly. So every node but the root has
+ * exactly one parent, of a smaller index: the tree has no cycles, no shared nodes and
+ * nothing unreachable, and the reader checks all of it in one pass without allocating.
+ * Names are 1..255 bytes without '/' or NUL and are not "." or "..". Symlink texts are
+ * 1..4095 bytes without NUL, stored verbatim (an absolute one is refused when followed).
+ * There are no hard links: the builder stores a hard-linked host file once per name.
+ */
+
+typedef enum mb_vfs_image_err {
+  MB_VFS_IMAGE_OK = 0,
+  MB_VFS_IMAGE_TRUNCATED,   /* shorter than the header or than the size it declares */
+  MB_VFS_IMAGE_BAD_MAGIC,   /* magic header not detected */
+  MB_VFS_IMAGE_BAD_VERSION, /* unknown image version */
+  MB_VFS_IMAGE_BAD_HEADER,  /* reserved flags, size mismatch, node table out of range */
+  MB_VFS_IMAGE_BAD_NODE,    /* unknown node type, reserved byte set, root not a directory */
+  MB_VFS_IMAGE_BAD_RANGE,   /* a name, data or text range outside the image */
+  MB_VFS_IMAGE_BAD_NAME,    /* empty, too long, '/', NUL, "." or ".." (or NUL in a text) */
+  MB_VFS_IMAGE_BAD_ORDER,   /* children not strictly sorted by name */
+  MB_VFS_IMAGE_BAD_TREE,    /* child ranges do not tile the nodes in breadth-first order */
+  MB_VFS_IMAGE_TOO_BIG,     /* a count or size beyond a sanity limit */
+  MB_VFS_IMAGE_NOMEM,       /* builder: out of memory */
+  MB_VFS_IMAGE_IO,          /* builder: a host file could not be read */
+  MB_VFS_IMAGE_UNSUPPORTED, /* builder: a host file type images cannot hold */
+  MB_VFS_IMAGE_INVALID_ARG, /* builder: bad parent, duplicate name, bad name or text */
+} mb_vfs_image_err;
+
+/* What went wrong and where: offset is a byte offset in the image (reader) and 0 for
+ * builder errors, whose message names the host path or node. */
+typedef struct mb_vfs_image_diag {
+  mb_vfs_image_err code;
+  uint64_t offset;
+  char message[256];
+} mb_vfs_image_diag;
+
+/* Short stable name of an image error ("unexpected end", ...). */
+const char *mb_vfs_image_err_name(mb_vfs_image_err e);
+
+#define MB_VFS_IMAGE_VERSION 1
+#define MB_VFS_IMAGE_HEADER_SIZE 32
+#define MB_VFS_IMAGE_NODE_SIZE 32
+#define MB_VFS_IMAGE_MAX_NODES (1u << 24)
+
+/* A validated image: a view of the caller's bytes, which must outlive it and every
+ * mb_vfs it is mounted in. Caller-owned; nothing to free. */
+typedef struct mb_vfs_image {
+  const uint8_t *data;
+  size_t size;
+  uint32_t node_count;
+  uint32_t nodes_offset;
+} mb_vfs_image;
+
+/* Check every rule of the format (O(size), no allocation) and fill *img. On error *img
+ * is zeroed and diag (if non-NULL) says what and at which byte offset. Never reads
+ * outside data[0..size). */
+mb_vfs_image_err mb_vfs_image_open(mb_vfs_image *img, const void *data, size_t size,
+                                   mb_vfs_image_diag *diag);
+
+/* One node of an opened image; pointers point into the image. */
+typedef struct mb_vfs_image_node {
+  uint8_t type; /* MB_WASI_FILETYPE_DIRECTORY / _REGULAR_FILE / _SYMBOLIC_LINK */
+  const char *name;
+  size_t name_len;
+  uint64_t mtim;
+  const uint8_t *data; /* file contents or symlink text; NULL for directories */
+  uint64_t size;       /* file size or text length; children for a directory */
+  uint32_t first_child, child_count;
+} mb_vfs_image_node;
+
+/* Node `index` (< node_count) of an opened image. */
+void mb_vfs_image_node_get(const mb_vfs_image *img, uint32_t index, mb_vfs_image_node *out);
+/* Binary search of directory `dir` for a child; false when absent or dir is no dir. */
+bool mb_vfs_image_lookup(const mb_vfs_image *img, uint32_t dir, const char *name, size_t len,
+                         uint32_t *child);
+
+/* Building an image in memory (portable). The writer owns copies of everything added. */
+typedef struct mb_vfs_image_writer mb_vfs_image_writer;
+/* A writer holding only the root directory (node id 0, mtim 0). NULL when out of memory. */
+mb_vfs_image_writer *mb_vfs_image_writer_new(void);
+void mb_vfs_image_writer_free(mb_vfs_image_writer *w);
+/* Add a node under directory `parent`. data/size: file contents or symlink text (copied;
+ * ignored for directories). *id (if non-NULL) receives the new node's id for later
+ * add calls. Errors: INVALID_ARG for a parent that is not a directory, a bad name or
+ * symlink text; TOO_BIG past the sanity limits; NOMEM. (Two children of one name are
+ * reported by _finish, which sorts the children anyway.) */
+mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
+                                         size_t name_len, uint8_t type, const void *data,
+                                         size_t size, uint64_t mtim, uint32_t *id,
+                                         mb_vfs_image_diag *diag);
+/* Change a node's mtim (e.g. the root's). */
+void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t mtim);
+/* Serialize into out (appended to whatever it holds; the result always opens). */
+mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
+                                            mb_vfs_image_diag *diag);
+
+/* The host-side builder (native builds only: it reads host directories with POSIX
+ * calls; not part of the wasm32 build). */
+typedef struct mb_vfs_build_options {
+  bool fixed_mtim;      /* use mtim below for every node (reproducible outputs) */
+  uint64_t mtim;
+  bool skip_special;    /* skip fifos, sockets and devices instead of failing */
+  uint32_t max_nodes;   /* 0: MB_VFS_IMAGE_MAX_NODES */
+  uint64_t max_bytes;   /* total file and text bytes; 0: no limit but the format's */
+} mb_vfs_build_options;
+/* Add host_path under `parent` as `name` (non-NULL; the last component of host_path
+ * when NULL): a directory recursively, a file's contents, a symlink's text (never
+ * followed). opt may be NULL. */
+mb_vfs_image_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
+                                       const char *host_path, const mb_vfs_build_options *opt,
+                                       mb_vfs_image_diag *diag);
+/* The image of host directory host_dir (its contents become the root), appended to out.
+ * The root gets host_dir's mtim. */
+mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
+                                        mb_vfs_buf *out, mb_vfs_image_diag *diag);
+
+/* ---- the host backend ---------------------------------------------------------------
+ *
+ * A host mount reaches the host only through these calls. They are preview1 calls cut
+ * down to single components: `name` is always 1..255 bytes with no '/' and no NUL, and
+ * never "." or ".."; no call asks the host to follow a symlink; the vfs resolves paths
+ * and symlinks itself and keeps every fd it gets beneath the mount's root. Host fds are
+ * numbers the backend hands out; they never reach the guest. Every call returns a
+ * preview1 errno. In the wasm build these wrap the host's wasi_snapshot_preview1.
+ * Host fds are never opened with fdflags: the vfs keeps positions and the append flag
+ * itself (the guest may toggle append at any time), and appends at the size fd
+ * filestat reports, so an append is not atomic against other writers on the host.
+ */
+typedef struct mb_vfs_host_ops {
+  /* path_open(dirfd, lookupflags 0, name, oflags, rights for `access`, fdflags 0).
+   * access: MB_VFS_ACCESS_* bits. *filetype: the opened object's type. */
+  mb_wasi_errno (*open_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
+                           uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *filetype);
+  mb_wasi_errno (*close)(void *ctx, uint32_t fd);
+  mb_wasi_errno (*stat)(void *ctx, uint32_t fd, mb_vfs_filestat *st);
+  /* path_filestat_get without symlink_follow */
+  mb_wasi_errno (*stat_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
+                           mb_vfs_filestat *st);
+  /* path_readlink: copies min(cap, length) bytes, *len = bytes copied */
+  mb_wasi_errno (*readlink_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
+                               char *buf, size_t cap, size_t *len);
+  mb_wasi_errno (*pread)(void *ctx, uint32_t fd, void *buf, size_t len, uint64_t offset,
+                         size_t *got);
+  mb_wasi_errno (*pwrite)(void *ctx, uint32_t fd, const void *buf, size_t len,
+                          uint64_t offset, size_t *put);
+  mb_wasi_errno (*set_size)(void *ctx, uint32_t fd, uint64_t size);
+  mb_wasi_errno (*set_times)(void *ctx, uint32_t fd, uint64_t atim, uint64_t mtim,
+                             uint16_t fstflags);
+  /* path_filestat_set_times without symlink_follow */
+  mb_wasi_errno (*set_times_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
+                                uint64_t atim, uint64_t mtim, uint16_t fstflags);
+  /* fd_readdir: preview1 dirent records into buf */
+  mb_wasi_errno (*readdir)(void *ctx, uint32_t fd, uint8_t *buf, size_t buf_len, uint64_t cookie,
+                           size_t *used);
+  mb_wasi_errno (*mkdir_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len);
+  mb_wasi_errno (*rmdir_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len);
+  mb_wasi_errno (*unlink_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len);
+  mb_wasi_errno (*symlink_at)(void *ctx, const char *text, size_t text_len, uint32_t dirfd,
+                              const char *name, size_t name_len);
+  mb_wasi_errno (*rename_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
+                             uint32_t new_dirfd, const char *new_name, size_t new_name_len);
+  /* path_link without symlink_follow */
+  mb_wasi_errno (*link_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
+                           uint32_t new_dirfd, const char *new_name, size_t new_name_len);
+} mb_vfs_host_ops;
+
+/* ---- filesystems and mounts -------------------------------------------------------- */
+
+typedef struct mb_vfs mb_vfs;           /* the mount table */
+typedef struct mb_vfs_file mb_vfs_file; /* an open file or directory (what an fd names) */
+
+/* The clock for timestamps of mem nodes and for the *_NOW flags: realtime nanoseconds.
+ * Without one, a counter that starts at 0 and advances by 1 per reading. */
+typedef uint64_t (*mb_vfs_clock_fn)(void *user);
+
+/* NULL when out of memory. */
+mb_vfs *mb_vfs_new(void);
+/* Drop the caller's reference. Mounts and nodes go away when the last mb_vfs_file is
+ * closed too, so files may outlive this call; host fds are closed then. */
+void mb_vfs_free(mb_vfs *vfs);
+void mb_vfs_set_clock(mb_vfs *vfs, mb_vfs_clock_fn fn, void *user);
+
+/* Mount points are named by `guest` (the preopen name the guest sees, e.g. "/data";
+ * any bytes but NUL, not empty, unique: EINVAL / EEXIST otherwise). *id (if non-NULL)
+ * receives the mount's id, an index from 0 in mount order. */
+
+/* A read-only tree from img (borrowed: img->data must outlive vfs). */
+mb_wasi_errno mb_vfs_mount_embed(mb_vfs *vfs, const char *guest, size_t guest_len,
+                                 const mb_vfs_image *img, uint32_t *id);
+/* A writable in-memory tree of at most `limit` bytes (MB_VFS_NO_LIMIT: none), charged
+ * for file bytes, names, symlink texts and MB_VFS_NODE_COST per created node. With
+ * lower != NULL it starts as a copy-on-write view of that image: its contents are read
+ * in place and charged only once copied (on the first change to a file). */
+mb_wasi_errno mb_vfs_mount_mem(mb_vfs *vfs, const char *guest, size_t guest_len,
+                               const mb_vfs_image *lower, uint64_t limit, uint32_t *id);
+/* Host directory `subdir` (relative, '/'-separated, "" for dirfd itself; every
+ * component a real directory: no ".", "..", or symlinks, EINVAL / ENOTDIR / ELOOP
+ * otherwise) below the host's open directory fd `dirfd` (borrowed: never closed by the
+ * vfs). ops and ctx are borrowed and must outlive vfs. */
+mb_wasi_errno mb_vfs_mount_host(mb_vfs *vfs, const char *guest, size_t guest_len,
+                                const mb_vfs_host_ops *ops, void *ctx, uint32_t dirfd,
+                                const char *subdir, size_t subdir_len, bool readonly,
+                                uint32_t *id);
+
+uint32_t mb_vfs_mount_count(const mb_vfs *vfs);
+/* The guest path of mount id (not NUL-terminated: *len bytes); NULL if no such mount. */
+const char *mb_vfs_mount_name(const mb_vfs *vfs, uint32_t id, size_t *len);
+/* Bytes charged and the limit of a mem mount (0 and 0 for other kinds). */
+mb_wasi_errno mb_vfs_mount_usage(const mb_vfs *vfs, uint32_t id, uint64_t *used, uint64_t *limit);
+
+/* A directory file for the root of mount id (what the guest's preopen fd names). */
+mb_wasi_errno mb_vfs_open_root(mb_vfs *vfs, uint32_t id, mb_vfs_file **out);
+
+/* ---- files ------------------------------------------------------------------------- */
+
+enum { MB_VFS_ACCESS_READ = 0x1, MB_VFS_ACCESS_WRITE = 0x2 };
+
+/* path_open below directory file `dir`. lookupflags: MB_WASI_LOOKUP_*; oflags:
+ * MB_WASI_O_*; access: MB_VFS_ACCESS_*; fdflags: MB_WASI_FDFLAG_* (kept on the file;
+ * only append changes behaviour). Beyond the path rules above:
+ *   creat|excl on anything (a dangling symlink too): EEXIST; directory with creat or
+ *   trunc: EINVAL (as wasmtime); a directory opened with write access or trunc, or
+ *   creat with a trailing slash: EISDIR; `directory` on a non-directory: ENOTDIR;
+ *   write access, trunc or creating on a read-only mount: EROFS.
+ * On success *out is a new file the caller closes. */
+mb_wasi_errno mb_vfs_open(mb_vfs_file *dir, uint32_t lookupflags, const char *path, size_t len,
+                          uint16_t oflags, uint32_t access, uint16_t fdflags, mb_vfs_file **out);
+/* Close; NULL is a no-op. */
+void mb_vfs_close(mb_vfs_file *f);
+
+uint8_t mb_vfs_file_filetype(const mb_vfs_file *f); /* directory or regular file */
+uint32_t mb_vfs_file_access(const mb_vfs_file *f);
+uint16_t mb_vfs_file_fdflags(const mb_vfs_file *f);
+/* fd_fdstat_set_flags: replaces the flags (undefined bits: EINVAL). */
+mb_wasi_errno mb_vfs_file_set_fdflags(mb_vfs_file *f, uint16_t fdflags);
+
+/* Reads and writes. Short counts are normal (a mem mount nearly full writes what fits,
+ * then ENOSPC). Not opened for reading/writing: EBADF; a directory: EISDIR. A write
+ * ending past MB_VFS_FILE_MAX: EFBIG. With append, write and pwrite go to the end of
+ * the file (as on Linux); write leaves the position at the new end, pwrite leaves it
+ * alone. */
+mb_wasi_errno mb_vfs_read(mb_vfs_file *f, void *buf, size_t len, size_t *got);
+mb_wasi_errno mb_vfs_write(mb_vfs_file *f, const void *buf, size_t len, size_t *put);
+mb_wasi_errno mb_vfs_pread(mb_vfs_file *f, void *buf, size_t len, uint64_t offset, size_t *got);
+mb_wasi_errno mb_vfs_pwrite(mb_vfs_file *f, const void *buf, size_t len, uint64_t offset,
+                            size_t *put);
+#define MB_VFS_FILE_MAX ((uint64_t)INT64_MAX)
+/* fd_seek: a resulting position below 0 or above MB_VFS_FILE_MAX, or a bad whence:
+ * EINVAL. Positions past the end are allowed. Directories: EISDIR. */
+mb_wasi_errno mb_vfs_seek(mb_vfs_file *f, int64_t offset, uint8_t whence, uint64_t *pos);
+mb_wasi_errno mb_vfs_tell(mb_vfs_file *f, uint64_t *pos);
+/* fd_filestat_set_size: truncate or extend with zeros; the position stays. A directory:
+ * EISDIR; read-only mount: EROFS; not opened for writing: EINVAL (Linux ftruncate). */
+mb_wasi_errno mb_vfs_set_size(mb_vfs_file *f, uint64_t size);
+mb_wasi_errno mb_vfs_stat(mb_vfs_file *f, mb_vfs_filestat *st);
+/* fd_filestat_set_times: X and X_NOW together, or undefined bits: EINVAL, nothing
+ * changes. Read-only mount: EROFS. */
+mb_wasi_errno mb_vfs_set_times(mb_vfs_file *f, uint64_t atim, uint64_t mtim, uint16_t fstflags);
+
+/* fd_readdir into buf: preview1 dirent records (24-byte header + name, packed). Every
+ * directory lists "." and ".." first. Cookies: 0 starts; each record's d_next resumes
+ * right after it, and stays valid while the directory changes (an entry present for the
+ * whole listing is returned exactly once; new entries come last). When the next record
+ * does not fit, as many of its bytes as fit are written and *used == buf_len; *used <
+ * buf_len means the end was reached. Not a directory: ENOTDIR. */
+mb_wasi_errno mb_vfs_readdir(mb_vfs_file *dir, void *buf, size_t buf_len, uint64_t cookie,
+                             size_t *used);
+/* One entry at a time: the entry at `cookie`, or *end = true. name points into the vfs
+ * and stays valid until the next call on it. */
+typedef struct mb_vfs_dirent {
+  uint64_t next; /* cookie of the entry after this one */
+  uint64_t ino;
+  uint8_t type;
+  const char *name;
+  size_t name_len;
+} mb_vfs_dirent;
+mb_wasi_errno mb_vfs_dir_next(mb_vfs_file *dir, uint64_t cookie, mb_vfs_dirent *ent, bool *end);
+
+/* ---- path operations (below directory file `dir`) ---------------------------------- */
+
+/* path_filestat_get / path_filestat_set_times; lookupflags says whether a final symlink
+ * is followed (without: the link itself). */
+mb_wasi_errno mb_vfs_path_stat(mb_vfs_file *dir, uint32_t lookupflags, const char *path,
+                               size_t len, mb_vfs_filestat *st);
+mb_wasi_errno mb_vfs_path_set_times(mb_vfs_file *dir, uint32_t lookupflags, const char *path,
+                                    size_t len, uint64_t atim, uint64_t mtim, uint16_t fstflags);
+/* path_create_directory: EEXIST if anything is there (a dangling symlink too). */
+mb_wasi_errno mb_vfs_mkdir(mb_vfs_file *dir, const char *path, size_t len);
+/* path_remove_directory: ENOTEMPTY, ENOTDIR (a file or a symlink), EINVAL for ".". */
+mb_wasi_errno mb_vfs_rmdir(mb_vfs_file *dir, const char *path, size_t len);
+/* path_unlink_file: a directory: EISDIR; "name/" on a non-directory: ENOTDIR. */
+mb_wasi_errno mb_vfs_unlink(mb_vfs_file *dir, const char *path, size_t len);
+/* path_rename (POSIX renameat; final components never followed): file over a directory:
+ * EISDIR; directory over a file: ENOTDIR; over a non-empty directory: ENOTEMPTY; a
+ * directory into its own subtree, or "."/".." as either name: EINVAL; across mounts:
+ * EXDEV; onto itself: success, nothing changes. */
+mb_wasi_errno mb_vfs_rename(mb_vfs_file *dir, const char *path, size_t len, mb_vfs_file *new_dir,
+                            const char *new_path, size_t new_len);
+/* path_symlink: a link at `path` whose text is `text`, stored verbatim. The text must be
+ * relative (ENOTCAPABLE: it could never resolve here), non-empty (ENOENT), without NUL
+ * (EINVAL) and shorter than MB_VFS_PATH_MAX (ENAMETOOLONG). */
+mb_wasi_errno mb_vfs_symlink(const char *text, size_t text_len, mb_vfs_file *dir,
+                             const char *path, size_t len);
+/* path_readlink: copies min(cap, length) bytes (silently truncated, no NUL) and sets
+ * *n to that. Not a symlink: EINVAL. */
+mb_wasi_errno mb_vfs_readlink(mb_vfs_file *dir, const char *path, size_t len, char *buf,
+                              size_t cap, size_t *n);
+/* path_link: a new name for a file (a directory: EPERM); lookupflags for the old path. */
+mb_wasi_errno mb_vfs_link(mb_vfs_file *dir, uint32_t lookupflags, const char *path, size_t len,
+                          mb_vfs_file *new_dir, const char *new_path, size_t new_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
