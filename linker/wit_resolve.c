@@ -57,15 +57,10 @@ static mb_err usable(mb_wit *w, mb_diag *diag) {
   return MB_OK;
 }
 
+/* diag is never NULL here: the public functions substitute a local one */
 static mb_err poison(mb_wit *w, mb_err e, const mb_diag *diag) {
   w->broken = e;
-  if (diag) {
-    w->broken_diag = *diag;
-  } else {
-    memset(&w->broken_diag, 0, sizeof w->broken_diag);
-    w->broken_diag.code = e;
-    snprintf(w->broken_diag.message, sizeof w->broken_diag.message, "%s", mb_err_name(e));
-  }
+  w->broken_diag = *diag;
   return e;
 }
 
@@ -494,15 +489,9 @@ static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out) {
     *out = n->is_ref ? n->target : n;
     return MB_OK;
   }
-  if (n->state == 1) {
-    if (n->is_ref)
-      return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
-                          "type '%.60s' refers to itself: WIT types cannot be recursive",
-                          n->ref);
+  if (n->state == 1) /* resolve_ref reports cycles where the name is; this is a backstop */
     return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
-                        "type '%.60s' refers to itself: WIT types cannot be recursive",
-                        n->pub.name ? n->pub.name : "?");
-  }
+                        "type refers to itself: WIT types cannot be recursive");
   if (depth > WIT_MAX_DEPTH)
     return mb__wit_fail(r->diag, MB_ERR_TOO_MANY, &n->pos,
                         "types nested or aliased more than %d deep", WIT_MAX_DEPTH);

@@ -1103,6 +1103,71 @@ static void test_alloc_sweep(void **state) {
   test_alloc_install(0, false);
 }
 
+/* A package big enough that the arena takes many chunks, so failing each allocation in
+ * turn stops the parser and the resolver at many different places. */
+static char *big_package(unsigned n) {
+  size_t cap = 1024 + (size_t)n * 700;
+  char *s = malloc(cap), *p = s;
+  assert_non_null(s);
+  p += sprintf(p, "package big:pkg@1.0.0;\n");
+  for (unsigned i = 0; i < n; i++) {
+    p += sprintf(p,
+                 "interface i%u {\n"
+                 "  record r { a: u8, b: list<string>, c: option<tuple<u64, f32>> }\n"
+                 "  variant v { x, y(r), z(result<u32, string>) }\n"
+                 "  enum e { one, two, three }\n"
+                 "  flags g { p, q }\n"
+                 "  type alias = list<v>;\n"
+                 "  resource res { constructor(x: r); m: func(y: borrow<res>) -> alias; "
+                 "s: static func() -> res; }\n"
+                 "  f: func(a: r, b: v, c: e, d: g, e: alias) -> result<res, e>;\n"
+                 "}\n",
+                 i);
+    /* q is i1's r, through a chain of uses as long as the package */
+    if (i == 1) p += sprintf(p, "interface user1 { use i1.{r, res as h}; type q = r; ");
+    if (i > 1)
+      p += sprintf(p, "interface user%u { use i%u.{r, res as h}; use user%u.{q}; ", i, i, i - 1);
+    if (i) p += sprintf(p, "k: func(x: q, y: h) -> r; }\n");
+  }
+  p += sprintf(p, "world w {\n");
+  for (unsigned i = 1; i < n; i++) p += sprintf(p, "  import user%u;\n", i);
+  p += sprintf(p, "  export i0;\n}\n");
+  assert_true((size_t)(p - s) < cap);
+  return s;
+}
+
+static void test_alloc_sweep_big(void **state) {
+  (void)state;
+  char *src = big_package(150);
+  size_t len = strlen(src);
+  long n;
+  for (n = 1;; n++) {
+    test_alloc_install(n, false);
+    mb_diag d;
+    mb_err e = MB_ERR_NOMEM;
+    mb_wit *w = mb_wit_new();
+    if (w) {
+      e = mb_wit_add_source(w, "big.wit", src, len, &d);
+      if (!e) e = mb_wit_resolve(w, &d);
+      if (!e) {
+        const mb_wit_world *world = mb_wit_find_world(w, "big:pkg/w");
+        assert_non_null(world);
+        assert_int_equal(world->nimports, 149 + 149); /* i1..i149 implicitly, user1..user149 */
+      }
+      mb_wit_free(w);
+    }
+    long failed = g_alloc.failed, live = g_alloc.live;
+    mb_set_allocator(NULL, NULL);
+    if (failed && e != MB_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_err_name(e));
+    if (!failed && e) fail_msg("%s: %s", mb_err_name(e), d.message);
+    if (live) fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
+    if (!failed) break;
+  }
+  assert_true(n > 20); /* the package really spans many chunks */
+  free(src);
+  test_alloc_install(0, false);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       LINKER_TEST(test_all_constructs),  LINKER_TEST(test_lexical),
@@ -1112,7 +1177,7 @@ int main(void) {
       LINKER_TEST(test_resolve_errors),  LINKER_TEST(test_limits),
       LINKER_TEST(test_errors_in_other_files), LINKER_TEST(test_api_misuse),
       LINKER_TEST(test_directory),       LINKER_TEST(test_directory_errors),
-      LINKER_TEST(test_alloc_sweep),
+      LINKER_TEST(test_alloc_sweep),     LINKER_TEST(test_alloc_sweep_big),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
