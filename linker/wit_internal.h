@@ -138,7 +138,7 @@ struct wit_scope {
   /* resolution */
   wit_vec deps;      /* wit_scope* this one uses types from (distinct) */
   wit_vec users;     /* wit_scope* that use this one (with repeats) */
-  uint32_t indeg, stamp, imp_stamp, exp_stamp, need_stamp, walk_stamp;
+  uint32_t indeg, topo, stamp, imp_stamp, exp_stamp, need_stamp, walk_stamp;
 };
 
 typedef struct wit_toplevel_use {

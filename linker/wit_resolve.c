@@ -423,6 +423,10 @@ static mb_err sort_scopes(rctx *r) {
       if (--u->indeg == 0 && !mb__wit_vec_push(w->arena, &w->order, u)) return nomem(r->diag);
     }
   }
+  for (uint32_t i = 0; i < w->order.n; i++) {
+    wit_scope *s = w->order.data[i];
+    s->topo = i;
+  }
   if (w->order.n == w->scopes.n) return MB_OK;
   for (uint32_t i = 0; i < w->scopes.n; i++) {
     wit_scope *s = w->scopes.data[i];
@@ -606,6 +610,11 @@ static mb_err resolve_scope(rctx *r, wit_scope *s) {
   return MB_OK;
 }
 
+static int by_topo(const void *a, const void *b) {
+  const wit_scope *x = *(wit_scope *const *)a, *y = *(wit_scope *const *)b;
+  return x->topo < y->topo ? -1 : x->topo > y->topo;
+}
+
 static mb_err need(rctx *r, wit_vec *work, wit_scope *s, uint32_t stamp) {
   if (s->need_stamp == stamp) return MB_OK;
   s->need_stamp = stamp;
@@ -682,20 +691,21 @@ static mb_err resolve_world(rctx *r, wit_scope *s) {
     wit_scope *d = work.data[i];
     for (uint32_t k = 0; k < d->deps.n; k++) TRY(need(r, &work, d->deps.data[k], stamp));
   }
+  /* the implicit imports, dependencies first: in the order of the topological sort */
   uint32_t nimplicit = 0;
-  for (uint32_t i = 0; i < w->order.n; i++) {
-    wit_scope *d = w->order.data[i];
-    if (d->need_stamp == stamp && d->imp_stamp != stamp) nimplicit++;
+  for (uint32_t i = 0; i < work.n; i++) {
+    wit_scope *d = work.data[i];
+    if (d->imp_stamp != stamp) work.data[nimplicit++] = d;
   }
+  if (nimplicit) qsort(work.data, nimplicit, sizeof *work.data, by_topo);
   if (nimp + nimplicit < nimp) return nomem(r->diag);
   mb_wit_world_item *imports = mb__arena_array(a, nimp + nimplicit, sizeof *imports);
   mb_wit_world_item *exps = mb__arena_array(a, nexp, sizeof *exps);
   if (!imports || !exps) return nomem(r->diag);
   uint32_t ni = 0, ne = 0;
-  for (uint32_t i = 0; i < w->order.n; i++) {
-    wit_scope *d = w->order.data[i];
-    if (d->need_stamp == stamp && d->imp_stamp != stamp)
-      imports[ni++] = (mb_wit_world_item){d->pub.iface.id, &d->pub.iface, NULL, true};
+  for (uint32_t i = 0; i < nimplicit; i++) {
+    wit_scope *d = work.data[i];
+    imports[ni++] = (mb_wit_world_item){d->pub.iface.id, &d->pub.iface, NULL, true};
   }
   for (uint32_t i = 0; i < s->externs.n; i++) {
     wit_extern *x = s->externs.data[i];
