@@ -162,7 +162,9 @@ static mb_err list_dir(mb_wit *w, const char *dir, const char *suffix, wit_vec *
   while ((ent = readdir(d))) {
     if (ent->d_name[0] == '.') continue;
     if (suffix && !ends_with(ent->d_name, suffix)) continue;
-    char *path = mb__wit_printf(w->arena, "%s/%s", dir, ent->d_name);
+    size_t n = strlen(dir);
+    char *path = mb__wit_printf(w->arena, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/",
+                                ent->d_name);
     if (!path) {
       e = nomem(diag);
       break;
@@ -214,7 +216,8 @@ static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag)
     TRY(attach(w, files[i], decl->ns, decl->pkg, decl->version, diag));
   if (!with_deps) return MB_OK;
   /* deps/: one package per entry, a .wit file or a directory */
-  char *deps = mb__wit_printf(w->arena, "%s/deps", dir);
+  size_t n = strlen(dir);
+  char *deps = mb__wit_printf(w->arena, "%s%sdeps", dir, n && dir[n - 1] == '/' ? "" : "/");
   if (!deps) return nomem(diag);
   struct stat st;
   if (stat(deps, &st) != 0 || !S_ISDIR(st.st_mode)) return MB_OK;

@@ -997,6 +997,16 @@ static void test_directory(void **state) {
   assert_string_equal(world->imports[3].name, "example:app/a");
   mb_wit_free(w);
 
+  /* the same with a trailing slash: paths in messages have no doubled '/' */
+  char slash[600];
+  snprintf(slash, sizeof slash, "%s/", t.root);
+  w = mb_wit_new();
+  assert_int_equal(mb_wit_add_path(w, slash, &d), MB_OK);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
+  a = mb_wit_find_interface(w, "example:app/a");
+  assert_null(strstr(a->funcs[0]->file, "//"));
+  mb_wit_free(w);
+
   /* a single file of the directory */
   char path[600];
   snprintf(path, sizeof path, "%s/deps/single.wit", t.root);
