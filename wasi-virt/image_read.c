@@ -14,10 +14,19 @@ mb_vfs_image_err mb__image_fail(mb_vfs_image_diag *diag, mb_vfs_image_err code, 
   if (diag) {
     diag->code = code;
     diag->offset = offset;
+#ifdef MB_VFS_TERSE
+    /* The wasm32 build reads images the builder made: no printf family there (it
+     * would pull in stdio, ~14 KB, and fd_write/fd_seek/fd_close imports). */
+    (void)fmt;
+    const char *name = mb_vfs_image_err_name(code);
+    size_t n = strlen(name);
+    memcpy(diag->message, name, n + 1 <= sizeof diag->message ? n + 1 : 0);
+#else
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(diag->message, sizeof diag->message, fmt, ap);
     va_end(ap);
+#endif
   }
   return code;
 }
