@@ -622,6 +622,62 @@ static void test_files_keep_the_vfs_alive(void **state) {
   mb_vfs_free(NULL);
 }
 
+/* Every host call of a scenario failing in turn with EIO: the error comes back as is
+ * (or the operation needed no answer from that call), and no host fd leaks on any path. */
+static void test_host_errors(void **state) {
+  (void)state;
+  unsigned total = 0;
+  for (int k = 0;; k++) {
+    vt_fs fs;
+    vt_fs_init(&fs, VT_HOST);
+    unsigned base = fs.host.calls;
+    fs.host.fail_call = k ? (int)(base + (unsigned)k) : 0;
+    fs.host.fail_errno = MB_WASI_EIO;
+    mb_wasi_errno e[16];
+    int n = 0;
+    mb_vfs_file *f = NULL, *d = NULL;
+    size_t put;
+    uint8_t buf[512];
+    mb_vfs_filestat st;
+    e[n++] = vt_open(&fs, FOLLOW, "link_via_dir", 0, RW, &f);
+    if (f) {
+      e[n++] = mb_vfs_pwrite(f, "x", 1, 0, &put);
+      e[n++] = mb_vfs_file_set_fdflags(f, MB_WASI_FDFLAG_APPEND);
+      e[n++] = mb_vfs_write(f, "y", 1, &put);
+      e[n++] = mb_vfs_stat(f, &st);
+      mb_vfs_close(f);
+    }
+    e[n++] = vt_open(&fs, 0, "a/b", DIRECTORY, RD, &d);
+    if (d) {
+      e[n++] = mb_vfs_readdir(d, buf, sizeof buf, 0, &put);
+      e[n++] = mb_vfs_rename(d, P("file"), fs.root, P("moved"));
+      mb_vfs_close(d);
+    }
+    e[n++] = mb_vfs_mkdir(fs.root, P("a/new"));
+    e[n++] = mb_vfs_path_stat(fs.root, FOLLOW, P("link_dir/b/up2/file"), &st);
+    e[n++] = mb_vfs_symlink(P("t"), fs.root, P("a/b/s"));
+    e[n++] = mb_vfs_unlink(fs.root, P("link_file"));
+    e[n++] = mb_vfs_link(fs.root, 0, P("file"), fs.root, P("hard"));
+    unsigned used = fs.host.calls - base;
+    bool injected = k && (unsigned)fs.host.fail_call <= fs.host.calls;
+    fs.host.fail_call = 0;
+    int eio = 0;
+    for (int i = 0; i < n; i++) {
+      if (e[i] == MB_WASI_EIO) eio++;
+      else if (!k) assert_ok(e[i]);
+    }
+    if (injected) assert_true(eio >= 1 || k == 0);
+    vt_fs_fini(&fs); /* checks that every host fd was closed */
+    if (k == 0) {
+      assert_int_equal(eio, 0);
+      total = used;
+    } else if ((unsigned)k >= total) {
+      break;
+    }
+  }
+  assert_true(total > 20);
+}
+
 static void test_errno_names(void **state) {
   (void)state;
   assert_string_equal(mb_wasi_errno_name(MB_WASI_ESUCCESS), "success");
@@ -654,6 +710,7 @@ int main(void) {
       VT_TEST(test_symlink_readlink),
       VT_TEST(test_hard_links),
       VT_TEST(test_files_keep_the_vfs_alive),
+      VT_TEST(test_host_errors),
       VT_TEST(test_errno_names),
   };
   return cmocka_run_group_tests_name("wasi_virt_ops", tests, NULL, NULL);

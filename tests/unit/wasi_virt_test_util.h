@@ -211,8 +211,7 @@ static inline mb_wasi_errno vt_h_open_at(void *ctx, uint32_t dirfd, const char *
   return MB_WASI_EMFILE;
 }
 static inline mb_wasi_errno vt_h_close(void *ctx, uint32_t fd) {
-  vt_host *h = ctx;
-  h->calls++;
+  vt_host *h = ctx; /* not counted: close cannot fail here, so no fault lands on it */
   mb_vfs_close(vt_host_fd(h, fd));
   h->fd[fd] = NULL;
   h->open_fds--;
