@@ -94,9 +94,13 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     if (e == MB_WASI_ENOENT) return (oflags & MB_WASI_O_CREAT) ? MB_WASI_EROFS : e;
     if (e == MB_WASI_ELOOP && excl) return MB_WASI_EEXIST;
     if (e) return e;
-    e = excl ? MB_WASI_EEXIST
-        : writes ? (type == MB_WASI_FILETYPE_DIRECTORY ? MB_WASI_EISDIR : MB_WASI_EROFS)
-                 : MB_WASI_ESUCCESS;
+    bool dir = type == MB_WASI_FILETYPE_DIRECTORY;
+    if (excl)
+      e = MB_WASI_EEXIST;
+    else if (dir && (writes || (oflags & MB_WASI_O_CREAT)))
+      e = MB_WASI_EISDIR;
+    else if (writes)
+      e = MB_WASI_EROFS;
     if (e) {
       m->hops->close(m->hctx, fd);
       return e;
@@ -105,7 +109,8 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
   }
   mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len, oflags, access, &fd, &type);
   if (e) return e;
-  if (type == MB_WASI_FILETYPE_DIRECTORY && writes) { /* a host that let it through */
+  if (type == MB_WASI_FILETYPE_DIRECTORY && (writes || (oflags & MB_WASI_O_CREAT))) {
+    /* a host that let it through (Linux says EISDIR for both) */
     m->hops->close(m->hctx, fd);
     return MB_WASI_EISDIR;
   }

@@ -378,8 +378,8 @@ static mb_wasi_errno mem_open_at(mb__node *dir, const char *name, size_t len, ui
   switch (n->base.type) {
   case MB_WASI_FILETYPE_SYMBOLIC_LINK:
     return MB_WASI_ELOOP;
-  case MB_WASI_FILETYPE_DIRECTORY:
-    if (writes) return MB_WASI_EISDIR;
+  case MB_WASI_FILETYPE_DIRECTORY: /* Linux: creat on a directory is EISDIR too */
+    if (writes || (oflags & MB_WASI_O_CREAT)) return MB_WASI_EISDIR;
     break;
   default:
     if (oflags & MB_WASI_O_DIRECTORY) return MB_WASI_ENOTDIR;

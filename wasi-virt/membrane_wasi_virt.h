@@ -467,8 +467,9 @@ enum { MB_VFS_ACCESS_READ = 0x1, MB_VFS_ACCESS_WRITE = 0x2 };
  * MB_WASI_O_*; access: MB_VFS_ACCESS_*; fdflags: MB_WASI_FDFLAG_* (kept on the file;
  * only append changes behaviour). Beyond the path rules above:
  *   creat|excl on anything (a dangling symlink too): EEXIST; directory with creat or
- *   trunc: EINVAL (as wasmtime); a directory opened with write access or trunc, or
- *   creat with a trailing slash: EISDIR; `directory` on a non-directory: ENOTDIR;
+ *   trunc: EINVAL (as wasmtime); a directory opened with write access, trunc or creat
+ *   (Linux), or creat with a trailing slash: EISDIR; `directory` on a non-directory:
+ *   ENOTDIR;
  *   write access, trunc or creating on a read-only mount: EROFS.
  * On success *out is a new file the caller closes. */
 mb_wasi_errno mb_vfs_open(mb_vfs_file *dir, uint32_t lookupflags, const char *path, size_t len,

@@ -86,7 +86,7 @@ mb_wasi_errno mb_vfs_open(mb_vfs_file *dirf, uint32_t lookupflags, const char *p
     if (!w.name) { /* "." or "..": the directory itself */
       if (excl)
         e = MB_WASI_EEXIST;
-      else if ((access & MB_VFS_ACCESS_WRITE) || (oflags & MB_WASI_O_TRUNC))
+      else if ((access & MB_VFS_ACCESS_WRITE) || (oflags & (MB_WASI_O_TRUNC | MB_WASI_O_CREAT)))
         e = MB_WASI_EISDIR;
       else
         node = mb__node_ref(top);
