@@ -558,6 +558,147 @@ mb_wasi_errno mb_vfs_readlink(mb_vfs_file *dir, const char *path, size_t len, ch
 mb_wasi_errno mb_vfs_link(mb_vfs_file *dir, uint32_t lookupflags, const char *path, size_t len,
                           mb_vfs_file *new_dir, const char *new_path, size_t new_len);
 
+/* ---- policy (native builds only) ---------------------------------------------------
+ *
+ * What `membrane virt` is told: mounts, args, env, stdio, clocks, random, faults, trace.
+ * Filled option by option (mb_virt_policy_option, the CLI's flags) and/or from a JSON
+ * file (mb_virt_policy_parse_json, the same settings); later settings of a single-valued
+ * option (stdin, clock, ...) replace earlier ones, list options append. Everything not
+ * configured is denied: no mounts, no host env or args, stdin null, clocks and random
+ * deterministic (fixed:0, seed:0). stdout and stderr default to inherit: they are the
+ * program's own output, not a reach into the host.
+ */
+
+typedef enum mb_virt_policy_err {
+  MB_VIRT_POLICY_OK = 0,
+  MB_VIRT_POLICY_NOMEM,
+  MB_VIRT_POLICY_UNKNOWN_OPTION, /* a flag or JSON key that does not exist */
+  MB_VIRT_POLICY_BAD_VALUE,      /* a value of the wrong form ("--clock sometimes") */
+  MB_VIRT_POLICY_CONFLICT,       /* two settings that cannot both hold (same mount point) */
+  MB_VIRT_POLICY_SYNTAX,         /* the JSON file is not JSON */
+  MB_VIRT_POLICY_IO,             /* the policy file could not be read */
+} mb_virt_policy_err;
+
+/* where: "--mount /h=host/sub:rw" for a flag, "policy.json:3:14" (line:column) for a
+ * JSON syntax error, "policy.json: mount./h" (the key path) for a JSON value error.
+ * message: what is wrong and what would be right. */
+typedef struct mb_virt_policy_diag {
+  mb_virt_policy_err code;
+  char where[256];
+  char message[512];
+} mb_virt_policy_diag;
+
+typedef enum mb_virt_mount_kind {
+  MB_VIRT_MOUNT_EMBED = 1, /* --embed GUEST=HOSTPATH */
+  MB_VIRT_MOUNT_MEM = 2,   /* --mem GUEST[:LIMIT] */
+  MB_VIRT_MOUNT_HOST = 3,  /* --mount GUEST=PREOPEN[/SUBDIR][:ro|:rw] */
+} mb_virt_mount_kind;
+
+/* Strings are NUL-terminated and owned by the policy. Guest paths are absolute and
+ * normalized (no trailing '/', no "//", no "." or ".." components; "/" itself allowed). */
+typedef struct mb_virt_mount {
+  mb_virt_mount_kind kind;
+  char *guest;
+  char *host_path; /* EMBED: the host file or directory copied in at build time */
+  char *preopen;   /* HOST: the name of a directory the host runtime preopens ("/host") */
+  char *subdir;    /* HOST: relative path below the preopen, "" for the preopen itself */
+  bool readonly;   /* HOST: :ro (the default is :ro; :rw makes it writable) */
+  uint64_t limit;  /* MEM: byte limit (suffixes K, M, G = 2^10, 2^20, 2^30), or MB_VFS_NO_LIMIT */
+} mb_virt_mount;
+
+typedef enum mb_virt_stdio_mode {
+  MB_VIRT_STDIO_INHERIT = 0, /* the host's descriptor */
+  MB_VIRT_STDIO_NULL = 1,    /* reads give end of file, writes are discarded */
+  MB_VIRT_STDIO_FILE = 2,    /* a file in the virtual filesystem (path: absolute guest path) */
+} mb_virt_stdio_mode;
+
+typedef struct mb_virt_stdio {
+  mb_virt_stdio_mode mode;
+  char *path; /* FILE only */
+} mb_virt_stdio;
+
+typedef enum mb_virt_env_kind {
+  MB_VIRT_ENV_FIXED = 0, /* --env K=V */
+  MB_VIRT_ENV_ALLOW = 1, /* --env-allow K: the host's value of K, if it has one */
+} mb_virt_env_kind;
+
+typedef struct mb_virt_env {
+  mb_virt_env_kind kind;
+  char *name;
+  char *value; /* FIXED only */
+} mb_virt_env;
+
+/* --fault FUNC:N:ERRNO: the N-th call (from 1) of preview1 function FUNC returns ERRNO
+ * (a spec name such as "io" or "noent", or a number 1..76) without doing anything. */
+typedef struct mb_virt_fault {
+  char *func; /* one of the 46 preview1 names (mb_wasi_func_index) */
+  uint32_t nth;
+  mb_wasi_errno err;
+} mb_virt_fault;
+
+typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 1 } mb_virt_clock_mode;
+typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
+typedef enum mb_virt_trace_mode { MB_VIRT_TRACE_NONE = 0, MB_VIRT_TRACE_STDERR = 1 } mb_virt_trace_mode;
+
+/* Caller-owned: mb_virt_policy_init, then _fini frees everything in it. Arrays are
+ * (pointer, count) and grow as options are added. */
+typedef struct mb_virt_policy {
+  mb_virt_mount *mounts;
+  size_t mount_count;
+  char **args; /* --arg, in order; argv[0] is not among them (the builder supplies it) */
+  size_t arg_count;
+  bool args_inherit; /* the host's whole argv instead */
+  mb_virt_env *env;
+  size_t env_count;
+  bool env_inherit; /* every host variable, then FIXED entries override */
+  mb_virt_stdio stdio[3];
+  mb_virt_clock_mode clock;
+  uint64_t clock_start; /* FIXED: realtime at start, nanoseconds (--clock fixed:NANOS) */
+  mb_virt_random_mode random;
+  uint64_t random_seed; /* SEED (--random seed:N) */
+  mb_virt_fault *faults;
+  size_t fault_count;
+  mb_virt_trace_mode trace;
+} mb_virt_policy;
+
+void mb_virt_policy_init(mb_virt_policy *p);
+void mb_virt_policy_fini(mb_virt_policy *p);
+
+/* Whether flag (e.g. "--env") is a policy option: 1 takes a value, 0 takes none
+ * (--env-inherit, --args-inherit), -1 not a policy option. */
+int mb_virt_policy_option_arity(const char *flag);
+
+/* Apply one option as the CLI gives it: flag "--mount", value "/h=/host/sub:rw" (NULL
+ * for the ones without a value). "--policy FILE" reads and applies a JSON file. On
+ * error the policy is unchanged and diag says what and where. */
+mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, const char *value,
+                                         mb_virt_policy_diag *diag);
+
+/* Apply a JSON policy (filename is for messages only). The object's keys are the flags
+ * without "--": "embed", "mem", "mount", "env", "env-allow", "arg", ... with either one
+ * string value as the flag takes it or an array of them for repeatable options, and
+ * true for the flags without a value:
+ *   {"mount": ["/data=/host/data:ro"], "mem": "/tmp:1M", "env": ["HOME=/tmp"],
+ *    "clock": "fixed:0", "stdout": "inherit", "fault": ["fd_read:2:io"]}
+ * Unknown keys are errors (a typo must not silently deny or allow something). */
+mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *filename,
+                                             const char *text, size_t len,
+                                             mb_virt_policy_diag *diag);
+
+/* Cross-option checks, once all options are in: two mounts at one guest path (but one
+ * EMBED and one MEM, which make a copy-on-write mount), a mount nested at or below
+ * another one's guest path of the same kind (allowed; noted for the builder), a stdio
+ * FILE path outside every EMBED/MEM mount. */
+mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag);
+
+/* The 46 wasi_snapshot_preview1 function names, in the order of the preview1 witx;
+ * mb_wasi_func_index gives the index of a name or -1. */
+#define MB_WASI_FUNC_COUNT 46
+extern const char *const mb_wasi_func_names[MB_WASI_FUNC_COUNT];
+int mb_wasi_func_index(const char *name, size_t len);
+/* The errno of a spec name ("noent") or of a decimal number 1..76; false otherwise. */
+bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
+
 #ifdef __cplusplus
 }
 #endif
