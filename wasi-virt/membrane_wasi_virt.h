@@ -599,7 +599,10 @@ typedef enum mb_virt_mount_kind {
 typedef struct mb_virt_mount {
   mb_virt_mount_kind kind;
   char *guest;
-  char *host_path; /* EMBED: the host file or directory copied in at build time */
+  char *host_path; /* EMBED: the host file or directory copied in at build time. A
+                    * directory's contents become the tree at guest; a file becomes the
+                    * entry basename(guest) of a mount at dirname(guest) (several file
+                    * embeds in one directory share that mount) */
   char *preopen;   /* HOST: the name of a directory the host runtime preopens ("/host") */
   char *subdir;    /* HOST: relative path below the preopen, "" for the preopen itself */
   bool readonly;   /* HOST: :ro (the default is :ro; :rw makes it writable) */
@@ -685,10 +688,11 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
                                              const char *text, size_t len,
                                              mb_virt_policy_diag *diag);
 
-/* Cross-option checks, once all options are in: two mounts at one guest path (but one
- * EMBED and one MEM, which make a copy-on-write mount), a mount nested at or below
- * another one's guest path of the same kind (allowed; noted for the builder), a stdio
- * FILE path outside every EMBED/MEM mount. */
+/* Cross-option checks, once all options are in (CONFLICT): two mounts at one guest
+ * path, except one EMBED plus one MEM there, which make one copy-on-write mount; two
+ * EMBEDs of files whose guest paths are the same; a stdin FILE outside every mount; a
+ * stdout/stderr FILE outside every MEM or :rw HOST mount. Mounts nested inside other
+ * mounts are allowed (they are separate preopens, as on every WASI host). */
 mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag);
 
 /* The 46 wasi_snapshot_preview1 function names, in the order of the preview1 witx;
