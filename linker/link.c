@@ -452,8 +452,8 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
   return MB_OK;
 }
 
-/* An instance with a start function or _initialize that reaches itself through imports
- * has no order: whichever instance of the cycle is initialized first runs before one it
+/* An instance with a start function or _initialize that reaches itself through function
+ * imports has no order: whichever instance of the cycle is initialized first runs before one it
  * depends on. Every such instance is checked (a depth-first search sees only the back
  * edges of the root it happens to start from); breadth-first from each, so the message
  * names a shortest cycle. */
@@ -472,6 +472,9 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
       int i = queue[head++];
       const mb_module *m = l->inst[i].m;
       for (uint32_t k = 0; k < m->nimports && !found; k++) {
+        /* Only calls make a start-time dependency: memories, tables and globals exist,
+         * initialized, before any start function of the fused module runs. */
+        if (m->imports[k].kind != MB_KIND_FUNC) continue;
         int p = provider_for(l, i, m->imports[k].module);
         if (p < 0 || p == i) continue;
         if (p == (int)s) found = true;

@@ -219,6 +219,20 @@ mb_vfs_image_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, 
   return add_path(&b, parent, name, strlen(name), host_path, &st);
 }
 
+mb_vfs_image_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
+                                                const char *host_dir,
+                                                const mb_vfs_build_options *opt,
+                                                mb_vfs_image_diag *diag) {
+  build b;
+  init_build(&b, w, opt, diag);
+  struct stat st;
+  if (stat(host_dir, &st) != 0) return io_fail(&b, "cannot stat", host_dir);
+  if (!S_ISDIR(st.st_mode))
+    return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0, "%s: not a directory", host_dir);
+  if (parent == 0) mb_vfs_image_writer_set_mtim(w, 0, mtim_of(&b, &st));
+  return add_children(&b, parent, host_dir);
+}
+
 mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
                                         mb_vfs_buf *out, mb_vfs_image_diag *diag) {
   build b;

@@ -357,6 +357,12 @@ typedef struct mb_vfs_build_options {
 mb_vfs_image_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
                                        const char *host_path, const mb_vfs_build_options *opt,
                                        mb_vfs_image_diag *diag);
+/* The contents of host directory host_dir (followed if it is a symlink) under `parent`;
+ * for parent 0 the root also gets host_dir's mtim. */
+mb_vfs_image_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
+                                                const char *host_dir,
+                                                const mb_vfs_build_options *opt,
+                                                mb_vfs_image_diag *diag);
 /* The image of host directory host_dir (its contents become the root), appended to out.
  * The root gets host_dir's mtim. */
 mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
@@ -702,6 +708,84 @@ extern const char *const mb_wasi_func_names[MB_WASI_FUNC_COUNT];
 int mb_wasi_func_index(const char *name, size_t len);
 /* The errno of a spec name ("noent") or of a decimal number 1..76; false otherwise. */
 bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
+
+/* ---- the configuration blob -------------------------------------------------------
+ *
+ * What `membrane virt` embeds in the output and wasi-virt reads at start-up: the policy
+ * with the embedded images inside. Portable (the wasm32 layer parses it; the native
+ * builder writes it). All integers little-endian, no alignment:
+ *   magic 7F 'M' 'B' 'V' 'C' 'F' 'G' '1', u32 version = 1, u64 total size
+ *   args:   u8 inherit, u32 n, n * str
+ *   env:    u8 inherit, u32 n, n * (u8 kind, str name, str value)
+ *   mounts: u32 n, n * (u8 kind, u8 readonly, u64 limit, str guest, str preopen,
+ *                       str subdir, blob image)      -- in preopen order (fd 3, 4, ...)
+ *   stdio:  3 * (u8 mode, str path)
+ *   clock:  u8 mode, u64 start;  random: u8 mode, u64 seed
+ *   faults: u32 n, n * (u8 func index, u32 nth, u16 errno)
+ *   trace:  u8 mode
+ * where str = u32 length + bytes and blob = u64 length + bytes. A MEM mount's image is
+ * its copy-on-write lower layer (length 0: none); an EMBED mount's is its tree.
+ */
+#define MB_VIRT_CONFIG_VERSION 1
+
+typedef struct mb_virt_config_str {
+  const char *ptr; /* into the blob; not NUL-terminated */
+  uint32_t len;
+} mb_virt_config_str;
+
+typedef struct mb_virt_config_mount {
+  uint8_t kind; /* mb_virt_mount_kind */
+  bool readonly;
+  uint64_t limit;
+  mb_virt_config_str guest, preopen, subdir;
+  const uint8_t *image;
+  uint64_t image_len;
+} mb_virt_config_mount;
+
+typedef struct mb_virt_config_env {
+  uint8_t kind; /* mb_virt_env_kind */
+  mb_virt_config_str name, value;
+} mb_virt_config_env;
+
+typedef struct mb_virt_config_fault {
+  uint8_t func; /* index into mb_wasi_func_names */
+  uint32_t nth;
+  uint16_t err;
+} mb_virt_config_fault;
+
+/* A parsed blob: views into the caller's bytes, which must outlive it. Arrays are
+ * allocated through the library's hook; mb_virt_config_fini frees them. */
+typedef struct mb_virt_config {
+  bool args_inherit, env_inherit;
+  uint32_t arg_count, env_count, mount_count, fault_count;
+  mb_virt_config_str *args;
+  mb_virt_config_env *env;
+  mb_virt_config_mount *mounts;
+  struct {
+    uint8_t mode; /* mb_virt_stdio_mode */
+    mb_virt_config_str path;
+  } stdio[3];
+  uint8_t clock, random, trace;
+  uint64_t clock_start, random_seed;
+  mb_virt_config_fault *faults;
+} mb_virt_config;
+
+/* Parse and check a blob (bounds, counts, enum values, func indices; images are checked
+ * when mounted). MB_WASI_EINVAL for a malformed blob, MB_WASI_ENOMEM. */
+mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, size_t len);
+void mb_virt_config_fini(mb_virt_config *cfg);
+
+/* Native builder: the blob for policy p (checked with mb_virt_policy_check first),
+ * appended to out. Embedded host files and directories are read now (opt: image build
+ * options, may be NULL). argv0 is the guest's argv[0] unless the policy inherits args. */
+mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *p, const char *argv0,
+                                        const mb_vfs_build_options *opt, mb_vfs_buf *out,
+                                        mb_virt_policy_diag *diag);
+
+/* Which host preview1 functions a configuration may call (bit i: mb_wasi_func_names[i]):
+ * what the builder leaves as imports of the output; the others are never called and are
+ * stubbed out. */
+uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p);
 
 #ifdef __cplusplus
 }

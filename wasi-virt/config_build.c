@@ -1,0 +1,239 @@
+/* config_build.c — the native side of the configuration: a checked policy becomes the
+ * blob wasi-virt reads at start-up (format: membrane_wasi_virt.h), with the embedded
+ * host files and directories read into images now. Native only. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vfs_internal.h"
+
+/* One preopen of the guest: the policy's mounts at one guest path, merged. */
+typedef struct point {
+  const char *guest;
+  size_t guest_len;
+  mb_virt_mount_kind kind; /* HOST, MEM (maybe over embeds) or EMBED */
+  bool has_embed;
+  const mb_virt_mount *host; /* HOST */
+  uint64_t limit;
+  mb_vfs_image_writer *w; /* the embedded tree, when has_embed */
+} point;
+
+typedef struct builder {
+  point *pts;
+  size_t npts;
+  mb_vfs_buf *out;
+  bool nomem;
+  mb_virt_policy_diag *diag;
+} builder;
+
+static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+                               const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+                               const char *where, const char *fmt, ...) {
+  if (!d) return code;
+  d->code = code;
+  snprintf(d->where, sizeof d->where, "%s", where);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(d->message, sizeof d->message, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+static point *point_at(builder *b, const char *guest, size_t len) {
+  for (size_t i = 0; i < b->npts; i++)
+    if (b->pts[i].guest_len == len && memcmp(b->pts[i].guest, guest, len) == 0)
+      return &b->pts[i];
+  point *p = &b->pts[b->npts++];
+  memset(p, 0, sizeof *p);
+  p->guest = guest;
+  p->guest_len = len;
+  p->kind = MB_VIRT_MOUNT_EMBED;
+  p->limit = MB_VFS_NO_LIMIT;
+  return p;
+}
+
+static void put(builder *b, const void *p, size_t n) {
+  if (!mb__vfs_buf_put(b->out, p, n)) b->nomem = true;
+}
+static void put_le(builder *b, uint64_t v, unsigned n) {
+  uint8_t t[8];
+  for (unsigned i = 0; i < n; i++) t[i] = (uint8_t)(v >> (8 * i));
+  put(b, t, n);
+}
+static void put_str(builder *b, const char *s, size_t n) {
+  put_le(b, n, 4);
+  put(b, s, n);
+}
+static void put_cstr(builder *b, const char *s) { put_str(b, s ? s : "", s ? strlen(s) : 0); }
+
+static mb_virt_policy_err add_embed(builder *b, const mb_virt_mount *m,
+                                    const mb_vfs_build_options *opt) {
+  char where[300];
+  snprintf(where, sizeof where, "--embed %s=%s", m->guest, m->host_path);
+  struct stat st;
+  if (stat(m->host_path, &st) != 0)
+    return fail(b->diag, MB_VIRT_POLICY_IO, where, "cannot read '%s': no such file or directory",
+                m->host_path);
+  point *p;
+  size_t glen = strlen(m->guest);
+  const char *base = NULL;
+  if (S_ISDIR(st.st_mode)) {
+    p = point_at(b, m->guest, glen);
+  } else {
+    /* a file: the entry basename(guest) of the mount at dirname(guest) */
+    const char *slash = strrchr(m->guest, '/');
+    if (!slash || slash[1] == '\0')
+      return fail(b->diag, MB_VIRT_POLICY_BAD_VALUE, where,
+                  "a file is embedded under a name: give GUEST as /DIR/NAME");
+    base = slash + 1;
+    p = point_at(b, m->guest, slash == m->guest ? 1 : (size_t)(slash - m->guest));
+  }
+  p->has_embed = true;
+  if (!p->w && !(p->w = mb_vfs_image_writer_new())) return MB_VIRT_POLICY_NOMEM;
+  mb_vfs_image_diag id;
+  mb_vfs_image_err e = base ? mb_vfs_image_add_host(p->w, 0, base, m->host_path, opt, &id)
+                            : mb_vfs_image_add_host_children(p->w, 0, m->host_path, opt, &id);
+  if (e == MB_VFS_IMAGE_NOMEM) return MB_VIRT_POLICY_NOMEM;
+  if (e) return fail(b->diag, MB_VIRT_POLICY_IO, where, "%s", id.message);
+  return MB_VIRT_POLICY_OK;
+}
+
+static mb_virt_policy_err write_mount(builder *b, point *p) {
+  const mb_virt_mount *h = p->host;
+  put_le(b, (uint64_t)p->kind, 1);
+  put_le(b, h ? h->readonly : p->kind == MB_VIRT_MOUNT_EMBED, 1);
+  put_le(b, p->limit, 8);
+  put_str(b, p->guest, p->guest_len);
+  put_cstr(b, h ? h->preopen : "");
+  put_cstr(b, h ? h->subdir : "");
+  if (!p->has_embed) {
+    put_le(b, 0, 8);
+    return MB_VIRT_POLICY_OK;
+  }
+  mb_vfs_buf img;
+  mb_vfs_buf_init(&img);
+  mb_vfs_image_diag id;
+  mb_vfs_image_err e = mb_vfs_image_writer_finish(p->w, &img, &id);
+  if (e == MB_VFS_IMAGE_OK) {
+    put_le(b, img.len, 8);
+    put(b, img.data, img.len);
+  }
+  mb_vfs_buf_fini(&img);
+  if (e == MB_VFS_IMAGE_NOMEM) return MB_VIRT_POLICY_NOMEM;
+  if (e) {
+    char where[300];
+    snprintf(where, sizeof where, "--embed %.*s", (int)p->guest_len, p->guest);
+    return fail(b->diag, MB_VIRT_POLICY_CONFLICT, where, "%s", id.message);
+  }
+  return MB_VIRT_POLICY_OK;
+}
+
+mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *pol, const char *argv0,
+                                        const mb_vfs_build_options *opt, mb_vfs_buf *out,
+                                        mb_virt_policy_diag *diag) {
+  static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'C', 'F', 'G', '1'};
+  builder b = {.out = out, .diag = diag};
+  mb_virt_policy_err err = MB_VIRT_POLICY_OK;
+  size_t start = out->len;
+  if (diag) memset(diag, 0, sizeof *diag);
+  b.pts = mb__vfs_calloc(pol->mount_count ? pol->mount_count : 1, sizeof *b.pts);
+  if (!b.pts) return fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
+
+  for (size_t i = 0; i < pol->mount_count && !err; i++) {
+    const mb_virt_mount *m = &pol->mounts[i];
+    if (m->kind == MB_VIRT_MOUNT_EMBED) {
+      err = add_embed(&b, m, opt);
+    } else {
+      point *p = point_at(&b, m->guest, strlen(m->guest));
+      p->kind = m->kind;
+      if (m->kind == MB_VIRT_MOUNT_HOST) p->host = m;
+      else p->limit = m->limit;
+    }
+  }
+  if (err) goto out;
+
+  put(&b, magic, 8);
+  put_le(&b, MB_VIRT_CONFIG_VERSION, 4);
+  put_le(&b, 0, 8); /* the total size, patched below */
+
+  put_le(&b, pol->args_inherit, 1);
+  if (pol->args_inherit) {
+    put_le(&b, 0, 4);
+  } else {
+    put_le(&b, pol->arg_count + 1, 4);
+    put_cstr(&b, argv0);
+    for (size_t i = 0; i < pol->arg_count; i++) put_cstr(&b, pol->args[i]);
+  }
+  put_le(&b, pol->env_inherit, 1);
+  put_le(&b, pol->env_count, 4);
+  for (size_t i = 0; i < pol->env_count; i++) {
+    put_le(&b, (uint64_t)pol->env[i].kind, 1);
+    put_cstr(&b, pol->env[i].name);
+    put_cstr(&b, pol->env[i].value);
+  }
+  put_le(&b, b.npts, 4);
+  for (size_t i = 0; i < b.npts && !err; i++) err = write_mount(&b, &b.pts[i]);
+  if (err) goto out;
+  for (int i = 0; i < 3; i++) {
+    put_le(&b, (uint64_t)pol->stdio[i].mode, 1);
+    put_cstr(&b, pol->stdio[i].mode == MB_VIRT_STDIO_FILE ? pol->stdio[i].path : "");
+  }
+  put_le(&b, (uint64_t)pol->clock, 1);
+  put_le(&b, pol->clock_start, 8);
+  put_le(&b, (uint64_t)pol->random, 1);
+  put_le(&b, pol->random_seed, 8);
+  put_le(&b, pol->fault_count, 4);
+  for (size_t i = 0; i < pol->fault_count; i++) {
+    int f = mb_wasi_func_index(pol->faults[i].func, strlen(pol->faults[i].func));
+    put_le(&b, f < 0 ? 0xFF : (uint64_t)f, 1);
+    put_le(&b, pol->faults[i].nth, 4);
+    put_le(&b, (uint64_t)pol->faults[i].err, 2);
+  }
+  put_le(&b, (uint64_t)pol->trace, 1);
+  if (!b.nomem) {
+    uint64_t total = out->len - start;
+    for (unsigned k = 0; k < 8; k++) out->data[start + 12 + k] = (uint8_t)(total >> (8 * k));
+  }
+
+out:
+  for (size_t i = 0; i < b.npts; i++) mb_vfs_image_writer_free(b.pts[i].w);
+  mb__vfs_free(b.pts);
+  if (!err && b.nomem) err = MB_VIRT_POLICY_NOMEM;
+  if (err == MB_VIRT_POLICY_NOMEM) fail(diag, err, "", "out of memory");
+  if (err) out->len = start;
+  return err;
+}
+
+static uint64_t bit(const char *name) {
+  int i = mb_wasi_func_index(name, strlen(name));
+  return i < 0 ? 0 : UINT64_C(1) << i;
+}
+
+uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p) {
+  uint64_t f = bit("proc_exit");
+  if (p->stdio[1].mode == MB_VIRT_STDIO_INHERIT || p->stdio[2].mode == MB_VIRT_STDIO_INHERIT ||
+      p->trace != MB_VIRT_TRACE_NONE)
+    f |= bit("fd_write");
+  if (p->stdio[0].mode == MB_VIRT_STDIO_INHERIT) f |= bit("fd_read") | bit("poll_oneoff");
+  if (p->clock == MB_VIRT_CLOCK_REAL)
+    f |= bit("clock_time_get") | bit("clock_res_get") | bit("poll_oneoff");
+  if (p->random == MB_VIRT_RANDOM_REAL) f |= bit("random_get");
+  if (p->args_inherit) f |= bit("args_get") | bit("args_sizes_get");
+  bool env_host = p->env_inherit;
+  for (size_t i = 0; i < p->env_count; i++) env_host |= p->env[i].kind == MB_VIRT_ENV_ALLOW;
+  if (env_host) f |= bit("environ_get") | bit("environ_sizes_get");
+  for (size_t i = 0; i < p->mount_count; i++) {
+    if (p->mounts[i].kind != MB_VIRT_MOUNT_HOST) continue;
+    static const char *const fs[] = {
+        "fd_prestat_get", "fd_prestat_dir_name", "path_open", "fd_close", "fd_filestat_get",
+        "path_filestat_get", "path_readlink", "fd_pread", "fd_pwrite", "fd_filestat_set_size",
+        "fd_filestat_set_times", "path_filestat_set_times", "fd_readdir",
+        "path_create_directory", "path_remove_directory", "path_unlink_file", "path_symlink",
+        "path_rename", "path_link", "fd_sync", "fd_datasync"};
+    for (size_t k = 0; k < sizeof fs / sizeof *fs; k++) f |= bit(fs[k]);
+  }
+  return f;
+}

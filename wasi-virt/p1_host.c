@@ -1,0 +1,182 @@
+/* p1_host.c — the backend of host mounts: mb_vfs_host_ops over the host's preview1.
+ * The vfs only ever asks for single components below fds it already holds, never to
+ * follow a symlink, so the host resolves nothing but one name at a time. The path
+ * calls are declared here with (pointer, length) as preview1 passes them (wasi-libc's
+ * wrappers want NUL-terminated strings). */
+#include <string.h>
+
+#include "p1.h"
+
+#define HOST(name) P1_IMPORT("wasi_snapshot_preview1", name)
+HOST("path_open")
+int32_t host_path_open(uint32_t fd, uint32_t dirflags, const char *path, size_t len,
+                       uint32_t oflags, uint64_t base, uint64_t inh, uint32_t fdflags,
+                       uint32_t *out);
+HOST("path_filestat_get")
+int32_t host_path_filestat_get(uint32_t fd, uint32_t flags, const char *path, size_t len,
+                               mb_vfs_filestat *out);
+HOST("path_readlink")
+int32_t host_path_readlink(uint32_t fd, const char *path, size_t len, char *buf, size_t cap,
+                           uint32_t *out);
+HOST("path_filestat_set_times")
+int32_t host_path_filestat_set_times(uint32_t fd, uint32_t flags, const char *path, size_t len,
+                                     uint64_t atim, uint64_t mtim, uint32_t fst);
+HOST("path_create_directory")
+int32_t host_path_create_directory(uint32_t fd, const char *path, size_t len);
+HOST("path_remove_directory")
+int32_t host_path_remove_directory(uint32_t fd, const char *path, size_t len);
+HOST("path_unlink_file")
+int32_t host_path_unlink_file(uint32_t fd, const char *path, size_t len);
+HOST("path_symlink")
+int32_t host_path_symlink(const char *text, size_t text_len, uint32_t fd, const char *path,
+                          size_t len);
+HOST("path_rename")
+int32_t host_path_rename(uint32_t fd, const char *path, size_t len, uint32_t nfd,
+                         const char *npath, size_t nlen);
+HOST("path_link")
+int32_t host_path_link(uint32_t fd, uint32_t flags, const char *path, size_t len, uint32_t nfd,
+                       const char *npath, size_t nlen);
+
+_Static_assert(sizeof(mb_vfs_filestat) == sizeof(__wasi_filestat_t), "filestat layout");
+
+/* Read bits ask for reading, write bits for writing: a host such as uvwasi opens
+ * read-write (EISDIR on a directory) as soon as any write right is requested. */
+#define R_READ (UINT64_C(0x2) | UINT64_C(0x4000))
+#define R_WRITE (UINT64_C(0x1) | UINT64_C(0x40) | UINT64_C(0x100) | UINT64_C(0x400000))
+#define R_ALL UINT64_C(0x0FFFFFFF)
+
+static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
+                               uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *type) {
+  (void)ctx;
+  uint64_t base = R_ALL & ~(R_READ | R_WRITE);
+  if (access & MB_VFS_ACCESS_READ) base |= R_READ;
+  if (access & MB_VFS_ACCESS_WRITE) base |= R_WRITE;
+  mb_wasi_errno e = (mb_wasi_errno)host_path_open(dirfd, 0, name, len, oflags, base, R_ALL, 0, fd);
+  if (e) return e;
+  __wasi_filestat_t st;
+  if ((e = p1_from_host(__wasi_fd_filestat_get(*fd, &st)))) {
+    (void)__wasi_fd_close(*fd);
+    return e;
+  }
+  *type = st.filetype;
+  return MB_WASI_ESUCCESS;
+}
+
+static mb_wasi_errno h_close(void *ctx, uint32_t fd) {
+  (void)ctx;
+  return p1_from_host(__wasi_fd_close(fd));
+}
+
+static mb_wasi_errno h_stat(void *ctx, uint32_t fd, mb_vfs_filestat *st) {
+  (void)ctx;
+  return p1_from_host(__wasi_fd_filestat_get(fd, (__wasi_filestat_t *)st));
+}
+
+static mb_wasi_errno h_stat_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
+                               mb_vfs_filestat *st) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_filestat_get(dirfd, 0, name, len, st);
+}
+
+static mb_wasi_errno h_readlink_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
+                                   char *buf, size_t cap, size_t *n) {
+  (void)ctx;
+  uint32_t got = 0;
+  mb_wasi_errno e = (mb_wasi_errno)host_path_readlink(dirfd, name, len, buf, cap, &got);
+  *n = got;
+  return e;
+}
+
+static mb_wasi_errno h_pread(void *ctx, uint32_t fd, void *buf, size_t len, uint64_t off,
+                             size_t *got) {
+  (void)ctx;
+  __wasi_iovec_t iov = {buf, len};
+  __wasi_size_t n = 0;
+  mb_wasi_errno e = p1_from_host(__wasi_fd_pread(fd, &iov, 1, off, &n));
+  *got = n;
+  return e;
+}
+
+static mb_wasi_errno h_pwrite(void *ctx, uint32_t fd, const void *buf, size_t len, uint64_t off,
+                              size_t *put) {
+  (void)ctx;
+  __wasi_ciovec_t iov = {buf, len};
+  __wasi_size_t n = 0;
+  mb_wasi_errno e = p1_from_host(__wasi_fd_pwrite(fd, &iov, 1, off, &n));
+  *put = n;
+  return e;
+}
+
+static mb_wasi_errno h_set_size(void *ctx, uint32_t fd, uint64_t size) {
+  (void)ctx;
+  return p1_from_host(__wasi_fd_filestat_set_size(fd, size));
+}
+
+static mb_wasi_errno h_set_times(void *ctx, uint32_t fd, uint64_t atim, uint64_t mtim,
+                                 uint16_t fst) {
+  (void)ctx;
+  return p1_from_host(__wasi_fd_filestat_set_times(fd, atim, mtim, fst));
+}
+
+static mb_wasi_errno h_set_times_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
+                                    uint64_t atim, uint64_t mtim, uint16_t fst) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_filestat_set_times(dirfd, 0, name, len, atim, mtim, fst);
+}
+
+static mb_wasi_errno h_readdir(void *ctx, uint32_t fd, uint8_t *buf, size_t len, uint64_t cookie,
+                               size_t *used) {
+  (void)ctx;
+  __wasi_size_t n = 0;
+  mb_wasi_errno e = p1_from_host(__wasi_fd_readdir(fd, buf, len, cookie, &n));
+  *used = n;
+  return e;
+}
+
+static mb_wasi_errno h_mkdir_at(void *ctx, uint32_t dirfd, const char *name, size_t len) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_create_directory(dirfd, name, len);
+}
+static mb_wasi_errno h_rmdir_at(void *ctx, uint32_t dirfd, const char *name, size_t len) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_remove_directory(dirfd, name, len);
+}
+static mb_wasi_errno h_unlink_at(void *ctx, uint32_t dirfd, const char *name, size_t len) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_unlink_file(dirfd, name, len);
+}
+static mb_wasi_errno h_symlink_at(void *ctx, const char *text, size_t text_len, uint32_t dirfd,
+                                  const char *name, size_t len) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_symlink(text, text_len, dirfd, name, len);
+}
+static mb_wasi_errno h_rename_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
+                                 uint32_t ndirfd, const char *nname, size_t nlen) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_rename(dirfd, name, len, ndirfd, nname, nlen);
+}
+static mb_wasi_errno h_link_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
+                               uint32_t ndirfd, const char *nname, size_t nlen) {
+  (void)ctx;
+  return (mb_wasi_errno)host_path_link(dirfd, 0, name, len, ndirfd, nname, nlen);
+}
+
+const mb_vfs_host_ops p1_host_ops = {
+    .open_at = h_open_at,
+    .close = h_close,
+    .stat = h_stat,
+    .stat_at = h_stat_at,
+    .readlink_at = h_readlink_at,
+    .pread = h_pread,
+    .pwrite = h_pwrite,
+    .set_size = h_set_size,
+    .set_times = h_set_times,
+    .set_times_at = h_set_times_at,
+    .readdir = h_readdir,
+    .mkdir_at = h_mkdir_at,
+    .rmdir_at = h_rmdir_at,
+    .unlink_at = h_unlink_at,
+    .symlink_at = h_symlink_at,
+    .rename_at = h_rename_at,
+    .link_at = h_link_at,
+};

@@ -1,0 +1,240 @@
+/* p1_init.c — the preview1 layer's state: the client's memory, the descriptor table,
+ * and the start-up that turns the configuration into mounts and stdio. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "p1.h"
+
+p1_state p1;
+
+/* ---- the client's memory ---- */
+
+void p1_check_align(uint32_t p, uint32_t align) {
+  if (p & (align - 1)) __builtin_trap();
+}
+void p1_put_u8(uint32_t p, uint8_t v) { p1_caller_write(p, &v, 1); }
+void p1_put_u16(uint32_t p, uint16_t v) {
+  p1_check_align(p, 2);
+  p1_caller_write(p, &v, 2);
+}
+void p1_put_u32(uint32_t p, uint32_t v) {
+  p1_check_align(p, 4);
+  p1_caller_write(p, &v, 4);
+}
+void p1_put_u64(uint32_t p, uint64_t v) {
+  p1_check_align(p, 8);
+  p1_caller_write(p, &v, 8);
+}
+uint32_t p1_get_u32(uint32_t p) {
+  uint32_t v;
+  p1_check_align(p, 4);
+  p1_caller_read(&v, p, 4);
+  return v;
+}
+
+const char *p1_path(int slot, uint32_t ptr, uint32_t len) {
+  static char buf[2][MB_VFS_PATH_MAX];
+  if (len >= MB_VFS_PATH_MAX) return NULL;
+  p1_caller_read(buf[slot], ptr, len);
+  return buf[slot];
+}
+
+/* ---- descriptors ---- */
+
+static p1_fd *fds;
+static uint32_t nfds;
+
+uint32_t p1_fd_capacity(void) { return nfds; }
+p1_fd *p1_fd_slot(uint32_t fd) { return fd < nfds ? &fds[fd] : NULL; }
+
+p1_fd *p1_fd_get(uint32_t fd) {
+  if (fd >= nfds || fds[fd].kind == P1_FD_FREE) return NULL;
+  return &fds[fd];
+}
+
+int64_t p1_fd_alloc(void) {
+  for (uint32_t i = 3; i < nfds; i++)
+    if (fds[i].kind == P1_FD_FREE) return i;
+  if (nfds >= (UINT32_C(1) << 30)) return -1;
+  uint32_t cap = nfds < 8 ? 8 : nfds * 2;
+  p1_fd *n = realloc(fds, (size_t)cap * sizeof *n);
+  if (!n) return -1;
+  memset(n + nfds, 0, (size_t)(cap - nfds) * sizeof *n);
+  fds = n;
+  uint32_t fd = nfds < 3 ? 3 : nfds;
+  nfds = cap;
+  return fd;
+}
+
+void p1_fd_release(uint32_t fd) {
+  p1_fd *f = p1_fd_get(fd);
+  if (!f) return;
+  if (f->kind == P1_FD_FILE) mb_vfs_close(f->file);
+  memset(f, 0, sizeof *f);
+}
+
+/* ---- start-up ---- */
+
+void p1_host_stderr(const char *s, size_t n) {
+  __wasi_ciovec_t iov = {(const uint8_t *)s, n};
+  __wasi_size_t put;
+  (void)__wasi_fd_write(2, &iov, 1, &put);
+}
+
+_Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len) {
+  static const char pre[] = "membrane wasi-virt: ";
+  p1_host_stderr(pre, sizeof pre - 1);
+  p1_host_stderr(what, strlen(what));
+  p1_host_stderr(detail, detail_len);
+  p1_host_stderr("\n", 1);
+  __builtin_trap();
+}
+
+static uint64_t vfs_clock(void *user) {
+  (void)user;
+  uint64_t t = 0;
+  (void)p1_clock_now(0, &t);
+  return t;
+}
+
+/* The host's preopen called name, or -1. */
+static int64_t host_preopen(const char *name, size_t len) {
+  for (uint32_t fd = 3;; fd++) {
+    __wasi_prestat_t ps;
+    __wasi_errno_t e = __wasi_fd_prestat_get(fd, &ps);
+    if (e == __WASI_ERRNO_BADF) return -1;
+    if (e != 0 || ps.tag != __WASI_PREOPENTYPE_DIR) continue;
+    size_t n = ps.u.dir.pr_name_len;
+    if (n != len || n >= MB_VFS_PATH_MAX) continue;
+    static char buf[MB_VFS_PATH_MAX];
+    if (__wasi_fd_prestat_dir_name(fd, (uint8_t *)buf, n) == 0 && memcmp(buf, name, n) == 0)
+      return fd;
+  }
+}
+
+static void mount_all(void) {
+  for (uint32_t i = 0; i < p1.cfg.mount_count; i++) {
+    const mb_virt_config_mount *m = &p1.cfg.mounts[i];
+    mb_vfs_image img, *lower = NULL;
+    mb_wasi_errno e = MB_WASI_ESUCCESS;
+    if (m->image_len) {
+      if (mb_vfs_image_open(&img, m->image, (size_t)m->image_len, NULL) != MB_VFS_IMAGE_OK)
+        p1_fatal("corrupt embedded image for ", m->guest.ptr, m->guest.len);
+      lower = &img;
+    }
+    switch (m->kind) {
+    case MB_VIRT_MOUNT_EMBED: e = mb_vfs_mount_embed(p1.vfs, m->guest.ptr, m->guest.len, lower, NULL); break;
+    case MB_VIRT_MOUNT_MEM:
+      e = mb_vfs_mount_mem(p1.vfs, m->guest.ptr, m->guest.len, lower, m->limit, NULL);
+      break;
+    default: {
+      int64_t hfd = host_preopen(m->preopen.ptr, m->preopen.len);
+      if (hfd < 0)
+        p1_fatal("the host preopens no directory called ", m->preopen.ptr, m->preopen.len);
+      e = mb_vfs_mount_host(p1.vfs, m->guest.ptr, m->guest.len, &p1_host_ops, NULL,
+                            (uint32_t)hfd, m->subdir.ptr, m->subdir.len, m->readonly, NULL);
+      if (e) p1_fatal("cannot mount the host directory below preopen ", m->preopen.ptr,
+                      m->preopen.len);
+    }
+    }
+    if (e) p1_fatal("cannot mount ", m->guest.ptr, m->guest.len);
+  }
+}
+
+/* A stdio FILE: the longest mount that contains the guest path, the rest relative. */
+static mb_wasi_errno open_guest_file(const mb_virt_config_str *path, bool write,
+                                     mb_vfs_file **out) {
+  int best = -1;
+  size_t best_len = 0;
+  for (uint32_t i = 0; i < mb_vfs_mount_count(p1.vfs); i++) {
+    size_t n;
+    const char *name = mb_vfs_mount_name(p1.vfs, i, &n);
+    bool root = n == 1 && name[0] == '/';
+    bool match = root || (path->len > n && memcmp(path->ptr, name, n) == 0 && path->ptr[n] == '/');
+    if (match && (best < 0 || n > best_len)) best = (int)i, best_len = n;
+  }
+  if (best < 0) return MB_WASI_ENOENT;
+  mb_vfs_file *root;
+  mb_wasi_errno e = mb_vfs_open_root(p1.vfs, (uint32_t)best, &root);
+  if (e) return e;
+  size_t skip = best_len == 1 ? 1 : best_len + 1;
+  e = mb_vfs_open(root, MB_WASI_LOOKUP_SYMLINK_FOLLOW, path->ptr + skip, path->len - skip,
+                  write ? MB_WASI_O_CREAT | MB_WASI_O_TRUNC : 0,
+                  write ? MB_VFS_ACCESS_WRITE : MB_VFS_ACCESS_READ, 0, out);
+  mb_vfs_close(root);
+  return e;
+}
+
+static void setup_stdio(void) {
+  for (uint32_t i = 0; i < 3; i++) {
+    p1_fd *f = &fds[i];
+    f->preopen = -1;
+    uint64_t r = i == 0 ? P1_RIGHT_FD_READ : P1_RIGHT_FD_WRITE;
+    r |= UINT64_C(0x8000008); /* poll_fd_readwrite, fd_fdstat_set_flags */
+    switch (p1.cfg.stdio[i].mode) {
+    case MB_VIRT_STDIO_INHERIT:
+      f->kind = P1_FD_HOST_STDIO;
+      f->host_fd = i;
+      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* line-buffered, as on a terminal */
+      f->base = r;
+      break;
+    case MB_VIRT_STDIO_NULL:
+      f->kind = P1_FD_NULL;
+      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE;
+      f->base = r;
+      break;
+    default: {
+      mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, &f->file);
+      if (e) {
+        static const char *const what[] = {"cannot open stdin from ", "cannot open stdout at ",
+                                           "cannot open stderr at "};
+        p1_fatal(what[i], p1.cfg.stdio[i].path.ptr, p1.cfg.stdio[i].path.len);
+      }
+      f->kind = P1_FD_FILE;
+      f->filetype = MB_WASI_FILETYPE_REGULAR_FILE;
+      f->base = P1_RIGHTS_FILE & ~(i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ);
+    }
+    }
+  }
+}
+
+static void setup_preopens(void) {
+  for (uint32_t id = 0; id < mb_vfs_mount_count(p1.vfs); id++) {
+    int64_t fd = p1_fd_alloc();
+    if (fd < 0) p1_fatal("out of memory", "", 0);
+    p1_fd *f = &fds[fd];
+    if (mb_vfs_open_root(p1.vfs, id, &f->file)) p1_fatal("cannot open a mount root", "", 0);
+    f->kind = P1_FD_FILE;
+    f->filetype = MB_WASI_FILETYPE_DIRECTORY;
+    f->preopen = (int32_t)id;
+    f->base = P1_RIGHTS_DIR_BASE;
+    f->inheriting = P1_RIGHTS_DIR_INH;
+  }
+}
+
+/* xoshiro256** seeded through splitmix64: deterministic, and good enough that
+ * programs seeding their own generators see well-mixed bytes. */
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
+
+/* Runs in _initialize (crt1-reactor calls the constructors), before any client call. */
+__attribute__((constructor)) void p1_init(void) {
+  uint32_t n = p1_config_size();
+  p1.blob = malloc(n ? n : 1);
+  if (!p1.blob) p1_fatal("out of memory reading the configuration", "", 0);
+  p1_config_copy(p1.blob, 0, n);
+  if (mb_virt_config_parse(&p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
+  p1.vfs = mb_vfs_new();
+  if (!p1.vfs) p1_fatal("out of memory", "", 0);
+  mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);
+  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7 */
+  mount_all();
+  setup_stdio();
+  setup_preopens();
+  uint64_t s = p1.cfg.random_seed;
+  for (int i = 0; i < 4; i++) p1.rng[i] = splitmix(&s);
+}

@@ -1,0 +1,335 @@
+/* p1_proc.c — preview1 calls that are not about files: args and environ, clocks,
+ * random, poll_oneoff, proc_exit, sched_yield, sockets. Each is either served from the
+ * configuration (fixed, seeded, denied) or passed to the host, as the policy says. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "p1.h"
+
+/* ---- args and environ: a list of strings, built once ---- */
+
+typedef struct strlist {
+  bool built;
+  uint32_t count;
+  uint32_t bytes; /* including one NUL per string */
+  const char **ptr;
+  uint32_t *len;
+} strlist;
+static strlist args_list, env_list;
+
+/* The host's list, from (sizes_get, get), as pointers into one malloc'd buffer. */
+typedef __wasi_errno_t (*sizes_fn)(__wasi_size_t *, __wasi_size_t *);
+typedef __wasi_errno_t (*get_fn)(uint8_t **, uint8_t *);
+static mb_wasi_errno host_list(sizes_fn sizes, get_fn get, uint32_t *count, char ***items) {
+  __wasi_size_t n = 0, bytes = 0;
+  mb_wasi_errno e = p1_from_host(sizes(&n, &bytes));
+  if (e) return e;
+  char **v = malloc(((size_t)n + 1) * sizeof *v);
+  char *buf = malloc(bytes ? bytes : 1);
+  if (!v || !buf) {
+    free(v);
+    free(buf);
+    return MB_WASI_ENOMEM;
+  }
+  if ((e = p1_from_host(get((uint8_t **)v, (uint8_t *)buf)))) {
+    free(v);
+    free(buf);
+    return e;
+  }
+  *count = n;
+  *items = v; /* the strings stay for the program's life */
+  return MB_WASI_ESUCCESS;
+}
+
+static bool push(strlist *l, const char *p, uint32_t n) {
+  const char **np = realloc(l->ptr, (l->count + 1) * sizeof *np);
+  uint32_t *nl = np ? realloc(l->len, (l->count + 1) * sizeof *nl) : NULL;
+  if (np) l->ptr = np;
+  if (!nl) return false;
+  l->len = nl;
+  l->ptr[l->count] = p;
+  l->len[l->count++] = n;
+  l->bytes += n + 1;
+  return true;
+}
+
+static mb_wasi_errno build_args(void) {
+  if (args_list.built) return MB_WASI_ESUCCESS;
+  if (p1.cfg.args_inherit) {
+    uint32_t n;
+    char **v;
+    mb_wasi_errno e = host_list(__wasi_args_sizes_get, __wasi_args_get, &n, &v);
+    if (e) return e;
+    for (uint32_t i = 0; i < n; i++)
+      if (!push(&args_list, v[i], (uint32_t)strlen(v[i]))) return MB_WASI_ENOMEM;
+  } else {
+    for (uint32_t i = 0; i < p1.cfg.arg_count; i++)
+      if (!push(&args_list, p1.cfg.args[i].ptr, p1.cfg.args[i].len)) return MB_WASI_ENOMEM;
+  }
+  args_list.built = true;
+  return MB_WASI_ESUCCESS;
+}
+
+static bool name_is(const char *entry, size_t elen, mb_virt_config_str name) {
+  return elen > name.len && memcmp(entry, name.ptr, name.len) == 0 && entry[name.len] == '=';
+}
+
+/* inherit: every host variable a FIXED entry does not override; otherwise the allowed
+ * host variables; then the FIXED ones ("K=V" texts built here). */
+static mb_wasi_errno build_env(void) {
+  if (env_list.built) return MB_WASI_ESUCCESS;
+  uint32_t hn = 0;
+  char **hv = NULL;
+  bool need_host = p1.cfg.env_inherit;
+  for (uint32_t i = 0; i < p1.cfg.env_count; i++)
+    need_host |= p1.cfg.env[i].kind == MB_VIRT_ENV_ALLOW;
+  if (need_host) {
+    mb_wasi_errno e = host_list(__wasi_environ_sizes_get, __wasi_environ_get, &hn, &hv);
+    if (e) return e;
+  }
+  for (uint32_t h = 0; h < hn; h++) {
+    size_t n = strlen(hv[h]);
+    bool keep = p1.cfg.env_inherit, fixed = false;
+    for (uint32_t i = 0; i < p1.cfg.env_count; i++) {
+      if (!name_is(hv[h], n, p1.cfg.env[i].name)) continue;
+      if (p1.cfg.env[i].kind == MB_VIRT_ENV_FIXED) fixed = true;
+      else keep = true;
+    }
+    if (keep && !fixed && !push(&env_list, hv[h], (uint32_t)n)) return MB_WASI_ENOMEM;
+  }
+  for (uint32_t i = 0; i < p1.cfg.env_count; i++) {
+    const mb_virt_config_env *v = &p1.cfg.env[i];
+    if (v->kind != MB_VIRT_ENV_FIXED) continue;
+    char *s = malloc((size_t)v->name.len + v->value.len + 2);
+    if (!s) return MB_WASI_ENOMEM;
+    memcpy(s, v->name.ptr, v->name.len);
+    s[v->name.len] = '=';
+    memcpy(s + v->name.len + 1, v->value.ptr, v->value.len);
+    if (!push(&env_list, s, v->name.len + 1 + v->value.len)) return MB_WASI_ENOMEM;
+  }
+  free(hv);
+  env_list.built = true;
+  return MB_WASI_ESUCCESS;
+}
+
+static mb_wasi_errno list_sizes(strlist *l, uint32_t count_ret, uint32_t bytes_ret) {
+  p1_put_u32(count_ret, l->count);
+  p1_put_u32(bytes_ret, l->bytes);
+  return MB_WASI_ESUCCESS;
+}
+
+static mb_wasi_errno list_get(strlist *l, uint32_t vec, uint32_t buf) {
+  static const char nul = 0;
+  p1_check_align(vec, 4);
+  for (uint32_t i = 0; i < l->count; i++) {
+    p1_put_u32(vec + 4 * i, buf);
+    p1_caller_write(buf, l->ptr[i], l->len[i]);
+    p1_caller_write(buf + l->len[i], &nul, 1);
+    buf += l->len[i] + 1;
+  }
+  return MB_WASI_ESUCCESS;
+}
+
+mb_wasi_errno p1_args_sizes_get(uint32_t c, uint32_t b) {
+  mb_wasi_errno e = build_args();
+  return e ? e : list_sizes(&args_list, c, b);
+}
+mb_wasi_errno p1_args_get(uint32_t v, uint32_t b) {
+  mb_wasi_errno e = build_args();
+  return e ? e : list_get(&args_list, v, b);
+}
+mb_wasi_errno p1_environ_sizes_get(uint32_t c, uint32_t b) {
+  mb_wasi_errno e = build_env();
+  return e ? e : list_sizes(&env_list, c, b);
+}
+mb_wasi_errno p1_environ_get(uint32_t v, uint32_t b) {
+  mb_wasi_errno e = build_env();
+  return e ? e : list_get(&env_list, v, b);
+}
+
+/* ---- clocks ---- */
+
+/* The fixed clock: every reading advances it by this much, sleeps advance it by what
+ * they wait; realtime starts at the configured instant, the others at 0. */
+#define P1_FIXED_STEP UINT64_C(1000000)
+static uint64_t fixed_elapsed;
+
+mb_wasi_errno p1_clock_now(uint32_t id, uint64_t *out) {
+  if (id > 3) return MB_WASI_EINVAL;
+  if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) return p1_from_host(__wasi_clock_time_get(id, 1, out));
+  fixed_elapsed += P1_FIXED_STEP;
+  *out = (id == 0 ? p1.cfg.clock_start : 0) + fixed_elapsed;
+  return MB_WASI_ESUCCESS;
+}
+
+mb_wasi_errno p1_clock_res_get(uint32_t id, uint32_t ret) {
+  if (id > 3) return MB_WASI_EINVAL;
+  uint64_t r = P1_FIXED_STEP;
+  if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) {
+    mb_wasi_errno e = p1_from_host(__wasi_clock_res_get(id, &r));
+    if (e) return e;
+  }
+  p1_put_u64(ret, r);
+  return MB_WASI_ESUCCESS;
+}
+
+mb_wasi_errno p1_clock_time_get(uint32_t id, uint64_t precision, uint32_t ret) {
+  (void)precision;
+  uint64_t t;
+  mb_wasi_errno e = p1_clock_now(id, &t);
+  if (e) return e;
+  p1_put_u64(ret, t);
+  return MB_WASI_ESUCCESS;
+}
+
+/* ---- random ---- */
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t next_random(void) {
+  uint64_t *s = p1.rng, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return r;
+}
+
+mb_wasi_errno p1_random_get(uint32_t buf, uint32_t len) {
+  static uint8_t chunk[4096];
+  while (len > 0) {
+    uint32_t n = len < sizeof chunk ? len : sizeof chunk;
+    if (p1.cfg.random == MB_VIRT_RANDOM_REAL) {
+      mb_wasi_errno e = p1_from_host(__wasi_random_get(chunk, n));
+      if (e) return e;
+    } else {
+      for (uint32_t i = 0; i < n; i += 8) {
+        uint64_t r = next_random();
+        memcpy(chunk + i, &r, n - i < 8 ? n - i : 8);
+      }
+    }
+    p1_caller_write(buf, chunk, n);
+    buf += n;
+    len -= n;
+  }
+  return MB_WASI_ESUCCESS;
+}
+
+/* ---- poll_oneoff ---- */
+
+/* Descriptors of the virtual filesystem and null streams are always ready; inherited
+ * stdio is reported ready too (a read may then block, as a read after poll may on a
+ * pipe); a descriptor that is not open gives an event with badf (libc: POLLNVAL).
+ * Clocks: when nothing else is ready, the earliest deadline is waited for, for real on
+ * the host's monotonic clock or by advancing the fixed clock. */
+static void put_event(uint32_t out, uint32_t k, uint64_t userdata, uint16_t err, uint8_t tag) {
+  uint8_t ev[32] = {0};
+  memcpy(ev, &userdata, 8);
+  memcpy(ev + 8, &err, 2);
+  ev[10] = tag;
+  if (tag != 0) ev[16] = 1; /* nbytes: one byte can be read or written */
+  p1_caller_write(out + 32 * k, ev, 32);
+}
+
+static mb_wasi_errno wait_for(uint64_t ns) {
+  if (p1.cfg.clock != MB_VIRT_CLOCK_REAL) {
+    fixed_elapsed += ns;
+    return MB_WASI_ESUCCESS;
+  }
+  __wasi_subscription_t s;
+  memset(&s, 0, sizeof s);
+  s.u.tag = __WASI_EVENTTYPE_CLOCK;
+  s.u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+  s.u.u.clock.timeout = ns;
+  __wasi_event_t e;
+  __wasi_size_t got;
+  return p1_from_host(__wasi_poll_oneoff(&s, &e, 1, &got));
+}
+
+mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret) {
+  if (n == 0) return MB_WASI_EINVAL;
+  p1_check_align(in, 8);
+  p1_check_align(out, 8);
+  typedef struct pending {
+    uint64_t userdata, left;
+  } pending;
+  pending *clocks = malloc((size_t)n * sizeof *clocks);
+  if (!clocks) return MB_WASI_ENOMEM;
+  uint32_t events = 0, nclocks = 0;
+  uint64_t earliest = UINT64_MAX;
+  mb_wasi_errno e = MB_WASI_ESUCCESS;
+  for (uint32_t i = 0; i < n && !e; i++) {
+    uint8_t sub[48];
+    p1_caller_read(sub, in + 48 * i, 48);
+    uint64_t userdata;
+    memcpy(&userdata, sub, 8);
+    uint8_t tag = sub[8];
+    if (tag > 2) {
+      e = MB_WASI_EINVAL;
+    } else if (tag == 0) {
+      uint32_t id;
+      uint64_t timeout, now;
+      uint16_t flags;
+      memcpy(&id, sub + 16, 4);
+      memcpy(&timeout, sub + 24, 8);
+      memcpy(&flags, sub + 40, 2);
+      if (flags > 1 || (e = p1_clock_now(id, &now))) {
+        e = e ? e : MB_WASI_EINVAL;
+        break;
+      }
+      uint64_t left = (flags & 1) ? (timeout > now ? timeout - now : 0) : timeout;
+      clocks[nclocks++] = (pending){userdata, left};
+      if (left < earliest) earliest = left;
+    } else {
+      uint32_t fd;
+      memcpy(&fd, sub + 16, 4);
+      put_event(out, events++, userdata, p1_fd_get(fd) ? 0 : MB_WASI_EBADF, tag);
+    }
+  }
+  /* nothing else ready: wait for the earliest clock; then report every clock due */
+  if (!e && events == 0 && earliest > 0) e = wait_for(earliest);
+  uint64_t due = events == 0 ? earliest : 0;
+  for (uint32_t i = 0; i < nclocks && !e; i++)
+    if (clocks[i].left <= due) put_event(out, events++, clocks[i].userdata, 0, 0);
+  free(clocks);
+  if (e) return e;
+  p1_put_u32(ret, events);
+  return MB_WASI_ESUCCESS;
+}
+
+/* ---- process, scheduling, sockets ---- */
+
+_Noreturn void p1_proc_exit(uint32_t code) {
+  __wasi_proc_exit(code);
+}
+
+mb_wasi_errno p1_proc_raise(uint32_t sig) {
+  (void)sig;
+  return MB_WASI_ENOTSUP;
+}
+
+mb_wasi_errno p1_sched_yield(void) { return MB_WASI_ESUCCESS; }
+
+/* Sockets: preview1 cannot create them and the policy grants none, so every open
+ * descriptor is not a socket. */
+static mb_wasi_errno no_socket(uint32_t fd) {
+  return p1_fd_get(fd) ? MB_WASI_ENOTSOCK : MB_WASI_EBADF;
+}
+mb_wasi_errno p1_sock_accept(uint32_t fd, uint32_t flags, uint32_t ret) {
+  (void)flags, (void)ret;
+  return no_socket(fd);
+}
+mb_wasi_errno p1_sock_recv(uint32_t fd, uint32_t iovs, uint32_t n, uint32_t flags, uint32_t r0,
+                           uint32_t r1) {
+  (void)iovs, (void)n, (void)flags, (void)r0, (void)r1;
+  return no_socket(fd);
+}
+mb_wasi_errno p1_sock_send(uint32_t fd, uint32_t iovs, uint32_t n, uint32_t flags, uint32_t r0) {
+  (void)iovs, (void)n, (void)flags, (void)r0;
+  return no_socket(fd);
+}
+mb_wasi_errno p1_sock_shutdown(uint32_t fd, uint32_t how) {
+  (void)how;
+  return no_socket(fd);
+}
