@@ -564,6 +564,17 @@ mb_wasi_errno mb_vfs_readlink(mb_vfs_file *dir, const char *path, size_t len, ch
 mb_wasi_errno mb_vfs_link(mb_vfs_file *dir, uint32_t lookupflags, const char *path, size_t len,
                           mb_vfs_file *new_dir, const char *new_path, size_t new_len);
 
+/* ---- preview1 function names (portable: also in the wasm32 build) --------------------- */
+
+/* The 46 wasi_snapshot_preview1 function names, in the order of the preview1 witx;
+ * mb_wasi_func_index gives the index of a name (exact bytes, len of them) or -1. */
+#define MB_WASI_FUNC_COUNT 46
+extern const char *const mb_wasi_func_names[MB_WASI_FUNC_COUNT];
+int mb_wasi_func_index(const char *name, size_t len);
+/* The errno of a spec name ("noent") or of a decimal number 1..76 (no sign, no leading
+ * zero); false otherwise, also for "success" and 0, which are not errors. */
+bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
+
 /* ---- policy (native builds only) ---------------------------------------------------
  *
  * What `membrane virt` is told: mounts, args, env, stdio, clocks, random, faults, trace.
@@ -572,7 +583,38 @@ mb_wasi_errno mb_vfs_link(mb_vfs_file *dir, uint32_t lookupflags, const char *pa
  * option (stdin, clock, ...) replace earlier ones, list options append. Everything not
  * configured is denied: no mounts, no host env or args, stdin null, clocks and random
  * deterministic (fixed:0, seed:0). stdout and stderr default to inherit: they are the
- * program's own output, not a reach into the host.
+ * program's own output, not a reach into the host. Trace defaults to none.
+ *
+ * The value forms (mb_virt_policy_help() gives the same as CLI help text):
+ *   GUEST     an absolute guest path. "//", a trailing '/' and "." components are
+ *             dropped; ".." is refused (write the path you mean); components of at most
+ *             MB_VFS_NAME_MAX bytes, the whole shorter than MB_VFS_PATH_MAX.
+ *   --embed GUEST=HOSTPATH     split at the first '=' (so GUEST has no '='); HOSTPATH is
+ *             any non-empty host path, not looked at here.
+ *   --mem GUEST[:LIMIT]        when the value has a ':', what follows the last one is
+ *             LIMIT (a guest path with ':' in it therefore needs a LIMIT): decimal bytes
+ *             with an optional K, M or G suffix (2^10, 2^20, 2^30; k m g too), or
+ *             "unlimited". Without LIMIT: unlimited (MB_VFS_NO_LIMIT; the wasm memory
+ *             still bounds it).
+ *   --mount GUEST=HOST[:ro|:rw]   split at the first '='; when HOST has a ':', what
+ *             follows the last one must be ro or rw (default ro), so preopen names and
+ *             subdirectories cannot contain ':'. The preopen is HOST's first component,
+ *             with its leading '/' if it has one; the rest is SUBDIR:
+ *               "/host"          -> preopen "/host", subdir ""
+ *               "/host/sub/dir"  -> preopen "/host", subdir "sub/dir"
+ *               "data/sub"       -> preopen "data",  subdir "sub"
+ *               "/"              -> preopen "/",     subdir ""
+ *             (a preopen whose name itself has a '/' beyond the first byte can be
+ *             mounted whole only). SUBDIR has no empty, "." or ".." components; the
+ *             preopen name is not empty and not "..".
+ *   --env K=V   K non-empty (split at the first '='), V anything; --env-allow K.
+ *   --arg A     anything, also empty.
+ *   --stdin, --stdout, --stderr  inherit | null | GUEST (an absolute path: FILE mode).
+ *   --clock real | fixed:NANOS     --random real | seed:N    (decimal, up to 2^64-1)
+ *   --fault FUNC:N:ERRNO  FUNC a preview1 name, N decimal 1..2^32-1, ERRNO as
+ *             mb_wasi_errno_parse takes it.
+ *   --trace stderr | none
+ *   --policy FILE  a JSON policy (below), applied where it stands among the flags.
  */
 
 typedef enum mb_virt_policy_err {
@@ -585,9 +627,10 @@ typedef enum mb_virt_policy_err {
   MB_VIRT_POLICY_IO,             /* the policy file could not be read */
 } mb_virt_policy_err;
 
-/* where: "--mount /h=host/sub:rw" for a flag, "policy.json:3:14" (line:column) for a
- * JSON syntax error, "policy.json: mount./h" (the key path) for a JSON value error.
- * message: what is wrong and what would be right. */
+/* where: "--mount /h=host/sub:rw" for a flag, "policy.json:3:14" (line:column, both from
+ * 1, the column counted in bytes) for a JSON syntax error, "policy.json: mount[2]" or
+ * "policy.json: clock" (the key path) for a JSON value error. Both strings are always
+ * NUL-terminated and truncated to fit. message: what is wrong and what would be right. */
 typedef struct mb_virt_policy_diag {
   mb_virt_policy_err code;
   char where[256];
@@ -600,8 +643,9 @@ typedef enum mb_virt_mount_kind {
   MB_VIRT_MOUNT_HOST = 3,  /* --mount GUEST=PREOPEN[/SUBDIR][:ro|:rw] */
 } mb_virt_mount_kind;
 
-/* Strings are NUL-terminated and owned by the policy. Guest paths are absolute and
- * normalized (no trailing '/', no "//", no "." or ".." components; "/" itself allowed). */
+/* Strings are NUL-terminated and owned by the policy; a field a kind does not use is
+ * NULL. Guest paths are absolute and normalized (no trailing '/', no "//", no "." or ".."
+ * components; "/" itself allowed). */
 typedef struct mb_virt_mount {
   mb_virt_mount_kind kind;
   char *guest;
@@ -623,7 +667,7 @@ typedef enum mb_virt_stdio_mode {
 
 typedef struct mb_virt_stdio {
   mb_virt_stdio_mode mode;
-  char *path; /* FILE only */
+  char *path; /* FILE only (NULL otherwise) */
 } mb_virt_stdio;
 
 typedef enum mb_virt_env_kind {
@@ -634,7 +678,7 @@ typedef enum mb_virt_env_kind {
 typedef struct mb_virt_env {
   mb_virt_env_kind kind;
   char *name;
-  char *value; /* FIXED only */
+  char *value; /* FIXED only (NULL otherwise) */
 } mb_virt_env;
 
 /* --fault FUNC:N:ERRNO: the N-th call (from 1) of preview1 function FUNC returns ERRNO
@@ -649,8 +693,10 @@ typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 
 typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
 typedef enum mb_virt_trace_mode { MB_VIRT_TRACE_NONE = 0, MB_VIRT_TRACE_STDERR = 1 } mb_virt_trace_mode;
 
-/* Caller-owned: mb_virt_policy_init, then _fini frees everything in it. Arrays are
- * (pointer, count) and grow as options are added. */
+/* Caller-owned: mb_virt_policy_init, then _fini frees everything in it (and leaves it
+ * as _init does, so it can be used again). Arrays are (pointer, count), allocated
+ * through the library's allocator hook (mb_vfs_set_allocator), and grow as options are
+ * added. Treat the fields as read-only: change the policy through the functions. */
 typedef struct mb_virt_policy {
   mb_virt_mount *mounts;
   size_t mount_count;
@@ -678,36 +724,46 @@ void mb_virt_policy_fini(mb_virt_policy *p);
 int mb_virt_policy_option_arity(const char *flag);
 
 /* Apply one option as the CLI gives it: flag "--mount", value "/h=/host/sub:rw" (NULL
- * for the ones without a value). "--policy FILE" reads and applies a JSON file. On
- * error the policy is unchanged and diag says what and where. */
+ * for the ones without a value). "--policy FILE" reads and applies a JSON file (at most
+ * MB_VIRT_POLICY_FILE_MAX bytes; IO when it cannot be read, and then where is the file
+ * name). On error the policy is unchanged and diag says what and where. diag may be NULL. */
+#define MB_VIRT_POLICY_FILE_MAX (1u << 20)
 mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, const char *value,
                                          mb_virt_policy_diag *diag);
 
-/* Apply a JSON policy (filename is for messages only). The object's keys are the flags
- * without "--": "embed", "mem", "mount", "env", "env-allow", "arg", ... with either one
- * string value as the flag takes it or an array of them for repeatable options, and
- * true for the flags without a value:
+/* Apply a JSON policy (filename is for messages only; NULL means "policy"). The text is
+ * exactly len bytes (no NUL needed; a NUL byte in it, or a \u0000 escape, is a SYNTAX
+ * error). The top level is one object whose keys are the flags without "--": "embed",
+ * "mem", "mount", "env", "env-allow", "arg", ... with either one string value as the
+ * flag takes it or an array of strings (for any option: several values of a
+ * single-valued one replace each other in order), and true for the flags without a
+ * value (false leaves them off: it clears an earlier true):
  *   {"mount": ["/data=/host/data:ro"], "mem": "/tmp:1M", "env": ["HOME=/tmp"],
  *    "clock": "fixed:0", "stdout": "inherit", "fault": ["fd_read:2:io"]}
- * Unknown keys are errors (a typo must not silently deny or allow something). */
+ * Keys apply in the order they appear. Unknown keys are errors (a typo must not silently
+ * deny or allow something), and so is a key given twice (use an array). "policy" is not
+ * a key: a policy file does not include others (give --policy several times instead), so
+ * what one file grants is all in that file. On error the policy is unchanged. */
 mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *filename,
                                              const char *text, size_t len,
                                              mb_virt_policy_diag *diag);
 
 /* Cross-option checks, once all options are in (CONFLICT): two mounts at one guest
  * path, except one EMBED plus one MEM there, which make one copy-on-write mount; two
- * EMBEDs of files whose guest paths are the same; a stdin FILE outside every mount; a
- * stdout/stderr FILE outside every MEM or :rw HOST mount. Mounts nested inside other
- * mounts are allowed (they are separate preopens, as on every WASI host). */
+ * EMBEDs of files whose guest paths are the same (so: two EMBEDs at one guest path,
+ * since whether HOSTPATH is a file is not known here); a stdin FILE outside every mount;
+ * a stdout/stderr FILE outside every MEM or :rw HOST mount (the mount that holds a path
+ * is the one with the longest guest path that contains it, as wasi-libc picks preopens;
+ * a path equal to a mount point is not inside it, except for an EMBED, which may be a
+ * single file); --arg together with --args-inherit; one environment name given twice
+ * (--env or --env-allow); two --fault for the same call of one function. Mounts nested
+ * inside other mounts are allowed (they are separate preopens, as on every WASI host).
+ * diag may be NULL. */
 mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag);
 
-/* The 46 wasi_snapshot_preview1 function names, in the order of the preview1 witx;
- * mb_wasi_func_index gives the index of a name or -1. */
-#define MB_WASI_FUNC_COUNT 46
-extern const char *const mb_wasi_func_names[MB_WASI_FUNC_COUNT];
-int mb_wasi_func_index(const char *name, size_t len);
-/* The errno of a spec name ("noent") or of a decimal number 1..76; false otherwise. */
-bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
+/* The CLI help for every policy flag: a static NUL-terminated paragraph, lines of at
+ * most 80 columns, ending in '\n'. */
+const char *mb_virt_policy_help(void);
 
 /* ---- the configuration blob -------------------------------------------------------
  *
