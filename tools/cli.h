@@ -28,5 +28,6 @@ bool mb_cli_is_help(const char *arg);
 int mb_cmd_inspect(int argc, char **argv);
 int mb_cmd_strip(int argc, char **argv);
 int mb_cmd_link(int argc, char **argv);
+int mb_cmd_virt(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"inspect", mb_cmd_inspect, "describe a module: sections, imports, exports, memories, ..."},
     {"link", mb_cmd_link, "fuse modules into one multi-memory module"},
     {"strip", mb_cmd_strip, "drop custom sections (debug info, names, producers)"},
+    {"virt", mb_cmd_virt, "sandbox a WASI program behind a virtualized WASI"},
 };
 
 static void usage(FILE *out) {
@@ -28,7 +29,6 @@ static void usage(FILE *out) {
         out);
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fputs("\n`virt` is being built; see README.md.\n", out);
 }
 
 int main(int argc, char **argv) {

@@ -843,6 +843,18 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *p, const char *arg
  * stubbed out. */
 uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p);
 
+/* `membrane virt` (native, with the linker): app (decoded by the linker, read from
+ * app_path) fused with wasi-virt configured by p (checked), written atomically to
+ * out_path: nothing is left there on error. diag's where names the file or option. */
+struct mb_module;
+mb_virt_policy_err mb_virt_compose(const struct mb_module *app, const char *app_path,
+                                   const mb_virt_policy *p, const char *out_path,
+                                   mb_virt_policy_diag *diag);
+
+/* The wasi-virt reactor module (native builds: the byte array the tool embeds). */
+extern const unsigned char mb_wasi_virt_wasm[];
+extern const size_t mb_wasi_virt_wasm_len;
+
 #ifdef __cplusplus
 }
 #endif

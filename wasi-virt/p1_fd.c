@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p1.h"
+#include "p1_calls.h"
 
 #define BOUNCE (64 * 1024)
 static uint8_t bounce[BOUNCE];
@@ -298,6 +298,8 @@ mb_wasi_errno p1_fd_sync(uint32_t fd) {
   if (!f) return MB_WASI_EBADF;
   return is_file(f) ? MB_WASI_ESUCCESS : MB_WASI_EINVAL;
 }
+
+mb_wasi_errno p1_fd_datasync(uint32_t fd) { return p1_fd_sync(fd); }
 
 mb_wasi_errno p1_fd_prestat_get(uint32_t fd, uint32_t ret) {
   p1_fd *f = p1_fd_get(fd);

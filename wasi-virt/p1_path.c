@@ -3,7 +3,7 @@
  * the client's memory and picks the directory. */
 #include <string.h>
 
-#include "p1.h"
+#include "p1_calls.h"
 
 /* The directory a path call starts from: badf when not open, notdir when not a
  * directory of the virtual filesystem. */

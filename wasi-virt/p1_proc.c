@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p1.h"
+#include "p1_calls.h"
 
 /* ---- args and environ: a list of strings, built once ---- */
 

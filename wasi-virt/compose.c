@@ -1,0 +1,365 @@
+/* compose.c — `membrane virt`: an application fused with wasi-virt in front of the
+ * host's WASI. Native only; the linker does the fusing. Besides the two real modules
+ * it links three small generated ones:
+ *   membrane_caller  read/write between wasi-virt's memory and the app's (one
+ *                    cross-memory memory.copy each): what wasi-virt imports as
+ *                    membrane:caller;
+ *   membrane_config  the configuration blob as a passive data segment, copied into
+ *                    wasi-virt's memory at start-up (membrane:config size/copy);
+ *   membrane_host    the host preview1 functions wasi-virt imports: the ones the policy
+ *                    needs are re-exported host imports, the rest are stubs that return
+ *                    notcapable, so the output imports from the host only what the
+ *                    policy passes through. It also imports wasi-virt's memory, which
+ *                    makes that the memory exported as `memory` for the host.
+ * The app's memory is not exported: the host never sees it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "membrane_link.h"
+#include "membrane_wasi_virt.h"
+
+static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+                               const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+                               const char *where, const char *fmt, ...) {
+  if (!d) return code;
+  d->code = code;
+  snprintf(d->where, sizeof d->where, "%s", where ? where : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(d->message, sizeof d->message, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* ---- a tiny module writer ---- */
+
+static void name(mb_buf *b, const char *s) {
+  mb_buf_u32(b, (uint32_t)strlen(s));
+  mb_buf_append(b, s, strlen(s));
+}
+
+/* Append section id with the contents of body. */
+static void section(mb_buf *out, uint8_t id, const mb_buf *body) {
+  mb_buf_byte(out, id);
+  mb_buf_u32(out, (uint32_t)body->len);
+  mb_buf_append(out, body->data, body->len);
+}
+
+static void header(mb_buf *b) { mb_buf_append(b, "\0asm\1\0\0\0", 8); }
+
+static void limits(mb_buf *b, const mb_limits *l) {
+  mb_buf_byte(b, l->flags);
+  mb_buf_u64(b, l->min);
+  if (l->flags & MB_LIMITS_HAS_MAX) mb_buf_u64(b, l->max);
+}
+
+static void import_memory(mb_buf *b, const char *module, const mb_limits *l) {
+  name(b, module);
+  name(b, "memory");
+  mb_buf_byte(b, 0x02);
+  limits(b, l);
+}
+
+static void functype(mb_buf *b, const mb_functype *t) {
+  mb_buf_byte(b, 0x60);
+  mb_buf_u32(b, t->nparams);
+  mb_buf_append(b, t->params, t->nparams);
+  mb_buf_u32(b, t->nresults);
+  mb_buf_append(b, t->results, t->nresults);
+}
+
+/* The limits of m's exported memory `memory`, or NULL. */
+static const mb_limits *exported_memory(const mb_module *m) {
+  for (uint32_t i = 0; i < m->nexports; i++) {
+    const mb_export *e = &m->exports[i];
+    if (e->kind != MB_KIND_MEMORY || e->name.len != 6 || memcmp(e->name.ptr, "memory", 6) != 0)
+      continue;
+    if (e->index >= m->nimported[MB_KIND_MEMORY]) return &m->memories[e->index - m->nimported[MB_KIND_MEMORY]];
+    for (uint32_t k = 0, n = 0; k < m->nimports; k++)
+      if (m->imports[k].kind == MB_KIND_MEMORY && n++ == e->index) return &m->imports[k].u.memory;
+  }
+  return NULL;
+}
+
+/* membrane_caller: (import "app" "memory") (import "wasi_virt" "memory")
+ *   read(dst in wasi-virt, src in app, len), write(dst in app, src in wasi-virt, len) */
+static void caller_module(mb_buf *o, const char *app, const mb_limits *app_mem,
+                          const mb_limits *virt_mem) {
+  mb_buf s;
+  header(o);
+  mb_buf_init(&s); /* types: (i32 i32 i32) -> () */
+  mb_buf_append(&s, "\x01\x60\x03\x7f\x7f\x7f\x00", 7);
+  section(o, 1, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 2);
+  import_memory(&s, app, app_mem);
+  import_memory(&s, "wasi_virt", virt_mem);
+  section(o, 2, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_append(&s, "\x02\x00\x00", 3);
+  section(o, 3, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 2);
+  name(&s, "read");
+  mb_buf_append(&s, "\x00\x00", 2);
+  name(&s, "write");
+  mb_buf_append(&s, "\x00\x01", 2);
+  section(o, 7, &s);
+  mb_buf_fini(&s);
+  /* body: no locals; local.get 0 1 2; memory.copy dst src; end */
+  static const uint8_t read_body[] = {0x0C, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20,
+                                      0x02, 0xFC, 0x0A, 0x01, 0x00, 0x0B};
+  static const uint8_t write_body[] = {0x0C, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20,
+                                       0x02, 0xFC, 0x0A, 0x00, 0x01, 0x0B};
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 2);
+  mb_buf_append(&s, read_body, sizeof read_body);
+  mb_buf_append(&s, write_body, sizeof write_body);
+  section(o, 10, &s);
+  mb_buf_fini(&s);
+}
+
+/* membrane_config: (import "wasi_virt" "memory") (data passive BLOB)
+ *   size() -> i32, copy(dst, off, len) = memory.init */
+static void config_module(mb_buf *o, const mb_limits *virt_mem, const uint8_t *blob,
+                          size_t len) {
+  mb_buf s;
+  header(o);
+  mb_buf_init(&s);
+  mb_buf_append(&s, "\x02\x60\x00\x01\x7f\x60\x03\x7f\x7f\x7f\x00", 11);
+  section(o, 1, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 1);
+  import_memory(&s, "wasi_virt", virt_mem);
+  section(o, 2, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_append(&s, "\x02\x00\x01", 3);
+  section(o, 3, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 2);
+  name(&s, "size");
+  mb_buf_append(&s, "\x00\x00", 2);
+  name(&s, "copy");
+  mb_buf_append(&s, "\x00\x01", 2);
+  section(o, 7, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s); /* data count */
+  mb_buf_u32(&s, 1);
+  section(o, 12, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 2);
+  mb_buf size_body;
+  mb_buf_init(&size_body);
+  mb_buf_append(&size_body, "\x00\x41", 2);
+  mb_buf_s64(&size_body, (int64_t)(uint32_t)len);
+  mb_buf_byte(&size_body, 0x0B);
+  mb_buf_u32(&s, (uint32_t)size_body.len);
+  mb_buf_append(&s, size_body.data, size_body.len);
+  mb_buf_fini(&size_body);
+  static const uint8_t copy_body[] = {0x0C, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20,
+                                      0x02, 0xFC, 0x08, 0x00, 0x00, 0x0B};
+  mb_buf_append(&s, copy_body, sizeof copy_body);
+  section(o, 10, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_append(&s, "\x01\x01", 2); /* one segment, passive */
+  mb_buf_u32(&s, (uint32_t)len);
+  mb_buf_append(&s, blob, len);
+  section(o, 11, &s);
+  mb_buf_fini(&s);
+}
+
+/* membrane_host: every wasi_snapshot_preview1 import of wasi-virt, re-exported from the
+ * host when allowed (bit i of allow: mb_wasi_func_names[i]), a notcapable stub if not. */
+static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_mem,
+                        uint64_t allow) {
+  mb_buf types, imps, funcs, exps, code;
+  mb_buf_init(&types);
+  mb_buf_init(&imps);
+  mb_buf_init(&funcs);
+  mb_buf_init(&exps);
+  mb_buf_init(&code);
+  uint32_t ntypes = 0, nimps = 1, nfuncs = 0, nexps = 0;
+  import_memory(&imps, "wasi_virt", virt_mem);
+  /* imported functions come first in the index space: two passes */
+  for (int pass = 0; pass < 2; pass++) {
+    for (uint32_t k = 0; k < virt->nimports; k++) {
+      const mb_import *im = &virt->imports[k];
+      if (im->kind != MB_KIND_FUNC || im->module.len != 22 ||
+          memcmp(im->module.ptr, "wasi_snapshot_preview1", 22) != 0)
+        continue;
+      int f = mb_wasi_func_index((const char *)im->field.ptr, im->field.len);
+      bool allowed = f >= 0 && (allow >> f & 1);
+      if (allowed != (pass == 0)) continue;
+      const mb_functype *t = &virt->types[im->u.func_type];
+      functype(&types, t);
+      uint32_t index = pass == 0 ? nimps - 1 : (nimps - 1) + nfuncs;
+      if (pass == 0) {
+        mb_buf_u32(&imps, im->module.len);
+        mb_buf_append(&imps, im->module.ptr, im->module.len);
+        mb_buf_u32(&imps, im->field.len);
+        mb_buf_append(&imps, im->field.ptr, im->field.len);
+        mb_buf_byte(&imps, 0x00);
+        mb_buf_u32(&imps, ntypes);
+        nimps++;
+      } else {
+        mb_buf_u32(&funcs, ntypes);
+        nfuncs++;
+        /* i32.const 76 (notcapable), or unreachable for a function without a result */
+        if (t->nresults == 1) mb_buf_append(&code, "\x05\x00\x41\xcc\x00\x0b", 6);
+        else mb_buf_append(&code, "\x03\x00\x00\x0b", 4);
+      }
+      mb_buf_u32(&exps, im->field.len);
+      mb_buf_append(&exps, im->field.ptr, im->field.len);
+      mb_buf_byte(&exps, 0x00);
+      mb_buf_u32(&exps, index);
+      nexps++;
+      ntypes++;
+    }
+  }
+  header(o);
+  mb_buf s;
+#define SECTION(id, n, body)             \
+  mb_buf_init(&s);                       \
+  mb_buf_u32(&s, n);                     \
+  mb_buf_append(&s, body.data, body.len); \
+  section(o, id, &s);                    \
+  mb_buf_fini(&s)
+  SECTION(1, ntypes, types);
+  SECTION(2, nimps, imps);
+  SECTION(3, nfuncs, funcs);
+  SECTION(7, nexps, exps);
+  SECTION(10, nfuncs, code);
+#undef SECTION
+  mb_buf_fini(&types);
+  mb_buf_fini(&imps);
+  mb_buf_fini(&funcs);
+  mb_buf_fini(&exps);
+  mb_buf_fini(&code);
+}
+
+static bool imports_module(const mb_module *m, const char *module) {
+  size_t n = strlen(module);
+  for (uint32_t k = 0; k < m->nimports; k++)
+    if (m->imports[k].module.len == n && memcmp(m->imports[k].module.ptr, module, n) == 0)
+      return true;
+  return false;
+}
+
+static void warn_to_diag(void *user, const char *message) {
+  (void)user;
+  (void)message; /* the generated modules have no custom sections to drop */
+}
+
+mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
+                                   const mb_virt_policy *p, const char *out_path,
+                                   mb_virt_policy_diag *diag) {
+  mb_virt_policy_err err = MB_VIRT_POLICY_OK;
+  mb_diag d;
+  mb_module *virt = NULL, *caller = NULL, *config = NULL, *host = NULL, *fused = NULL;
+  mb_link *l = NULL;
+  mb_buf caller_b, config_b, host_b;
+  mb_vfs_buf blob;
+  mb_buf_init(&caller_b);
+  mb_buf_init(&config_b);
+  mb_buf_init(&host_b);
+  mb_vfs_buf_init(&blob);
+  if (diag) memset(diag, 0, sizeof *diag);
+
+  if (imports_module(app, "wasi_unstable")) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path,
+               "imports from 'wasi_unstable' (WASI preview 0); wasi-virt implements "
+               "wasi_snapshot_preview1: rebuild the program with a current toolchain");
+    goto out;
+  }
+  const mb_limits *app_mem = exported_memory(app);
+  if (!app_mem) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path,
+               "exports no memory called 'memory': a WASI program must export its memory");
+    goto out;
+  }
+  if (app_mem->flags & MB_LIMITS_64) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path,
+               "its memory is 64-bit (memory64); WASI preview1 passes 32-bit pointers");
+    goto out;
+  }
+  const char *base = strrchr(app_path, '/');
+  if ((err = mb_virt_config_build(p, base ? base + 1 : app_path, NULL, &blob, diag))) goto out;
+  if (blob.len > INT32_MAX) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--embed",
+               "the embedded files and configuration take %zu bytes; at most 2 GiB fit in "
+               "wasi-virt's memory",
+               blob.len);
+    goto out;
+  }
+
+  if (mb_wasm_read(mb_wasi_virt_wasm, mb_wasi_virt_wasm_len, &virt, &d)) {
+    err = fail(diag, MB_VIRT_POLICY_IO, "wasi-virt", "the built-in module is unreadable: %s",
+               d.message);
+    goto out;
+  }
+  const mb_limits *virt_mem = exported_memory(virt);
+  mb_limits any = {0, 0, 0};
+  caller_module(&caller_b, "app", app_mem, virt_mem ? virt_mem : &any);
+  config_module(&config_b, virt_mem ? virt_mem : &any, blob.data, blob.len);
+  host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p));
+  if (caller_b.failed || config_b.failed || host_b.failed) {
+    err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
+    goto out;
+  }
+  struct {
+    mb_module **m;
+    mb_buf *b;
+    const char *what;
+  } gen[] = {{&caller, &caller_b, "membrane_caller"},
+             {&config, &config_b, "membrane_config"},
+             {&host, &host_b, "membrane_host"}};
+  for (size_t i = 0; i < 3; i++)
+    if (mb_wasm_read(gen[i].b->data, gen[i].b->len, gen[i].m, &d)) {
+      err = fail(diag, MB_VIRT_POLICY_IO, gen[i].what, "generated module is invalid: %s",
+                 d.message);
+      goto out;
+    }
+
+  if (!(l = mb_link_new())) {
+    err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
+    goto out;
+  }
+  mb_link_set_warn(l, warn_to_diag, NULL);
+  if (mb_link_add_instance(l, "app", app, app_path, &d) ||
+      mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
+      mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||
+      mb_link_add_instance(l, "membrane_caller", caller, "membrane_caller", &d) ||
+      mb_link_add_instance(l, "membrane_config", config, "membrane_config", &d) ||
+      mb_link_wire(l, "app", "wasi_snapshot_preview1", "wasi_virt", &d) ||
+      mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
+      mb_link_wire(l, "wasi_virt", "membrane:caller", "membrane_caller", &d) ||
+      mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
+      mb_link_fuse(l, &fused, &d) || mb_wasm_write_path(fused, out_path, &d)) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path, "%s", d.message);
+    goto out;
+  }
+
+out:
+  mb_module_free(fused);
+  mb_link_free(l);
+  mb_module_free(caller);
+  mb_module_free(config);
+  mb_module_free(host);
+  mb_module_free(virt);
+  mb_buf_fini(&caller_b);
+  mb_buf_fini(&config_b);
+  mb_buf_fini(&host_b);
+  mb_vfs_buf_fini(&blob);
+  return err;
+}
