@@ -1,0 +1,30 @@
+// Runs a WASI preview1 command on Node 26's node:wasi with the guest's stdout and
+// stderr on ours; exits with the guest's exit status.
+//
+// usage: node run.mjs [--preopen GUEST=HOSTDIR]... [--env K=V]... [--argv0 NAME]
+//                     MODULE.wasm [ARGS...]
+import { WASI } from 'node:wasi';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+const preopens = {};
+const env = {};
+let argv0 = null;
+const argv = process.argv.slice(2);
+while (argv.length && argv[0].startsWith('--')) {
+  const opt = argv.shift(), val = argv.shift() ?? '';
+  const eq = val.indexOf('=');
+  if (opt === '--preopen' && eq > 0) preopens[val.slice(0, eq)] = val.slice(eq + 1);
+  else if (opt === '--env' && eq > 0) env[val.slice(0, eq)] = val.slice(eq + 1);
+  else if (opt === '--argv0') argv0 = val;
+  else {
+    process.stderr.write(`run.mjs: bad option ${opt} ${val}\n`);
+    process.exit(2);
+  }
+}
+const path = argv.shift();
+const wasi = new WASI({ version: 'preview1', args: [argv0 ?? basename(path), ...argv], env,
+                        preopens, returnOnExit: true });
+const module = new WebAssembly.Module(readFileSync(path));
+const instance = new WebAssembly.Instance(module, wasi.getImportObject());
+process.exitCode = wasi.start(instance);
