@@ -45,18 +45,37 @@ _Static_assert(sizeof(mb_vfs_filestat) == sizeof(__wasi_filestat_t), "filestat l
 #define R_WRITE (UINT64_C(0x1) | UINT64_C(0x40) | UINT64_C(0x100) | UINT64_C(0x400000))
 #define R_ALL UINT64_C(0x0FFFFFFF)
 
+/* path_open without following a final symlink. The vfs relies on that, but a host may
+ * follow anyway (Node's uvwasi does: it would open the target of a symlink that points
+ * out of the mount). So the name is looked at first (lstat: a symlink gives ELOOP, as
+ * O_NOFOLLOW does), and what was opened must be the object looked at (same device and
+ * inode), or it was swapped for something else in between. */
 static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *type) {
   (void)ctx;
   uint64_t base = R_ALL & ~(R_READ | R_WRITE);
   if (access & MB_VFS_ACCESS_READ) base |= R_READ;
   if (access & MB_VFS_ACCESS_WRITE) base |= R_WRITE;
-  mb_wasi_errno e = (mb_wasi_errno)host_path_open(dirfd, 0, name, len, oflags, base, R_ALL, 0, fd);
+  mb_vfs_filestat before;
+  mb_wasi_errno e = (mb_wasi_errno)host_path_filestat_get(dirfd, 0, name, len, &before);
+  bool existed = e == MB_WASI_ESUCCESS;
+  if (e && e != MB_WASI_ENOENT) return e;
+  if (existed && before.filetype == MB_WASI_FILETYPE_SYMBOLIC_LINK) {
+    bool excl = (oflags & (MB_WASI_O_CREAT | MB_WASI_O_EXCL)) == (MB_WASI_O_CREAT | MB_WASI_O_EXCL);
+    return excl ? MB_WASI_EEXIST : MB_WASI_ELOOP;
+  }
+  if (!existed && !(oflags & MB_WASI_O_CREAT)) return MB_WASI_ENOENT;
+  e = (mb_wasi_errno)host_path_open(dirfd, 0, name, len, oflags, base, R_ALL, 0, fd);
   if (e) return e;
   __wasi_filestat_t st;
-  if ((e = p1_from_host(__wasi_fd_filestat_get(*fd, &st)))) {
+  if ((e = p1_from_host(__wasi_fd_filestat_get(*fd, &st))) ||
+      (existed && (st.dev != before.dev || st.ino != before.ino))) {
     (void)__wasi_fd_close(*fd);
-    return e;
+    return e ? e : MB_WASI_ELOOP;
+  }
+  if (!existed && st.filetype != MB_WASI_FILETYPE_REGULAR_FILE) {
+    (void)__wasi_fd_close(*fd); /* created: must be the new, empty regular file */
+    return MB_WASI_ELOOP;
   }
   *type = st.filetype;
   return MB_WASI_ESUCCESS;
