@@ -303,7 +303,11 @@ mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
     goto out;
   }
 
-  if (mb_wasm_read(mb_wasi_virt_wasm, mb_wasi_virt_wasm_len, &virt, &d)) {
+  bool host_mounts = false;
+  for (size_t i = 0; i < p->mount_count; i++) host_mounts |= p->mounts[i].kind == MB_VIRT_MOUNT_HOST;
+  if (mb_wasm_read(host_mounts ? mb_wasi_virt_wasm : mb_wasi_virt_nohost_wasm,
+                   host_mounts ? mb_wasi_virt_wasm_len : mb_wasi_virt_nohost_wasm_len, &virt,
+                   &d)) {
     err = fail(diag, MB_VIRT_POLICY_IO, "wasi-virt", "the built-in module is unreadable: %s",
                d.message);
     goto out;

@@ -851,9 +851,12 @@ mb_virt_policy_err mb_virt_compose(const struct mb_module *app, const char *app_
                                    const mb_virt_policy *p, const char *out_path,
                                    mb_virt_policy_diag *diag);
 
-/* The wasi-virt reactor module (native builds: the byte array the tool embeds). */
+/* The wasi-virt reactor modules (native builds: the byte arrays the tool embeds): the
+ * full one, and one without host mounts for policies that mount nothing of the host. */
 extern const unsigned char mb_wasi_virt_wasm[];
 extern const size_t mb_wasi_virt_wasm_len;
+extern const unsigned char mb_wasi_virt_nohost_wasm[];
+extern const size_t mb_wasi_virt_nohost_wasm_len;
 
 #ifdef __cplusplus
 }

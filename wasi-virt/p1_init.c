@@ -97,6 +97,7 @@ static uint64_t vfs_clock(void *user) {
   return t;
 }
 
+#ifndef MB_VFS_NO_HOST
 /* The host's preopen called name, or -1. */
 static int64_t host_preopen(const char *name, size_t len) {
   for (uint32_t fd = 3;; fd++) {
@@ -111,6 +112,8 @@ static int64_t host_preopen(const char *name, size_t len) {
       return fd;
   }
 }
+
+#endif
 
 static void mount_all(void) {
   for (uint32_t i = 0; i < p1.cfg.mount_count; i++) {
@@ -128,6 +131,9 @@ static void mount_all(void) {
       e = mb_vfs_mount_mem(p1.vfs, m->guest.ptr, m->guest.len, lower, m->limit, NULL);
       break;
     default: {
+#ifdef MB_VFS_NO_HOST
+      p1_fatal("this wasi-virt has no host mounts: ", m->guest.ptr, m->guest.len);
+#else
       int64_t hfd = host_preopen(m->preopen.ptr, m->preopen.len);
       if (hfd < 0)
         p1_fatal("the host preopens no directory called ", m->preopen.ptr, m->preopen.len);
@@ -135,6 +141,7 @@ static void mount_all(void) {
                             (uint32_t)hfd, m->subdir.ptr, m->subdir.len, m->readonly, NULL);
       if (e) p1_fatal("cannot mount the host directory below preopen ", m->preopen.ptr,
                       m->preopen.len);
+#endif
     }
     }
     if (e) p1_fatal("cannot mount ", m->guest.ptr, m->guest.len);

@@ -123,7 +123,12 @@ mb_wasi_errno mb_vfs_mount_host(mb_vfs *v, const char *guest, size_t guest_len,
   mb_wasi_errno e = mount_new(v, guest, guest_len, &m);
   if (e) return e;
   m->readonly = readonly;
+#ifdef MB_VFS_NO_HOST /* a build without host mounts (wasi-virt for fully virtual policies) */
+  (void)ctx, (void)dirfd;
+  return mount_done(v, m, MB_WASI_ENOTSUP, id);
+#else
   return mount_done(v, m, mb__host_mount_init(m, ops, ctx, dirfd, subdir, subdir_len), id);
+#endif
 }
 
 uint32_t mb_vfs_mount_count(const mb_vfs *v) { return v->nmounts; }
