@@ -225,15 +225,20 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p) {
   bool env_host = p->env_inherit;
   for (size_t i = 0; i < p->env_count; i++) env_host |= p->env[i].kind == MB_VIRT_ENV_ALLOW;
   if (env_host) f |= bit("environ_get") | bit("environ_sizes_get");
+  /* host mounts: what reading needs, and what writing needs only for :rw ones (the vfs
+   * refuses every write to a :ro mount itself, with rofs) */
+  static const char *const reads[] = {"fd_prestat_get", "fd_prestat_dir_name", "path_open",
+                                      "fd_close", "fd_filestat_get", "path_filestat_get",
+                                      "path_readlink", "fd_pread", "fd_readdir"};
+  static const char *const writes[] = {
+      "fd_pwrite", "fd_filestat_set_size", "fd_filestat_set_times", "path_filestat_set_times",
+      "path_create_directory", "path_remove_directory", "path_unlink_file", "path_symlink",
+      "path_rename", "path_link"};
   for (size_t i = 0; i < p->mount_count; i++) {
     if (p->mounts[i].kind != MB_VIRT_MOUNT_HOST) continue;
-    static const char *const fs[] = {
-        "fd_prestat_get", "fd_prestat_dir_name", "path_open", "fd_close", "fd_filestat_get",
-        "path_filestat_get", "path_readlink", "fd_pread", "fd_pwrite", "fd_filestat_set_size",
-        "fd_filestat_set_times", "path_filestat_set_times", "fd_readdir",
-        "path_create_directory", "path_remove_directory", "path_unlink_file", "path_symlink",
-        "path_rename", "path_link", "fd_sync", "fd_datasync"};
-    for (size_t k = 0; k < sizeof fs / sizeof *fs; k++) f |= bit(fs[k]);
+    for (size_t k = 0; k < sizeof reads / sizeof *reads; k++) f |= bit(reads[k]);
+    if (!p->mounts[i].readonly)
+      for (size_t k = 0; k < sizeof writes / sizeof *writes; k++) f |= bit(writes[k]);
   }
   return f;
 }
