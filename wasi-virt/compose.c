@@ -349,8 +349,12 @@ mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
       mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:caller", "membrane_caller", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
-      mb_link_fuse(l, &fused, &d) || mb_wasm_write_path(fused, out_path, &d)) {
+      mb_link_fuse(l, &fused, &d)) {
     err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path, "%s", d.message);
+    goto out;
+  }
+  if (mb_wasm_write_path(fused, out_path, &d)) {
+    err = fail(diag, MB_VIRT_POLICY_IO, "", "%s", d.message);
     goto out;
   }
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Every error path of `membrane virt` on the command line: exit status 1, one message on
+# stderr that names what went wrong and where, and no output file left behind (nor a
+# temporary one). The policy parser's own messages are unit-tested
+# (tests/unit/test_wasi_virt_policy.c); here each reaches the user through the CLI.
+# Also: a mount of a preopen the host does not have fails at start-up with a message.
+#
+# usage: errors.sh MEMBRANE NODE WAT2WASM PROG.wasm DATA_DIR
+set -u
+abs() { case $1 in /*) printf '%s' "$1" ;; */*) printf '%s/%s' "$PWD" "$1" ;; *) printf '%s' "$1" ;; esac; }
+membrane=$(abs "$1") node=$(abs "$2") wat2wasm=$(abs "$3") prog=$(abs "$4") data=$(abs "$5")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/virt-errors.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/in" "$tmp/out"
+cd "$tmp/in" || exit 2
+failures=0 cases=0
+bad() {
+  failures=$((failures + 1))
+  printf 'FAIL %s: %s\n' "$case" "$*"
+}
+wat() {
+  printf '%s\n' "$2" > "$1.wat"
+  "$wat2wasm" "$1.wat" -o "$1.wasm" || { echo "wat2wasm $1 failed"; exit 2; }
+}
+
+# expect_error CASE 'substring' ... -- ARGS
+expect_error() {
+  case=$1
+  shift
+  local want=()
+  while [ "$1" != "--" ]; do want+=("$1"); shift; done
+  shift
+  cases=$((cases + 1))
+  local before=$failures
+  rm -rf "$tmp/out" && mkdir "$tmp/out"
+  "$membrane" virt "$@" > "$tmp/stdout" 2> "$tmp/stderr"
+  local status=$?
+  [ "$status" -eq 1 ] || bad "exit status $status, expected 1"
+  for w in "${want[@]}"; do grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w'"; done
+  [ "$(wc -l < "$tmp/stderr")" -ge 1 ] || bad "no message"
+  local left
+  left=$(ls -A "$tmp/out")
+  [ -z "$left" ] || bad "left in the output directory: $left"
+  [ "$failures" -gt "$before" ] && printf '  $ membrane virt %s\n  stderr: %s\n' "$*" "$(cat "$tmp/stderr")"
+}
+
+wat nomem '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))'
+wat unstable '(module (import "wasi_unstable" "proc_exit" (func (param i32))) (memory (export "memory") 1) (func (export "_start")))'
+wat mem64 '(module (memory (export "memory") i64 1) (func (export "_start")))'
+wat badtype '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))'
+printf 'not wasm' > junk.wasm
+out=$tmp/out/out.wasm
+
+expect_error no-app "no application" -- -o "$out"
+expect_error no-output "no output file" "-o" -- "$prog"
+expect_error two-apps "one application only" -- "$prog" "$prog" -o "$out"
+expect_error unknown-option "unknown option '--frobnicate'" "--help" -- "$prog" --frobnicate -o "$out"
+expect_error missing-value "--env needs a value" -- "$prog" -o "$out" --env
+expect_error output-missing-value "-o needs a file name" -- "$prog" -o
+expect_error missing-app-file "nothere.wasm" -- nothere.wasm -o "$out"
+expect_error not-wasm "junk.wasm" "magic" -- junk.wasm -o "$out"
+expect_error no-memory-export "nomem.wasm" "memory" -- nomem.wasm -o "$out"
+expect_error wasi-unstable "wasi_unstable" "preview1" -- unstable.wasm -o "$out"
+expect_error memory64 "64-bit" -- mem64.wasm -o "$out"
+expect_error import-type "fd_write" "(i32) -> (i32)" -- badtype.wasm -o "$out"
+expect_error bad-clock "--clock" "fixed:NANOS" -- "$prog" -o "$out" --clock sometimes
+expect_error bad-random "--random" "seed" -- "$prog" -o "$out" --random often
+expect_error bad-mount "--mount" -- "$prog" -o "$out" --mount nopath
+expect_error bad-mount-mode "--mount" "ro" -- "$prog" -o "$out" --mount /d=/host:rx
+expect_error bad-mem-limit "--mem" -- "$prog" -o "$out" --mem /tmp:lots
+expect_error bad-fault-func "--fault" "fd_frobnicate" -- "$prog" -o "$out" --fault fd_frobnicate:1:io
+expect_error bad-fault-errno "--fault" -- "$prog" -o "$out" --fault fd_read:1:nonsense
+expect_error bad-stdio "--stdout" -- "$prog" -o "$out" --stdout sometimes
+expect_error mount-conflict "/d" -- "$prog" -o "$out" --mount /d=/host:ro --mem /d
+expect_error embed-missing "--embed" "/no/such/dir" -- "$prog" -o "$out" --embed /d=/no/such/dir
+expect_error policy-missing "nothere.json" -- "$prog" -o "$out" --policy nothere.json
+printf '{"clock": "fixed:1",\n "mount": 3}\n' > badvalue.json
+expect_error policy-value "badvalue.json" "mount" -- "$prog" -o "$out" --policy badvalue.json
+printf '{"clock": "fixed:1",\n "arg": [}\n' > badsyntax.json
+expect_error policy-syntax "badsyntax.json:2:" -- "$prog" -o "$out" --policy badsyntax.json
+printf '{"clokc": "real"}\n' > typo.json
+expect_error policy-unknown-key "clokc" -- "$prog" -o "$out" --policy typo.json
+expect_error output-dir-missing "no/such/dir" -- "$prog" -o "$tmp/out/no/such/dir/out.wasm"
+
+# --help works and names the policy options
+case=help
+cases=$((cases + 1))
+"$membrane" virt --help > "$tmp/help" 2>&1 || bad "--help exit status $?"
+for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --policy; do
+  grep -qF -- "$w" "$tmp/help" || bad "--help lacks $w"
+done
+
+# a mount of a preopen the host does not give: the output starts, says so, and traps
+case=missing-preopen
+cases=$((cases + 1))
+"$membrane" virt "$prog" -o "$tmp/mp.wasm" --mount /data=/elsewhere:ro || bad "could not build"
+"$node" "$here/run.mjs" "$tmp/mp.wasm" x > "$tmp/stdout" 2> "$tmp/stderr" && bad "ran without its preopen"
+grep -qF "the host preopens no directory called /elsewhere" "$tmp/stderr" || bad "stderr: $(cat "$tmp/stderr")"
+
+echo "$((cases - failures)) of $cases error cases behave"
+[ "$failures" -eq 0 ]
