@@ -16,6 +16,11 @@ static void usage(FILE *out) {
   fputs(mb_virt_policy_help(), out);
 }
 
+static void warn(void *user, const char *msg) {
+  (void)user;
+  fprintf(stderr, "membrane virt: warning: %s\n", msg);
+}
+
 static void report(const mb_virt_policy_diag *d) {
   if (d->where[0]) fprintf(stderr, "membrane virt: %s: %s\n", d->where, d->message);
   else fprintf(stderr, "membrane virt: %s\n", d->message);
@@ -82,7 +87,7 @@ int mb_cmd_virt(int argc, char **argv) {
     goto done;
   }
   if (!mb_cli_load(&cm, app)) goto done;
-  if (mb_virt_compose(cm.module, app, &p, out, &d)) {
+  if (mb_virt_compose(cm.module, app, &p, out, warn, NULL, &d)) {
     report(&d);
     goto done;
   }

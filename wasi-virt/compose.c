@@ -256,13 +256,9 @@ static bool imports_module(const mb_module *m, const char *module) {
   return false;
 }
 
-static void warn_to_diag(void *user, const char *message) {
-  (void)user;
-  (void)message; /* the generated modules have no custom sections to drop */
-}
-
 mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
                                    const mb_virt_policy *p, const char *out_path,
+                                   void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag) {
   mb_virt_policy_err err = MB_VIRT_POLICY_OK;
   mb_diag d;
@@ -339,7 +335,7 @@ mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
     err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     goto out;
   }
-  mb_link_set_warn(l, warn_to_diag, NULL);
+  if (warn) mb_link_set_warn(l, warn, user);
   if (mb_link_add_instance(l, "app", app, app_path, &d) ||
       mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
       mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||

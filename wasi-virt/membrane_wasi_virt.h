@@ -845,10 +845,12 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p);
 
 /* `membrane virt` (native, with the linker): app (decoded by the linker, read from
  * app_path) fused with wasi-virt configured by p (checked), written atomically to
- * out_path: nothing is left there on error. diag's where names the file or option. */
+ * out_path: nothing is left there on error. diag's where names the file or option.
+ * warn (may be NULL) gets the linker's warnings, e.g. the app's dropped custom sections. */
 struct mb_module;
 mb_virt_policy_err mb_virt_compose(const struct mb_module *app, const char *app_path,
                                    const mb_virt_policy *p, const char *out_path,
+                                   void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag);
 
 /* The wasi-virt reactor modules (native builds: the byte arrays the tool embeds): the
