@@ -140,6 +140,7 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
       const mb_target *t = &in->res[k];
       uint32_t to;
       if (t->inst >= 0) to = bases[t->inst][kind] + (t->index - l->inst[t->inst].m->nimported[kind]);
+      else if (t->inst == MB_TARGET_GEN) to = *stub_base + nstub + t->index;
       else if (l->hosts[t->host].stub) to = stub_index[t->host];
       else to = f->host_slot[t->host];
       in->map[kind_space[kind]][seen[kind]++] = to;
@@ -396,6 +397,215 @@ static mb_err add_stubs(fuse *f) {
   return MB_OK;
 }
 
+/* ---- the resource ABI: intrinsics, adapters, registration, teardown ---- */
+
+/* The output index of the glue's export `name`. */
+static mb_err glue_export(fuse *f, const char *name, mb_kind kind, uint32_t *out) {
+  const mb_link_inst *g = &f->l->inst[f->l->glue];
+  int64_t idx = mb__find_export(g->m, name, strlen(name), kind);
+  if (idx < 0)
+    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "the glue module has no export '%s'", name);
+  *out = g->map[kind_space[kind]][idx];
+  return MB_OK;
+}
+
+static void op_i32(mb_buf *b, int32_t v) {
+  mb_buf_byte(b, 0x41);
+  mb_buf_s32(b, v);
+}
+static void op_call(mb_buf *b, uint32_t fn) {
+  mb_buf_byte(b, 0x10);
+  mb_buf_u32(b, fn);
+}
+static void op_local(mb_buf *b, uint8_t op, uint32_t i) {
+  mb_buf_byte(b, op);
+  mb_buf_u32(b, i);
+}
+
+static const char *const intrinsic_glue[] = {
+    [MB_GEN_RES_NEW] = "mb_resource_new",   [MB_GEN_RES_REP] = "mb_resource_rep",
+    [MB_GEN_RES_DROP] = "mb_resource_drop", [MB_GEN_RES_DUP] = "mb_resource_dup",
+    [MB_GEN_RES_DESTROY] = "mb_resource_destroy",
+};
+
+/* An adapter: handles in own<R> parameters move from the caller's table to the callee's,
+ * borrow<R> parameters are lent for the call (the callee must have dropped its borrows
+ * when it returns: mb_call_end traps otherwise), an own<R> result moves back. Runtime
+ * instance ids are link indices. */
+static mb_err adapter_body(fuse *f, const mb_gen *g) {
+  mb_link *l = f->l;
+  const mb_wit_func *fn = g->func;
+  uint32_t own_move, lend, begin, end, np = g->ft->nparams;
+  mb_err e;
+  if ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &own_move)) ||
+      (e = glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &lend)) ||
+      (e = glue_export(f, "mb_call_begin", MB_KIND_FUNC, &begin)) ||
+      (e = glue_export(f, "mb_call_end", MB_KIND_FUNC, &end)))
+    return e;
+  bool borrows = false;
+  for (uint32_t q = 0; q < fn->nparams; q++) borrows |= fn->params[q].type->kind == MB_WIT_BORROW;
+  uint32_t scope = np, result = np + 1;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 1); /* one local group: the scope and the result */
+  mb_buf_u32(b, 2);
+  mb_buf_byte(b, 0x7F);
+  int32_t caller = g->inst, callee = g->callee;
+  if (borrows) {
+    op_i32(b, caller);
+    op_i32(b, callee);
+    op_call(b, begin);
+    op_local(b, 0x21, scope);
+  }
+  uint32_t flat = 0;
+  for (uint32_t q = 0; q < fn->nparams; q++) {
+    const mb_wit_type *t = fn->params[q].type;
+    if (t->kind == MB_WIT_OWN) {
+      op_i32(b, caller);
+      op_i32(b, (int32_t)g->param_types[q]);
+      op_local(b, 0x20, flat);
+      op_i32(b, callee);
+      op_call(b, own_move);
+    } else if (t->kind == MB_WIT_BORROW) {
+      op_local(b, 0x20, scope);
+      op_i32(b, (int32_t)g->param_types[q]);
+      op_local(b, 0x20, flat);
+      op_call(b, lend);
+    } else {
+      for (uint32_t j = 0; j < t->nflat; j++) op_local(b, 0x20, flat + j);
+    }
+    flat += t->nflat;
+  }
+  op_call(b, l->inst[callee].map[MB_SPACE_FUNC][g->callee_func]);
+  if (g->result_type != UINT32_MAX) {
+    op_local(b, 0x21, result);
+    op_i32(b, callee);
+    op_i32(b, (int32_t)g->result_type);
+    op_local(b, 0x20, result);
+    op_i32(b, caller);
+    op_call(b, own_move);
+  }
+  if (borrows) {
+    op_local(b, 0x20, scope);
+    op_call(b, end);
+  }
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
+/* Generated functions for the imports link_res.c recorded, numbered right after the
+ * stubs, in order. */
+static mb_err add_gens(fuse *f) {
+  mb_link *l = f->l;
+  for (uint32_t k = 0; k < l->ngens; k++) {
+    const mb_gen *g = &l->gens[k];
+    uint32_t t, idx, fn;
+    mb_err e = add_type(f, g->ft, &t);
+    if (e) return e;
+    if (g->kind == MB_GEN_ADAPTER) {
+      if ((e = adapter_body(f, g))) return e;
+    } else {
+      if ((e = glue_export(f, intrinsic_glue[g->kind], MB_KIND_FUNC, &fn))) return e;
+      f->body.len = 0;
+      mb_buf_byte(&f->body, 0);
+      op_i32(&f->body, g->inst);
+      op_i32(&f->body, (int32_t)g->type);
+      op_local(&f->body, 0x20, 0);
+      op_call(&f->body, fn);
+      mb_buf_byte(&f->body, 0x0B);
+    }
+    if ((e = add_generated(f, t, g->name, &idx))) return e;
+  }
+  return MB_OK;
+}
+
+/* The first start function: one runtime instance per input (ids = link indices, the
+ * glue last and without one), then every resource type in mb_link.rtypes order (ids =
+ * indices), its name written into the glue's memory and its destructor appended to the
+ * glue's function table. */
+static mb_err add_res_init(fuse *f, uint32_t *index) {
+  mb_link *l = f->l;
+  uint32_t inst_new, type_new, alloc, mem, table, t;
+  mb_err e;
+  if ((e = glue_export(f, "mb_instance_new", MB_KIND_FUNC, &inst_new)) ||
+      (e = glue_export(f, "mb_type_new", MB_KIND_FUNC, &type_new)) ||
+      (e = glue_export(f, "mb_alloc", MB_KIND_FUNC, &alloc)) ||
+      (e = glue_export(f, "memory", MB_KIND_MEMORY, &mem)) ||
+      (e = glue_export(f, "__indirect_function_table", MB_KIND_TABLE, &table)) ||
+      (e = add_type(f, &void_type, &t)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_append(b, "\x01\x01\x7f", 3); /* one i32 local: the name */
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if ((int)i == l->glue) continue;
+    op_call(b, inst_new);
+    mb_buf_byte(b, 0x1A); /* drop: the id is i */
+  }
+  for (uint32_t k = 0; k < l->nrtypes; k++) {
+    const mb_rtype *r = &l->rtypes[k];
+    char name[600];
+    int n = snprintf(name, sizeof name, "%s#%s", r->iface, r->name);
+    if (n < 0 || (size_t)n >= sizeof name) n = (int)strlen(name);
+    op_i32(b, n);
+    op_call(b, alloc);
+    op_local(b, 0x21, 0);
+    for (int j = 0; j < n; j++) {
+      op_local(b, 0x20, 0);
+      op_i32(b, (uint8_t)name[j]);
+      mb_buf_byte(b, 0x3A); /* i32.store8 */
+      if (mem) {
+        mb_buf_byte(b, 0x40);
+        mb_buf_u32(b, mem);
+      } else {
+        mb_buf_byte(b, 0);
+      }
+      mb_buf_u32(b, (uint32_t)j);
+    }
+    op_i32(b, r->definer);
+    op_local(b, 0x20, 0);
+    op_i32(b, n);
+    if (r->dtor >= 0) {
+      mb_buf_byte(b, 0xD2); /* ref.func */
+      mb_buf_u32(b, l->inst[r->definer].map[MB_SPACE_FUNC][r->dtor]);
+      op_i32(b, 1);
+      mb_buf_byte(b, 0xFC); /* table.grow: the old size is the new entry's index */
+      mb_buf_u32(b, 15);
+      mb_buf_u32(b, table);
+    } else {
+      op_i32(b, 0);
+    }
+    op_call(b, type_new);
+    mb_buf_byte(b, 0x1A);
+  }
+  mb_buf_byte(b, 0x0B);
+  return add_generated(f, t, "membrane:resource-init", index);
+}
+
+/* A command's entry with the resource ABI: reactors' _initialize, main's _start, then
+ * every instance torn down, consumers first (reverse dependency order), so each
+ * instance's handles are dropped and destructors run while their definers are alive. */
+static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, uint32_t *index) {
+  mb_link *l = f->l;
+  uint32_t teardown, t;
+  mb_err e;
+  if ((e = glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)) ||
+      (e = add_type(f, &void_type, &t)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t i = 0; i < n; i++) op_call(b, callees[i]);
+  for (uint32_t k = l->ninst; k-- > 0;) {
+    int i = l->order[k];
+    if (i == l->glue) continue;
+    op_i32(b, i);
+    op_call(b, teardown);
+  }
+  mb_buf_byte(b, 0x0B);
+  return add_generated(f, t, "membrane:_start", index);
+}
+
 /* A function calling `n` functions in order. */
 static mb_err add_caller(fuse *f, const uint32_t *callees, uint32_t n, const char *name,
                          uint32_t *index) {
@@ -443,7 +653,7 @@ static mb_err wasi_memory(fuse *f, int64_t *mem) {
     const mb_link_inst *in = &l->inst[i];
     bool uses = false;
     for (uint32_t k = 0; k < in->m->nimports && !uses; k++)
-      uses = in->res[k].inst < 0 && !l->hosts[in->res[k].host].stub &&
+      uses = in->res[k].inst == MB_TARGET_HOST && !l->hosts[in->res[k].host].stub &&
              in->m->imports[k].kind == MB_KIND_FUNC && mb__is_wasi_module(in->m->imports[k].module);
     if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
@@ -556,7 +766,7 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   const mb_link_inst *main = &l->inst[l->main];
   int64_t main_start = mb__find_export(main->m, "_start", 6, MB_KIND_FUNC);
   int64_t main_init = mb__find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
-  uint32_t *starts = mb__calloc(l->ninst + 1, sizeof *starts);
+  uint32_t *starts = mb__calloc(l->ninst + 2, sizeof *starts);
   uint32_t *inits = mb__calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
   mb_err e = MB_OK;
@@ -573,7 +783,20 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   }
   *start_fn = *init_fn = -1;
   bool reactors = ninits > (main_init >= 0 ? 1u : 0u);
-  if (main_start >= 0 && reactors) {
+  if (l->glue >= 0) {
+    /* resource registration runs before every other start function */
+    uint32_t idx;
+    if ((e = add_res_init(f, &idx))) goto out;
+    memmove(starts + 1, starts, nstarts * sizeof *starts);
+    starts[0] = idx;
+    nstarts++;
+  }
+  if (main_start >= 0 && l->glue >= 0) {
+    inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
+    uint32_t idx;
+    if ((e = add_res_start(f, inits, ninits, &idx))) goto out;
+    *start_fn = idx;
+  } else if (main_start >= 0 && reactors) {
     inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
     uint32_t idx;
     if ((e = add_caller(f, inits, ninits, "membrane:_start", &idx))) goto out;
@@ -645,7 +868,7 @@ static mb_err declare_hidden_exports(fuse *f) {
 static mb_err allocate_output(fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
-  uint64_t types = 1, funcs = 2 + l->ninst, tables = 0, mems = 0, globals = 0, tags = 0,
+  uint64_t types = 1 + 16, funcs = 4 + l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
            elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
   for (uint32_t i = 0; i < l->ninst; i++) {
@@ -708,7 +931,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   for (uint32_t i = 0; i < f.ncode; i++) f.out->codes[i].body.ptr = f.code.data + f.code_start[i];
   f.code.data = NULL; /* the output owns it now */
   if ((e = inline_all_consts(&f))) goto out;
-  if ((e = add_stubs(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
+  if ((e = add_stubs(&f)) || (e = add_gens(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
       (e = build_exports(&f, start_fn, init_fn)) || (e = declare_hidden_exports(&f)))
     goto out;
   (void)stub_base;

@@ -78,7 +78,7 @@ static bool collect_names(const mb_link_inst *in, mb_bytes payload, mb_module *o
         name = (mb_bytes){start, (uint32_t)(s.pos - start)};
       } else if (mb__name(&s, &name, "")) {
         return true;
-      } else {
+      } else if (!in->glue) { /* the glue's trap functions are named by their message */
         name = prefixed(out, in->name, name);
         if (!name.ptr) return false;
       }
@@ -207,7 +207,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
       }
     }
     /* one warning per instance: DWARF alone is a dozen sections */
-    if (ndropped)
+    if (ndropped && !in->glue) /* the glue's target_features: nothing the user can act on */
       mb__link_warn(l, "instance '%s' (%s): dropping %zu custom section%s (%s): offsets and "
                        "indices in them would be wrong in the fused module",
                     in->name, in->path, ndropped, ndropped == 1 ? "" : "s", dropped);

@@ -292,5 +292,85 @@ expect_error require-resolved-names-only-non-wasi "env.h" -- \
   w=wasiuser.wasm --require-resolved -o "$out"
 grep -qF "proc_exit" "$tmp/stderr" && bad "--require-resolved refused a WASI import"
 
+# ---- the resource ABI: WIT wiring, canonical ABI signatures, intrinsics ----
+cat > api.wit <<'WIT'
+package example:counter;
+interface api {
+  resource counter {
+    constructor(start: u32);
+    add: func(n: u32);
+  }
+  name: func() -> string;
+}
+world lib { export api; }
+world app { import api; }
+WIT
+printf 'package example:bad;\ninterface x {\n  f: func(a: nope);\n}\n' > bad.wit
+wat rlib '(module
+  (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32)))
+  (func (export "example:counter/api#[constructor]counter") (param i32) (result i32) local.get 0)
+  (func (export "example:counter/api#[method]counter.add") (param i32 i32))
+  (func (export "example:counter/api#name") (result i32) i32.const 0))'
+wat rlibsig '(module
+  (func (export "example:counter/api#[constructor]counter") (param i32) (result i64) i64.const 0)
+  (func (export "example:counter/api#[method]counter.add") (param i32 i32)))'
+wat rlibdtor '(module
+  (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32)))
+  (func (export "example:counter/api#[constructor]counter") (param i32) (result i32) local.get 0)
+  (func (export "example:counter/api#[dtor]counter") (param i32) (result i32) local.get 0))'
+wat rlibmissing '(module (func (export "example:counter/api#[method]counter.add") (param i32 i32)))'
+wat rapp '(module (import "example:counter/api" "[method]counter.add" (func (param i32))))'
+wat rappok '(module (import "example:counter/api" "[constructor]counter" (func (param i32) (result i32))))'
+wat rappnofn '(module (import "example:counter/api" "[method]counter.sub" (func (param i32 i32))))'
+wat rappnew '(module (import "example:counter/api" "[resource-new]counter" (func (param i32) (result i32))))'
+wat rapprep '(module (import "example:counter/api" "[resource-rep]counter" (func (param i32) (result i32))))'
+wat rappstr '(module (import "example:counter/api" "name" (func (param i32))))'
+wat rappdrop '(module (import "example:counter/api" "[resource-drop]counter" (func (param i32) (result i32))))'
+wat rappexport '(module (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32))))'
+wat rappnores '(module (import "[export]example:counter/api" "[resource-new]gauge" (func (param i32) (result i32))))'
+wat rappbadintr '(module (import "[export]example:counter/api" "[resource-peek]counter" (func (param i32) (result i32))))'
+W=(--wit api.wit --world lib=example:counter/lib)
+
+expect_error wit-import-signature "WIT signature mismatch" "instance 'app'" \
+  "example:counter/api.[method]counter.add" "(i32) -> ()" "(i32, i32) -> ()" "api.wit:5:" -- \
+  app=rapp.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-export-signature "WIT signature mismatch" "instance 'lib'" \
+  "example:counter/api#[constructor]counter" "(i32) -> (i64)" "(i32) -> (i32)" -- \
+  app=rappok.wasm lib=rlibsig.wasm "${W[@]}" -o "$out"
+expect_error wit-no-such-function "instance 'app'" "[method]counter.sub" \
+  "interface example:counter/api has no function" -- \
+  app=rappnofn.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-export-missing "instance 'lib'" "has no export 'example:counter/api#[constructor]counter'" -- \
+  app=rappok.wasm lib=rlibmissing.wasm "${W[@]}" -o "$out"
+expect_error wit-strings-not-yet "instance 'app'" "example:counter/api.name" "strings or lists" -- \
+  app=rappstr.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-ambiguous "instances 'lib' and 'lib2' both export" "--wire app.example:counter/api=INSTANCE" -- \
+  app=rappok.wasm lib=rlib.wasm lib2=rlib.wasm --wit api.wit -o "$out"
+expect_error resource-new-by-user "instance 'app'" "[resource-new]counter" "only the definer" -- \
+  app=rappnew.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error resource-rep-by-user "instance 'app'" "[resource-rep]counter" "only the definer" -- \
+  app=rapprep.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error resource-new-world-not-definer "instance 'app'" "its world example:counter/app" \
+  "does not export example:counter/api" -- \
+  app=rappexport.wasm lib=rlib.wasm "${W[@]}" --world app=example:counter/app -o "$out"
+expect_error resource-intrinsic-type "intrinsic" "(i32) -> (i32)" "(i32) -> ()" -- \
+  app=rappdrop.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error resource-not-in-interface "defines no resource 'gauge'" -- \
+  app=rappnores.wasm --wit api.wit -o "$out"
+expect_error resource-unknown-intrinsic "[resource-peek]counter" "provides only the resource intrinsics" -- \
+  app=rappbadintr.wasm --wit api.wit -o "$out"
+expect_error resource-dtor-type "'example:counter/api#[dtor]counter'" "(i32) -> (i32)" "(i32) -> ()" -- \
+  lib=rlibdtor.wasm "${W[@]}" -o "$out"
+expect_error world-unknown "--world lib=example:counter/nope" "no world" -- \
+  lib=rlib.wasm --wit api.wit --world lib=example:counter/nope -o "$out"
+expect_error world-without-wit "--world" "use --wit PATH" -- \
+  lib=rlib.wasm --world lib=example:counter/lib -o "$out"
+expect_error world-unknown-instance "no instance called 'nope'" -- \
+  lib=rlib.wasm --wit api.wit --world nope=example:counter/lib -o "$out"
+expect_error world-syntax "expected INSTANCE=NAMESPACE:PACKAGE/WORLD" -- \
+  lib=rlib.wasm --wit api.wit --world lib -o "$out"
+expect_error wit-bad-file "bad.wit:3:" -- lib=rlib.wasm --wit bad.wit -o "$out"
+expect_error wit-missing-file "nope.wit" -- lib=rlib.wasm --wit nope.wit -o "$out"
+
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]
