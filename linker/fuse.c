@@ -428,13 +428,49 @@ static const char *const intrinsic_glue[] = {
     [MB_GEN_RES_DESTROY] = "mb_resource_destroy",
 };
 
+static void op_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t mem, uint32_t offset) {
+  mb_buf_byte(b, op);
+  if (mem) {
+    mb_buf_u32(b, align | 0x40);
+    mb_buf_u32(b, mem);
+  } else {
+    mb_buf_u32(b, align);
+  }
+  mb_buf_u32(b, offset);
+}
+
+/* Bytes of a string or flat list of `len` (a local) elements, on the stack; traps when
+ * the size does not fit in 32 bits (the canonical ABI's bounds check). */
+static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len) {
+  uint32_t size = t->kind == MB_WIT_STRING ? 1 : t->elem->size;
+  if (size > 1) {
+    op_local(b, 0x20, len);
+    op_i32(b, (int32_t)(UINT32_MAX / size));
+    mb_buf_byte(b, 0x4B); /* i32.gt_u */
+    mb_buf_append(b, "\x04\x40\x00\x0b", 4); /* if unreachable end */
+  }
+  op_local(b, 0x20, len);
+  if (size > 1) {
+    op_i32(b, (int32_t)size);
+    mb_buf_byte(b, 0x6C); /* i32.mul */
+  }
+}
+
+static uint32_t list_align(const mb_wit_type *t) {
+  return t->kind == MB_WIT_STRING ? 1 : t->elem->align;
+}
+
 /* An adapter: handles in own<R> parameters move from the caller's table to the callee's,
  * borrow<R> parameters are lent for the call (the callee must have dropped its borrows
- * when it returns: mb_call_end traps otherwise), an own<R> result moves back. Runtime
- * instance ids are link indices. */
+ * when it returns: mb_call_end traps otherwise), an own<R> result moves back. Strings and
+ * flat lists are copied into memory from the callee's cabi_realloc, a result in memory
+ * back into the caller's (a string or list from the caller's cabi_realloc), and the
+ * callee's cabi_post_<export> runs once the result is copied. Runtime instance ids are
+ * link indices. */
 static mb_err adapter_body(fuse *f, const mb_gen *g) {
   mb_link *l = f->l;
   const mb_wit_func *fn = g->func;
+  const mb_link_inst *cin = &l->inst[g->inst], *pin = &l->inst[g->callee];
   uint32_t own_move, lend, begin, end, np = g->ft->nparams;
   mb_err e;
   if ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &own_move)) ||
@@ -444,11 +480,18 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     return e;
   bool borrows = false;
   for (uint32_t q = 0; q < fn->nparams; q++) borrows |= fn->params[q].type->kind == MB_WIT_BORROW;
-  uint32_t scope = np, result = np + 1;
+  mb_wit_core_sig lower;
+  mb_wit_func_sig(fn, MB_WIT_LOWER, &lower);
+  bool in_memory = lower.result_in_memory;
+  uint32_t cmem = 0, pmem = 0;
+  if (cin->count[MB_SPACE_MEMORY] > g->caller_mem) cmem = cin->map[MB_SPACE_MEMORY][g->caller_mem];
+  if (pin->count[MB_SPACE_MEMORY] > g->callee_mem) pmem = pin->map[MB_SPACE_MEMORY][g->callee_mem];
+  /* locals after the parameters */
+  uint32_t scope = np, result = np + 1, ptr = np + 2, len = np + 3, copy = np + 4;
   mb_buf *b = &f->body;
   b->len = 0;
-  mb_buf_byte(b, 1); /* one local group: the scope and the result */
-  mb_buf_u32(b, 2);
+  mb_buf_byte(b, 1);
+  mb_buf_u32(b, 5);
   mb_buf_byte(b, 0x7F);
   int32_t caller = g->inst, callee = g->callee;
   if (borrows) {
@@ -471,12 +514,28 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
       op_i32(b, (int32_t)g->param_types[q]);
       op_local(b, 0x20, flat);
       op_call(b, lend);
+    } else if (t->kind == MB_WIT_STRING || t->kind == MB_WIT_LIST) {
+      /* copy = callee.cabi_realloc(0, 0, align, bytes); memory.copy callee <- caller */
+      op_i32(b, 0);
+      op_i32(b, 0);
+      op_i32(b, (int32_t)list_align(t));
+      op_list_bytes(b, t, flat + 1);
+      op_call(b, pin->map[MB_SPACE_FUNC][g->callee_realloc]);
+      op_local(b, 0x21, copy);
+      op_local(b, 0x20, copy);
+      op_local(b, 0x20, flat);
+      op_list_bytes(b, t, flat + 1);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, pmem);
+      mb_buf_u32(b, cmem);
+      op_local(b, 0x20, copy);
+      op_local(b, 0x20, flat + 1);
     } else {
       for (uint32_t j = 0; j < t->nflat; j++) op_local(b, 0x20, flat + j);
     }
     flat += t->nflat;
   }
-  op_call(b, l->inst[callee].map[MB_SPACE_FUNC][g->callee_func]);
+  op_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
   if (g->result_type != UINT32_MAX) {
     op_local(b, 0x21, result);
     op_i32(b, callee);
@@ -484,6 +543,49 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     op_local(b, 0x20, result);
     op_i32(b, caller);
     op_call(b, own_move);
+  }
+  if (in_memory) {
+    const mb_wit_type *t = fn->result;
+    uint32_t retptr = np - 1;
+    op_local(b, 0x21, result);
+    if (t->kind == MB_WIT_STRING || t->kind == MB_WIT_LIST) {
+      op_local(b, 0x20, result);
+      op_mem(b, 0x28, 2, pmem, 0); /* i32.load */
+      op_local(b, 0x21, ptr);
+      op_local(b, 0x20, result);
+      op_mem(b, 0x28, 2, pmem, 4);
+      op_local(b, 0x21, len);
+      op_i32(b, 0);
+      op_i32(b, 0);
+      op_i32(b, (int32_t)list_align(t));
+      op_list_bytes(b, t, len);
+      op_call(b, cin->map[MB_SPACE_FUNC][g->caller_realloc]);
+      op_local(b, 0x21, copy);
+      op_local(b, 0x20, copy);
+      op_local(b, 0x20, ptr);
+      op_list_bytes(b, t, len);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, cmem);
+      mb_buf_u32(b, pmem);
+      op_local(b, 0x20, retptr);
+      op_local(b, 0x20, copy);
+      op_mem(b, 0x36, 2, cmem, 0); /* i32.store */
+      op_local(b, 0x20, retptr);
+      op_local(b, 0x20, len);
+      op_mem(b, 0x36, 2, cmem, 4);
+    } else {
+      /* no strings or lists inside: the bytes are the value */
+      op_local(b, 0x20, retptr);
+      op_local(b, 0x20, result);
+      op_i32(b, (int32_t)t->size);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, cmem);
+      mb_buf_u32(b, pmem);
+    }
+    if (g->callee_post >= 0) {
+      op_local(b, 0x20, result);
+      op_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
+    }
   }
   if (borrows) {
     op_local(b, 0x20, scope);

@@ -187,6 +187,52 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
   mb__type_text(&t, buf, cap);
 }
 
+/* A string, or a list whose elements hold no strings, lists or handles: copied as one
+ * block of bytes. */
+static bool is_flat_list(const mb_wit_type *t) {
+  if (t->kind == MB_WIT_STRING) return true;
+  return t->kind == MB_WIT_LIST && !t->elem->has_lists && !t->elem->has_own &&
+         !t->elem->has_borrow;
+}
+
+/* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
+static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
+  const mb_module *m = l->inst[i].m;
+  int64_t x = mb__find_export(m, "memory", 6, MB_KIND_MEMORY);
+  if (x >= 0) {
+    *out = (uint32_t)x;
+    return MB_OK;
+  }
+  if (mb_module_count(m, MB_KIND_MEMORY) == 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
+                    l->inst[i].name, why);
+  *out = 0;
+  return MB_OK;
+}
+
+static const uint8_t realloc_params[4] = {0x7F, 0x7F, 0x7F, 0x7F};
+static const mb_functype realloc_type = {4, 1, realloc_params, (const uint8_t *)"\x7f"};
+
+/* Instance i's `cabi_realloc` (old ptr, old size, align, new size) -> ptr. */
+static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
+  const mb_module *m = l->inst[i].m;
+  *out = mb__find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
+  if (*out < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
+                    "the copy in its memory with it",
+                    l->inst[i].name, why);
+  if (!mb__functype_eq(mb__func_type(m, (uint32_t)*out), &realloc_type)) {
+    char have[160];
+    mb__type_text(mb__func_type(m, (uint32_t)*out), have, sizeof have);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
+                    "-> (i32)",
+                    l->inst[i].name, have);
+  }
+  return MB_OK;
+}
+
 /* An import of a WIT interface's function from the instance exporting the interface. */
 static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit_iface *wi,
                               mb_diag *diag) {
@@ -242,15 +288,23 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     in->res[k] = t; /* a direct call */
     return MB_OK;
   }
-  if (fn->has_lists)
+  if (lower.params_in_memory)
     return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose WIT signature passes strings or lists: "
-                    "copying them between instances is not supported yet",
+                    "instance '%s' imports %s.%s, whose parameters flatten to more than 16 core "
+                    "values and are passed in memory: not supported yet across instances",
                     in->name, wi->id, field);
-  if (lower.params_in_memory || lower.result_in_memory)
+  for (uint32_t q = 0; q < fn->nparams; q++)
+    if (fn->params[q].type->has_lists && !is_flat_list(fn->params[q].type))
+      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                      "instance '%s' imports %s.%s, whose parameter '%s' has strings or lists "
+                      "inside a compound type, or lists of them: not supported yet (pass a "
+                      "string or a list of plain values directly)",
+                      in->name, wi->id, field, fn->params[q].name);
+  if (fn->result && fn->result->has_lists && !is_flat_list(fn->result))
     return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose parameters or result are passed in memory "
-                    "by the canonical ABI: not supported yet across instances",
+                    "instance '%s' imports %s.%s, whose result has strings or lists inside a "
+                    "compound type: not supported yet (return a string or a list of plain "
+                    "values directly)",
                     in->name, wi->id, field);
   if (t.inst < 0)
     return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
@@ -265,6 +319,39 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   g->callee = t.inst;
   g->callee_func = t.index;
   g->func = fn;
+  g->callee_realloc = g->caller_realloc = g->callee_post = -1;
+  bool list_params = false;
+  for (uint32_t q = 0; q < fn->nparams; q++) list_params |= fn->params[q].type->has_lists;
+  char why[900];
+  if (list_params || lower.result_in_memory) {
+    snprintf(why, sizeof why, "%s.%s passes data in memory", wi->id, field);
+    if ((e = abi_memory(l, i, why, &l->gens[l->ngens - 1].caller_mem, diag)) ||
+        (e = abi_memory(l, t.inst, why, &l->gens[l->ngens - 1].callee_mem, diag)))
+      return e;
+  }
+  if (list_params) {
+    snprintf(why, sizeof why, "%s.%s takes strings or lists", wi->id, field);
+    if ((e = abi_realloc(l, t.inst, why, &l->gens[l->ngens - 1].callee_realloc, diag))) return e;
+  }
+  if (fn->result && fn->result->has_lists) {
+    snprintf(why, sizeof why, "%s.%s returns a string or list", wi->id, field);
+    if ((e = abi_realloc(l, i, why, &l->gens[l->ngens - 1].caller_realloc, diag))) return e;
+  }
+  if (lower.result_in_memory) {
+    char post[900];
+    int pn = snprintf(post, sizeof post, "cabi_post_%s", exp);
+    int64_t x = mb__find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
+    if (x >= 0 && !mb__functype_eq(mb__func_type(pin->m, (uint32_t)x), &i32_void))
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' exports '%s' with a type other than (i32) -> ()",
+                      pin->name, post);
+    if (x >= 0 && t.inst != p)
+      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                      "instance '%s' re-exports %s with a cabi_post function: not supported",
+                      pin->name, exp);
+    l->gens[l->ngens - 1].callee_post = x;
+  }
+  g = &l->gens[l->ngens - 1];
   g->param_types = mb__calloc(fn->nparams ? fn->nparams : 1, sizeof *g->param_types);
   if (!g->param_types) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t q = 0; q < fn->nparams; q++) {

@@ -301,6 +301,11 @@ interface api {
     add: func(n: u32);
   }
   name: func() -> string;
+  set-name: func(s: string);
+  names: func(s: list<string>);
+  pick: func(c: option<own<counter>>);
+  wide: func(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+             j: u64, k: u64, l: u64, m: u64, n: u64, o: u64, p: u64, q: u64);
 }
 world lib { export api; }
 world app { import api; }
@@ -310,7 +315,12 @@ wat rlib '(module
   (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32)))
   (func (export "example:counter/api#[constructor]counter") (param i32) (result i32) local.get 0)
   (func (export "example:counter/api#[method]counter.add") (param i32 i32))
-  (func (export "example:counter/api#name") (result i32) i32.const 0))'
+  (memory 1)
+  (func (export "example:counter/api#name") (result i32) i32.const 0)
+  (func (export "example:counter/api#set-name") (param i32 i32))
+  (func (export "example:counter/api#names") (param i32 i32))
+  (func (export "example:counter/api#pick") (param i32 i32))
+  (func (export "example:counter/api#wide") (param i32)))'
 wat rlibsig '(module
   (func (export "example:counter/api#[constructor]counter") (param i32) (result i64) i64.const 0)
   (func (export "example:counter/api#[method]counter.add") (param i32 i32)))'
@@ -324,11 +334,19 @@ wat rappok '(module (import "example:counter/api" "[constructor]counter" (func (
 wat rappnofn '(module (import "example:counter/api" "[method]counter.sub" (func (param i32 i32))))'
 wat rappnew '(module (import "example:counter/api" "[resource-new]counter" (func (param i32) (result i32))))'
 wat rapprep '(module (import "example:counter/api" "[resource-rep]counter" (func (param i32) (result i32))))'
-wat rappstr '(module (import "example:counter/api" "name" (func (param i32))))'
+wat rappstr '(module (import "example:counter/api" "name" (func (param i32))) (memory 1))'
 wat rappdrop '(module (import "example:counter/api" "[resource-drop]counter" (func (param i32) (result i32))))'
 wat rappexport '(module (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32))))'
 wat rappnores '(module (import "[export]example:counter/api" "[resource-new]gauge" (func (param i32) (result i32))))'
 wat rappbadintr '(module (import "[export]example:counter/api" "[resource-peek]counter" (func (param i32) (result i32))))'
+wat rappsetname '(module (import "example:counter/api" "set-name" (func (param i32 i32))) (memory 1))'
+wat rappsetnamenomem '(module (import "example:counter/api" "set-name" (func (param i32 i32))))'
+wat rappnames '(module (import "example:counter/api" "names" (func (param i32 i32))))'
+wat rapppick '(module (import "example:counter/api" "pick" (func (param i32 i32))))'
+wat rappwide '(module (import "example:counter/api" "wide" (func (param i32))))'
+wat rlibbadrealloc '(module
+  (memory 1) (func (export "cabi_realloc") (param i32) (result i32) local.get 0)
+  (func (export "example:counter/api#set-name") (param i32 i32)))'
 W=(--wit api.wit --world lib=example:counter/lib)
 
 expect_error wit-import-signature "WIT signature mismatch" "instance 'app'" \
@@ -342,8 +360,24 @@ expect_error wit-no-such-function "instance 'app'" "[method]counter.sub" \
   app=rappnofn.wasm lib=rlib.wasm "${W[@]}" -o "$out"
 expect_error wit-export-missing "instance 'lib'" "has no export 'example:counter/api#[constructor]counter'" -- \
   app=rappok.wasm lib=rlibmissing.wasm "${W[@]}" -o "$out"
-expect_error wit-strings-not-yet "instance 'app'" "example:counter/api.name" "strings or lists" -- \
+expect_error wit-string-result-no-realloc "instance 'app' exports no 'cabi_realloc'" \
+  "example:counter/api.name returns a string or list" -- \
   app=rappstr.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-string-param-no-realloc "instance 'lib' exports no 'cabi_realloc'" \
+  "example:counter/api.set-name takes strings or lists" -- \
+  app=rappsetname.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-no-memory "instance 'app' has no memory" "set-name passes data in memory" -- \
+  app=rappsetnamenomem.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-realloc-type "'cabi_realloc' as (i32) -> (i32)" "(i32, i32, i32, i32) -> (i32)" -- \
+  app=rappsetname.wasm lib=rlibbadrealloc.wasm "${W[@]}" -o "$out"
+expect_error wit-nested-lists "instance 'app'" "example:counter/api.names" \
+  "strings or lists inside a compound type" -- \
+  app=rappnames.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-nested-handles "instance 'app'" "example:counter/api.pick" \
+  "handles inside a compound type" -- \
+  app=rapppick.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-params-in-memory "instance 'app'" "example:counter/api.wide" "more than 16" -- \
+  app=rappwide.wasm lib=rlib.wasm "${W[@]}" -o "$out"
 expect_error wit-ambiguous "instances 'lib' and 'lib2' both export" "--wire app.example:counter/api=INSTANCE" -- \
   app=rappok.wasm lib=rlib.wasm lib2=rlib.wasm --wit api.wit -o "$out"
 expect_error resource-new-by-user "instance 'app'" "[resource-new]counter" "only the definer" -- \

@@ -1,7 +1,8 @@
 // The resource ABI through `membrane link`, on Node 26: tests/link/resources/ (WIT and
 // three WAT modules: lib defines `counter` and `other`, svc uses them and exports
 // functions taking and returning handles, app uses both) is fused with --wit/--world,
-// validated, and every rule is checked: own moves both ways, borrows (into the definer
+// validated, and every rule is checked: strings and lists of 0, 1, 4 KiB and 1 MiB both
+// ways (cabi_realloc, cabi_post_), a result in memory, own moves both ways, borrows (into the definer
 // as the rep, into a user as a handle it must drop), dup reference counting, destroy,
 // destructors exactly once, teardown at the end of _start, a table of more than 100,000
 // live handles, and each trap by the message the engine shows as the trapping
@@ -13,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 
 const opt = {};
 const argv = process.argv.slice(2);
@@ -92,6 +94,62 @@ const eq = (got, want, what) => {
   e._start();
   eq(e.dtors() - d0, 3, "teardown after _start runs the destructors of app's leftovers (one dup'd)");
   eq(e.live(), 0, 'nothing leaks when a client goes away');
+}
+
+// ---- strings and lists, both ways, copied between the two memories ----
+{
+  const e = fresh();
+  const mem = () => e.memory.buffer;
+  const put = (bytes, align) => {
+    const p = e.cabi_realloc(0, 0, align, bytes.length);
+    new Uint8Array(mem(), p, bytes.length).set(bytes);
+    return p;
+  };
+  const ret = () => e.cabi_realloc(0, 0, 8, 16);
+  const pattern = (n, seed) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = 0x20 + ((i * 7 + seed) % 95); // printable ASCII
+    return b;
+  };
+  let posts = e.posts();
+  for (const n of [0, 1, 4096, 1 << 20]) {
+    const s = pattern(n, n & 0xff);
+    const p = put(s, 1), r = ret();
+    e.echo(p, n, r);
+    const [q, m] = new Uint32Array(mem(), r, 2);
+    eq(m, n, `echo of ${n} bytes: the length`);
+    assert.ok(n === 0 || q !== p, 'the result is a copy in the caller\'s memory');
+    assert.ok(isDeepStrictEqual(new Uint8Array(mem(), q, m), s), `echo of ${n} bytes: the bytes`);
+    checks++;
+    eq(e.posts(), ++posts, 'cabi_post_ ran once for each call');
+
+    const k = n >> 2; // list<u32> of n bytes
+    const xs = new Uint32Array(k);
+    let want = 0n;
+    for (let i = 0; i < k; i++) {
+      xs[i] = (i * 2654435761) >>> 0;
+      want += BigInt(xs[i]);
+    }
+    eq(e.sum(put(new Uint8Array(xs.buffer), 4), k), want, `sum of list<u32> of ${k}`);
+
+    const h = n >> 1; // list<u16> of n bytes, reversed by lib and copied back
+    const ys = new Uint16Array(h);
+    for (let i = 0; i < h; i++) ys[i] = (i * 31 + 7) & 0xffff;
+    const py = put(new Uint8Array(ys.buffer), 2), ry = ret();
+    e.rev(py, h, ry);
+    const [qy, my] = new Uint32Array(mem(), ry, 2);
+    eq(my, h, `rev of list<u16> of ${h}: the length`);
+    assert.ok(qy % 2 === 0, 'the copy is aligned for u16');
+    const got = new Uint16Array(mem(), qy, my);
+    assert.ok(isDeepStrictEqual(Array.from(got), Array.from(ys).reverse()), `rev of ${h} u16s`);
+    assert.ok(isDeepStrictEqual(Array.from(new Uint16Array(mem(), py, h)), Array.from(ys)),
+      "the caller's list is untouched");
+    checks += 2;
+  }
+  const r = ret();
+  e.pair(7, r);
+  eq([new Uint32Array(mem(), r, 1)[0], new BigUint64Array(mem(), r + 8, 1)[0]], [7, 7000000000000n],
+    'a tuple result in memory is copied into the return pointer');
 }
 
 // ---- traps, each in a fresh instance ----

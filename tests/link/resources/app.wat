@@ -18,7 +18,30 @@
   (import "example:counter/inspect" "keep" (func $keep (param i32)))
   (import "example:counter/inspect" "take" (func $take (param i32) (result i32)))
   (import "example:counter/inspect" "give" (func $give (param i32) (result i32)))
-  (memory 16)
+  (import "example:counter/text" "echo" (func $echo (param i32 i32 i32)))
+  (import "example:counter/text" "sum" (func $sum (param i32 i32) (result i64)))
+  (import "example:counter/text" "rev" (func $rev (param i32 i32 i32)))
+  (import "example:counter/text" "pair" (func $pair (param i32 i32)))
+  (import "example:counter/text" "posts" (func $posts (result i32)))
+  (memory (export "memory") 16)
+  ;; cabi_realloc: a bump allocator from 1 MiB up, growing the memory as needed
+  (global $heap (mut i32) (i32.const 0x100000))
+  (func (export "cabi_realloc") (param $old i32) (param $osize i32) (param $align i32) (param $size i32) (result i32)
+    (local $p i32)
+    global.get $heap local.get $align i32.add i32.const 1 i32.sub
+    i32.const 0 local.get $align i32.sub i32.and local.set $p
+    local.get $p local.get $size i32.add global.set $heap
+    block $ok loop $grow
+      global.get $heap memory.size i32.const 16 i32.shl i32.le_u br_if $ok
+      i32.const 16 memory.grow i32.const -1 i32.eq if unreachable end
+      br $grow end end
+    local.get $p)
+  ;; strings and lists: the caller's side of the canonical ABI, driven from JS
+  (func (export "echo") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 call $echo)
+  (func (export "sum") (param i32 i32) (result i64) local.get 0 local.get 1 call $sum)
+  (func (export "rev") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 call $rev)
+  (func (export "pair") (param i32 i32) local.get 0 local.get 1 call $pair)
+  (func (export "posts") (result i32) call $posts)
   (func (export "live") (result i32) call $live)
   (func (export "dtors") (result i32) call $dtors)
   ;; no handles: a direct call
