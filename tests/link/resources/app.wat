@@ -18,6 +18,7 @@
   (import "example:counter/inspect" "keep" (func $keep (param i32)))
   (import "example:counter/inspect" "take" (func $take (param i32) (result i32)))
   (import "example:counter/inspect" "give" (func $give (param i32) (result i32)))
+  (import "example:counter/inspect" "peek-poke" (func $peek_poke (param i32)))
   (import "example:counter/text" "echo" (func $echo (param i32 i32 i32)))
   (import "example:counter/text" "sum" (func $sum (param i32 i32) (result i64)))
   (import "example:counter/text" "rev" (func $rev (param i32 i32 i32)))
@@ -122,6 +123,17 @@
       br $l end end
     local.get $sum)
   ;; ---- traps ----
+  ;; svc calls hooks.poke back while $lent is lent to it: poke drops it
+  (global $lent (mut i32) (i32.const 0))
+  (func (export "example:counter/hooks#poke")
+    global.get $lent call $drop)
+  (func (export "drop_lent")
+    i32.const 1 call $mk global.set $lent
+    global.get $lent call $peek_poke)
+  ;; with svc wired to another instance of lib, the borrow app lends svc is of the type
+  ;; app's lib defines, which svc cannot pass to its own lib
+  (func (export "peek") (result i32)
+    i32.const 5 call $mk call $peek)
   (func (export "double_drop")
     (local $a i32)
     i32.const 1 call $mk local.tee $a call $drop

@@ -3,6 +3,7 @@
   (import "example:counter/api" "[constructor]counter" (func $mk (param i32) (result i32)))
   (import "example:counter/api" "[method]counter.get" (func $get (param i32) (result i32)))
   (import "example:counter/api" "[resource-drop]counter" (func $drop (param i32)))
+  (import "example:counter/hooks" "poke" (func $poke))
   ;; a borrow handle in svc's own table; svc lends it on to lib, then drops it
   (func (export "example:counter/inspect#peek") (param $c i32) (result i32)
     local.get $c call $get
@@ -13,4 +14,7 @@
     local.get $c call $get
     local.get $c call $drop)
   (func (export "example:counter/inspect#give") (param $start i32) (result i32)
-    local.get $start call $mk))
+    local.get $start call $mk)
+  (func (export "example:counter/inspect#peek-poke") (param $c i32)
+    call $poke
+    local.get $c call $drop))
