@@ -113,8 +113,14 @@ static const mb_functype i32_void = {1, 0, (const uint8_t *)"\x7f", NULL};
 
 /* The id of resource type (definer, iface, name), registered when new. The destructor
  * is the definer's export `<iface>#[dtor]<name>`, of type (i32) -> (). */
+static bool legacy_defines(const mb_module *m, mb_bytes res);
+
 static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name, uint32_t *out,
                        mb_diag *diag) {
+  /* a definer using the legacy intrinsics has one type per resource name, which WIT
+   * signatures naming that resource refer to as well */
+  bool legacy_type = strcmp(iface, "canonical_abi") == 0 || legacy_defines(l->inst[definer].m, name);
+  if (legacy_type) iface = "canonical_abi";
   for (uint32_t t = 0; t < l->nrtypes; t++) {
     const mb_rtype *r = &l->rtypes[t];
     if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb__bytes_eq(name, r->name)) {
@@ -131,7 +137,8 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
   r->dtor = -1;
   if (!r->iface || !r->name) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   char dtor[600];
-  int n = snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
+  int n = legacy_type ? snprintf(dtor, sizeof dtor, "canonical_abi_drop_%s", r->name)
+                     : snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
   const mb_module *m = l->inst[definer].m;
   if (n > 0 && (size_t)n < sizeof dtor) r->dtor = mb__find_export(m, dtor, (size_t)n, MB_KIND_FUNC);
   if (r->dtor >= 0 && !mb__functype_eq(mb__func_type(m, (uint32_t)r->dtor), &i32_void)) {
@@ -393,10 +400,128 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   return MB_OK;
 }
 
+/* ---- the legacy wit-bindgen convention ----
+ * Module `canonical_abi`: resource_new_R, resource_get_R (the rep), resource_clone_R (a
+ * second reference-counted handle: [resource-dup]), resource_drop_R; the destructor is
+ * the export `canonical_abi_drop_R`. An instance importing resource_new_R or exporting
+ * canonical_abi_drop_R defines R; the others get R from the one definer (or the one
+ * --wire CONSUMER.canonical_abi=DEFINER names). */
+#define LEGACY_MODULE "canonical_abi"
+
+static const struct {
+  const char *prefix;
+  intrinsic kind;
+  bool result;
+} legacy[] = {
+    {"resource_new_", INTR_NEW, true},
+    {"resource_get_", INTR_REP, true},
+    {"resource_clone_", INTR_DUP, true},
+    {"resource_drop_", INTR_DROP, false},
+};
+
+static bool legacy_defines(const mb_module *m, mb_bytes res) {
+  char name[300];
+  int n = snprintf(name, sizeof name, "canonical_abi_drop_%.*s", (int)res.len, (const char *)res.ptr);
+  if (n > 0 && (size_t)n < sizeof name && mb__find_export(m, name, (size_t)n, MB_KIND_FUNC) >= 0)
+    return true;
+  n = snprintf(name, sizeof name, "resource_new_%.*s", (int)res.len, (const char *)res.ptr);
+  for (uint32_t k = 0; k < m->nimports; k++)
+    if (m->imports[k].kind == MB_KIND_FUNC && mb__bytes_eq(m->imports[k].module, LEGACY_MODULE) &&
+        m->imports[k].field.len == (uint32_t)n && !memcmp(m->imports[k].field.ptr, name, (size_t)n))
+      return true;
+  return false;
+}
+
+static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  intrinsic kind = INTR_NONE;
+  bool has_result = false;
+  mb_bytes res = {0};
+  for (size_t j = 0; j < sizeof legacy / sizeof *legacy && kind == INTR_NONE; j++) {
+    size_t n = strlen(legacy[j].prefix);
+    if (im->field.len > n && memcmp(im->field.ptr, legacy[j].prefix, n) == 0) {
+      kind = legacy[j].kind;
+      has_result = legacy[j].result;
+      res = (mb_bytes){im->field.ptr + n, im->field.len - (uint32_t)n};
+    }
+  }
+  if (kind == INTR_NONE)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
+                    "provides only resource_new_R, resource_get_R, resource_clone_R and "
+                    "resource_drop_R",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+  int definer = -1;
+  if (legacy_defines(in->m, res)) {
+    definer = i;
+  } else {
+    int p = mb__provider_for(l, i, im->module, NULL);
+    if (p >= 0) {
+      definer = p;
+    } else {
+      for (uint32_t j = 0; j < l->ninst; j++) {
+        if ((int)j == i || l->inst[j].glue || !legacy_defines(l->inst[j].m, res)) continue;
+        if (definer >= 0)
+          return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
+                          "both define resource '%.*s'; choose one with --wire "
+                          "%s.canonical_abi=INSTANCE",
+                          in->name, (int)im->field.len, (const char *)im->field.ptr,
+                          l->inst[definer].name, l->inst[j].name, (int)res.len,
+                          (const char *)res.ptr, in->name);
+        definer = (int)j;
+      }
+    }
+    if (definer < 0)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
+                      "'%.*s' (imports canonical_abi.resource_new_%.*s or exports "
+                      "canonical_abi_drop_%.*s)",
+                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                      (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
+                      (const char *)res.ptr);
+    if (kind == INTR_NEW || kind == INTR_REP)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
+                      "'%.*s' (instance '%s') may read its rep",
+                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                      (const char *)res.ptr, l->inst[definer].name);
+  }
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
+  if (!mb__functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
+                    "but it is %s",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  uint32_t type;
+  mb_err e = rtype_id(l, definer, LEGACY_MODULE, res, &type, diag);
+  if (e) return e;
+  char name[400];
+  snprintf(name, sizeof name, "membrane:%s:canonical_abi.%.*s", in->name, (int)im->field.len,
+           (const char *)im->field.ptr);
+  mb_gen *g;
+  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
+  g->type = type;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}
+
 mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   *handled = false;
+  bool legacy_instance = false; /* an instance called canonical_abi is an ordinary provider */
+  for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
+  if (mb__bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
+    *handled = true;
+    return legacy_import(l, i, k, diag);
+  }
   mb_bytes res;
   bool has_result = false;
   intrinsic kind = intrinsic_of(im->field, &res, &has_result);

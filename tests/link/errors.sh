@@ -406,5 +406,27 @@ expect_error world-syntax "expected INSTANCE=NAMESPACE:PACKAGE/WORLD" -- \
 expect_error wit-bad-file "bad.wit:3:" -- lib=rlib.wasm --wit bad.wit -o "$out"
 expect_error wit-missing-file "nope.wit" -- lib=rlib.wasm --wit nope.wit -o "$out"
 
+# ---- the legacy canonical_abi intrinsics ----
+wat ldef '(module (import "canonical_abi" "resource_new_counter" (func (param i32) (result i32))))'
+wat luserget '(module (import "canonical_abi" "resource_get_counter" (func (param i32) (result i32))))'
+wat luserdrop '(module (import "canonical_abi" "resource_drop_counter" (func (param i32))))'
+wat luserbad '(module (import "canonical_abi" "resource_peek_counter" (func (param i32))))'
+wat ldefsig '(module (import "canonical_abi" "resource_new_counter" (func (param i32))))'
+expect_error legacy-get-by-user "instance 'app'" "canonical_abi.resource_get_counter" \
+  "only the definer of resource 'counter' (instance 'lib')" -- app=luserget.wasm lib=ldef.wasm -o "$out"
+expect_error legacy-two-definers "instances 'lib' and 'lib2' both define resource 'counter'" \
+  "--wire app.canonical_abi=INSTANCE" -- app=luserdrop.wasm lib=ldef.wasm lib2=ldef.wasm -o "$out"
+expect_error legacy-no-definer "no instance defines resource 'counter'" -- app=luserdrop.wasm -o "$out"
+expect_error legacy-unknown "canonical_abi.resource_peek_counter" "provides only resource_new_R" -- \
+  app=luserbad.wasm -o "$out"
+expect_error legacy-signature "canonical_abi.resource_new_counter as (i32) -> ()" "(i32) -> (i32)" -- \
+  lib=ldefsig.wasm -o "$out"
+case=legacy-wire-chooses
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link app=luserdrop.wasm lib=ldef.wasm lib2=ldef.wasm --wire app.canonical_abi=lib2 -o "$out" \
+  2> "$tmp/stderr" || bad "--wire app.canonical_abi=lib2 failed: $(cat "$tmp/stderr")"
+"$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
+
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]

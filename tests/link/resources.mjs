@@ -199,6 +199,38 @@ for (const [name, msg] of trapCases) traps(name, msg);
   checks++;
 }
 
+// ---- the legacy wit-bindgen intrinsics (DIR_legacy): canonical_abi.resource_*_R ----
+{
+  const ldir = `${dir}_legacy`;
+  for (const m of ['lib', 'app'])
+    run(opt.wat2wasm, [join(ldir, `${m}.wat`), '-o', join(tmp, `legacy_${m}.wasm`)]);
+  const lout = join(tmp, 'legacy.wasm');
+  run(opt.membrane, ['link', `app=${join(tmp, 'legacy_app.wasm')}`, `lib=${join(tmp, 'legacy_lib.wasm')}`,
+    '--wit', join(ldir, 'legacy.wit'), '--world', 'lib=example:legacy/lib', '-o', lout]);
+  run(opt['wasm-validate'], ['--enable-multi-memory', lout]);
+  const lm = new WebAssembly.Module(readFileSync(lout));
+  const lfresh = () => new WebAssembly.Instance(lm, {}).exports;
+  const e = lfresh();
+  eq(e.own_refcount(), 42, 'legacy: new, clone, get, drop in the definer; the destructor once');
+  eq(e.user_refcount(), 7, "legacy: a user's clone of a handle it was given; the destructor once");
+  eq(e.dtors(), 2, 'legacy: canonical_abi_drop_counter ran once per resource');
+  const d = e.dtors();
+  e._start();
+  eq([e.dtors() - d, e.last()], [1, 99], 'legacy: teardown runs canonical_abi_drop_counter');
+  for (const [name, msg] of [['get_after_drop', 'membrane: use of dropped handle'],
+                             ['double_drop', 'membrane: use of dropped handle']]) {
+    let err = null;
+    try {
+      lfresh()[name]();
+    } catch (x) {
+      err = x;
+    }
+    assert.ok(err instanceof WebAssembly.RuntimeError, `legacy ${name}: got ${err}`);
+    assert.ok(err.stack.split('\n')[1].includes(`at ${msg} (`), `legacy ${name}: ${err.stack}`);
+    checks++;
+  }
+}
+
 // ---- the same on wasm-interp (wabt): results, and each trap's function by name ----
 // wasm-interp prints no names, so the trapping function is the target of the last call
 // its trace shows (the glue's trap functions are leaves), named by wasm-objdump.
