@@ -471,12 +471,13 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
   mb_link *l = f->l;
   const mb_wit_func *fn = g->func;
   const mb_link_inst *cin = &l->inst[g->inst], *pin = &l->inst[g->callee];
-  uint32_t own_move, lend, begin, end, np = g->ft->nparams;
+  uint32_t own_move = 0, lend = 0, begin = 0, end = 0, np = g->ft->nparams;
   mb_err e;
-  if ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &own_move)) ||
-      (e = glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &lend)) ||
-      (e = glue_export(f, "mb_call_begin", MB_KIND_FUNC, &begin)) ||
-      (e = glue_export(f, "mb_call_end", MB_KIND_FUNC, &end)))
+  if (fn->has_handles &&
+      ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &own_move)) ||
+       (e = glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &lend)) ||
+       (e = glue_export(f, "mb_call_begin", MB_KIND_FUNC, &begin)) ||
+       (e = glue_export(f, "mb_call_end", MB_KIND_FUNC, &end))))
     return e;
   bool borrows = false;
   for (uint32_t q = 0; q < fn->nparams; q++) borrows |= fn->params[q].type->kind == MB_WIT_BORROW;
@@ -487,11 +488,11 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
   if (cin->count[MB_SPACE_MEMORY] > g->caller_mem) cmem = cin->map[MB_SPACE_MEMORY][g->caller_mem];
   if (pin->count[MB_SPACE_MEMORY] > g->callee_mem) pmem = pin->map[MB_SPACE_MEMORY][g->callee_mem];
   /* locals after the parameters */
-  uint32_t scope = np, result = np + 1, ptr = np + 2, len = np + 3, copy = np + 4;
+  uint32_t scope = np, result = np + 1, ptr = np + 2, len = np + 3, copy = np + 4, saved = np + 5;
   mb_buf *b = &f->body;
   b->len = 0;
   mb_buf_byte(b, 1);
-  mb_buf_u32(b, 5);
+  mb_buf_u32(b, 6);
   mb_buf_byte(b, 0x7F);
   int32_t caller = g->inst, callee = g->callee;
   if (borrows) {
@@ -535,7 +536,17 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     }
     flat += t->nflat;
   }
+  if (pin->caller_memory) {
+    op_local(b, 0x23, pin->caller_global); /* global.get */
+    op_local(b, 0x21, saved);
+    op_i32(b, caller);
+    op_local(b, 0x24, pin->caller_global); /* global.set */
+  }
   op_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
+  if (pin->caller_memory) {
+    op_local(b, 0x20, saved);
+    op_local(b, 0x24, pin->caller_global);
+  }
   if (g->result_type != UINT32_MAX) {
     op_local(b, 0x21, result);
     op_i32(b, callee);
@@ -595,10 +606,77 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
   return MB_OK;
 }
 
+/* A call into a provider with caller-memory access: its caller global says who calls
+ * for the duration of the call (saved and restored, so nested calls unwind right). */
+static void call_as_body(fuse *f, const mb_gen *g) {
+  const mb_link_inst *pin = &f->l->inst[g->callee];
+  uint32_t np = g->ft->nparams, glob = pin->caller_global;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_append(b, "\x01\x01\x7f", 3);
+  op_local(b, 0x23, glob);
+  op_local(b, 0x21, np);
+  op_i32(b, g->inst);
+  op_local(b, 0x24, glob);
+  for (uint32_t i = 0; i < np; i++) op_local(b, 0x20, i);
+  op_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
+  op_local(b, 0x20, np);
+  op_local(b, 0x24, glob);
+  mb_buf_byte(b, 0x0B);
+}
+
+/* membrane:caller.read/write/size in provider g->inst: one branch per instance that
+ * calls it through a wired import, each one memory.copy (or memory.size) between the
+ * two memories; no caller: the trap function `no_caller`. */
+static mb_err caller_body(fuse *f, const mb_gen *g, uint32_t no_caller) {
+  mb_link *l = f->l;
+  const mb_link_inst *pin = &l->inst[g->inst];
+  int64_t pm = mb__find_export(pin->m, "memory", 6, MB_KIND_MEMORY);
+  if (pm < 0) pm = 0;
+  if (pin->count[MB_SPACE_MEMORY] == 0)
+    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports membrane:caller but has no memory", pin->name);
+  uint32_t pmem = pin->map[MB_SPACE_MEMORY][pm];
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t c = 0; c < l->ninst; c++) {
+    const mb_link_inst *cin = &l->inst[c];
+    bool calls = false;
+    for (uint32_t k = 0; k < l->ngens && !calls; k++)
+      calls = (l->gens[k].kind == MB_GEN_CALL_AS || l->gens[k].kind == MB_GEN_ADAPTER) &&
+              l->gens[k].inst == (int)c && l->gens[k].callee == g->inst;
+    if (!calls || cin->count[MB_SPACE_MEMORY] == 0) continue;
+    int64_t cm = mb__find_export(cin->m, "memory", 6, MB_KIND_MEMORY);
+    uint32_t cmem = cin->map[MB_SPACE_MEMORY][cm < 0 ? 0 : cm];
+    op_local(b, 0x23, pin->caller_global);
+    op_i32(b, (int32_t)c);
+    mb_buf_byte(b, 0x46); /* i32.eq */
+    mb_buf_append(b, "\x04\x40", 2);
+    if (g->kind == MB_GEN_CALLER_SIZE) {
+      mb_buf_byte(b, 0x3F);
+      mb_buf_u32(b, cmem);
+    } else {
+      for (uint32_t i = 0; i < 3; i++) op_local(b, 0x20, i);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, g->kind == MB_GEN_CALLER_READ ? pmem : cmem);
+      mb_buf_u32(b, g->kind == MB_GEN_CALLER_READ ? cmem : pmem);
+    }
+    mb_buf_byte(b, 0x0F); /* return */
+    mb_buf_byte(b, 0x0B);
+  }
+  op_call(b, no_caller);
+  if (g->kind == MB_GEN_CALLER_SIZE) op_i32(b, 0); /* unreachable after the call: types */
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
 /* Generated functions for the imports link_res.c recorded, numbered right after the
- * stubs, in order. */
+ * stubs, in order; then the trap function of membrane:caller. */
 static mb_err add_gens(fuse *f) {
   mb_link *l = f->l;
+  uint32_t no_caller = f->out->nimported[MB_KIND_FUNC] + f->out->nfuncs + l->ngens;
+  bool any_caller = false;
   for (uint32_t k = 0; k < l->ngens; k++) {
     const mb_gen *g = &l->gens[k];
     uint32_t t, idx, fn;
@@ -606,6 +684,11 @@ static mb_err add_gens(fuse *f) {
     if (e) return e;
     if (g->kind == MB_GEN_ADAPTER) {
       if ((e = adapter_body(f, g))) return e;
+    } else if (g->kind == MB_GEN_CALL_AS) {
+      call_as_body(f, g);
+    } else if (g->kind >= MB_GEN_CALLER_READ) {
+      if ((e = caller_body(f, g, no_caller))) return e;
+      any_caller = true;
     } else {
       if ((e = glue_export(f, intrinsic_glue[g->kind], MB_KIND_FUNC, &fn))) return e;
       f->body.len = 0;
@@ -618,7 +701,28 @@ static mb_err add_gens(fuse *f) {
     }
     if ((e = add_generated(f, t, g->name, &idx))) return e;
   }
+  if (any_caller) {
+    uint32_t t, idx;
+    mb_err e = add_type(f, &void_type, &t);
+    if (e) return e;
+    f->body.len = 0;
+    mb_buf_append(&f->body, "\x00\x00\x0b", 3);
+    if ((e = add_generated(f, t, "membrane: no calling instance", &idx))) return e;
+  }
   return MB_OK;
+}
+
+/* One mutable i32 global per instance with caller-memory access: the link index of the
+ * instance whose call is running in it, -1 for none. */
+static void add_caller_globals(fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  static const uint8_t minus_one[] = {0x41, 0x7F, 0x0B};
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if (!l->inst[i].caller_memory) continue;
+    l->inst[i].caller_global = o->nimported[MB_KIND_GLOBAL] + o->nglobals;
+    o->globals[o->nglobals++] = (mb_global){{0x7F, true}, {minus_one, sizeof minus_one}};
+  }
 }
 
 /* The first start function: one runtime instance per input (ids = link indices, the
@@ -979,7 +1083,7 @@ static mb_err allocate_output(fuse *f) {
     funcs += m->nfuncs;
     tables += m->ntables;
     mems += m->nmemories;
-    globals += m->nglobals;
+    globals += m->nglobals + l->inst[i].caller_memory;
     tags += m->ntags;
     elems += m->nelems;
     datas += m->ndatas;
@@ -1033,6 +1137,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   for (uint32_t i = 0; i < f.ncode; i++) f.out->codes[i].body.ptr = f.code.data + f.code_start[i];
   f.code.data = NULL; /* the output owns it now */
   if ((e = inline_all_consts(&f))) goto out;
+  add_caller_globals(&f);
   if ((e = add_stubs(&f)) || (e = add_gens(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
       (e = build_exports(&f, start_fn, init_fn)) || (e = declare_hidden_exports(&f)))
     goto out;

@@ -153,6 +153,17 @@ mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb
   return MB_OK;
 }
 
+mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag) {
+  drop_glue(l);
+  int i = find_inst(l, provider, strlen(provider));
+  if (i < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
+                    provider, provider);
+  l->inst[i].caller_memory = true;
+  l->resolved = false;
+  return MB_OK;
+}
+
 mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
                             mb_diag *diag) {
   drop_glue(l);
@@ -596,7 +607,11 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
       mb_err e = resolve_import(l, (int)i, k, diag);
       if (e) return e;
     }
-  if (l->ngens || l->nrtypes) {
+  {
+    mb_err e = mb__res_caller_calls(l, diag);
+    if (e) return e;
+  }
+  if (l->nrtypes) {
     /* the resource ABI is used: the glue joins as the last instance */
     if (!l->glue_module)
       return mb__fail(diag, MB_ERR_INVALID_ARG, 0,

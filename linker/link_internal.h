@@ -31,6 +31,8 @@ typedef struct mb_link_inst {
   uint32_t count[MB_SPACE_COUNT];
   const mb_wit_world *world; /* --world, or NULL */
   bool glue;          /* the resource ABI glue: its names keep no instance prefix */
+  bool caller_memory; /* --grant-caller-memory: may import membrane:caller */
+  uint32_t caller_global; /* fuse: output index of its "who calls me" global */
 } mb_link_inst;
 
 /* Functions the linker generates for imports (link_res.c builds the list, fuse_res.c
@@ -39,6 +41,11 @@ typedef struct mb_link_inst {
 typedef enum mb_gen_kind {
   MB_GEN_RES_NEW, MB_GEN_RES_REP, MB_GEN_RES_DROP, MB_GEN_RES_DUP, MB_GEN_RES_DESTROY,
   MB_GEN_ADAPTER,
+  MB_GEN_CALL_AS,       /* a call into a provider granted caller-memory access: sets its
+                           caller global around the call */
+  MB_GEN_CALLER_READ,   /* membrane:caller.read/write/size in the granted provider */
+  MB_GEN_CALLER_WRITE,
+  MB_GEN_CALLER_SIZE,
 } mb_gen_kind;
 
 typedef struct mb_gen {
@@ -46,8 +53,8 @@ typedef struct mb_gen {
   int inst;                 /* the importing instance */
   const mb_functype *ft;    /* the import's type */
   uint32_t type;            /* intrinsics: resource type id (mb_link.rtypes) */
-  int callee;               /* adapter: the instance whose function it calls */
-  uint32_t callee_func;     /* adapter: that instance's function index */
+  int callee;               /* adapter, call-as: the instance whose function it calls */
+  uint32_t callee_func;     /* adapter, call-as: that instance's function index */
   const mb_wit_func *func;  /* adapter: the WIT function */
   uint32_t *param_types;    /* adapter, per WIT parameter: resource type id or UINT32_MAX */
   uint32_t result_type;     /* adapter: own<R> result's type id, or UINT32_MAX */
@@ -127,6 +134,9 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled
 /* Whether instance i's world (or, without one, its exports) exports interface iface. */
 bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len);
 void mb__res_reset(mb_link *l);
+/* After every import is resolved: calls into instances granted caller-memory access go
+ * through a generated function telling them who calls. */
+mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
 
 /* Custom sections of the output: merged name and producers sections. */
 mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,

@@ -512,10 +512,81 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   return MB_OK;
 }
 
+/* ---- caller-memory access ---- */
+#define CALLER_MODULE "membrane:caller"
+
+static const uint8_t three_i32[3] = {0x7F, 0x7F, 0x7F};
+static const mb_functype copy_type = {3, 0, three_i32, NULL};
+static const mb_functype size_type = {0, 1, NULL, (const uint8_t *)"\x7f"};
+
+static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  mb_gen_kind kind;
+  const mb_functype *want;
+  if (mb__bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
+  else if (mb__bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
+  else if (mb__bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
+  else
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
+                    "write and size",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+  if (!in->caller_memory)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
+                    "callers' memory: grant it with --grant-caller-memory %s",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  if (im->kind != MB_KIND_FUNC || !mb__functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  char name[300];
+  snprintf(name, sizeof name, "membrane:%s:membrane:caller.%.*s", in->name, (int)im->field.len,
+           (const char *)im->field.ptr);
+  mb_gen *g;
+  mb_err e = add_gen(l, kind, i, ft, name, &g, diag);
+  if (e) return e;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}
+
+mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    mb_link_inst *in = &l->inst[i];
+    for (uint32_t k = 0; k < in->m->nimports; k++) {
+      const mb_import *im = &in->m->imports[k];
+      if (im->kind != MB_KIND_FUNC) continue;
+      mb_target t = in->res[k];
+      if (t.inst < 0 || t.inst == (int)i || !l->inst[t.inst].caller_memory) continue;
+      char name[600];
+      snprintf(name, sizeof name, "membrane:call %s->%s %.*s.%.*s", in->name,
+               l->inst[t.inst].name, (int)im->module.len, (const char *)im->module.ptr,
+               (int)im->field.len, (const char *)im->field.ptr);
+      mb_gen *g;
+      mb_err e = add_gen(l, MB_GEN_CALL_AS, (int)i, &in->m->types[im->u.func_type], name, &g, diag);
+      if (e) return e;
+      g->callee = t.inst;
+      g->callee_func = t.index;
+      in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+    }
+  }
+  return MB_OK;
+}
+
 mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   *handled = false;
+  if (mb__bytes_eq(im->module, CALLER_MODULE) && p < 0) {
+    *handled = true;
+    return caller_import(l, i, k, diag);
+  }
   bool legacy_instance = false; /* an instance called canonical_abi is an ordinary provider */
   for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
   if (mb__bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {

@@ -421,6 +421,19 @@ void mb_link_set_wit(mb_link *l, const mb_wit *wit);
 mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag);
 void mb_link_set_glue(mb_link *l, const mb_module *glue);
 
+/* Caller-memory access for `provider`: it may import from module `membrane:caller`
+ *   read(dst, src, len)   copy len bytes from the calling instance's memory at src to its
+ *                         own memory at dst
+ *   write(dst, src, len)  copy len bytes from its own memory at src to the caller's at dst
+ *   size() -> pages       the calling instance's memory size, in 64 KiB pages
+ * each one cross-memory memory.copy (out of bounds traps). The calling instance is the
+ * instance whose call (a wired import, direct or adapted) is running in the provider;
+ * the caller's memory is its export `memory`, else its memory 0. With no such call
+ * (e.g. the host called the provider) read/write/size trap with
+ * "membrane: no calling instance". Without the grant, importing membrane:caller is a
+ * link error. */
+mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag);
+
 /* Resolve every import and type-check it. Idempotent; mb_link_fuse calls it. */
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag);
 

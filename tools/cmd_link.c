@@ -24,6 +24,8 @@ static void usage(FILE *out) {
         "                              directory with deps/); repeatable\n"
         "  --world INST=NS:PKG/WORLD   INST implements that world: the interfaces it exports\n"
         "                              are wired to the instances importing them\n"
+        "  --grant-caller-memory INST  INST may import membrane:caller read/write/size: copy\n"
+        "                              from and to the memory of the instance calling it\n"
         "  --dry-run                   print the wiring, write nothing\n"
         "  --dot FILE                  write the wiring as a Graphviz graph\n"
         "  -h, --help                  show this text\n\n"
@@ -77,12 +79,13 @@ int mb_cmd_link(int argc, char **argv) {
   input *inputs = calloc((size_t)argc, sizeof *inputs);
   char **wires = calloc((size_t)argc, sizeof *wires), **exports = calloc((size_t)argc, sizeof *exports);
   char **wits = calloc((size_t)argc, sizeof *wits), **worlds = calloc((size_t)argc, sizeof *worlds);
-  int ninputs = 0, nwires = 0, nexports = 0, nwits = 0, nworlds = 0, status = 1;
+  char **grants = calloc((size_t)argc, sizeof *grants);
+  int ninputs = 0, nwires = 0, nexports = 0, nwits = 0, nworlds = 0, ngrants = 0, status = 1;
   mb_link *l = NULL;
   mb_module *fused = NULL, *glue = NULL;
   mb_wit *wit = NULL;
   mb_diag d = {0};
-  if (!inputs || !wires || !exports || !wits || !worlds) {
+  if (!inputs || !wires || !exports || !wits || !worlds || !grants) {
     fail("out of memory", NULL);
     goto out;
   }
@@ -91,7 +94,8 @@ int mb_cmd_link(int argc, char **argv) {
     bool has_value = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                      strcmp(a, "--main") == 0 || strcmp(a, "--wire") == 0 ||
                      strcmp(a, "--export") == 0 || strcmp(a, "--dot") == 0 ||
-                     strcmp(a, "--wit") == 0 || strcmp(a, "--world") == 0;
+                     strcmp(a, "--wit") == 0 || strcmp(a, "--world") == 0 ||
+                     strcmp(a, "--grant-caller-memory") == 0;
     if (has_value && i + 1 == argc) {
       fail("missing value after", a);
       goto out;
@@ -107,6 +111,7 @@ int mb_cmd_link(int argc, char **argv) {
     else if (strcmp(a, "--dot") == 0) dot = argv[++i];
     else if (strcmp(a, "--wit") == 0) wits[nwits++] = argv[++i];
     else if (strcmp(a, "--world") == 0) worlds[nworlds++] = argv[++i];
+    else if (strcmp(a, "--grant-caller-memory") == 0) grants[ngrants++] = argv[++i];
     else if (strcmp(a, "--dry-run") == 0) dry_run = true;
     else if (strcmp(a, "--stub-missing") == 0) policy = MB_UNRESOLVED_STUB;
     else if (strcmp(a, "--require-resolved") == 0) policy = MB_UNRESOLVED_ERROR;
@@ -180,6 +185,11 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     }
   }
+  for (int i = 0; i < ngrants; i++)
+    if (mb_link_grant_caller_memory(l, grants[i], &d)) {
+      report(&d);
+      goto out;
+    }
   if (main_name && mb_link_set_main(l, main_name, &d)) {
     report(&d);
     goto out;
@@ -266,6 +276,7 @@ out:
   free(wires);
   free(exports);
   free(wits);
+  free(grants);
   free(worlds);
   return status;
 }

@@ -428,5 +428,19 @@ rm -rf "$tmp/out" && mkdir "$tmp/out"
   2> "$tmp/stderr" || bad "--wire app.canonical_abi=lib2 failed: $(cat "$tmp/stderr")"
 "$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
 
+# ---- caller-memory access ----
+wat ckern '(module (import "membrane:caller" "read" (func (param i32 i32 i32))) (memory 1) (func (export "f")))'
+wat ckernbad '(module (import "membrane:caller" "peek" (func (param i32 i32 i32))))'
+wat ckernsig '(module (import "membrane:caller" "size" (func (result i64))))'
+wat capp '(module (import "kern" "f" (func)) (memory 1))'
+expect_error caller-not-granted "instance 'kern' imports membrane:caller.read" "--grant-caller-memory kern" -- \
+  app=capp.wasm kern=ckern.wasm -o "$out"
+expect_error caller-unknown-field "membrane:caller.peek" "provides read, write and size" -- \
+  kern=ckernbad.wasm --grant-caller-memory kern -o "$out"
+expect_error caller-signature "membrane:caller.size as () -> (i64)" "() -> (i32)" -- \
+  kern=ckernsig.wasm --grant-caller-memory kern -o "$out"
+expect_error caller-grant-unknown "--grant-caller-memory nope" "no instance called 'nope'" -- \
+  kern=ckern.wasm --grant-caller-memory nope -o "$out"
+
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]

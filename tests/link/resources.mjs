@@ -231,6 +231,49 @@ for (const [name, msg] of trapCases) traps(name, msg);
   }
 }
 
+// ---- caller-memory access (DIR_caller): membrane:caller read/write/size ----
+{
+  const cdir = `${dir}_caller`;
+  for (const m of ['kern', 'app', 'tool'])
+    run(opt.wat2wasm, [join(cdir, `${m}.wat`), '-o', join(tmp, `caller_${m}.wasm`)]);
+  const cout = join(tmp, 'caller.wasm');
+  run(opt.membrane, ['link', `app=${join(tmp, 'caller_app.wasm')}`, `kern=${join(tmp, 'caller_kern.wasm')}`,
+    `tool=${join(tmp, 'caller_tool.wasm')}`, '--grant-caller-memory', 'kern',
+    ...['sum', 'fill', 'pages', 'memory', 'sum_out_of_bounds'].flatMap((n) => ['--export', `app.${n}`]),
+    '--export', 'tool.tool_sum', '--export', 'tool.tool_pages', '--export', 'kern.sum=kern_sum',
+    '-o', cout]);
+  run(opt['wasm-validate'], ['--enable-multi-memory', cout]);
+  const cm = new WebAssembly.Module(readFileSync(cout));
+  const e = new WebAssembly.Instance(cm, {}).exports;
+  eq(e.sum(), 10, "kern reads app's memory");
+  eq(e.tool_sum(), 30, "kern reads tool's memory when tool calls");
+  eq([e.pages(), e.tool_pages()], [2, 3], "size is the calling instance's memory");
+  e.fill(100, 5, 0x7a);
+  eq(Array.from(new Uint8Array(e.memory.buffer, 99, 7)), [0, 0x7a, 0x7a, 0x7a, 0x7a, 0x7a, 0],
+    "kern writes app's memory");
+  eq(e.sum(), 10, 'and the caller global was restored (a second call works)');
+  for (const [name, msg] of [['kern_sum', 'membrane: no calling instance']]) {
+    let err = null;
+    try {
+      e[name](0, 1);
+    } catch (x) {
+      err = x;
+    }
+    assert.ok(err instanceof WebAssembly.RuntimeError, `${name}: got ${err}`);
+    assert.ok(err.stack.split('\n')[1].includes(`at ${msg} (`), `${name}: ${err.stack}`);
+    checks++;
+  }
+  let err = null;
+  try {
+    e.sum_out_of_bounds();
+  } catch (x) {
+    err = x;
+  }
+  assert.ok(err instanceof WebAssembly.RuntimeError && /out of bounds/.test(err.message),
+    `reading past the caller's memory traps: ${err}`);
+  checks++;
+}
+
 // ---- the same on wasm-interp (wabt): results, and each trap's function by name ----
 // wasm-interp prints no names, so the trapping function is the target of the last call
 // its trace shows (the glue's trap functions are leaves), named by wasm-objdump.
