@@ -138,6 +138,9 @@ void mb__res_reset(mb_link *l);
  * through a generated function telling them who calls. */
 mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
 
+/* The "membrane:resources" custom section of an output using the glue. */
+mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);
+
 /* Custom sections of the output: merged name and producers sections. */
 mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
                         const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag);

@@ -434,6 +434,31 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue);
  * link error. */
 mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag);
 
+/* What a fused module says about its resource ABI: the custom section
+ * "membrane:resources", written by mb_link_fuse when the glue is part of the output.
+ * Runtime instance i is insts[i] (an input of the link; each has its own handle table,
+ * `handles` when it creates, holds or passes handles); types[t] is resource type t,
+ * defined by instance `definer`, with a destructor when `dtor`. */
+typedef struct mb_res_inst_info {
+  mb_bytes name;
+  bool handles;
+} mb_res_inst_info;
+typedef struct mb_res_type_info {
+  uint32_t definer;
+  mb_bytes iface, name; /* iface is "canonical_abi" for the legacy intrinsics */
+  bool dtor;
+} mb_res_type_info;
+typedef struct mb_res_info {
+  uint32_t ninsts;
+  mb_res_inst_info *insts;
+  uint32_t ntypes;
+  mb_res_type_info *types;
+} mb_res_info;
+/* Reads the section of m into *out (arrays in m's arena, names pointing into the section).
+ * *found is false when m has none. A malformed section is MB_ERR_BAD_STRUCTURE with the
+ * offset in the section's payload. */
+mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag);
+
 /* Resolve every import and type-check it. Idempotent; mb_link_fuse calls it. */
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag);
 

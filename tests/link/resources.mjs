@@ -67,6 +67,19 @@ const eq = (got, want, what) => {
   checks++;
 };
 
+// `membrane inspect` lists the instances with handle tables and the resource types
+{
+  const info = JSON.parse(run(opt.membrane, ['inspect', '--json', out]).stdout).resources;
+  eq(info.instances.map((i) => [i.id, i.name, i.handles]), [[0, 'app', true], [1, 'lib', true], [2, 'svc', true]],
+    'inspect: the instances, each with its handle table');
+  eq(info.types.map((t) => [t.id, t.interface, t.name, t.definer_name, t.destructor]),
+    [[0, 'example:counter/api', 'counter', 'lib', true], [1, 'example:counter/api', 'other', 'lib', false]],
+    'inspect: the resource types, their definers and destructors');
+  const text = run(opt.membrane, ['inspect', out]).stdout;
+  assert.ok(text.includes('0: example:counter/api counter  defined by lib (instance 1), destructor'), text);
+  checks++;
+}
+
 // ---- the rules that do not trap, in one instance ----
 {
   const e = fresh();
