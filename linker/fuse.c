@@ -140,6 +140,7 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
       const mb_target *t = &in->res[k];
       uint32_t to;
       if (t->inst >= 0) to = bases[t->inst][kind] + (t->index - l->inst[t->inst].m->nimported[kind]);
+      else if (t->inst == MB_TARGET_GEN) to = *stub_base + nstub + t->index;
       else if (l->hosts[t->host].stub) to = stub_index[t->host];
       else to = f->host_slot[t->host];
       in->map[kind_space[kind]][seen[kind]++] = to;
@@ -396,6 +397,421 @@ static mb_err add_stubs(fuse *f) {
   return MB_OK;
 }
 
+/* ---- the resource ABI: intrinsics, adapters, registration, teardown ---- */
+
+/* The output index of the glue's export `name`. */
+static mb_err glue_export(fuse *f, const char *name, mb_kind kind, uint32_t *out) {
+  const mb_link_inst *g = &f->l->inst[f->l->glue];
+  int64_t idx = mb__find_export(g->m, name, strlen(name), kind);
+  if (idx < 0)
+    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "the glue module has no export '%s'", name);
+  *out = g->map[kind_space[kind]][idx];
+  return MB_OK;
+}
+
+static void op_i32(mb_buf *b, int32_t v) {
+  mb_buf_byte(b, 0x41);
+  mb_buf_s32(b, v);
+}
+static void op_call(mb_buf *b, uint32_t fn) {
+  mb_buf_byte(b, 0x10);
+  mb_buf_u32(b, fn);
+}
+static void op_local(mb_buf *b, uint8_t op, uint32_t i) {
+  mb_buf_byte(b, op);
+  mb_buf_u32(b, i);
+}
+
+static const char *const intrinsic_glue[] = {
+    [MB_GEN_RES_NEW] = "mb_resource_new",   [MB_GEN_RES_REP] = "mb_resource_rep",
+    [MB_GEN_RES_DROP] = "mb_resource_drop", [MB_GEN_RES_DUP] = "mb_resource_dup",
+    [MB_GEN_RES_DESTROY] = "mb_resource_destroy",
+};
+
+static void op_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t mem, uint32_t offset) {
+  mb_buf_byte(b, op);
+  if (mem) {
+    mb_buf_u32(b, align | 0x40);
+    mb_buf_u32(b, mem);
+  } else {
+    mb_buf_u32(b, align);
+  }
+  mb_buf_u32(b, offset);
+}
+
+/* Bytes of a string or flat list of `len` (a local) elements, on the stack; traps when
+ * the size does not fit in 32 bits (the canonical ABI's bounds check). */
+static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len) {
+  uint32_t size = t->kind == MB_WIT_STRING ? 1 : t->elem->size;
+  if (size > 1) {
+    op_local(b, 0x20, len);
+    op_i32(b, (int32_t)(UINT32_MAX / size));
+    mb_buf_byte(b, 0x4B); /* i32.gt_u */
+    mb_buf_append(b, "\x04\x40\x00\x0b", 4); /* if unreachable end */
+  }
+  op_local(b, 0x20, len);
+  if (size > 1) {
+    op_i32(b, (int32_t)size);
+    mb_buf_byte(b, 0x6C); /* i32.mul */
+  }
+}
+
+static uint32_t list_align(const mb_wit_type *t) {
+  return t->kind == MB_WIT_STRING ? 1 : t->elem->align;
+}
+
+/* An adapter: handles in own<R> parameters move from the caller's table to the callee's,
+ * borrow<R> parameters are lent for the call (the callee must have dropped its borrows
+ * when it returns: mb_call_end traps otherwise), an own<R> result moves back. Strings and
+ * flat lists are copied into memory from the callee's cabi_realloc, a result in memory
+ * back into the caller's (a string or list from the caller's cabi_realloc), and the
+ * callee's cabi_post_<export> runs once the result is copied. Runtime instance ids are
+ * link indices. */
+static mb_err adapter_body(fuse *f, const mb_gen *g) {
+  mb_link *l = f->l;
+  const mb_wit_func *fn = g->func;
+  const mb_link_inst *cin = &l->inst[g->inst], *pin = &l->inst[g->callee];
+  uint32_t own_move = 0, lend = 0, begin = 0, end = 0, np = g->ft->nparams;
+  mb_err e;
+  if (fn->has_handles &&
+      ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &own_move)) ||
+       (e = glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &lend)) ||
+       (e = glue_export(f, "mb_call_begin", MB_KIND_FUNC, &begin)) ||
+       (e = glue_export(f, "mb_call_end", MB_KIND_FUNC, &end))))
+    return e;
+  bool borrows = false;
+  for (uint32_t q = 0; q < fn->nparams; q++) borrows |= fn->params[q].type->kind == MB_WIT_BORROW;
+  mb_wit_core_sig lower;
+  mb_wit_func_sig(fn, MB_WIT_LOWER, &lower);
+  bool in_memory = lower.result_in_memory;
+  uint32_t cmem = 0, pmem = 0;
+  if (cin->count[MB_SPACE_MEMORY] > g->caller_mem) cmem = cin->map[MB_SPACE_MEMORY][g->caller_mem];
+  if (pin->count[MB_SPACE_MEMORY] > g->callee_mem) pmem = pin->map[MB_SPACE_MEMORY][g->callee_mem];
+  /* locals after the parameters */
+  uint32_t scope = np, result = np + 1, ptr = np + 2, len = np + 3, copy = np + 4, saved = np + 5;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 1);
+  mb_buf_u32(b, 6);
+  mb_buf_byte(b, 0x7F);
+  int32_t caller = g->inst, callee = g->callee;
+  if (borrows) {
+    op_i32(b, caller);
+    op_i32(b, callee);
+    op_call(b, begin);
+    op_local(b, 0x21, scope);
+  }
+  uint32_t flat = 0;
+  for (uint32_t q = 0; q < fn->nparams; q++) {
+    const mb_wit_type *t = fn->params[q].type;
+    if (t->kind == MB_WIT_OWN) {
+      op_i32(b, caller);
+      op_i32(b, (int32_t)g->param_types[q]);
+      op_local(b, 0x20, flat);
+      op_i32(b, callee);
+      op_call(b, own_move);
+    } else if (t->kind == MB_WIT_BORROW) {
+      op_local(b, 0x20, scope);
+      op_i32(b, (int32_t)g->param_types[q]);
+      op_local(b, 0x20, flat);
+      op_call(b, lend);
+    } else if (t->kind == MB_WIT_STRING || t->kind == MB_WIT_LIST) {
+      /* copy = callee.cabi_realloc(0, 0, align, bytes); memory.copy callee <- caller */
+      op_i32(b, 0);
+      op_i32(b, 0);
+      op_i32(b, (int32_t)list_align(t));
+      op_list_bytes(b, t, flat + 1);
+      op_call(b, pin->map[MB_SPACE_FUNC][g->callee_realloc]);
+      op_local(b, 0x21, copy);
+      op_local(b, 0x20, copy);
+      op_local(b, 0x20, flat);
+      op_list_bytes(b, t, flat + 1);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, pmem);
+      mb_buf_u32(b, cmem);
+      op_local(b, 0x20, copy);
+      op_local(b, 0x20, flat + 1);
+    } else {
+      for (uint32_t j = 0; j < t->nflat; j++) op_local(b, 0x20, flat + j);
+    }
+    flat += t->nflat;
+  }
+  if (pin->caller_memory) {
+    op_local(b, 0x23, pin->caller_global); /* global.get */
+    op_local(b, 0x21, saved);
+    op_i32(b, caller);
+    op_local(b, 0x24, pin->caller_global); /* global.set */
+  }
+  op_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
+  if (pin->caller_memory) {
+    op_local(b, 0x20, saved);
+    op_local(b, 0x24, pin->caller_global);
+  }
+  if (g->result_type != UINT32_MAX) {
+    op_local(b, 0x21, result);
+    op_i32(b, callee);
+    op_i32(b, (int32_t)g->result_type);
+    op_local(b, 0x20, result);
+    op_i32(b, caller);
+    op_call(b, own_move);
+  }
+  if (in_memory) {
+    const mb_wit_type *t = fn->result;
+    uint32_t retptr = np - 1;
+    op_local(b, 0x21, result);
+    if (t->kind == MB_WIT_STRING || t->kind == MB_WIT_LIST) {
+      op_local(b, 0x20, result);
+      op_mem(b, 0x28, 2, pmem, 0); /* i32.load */
+      op_local(b, 0x21, ptr);
+      op_local(b, 0x20, result);
+      op_mem(b, 0x28, 2, pmem, 4);
+      op_local(b, 0x21, len);
+      op_i32(b, 0);
+      op_i32(b, 0);
+      op_i32(b, (int32_t)list_align(t));
+      op_list_bytes(b, t, len);
+      op_call(b, cin->map[MB_SPACE_FUNC][g->caller_realloc]);
+      op_local(b, 0x21, copy);
+      op_local(b, 0x20, copy);
+      op_local(b, 0x20, ptr);
+      op_list_bytes(b, t, len);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, cmem);
+      mb_buf_u32(b, pmem);
+      op_local(b, 0x20, retptr);
+      op_local(b, 0x20, copy);
+      op_mem(b, 0x36, 2, cmem, 0); /* i32.store */
+      op_local(b, 0x20, retptr);
+      op_local(b, 0x20, len);
+      op_mem(b, 0x36, 2, cmem, 4);
+    } else {
+      /* no strings or lists inside: the bytes are the value */
+      op_local(b, 0x20, retptr);
+      op_local(b, 0x20, result);
+      op_i32(b, (int32_t)t->size);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, cmem);
+      mb_buf_u32(b, pmem);
+    }
+    if (g->callee_post >= 0) {
+      op_local(b, 0x20, result);
+      op_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
+    }
+  }
+  if (borrows) {
+    op_local(b, 0x20, scope);
+    op_call(b, end);
+  }
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
+/* A call into a provider with caller-memory access: its caller global says who calls
+ * for the duration of the call (saved and restored, so nested calls unwind right). */
+static void call_as_body(fuse *f, const mb_gen *g) {
+  const mb_link_inst *pin = &f->l->inst[g->callee];
+  uint32_t np = g->ft->nparams, glob = pin->caller_global;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_append(b, "\x01\x01\x7f", 3);
+  op_local(b, 0x23, glob);
+  op_local(b, 0x21, np);
+  op_i32(b, g->inst);
+  op_local(b, 0x24, glob);
+  for (uint32_t i = 0; i < np; i++) op_local(b, 0x20, i);
+  op_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
+  op_local(b, 0x20, np);
+  op_local(b, 0x24, glob);
+  mb_buf_byte(b, 0x0B);
+}
+
+/* membrane:caller.read/write/size in provider g->inst: one branch per instance that
+ * calls it through a wired import, each one memory.copy (or memory.size) between the
+ * two memories; no caller: the trap function `no_caller`. */
+static mb_err caller_body(fuse *f, const mb_gen *g, uint32_t no_caller) {
+  mb_link *l = f->l;
+  const mb_link_inst *pin = &l->inst[g->inst];
+  int64_t pm = mb__find_export(pin->m, "memory", 6, MB_KIND_MEMORY);
+  if (pm < 0) pm = 0;
+  if (pin->count[MB_SPACE_MEMORY] == 0)
+    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports membrane:caller but has no memory", pin->name);
+  uint32_t pmem = pin->map[MB_SPACE_MEMORY][pm];
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t c = 0; c < l->ninst; c++) {
+    const mb_link_inst *cin = &l->inst[c];
+    bool calls = false;
+    for (uint32_t k = 0; k < l->ngens && !calls; k++)
+      calls = (l->gens[k].kind == MB_GEN_CALL_AS || l->gens[k].kind == MB_GEN_ADAPTER) &&
+              l->gens[k].inst == (int)c && l->gens[k].callee == g->inst;
+    if (!calls || cin->count[MB_SPACE_MEMORY] == 0) continue;
+    int64_t cm = mb__find_export(cin->m, "memory", 6, MB_KIND_MEMORY);
+    uint32_t cmem = cin->map[MB_SPACE_MEMORY][cm < 0 ? 0 : cm];
+    op_local(b, 0x23, pin->caller_global);
+    op_i32(b, (int32_t)c);
+    mb_buf_byte(b, 0x46); /* i32.eq */
+    mb_buf_append(b, "\x04\x40", 2);
+    if (g->kind == MB_GEN_CALLER_SIZE) {
+      mb_buf_byte(b, 0x3F);
+      mb_buf_u32(b, cmem);
+    } else {
+      for (uint32_t i = 0; i < 3; i++) op_local(b, 0x20, i);
+      mb_buf_append(b, "\xfc\x0a", 2);
+      mb_buf_u32(b, g->kind == MB_GEN_CALLER_READ ? pmem : cmem);
+      mb_buf_u32(b, g->kind == MB_GEN_CALLER_READ ? cmem : pmem);
+    }
+    mb_buf_byte(b, 0x0F); /* return */
+    mb_buf_byte(b, 0x0B);
+  }
+  op_call(b, no_caller);
+  if (g->kind == MB_GEN_CALLER_SIZE) op_i32(b, 0); /* unreachable after the call: types */
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
+/* Generated functions for the imports link_res.c recorded, numbered right after the
+ * stubs, in order; then the trap function of membrane:caller. */
+static mb_err add_gens(fuse *f) {
+  mb_link *l = f->l;
+  uint32_t no_caller = f->out->nimported[MB_KIND_FUNC] + f->out->nfuncs + l->ngens;
+  bool any_caller = false;
+  for (uint32_t k = 0; k < l->ngens; k++) {
+    const mb_gen *g = &l->gens[k];
+    uint32_t t, idx, fn;
+    mb_err e = add_type(f, g->ft, &t);
+    if (e) return e;
+    if (g->kind == MB_GEN_ADAPTER) {
+      if ((e = adapter_body(f, g))) return e;
+    } else if (g->kind == MB_GEN_CALL_AS) {
+      call_as_body(f, g);
+    } else if (g->kind >= MB_GEN_CALLER_READ) {
+      if ((e = caller_body(f, g, no_caller))) return e;
+      any_caller = true;
+    } else {
+      if ((e = glue_export(f, intrinsic_glue[g->kind], MB_KIND_FUNC, &fn))) return e;
+      f->body.len = 0;
+      mb_buf_byte(&f->body, 0);
+      op_i32(&f->body, g->inst);
+      op_i32(&f->body, (int32_t)g->type);
+      op_local(&f->body, 0x20, 0);
+      op_call(&f->body, fn);
+      mb_buf_byte(&f->body, 0x0B);
+    }
+    if ((e = add_generated(f, t, g->name, &idx))) return e;
+  }
+  if (any_caller) {
+    uint32_t t, idx;
+    mb_err e = add_type(f, &void_type, &t);
+    if (e) return e;
+    f->body.len = 0;
+    mb_buf_append(&f->body, "\x00\x00\x0b", 3);
+    if ((e = add_generated(f, t, "membrane: no calling instance", &idx))) return e;
+  }
+  return MB_OK;
+}
+
+/* One mutable i32 global per instance with caller-memory access: the link index of the
+ * instance whose call is running in it, -1 for none. */
+static void add_caller_globals(fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  static const uint8_t minus_one[] = {0x41, 0x7F, 0x0B};
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if (!l->inst[i].caller_memory) continue;
+    l->inst[i].caller_global = o->nimported[MB_KIND_GLOBAL] + o->nglobals;
+    o->globals[o->nglobals++] = (mb_global){{0x7F, true}, {minus_one, sizeof minus_one}};
+  }
+}
+
+/* The first start function: one runtime instance per input (ids = link indices, the
+ * glue last and without one), then every resource type in mb_link.rtypes order (ids =
+ * indices), its name written into the glue's memory and its destructor appended to the
+ * glue's function table. */
+static mb_err add_res_init(fuse *f, uint32_t *index) {
+  mb_link *l = f->l;
+  uint32_t inst_new, type_new, alloc, mem, table, t;
+  mb_err e;
+  if ((e = glue_export(f, "mb_instance_new", MB_KIND_FUNC, &inst_new)) ||
+      (e = glue_export(f, "mb_type_new", MB_KIND_FUNC, &type_new)) ||
+      (e = glue_export(f, "mb_alloc", MB_KIND_FUNC, &alloc)) ||
+      (e = glue_export(f, "memory", MB_KIND_MEMORY, &mem)) ||
+      (e = glue_export(f, "__indirect_function_table", MB_KIND_TABLE, &table)) ||
+      (e = add_type(f, &void_type, &t)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_append(b, "\x01\x01\x7f", 3); /* one i32 local: the name */
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if ((int)i == l->glue) continue;
+    op_call(b, inst_new);
+    mb_buf_byte(b, 0x1A); /* drop: the id is i */
+  }
+  for (uint32_t k = 0; k < l->nrtypes; k++) {
+    const mb_rtype *r = &l->rtypes[k];
+    char name[600];
+    int n = snprintf(name, sizeof name, "%s#%s", r->iface, r->name);
+    if (n < 0 || (size_t)n >= sizeof name) n = (int)strlen(name);
+    op_i32(b, n);
+    op_call(b, alloc);
+    op_local(b, 0x21, 0);
+    for (int j = 0; j < n; j++) {
+      op_local(b, 0x20, 0);
+      op_i32(b, (uint8_t)name[j]);
+      mb_buf_byte(b, 0x3A); /* i32.store8 */
+      if (mem) {
+        mb_buf_byte(b, 0x40);
+        mb_buf_u32(b, mem);
+      } else {
+        mb_buf_byte(b, 0);
+      }
+      mb_buf_u32(b, (uint32_t)j);
+    }
+    op_i32(b, r->definer);
+    op_local(b, 0x20, 0);
+    op_i32(b, n);
+    if (r->dtor >= 0) {
+      mb_buf_byte(b, 0xD2); /* ref.func */
+      mb_buf_u32(b, l->inst[r->definer].map[MB_SPACE_FUNC][r->dtor]);
+      op_i32(b, 1);
+      mb_buf_byte(b, 0xFC); /* table.grow: the old size is the new entry's index */
+      mb_buf_u32(b, 15);
+      mb_buf_u32(b, table);
+    } else {
+      op_i32(b, 0);
+    }
+    op_call(b, type_new);
+    mb_buf_byte(b, 0x1A);
+  }
+  mb_buf_byte(b, 0x0B);
+  return add_generated(f, t, "membrane:resource-init", index);
+}
+
+/* A command's entry with the resource ABI: reactors' _initialize, main's _start, then
+ * every instance torn down, consumers first (reverse dependency order), so each
+ * instance's handles are dropped and destructors run while their definers are alive. */
+static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, uint32_t *index) {
+  mb_link *l = f->l;
+  uint32_t teardown, t;
+  mb_err e;
+  if ((e = glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)) ||
+      (e = add_type(f, &void_type, &t)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t i = 0; i < n; i++) op_call(b, callees[i]);
+  for (uint32_t k = l->ninst; k-- > 0;) {
+    int i = l->order[k];
+    if (i == l->glue) continue;
+    op_i32(b, i);
+    op_call(b, teardown);
+  }
+  mb_buf_byte(b, 0x0B);
+  return add_generated(f, t, "membrane:_start", index);
+}
+
 /* A function calling `n` functions in order. */
 static mb_err add_caller(fuse *f, const uint32_t *callees, uint32_t n, const char *name,
                          uint32_t *index) {
@@ -443,7 +859,7 @@ static mb_err wasi_memory(fuse *f, int64_t *mem) {
     const mb_link_inst *in = &l->inst[i];
     bool uses = false;
     for (uint32_t k = 0; k < in->m->nimports && !uses; k++)
-      uses = in->res[k].inst < 0 && !l->hosts[in->res[k].host].stub &&
+      uses = in->res[k].inst == MB_TARGET_HOST && !l->hosts[in->res[k].host].stub &&
              in->m->imports[k].kind == MB_KIND_FUNC && mb__is_wasi_module(in->m->imports[k].module);
     if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
@@ -556,7 +972,7 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   const mb_link_inst *main = &l->inst[l->main];
   int64_t main_start = mb__find_export(main->m, "_start", 6, MB_KIND_FUNC);
   int64_t main_init = mb__find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
-  uint32_t *starts = mb__calloc(l->ninst + 1, sizeof *starts);
+  uint32_t *starts = mb__calloc(l->ninst + 2, sizeof *starts);
   uint32_t *inits = mb__calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
   mb_err e = MB_OK;
@@ -573,7 +989,20 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   }
   *start_fn = *init_fn = -1;
   bool reactors = ninits > (main_init >= 0 ? 1u : 0u);
-  if (main_start >= 0 && reactors) {
+  if (l->glue >= 0) {
+    /* resource registration runs before every other start function */
+    uint32_t idx;
+    if ((e = add_res_init(f, &idx))) goto out;
+    memmove(starts + 1, starts, nstarts * sizeof *starts);
+    starts[0] = idx;
+    nstarts++;
+  }
+  if (main_start >= 0 && l->glue >= 0) {
+    inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
+    uint32_t idx;
+    if ((e = add_res_start(f, inits, ninits, &idx))) goto out;
+    *start_fn = idx;
+  } else if (main_start >= 0 && reactors) {
     inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
     uint32_t idx;
     if ((e = add_caller(f, inits, ninits, "membrane:_start", &idx))) goto out;
@@ -645,7 +1074,7 @@ static mb_err declare_hidden_exports(fuse *f) {
 static mb_err allocate_output(fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
-  uint64_t types = 1, funcs = 2 + l->ninst, tables = 0, mems = 0, globals = 0, tags = 0,
+  uint64_t types = 1 + 16, funcs = 4 + l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
            elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
   for (uint32_t i = 0; i < l->ninst; i++) {
@@ -654,7 +1083,7 @@ static mb_err allocate_output(fuse *f) {
     funcs += m->nfuncs;
     tables += m->ntables;
     mems += m->nmemories;
-    globals += m->nglobals;
+    globals += m->nglobals + l->inst[i].caller_memory;
     tags += m->ntags;
     elems += m->nelems;
     datas += m->ndatas;
@@ -708,12 +1137,14 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   for (uint32_t i = 0; i < f.ncode; i++) f.out->codes[i].body.ptr = f.code.data + f.code_start[i];
   f.code.data = NULL; /* the output owns it now */
   if ((e = inline_all_consts(&f))) goto out;
-  if ((e = add_stubs(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
+  add_caller_globals(&f);
+  if ((e = add_stubs(&f)) || (e = add_gens(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
       (e = build_exports(&f, start_fn, init_fn)) || (e = declare_hidden_exports(&f)))
     goto out;
   (void)stub_base;
   for (int s = 0; s < MB_SEC_COUNT; s++) mb_module_mark_dirty(f.out, (mb_sec)s);
   e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
+  if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:
   mb_buf_fini(&f.body);
   mb_buf_fini(&f.code);

@@ -58,20 +58,26 @@ void mb__link_warn(mb_link *l, const char *fmt, ...) {
 
 mb_link *mb_link_new(void) {
   mb_link *l = mb__calloc(1, sizeof *l);
-  if (l) l->policy = MB_UNRESOLVED_IMPORT;
+  if (l) {
+    l->policy = MB_UNRESOLVED_IMPORT;
+    l->glue = -1;
+  }
   return l;
+}
+
+static void free_inst(mb_link_inst *in) {
+  mb__free(in->name);
+  mb__free(in->path);
+  mb__free(in->res);
+  mb__free(in->state);
+  for (int s = 0; s < MB_SPACE_COUNT; s++) mb__free(in->map[s]);
+  memset(in, 0, sizeof *in);
 }
 
 void mb_link_free(mb_link *l) {
   if (!l) return;
-  for (uint32_t i = 0; i < l->ninst; i++) {
-    mb_link_inst *in = &l->inst[i];
-    mb__free(in->name);
-    mb__free(in->path);
-    mb__free(in->res);
-    mb__free(in->state);
-    for (int s = 0; s < MB_SPACE_COUNT; s++) mb__free(in->map[s]);
-  }
+  mb__res_reset(l);
+  for (uint32_t i = 0; i < l->ninst; i++) free_inst(&l->inst[i]);
   for (uint32_t i = 0; i < l->nwires; i++) {
     mb__free(l->wires[i].consumer);
     mb__free(l->wires[i].module);
@@ -112,8 +118,55 @@ static bool grow(void **arr, uint32_t n, size_t elem) {
   return true;
 }
 
+/* The glue instance, added by resolve when the resource ABI is used, goes away before
+ * anything changes the set of instances. */
+static void drop_glue(mb_link *l) {
+  if (l->glue < 0) return;
+  free_inst(&l->inst[l->glue]);
+  l->ninst--;
+  l->glue = -1;
+}
+
+void mb_link_set_wit(mb_link *l, const mb_wit *wit) {
+  l->wit = wit;
+  l->resolved = false;
+}
+
+void mb_link_set_glue(mb_link *l, const mb_module *glue) {
+  l->glue_module = glue;
+  l->resolved = false;
+}
+
+mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag) {
+  drop_glue(l);
+  int i = find_inst(l, instance, strlen(instance));
+  if (i < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
+                    instance, world, instance);
+  const mb_wit_world *w = l->wit ? mb_wit_find_world(l->wit, world) : NULL;
+  if (!w)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
+                    l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
+  l->inst[i].world = w;
+  l->resolved = false;
+  return MB_OK;
+}
+
+mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag) {
+  drop_glue(l);
+  int i = find_inst(l, provider, strlen(provider));
+  if (i < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
+                    provider, provider);
+  l->inst[i].caller_memory = true;
+  l->resolved = false;
+  return MB_OK;
+}
+
 mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
                             mb_diag *diag) {
+  drop_glue(l);
   if (!*name || strchr(name, '.') || strchr(name, '='))
     return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance name '%s' must be non-empty and contain no '.' or '='", name);
@@ -180,14 +233,31 @@ static const char *kind_word(mb_kind k) {
   return w[k];
 }
 
-/* The provider instance of an import module name for a consumer, or -1 (host). */
-static int provider_for(const mb_link *l, int consumer, mb_bytes module) {
+int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other) {
   for (uint32_t i = 0; i < l->nwires; i++) {
     const mb_wire *w = &l->wires[i];
     if (strcmp(w->consumer, l->inst[consumer].name) == 0 && mb__bytes_eq(module, w->module))
       return find_inst(l, w->provider, strlen(w->provider));
   }
-  return find_inst(l, (const char *)module.ptr, module.len);
+  int p = find_inst(l, (const char *)module.ptr, module.len);
+  if (p >= 0) return p;
+  /* an interface: the instance that exports it (never the consumer itself) */
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if ((int)i == consumer || l->inst[i].glue ||
+        !mb__exports_iface(l, (int)i, (const char *)module.ptr, module.len))
+      continue;
+    if (p >= 0) {
+      if (other) *other = (int)i;
+      return -3;
+    }
+    p = (int)i;
+  }
+  return p;
+}
+
+static int provider_for(const mb_link *l, int consumer, mb_bytes module) {
+  int p = mb__provider_for(l, consumer, module, NULL);
+  return p < 0 ? -1 : p;
 }
 
 /* Index of import number `k` within its kind's index space. */
@@ -204,7 +274,7 @@ static uint32_t import_number(const mb_module *m, mb_kind kind, uint32_t index) 
   return UINT32_MAX;
 }
 
-static void type_text(const mb_functype *t, char *buf, size_t cap) {
+void mb__type_text(const mb_functype *t, char *buf, size_t cap) {
   static const char *names[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
                                 [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref",
                                 [0x69] = "exnref"};
@@ -271,7 +341,7 @@ static entity entity_of(const mb_module *m, mb_kind kind, uint32_t index) {
 static void entity_text(const entity *e, char *buf, size_t cap) {
   switch (e->kind) {
   case MB_KIND_FUNC:
-  case MB_KIND_TAG: type_text(e->func, buf, cap); break;
+  case MB_KIND_TAG: mb__type_text(e->func, buf, cap); break;
   case MB_KIND_MEMORY: limits_text(e->limits, buf, cap); break;
   case MB_KIND_TABLE: {
     char lim[64];
@@ -307,7 +377,7 @@ static bool entity_match(const entity *want, const entity *have) {
 static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag);
 
 /* Follow instance p's entity (kind, index) to its definition. */
-static mb_err chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out,
+mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out,
                     mb_diag *diag) {
   const mb_module *m = l->inst[p].m;
   if (index >= m->nimported[kind]) {
@@ -365,8 +435,23 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
                     (int)im->field.len, (const char *)im->field.ptr);
   in->state[k] = 1;
   mb_err e = MB_OK;
-  int p = provider_for(l, i, im->module);
-  if (p == i) {
+  int other = -1;
+  int p = mb__provider_for(l, i, im->module, &other);
+  bool handled = false;
+  if (im->kind == MB_KIND_FUNC) e = mb__res_import(l, i, k, p, &handled, diag);
+  if (handled) {
+  } else if (p == -3) {
+    int first = -1;
+    for (uint32_t j = 0; j < l->ninst && first < 0; j++)
+      if ((int)j != i && mb__exports_iface(l, (int)j, (const char *)im->module.ptr, im->module.len))
+        first = (int)j;
+    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                 "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
+                 "interface; choose one with --wire %s.%.*s=INSTANCE",
+                 in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                 (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
+                 (int)im->module.len, (const char *)im->module.ptr);
+  } else if (p == i) {
     e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
                  "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
                  in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
@@ -417,7 +502,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
                      kind_word(im->kind), a, l->inst[p].name, field, kind_word(im->kind), b);
       } else {
-        e = chase(l, p, im->kind, (uint32_t)idx, &in->res[k], diag);
+        e = mb__chase(l, p, im->kind, (uint32_t)idx, &in->res[k], diag);
       }
     }
   }
@@ -506,6 +591,8 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
 
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   if (l->resolved) return MB_OK;
+  drop_glue(l);
+  mb__res_reset(l);
   if (l->ninst == 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
   mb__free(l->hosts);
   l->hosts = NULL;
@@ -523,6 +610,30 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
       mb_err e = resolve_import(l, (int)i, k, diag);
       if (e) return e;
     }
+  {
+    mb_err e = mb__res_caller_calls(l, diag);
+    if (e) return e;
+  }
+  if (l->nrtypes) {
+    /* the resource ABI is used: the glue joins as the last instance */
+    if (!l->glue_module)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "the resource ABI is used but no glue module was given (mb_link_set_glue)");
+    if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
+      return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    mb_link_inst *g = &l->inst[l->ninst];
+    g->m = l->glue_module;
+    g->glue = true;
+    g->name = mb__strdup("membrane:glue");
+    g->path = mb__strdup("(the resource ABI glue)");
+    g->res = mb__calloc(1, sizeof *g->res);
+    g->state = mb__calloc(1, 1);
+    l->glue = (int)l->ninst++;
+    if (!g->name || !g->path || !g->res || !g->state)
+      return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    if (g->m->nimports)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
+  }
   mb__free(l->order);
   uint8_t *mark = mb__calloc(l->ninst, 1);
   l->order = mb__calloc(l->ninst, sizeof *l->order);
@@ -562,12 +673,13 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
       const mb_import *im = &in->m->imports[k];
       const mb_target *t = &in->res[k];
       const char *who = t->inst >= 0 ? l->inst[t->inst].name : "host";
-      bool stub = t->inst < 0 && l->hosts[t->host].stub;
+      if (t->inst == MB_TARGET_GEN) who = l->gens[t->index].name;
+      bool stub = t->inst == MB_TARGET_HOST && l->hosts[t->host].stub;
       if (dot) {
         fprintf(f, "  \"%s\" -> \"%s\" [label=\"%.*s.%.*s\"%s];\n", in->name,
                 stub ? "host" : who, (int)im->module.len, (const char *)im->module.ptr,
                 (int)im->field.len, (const char *)im->field.ptr, stub ? ", style=dashed" : "");
-      } else if (t->inst >= 0) {
+      } else if (t->inst >= 0 || t->inst == MB_TARGET_GEN) {
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s\n", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
                 kind_word(im->kind), who);

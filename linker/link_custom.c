@@ -78,7 +78,7 @@ static bool collect_names(const mb_link_inst *in, mb_bytes payload, mb_module *o
         name = (mb_bytes){start, (uint32_t)(s.pos - start)};
       } else if (mb__name(&s, &name, "")) {
         return true;
-      } else {
+      } else if (!in->glue) { /* the glue's trap functions are named by their message */
         name = prefixed(out, in->name, name);
         if (!name.ptr) return false;
       }
@@ -207,7 +207,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
       }
     }
     /* one warning per instance: DWARF alone is a dozen sections */
-    if (ndropped)
+    if (ndropped && !in->glue) /* the glue's target_features: nothing the user can act on */
       mb__link_warn(l, "instance '%s' (%s): dropping %zu custom section%s (%s): offsets and "
                        "indices in them would be wrong in the fused module",
                     in->name, in->path, ndropped, ndropped == 1 ? "" : "s", dropped);
@@ -255,4 +255,79 @@ out:
   for (uint32_t k = 0; k < 3; k++) mb__free(fields[k].v);
   mb_buf_fini(&b);
   return e;
+}
+
+/* ---- the resource ABI's description: "membrane:resources" ----
+ * version 1: u32 1; vec of instances (name, u8 flags: 1 = takes part in handles); vec of
+ * types (u32 definer, name iface, name resource, u8 has destructor). */
+#define RES_SECTION "membrane:resources"
+
+mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
+  mb_buf b;
+  mb_buf_init(&b);
+  mb_buf_u32(&b, 1);
+  mb_buf_u32(&b, l->ninst - 1); /* the glue, last, holds no table */
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if ((int)i == l->glue) continue;
+    bool handles = false;
+    for (uint32_t t = 0; t < l->nrtypes && !handles; t++) handles = l->rtypes[t].definer == (int)i;
+    for (uint32_t g = 0; g < l->ngens && !handles; g++) {
+      const mb_gen *x = &l->gens[g];
+      if (x->kind <= MB_GEN_RES_DESTROY) handles = x->inst == (int)i;
+      else if (x->kind == MB_GEN_ADAPTER && x->func->has_handles)
+        handles = x->inst == (int)i || x->callee == (int)i;
+    }
+    put_name(&b, (mb_bytes){(const uint8_t *)l->inst[i].name, (uint32_t)strlen(l->inst[i].name)});
+    mb_buf_byte(&b, handles ? 1 : 0);
+  }
+  mb_buf_u32(&b, l->nrtypes);
+  for (uint32_t t = 0; t < l->nrtypes; t++) {
+    const mb_rtype *r = &l->rtypes[t];
+    mb_buf_u32(&b, (uint32_t)r->definer);
+    put_name(&b, (mb_bytes){(const uint8_t *)r->iface, (uint32_t)strlen(r->iface)});
+    put_name(&b, (mb_bytes){(const uint8_t *)r->name, (uint32_t)strlen(r->name)});
+    mb_buf_byte(&b, r->dtor >= 0 ? 1 : 0);
+  }
+  mb_err e = add_custom(out, RES_SECTION, &b, diag);
+  mb_buf_fini(&b);
+  return e;
+}
+
+mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
+  memset(out, 0, sizeof *out);
+  *found = false;
+  const mb_custom *cs = NULL;
+  for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
+    if (mb__bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
+  if (!cs) return MB_OK;
+  *found = true;
+  mb_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  uint32_t version, n;
+  uint8_t flags;
+  if (mb__u32(&r, &version, "") || version != 1 || mb__u32(&r, &n, "") || n > cs->payload.len)
+    goto bad;
+  out->insts = mb_module_alloc(m, (size_t)(n ? n : 1) * sizeof *out->insts);
+  if (!out->insts) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  out->ninsts = n;
+  for (uint32_t i = 0; i < n; i++) {
+    if (mb__name(&r, &out->insts[i].name, "") || mb__byte(&r, &flags, "")) goto bad;
+    out->insts[i].handles = flags & 1;
+  }
+  if (mb__u32(&r, &n, "") || n > cs->payload.len) goto bad;
+  out->types = mb_module_alloc(m, (size_t)(n ? n : 1) * sizeof *out->types);
+  if (!out->types) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  out->ntypes = n;
+  for (uint32_t t = 0; t < n; t++) {
+    mb_res_type_info *x = &out->types[t];
+    if (mb__u32(&r, &x->definer, "") || x->definer >= out->ninsts || mb__name(&r, &x->iface, "") ||
+        mb__name(&r, &x->name, "") || mb__byte(&r, &flags, ""))
+      goto bad;
+    x->dtor = flags & 1;
+  }
+  if (r.pos != r.end) goto bad;
+  return MB_OK;
+bad:
+  memset(out, 0, sizeof *out);
+  return mb__fail(diag, MB_ERR_BAD_STRUCTURE, (uint64_t)(r.pos - r.start),
+                  "malformed %s custom section", RES_SECTION);
 }

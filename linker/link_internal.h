@@ -6,8 +6,10 @@
 #include "internal.h"
 
 /* Where an import ends up after following re-exports. */
+enum { MB_TARGET_HOST = -1, MB_TARGET_GEN = -2 };
 typedef struct mb_target {
-  int inst;        /* instance that defines it, or -1 for a host import */
+  int inst;        /* instance that defines it, MB_TARGET_HOST for a host import, or
+                      MB_TARGET_GEN for a generated function (index: into mb_link.gens) */
   uint32_t index;  /* that instance's index (in its own space) of the definition */
   uint32_t host;   /* inst == -1: index into mb_link.hosts */
 } mb_target;
@@ -27,7 +29,50 @@ typedef struct mb_link_inst {
   int provider_of_wasi; /* imports host WASI directly */
   uint32_t *map[MB_SPACE_COUNT]; /* instance index -> output index, filled by fuse */
   uint32_t count[MB_SPACE_COUNT];
+  const mb_wit_world *world; /* --world, or NULL */
+  bool glue;          /* the resource ABI glue: its names keep no instance prefix */
+  bool caller_memory; /* --grant-caller-memory: may import membrane:caller */
+  uint32_t caller_global; /* fuse: output index of its "who calls me" global */
 } mb_link_inst;
+
+/* Functions the linker generates for imports (link_res.c builds the list, fuse_res.c
+ * the bodies): resource intrinsics calling the glue with constant ids, and adapters
+ * between a caller and a callee whose WIT signature carries handles. */
+typedef enum mb_gen_kind {
+  MB_GEN_RES_NEW, MB_GEN_RES_REP, MB_GEN_RES_DROP, MB_GEN_RES_DUP, MB_GEN_RES_DESTROY,
+  MB_GEN_ADAPTER,
+  MB_GEN_CALL_AS,       /* a call into a provider granted caller-memory access: sets its
+                           caller global around the call */
+  MB_GEN_CALLER_READ,   /* membrane:caller.read/write/size in the granted provider */
+  MB_GEN_CALLER_WRITE,
+  MB_GEN_CALLER_SIZE,
+} mb_gen_kind;
+
+typedef struct mb_gen {
+  mb_gen_kind kind;
+  int inst;                 /* the importing instance */
+  const mb_functype *ft;    /* the import's type */
+  uint32_t type;            /* intrinsics: resource type id (mb_link.rtypes) */
+  int callee;               /* adapter, call-as: the instance whose function it calls */
+  uint32_t callee_func;     /* adapter, call-as: that instance's function index */
+  const mb_wit_func *func;  /* adapter: the WIT function */
+  uint32_t *param_types;    /* adapter, per WIT parameter: resource type id or UINT32_MAX */
+  uint32_t result_type;     /* adapter: own<R> result's type id, or UINT32_MAX */
+  uint32_t caller_mem, callee_mem;   /* adapter: the canonical ABI memories (own index) */
+  int64_t callee_realloc, caller_realloc; /* adapter: cabi_realloc function indices, or -1 */
+  int64_t callee_post;      /* adapter: the callee's cabi_post_<export>, or -1 */
+  char *name;               /* for the name section */
+} mb_gen;
+
+/* A resource type: (definer instance, interface, resource). Its id is its index, which
+ * is also the id the glue's mb_type_new returns, as the generated init registers them
+ * in this order. */
+typedef struct mb_rtype {
+  int definer;
+  char *iface;   /* interface id as the core names spell it */
+  char *name;    /* resource name */
+  int64_t dtor;  /* definer's function index of `<iface>#[dtor]R`, or -1 */
+} mb_rtype;
 
 typedef struct mb_wire {
   char *consumer, *module, *provider;
@@ -52,6 +97,14 @@ struct mb_link {
   mb_host_import *hosts;
   uint32_t nhosts;
   int *order;        /* instances in dependency order (providers first) */
+  /* the resource ABI */
+  const mb_wit *wit;          /* borrowed, resolved; NULL: no WIT */
+  const mb_module *glue_module; /* borrowed; the glue instance's module */
+  int glue;                   /* the glue's instance index (last), or -1 */
+  mb_gen *gens;
+  uint32_t ngens;
+  mb_rtype *rtypes;
+  uint32_t nrtypes;
 };
 
 /* Helpers shared across the link files. */
@@ -66,6 +119,27 @@ char *mb__strdup(const char *s);
 const mb_functype *mb__func_type(const mb_module *m, uint32_t index);
 /* Find an export of m by name and kind; -1 when absent. */
 int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kind kind);
+
+/* link.c: the provider instance of an import module for a consumer (wires, instance
+ * names, then WIT: the instance whose world exports that interface). -1 none, -3 more
+ * than one candidate (then *other is the second). */
+int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other);
+/* Follow instance p's entity to its definition. */
+mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
+void mb__type_text(const mb_functype *t, char *buf, size_t cap);
+
+/* link_res.c: imports the resource ABI handles (intrinsics, WIT-wired functions).
+ * *handled says whether it did; when it did, in->res[k] is set or an error returned. */
+mb_err mb__res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
+/* Whether instance i's world (or, without one, its exports) exports interface iface. */
+bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len);
+void mb__res_reset(mb_link *l);
+/* After every import is resolved: calls into instances granted caller-memory access go
+ * through a generated function telling them who calls. */
+mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
+
+/* The "membrane:resources" custom section of an output using the glue. */
+mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);
 
 /* Custom sections of the output: merged name and producers sections. */
 mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,

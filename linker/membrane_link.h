@@ -364,6 +364,8 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *remap, mb_diag *diag);
  * mb_link_set_main says otherwise); their modules are borrowed and must outlive the
  * session and any output it produced. */
 typedef struct mb_link mb_link;
+typedef struct mb_wit mb_wit;
+typedef struct mb_wit_world mb_wit_world;
 
 /* What happens to imports no instance provides. Imports of the host's WASI
  * (wasi_snapshot_preview1, wasi_unstable) always stay host imports: the host provides
@@ -394,6 +396,68 @@ mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
 mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
                       mb_diag *diag);
 void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
+
+/* The resource ABI (DESIGN.md, "The resource ABI").
+ *
+ * mb_link_set_wit: the WIT interfaces and worlds (resolved; borrowed until the session is
+ * freed). An import module naming an interface (`example:counter/api`) is then wired to
+ * the instance exporting it (through its --world, or, without one, because it exports
+ * functions `example:counter/api#...`), each function checked against the canonical ABI
+ * flattening of its WIT signature (lowered for the importer, lifted for the exporter).
+ * Functions without handles stay direct calls; those passing own<R>/borrow<R> get an
+ * adapter that moves or lends the handles through the glue.
+ *
+ * mb_link_set_world: instance's world, "NAMESPACE:PACKAGE/WORLD" (after mb_link_set_wit).
+ *
+ * mb_link_set_glue: the wasm32 glue module (virt/, mb_virt_glue_wasm, read by the
+ * caller; borrowed). It becomes an extra instance only when some import needs it: the
+ * intrinsics `[resource-new]R`, `[resource-rep]R`, `[resource-drop]R`, `[resource-dup]R`,
+ * `[resource-destroy]R` from `[export]<iface>` (the definer), `[resource-drop]R`,
+ * `[resource-dup]R`, `[resource-destroy]R` from `<iface>` (users), or an adapter. A
+ * generated start function registers one runtime instance per input and every resource
+ * type (with its destructor export `<iface>#[dtor]R`); a command's generated `_start`
+ * tears every instance down after the main one returns. */
+void mb_link_set_wit(mb_link *l, const mb_wit *wit);
+mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag);
+void mb_link_set_glue(mb_link *l, const mb_module *glue);
+
+/* Caller-memory access for `provider`: it may import from module `membrane:caller`
+ *   read(dst, src, len)   copy len bytes from the calling instance's memory at src to its
+ *                         own memory at dst
+ *   write(dst, src, len)  copy len bytes from its own memory at src to the caller's at dst
+ *   size() -> pages       the calling instance's memory size, in 64 KiB pages
+ * each one cross-memory memory.copy (out of bounds traps). The calling instance is the
+ * instance whose call (a wired import, direct or adapted) is running in the provider;
+ * the caller's memory is its export `memory`, else its memory 0. With no such call
+ * (e.g. the host called the provider) read/write/size trap with
+ * "membrane: no calling instance". Without the grant, importing membrane:caller is a
+ * link error. */
+mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag);
+
+/* What a fused module says about its resource ABI: the custom section
+ * "membrane:resources", written by mb_link_fuse when the glue is part of the output.
+ * Runtime instance i is insts[i] (an input of the link; each has its own handle table,
+ * `handles` when it creates, holds or passes handles); types[t] is resource type t,
+ * defined by instance `definer`, with a destructor when `dtor`. */
+typedef struct mb_res_inst_info {
+  mb_bytes name;
+  bool handles;
+} mb_res_inst_info;
+typedef struct mb_res_type_info {
+  uint32_t definer;
+  mb_bytes iface, name; /* iface is "canonical_abi" for the legacy intrinsics */
+  bool dtor;
+} mb_res_type_info;
+typedef struct mb_res_info {
+  uint32_t ninsts;
+  mb_res_inst_info *insts;
+  uint32_t ntypes;
+  mb_res_type_info *types;
+} mb_res_info;
+/* Reads the section of m into *out (arrays in m's arena, names pointing into the section).
+ * *found is false when m has none. A malformed section is MB_ERR_BAD_STRUCTURE with the
+ * offset in the section's payload. */
+mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag);
 
 /* Resolve every import and type-check it. Idempotent; mb_link_fuse calls it. */
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag);
@@ -432,7 +496,6 @@ unsigned mb_leb_size(uint64_t v);
  * mb_wit_free. Names never show in the model: a type alias or a `use` is replaced by the
  * type it names (a resource `R` in a value position by own<R>), so types compare by
  * pointer where identity matters (resources) and by structure elsewhere. */
-typedef struct mb_wit mb_wit;
 typedef struct mb_wit_type mb_wit_type;
 typedef struct mb_wit_iface mb_wit_iface;
 
@@ -534,13 +597,13 @@ typedef struct mb_wit_world_item {
   bool implicit;              /* an import only because an item uses its types */
 } mb_wit_world_item;
 
-typedef struct mb_wit_world {
+struct mb_wit_world {
   const char *name, *id, *package;
   uint32_t nimports; /* implicit imports first (dependencies before users), then as written */
   const mb_wit_world_item *imports;
   uint32_t nexports;
   const mb_wit_world_item *exports;
-} mb_wit_world;
+};
 
 mb_wit *mb_wit_new(void);
 void mb_wit_free(mb_wit *w);

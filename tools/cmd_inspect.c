@@ -162,6 +162,33 @@ static const char *const feature_names[] = {
     "relaxed-simd",
 };
 
+/* The resource ABI of a fused module: "resources": {instances: [{id, name, handle_table,
+ * handles}], types: [{id, interface, name, definer, definer_name, destructor}]}, or null. */
+static cJSON *resources_json(const mb_res_info *ri) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *insts = cJSON_AddArrayToObject(o, "instances");
+  for (uint32_t i = 0; i < ri->ninsts; i++) {
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddNumberToObject(x, "id", i);
+    add_str_n(x, "name", ri->insts[i].name);
+    cJSON_AddBoolToObject(x, "handles", ri->insts[i].handles);
+    cJSON_AddItemToArray(insts, x);
+  }
+  cJSON *types = cJSON_AddArrayToObject(o, "types");
+  for (uint32_t t = 0; t < ri->ntypes; t++) {
+    const mb_res_type_info *r = &ri->types[t];
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddNumberToObject(x, "id", t);
+    add_str_n(x, "interface", r->iface);
+    add_str_n(x, "name", r->name);
+    cJSON_AddNumberToObject(x, "definer", r->definer);
+    add_str_n(x, "definer_name", ri->insts[r->definer].name);
+    cJSON_AddBoolToObject(x, "destructor", r->dtor);
+    cJSON_AddItemToArray(types, x);
+  }
+  return o;
+}
+
 static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "file", path);
@@ -338,6 +365,18 @@ static void print_text(const cJSON *root) {
   arr = cJSON_GetObjectItem(root, "custom_sections");
   printf("\ncustom sections (%d):\n", cJSON_GetArraySize(arr));
   cJSON_ArrayForEach(it, arr) printf("  %-30s %10.0f bytes\n", str(it, "name"), num(it, "size"));
+  const cJSON *res = cJSON_GetObjectItem(root, "resources");
+  if (cJSON_IsObject(res)) {
+    printf("\nresource ABI (membrane:resources):\n  instances, each with its own handle table:\n");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "instances"))
+      printf("    %.0f: %s%s\n", num(it, "id"), str(it, "name"),
+             flag(it, "handles") ? "" : "  (no handles)");
+    printf("  resource types:\n");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "types"))
+      printf("    %.0f: %s %s  defined by %s (instance %.0f)%s\n", num(it, "id"),
+             str(it, "interface"), str(it, "name"), str(it, "definer_name"), num(it, "definer"),
+             flag(it, "destructor") ? ", destructor" : "");
+  }
   printf("\nfeatures used:");
   int nf = 0;
   cJSON_ArrayForEach(it, cJSON_GetObjectItem(root, "features")) printf(" %s", it->valuestring), nf++;
@@ -347,7 +386,9 @@ static void print_text(const cJSON *root) {
 static void usage(FILE *out) {
   fputs("usage: membrane inspect FILE.wasm [--json]\n\n"
         "Describe a module: sections with offsets, sizes and counts; imports; exports;\n"
-        "memories, tables, globals; start function; custom sections; features used.\n\n"
+        "memories, tables, globals; start function; custom sections; features used; for a\n"
+        "module `membrane link` fused with the resource ABI, its instances (each with a\n"
+        "handle table) and resource types with their definers.\n\n"
         "  --json       machine-readable output (one JSON object)\n"
         "  -h, --help   show this text\n",
         out);
@@ -382,6 +423,17 @@ int mb_cmd_inspect(int argc, char **argv) {
   if (!mb_cli_load(&cm, path)) return 1;
   cJSON *root = describe(path, cm.len, cm.module);
   int status = 0;
+  mb_res_info ri;
+  bool found = false;
+  mb_diag d = {0};
+  if (mb_resources_read(cm.module, &ri, &found, &d)) {
+    mb_cli_diag(path, &d, false);
+    cJSON_Delete(root);
+    mb_cli_unload(&cm);
+    return 1;
+  }
+  if (found) cJSON_AddItemToObject(root, "resources", resources_json(&ri));
+  else cJSON_AddNullToObject(root, "resources");
   if (json) {
     char *s = cJSON_Print(root);
     if (s) puts(s);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "membrane_virt.h"
 
 static void usage(FILE *out) {
   fputs("usage: membrane link NAME=FILE.wasm [NAME=FILE.wasm ...] -o OUT.wasm [options]\n\n"
@@ -19,11 +20,19 @@ static void usage(FILE *out) {
         "                              trap, named 'membrane: unresolved import M.F'\n"
         "  --require-resolved          unresolved imports are errors\n"
         "                              (imports of the host's WASI are always left to it)\n"
+        "  --wit PATH                  WIT interfaces and worlds (a .wit file or a package\n"
+        "                              directory with deps/); repeatable\n"
+        "  --world INST=NS:PKG/WORLD   INST implements that world: the interfaces it exports\n"
+        "                              are wired to the instances importing them\n"
+        "  --grant-caller-memory INST  INST may import membrane:caller read/write/size: copy\n"
+        "                              from and to the memory of the instance calling it\n"
         "  --dry-run                   print the wiring, write nothing\n"
         "  --dot FILE                  write the wiring as a Graphviz graph\n"
         "  -h, --help                  show this text\n\n"
         "Imports nobody provides stay imports of the output (identical ones merged). The\n"
-        "exported 'memory' is the memory of the instance that calls the host's WASI.\n",
+        "exported 'memory' is the memory of the instance that calls the host's WASI.\n"
+        "Resource handles ([resource-new]R, own<R>/borrow<R> parameters of WIT functions)\n"
+        "go through the resource ABI glue, added as an extra instance when used.\n",
         out);
 }
 
@@ -69,11 +78,14 @@ int mb_cmd_link(int argc, char **argv) {
   mb_link_unresolved policy = MB_UNRESOLVED_IMPORT;
   input *inputs = calloc((size_t)argc, sizeof *inputs);
   char **wires = calloc((size_t)argc, sizeof *wires), **exports = calloc((size_t)argc, sizeof *exports);
-  int ninputs = 0, nwires = 0, nexports = 0, status = 1;
+  char **wits = calloc((size_t)argc, sizeof *wits), **worlds = calloc((size_t)argc, sizeof *worlds);
+  char **grants = calloc((size_t)argc, sizeof *grants);
+  int ninputs = 0, nwires = 0, nexports = 0, nwits = 0, nworlds = 0, ngrants = 0, status = 1;
   mb_link *l = NULL;
-  mb_module *fused = NULL;
+  mb_module *fused = NULL, *glue = NULL;
+  mb_wit *wit = NULL;
   mb_diag d = {0};
-  if (!inputs || !wires || !exports) {
+  if (!inputs || !wires || !exports || !wits || !worlds || !grants) {
     fail("out of memory", NULL);
     goto out;
   }
@@ -81,7 +93,9 @@ int mb_cmd_link(int argc, char **argv) {
     const char *a = argv[i];
     bool has_value = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                      strcmp(a, "--main") == 0 || strcmp(a, "--wire") == 0 ||
-                     strcmp(a, "--export") == 0 || strcmp(a, "--dot") == 0;
+                     strcmp(a, "--export") == 0 || strcmp(a, "--dot") == 0 ||
+                     strcmp(a, "--wit") == 0 || strcmp(a, "--world") == 0 ||
+                     strcmp(a, "--grant-caller-memory") == 0;
     if (has_value && i + 1 == argc) {
       fail("missing value after", a);
       goto out;
@@ -95,6 +109,9 @@ int mb_cmd_link(int argc, char **argv) {
     else if (strcmp(a, "--wire") == 0) wires[nwires++] = argv[++i];
     else if (strcmp(a, "--export") == 0) exports[nexports++] = argv[++i];
     else if (strcmp(a, "--dot") == 0) dot = argv[++i];
+    else if (strcmp(a, "--wit") == 0) wits[nwits++] = argv[++i];
+    else if (strcmp(a, "--world") == 0) worlds[nworlds++] = argv[++i];
+    else if (strcmp(a, "--grant-caller-memory") == 0) grants[ngrants++] = argv[++i];
     else if (strcmp(a, "--dry-run") == 0) dry_run = true;
     else if (strcmp(a, "--stub-missing") == 0) policy = MB_UNRESOLVED_STUB;
     else if (strcmp(a, "--require-resolved") == 0) policy = MB_UNRESOLVED_ERROR;
@@ -130,6 +147,49 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     }
   }
+  if (mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d)) {
+    fprintf(stderr, "membrane link: the embedded glue module: %s\n", d.message);
+    goto out;
+  }
+  mb_link_set_glue(l, glue);
+  if (nwits) {
+    if (!(wit = mb_wit_new())) {
+      fail("out of memory", NULL);
+      goto out;
+    }
+    for (int i = 0; i < nwits; i++)
+      if (mb_wit_add_path(wit, wits[i], &d)) {
+        report(&d);
+        goto out;
+      }
+    if (mb_wit_resolve(wit, &d)) {
+      report(&d);
+      goto out;
+    }
+    mb_link_set_wit(l, wit);
+  }
+  for (int i = 0; i < nworlds; i++) {
+    char *spec = strdup(worlds[i]);
+    char *eq = spec ? strchr(spec, '=') : NULL;
+    if (!spec || !eq || eq == spec || !eq[1]) {
+      fprintf(stderr, "membrane link: --world '%s': expected INSTANCE=NAMESPACE:PACKAGE/WORLD\n",
+              worlds[i]);
+      free(spec);
+      goto out;
+    }
+    *eq = 0;
+    mb_err e = mb_link_set_world(l, spec, eq + 1, &d);
+    free(spec);
+    if (e) {
+      report(&d);
+      goto out;
+    }
+  }
+  for (int i = 0; i < ngrants; i++)
+    if (mb_link_grant_caller_memory(l, grants[i], &d)) {
+      report(&d);
+      goto out;
+    }
   if (main_name && mb_link_set_main(l, main_name, &d)) {
     report(&d);
     goto out;
@@ -206,6 +266,8 @@ int mb_cmd_link(int argc, char **argv) {
 out:
   mb_module_free(fused);
   mb_link_free(l);
+  mb_module_free(glue);
+  mb_wit_free(wit);
   for (int i = 0; inputs && i < ninputs; i++) {
     mb_cli_unload(&inputs[i].cm);
     free(inputs[i].name);
@@ -213,5 +275,8 @@ out:
   free(inputs);
   free(wires);
   free(exports);
+  free(wits);
+  free(grants);
+  free(worlds);
   return status;
 }

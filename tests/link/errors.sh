@@ -292,5 +292,155 @@ expect_error require-resolved-names-only-non-wasi "env.h" -- \
   w=wasiuser.wasm --require-resolved -o "$out"
 grep -qF "proc_exit" "$tmp/stderr" && bad "--require-resolved refused a WASI import"
 
+# ---- the resource ABI: WIT wiring, canonical ABI signatures, intrinsics ----
+cat > api.wit <<'WIT'
+package example:counter;
+interface api {
+  resource counter {
+    constructor(start: u32);
+    add: func(n: u32);
+  }
+  name: func() -> string;
+  set-name: func(s: string);
+  names: func(s: list<string>);
+  pick: func(c: option<own<counter>>);
+  wide: func(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+             j: u64, k: u64, l: u64, m: u64, n: u64, o: u64, p: u64, q: u64);
+}
+world lib { export api; }
+world app { import api; }
+WIT
+printf 'package example:bad;\ninterface x {\n  f: func(a: nope);\n}\n' > bad.wit
+wat rlib '(module
+  (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32)))
+  (func (export "example:counter/api#[constructor]counter") (param i32) (result i32) local.get 0)
+  (func (export "example:counter/api#[method]counter.add") (param i32 i32))
+  (memory 1)
+  (func (export "example:counter/api#name") (result i32) i32.const 0)
+  (func (export "example:counter/api#set-name") (param i32 i32))
+  (func (export "example:counter/api#names") (param i32 i32))
+  (func (export "example:counter/api#pick") (param i32 i32))
+  (func (export "example:counter/api#wide") (param i32)))'
+wat rlibsig '(module
+  (func (export "example:counter/api#[constructor]counter") (param i32) (result i64) i64.const 0)
+  (func (export "example:counter/api#[method]counter.add") (param i32 i32)))'
+wat rlibdtor '(module
+  (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32)))
+  (func (export "example:counter/api#[constructor]counter") (param i32) (result i32) local.get 0)
+  (func (export "example:counter/api#[dtor]counter") (param i32) (result i32) local.get 0))'
+wat rlibmissing '(module (func (export "example:counter/api#[method]counter.add") (param i32 i32)))'
+wat rapp '(module (import "example:counter/api" "[method]counter.add" (func (param i32))))'
+wat rappok '(module (import "example:counter/api" "[constructor]counter" (func (param i32) (result i32))))'
+wat rappnofn '(module (import "example:counter/api" "[method]counter.sub" (func (param i32 i32))))'
+wat rappnew '(module (import "example:counter/api" "[resource-new]counter" (func (param i32) (result i32))))'
+wat rapprep '(module (import "example:counter/api" "[resource-rep]counter" (func (param i32) (result i32))))'
+wat rappstr '(module (import "example:counter/api" "name" (func (param i32))) (memory 1))'
+wat rappdrop '(module (import "example:counter/api" "[resource-drop]counter" (func (param i32) (result i32))))'
+wat rappexport '(module (import "[export]example:counter/api" "[resource-new]counter" (func (param i32) (result i32))))'
+wat rappnores '(module (import "[export]example:counter/api" "[resource-new]gauge" (func (param i32) (result i32))))'
+wat rappbadintr '(module (import "[export]example:counter/api" "[resource-peek]counter" (func (param i32) (result i32))))'
+wat rappsetname '(module (import "example:counter/api" "set-name" (func (param i32 i32))) (memory 1))'
+wat rappsetnamenomem '(module (import "example:counter/api" "set-name" (func (param i32 i32))))'
+wat rappnames '(module (import "example:counter/api" "names" (func (param i32 i32))))'
+wat rapppick '(module (import "example:counter/api" "pick" (func (param i32 i32))))'
+wat rappwide '(module (import "example:counter/api" "wide" (func (param i32))))'
+wat rlibbadrealloc '(module
+  (memory 1) (func (export "cabi_realloc") (param i32) (result i32) local.get 0)
+  (func (export "example:counter/api#set-name") (param i32 i32)))'
+W=(--wit api.wit --world lib=example:counter/lib)
+
+expect_error wit-import-signature "WIT signature mismatch" "instance 'app'" \
+  "example:counter/api.[method]counter.add" "(i32) -> ()" "(i32, i32) -> ()" "api.wit:5:" -- \
+  app=rapp.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-export-signature "WIT signature mismatch" "instance 'lib'" \
+  "example:counter/api#[constructor]counter" "(i32) -> (i64)" "(i32) -> (i32)" -- \
+  app=rappok.wasm lib=rlibsig.wasm "${W[@]}" -o "$out"
+expect_error wit-no-such-function "instance 'app'" "[method]counter.sub" \
+  "interface example:counter/api has no function" -- \
+  app=rappnofn.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-export-missing "instance 'lib'" "has no export 'example:counter/api#[constructor]counter'" -- \
+  app=rappok.wasm lib=rlibmissing.wasm "${W[@]}" -o "$out"
+expect_error wit-string-result-no-realloc "instance 'app' exports no 'cabi_realloc'" \
+  "example:counter/api.name returns a string or list" -- \
+  app=rappstr.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-string-param-no-realloc "instance 'lib' exports no 'cabi_realloc'" \
+  "example:counter/api.set-name takes strings or lists" -- \
+  app=rappsetname.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-no-memory "instance 'app' has no memory" "set-name passes data in memory" -- \
+  app=rappsetnamenomem.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-realloc-type "'cabi_realloc' as (i32) -> (i32)" "(i32, i32, i32, i32) -> (i32)" -- \
+  app=rappsetname.wasm lib=rlibbadrealloc.wasm "${W[@]}" -o "$out"
+expect_error wit-nested-lists "instance 'app'" "example:counter/api.names" \
+  "strings or lists inside a compound type" -- \
+  app=rappnames.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-nested-handles "instance 'app'" "example:counter/api.pick" \
+  "handles inside a compound type" -- \
+  app=rapppick.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-params-in-memory "instance 'app'" "example:counter/api.wide" "more than 16" -- \
+  app=rappwide.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error wit-ambiguous "instances 'lib' and 'lib2' both export" "--wire app.example:counter/api=INSTANCE" -- \
+  app=rappok.wasm lib=rlib.wasm lib2=rlib.wasm --wit api.wit -o "$out"
+expect_error resource-new-by-user "instance 'app'" "[resource-new]counter" "only the definer" -- \
+  app=rappnew.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error resource-rep-by-user "instance 'app'" "[resource-rep]counter" "only the definer" -- \
+  app=rapprep.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error resource-new-world-not-definer "instance 'app'" "its world example:counter/app" \
+  "does not export example:counter/api" -- \
+  app=rappexport.wasm lib=rlib.wasm "${W[@]}" --world app=example:counter/app -o "$out"
+expect_error resource-intrinsic-type "intrinsic" "(i32) -> (i32)" "(i32) -> ()" -- \
+  app=rappdrop.wasm lib=rlib.wasm "${W[@]}" -o "$out"
+expect_error resource-not-in-interface "defines no resource 'gauge'" -- \
+  app=rappnores.wasm --wit api.wit -o "$out"
+expect_error resource-unknown-intrinsic "[resource-peek]counter" "provides only the resource intrinsics" -- \
+  app=rappbadintr.wasm --wit api.wit -o "$out"
+expect_error resource-dtor-type "'example:counter/api#[dtor]counter'" "(i32) -> (i32)" "(i32) -> ()" -- \
+  lib=rlibdtor.wasm "${W[@]}" -o "$out"
+expect_error world-unknown "--world lib=example:counter/nope" "no world" -- \
+  lib=rlib.wasm --wit api.wit --world lib=example:counter/nope -o "$out"
+expect_error world-without-wit "--world" "use --wit PATH" -- \
+  lib=rlib.wasm --world lib=example:counter/lib -o "$out"
+expect_error world-unknown-instance "no instance called 'nope'" -- \
+  lib=rlib.wasm --wit api.wit --world nope=example:counter/lib -o "$out"
+expect_error world-syntax "expected INSTANCE=NAMESPACE:PACKAGE/WORLD" -- \
+  lib=rlib.wasm --wit api.wit --world lib -o "$out"
+expect_error wit-bad-file "bad.wit:3:" -- lib=rlib.wasm --wit bad.wit -o "$out"
+expect_error wit-missing-file "nope.wit" -- lib=rlib.wasm --wit nope.wit -o "$out"
+
+# ---- the legacy canonical_abi intrinsics ----
+wat ldef '(module (import "canonical_abi" "resource_new_counter" (func (param i32) (result i32))))'
+wat luserget '(module (import "canonical_abi" "resource_get_counter" (func (param i32) (result i32))))'
+wat luserdrop '(module (import "canonical_abi" "resource_drop_counter" (func (param i32))))'
+wat luserbad '(module (import "canonical_abi" "resource_peek_counter" (func (param i32))))'
+wat ldefsig '(module (import "canonical_abi" "resource_new_counter" (func (param i32))))'
+expect_error legacy-get-by-user "instance 'app'" "canonical_abi.resource_get_counter" \
+  "only the definer of resource 'counter' (instance 'lib')" -- app=luserget.wasm lib=ldef.wasm -o "$out"
+expect_error legacy-two-definers "instances 'lib' and 'lib2' both define resource 'counter'" \
+  "--wire app.canonical_abi=INSTANCE" -- app=luserdrop.wasm lib=ldef.wasm lib2=ldef.wasm -o "$out"
+expect_error legacy-no-definer "no instance defines resource 'counter'" -- app=luserdrop.wasm -o "$out"
+expect_error legacy-unknown "canonical_abi.resource_peek_counter" "provides only resource_new_R" -- \
+  app=luserbad.wasm -o "$out"
+expect_error legacy-signature "canonical_abi.resource_new_counter as (i32) -> ()" "(i32) -> (i32)" -- \
+  lib=ldefsig.wasm -o "$out"
+case=legacy-wire-chooses
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link app=luserdrop.wasm lib=ldef.wasm lib2=ldef.wasm --wire app.canonical_abi=lib2 -o "$out" \
+  2> "$tmp/stderr" || bad "--wire app.canonical_abi=lib2 failed: $(cat "$tmp/stderr")"
+"$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
+
+# ---- caller-memory access ----
+wat ckern '(module (import "membrane:caller" "read" (func (param i32 i32 i32))) (memory 1) (func (export "f")))'
+wat ckernbad '(module (import "membrane:caller" "peek" (func (param i32 i32 i32))))'
+wat ckernsig '(module (import "membrane:caller" "size" (func (result i64))))'
+wat capp '(module (import "kern" "f" (func)) (memory 1))'
+expect_error caller-not-granted "instance 'kern' imports membrane:caller.read" "--grant-caller-memory kern" -- \
+  app=capp.wasm kern=ckern.wasm -o "$out"
+expect_error caller-unknown-field "membrane:caller.peek" "provides read, write and size" -- \
+  kern=ckernbad.wasm --grant-caller-memory kern -o "$out"
+expect_error caller-signature "membrane:caller.size as () -> (i64)" "() -> (i32)" -- \
+  kern=ckernsig.wasm --grant-caller-memory kern -o "$out"
+expect_error caller-grant-unknown "--grant-caller-memory nope" "no instance called 'nope'" -- \
+  kern=ckern.wasm --grant-caller-memory nope -o "$out"
+
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]

@@ -1,0 +1,688 @@
+/* link_res.c — the resource ABI at link time: which imports are resource intrinsics
+ * (`[resource-new]R` ... from `[export]<iface>`, `[resource-drop]R` ... from `<iface>`),
+ * which are functions of a WIT interface wired to the instance exporting it (checked
+ * against the canonical ABI), and the resource types they involve. Building the
+ * generated functions is fuse.c's job; this file only decides and records them. */
+#include <string.h>
+
+#include "link_internal.h"
+
+#define EXPORT_PREFIX "[export]"
+
+typedef enum intrinsic {
+  INTR_NONE = -1,
+  INTR_NEW = MB_GEN_RES_NEW,
+  INTR_REP = MB_GEN_RES_REP,
+  INTR_DROP = MB_GEN_RES_DROP,
+  INTR_DUP = MB_GEN_RES_DUP,
+  INTR_DESTROY = MB_GEN_RES_DESTROY,
+} intrinsic;
+
+static const struct {
+  const char *prefix;
+  intrinsic kind;
+  bool result; /* (i32) -> (i32), else (i32) -> () */
+} intrinsics[] = {
+    {"[resource-new]", INTR_NEW, true},      {"[resource-rep]", INTR_REP, true},
+    {"[resource-drop]", INTR_DROP, false},   {"[resource-dup]", INTR_DUP, true},
+    {"[resource-destroy]", INTR_DESTROY, false},
+};
+
+/* Which intrinsic a field names, and the resource name after the prefix. */
+static intrinsic intrinsic_of(mb_bytes field, mb_bytes *resource, bool *result) {
+  for (size_t i = 0; i < sizeof intrinsics / sizeof *intrinsics; i++) {
+    size_t n = strlen(intrinsics[i].prefix);
+    if (field.len > n && memcmp(field.ptr, intrinsics[i].prefix, n) == 0) {
+      *resource = (mb_bytes){field.ptr + n, field.len - (uint32_t)n};
+      *result = intrinsics[i].result;
+      return intrinsics[i].kind;
+    }
+  }
+  return INTR_NONE;
+}
+
+static bool starts_with(mb_bytes b, const char *prefix) {
+  size_t n = strlen(prefix);
+  return b.len >= n && memcmp(b.ptr, prefix, n) == 0;
+}
+
+/* The interface an import module names, when WIT is loaded. */
+static const mb_wit_iface *iface_by_module(const mb_link *l, const char *module, size_t len) {
+  if (!l->wit || len == 0 || len > 511) return NULL;
+  char id[512];
+  memcpy(id, module, len);
+  id[len] = 0;
+  return mb_wit_find_interface(l->wit, id);
+}
+
+bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) {
+  const mb_link_inst *in = &l->inst[i];
+  if (in->glue) return false;
+  if (in->world) {
+    const mb_wit_iface *f = iface_by_module(l, module, len);
+    if (!f) return false;
+    for (uint32_t e = 0; e < in->world->nexports; e++)
+      if (in->world->exports[e].iface == f) return true;
+    return false;
+  }
+  /* without a world: it exports functions `<iface>#...` */
+  for (uint32_t e = 0; e < in->m->nexports; e++) {
+    mb_bytes n = in->m->exports[e].name;
+    if (in->m->exports[e].kind == MB_KIND_FUNC && n.len > len && n.ptr[len] == '#' &&
+        memcmp(n.ptr, module, len) == 0)
+      return true;
+  }
+  return false;
+}
+
+void mb__res_reset(mb_link *l) {
+  for (uint32_t i = 0; i < l->ngens; i++) {
+    mb__free(l->gens[i].name);
+    mb__free(l->gens[i].param_types);
+  }
+  for (uint32_t i = 0; i < l->nrtypes; i++) {
+    mb__free(l->rtypes[i].iface);
+    mb__free(l->rtypes[i].name);
+  }
+  mb__free(l->gens);
+  mb__free(l->rtypes);
+  l->gens = NULL;
+  l->rtypes = NULL;
+  l->ngens = l->nrtypes = 0;
+}
+
+static char *strndup_(const char *s, size_t n) {
+  char *p = mb__malloc(n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = 0;
+  }
+  return p;
+}
+
+static bool grow1(void **arr, uint32_t n, size_t elem) {
+  void *p = mb__realloc(*arr, (size_t)(n + 1) * elem);
+  if (!p) return false;
+  memset((char *)p + (size_t)n * elem, 0, elem);
+  *arr = p;
+  return true;
+}
+
+static const mb_functype i32_i32 = {1, 1, (const uint8_t *)"\x7f", (const uint8_t *)"\x7f"};
+static const mb_functype i32_void = {1, 0, (const uint8_t *)"\x7f", NULL};
+
+/* The id of resource type (definer, iface, name), registered when new. The destructor
+ * is the definer's export `<iface>#[dtor]<name>`, of type (i32) -> (). */
+static bool legacy_defines(const mb_module *m, mb_bytes res);
+
+static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name, uint32_t *out,
+                       mb_diag *diag) {
+  /* a definer using the legacy intrinsics has one type per resource name, which WIT
+   * signatures naming that resource refer to as well */
+  bool legacy_type = strcmp(iface, "canonical_abi") == 0 || legacy_defines(l->inst[definer].m, name);
+  if (legacy_type) iface = "canonical_abi";
+  for (uint32_t t = 0; t < l->nrtypes; t++) {
+    const mb_rtype *r = &l->rtypes[t];
+    if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb__bytes_eq(name, r->name)) {
+      *out = t;
+      return MB_OK;
+    }
+  }
+  if (!grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_rtype *r = &l->rtypes[l->nrtypes++];
+  r->definer = definer;
+  r->iface = mb__strdup(iface);
+  r->name = strndup_((const char *)name.ptr, name.len);
+  r->dtor = -1;
+  if (!r->iface || !r->name) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  char dtor[600];
+  int n = legacy_type ? snprintf(dtor, sizeof dtor, "canonical_abi_drop_%s", r->name)
+                     : snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
+  const mb_module *m = l->inst[definer].m;
+  if (n > 0 && (size_t)n < sizeof dtor) r->dtor = mb__find_export(m, dtor, (size_t)n, MB_KIND_FUNC);
+  if (r->dtor >= 0 && !mb__functype_eq(mb__func_type(m, (uint32_t)r->dtor), &i32_void)) {
+    char have[160];
+    mb__type_text(mb__func_type(m, (uint32_t)r->dtor), have, sizeof have);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' exports the destructor '%s' as %s, but a destructor is "
+                    "(i32) -> () (it receives the rep)",
+                    l->inst[definer].name, dtor, have);
+  }
+  *out = l->nrtypes - 1;
+  return MB_OK;
+}
+
+static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
+                      const char *name, mb_gen **out, mb_diag *diag) {
+  if (!grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
+    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_gen *g = &l->gens[l->ngens++];
+  g->kind = kind;
+  g->inst = inst;
+  g->ft = ft;
+  g->result_type = UINT32_MAX;
+  if (!(g->name = mb__strdup(name))) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  *out = g;
+  return MB_OK;
+}
+
+/* The definer of resource `res` as instance i sees it: i itself when it exports the
+ * interface declaring it, else the instance providing that interface to i. */
+static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb_diag *diag) {
+  const char *id = res->iface ? res->iface->id : NULL;
+  if (!id)
+    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                    "resource '%s' is declared in a world, not an interface: not supported",
+                    res->name);
+  if (mb__exports_iface(l, i, id, strlen(id))) {
+    *out = i;
+    return MB_OK;
+  }
+  int p = mb__provider_for(l, i, (mb_bytes){(const uint8_t *)id, (uint32_t)strlen(id)}, NULL);
+  if (p < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
+                    "that interface; give the definer a --world that exports it (or --wire)",
+                    l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
+  *out = p;
+  return MB_OK;
+}
+
+static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
+  mb_functype t = mb_wit_sig_functype(sig);
+  mb__type_text(&t, buf, cap);
+}
+
+/* A string, or a list whose elements hold no strings, lists or handles: copied as one
+ * block of bytes. */
+static bool is_flat_list(const mb_wit_type *t) {
+  if (t->kind == MB_WIT_STRING) return true;
+  return t->kind == MB_WIT_LIST && !t->elem->has_lists && !t->elem->has_own &&
+         !t->elem->has_borrow;
+}
+
+/* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
+static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
+  const mb_module *m = l->inst[i].m;
+  int64_t x = mb__find_export(m, "memory", 6, MB_KIND_MEMORY);
+  if (x >= 0) {
+    *out = (uint32_t)x;
+    return MB_OK;
+  }
+  if (mb_module_count(m, MB_KIND_MEMORY) == 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
+                    l->inst[i].name, why);
+  *out = 0;
+  return MB_OK;
+}
+
+static const uint8_t realloc_params[4] = {0x7F, 0x7F, 0x7F, 0x7F};
+static const mb_functype realloc_type = {4, 1, realloc_params, (const uint8_t *)"\x7f"};
+
+/* Instance i's `cabi_realloc` (old ptr, old size, align, new size) -> ptr. */
+static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
+  const mb_module *m = l->inst[i].m;
+  *out = mb__find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
+  if (*out < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
+                    "the copy in its memory with it",
+                    l->inst[i].name, why);
+  if (!mb__functype_eq(mb__func_type(m, (uint32_t)*out), &realloc_type)) {
+    char have[160];
+    mb__type_text(mb__func_type(m, (uint32_t)*out), have, sizeof have);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
+                    "-> (i32)",
+                    l->inst[i].name, have);
+  }
+  return MB_OK;
+}
+
+/* An import of a WIT interface's function from the instance exporting the interface. */
+static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit_iface *wi,
+                              mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  const mb_link_inst *pin = &l->inst[p];
+  char field[300], exp[800];
+  snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
+  const mb_wit_func *fn = mb_wit_find_func(wi, field);
+  if (!fn)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports %s.%s, but interface %s has no function '%s'",
+                    in->name, wi->id, field, wi->id, field);
+  int n = snprintf(exp, sizeof exp, "%s#%s", wi->id, field);
+  int64_t idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
+  if (idx < 0) {
+    n = snprintf(exp, sizeof exp, "%.*s#%s", (int)im->module.len, (const char *)im->module.ptr,
+                 field);
+    idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
+  }
+  if (idx < 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
+                    "%s, has no export '%s#%s'",
+                    in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
+  mb_wit_core_sig lower, lift;
+  mb_wit_func_sig(fn, MB_WIT_LOWER, &lower);
+  mb_wit_func_sig(fn, MB_WIT_LIFT, &lift);
+  mb_functype want_lower = mb_wit_sig_functype(&lower), want_lift = mb_wit_sig_functype(&lift);
+  const mb_functype *have_imp = &in->m->types[im->u.func_type];
+  const mb_functype *have_exp = mb__func_type(pin->m, (uint32_t)idx);
+  char a[200], b[200];
+  if (!mb__functype_eq(have_imp, &want_lower)) {
+    mb__type_text(have_imp, a, sizeof a);
+    sig_text(&lower, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
+                    "ABI signature (lowered, %s:%u:%u) is %s",
+                    in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
+  }
+  if (!mb__functype_eq(have_exp, &want_lift)) {
+    mb__type_text(have_exp, a, sizeof a);
+    sig_text(&lift, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
+                    "signature (lifted, %s:%u:%u) is %s",
+                    pin->name, exp, a, fn->file, fn->line, fn->column, b);
+  }
+  mb_target t;
+  mb_err e = mb__chase(l, p, MB_KIND_FUNC, (uint32_t)idx, &t, diag);
+  if (e) return e;
+  if (!fn->has_handles && !fn->has_lists && !lower.params_in_memory && !lower.result_in_memory) {
+    in->res[k] = t; /* a direct call */
+    return MB_OK;
+  }
+  if (lower.params_in_memory)
+    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                    "instance '%s' imports %s.%s, whose parameters flatten to more than 16 core "
+                    "values and are passed in memory: not supported yet across instances",
+                    in->name, wi->id, field);
+  for (uint32_t q = 0; q < fn->nparams; q++)
+    if (fn->params[q].type->has_lists && !is_flat_list(fn->params[q].type))
+      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                      "instance '%s' imports %s.%s, whose parameter '%s' has strings or lists "
+                      "inside a compound type, or lists of them: not supported yet (pass a "
+                      "string or a list of plain values directly)",
+                      in->name, wi->id, field, fn->params[q].name);
+  if (fn->result && fn->result->has_lists && !is_flat_list(fn->result))
+    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                    "instance '%s' imports %s.%s, whose result has strings or lists inside a "
+                    "compound type: not supported yet (return a string or a list of plain "
+                    "values directly)",
+                    in->name, wi->id, field);
+  if (t.inst < 0)
+    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                    "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
+                    "link: an adapter needs the implementing instance",
+                    in->name, wi->id, field, pin->name);
+  char name[900];
+  snprintf(name, sizeof name, "membrane:adapter %s->%s %s", in->name, l->inst[t.inst].name, exp);
+  mb_gen *g;
+  if ((e = add_gen(l, MB_GEN_ADAPTER, i, have_imp, name, &g, diag))) return e;
+  uint32_t gi = l->ngens - 1;
+  g->callee = t.inst;
+  g->callee_func = t.index;
+  g->func = fn;
+  g->callee_realloc = g->caller_realloc = g->callee_post = -1;
+  bool list_params = false;
+  for (uint32_t q = 0; q < fn->nparams; q++) list_params |= fn->params[q].type->has_lists;
+  char why[900];
+  if (list_params || lower.result_in_memory) {
+    snprintf(why, sizeof why, "%s.%s passes data in memory", wi->id, field);
+    if ((e = abi_memory(l, i, why, &l->gens[l->ngens - 1].caller_mem, diag)) ||
+        (e = abi_memory(l, t.inst, why, &l->gens[l->ngens - 1].callee_mem, diag)))
+      return e;
+  }
+  if (list_params) {
+    snprintf(why, sizeof why, "%s.%s takes strings or lists", wi->id, field);
+    if ((e = abi_realloc(l, t.inst, why, &l->gens[l->ngens - 1].callee_realloc, diag))) return e;
+  }
+  if (fn->result && fn->result->has_lists) {
+    snprintf(why, sizeof why, "%s.%s returns a string or list", wi->id, field);
+    if ((e = abi_realloc(l, i, why, &l->gens[l->ngens - 1].caller_realloc, diag))) return e;
+  }
+  if (lower.result_in_memory) {
+    char post[900];
+    int pn = snprintf(post, sizeof post, "cabi_post_%s", exp);
+    int64_t x = mb__find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
+    if (x >= 0 && !mb__functype_eq(mb__func_type(pin->m, (uint32_t)x), &i32_void))
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' exports '%s' with a type other than (i32) -> ()",
+                      pin->name, post);
+    if (x >= 0 && t.inst != p)
+      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                      "instance '%s' re-exports %s with a cabi_post function: not supported",
+                      pin->name, exp);
+    l->gens[l->ngens - 1].callee_post = x;
+  }
+  g = &l->gens[l->ngens - 1];
+  g->param_types = mb__calloc(fn->nparams ? fn->nparams : 1, sizeof *g->param_types);
+  if (!g->param_types) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  for (uint32_t q = 0; q < fn->nparams; q++) {
+    const mb_wit_type *pt = fn->params[q].type;
+    l->gens[gi].param_types[q] = UINT32_MAX;
+    if (pt->kind == MB_WIT_OWN || pt->kind == MB_WIT_BORROW) {
+      int d;
+      uint32_t id;
+      if ((e = definer_of(l, i, pt->elem, &d, diag)) ||
+          (e = rtype_id(l, d, pt->elem->iface->id,
+                        (mb_bytes){(const uint8_t *)pt->elem->name, (uint32_t)strlen(pt->elem->name)},
+                        &id, diag)))
+        return e;
+      l->gens[gi].param_types[q] = id;
+    } else if (pt->has_own || pt->has_borrow) {
+      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                      "instance '%s' imports %s.%s, whose parameter '%s' has handles inside a "
+                      "compound type: not supported yet (pass own<R>/borrow<R> directly)",
+                      in->name, wi->id, field, fn->params[q].name);
+    }
+  }
+  const mb_wit_type *rt = fn->result;
+  if (rt && rt->kind == MB_WIT_OWN) {
+    int d;
+    uint32_t id;
+    if ((e = definer_of(l, i, rt->elem, &d, diag)) ||
+        (e = rtype_id(l, d, rt->elem->iface->id,
+                      (mb_bytes){(const uint8_t *)rt->elem->name, (uint32_t)strlen(rt->elem->name)},
+                      &id, diag)))
+      return e;
+    l->gens[gi].result_type = id;
+  } else if (rt && (rt->has_own || rt->has_borrow)) {
+    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+                    "instance '%s' imports %s.%s, whose result has handles inside a compound "
+                    "type: not supported yet (return own<R> directly)",
+                    in->name, wi->id, field);
+  }
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = gi};
+  return MB_OK;
+}
+
+/* ---- the legacy wit-bindgen convention ----
+ * Module `canonical_abi`: resource_new_R, resource_get_R (the rep), resource_clone_R (a
+ * second reference-counted handle: [resource-dup]), resource_drop_R; the destructor is
+ * the export `canonical_abi_drop_R`. An instance importing resource_new_R or exporting
+ * canonical_abi_drop_R defines R; the others get R from the one definer (or the one
+ * --wire CONSUMER.canonical_abi=DEFINER names). */
+#define LEGACY_MODULE "canonical_abi"
+
+static const struct {
+  const char *prefix;
+  intrinsic kind;
+  bool result;
+} legacy[] = {
+    {"resource_new_", INTR_NEW, true},
+    {"resource_get_", INTR_REP, true},
+    {"resource_clone_", INTR_DUP, true},
+    {"resource_drop_", INTR_DROP, false},
+};
+
+static bool legacy_defines(const mb_module *m, mb_bytes res) {
+  char name[300];
+  int n = snprintf(name, sizeof name, "canonical_abi_drop_%.*s", (int)res.len, (const char *)res.ptr);
+  if (n > 0 && (size_t)n < sizeof name && mb__find_export(m, name, (size_t)n, MB_KIND_FUNC) >= 0)
+    return true;
+  n = snprintf(name, sizeof name, "resource_new_%.*s", (int)res.len, (const char *)res.ptr);
+  for (uint32_t k = 0; k < m->nimports; k++)
+    if (m->imports[k].kind == MB_KIND_FUNC && mb__bytes_eq(m->imports[k].module, LEGACY_MODULE) &&
+        m->imports[k].field.len == (uint32_t)n && !memcmp(m->imports[k].field.ptr, name, (size_t)n))
+      return true;
+  return false;
+}
+
+static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  intrinsic kind = INTR_NONE;
+  bool has_result = false;
+  mb_bytes res = {0};
+  for (size_t j = 0; j < sizeof legacy / sizeof *legacy && kind == INTR_NONE; j++) {
+    size_t n = strlen(legacy[j].prefix);
+    if (im->field.len > n && memcmp(im->field.ptr, legacy[j].prefix, n) == 0) {
+      kind = legacy[j].kind;
+      has_result = legacy[j].result;
+      res = (mb_bytes){im->field.ptr + n, im->field.len - (uint32_t)n};
+    }
+  }
+  if (kind == INTR_NONE)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
+                    "provides only resource_new_R, resource_get_R, resource_clone_R and "
+                    "resource_drop_R",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+  int definer = -1;
+  if (legacy_defines(in->m, res)) {
+    definer = i;
+  } else {
+    int p = mb__provider_for(l, i, im->module, NULL);
+    if (p >= 0) {
+      definer = p;
+    } else {
+      for (uint32_t j = 0; j < l->ninst; j++) {
+        if ((int)j == i || l->inst[j].glue || !legacy_defines(l->inst[j].m, res)) continue;
+        if (definer >= 0)
+          return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
+                          "both define resource '%.*s'; choose one with --wire "
+                          "%s.canonical_abi=INSTANCE",
+                          in->name, (int)im->field.len, (const char *)im->field.ptr,
+                          l->inst[definer].name, l->inst[j].name, (int)res.len,
+                          (const char *)res.ptr, in->name);
+        definer = (int)j;
+      }
+    }
+    if (definer < 0)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
+                      "'%.*s' (imports canonical_abi.resource_new_%.*s or exports "
+                      "canonical_abi_drop_%.*s)",
+                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                      (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
+                      (const char *)res.ptr);
+    if (kind == INTR_NEW || kind == INTR_REP)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
+                      "'%.*s' (instance '%s') may read its rep",
+                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                      (const char *)res.ptr, l->inst[definer].name);
+  }
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
+  if (!mb__functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
+                    "but it is %s",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  uint32_t type;
+  mb_err e = rtype_id(l, definer, LEGACY_MODULE, res, &type, diag);
+  if (e) return e;
+  char name[400];
+  snprintf(name, sizeof name, "membrane:%s:canonical_abi.%.*s", in->name, (int)im->field.len,
+           (const char *)im->field.ptr);
+  mb_gen *g;
+  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
+  g->type = type;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}
+
+/* ---- caller-memory access ---- */
+#define CALLER_MODULE "membrane:caller"
+
+static const uint8_t three_i32[3] = {0x7F, 0x7F, 0x7F};
+static const mb_functype copy_type = {3, 0, three_i32, NULL};
+static const mb_functype size_type = {0, 1, NULL, (const uint8_t *)"\x7f"};
+
+static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  mb_gen_kind kind;
+  const mb_functype *want;
+  if (mb__bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
+  else if (mb__bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
+  else if (mb__bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
+  else
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
+                    "write and size",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+  if (!in->caller_memory)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
+                    "callers' memory: grant it with --grant-caller-memory %s",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  if (im->kind != MB_KIND_FUNC || !mb__functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
+                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  char name[300];
+  snprintf(name, sizeof name, "membrane:%s:membrane:caller.%.*s", in->name, (int)im->field.len,
+           (const char *)im->field.ptr);
+  mb_gen *g;
+  mb_err e = add_gen(l, kind, i, ft, name, &g, diag);
+  if (e) return e;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}
+
+mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    mb_link_inst *in = &l->inst[i];
+    for (uint32_t k = 0; k < in->m->nimports; k++) {
+      const mb_import *im = &in->m->imports[k];
+      if (im->kind != MB_KIND_FUNC) continue;
+      mb_target t = in->res[k];
+      if (t.inst < 0 || t.inst == (int)i || !l->inst[t.inst].caller_memory) continue;
+      char name[600];
+      snprintf(name, sizeof name, "membrane:call %s->%s %.*s.%.*s", in->name,
+               l->inst[t.inst].name, (int)im->module.len, (const char *)im->module.ptr,
+               (int)im->field.len, (const char *)im->field.ptr);
+      mb_gen *g;
+      mb_err e = add_gen(l, MB_GEN_CALL_AS, (int)i, &in->m->types[im->u.func_type], name, &g, diag);
+      if (e) return e;
+      g->callee = t.inst;
+      g->callee_func = t.index;
+      in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+    }
+  }
+  return MB_OK;
+}
+
+mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  *handled = false;
+  if (mb__bytes_eq(im->module, CALLER_MODULE) && p < 0) {
+    *handled = true;
+    return caller_import(l, i, k, diag);
+  }
+  bool legacy_instance = false; /* an instance called canonical_abi is an ordinary provider */
+  for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
+  if (mb__bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
+    *handled = true;
+    return legacy_import(l, i, k, diag);
+  }
+  mb_bytes res;
+  bool has_result = false;
+  intrinsic kind = intrinsic_of(im->field, &res, &has_result);
+  bool is_export = starts_with(im->module, EXPORT_PREFIX);
+  const char *mod = (const char *)im->module.ptr;
+  size_t modlen = im->module.len;
+  if (is_export) {
+    mod += strlen(EXPORT_PREFIX);
+    modlen -= strlen(EXPORT_PREFIX);
+  }
+  const mb_wit_iface *wi = iface_by_module(l, mod, modlen);
+  char iface[512];
+  snprintf(iface, sizeof iface, "%s", wi ? wi->id : "");
+  if (!wi) snprintf(iface, sizeof iface, "%.*s", (int)modlen, mod);
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  char name[800];
+  snprintf(name, sizeof name, "membrane:%s:%.*s.%.*s", in->name, (int)im->module.len,
+           (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);
+
+  if (!is_export && kind != INTR_NEW && kind != INTR_REP) {
+    if (kind == INTR_NONE) {
+      /* a function of a WIT interface, provided by the instance that exports it */
+      if (!wi || p < 0 || !mb__exports_iface(l, p, (const char *)im->module.ptr, im->module.len))
+        return MB_OK;
+      *handled = true;
+      return wit_func_import(l, i, k, p, wi, diag);
+    }
+    if (p < 0) return MB_OK; /* no definer in the link: the usual unresolved rules */
+  }
+  if (kind == INTR_NONE && !is_export) return MB_OK;
+  *handled = true;
+  if (kind == INTR_NONE)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
+                    "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
+                    "[resource-dup]R and [resource-destroy]R",
+                    in->name, (int)im->module.len, (const char *)im->module.ptr,
+                    (int)im->field.len, (const char *)im->field.ptr, (int)im->module.len,
+                    (const char *)im->module.ptr);
+  int definer = p;
+  if (is_export) {
+    definer = i;
+    if (in->world && !mb__exports_iface(l, i, mod, modlen))
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
+                      "the instance exporting an interface defines its resources",
+                      in->name, (int)im->module.len, (const char *)im->module.ptr,
+                      (int)im->field.len, (const char *)im->field.ptr, in->world->id, iface);
+  } else {
+    /* [resource-new]/[resource-rep] from `<iface>`: a user asking for the definer's
+     * private operations (the 2021 private.new/private.get), refused statically */
+    if (kind == INTR_NEW || kind == INTR_REP)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
+                      "may create it or read its rep (it imports them from '[export]%.*s'): "
+                      "instance '%s' does not define it",
+                      in->name, (int)im->module.len, (const char *)im->module.ptr,
+                      (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                      (const char *)res.ptr, (int)im->module.len, (const char *)im->module.ptr,
+                      in->name);
+  }
+  if (wi) {
+    bool found = false;
+    for (uint32_t r = 0; r < wi->nresources && !found; r++)
+      found = mb__bytes_eq(res, wi->resources[r]->name);
+    if (!found)
+      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                      "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
+                      "'%.*s'",
+                      in->name, (int)im->module.len, (const char *)im->module.ptr,
+                      (int)im->field.len, (const char *)im->field.ptr, wi->id, (int)res.len,
+                      (const char *)res.ptr);
+  }
+  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
+  if (!mb__functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
+                    "is %s",
+                    in->name, (int)im->module.len, (const char *)im->module.ptr,
+                    (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  uint32_t type;
+  mb_err e = rtype_id(l, definer, iface, res, &type, diag);
+  if (e) return e;
+  mb_gen *g;
+  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
+  g->type = type;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}

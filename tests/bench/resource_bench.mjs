@@ -1,0 +1,49 @@
+// bench-resource: 10^6 cross-instance calls passing an own and a borrow handle
+// (static counter.pass(own, borrow) -> own: call_begin, two moves, a lend, call_end in the
+// glue) next to the same calls with plain i32 arguments (a direct call), in one fused
+// module on Node 26, in the same run; prints both times per call and the ratio.
+// Goal (issue 4): <= 2x per call; reported, not enforced (BENCH_GOALS=enforce fails on it).
+//
+// usage: node resource_bench.mjs MEMBRANE WAT2WASM WASM_VALIDATE DIR
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [membrane, wat2wasm, validate, dir] = process.argv.slice(2);
+const tmp = mkdtempSync(join(tmpdir(), 'mb-resbench-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+};
+for (const m of ['lib', 'app']) run(wat2wasm, [join(dir, `${m}.wat`), '-o', join(tmp, `${m}.wasm`)]);
+const out = join(tmp, 'bench.wasm');
+run(membrane, ['link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+  '--wit', join(dir, 'bench.wit'), '--world', 'lib=bench:res/lib', '--world', 'app=bench:res/app',
+  '-o', out]);
+run(validate, ['--enable-multi-memory', out]);
+const { instance } = await WebAssembly.instantiate(readFileSync(out), {});
+const e = instance.exports;
+
+const N = 1_000_000, RUNS = Number(process.env.BENCH_RUNS || 5);
+const time = (fn) => {
+  const t0 = process.hrtime.bigint();
+  fn(N);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+// warm up both (tier-up), then the median of RUNS alternating runs
+e.handles(N / 10);
+e.plain(N / 10);
+const th = [], tp = [];
+for (let i = 0; i < RUNS; i++) {
+  th.push(time(e.handles));
+  tp.push(time(e.plain));
+}
+const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
+const h = median(th), p = median(tp);
+console.log(`10^6 calls, own + borrow handles: ${h.toFixed(1)} ms (${(h * 1e6 / N).toFixed(1)} ns/call)`);
+console.log(`10^6 calls, plain i32 arguments:  ${p.toFixed(1)} ms (${(p * 1e6 / N).toFixed(1)} ns/call)`);
+const ratio = h / p;
+console.log(`ratio handles / plain: ${ratio.toFixed(1)}x (goal <= 2x: ${ratio <= 2 ? 'met' : 'missed'})`);
+if (process.env.BENCH_GOALS === 'enforce' && ratio > 2) process.exitCode = 1;

@@ -1,0 +1,10 @@
+(module
+  (import "kern" "sum" (func $sum (param i32 i32) (result i32)))
+  (import "kern" "fill" (func $fill (param i32 i32 i32)))
+  (import "kern" "pages" (func $pages (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "\01\02\03\04")
+  (func (export "sum") (result i32) i32.const 16 i32.const 4 call $sum)
+  (func (export "fill") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 call $fill)
+  (func (export "pages") (result i32) call $pages)
+  (func (export "sum_out_of_bounds") (result i32) i32.const 0x1fffe i32.const 4 call $sum))
