@@ -686,6 +686,12 @@ static mb_err add_gens(fuse *f) {
       if ((e = adapter_body(f, g))) return e;
     } else if (g->kind == MB_GEN_CALL_AS) {
       call_as_body(f, g);
+    } else if (g->kind == MB_GEN_CALLER_ID) {
+      /* who calls: tells the callers apart (wasi-virt keeps a descriptor table each) */
+      f->body.len = 0;
+      mb_buf_byte(&f->body, 0);
+      op_local(&f->body, 0x23, l->inst[g->inst].caller_global);
+      mb_buf_byte(&f->body, 0x0B);
     } else if (g->kind >= MB_GEN_CALLER_READ) {
       if ((e = caller_body(f, g, no_caller))) return e;
       any_caller = true;

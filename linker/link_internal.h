@@ -46,6 +46,7 @@ typedef enum mb_gen_kind {
   MB_GEN_CALLER_READ,   /* membrane:caller.read/write/size in the granted provider */
   MB_GEN_CALLER_WRITE,
   MB_GEN_CALLER_SIZE,
+  MB_GEN_CALLER_ID,     /* membrane:caller.id: the calling instance's link index, or -1 */
 } mb_gen_kind;
 
 typedef struct mb_gen {

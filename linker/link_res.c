@@ -527,10 +527,11 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   if (mb__bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
   else if (mb__bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
   else if (mb__bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
+  else if (mb__bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
   else
     return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
-                    "write and size",
+                    "write, size and id",
                     in->name, (int)im->field.len, (const char *)im->field.ptr);
   if (!in->caller_memory)
     return mb__fail(diag, MB_ERR_INVALID_ARG, 0,

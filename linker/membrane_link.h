@@ -426,6 +426,8 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue);
  *                         own memory at dst
  *   write(dst, src, len)  copy len bytes from its own memory at src to the caller's at dst
  *   size() -> pages       the calling instance's memory size, in 64 KiB pages
+ *   id() -> i32           the calling instance's index in the link (order of
+ *                         mb_link_add_instance, from 0), -1 when none; never traps
  * each one cross-memory memory.copy (out of bounds traps). The calling instance is the
  * instance whose call (a wired import, direct or adapted) is running in the provider;
  * the caller's memory is its export `memory`, else its memory 0. With no such call

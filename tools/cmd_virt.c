@@ -1,15 +1,20 @@
-/* cmd_virt.c — `membrane virt APP.wasm -o OUT.wasm [policy]`: the application fused with
- * wasi-virt, configured by the policy flags (wasi-virt/policy.c parses them). */
+/* cmd_virt.c — `membrane virt [NAME=]APP.wasm [[NAME=]MOD.wasm ...] -o OUT.wasm [policy]`:
+ * the application (and the modules it is linked with) fused with wasi-virt, configured
+ * by the policy flags (wasi-virt/policy.c parses them). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "membrane_wasi_virt.h"
 
 static void usage(FILE *out) {
-  fputs("usage: membrane virt APP.wasm -o OUT.wasm [policy options]\n\n"
+  fputs("usage: membrane virt [NAME=]APP.wasm [[NAME=]MOD.wasm ...] -o OUT.wasm [policy options]\n\n"
         "Put a virtualized WASI (wasi-virt) in front of a WASI preview1 program: OUT runs\n"
-        "APP against a sandbox it cannot leave. Everything not configured is denied.\n\n"
+        "APP against a sandbox it cannot leave. Everything not configured is denied.\n"
+        "Further modules are linked in as by `membrane link` (instance NAME, default the\n"
+        "file name without .wasm; APP's exports are the output's). Every one of them that\n"
+        "uses WASI gets wasi-virt too, with descriptors of its own, the same filesystem.\n\n"
         "  -o, --output OUT     the composed module (written atomically)\n"
         "  -h, --help           show this text\n\n",
         out);
@@ -26,13 +31,35 @@ static void report(const mb_virt_policy_diag *d) {
   else fprintf(stderr, "membrane virt: %s\n", d->message);
 }
 
+/* [NAME=]FILE: the instance name (allocated) and the path. */
+static char *instance_name(const char *arg, const char **path) {
+  const char *eq = strchr(arg, '=');
+  if (eq && eq != arg) {
+    *path = eq + 1;
+    return strndup(arg, (size_t)(eq - arg));
+  }
+  *path = arg;
+  const char *base = strrchr(arg, '/');
+  base = base ? base + 1 : arg;
+  size_t n = strlen(base);
+  if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
+  return strndup(base, n);
+}
+
 int mb_cmd_virt(int argc, char **argv) {
   int status = 1;
-  const char *app = NULL, *out = NULL;
+  const char *out = NULL;
   mb_virt_policy p;
   mb_virt_policy_diag d;
-  mb_cli_module cm = {0};
+  int ninputs = 0;
+  const char **inputs = calloc((size_t)argc, sizeof *inputs);
+  mb_cli_module *cms = calloc((size_t)argc, sizeof *cms);
+  mb_virt_instance *insts = calloc((size_t)argc, sizeof *insts);
   mb_virt_policy_init(&p);
+  if (!inputs || !cms || !insts) {
+    fputs("membrane virt: out of memory\n", stderr);
+    goto done;
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (mb_cli_is_help(a)) {
@@ -54,11 +81,7 @@ int mb_cmd_virt(int argc, char **argv) {
       goto done;
     }
     if (arity < 0) {
-      if (app) {
-        fprintf(stderr, "membrane virt: one application only: '%s' and '%s'\n", app, a);
-        goto done;
-      }
-      app = a;
+      inputs[ninputs++] = a;
       continue;
     }
     const char *value = NULL;
@@ -74,7 +97,7 @@ int mb_cmd_virt(int argc, char **argv) {
       goto done;
     }
   }
-  if (!app) {
+  if (!ninputs) {
     fputs("membrane virt: no application: give APP.wasm (see membrane virt --help)\n", stderr);
     goto done;
   }
@@ -86,14 +109,35 @@ int mb_cmd_virt(int argc, char **argv) {
     report(&d);
     goto done;
   }
-  if (!mb_cli_load(&cm, app)) goto done;
-  if (mb_virt_compose(cm.module, app, &p, out, warn, NULL, &d)) {
+  for (int i = 0; i < ninputs; i++) {
+    const char *path;
+    char *name = instance_name(inputs[i], &path);
+    insts[i].name = name;
+    insts[i].path = path;
+    if (!name) {
+      fputs("membrane virt: out of memory\n", stderr);
+      goto done;
+    }
+    for (int k = 0; k < i; k++)
+      if (strcmp(insts[k].name, name) == 0) {
+        fprintf(stderr, "membrane virt: two instances called '%s' (%s and %s): name one with "
+                        "NAME=FILE\n", name, insts[k].path, path);
+        goto done;
+      }
+    if (!mb_cli_load(&cms[i], path)) goto done;
+    insts[i].module = cms[i].module;
+  }
+  if (mb_virt_compose(insts, (size_t)ninputs, &p, out, warn, NULL, &d)) {
     report(&d);
     goto done;
   }
   status = 0;
 done:
-  mb_cli_unload(&cm);
+  for (int i = 0; cms && i < ninputs; i++) mb_cli_unload(&cms[i]);
+  for (int i = 0; insts && i < ninputs; i++) free((char *)insts[i].name);
+  free(inputs);
+  free(cms);
+  free(insts);
   mb_virt_policy_fini(&p);
   return status;
 }

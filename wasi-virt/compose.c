@@ -1,9 +1,6 @@
 /* compose.c — `membrane virt`: an application fused with wasi-virt in front of the
  * host's WASI. Native only; the linker does the fusing. Besides the two real modules
- * it links three small generated ones:
- *   membrane_caller  read/write between wasi-virt's memory and the app's (one
- *                    cross-memory memory.copy each): what wasi-virt imports as
- *                    membrane:caller;
+ * it links two small generated ones:
  *   membrane_config  the configuration blob as a passive data segment, copied into
  *                    wasi-virt's memory at start-up (membrane:config size/copy);
  *   membrane_host    the host preview1 functions wasi-virt imports: the ones the policy
@@ -11,7 +8,10 @@
  *                    notcapable, so the output imports from the host only what the
  *                    policy passes through. It also imports wasi-virt's memory, which
  *                    makes that the memory exported as `memory` for the host.
- * The app's memory is not exported: the host never sees it. */
+ * wasi-virt reaches its clients' memories through the linker's caller-memory access
+ * (membrane:caller read/write/id, granted to wasi_virt): every instance that imports
+ * wasi_snapshot_preview1 is a client with its own descriptor table. No client's memory
+ * is exported: the host never sees them. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,47 +82,6 @@ static const mb_limits *exported_memory(const mb_module *m) {
       if (m->imports[k].kind == MB_KIND_MEMORY && n++ == e->index) return &m->imports[k].u.memory;
   }
   return NULL;
-}
-
-/* membrane_caller: (import "app" "memory") (import "wasi_virt" "memory")
- *   read(dst in wasi-virt, src in app, len), write(dst in app, src in wasi-virt, len) */
-static void caller_module(mb_buf *o, const char *app, const mb_limits *app_mem,
-                          const mb_limits *virt_mem) {
-  mb_buf s;
-  header(o);
-  mb_buf_init(&s); /* types: (i32 i32 i32) -> () */
-  mb_buf_append(&s, "\x01\x60\x03\x7f\x7f\x7f\x00", 7);
-  section(o, 1, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s);
-  mb_buf_u32(&s, 2);
-  import_memory(&s, app, app_mem);
-  import_memory(&s, "wasi_virt", virt_mem);
-  section(o, 2, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s);
-  mb_buf_append(&s, "\x02\x00\x00", 3);
-  section(o, 3, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s);
-  mb_buf_u32(&s, 2);
-  name(&s, "read");
-  mb_buf_append(&s, "\x00\x00", 2);
-  name(&s, "write");
-  mb_buf_append(&s, "\x00\x01", 2);
-  section(o, 7, &s);
-  mb_buf_fini(&s);
-  /* body: no locals; local.get 0 1 2; memory.copy dst src; end */
-  static const uint8_t read_body[] = {0x0C, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20,
-                                      0x02, 0xFC, 0x0A, 0x01, 0x00, 0x0B};
-  static const uint8_t write_body[] = {0x0C, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20,
-                                       0x02, 0xFC, 0x0A, 0x00, 0x01, 0x0B};
-  mb_buf_init(&s);
-  mb_buf_u32(&s, 2);
-  mb_buf_append(&s, read_body, sizeof read_body);
-  mb_buf_append(&s, write_body, sizeof write_body);
-  section(o, 10, &s);
-  mb_buf_fini(&s);
 }
 
 /* membrane_config: (import "wasi_virt" "memory") (data passive BLOB)
@@ -256,41 +215,62 @@ static bool imports_module(const mb_module *m, const char *module) {
   return false;
 }
 
-mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
+mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag) {
+  static const char *const generated[] = {"wasi_virt", "membrane_host", "membrane_config"};
   mb_virt_policy_err err = MB_VIRT_POLICY_OK;
   mb_diag d;
-  mb_module *virt = NULL, *caller = NULL, *config = NULL, *host = NULL, *fused = NULL;
+  mb_module *virt = NULL, *config = NULL, *host = NULL, *fused = NULL;
   mb_link *l = NULL;
-  mb_buf caller_b, config_b, host_b;
+  mb_buf config_b, host_b;
   mb_vfs_buf blob;
-  mb_buf_init(&caller_b);
   mb_buf_init(&config_b);
   mb_buf_init(&host_b);
   mb_vfs_buf_init(&blob);
   if (diag) memset(diag, 0, sizeof *diag);
+  if (ninsts == 0) return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "", "no application");
 
-  if (imports_module(app, "wasi_unstable")) {
-    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path,
-               "imports from 'wasi_unstable' (WASI preview 0); wasi-virt implements "
-               "wasi_snapshot_preview1: rebuild the program with a current toolchain");
+  size_t clients = 0;
+  for (size_t i = 0; i < ninsts; i++) {
+    const mb_virt_instance *in = &insts[i];
+    for (size_t k = 0; k < sizeof generated / sizeof *generated; k++)
+      if (strcmp(in->name, generated[k]) == 0) {
+        err = fail(diag, MB_VIRT_POLICY_CONFLICT, in->path,
+                   "the instance name '%s' is taken by wasi-virt's own parts: give it another "
+                   "(NAME=%s)",
+                   in->name, in->path);
+        goto out;
+      }
+    if (imports_module(in->module, "wasi_unstable")) {
+      err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, in->path,
+                 "imports from 'wasi_unstable' (WASI preview 0); wasi-virt implements "
+                 "wasi_snapshot_preview1: rebuild the program with a current toolchain");
+      goto out;
+    }
+    if (!imports_module(in->module, "wasi_snapshot_preview1")) continue;
+    clients++;
+    const mb_limits *mem = exported_memory(in->module);
+    if (!mem) {
+      err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, in->path,
+                 "exports no memory called 'memory': a WASI program must export its memory");
+      goto out;
+    }
+    if (mem->flags & MB_LIMITS_64) {
+      err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, in->path,
+                 "its memory is 64-bit (memory64); WASI preview1 passes 32-bit pointers");
+      goto out;
+    }
+  }
+  if (clients == 0 && !exported_memory(insts[0].module)) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, insts[0].path,
+               "exports no memory called 'memory' and imports no WASI: nothing to virtualize");
     goto out;
   }
-  const mb_limits *app_mem = exported_memory(app);
-  if (!app_mem) {
-    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path,
-               "exports no memory called 'memory': a WASI program must export its memory");
+  const char *base = strrchr(insts[0].path, '/');
+  if ((err = mb_virt_config_build(p, base ? base + 1 : insts[0].path, NULL, &blob, diag)))
     goto out;
-  }
-  if (app_mem->flags & MB_LIMITS_64) {
-    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path,
-               "its memory is 64-bit (memory64); WASI preview1 passes 32-bit pointers");
-    goto out;
-  }
-  const char *base = strrchr(app_path, '/');
-  if ((err = mb_virt_config_build(p, base ? base + 1 : app_path, NULL, &blob, diag))) goto out;
   if (blob.len > INT32_MAX) {
     err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--embed",
                "the embedded files and configuration take %zu bytes; at most 2 GiB fit in "
@@ -310,43 +290,43 @@ mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
   }
   const mb_limits *virt_mem = exported_memory(virt);
   mb_limits any = {0, 0, 0};
-  caller_module(&caller_b, "app", app_mem, virt_mem ? virt_mem : &any);
   config_module(&config_b, virt_mem ? virt_mem : &any, blob.data, blob.len);
   host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p));
-  if (caller_b.failed || config_b.failed || host_b.failed) {
+  if (config_b.failed || host_b.failed) {
     err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     goto out;
   }
-  struct {
-    mb_module **m;
-    mb_buf *b;
-    const char *what;
-  } gen[] = {{&caller, &caller_b, "membrane_caller"},
-             {&config, &config_b, "membrane_config"},
-             {&host, &host_b, "membrane_host"}};
-  for (size_t i = 0; i < 3; i++)
-    if (mb_wasm_read(gen[i].b->data, gen[i].b->len, gen[i].m, &d)) {
-      err = fail(diag, MB_VIRT_POLICY_IO, gen[i].what, "generated module is invalid: %s",
-                 d.message);
-      goto out;
-    }
+  if (mb_wasm_read(config_b.data, config_b.len, &config, &d) ||
+      mb_wasm_read(host_b.data, host_b.len, &host, &d)) {
+    err = fail(diag, MB_VIRT_POLICY_IO, "wasi-virt", "a generated module is invalid: %s",
+               d.message);
+    goto out;
+  }
 
   if (!(l = mb_link_new())) {
     err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     goto out;
   }
   if (warn) mb_link_set_warn(l, warn, user);
-  if (mb_link_add_instance(l, "app", app, app_path, &d) ||
-      mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
-      mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||
-      mb_link_add_instance(l, "membrane_caller", caller, "membrane_caller", &d) ||
-      mb_link_add_instance(l, "membrane_config", config, "membrane_config", &d) ||
-      mb_link_wire(l, "app", "wasi_snapshot_preview1", "wasi_virt", &d) ||
-      mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
-      mb_link_wire(l, "wasi_virt", "membrane:caller", "membrane_caller", &d) ||
+  const char *where = insts[0].path;
+  bool bad = false;
+  for (size_t i = 0; i < ninsts && !bad; i++) {
+    where = insts[i].path;
+    bad = mb_link_add_instance(l, insts[i].name, insts[i].module, insts[i].path, &d) != MB_OK;
+  }
+  bad = bad || mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
+        mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||
+        mb_link_add_instance(l, "membrane_config", config, "membrane_config", &d);
+  for (size_t i = 0; i < ninsts && !bad; i++) {
+    where = insts[i].path;
+    if (imports_module(insts[i].module, "wasi_snapshot_preview1"))
+      bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
+  }
+  if (!bad) where = insts[0].path;
+  if (bad || mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
-      mb_link_fuse(l, &fused, &d)) {
-    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, app_path, "%s", d.message);
+      mb_link_grant_caller_memory(l, "wasi_virt", &d) || mb_link_fuse(l, &fused, &d)) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, where, "%s", d.message);
     goto out;
   }
   if (mb_wasm_write_path(fused, out_path, &d)) {
@@ -357,11 +337,9 @@ mb_virt_policy_err mb_virt_compose(const mb_module *app, const char *app_path,
 out:
   mb_module_free(fused);
   mb_link_free(l);
-  mb_module_free(caller);
   mb_module_free(config);
   mb_module_free(host);
   mb_module_free(virt);
-  mb_buf_fini(&caller_b);
   mb_buf_fini(&config_b);
   mb_buf_fini(&host_b);
   mb_vfs_buf_fini(&blob);

@@ -843,12 +843,20 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *p, const char *arg
  * stubbed out. */
 uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p);
 
-/* `membrane virt` (native, with the linker): app (decoded by the linker, read from
- * app_path) fused with wasi-virt configured by p (checked), written atomically to
- * out_path: nothing is left there on error. diag's where names the file or option.
- * warn (may be NULL) gets the linker's warnings, e.g. the app's dropped custom sections. */
+/* `membrane virt` (native, with the linker): the instances fused with wasi-virt
+ * configured by p (checked), written atomically to out_path: nothing is left there on
+ * error. insts[0] is the main instance (its exports are the output's); instances wire
+ * to each other by name as in `membrane link`; each one that imports
+ * wasi_snapshot_preview1 is a client of wasi-virt with its own descriptor table, and
+ * all share the filesystem. diag's where names the file or option. warn (may be NULL)
+ * gets the linker's warnings, e.g. an input's dropped custom sections. */
 struct mb_module;
-mb_virt_policy_err mb_virt_compose(const struct mb_module *app, const char *app_path,
+typedef struct mb_virt_instance {
+  const char *name; /* instance name */
+  const struct mb_module *module;
+  const char *path; /* for messages */
+} mb_virt_instance;
+mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag);

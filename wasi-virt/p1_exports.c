@@ -63,6 +63,7 @@ static void trace(int func, const uint64_t *args, int nargs, int32_t result, boo
 
 
 P1_EXPORT("args_get") int32_t p1x_args_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(0);
   int32_t r = f ? f : (int32_t)p1_args_get(a0, a1);
   if (p1.cfg.trace) {
@@ -73,6 +74,7 @@ P1_EXPORT("args_get") int32_t p1x_args_get(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("args_sizes_get") int32_t p1x_args_sizes_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(1);
   int32_t r = f ? f : (int32_t)p1_args_sizes_get(a0, a1);
   if (p1.cfg.trace) {
@@ -83,6 +85,7 @@ P1_EXPORT("args_sizes_get") int32_t p1x_args_sizes_get(uint32_t a0, uint32_t a1)
 }
 
 P1_EXPORT("environ_get") int32_t p1x_environ_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(2);
   int32_t r = f ? f : (int32_t)p1_environ_get(a0, a1);
   if (p1.cfg.trace) {
@@ -93,6 +96,7 @@ P1_EXPORT("environ_get") int32_t p1x_environ_get(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("environ_sizes_get") int32_t p1x_environ_sizes_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(3);
   int32_t r = f ? f : (int32_t)p1_environ_sizes_get(a0, a1);
   if (p1.cfg.trace) {
@@ -103,6 +107,7 @@ P1_EXPORT("environ_sizes_get") int32_t p1x_environ_sizes_get(uint32_t a0, uint32
 }
 
 P1_EXPORT("clock_res_get") int32_t p1x_clock_res_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(4);
   int32_t r = f ? f : (int32_t)p1_clock_res_get(a0, a1);
   if (p1.cfg.trace) {
@@ -113,6 +118,7 @@ P1_EXPORT("clock_res_get") int32_t p1x_clock_res_get(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("clock_time_get") int32_t p1x_clock_time_get(uint32_t a0, uint64_t a1, uint32_t a2) {
+  p1_enter();
   uint16_t f = fault(5);
   int32_t r = f ? f : (int32_t)p1_clock_time_get(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -123,6 +129,7 @@ P1_EXPORT("clock_time_get") int32_t p1x_clock_time_get(uint32_t a0, uint64_t a1,
 }
 
 P1_EXPORT("fd_advise") int32_t p1x_fd_advise(uint32_t a0, uint64_t a1, uint64_t a2, uint32_t a3) {
+  p1_enter();
   uint16_t f = fault(6);
   int32_t r = f ? f : (int32_t)p1_fd_advise(a0, a1, a2, a3);
   if (p1.cfg.trace) {
@@ -133,6 +140,7 @@ P1_EXPORT("fd_advise") int32_t p1x_fd_advise(uint32_t a0, uint64_t a1, uint64_t 
 }
 
 P1_EXPORT("fd_allocate") int32_t p1x_fd_allocate(uint32_t a0, uint64_t a1, uint64_t a2) {
+  p1_enter();
   uint16_t f = fault(7);
   int32_t r = f ? f : (int32_t)p1_fd_allocate(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -143,6 +151,7 @@ P1_EXPORT("fd_allocate") int32_t p1x_fd_allocate(uint32_t a0, uint64_t a1, uint6
 }
 
 P1_EXPORT("fd_close") int32_t p1x_fd_close(uint32_t a0) {
+  p1_enter();
   uint16_t f = fault(8);
   int32_t r = f ? f : (int32_t)p1_fd_close(a0);
   if (p1.cfg.trace) {
@@ -153,6 +162,7 @@ P1_EXPORT("fd_close") int32_t p1x_fd_close(uint32_t a0) {
 }
 
 P1_EXPORT("fd_datasync") int32_t p1x_fd_datasync(uint32_t a0) {
+  p1_enter();
   uint16_t f = fault(9);
   int32_t r = f ? f : (int32_t)p1_fd_datasync(a0);
   if (p1.cfg.trace) {
@@ -163,6 +173,7 @@ P1_EXPORT("fd_datasync") int32_t p1x_fd_datasync(uint32_t a0) {
 }
 
 P1_EXPORT("fd_fdstat_get") int32_t p1x_fd_fdstat_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(10);
   int32_t r = f ? f : (int32_t)p1_fd_fdstat_get(a0, a1);
   if (p1.cfg.trace) {
@@ -173,6 +184,7 @@ P1_EXPORT("fd_fdstat_get") int32_t p1x_fd_fdstat_get(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("fd_fdstat_set_flags") int32_t p1x_fd_fdstat_set_flags(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(11);
   int32_t r = f ? f : (int32_t)p1_fd_fdstat_set_flags(a0, a1);
   if (p1.cfg.trace) {
@@ -183,6 +195,7 @@ P1_EXPORT("fd_fdstat_set_flags") int32_t p1x_fd_fdstat_set_flags(uint32_t a0, ui
 }
 
 P1_EXPORT("fd_fdstat_set_rights") int32_t p1x_fd_fdstat_set_rights(uint32_t a0, uint64_t a1, uint64_t a2) {
+  p1_enter();
   uint16_t f = fault(12);
   int32_t r = f ? f : (int32_t)p1_fd_fdstat_set_rights(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -193,6 +206,7 @@ P1_EXPORT("fd_fdstat_set_rights") int32_t p1x_fd_fdstat_set_rights(uint32_t a0, 
 }
 
 P1_EXPORT("fd_filestat_get") int32_t p1x_fd_filestat_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(13);
   int32_t r = f ? f : (int32_t)p1_fd_filestat_get(a0, a1);
   if (p1.cfg.trace) {
@@ -203,6 +217,7 @@ P1_EXPORT("fd_filestat_get") int32_t p1x_fd_filestat_get(uint32_t a0, uint32_t a
 }
 
 P1_EXPORT("fd_filestat_set_size") int32_t p1x_fd_filestat_set_size(uint32_t a0, uint64_t a1) {
+  p1_enter();
   uint16_t f = fault(14);
   int32_t r = f ? f : (int32_t)p1_fd_filestat_set_size(a0, a1);
   if (p1.cfg.trace) {
@@ -213,6 +228,7 @@ P1_EXPORT("fd_filestat_set_size") int32_t p1x_fd_filestat_set_size(uint32_t a0, 
 }
 
 P1_EXPORT("fd_filestat_set_times") int32_t p1x_fd_filestat_set_times(uint32_t a0, uint64_t a1, uint64_t a2, uint32_t a3) {
+  p1_enter();
   uint16_t f = fault(15);
   int32_t r = f ? f : (int32_t)p1_fd_filestat_set_times(a0, a1, a2, a3);
   if (p1.cfg.trace) {
@@ -223,6 +239,7 @@ P1_EXPORT("fd_filestat_set_times") int32_t p1x_fd_filestat_set_times(uint32_t a0
 }
 
 P1_EXPORT("fd_pread") int32_t p1x_fd_pread(uint32_t a0, uint32_t a1, uint32_t a2, uint64_t a3, uint32_t a4) {
+  p1_enter();
   uint16_t f = fault(16);
   int32_t r = f ? f : (int32_t)p1_fd_pread(a0, a1, a2, a3, a4);
   if (p1.cfg.trace) {
@@ -233,6 +250,7 @@ P1_EXPORT("fd_pread") int32_t p1x_fd_pread(uint32_t a0, uint32_t a1, uint32_t a2
 }
 
 P1_EXPORT("fd_prestat_get") int32_t p1x_fd_prestat_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(17);
   int32_t r = f ? f : (int32_t)p1_fd_prestat_get(a0, a1);
   if (p1.cfg.trace) {
@@ -243,6 +261,7 @@ P1_EXPORT("fd_prestat_get") int32_t p1x_fd_prestat_get(uint32_t a0, uint32_t a1)
 }
 
 P1_EXPORT("fd_prestat_dir_name") int32_t p1x_fd_prestat_dir_name(uint32_t a0, uint32_t a1, uint32_t a2) {
+  p1_enter();
   uint16_t f = fault(18);
   int32_t r = f ? f : (int32_t)p1_fd_prestat_dir_name(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -253,6 +272,7 @@ P1_EXPORT("fd_prestat_dir_name") int32_t p1x_fd_prestat_dir_name(uint32_t a0, ui
 }
 
 P1_EXPORT("fd_pwrite") int32_t p1x_fd_pwrite(uint32_t a0, uint32_t a1, uint32_t a2, uint64_t a3, uint32_t a4) {
+  p1_enter();
   uint16_t f = fault(19);
   int32_t r = f ? f : (int32_t)p1_fd_pwrite(a0, a1, a2, a3, a4);
   if (p1.cfg.trace) {
@@ -263,6 +283,7 @@ P1_EXPORT("fd_pwrite") int32_t p1x_fd_pwrite(uint32_t a0, uint32_t a1, uint32_t 
 }
 
 P1_EXPORT("fd_read") int32_t p1x_fd_read(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3) {
+  p1_enter();
   uint16_t f = fault(20);
   int32_t r = f ? f : (int32_t)p1_fd_read(a0, a1, a2, a3);
   if (p1.cfg.trace) {
@@ -273,6 +294,7 @@ P1_EXPORT("fd_read") int32_t p1x_fd_read(uint32_t a0, uint32_t a1, uint32_t a2, 
 }
 
 P1_EXPORT("fd_readdir") int32_t p1x_fd_readdir(uint32_t a0, uint32_t a1, uint32_t a2, uint64_t a3, uint32_t a4) {
+  p1_enter();
   uint16_t f = fault(21);
   int32_t r = f ? f : (int32_t)p1_fd_readdir(a0, a1, a2, a3, a4);
   if (p1.cfg.trace) {
@@ -283,6 +305,7 @@ P1_EXPORT("fd_readdir") int32_t p1x_fd_readdir(uint32_t a0, uint32_t a1, uint32_
 }
 
 P1_EXPORT("fd_renumber") int32_t p1x_fd_renumber(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(22);
   int32_t r = f ? f : (int32_t)p1_fd_renumber(a0, a1);
   if (p1.cfg.trace) {
@@ -293,6 +316,7 @@ P1_EXPORT("fd_renumber") int32_t p1x_fd_renumber(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("fd_seek") int32_t p1x_fd_seek(uint32_t a0, int64_t a1, uint32_t a2, uint32_t a3) {
+  p1_enter();
   uint16_t f = fault(23);
   int32_t r = f ? f : (int32_t)p1_fd_seek(a0, a1, a2, a3);
   if (p1.cfg.trace) {
@@ -303,6 +327,7 @@ P1_EXPORT("fd_seek") int32_t p1x_fd_seek(uint32_t a0, int64_t a1, uint32_t a2, u
 }
 
 P1_EXPORT("fd_sync") int32_t p1x_fd_sync(uint32_t a0) {
+  p1_enter();
   uint16_t f = fault(24);
   int32_t r = f ? f : (int32_t)p1_fd_sync(a0);
   if (p1.cfg.trace) {
@@ -313,6 +338,7 @@ P1_EXPORT("fd_sync") int32_t p1x_fd_sync(uint32_t a0) {
 }
 
 P1_EXPORT("fd_tell") int32_t p1x_fd_tell(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(25);
   int32_t r = f ? f : (int32_t)p1_fd_tell(a0, a1);
   if (p1.cfg.trace) {
@@ -323,6 +349,7 @@ P1_EXPORT("fd_tell") int32_t p1x_fd_tell(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("fd_write") int32_t p1x_fd_write(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3) {
+  p1_enter();
   uint16_t f = fault(26);
   int32_t r = f ? f : (int32_t)p1_fd_write(a0, a1, a2, a3);
   if (p1.cfg.trace) {
@@ -333,6 +360,7 @@ P1_EXPORT("fd_write") int32_t p1x_fd_write(uint32_t a0, uint32_t a1, uint32_t a2
 }
 
 P1_EXPORT("path_create_directory") int32_t p1x_path_create_directory(uint32_t a0, uint32_t a1, uint32_t a2) {
+  p1_enter();
   uint16_t f = fault(27);
   int32_t r = f ? f : (int32_t)p1_path_create_directory(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -343,6 +371,7 @@ P1_EXPORT("path_create_directory") int32_t p1x_path_create_directory(uint32_t a0
 }
 
 P1_EXPORT("path_filestat_get") int32_t p1x_path_filestat_get(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4) {
+  p1_enter();
   uint16_t f = fault(28);
   int32_t r = f ? f : (int32_t)p1_path_filestat_get(a0, a1, a2, a3, a4);
   if (p1.cfg.trace) {
@@ -353,6 +382,7 @@ P1_EXPORT("path_filestat_get") int32_t p1x_path_filestat_get(uint32_t a0, uint32
 }
 
 P1_EXPORT("path_filestat_set_times") int32_t p1x_path_filestat_set_times(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint64_t a4, uint64_t a5, uint32_t a6) {
+  p1_enter();
   uint16_t f = fault(29);
   int32_t r = f ? f : (int32_t)p1_path_filestat_set_times(a0, a1, a2, a3, a4, a5, a6);
   if (p1.cfg.trace) {
@@ -363,6 +393,7 @@ P1_EXPORT("path_filestat_set_times") int32_t p1x_path_filestat_set_times(uint32_
 }
 
 P1_EXPORT("path_link") int32_t p1x_path_link(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5, uint32_t a6) {
+  p1_enter();
   uint16_t f = fault(30);
   int32_t r = f ? f : (int32_t)p1_path_link(a0, a1, a2, a3, a4, a5, a6);
   if (p1.cfg.trace) {
@@ -373,6 +404,7 @@ P1_EXPORT("path_link") int32_t p1x_path_link(uint32_t a0, uint32_t a1, uint32_t 
 }
 
 P1_EXPORT("path_open") int32_t p1x_path_open(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint64_t a5, uint64_t a6, uint32_t a7, uint32_t a8) {
+  p1_enter();
   uint16_t f = fault(31);
   int32_t r = f ? f : (int32_t)p1_path_open(a0, a1, a2, a3, a4, a5, a6, a7, a8);
   if (p1.cfg.trace) {
@@ -383,6 +415,7 @@ P1_EXPORT("path_open") int32_t p1x_path_open(uint32_t a0, uint32_t a1, uint32_t 
 }
 
 P1_EXPORT("path_readlink") int32_t p1x_path_readlink(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5) {
+  p1_enter();
   uint16_t f = fault(32);
   int32_t r = f ? f : (int32_t)p1_path_readlink(a0, a1, a2, a3, a4, a5);
   if (p1.cfg.trace) {
@@ -393,6 +426,7 @@ P1_EXPORT("path_readlink") int32_t p1x_path_readlink(uint32_t a0, uint32_t a1, u
 }
 
 P1_EXPORT("path_remove_directory") int32_t p1x_path_remove_directory(uint32_t a0, uint32_t a1, uint32_t a2) {
+  p1_enter();
   uint16_t f = fault(33);
   int32_t r = f ? f : (int32_t)p1_path_remove_directory(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -403,6 +437,7 @@ P1_EXPORT("path_remove_directory") int32_t p1x_path_remove_directory(uint32_t a0
 }
 
 P1_EXPORT("path_rename") int32_t p1x_path_rename(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5) {
+  p1_enter();
   uint16_t f = fault(34);
   int32_t r = f ? f : (int32_t)p1_path_rename(a0, a1, a2, a3, a4, a5);
   if (p1.cfg.trace) {
@@ -413,6 +448,7 @@ P1_EXPORT("path_rename") int32_t p1x_path_rename(uint32_t a0, uint32_t a1, uint3
 }
 
 P1_EXPORT("path_symlink") int32_t p1x_path_symlink(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4) {
+  p1_enter();
   uint16_t f = fault(35);
   int32_t r = f ? f : (int32_t)p1_path_symlink(a0, a1, a2, a3, a4);
   if (p1.cfg.trace) {
@@ -423,6 +459,7 @@ P1_EXPORT("path_symlink") int32_t p1x_path_symlink(uint32_t a0, uint32_t a1, uin
 }
 
 P1_EXPORT("path_unlink_file") int32_t p1x_path_unlink_file(uint32_t a0, uint32_t a1, uint32_t a2) {
+  p1_enter();
   uint16_t f = fault(36);
   int32_t r = f ? f : (int32_t)p1_path_unlink_file(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -433,6 +470,7 @@ P1_EXPORT("path_unlink_file") int32_t p1x_path_unlink_file(uint32_t a0, uint32_t
 }
 
 P1_EXPORT("poll_oneoff") int32_t p1x_poll_oneoff(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3) {
+  p1_enter();
   uint16_t f = fault(37);
   int32_t r = f ? f : (int32_t)p1_poll_oneoff(a0, a1, a2, a3);
   if (p1.cfg.trace) {
@@ -449,6 +487,7 @@ P1_EXPORT("proc_exit") void p1x_proc_exit(uint32_t a0) {
 }
 
 P1_EXPORT("proc_raise") int32_t p1x_proc_raise(uint32_t a0) {
+  p1_enter();
   uint16_t f = fault(39);
   int32_t r = f ? f : (int32_t)p1_proc_raise(a0);
   if (p1.cfg.trace) {
@@ -459,6 +498,7 @@ P1_EXPORT("proc_raise") int32_t p1x_proc_raise(uint32_t a0) {
 }
 
 P1_EXPORT("sched_yield") int32_t p1x_sched_yield(void) {
+  p1_enter();
   uint16_t f = fault(40);
   int32_t r = f ? f : (int32_t)p1_sched_yield();
   if (p1.cfg.trace) {
@@ -469,6 +509,7 @@ P1_EXPORT("sched_yield") int32_t p1x_sched_yield(void) {
 }
 
 P1_EXPORT("random_get") int32_t p1x_random_get(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(41);
   int32_t r = f ? f : (int32_t)p1_random_get(a0, a1);
   if (p1.cfg.trace) {
@@ -479,6 +520,7 @@ P1_EXPORT("random_get") int32_t p1x_random_get(uint32_t a0, uint32_t a1) {
 }
 
 P1_EXPORT("sock_accept") int32_t p1x_sock_accept(uint32_t a0, uint32_t a1, uint32_t a2) {
+  p1_enter();
   uint16_t f = fault(42);
   int32_t r = f ? f : (int32_t)p1_sock_accept(a0, a1, a2);
   if (p1.cfg.trace) {
@@ -489,6 +531,7 @@ P1_EXPORT("sock_accept") int32_t p1x_sock_accept(uint32_t a0, uint32_t a1, uint3
 }
 
 P1_EXPORT("sock_recv") int32_t p1x_sock_recv(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5) {
+  p1_enter();
   uint16_t f = fault(43);
   int32_t r = f ? f : (int32_t)p1_sock_recv(a0, a1, a2, a3, a4, a5);
   if (p1.cfg.trace) {
@@ -499,6 +542,7 @@ P1_EXPORT("sock_recv") int32_t p1x_sock_recv(uint32_t a0, uint32_t a1, uint32_t 
 }
 
 P1_EXPORT("sock_send") int32_t p1x_sock_send(uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4) {
+  p1_enter();
   uint16_t f = fault(44);
   int32_t r = f ? f : (int32_t)p1_sock_send(a0, a1, a2, a3, a4);
   if (p1.cfg.trace) {
@@ -509,6 +553,7 @@ P1_EXPORT("sock_send") int32_t p1x_sock_send(uint32_t a0, uint32_t a1, uint32_t 
 }
 
 P1_EXPORT("sock_shutdown") int32_t p1x_sock_shutdown(uint32_t a0, uint32_t a1) {
+  p1_enter();
   uint16_t f = fault(45);
   int32_t r = f ? f : (int32_t)p1_sock_shutdown(a0, a1);
   if (p1.cfg.trace) {

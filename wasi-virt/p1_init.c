@@ -41,8 +41,18 @@ const char *p1_path(int slot, uint32_t ptr, uint32_t len) {
 
 /* ---- descriptors ---- */
 
-static p1_fd *fds;
-static uint32_t nfds;
+/* One descriptor table per client instance (the link index membrane:caller.id gives),
+ * made on the client's first call: a client's numbers mean nothing in another's table. */
+typedef struct p1_client {
+  int32_t id;
+  p1_fd *fds;
+  uint32_t nfds;
+} p1_client;
+static p1_client *clients;
+static uint32_t nclients;
+static p1_client *cur; /* the client whose call is running */
+#define fds (cur->fds)
+#define nfds (cur->nfds)
 
 uint32_t p1_fd_capacity(void) { return nfds; }
 p1_fd *p1_fd_slot(uint32_t fd) { return fd < nfds ? &fds[fd] : NULL; }
@@ -149,7 +159,7 @@ static void mount_all(void) {
 }
 
 /* A stdio FILE: the longest mount that contains the guest path, the rest relative. */
-static mb_wasi_errno open_guest_file(const mb_virt_config_str *path, bool write,
+static mb_wasi_errno open_guest_file(const mb_virt_config_str *path, bool write, bool first,
                                      mb_vfs_file **out) {
   int best = -1;
   size_t best_len = 0;
@@ -166,8 +176,9 @@ static mb_wasi_errno open_guest_file(const mb_virt_config_str *path, bool write,
   if (e) return e;
   size_t skip = best_len == 1 ? 1 : best_len + 1;
   e = mb_vfs_open(root, MB_WASI_LOOKUP_SYMLINK_FOLLOW, path->ptr + skip, path->len - skip,
-                  write ? MB_WASI_O_CREAT | MB_WASI_O_TRUNC : 0,
-                  write ? MB_VFS_ACCESS_WRITE : MB_VFS_ACCESS_READ, 0, out);
+                  write ? (uint16_t)(MB_WASI_O_CREAT | (first ? MB_WASI_O_TRUNC : 0)) : 0,
+                  write ? MB_VFS_ACCESS_WRITE : MB_VFS_ACCESS_READ,
+                  write && !first ? MB_WASI_FDFLAG_APPEND : 0, out);
   mb_vfs_close(root);
   return e;
 }
@@ -191,7 +202,7 @@ static void setup_stdio(void) {
       f->base = r;
       break;
     default: {
-      mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, &f->file);
+      mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, nclients == 1, &f->file);
       if (e) {
         static const char *const what[] = {"cannot open stdin from ", "cannot open stdout at ",
                                            "cannot open stderr at "};
@@ -238,10 +249,27 @@ __attribute__((constructor)) void p1_init(void) {
   p1.vfs = mb_vfs_new();
   if (!p1.vfs) p1_fatal("out of memory", "", 0);
   mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);
-  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7 */
   mount_all();
-  setup_stdio();
-  setup_preopens();
   uint64_t s = p1.cfg.random_seed;
   for (int i = 0; i < 4; i++) p1.rng[i] = splitmix(&s);
+}
+
+void p1_enter(void) {
+  int32_t id = p1_caller_id();
+  if (cur && cur->id == id) return;
+  for (uint32_t i = 0; i < nclients; i++)
+    if (clients[i].id == id) {
+      cur = &clients[i];
+      return;
+    }
+  /* a new client: stdio, then the preopens from fd 3, as every WASI host gives them */
+  p1_client *c = realloc(clients, (nclients + 1) * sizeof *c);
+  if (!c) p1_fatal("out of memory", "", 0);
+  clients = c;
+  cur = &clients[nclients++];
+  memset(cur, 0, sizeof *cur);
+  cur->id = id;
+  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7 */
+  setup_stdio();
+  setup_preopens();
 }

@@ -435,7 +435,7 @@ wat ckernsig '(module (import "membrane:caller" "size" (func (result i64))))'
 wat capp '(module (import "kern" "f" (func)) (memory 1))'
 expect_error caller-not-granted "instance 'kern' imports membrane:caller.read" "--grant-caller-memory kern" -- \
   app=capp.wasm kern=ckern.wasm -o "$out"
-expect_error caller-unknown-field "membrane:caller.peek" "provides read, write and size" -- \
+expect_error caller-unknown-field "membrane:caller.peek" "provides read, write, size and id" -- \
   kern=ckernbad.wasm --grant-caller-memory kern -o "$out"
 expect_error caller-signature "membrane:caller.size as () -> (i64)" "() -> (i32)" -- \
   kern=ckernsig.wasm --grant-caller-memory kern -o "$out"

@@ -47,14 +47,15 @@ expect_error() {
 
 wat nomem '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))'
 wat unstable '(module (import "wasi_unstable" "proc_exit" (func (param i32))) (memory (export "memory") 1) (func (export "_start")))'
-wat mem64 '(module (memory (export "memory") i64 1) (func (export "_start")))'
+wat mem64 '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (memory (export "memory") i64 1) (func (export "_start")))'
 wat badtype '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))'
 printf 'not wasm' > junk.wasm
 out=$tmp/out/out.wasm
 
 expect_error no-app "no application" -- -o "$out"
 expect_error no-output "no output file" "-o" -- "$prog"
-expect_error two-apps "one application only" -- "$prog" "$prog" -o "$out"
+expect_error two-same-names "two instances called" -- "$prog" "$prog" -o "$out"
+expect_error reserved-name "wasi_virt" "NAME=" -- wasi_virt="$prog" -o "$out"
 expect_error unknown-option "unknown option '--frobnicate'" "--help" -- "$prog" --frobnicate -o "$out"
 expect_error missing-value "--env needs a value" -- "$prog" -o "$out" --env
 expect_error output-missing-value "-o needs a file name" -- "$prog" -o
