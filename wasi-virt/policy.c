@@ -379,6 +379,12 @@ static mb_virt_policy_err opt_mount(delta *t, mb_virt_policy_diag *d, const char
                   "subdirectories cannot contain ':')",
                   Q(ml), colon + 1);
     hl = (size_t)(colon - h);
+    const char *other = memchr(h, ':', hl);
+    if (other)
+      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                  "a ':' inside '%.*s'; only a final :ro or :rw may follow the host path "
+                  "(preopen names and subdirectories cannot contain ':')",
+                  Q(hl), h);
   }
   if (hl == 0)
     return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,

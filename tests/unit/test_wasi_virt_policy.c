@@ -360,6 +360,10 @@ static void test_mount(void **state) {
       "expected :ro or :rw at the end, got ':rx' (preopen names and subdirectories cannot contain ':')");
   bad(&p, "--mount", "/d=/host:", "expected :ro or :rw at the end, got ':' (preopen names and subdirectories cannot contain ':')");
   bad(&p, "--mount", "/d=C:/x", "expected :ro or :rw at the end, got ':/x' (preopen names and subdirectories cannot contain ':')");
+  bad(&p, "--mount", "/d=/h:rw/x:ro",
+      "a ':' inside '/h:rw/x'; only a final :ro or :rw may follow the host path (preopen names and subdirectories cannot contain ':')");
+  bad(&p, "--mount", "/d=C:/x:rw",
+      "a ':' inside 'C:/x'; only a final :ro or :rw may follow the host path (preopen names and subdirectories cannot contain ':')");
   bad(&p, "--mount", "/d=/host/", "'/host/' ends in '/'; remove it (SUBDIR has no empty components)");
   bad(&p, "--mount", "/d=/host/a/:rw", "'/host/a/' ends in '/'; remove it (SUBDIR has no empty components)");
   bad(&p, "--mount", "/d=/host//x",
