@@ -857,6 +857,26 @@ static bool js_string(jscan *j) {
         return js_fail(j, j->pos, false, "a \\u escape without four hex digits");
       if (!memcmp(j->s + j->pos + 2, "0000", 4))
         return js_fail(j, j->pos, false, "a \\u0000 escape; policy strings cannot hold NUL");
+      /* UTF-16 surrogates come in pairs (cJSON refuses a lone one, rightly) */
+      unsigned u = (unsigned)strtoul((char[5]){j->s[j->pos + 2], j->s[j->pos + 3],
+                                              j->s[j->pos + 4], j->s[j->pos + 5], 0},
+                                     NULL, 16);
+      if (u >= 0xDC00 && u <= 0xDFFF)
+        return js_fail(j, j->pos, false,
+                       "a \\u escape of a low surrogate without a high one before it");
+      if (u >= 0xD800 && u <= 0xDBFF) {
+        const char *n = j->s + j->pos + 6;
+        size_t left = j->len - j->pos - 6;
+        unsigned lo = 0;
+        if (left >= 6 && n[0] == '\\' && n[1] == 'u' && js_hex(n[2]) && js_hex(n[3]) &&
+            js_hex(n[4]) && js_hex(n[5]))
+          lo = (unsigned)strtoul((char[5]){n[2], n[3], n[4], n[5], 0}, NULL, 16);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+          return js_fail(j, j->pos, false,
+                         "a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) "
+                         "after it");
+        j->pos += 6;
+      }
       j->pos += 6;
     } else if (strchr("\"\\/bfnrt", e) && e) {
       j->pos += 2;
@@ -875,6 +895,10 @@ static bool js_digits(jscan *j) {
   return j->pos > b;
 }
 
+/* cJSON reads at most 63 bytes of a number (and then fails on the rest); policy values
+ * are strings anyway. */
+enum { JSON_NUMBER_MAX = 63 };
+
 static bool js_number(jscan *j) {
   size_t start = j->pos;
   if (j->s[j->pos] == '-') j->pos++;
@@ -891,6 +915,9 @@ static bool js_number(jscan *j) {
     if (j->pos < j->len && (j->s[j->pos] == '+' || j->s[j->pos] == '-')) j->pos++;
     if (!js_digits(j)) return js_fail(j, start, false, "a malformed number");
   }
+  if (j->pos - start > JSON_NUMBER_MAX)
+    return js_fail(j, start, false,
+                   "a number longer than 63 characters (policy values are strings)");
   return true;
 }
 
@@ -1048,7 +1075,9 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
   cJSON_Hooks hooks = {cj_malloc, cj_free};
   cJSON_InitHooks(&hooks);
   cj_nomem = false;
-  cJSON *root = cJSON_ParseWithLengthOpts(text, len, NULL, 0);
+  /* the BOM the scanner skipped: cJSON 1.7.15 skips one only in texts of 5 bytes or more */
+  size_t bom = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+  cJSON *root = cJSON_ParseWithLengthOpts(text + bom, len - bom, NULL, 0);
   bool oom = cj_nomem;
   mb_virt_policy_err e = MB_VIRT_POLICY_OK;
   delta t;

@@ -3,7 +3,8 @@
  * What must hold: mb_virt_policy_parse_json, applied over a policy that already holds
  * some settings, either refuses the input with a consistent diagnostic (the code it
  * returns; a where and a message; for a syntax error "fuzz.json:LINE:COLUMN" naming a
- * position inside the input) and leaves the policy exactly as it was, or accepts it and
+ * position inside the input; never cJSON refusing what the library's own syntax check
+ * let through) and leaves the policy exactly as it was, or accepts it and
  * the policy holds only values of the documented forms (normalized absolute guest
  * paths, preopen names and subdirs as the --mount rule makes them, env names without
  * '=', faults on real preview1 functions with errnos 1..76, ...). An accepted policy is
@@ -226,6 +227,8 @@ static void check_diag(mb_virt_policy_err e, const mb_virt_policy_diag *d, size_
   CHECK(d->where[0] && d->message[0], "empty where or message");
   CHECK(memchr(d->where, '\0', sizeof d->where) && memchr(d->message, '\0', sizeof d->message),
         "unterminated diag");
+  /* the library's own syntax check and cJSON must agree on what is JSON */
+  CHECK(!strstr(d->message, "as cJSON reads it"), "%s: %s", d->where, d->message);
   if (e == MB_VIRT_POLICY_SYNTAX) {
     unsigned long line, col;
     char tail;

@@ -671,6 +671,10 @@ static void test_json_good(void **state) {
   assert_int_equal(p.arg_count, 2);
   assert_int_equal(p.clock, MB_VIRT_CLOCK_REAL);
   json_ok(&p, "{}");
+  json_ok(&p, "\xEF\xBB\xBF{}"); /* cJSON alone refuses this one */
+  JSON_BAD(&p, "\xEF\xBB\xBF" "5", MB_VIRT_POLICY_BAD_VALUE, "p.json",
+           "the top level is a number; expected an object of options such as {\"mem\": \"/tmp:1M\", "
+           "\"env\": [\"HOME=/tmp\"]}");
   /* filename NULL, diag NULL */
   assert_int_equal(mb_virt_policy_parse_json(&p, NULL, "{}", 2, NULL), MB_VIRT_POLICY_OK);
   mb_virt_policy_fini(&p);
@@ -713,6 +717,20 @@ static void test_json_syntax(void **state) {
            "not JSON: an unknown escape; the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX");
   JSON_BAD(&p, "{\"mem\": \"\\u12G4\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape without four hex digits");
+  JSON_BAD(&p, "{\"arg\": \"\\udc00\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+           "not JSON: a \\u escape of a low surrogate without a high one before it");
+  JSON_BAD(&p, "{\"arg\": \"\\ud83dx\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+           "not JSON: a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) after it");
+  JSON_BAD(&p, "{\"arg\": \"\\ud83d\\u0041\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+           "not JSON: a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) after it");
+  JSON_BAD(&p, "{\"x\": 1234567890123456789012345678901234567890123456789012345678901234}",
+           MB_VIRT_POLICY_SYNTAX, "p.json:1:7",
+           "not JSON: a number longer than 63 characters (policy values are strings)");
+  JSON_BAD(&p, "{\"arg\": -12345678901234567890123456789012345678901234567890.12345678901}",
+           MB_VIRT_POLICY_BAD_VALUE, "p.json: arg",
+           "expected a string (ARG) or an array of them, got a number"); /* 63: cJSON reads it */
+  json_ok(&p, "{\"arg\": \"\\ud83d\\ude00\\u00e9\"}");
+  assert_string_equal(p.args[p.arg_count - 1], "\xF0\x9F\x98\x80\xC3\xA9");
   JSON_BAD(&p, "\n\n   \x01", MB_VIRT_POLICY_SYNTAX, "p.json:3:4",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got byte 0x01");
   JSON_BAD(&p, "", MB_VIRT_POLICY_SYNTAX, "p.json:1:1",
@@ -743,7 +761,7 @@ static void test_json_syntax(void **state) {
   JSON_BAD(&p, deep, MB_VIRT_POLICY_SYNTAX, "p.json:1:71", "not JSON: nesting deeper than 64 levels");
   /* an escaped backslash before u0000 is no escape of NUL */
   json_ok(&p, "{\"arg\": \"a\\\\u0000b\"}");
-  assert_string_equal(p.args[0], "a\\u0000b");
+  assert_string_equal(p.args[p.arg_count - 1], "a\\u0000b");
   mb_virt_policy_fini(&p);
 }
 
