@@ -65,14 +65,12 @@ int mb_wasi_func_index(const char *name, size_t len) {
 
 bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out) {
   if (!s || len == 0) return false;
-  if (s[0] >= '0' && s[0] <= '9') {
-    /* at most two digits: 1..76, no leading zero, nothing after */
+  size_t digits = 0;
+  while (digits < len && s[digits] >= '0' && s[digits] <= '9') digits++;
+  if (digits == len) { /* a number ("2big" is a name): 1..76, no leading zero */
     if (len > 2 || (len == 2 && s[0] == '0')) return false;
     unsigned v = 0;
-    for (size_t i = 0; i < len; i++) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      v = v * 10 + (unsigned)(s[i] - '0');
-    }
+    for (size_t i = 0; i < len; i++) v = v * 10 + (unsigned)(s[i] - '0');
     if (v == 0 || v >= MB_WASI_ERRNO_COUNT) return false;
     *out = (mb_wasi_errno)v;
     return true;

@@ -743,7 +743,11 @@ mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, co
  * Keys apply in the order they appear. Unknown keys are errors (a typo must not silently
  * deny or allow something), and so is a key given twice (use an array). "policy" is not
  * a key: a policy file does not include others (give --policy several times instead), so
- * what one file grants is all in that file. On error the policy is unchanged. */
+ * what one file grants is all in that file. The text must be strict JSON (RFC 8259; a
+ * leading UTF-8 BOM is skipped), nested at most 64 deep, numbers at most 63 characters;
+ * a syntax error names the first byte that is wrong and what was expected there. On
+ * error the policy is unchanged. cJSON allocates through this library's hook during the
+ * call (cJSON_InitHooks), and cJSON's default hooks are put back before it returns. */
 mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *filename,
                                              const char *text, size_t len,
                                              mb_virt_policy_diag *diag);
@@ -758,7 +762,8 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
  * single file); --arg together with --args-inherit; one environment name given twice
  * (--env or --env-allow); two --fault for the same call of one function. Mounts nested
  * inside other mounts are allowed (they are separate preopens, as on every WASI host).
- * diag may be NULL. */
+ * The first conflict found is reported (where: the later of the two settings); NOMEM if
+ * a scratch array cannot be allocated. diag may be NULL. */
 mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag);
 
 /* The CLI help for every policy flag: a static NUL-terminated paragraph, lines of at

@@ -379,6 +379,12 @@ static mb_virt_policy_err opt_mount(delta *t, mb_virt_policy_diag *d, const char
                   "subdirectories cannot contain ':')",
                   Q(ml), colon + 1);
     hl = (size_t)(colon - h);
+    const char *other = memchr(h, ':', hl);
+    if (other)
+      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                  "a ':' inside '%.*s'; only a final :ro or :rw may follow the host path "
+                  "(preopen names and subdirectories cannot contain ':')",
+                  Q(hl), h);
   }
   if (hl == 0)
     return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
@@ -797,18 +803,189 @@ static const char *json_type(const cJSON *v) {
   return "something else";
 }
 
-/* Strings would end at a NUL: refuse NUL bytes and \u0000 escapes before cJSON reads the
- * text, so no value is silently cut short. A backslash outside a string is a syntax
- * error anyway, so scanning the whole text is enough. */
-static size_t find_nul(const char *text, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    if (text[i] == '\0') return i;
-    if (text[i] == '\\' && i + 1 < len) {
-      if (text[i + 1] == 'u' && len - i >= 6 && !memcmp(text + i + 2, "0000", 4)) return i;
-      i++; /* the escaped character */
+/* A strict JSON syntax check that runs before cJSON, for two reasons: cJSON's error
+ * offset is only near the fault (one byte past a bad string, past whitespace) and it
+ * says nothing about what was expected; and cJSON strings end at a NUL, so a NUL byte or
+ * a \u0000 escape would silently cut a value short. The scanner allocates nothing;
+ * nesting is bounded. On failure it sets the offset and a message ("expected ':' after
+ * the key"), to which the caller adds what was found there. */
+enum { JSON_DEPTH_MAX = 64 };
+
+typedef struct jscan {
+  const char *s;
+  size_t len, pos;
+  const char *msg; /* NULL until a fault */
+  bool found;      /* add "got X" (the byte at pos, or the end) to msg */
+} jscan;
+
+static bool js_fail(jscan *j, size_t pos, bool found, const char *msg) {
+  j->pos = pos;
+  j->msg = msg;
+  j->found = found;
+  return false;
+}
+
+static void js_space(jscan *j) {
+  while (j->pos < j->len && json_space(j->s[j->pos])) j->pos++;
+}
+
+static bool js_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool js_string(jscan *j) {
+  size_t start = j->pos++;
+  while (j->pos < j->len) {
+    unsigned char c = (unsigned char)j->s[j->pos];
+    if (c == '"') {
+      j->pos++;
+      return true;
+    }
+    if (c == '\0') return js_fail(j, j->pos, false, "a NUL byte; a policy is JSON text");
+    if (c < 0x20)
+      return js_fail(j, j->pos, true,
+                     "a control character in a string (write it as an escape such as \\n)");
+    if (c != '\\') {
+      j->pos++;
+      continue;
+    }
+    if (j->pos + 1 >= j->len) break;
+    char e = j->s[j->pos + 1];
+    if (e == 'u') {
+      if (j->len - j->pos < 6 || !js_hex(j->s[j->pos + 2]) || !js_hex(j->s[j->pos + 3]) ||
+          !js_hex(j->s[j->pos + 4]) || !js_hex(j->s[j->pos + 5]))
+        return js_fail(j, j->pos, false, "a \\u escape without four hex digits");
+      if (!memcmp(j->s + j->pos + 2, "0000", 4))
+        return js_fail(j, j->pos, false, "a \\u0000 escape; policy strings cannot hold NUL");
+      /* UTF-16 surrogates come in pairs (cJSON refuses a lone one, rightly) */
+      unsigned u = (unsigned)strtoul((char[5]){j->s[j->pos + 2], j->s[j->pos + 3],
+                                              j->s[j->pos + 4], j->s[j->pos + 5], 0},
+                                     NULL, 16);
+      if (u >= 0xDC00 && u <= 0xDFFF)
+        return js_fail(j, j->pos, false,
+                       "a \\u escape of a low surrogate without a high one before it");
+      if (u >= 0xD800 && u <= 0xDBFF) {
+        const char *n = j->s + j->pos + 6;
+        size_t left = j->len - j->pos - 6;
+        unsigned lo = 0;
+        if (left >= 6 && n[0] == '\\' && n[1] == 'u' && js_hex(n[2]) && js_hex(n[3]) &&
+            js_hex(n[4]) && js_hex(n[5]))
+          lo = (unsigned)strtoul((char[5]){n[2], n[3], n[4], n[5], 0}, NULL, 16);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+          return js_fail(j, j->pos, false,
+                         "a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) "
+                         "after it");
+        j->pos += 6;
+      }
+      j->pos += 6;
+    } else if (strchr("\"\\/bfnrt", e) && e) {
+      j->pos += 2;
+    } else {
+      return js_fail(j, j->pos, false,
+                     "an unknown escape; the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and "
+                     "\\uXXXX");
     }
   }
-  return SIZE_MAX;
+  return js_fail(j, start, false, "a string that is never closed");
+}
+
+static bool js_digits(jscan *j) {
+  size_t b = j->pos;
+  while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9') j->pos++;
+  return j->pos > b;
+}
+
+/* cJSON reads at most 63 bytes of a number (and then fails on the rest); policy values
+ * are strings anyway. */
+enum { JSON_NUMBER_MAX = 63 };
+
+static bool js_number(jscan *j) {
+  size_t start = j->pos;
+  if (j->s[j->pos] == '-') j->pos++;
+  if (j->pos < j->len && j->s[j->pos] == '0')
+    j->pos++;
+  else if (!js_digits(j))
+    return js_fail(j, start, false, "a malformed number");
+  if (j->pos < j->len && j->s[j->pos] == '.') {
+    j->pos++;
+    if (!js_digits(j)) return js_fail(j, start, false, "a malformed number");
+  }
+  if (j->pos < j->len && (j->s[j->pos] == 'e' || j->s[j->pos] == 'E')) {
+    j->pos++;
+    if (j->pos < j->len && (j->s[j->pos] == '+' || j->s[j->pos] == '-')) j->pos++;
+    if (!js_digits(j)) return js_fail(j, start, false, "a malformed number");
+  }
+  if (j->pos - start > JSON_NUMBER_MAX)
+    return js_fail(j, start, false,
+                   "a number longer than 63 characters (policy values are strings)");
+  return true;
+}
+
+static bool js_value(jscan *j, int depth) {
+  static const char expected[] =
+      "expected a value (a string, number, object, array, true, false or null)";
+  js_space(j);
+  if (j->pos >= j->len) return js_fail(j, j->pos, true, expected);
+  char c = j->s[j->pos];
+  if (c == '"') return js_string(j);
+  if (c == '-' || (c >= '0' && c <= '9')) return js_number(j);
+  static const char *const words[] = {"true", "false", "null"};
+  for (int i = 0; i < 3; i++) {
+    size_t n = strlen(words[i]);
+    if (c == words[i][0]) {
+      if (j->len - j->pos < n || memcmp(j->s + j->pos, words[i], n))
+        return js_fail(j, j->pos, false,
+                       "a bare word; strings are quoted, and the literals are true, false and "
+                       "null");
+      j->pos += n;
+      return true;
+    }
+  }
+  if (c != '{' && c != '[') return js_fail(j, j->pos, true, expected);
+  if (depth >= JSON_DEPTH_MAX)
+    return js_fail(j, j->pos, false, "nesting deeper than 64 levels");
+  bool object = c == '{';
+  char close = object ? '}' : ']';
+  j->pos++;
+  js_space(j);
+  if (j->pos < j->len && j->s[j->pos] == close) {
+    j->pos++;
+    return true;
+  }
+  for (;;) {
+    if (object) {
+      js_space(j);
+      if (j->pos >= j->len || j->s[j->pos] != '"')
+        return js_fail(j, j->pos, true, "expected '\"' to begin a key");
+      if (!js_string(j)) return false;
+      js_space(j);
+      if (j->pos >= j->len || j->s[j->pos] != ':')
+        return js_fail(j, j->pos, true, "expected ':' after the key");
+      j->pos++;
+    }
+    if (!js_value(j, depth + 1)) return false;
+    js_space(j);
+    if (j->pos < j->len && j->s[j->pos] == ',') {
+      j->pos++;
+      continue;
+    }
+    if (j->pos < j->len && j->s[j->pos] == close) {
+      j->pos++;
+      return true;
+    }
+    return js_fail(j, j->pos, true, object ? "expected ',' or '}'" : "expected ',' or ']'");
+  }
+}
+
+/* Check the whole text; false with j->pos and j->msg set on a fault. */
+static bool js_check(jscan *j) {
+  if (j->len >= 3 && !memcmp(j->s, "\xEF\xBB\xBF", 3)) j->pos = 3; /* cJSON skips it too */
+  if (!js_value(j, 0)) return false;
+  js_space(j);
+  if (j->pos < j->len)
+    return js_fail(j, j->pos, true,
+                   "more after the end of the JSON value; a policy is one object");
+  return true;
 }
 
 static mb_virt_policy_err json_apply(delta *t, mb_virt_policy_diag *d, const char *file,
@@ -886,44 +1063,34 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
   if (k == len)
     return syntax(d, file, text, len,
                   "the text is empty; expected a JSON object such as {\"mem\": \"/tmp:1M\"}");
-  size_t nul = find_nul(text, len);
-  if (nul != SIZE_MAX)
-    return syntax(d, file, text, nul,
-                  text[nul] ? "a \\u0000 escape; policy strings cannot hold NUL"
-                            : "a NUL byte; a policy is JSON text");
+  jscan j = {text, len, 0, NULL, false};
+  if (!js_check(&j)) {
+    if (!j.found) return syntax(d, file, text, j.pos, "not JSON: %s", j.msg);
+    if (j.pos >= len)
+      return syntax(d, file, text, j.pos, "not JSON: %s, got the end of the text", j.msg);
+    return syntax(d, file, text, j.pos, "not JSON: %s, got %s", j.msg,
+                  show((unsigned char)text[j.pos], c));
+  }
 
   cJSON_Hooks hooks = {cj_malloc, cj_free};
   cJSON_InitHooks(&hooks);
   cj_nomem = false;
-  const char *end = NULL;
-  cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  /* the BOM the scanner skipped: cJSON 1.7.15 skips one only in texts of 5 bytes or more */
+  size_t bom = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+  cJSON *root = cJSON_ParseWithLengthOpts(text + bom, len - bom, NULL, 0);
   bool oom = cj_nomem;
   mb_virt_policy_err e = MB_VIRT_POLICY_OK;
   delta t;
   delta_init(&t);
   if (!root) {
+    /* the scanner accepted it: cJSON failed for want of memory, or disagrees */
     if (oom) {
       e = nomem(d, file);
       goto out;
     }
     const char *ep = cJSON_GetErrorPtr();
     size_t off = ep && ep >= text && ep <= text + len ? (size_t)(ep - text) : 0;
-    if (off >= len) off = len - 1;
-    if (off + 1 == len)
-      e = syntax(d, file, text, off,
-                 "not JSON: unexpected %s at the end, or the text ends too early (a missing "
-                 "'}', ']' or '\"'?)",
-                 show((unsigned char)text[off], c));
-    else
-      e = syntax(d, file, text, off, "not JSON: unexpected %s", show((unsigned char)text[off], c));
-    goto out;
-  }
-  size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
-  while (off < len && json_space(text[off])) off++;
-  if (off < len) {
-    e = syntax(d, file, text, off,
-               "unexpected %s after the end of the JSON value; a policy is one object",
-               show((unsigned char)text[off], c));
+    e = syntax(d, file, text, off, "not JSON (as cJSON reads it) near here");
     goto out;
   }
   if (!cJSON_IsObject(root)) {
