@@ -17,22 +17,9 @@
 #include <string.h>
 
 #include "membrane_link.h"
-#include "membrane_wasi_virt.h"
+#include "vfs_internal.h"
 
-static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
-                               const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
-                               const char *where, const char *fmt, ...) {
-  if (!d) return code;
-  d->code = code;
-  snprintf(d->where, sizeof d->where, "%s", where ? where : "");
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(d->message, sizeof d->message, fmt, ap);
-  va_end(ap);
-  return code;
-}
+#define fail mb__policy_fail
 
 /* ---- a tiny module writer ---- */
 

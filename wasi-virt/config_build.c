@@ -27,20 +27,7 @@ typedef struct builder {
   mb_virt_policy_diag *diag;
 } builder;
 
-static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
-                               const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
-                               const char *where, const char *fmt, ...) {
-  if (!d) return code;
-  d->code = code;
-  snprintf(d->where, sizeof d->where, "%s", where);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(d->message, sizeof d->message, fmt, ap);
-  va_end(ap);
-  return code;
-}
+#define fail mb__policy_fail
 
 static point *point_at(builder *b, const char *guest, size_t len) {
   for (size_t i = 0; i < b->npts; i++)

@@ -62,18 +62,19 @@ static int opt_find(const char *name, size_t len) {
 
 /* ---- diagnostics ---- */
 
-static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code, const char *where,
-                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static mb_virt_policy_err fail(mb_virt_policy_diag *d, mb_virt_policy_err code, const char *where,
-                               const char *fmt, ...) {
+mb_virt_policy_err mb__policy_fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+                                   const char *where, const char *fmt, ...) {
+  if (!d) return code;
   d->code = code;
-  snprintf(d->where, sizeof d->where, "%s", where);
+  snprintf(d->where, sizeof d->where, "%s", where ? where : "");
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(d->message, sizeof d->message, fmt, ap);
   va_end(ap);
   return code;
 }
+
+#define fail mb__policy_fail
 
 static mb_virt_policy_err nomem(mb_virt_policy_diag *d, const char *where) {
   return fail(d, MB_VIRT_POLICY_NOMEM, where, "out of memory");
