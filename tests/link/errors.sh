@@ -406,6 +406,19 @@ expect_error world-syntax "expected INSTANCE=NAMESPACE:PACKAGE/WORLD" -- \
 expect_error wit-bad-file "bad.wit:3:" -- lib=rlib.wasm --wit bad.wit -o "$out"
 expect_error wit-missing-file "nope.wit" -- lib=rlib.wasm --wit nope.wit -o "$out"
 
+case=wit-dry-run
+cases=$((cases + 1))
+wat rappdrop2 '(module (import "example:counter/api" "[constructor]counter" (func (param i32) (result i32)))
+  (import "example:counter/api" "[resource-drop]counter" (func (param i32))))'
+"$membrane" link app=rappdrop2.wasm lib=rlib.wasm "${W[@]}" --dry-run > "$tmp/stdout" 2> "$tmp/stderr" ||
+  bad "--dry-run with WIT failed: $(cat "$tmp/stderr")"
+for w in "app imports example:counter/api.[constructor]counter (func) <- lib (adapter: handles through the glue)" \
+         "app imports example:counter/api.[resource-drop]counter (func) <- membrane:glue (resource intrinsic)" \
+         "lib imports [export]example:counter/api.[resource-new]counter (func) <- membrane:glue (resource intrinsic)" \
+         "membrane:glue"; do
+  grep -qF -- "$w" "$tmp/stdout" || bad "--dry-run lacks '$w': $(cat "$tmp/stdout")"
+done
+
 # ---- the legacy canonical_abi intrinsics ----
 wat ldef '(module (import "canonical_abi" "resource_new_counter" (func (param i32) (result i32))))'
 wat luserget '(module (import "canonical_abi" "resource_get_counter" (func (param i32) (result i32))))'
