@@ -23,6 +23,7 @@ typedef struct fuse {
   mb_buf code;
   size_t *code_start;                 /* per instance body: its offset in code */
   uint32_t ncode;
+  int64_t teardown_fn;                /* exported as membrane:teardown, or -1 */
 } fuse;
 
 static mb_err nomem(fuse *f) { return mb__fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
@@ -790,8 +791,10 @@ static mb_err add_res_init(fuse *f, uint32_t *index) {
 
 /* A command's entry with the resource ABI: reactors' _initialize, main's _start, then
  * every instance torn down, consumers first (reverse dependency order), so each
- * instance's handles are dropped and destructors run while their definers are alive. */
-static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, uint32_t *index) {
+ * instance's handles are dropped and destructors run while their definers are alive.
+ * With no callees: the explicit teardown export of a reactor. */
+static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+                            uint32_t *index) {
   mb_link *l = f->l;
   uint32_t teardown, t;
   mb_err e;
@@ -809,7 +812,7 @@ static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, uint32
     op_call(b, teardown);
   }
   mb_buf_byte(b, 0x0B);
-  return add_generated(f, t, "membrane:_start", index);
+  return add_generated(f, t, name, index);
 }
 
 /* A function calling `n` functions in order. */
@@ -925,6 +928,8 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
       e = push_export(f, v, &n, cap, (const char *)x->name.ptr, x->name.len, x->kind, idx);
     }
   }
+  if (!e && f->teardown_fn >= 0)
+    e = push_export(f, v, &n, cap, "membrane:teardown", 17, MB_KIND_FUNC, (uint32_t)f->teardown_fn);
   if (!e && init_fn >= 0) {
     /* a generated _initialize the host must call, also when main had none */
     bool has = false;
@@ -989,6 +994,12 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   }
   *start_fn = *init_fn = -1;
   bool reactors = ninits > (main_init >= 0 ? 1u : 0u);
+  if (l->glue >= 0 && main_start < 0) {
+    /* no command entry to end with a teardown: an export the embedder calls */
+    uint32_t idx;
+    if ((e = add_res_start(f, NULL, 0, "membrane:teardown", &idx))) goto out;
+    f->teardown_fn = idx;
+  }
   if (l->glue >= 0) {
     /* resource registration runs before every other start function */
     uint32_t idx;
@@ -1000,7 +1011,7 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   if (main_start >= 0 && l->glue >= 0) {
     inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
     uint32_t idx;
-    if ((e = add_res_start(f, inits, ninits, &idx))) goto out;
+    if ((e = add_res_start(f, inits, ninits, "membrane:_start", &idx))) goto out;
     *start_fn = idx;
   } else if (main_start >= 0 && reactors) {
     inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
@@ -1120,7 +1131,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   *out = NULL;
   mb_err e = mb_link_resolve(l, diag);
   if (e) return e;
-  fuse f = {.l = l, .diag = diag};
+  fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
   mb_buf_init(&f.body);
   mb_buf_init(&f.code);
   if (!(f.out = mb_module_new())) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");

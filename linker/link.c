@@ -172,6 +172,9 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
                     "instance name '%s' must be non-empty and contain no '.' or '='", name);
   if (find_inst(l, name, strlen(name)) >= 0)
     return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
+  if (strcmp(name, "membrane:glue") == 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "the instance name 'membrane:glue' is reserved for the resource ABI glue");
   if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
     return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];

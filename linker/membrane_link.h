@@ -416,7 +416,8 @@ void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
  * `[resource-dup]R`, `[resource-destroy]R` from `<iface>` (users), or an adapter. A
  * generated start function registers one runtime instance per input and every resource
  * type (with its destructor export `<iface>#[dtor]R`); a command's generated `_start`
- * tears every instance down after the main one returns. */
+ * tears every instance down after the main one returns; an output without `_start` (a
+ * reactor) exports `membrane:teardown` instead, for the embedder to call. */
 void mb_link_set_wit(mb_link *l, const mb_wit *wit);
 mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag);
 void mb_link_set_glue(mb_link *l, const mb_module *glue);

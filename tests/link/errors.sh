@@ -419,6 +419,8 @@ for w in "app imports example:counter/api.[constructor]counter (func) <- lib (ad
   grep -qF -- "$w" "$tmp/stdout" || bad "--dry-run lacks '$w': $(cat "$tmp/stdout")"
 done
 
+expect_error glue-name-reserved "'membrane:glue' is reserved" -- membrane:glue=rlib.wasm -o "$out"
+
 # ---- the legacy canonical_abi intrinsics ----
 wat ldef '(module (import "canonical_abi" "resource_new_counter" (func (param i32) (result i32))))'
 wat luserget '(module (import "canonical_abi" "resource_get_counter" (func (param i32) (result i32))))'

@@ -166,6 +166,25 @@ const eq = (got, want, what) => {
     'a tuple result in memory is copied into the return pointer');
 }
 
+// ---- a reactor output: membrane:teardown, for the embedder to call ----
+{
+  const rout = join(tmp, 'reactor.wasm');
+  run(opt.membrane, ['link', `svc=${join(tmp, 'svc.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+    `app=${join(tmp, 'app.wasm')}`, '--wit', join(dir, 'counter.wit'),
+    '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
+    '--world', 'app=example:counter/app',
+    '--export', 'svc.example:counter/inspect#give=give', '--export', 'lib.example:counter/api#live=live',
+    '-o', rout]);
+  run(opt['wasm-validate'], ['--enable-multi-memory', rout]);
+  const r = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(rout)), {}).exports;
+  eq(Object.keys(r).sort(), ['give', 'live', 'membrane:teardown'], 'a reactor exports membrane:teardown');
+  r.give(1);
+  r.give(2);
+  eq(r.live(), 2, "two counters held in svc's table (the host called svc directly)");
+  r['membrane:teardown']();
+  eq(r.live(), 0, 'membrane:teardown dropped them and ran the destructors');
+}
+
 // ---- traps, each in a fresh instance ----
 const trapCases = [
   ['double_drop', 'membrane: use of dropped handle'],
