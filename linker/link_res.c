@@ -78,7 +78,8 @@ bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) 
 void mb__res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
     mb__free(l->gens[i].name);
-    mb__free(l->gens[i].param_types);
+    mb__free(l->gens[i].res_keys);
+    mb__free(l->gens[i].res_ids);
   }
   for (uint32_t i = 0; i < l->nrtypes; i++) {
     mb__free(l->rtypes[i].iface);
@@ -161,7 +162,6 @@ static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype 
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  g->result_type = UINT32_MAX;
   if (!(g->name = mb__strdup(name))) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   *out = g;
   return MB_OK;
@@ -194,12 +194,54 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
   mb__type_text(&t, buf, cap);
 }
 
-/* A string, or a list whose elements hold no strings, lists or handles: copied as one
- * block of bytes. */
-static bool is_flat_list(const mb_wit_type *t) {
-  if (t->kind == MB_WIT_STRING) return true;
-  return t->kind == MB_WIT_LIST && !t->elem->has_lists && !t->elem->has_own &&
-         !t->elem->has_borrow;
+static bool has_stuff(const mb_wit_type *t) {
+  return t && (t->has_own || t->has_borrow || t->has_lists);
+}
+
+/* In a flat parameter, the adapter rewrites handles and list pointers (and reads list
+ * lengths) in place. Inside a variant's payload they must be i32 in the variant's joined
+ * flattening; variants nested in such a payload are not supported. */
+static bool flat_payload_ok(const mb_wit_type *t, const mb_wit_type *v, uint32_t pos) {
+  if (!has_stuff(t)) return true;
+  switch (t->kind) {
+  case MB_WIT_OWN:
+  case MB_WIT_BORROW: return 1 + pos < MB_WIT_MAX_FLAT_PARAMS && v->flat[1 + pos] == MB_WIT_CORE_I32;
+  case MB_WIT_STRING:
+  case MB_WIT_LIST:
+    return 2 + pos < MB_WIT_MAX_FLAT_PARAMS && v->flat[1 + pos] == MB_WIT_CORE_I32 &&
+           v->flat[2 + pos] == MB_WIT_CORE_I32;
+  case MB_WIT_RECORD:
+  case MB_WIT_TUPLE:
+    for (uint32_t i = 0; i < t->nfields; i++) {
+      if (!flat_payload_ok(t->fields[i].type, v, pos)) return false;
+      pos += t->fields[i].type->nflat;
+    }
+    return true;
+  default: return false;
+  }
+}
+
+static bool flat_ok(const mb_wit_type *t) {
+  if (!has_stuff(t)) return true;
+  switch (t->kind) {
+  case MB_WIT_OWN:
+  case MB_WIT_BORROW:
+  case MB_WIT_STRING:
+  case MB_WIT_LIST: return true;
+  case MB_WIT_RECORD:
+  case MB_WIT_TUPLE:
+    for (uint32_t i = 0; i < t->nfields; i++)
+      if (!flat_ok(t->fields[i].type)) return false;
+    return true;
+  case MB_WIT_OPTION: return flat_payload_ok(t->elem, t, 0);
+  case MB_WIT_RESULT:
+    return (!t->elem || flat_payload_ok(t->elem, t, 0)) && (!t->err || flat_payload_ok(t->err, t, 0));
+  case MB_WIT_VARIANT:
+    for (uint32_t i = 0; i < t->nfields; i++)
+      if (t->fields[i].type && !flat_payload_ok(t->fields[i].type, t, 0)) return false;
+    return true;
+  default: return false;
+  }
 }
 
 /* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
@@ -238,6 +280,40 @@ static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out
                     l->inst[i].name, have);
   }
   return MB_OK;
+}
+
+/* Registers every resource type t mentions for adapter gi (as instance i sees it). */
+static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_type *t,
+                                unsigned depth, mb_diag *diag) {
+  if (!t || !(t->has_own || t->has_borrow) || depth > 200) return MB_OK;
+  if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW) {
+    mb_gen *g = &l->gens[gi];
+    for (uint32_t k = 0; k < g->nres; k++)
+      if (g->res_keys[k] == t->elem) return MB_OK;
+    int d = -1;
+    uint32_t id = 0;
+    mb_err e = definer_of(l, i, t->elem, &d, diag);
+    if (!e)
+      e = rtype_id(l, d, t->elem->iface->id,
+                   (mb_bytes){(const uint8_t *)t->elem->name, (uint32_t)strlen(t->elem->name)},
+                   &id, diag);
+    if (e) return e;
+    g = &l->gens[gi];
+    const mb_wit_type **keys = mb__realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
+    if (!keys) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    g->res_keys = keys;
+    uint32_t *ids = mb__realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
+    if (!ids) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    g->res_ids = ids;
+    g->res_keys[g->nres] = t->elem;
+    g->res_ids[g->nres++] = id;
+    return MB_OK;
+  }
+  mb_err e = collect_resources(l, i, gi, t->elem, depth + 1, diag);
+  if (!e) e = collect_resources(l, i, gi, t->err, depth + 1, diag);
+  for (uint32_t k = 0; k < t->nfields && !e; k++)
+    e = collect_resources(l, i, gi, t->fields[k].type, depth + 1, diag);
+  return e;
 }
 
 /* An import of a WIT interface's function from the instance exporting the interface. */
@@ -301,18 +377,12 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
                     "values and are passed in memory: not supported yet across instances",
                     in->name, wi->id, field);
   for (uint32_t q = 0; q < fn->nparams; q++)
-    if (fn->params[q].type->has_lists && !is_flat_list(fn->params[q].type))
+    if (!flat_ok(fn->params[q].type))
       return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' imports %s.%s, whose parameter '%s' has strings or lists "
-                      "inside a compound type, or lists of them: not supported yet (pass a "
-                      "string or a list of plain values directly)",
+                      "instance '%s' imports %s.%s, whose parameter '%s' has handles or lists in "
+                      "a variant case where the canonical ABI joins them with a wider core type, "
+                      "or in a variant nested in a variant: not supported yet",
                       in->name, wi->id, field, fn->params[q].name);
-  if (fn->result && fn->result->has_lists && !is_flat_list(fn->result))
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose result has strings or lists inside a "
-                    "compound type: not supported yet (return a string or a list of plain "
-                    "values directly)",
-                    in->name, wi->id, field);
   if (t.inst < 0)
     return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
                     "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
@@ -358,43 +428,10 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
                       pin->name, exp);
     l->gens[l->ngens - 1].callee_post = x;
   }
-  g = &l->gens[l->ngens - 1];
-  g->param_types = mb__calloc(fn->nparams ? fn->nparams : 1, sizeof *g->param_types);
-  if (!g->param_types) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
-  for (uint32_t q = 0; q < fn->nparams; q++) {
-    const mb_wit_type *pt = fn->params[q].type;
-    l->gens[gi].param_types[q] = UINT32_MAX;
-    if (pt->kind == MB_WIT_OWN || pt->kind == MB_WIT_BORROW) {
-      int d;
-      uint32_t id;
-      if ((e = definer_of(l, i, pt->elem, &d, diag)) ||
-          (e = rtype_id(l, d, pt->elem->iface->id,
-                        (mb_bytes){(const uint8_t *)pt->elem->name, (uint32_t)strlen(pt->elem->name)},
-                        &id, diag)))
-        return e;
-      l->gens[gi].param_types[q] = id;
-    } else if (pt->has_own || pt->has_borrow) {
-      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' imports %s.%s, whose parameter '%s' has handles inside a "
-                      "compound type: not supported yet (pass own<R>/borrow<R> directly)",
-                      in->name, wi->id, field, fn->params[q].name);
-    }
-  }
-  const mb_wit_type *rt = fn->result;
-  if (rt && rt->kind == MB_WIT_OWN) {
-    int d;
-    uint32_t id;
-    if ((e = definer_of(l, i, rt->elem, &d, diag)) ||
-        (e = rtype_id(l, d, rt->elem->iface->id,
-                      (mb_bytes){(const uint8_t *)rt->elem->name, (uint32_t)strlen(rt->elem->name)},
-                      &id, diag)))
-      return e;
-    l->gens[gi].result_type = id;
-  } else if (rt && (rt->has_own || rt->has_borrow)) {
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose result has handles inside a compound "
-                    "type: not supported yet (return own<R> directly)",
-                    in->name, wi->id, field);
+  /* every resource the signature mentions, with its type as the importer sees it */
+  for (uint32_t q = 0; q <= fn->nparams; q++) {
+    const mb_wit_type *pt = q < fn->nparams ? fn->params[q].type : fn->result;
+    if (pt && (e = collect_resources(l, i, gi, pt, 0, diag))) return e;
   }
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = gi};
   return MB_OK;

@@ -166,6 +166,84 @@ const eq = (got, want, what) => {
     'a tuple result in memory is copied into the return pointer');
 }
 
+// ---- handles and lists inside options, results, records and lists ----
+{
+  const e = fresh();
+  const u32 = () => new Uint32Array(e.memory.buffer);
+  const u8 = () => new Uint8Array(e.memory.buffer);
+  const alloc = (n, align) => e.cabi_realloc(0, 0, align, n);
+  const str = (s) => {
+    const bytes = new TextEncoder().encode(s);
+    const p = alloc(bytes.length, 1);
+    u8().set(bytes, p);
+    return [p, bytes.length];
+  };
+  const sumBytes = (s) => [...new TextEncoder().encode(s)].reduce((a, b) => a + b, 0);
+  const ret = alloc(16, 8);
+  const live0 = e.live();
+
+  // option<own<counter>> in and out: the handle goes to lib and comes back, renumbered
+  const h = e.mk(41);
+  e.maybe(1, h, ret);
+  const back = u32()[(ret >> 2) + 1];
+  eq([u8()[ret], e.get(back)], [1, 41], 'option<own>: some(handle) moved there and back');
+  e.drop(back);
+  e.maybe(0, 0, ret);
+  eq(u8()[ret], 0, 'option<own>: none stays none');
+
+  // result<own<counter>, string>: the ok handle moved, the error string copied
+  e.try_make(7, ret);
+  const made = u32()[(ret >> 2) + 1];
+  eq([u8()[ret], e.get(made)], [0, 7], 'result<own, string>: ok(handle) moved to the caller');
+  e.drop(made);
+  e.try_make(0, ret);
+  const [ep, en] = [u32()[(ret >> 2) + 1], u32()[(ret >> 2) + 2]];
+  eq([u8()[ret], new TextDecoder().decode(u8().slice(ep, ep + en))], [1, 'zero'],
+    "result<own, string>: err(string) copied into the caller's memory");
+
+  // list<string> both ways
+  const words = ['', 'a', 'membrane', 'x'.repeat(4096)];
+  const list = alloc(8 * words.length, 4);
+  words.forEach((w, i) => {
+    const [p, n] = str(w);
+    u32()[(list >> 2) + 2 * i] = p;
+    u32()[(list >> 2) + 2 * i + 1] = n;
+  });
+  eq(e.names(list, words.length), words.reduce((a, w) => a + sumBytes(w), 0),
+    'list<string>: every element copied into the callee');
+  const [sp, sn] = str('héllo');
+  e.repeat(sp, sn, 3, ret);
+  const [lp, ln] = [u32()[ret >> 2], u32()[(ret >> 2) + 1]];
+  const got = [];
+  for (let i = 0; i < ln; i++) {
+    const p = u32()[(lp >> 2) + 2 * i], n = u32()[(lp >> 2) + 2 * i + 1];
+    got.push([p !== sp, new TextDecoder().decode(u8().slice(p, p + n))]);
+  }
+  eq(got, [[true, 'héllo'], [true, 'héllo'], [true, 'héllo']],
+    "list<string> result: the list and each string copied into the caller's memory");
+
+  // record { name: string, c: own<counter> } as a flat parameter
+  const [np_, nn] = str('abc');
+  eq(e.named_get(np_, nn, e.mk(100)), 100 + sumBytes('abc'), 'record { string, own }: both crossed');
+
+  // list<own<counter>> moves every element; list<borrow<counter>> lends every element
+  const hs = [1, 2, 3].map((v) => e.mk(v * 10));
+  const hl = alloc(4 * hs.length, 4);
+  hs.forEach((x, i) => { u32()[(hl >> 2) + i] = x; });
+  eq(e.peek_all(hl, hs.length), 60, 'list<borrow>: each element lent (the reps, into the definer)');
+  eq(e.take_all(hl, hs.length), 60, 'list<own>: each element moved');
+  eq(e.live(), live0, 'every counter dropped: nothing leaked');
+  let err = null;
+  try {
+    e.get(hs[0]);
+  } catch (x) {
+    err = x;
+  }
+  assert.ok(err && err.stack.split('\n')[1].includes('at membrane: use of dropped handle ('),
+    `a handle moved away in a list is gone from the caller's table: ${err && err.stack}`);
+  checks++;
+}
+
 // ---- a reactor output: membrane:teardown, for the embedder to call ----
 {
   const rout = join(tmp, 'reactor.wasm');
@@ -212,7 +290,8 @@ for (const [name, msg] of trapCases) traps(name, msg);
     '--wit', join(dir, 'counter.wit'), '--world', 'lib=example:counter/lib',
     '--world', 'lib2=example:counter/lib', '--world', 'svc=example:counter/svc',
     '--world', 'app=example:counter/app', '--wire', 'app.example:counter/api=lib',
-    '--wire', 'app.example:counter/text=lib', '--wire', 'svc.example:counter/api=lib2',
+    '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
+    '--wire', 'svc.example:counter/api=lib2',
     '-o', out2]);
   run(opt['wasm-validate'], ['--enable-multi-memory', out2]);
   const m2 = new WebAssembly.Module(readFileSync(out2));
