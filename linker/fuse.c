@@ -710,8 +710,35 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     op_call(b, begin);
     op_local(b, 0x21, a.scope);
   }
-  for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat)
-    emit_flat(&a, fn->params[q].type, &down, x);
+  if (lower.params_in_memory) {
+    /* local 0 points to the parameters as a tuple in the caller's memory: a copy in the
+     * callee's, each parameter rewritten where it lies */
+    uint32_t copy = new_local(&a);
+    op_i32(b, 0);
+    op_i32(b, 0);
+    op_i32(b, (int32_t)fn->params_align);
+    op_i32(b, (int32_t)fn->params_size);
+    op_call(b, down.realloc_fn);
+    op_local(b, 0x21, copy);
+    op_local(b, 0x20, copy);
+    op_local(b, 0x20, 0);
+    op_i32(b, (int32_t)fn->params_size);
+    mb_buf_append(b, "\xfc\x0a", 2);
+    mb_buf_u32(b, down.dst_mem);
+    mb_buf_u32(b, down.src_mem);
+    uint64_t off = 0;
+    for (uint32_t q = 0; q < fn->nparams; q++) {
+      const mb_wit_type *t = fn->params[q].type;
+      off = (off + t->align - 1) / t->align * t->align;
+      emit_mem(&a, t, &down, copy, (uint32_t)off);
+      off += t->size;
+    }
+    op_local(b, 0x20, copy);
+    op_local(b, 0x21, 0);
+  } else {
+    for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat)
+      emit_flat(&a, fn->params[q].type, &down, x);
+  }
   /* the callee's arguments: the caller's, less the return pointer of a result in memory */
   for (uint32_t i = 0; i < np - (lower.result_in_memory ? 1u : 0u); i++) op_local(b, 0x20, i);
   if (pin->caller_memory) {

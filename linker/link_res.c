@@ -371,12 +371,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     in->res[k] = t; /* a direct call */
     return MB_OK;
   }
-  if (lower.params_in_memory)
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose parameters flatten to more than 16 core "
-                    "values and are passed in memory: not supported yet across instances",
-                    in->name, wi->id, field);
-  for (uint32_t q = 0; q < fn->nparams; q++)
+  for (uint32_t q = 0; q < fn->nparams && !lower.params_in_memory; q++)
     if (!flat_ok(fn->params[q].type))
       return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
                       "instance '%s' imports %s.%s, whose parameter '%s' has handles or lists in "
@@ -397,7 +392,8 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   g->callee_func = t.index;
   g->func = fn;
   g->callee_realloc = g->caller_realloc = g->callee_post = -1;
-  bool list_params = false;
+  /* parameters in memory are copied into the callee's memory like a list's bytes */
+  bool list_params = lower.params_in_memory;
   for (uint32_t q = 0; q < fn->nparams; q++) list_params |= fn->params[q].type->has_lists;
   char why[900];
   if (list_params || lower.result_in_memory) {
@@ -407,7 +403,8 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
       return e;
   }
   if (list_params) {
-    snprintf(why, sizeof why, "%s.%s takes strings or lists", wi->id, field);
+    snprintf(why, sizeof why, "%s.%s %s", wi->id, field,
+             lower.params_in_memory ? "passes its parameters in memory" : "takes strings or lists");
     if ((e = abi_realloc(l, t.inst, why, &l->gens[l->ngens - 1].callee_realloc, diag))) return e;
   }
   if (fn->result && fn->result->has_lists) {

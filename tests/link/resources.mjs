@@ -232,6 +232,19 @@ const eq = (got, want, what) => {
   hs.forEach((x, i) => { u32()[(hl >> 2) + i] = x; });
   eq(e.peek_all(hl, hs.length), 60, 'list<borrow>: each element lent (the reps, into the definer)');
   eq(e.take_all(hl, hs.length), 60, 'list<own>: each element moved');
+  // more than 16 flat parameters: a tuple in memory, copied, its string and handle rewritten
+  const tup = alloc(136, 8);
+  let want = 0n;
+  for (let i = 0; i < 15; i++) {
+    const v = BigInt(i + 1) * 1000000007n;
+    new BigUint64Array(e.memory.buffer, tup + 8 * i, 1)[0] = v;
+    want += v;
+  }
+  const [wp, wn] = str('wide!');
+  u32()[(tup >> 2) + 30] = wp;
+  u32()[(tup >> 2) + 31] = wn;
+  u32()[(tup >> 2) + 32] = e.mk(5);
+  eq(e.wide(tup), want + BigInt(sumBytes('wide!')) + 5n, 'parameters in memory: copied and rewritten');
   eq(e.live(), live0, 'every counter dropped: nothing leaked');
   let err = null;
   try {

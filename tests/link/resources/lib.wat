@@ -164,4 +164,16 @@
       local.get $p i32.const 4 i32.add local.set $p
       local.get $n i32.const 1 i32.sub local.set $n
       br $l end end
-    local.get $s))
+    local.get $s)
+  ;; the parameters as a tuple in this memory: 15 u64 at 0..119, string at 120, own at 128
+  (func (export "example:counter/nested#wide") (param $p i32) (result i64)
+    (local $i i32) (local $s i64)
+    block $done loop $l
+      local.get $i i32.const 15 i32.ge_u br_if $done
+      local.get $s local.get $p local.get $i i32.const 8 i32.mul i32.add i64.load i64.add local.set $s
+      local.get $i i32.const 1 i32.add local.set $i
+      br $l end end
+    local.get $s
+    local.get $p i32.load offset=120 local.get $p i32.load offset=124 call $bytes i64.extend_i32_u i64.add
+    local.get $p i32.load offset=128 call $rep i32.load i64.extend_i32_u i64.add
+    local.get $p i32.load offset=128 call $drop))
