@@ -491,6 +491,29 @@ typedef struct actx {
 
 static uint32_t new_local(actx *a) { return a->first_extra + a->nextra++; }
 
+/* A flat position the adapter reads or rewrites holds an i32 value, but in a variant's
+ * payload the canonical ABI may have widened it to i64 (joined with another case's i64):
+ * the parameter's actual core type says which. */
+static bool local_is_i64(const actx *a, uint32_t y) {
+  return y < a->first_extra && a->g->ft->params[y] == MB_WIT_CORE_I64;
+}
+static void op_get_i32(actx *a, uint32_t y) {
+  op_local(a->b, 0x20, y);
+  if (local_is_i64(a, y)) mb_buf_byte(a->b, 0xA7); /* i32.wrap_i64 */
+}
+static void op_set_i32(actx *a, uint32_t y) {
+  if (local_is_i64(a, y)) mb_buf_byte(a->b, 0xAD); /* i64.extend_i32_u */
+  op_local(a->b, 0x21, y);
+}
+/* An i32 copy of position y (itself when it is an i32). */
+static uint32_t as_i32_local(actx *a, uint32_t y) {
+  if (!local_is_i64(a, y)) return y;
+  uint32_t t = new_local(a);
+  op_get_i32(a, y);
+  op_local(a->b, 0x21, t);
+  return t;
+}
+
 static uint32_t type_id(const actx *a, const mb_wit_type *res) {
   for (uint32_t k = 0; k < a->g->nres; k++)
     if (a->g->res_keys[k] == res) return a->g->res_ids[k];
@@ -634,15 +657,15 @@ static void emit_flat(actx *a, const mb_wit_type *t, const adir *d, uint32_t x) 
   switch (t->kind) {
   case MB_WIT_OWN:
   case MB_WIT_BORROW:
-    op_handle(a, t, d, x);
-    op_local(b, 0x21, x);
+    op_handle(a, t, d, as_i32_local(a, x));
+    op_set_i32(a, x);
     break;
   case MB_WIT_STRING:
   case MB_WIT_LIST: {
     uint32_t out = new_local(a);
-    emit_list_copy(a, t, d, x, x + 1, out);
+    emit_list_copy(a, t, d, as_i32_local(a, x), as_i32_local(a, x + 1), out);
     op_local(b, 0x20, out);
-    op_local(b, 0x21, x);
+    op_set_i32(a, x);
     break;
   }
   case MB_WIT_RECORD:
@@ -653,11 +676,10 @@ static void emit_flat(actx *a, const mb_wit_type *t, const adir *d, uint32_t x) 
   case MB_WIT_OPTION:
   case MB_WIT_RESULT:
   case MB_WIT_VARIANT:
-    /* link_res.c checked: every rewritten position of a payload is an i32 here */
     for (uint32_t c = 0; c < ncases(t); c++) {
       const mb_wit_type *p = case_payload(t, c);
       if (!has_stuff_t(p)) continue;
-      op_local(b, 0x20, x);
+      op_get_i32(a, x);
       op_i32(b, (int32_t)c);
       mb_buf_byte(b, 0x46);
       mb_buf_append(b, "\x04\x40", 2);

@@ -194,55 +194,6 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
   mb__type_text(&t, buf, cap);
 }
 
-static bool has_stuff(const mb_wit_type *t) {
-  return t && (t->has_own || t->has_borrow || t->has_lists);
-}
-
-/* In a flat parameter, the adapter rewrites handles and list pointers (and reads list
- * lengths) in place. Inside a variant's payload they must be i32 in the variant's joined
- * flattening; variants nested in such a payload are not supported. */
-static bool flat_payload_ok(const mb_wit_type *t, const mb_wit_type *v, uint32_t pos) {
-  if (!has_stuff(t)) return true;
-  switch (t->kind) {
-  case MB_WIT_OWN:
-  case MB_WIT_BORROW: return 1 + pos < MB_WIT_MAX_FLAT_PARAMS && v->flat[1 + pos] == MB_WIT_CORE_I32;
-  case MB_WIT_STRING:
-  case MB_WIT_LIST:
-    return 2 + pos < MB_WIT_MAX_FLAT_PARAMS && v->flat[1 + pos] == MB_WIT_CORE_I32 &&
-           v->flat[2 + pos] == MB_WIT_CORE_I32;
-  case MB_WIT_RECORD:
-  case MB_WIT_TUPLE:
-    for (uint32_t i = 0; i < t->nfields; i++) {
-      if (!flat_payload_ok(t->fields[i].type, v, pos)) return false;
-      pos += t->fields[i].type->nflat;
-    }
-    return true;
-  default: return false;
-  }
-}
-
-static bool flat_ok(const mb_wit_type *t) {
-  if (!has_stuff(t)) return true;
-  switch (t->kind) {
-  case MB_WIT_OWN:
-  case MB_WIT_BORROW:
-  case MB_WIT_STRING:
-  case MB_WIT_LIST: return true;
-  case MB_WIT_RECORD:
-  case MB_WIT_TUPLE:
-    for (uint32_t i = 0; i < t->nfields; i++)
-      if (!flat_ok(t->fields[i].type)) return false;
-    return true;
-  case MB_WIT_OPTION: return flat_payload_ok(t->elem, t, 0);
-  case MB_WIT_RESULT:
-    return (!t->elem || flat_payload_ok(t->elem, t, 0)) && (!t->err || flat_payload_ok(t->err, t, 0));
-  case MB_WIT_VARIANT:
-    for (uint32_t i = 0; i < t->nfields; i++)
-      if (t->fields[i].type && !flat_payload_ok(t->fields[i].type, t, 0)) return false;
-    return true;
-  default: return false;
-  }
-}
 
 /* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
 static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
@@ -371,13 +322,6 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     in->res[k] = t; /* a direct call */
     return MB_OK;
   }
-  for (uint32_t q = 0; q < fn->nparams && !lower.params_in_memory; q++)
-    if (!flat_ok(fn->params[q].type))
-      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' imports %s.%s, whose parameter '%s' has handles or lists in "
-                      "a variant case where the canonical ABI joins them with a wider core type, "
-                      "or in a variant nested in a variant: not supported yet",
-                      in->name, wi->id, field, fn->params[q].name);
   if (t.inst < 0)
     return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
                     "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "

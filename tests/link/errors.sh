@@ -302,7 +302,6 @@ interface api {
   }
   name: func() -> string;
   set-name: func(s: string);
-  mixed: func(v: result<own<counter>, u64>);
   wide: func(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
              j: u64, k: u64, l: u64, m: u64, n: u64, o: u64, p: u64, q: u64);
 }
@@ -317,7 +316,6 @@ wat rlib '(module
   (memory 1)
   (func (export "example:counter/api#name") (result i32) i32.const 0)
   (func (export "example:counter/api#set-name") (param i32 i32))
-  (func (export "example:counter/api#mixed") (param i32 i64))
   (func (export "example:counter/api#wide") (param i32)))'
 wat rlibsig '(module
   (func (export "example:counter/api#[constructor]counter") (param i32) (result i64) i64.const 0)
@@ -339,7 +337,6 @@ wat rappnores '(module (import "[export]example:counter/api" "[resource-new]gaug
 wat rappbadintr '(module (import "[export]example:counter/api" "[resource-peek]counter" (func (param i32) (result i32))))'
 wat rappsetname '(module (import "example:counter/api" "set-name" (func (param i32 i32))) (memory 1))'
 wat rappsetnamenomem '(module (import "example:counter/api" "set-name" (func (param i32 i32))))'
-wat rappmixed '(module (import "example:counter/api" "mixed" (func (param i32 i64))))'
 wat rappwide '(module (import "example:counter/api" "wide" (func (param i32))) (memory 1))'
 wat rlibbadrealloc '(module
   (memory 1) (func (export "cabi_realloc") (param i32) (result i32) local.get 0)
@@ -367,9 +364,6 @@ expect_error wit-no-memory "instance 'app' has no memory" "set-name passes data 
   app=rappsetnamenomem.wasm lib=rlib.wasm "${W[@]}" -o "$out"
 expect_error wit-realloc-type "'cabi_realloc' as (i32) -> (i32)" "(i32, i32, i32, i32) -> (i32)" -- \
   app=rappsetname.wasm lib=rlibbadrealloc.wasm "${W[@]}" -o "$out"
-expect_error wit-variant-joined-wider "instance 'app'" "example:counter/api.mixed" "parameter 'v'" \
-  "joins them with a wider core type" -- \
-  app=rappmixed.wasm lib=rlib.wasm "${W[@]}" -o "$out"
 expect_error wit-params-in-memory-no-realloc "instance 'lib' exports no 'cabi_realloc'" \
   "example:counter/api.wide passes its parameters in memory" -- \
   app=rappwide.wasm lib=rlib.wasm "${W[@]}" -o "$out"

@@ -245,6 +245,12 @@ const eq = (got, want, what) => {
   u32()[(tup >> 2) + 31] = wn;
   u32()[(tup >> 2) + 32] = e.mk(5);
   eq(e.wide(tup), want + BigInt(sumBytes('wide!')) + 5n, 'parameters in memory: copied and rewritten');
+  // a handle in a variant case joined with a u64 travels as an i64
+  eq(e.mixed(0, BigInt(e.mk(77))), 77n, 'result<own, u64>: ok(handle) widened to i64, moved');
+  eq(e.mixed(1, 1n << 40n), 1n << 40n, 'result<own, u64>: err(u64) untouched');
+  // variants in variants
+  eq([e.deep(0, 0, 0), e.deep(1, 0, 0), e.deep(1, 1, e.mk(33))], [1000, 2000, 33],
+    'option<option<own>>: the handle moved only in the innermost some');
   eq(e.live(), live0, 'every counter dropped: nothing leaked');
   let err = null;
   try {

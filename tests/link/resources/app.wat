@@ -32,6 +32,8 @@
   (import "example:counter/nested" "take-all" (func $take_all (param i32 i32) (result i32)))
   (import "example:counter/nested" "peek-all" (func $peek_all (param i32 i32) (result i32)))
   (import "example:counter/nested" "wide" (func $wide (param i32) (result i64)))
+  (import "example:counter/nested" "mixed" (func $mixed (param i32 i64) (result i64)))
+  (import "example:counter/nested" "deep" (func $deep (param i32 i32 i32) (result i32)))
   (memory (export "memory") 16)
   ;; cabi_realloc: a bump allocator from 1 MiB up, growing the memory as needed
   (global $heap (mut i32) (i32.const 0x100000))
@@ -65,6 +67,8 @@
   (func (export "take_all") (param i32 i32) (result i32) local.get 0 local.get 1 call $take_all)
   (func (export "peek_all") (param i32 i32) (result i32) local.get 0 local.get 1 call $peek_all)
   (func (export "wide") (param i32) (result i64) local.get 0 call $wide)
+  (func (export "mixed") (param i32 i64) (result i64) local.get 0 local.get 1 call $mixed)
+  (func (export "deep") (param i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 call $deep)
   (func (export "live") (result i32) call $live)
   (func (export "dtors") (result i32) call $dtors)
   ;; no handles: a direct call

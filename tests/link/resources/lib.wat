@@ -176,4 +176,21 @@
     local.get $s
     local.get $p i32.load offset=120 local.get $p i32.load offset=124 call $bytes i64.extend_i32_u i64.add
     local.get $p i32.load offset=128 call $rep i32.load i64.extend_i32_u i64.add
-    local.get $p i32.load offset=128 call $drop))
+    local.get $p i32.load offset=128 call $drop)
+  (func (export "example:counter/nested#mixed") (param $disc i32) (param $v i64) (result i64)
+    (local $h i32) (local $r i64)
+    local.get $disc if (result i64)
+      local.get $v
+    else
+      local.get $v i32.wrap_i64 local.tee $h call $rep i64.load32_u local.set $r
+      local.get $h call $drop
+      local.get $r
+    end)
+  ;; none: 1000, some(none): 2000, some(some(c)): c's value
+  (func (export "example:counter/nested#deep") (param $d1 i32) (param $d2 i32) (param $h i32) (result i32)
+    (local $r i32)
+    local.get $d1 i32.eqz if i32.const 1000 return end
+    local.get $d2 i32.eqz if i32.const 2000 return end
+    local.get $h call $rep i32.load local.set $r
+    local.get $h call $drop
+    local.get $r))
