@@ -369,7 +369,8 @@ for (const [name, msg] of trapCases) traps(name, msg);
   const cout = join(tmp, 'caller.wasm');
   run(opt.membrane, ['link', `app=${join(tmp, 'caller_app.wasm')}`, `kern=${join(tmp, 'caller_kern.wasm')}`,
     `tool=${join(tmp, 'caller_tool.wasm')}`, '--grant-caller-memory', 'kern',
-    ...['sum', 'fill', 'pages', 'memory', 'sum_out_of_bounds'].flatMap((n) => ['--export', `app.${n}`]),
+    '--wit', join(cdir, 'kern.wit'), '--world', 'kern=example:kern/kern',
+    ...['sum', 'fill', 'pages', 'memory', 'sum_out_of_bounds', 'probe'].flatMap((n) => ['--export', `app.${n}`]),
     '--export', 'tool.tool_sum', '--export', 'tool.tool_pages', '--export', 'kern.sum=kern_sum',
     '-o', cout]);
   run(opt['wasm-validate'], ['--enable-multi-memory', cout]);
@@ -382,6 +383,7 @@ for (const [name, msg] of trapCases) traps(name, msg);
   eq(Array.from(new Uint8Array(e.memory.buffer, 99, 7)), [0, 0x7a, 0x7a, 0x7a, 0x7a, 0x7a, 0],
     "kern writes app's memory");
   eq(e.sum(), 10, 'and the caller global was restored (a second call works)');
+  eq(e.probe(), 2003, 'through an adapter (a string parameter) kern knows its caller too');
   for (const [name, msg] of [['kern_sum', 'membrane: no calling instance']]) {
     let err = null;
     try {
