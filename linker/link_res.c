@@ -57,7 +57,9 @@ static const mb_wit_iface *iface_by_module(const mb_link *l, const char *module,
 
 bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) {
   const mb_link_inst *in = &l->inst[i];
-  if (in->glue) return false;
+  /* an interface id is NAMESPACE:PACKAGE/NAME: anything else (wasi_snapshot_preview1,
+   * env, ...) is no interface, and needs no scan of the exports */
+  if (in->glue || !memchr(module, ':', len) || !memchr(module, '/', len)) return false;
   if (in->world) {
     const mb_wit_iface *f = iface_by_module(l, module, len);
     if (!f) return false;
