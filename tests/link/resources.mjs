@@ -422,10 +422,13 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
     '--world', 'app=example:counter/app', ...names.flatMap((n) => ['--export', `app.${n}`]),
     '-o', file]);
   const ok = join(tmp, 'interp.wasm');
-  linkExports(['basic', 'via_svc', 'dup_refcount', 'destroy_then_drop', 'live', 'dtors'], ok);
-  const text = interp(ok);
+  linkExports(['basic', 'via_svc', 'dup_refcount', 'destroy_then_drop', 'live', 'dtors', 'many100k'], ok);
+  const r = spawnSync(opt['wasm-interp'], ['--enable-multi-memory', '--run-all-exports', ok],
+    { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const text = r.stdout + r.stderr;
   for (const line of ['basic() => i32:18', 'via_svc() => i32:444', 'dup_refcount() => i32:1',
-                      'destroy_then_drop() => i32:1', 'live() => i32:0', 'dtors() => i32:8']) {
+                      'destroy_then_drop() => i32:1', 'live() => i32:0', 'dtors() => i32:8',
+                      'many100k() => i32:100001']) {
     assert.ok(text.includes(line), `wasm-interp: expected '${line}'`);
     checks++;
   }
@@ -441,6 +444,24 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
     assert.ok(m && m[1] === msg, `wasm-interp ${name}: trapped in func ${fn} <${m && m[1]}>, expected <${msg}>`);
     checks++;
   }
+  // the same module twice: the wrong-type trap on wasm-interp too
+  const tw = join(tmp, 'interp_twice.wasm');
+  run(opt.membrane, [
+    'link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+    `lib2=${join(tmp, 'lib.wasm')}`, `svc=${join(tmp, 'svc.wasm')}`,
+    '--wit', join(dir, 'counter.wit'), '--world', 'lib=example:counter/lib',
+    '--world', 'lib2=example:counter/lib', '--world', 'svc=example:counter/svc',
+    '--world', 'app=example:counter/app', '--wire', 'app.example:counter/api=lib',
+    '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
+    '--wire', 'svc.example:counter/api=lib2', '--export', 'app.peek', '-o', tw]);
+  const tout = interp(tw);
+  assert.ok(tout.includes('peek() => error: unreachable executed'), `wasm-interp twice: ${tout.slice(-300)}`);
+  const tcalls = [...tout.matchAll(/\| call \$(\d+)/g)];
+  const tfn = tcalls[tcalls.length - 1][1];
+  const tdump = spawnSync(opt['wasm-objdump'], ['-x', tw], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout;
+  const tm = tdump.match(new RegExp(`func\\[${tfn}\\][^<\\n]*<([^>]*)>`));
+  assert.ok(tm && tm[1] === 'membrane: handle of wrong resource type', `wasm-interp twice: <${tm && tm[1]}>`);
+  checks++;
 }
 
 console.log(`resources: ${checks} checks passed`);
