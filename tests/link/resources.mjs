@@ -415,12 +415,15 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
       { encoding: 'utf8', maxBuffer: 1 << 28 });
     return r.stdout + r.stderr;
   };
-  const linkExports = (names, file) => run(opt.membrane, [
-    'link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
-    `svc=${join(tmp, 'svc.wasm')}`, '--wit', join(dir, 'counter.wit'),
-    '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
-    '--world', 'app=example:counter/app', ...names.flatMap((n) => ['--export', `app.${n}`]),
-    '-o', file]);
+  const linkExports = (names, file) => {
+    run(opt.membrane, [
+      'link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+      `svc=${join(tmp, 'svc.wasm')}`, '--wit', join(dir, 'counter.wit'),
+      '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
+      '--world', 'app=example:counter/app', ...names.flatMap((n) => ['--export', `app.${n}`]),
+      '-o', file]);
+    run(opt['wasm-validate'], ['--enable-multi-memory', file]);
+  };
   const ok = join(tmp, 'interp.wasm');
   linkExports(['basic', 'via_svc', 'dup_refcount', 'destroy_then_drop', 'live', 'dtors', 'many100k'], ok);
   const r = spawnSync(opt['wasm-interp'], ['--enable-multi-memory', '--run-all-exports', ok],
@@ -454,6 +457,7 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
     '--world', 'app=example:counter/app', '--wire', 'app.example:counter/api=lib',
     '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
     '--wire', 'svc.example:counter/api=lib2', '--export', 'app.peek', '-o', tw]);
+  run(opt['wasm-validate'], ['--enable-multi-memory', tw]);
   const tout = interp(tw);
   assert.ok(tout.includes('peek() => error: unreachable executed'), `wasm-interp twice: ${tout.slice(-300)}`);
   const tcalls = [...tout.matchAll(/\| call \$(\d+)/g)];
