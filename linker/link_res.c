@@ -436,8 +436,16 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   if (legacy_defines(in->m, res)) {
     definer = i;
   } else {
-    int p = mb__provider_for(l, i, im->module, NULL);
+    int p = mb__provider_for(l, i, im->module, NULL); /* --wire CONSUMER.canonical_abi=DEFINER */
     if (p >= 0) {
+      if (!legacy_defines(l->inst[p].m, res))
+        return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
+                        "which does not define resource '%.*s' (imports "
+                        "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr,
+                        l->inst[p].name, (int)res.len, (const char *)res.ptr, (int)res.len,
+                        (const char *)res.ptr, (int)res.len, (const char *)res.ptr);
       definer = p;
     } else {
       for (uint32_t j = 0; j < l->ninst; j++) {

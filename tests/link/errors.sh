@@ -425,6 +425,8 @@ expect_error legacy-unknown "canonical_abi.resource_peek_counter" "provides only
   app=luserbad.wasm -o "$out"
 expect_error legacy-signature "canonical_abi.resource_new_counter as (i32) -> ()" "(i32) -> (i32)" -- \
   lib=ldefsig.wasm -o "$out"
+expect_error legacy-wire-not-definer "from instance 'other' (--wire), which does not define resource 'counter'" -- \
+  app=luserdrop.wasm lib=ldef.wasm other=nomax.wasm --wire app.canonical_abi=other -o "$out"
 case=legacy-wire-chooses
 cases=$((cases + 1))
 rm -rf "$tmp/out" && mkdir "$tmp/out"
