@@ -23,6 +23,7 @@ typedef struct fuse {
   mb_buf code;
   size_t *code_start;                 /* per instance body: its offset in code */
   uint32_t ncode;
+  int64_t teardown_fn;                /* exported as membrane:teardown, or -1 */
 } fuse;
 
 static mb_err nomem(fuse *f) { return mb__fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
@@ -439,8 +440,8 @@ static void op_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t mem, uint32_t
   mb_buf_u32(b, offset);
 }
 
-/* Bytes of a string or flat list of `len` (a local) elements, on the stack; traps when
- * the size does not fit in 32 bits (the canonical ABI's bounds check). */
+/* Bytes of a string or list of `len` (a local) elements, on the stack; traps when the
+ * size does not fit in 32 bits (the canonical ABI's bounds check). */
 static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len) {
   uint32_t size = t->kind == MB_WIT_STRING ? 1 : t->elem->size;
   if (size > 1) {
@@ -460,82 +461,308 @@ static uint32_t list_align(const mb_wit_type *t) {
   return t->kind == MB_WIT_STRING ? 1 : t->elem->align;
 }
 
-/* An adapter: handles in own<R> parameters move from the caller's table to the callee's,
- * borrow<R> parameters are lent for the call (the callee must have dropped its borrows
- * when it returns: mb_call_end traps otherwise), an own<R> result moves back. Strings and
- * flat lists are copied into memory from the callee's cabi_realloc, a result in memory
- * back into the caller's (a string or list from the caller's cabi_realloc), and the
- * callee's cabi_post_<export> runs once the result is copied. Runtime instance ids are
- * link indices. */
+static bool has_stuff_t(const mb_wit_type *t) {
+  return t && (t->has_own || t->has_borrow || t->has_lists);
+}
+
+/* ---- adapters ----
+ * A value crossing from one instance to the other is rewritten where it lies: flat
+ * parameters in their locals, values in memory (a list's elements, a result returned in
+ * memory) at their address in the destination memory after their bytes were copied
+ * there. own<R> moves between the tables, borrow<R> is lent in the call's scope, a string
+ * or list is copied into memory from the destination's cabi_realloc (its elements then
+ * rewritten in turn), a variant's payload only when its case is the active one. */
+
+/* One direction of a crossing. */
+typedef struct adir {
+  int32_t from, to;          /* runtime instance ids (link indices) */
+  uint32_t src_mem, dst_mem; /* output memory indices */
+  uint32_t realloc_fn;       /* the destination's cabi_realloc (output index) */
+} adir;
+
+typedef struct actx {
+  fuse *f;
+  const mb_gen *g;
+  mb_buf *b;
+  uint32_t first_extra, nextra; /* i32 locals after the parameters */
+  uint32_t scope;               /* local: the call scope (borrows) */
+  uint32_t own_move, lend;      /* glue functions */
+} actx;
+
+static uint32_t new_local(actx *a) { return a->first_extra + a->nextra++; }
+
+/* A flat position the adapter reads or rewrites holds an i32 value, but in a variant's
+ * payload the canonical ABI may have widened it to i64 (joined with another case's i64):
+ * the parameter's actual core type says which. */
+static bool local_is_i64(const actx *a, uint32_t y) {
+  return y < a->first_extra && a->g->ft->params[y] == MB_WIT_CORE_I64;
+}
+static void op_get_i32(actx *a, uint32_t y) {
+  op_local(a->b, 0x20, y);
+  if (local_is_i64(a, y)) mb_buf_byte(a->b, 0xA7); /* i32.wrap_i64 */
+}
+static void op_set_i32(actx *a, uint32_t y) {
+  if (local_is_i64(a, y)) mb_buf_byte(a->b, 0xAD); /* i64.extend_i32_u */
+  op_local(a->b, 0x21, y);
+}
+/* An i32 copy of position y (itself when it is an i32). */
+static uint32_t as_i32_local(actx *a, uint32_t y) {
+  if (!local_is_i64(a, y)) return y;
+  uint32_t t = new_local(a);
+  op_get_i32(a, y);
+  op_local(a->b, 0x21, t);
+  return t;
+}
+
+static uint32_t type_id(const actx *a, const mb_wit_type *res) {
+  for (uint32_t k = 0; k < a->g->nres; k++)
+    if (a->g->res_keys[k] == res) return a->g->res_ids[k];
+  return UINT32_MAX; /* link_res.c registered every one */
+}
+
+/* A handle value is on the stack: replace it by its counterpart on the other side. */
+static void op_handle(actx *a, const mb_wit_type *t, const adir *d, uint32_t value_local) {
+  mb_buf *b = a->b;
+  if (t->kind == MB_WIT_OWN) {
+    op_i32(b, d->from);
+    op_i32(b, (int32_t)type_id(a, t->elem));
+    op_local(b, 0x20, value_local);
+    op_i32(b, d->to);
+    op_call(b, a->own_move);
+  } else {
+    op_local(b, 0x20, a->scope);
+    op_i32(b, (int32_t)type_id(a, t->elem));
+    op_local(b, 0x20, value_local);
+    op_call(b, a->lend);
+  }
+}
+
+static void emit_mem(actx *a, const mb_wit_type *t, const adir *d, uint32_t addr, uint32_t off);
+
+/* A string or list (pointer, length in locals ptr, len, in the source memory): a copy in
+ * the destination memory, its elements rewritten; leaves the new pointer in local `out`. */
+static void emit_list_copy(actx *a, const mb_wit_type *t, const adir *d, uint32_t ptr,
+                           uint32_t len, uint32_t out) {
+  mb_buf *b = a->b;
+  op_i32(b, 0);
+  op_i32(b, 0);
+  op_i32(b, (int32_t)list_align(t));
+  op_list_bytes(b, t, len);
+  op_call(b, d->realloc_fn);
+  op_local(b, 0x21, out);
+  op_local(b, 0x20, out);
+  op_local(b, 0x20, ptr);
+  op_list_bytes(b, t, len);
+  mb_buf_append(b, "\xfc\x0a", 2);
+  mb_buf_u32(b, d->dst_mem);
+  mb_buf_u32(b, d->src_mem);
+  if (t->kind == MB_WIT_LIST && has_stuff_t(t->elem)) {
+    uint32_t i = new_local(a), e = new_local(a);
+    op_i32(b, 0);
+    op_local(b, 0x21, i);
+    mb_buf_append(b, "\x02\x40\x03\x40", 4); /* block loop */
+    op_local(b, 0x20, i);
+    op_local(b, 0x20, len);
+    mb_buf_byte(b, 0x4F); /* i32.ge_u */
+    mb_buf_append(b, "\x0d\x01", 2); /* br_if 1 */
+    op_local(b, 0x20, out);
+    op_local(b, 0x20, i);
+    op_i32(b, (int32_t)t->elem->size);
+    mb_buf_byte(b, 0x6C);
+    mb_buf_byte(b, 0x6A); /* i32.add */
+    op_local(b, 0x21, e);
+    emit_mem(a, t->elem, d, e, 0);
+    op_local(b, 0x20, i);
+    op_i32(b, 1);
+    mb_buf_byte(b, 0x6A);
+    op_local(b, 0x21, i);
+    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4); /* br 0 end end */
+  }
+}
+
+/* The cases of a variant-like type: payload of case c (NULL: none). */
+static uint32_t ncases(const mb_wit_type *t) {
+  return t->kind == MB_WIT_OPTION || t->kind == MB_WIT_RESULT ? 2 : t->nfields;
+}
+static const mb_wit_type *case_payload(const mb_wit_type *t, uint32_t c) {
+  if (t->kind == MB_WIT_OPTION) return c == 1 ? t->elem : NULL;
+  if (t->kind == MB_WIT_RESULT) return c == 0 ? t->elem : t->err;
+  return t->fields[c].type;
+}
+
+/* A value at addr + off in the destination memory (its bytes already copied there). */
+static void emit_mem(actx *a, const mb_wit_type *t, const adir *d, uint32_t addr, uint32_t off) {
+  mb_buf *b = a->b;
+  if (!has_stuff_t(t)) return;
+  switch (t->kind) {
+  case MB_WIT_OWN:
+  case MB_WIT_BORROW: {
+    uint32_t v = new_local(a);
+    op_local(b, 0x20, addr);
+    op_mem(b, 0x28, 2, d->dst_mem, off);
+    op_local(b, 0x21, v);
+    op_local(b, 0x20, addr);
+    op_handle(a, t, d, v);
+    op_mem(b, 0x36, 2, d->dst_mem, off);
+    break;
+  }
+  case MB_WIT_STRING:
+  case MB_WIT_LIST: {
+    uint32_t ptr = new_local(a), len = new_local(a), out = new_local(a);
+    op_local(b, 0x20, addr);
+    op_mem(b, 0x28, 2, d->dst_mem, off);
+    op_local(b, 0x21, ptr);
+    op_local(b, 0x20, addr);
+    op_mem(b, 0x28, 2, d->dst_mem, off + 4);
+    op_local(b, 0x21, len);
+    emit_list_copy(a, t, d, ptr, len, out);
+    op_local(b, 0x20, addr);
+    op_local(b, 0x20, out);
+    op_mem(b, 0x36, 2, d->dst_mem, off);
+    break;
+  }
+  case MB_WIT_RECORD:
+  case MB_WIT_TUPLE:
+    for (uint32_t i = 0; i < t->nfields; i++) emit_mem(a, t->fields[i].type, d, addr, off + t->fields[i].offset);
+    break;
+  case MB_WIT_OPTION:
+  case MB_WIT_RESULT:
+  case MB_WIT_VARIANT: {
+    uint32_t disc = new_local(a);
+    op_local(b, 0x20, addr);
+    op_mem(b, t->disc_size == 1 ? 0x2D : t->disc_size == 2 ? 0x2F : 0x28,
+           t->disc_size == 1 ? 0 : t->disc_size == 2 ? 1 : 2, d->dst_mem, off);
+    op_local(b, 0x21, disc);
+    for (uint32_t c = 0; c < ncases(t); c++) {
+      const mb_wit_type *p = case_payload(t, c);
+      if (!has_stuff_t(p)) continue;
+      op_local(b, 0x20, disc);
+      op_i32(b, (int32_t)c);
+      mb_buf_byte(b, 0x46);
+      mb_buf_append(b, "\x04\x40", 2);
+      emit_mem(a, p, d, addr, off + t->payload_offset);
+      mb_buf_byte(b, 0x0B);
+    }
+    break;
+  }
+  default: break;
+  }
+}
+
+/* A flat value in locals x.. (a parameter, or a one-value result), rewritten in place.
+ * `disc` >= 0: inside the payload of a variant whose discriminant was already tested. */
+static void emit_flat(actx *a, const mb_wit_type *t, const adir *d, uint32_t x) {
+  mb_buf *b = a->b;
+  if (!has_stuff_t(t)) return;
+  switch (t->kind) {
+  case MB_WIT_OWN:
+  case MB_WIT_BORROW:
+    op_handle(a, t, d, as_i32_local(a, x));
+    op_set_i32(a, x);
+    break;
+  case MB_WIT_STRING:
+  case MB_WIT_LIST: {
+    uint32_t out = new_local(a);
+    emit_list_copy(a, t, d, as_i32_local(a, x), as_i32_local(a, x + 1), out);
+    op_local(b, 0x20, out);
+    op_set_i32(a, x);
+    break;
+  }
+  case MB_WIT_RECORD:
+  case MB_WIT_TUPLE:
+    for (uint32_t i = 0, pos = x; i < t->nfields; pos += t->fields[i++].type->nflat)
+      emit_flat(a, t->fields[i].type, d, pos);
+    break;
+  case MB_WIT_OPTION:
+  case MB_WIT_RESULT:
+  case MB_WIT_VARIANT:
+    for (uint32_t c = 0; c < ncases(t); c++) {
+      const mb_wit_type *p = case_payload(t, c);
+      if (!has_stuff_t(p)) continue;
+      op_get_i32(a, x);
+      op_i32(b, (int32_t)c);
+      mb_buf_byte(b, 0x46);
+      mb_buf_append(b, "\x04\x40", 2);
+      emit_flat(a, p, d, x + 1);
+      mb_buf_byte(b, 0x0B);
+    }
+    break;
+  default: break;
+  }
+}
+
+/* The adapter of g: parameters rewritten caller -> callee, the call (with the caller
+ * global of a provider granted caller-memory access), the result rewritten callee ->
+ * caller (into the caller's return area when the canonical ABI returns it in memory,
+ * then cabi_post_), and the end-of-call check when borrows were lent. */
 static mb_err adapter_body(fuse *f, const mb_gen *g) {
   mb_link *l = f->l;
   const mb_wit_func *fn = g->func;
   const mb_link_inst *cin = &l->inst[g->inst], *pin = &l->inst[g->callee];
-  uint32_t own_move = 0, lend = 0, begin = 0, end = 0, np = g->ft->nparams;
+  uint32_t begin = 0, end = 0, np = g->ft->nparams;
+  actx a = {.f = f, .g = g, .first_extra = np};
   mb_err e;
   if (fn->has_handles &&
-      ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &own_move)) ||
-       (e = glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &lend)) ||
+      ((e = glue_export(f, "mb_own_move", MB_KIND_FUNC, &a.own_move)) ||
+       (e = glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &a.lend)) ||
        (e = glue_export(f, "mb_call_begin", MB_KIND_FUNC, &begin)) ||
        (e = glue_export(f, "mb_call_end", MB_KIND_FUNC, &end))))
     return e;
   bool borrows = false;
-  for (uint32_t q = 0; q < fn->nparams; q++) borrows |= fn->params[q].type->kind == MB_WIT_BORROW;
+  for (uint32_t q = 0; q < fn->nparams; q++) borrows |= fn->params[q].type->has_borrow;
   mb_wit_core_sig lower;
   mb_wit_func_sig(fn, MB_WIT_LOWER, &lower);
-  bool in_memory = lower.result_in_memory;
   uint32_t cmem = 0, pmem = 0;
   if (cin->count[MB_SPACE_MEMORY] > g->caller_mem) cmem = cin->map[MB_SPACE_MEMORY][g->caller_mem];
   if (pin->count[MB_SPACE_MEMORY] > g->callee_mem) pmem = pin->map[MB_SPACE_MEMORY][g->callee_mem];
-  /* locals after the parameters */
-  uint32_t scope = np, result = np + 1, ptr = np + 2, len = np + 3, copy = np + 4, saved = np + 5;
-  mb_buf *b = &f->body;
-  b->len = 0;
-  mb_buf_byte(b, 1);
-  mb_buf_u32(b, 6);
-  mb_buf_byte(b, 0x7F);
   int32_t caller = g->inst, callee = g->callee;
+  adir down = {caller, callee, cmem, pmem,
+               g->callee_realloc >= 0 ? pin->map[MB_SPACE_FUNC][g->callee_realloc] : 0};
+  adir up = {callee, caller, pmem, cmem,
+             g->caller_realloc >= 0 ? cin->map[MB_SPACE_FUNC][g->caller_realloc] : 0};
+  a.scope = new_local(&a);
+  uint32_t result = new_local(&a), saved = new_local(&a);
+  mb_buf code;
+  mb_buf_init(&code);
+  a.b = &code;
+  mb_buf *b = &code;
   if (borrows) {
     op_i32(b, caller);
     op_i32(b, callee);
     op_call(b, begin);
-    op_local(b, 0x21, scope);
+    op_local(b, 0x21, a.scope);
   }
-  uint32_t flat = 0;
-  for (uint32_t q = 0; q < fn->nparams; q++) {
-    const mb_wit_type *t = fn->params[q].type;
-    if (t->kind == MB_WIT_OWN) {
-      op_i32(b, caller);
-      op_i32(b, (int32_t)g->param_types[q]);
-      op_local(b, 0x20, flat);
-      op_i32(b, callee);
-      op_call(b, own_move);
-    } else if (t->kind == MB_WIT_BORROW) {
-      op_local(b, 0x20, scope);
-      op_i32(b, (int32_t)g->param_types[q]);
-      op_local(b, 0x20, flat);
-      op_call(b, lend);
-    } else if (t->kind == MB_WIT_STRING || t->kind == MB_WIT_LIST) {
-      /* copy = callee.cabi_realloc(0, 0, align, bytes); memory.copy callee <- caller */
-      op_i32(b, 0);
-      op_i32(b, 0);
-      op_i32(b, (int32_t)list_align(t));
-      op_list_bytes(b, t, flat + 1);
-      op_call(b, pin->map[MB_SPACE_FUNC][g->callee_realloc]);
-      op_local(b, 0x21, copy);
-      op_local(b, 0x20, copy);
-      op_local(b, 0x20, flat);
-      op_list_bytes(b, t, flat + 1);
-      mb_buf_append(b, "\xfc\x0a", 2);
-      mb_buf_u32(b, pmem);
-      mb_buf_u32(b, cmem);
-      op_local(b, 0x20, copy);
-      op_local(b, 0x20, flat + 1);
-    } else {
-      for (uint32_t j = 0; j < t->nflat; j++) op_local(b, 0x20, flat + j);
+  if (lower.params_in_memory) {
+    /* local 0 points to the parameters as a tuple in the caller's memory: a copy in the
+     * callee's, each parameter rewritten where it lies */
+    uint32_t copy = new_local(&a);
+    op_i32(b, 0);
+    op_i32(b, 0);
+    op_i32(b, (int32_t)fn->params_align);
+    op_i32(b, (int32_t)fn->params_size);
+    op_call(b, down.realloc_fn);
+    op_local(b, 0x21, copy);
+    op_local(b, 0x20, copy);
+    op_local(b, 0x20, 0);
+    op_i32(b, (int32_t)fn->params_size);
+    mb_buf_append(b, "\xfc\x0a", 2);
+    mb_buf_u32(b, down.dst_mem);
+    mb_buf_u32(b, down.src_mem);
+    uint64_t off = 0;
+    for (uint32_t q = 0; q < fn->nparams; q++) {
+      const mb_wit_type *t = fn->params[q].type;
+      off = (off + t->align - 1) / t->align * t->align;
+      emit_mem(&a, t, &down, copy, (uint32_t)off);
+      off += t->size;
     }
-    flat += t->nflat;
+    op_local(b, 0x20, copy);
+    op_local(b, 0x21, 0);
+  } else {
+    for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat)
+      emit_flat(&a, fn->params[q].type, &down, x);
   }
+  /* the callee's arguments: the caller's, less the return pointer of a result in memory */
+  for (uint32_t i = 0; i < np - (lower.result_in_memory ? 1u : 0u); i++) op_local(b, 0x20, i);
   if (pin->caller_memory) {
     op_local(b, 0x23, pin->caller_global); /* global.get */
     op_local(b, 0x21, saved);
@@ -547,63 +774,40 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     op_local(b, 0x20, saved);
     op_local(b, 0x24, pin->caller_global);
   }
-  if (g->result_type != UINT32_MAX) {
-    op_local(b, 0x21, result);
-    op_i32(b, callee);
-    op_i32(b, (int32_t)g->result_type);
-    op_local(b, 0x20, result);
-    op_i32(b, caller);
-    op_call(b, own_move);
-  }
-  if (in_memory) {
-    const mb_wit_type *t = fn->result;
+  const mb_wit_type *rt = fn->result;
+  if (rt && lower.result_in_memory) {
     uint32_t retptr = np - 1;
     op_local(b, 0x21, result);
-    if (t->kind == MB_WIT_STRING || t->kind == MB_WIT_LIST) {
-      op_local(b, 0x20, result);
-      op_mem(b, 0x28, 2, pmem, 0); /* i32.load */
-      op_local(b, 0x21, ptr);
-      op_local(b, 0x20, result);
-      op_mem(b, 0x28, 2, pmem, 4);
-      op_local(b, 0x21, len);
-      op_i32(b, 0);
-      op_i32(b, 0);
-      op_i32(b, (int32_t)list_align(t));
-      op_list_bytes(b, t, len);
-      op_call(b, cin->map[MB_SPACE_FUNC][g->caller_realloc]);
-      op_local(b, 0x21, copy);
-      op_local(b, 0x20, copy);
-      op_local(b, 0x20, ptr);
-      op_list_bytes(b, t, len);
-      mb_buf_append(b, "\xfc\x0a", 2);
-      mb_buf_u32(b, cmem);
-      mb_buf_u32(b, pmem);
-      op_local(b, 0x20, retptr);
-      op_local(b, 0x20, copy);
-      op_mem(b, 0x36, 2, cmem, 0); /* i32.store */
-      op_local(b, 0x20, retptr);
-      op_local(b, 0x20, len);
-      op_mem(b, 0x36, 2, cmem, 4);
-    } else {
-      /* no strings or lists inside: the bytes are the value */
-      op_local(b, 0x20, retptr);
-      op_local(b, 0x20, result);
-      op_i32(b, (int32_t)t->size);
-      mb_buf_append(b, "\xfc\x0a", 2);
-      mb_buf_u32(b, cmem);
-      mb_buf_u32(b, pmem);
-    }
+    op_local(b, 0x20, retptr);
+    op_local(b, 0x20, result);
+    op_i32(b, (int32_t)rt->size);
+    mb_buf_append(b, "\xfc\x0a", 2);
+    mb_buf_u32(b, cmem);
+    mb_buf_u32(b, pmem);
+    emit_mem(&a, rt, &up, retptr, 0);
     if (g->callee_post >= 0) {
       op_local(b, 0x20, result);
       op_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
     }
+  } else if (rt && has_stuff_t(rt)) {
+    op_local(b, 0x21, result);
+    emit_flat(&a, rt, &up, result);
+    op_local(b, 0x20, result);
   }
   if (borrows) {
-    op_local(b, 0x20, scope);
+    op_local(b, 0x20, a.scope);
     op_call(b, end);
   }
   mb_buf_byte(b, 0x0B);
-  return MB_OK;
+  mb_buf *body = &f->body;
+  body->len = 0;
+  mb_buf_byte(body, 1);
+  mb_buf_u32(body, a.nextra);
+  mb_buf_byte(body, 0x7F);
+  mb_buf_append(body, code.data, code.len);
+  e = code.failed ? nomem(f) : MB_OK;
+  mb_buf_fini(&code);
+  return e;
 }
 
 /* A call into a provider with caller-memory access: its caller global says who calls
@@ -796,8 +1000,10 @@ static mb_err add_res_init(fuse *f, uint32_t *index) {
 
 /* A command's entry with the resource ABI: reactors' _initialize, main's _start, then
  * every instance torn down, consumers first (reverse dependency order), so each
- * instance's handles are dropped and destructors run while their definers are alive. */
-static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, uint32_t *index) {
+ * instance's handles are dropped and destructors run while their definers are alive.
+ * With no callees: the explicit teardown export of a reactor. */
+static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+                            uint32_t *index) {
   mb_link *l = f->l;
   uint32_t teardown, t;
   mb_err e;
@@ -815,7 +1021,7 @@ static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, uint32
     op_call(b, teardown);
   }
   mb_buf_byte(b, 0x0B);
-  return add_generated(f, t, "membrane:_start", index);
+  return add_generated(f, t, name, index);
 }
 
 /* A function calling `n` functions in order. */
@@ -931,6 +1137,8 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
       e = push_export(f, v, &n, cap, (const char *)x->name.ptr, x->name.len, x->kind, idx);
     }
   }
+  if (!e && f->teardown_fn >= 0)
+    e = push_export(f, v, &n, cap, "membrane:teardown", 17, MB_KIND_FUNC, (uint32_t)f->teardown_fn);
   if (!e && init_fn >= 0) {
     /* a generated _initialize the host must call, also when main had none */
     bool has = false;
@@ -995,6 +1203,12 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   }
   *start_fn = *init_fn = -1;
   bool reactors = ninits > (main_init >= 0 ? 1u : 0u);
+  if (l->glue >= 0 && main_start < 0) {
+    /* no command entry to end with a teardown: an export the embedder calls */
+    uint32_t idx;
+    if ((e = add_res_start(f, NULL, 0, "membrane:teardown", &idx))) goto out;
+    f->teardown_fn = idx;
+  }
   if (l->glue >= 0) {
     /* resource registration runs before every other start function */
     uint32_t idx;
@@ -1006,7 +1220,7 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   if (main_start >= 0 && l->glue >= 0) {
     inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
     uint32_t idx;
-    if ((e = add_res_start(f, inits, ninits, &idx))) goto out;
+    if ((e = add_res_start(f, inits, ninits, "membrane:_start", &idx))) goto out;
     *start_fn = idx;
   } else if (main_start >= 0 && reactors) {
     inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
@@ -1126,7 +1340,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   *out = NULL;
   mb_err e = mb_link_resolve(l, diag);
   if (e) return e;
-  fuse f = {.l = l, .diag = diag};
+  fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
   mb_buf_init(&f.body);
   mb_buf_init(&f.code);
   if (!(f.out = mb_module_new())) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");

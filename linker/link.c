@@ -172,6 +172,9 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
                     "instance name '%s' must be non-empty and contain no '.' or '='", name);
   if (find_inst(l, name, strlen(name)) >= 0)
     return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
+  if (strcmp(name, "membrane:glue") == 0)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "the instance name 'membrane:glue' is reserved for the resource ABI glue");
   if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
     return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
@@ -673,16 +676,41 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
       const mb_import *im = &in->m->imports[k];
       const mb_target *t = &in->res[k];
       const char *who = t->inst >= 0 ? l->inst[t->inst].name : "host";
-      if (t->inst == MB_TARGET_GEN) who = l->gens[t->index].name;
+      const char *how = "";
+      if (t->inst == MB_TARGET_GEN) {
+        /* generated: an adapter or call-as goes to its callee, an intrinsic to the glue */
+        const mb_gen *g = &l->gens[t->index];
+        switch (g->kind) {
+        case MB_GEN_ADAPTER:
+          who = l->inst[g->callee].name;
+          how = g->func->has_handles ? " (adapter: handles through the glue)"
+                                     : " (adapter: data copied between memories)";
+          break;
+        case MB_GEN_CALL_AS:
+          who = l->inst[g->callee].name;
+          how = " (tells it the caller, for membrane:caller)";
+          break;
+        case MB_GEN_CALLER_READ:
+        case MB_GEN_CALLER_WRITE:
+        case MB_GEN_CALLER_SIZE:
+          who = "caller memory";
+          how = " (granted)";
+          break;
+        default:
+          who = "membrane:glue";
+          how = " (resource intrinsic)";
+          break;
+        }
+      }
       bool stub = t->inst == MB_TARGET_HOST && l->hosts[t->host].stub;
       if (dot) {
         fprintf(f, "  \"%s\" -> \"%s\" [label=\"%.*s.%.*s\"%s];\n", in->name,
                 stub ? "host" : who, (int)im->module.len, (const char *)im->module.ptr,
                 (int)im->field.len, (const char *)im->field.ptr, stub ? ", style=dashed" : "");
       } else if (t->inst >= 0 || t->inst == MB_TARGET_GEN) {
-        fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s\n", in->name, (int)im->module.len,
+        fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s%s\n", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
-                kind_word(im->kind), who);
+                kind_word(im->kind), who, how);
       } else {
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s\n", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,

@@ -57,8 +57,9 @@ typedef struct mb_gen {
   int callee;               /* adapter, call-as: the instance whose function it calls */
   uint32_t callee_func;     /* adapter, call-as: that instance's function index */
   const mb_wit_func *func;  /* adapter: the WIT function */
-  uint32_t *param_types;    /* adapter, per WIT parameter: resource type id or UINT32_MAX */
-  uint32_t result_type;     /* adapter: own<R> result's type id, or UINT32_MAX */
+  uint32_t nres;            /* adapter: the resources its signature mentions ... */
+  const mb_wit_type **res_keys;
+  uint32_t *res_ids;        /* ... and their type ids (mb_link.rtypes) */
   uint32_t caller_mem, callee_mem;   /* adapter: the canonical ABI memories (own index) */
   int64_t callee_realloc, caller_realloc; /* adapter: cabi_realloc function indices, or -1 */
   int64_t callee_post;      /* adapter: the callee's cabi_post_<export>, or -1 */

@@ -57,7 +57,9 @@ static const mb_wit_iface *iface_by_module(const mb_link *l, const char *module,
 
 bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) {
   const mb_link_inst *in = &l->inst[i];
-  if (in->glue) return false;
+  /* an interface id is NAMESPACE:PACKAGE/NAME: anything else (wasi_snapshot_preview1,
+   * env, ...) is no interface, and needs no scan of the exports */
+  if (in->glue || !memchr(module, ':', len) || !memchr(module, '/', len)) return false;
   if (in->world) {
     const mb_wit_iface *f = iface_by_module(l, module, len);
     if (!f) return false;
@@ -78,7 +80,8 @@ bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) 
 void mb__res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
     mb__free(l->gens[i].name);
-    mb__free(l->gens[i].param_types);
+    mb__free(l->gens[i].res_keys);
+    mb__free(l->gens[i].res_ids);
   }
   for (uint32_t i = 0; i < l->nrtypes; i++) {
     mb__free(l->rtypes[i].iface);
@@ -161,7 +164,6 @@ static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype 
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  g->result_type = UINT32_MAX;
   if (!(g->name = mb__strdup(name))) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   *out = g;
   return MB_OK;
@@ -194,13 +196,6 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
   mb__type_text(&t, buf, cap);
 }
 
-/* A string, or a list whose elements hold no strings, lists or handles: copied as one
- * block of bytes. */
-static bool is_flat_list(const mb_wit_type *t) {
-  if (t->kind == MB_WIT_STRING) return true;
-  return t->kind == MB_WIT_LIST && !t->elem->has_lists && !t->elem->has_own &&
-         !t->elem->has_borrow;
-}
 
 /* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
 static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
@@ -238,6 +233,40 @@ static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out
                     l->inst[i].name, have);
   }
   return MB_OK;
+}
+
+/* Registers every resource type t mentions for adapter gi (as instance i sees it). */
+static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_type *t,
+                                unsigned depth, mb_diag *diag) {
+  if (!t || !(t->has_own || t->has_borrow) || depth > 200) return MB_OK;
+  if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW) {
+    mb_gen *g = &l->gens[gi];
+    for (uint32_t k = 0; k < g->nres; k++)
+      if (g->res_keys[k] == t->elem) return MB_OK;
+    int d = -1;
+    uint32_t id = 0;
+    mb_err e = definer_of(l, i, t->elem, &d, diag);
+    if (!e)
+      e = rtype_id(l, d, t->elem->iface->id,
+                   (mb_bytes){(const uint8_t *)t->elem->name, (uint32_t)strlen(t->elem->name)},
+                   &id, diag);
+    if (e) return e;
+    g = &l->gens[gi];
+    const mb_wit_type **keys = mb__realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
+    if (!keys) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    g->res_keys = keys;
+    uint32_t *ids = mb__realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
+    if (!ids) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    g->res_ids = ids;
+    g->res_keys[g->nres] = t->elem;
+    g->res_ids[g->nres++] = id;
+    return MB_OK;
+  }
+  mb_err e = collect_resources(l, i, gi, t->elem, depth + 1, diag);
+  if (!e) e = collect_resources(l, i, gi, t->err, depth + 1, diag);
+  for (uint32_t k = 0; k < t->nfields && !e; k++)
+    e = collect_resources(l, i, gi, t->fields[k].type, depth + 1, diag);
+  return e;
 }
 
 /* An import of a WIT interface's function from the instance exporting the interface. */
@@ -295,24 +324,6 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     in->res[k] = t; /* a direct call */
     return MB_OK;
   }
-  if (lower.params_in_memory)
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose parameters flatten to more than 16 core "
-                    "values and are passed in memory: not supported yet across instances",
-                    in->name, wi->id, field);
-  for (uint32_t q = 0; q < fn->nparams; q++)
-    if (fn->params[q].type->has_lists && !is_flat_list(fn->params[q].type))
-      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' imports %s.%s, whose parameter '%s' has strings or lists "
-                      "inside a compound type, or lists of them: not supported yet (pass a "
-                      "string or a list of plain values directly)",
-                      in->name, wi->id, field, fn->params[q].name);
-  if (fn->result && fn->result->has_lists && !is_flat_list(fn->result))
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose result has strings or lists inside a "
-                    "compound type: not supported yet (return a string or a list of plain "
-                    "values directly)",
-                    in->name, wi->id, field);
   if (t.inst < 0)
     return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
                     "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
@@ -327,7 +338,8 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   g->callee_func = t.index;
   g->func = fn;
   g->callee_realloc = g->caller_realloc = g->callee_post = -1;
-  bool list_params = false;
+  /* parameters in memory are copied into the callee's memory like a list's bytes */
+  bool list_params = lower.params_in_memory;
   for (uint32_t q = 0; q < fn->nparams; q++) list_params |= fn->params[q].type->has_lists;
   char why[900];
   if (list_params || lower.result_in_memory) {
@@ -337,7 +349,8 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
       return e;
   }
   if (list_params) {
-    snprintf(why, sizeof why, "%s.%s takes strings or lists", wi->id, field);
+    snprintf(why, sizeof why, "%s.%s %s", wi->id, field,
+             lower.params_in_memory ? "passes its parameters in memory" : "takes strings or lists");
     if ((e = abi_realloc(l, t.inst, why, &l->gens[l->ngens - 1].callee_realloc, diag))) return e;
   }
   if (fn->result && fn->result->has_lists) {
@@ -358,43 +371,10 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
                       pin->name, exp);
     l->gens[l->ngens - 1].callee_post = x;
   }
-  g = &l->gens[l->ngens - 1];
-  g->param_types = mb__calloc(fn->nparams ? fn->nparams : 1, sizeof *g->param_types);
-  if (!g->param_types) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
-  for (uint32_t q = 0; q < fn->nparams; q++) {
-    const mb_wit_type *pt = fn->params[q].type;
-    l->gens[gi].param_types[q] = UINT32_MAX;
-    if (pt->kind == MB_WIT_OWN || pt->kind == MB_WIT_BORROW) {
-      int d;
-      uint32_t id;
-      if ((e = definer_of(l, i, pt->elem, &d, diag)) ||
-          (e = rtype_id(l, d, pt->elem->iface->id,
-                        (mb_bytes){(const uint8_t *)pt->elem->name, (uint32_t)strlen(pt->elem->name)},
-                        &id, diag)))
-        return e;
-      l->gens[gi].param_types[q] = id;
-    } else if (pt->has_own || pt->has_borrow) {
-      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' imports %s.%s, whose parameter '%s' has handles inside a "
-                      "compound type: not supported yet (pass own<R>/borrow<R> directly)",
-                      in->name, wi->id, field, fn->params[q].name);
-    }
-  }
-  const mb_wit_type *rt = fn->result;
-  if (rt && rt->kind == MB_WIT_OWN) {
-    int d;
-    uint32_t id;
-    if ((e = definer_of(l, i, rt->elem, &d, diag)) ||
-        (e = rtype_id(l, d, rt->elem->iface->id,
-                      (mb_bytes){(const uint8_t *)rt->elem->name, (uint32_t)strlen(rt->elem->name)},
-                      &id, diag)))
-      return e;
-    l->gens[gi].result_type = id;
-  } else if (rt && (rt->has_own || rt->has_borrow)) {
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, whose result has handles inside a compound "
-                    "type: not supported yet (return own<R> directly)",
-                    in->name, wi->id, field);
+  /* every resource the signature mentions, with its type as the importer sees it */
+  for (uint32_t q = 0; q <= fn->nparams; q++) {
+    const mb_wit_type *pt = q < fn->nparams ? fn->params[q].type : fn->result;
+    if (pt && (e = collect_resources(l, i, gi, pt, 0, diag))) return e;
   }
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = gi};
   return MB_OK;
@@ -456,8 +436,16 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   if (legacy_defines(in->m, res)) {
     definer = i;
   } else {
-    int p = mb__provider_for(l, i, im->module, NULL);
+    int p = mb__provider_for(l, i, im->module, NULL); /* --wire CONSUMER.canonical_abi=DEFINER */
     if (p >= 0) {
+      if (!legacy_defines(l->inst[p].m, res))
+        return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
+                        "which does not define resource '%.*s' (imports "
+                        "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr,
+                        l->inst[p].name, (int)res.len, (const char *)res.ptr, (int)res.len,
+                        (const char *)res.ptr, (int)res.len, (const char *)res.ptr);
       definer = p;
     } else {
       for (uint32_t j = 0; j < l->ninst; j++) {

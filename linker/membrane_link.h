@@ -404,8 +404,17 @@ void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
  * the instance exporting it (through its --world, or, without one, because it exports
  * functions `example:counter/api#...`), each function checked against the canonical ABI
  * flattening of its WIT signature (lowered for the importer, lifted for the exporter).
- * Functions without handles stay direct calls; those passing own<R>/borrow<R> get an
- * adapter that moves or lends the handles through the glue.
+ * Functions without handles, strings or lists (and with no value passed in memory)
+ * stay direct calls. The others get an adapter: own<R> handles move between the two
+ * instances' tables, borrow<R> handles are lent for the call (a borrow into the definer
+ * arrives as the rep; the callee must drop the others before returning), strings and
+ * lists are copied into memory from the receiving instance's `cabi_realloc` (export),
+ * wherever they are (records, tuples, variants, lists, parameters passed in memory);
+ * a result the canonical ABI returns in memory is copied into the caller's return
+ * area, and the callee's `cabi_post_<export>` runs afterwards. The legacy intrinsics
+ * `canonical_abi.resource_new_R/get_R/clone_R/drop_R` (destructor export
+ * `canonical_abi_drop_R`) are accepted as well: an instance importing resource_new_R
+ * or exporting canonical_abi_drop_R defines R.
  *
  * mb_link_set_world: instance's world, "NAMESPACE:PACKAGE/WORLD" (after mb_link_set_wit).
  *
@@ -416,7 +425,8 @@ void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
  * `[resource-dup]R`, `[resource-destroy]R` from `<iface>` (users), or an adapter. A
  * generated start function registers one runtime instance per input and every resource
  * type (with its destructor export `<iface>#[dtor]R`); a command's generated `_start`
- * tears every instance down after the main one returns. */
+ * tears every instance down after the main one returns; an output without `_start` (a
+ * reactor) exports `membrane:teardown` instead, for the embedder to call. */
 void mb_link_set_wit(mb_link *l, const mb_wit *wit);
 mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag);
 void mb_link_set_glue(mb_link *l, const mb_module *glue);

@@ -32,9 +32,12 @@ const time = (fn) => {
   fn(N);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 };
-// warm up both (tier-up), then the median of RUNS alternating runs
-e.handles(N / 10);
-e.plain(N / 10);
+// warm up both with full runs (so V8 tiers every function up from Liftoff to TurboFan),
+// then the median of RUNS alternating runs
+for (let i = 0; i < 3; i++) {
+  e.handles(N);
+  e.plain(N);
+}
 const th = [], tp = [];
 for (let i = 0; i < RUNS; i++) {
   th.push(time(e.handles));

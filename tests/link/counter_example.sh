@@ -12,6 +12,11 @@ trap 'rm -rf "$tmp"' EXIT
   --world lib=example:counter/lib --world app=example:counter/app \
   --export app._start --export app.memory --export lib.destroyed -o "$tmp/counter.wasm" 2> /dev/null
 "$validate" --enable-multi-memory "$tmp/counter.wasm"
+# --wit also takes the package directory: the same output
+"$membrane" link app="$app" lib="$lib" --wit "$dir" \
+  --world lib=example:counter/lib --world app=example:counter/app \
+  --export app._start --export app.memory --export lib.destroyed -o "$tmp/counter-dir.wasm" 2> /dev/null
+cmp "$tmp/counter.wasm" "$tmp/counter-dir.wasm"
 "$node" --disable-warning=ExperimentalWarning "$dir/run.mjs" "$tmp/counter.wasm" > "$tmp/out.txt"
 diff -u "$dir/expected.txt" "$tmp/out.txt"
 status=0

@@ -166,6 +166,122 @@ const eq = (got, want, what) => {
     'a tuple result in memory is copied into the return pointer');
 }
 
+// ---- handles and lists inside options, results, records and lists ----
+{
+  const e = fresh();
+  const u32 = () => new Uint32Array(e.memory.buffer);
+  const u8 = () => new Uint8Array(e.memory.buffer);
+  const alloc = (n, align) => e.cabi_realloc(0, 0, align, n);
+  const str = (s) => {
+    const bytes = new TextEncoder().encode(s);
+    const p = alloc(bytes.length, 1);
+    u8().set(bytes, p);
+    return [p, bytes.length];
+  };
+  const sumBytes = (s) => [...new TextEncoder().encode(s)].reduce((a, b) => a + b, 0);
+  const ret = alloc(16, 8);
+  const live0 = e.live();
+
+  // option<own<counter>> in and out: the handle goes to lib and comes back, renumbered
+  const h = e.mk(41);
+  e.maybe(1, h, ret);
+  const back = u32()[(ret >> 2) + 1];
+  eq([u8()[ret], e.get(back)], [1, 41], 'option<own>: some(handle) moved there and back');
+  e.drop(back);
+  e.maybe(0, 0, ret);
+  eq(u8()[ret], 0, 'option<own>: none stays none');
+
+  // result<own<counter>, string>: the ok handle moved, the error string copied
+  e.try_make(7, ret);
+  const made = u32()[(ret >> 2) + 1];
+  eq([u8()[ret], e.get(made)], [0, 7], 'result<own, string>: ok(handle) moved to the caller');
+  e.drop(made);
+  e.try_make(0, ret);
+  const [ep, en] = [u32()[(ret >> 2) + 1], u32()[(ret >> 2) + 2]];
+  eq([u8()[ret], new TextDecoder().decode(u8().slice(ep, ep + en))], [1, 'zero'],
+    "result<own, string>: err(string) copied into the caller's memory");
+
+  // list<string> both ways
+  const words = ['', 'a', 'membrane', 'x'.repeat(4096)];
+  const list = alloc(8 * words.length, 4);
+  words.forEach((w, i) => {
+    const [p, n] = str(w);
+    u32()[(list >> 2) + 2 * i] = p;
+    u32()[(list >> 2) + 2 * i + 1] = n;
+  });
+  eq(e.names(list, words.length), words.reduce((a, w) => a + sumBytes(w), 0),
+    'list<string>: every element copied into the callee');
+  const [sp, sn] = str('héllo');
+  e.repeat(sp, sn, 3, ret);
+  const [lp, ln] = [u32()[ret >> 2], u32()[(ret >> 2) + 1]];
+  const got = [];
+  for (let i = 0; i < ln; i++) {
+    const p = u32()[(lp >> 2) + 2 * i], n = u32()[(lp >> 2) + 2 * i + 1];
+    got.push([p !== sp, new TextDecoder().decode(u8().slice(p, p + n))]);
+  }
+  eq(got, [[true, 'héllo'], [true, 'héllo'], [true, 'héllo']],
+    "list<string> result: the list and each string copied into the caller's memory");
+
+  // record { name: string, c: own<counter> } as a flat parameter
+  const [np_, nn] = str('abc');
+  eq(e.named_get(np_, nn, e.mk(100)), 100 + sumBytes('abc'), 'record { string, own }: both crossed');
+
+  // list<own<counter>> moves every element; list<borrow<counter>> lends every element
+  const hs = [1, 2, 3].map((v) => e.mk(v * 10));
+  const hl = alloc(4 * hs.length, 4);
+  hs.forEach((x, i) => { u32()[(hl >> 2) + i] = x; });
+  eq(e.peek_all(hl, hs.length), 60, 'list<borrow>: each element lent (the reps, into the definer)');
+  eq(e.take_all(hl, hs.length), 60, 'list<own>: each element moved');
+  // more than 16 flat parameters: a tuple in memory, copied, its string and handle rewritten
+  const tup = alloc(136, 8);
+  let want = 0n;
+  for (let i = 0; i < 15; i++) {
+    const v = BigInt(i + 1) * 1000000007n;
+    new BigUint64Array(e.memory.buffer, tup + 8 * i, 1)[0] = v;
+    want += v;
+  }
+  const [wp, wn] = str('wide!');
+  u32()[(tup >> 2) + 30] = wp;
+  u32()[(tup >> 2) + 31] = wn;
+  u32()[(tup >> 2) + 32] = e.mk(5);
+  eq(e.wide(tup), want + BigInt(sumBytes('wide!')) + 5n, 'parameters in memory: copied and rewritten');
+  // a handle in a variant case joined with a u64 travels as an i64
+  eq(e.mixed(0, BigInt(e.mk(77))), 77n, 'result<own, u64>: ok(handle) widened to i64, moved');
+  eq(e.mixed(1, 1n << 40n), 1n << 40n, 'result<own, u64>: err(u64) untouched');
+  // variants in variants
+  eq([e.deep(0, 0, 0), e.deep(1, 0, 0), e.deep(1, 1, e.mk(33))], [1000, 2000, 33],
+    'option<option<own>>: the handle moved only in the innermost some');
+  eq(e.live(), live0, 'every counter dropped: nothing leaked');
+  let err = null;
+  try {
+    e.get(hs[0]);
+  } catch (x) {
+    err = x;
+  }
+  assert.ok(err && err.stack.split('\n')[1].includes('at membrane: use of dropped handle ('),
+    `a handle moved away in a list is gone from the caller's table: ${err && err.stack}`);
+  checks++;
+}
+
+// ---- a reactor output: membrane:teardown, for the embedder to call ----
+{
+  const rout = join(tmp, 'reactor.wasm');
+  run(opt.membrane, ['link', `svc=${join(tmp, 'svc.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+    `app=${join(tmp, 'app.wasm')}`, '--wit', join(dir, 'counter.wit'),
+    '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
+    '--world', 'app=example:counter/app',
+    '--export', 'svc.example:counter/inspect#give=give', '--export', 'lib.example:counter/api#live=live',
+    '-o', rout]);
+  run(opt['wasm-validate'], ['--enable-multi-memory', rout]);
+  const r = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(rout)), {}).exports;
+  eq(Object.keys(r).sort(), ['give', 'live', 'membrane:teardown'], 'a reactor exports membrane:teardown');
+  r.give(1);
+  r.give(2);
+  eq(r.live(), 2, "two counters held in svc's table (the host called svc directly)");
+  r['membrane:teardown']();
+  eq(r.live(), 0, 'membrane:teardown dropped them and ran the destructors');
+}
+
 // ---- traps, each in a fresh instance ----
 const trapCases = [
   ['double_drop', 'membrane: use of dropped handle'],
@@ -193,7 +309,8 @@ for (const [name, msg] of trapCases) traps(name, msg);
     '--wit', join(dir, 'counter.wit'), '--world', 'lib=example:counter/lib',
     '--world', 'lib2=example:counter/lib', '--world', 'svc=example:counter/svc',
     '--world', 'app=example:counter/app', '--wire', 'app.example:counter/api=lib',
-    '--wire', 'app.example:counter/text=lib', '--wire', 'svc.example:counter/api=lib2',
+    '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
+    '--wire', 'svc.example:counter/api=lib2',
     '-o', out2]);
   run(opt['wasm-validate'], ['--enable-multi-memory', out2]);
   const m2 = new WebAssembly.Module(readFileSync(out2));
@@ -252,7 +369,8 @@ for (const [name, msg] of trapCases) traps(name, msg);
   const cout = join(tmp, 'caller.wasm');
   run(opt.membrane, ['link', `app=${join(tmp, 'caller_app.wasm')}`, `kern=${join(tmp, 'caller_kern.wasm')}`,
     `tool=${join(tmp, 'caller_tool.wasm')}`, '--grant-caller-memory', 'kern',
-    ...['sum', 'fill', 'pages', 'memory', 'sum_out_of_bounds'].flatMap((n) => ['--export', `app.${n}`]),
+    '--wit', join(cdir, 'kern.wit'), '--world', 'kern=example:kern/kern',
+    ...['sum', 'fill', 'pages', 'memory', 'sum_out_of_bounds', 'probe'].flatMap((n) => ['--export', `app.${n}`]),
     '--export', 'tool.tool_sum', '--export', 'tool.tool_pages', '--export', 'kern.sum=kern_sum',
     '-o', cout]);
   run(opt['wasm-validate'], ['--enable-multi-memory', cout]);
@@ -265,6 +383,7 @@ for (const [name, msg] of trapCases) traps(name, msg);
   eq(Array.from(new Uint8Array(e.memory.buffer, 99, 7)), [0, 0x7a, 0x7a, 0x7a, 0x7a, 0x7a, 0],
     "kern writes app's memory");
   eq(e.sum(), 10, 'and the caller global was restored (a second call works)');
+  eq(e.probe(), 2003, 'through an adapter (a string parameter) kern knows its caller too');
   for (const [name, msg] of [['kern_sum', 'membrane: no calling instance']]) {
     let err = null;
     try {
@@ -296,17 +415,23 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
       { encoding: 'utf8', maxBuffer: 1 << 28 });
     return r.stdout + r.stderr;
   };
-  const linkExports = (names, file) => run(opt.membrane, [
-    'link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
-    `svc=${join(tmp, 'svc.wasm')}`, '--wit', join(dir, 'counter.wit'),
-    '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
-    '--world', 'app=example:counter/app', ...names.flatMap((n) => ['--export', `app.${n}`]),
-    '-o', file]);
+  const linkExports = (names, file) => {
+    run(opt.membrane, [
+      'link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+      `svc=${join(tmp, 'svc.wasm')}`, '--wit', join(dir, 'counter.wit'),
+      '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
+      '--world', 'app=example:counter/app', ...names.flatMap((n) => ['--export', `app.${n}`]),
+      '-o', file]);
+    run(opt['wasm-validate'], ['--enable-multi-memory', file]);
+  };
   const ok = join(tmp, 'interp.wasm');
-  linkExports(['basic', 'via_svc', 'dup_refcount', 'destroy_then_drop', 'live', 'dtors'], ok);
-  const text = interp(ok);
+  linkExports(['basic', 'via_svc', 'dup_refcount', 'destroy_then_drop', 'live', 'dtors', 'many100k'], ok);
+  const r = spawnSync(opt['wasm-interp'], ['--enable-multi-memory', '--run-all-exports', ok],
+    { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const text = r.stdout + r.stderr;
   for (const line of ['basic() => i32:18', 'via_svc() => i32:444', 'dup_refcount() => i32:1',
-                      'destroy_then_drop() => i32:1', 'live() => i32:0', 'dtors() => i32:8']) {
+                      'destroy_then_drop() => i32:1', 'live() => i32:0', 'dtors() => i32:8',
+                      'many100k() => i32:100001']) {
     assert.ok(text.includes(line), `wasm-interp: expected '${line}'`);
     checks++;
   }
@@ -322,6 +447,25 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
     assert.ok(m && m[1] === msg, `wasm-interp ${name}: trapped in func ${fn} <${m && m[1]}>, expected <${msg}>`);
     checks++;
   }
+  // the same module twice: the wrong-type trap on wasm-interp too
+  const tw = join(tmp, 'interp_twice.wasm');
+  run(opt.membrane, [
+    'link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
+    `lib2=${join(tmp, 'lib.wasm')}`, `svc=${join(tmp, 'svc.wasm')}`,
+    '--wit', join(dir, 'counter.wit'), '--world', 'lib=example:counter/lib',
+    '--world', 'lib2=example:counter/lib', '--world', 'svc=example:counter/svc',
+    '--world', 'app=example:counter/app', '--wire', 'app.example:counter/api=lib',
+    '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
+    '--wire', 'svc.example:counter/api=lib2', '--export', 'app.peek', '-o', tw]);
+  run(opt['wasm-validate'], ['--enable-multi-memory', tw]);
+  const tout = interp(tw);
+  assert.ok(tout.includes('peek() => error: unreachable executed'), `wasm-interp twice: ${tout.slice(-300)}`);
+  const tcalls = [...tout.matchAll(/\| call \$(\d+)/g)];
+  const tfn = tcalls[tcalls.length - 1][1];
+  const tdump = spawnSync(opt['wasm-objdump'], ['-x', tw], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout;
+  const tm = tdump.match(new RegExp(`func\\[${tfn}\\][^<\\n]*<([^>]*)>`));
+  assert.ok(tm && tm[1] === 'membrane: handle of wrong resource type', `wasm-interp twice: <${tm && tm[1]}>`);
+  checks++;
 }
 
 console.log(`resources: ${checks} checks passed`);

@@ -24,6 +24,16 @@
   (import "example:counter/text" "rev" (func $rev (param i32 i32 i32)))
   (import "example:counter/text" "pair" (func $pair (param i32 i32)))
   (import "example:counter/text" "posts" (func $posts (result i32)))
+  (import "example:counter/nested" "maybe" (func $maybe (param i32 i32 i32)))
+  (import "example:counter/nested" "try-make" (func $try_make (param i32 i32)))
+  (import "example:counter/nested" "names" (func $names (param i32 i32) (result i32)))
+  (import "example:counter/nested" "repeat" (func $repeat (param i32 i32 i32 i32)))
+  (import "example:counter/nested" "named-get" (func $named_get (param i32 i32 i32) (result i32)))
+  (import "example:counter/nested" "take-all" (func $take_all (param i32 i32) (result i32)))
+  (import "example:counter/nested" "peek-all" (func $peek_all (param i32 i32) (result i32)))
+  (import "example:counter/nested" "wide" (func $wide (param i32) (result i64)))
+  (import "example:counter/nested" "mixed" (func $mixed (param i32 i64) (result i64)))
+  (import "example:counter/nested" "deep" (func $deep (param i32 i32 i32) (result i32)))
   (memory (export "memory") 16)
   ;; cabi_realloc: a bump allocator from 1 MiB up, growing the memory as needed
   (global $heap (mut i32) (i32.const 0x100000))
@@ -43,6 +53,22 @@
   (func (export "rev") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 call $rev)
   (func (export "pair") (param i32 i32) local.get 0 local.get 1 call $pair)
   (func (export "posts") (result i32) call $posts)
+  ;; nested handles and lists, driven from JS
+  (func (export "mk") (param i32) (result i32) local.get 0 call $mk)
+  (func (export "get") (param i32) (result i32) local.get 0 call $get)
+  (func (export "drop") (param i32) local.get 0 call $drop)
+  (func (export "maybe") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 call $maybe)
+  (func (export "try_make") (param i32 i32) local.get 0 local.get 1 call $try_make)
+  (func (export "names") (param i32 i32) (result i32) local.get 0 local.get 1 call $names)
+  (func (export "repeat") (param i32 i32 i32 i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 call $repeat)
+  (func (export "named_get") (param i32 i32 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 call $named_get)
+  (func (export "take_all") (param i32 i32) (result i32) local.get 0 local.get 1 call $take_all)
+  (func (export "peek_all") (param i32 i32) (result i32) local.get 0 local.get 1 call $peek_all)
+  (func (export "wide") (param i32) (result i64) local.get 0 call $wide)
+  (func (export "mixed") (param i32 i64) (result i64) local.get 0 local.get 1 call $mixed)
+  (func (export "deep") (param i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 call $deep)
   (func (export "live") (result i32) call $live)
   (func (export "dtors") (result i32) call $dtors)
   ;; no handles: a direct call
@@ -100,7 +126,7 @@
     call $mk_other local.tee $o
     local.get $o call $drop_other)
   ;; n live handles at once (at address 0.. of app's memory), read back, then dropped
-  (func (export "many") (param $n i32) (result i32)
+  (func $many (export "many") (param $n i32) (result i32)
     (local $i i32) (local $sum i32)
     block $done loop $l
       local.get $i local.get $n i32.ge_u br_if $done
@@ -122,6 +148,7 @@
       local.get $i i32.const 1 i32.add local.set $i
       br $l end end
     local.get $sum)
+  (func (export "many100k") (result i32) i32.const 100001 call $many)
   ;; ---- traps ----
   ;; svc calls hooks.poke back while $lent is lent to it: poke drops it
   (global $lent (mut i32) (i32.const 0))

@@ -19,4 +19,13 @@
   (func (export "fill") (param $p i32) (param $n i32) (param $v i32)
     i32.const 0x100 local.get $v local.get $n memory.fill
     local.get $p i32.const 0x100 local.get $n call $write)
-  (func (export "pages") (result i32) call $size))
+  (func (export "pages") (result i32) call $size)
+  ;; through an adapter: the caller's memory size in pages * 1000 + the string's length
+  (global $heap (mut i32) (i32.const 0x1000))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    global.get $heap local.set $p
+    global.get $heap local.get 3 i32.add global.set $heap
+    local.get $p)
+  (func (export "example:kern/sys#probe") (param $p i32) (param $n i32) (result i32)
+    call $size i32.const 1000 i32.mul local.get $n i32.add))

@@ -1,0 +1,154 @@
+/* test_linker_link_res.c — the resource ABI through the link API (mb_link_set_wit,
+ * mb_link_set_world, mb_link_set_glue, mb_link_grant_caller_memory): the composition of
+ * tests/link/resources (three instances, handles, strings, nested types) fuses and
+ * carries its membrane:resources section; the API's own errors; and an allocation
+ * failure sweep over the whole link (every failure is MB_ERR_NOMEM, nothing leaks).
+ *
+ * usage: test_linker_link_res LIB.wasm SVC.wasm APP.wasm COUNTER.wit */
+#include <stdio.h>
+
+#include "linker_test_util.h"
+#include "membrane_virt.h"
+
+static const char *paths[4];
+typedef struct file {
+  uint8_t *d;
+  size_t n;
+} file;
+static file files[4];
+
+/* Plain libc: the test's inputs never come from the library's allocator. */
+static file slurp(const char *path) {
+  file f = {0};
+  FILE *fp = fopen(path, "rb");
+  if (!fp) fail_msg("cannot open %s", path);
+  fseek(fp, 0, SEEK_END);
+  long n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  f.d = malloc(n > 0 ? (size_t)n : 1);
+  f.n = fread(f.d, 1, (size_t)n, fp);
+  fclose(fp);
+  return f;
+}
+
+/* The whole link, as the tool does it; out_bytes: the fused module's size. */
+static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
+  mb_err e = MB_OK;
+  mb_wit *w = mb_wit_new();
+  mb_module *m[3] = {NULL, NULL, NULL}, *glue = NULL, *out = NULL;
+  mb_link *l = NULL;
+  mb_buf b;
+  mb_buf_init(&b);
+  static const char *names[3] = {"lib", "svc", "app"};
+  static const char *worlds[3] = {"example:counter/lib", "example:counter/svc",
+                                  "example:counter/app"};
+  if (!w) {
+    e = MB_ERR_NOMEM;
+    goto out;
+  }
+  if ((e = mb_wit_add_source(w, "counter.wit", (const char *)files[3].d, files[3].n, d)) ||
+      (e = mb_wit_resolve(w, d)))
+    goto out;
+  for (int i = 0; i < 3; i++)
+    if ((e = mb_wasm_read(files[i].d, files[i].n, &m[i], d))) goto out;
+  if ((e = mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, d))) goto out;
+  if (!(l = mb_link_new())) {
+    e = MB_ERR_NOMEM;
+    goto out;
+  }
+  /* app first: the main instance */
+  for (int i = 2; i >= 0; i--)
+    if ((e = mb_link_add_instance(l, names[i], m[i], paths[i], d))) goto out;
+  mb_link_set_glue(l, glue);
+  mb_link_set_wit(l, w);
+  for (int i = 0; i < 3; i++)
+    if ((e = mb_link_set_world(l, names[i], worlds[i], d))) goto out;
+  if ((e = mb_link_fuse(l, &out, d)) || (e = mb_wasm_write(out, &b, d))) goto out;
+  *out_bytes = b.len;
+  mb_res_info ri;
+  bool found = false;
+  if ((e = mb_resources_read(out, &ri, &found, d))) goto out;
+  *ntypes = found ? ri.ntypes : 0;
+out:
+  mb_buf_fini(&b);
+  mb_module_free(out);
+  mb_link_free(l);
+  mb_module_free(glue);
+  for (int i = 0; i < 3; i++) mb_module_free(m[i]);
+  mb_wit_free(w);
+  return e;
+}
+
+static void fuses(void **state) {
+  (void)state;
+  mb_diag d = {0};
+  size_t n = 0;
+  uint32_t ntypes = 0;
+  mb_err e = link_all(&d, &n, &ntypes);
+  if (e) fail_msg("link: %s: %s", mb_err_name(e), d.message);
+  assert_true(n > mb_virt_glue_wasm_len);
+  assert_int_equal(ntypes, 2); /* counter and other, both defined by lib */
+}
+
+static void api_errors(void **state) {
+  (void)state;
+  mb_diag d = {0};
+  mb_module *m = NULL;
+  assert_int_equal(mb_wasm_read(files[0].d, files[0].n, &m, &d), MB_OK);
+  mb_link *l = mb_link_new();
+  assert_int_equal(mb_link_add_instance(l, "lib", m, "lib.wasm", &d), MB_OK);
+  assert_int_equal(mb_link_set_world(l, "lib", "example:counter/lib", &d), MB_ERR_INVALID_ARG);
+  assert_non_null(strstr(d.message, "use --wit PATH"));
+  assert_int_equal(mb_link_grant_caller_memory(l, "nope", &d), MB_ERR_INVALID_ARG);
+  assert_non_null(strstr(d.message, "no instance called 'nope'"));
+  assert_int_equal(mb_link_add_instance(l, "membrane:glue", m, "x.wasm", &d), MB_ERR_INVALID_ARG);
+  assert_non_null(strstr(d.message, "reserved"));
+  /* lib imports [resource-new]counter: without a glue module the link says so */
+  mb_module *out = NULL;
+  assert_int_equal(mb_link_fuse(l, &out, &d), MB_ERR_INVALID_ARG);
+  assert_non_null(strstr(d.message, "no glue module"));
+  assert_null(out);
+  mb_link_free(l);
+  mb_module_free(m);
+}
+
+static void alloc_sweep(void **state) {
+  (void)state;
+  for (long n = 1;; n++) {
+    test_alloc_install(n, false);
+    mb_diag d = {0};
+    size_t bytes = 0;
+    uint32_t ntypes = 0;
+    mb_err e = link_all(&d, &bytes, &ntypes);
+    long failed = g_alloc.failed, live = g_alloc.live;
+    mb_set_allocator(NULL, NULL);
+    if (failed && e != MB_ERR_NOMEM)
+      fail_msg("allocation %ld failed but got %s: %s", n, mb_err_name(e), d.message);
+    if (!failed && e) fail_msg("no allocation failed but got %s: %s", mb_err_name(e), d.message);
+    if (live) fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
+    if (!failed) {
+      assert_true(n > 100); /* the sweep went through the whole link */
+      print_message("alloc_sweep: %ld allocations, each failed once\n", n - 1);
+      break;
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s LIB.wasm SVC.wasm APP.wasm COUNTER.wit\n", argv[0]);
+    return 2;
+  }
+  for (int i = 0; i < 4; i++) {
+    paths[i] = argv[i + 1];
+    files[i] = slurp(argv[i + 1]);
+  }
+  const struct CMUnitTest tests[] = {
+      LINKER_TEST(fuses),
+      LINKER_TEST(api_errors),
+      cmocka_unit_test(alloc_sweep),
+  };
+  int status = cmocka_run_group_tests(tests, NULL, NULL);
+  for (int i = 0; i < 4; i++) free(files[i].d);
+  return status;
+}
