@@ -15,8 +15,19 @@
 
 #include "membrane_wasi_virt.h"
 
+/* The layer is wasm32 code. Natively it builds only for the fuzz target
+ * (tests/fuzz/fuzz_wasi_p1.c), which supplies the imports, a <wasi/api.h> of its own
+ * and p1_native_trap, and calls p1_init / p1_fini around each input. */
+#ifdef __wasm__
 #define P1_IMPORT(mod, name) __attribute__((import_module(mod), import_name(name)))
 #define P1_EXPORT(name) __attribute__((export_name(name)))
+#define P1_TRAP() __builtin_trap()
+#else
+#define P1_IMPORT(mod, name)
+#define P1_EXPORT(name)
+_Noreturn void p1_native_trap(void);
+#define P1_TRAP() p1_native_trap()
+#endif
 
 /* The calling client's memory (the linker's caller-memory access, granted by
  * `membrane virt`). dst/src in the client are byte offsets. id: the client. */
@@ -96,6 +107,9 @@ static inline mb_wasi_errno p1_from_host(__wasi_errno_t e) { return (mb_wasi_err
  * every export, selects the calling client's descriptor table (made at its first call). */
 void p1_init(void);
 void p1_enter(void);
+/* Frees everything p1_init and the calls made (native fuzzing: one state per input). */
+void p1_fini(void);
+void p1_proc_fini(void);
 /* Write a message to the host's stderr (for start-up failures and the trace). */
 void p1_host_stderr(const char *s, size_t n);
 _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len);

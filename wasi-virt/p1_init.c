@@ -10,7 +10,7 @@ p1_state p1;
 /* ---- the client's memory ---- */
 
 void p1_check_align(uint32_t p, uint32_t align) {
-  if (p & (align - 1)) __builtin_trap();
+  if (p & (align - 1)) P1_TRAP();
 }
 void p1_put_u8(uint32_t p, uint8_t v) { p1_caller_write(p, &v, 1); }
 void p1_put_u16(uint32_t p, uint16_t v) {
@@ -97,7 +97,7 @@ _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len)
   p1_host_stderr(what, strlen(what));
   p1_host_stderr(detail, detail_len);
   p1_host_stderr("\n", 1);
-  __builtin_trap();
+  P1_TRAP();
 }
 
 static uint64_t vfs_clock(void *user) {
@@ -240,7 +240,10 @@ static uint64_t splitmix(uint64_t *x) {
 }
 
 /* Runs in _initialize (crt1-reactor calls the constructors), before any client call. */
-__attribute__((constructor)) void p1_init(void) {
+#ifdef __wasm__
+__attribute__((constructor))
+#endif
+void p1_init(void) {
   uint32_t n = p1_config_size();
   p1.blob = malloc(n ? n : 1);
   if (!p1.blob) p1_fatal("out of memory reading the configuration", "", 0);
@@ -272,4 +275,20 @@ void p1_enter(void) {
   if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7 */
   setup_stdio();
   setup_preopens();
+}
+
+void p1_fini(void) {
+  for (uint32_t c = 0; c < nclients; c++) {
+    cur = &clients[c];
+    for (uint32_t fd = 0; fd < nfds; fd++) p1_fd_release(fd);
+    free(fds);
+  }
+  free(clients);
+  clients = cur = NULL;
+  nclients = 0;
+  p1_proc_fini();
+  mb_vfs_free(p1.vfs);
+  mb_virt_config_fini(&p1.cfg);
+  free(p1.blob);
+  memset(&p1, 0, sizeof p1);
 }

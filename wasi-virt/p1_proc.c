@@ -14,13 +14,24 @@ typedef struct strlist {
   uint32_t bytes; /* including one NUL per string */
   const char **ptr;
   uint32_t *len;
+  void **owned; /* blocks the strings live in, freed by p1_proc_fini */
+  uint32_t nowned;
 } strlist;
 static strlist args_list, env_list;
 
 /* The host's list, from (sizes_get, get), as pointers into one malloc'd buffer. */
 typedef __wasi_errno_t (*sizes_fn)(__wasi_size_t *, __wasi_size_t *);
 typedef __wasi_errno_t (*get_fn)(uint8_t **, uint8_t *);
-static mb_wasi_errno host_list(sizes_fn sizes, get_fn get, uint32_t *count, char ***items) {
+static bool own(strlist *l, void *p) {
+  void **n = realloc(l->owned, (l->nowned + 1) * sizeof *n);
+  if (!n) return false;
+  l->owned = n;
+  l->owned[l->nowned++] = p;
+  return true;
+}
+
+static mb_wasi_errno host_list(strlist *l, sizes_fn sizes, get_fn get, uint32_t *count,
+                               char ***items) {
   __wasi_size_t n = 0, bytes = 0;
   mb_wasi_errno e = p1_from_host(sizes(&n, &bytes));
   if (e) return e;
@@ -36,8 +47,13 @@ static mb_wasi_errno host_list(sizes_fn sizes, get_fn get, uint32_t *count, char
     free(buf);
     return e;
   }
+  if (!own(l, buf)) {
+    free(v);
+    free(buf);
+    return MB_WASI_ENOMEM;
+  }
   *count = n;
-  *items = v; /* the strings stay for the program's life */
+  *items = v; /* the strings stay in buf for the program's life */
   return MB_WASI_ESUCCESS;
 }
 
@@ -53,20 +69,20 @@ static bool push(strlist *l, const char *p, uint32_t n) {
   return true;
 }
 
-static mb_wasi_errno build_args(void) {
-  if (args_list.built) return MB_WASI_ESUCCESS;
+static mb_wasi_errno fill_args(void) {
   if (p1.cfg.args_inherit) {
     uint32_t n;
     char **v;
-    mb_wasi_errno e = host_list(__wasi_args_sizes_get, __wasi_args_get, &n, &v);
+    mb_wasi_errno e = host_list(&args_list, __wasi_args_sizes_get, __wasi_args_get, &n, &v);
     if (e) return e;
-    for (uint32_t i = 0; i < n; i++)
-      if (!push(&args_list, v[i], (uint32_t)strlen(v[i]))) return MB_WASI_ENOMEM;
+    for (uint32_t i = 0; i < n && !e; i++)
+      if (!push(&args_list, v[i], (uint32_t)strlen(v[i]))) e = MB_WASI_ENOMEM;
+    free(v);
+    if (e) return e;
   } else {
     for (uint32_t i = 0; i < p1.cfg.arg_count; i++)
       if (!push(&args_list, p1.cfg.args[i].ptr, p1.cfg.args[i].len)) return MB_WASI_ENOMEM;
   }
-  args_list.built = true;
   return MB_WASI_ESUCCESS;
 }
 
@@ -76,15 +92,14 @@ static bool name_is(const char *entry, size_t elen, mb_virt_config_str name) {
 
 /* inherit: every host variable a FIXED entry does not override; otherwise the allowed
  * host variables; then the FIXED ones ("K=V" texts built here). */
-static mb_wasi_errno build_env(void) {
-  if (env_list.built) return MB_WASI_ESUCCESS;
+static mb_wasi_errno fill_env(void) {
   uint32_t hn = 0;
   char **hv = NULL;
   bool need_host = p1.cfg.env_inherit;
   for (uint32_t i = 0; i < p1.cfg.env_count; i++)
     need_host |= p1.cfg.env[i].kind == MB_VIRT_ENV_ALLOW;
   if (need_host) {
-    mb_wasi_errno e = host_list(__wasi_environ_sizes_get, __wasi_environ_get, &hn, &hv);
+    mb_wasi_errno e = host_list(&env_list, __wasi_environ_sizes_get, __wasi_environ_get, &hn, &hv);
     if (e) return e;
   }
   for (uint32_t h = 0; h < hn; h++) {
@@ -95,22 +110,51 @@ static mb_wasi_errno build_env(void) {
       if (p1.cfg.env[i].kind == MB_VIRT_ENV_FIXED) fixed = true;
       else keep = true;
     }
-    if (keep && !fixed && !push(&env_list, hv[h], (uint32_t)n)) return MB_WASI_ENOMEM;
+    if (keep && !fixed && !push(&env_list, hv[h], (uint32_t)n)) {
+      free(hv);
+      return MB_WASI_ENOMEM;
+    }
   }
   for (uint32_t i = 0; i < p1.cfg.env_count; i++) {
     const mb_virt_config_env *v = &p1.cfg.env[i];
     if (v->kind != MB_VIRT_ENV_FIXED) continue;
     char *s = malloc((size_t)v->name.len + v->value.len + 2);
-    if (!s) return MB_WASI_ENOMEM;
+    if (!s || !own(&env_list, s)) {
+      free(s);
+      free(hv);
+      return MB_WASI_ENOMEM;
+    }
     memcpy(s, v->name.ptr, v->name.len);
     s[v->name.len] = '=';
     memcpy(s + v->name.len + 1, v->value.ptr, v->value.len);
-    if (!push(&env_list, s, v->name.len + 1 + v->value.len)) return MB_WASI_ENOMEM;
+    if (!push(&env_list, s, v->name.len + 1 + v->value.len)) {
+      free(hv);
+      return MB_WASI_ENOMEM;
+    }
   }
   free(hv);
-  env_list.built = true;
   return MB_WASI_ESUCCESS;
 }
+
+static void list_fini(strlist *l) {
+  for (uint32_t i = 0; i < l->nowned; i++) free(l->owned[i]);
+  free(l->owned);
+  free(l->ptr);
+  free(l->len);
+  memset(l, 0, sizeof *l);
+}
+
+/* Built once; a failure (out of memory, the host's error) leaves nothing behind, so a
+ * later call tries again from scratch. */
+static mb_wasi_errno build(strlist *l, mb_wasi_errno (*fill)(void)) {
+  if (l->built) return MB_WASI_ESUCCESS;
+  mb_wasi_errno e = fill();
+  if (e) list_fini(l);
+  else l->built = true;
+  return e;
+}
+static mb_wasi_errno build_args(void) { return build(&args_list, fill_args); }
+static mb_wasi_errno build_env(void) { return build(&env_list, fill_env); }
 
 static mb_wasi_errno list_sizes(strlist *l, uint32_t count_ret, uint32_t bytes_ret) {
   p1_put_u32(count_ret, l->count);
@@ -296,6 +340,12 @@ mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret
   if (e) return e;
   p1_put_u32(ret, events);
   return MB_WASI_ESUCCESS;
+}
+
+void p1_proc_fini(void) {
+  list_fini(&args_list);
+  list_fini(&env_list);
+  fixed_elapsed = 0;
 }
 
 /* ---- process, scheduling, sockets ---- */
