@@ -1180,13 +1180,69 @@ out:
 
 /* Start functions of all instances and, for commands, the reactors' _initialize, in
  * dependency order. */
+/* Instantiated one by one, an instance's active segments are applied after the start
+ * functions of the instances instantiated before it: a provider's start function
+ * cannot overwrite what a consumer's data segment put there. So the active segments
+ * of an instance that comes after a start function become passive, and a generated
+ * function applies them (table.init / memory.init, then elem.drop / data.drop, elements
+ * before data, as instantiation does) in the start sequence, right where that instance
+ * is instantiated. Out of bounds traps there, as instantiation fails. *made: whether
+ * the instance had any such segment. */
+static mb_err add_segment_init(fuse *f, const mb_link_inst *in, uint32_t *index, bool *made) {
+  mb_module *o = f->out;
+  const mb_module *m = in->m;
+  mb_buf *b = &f->body;
+  *made = false;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    uint32_t seg = in->map[MB_SPACE_ELEM][i];
+    mb_elem *s = &o->elems[seg];
+    if (s->mode != MB_SEG_ACTIVE) continue;
+    mb_buf_append(b, s->offset.ptr, s->offset.len - 1); /* the expression without its end */
+    mb_buf_append(b, "\x41\x00\x41", 3);                /* i32.const 0, i32.const count */
+    mb_buf_s32(b, (int32_t)s->count);
+    mb_buf_append(b, "\xfc\x0c", 2); /* table.init seg table */
+    mb_buf_u32(b, seg);
+    mb_buf_u32(b, s->table);
+    mb_buf_append(b, "\xfc\x0d", 2); /* elem.drop seg */
+    mb_buf_u32(b, seg);
+    s->mode = MB_SEG_PASSIVE;
+    *made = true;
+  }
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    uint32_t seg = in->map[MB_SPACE_DATA][i];
+    mb_data *d = &o->datas[seg];
+    if (d->mode != MB_SEG_ACTIVE) continue;
+    mb_buf_append(b, d->offset.ptr, d->offset.len - 1);
+    mb_buf_append(b, "\x41\x00\x41", 3);
+    mb_buf_s32(b, (int32_t)(uint32_t)d->bytes.len); /* as u32: memory.init reads it so */
+    mb_buf_append(b, "\xfc\x08", 2); /* memory.init seg memory */
+    mb_buf_u32(b, seg);
+    mb_buf_u32(b, d->memory);
+    mb_buf_append(b, "\xfc\x09", 2); /* data.drop seg */
+    mb_buf_u32(b, seg);
+    d->mode = MB_SEG_PASSIVE;
+    *made = true;
+  }
+  mb_buf_byte(b, 0x0B);
+  if (!*made) return MB_OK;
+  o->has_datacount = true; /* memory.init and data.drop need the data count section */
+  uint32_t t;
+  mb_err e = add_type(f, &void_type, &t);
+  if (e) return e;
+  char name[300];
+  snprintf(name, sizeof name, "membrane:segments %s", in->name);
+  return add_generated(f, t, name, index);
+}
+
 static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
   int64_t main_start = mb__find_export(main->m, "_start", 6, MB_KIND_FUNC);
   int64_t main_init = mb__find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
-  uint32_t *starts = mb__calloc(l->ninst + 2, sizeof *starts);
+  uint32_t *starts = mb__calloc(2 * l->ninst + 2, sizeof *starts);
   uint32_t *inits = mb__calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
   mb_err e = MB_OK;
@@ -1194,9 +1250,19 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
     e = nomem(f);
     goto out;
   }
+  bool after_start = false;
   for (uint32_t k = 0; k < l->ninst; k++) {
     const mb_link_inst *in = &l->inst[l->order[k]];
-    if (in->m->has_start) starts[nstarts++] = in->map[MB_SPACE_FUNC][in->m->start];
+    if (after_start) {
+      uint32_t seg_fn;
+      bool made;
+      if ((e = add_segment_init(f, in, &seg_fn, &made))) goto out;
+      if (made) starts[nstarts++] = seg_fn;
+    }
+    if (in->m->has_start) {
+      starts[nstarts++] = in->map[MB_SPACE_FUNC][in->m->start];
+      after_start = true;
+    }
     int64_t ini = mb__find_export(in->m, "_initialize", 11, MB_KIND_FUNC);
     if (ini >= 0 && (in != main || main_start < 0))
       inits[ninits++] = in->map[MB_SPACE_FUNC][ini];
@@ -1294,7 +1360,7 @@ static mb_err declare_hidden_exports(fuse *f) {
 static mb_err allocate_output(fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
-  uint64_t types = 1 + 16, funcs = 4 + l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
+  uint64_t types = 1 + 16, funcs = 4 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
            elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
   for (uint32_t i = 0; i < l->ninst; i++) {
