@@ -45,6 +45,7 @@ static mb_wasi_errno do_read(uint32_t fd, uint32_t iovs, uint32_t n, int64_t off
   for (uint32_t i = 0; i < n; i++) {
     uint32_t buf, len;
     iov_get(iovs, i, &buf, &len);
+    if (len > UINT32_MAX - total) len = (uint32_t)(UINT32_MAX - total); /* the count is a u32 */
     bool short_read = false;
     while (len > 0) {
       size_t chunk = len < BOUNCE ? len : BOUNCE, got = 0;
@@ -65,7 +66,7 @@ static mb_wasi_errno do_read(uint32_t fd, uint32_t iovs, uint32_t n, int64_t off
       len -= (uint32_t)got;
       /* a stream gives what it has: stop at the first short transfer */
       if (got < chunk || f->kind != P1_FD_FILE) {
-        short_read = got < chunk || f->kind != P1_FD_FILE;
+        short_read = true;
         break;
       }
     }
@@ -102,6 +103,7 @@ static mb_wasi_errno do_write(uint32_t fd, uint32_t iovs, uint32_t n, int64_t of
     for (uint32_t i = 0; i < n && !stop; i++) {
       uint32_t buf, len;
       iov_get(iovs, i, &buf, &len);
+      if (len > UINT32_MAX - total - fill) len = (uint32_t)(UINT32_MAX - total - fill);
       while (len > 0 && !stop) {
         size_t take = len < BOUNCE - fill ? len : BOUNCE - fill;
         p1_caller_read(bounce + fill, buf, (uint32_t)take);
@@ -116,6 +118,7 @@ static mb_wasi_errno do_write(uint32_t fd, uint32_t iovs, uint32_t n, int64_t of
     for (uint32_t i = 0; i < n && !stop; i++) {
       uint32_t buf, len;
       iov_get(iovs, i, &buf, &len);
+      if (len > UINT32_MAX - total) len = (uint32_t)(UINT32_MAX - total);
       while (len > 0) {
         size_t chunk = len < BOUNCE ? len : BOUNCE, put = chunk;
         if (f->kind == P1_FD_FILE) {
