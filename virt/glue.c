@@ -202,6 +202,50 @@ EXPORT("mb_call_end") void glue_call_end(uint32_t scope) {
   result_or_trap(glue_call_end_e(scope));
 }
 
+/* ---- the fused adapter entries ----
+ * An adapter whose handles are all top-level flat parameters (and at most an own<R>
+ * result) makes two glue calls instead of one per operation. It stores each handle
+ * parameter, in order, into mb_args as (handle, type << 1 | is_borrow), calls
+ * mb_call_enter, which opens the call scope when any of them is a borrow and then moves
+ * or lends them in that order (exactly the single operations, so the same checks, traps
+ * and state), and reads the callee's values back from the handle words. After the call,
+ * mb_call_leave moves the own result back and closes the scope (0: none). */
+int32_t mb_args[2 * MB_GLUE_ARGS_MAX];
+
+EXPORT("mb_call_enter")
+int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
+  mb_rt *rt;
+  mb_virt_err err = rt_get(&rt);
+  if (err) trap(err);
+  if (n > MB_GLUE_ARGS_MAX) trap(MB_VIRT_ERR_INVALID_ARG);
+  uint32_t scope = 0, borrows = 0;
+  for (uint32_t i = 0; i < n; i++) borrows |= (uint32_t)mb_args[2 * i + 1] & 1;
+  if (borrows && (err = mb_rt_call_begin(rt, caller, callee, &scope))) trap(err);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t word = (uint32_t)mb_args[2 * i + 1];
+    int32_t out = 0;
+    if (word & 1)
+      err = mb_ht_lend(rt, scope, word >> 1, mb_args[2 * i], &out);
+    else
+      err = mb_ht_move(rt, caller, word >> 1, mb_args[2 * i], callee, &out);
+    if (err) trap(err);
+    mb_args[2 * i] = out;
+  }
+  return (int32_t)scope;
+}
+
+EXPORT("mb_call_leave")
+int32_t glue_call_leave(uint32_t scope, uint32_t from, uint32_t type, int32_t handle,
+                        uint32_t to) {
+  mb_rt *rt;
+  mb_virt_err err = rt_get(&rt);
+  if (err) trap(err);
+  int32_t out = 0;
+  if ((err = mb_ht_move(rt, from, type, handle, to, &out))) trap(err);
+  if (scope && (err = mb_rt_call_end(rt, scope))) trap(err);
+  return out;
+}
+
 EXPORT("mb_teardown_e") int32_t glue_teardown_e(uint32_t inst) {
   GLUE_BODY((void)0, mb_rt_teardown(rt, inst), 0)
 }

@@ -98,6 +98,9 @@ struct mb_rt {
   mb_virt_diag diag;
 };
 
+/* Handle parameters one fused glue entry takes (virt/glue.c, mb_args). */
+#define MB_GLUE_ARGS_MAX 16
+
 /* ---- alloc_libc.c (native builds only) ---- */
 void *mb__virt_libc_realloc(void *ptr, size_t size, void *user);
 
