@@ -212,6 +212,66 @@ EXPORT("mb_call_end") void glue_call_end(uint32_t scope) {
  * mb_call_leave moves the own result back and closes the scope (0: none). */
 int32_t mb_args[2 * MB_GLUE_ARGS_MAX];
 
+/* The common cases of mb_ht_move and mb_ht_lend, inlined into the fused entries: the
+ * same checks, and the same changes when they all pass and no table or stack has to
+ * grow; anything else (every error included) returns 0 having changed nothing, and the
+ * entry takes the full operation, which fails or succeeds exactly as on its own. */
+#define HOT __attribute__((always_inline)) static inline
+
+/* The live slot of `handle` in t when it has type `type`, else NULL. */
+HOT mb__slot *fast_slot(const mb__ht *t, uint32_t type, int32_t handle) {
+  uint32_t idx = (uint32_t)handle & MB__HT_INDEX_MASK;
+  if (handle <= 0 || idx == 0 || idx >= t->len) return NULL;
+  mb__slot *s = &t->slots[idx];
+  if (s->kind == MB__FREE || ((uint32_t)s->gen & MB__HT_GEN_MASK) !=
+                                 (uint32_t)handle >> MB_HT_INDEX_BITS ||
+      s->type != type)
+    return NULL;
+  return s;
+}
+
+HOT int fast_has_room(const mb__ht *t) { return t->free_head || (t->len && t->len < t->cap); }
+
+HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint32_t to,
+                  int32_t *out) {
+  if (from >= rt->ninsts || to >= rt->ninsts || type >= rt->ntypes) return 0;
+  mb__ht *src = &rt->insts[from].ht, *dst = &rt->insts[to].ht;
+  mb__slot *s = fast_slot(src, type, handle);
+  if (!s || s->kind != MB__OWN || s->lends || !fast_has_room(dst)) return 0;
+  uint32_t ri = s->res;
+  mb__ht_release(src, (uint32_t)(s - src->slots));
+  *out = mb__ht_publish(dst, MB__OWN, type, ri);
+  return 1;
+}
+
+/* sc is the innermost scope. */
+HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32_t *out) {
+  uint32_t caller = sc->caller, callee = sc->callee;
+  if (type >= rt->ntypes || rt->nlenders >= rt->lenders_cap) return 0;
+  mb__ht *src = &rt->insts[caller].ht, *dst = &rt->insts[callee].ht;
+  mb__slot *s = fast_slot(src, type, handle);
+  if (!s) return 0;
+  uint32_t ri = s->res, slot = (uint32_t)(s - src->slots);
+  mb__res *r = &rt->res[ri];
+  if (r->destroyed) return 0;
+  if (rt->types[type].definer == callee) {
+    *out = r->rep;
+  } else {
+    if (!fast_has_room(dst)) return 0;
+    int32_t b = mb__ht_publish(dst, MB__BORROW, type, ri);
+    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].prev = rt->nscopes; /* depth + 1 */
+    r->refs++;
+    sc->borrows++;
+    *out = b;
+  }
+  src->slots[slot].lends++; /* re-read: caller may be the callee */
+  r->lends++;
+  rt->lenders[rt->nlenders].inst = caller;
+  rt->lenders[rt->nlenders].slot = slot;
+  rt->nlenders++;
+  return 1;
+}
+
 EXPORT("mb_call_enter")
 int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
   mb_rt *rt;
@@ -224,11 +284,14 @@ int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t word = (uint32_t)mb_args[2 * i + 1];
     int32_t out = 0;
-    if (word & 1)
-      err = mb_ht_lend(rt, scope, word >> 1, mb_args[2 * i], &out);
-    else
-      err = mb_ht_move(rt, caller, word >> 1, mb_args[2 * i], callee, &out);
-    if (err) trap(err);
+    if (word & 1) {
+      if (!fast_lend(rt, &rt->scopes[rt->nscopes - 1], word >> 1, mb_args[2 * i], &out) &&
+          (err = mb_ht_lend(rt, scope, word >> 1, mb_args[2 * i], &out)))
+        trap(err);
+    } else if (!fast_move(rt, caller, word >> 1, mb_args[2 * i], callee, &out) &&
+               (err = mb_ht_move(rt, caller, word >> 1, mb_args[2 * i], callee, &out))) {
+      trap(err);
+    }
     mb_args[2 * i] = out;
   }
   return (int32_t)scope;
@@ -241,7 +304,9 @@ int32_t glue_call_leave(uint32_t scope, uint32_t from, uint32_t type, int32_t ha
   mb_virt_err err = rt_get(&rt);
   if (err) trap(err);
   int32_t out = 0;
-  if ((err = mb_ht_move(rt, from, type, handle, to, &out))) trap(err);
+  if (!fast_move(rt, from, type, handle, to, &out) &&
+      (err = mb_ht_move(rt, from, type, handle, to, &out)))
+    trap(err);
   if (scope && (err = mb_rt_call_end(rt, scope))) trap(err);
   return out;
 }
