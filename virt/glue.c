@@ -272,25 +272,83 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
   return 1;
 }
 
-EXPORT("mb_call_enter")
-int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
+/* The full operations, out of line: the entries' fast paths then need no stack frame. */
+#define SLOW __attribute__((noinline, cold)) static
+
+SLOW mb_rt *slow_rt(void) {
   mb_rt *rt;
   mb_virt_err err = rt_get(&rt);
   if (err) trap(err);
+  return rt;
+}
+SLOW uint32_t slow_begin(mb_rt *rt, uint32_t caller, uint32_t callee) {
+  uint32_t scope = 0;
+  mb_virt_err err = mb_rt_call_begin(rt, caller, callee, &scope);
+  if (err) trap(err);
+  return scope;
+}
+SLOW int32_t slow_lend(mb_rt *rt, uint32_t scope, uint32_t type, int32_t handle) {
+  int32_t out = 0;
+  mb_virt_err err = mb_ht_lend(rt, scope, type, handle, &out);
+  if (err) trap(err);
+  return out;
+}
+SLOW int32_t slow_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint32_t to) {
+  int32_t out = 0;
+  mb_virt_err err = mb_ht_move(rt, from, type, handle, to, &out);
+  if (err) trap(err);
+  return out;
+}
+SLOW void slow_end(mb_rt *rt, uint32_t scope) {
+  mb_virt_err err = mb_rt_call_end(rt, scope);
+  if (err) trap(err);
+}
+
+/* mb_rt_call_begin when the scope stack has room (ids as there). */
+HOT uint32_t fast_begin(mb_rt *rt, uint32_t caller, uint32_t callee) {
+  if (caller >= rt->ninsts || callee >= rt->ninsts || rt->nscopes >= rt->scopes_cap)
+    return slow_begin(rt, caller, callee);
+  if (++rt->scope_serial == 0) rt->scope_serial = 1;
+  mb__scope *sc = &rt->scopes[rt->nscopes++];
+  sc->id = rt->scope_serial;
+  sc->caller = caller;
+  sc->callee = callee;
+  sc->borrows = 0;
+  sc->lender_base = rt->nlenders;
+  return sc->id;
+}
+
+/* mb_rt_call_end when scope is the innermost and its borrows are all dropped. */
+HOT void fast_end(mb_rt *rt, uint32_t scope) {
+  mb__scope *sc = rt->nscopes ? &rt->scopes[rt->nscopes - 1] : NULL;
+  if (!sc || sc->id != scope || scope == 0 || sc->borrows) {
+    slow_end(rt, scope);
+    return;
+  }
+  for (uint32_t i = sc->lender_base; i < rt->nlenders; i++) {
+    mb__slot *s = &rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot];
+    s->lends--;
+    rt->res[s->res].lends--;
+  }
+  rt->nlenders = sc->lender_base;
+  rt->nscopes--;
+}
+
+EXPORT("mb_call_enter")
+int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
+  mb_rt *rt = g_rt ? g_rt : slow_rt();
   if (n > MB_GLUE_ARGS_MAX) trap(MB_VIRT_ERR_INVALID_ARG);
   uint32_t scope = 0, borrows = 0;
   for (uint32_t i = 0; i < n; i++) borrows |= (uint32_t)mb_args[2 * i + 1] & 1;
-  if (borrows && (err = mb_rt_call_begin(rt, caller, callee, &scope))) trap(err);
+  if (borrows) scope = fast_begin(rt, caller, callee);
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t word = (uint32_t)mb_args[2 * i + 1];
-    int32_t out = 0;
+    uint32_t word = (uint32_t)mb_args[2 * i + 1], type = word >> 1;
+    int32_t h = mb_args[2 * i], out = 0;
     if (word & 1) {
-      if (!fast_lend(rt, &rt->scopes[rt->nscopes - 1], word >> 1, mb_args[2 * i], &out) &&
-          (err = mb_ht_lend(rt, scope, word >> 1, mb_args[2 * i], &out)))
-        trap(err);
-    } else if (!fast_move(rt, caller, word >> 1, mb_args[2 * i], callee, &out) &&
-               (err = mb_ht_move(rt, caller, word >> 1, mb_args[2 * i], callee, &out))) {
-      trap(err);
+      if (!fast_lend(rt, &rt->scopes[rt->nscopes - 1], type, h, &out))
+        out = slow_lend(rt, scope, type, h);
+    } else if (!fast_move(rt, caller, type, h, callee, &out)) {
+      out = slow_move(rt, caller, type, h, callee);
     }
     mb_args[2 * i] = out;
   }
@@ -300,14 +358,10 @@ int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
 EXPORT("mb_call_leave")
 int32_t glue_call_leave(uint32_t scope, uint32_t from, uint32_t type, int32_t handle,
                         uint32_t to) {
-  mb_rt *rt;
-  mb_virt_err err = rt_get(&rt);
-  if (err) trap(err);
+  mb_rt *rt = g_rt ? g_rt : slow_rt();
   int32_t out = 0;
-  if (!fast_move(rt, from, type, handle, to, &out) &&
-      (err = mb_ht_move(rt, from, type, handle, to, &out)))
-    trap(err);
-  if (scope && (err = mb_rt_call_end(rt, scope))) trap(err);
+  if (!fast_move(rt, from, type, handle, to, &out)) out = slow_move(rt, from, type, handle, to);
+  if (scope) fast_end(rt, scope);
   return out;
 }
 

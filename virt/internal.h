@@ -128,7 +128,7 @@ mb_virt_err mb__ht_reserve(mb_rt *rt, mb__ht *t);
 /* Takes a slot (reserved before) and makes it live: kind, type, res, no lends; own
  * slots join the end of the arrival list. Returns the handle. (Inline: the hot path of
  * every move.) */
-static inline int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uint32_t res) {
+__attribute__((always_inline)) static inline int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uint32_t res) {
   uint32_t idx;
   uint16_t gen;
   if (t->free_head) {
@@ -162,7 +162,7 @@ static inline int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uin
 }
 
 /* Frees a live slot: leaves the arrival list, generation bumped, onto the free FIFO. */
-static inline void mb__ht_release(mb__ht *t, uint32_t idx) {
+__attribute__((always_inline)) static inline void mb__ht_release(mb__ht *t, uint32_t idx) {
   mb__slot *s = &t->slots[idx];
   if (s->kind == MB__OWN) {
     if (s->prev)
