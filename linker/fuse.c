@@ -410,6 +410,28 @@ static mb_err glue_export(fuse *f, const char *name, mb_kind kind, uint32_t *out
   return MB_OK;
 }
 
+/* The value of the glue's exported immutable global `name`, an i32.const (the address
+ * of a data symbol wasm-ld exported). */
+static mb_err glue_const_global(fuse *f, const char *name, uint32_t *out) {
+  const mb_module *m = f->l->inst[f->l->glue].m;
+  int64_t idx = mb__find_export(m, name, strlen(name), MB_KIND_GLOBAL);
+  uint32_t d = idx < 0 ? UINT32_MAX : (uint32_t)idx - m->nimported[MB_KIND_GLOBAL];
+  if (idx >= 0 && (uint32_t)idx >= m->nimported[MB_KIND_GLOBAL] && d < m->nglobals) {
+    const mb_bytes *x = &m->globals[d].init;
+    /* i32.const, a signed LEB128 of at most 5 bytes, end */
+    if (x->len >= 3 && x->ptr[0] == 0x41 && x->ptr[x->len - 1] == 0x0B && x->len <= 7) {
+      uint32_t v = 0, shift = 0, i = 1;
+      for (; i < x->len - 1; i++, shift += 7) v |= (uint32_t)(x->ptr[i] & 0x7F) << shift;
+      if (!(x->ptr[x->len - 2] & 0xC0)) { /* last byte, non-negative */
+        *out = v;
+        return MB_OK;
+      }
+    }
+  }
+  return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                  "the glue module has no constant global export '%s'", name);
+}
+
 static void op_i32(mb_buf *b, int32_t v) {
   mb_buf_byte(b, 0x41);
   mb_buf_s32(b, v);
@@ -460,6 +482,9 @@ static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len) {
 static uint32_t list_align(const mb_wit_type *t) {
   return t->kind == MB_WIT_STRING ? 1 : t->elem->align;
 }
+
+/* Handle parameters of one fused glue call (virt/glue.c, MB_GLUE_ARGS_MAX). */
+#define MB_FUSED_ARGS_MAX 16
 
 static bool has_stuff_t(const mb_wit_type *t) {
   return t && (t->has_own || t->has_borrow || t->has_lists);
@@ -726,13 +751,62 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
   mb_buf_init(&code);
   a.b = &code;
   mb_buf *b = &code;
-  if (borrows) {
+  /* The fused path (virt/glue.c, mb_call_enter): every handle a top-level flat
+   * parameter, nothing else to rewrite in the parameters, and the result nothing to
+   * rewrite or an own<R>. Then one glue call moves and lends the parameters, in order,
+   * and one moves the result back and closes the scope. */
+  uint32_t nfused = 0, enter = 0, leave = 0, args = 0, gmem = 0;
+  bool fused = fn->has_handles && !lower.params_in_memory &&
+               (!has_stuff_t(fn->result) ||
+                (fn->result->kind == MB_WIT_OWN && !lower.result_in_memory));
+  for (uint32_t q = 0; q < fn->nparams && fused; q++) {
+    const mb_wit_type *t = fn->params[q].type;
+    if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW)
+      fused = ++nfused <= MB_FUSED_ARGS_MAX;
+    else
+      fused = !has_stuff_t(t);
+  }
+  if (fused && ((e = glue_export(f, "mb_call_enter", MB_KIND_FUNC, &enter)) ||
+                (e = glue_export(f, "mb_call_leave", MB_KIND_FUNC, &leave)) ||
+                (e = glue_export(f, "memory", MB_KIND_MEMORY, &gmem)) ||
+                (e = glue_const_global(f, "mb_args", &args)))) {
+    mb_buf_fini(&code);
+    return e;
+  }
+  if (fused && nfused) {
+    for (uint32_t q = 0, x = 0, k = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
+      const mb_wit_type *t = fn->params[q].type;
+      if (t->kind != MB_WIT_OWN && t->kind != MB_WIT_BORROW) continue;
+      op_i32(b, 0);
+      op_local(b, 0x20, x);
+      op_mem(b, 0x36, 2, gmem, args + 8 * k);
+      op_i32(b, 0);
+      op_i32(b, (int32_t)(type_id(&a, t->elem) << 1 | (t->kind == MB_WIT_BORROW)));
+      op_mem(b, 0x36, 2, gmem, args + 8 * k + 4);
+      k++;
+    }
+    op_i32(b, caller);
+    op_i32(b, callee);
+    op_i32(b, (int32_t)nfused);
+    op_call(b, enter);
+    op_local(b, 0x21, a.scope);
+    for (uint32_t q = 0, x = 0, k = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
+      const mb_wit_type *t = fn->params[q].type;
+      if (t->kind != MB_WIT_OWN && t->kind != MB_WIT_BORROW) continue;
+      op_i32(b, 0);
+      op_mem(b, 0x28, 2, gmem, args + 8 * k);
+      op_local(b, 0x21, x);
+      k++;
+    }
+  } else if (borrows) {
     op_i32(b, caller);
     op_i32(b, callee);
     op_call(b, begin);
     op_local(b, 0x21, a.scope);
   }
-  if (lower.params_in_memory) {
+  if (fused) {
+    /* the parameters are done */
+  } else if (lower.params_in_memory) {
     /* local 0 points to the parameters as a tuple in the caller's memory: a copy in the
      * callee's, each parameter rewritten where it lies */
     uint32_t copy = new_local(&a);
@@ -789,6 +863,16 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
       op_local(b, 0x20, result);
       op_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
     }
+  } else if (fused && rt && has_stuff_t(rt)) {
+    /* own<R> back, then the scope closed (a.scope is 0 without borrows) */
+    op_local(b, 0x21, result);
+    op_local(b, 0x20, a.scope);
+    op_i32(b, callee);
+    op_i32(b, (int32_t)type_id(&a, rt->elem));
+    op_local(b, 0x20, result);
+    op_i32(b, caller);
+    op_call(b, leave);
+    borrows = false;
   } else if (rt && has_stuff_t(rt)) {
     op_local(b, 0x21, result);
     emit_flat(&a, rt, &up, result);

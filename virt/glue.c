@@ -202,6 +202,169 @@ EXPORT("mb_call_end") void glue_call_end(uint32_t scope) {
   result_or_trap(glue_call_end_e(scope));
 }
 
+/* ---- the fused adapter entries ----
+ * An adapter whose handles are all top-level flat parameters (and at most an own<R>
+ * result) makes two glue calls instead of one per operation. It stores each handle
+ * parameter, in order, into mb_args as (handle, type << 1 | is_borrow), calls
+ * mb_call_enter, which opens the call scope when any of them is a borrow and then moves
+ * or lends them in that order (exactly the single operations, so the same checks, traps
+ * and state), and reads the callee's values back from the handle words. After the call,
+ * mb_call_leave moves the own result back and closes the scope (0: none). */
+int32_t mb_args[2 * MB_GLUE_ARGS_MAX];
+
+/* The common cases of mb_ht_move and mb_ht_lend, inlined into the fused entries: the
+ * same checks, and the same changes when they all pass and no table or stack has to
+ * grow; anything else (every error included) returns 0 having changed nothing, and the
+ * entry takes the full operation, which fails or succeeds exactly as on its own. */
+#define HOT __attribute__((always_inline)) static inline
+
+/* The live slot of `handle` in t when it has type `type`, else NULL. */
+HOT mb__slot *fast_slot(const mb__ht *t, uint32_t type, int32_t handle) {
+  uint32_t idx = (uint32_t)handle & MB__HT_INDEX_MASK;
+  if (handle <= 0 || idx == 0 || idx >= t->len) return NULL;
+  mb__slot *s = &t->slots[idx];
+  if (s->kind == MB__FREE || ((uint32_t)s->gen & MB__HT_GEN_MASK) !=
+                                 (uint32_t)handle >> MB_HT_INDEX_BITS ||
+      s->type != type)
+    return NULL;
+  return s;
+}
+
+HOT int fast_has_room(const mb__ht *t) { return t->free_head || (t->len && t->len < t->cap); }
+
+HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint32_t to,
+                  int32_t *out) {
+  if (from >= rt->ninsts || to >= rt->ninsts || type >= rt->ntypes) return 0;
+  mb__ht *src = &rt->insts[from].ht, *dst = &rt->insts[to].ht;
+  mb__slot *s = fast_slot(src, type, handle);
+  if (!s || s->kind != MB__OWN || s->lends || !fast_has_room(dst)) return 0;
+  uint32_t ri = s->res;
+  mb__ht_release(src, (uint32_t)(s - src->slots));
+  *out = mb__ht_publish(dst, MB__OWN, type, ri);
+  return 1;
+}
+
+/* sc is the innermost scope. */
+HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32_t *out) {
+  uint32_t caller = sc->caller, callee = sc->callee;
+  if (type >= rt->ntypes || rt->nlenders >= rt->lenders_cap) return 0;
+  mb__ht *src = &rt->insts[caller].ht, *dst = &rt->insts[callee].ht;
+  mb__slot *s = fast_slot(src, type, handle);
+  if (!s) return 0;
+  uint32_t ri = s->res, slot = (uint32_t)(s - src->slots);
+  mb__res *r = &rt->res[ri];
+  if (r->destroyed) return 0;
+  if (rt->types[type].definer == callee) {
+    *out = r->rep;
+  } else {
+    if (!fast_has_room(dst)) return 0;
+    int32_t b = mb__ht_publish(dst, MB__BORROW, type, ri);
+    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].prev = rt->nscopes; /* depth + 1 */
+    r->refs++;
+    sc->borrows++;
+    *out = b;
+  }
+  src->slots[slot].lends++; /* re-read: caller may be the callee */
+  r->lends++;
+  rt->lenders[rt->nlenders].inst = caller;
+  rt->lenders[rt->nlenders].slot = slot;
+  rt->nlenders++;
+  return 1;
+}
+
+/* The full operations, out of line: the entries' fast paths then need no stack frame. */
+#define SLOW __attribute__((noinline, cold)) static
+
+SLOW mb_rt *slow_rt(void) {
+  mb_rt *rt;
+  mb_virt_err err = rt_get(&rt);
+  if (err) trap(err);
+  return rt;
+}
+SLOW uint32_t slow_begin(mb_rt *rt, uint32_t caller, uint32_t callee) {
+  uint32_t scope = 0;
+  mb_virt_err err = mb_rt_call_begin(rt, caller, callee, &scope);
+  if (err) trap(err);
+  return scope;
+}
+SLOW int32_t slow_lend(mb_rt *rt, uint32_t scope, uint32_t type, int32_t handle) {
+  int32_t out = 0;
+  mb_virt_err err = mb_ht_lend(rt, scope, type, handle, &out);
+  if (err) trap(err);
+  return out;
+}
+SLOW int32_t slow_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint32_t to) {
+  int32_t out = 0;
+  mb_virt_err err = mb_ht_move(rt, from, type, handle, to, &out);
+  if (err) trap(err);
+  return out;
+}
+SLOW void slow_end(mb_rt *rt, uint32_t scope) {
+  mb_virt_err err = mb_rt_call_end(rt, scope);
+  if (err) trap(err);
+}
+
+/* mb_rt_call_begin when the scope stack has room (ids as there). */
+HOT uint32_t fast_begin(mb_rt *rt, uint32_t caller, uint32_t callee) {
+  if (caller >= rt->ninsts || callee >= rt->ninsts || rt->nscopes >= rt->scopes_cap)
+    return slow_begin(rt, caller, callee);
+  if (++rt->scope_serial == 0) rt->scope_serial = 1;
+  mb__scope *sc = &rt->scopes[rt->nscopes++];
+  sc->id = rt->scope_serial;
+  sc->caller = caller;
+  sc->callee = callee;
+  sc->borrows = 0;
+  sc->lender_base = rt->nlenders;
+  return sc->id;
+}
+
+/* mb_rt_call_end when scope is the innermost and its borrows are all dropped. */
+HOT void fast_end(mb_rt *rt, uint32_t scope) {
+  mb__scope *sc = rt->nscopes ? &rt->scopes[rt->nscopes - 1] : NULL;
+  if (!sc || sc->id != scope || scope == 0 || sc->borrows) {
+    slow_end(rt, scope);
+    return;
+  }
+  for (uint32_t i = sc->lender_base; i < rt->nlenders; i++) {
+    mb__slot *s = &rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot];
+    s->lends--;
+    rt->res[s->res].lends--;
+  }
+  rt->nlenders = sc->lender_base;
+  rt->nscopes--;
+}
+
+EXPORT("mb_call_enter")
+int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
+  mb_rt *rt = g_rt ? g_rt : slow_rt();
+  if (n > MB_GLUE_ARGS_MAX) trap(MB_VIRT_ERR_INVALID_ARG);
+  uint32_t scope = 0, borrows = 0;
+  for (uint32_t i = 0; i < n; i++) borrows |= (uint32_t)mb_args[2 * i + 1] & 1;
+  if (borrows) scope = fast_begin(rt, caller, callee);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t word = (uint32_t)mb_args[2 * i + 1], type = word >> 1;
+    int32_t h = mb_args[2 * i], out = 0;
+    if (word & 1) {
+      if (!fast_lend(rt, &rt->scopes[rt->nscopes - 1], type, h, &out))
+        out = slow_lend(rt, scope, type, h);
+    } else if (!fast_move(rt, caller, type, h, callee, &out)) {
+      out = slow_move(rt, caller, type, h, callee);
+    }
+    mb_args[2 * i] = out;
+  }
+  return (int32_t)scope;
+}
+
+EXPORT("mb_call_leave")
+int32_t glue_call_leave(uint32_t scope, uint32_t from, uint32_t type, int32_t handle,
+                        uint32_t to) {
+  mb_rt *rt = g_rt ? g_rt : slow_rt();
+  int32_t out = 0;
+  if (!fast_move(rt, from, type, handle, to, &out)) out = slow_move(rt, from, type, handle, to);
+  if (scope) fast_end(rt, scope);
+  return out;
+}
+
 EXPORT("mb_teardown_e") int32_t glue_teardown_e(uint32_t inst) {
   GLUE_BODY((void)0, mb_rt_teardown(rt, inst), 0)
 }

@@ -98,6 +98,9 @@ struct mb_rt {
   mb_virt_diag diag;
 };
 
+/* Handle parameters one fused glue entry takes (virt/glue.c, mb_args). */
+#define MB_GLUE_ARGS_MAX 16
+
 /* ---- alloc_libc.c (native builds only) ---- */
 void *mb__virt_libc_realloc(void *ptr, size_t size, void *user);
 
@@ -123,10 +126,66 @@ mb_virt_err mb__ht_find(const mb__ht *t, int32_t handle, uint32_t *slot);
  * TABLE_EXHAUSTED at rt->max_handles or when memory runs out. */
 mb_virt_err mb__ht_reserve(mb_rt *rt, mb__ht *t);
 /* Takes a slot (reserved before) and makes it live: kind, type, res, no lends; own
- * slots join the end of the arrival list. Returns the handle. */
-int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uint32_t res);
+ * slots join the end of the arrival list. Returns the handle. (Inline: the hot path of
+ * every move.) */
+__attribute__((always_inline)) static inline int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uint32_t res) {
+  uint32_t idx;
+  uint16_t gen;
+  if (t->free_head) {
+    idx = t->free_head;
+    t->free_head = t->slots[idx].res;
+    if (!t->free_head) t->free_tail = 0;
+    gen = t->slots[idx].gen;
+  } else {
+    idx = t->len++;
+    gen = 0;
+  }
+  mb__slot *s = &t->slots[idx];
+  s->gen = gen;
+  s->kind = kind;
+  s->pad = 0;
+  s->type = type;
+  s->res = res;
+  s->lends = 0;
+  s->prev = 0;
+  s->next = 0;
+  if (kind == MB__OWN) {
+    s->prev = t->last;
+    if (t->last)
+      t->slots[t->last].next = idx;
+    else
+      t->first = idx;
+    t->last = idx;
+  }
+  t->count++;
+  return (int32_t)(((uint32_t)gen & MB__HT_GEN_MASK) << MB_HT_INDEX_BITS | idx);
+}
+
 /* Frees a live slot: leaves the arrival list, generation bumped, onto the free FIFO. */
-void mb__ht_release(mb__ht *t, uint32_t slot);
+__attribute__((always_inline)) static inline void mb__ht_release(mb__ht *t, uint32_t idx) {
+  mb__slot *s = &t->slots[idx];
+  if (s->kind == MB__OWN) {
+    if (s->prev)
+      t->slots[s->prev].next = s->next;
+    else
+      t->first = s->next;
+    if (s->next)
+      t->slots[s->next].prev = s->prev;
+    else
+      t->last = s->prev;
+  }
+  /* a free slot's other fields are never read (publish sets them all), but res: the
+   * free FIFO's link, set when the next slot is freed */
+  s->kind = MB__FREE;
+  s->gen++; /* wraps at 2^16; only the low bits are compared anyway */
+  s->res = 0;
+  if (t->free_tail)
+    t->slots[t->free_tail].res = idx;
+  else
+    t->free_head = idx;
+  t->free_tail = idx;
+  t->count--;
+}
 
 /* ---- resource.c ---- */
 /* The live slot of `handle` in inst's table, of type `type`; failures go to rt->diag. */

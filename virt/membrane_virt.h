@@ -256,6 +256,15 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
  *   mb_borrow_lend(scope, type, handle) -> borrow handle in the callee, or rep
  *   mb_call_end(scope)
  *   mb_teardown(inst)
+ * Fused adapter entries (one glue call per side of a call instead of one per handle):
+ *   mb_args: an exported i32 global, the address of 16 (handle, type << 1 | is_borrow)
+ *       pairs of i32 in the glue's memory
+ *   mb_call_enter(caller, callee, n) -> scope (0 when no pair is a borrow)
+ *       opens the scope when any of the first n pairs is a borrow, then moves each own
+ *       (caller -> callee) and lends each borrow, in order, exactly as mb_own_move and
+ *       mb_borrow_lend would, replacing each handle by the callee's value
+ *   mb_call_leave(scope, from, type, handle, to) -> handle
+ *       mb_own_move(from, type, handle, to), then mb_call_end(scope) unless scope is 0
  * Error-returning twins: the same name with `_e` (mb_resource_new_e, ...), same
  * parameters, return the mb_virt_err code; a function's result is then read with
  *   mb_result() -> the last `_e` call's result (0 on error)

@@ -195,6 +195,68 @@ assert.equal(g.mb_handle_count(lib), 0);
 assert.equal(g.mb_resource_count(), 0);
 log = [];
 
+// ---- the fused adapter entries: mb_args, mb_call_enter, mb_call_leave ----
+{
+  const args = () => new Int32Array(g.memory.buffer, g.mb_args.value, 32);
+  const put = (...pairs) => pairs.forEach(([h, word], i) => args().set([h, word], 2 * i));
+  const own = (type) => type << 1, borrow = (type) => type << 1 | 1;
+  const o1 = g.mb_own_move(lib, t, g.mb_resource_new(lib, t, 501), app);
+  const o2 = g.mb_own_move(lib, t, g.mb_resource_new(lib, t, 502), app);
+  // own + borrow into the definer: the own moves, the borrow arrives as the rep
+  put([o1, own(t)], [o2, borrow(t)]);
+  const scope = g.mb_call_enter(app, lib, 2);
+  assert.ok(scope > 0, 'a borrow opens a scope');
+  const [inLib, , rep2] = args();
+  assert.equal(g.mb_resource_rep(lib, t, inLib), 501);
+  assert.equal(rep2, 502);
+  traps(() => g.mb_resource_drop(app, t, o1), 'membrane: use of dropped handle');
+  traps(() => g.mb_resource_drop(app, t, o2), 'membrane: lent handle dropped or moved');
+  const o1back = g.mb_call_leave(scope, lib, t, inLib, app);
+  assert.equal(g.mb_resource_rep(lib, t, g.mb_own_move(app, t, o1back, lib)), 501);
+  g.mb_teardown(lib);
+  g.mb_resource_drop(app, t, o2); // no longer lent: the scope is closed
+  assert.deepEqual(log.sort(), [[1, 501], [1, 502]]);
+  log = [];
+  // owns only: no scope; a borrow into a non-definer is a borrow handle the callee must drop
+  const o3 = g.mb_own_move(lib, t, g.mb_resource_new(lib, t, 503), app);
+  put([o3, own(t)]);
+  assert.equal(g.mb_call_enter(app, svc, 1), 0, 'no borrow, no scope');
+  const inSvc = args()[0];
+  put([inSvc, borrow(t)]);
+  const sc2 = g.mb_call_enter(svc, app, 1);
+  const bor = args()[0];
+  assert.ok(bor > 0);
+  traps(() => g.mb_call_end(sc2), 'membrane: borrow outlived its call');
+  g.mb_resource_drop(app, t, bor);
+  g.mb_call_end(sc2);
+  // the traps of the single operations, by name
+  traps(() => { put([o3, own(t)]); g.mb_call_enter(app, svc, 1); }, 'membrane: use of dropped handle');
+  traps(() => { put([inSvc, own(t2)]); g.mb_call_enter(svc, app, 1); },
+        'membrane: handle of wrong resource type');
+  traps(() => { put([0, own(t)]); g.mb_call_enter(svc, app, 1); }, 'membrane: unknown handle');
+  traps(() => g.mb_call_enter(svc, app, 17), 'membrane: invalid argument');
+  traps(() => g.mb_call_leave(0, app, t, inSvc, svc), 'membrane: use of dropped handle');
+  // the full operation when the callee's table has to grow: 20 owns into a fresh table
+  const fresh = g.mb_instance_new();
+  const many = [];
+  for (let i = 0; i < 20; i++) many.push(g.mb_own_move(lib, t, g.mb_resource_new(lib, t, 600 + i), app));
+  put(...many.slice(0, 16).map((x) => [x, own(t)]));
+  assert.equal(g.mb_call_enter(app, fresh, 16), 0);
+  const moved = Array.from(args().subarray(0, 32)).filter((_, i) => i % 2 === 0);
+  put(...many.slice(16).map((x) => [x, own(t)]));
+  g.mb_call_enter(app, fresh, 4);
+  moved.push(...Array.from(args().subarray(0, 8)).filter((_, i) => i % 2 === 0));
+  assert.equal(g.mb_handle_count(fresh), 20);
+  assert.equal(new Set(moved).size, 20);
+  for (let i = 0; i < 20; i++)
+    assert.equal(g.mb_resource_rep(lib, t, g.mb_call_leave(0, fresh, t, moved[i], lib)), 600 + i);
+  g.mb_teardown(svc);
+  g.mb_teardown(lib);
+  assert.equal(g.mb_handle_count(fresh), 0);
+  assert.equal(g.mb_resource_count(), 0);
+  log = [];
+}
+
 // ---- more than 100,000 live handles, then reuse of the freed slots ----
 const N = 150000;
 const hs = new Int32Array(N);
