@@ -959,6 +959,37 @@ static mb_err caller_body(fuse *f, const mb_gen *g, uint32_t no_caller) {
   return MB_OK;
 }
 
+/* Every instance but the glue torn down, consumers first (reverse dependency order), so
+ * each instance's handles are dropped and destructors run while their definers live. */
+static void op_teardowns(const mb_link *l, mb_buf *b, uint32_t teardown) {
+  for (uint32_t k = l->ninst; k-- > 0;) {
+    int i = l->order[k];
+    if (i == l->glue) continue;
+    op_i32(b, i);
+    op_call(b, teardown);
+  }
+}
+
+/* WASI proc_exit(code) with the resource ABI: the calls it exits from never return, so
+ * their scopes are closed first (mb_unwind); then every instance is torn down, as at the
+ * end of _start, and the host's proc_exit gets the code. */
+static mb_err exit_body(fuse *f, const mb_gen *g) {
+  uint32_t unwind, teardown;
+  mb_err e;
+  if ((e = glue_export(f, "mb_unwind", MB_KIND_FUNC, &unwind)) ||
+      (e = glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  op_call(b, unwind);
+  op_teardowns(f->l, b, teardown);
+  op_local(b, 0x20, 0);
+  op_call(b, f->host_slot[g->host]);
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
 /* Generated functions for the imports link_res.c recorded, numbered right after the
  * stubs, in order; then the trap function of membrane:caller. */
 static mb_err add_gens(fuse *f) {
@@ -974,6 +1005,8 @@ static mb_err add_gens(fuse *f) {
       if ((e = adapter_body(f, g))) return e;
     } else if (g->kind == MB_GEN_CALL_AS) {
       call_as_body(f, g);
+    } else if (g->kind == MB_GEN_EXIT) {
+      if ((e = exit_body(f, g))) return e;
     } else if (g->kind == MB_GEN_CALLER_ID) {
       /* who calls: tells the callers apart (wasi-virt keeps a descriptor table each) */
       f->body.len = 0;
@@ -1098,12 +1131,7 @@ static mb_err add_res_start(fuse *f, const uint32_t *callees, uint32_t n, const 
   b->len = 0;
   mb_buf_byte(b, 0);
   for (uint32_t i = 0; i < n; i++) op_call(b, callees[i]);
-  for (uint32_t k = l->ninst; k-- > 0;) {
-    int i = l->order[k];
-    if (i == l->glue) continue;
-    op_i32(b, i);
-    op_call(b, teardown);
-  }
+  op_teardowns(l, b, teardown);
   mb_buf_byte(b, 0x0B);
   return add_generated(f, t, name, index);
 }

@@ -636,6 +636,8 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
       return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     if (g->m->nimports)
       return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
+    mb_err e = mb__res_exit_calls(l, diag);
+    if (e) return e;
   }
   mb__free(l->order);
   uint8_t *mark = mb__calloc(l->ninst, 1);
@@ -695,6 +697,10 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
         case MB_GEN_CALLER_SIZE:
           who = "caller memory";
           how = " (granted)";
+          break;
+        case MB_GEN_EXIT:
+          who = "host";
+          how = " (after every instance is torn down)";
           break;
         default:
           who = "membrane:glue";

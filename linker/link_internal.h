@@ -47,6 +47,8 @@ typedef enum mb_gen_kind {
   MB_GEN_CALLER_WRITE,
   MB_GEN_CALLER_SIZE,
   MB_GEN_CALLER_ID,     /* membrane:caller.id: the calling instance's link index, or -1 */
+  MB_GEN_EXIT,          /* WASI proc_exit: every open call unwound and every instance torn
+                           down, then the host's proc_exit */
 } mb_gen_kind;
 
 typedef struct mb_gen {
@@ -63,6 +65,7 @@ typedef struct mb_gen {
   uint32_t caller_mem, callee_mem;   /* adapter: the canonical ABI memories (own index) */
   int64_t callee_realloc, caller_realloc; /* adapter: cabi_realloc function indices, or -1 */
   int64_t callee_post;      /* adapter: the callee's cabi_post_<export>, or -1 */
+  uint32_t host;            /* exit: the host proc_exit it ends with (mb_link.hosts) */
   char *name;               /* for the name section */
 } mb_gen;
 
@@ -139,6 +142,9 @@ void mb__res_reset(mb_link *l);
 /* After every import is resolved: calls into instances granted caller-memory access go
  * through a generated function telling them who calls. */
 mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
+/* With the glue in the link: WASI proc_exit imported from the host goes through a
+ * generated function that runs every destructor first (an exit skips _start's end). */
+mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag);
 
 /* The "membrane:resources" custom section of an output using the glue. */
 mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);

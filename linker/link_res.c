@@ -568,6 +568,38 @@ mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
   return MB_OK;
 }
 
+static const mb_functype exit_type = {1, 0, (const uint8_t *)"\x7f", NULL};
+
+mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
+  int64_t *gen_of_host = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
+  if (!gen_of_host) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  for (uint32_t h = 0; h < l->nhosts; h++) gen_of_host[h] = -1;
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < l->ninst && !e; i++) {
+    mb_link_inst *in = &l->inst[i];
+    for (uint32_t k = 0; k < in->m->nimports && !e; k++) {
+      const mb_import *im = &in->m->imports[k];
+      mb_target t = in->res[k];
+      if (im->kind != MB_KIND_FUNC || t.inst != MB_TARGET_HOST || l->hosts[t.host].stub ||
+          !mb__is_wasi_module(im->module) || !mb__bytes_eq(im->field, "proc_exit") ||
+          !mb__functype_eq(&in->m->types[im->u.func_type], &exit_type))
+        continue;
+      if (gen_of_host[t.host] < 0) {
+        char name[300];
+        snprintf(name, sizeof name, "membrane:exit %.*s.proc_exit", (int)im->module.len,
+                 (const char *)im->module.ptr);
+        mb_gen *g;
+        if ((e = add_gen(l, MB_GEN_EXIT, (int)i, &exit_type, name, &g, diag))) break;
+        g->host = t.host;
+        gen_of_host[t.host] = l->ngens - 1;
+      }
+      in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = (uint32_t)gen_of_host[t.host]};
+    }
+  }
+  mb__free(gen_of_host);
+  return e;
+}
+
 mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];

@@ -370,6 +370,9 @@ EXPORT("mb_teardown_e") int32_t glue_teardown_e(uint32_t inst) {
 }
 EXPORT("mb_teardown") void glue_teardown(uint32_t inst) { result_or_trap(glue_teardown_e(inst)); }
 
+EXPORT("mb_unwind_e") int32_t glue_unwind_e(void) { GLUE_BODY((void)0, mb_rt_unwind(rt), 0) }
+EXPORT("mb_unwind") void glue_unwind(void) { result_or_trap(glue_unwind_e()); }
+
 EXPORT("mb_result") int32_t glue_result(void) { return g_result; }
 
 EXPORT("mb_err_message") const char *glue_err_message(int32_t code) {

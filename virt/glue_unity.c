@@ -5,5 +5,6 @@
 #include "ht.c"
 #include "resource.c"
 #include "call.c"
+#include "unwind.c"
 #include "wasm_alloc.c"
 #include "glue.c"

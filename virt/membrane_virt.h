@@ -208,6 +208,11 @@ mb_virt_err mb_rt_call_end(mb_rt *rt, uint32_t scope);
  * destructors returns MB_VIRT_OK at once (the outer one finishes the work). */
 mb_virt_err mb_rt_teardown(mb_rt *rt, uint32_t inst);
 
+/* A process exit from inside calls that will never return: closes every open scope,
+ * innermost first, dropping the borrow handles its callee still holds and ending its
+ * loans, so that mb_rt_teardown can then drop everything. */
+mb_virt_err mb_rt_unwind(mb_rt *rt);
+
 /* ---- inspection -------------------------------------------------------------------- */
 
 typedef enum mb_ht_kind { MB_HT_OWN = 1, MB_HT_BORROW = 2 } mb_ht_kind;
@@ -256,6 +261,7 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
  *   mb_borrow_lend(scope, type, handle) -> borrow handle in the callee, or rep
  *   mb_call_end(scope)
  *   mb_teardown(inst)
+ *   mb_unwind()  (mb_rt_unwind: before the teardowns of a process exit)
  * Fused adapter entries (one glue call per side of a call instead of one per handle):
  *   mb_args: an exported i32 global, the address of 16 (handle, type << 1 | is_borrow)
  *       pairs of i32 in the glue's memory

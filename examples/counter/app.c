@@ -46,6 +46,8 @@ int main(int argc, char **argv) {
   counter_drop(c);
   counter d = counter_new(99);
   describe("d (left for teardown)", d);
+  if (argc > 2 && strcmp(argv[1], "exit") == 0)
+    exit(atoi(argv[2])); /* proc_exit: the link tears everything down first, d included */
   if (argc > 1 && strcmp(argv[1], "use-after-drop") == 0) {
     printf("now using a dropped handle...\n");
     fflush(stdout);

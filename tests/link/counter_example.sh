@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examples/counter as the README shows it: membrane link with --wit/--world, the output
 # validated, run on Node 26 with the expected output, and the use-after-drop trap with
-# its message.
+# its message; exit(7) from main runs the destructors too.
 #
 # usage: counter_example.sh MEMBRANE WASM_VALIDATE NODE EXAMPLE_DIR LIB.wasm APP.wasm
 set -euo pipefail
@@ -19,6 +19,9 @@ trap 'rm -rf "$tmp"' EXIT
 cmp "$tmp/counter.wasm" "$tmp/counter-dir.wasm"
 "$node" --disable-warning=ExperimentalWarning "$dir/run.mjs" "$tmp/counter.wasm" > "$tmp/out.txt"
 diff -u "$dir/expected.txt" "$tmp/out.txt"
+# exit(7) in main: proc_exit still runs the destructor of d, left alive
+"$node" --disable-warning=ExperimentalWarning "$dir/run.mjs" "$tmp/counter.wasm" exit 7 > "$tmp/exit.txt"
+sed '$s/.*/exit 7; destructors run in lib: 4/' "$dir/expected.txt" | diff -u - "$tmp/exit.txt"
 status=0
 "$node" --disable-warning=ExperimentalWarning "$dir/run.mjs" "$tmp/counter.wasm" use-after-drop \
   > "$tmp/trap.txt" || status=$?

@@ -97,6 +97,37 @@ static void teardown_during_a_call_is_refused(void **state) {
   assert_int_equal(f->log.n, 1);
 }
 
+/* A process exit inside two nested calls: mb_rt_unwind closes both scopes (dropping the
+ * borrow handles the callees still hold, ending the loans), then teardown drops all. */
+static void unwind_then_teardown_at_exit(void **state) {
+  vt_fix *f = *state;
+  uint32_t lib = vt_inst(f->rt), app = vt_inst(f->rt), svc = vt_inst(f->rt);
+  uint32_t t = vt_type(f->rt, lib, "r", &f->log);
+  int32_t h1 = vt_new(f->rt, lib, t, 1), h2 = vt_new(f->rt, lib, t, 2), a1, a2, b1, b2, r;
+  assert_virt_ok(f->rt, mb_ht_move(f->rt, lib, t, h1, app, &a1));
+  assert_virt_ok(f->rt, mb_ht_move(f->rt, lib, t, h2, app, &a2));
+  uint32_t outer, inner;
+  assert_virt_ok(f->rt, mb_rt_call_begin(f->rt, app, svc, &outer));
+  assert_virt_ok(f->rt, mb_ht_lend(f->rt, outer, t, a1, &b1));
+  assert_virt_ok(f->rt, mb_ht_lend(f->rt, outer, t, a2, &b2));
+  assert_virt_ok(f->rt, mb_rt_call_begin(f->rt, svc, lib, &inner));
+  assert_virt_ok(f->rt, mb_ht_lend(f->rt, inner, t, b1, &r)); /* into the definer: the rep */
+  assert_int_equal(r, 1);
+  assert_virt(f->rt, mb_rt_teardown(f->rt, app), MB_VIRT_ERR_BUSY);
+  assert_virt_ok(f->rt, mb_rt_unwind(f->rt));
+  assert_int_equal(mb_ht_count(f->rt, svc), 0);
+  assert_int_equal(f->log.n, 0); /* borrows run no destructor */
+  mb_ht_info info;
+  assert_virt_ok(f->rt, mb_ht_inspect(f->rt, app, a1, &info));
+  assert_int_equal(info.lends, 0);
+  assert_virt_ok(f->rt, mb_rt_teardown(f->rt, svc));
+  assert_virt_ok(f->rt, mb_rt_teardown(f->rt, app));
+  assert_int_equal(f->log.n, 2);
+  assert_int_equal(mb_rt_resource_count(f->rt), 0);
+  assert_virt_ok(f->rt, mb_rt_unwind(f->rt)); /* nothing open: nothing to do */
+  assert_virt(f->rt, mb_rt_unwind(NULL), MB_VIRT_ERR_INVALID_ARG);
+}
+
 /* The instance stays usable with an empty table, and its old handles stay stale. */
 static void instance_usable_after_teardown(void **state) {
   vt_fix *f = *state;
@@ -196,6 +227,7 @@ int main(void) {
       VIRT_TEST(teardown_order_counts_arrival),
       VIRT_TEST(client_goes_away),
       VIRT_TEST(teardown_during_a_call_is_refused),
+      VIRT_TEST(unwind_then_teardown_at_exit),
       VIRT_TEST(instance_usable_after_teardown),
       VIRT_TEST(teardown_with_reentrant_destructors),
       VIRT_TEST(teardown_of_many_handles),
