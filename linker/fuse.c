@@ -24,6 +24,7 @@ typedef struct fuse {
   size_t *code_start;                 /* per instance body: its offset in code */
   uint32_t ncode;
   int64_t teardown_fn;                /* exported as membrane:teardown, or -1 */
+  uint32_t list_trap;                 /* adapters: the trap for a list too long to copy */
 } fuse;
 
 static mb_err nomem(fuse *f) { return mb__fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
@@ -462,15 +463,17 @@ static void op_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t mem, uint32_t
   mb_buf_u32(b, offset);
 }
 
-/* Bytes of a string or list of `len` (a local) elements, on the stack; traps when the
- * size does not fit in 32 bits (the canonical ABI's bounds check). */
-static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len) {
+/* Bytes of a string or list of `len` (a local) elements, on the stack; traps in
+ * `trap` when the size does not fit in 32 bits (the canonical ABI's bounds check). */
+static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len, uint32_t trap) {
   uint32_t size = t->kind == MB_WIT_STRING ? 1 : t->elem->size;
   if (size > 1) {
     op_local(b, 0x20, len);
     op_i32(b, (int32_t)(UINT32_MAX / size));
     mb_buf_byte(b, 0x4B); /* i32.gt_u */
-    mb_buf_append(b, "\x04\x40\x00\x0b", 4); /* if unreachable end */
+    mb_buf_append(b, "\x04\x40", 2);
+    op_call(b, trap);
+    mb_buf_byte(b, 0x0B);
   }
   op_local(b, 0x20, len);
   if (size > 1) {
@@ -572,12 +575,12 @@ static void emit_list_copy(actx *a, const mb_wit_type *t, const adir *d, uint32_
   op_i32(b, 0);
   op_i32(b, 0);
   op_i32(b, (int32_t)list_align(t));
-  op_list_bytes(b, t, len);
+  op_list_bytes(b, t, len, a->f->list_trap);
   op_call(b, d->realloc_fn);
   op_local(b, 0x21, out);
   op_local(b, 0x20, out);
   op_local(b, 0x20, ptr);
-  op_list_bytes(b, t, len);
+  op_list_bytes(b, t, len, a->f->list_trap);
   mb_buf_append(b, "\xfc\x0a", 2);
   mb_buf_u32(b, d->dst_mem);
   mb_buf_u32(b, d->src_mem);
@@ -994,8 +997,14 @@ static mb_err exit_body(fuse *f, const mb_gen *g) {
  * stubs, in order; then the trap function of membrane:caller. */
 static mb_err add_gens(fuse *f) {
   mb_link *l = f->l;
+  /* after the generated functions: the trap functions they call, when any does */
+  bool any_caller = false, any_adapter = false;
+  for (uint32_t k = 0; k < l->ngens; k++) {
+    any_caller |= l->gens[k].kind >= MB_GEN_CALLER_READ && l->gens[k].kind <= MB_GEN_CALLER_SIZE;
+    any_adapter |= l->gens[k].kind == MB_GEN_ADAPTER;
+  }
   uint32_t no_caller = f->out->nimported[MB_KIND_FUNC] + f->out->nfuncs + l->ngens;
-  bool any_caller = false;
+  f->list_trap = no_caller + any_caller;
   for (uint32_t k = 0; k < l->ngens; k++) {
     const mb_gen *g = &l->gens[k];
     uint32_t t, idx, fn;
@@ -1013,9 +1022,8 @@ static mb_err add_gens(fuse *f) {
       mb_buf_byte(&f->body, 0);
       op_local(&f->body, 0x23, l->inst[g->inst].caller_global);
       mb_buf_byte(&f->body, 0x0B);
-    } else if (g->kind >= MB_GEN_CALLER_READ) {
+    } else if (g->kind >= MB_GEN_CALLER_READ && g->kind <= MB_GEN_CALLER_SIZE) {
       if ((e = caller_body(f, g, no_caller))) return e;
-      any_caller = true;
     } else {
       if ((e = glue_export(f, intrinsic_glue[g->kind], MB_KIND_FUNC, &fn))) return e;
       f->body.len = 0;
@@ -1035,6 +1043,15 @@ static mb_err add_gens(fuse *f) {
     f->body.len = 0;
     mb_buf_append(&f->body, "\x00\x00\x0b", 3);
     if ((e = add_generated(f, t, "membrane: no calling instance", &idx))) return e;
+  }
+  if (any_adapter) {
+    uint32_t t, idx;
+    mb_err e = add_type(f, &void_type, &t);
+    if (e) return e;
+    f->body.len = 0;
+    mb_buf_append(&f->body, "\x00\x00\x0b", 3);
+    if ((e = add_generated(f, t, "membrane: list too long to copy", &idx))) return e;
+    if (idx != f->list_trap) return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "internal: trap index");
   }
   return MB_OK;
 }
@@ -1472,7 +1489,7 @@ static mb_err declare_hidden_exports(fuse *f) {
 static mb_err allocate_output(fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
-  uint64_t types = 1 + 16, funcs = 4 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
+  uint64_t types = 1 + 16, funcs = 5 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
            elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
   for (uint32_t i = 0; i < l->ninst; i++) {
