@@ -128,7 +128,10 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
       r.bad = true;
   }
   cfg->trace = U8(&r);
-  if (cfg->trace > MB_VIRT_TRACE_STDERR || r.p != r.end) r.bad = true;
+  cfg->trace_path = get_str(&r);
+  if (cfg->trace > MB_VIRT_TRACE_FILE || (cfg->trace == MB_VIRT_TRACE_FILE) != (cfg->trace_path.len > 0) ||
+      r.p != r.end)
+    r.bad = true;
 
   if (r.bad || nomem) {
     mb_virt_config_fini(cfg);

@@ -180,6 +180,7 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *pol, const char *a
     put_le(&b, (uint64_t)pol->faults[i].err, 2);
   }
   put_le(&b, (uint64_t)pol->trace, 1);
+  put_cstr(&b, pol->trace == MB_VIRT_TRACE_FILE ? pol->trace_path : NULL);
   if (!b.nomem) {
     uint64_t total = out->len - start;
     for (unsigned k = 0; k < 8; k++) out->data[start + 12 + k] = (uint8_t)(total >> (8 * k));
@@ -202,7 +203,7 @@ static uint64_t bit(const char *name) {
 uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p) {
   uint64_t f = bit("proc_exit");
   if (p->stdio[1].mode == MB_VIRT_STDIO_INHERIT || p->stdio[2].mode == MB_VIRT_STDIO_INHERIT ||
-      p->trace != MB_VIRT_TRACE_NONE)
+      p->trace == MB_VIRT_TRACE_STDERR)
     f |= bit("fd_write");
   if (p->stdio[0].mode == MB_VIRT_STDIO_INHERIT) f |= bit("fd_read") | bit("poll_oneoff");
   if (p->clock == MB_VIRT_CLOCK_REAL)

@@ -613,7 +613,7 @@ bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
  *   --clock real | fixed:NANOS     --random real | seed:N    (decimal, up to 2^64-1)
  *   --fault FUNC:N:ERRNO  FUNC a preview1 name, N decimal 1..2^32-1, ERRNO as
  *             mb_wasi_errno_parse takes it.
- *   --trace stderr | none
+ *   --trace stderr | none | GUEST (an absolute path: FILE mode, on a writable mount).
  *   --policy FILE  a JSON policy (below), applied where it stands among the flags.
  */
 
@@ -691,7 +691,11 @@ typedef struct mb_virt_fault {
 
 typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 1 } mb_virt_clock_mode;
 typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
-typedef enum mb_virt_trace_mode { MB_VIRT_TRACE_NONE = 0, MB_VIRT_TRACE_STDERR = 1 } mb_virt_trace_mode;
+typedef enum mb_virt_trace_mode {
+  MB_VIRT_TRACE_NONE = 0,
+  MB_VIRT_TRACE_STDERR = 1, /* the host's stderr */
+  MB_VIRT_TRACE_FILE = 2,   /* a file in the virtual filesystem (trace_path), truncated */
+} mb_virt_trace_mode;
 
 /* Caller-owned: mb_virt_policy_init, then _fini frees everything in it (and leaves it
  * as _init does, so it can be used again). Arrays are (pointer, count), allocated
@@ -714,6 +718,7 @@ typedef struct mb_virt_policy {
   mb_virt_fault *faults;
   size_t fault_count;
   mb_virt_trace_mode trace;
+  char *trace_path; /* FILE: an absolute guest path on a writable mount */
 } mb_virt_policy;
 
 void mb_virt_policy_init(mb_virt_policy *p);
@@ -783,11 +788,11 @@ const char *mb_virt_policy_help(void);
  *   stdio:  3 * (u8 mode, str path)
  *   clock:  u8 mode, u64 start;  random: u8 mode, u64 seed
  *   faults: u32 n, n * (u8 func index, u32 nth, u16 errno)
- *   trace:  u8 mode
+ *   trace:  u8 mode, str path (FILE mode; empty otherwise)
  * where str = u32 length + bytes and blob = u64 length + bytes. A MEM mount's image is
  * its copy-on-write lower layer (length 0: none); an EMBED mount's is its tree.
  */
-#define MB_VIRT_CONFIG_VERSION 1
+#define MB_VIRT_CONFIG_VERSION 2
 
 typedef struct mb_virt_config_str {
   const char *ptr; /* into the blob; not NUL-terminated */
@@ -827,6 +832,7 @@ typedef struct mb_virt_config {
     mb_virt_config_str path;
   } stdio[3];
   uint8_t clock, random, trace;
+  mb_virt_config_str trace_path;
   uint64_t clock_start, random_seed;
   mb_virt_config_fault *faults;
 } mb_virt_config;

@@ -83,6 +83,7 @@ typedef struct p1_state {
   mb_virt_config cfg;
   uint8_t *blob;
   mb_vfs *vfs;
+  mb_vfs_file *trace_file; /* --trace GUEST, opened at start-up */
   uint64_t clock_ticks; /* fixed clock: readings so far */
   uint64_t rng[4];      /* seeded random: xoshiro256** */
   uint32_t calls[MB_WASI_FUNC_COUNT];

@@ -24,7 +24,8 @@ static size_t put_dec(char *b, uint64_t v) {
   return k;
 }
 
-/* "wasi: fd_write(1, 70016, 1, 70012) = 0 (success)" on the host's stderr. */
+/* "wasi: fd_write(1, 70016, 1, 70012) = 0 (success)" on the host's stderr or into the
+ * trace file (whose own writes, made inside wasi-virt, are not calls to trace). */
 static void trace(int func, const uint64_t *args, int nargs, int32_t result, bool faulted) {
   if (p1.cfg.trace == MB_VIRT_TRACE_NONE) return;
   char b[512];
@@ -58,7 +59,11 @@ static void trace(int func, const uint64_t *args, int nargs, int32_t result, boo
     n += 8;
   }
   b[n++] = '\n';
-  p1_host_stderr(b, n);
+  size_t put;
+  if (p1.trace_file)
+    mb_vfs_write(p1.trace_file, b, n, &put); /* a full mount ends the trace quietly */
+  else
+    p1_host_stderr(b, n);
 }
 
 

@@ -253,6 +253,9 @@ void p1_init(void) {
   if (!p1.vfs) p1_fatal("out of memory", "", 0);
   mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);
   mount_all();
+  if (p1.cfg.trace == MB_VIRT_TRACE_FILE &&
+      open_guest_file(&p1.cfg.trace_path, true, true, &p1.trace_file))
+    p1_fatal("cannot open the trace file at ", p1.cfg.trace_path.ptr, p1.cfg.trace_path.len);
   uint64_t s = p1.cfg.random_seed;
   for (int i = 0; i < 4; i++) p1.rng[i] = splitmix(&s);
 }
@@ -287,6 +290,7 @@ void p1_fini(void) {
   clients = cur = NULL;
   nclients = 0;
   p1_proc_fini();
+  if (p1.trace_file) mb_vfs_close(p1.trace_file);
   mb_vfs_free(p1.vfs);
   mb_virt_config_fini(&p1.cfg);
   free(p1.blob);

@@ -172,6 +172,7 @@ void mb_virt_policy_fini(mb_virt_policy *p) {
   }
   mb__vfs_free(p->env);
   for (size_t i = 0; i < 3; i++) mb__vfs_free(p->stdio[i].path);
+  mb__vfs_free(p->trace_path);
   for (size_t i = 0; i < p->fault_count; i++) mb__vfs_free(p->faults[i].func);
   mb__vfs_free(p->faults);
   mb_virt_policy_init(p);
@@ -214,7 +215,12 @@ static bool merge(mb_virt_policy *p, delta *t) {
     }
   if (t->set & SET_CLOCK) p->clock = d->clock, p->clock_start = d->clock_start;
   if (t->set & SET_RANDOM) p->random = d->random, p->random_seed = d->random_seed;
-  if (t->set & SET_TRACE) p->trace = d->trace;
+  if (t->set & SET_TRACE) {
+    mb__vfs_free(p->trace_path);
+    p->trace = d->trace;
+    p->trace_path = d->trace_path;
+    d->trace_path = NULL;
+  }
   if (t->set & SET_ARGS_INHERIT) p->args_inherit = d->args_inherit;
   if (t->set & SET_ENV_INHERIT) p->env_inherit = d->env_inherit;
   return true;
@@ -601,13 +607,31 @@ static mb_virt_policy_err opt_fault(delta *t, mb_virt_policy_diag *d, const char
 
 static mb_virt_policy_err opt_trace(delta *t, mb_virt_policy_diag *d, const char *where,
                                     const char *v) {
-  if (!strcmp(v, "stderr"))
-    t->p.trace = MB_VIRT_TRACE_STDERR;
-  else if (!strcmp(v, "none"))
-    t->p.trace = MB_VIRT_TRACE_NONE;
-  else
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "expected stderr or none, got '%.*s'",
+  char *path = NULL;
+  mb_virt_trace_mode mode;
+  if (!strcmp(v, "stderr")) {
+    mode = MB_VIRT_TRACE_STDERR;
+  } else if (!strcmp(v, "none")) {
+    mode = MB_VIRT_TRACE_NONE;
+  } else if (v[0] == '/') {
+    mode = MB_VIRT_TRACE_FILE;
+    mb_virt_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    if (e) return e;
+    if (!strcmp(path, "/")) {
+      mb__vfs_free(path);
+      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                  "'%.*s' is the root directory, not a file; name a file such as /out/trace.log",
+                  Q(strlen(v)), v);
+    }
+  } else {
+    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                "expected stderr, none or an absolute guest file path such as /out/trace.log, "
+                "got '%.*s'",
                 Q(strlen(v)), v);
+  }
+  mb__vfs_free(t->p.trace_path);
+  t->p.trace = mode;
+  t->p.trace_path = path;
   t->set |= SET_TRACE;
   return MB_VIRT_POLICY_OK;
 }
@@ -1183,41 +1207,62 @@ static const char *holder(const mb_virt_policy *p, const char *path, bool for_re
   return best;
 }
 
+/* A file the output reads (stdin) or writes (stdout, stderr, the trace) at `path`: on a
+ * mount, and a writable one for writing. flag names the option; other: its other mode. */
+static mb_virt_policy_err check_file(const mb_virt_policy *p, mb_virt_policy_diag *d,
+                                     const char *flag, const char *path, bool reading,
+                                     const char *other) {
+  char where[sizeof d->where];
+  snprintf(where, sizeof where, "%s %s", flag, path);
+  const char *mp = holder(p, path, reading);
+  if (!mp)
+    return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                "%s is not inside any mount; mount a directory that holds it (%s), or use "
+                "%s %s",
+                path, reading ? "--embed, --mem or --mount" : "--mem or --mount ...:rw", flag,
+                other);
+  if (reading) return MB_VIRT_POLICY_OK;
+  const mb_virt_mount *ro = NULL;
+  bool writable = false;
+  for (size_t i = 0; i < p->mount_count; i++) {
+    const mb_virt_mount *m = &p->mounts[i];
+    if (strcmp(m->guest, mp)) continue;
+    if (m->kind == MB_VIRT_MOUNT_MEM || (m->kind == MB_VIRT_MOUNT_HOST && !m->readonly))
+      writable = true;
+    else
+      ro = m;
+  }
+  if (!writable && ro) {
+    char desc[300];
+    describe_mount(ro, desc, sizeof desc);
+    return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                "%s is on the read-only mount %s; put it under a --mem or a --mount ...:rw "
+                "mount, or add --mem %s over the embed",
+                path, desc, mp);
+  }
+  return MB_VIRT_POLICY_OK;
+}
+
 static mb_virt_policy_err check_stdio(const mb_virt_policy *p, mb_virt_policy_diag *d) {
   static const char *const names[3] = {"--stdin", "--stdout", "--stderr"};
-  char where[sizeof d->where];
   for (int fd = 0; fd < 3; fd++) {
     const mb_virt_stdio *s = &p->stdio[fd];
     if (s->mode != MB_VIRT_STDIO_FILE || !s->path) continue;
-    snprintf(where, sizeof where, "%s %s", names[fd], s->path);
-    const char *mp = holder(p, s->path, fd == 0);
-    if (!mp)
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
-                  "%s is not inside any mount; mount a directory that holds it (%s), or use "
-                  "%s %s",
-                  s->path, fd == 0 ? "--embed, --mem or --mount" : "--mem or --mount ...:rw",
-                  names[fd], fd == 0 ? "null" : "inherit");
-    if (fd == 0) continue;
-    const mb_virt_mount *ro = NULL;
-    bool writable = false;
-    for (size_t i = 0; i < p->mount_count; i++) {
-      const mb_virt_mount *m = &p->mounts[i];
-      if (strcmp(m->guest, mp)) continue;
-      if (m->kind == MB_VIRT_MOUNT_MEM || (m->kind == MB_VIRT_MOUNT_HOST && !m->readonly))
-        writable = true;
-      else
-        ro = m;
-    }
-    if (!writable && ro) {
-      char desc[300];
-      describe_mount(ro, desc, sizeof desc);
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
-                  "%s is on the read-only mount %s; put it under a --mem or a --mount ...:rw "
-                  "mount, or add --mem %s over the embed",
-                  s->path, desc, mp);
-    }
+    mb_virt_policy_err e = check_file(p, d, names[fd], s->path, fd == 0, fd == 0 ? "null" : "inherit");
+    if (e) return e;
   }
-  return MB_VIRT_POLICY_OK;
+  if (p->trace != MB_VIRT_TRACE_FILE || !p->trace_path) return MB_VIRT_POLICY_OK;
+  for (int fd = 1; fd < 3; fd++)
+    if (p->stdio[fd].mode == MB_VIRT_STDIO_FILE && p->stdio[fd].path &&
+        !strcmp(p->stdio[fd].path, p->trace_path)) {
+      char where[sizeof d->where];
+      snprintf(where, sizeof where, "--trace %s", p->trace_path);
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "%s is also %s's file: the two would overwrite each other; trace to another "
+                  "file",
+                  p->trace_path, names[fd]);
+    }
+  return check_file(p, d, "--trace", p->trace_path, false, "stderr");
 }
 
 mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag) {

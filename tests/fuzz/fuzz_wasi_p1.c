@@ -6,7 +6,7 @@
  * structs come from the fuzzer), a second client can be switched to, membrane:config
  * hands out a fixed configuration (an embedded tree at /data, a copy-on-write mem mount
  * over it at /cow, an in-memory /tmp with a small limit, fixed env and args, fixed clock,
- * seeded random, a fault on the 5th fd_read, the trace on), and the host's WASI answers
+ * seeded random, a fault on the 5th fd_read, the trace into /tmp/trace), and the host's WASI answers
  * from fixed data. Out-of-bounds guest pointers and misaligned structs trap, as they do
  * in wasm: the run ends there (longjmp), as the instance would.
  *
@@ -127,11 +127,16 @@ static void make_config(void) {
   put_le(&b, (uint64_t)mb_wasi_func_index("fd_read", 7), 1);
   put_le(&b, 5, 4);
   put_le(&b, MB_WASI_EIO, 2);
-  put_le(&b, MB_VIRT_TRACE_STDERR, 1);
+  put_le(&b, MB_VIRT_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
+  put_str(&b, "/tmp/trace");
   for (unsigned k = 0; k < 8; k++) b.data[12 + k] = (uint8_t)(b.len >> (8 * k));
   mb_vfs_buf_fini(&img);
   config = b.data;
   config_len = b.len;
+  /* a blob wasi-virt refused would end every run at start-up, finding nothing */
+  mb_virt_config c;
+  if (mb_virt_config_parse(&c, config, config_len)) abort();
+  mb_virt_config_fini(&c);
 }
 
 uint32_t p1_config_size(void) { return (uint32_t)config_len; }

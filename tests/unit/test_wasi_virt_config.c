@@ -56,7 +56,7 @@ static void full_policy(mb_virt_policy *p) {
   opt(p, "--clock", "fixed:42");
   opt(p, "--random", "seed:7");
   opt(p, "--fault", "fd_read:3:io");
-  opt(p, "--trace", "stderr");
+  opt(p, "--trace", "/tmp/trace.log");
 }
 
 static void build(const mb_virt_policy *p, mb_vfs_buf *out) {
@@ -113,7 +113,8 @@ static void test_round_trip(void **state) {
   assert_int_equal(c.faults[0].func, mb_wasi_func_index("fd_read", 7));
   assert_int_equal(c.faults[0].nth, 3);
   assert_int_equal(c.faults[0].err, MB_WASI_EIO);
-  assert_int_equal(c.trace, MB_VIRT_TRACE_STDERR);
+  assert_int_equal(c.trace, MB_VIRT_TRACE_FILE);
+  assert_true(str_is(c.trace_path, "/tmp/trace.log"));
   mb_virt_config_fini(&c);
 
   /* every truncation is refused; every one-byte change parses or is refused, in bounds

@@ -480,8 +480,14 @@ static void test_clock_random_trace(void **state) {
   assert_int_equal(p.random_seed, 42);
   ok(&p, "--trace", "stderr");
   assert_int_equal(p.trace, MB_VIRT_TRACE_STDERR);
+  ok(&p, "--trace", "//out/./t.log");
+  assert_int_equal(p.trace, MB_VIRT_TRACE_FILE);
+  assert_string_equal(p.trace_path, "/out/t.log");
+  ok(&p, "--trace", "/out/other.log"); /* replaces (the old path is freed: no leak) */
+  assert_string_equal(p.trace_path, "/out/other.log");
   ok(&p, "--trace", "none");
   assert_int_equal(p.trace, MB_VIRT_TRACE_NONE);
+  assert_null(p.trace_path);
 
   static const char *const clocks[] = {"sometimes", "fixed:", "fixed:-1", "fixed:1x", "fixed",
                                        "fixed:18446744073709551616", "REAL", "fixed: 1"};
@@ -499,7 +505,11 @@ static void test_clock_random_trace(void **state) {
     snprintf(msg, sizeof msg, "expected real or seed:N (N decimal, 0 to 2^64-1), got '%s'", randoms[i]);
     bad(&p, "--random", randoms[i], msg);
   }
-  bad(&p, "--trace", "file", "expected stderr or none, got 'file'");
+  bad(&p, "--trace", "file",
+      "expected stderr, none or an absolute guest file path such as /out/trace.log, got 'file'");
+  bad(&p, "--trace", "/", "'/' is the root directory, not a file; name a file such as /out/trace.log");
+  bad(&p, "--trace", "/a/../b", "guest path '/a/../b' has a '..' component; write the path it means without it");
+  assert_int_equal(p.trace, MB_VIRT_TRACE_NONE);
   assert_true(p.clock_start == UINT64_MAX && p.random_seed == 42);
   mb_virt_policy_fini(&p);
 }
@@ -873,6 +883,7 @@ static void test_check_ok(void **state) {
       "--stdin", "/one/file.txt",   /* an embedded file itself */
       "--stdout", "/data/out",      /* the mem over the embed */
       "--stderr", "/rw/logs/err",   /* a :rw host mount */
+      "--trace", "/rw/logs/trace",  /* the same */
       "--env", "A=1", "--env-allow", "B", "--env-inherit", NULL,
       "--arg", "x", "--fault", "fd_read:1:io", "--fault", "fd_read:2:io",
       "--fault", "fd_write:1:io", NULL};
@@ -930,6 +941,14 @@ static void test_check_conflicts(void **state) {
       {{"--mem", "/d", "--embed", "/d/ro=x", "--stderr", "/d/ro/err", NULL}, "--stderr /d/ro/err",
        "/d/ro/err is on the read-only mount --embed /d/ro=x; put it under a --mem or a --mount ...:rw "
        "mount, or add --mem /d/ro over the embed"},
+      {{"--trace", "/t.log", NULL}, "--trace /t.log",
+       "/t.log is not inside any mount; mount a directory that holds it (--mem or --mount ...:rw), or "
+       "use --trace stderr"},
+      {{"--mount", "/d=/h", "--trace", "/d/t.log", NULL}, "--trace /d/t.log",
+       "/d/t.log is on the read-only mount --mount /d=/h:ro; put it under a --mem or a --mount ...:rw "
+       "mount, or add --mem /d over the embed"},
+      {{"--mem", "/o", "--stderr", "/o/log", "--trace", "/o/log", NULL}, "--trace /o/log",
+       "/o/log is also --stderr's file: the two would overwrite each other; trace to another file"},
       {{"--arg", "x", "--args-inherit", NULL, NULL}, "--args-inherit",
        "--args-inherit passes the host's whole argv, so --arg x would be ignored; drop one or the other"},
       {{"--env", "HOME=/a", "--env", "PATH=/b", "--env", "HOME=/c", NULL}, "--env HOME=/c",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The policy features of `membrane virt` on Node 26, each with the output it must give:
 # --stdin FILE, --stdout FILE, poll on descriptors, --clock fixed:N, --random seed:N,
-# --fault, --trace stderr, --env-allow / --env-inherit, --args-inherit, --policy FILE.
+# --fault, --trace stderr and to a file, --env-allow / --env-inherit, --args-inherit, --policy FILE.
 #
 # usage: features.sh MEMBRANE NODE FEATURES.wasm DATA_DIR
 set -u
@@ -60,6 +60,16 @@ second read: I/O error" -- --embed "/data=$data" --fault fd_read:2:io --arg faul
 check trace "hello" --stderr-has "wasi: fd_write(1, " -- --trace stderr
 check trace-fault "first read: I/O error
 second read: ok" --stderr-has "[fault]" -- --embed "/data=$data" --fault fd_read:1:io --trace stderr --arg fault
+# --trace GUEST on a :rw mount: the trace lands in the host file, not on stderr
+mkdir -p "$tmp/h/out"
+check trace-file "hello" -- --mount /out=/h/out:rw --trace /out/trace.log -- --preopen "/h=$tmp/h"
+cases=$((cases + 1))
+if grep -qF "wasi: fd_write(1, " "$tmp/h/out/trace.log" 2> /dev/null && ! grep -qF "wasi: " "$tmp/err"; then
+  echo "ok: trace-file holds the calls"
+else
+  echo "FAIL trace-file: $tmp/h/out/trace.log: $(head -c 300 "$tmp/h/out/trace.log" 2>&1); stderr: $(head -c 300 "$tmp/err")"
+  failures=$((failures + 1))
+fi
 check env-allow "HOSTVAR=from-host OTHER=(unset)" -- --env-allow HOSTVAR --arg env -- \
   --env HOSTVAR=from-host --env OTHER=hidden
 check env-inherit "HOSTVAR=from-host OTHER=fixed" -- --env-inherit --env OTHER=fixed --arg env -- \
