@@ -262,17 +262,20 @@ mb_wasi_errno p1_random_get(uint32_t buf, uint32_t len) {
 
 /* ---- poll_oneoff ---- */
 
-/* Descriptors of the virtual filesystem and null streams are always ready; inherited
- * stdio is reported ready too (a read may then block, as a read after poll may on a
- * pipe); a descriptor that is not open gives an event with badf (libc: POLLNVAL).
- * Clocks: when nothing else is ready, the earliest deadline is waited for, for real on
- * the host's monotonic clock or by advancing the fixed clock. */
-static void put_event(uint32_t out, uint32_t k, uint64_t userdata, uint16_t err, uint8_t tag) {
+/* Descriptors of the virtual filesystem and null streams are always ready; a descriptor
+ * that is not open gives an event with badf (libc: POLLNVAL); inherited stdio is asked
+ * of the host when its poll_oneoff is imported, else ready. Clocks: when nothing else is
+ * ready, the earliest deadline is waited for, for real on the host's monotonic clock or
+ * by advancing the fixed clock. With the host's stdio in the set the host waits for real
+ * either way (stdin may become ready meanwhile); the fixed clock then advances as much. */
+static void put_event(uint32_t out, uint32_t k, uint64_t userdata, uint16_t err, uint8_t tag,
+                      uint64_t nbytes, uint16_t flags) {
   uint8_t ev[32] = {0};
   memcpy(ev, &userdata, 8);
   memcpy(ev + 8, &err, 2);
   ev[10] = tag;
-  if (tag != 0) ev[16] = 1; /* nbytes: one byte can be read or written */
+  memcpy(ev + 16, &nbytes, 8);
+  memcpy(ev + 24, &flags, 2);
   p1_caller_write(out + 32 * k, ev, 32);
 }
 
@@ -291,18 +294,68 @@ static mb_wasi_errno wait_for(uint64_t ns) {
   return p1_from_host(__wasi_poll_oneoff(&s, &e, 1, &got));
 }
 
+typedef struct poll_sub {
+  uint64_t userdata;
+  uint64_t left;    /* clocks: nanoseconds to the deadline */
+  uint32_t host_fd; /* host stdio */
+  uint8_t tag;
+} poll_sub;
+
+#define POLL_TIMEOUT UINT64_MAX /* the host clock subscription's userdata */
+
+/* The host's stdio subscriptions (n of them), each asked of the host, with a monotonic
+ * timeout of `wait` nanoseconds (UINT64_MAX: none, block). Ready ones become events
+ * from *events on; *timed_out when the timeout fired instead. */
+static mb_wasi_errno poll_host(const poll_sub *subs, uint32_t n, uint64_t wait, uint32_t out,
+                               uint32_t *events, bool *timed_out) {
+  *timed_out = false;
+  uint32_t total = n + (wait != UINT64_MAX);
+  __wasi_subscription_t *in = calloc(total, sizeof *in);
+  __wasi_event_t *ev = calloc(total, sizeof *ev);
+  mb_wasi_errno e = in && ev ? MB_WASI_ESUCCESS : MB_WASI_ENOMEM;
+  for (uint32_t i = 0; i < n && !e; i++) {
+    in[i].userdata = i;
+    in[i].u.tag = subs[i].tag;
+    if (subs[i].tag == __WASI_EVENTTYPE_FD_READ)
+      in[i].u.u.fd_read.file_descriptor = subs[i].host_fd;
+    else
+      in[i].u.u.fd_write.file_descriptor = subs[i].host_fd;
+  }
+  if (!e && wait != UINT64_MAX) {
+    in[n].userdata = POLL_TIMEOUT;
+    in[n].u.tag = __WASI_EVENTTYPE_CLOCK;
+    in[n].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+    in[n].u.u.clock.timeout = wait;
+  }
+  __wasi_size_t got = 0;
+  if (!e) e = p1_from_host(__wasi_poll_oneoff(in, ev, total, &got));
+  for (uint32_t k = 0; k < got && k < total && !e; k++) {
+    if (ev[k].userdata == POLL_TIMEOUT) {
+      *timed_out = true;
+    } else if (ev[k].userdata < n) {
+      const poll_sub *s = &subs[ev[k].userdata];
+      put_event(out, (*events)++, s->userdata, ev[k].error, s->tag,
+                ev[k].fd_readwrite.nbytes, ev[k].fd_readwrite.flags);
+    }
+  }
+  free(in);
+  free(ev);
+  return e;
+}
+
 mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret) {
   if (n == 0) return MB_WASI_EINVAL;
   p1_check_align(in, 8);
   p1_check_align(out, 8);
-  typedef struct pending {
-    uint64_t userdata, left;
-  } pending;
-  pending *clocks = malloc((size_t)n * sizeof *clocks);
-  if (!clocks) return MB_WASI_ENOMEM;
-  uint32_t events = 0, nclocks = 0;
+  /* clocks from the front, host stdio from the back */
+  poll_sub *subs = malloc((size_t)n * sizeof *subs);
+  if (!subs) return MB_WASI_ENOMEM;
+  uint32_t events = 0, nclocks = 0, nhost = 0;
   uint64_t earliest = UINT64_MAX;
   mb_wasi_errno e = MB_WASI_ESUCCESS;
+  /* the host's poll_oneoff is imported for an inherited stdin or the real clock
+   * (mb_virt_config_host_funcs); without it stdout and stderr count as ready */
+  bool host_poll = p1.cfg.stdio[0].mode == MB_VIRT_STDIO_INHERIT || p1.cfg.clock == MB_VIRT_CLOCK_REAL;
   for (uint32_t i = 0; i < n && !e; i++) {
     uint8_t sub[48];
     p1_caller_read(sub, in + 48 * i, 48);
@@ -323,20 +376,37 @@ mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret
         break;
       }
       uint64_t left = (flags & 1) ? (timeout > now ? timeout - now : 0) : timeout;
-      clocks[nclocks++] = (pending){userdata, left};
+      subs[nclocks++] = (poll_sub){.userdata = userdata, .left = left};
       if (left < earliest) earliest = left;
     } else {
       uint32_t fd;
       memcpy(&fd, sub + 16, 4);
-      put_event(out, events++, userdata, p1_fd_get(fd) ? 0 : MB_WASI_EBADF, tag);
+      const p1_fd *f = p1_fd_get(fd);
+      if (f && f->kind == P1_FD_HOST_STDIO && host_poll)
+        subs[n - ++nhost] = (poll_sub){.userdata = userdata, .host_fd = f->host_fd, .tag = tag};
+      else
+        put_event(out, events++, userdata, f ? 0 : MB_WASI_EBADF, tag, f ? 1 : 0, 0);
     }
   }
-  /* nothing else ready: wait for the earliest clock; then report every clock due */
-  if (!e && events == 0 && earliest > 0) e = wait_for(earliest);
-  uint64_t due = events == 0 ? earliest : 0;
+  uint64_t due = 0; /* clocks whose deadline is at most this far away are reported */
+  if (!e && nhost) {
+    /* block only when nothing is ready yet: until the earliest deadline, or for good
+     * without a clock */
+    uint64_t wait = events ? 0 : nclocks ? earliest : UINT64_MAX;
+    bool timed_out = false;
+    e = poll_host(subs + n - nhost, nhost, wait, out, &events, &timed_out);
+    if (!e && timed_out) {
+      due = wait;
+      if (p1.cfg.clock != MB_VIRT_CLOCK_REAL) e = wait_for(wait); /* fixed: as much later */
+    }
+  } else if (!e && events == 0) {
+    /* only clocks (every other subscription gave an event) */
+    if (earliest > 0) e = wait_for(earliest);
+    due = earliest;
+  }
   for (uint32_t i = 0; i < nclocks && !e; i++)
-    if (clocks[i].left <= due) put_event(out, events++, clocks[i].userdata, 0, 0);
-  free(clocks);
+    if (subs[i].left <= due) put_event(out, events++, subs[i].userdata, 0, 0, 0, 0);
+  free(subs);
   if (e) return e;
   p1_put_u32(ret, events);
   return MB_WASI_ESUCCESS;

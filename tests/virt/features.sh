@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The policy features of `membrane virt` on Node 26, each with the output it must give:
-# --stdin FILE, --stdout FILE, poll on descriptors, --clock fixed:N, --random seed:N,
-# --fault, --trace stderr and to a file, --env-allow / --env-inherit, --args-inherit, --policy FILE.
+# --stdin FILE, --stdout FILE, poll on descriptors and on an inherited stdin,
+# --clock fixed:N, --random seed:N, --fault, --trace stderr and to a file,
+# --env-allow / --env-inherit, --args-inherit, --policy FILE.
 #
 # usage: features.sh MEMBRANE NODE FEATURES.wasm DATA_DIR
 set -u
@@ -47,6 +48,21 @@ check stdout-capture "" --stderr-has "log holds: captured line" -- \
 check stdin-null "stdin gave 0 bytes: " -- --stdin null --arg stdin
 check poll "poll: 2 ready, file readable 1, fd 99 invalid 1" -- \
   --embed "/data=$data" --arg poll
+# poll on an inherited stdin asks the host (directly, and through wasi-virt with either
+# clock): a pipe nothing is written to yet gives the 100 ms timeout, one with data is ready
+"$membrane" virt "$prog" -o "$tmp/ps-fixed.wasm" --stdin inherit --arg poll-stdin 2> /dev/null
+"$membrane" virt "$prog" -o "$tmp/ps-real.wasm" --stdin inherit --clock real --arg poll-stdin 2> /dev/null
+for way in direct fixed real; do
+  if [ $way = direct ]; then w=("$prog" poll-stdin); else w=("$tmp/ps-$way.wasm"); fi
+  silent=$( (sleep 0.6) | "$node" --disable-warning=ExperimentalWarning "$here/run.mjs" "${w[@]}")
+  ready=$(echo data | "$node" --disable-warning=ExperimentalWarning "$here/run.mjs" "${w[@]}")
+  cases=$((cases + 1))
+  if [ "$silent" = "poll stdin: 0 ready" ] && [ "$ready" = "poll stdin: 1 ready" ]; then
+    echo "ok: poll-stdin ($way)"
+  else
+    echo "FAIL poll-stdin ($way): silent pipe '$silent', pipe with data '$ready'"; failures=$((failures + 1))
+  fi
+done
 check clock-fixed "realtime 5.001000000 then 5.002000000" -- --clock fixed:5000000000 --arg clock
 r1=$("$membrane" virt "$prog" -o "$tmp/r1.wasm" --random seed:7 --arg random &&
      "$node" --disable-warning=ExperimentalWarning "$here/run.mjs" "$tmp/r1.wasm")

@@ -1,5 +1,5 @@
 /* One policy feature per run (argv[1]), for features.sh: stdin from a file, stdout
- * captured to a file, poll on a file, the fixed clock, seeded random, an injected
+ * captured to a file, poll on a file and on a silent stdin, the fixed clock, seeded random, an injected
  * fault, env and args passed through from the host. */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +28,11 @@ int main(int argc, char **argv) {
     int n = poll(p, 2, 1000);
     printf("poll: %d ready, file readable %d, fd 99 invalid %d\n", n, (p[0].revents & POLLIN) != 0,
            (p[1].revents & POLLNVAL) != 0);
+  } else if (!strcmp(m, "poll-stdin")) {
+    /* stdin is a pipe nothing is written to for a while: only the timeout fires */
+    struct pollfd p = {0, POLLIN, 0};
+    int n = poll(&p, 1, argc > 2 ? atoi(argv[2]) : 100);
+    printf("poll stdin: %d ready\n", n);
   } else if (!strcmp(m, "clock")) {
     struct timespec a, b;
     clock_gettime(CLOCK_REALTIME, &a);

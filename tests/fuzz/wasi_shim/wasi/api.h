@@ -24,23 +24,34 @@ typedef struct __wasi_subscription_clock_t {
   uint64_t timeout, precision;
   uint16_t flags;
 } __wasi_subscription_clock_t;
+typedef struct __wasi_subscription_fd_readwrite_t {
+  __wasi_fd_t file_descriptor;
+} __wasi_subscription_fd_readwrite_t;
 typedef struct __wasi_subscription_t {
   uint64_t userdata;
   struct {
     uint8_t tag;
     union {
       __wasi_subscription_clock_t clock;
+      __wasi_subscription_fd_readwrite_t fd_read, fd_write;
     } u;
   } u;
 } __wasi_subscription_t;
+typedef struct __wasi_event_fd_readwrite_t {
+  uint64_t nbytes;
+  uint16_t flags;
+} __wasi_event_fd_readwrite_t;
 typedef struct __wasi_event_t {
   uint64_t userdata;
   uint16_t error;
   uint8_t type;
+  __wasi_event_fd_readwrite_t fd_readwrite;
 } __wasi_event_t;
 
 #define __WASI_ERRNO_BADF 8
 #define __WASI_EVENTTYPE_CLOCK 0
+#define __WASI_EVENTTYPE_FD_READ 1
+#define __WASI_EVENTTYPE_FD_WRITE 2
 #define __WASI_CLOCKID_MONOTONIC 1
 
 __wasi_errno_t __wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t *iovs, size_t n,
