@@ -19,7 +19,9 @@ int main(int argc, char **argv) {
   nanosleep(&nap, NULL);
   clock_gettime(CLOCK_MONOTONIC, &b);
   long long d = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
-  printf("monotonic advanced across a 2 ms sleep: %s\n", d >= 2000000 ? "yes" : "no");
+  /* at least 1 ms: Node's own WASI wakes a 2 ms sleep up to 1 ms early (libuv's timers
+   * count whole milliseconds of a cached loop time) */
+  printf("monotonic advanced across a 2 ms sleep: %s\n", d >= 1000000 ? "yes" : "no");
   unsigned char r[32];
   int ok = getentropy(r, sizeof r) == 0;
   int nonzero = 0;
