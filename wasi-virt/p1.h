@@ -35,6 +35,7 @@ P1_IMPORT("membrane:caller", "read") void p1_caller_read(void *dst, uint32_t src
 P1_IMPORT("membrane:caller", "write")
 void p1_caller_write(uint32_t dst, const void *src, uint32_t len);
 P1_IMPORT("membrane:caller", "id") int32_t p1_caller_id(void);
+P1_IMPORT("membrane:caller", "size") uint32_t p1_caller_size(void); /* in 64 KiB pages */
 /* The configuration blob, in a passive data segment of the generated config instance. */
 P1_IMPORT("membrane:config", "size") uint32_t p1_config_size(void);
 P1_IMPORT("membrane:config", "copy") void p1_config_copy(void *dst, uint32_t off, uint32_t len);

@@ -347,6 +347,10 @@ mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret
   if (n == 0) return MB_WASI_EINVAL;
   p1_check_align(in, 8);
   p1_check_align(out, 8);
+  /* both arrays inside the client's memory before n (the client's number) sizes an
+   * allocation that a trap halfway through would leave behind */
+  uint64_t mem = (uint64_t)p1_caller_size() << 16;
+  if ((uint64_t)in + UINT64_C(48) * n > mem || (uint64_t)out + UINT64_C(32) * n > mem) P1_TRAP();
   /* clocks from the front, host stdio from the back */
   poll_sub *subs = malloc((size_t)n * sizeof *subs);
   if (!subs) return MB_WASI_ENOMEM;

@@ -44,6 +44,7 @@ void p1_caller_write(uint32_t dst, const void *src, uint32_t len) {
   memcpy(guest + dst, src, len);
 }
 int32_t p1_caller_id(void) { return client; }
+uint32_t p1_caller_size(void) { return GUEST_SIZE >> 16; }
 
 /* ---- the configuration ---- */
 
