@@ -136,6 +136,7 @@ static void dump(const mb_virt_policy *p, text *t) {
   putu(t, (unsigned)p->random);
   putu(t, p->random_seed);
   putu(t, (unsigned)p->trace);
+  puts_(t, p->trace_path);
   for (size_t i = 0; i < p->fault_count; i++) {
     puts_(t, p->faults[i].func);
     putu(t, p->faults[i].nth);
@@ -212,6 +213,12 @@ static void check_forms(const mb_virt_policy *p) {
       check_guest(s->path, "stdio");
       CHECK(strcmp(s->path, "/"), "stdio file is /");
     }
+  }
+  CHECK(p->trace <= MB_VIRT_TRACE_FILE && (p->trace == MB_VIRT_TRACE_FILE) == (p->trace_path != NULL),
+        "trace mode %d, path %s", (int)p->trace, p->trace_path ? p->trace_path : "(none)");
+  if (p->trace_path) {
+    check_guest(p->trace_path, "trace");
+    CHECK(strcmp(p->trace_path, "/"), "trace file is /");
   }
   for (size_t i = 0; i < p->fault_count; i++) {
     const mb_virt_fault *f = &p->faults[i];
@@ -331,7 +338,11 @@ static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool inj
       snprintf(num, sizeof num, "seed:%llu", (unsigned long long)p->random_seed);
     ok = reapply(r, q, injecting, "--random", num);
   }
-  if (ok) ok = reapply(r, q, injecting, "--trace", p->trace == MB_VIRT_TRACE_STDERR ? "stderr" : "none");
+  if (ok)
+    ok = reapply(r, q, injecting, "--trace",
+                 p->trace == MB_VIRT_TRACE_FILE     ? p->trace_path
+                 : p->trace == MB_VIRT_TRACE_STDERR ? "stderr"
+                                                    : "none");
   for (size_t i = 0; ok && i < p->fault_count; i++) {
     const mb_virt_fault *f = &p->faults[i];
     v.len = 0;
