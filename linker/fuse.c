@@ -994,7 +994,7 @@ static mb_err exit_body(fuse *f, const mb_gen *g) {
 }
 
 /* Generated functions for the imports link_res.c recorded, numbered right after the
- * stubs, in order; then the trap function of membrane:caller. */
+ * stubs, in order; then the trap functions of membrane:caller and of the adapters. */
 static mb_err add_gens(fuse *f) {
   mb_link *l = f->l;
   /* after the generated functions: the trap functions they call, when any does */
