@@ -218,15 +218,14 @@ int32_t mb_args[2 * MB_GLUE_ARGS_MAX];
  * entry takes the full operation, which fails or succeeds exactly as on its own. */
 #define HOT __attribute__((always_inline)) static inline
 
-/* The live slot of `handle` in t when it has type `type`, else NULL. */
-HOT mb__slot *fast_slot(const mb__ht *t, uint32_t type, int32_t handle) {
+/* The live slot of `handle` in t when it has type `type`, else NULL: own or borrow
+ * (any), or own only. */
+HOT mb__slot *fast_slot(const mb__ht *t, uint32_t type, int32_t handle, int own_only) {
   uint32_t idx = (uint32_t)handle & MB__HT_INDEX_MASK;
-  if (handle <= 0 || idx == 0 || idx >= t->len) return NULL;
+  if (handle <= 0 || idx >= t->len) return NULL;
   mb__slot *s = &t->slots[idx];
-  if (s->kind == MB__FREE || ((uint32_t)s->gen & MB__HT_GEN_MASK) !=
-                                 (uint32_t)handle >> MB_HT_INDEX_BITS ||
-      s->type != type)
-    return NULL;
+  uint32_t key = own_only ? s->key : s->key & ~MB__KEY_BORROW;
+  if (key != (uint32_t)handle || s->type != type) return NULL;
   return s;
 }
 
@@ -236,8 +235,8 @@ HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint3
                   int32_t *out) {
   if (from >= rt->ninsts || to >= rt->ninsts || type >= rt->ntypes) return 0;
   mb__ht *src = &rt->insts[from].ht, *dst = &rt->insts[to].ht;
-  mb__slot *s = fast_slot(src, type, handle);
-  if (!s || s->kind != MB__OWN || s->lends || !fast_has_room(dst)) return 0;
+  mb__slot *s = fast_slot(src, type, handle, 1);
+  if (!s || s->lends || !fast_has_room(dst)) return 0;
   uint32_t ri = s->res;
   mb__ht_release(src, (uint32_t)(s - src->slots));
   *out = mb__ht_publish(dst, MB__OWN, type, ri);
@@ -249,7 +248,7 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
   uint32_t caller = sc->caller, callee = sc->callee;
   if (type >= rt->ntypes || rt->nlenders >= rt->lenders_cap) return 0;
   mb__ht *src = &rt->insts[caller].ht, *dst = &rt->insts[callee].ht;
-  mb__slot *s = fast_slot(src, type, handle);
+  mb__slot *s = fast_slot(src, type, handle, 0);
   if (!s) return 0;
   uint32_t ri = s->res, slot = (uint32_t)(s - src->slots);
   mb__res *r = &rt->res[ri];
@@ -259,7 +258,7 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
   } else {
     if (!fast_has_room(dst)) return 0;
     int32_t b = mb__ht_publish(dst, MB__BORROW, type, ri);
-    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].prev = rt->nscopes; /* depth + 1 */
+    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].depth = rt->nscopes; /* depth + 1 */
     r->refs++;
     sc->borrows++;
     *out = b;

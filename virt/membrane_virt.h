@@ -68,7 +68,7 @@ const char *mb_virt_err_message(mb_virt_err code);
 
 /* Handle encoding: bits 0..25 are the slot index (1..MB_HT_MAX_HANDLES), bits 26..30 the
  * low bits of the slot's generation, bit 31 is clear, so every handle is a positive i32.
- * 2^26 - 1 slots of 24 bytes are 1.5 GiB: in wasm32, where the glue's tables share one
+ * 2^26 - 1 slots of 28 bytes are 1.75 GiB: in wasm32, where the glue's tables share one
  * 4 GiB memory and grow by doubling, memory runs out before the index does. */
 #define MB_HT_INDEX_BITS 26
 #define MB_HT_MAX_HANDLES ((UINT32_C(1) << MB_HT_INDEX_BITS) - 1)

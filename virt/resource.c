@@ -58,7 +58,7 @@ void mb__res_drop_slot(mb_rt *rt, uint32_t inst, uint32_t slot) {
   mb__ht *t = &rt->insts[inst].ht;
   mb__slot *s = &t->slots[slot];
   uint32_t ri = s->res;
-  if (s->kind == MB__BORROW) rt->scopes[s->prev - 1].borrows--;
+  if (s->key & MB__KEY_BORROW) rt->scopes[s->depth - 1].borrows--;
   mb__ht_release(t, slot);
   mb__res *r = &rt->res[ri];
   if (--r->refs) return;
@@ -147,7 +147,7 @@ mb_virt_err mb_ht_dup(mb_rt *rt, uint32_t inst, uint32_t type, int32_t handle,
   mb_virt_err err = mb__res_find(rt, op, inst, type, handle, &slot);
   if (err) return err;
   mb__ht *t = &rt->insts[inst].ht;
-  if (t->slots[slot].kind != MB__OWN)
+  if (t->slots[slot].key & MB__KEY_BORROW)
     return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, inst, type, handle);
   uint32_t ri = t->slots[slot].res;
   if (rt->res[ri].destroyed)
@@ -166,7 +166,7 @@ mb_virt_err mb_ht_destroy(mb_rt *rt, uint32_t inst, uint32_t type, int32_t handl
   if (err) return err;
   mb__ht *t = &rt->insts[inst].ht;
   const mb__slot *s = &t->slots[slot];
-  if (s->kind != MB__OWN) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, inst, type, handle);
+  if (s->key & MB__KEY_BORROW) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, inst, type, handle);
   uint32_t ri = s->res;
   mb__res *r = &rt->res[ri];
   if (r->destroyed) return mb__virt_fail(rt, MB_VIRT_ERR_DESTROYED, op, inst, type, handle);
@@ -189,7 +189,7 @@ mb_virt_err mb_ht_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, 
   mb_virt_err err = mb__res_find(rt, op, from, type, handle, &slot);
   if (err) return err;
   const mb__slot *s = &rt->insts[from].ht.slots[slot];
-  if (s->kind != MB__OWN) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, from, type, handle);
+  if (s->key & MB__KEY_BORROW) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, from, type, handle);
   if (s->lends) return mb__virt_fail(rt, MB_VIRT_ERR_LENT, op, from, type, handle);
   mb__ht *dst = &rt->insts[to].ht;
   if ((err = mb__ht_reserve(rt, dst))) return mb__virt_fail(rt, err, op, to, type, handle);
@@ -211,7 +211,7 @@ mb_virt_err mb_ht_inspect(const mb_rt *rt, uint32_t inst, int32_t handle, mb_ht_
   if (err) return err;
   const mb__slot *s = &t->slots[slot];
   const mb__res *r = &rt->res[s->res];
-  out->kind = (mb_ht_kind)s->kind;
+  out->kind = (mb_ht_kind)mb__slot_kind(s, slot);
   out->type = s->type;
   out->rep = r->destroyed ? 0 : r->rep;
   out->lends = s->lends;
