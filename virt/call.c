@@ -66,7 +66,6 @@ mb_virt_err mb_ht_lend(mb_rt *rt, uint32_t scope, uint32_t type, int32_t handle,
     *out = b;
   }
   rt->insts[caller].ht.slots[slot].lends++; /* re-read: caller may be the callee */
-  rt->res[ri].lends++;
   rt->lenders[rt->nlenders].inst = caller;
   rt->lenders[rt->nlenders].slot = slot;
   rt->nlenders++;
@@ -82,9 +81,7 @@ mb_virt_err mb_rt_call_end(mb_rt *rt, uint32_t scope) {
   if (sc->borrows) return mb__virt_fail(rt, MB_VIRT_ERR_BORROW_OUTLIVED, op, sc->callee, 0, 0);
   /* a lent slot cannot be dropped, moved or torn down, so every lender is still live */
   for (uint32_t i = sc->lender_base; i < rt->nlenders; i++) {
-    mb__slot *s = &rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot];
-    s->lends--;
-    rt->res[s->res].lends--;
+    rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot].lends--;
   }
   rt->nlenders = sc->lender_base;
   rt->nscopes--;

@@ -264,7 +264,6 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
     *out = b;
   }
   src->slots[slot].lends++; /* re-read: caller may be the callee */
-  r->lends++;
   rt->lenders[rt->nlenders].inst = caller;
   rt->lenders[rt->nlenders].slot = slot;
   rt->nlenders++;
@@ -325,9 +324,7 @@ HOT void fast_end(mb_rt *rt, uint32_t scope) {
     return;
   }
   for (uint32_t i = sc->lender_base; i < rt->nlenders; i++) {
-    mb__slot *s = &rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot];
-    s->lends--;
-    rt->res[s->res].lends--;
+    rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot].lends--;
   }
   rt->nlenders = sc->lender_base;
   rt->nscopes--;

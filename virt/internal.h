@@ -71,7 +71,6 @@ typedef struct mb__res {
   uint32_t type;
   int32_t rep;
   uint32_t refs;  /* handles referring to it; free record: the next free record */
-  uint32_t lends; /* outstanding loans of any of its handles */
   uint32_t destroyed;
 } mb__res;
 

@@ -30,7 +30,6 @@ static uint32_t res_take(mb_rt *rt, uint32_t type, int32_t rep) {
   r->type = type;
   r->rep = rep;
   r->refs = 1;
-  r->lends = 0;
   r->destroyed = 0;
   rt->res_live++;
   return ri;
@@ -40,11 +39,19 @@ static void res_release(mb_rt *rt, uint32_t ri) {
   mb__res *r = &rt->res[ri];
   r->type = 0;
   r->rep = 0;
-  r->lends = 0;
   r->destroyed = 0;
   r->refs = rt->res_free;
   rt->res_free = ri;
   rt->res_live--;
+}
+
+/* Whether any handle to the resource is lent: every loan of every open scope is on the
+ * lender stack, and a lender stays live until its scope ends. Only destroy asks, so a
+ * walk of the open loans here saves a count kept on every lend. */
+static int res_lent(const mb_rt *rt, uint32_t ri) {
+  for (uint32_t i = 0; i < rt->nlenders; i++)
+    if (rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot].res == ri) return 1;
+  return 0;
 }
 
 static void run_dtor(mb_rt *rt, uint32_t type, int32_t rep) {
@@ -170,7 +177,8 @@ mb_virt_err mb_ht_destroy(mb_rt *rt, uint32_t inst, uint32_t type, int32_t handl
   uint32_t ri = s->res;
   mb__res *r = &rt->res[ri];
   if (r->destroyed) return mb__virt_fail(rt, MB_VIRT_ERR_DESTROYED, op, inst, type, handle);
-  if (s->lends || r->lends) return mb__virt_fail(rt, MB_VIRT_ERR_LENT, op, inst, type, handle);
+  if (s->lends || res_lent(rt, ri))
+    return mb__virt_fail(rt, MB_VIRT_ERR_LENT, op, inst, type, handle);
   int32_t rep = r->rep;
   mb__ht_release(t, slot);
   r->destroyed = 1;
