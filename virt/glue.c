@@ -14,7 +14,11 @@
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
-static mb_rt *g_rt;
+/* The one runtime, in static memory: initialised as mb_rt_new would (zeroes, the glue's
+ * allocator, the maximum table size), so it needs no start function and its fields sit
+ * at constant addresses the hot paths load without a pointer chase first. */
+static mb_rt g_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDLES};
+#define g_rt (&g_rt_store)
 static int32_t g_result;
 /* The code of the last trap, for a debugger: the trap functions must differ anyway. */
 static volatile int32_t g_trap_code;
@@ -75,14 +79,7 @@ static int32_t result_or_trap(int32_t err) {
   return g_result;
 }
 
-/* The runtime, created on first use: the glue has no start function to run earlier. */
 static mb_virt_err rt_get(mb_rt **out) {
-  if (!g_rt) {
-    mb_rt_options opt = {0};
-    opt.realloc = mb__glue_realloc;
-    mb_virt_err err = mb_rt_new(&opt, &g_rt);
-    if (err) return err;
-  }
   *out = g_rt;
   return MB_VIRT_OK;
 }
@@ -273,12 +270,6 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
 /* The full operations, out of line: the entries' fast paths then need no stack frame. */
 #define SLOW __attribute__((noinline, cold)) static
 
-SLOW mb_rt *slow_rt(void) {
-  mb_rt *rt;
-  mb_virt_err err = rt_get(&rt);
-  if (err) trap(err);
-  return rt;
-}
 SLOW uint32_t slow_begin(mb_rt *rt, uint32_t caller, uint32_t callee) {
   uint32_t scope = 0;
   mb_virt_err err = mb_rt_call_begin(rt, caller, callee, &scope);
@@ -332,7 +323,7 @@ HOT void fast_end(mb_rt *rt, uint32_t scope) {
 
 EXPORT("mb_call_enter")
 int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
-  mb_rt *rt = g_rt ? g_rt : slow_rt();
+  mb_rt *rt = g_rt;
   if (n > MB_GLUE_ARGS_MAX) trap(MB_VIRT_ERR_INVALID_ARG);
   uint32_t scope = 0, borrows = 0;
   for (uint32_t i = 0; i < n; i++) borrows |= (uint32_t)mb_args[2 * i + 1] & 1;
@@ -354,7 +345,7 @@ int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
 EXPORT("mb_call_leave")
 int32_t glue_call_leave(uint32_t scope, uint32_t from, uint32_t type, int32_t handle,
                         uint32_t to) {
-  mb_rt *rt = g_rt ? g_rt : slow_rt();
+  mb_rt *rt = g_rt;
   int32_t out = 0;
   if (!fast_move(rt, from, type, handle, to, &out)) out = slow_move(rt, from, type, handle, to);
   if (scope) fast_end(rt, scope);
@@ -378,8 +369,8 @@ EXPORT("mb_alloc") void *glue_alloc(uint32_t size) {
 EXPORT("mb_free") void glue_free(void *ptr) { mb__glue_realloc(ptr, 0, NULL); }
 
 EXPORT("mb_handle_count") uint32_t glue_handle_count(uint32_t inst) {
-  return g_rt ? mb_ht_count(g_rt, inst) : 0;
+  return mb_ht_count(g_rt, inst);
 }
 EXPORT("mb_resource_count") uint32_t glue_resource_count(void) {
-  return g_rt ? mb_rt_resource_count(g_rt) : 0;
+  return mb_rt_resource_count(g_rt);
 }
