@@ -230,7 +230,8 @@ HOT int fast_has_room(const mb__ht *t) { return t->free_head || (t->len && t->le
 
 HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint32_t to,
                   int32_t *out) {
-  if (from >= rt->ninsts || to >= rt->ninsts || type >= rt->ntypes) return 0;
+  /* no type < ntypes check: a live slot of that type proves it */
+  if (from >= rt->ninsts || to >= rt->ninsts) return 0;
   mb__ht *src = &rt->insts[from].ht, *dst = &rt->insts[to].ht;
   mb__slot *s = fast_slot(src, type, handle, 1);
   if (!s || s->lends || !fast_has_room(dst)) return 0;
@@ -243,7 +244,7 @@ HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint3
 /* sc is the innermost scope. */
 HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32_t *out) {
   uint32_t caller = sc->caller, callee = sc->callee;
-  if (type >= rt->ntypes || rt->nlenders >= rt->lenders_cap) return 0;
+  if (rt->nlenders >= rt->lenders_cap) return 0; /* type: as in fast_move */
   mb__ht *src = &rt->insts[caller].ht, *dst = &rt->insts[callee].ht;
   mb__slot *s = fast_slot(src, type, handle, 0);
   if (!s) return 0;

@@ -42,7 +42,6 @@ typedef struct mb__ht {
   uint32_t len;       /* slots[1 .. len-1] have been issued at least once */
   uint32_t free_head; /* FIFO of free slots (0 = empty): a freed slot waits for every */
   uint32_t free_tail; /* slot freed before it, so its generation moves on slowly */
-  uint32_t count;     /* live slots */
   uint64_t serial;    /* the next own slot's arrival serial (64 bits: never wraps) */
 } mb__ht;
 
@@ -161,7 +160,6 @@ __attribute__((always_inline)) static inline int32_t mb__ht_publish(mb__ht *t, u
   } else {
     s->key = h | MB__KEY_BORROW;
   }
-  t->count++;
   return (int32_t)h;
 }
 
@@ -177,7 +175,6 @@ __attribute__((always_inline)) static inline void mb__ht_release(mb__ht *t, uint
   else
     t->free_head = idx;
   t->free_tail = idx;
-  t->count--;
 }
 
 /* Teardown's work list: after the cap slots, the same allocation holds cap scratch

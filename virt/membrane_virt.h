@@ -224,7 +224,8 @@ typedef struct mb_ht_info {
 /* What a handle in inst's table is, without a type check; the errors of a lookup. */
 mb_virt_err mb_ht_inspect(const mb_rt *rt, uint32_t inst, int32_t handle, mb_ht_info *out);
 
-/* Live handles in inst's table (0 for an unknown instance), and its allocated slots. */
+/* Live handles in inst's table (0 for an unknown instance; a walk of the table), and its
+ * allocated slots. */
 uint32_t mb_ht_count(const mb_rt *rt, uint32_t inst);
 uint32_t mb_ht_capacity(const mb_rt *rt, uint32_t inst);
 

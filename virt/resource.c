@@ -228,8 +228,13 @@ mb_virt_err mb_ht_inspect(const mb_rt *rt, uint32_t inst, int32_t handle, mb_ht_
   return MB_VIRT_OK;
 }
 
+/* Counted when asked, not kept on every move: it is for inspection, not the hot path. */
 uint32_t mb_ht_count(const mb_rt *rt, uint32_t inst) {
-  return rt && inst < rt->ninsts ? rt->insts[inst].ht.count : 0;
+  if (!rt || inst >= rt->ninsts) return 0;
+  const mb__ht *t = &rt->insts[inst].ht;
+  uint32_t n = 0;
+  for (uint32_t i = 1; i < t->len; i++) n += mb__slot_live(&t->slots[i], i);
+  return n;
 }
 
 uint32_t mb_ht_capacity(const mb_rt *rt, uint32_t inst) {
