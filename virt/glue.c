@@ -241,9 +241,9 @@ HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint3
   return 1;
 }
 
-/* sc is the innermost scope. */
-HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32_t *out) {
-  uint32_t caller = sc->caller, callee = sc->callee;
+/* In the innermost scope, which runs from caller to callee. */
+HOT int fast_lend(mb_rt *rt, uint32_t caller, uint32_t callee, uint32_t type, int32_t handle,
+                  int32_t *out) {
   if (rt->nlenders >= rt->lenders_cap) return 0; /* type: as in fast_move */
   mb__ht *src = &rt->insts[caller].ht, *dst = &rt->insts[callee].ht;
   mb__slot *s = fast_slot(src, type, handle, 0);
@@ -258,7 +258,7 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
     int32_t b = mb__ht_publish(dst, MB__BORROW, type, ri);
     dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].depth = rt->nscopes; /* depth + 1 */
     r->refs++;
-    sc->borrows++;
+    rt->scopes[rt->nscopes - 1].borrows++;
     *out = b;
   }
   src->slots[slot].lends++; /* re-read: caller may be the callee */
@@ -333,7 +333,7 @@ int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
     uint32_t word = (uint32_t)mb_args[2 * i + 1], type = word >> 1;
     int32_t h = mb_args[2 * i], out = 0;
     if (word & 1) {
-      if (!fast_lend(rt, &rt->scopes[rt->nscopes - 1], type, h, &out))
+      if (!fast_lend(rt, caller, callee, type, h, &out))
         out = slow_lend(rt, scope, type, h);
     } else if (!fast_move(rt, caller, type, h, callee, &out)) {
       out = slow_move(rt, caller, type, h, callee);
