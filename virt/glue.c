@@ -6,6 +6,7 @@
  * name is the error message, so the engine's stack trace says what went wrong. The trap
  * functions get those names through asm labels (symbol names may be any string in wasm
  * objects); they are kept out of line and distinct so the name section keeps them. */
+#include "glue_layout.h"
 #include "internal.h"
 
 #ifndef __wasm__
@@ -17,8 +18,51 @@
 /* The one runtime, in static memory: initialised as mb_rt_new would (zeroes, the glue's
  * allocator, the maximum table size), so it needs no start function and its fields sit
  * at constant addresses the hot paths load without a pointer chase first. */
-static mb_rt g_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDLES};
-#define g_rt (&g_rt_store)
+mb_rt mb_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDLES};
+#define g_rt (&mb_rt_store)
+
+/* The layout the fused adapters' inline hot paths assume (glue_layout.h). */
+#define LAYOUT(a, b) _Static_assert((a) == (b), #a " is not " #b " (update glue_layout.h)");
+LAYOUT(offsetof(mb_rt, insts), MB_GL_RT_INSTS)
+LAYOUT(offsetof(mb_rt, ninsts), MB_GL_RT_NINSTS)
+LAYOUT(offsetof(mb_rt, types), MB_GL_RT_TYPES)
+LAYOUT(offsetof(mb_rt, res), MB_GL_RT_RES)
+LAYOUT(offsetof(mb_rt, scopes), MB_GL_RT_SCOPES)
+LAYOUT(offsetof(mb_rt, nscopes), MB_GL_RT_NSCOPES)
+LAYOUT(offsetof(mb_rt, scopes_cap), MB_GL_RT_SCOPES_CAP)
+LAYOUT(offsetof(mb_rt, scope_serial), MB_GL_RT_SCOPE_SERIAL)
+LAYOUT(offsetof(mb_rt, lenders), MB_GL_RT_LENDERS)
+LAYOUT(offsetof(mb_rt, nlenders), MB_GL_RT_NLENDERS)
+LAYOUT(offsetof(mb_rt, lenders_cap), MB_GL_RT_LENDERS_CAP)
+LAYOUT(sizeof(mb__inst), MB_GL_INST_SIZE)
+LAYOUT(offsetof(mb__inst, ht), 0)
+LAYOUT(offsetof(mb__ht, slots), MB_GL_HT_SLOTS)
+LAYOUT(offsetof(mb__ht, cap), MB_GL_HT_CAP)
+LAYOUT(offsetof(mb__ht, len), MB_GL_HT_LEN)
+LAYOUT(offsetof(mb__ht, free_head), MB_GL_HT_FREE_HEAD)
+LAYOUT(offsetof(mb__ht, free_tail), MB_GL_HT_FREE_TAIL)
+LAYOUT(offsetof(mb__ht, serial), MB_GL_HT_SERIAL)
+LAYOUT(sizeof(mb__slot), MB_GL_SLOT_SIZE)
+LAYOUT(offsetof(mb__slot, key), MB_GL_SLOT_KEY)
+LAYOUT(offsetof(mb__slot, type), MB_GL_SLOT_TYPE)
+LAYOUT(offsetof(mb__slot, res), MB_GL_SLOT_RES)
+LAYOUT(offsetof(mb__slot, lends), MB_GL_SLOT_LENDS)
+LAYOUT(offsetof(mb__slot, serial), MB_GL_SLOT_SERIAL)
+LAYOUT(MB_HT_INDEX_BITS, MB_GL_INDEX_BITS)
+LAYOUT(sizeof(mb__type), MB_GL_TYPE_SIZE)
+LAYOUT(offsetof(mb__type, definer), MB_GL_TYPE_DEFINER)
+LAYOUT(sizeof(mb__res), MB_GL_RES_SIZE)
+LAYOUT(offsetof(mb__res, rep), MB_GL_RES_REP)
+LAYOUT(offsetof(mb__res, destroyed), MB_GL_RES_DESTROYED)
+LAYOUT(sizeof(mb__scope), MB_GL_SCOPE_SIZE)
+LAYOUT(offsetof(mb__scope, id), MB_GL_SCOPE_ID)
+LAYOUT(offsetof(mb__scope, caller), MB_GL_SCOPE_CALLER)
+LAYOUT(offsetof(mb__scope, callee), MB_GL_SCOPE_CALLEE)
+LAYOUT(offsetof(mb__scope, borrows), MB_GL_SCOPE_BORROWS)
+LAYOUT(offsetof(mb__scope, lender_base), MB_GL_SCOPE_LENDER_BASE)
+LAYOUT(sizeof(mb__lender), MB_GL_LENDER_SIZE)
+LAYOUT(offsetof(mb__lender, inst), MB_GL_LENDER_INST)
+LAYOUT(offsetof(mb__lender, slot), MB_GL_LENDER_SLOT)
 static int32_t g_result;
 /* The code of the last trap, for a debugger: the trap functions must differ anyway. */
 static volatile int32_t g_trap_code;
