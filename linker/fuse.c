@@ -794,6 +794,7 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
   if (inl) {
     fc.tmp = new_local(&a);
     for (uint32_t k = 1; k < MB__FAST_TEMPS; k++) new_local(&a);
+    mb__fast_phase(&fc, caller, callee);
     if (borrows) mb__fast_begin(&fc, caller, callee, a.scope);
     for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
       const mb_wit_type *t = fn->params[q].type;
@@ -894,6 +895,7 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     }
   } else if (inl && rt && has_stuff_t(rt)) {
     op_local(b, 0x21, result);
+    mb__fast_phase(&fc, caller, callee);
     mb__fast_move(&fc, callee, caller, type_id(&a, rt->elem), result, result);
     if (borrows) mb__fast_end(&fc, a.scope);
     op_local(b, 0x20, result);
@@ -914,6 +916,7 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     op_local(b, 0x20, result);
   }
   if (borrows && inl) {
+    mb__fast_phase(&fc, caller, callee);
     mb__fast_end(&fc, a.scope);
   } else if (borrows) {
     op_local(b, 0x20, a.scope);

@@ -14,7 +14,7 @@ enum {
   CALL = 0x10, SELECT = 0x1B, LGET = 0x20, LSET = 0x21, LTEE = 0x22,
   I32_LOAD = 0x28, I64_LOAD = 0x29, I32_STORE = 0x36, I64_STORE = 0x37,
   I32_CONST = 0x41, I64_CONST = 0x42, I32_EQZ = 0x45, I32_NE = 0x47, I32_LT_S = 0x48,
-  I32_LE_U = 0x4D, I32_GE_U = 0x4F, I32_ADD = 0x6A, I32_SUB = 0x6B, I32_MUL = 0x6C,
+  I32_GT_U = 0x4B, I32_GE_U = 0x4F, I32_ADD = 0x6A, I32_SUB = 0x6B, I32_MUL = 0x6C,
   I32_AND = 0x71, I32_XOR = 0x73, I64_ADD = 0x7C,
   VOID = 0x40, I32 = 0x7F,
 };
@@ -22,8 +22,8 @@ enum {
 #define KEY_LIVE_MASK 0x7FFFFFFF /* the key without its borrow bit */
 #define INDEX_MASK ((1u << MB_GL_INDEX_BITS) - 1)
 
-/* the temporaries, c->tmp + k */
-enum { INS, IDX, S, RI, T, NL, R, NS, I };
+/* the temporaries, c->tmp + k: INS and OK are set by mb__fast_phase */
+enum { INS, IDX, S, RI, T, NL, R, NS, I, OK, FH, SLS };
 
 static void op(const mb__fast *c, uint8_t o) { mb_buf_byte(c->b, o); }
 static void op_u(const mb__fast *c, uint8_t o, uint32_t v) {
@@ -68,16 +68,14 @@ static void scaled(const mb__fast *c, uint32_t size) {
 static void block(const mb__fast *c) { op_u(c, BLOCK, VOID); }
 
 /* Inside the slow block: leaves in S the slot of the live handle (local h) in inst's
- * table with type `type` (own only, or own or borrow), with INS = rt->insts and IDX its
- * index; else br 0. */
+ * table with type `type` (own only, or own or borrow), IDX its index and SLS the
+ * table's slots; else br 0. */
 static void find_slot(const mb__fast *c, uint32_t inst, uint32_t type, uint32_t h, bool own) {
   uint32_t ht = inst * MB_GL_INST_SIZE;
   get(c, h);
   k32(c, 1);
   op(c, I32_LT_S);
   op_u(c, BR_IF, 0);
-  rt_load(c, MB_GL_RT_INSTS);
-  tset(c, INS);
   get(c, h);
   k32(c, INDEX_MASK);
   op(c, I32_AND);
@@ -88,6 +86,7 @@ static void find_slot(const mb__fast *c, uint32_t inst, uint32_t type, uint32_t 
   op_u(c, BR_IF, 0);
   tget(c, INS);
   mem(c, I32_LOAD, ht + MB_GL_HT_SLOTS);
+  ttee(c, SLS);
   tget(c, IDX);
   scaled(c, MB_GL_SLOT_SIZE);
   ttee(c, S);
@@ -106,12 +105,23 @@ static void find_slot(const mb__fast *c, uint32_t inst, uint32_t type, uint32_t 
   op_u(c, BR_IF, 0);
 }
 
-/* max(a, b) < rt->ninsts, else br 0 */
-static void check_insts(const mb__fast *c, uint32_t a, uint32_t b) {
+/* br 0 unless the phase's instance ids are all < rt->ninsts */
+static void check_insts(const mb__fast *c) {
+  tget(c, OK);
+  op(c, I32_EQZ);
+  op_u(c, BR_IF, 0);
+}
+
+/* Moves, lends and scope operations never add instances, so between two calls out of
+ * the adapter rt->insts and rt->ninsts stay put: loaded once, before the parameters and
+ * again after the callee. */
+void mb__fast_phase(const mb__fast *c, uint32_t a, uint32_t b) {
   rt_load(c, MB_GL_RT_NINSTS);
   k32(c, a > b ? a : b);
-  op(c, I32_LE_U);
-  op_u(c, BR_IF, 0);
+  op(c, I32_GT_U);
+  tset(c, OK);
+  rt_load(c, MB_GL_RT_INSTS);
+  tset(c, INS);
 }
 
 void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type, uint32_t h,
@@ -119,7 +129,7 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   uint32_t src = from * MB_GL_INST_SIZE, dst = to * MB_GL_INST_SIZE;
   block(c); /* done */
   block(c); /* slow */
-  check_insts(c, from, to);
+  check_insts(c);
   find_slot(c, from, type, h, true);
   tget(c, S);
   mem(c, I32_LOAD, MB_GL_SLOT_LENDS);
@@ -127,6 +137,7 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   /* room in the destination: a free slot, or len < cap in an allocated table */
   tget(c, INS);
   mem(c, I32_LOAD, dst + MB_GL_HT_FREE_HEAD);
+  ttee(c, FH);
   op(c, I32_EQZ);
   op_u(c, IF, VOID);
   tget(c, INS);
@@ -160,8 +171,7 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   mem(c, I32_LOAD, src + MB_GL_HT_FREE_TAIL);
   ttee(c, T);
   op_u(c, IF, VOID);
-  tget(c, INS);
-  mem(c, I32_LOAD, src + MB_GL_HT_SLOTS);
+  tget(c, SLS);
   tget(c, T);
   scaled(c, MB_GL_SLOT_SIZE);
   tget(c, IDX);
@@ -174,9 +184,14 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   tget(c, INS);
   tget(c, IDX);
   mem(c, I32_STORE, src + MB_GL_HT_FREE_TAIL);
-  /* publish: the free FIFO's head (re-read: from may be to), or slot len++ */
-  tget(c, INS);
-  mem(c, I32_LOAD, dst + MB_GL_HT_FREE_HEAD);
+  /* publish: the free FIFO's head (re-read when from is to: the release may have set
+   * it), or slot len++ */
+  if (from == to) {
+    tget(c, INS);
+    mem(c, I32_LOAD, dst + MB_GL_HT_FREE_HEAD);
+  } else {
+    tget(c, FH);
+  }
   ttee(c, IDX);
   op_u(c, IF, I32);
   tget(c, INS);
@@ -308,7 +323,7 @@ void mb__fast_lend_rep(const mb__fast *c, uint32_t caller, uint32_t callee, uint
 void mb__fast_begin(const mb__fast *c, uint32_t caller, uint32_t callee, uint32_t scope) {
   block(c);
   block(c);
-  check_insts(c, caller, callee);
+  check_insts(c);
   rt_load(c, MB_GL_RT_NSCOPES);
   ttee(c, NS);
   rt_load(c, MB_GL_RT_SCOPES_CAP);
@@ -396,7 +411,7 @@ void mb__fast_end(const mb__fast *c, uint32_t scope) {
   tget(c, I);
   scaled(c, MB_GL_LENDER_SIZE);
   tset(c, R);
-  rt_load(c, MB_GL_RT_INSTS);
+  tget(c, INS);
   tget(c, R);
   mem(c, I32_LOAD, MB_GL_LENDER_INST);
   scaled(c, MB_GL_INST_SIZE);
