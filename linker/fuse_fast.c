@@ -400,11 +400,14 @@ void mb__fast_end(const mb__fast *c, uint32_t scope) {
   /* its loans end: lenders[lender_base .. nlenders-1] */
   tget(c, T);
   mem(c, I32_LOAD, MB_GL_SCOPE_LENDER_BASE);
-  tset(c, I);
+  ttee(c, I);
+  tset(c, IDX); /* the base, for nlenders afterwards */
+  rt_load(c, MB_GL_RT_NLENDERS);
+  tset(c, NL);
   block(c);
   op_u(c, LOOP, VOID);
   tget(c, I);
-  rt_load(c, MB_GL_RT_NLENDERS);
+  tget(c, NL);
   op(c, I32_GE_U);
   op_u(c, BR_IF, 1);
   rt_load(c, MB_GL_RT_LENDERS);
@@ -433,8 +436,7 @@ void mb__fast_end(const mb__fast *c, uint32_t scope) {
   op(c, END);
   op(c, END);
   rt_store_begin(c);
-  tget(c, T);
-  mem(c, I32_LOAD, MB_GL_SCOPE_LENDER_BASE);
+  tget(c, IDX);
   rt_store(c, MB_GL_RT_NLENDERS);
   rt_store_begin(c);
   tget(c, NS);
