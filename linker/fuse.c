@@ -775,15 +775,14 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     return e;
   }
   /* Inline (fuse_fast.c): the fused path's work written out in the adapter, calling the
-   * glue only off the common case, when every borrow goes into its definer. */
+   * glue only off the common case. */
   mb__fast fc = {.b = b, .mem = gmem, .own_move = a.own_move, .lend = a.lend,
                  .begin = begin, .end = end};
   bool inl = fused && (uint32_t)caller < MB__FAST_MAX_ID && (uint32_t)callee < MB__FAST_MAX_ID;
   for (uint32_t q = 0; q < fn->nparams && inl; q++) {
     const mb_wit_type *t = fn->params[q].type;
     if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW)
-      inl = type_id(&a, t->elem) < MB__FAST_MAX_ID &&
-            (t->kind == MB_WIT_OWN || l->rtypes[type_id(&a, t->elem)].definer == callee);
+      inl = type_id(&a, t->elem) < MB__FAST_MAX_ID;
   }
   if (inl && fn->result && has_stuff_t(fn->result))
     inl = type_id(&a, fn->result->elem) < MB__FAST_MAX_ID;
@@ -801,7 +800,8 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
       if (t->kind == MB_WIT_OWN)
         mb__fast_move(&fc, caller, callee, type_id(&a, t->elem), x, x);
       else if (t->kind == MB_WIT_BORROW)
-        mb__fast_lend_rep(&fc, caller, callee, type_id(&a, t->elem), x, a.scope, x);
+        mb__fast_lend(&fc, caller, callee, type_id(&a, t->elem),
+                      l->rtypes[type_id(&a, t->elem)].definer == callee, x, a.scope, x);
     }
   } else if (fused && nfused) {
     for (uint32_t q = 0, x = 0, k = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {

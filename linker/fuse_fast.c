@@ -13,9 +13,9 @@ enum {
   BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0B, BR = 0x0C, BR_IF = 0x0D,
   CALL = 0x10, SELECT = 0x1B, LGET = 0x20, LSET = 0x21, LTEE = 0x22,
   I32_LOAD = 0x28, I64_LOAD = 0x29, I32_STORE = 0x36, I64_STORE = 0x37,
-  I32_CONST = 0x41, I64_CONST = 0x42, I32_EQZ = 0x45, I32_NE = 0x47, I32_LT_S = 0x48,
+  I32_CONST = 0x41, I64_CONST = 0x42, I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I32_LT_S = 0x48,
   I32_GT_U = 0x4B, I32_GE_U = 0x4F, I32_ADD = 0x6A, I32_SUB = 0x6B, I32_MUL = 0x6C,
-  I32_AND = 0x71, I32_XOR = 0x73, I64_ADD = 0x7C,
+  I32_AND = 0x71, I32_OR = 0x72, I32_XOR = 0x73, I64_ADD = 0x7C,
   VOID = 0x40, I32 = 0x7F,
 };
 
@@ -23,7 +23,7 @@ enum {
 #define INDEX_MASK ((1u << MB_GL_INDEX_BITS) - 1)
 
 /* the temporaries, c->tmp + k: INS and OK are set by mb__fast_phase */
-enum { INS, IDX, S, RI, T, NL, R, NS, I, OK, FH, SLS };
+enum { INS, IDX, S, RI, T, NL, R, NS, I, OK, FH, SLS, SRC_S, SRC_IDX };
 
 static void op(const mb__fast *c, uint8_t o) { mb_buf_byte(c->b, o); }
 static void op_u(const mb__fast *c, uint8_t o, uint32_t v) {
@@ -124,17 +124,10 @@ void mb__fast_phase(const mb__fast *c, uint32_t a, uint32_t b) {
   tset(c, INS);
 }
 
-void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type, uint32_t h,
-                   uint32_t out) {
-  uint32_t src = from * MB_GL_INST_SIZE, dst = to * MB_GL_INST_SIZE;
-  block(c); /* done */
-  block(c); /* slow */
-  check_insts(c);
-  find_slot(c, from, type, h, true);
-  tget(c, S);
-  mem(c, I32_LOAD, MB_GL_SLOT_LENDS);
-  op_u(c, BR_IF, 0);
-  /* room in the destination: a free slot, or len < cap in an allocated table */
+/* Inside the slow block: br 0 unless inst's table has room for a publish (a free slot,
+ * or len < cap in an allocated table); FH = its free head. */
+static void room(const mb__fast *c, uint32_t inst) {
+  uint32_t dst = inst * MB_GL_INST_SIZE;
   tget(c, INS);
   mem(c, I32_LOAD, dst + MB_GL_HT_FREE_HEAD);
   ttee(c, FH);
@@ -151,42 +144,15 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   op(c, I32_GE_U);
   op_u(c, BR_IF, 1);
   op(c, END);
-  /* release: the key becomes ~(the next generation's handle), onto the free FIFO */
-  tget(c, S);
-  get(c, h);
-  k32(c, 1u << MB_GL_INDEX_BITS);
-  op(c, I32_ADD);
-  k32(c, KEY_LIVE_MASK);
-  op(c, I32_AND);
-  k32(c, -1);
-  op(c, I32_XOR);
-  mem(c, I32_STORE, MB_GL_SLOT_KEY);
-  tget(c, S);
-  mem(c, I32_LOAD, MB_GL_SLOT_RES);
-  tset(c, RI);
-  tget(c, S);
-  k32(c, 0);
-  mem(c, I32_STORE, MB_GL_SLOT_RES);
-  tget(c, INS);
-  mem(c, I32_LOAD, src + MB_GL_HT_FREE_TAIL);
-  ttee(c, T);
-  op_u(c, IF, VOID);
-  tget(c, SLS);
-  tget(c, T);
-  scaled(c, MB_GL_SLOT_SIZE);
-  tget(c, IDX);
-  mem(c, I32_STORE, MB_GL_SLOT_RES);
-  op(c, ELSE);
-  tget(c, INS);
-  tget(c, IDX);
-  mem(c, I32_STORE, src + MB_GL_HT_FREE_HEAD);
-  op(c, END);
-  tget(c, INS);
-  tget(c, IDX);
-  mem(c, I32_STORE, src + MB_GL_HT_FREE_TAIL);
-  /* publish: the free FIFO's head (re-read when from is to: the release may have set
-   * it), or slot len++ */
-  if (from == to) {
+}
+
+/* mb__ht_publish into inst's table, after room(): the free FIFO's head (FH, or re-read
+ * when `reload`: a release since may have set it) or slot len++, with type, res RI and
+ * the key; an own slot gets the next serial. The handle in `out`, the slot in S. */
+static void publish(const mb__fast *c, uint32_t inst, uint32_t type, bool own, bool reload,
+                    uint32_t out) {
+  uint32_t dst = inst * MB_GL_INST_SIZE;
+  if (reload) {
     tget(c, INS);
     mem(c, I32_LOAD, dst + MB_GL_HT_FREE_HEAD);
   } else {
@@ -241,7 +207,12 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   mem(c, I32_STORE, MB_GL_SLOT_RES);
   tget(c, S);
   get(c, out);
+  if (!own) {
+    k32(c, (int32_t)0x80000000);
+    op(c, I32_OR);
+  }
   mem(c, I32_STORE, MB_GL_SLOT_KEY);
+  if (!own) return;
   tget(c, S);
   tget(c, INS);
   mem(c, I64_LOAD, dst + MB_GL_HT_SERIAL);
@@ -253,6 +224,53 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   mb_buf_s64(c->b, 1);
   op(c, I64_ADD);
   mem(c, I64_STORE, dst + MB_GL_HT_SERIAL);
+}
+
+void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type, uint32_t h,
+                   uint32_t out) {
+  uint32_t src = from * MB_GL_INST_SIZE;
+  block(c); /* done */
+  block(c); /* slow */
+  check_insts(c);
+  find_slot(c, from, type, h, true);
+  tget(c, S);
+  mem(c, I32_LOAD, MB_GL_SLOT_LENDS);
+  op_u(c, BR_IF, 0);
+  room(c, to);
+  /* release: the key becomes ~(the next generation's handle), onto the free FIFO */
+  tget(c, S);
+  get(c, h);
+  k32(c, 1u << MB_GL_INDEX_BITS);
+  op(c, I32_ADD);
+  k32(c, KEY_LIVE_MASK);
+  op(c, I32_AND);
+  k32(c, -1);
+  op(c, I32_XOR);
+  mem(c, I32_STORE, MB_GL_SLOT_KEY);
+  tget(c, S);
+  mem(c, I32_LOAD, MB_GL_SLOT_RES);
+  tset(c, RI);
+  tget(c, S);
+  k32(c, 0);
+  mem(c, I32_STORE, MB_GL_SLOT_RES);
+  tget(c, INS);
+  mem(c, I32_LOAD, src + MB_GL_HT_FREE_TAIL);
+  ttee(c, T);
+  op_u(c, IF, VOID);
+  tget(c, SLS);
+  tget(c, T);
+  scaled(c, MB_GL_SLOT_SIZE);
+  tget(c, IDX);
+  mem(c, I32_STORE, MB_GL_SLOT_RES);
+  op(c, ELSE);
+  tget(c, INS);
+  tget(c, IDX);
+  mem(c, I32_STORE, src + MB_GL_HT_FREE_HEAD);
+  op(c, END);
+  tget(c, INS);
+  tget(c, IDX);
+  mem(c, I32_STORE, src + MB_GL_HT_FREE_TAIL);
+  publish(c, to, type, true, from == to, out);
   op_u(c, BR, 1);
   op(c, END);
   k32(c, from);
@@ -264,8 +282,8 @@ void mb__fast_move(const mb__fast *c, uint32_t from, uint32_t to, uint32_t type,
   op(c, END);
 }
 
-void mb__fast_lend_rep(const mb__fast *c, uint32_t caller, uint32_t callee, uint32_t type,
-                       uint32_t h, uint32_t scope, uint32_t out) {
+void mb__fast_lend(const mb__fast *c, uint32_t caller, uint32_t callee, uint32_t type,
+                   bool into_definer, uint32_t h, uint32_t scope, uint32_t out) {
   block(c);
   block(c);
   rt_load(c, MB_GL_RT_NLENDERS);
@@ -277,19 +295,59 @@ void mb__fast_lend_rep(const mb__fast *c, uint32_t caller, uint32_t callee, uint
   rt_load(c, MB_GL_RT_RES);
   tget(c, S);
   mem(c, I32_LOAD, MB_GL_SLOT_RES);
+  ttee(c, RI);
   scaled(c, MB_GL_RES_SIZE);
   ttee(c, R);
   mem(c, I32_LOAD, MB_GL_RES_DESTROYED);
   op_u(c, BR_IF, 0);
+  /* the definer as the linker registered it, checked: the other case is the glue's */
   rt_load(c, MB_GL_RT_TYPES);
   mem(c, I32_LOAD, type * MB_GL_TYPE_SIZE + MB_GL_TYPE_DEFINER);
   k32(c, callee);
-  op(c, I32_NE);
+  op(c, into_definer ? I32_NE : I32_EQ);
   op_u(c, BR_IF, 0);
-  /* into the definer: the rep itself; the lender lent until the scope ends */
-  tget(c, R);
-  mem(c, I32_LOAD, MB_GL_RES_REP);
-  set(c, out);
+  if (into_definer) {
+    /* the rep itself */
+    tget(c, R);
+    mem(c, I32_LOAD, MB_GL_RES_REP);
+    set(c, out);
+  } else {
+    /* a borrow handle in the callee's table, counted in the innermost scope */
+    tget(c, S);
+    tset(c, SRC_S);
+    tget(c, IDX);
+    tset(c, SRC_IDX);
+    room(c, callee);
+    publish(c, callee, type, false, false, out);
+    rt_load(c, MB_GL_RT_NSCOPES);
+    ttee(c, NS);
+    tset(c, T);
+    tget(c, S);
+    tget(c, T);
+    mem(c, I32_STORE, MB_GL_SLOT_DEPTH); /* the scope's depth + 1 */
+    tget(c, R);
+    tget(c, R);
+    mem(c, I32_LOAD, MB_GL_RES_REFS);
+    k32(c, 1);
+    op(c, I32_ADD);
+    mem(c, I32_STORE, MB_GL_RES_REFS);
+    rt_load(c, MB_GL_RT_SCOPES);
+    tget(c, NS);
+    k32(c, 1);
+    op(c, I32_SUB);
+    scaled(c, MB_GL_SCOPE_SIZE);
+    ttee(c, T);
+    tget(c, T);
+    mem(c, I32_LOAD, MB_GL_SCOPE_BORROWS);
+    k32(c, 1);
+    op(c, I32_ADD);
+    mem(c, I32_STORE, MB_GL_SCOPE_BORROWS);
+    tget(c, SRC_S);
+    tset(c, S);
+    tget(c, SRC_IDX);
+    tset(c, IDX);
+  }
+  /* the lender lent until the scope ends */
   tget(c, S);
   tget(c, S);
   mem(c, I32_LOAD, MB_GL_SLOT_LENDS);

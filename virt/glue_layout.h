@@ -35,7 +35,8 @@
 #define MB_GL_SLOT_TYPE 4
 #define MB_GL_SLOT_RES 8
 #define MB_GL_SLOT_LENDS 12
-#define MB_GL_SLOT_SERIAL 16 /* u64 */
+#define MB_GL_SLOT_SERIAL 16 /* u64, own */
+#define MB_GL_SLOT_DEPTH 16  /* u32, borrow */
 #define MB_GL_INDEX_BITS 26
 
 #define MB_GL_TYPE_SIZE 20
@@ -43,6 +44,7 @@
 
 #define MB_GL_RES_SIZE 16
 #define MB_GL_RES_REP 4
+#define MB_GL_RES_REFS 8
 #define MB_GL_RES_DESTROYED 12
 
 #define MB_GL_SCOPE_SIZE 20

@@ -266,9 +266,9 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
  *       mb_borrow_lend would, replacing each handle by the callee's value
  *   mb_call_leave(scope, from, type, handle, to) -> handle
  *       mb_own_move(from, type, handle, to), then mb_call_end(scope) unless scope is 0
- * Inline adapters (when every borrow goes into its definer, the linker writes the common
- * case of each move, lend and scope into the adapter itself and calls the single
- * operations above only for the rest, errors included):
+ * Inline adapters (for the same signatures the linker writes the common case of each
+ * move, lend and scope into the adapter itself and calls the single operations above
+ * only for the rest, errors included; the fused entries stay for other callers):
  *   mb_rt_store: an exported i32 global, the address of the runtime, whose fields and
  *       tables those adapters read and write at the offsets of virt/glue_layout.h (glue.c
  *       checks them against the structs at build time)
