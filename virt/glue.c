@@ -258,7 +258,9 @@ int32_t mb_args[2 * MB_GLUE_ARGS_MAX];
 /* The common cases of mb_ht_move and mb_ht_lend, inlined into the fused entries: the
  * same checks, and the same changes when they all pass and no table or stack has to
  * grow; anything else (every error included) returns 0 having changed nothing, and the
- * entry takes the full operation, which fails or succeeds exactly as on its own. */
+ * entry takes the full operation, which fails or succeeds exactly as on its own.
+ * linker/fuse_fast.c writes these same paths (and fast_begin, fast_end) into the fused
+ * adapters as wasm: a change here is a change there. */
 #define HOT __attribute__((always_inline)) static inline
 
 /* The live slot of `handle` in t when it has type `type`, else NULL: own or borrow
