@@ -1,10 +1,11 @@
 /* fuse_fast.c — the hot path of a fused adapter written out as wasm: the common cases of
- * an own move, a borrow into the definer, and opening and closing the call scope, over
- * the glue's state in its memory (virt/glue_layout.h). Each is exactly the glue's fast
- * path (virt/glue.c: fast_move, fast_lend, fast_begin, fast_end): the same checks and,
- * when they all pass, the same stores; anything else, every error included, calls the
- * glue's full operation, which fails or succeeds exactly as on its own, so traps keep
- * their messages. Two glue calls per adapter cost more than the work they do. */
+ * an own move, a lend (the rep into the definer, else a borrow handle), and opening and
+ * closing the call scope, over the glue's state in its memory (virt/glue_layout.h).
+ * Each is exactly the glue's fast path (virt/glue.c: fast_move, fast_lend, fast_begin,
+ * fast_end): the same checks and, when they all pass, the same stores; anything else,
+ * every error included, calls the glue's full operation, which fails or succeeds
+ * exactly as on its own, so traps keep their messages. Two glue calls per adapter cost
+ * more than the work they do: V8 inlines neither. */
 #include "fuse_fast.h"
 
 #include "../virt/glue_layout.h"
@@ -13,8 +14,9 @@ enum {
   BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0B, BR = 0x0C, BR_IF = 0x0D,
   CALL = 0x10, SELECT = 0x1B, LGET = 0x20, LSET = 0x21, LTEE = 0x22,
   I32_LOAD = 0x28, I64_LOAD = 0x29, I32_STORE = 0x36, I64_STORE = 0x37,
-  I32_CONST = 0x41, I64_CONST = 0x42, I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I32_LT_S = 0x48,
-  I32_GT_U = 0x4B, I32_GE_U = 0x4F, I32_ADD = 0x6A, I32_SUB = 0x6B, I32_MUL = 0x6C,
+  I32_CONST = 0x41, I64_CONST = 0x42, I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47,
+  I32_LT_S = 0x48, I32_GT_U = 0x4B, I32_GE_U = 0x4F, I32_ADD = 0x6A, I32_SUB = 0x6B,
+  I32_MUL = 0x6C,
   I32_AND = 0x71, I32_OR = 0x72, I32_XOR = 0x73, I64_ADD = 0x7C,
   VOID = 0x40, I32 = 0x7F,
 };

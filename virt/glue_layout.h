@@ -1,13 +1,14 @@
 /* glue_layout.h — where the wasm32 glue keeps what the fused adapters' hot paths touch,
- * for the linker, which writes those paths out as wasm in each adapter (linker/fuse_fast.c)
- * instead of calling into the glue: the common own move, borrow into the definer, call
- * scope. Byte offsets in the glue's memory, wasm32 layout; glue.c checks each against the
- * structs of internal.h, so changing a struct without this file fails the glue build.
+ * for the linker, which writes those paths out as wasm in each adapter
+ * (linker/fuse_fast.c) instead of calling into the glue: the common own move, lend and
+ * call scope. Byte offsets in the glue's memory, wasm32 layout; glue.c checks each
+ * against the structs of internal.h, so changing a struct without this file fails the
+ * glue build.
  * The adapters fall back to the glue's full operations for anything else. */
 #ifndef MB_GLUE_LAYOUT_H
 #define MB_GLUE_LAYOUT_H
 
-/* the runtime (the glue exports its address as the global `mb_rt`) */
+/* the runtime (the glue exports its address as the global `mb_rt_store`) */
 #define MB_GL_RT_INSTS 12
 #define MB_GL_RT_NINSTS 16
 #define MB_GL_RT_TYPES 24

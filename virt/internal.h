@@ -171,7 +171,8 @@ __attribute__((always_inline)) static inline int32_t mb__ht_publish(mb__ht *t, u
 __attribute__((always_inline)) static inline void mb__ht_release(mb__ht *t, uint32_t idx) {
   mb__slot *s = &t->slots[idx];
   /* the generation is bits 26..30: adding one there wraps within them */
-  uint32_t next = ((s->key & ~MB__KEY_BORROW) + (UINT32_C(1) << MB_HT_INDEX_BITS)) & ~MB__KEY_BORROW;
+  uint32_t h = s->key & ~MB__KEY_BORROW;
+  uint32_t next = (h + (UINT32_C(1) << MB_HT_INDEX_BITS)) & ~MB__KEY_BORROW;
   s->key = ~next;
   s->res = 0; /* the free FIFO's link, set when the next slot is freed */
   if (t->free_tail)
