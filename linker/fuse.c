@@ -4,6 +4,7 @@
  * trapping stubs and initialization, exports, and the exported `memory` rule. */
 #include <string.h>
 
+#include "fuse_fast.h"
 #include "link_internal.h"
 
 typedef struct fuse {
@@ -776,7 +777,36 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     mb_buf_fini(&code);
     return e;
   }
-  if (fused && nfused) {
+  /* Inline (fuse_fast.c): the fused path's work written out in the adapter, calling the
+   * glue only off the common case. */
+  mb__fast fc = {.b = b, .mem = gmem, .own_move = a.own_move, .lend = a.lend,
+                 .begin = begin, .end = end};
+  bool inl = fused && (uint32_t)caller < MB__FAST_MAX_ID && (uint32_t)callee < MB__FAST_MAX_ID;
+  for (uint32_t q = 0; q < fn->nparams && inl; q++) {
+    const mb_wit_type *t = fn->params[q].type;
+    if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW)
+      inl = type_id(&a, t->elem) < MB__FAST_MAX_ID;
+  }
+  if (inl && fn->result && has_stuff_t(fn->result))
+    inl = type_id(&a, fn->result->elem) < MB__FAST_MAX_ID;
+  if (inl && (e = glue_const_global(f, "mb_rt_store", &fc.rt))) {
+    mb_buf_fini(&code);
+    return e;
+  }
+  if (inl) {
+    fc.tmp = new_local(&a);
+    for (uint32_t k = 1; k < MB__FAST_TEMPS; k++) new_local(&a);
+    mb__fast_phase(&fc, caller, callee);
+    if (borrows) mb__fast_begin(&fc, caller, callee, a.scope);
+    for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
+      const mb_wit_type *t = fn->params[q].type;
+      if (t->kind == MB_WIT_OWN)
+        mb__fast_move(&fc, caller, callee, type_id(&a, t->elem), x, x);
+      else if (t->kind == MB_WIT_BORROW)
+        mb__fast_lend(&fc, caller, callee, type_id(&a, t->elem),
+                      l->rtypes[type_id(&a, t->elem)].definer == callee, x, a.scope, x);
+    }
+  } else if (fused && nfused) {
     for (uint32_t q = 0, x = 0, k = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
       const mb_wit_type *t = fn->params[q].type;
       if (t->kind != MB_WIT_OWN && t->kind != MB_WIT_BORROW) continue;
@@ -866,6 +896,13 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
       op_local(b, 0x20, result);
       op_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
     }
+  } else if (inl && rt && has_stuff_t(rt)) {
+    op_local(b, 0x21, result);
+    mb__fast_phase(&fc, caller, callee);
+    mb__fast_move(&fc, callee, caller, type_id(&a, rt->elem), result, result);
+    if (borrows) mb__fast_end(&fc, a.scope);
+    op_local(b, 0x20, result);
+    borrows = false;
   } else if (fused && rt && has_stuff_t(rt)) {
     /* own<R> back, then the scope closed (a.scope is 0 without borrows) */
     op_local(b, 0x21, result);
@@ -881,7 +918,10 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     emit_flat(&a, rt, &up, result);
     op_local(b, 0x20, result);
   }
-  if (borrows) {
+  if (borrows && inl) {
+    mb__fast_phase(&fc, caller, callee);
+    mb__fast_end(&fc, a.scope);
+  } else if (borrows) {
     op_local(b, 0x20, a.scope);
     op_call(b, end);
   }

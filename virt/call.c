@@ -60,13 +60,12 @@ mb_virt_err mb_ht_lend(mb_rt *rt, uint32_t scope, uint32_t type, int32_t handle,
     *out = rt->res[ri].rep;
   } else {
     int32_t b = mb__ht_publish(dst, MB__BORROW, type, ri);
-    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].prev = rt->nscopes; /* depth + 1 */
+    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].depth = rt->nscopes; /* depth + 1 */
     rt->res[ri].refs++;
     sc->borrows++;
     *out = b;
   }
   rt->insts[caller].ht.slots[slot].lends++; /* re-read: caller may be the callee */
-  rt->res[ri].lends++;
   rt->lenders[rt->nlenders].inst = caller;
   rt->lenders[rt->nlenders].slot = slot;
   rt->nlenders++;
@@ -82,9 +81,7 @@ mb_virt_err mb_rt_call_end(mb_rt *rt, uint32_t scope) {
   if (sc->borrows) return mb__virt_fail(rt, MB_VIRT_ERR_BORROW_OUTLIVED, op, sc->callee, 0, 0);
   /* a lent slot cannot be dropped, moved or torn down, so every lender is still live */
   for (uint32_t i = sc->lender_base; i < rt->nlenders; i++) {
-    mb__slot *s = &rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot];
-    s->lends--;
-    rt->res[s->res].lends--;
+    rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot].lends--;
   }
   rt->nlenders = sc->lender_base;
   rt->nscopes--;
@@ -101,12 +98,25 @@ mb_virt_err mb_rt_teardown(mb_rt *rt, uint32_t inst) {
       return mb__virt_fail(rt, MB_VIRT_ERR_BUSY, op, inst, 0, 0);
   rt->insts[inst].tearing_down = 1;
   mb_virt_err err = MB_VIRT_OK;
-  /* Newest first. A destructor may drop, create or move handles of this instance, or add
-   * instances (moving rt->insts), so everything is re-read after each drop. */
+  /* Newest first: the live own slots sorted by serial (the table's scratch words), taken
+   * from the end. A destructor may drop, create or move handles of this instance, or
+   * add instances (moving rt->insts), so everything is re-read after each drop. An own
+   * slot can only arrive with a new serial: while the table's serial stays at `mark`,
+   * every live own slot is one the list had, and an entry whose slot is no longer own
+   * is gone. When it moves on, the list is rebuilt: what arrived meanwhile is newer than
+   * every entry left, so it goes on top, sorted. (A destructor that makes handles here
+   * costs a pass over the table each time; the common teardown sorts once.) */
+  uint64_t mark = rt->insts[inst].ht.serial;
+  uint32_t n = mb__ht_arrivals(&rt->insts[inst].ht, 0, 0);
   for (;;) {
     mb__ht *t = &rt->insts[inst].ht;
-    uint32_t slot = t->last;
-    if (!slot) break;
+    if (t->serial != mark) {
+      n = mb__ht_arrivals(t, n, mark);
+      mark = t->serial;
+    }
+    if (!n) break;
+    uint32_t slot = mb__ht_scratch(t)[--n];
+    if (mb__slot_kind(&t->slots[slot], slot) != MB__OWN) continue;
     if (t->slots[slot].lends) {
       /* only a destructor that left a call open could have lent it */
       err = mb__virt_fail(rt, MB_VIRT_ERR_BUSY, op, inst, t->slots[slot].type, 0);

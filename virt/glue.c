@@ -6,6 +6,7 @@
  * name is the error message, so the engine's stack trace says what went wrong. The trap
  * functions get those names through asm labels (symbol names may be any string in wasm
  * objects); they are kept out of line and distinct so the name section keeps them. */
+#include "glue_layout.h"
 #include "internal.h"
 
 #ifndef __wasm__
@@ -14,7 +15,56 @@
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
-static mb_rt *g_rt;
+/* The one runtime, in static memory: initialised as mb_rt_new would (zeroes, the glue's
+ * allocator, the maximum table size), so it needs no start function and its fields sit
+ * at constant addresses the hot paths load without a pointer chase first. */
+mb_rt mb_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDLES};
+#define g_rt (&mb_rt_store)
+
+/* The layout the fused adapters' inline hot paths assume (glue_layout.h). */
+#define LAYOUT(a, b) _Static_assert((a) == (b), #a " is not " #b " (update glue_layout.h)");
+LAYOUT(offsetof(mb_rt, insts), MB_GL_RT_INSTS)
+LAYOUT(offsetof(mb_rt, ninsts), MB_GL_RT_NINSTS)
+LAYOUT(offsetof(mb_rt, types), MB_GL_RT_TYPES)
+LAYOUT(offsetof(mb_rt, res), MB_GL_RT_RES)
+LAYOUT(offsetof(mb_rt, scopes), MB_GL_RT_SCOPES)
+LAYOUT(offsetof(mb_rt, nscopes), MB_GL_RT_NSCOPES)
+LAYOUT(offsetof(mb_rt, scopes_cap), MB_GL_RT_SCOPES_CAP)
+LAYOUT(offsetof(mb_rt, scope_serial), MB_GL_RT_SCOPE_SERIAL)
+LAYOUT(offsetof(mb_rt, lenders), MB_GL_RT_LENDERS)
+LAYOUT(offsetof(mb_rt, nlenders), MB_GL_RT_NLENDERS)
+LAYOUT(offsetof(mb_rt, lenders_cap), MB_GL_RT_LENDERS_CAP)
+LAYOUT(sizeof(mb__inst), MB_GL_INST_SIZE)
+LAYOUT(offsetof(mb__inst, ht), 0)
+LAYOUT(offsetof(mb__ht, slots), MB_GL_HT_SLOTS)
+LAYOUT(offsetof(mb__ht, cap), MB_GL_HT_CAP)
+LAYOUT(offsetof(mb__ht, len), MB_GL_HT_LEN)
+LAYOUT(offsetof(mb__ht, free_head), MB_GL_HT_FREE_HEAD)
+LAYOUT(offsetof(mb__ht, free_tail), MB_GL_HT_FREE_TAIL)
+LAYOUT(offsetof(mb__ht, serial), MB_GL_HT_SERIAL)
+LAYOUT(sizeof(mb__slot), MB_GL_SLOT_SIZE)
+LAYOUT(offsetof(mb__slot, key), MB_GL_SLOT_KEY)
+LAYOUT(offsetof(mb__slot, type), MB_GL_SLOT_TYPE)
+LAYOUT(offsetof(mb__slot, res), MB_GL_SLOT_RES)
+LAYOUT(offsetof(mb__slot, lends), MB_GL_SLOT_LENDS)
+LAYOUT(offsetof(mb__slot, serial), MB_GL_SLOT_SERIAL)
+LAYOUT(offsetof(mb__slot, depth), MB_GL_SLOT_DEPTH)
+LAYOUT(MB_HT_INDEX_BITS, MB_GL_INDEX_BITS)
+LAYOUT(sizeof(mb__type), MB_GL_TYPE_SIZE)
+LAYOUT(offsetof(mb__type, definer), MB_GL_TYPE_DEFINER)
+LAYOUT(sizeof(mb__res), MB_GL_RES_SIZE)
+LAYOUT(offsetof(mb__res, rep), MB_GL_RES_REP)
+LAYOUT(offsetof(mb__res, refs), MB_GL_RES_REFS)
+LAYOUT(offsetof(mb__res, destroyed), MB_GL_RES_DESTROYED)
+LAYOUT(sizeof(mb__scope), MB_GL_SCOPE_SIZE)
+LAYOUT(offsetof(mb__scope, id), MB_GL_SCOPE_ID)
+LAYOUT(offsetof(mb__scope, caller), MB_GL_SCOPE_CALLER)
+LAYOUT(offsetof(mb__scope, callee), MB_GL_SCOPE_CALLEE)
+LAYOUT(offsetof(mb__scope, borrows), MB_GL_SCOPE_BORROWS)
+LAYOUT(offsetof(mb__scope, lender_base), MB_GL_SCOPE_LENDER_BASE)
+LAYOUT(sizeof(mb__lender), MB_GL_LENDER_SIZE)
+LAYOUT(offsetof(mb__lender, inst), MB_GL_LENDER_INST)
+LAYOUT(offsetof(mb__lender, slot), MB_GL_LENDER_SLOT)
 static int32_t g_result;
 /* The code of the last trap, for a debugger: the trap functions must differ anyway. */
 static volatile int32_t g_trap_code;
@@ -75,14 +125,7 @@ static int32_t result_or_trap(int32_t err) {
   return g_result;
 }
 
-/* The runtime, created on first use: the glue has no start function to run earlier. */
 static mb_virt_err rt_get(mb_rt **out) {
-  if (!g_rt) {
-    mb_rt_options opt = {0};
-    opt.realloc = mb__glue_realloc;
-    mb_virt_err err = mb_rt_new(&opt, &g_rt);
-    if (err) return err;
-  }
   *out = g_rt;
   return MB_VIRT_OK;
 }
@@ -215,18 +258,19 @@ int32_t mb_args[2 * MB_GLUE_ARGS_MAX];
 /* The common cases of mb_ht_move and mb_ht_lend, inlined into the fused entries: the
  * same checks, and the same changes when they all pass and no table or stack has to
  * grow; anything else (every error included) returns 0 having changed nothing, and the
- * entry takes the full operation, which fails or succeeds exactly as on its own. */
+ * entry takes the full operation, which fails or succeeds exactly as on its own.
+ * linker/fuse_fast.c writes these same paths (and fast_begin, fast_end) into the fused
+ * adapters as wasm: a change here is a change there. */
 #define HOT __attribute__((always_inline)) static inline
 
-/* The live slot of `handle` in t when it has type `type`, else NULL. */
-HOT mb__slot *fast_slot(const mb__ht *t, uint32_t type, int32_t handle) {
+/* The live slot of `handle` in t when it has type `type`, else NULL: own or borrow
+ * (any), or own only. */
+HOT mb__slot *fast_slot(const mb__ht *t, uint32_t type, int32_t handle, int own_only) {
   uint32_t idx = (uint32_t)handle & MB__HT_INDEX_MASK;
-  if (handle <= 0 || idx == 0 || idx >= t->len) return NULL;
+  if (handle <= 0 || idx >= t->len) return NULL;
   mb__slot *s = &t->slots[idx];
-  if (s->kind == MB__FREE || ((uint32_t)s->gen & MB__HT_GEN_MASK) !=
-                                 (uint32_t)handle >> MB_HT_INDEX_BITS ||
-      s->type != type)
-    return NULL;
+  uint32_t key = own_only ? s->key : s->key & ~MB__KEY_BORROW;
+  if (key != (uint32_t)handle || s->type != type) return NULL;
   return s;
 }
 
@@ -234,22 +278,23 @@ HOT int fast_has_room(const mb__ht *t) { return t->free_head || (t->len && t->le
 
 HOT int fast_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, uint32_t to,
                   int32_t *out) {
-  if (from >= rt->ninsts || to >= rt->ninsts || type >= rt->ntypes) return 0;
+  /* no type < ntypes check: a live slot of that type proves it */
+  if (from >= rt->ninsts || to >= rt->ninsts) return 0;
   mb__ht *src = &rt->insts[from].ht, *dst = &rt->insts[to].ht;
-  mb__slot *s = fast_slot(src, type, handle);
-  if (!s || s->kind != MB__OWN || s->lends || !fast_has_room(dst)) return 0;
+  mb__slot *s = fast_slot(src, type, handle, 1);
+  if (!s || s->lends || !fast_has_room(dst)) return 0;
   uint32_t ri = s->res;
   mb__ht_release(src, (uint32_t)(s - src->slots));
   *out = mb__ht_publish(dst, MB__OWN, type, ri);
   return 1;
 }
 
-/* sc is the innermost scope. */
-HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32_t *out) {
-  uint32_t caller = sc->caller, callee = sc->callee;
-  if (type >= rt->ntypes || rt->nlenders >= rt->lenders_cap) return 0;
+/* In the innermost scope, which runs from caller to callee. */
+HOT int fast_lend(mb_rt *rt, uint32_t caller, uint32_t callee, uint32_t type, int32_t handle,
+                  int32_t *out) {
+  if (rt->nlenders >= rt->lenders_cap) return 0; /* type: as in fast_move */
   mb__ht *src = &rt->insts[caller].ht, *dst = &rt->insts[callee].ht;
-  mb__slot *s = fast_slot(src, type, handle);
+  mb__slot *s = fast_slot(src, type, handle, 0);
   if (!s) return 0;
   uint32_t ri = s->res, slot = (uint32_t)(s - src->slots);
   mb__res *r = &rt->res[ri];
@@ -259,13 +304,12 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
   } else {
     if (!fast_has_room(dst)) return 0;
     int32_t b = mb__ht_publish(dst, MB__BORROW, type, ri);
-    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].prev = rt->nscopes; /* depth + 1 */
+    dst->slots[(uint32_t)b & MB__HT_INDEX_MASK].depth = rt->nscopes; /* depth + 1 */
     r->refs++;
-    sc->borrows++;
+    rt->scopes[rt->nscopes - 1].borrows++;
     *out = b;
   }
   src->slots[slot].lends++; /* re-read: caller may be the callee */
-  r->lends++;
   rt->lenders[rt->nlenders].inst = caller;
   rt->lenders[rt->nlenders].slot = slot;
   rt->nlenders++;
@@ -275,12 +319,6 @@ HOT int fast_lend(mb_rt *rt, mb__scope *sc, uint32_t type, int32_t handle, int32
 /* The full operations, out of line: the entries' fast paths then need no stack frame. */
 #define SLOW __attribute__((noinline, cold)) static
 
-SLOW mb_rt *slow_rt(void) {
-  mb_rt *rt;
-  mb_virt_err err = rt_get(&rt);
-  if (err) trap(err);
-  return rt;
-}
 SLOW uint32_t slow_begin(mb_rt *rt, uint32_t caller, uint32_t callee) {
   uint32_t scope = 0;
   mb_virt_err err = mb_rt_call_begin(rt, caller, callee, &scope);
@@ -326,9 +364,7 @@ HOT void fast_end(mb_rt *rt, uint32_t scope) {
     return;
   }
   for (uint32_t i = sc->lender_base; i < rt->nlenders; i++) {
-    mb__slot *s = &rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot];
-    s->lends--;
-    rt->res[s->res].lends--;
+    rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot].lends--;
   }
   rt->nlenders = sc->lender_base;
   rt->nscopes--;
@@ -336,7 +372,7 @@ HOT void fast_end(mb_rt *rt, uint32_t scope) {
 
 EXPORT("mb_call_enter")
 int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
-  mb_rt *rt = g_rt ? g_rt : slow_rt();
+  mb_rt *rt = g_rt;
   if (n > MB_GLUE_ARGS_MAX) trap(MB_VIRT_ERR_INVALID_ARG);
   uint32_t scope = 0, borrows = 0;
   for (uint32_t i = 0; i < n; i++) borrows |= (uint32_t)mb_args[2 * i + 1] & 1;
@@ -345,7 +381,7 @@ int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
     uint32_t word = (uint32_t)mb_args[2 * i + 1], type = word >> 1;
     int32_t h = mb_args[2 * i], out = 0;
     if (word & 1) {
-      if (!fast_lend(rt, &rt->scopes[rt->nscopes - 1], type, h, &out))
+      if (!fast_lend(rt, caller, callee, type, h, &out))
         out = slow_lend(rt, scope, type, h);
     } else if (!fast_move(rt, caller, type, h, callee, &out)) {
       out = slow_move(rt, caller, type, h, callee);
@@ -358,7 +394,7 @@ int32_t glue_call_enter(uint32_t caller, uint32_t callee, uint32_t n) {
 EXPORT("mb_call_leave")
 int32_t glue_call_leave(uint32_t scope, uint32_t from, uint32_t type, int32_t handle,
                         uint32_t to) {
-  mb_rt *rt = g_rt ? g_rt : slow_rt();
+  mb_rt *rt = g_rt;
   int32_t out = 0;
   if (!fast_move(rt, from, type, handle, to, &out)) out = slow_move(rt, from, type, handle, to);
   if (scope) fast_end(rt, scope);
@@ -385,8 +421,8 @@ EXPORT("mb_alloc") void *glue_alloc(uint32_t size) {
 EXPORT("mb_free") void glue_free(void *ptr) { mb__glue_realloc(ptr, 0, NULL); }
 
 EXPORT("mb_handle_count") uint32_t glue_handle_count(uint32_t inst) {
-  return g_rt ? mb_ht_count(g_rt, inst) : 0;
+  return mb_ht_count(g_rt, inst);
 }
 EXPORT("mb_resource_count") uint32_t glue_resource_count(void) {
-  return g_rt ? mb_rt_resource_count(g_rt) : 0;
+  return mb_rt_resource_count(g_rt);
 }

@@ -14,21 +14,29 @@
 #define mb__virt_memset __builtin_memset
 
 #define MB__HT_INDEX_MASK MB_HT_MAX_HANDLES
-#define MB__HT_GEN_MASK ((UINT32_C(1) << (31 - MB_HT_INDEX_BITS)) - 1)
+#define MB__KEY_BORROW UINT32_C(0x80000000)
 
 enum { MB__FREE = 0, MB__OWN = MB_HT_OWN, MB__BORROW = MB_HT_BORROW };
 
-/* One slot of a handle table. 24 bytes. */
+/* The fused adapters the linker writes update slots, tables, resources, scopes and
+ * lenders in the glue's memory directly (linker/fuse_fast.c): their wasm32 layout is
+ * written down in glue_layout.h, and the fast paths there must stay those of glue.c. */
+
+/* One slot of a handle table. 24 bytes (and a scratch word, see mb__ht_scratch).
+ * The key makes a lookup one compare: a live own slot's key is its handle (generation
+ * and index), a live borrow's is its handle | MB__KEY_BORROW, and a free slot's is
+ * ~(the handle it will issue next), whose index bits are never the slot's own index.
+ * So key == handle (handle > 0) means "live own, this generation", and
+ * (key & ~MB__KEY_BORROW) == handle "live, this generation". */
 typedef struct mb__slot {
-  uint16_t gen;   /* bumped when the slot is freed; the handle carries its low bits */
-  uint8_t kind;   /* MB__FREE, MB__OWN, MB__BORROW */
-  uint8_t pad;
+  uint32_t key;
   uint32_t type;
   uint32_t res;   /* live: the resource record; free: the next free slot (0 = none) */
-  uint32_t lends; /* outstanding loans of this handle */
-  uint32_t prev;  /* own: the previous slot in arrival order (0 = none);
-                     borrow: the depth of its scope + 1 */
-  uint32_t next;  /* own: the next slot in arrival order (0 = none) */
+  uint32_t lends; /* outstanding loans of this handle; 0 in every free slot */
+  union {
+    uint64_t serial; /* own: its arrival in this table; teardown drops the highest first */
+    uint32_t depth;  /* borrow: the depth of its scope + 1 */
+  };
 } mb__slot;
 
 /* A handle table: slots[0] is never used, so index 0 is never a handle. */
@@ -38,10 +46,16 @@ typedef struct mb__ht {
   uint32_t len;       /* slots[1 .. len-1] have been issued at least once */
   uint32_t free_head; /* FIFO of free slots (0 = empty): a freed slot waits for every */
   uint32_t free_tail; /* slot freed before it, so its generation moves on slowly */
-  uint32_t first;     /* own slots in arrival order, for teardown (0 = none) */
-  uint32_t last;
-  uint32_t count;     /* live slots */
+  uint64_t serial;    /* the next own slot's arrival serial (64 bits: never wraps) */
 } mb__ht;
+
+static inline int mb__slot_live(const mb__slot *s, uint32_t idx) {
+  return (s->key & MB__HT_INDEX_MASK) == idx;
+}
+static inline uint8_t mb__slot_kind(const mb__slot *s, uint32_t idx) {
+  if (!mb__slot_live(s, idx)) return MB__FREE;
+  return s->key & MB__KEY_BORROW ? MB__BORROW : MB__OWN;
+}
 
 typedef struct mb__inst {
   mb__ht ht;
@@ -60,7 +74,6 @@ typedef struct mb__res {
   uint32_t type;
   int32_t rep;
   uint32_t refs;  /* handles referring to it; free record: the next free record */
-  uint32_t lends; /* outstanding loans of any of its handles */
   uint32_t destroyed;
 } mb__res;
 
@@ -125,67 +138,61 @@ mb_virt_err mb__ht_find(const mb__ht *t, int32_t handle, uint32_t *slot);
 /* Makes sure the next mb__ht_publish has a slot, growing the table (t->slots may move).
  * TABLE_EXHAUSTED at rt->max_handles or when memory runs out. */
 mb_virt_err mb__ht_reserve(mb_rt *rt, mb__ht *t);
-/* Takes a slot (reserved before) and makes it live: kind, type, res, no lends; own
- * slots join the end of the arrival list. Returns the handle. (Inline: the hot path of
- * every move.) */
+/* Takes a slot (reserved before) and makes it live: kind, type, res, no lends; an own
+ * slot gets the next arrival serial (a borrow's caller sets its depth). Returns the
+ * handle. (Inline: the hot path of every move.) */
 __attribute__((always_inline)) static inline int32_t mb__ht_publish(mb__ht *t, uint8_t kind, uint32_t type, uint32_t res) {
-  uint32_t idx;
-  uint16_t gen;
+  uint32_t idx, h;
+  mb__slot *s;
   if (t->free_head) {
     idx = t->free_head;
-    t->free_head = t->slots[idx].res;
+    s = &t->slots[idx];
+    t->free_head = s->res;
     if (!t->free_head) t->free_tail = 0;
-    gen = t->slots[idx].gen;
+    h = ~s->key; /* lends is already 0 */
   } else {
     idx = t->len++;
-    gen = 0;
+    s = &t->slots[idx];
+    s->lends = 0;
+    h = idx; /* generation 0 */
   }
-  mb__slot *s = &t->slots[idx];
-  s->gen = gen;
-  s->kind = kind;
-  s->pad = 0;
   s->type = type;
   s->res = res;
-  s->lends = 0;
-  s->prev = 0;
-  s->next = 0;
   if (kind == MB__OWN) {
-    s->prev = t->last;
-    if (t->last)
-      t->slots[t->last].next = idx;
-    else
-      t->first = idx;
-    t->last = idx;
+    s->key = h;
+    s->serial = t->serial++;
+  } else {
+    s->key = h | MB__KEY_BORROW;
   }
-  t->count++;
-  return (int32_t)(((uint32_t)gen & MB__HT_GEN_MASK) << MB_HT_INDEX_BITS | idx);
+  return (int32_t)h;
 }
 
-/* Frees a live slot: leaves the arrival list, generation bumped, onto the free FIFO. */
+/* Frees a live slot (its lends are 0): generation bumped, onto the free FIFO. */
 __attribute__((always_inline)) static inline void mb__ht_release(mb__ht *t, uint32_t idx) {
   mb__slot *s = &t->slots[idx];
-  if (s->kind == MB__OWN) {
-    if (s->prev)
-      t->slots[s->prev].next = s->next;
-    else
-      t->first = s->next;
-    if (s->next)
-      t->slots[s->next].prev = s->prev;
-    else
-      t->last = s->prev;
-  }
-  /* a free slot's other fields are never read (publish sets them all), but res: the
-   * free FIFO's link, set when the next slot is freed */
-  s->kind = MB__FREE;
-  s->gen++; /* wraps at 2^16; only the low bits are compared anyway */
-  s->res = 0;
+  /* the generation is bits 26..30: adding one there wraps within them */
+  uint32_t h = s->key & ~MB__KEY_BORROW;
+  uint32_t next = (h + (UINT32_C(1) << MB_HT_INDEX_BITS)) & ~MB__KEY_BORROW;
+  s->key = ~next;
+  s->res = 0; /* the free FIFO's link, set when the next slot is freed */
   if (t->free_tail)
     t->slots[t->free_tail].res = idx;
   else
     t->free_head = idx;
   t->free_tail = idx;
-  t->count--;
 }
+
+/* Teardown's work list: after the cap slots, the same allocation holds cap scratch
+ * words, so teardown needs no memory of its own and cannot fail for the lack of it. */
+#define MB__HT_SLOT_BYTES (sizeof(mb__slot) + sizeof(uint32_t))
+static inline uint32_t *mb__ht_scratch(const mb__ht *t) {
+  return (uint32_t *)(void *)(t->slots + t->cap);
+}
+/* Rebuilds the work list in the scratch words from its first n entries: keeps, in
+ * order, those still live own with a serial below mark, then appends every live own
+ * slot with a serial from mark on, sorted by serial. Returns the new length, at most
+ * the live own slots. O(n + len + k log k) for k appended. */
+uint32_t mb__ht_arrivals(mb__ht *t, uint32_t n, uint64_t mark);
 
 /* ---- resource.c ---- */
 /* The live slot of `handle` in inst's table, of type `type`; failures go to rt->diag. */

@@ -68,7 +68,7 @@ const char *mb_virt_err_message(mb_virt_err code);
 
 /* Handle encoding: bits 0..25 are the slot index (1..MB_HT_MAX_HANDLES), bits 26..30 the
  * low bits of the slot's generation, bit 31 is clear, so every handle is a positive i32.
- * 2^26 - 1 slots of 24 bytes are 1.5 GiB: in wasm32, where the glue's tables share one
+ * 2^26 - 1 slots of 28 bytes are 1.75 GiB: in wasm32, where the glue's tables share one
  * 4 GiB memory and grow by doubling, memory runs out before the index does. */
 #define MB_HT_INDEX_BITS 26
 #define MB_HT_MAX_HANDLES ((UINT32_C(1) << MB_HT_INDEX_BITS) - 1)
@@ -229,7 +229,8 @@ typedef struct mb_ht_info {
 /* What a handle in inst's table is, without a type check; the errors of a lookup. */
 mb_virt_err mb_ht_inspect(const mb_rt *rt, uint32_t inst, int32_t handle, mb_ht_info *out);
 
-/* Live handles in inst's table (0 for an unknown instance), and its allocated slots. */
+/* Live handles in inst's table (0 for an unknown instance; a walk of the table), and its
+ * allocated slots. */
 uint32_t mb_ht_count(const mb_rt *rt, uint32_t inst);
 uint32_t mb_ht_capacity(const mb_rt *rt, uint32_t inst);
 
@@ -271,6 +272,12 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
  *       mb_borrow_lend would, replacing each handle by the callee's value
  *   mb_call_leave(scope, from, type, handle, to) -> handle
  *       mb_own_move(from, type, handle, to), then mb_call_end(scope) unless scope is 0
+ * Inline adapters (for the same signatures the linker writes the common case of each
+ * move, lend and scope into the adapter itself and calls the single operations above
+ * only for the rest, errors included; the fused entries stay for other callers):
+ *   mb_rt_store: an exported i32 global, the address of the runtime, whose fields and
+ *       tables those adapters read and write at the offsets of virt/glue_layout.h (glue.c
+ *       checks them against the structs at build time)
  * Error-returning twins: the same name with `_e` (mb_resource_new_e, ...), same
  * parameters, return the mb_virt_err code; a function's result is then read with
  *   mb_result() -> the last `_e` call's result (0 on error)

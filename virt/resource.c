@@ -30,7 +30,6 @@ static uint32_t res_take(mb_rt *rt, uint32_t type, int32_t rep) {
   r->type = type;
   r->rep = rep;
   r->refs = 1;
-  r->lends = 0;
   r->destroyed = 0;
   rt->res_live++;
   return ri;
@@ -40,11 +39,19 @@ static void res_release(mb_rt *rt, uint32_t ri) {
   mb__res *r = &rt->res[ri];
   r->type = 0;
   r->rep = 0;
-  r->lends = 0;
   r->destroyed = 0;
   r->refs = rt->res_free;
   rt->res_free = ri;
   rt->res_live--;
+}
+
+/* Whether any handle to the resource is lent: every loan of every open scope is on the
+ * lender stack, and a lender stays live until its scope ends. Only destroy asks, so a
+ * walk of the open loans here saves a count kept on every lend. */
+static int res_lent(const mb_rt *rt, uint32_t ri) {
+  for (uint32_t i = 0; i < rt->nlenders; i++)
+    if (rt->insts[rt->lenders[i].inst].ht.slots[rt->lenders[i].slot].res == ri) return 1;
+  return 0;
 }
 
 static void run_dtor(mb_rt *rt, uint32_t type, int32_t rep) {
@@ -58,7 +65,7 @@ void mb__res_drop_slot(mb_rt *rt, uint32_t inst, uint32_t slot) {
   mb__ht *t = &rt->insts[inst].ht;
   mb__slot *s = &t->slots[slot];
   uint32_t ri = s->res;
-  if (s->kind == MB__BORROW) rt->scopes[s->prev - 1].borrows--;
+  if (s->key & MB__KEY_BORROW) rt->scopes[s->depth - 1].borrows--;
   mb__ht_release(t, slot);
   mb__res *r = &rt->res[ri];
   if (--r->refs) return;
@@ -147,7 +154,7 @@ mb_virt_err mb_ht_dup(mb_rt *rt, uint32_t inst, uint32_t type, int32_t handle,
   mb_virt_err err = mb__res_find(rt, op, inst, type, handle, &slot);
   if (err) return err;
   mb__ht *t = &rt->insts[inst].ht;
-  if (t->slots[slot].kind != MB__OWN)
+  if (t->slots[slot].key & MB__KEY_BORROW)
     return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, inst, type, handle);
   uint32_t ri = t->slots[slot].res;
   if (rt->res[ri].destroyed)
@@ -166,11 +173,12 @@ mb_virt_err mb_ht_destroy(mb_rt *rt, uint32_t inst, uint32_t type, int32_t handl
   if (err) return err;
   mb__ht *t = &rt->insts[inst].ht;
   const mb__slot *s = &t->slots[slot];
-  if (s->kind != MB__OWN) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, inst, type, handle);
+  if (s->key & MB__KEY_BORROW) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, inst, type, handle);
   uint32_t ri = s->res;
   mb__res *r = &rt->res[ri];
   if (r->destroyed) return mb__virt_fail(rt, MB_VIRT_ERR_DESTROYED, op, inst, type, handle);
-  if (s->lends || r->lends) return mb__virt_fail(rt, MB_VIRT_ERR_LENT, op, inst, type, handle);
+  if (s->lends || res_lent(rt, ri))
+    return mb__virt_fail(rt, MB_VIRT_ERR_LENT, op, inst, type, handle);
   int32_t rep = r->rep;
   mb__ht_release(t, slot);
   r->destroyed = 1;
@@ -189,7 +197,7 @@ mb_virt_err mb_ht_move(mb_rt *rt, uint32_t from, uint32_t type, int32_t handle, 
   mb_virt_err err = mb__res_find(rt, op, from, type, handle, &slot);
   if (err) return err;
   const mb__slot *s = &rt->insts[from].ht.slots[slot];
-  if (s->kind != MB__OWN) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, from, type, handle);
+  if (s->key & MB__KEY_BORROW) return mb__virt_fail(rt, MB_VIRT_ERR_NOT_OWN, op, from, type, handle);
   if (s->lends) return mb__virt_fail(rt, MB_VIRT_ERR_LENT, op, from, type, handle);
   mb__ht *dst = &rt->insts[to].ht;
   if ((err = mb__ht_reserve(rt, dst))) return mb__virt_fail(rt, err, op, to, type, handle);
@@ -211,7 +219,7 @@ mb_virt_err mb_ht_inspect(const mb_rt *rt, uint32_t inst, int32_t handle, mb_ht_
   if (err) return err;
   const mb__slot *s = &t->slots[slot];
   const mb__res *r = &rt->res[s->res];
-  out->kind = (mb_ht_kind)s->kind;
+  out->kind = (mb_ht_kind)mb__slot_kind(s, slot);
   out->type = s->type;
   out->rep = r->destroyed ? 0 : r->rep;
   out->lends = s->lends;
@@ -220,8 +228,13 @@ mb_virt_err mb_ht_inspect(const mb_rt *rt, uint32_t inst, int32_t handle, mb_ht_
   return MB_VIRT_OK;
 }
 
+/* Counted when asked, not kept on every move: it is for inspection, not the hot path. */
 uint32_t mb_ht_count(const mb_rt *rt, uint32_t inst) {
-  return rt && inst < rt->ninsts ? rt->insts[inst].ht.count : 0;
+  if (!rt || inst >= rt->ninsts) return 0;
+  const mb__ht *t = &rt->insts[inst].ht;
+  uint32_t n = 0;
+  for (uint32_t i = 1; i < t->len; i++) n += mb__slot_live(&t->slots[i], i);
+  return n;
 }
 
 uint32_t mb_ht_capacity(const mb_rt *rt, uint32_t inst) {

@@ -1,9 +1,9 @@
 // bench-resource: 10^6 cross-instance calls passing an own and a borrow handle
-// (static counter.pass(own, borrow) -> own: the adapter's two glue calls mb_call_enter,
-// which opens the scope, moves a and lends b, and mb_call_leave, which moves the result
-// back and closes the scope) next to the same calls with plain i32 arguments (a direct
-// call), in one fused module on Node 26, in the same run; prints both times per call and
-// the ratio.
+// (static counter.pass(own, borrow) -> own: the adapter opens the scope, moves a and
+// lends b, calls, moves the result back and closes the scope, the common case of each
+// inline and the glue called for the rest) next to the same calls with plain i32
+// arguments (a direct call), in one fused module on Node 26, in the same run; prints
+// both times per call and the ratio.
 // Goal (issue 4): <= 2x per call; reported, not enforced (BENCH_GOALS=enforce fails on it).
 //
 // usage: node resource_bench.mjs MEMBRANE WAT2WASM WASM_VALIDATE DIR

@@ -208,6 +208,51 @@ static void teardown_with_reentrant_destructors(void **state) {
   assert_int_equal(mb_rt_resource_count(f->rt), 0);
 }
 
+/* Handles that arrive during teardown (moved in, dup'd, made by a destructor) are newer
+ * than everything left, even when they take the slot of one teardown has yet to reach;
+ * a destructor's drop of one teardown has yet to reach takes it out of the order. */
+typedef struct arr {
+  mb_rt *rt;
+  uint32_t app, other, t;
+  int32_t in_other, h1, h2;
+  vt_log log;
+} arr;
+
+static void arr_dtor(void *user, uint32_t type, int32_t rep) {
+  arr *s = user;
+  vt_dtor_log(&s->log, type, rep);
+  if (rep != 3) return;
+  int32_t h;
+  assert_virt_ok(s->rt, mb_ht_drop(s->rt, s->app, s->t, s->h1)); /* runs 1's destructor */
+  assert_virt_ok(s->rt, mb_ht_move(s->rt, s->other, s->t, s->in_other, s->app, &h)); /* 10 */
+  assert_virt_ok(s->rt, mb_ht_new(s->rt, s->app, s->t, 20, &h));
+  assert_virt_ok(s->rt, mb_ht_dup(s->rt, s->app, s->t, s->h2, &h)); /* 2 twice now */
+}
+
+static void teardown_takes_arrivals_first(void **state) {
+  vt_fix *f = *state;
+  static arr s;
+  memset(&s, 0, sizeof s);
+  s.rt = f->rt;
+  s.app = vt_inst(f->rt);
+  s.other = vt_inst(f->rt);
+  mb_virt_dtor d = {arr_dtor, &s};
+  assert_virt_ok(f->rt, mb_rt_type_add(f->rt, s.app, "r", 1, &d, &s.t));
+  int32_t h[5], o = vt_new(f->rt, s.app, s.t, 10);
+  assert_virt_ok(f->rt, mb_ht_move(f->rt, s.app, s.t, o, s.other, &s.in_other));
+  for (int i = 0; i < 5; i++) h[i] = vt_new(f->rt, s.app, s.t, i);
+  s.h1 = h[1];
+  s.h2 = h[2];
+  assert_virt_ok(f->rt, mb_rt_teardown(f->rt, s.app));
+  /* 4, 3 (which drops 1, brings 10 in, makes 20, dups 2), then 2's dup (no destructor
+   * yet: 2 has another owner), 20, 10, 2, 0 */
+  const int32_t want[] = {4, 3, 1, 20, 10, 2, 0};
+  assert_int_equal(s.log.n, 7);
+  for (int i = 0; i < 7; i++) assert_int_equal(s.log.ev[i].rep, want[i]);
+  assert_int_equal(mb_ht_count(f->rt, s.app), 0);
+  assert_int_equal(mb_rt_resource_count(f->rt), 0);
+}
+
 /* Many handles: teardown is linear and complete. */
 static void teardown_of_many_handles(void **state) {
   vt_fix *f = *state;
@@ -230,6 +275,7 @@ int main(void) {
       VIRT_TEST(unwind_then_teardown_at_exit),
       VIRT_TEST(instance_usable_after_teardown),
       VIRT_TEST(teardown_with_reentrant_destructors),
+      VIRT_TEST(teardown_takes_arrivals_first),
       VIRT_TEST(teardown_of_many_handles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
