@@ -217,9 +217,10 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p) {
    * refuses every write to a :ro mount itself, with rofs) */
   static const char *const reads[] = {"fd_prestat_get", "fd_prestat_dir_name", "path_open",
                                       "fd_close", "fd_filestat_get", "path_filestat_get",
-                                      "path_readlink", "fd_pread", "fd_readdir"};
+                                      "path_readlink", "fd_pread", "fd_read", "fd_seek",
+                                      "fd_readdir"};
   static const char *const writes[] = {
-      "fd_pwrite", "fd_filestat_set_size", "fd_filestat_set_times", "path_filestat_set_times",
+      "fd_pwrite", "fd_write", "fd_filestat_set_size", "fd_filestat_set_times", "path_filestat_set_times",
       "path_create_directory", "path_remove_directory", "path_unlink_file", "path_symlink",
       "path_rename", "path_link"};
   for (size_t i = 0; i < p->mount_count; i++) {

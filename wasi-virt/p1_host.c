@@ -45,6 +45,52 @@ _Static_assert(sizeof(mb_vfs_filestat) == sizeof(__wasi_filestat_t), "filestat l
 #define R_WRITE (UINT64_C(0x1) | UINT64_C(0x40) | UINT64_C(0x100) | UINT64_C(0x400000))
 #define R_ALL UINT64_C(0x0FFFFFFF)
 
+/* The host file position of the files opened here, while known: a read or write at
+ * that offset goes through fd_read/fd_write, which Node's WASI serves faster than
+ * fd_pread/fd_pwrite (their i64 offset crosses into JS as a BigInt). Elsewhere the
+ * positional calls, which leave the position alone, until the accesses run on from
+ * where the last one ended: then one fd_seek, and sequential again. The host fds are
+ * wasi-virt's own, so only these calls move their positions. A small direct-mapped
+ * table: an fd that loses its entry just keeps the positional calls. */
+enum { POS_SLOTS = 64 };
+typedef struct host_pos {
+  uint32_t fd_plus_1; /* 0: empty */
+  uint64_t pos;       /* the host fd's position */
+  uint64_t next;      /* where the last positional access ended */
+} host_pos;
+static host_pos positions[POS_SLOTS];
+
+static host_pos *known_pos(uint32_t fd) {
+  host_pos *p = &positions[fd % POS_SLOTS];
+  return p->fd_plus_1 == fd + 1 ? p : NULL;
+}
+static void forget_pos(uint32_t fd) {
+  host_pos *p = known_pos(fd);
+  if (p) p->fd_plus_1 = 0;
+}
+/* Whether an access at off can use the position (seeking there first when the
+ * accesses have become sequential at another offset). */
+static bool at_pos(host_pos *p, uint32_t fd, uint64_t off) {
+  if (!p) return false;
+  if (p->pos == off) return true;
+  if (p->next != off) return false;
+  __wasi_filesize_t now;
+  if (__wasi_fd_seek(fd, (__wasi_filedelta_t)off, __WASI_WHENCE_SET, &now) || now != off) {
+    forget_pos(fd);
+    return false;
+  }
+  p->pos = off;
+  return true;
+}
+/* After an access at off of n bytes (e: its error), positional or not. */
+static void moved(host_pos *p, uint32_t fd, bool positional, uint64_t off, size_t n,
+                  mb_wasi_errno e) {
+  if (!p) return;
+  if (positional) p->next = off + n;
+  else if (e) forget_pos(fd);
+  else p->pos += n;
+}
+
 /* path_open without following a final symlink. The vfs relies on that, but a host may
  * follow anyway (Node's uvwasi does: it would open the target of a symlink that points
  * out of the mount). So the name is looked at first (lstat: a symlink gives ELOOP, as
@@ -78,11 +124,13 @@ static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size
     return MB_WASI_ELOOP;
   }
   *type = st.filetype;
+  positions[*fd % POS_SLOTS] = (host_pos){*fd + 1, 0, UINT64_MAX}; /* a fresh open: at 0 */
   return MB_WASI_ESUCCESS;
 }
 
 static mb_wasi_errno h_close(void *ctx, uint32_t fd) {
   (void)ctx;
+  forget_pos(fd);
   return p1_from_host(__wasi_fd_close(fd));
 }
 
@@ -111,7 +159,11 @@ static mb_wasi_errno h_pread(void *ctx, uint32_t fd, void *buf, size_t len, uint
   (void)ctx;
   __wasi_iovec_t iov = {buf, len};
   __wasi_size_t n = 0;
-  mb_wasi_errno e = p1_from_host(__wasi_fd_pread(fd, &iov, 1, off, &n));
+  host_pos *p = known_pos(fd);
+  bool seq = at_pos(p, fd, off);
+  mb_wasi_errno e = seq ? p1_from_host(__wasi_fd_read(fd, &iov, 1, &n))
+                        : p1_from_host(__wasi_fd_pread(fd, &iov, 1, off, &n));
+  moved(p, fd, !seq, off, n, e);
   *got = n;
   return e;
 }
@@ -121,7 +173,11 @@ static mb_wasi_errno h_pwrite(void *ctx, uint32_t fd, const void *buf, size_t le
   (void)ctx;
   __wasi_ciovec_t iov = {buf, len};
   __wasi_size_t n = 0;
-  mb_wasi_errno e = p1_from_host(__wasi_fd_pwrite(fd, &iov, 1, off, &n));
+  host_pos *p = known_pos(fd);
+  bool seq = at_pos(p, fd, off);
+  mb_wasi_errno e = seq ? p1_from_host(__wasi_fd_write(fd, &iov, 1, &n))
+                        : p1_from_host(__wasi_fd_pwrite(fd, &iov, 1, off, &n));
+  moved(p, fd, !seq, off, n, e);
   *put = n;
   return e;
 }

@@ -36,7 +36,7 @@ echo "fully virtual: imports $imps; exports memory $mems (wasi-virt's)"
 for i in $imps; do
   case ${i#wasi_snapshot_preview1.} in
     fd_write | proc_exit | fd_prestat_get | fd_prestat_dir_name | path_open | fd_close | \
-    fd_filestat_get | path_filestat_get | path_readlink | fd_pread | fd_readdir) ;;
+    fd_filestat_get | path_filestat_get | path_readlink | fd_pread | fd_read | fd_seek | fd_readdir) ;;
     *) fail "an output with only a :ro mount imports $i" ;;
   esac
 done
