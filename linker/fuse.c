@@ -1,7 +1,8 @@
 /* fuse.c — build the fused module from a resolved link session: one index space per
- * kind (host imports first, then each instance's definitions in input order), code and
- * constant expressions rewritten through per-instance maps, generated functions for
- * trapping stubs and initialization, exports, and the exported `memory` rule. */
+ * kind (host imports first, then each instance's definitions in input order), constant
+ * expressions rewritten through per-instance maps (code bodies carry their map and are
+ * renumbered as they are written), generated functions for trapping stubs and
+ * initialization, exports, and the exported `memory` rule. */
 #include <string.h>
 
 #include "fuse_fast.h"
@@ -19,11 +20,6 @@ typedef struct fuse {
   const char **gen_names;             /* names of generated functions (name section) */
   uint32_t *gen_funcs;
   mb_buf body;                        /* scratch */
-  /* The instances' rewritten bodies, back to back: one buffer the output adopts, so a
-   * large module's code is not copied a second time. */
-  mb_buf code;
-  size_t *code_start;                 /* per instance body: its offset in code */
-  uint32_t ncode;
   int64_t teardown_fn;                /* exported as membrane:teardown, or -1 */
   uint32_t list_trap;                 /* adapters: the trap for a list too long to copy */
 } fuse;
@@ -196,29 +192,36 @@ static mb_err rewrite_const(fuse *f, const mb_link_inst *in, const mb_remap *r, 
   return keep_buf(f, expr);
 }
 
-/* Append instance in's definitions (already counted) to the output arrays. */
+/* The instance's maps, copied into the output's arena: its bodies are renumbered
+ * through them when the output is written, after the link itself is gone. */
+static const mb_remap *remap_in_output(fuse *f, const mb_link_inst *in) {
+  mb_remap *r = mb__arena_alloc(f->out->arena, sizeof *r);
+  if (!r) return NULL;
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    r->count[s] = in->count[s];
+    r->map[s] = NULL;
+    if (!in->map[s] || !in->count[s]) continue;
+    uint32_t *map = mb__arena_alloc(f->out->arena, (size_t)in->count[s] * sizeof *map);
+    if (!map) return NULL;
+    memcpy(map, in->map[s], (size_t)in->count[s] * sizeof *map);
+    r->map[s] = map;
+  }
+  return r;
+}
+
+/* Append instance in's definitions (already counted) to the output arrays. The bodies
+ * stay the input's bytes, renumbered as they are written: a large module's code is not
+ * held a second time (the reader has already checked them). */
 static mb_err copy_definitions(fuse *f, mb_link_inst *in) {
   const mb_module *m = in->m;
   mb_module *o = f->out;
   mb_remap r = remap_of(in);
   mb_err e = MB_OK;
-  for (uint32_t i = 0; i < m->nfuncs && !e; i++) {
+  const mb_remap *body_remap = m->nfuncs ? remap_in_output(f, in) : NULL;
+  if (m->nfuncs && !body_remap) return nomem(f);
+  for (uint32_t i = 0; i < m->nfuncs; i++) {
     o->func_types[o->nfuncs++] = in->map[MB_SPACE_TYPE][m->func_types[i]];
-    mb_code *c = &o->codes[o->ncodes++];
-    size_t start = f->code.len;
-    e = mb_code_rewrite(m->codes[i].body.ptr, m->codes[i].body.len, m->codes[i].offset, &r,
-                        &f->code, f->diag);
-    if (e) {
-      size_t n = strlen(f->diag->message);
-      snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s', %s)",
-               in->name, in->path);
-      return e;
-    }
-    if (f->code.len - start > UINT32_MAX)
-      return mb__fail(f->diag, MB_ERR_TOO_MANY, m->codes[i].offset, "function body too large");
-    f->code_start[f->ncode++] = start; /* pointed at once the buffer stops moving */
-    c->body.len = (uint32_t)(f->code.len - start);
-    c->offset = m->codes[i].offset;
+    o->codes[o->ncodes++] = (mb_code){m->codes[i].body, m->codes[i].offset, body_remap};
   }
   for (uint32_t i = 0; i < m->ntables && !e; i++) {
     mb_table *t = &o->tables[o->ntables++];
@@ -1548,13 +1551,6 @@ static mb_err allocate_output(fuse *f) {
   if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
     return mb__fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
   f->ntypes_cap = (uint32_t)types;
-  /* rewriting keeps a body's size but for grown indices and memargs: 1/16 slack */
-  uint64_t code_bytes = 0;
-  for (uint32_t i = 0; i < l->ninst; i++)
-    for (uint32_t k = 0; k < l->inst[i].m->ncodes; k++) code_bytes += l->inst[i].m->codes[k].body.len;
-  if (!(f->code_start = mb__calloc(funcs, sizeof *f->code_start)) ||
-      !mb__buf_reserve(&f->code, code_bytes + code_bytes / 16))
-    return nomem(f);
   o->types = arr(f, types, sizeof *o->types);
   o->func_types = arr(f, funcs, sizeof *o->func_types);
   o->codes = arr(f, funcs, sizeof *o->codes);
@@ -1577,7 +1573,6 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if (e) return e;
   fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
   mb_buf_init(&f.body);
-  mb_buf_init(&f.code);
   if (!(f.out = mb_module_new())) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   uint32_t stub_base;
   int64_t start_fn = -1, init_fn = -1;
@@ -1585,12 +1580,6 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
     goto out;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
   if (e) goto out;
-  if (f.code.failed || (f.code.data && !mb__arena_adopt(f.out->arena, f.code.data))) {
-    e = nomem(&f);
-    goto out;
-  }
-  for (uint32_t i = 0; i < f.ncode; i++) f.out->codes[i].body.ptr = f.code.data + f.code_start[i];
-  f.code.data = NULL; /* the output owns it now */
   if ((e = inline_all_consts(&f))) goto out;
   add_caller_globals(&f);
   if ((e = add_stubs(&f)) || (e = add_gens(&f)) || (e = add_init(&f, &start_fn, &init_fn)) ||
@@ -1602,8 +1591,6 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:
   mb_buf_fini(&f.body);
-  mb_buf_fini(&f.code);
-  mb__free(f.code_start);
   mb__free(f.host_slot);
   mb__free(f.gen_names);
   mb__free(f.gen_funcs);

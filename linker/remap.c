@@ -228,7 +228,13 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   for (uint32_t i = 0; i < m->ncodes && !e; i++) {
     tmp.len = 0;
     mb_code *c = &m->codes[i];
-    if (!(e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, rm, &tmp, diag)))
+    if (c->remap) { /* a body still in its input's numbering: that map first */
+      if (!(e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, c->remap, &tmp, diag)) &&
+          !(e = keep(m, &tmp, &c->body, diag)))
+        c->remap = NULL;
+      tmp.len = 0;
+    }
+    if (!e && !(e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, rm, &tmp, diag)))
       e = keep(m, &tmp, &c->body, diag);
   }
   if (!e) e = remap_customs(m, rm, diag);

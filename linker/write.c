@@ -184,17 +184,75 @@ static void put_leb(sink *s, uint64_t v) {
 /* Code and data carry most of a module's bytes: they are streamed item by item, their
  * size summed first, rather than encoded into a copy (which doubled peak memory when
  * writing a large fused module). */
-static void stream_code(const mb_module *m, sink *s) {
+/* Where the sink is, to patch a size there later; -1 when it cannot go back (a pipe). */
+static int64_t sink_tell(sink *s) {
+  if (s->buf) return (int64_t)s->buf->len;
+  return (int64_t)ftello(s->file);
+}
+
+static void sink_patch(sink *s, int64_t at, const uint8_t *p, size_t n) {
+  if (s->failed || (s->buf && s->buf->failed)) return;
+  if (s->buf) memcpy(s->buf->data + at, p, n);
+  else if (fseeko(s->file, (off_t)at, SEEK_SET) != 0 || fwrite(p, 1, n, s->file) != n ||
+           fseeko(s->file, 0, SEEK_END) != 0)
+    s->failed = true;
+}
+
+/* A body as it goes out: renumbered into tmp when it carries a map. */
+static mb_err code_bytes(const mb_code *c, mb_buf *tmp, mb_bytes *out, mb_diag *diag) {
+  if (!c->remap) {
+    *out = c->body;
+    return MB_OK;
+  }
+  tmp->len = 0;
+  mb_err e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, c->remap, tmp, diag);
+  if (e) return e;
+  if (tmp->failed) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory while writing the module");
+  if (tmp->len > UINT32_MAX)
+    return mb__fail(diag, MB_ERR_TOO_MANY, c->offset, "function body too large once renumbered");
+  *out = (mb_bytes){tmp->data, (uint32_t)tmp->len};
+  return MB_OK;
+}
+
+/* The code section. Bodies still to be renumbered have their size only once rewritten,
+ * and the section's size comes first: it is written as a 5-byte LEB128 (a valid, padded
+ * encoding) and patched at the end, so each body is rewritten once. A sink that cannot
+ * go back gets a measuring pass instead. */
+static mb_err stream_code(const mb_module *m, sink *s, mb_buf *tmp, mb_diag *diag) {
+  bool pending = false;
+  for (uint32_t i = 0; i < m->ncodes && !pending; i++) pending = m->codes[i].remap != NULL;
+  int64_t at = pending ? sink_tell(s) : -1;
+  mb_bytes body;
+  mb_err e = MB_OK;
   uint64_t size = mb_leb_size(m->ncodes);
-  for (uint32_t i = 0; i < m->ncodes; i++)
-    size += mb_leb_size(m->codes[i].body.len) + m->codes[i].body.len;
+  if (at < 0)
+    for (uint32_t i = 0; i < m->ncodes; i++) {
+      if ((e = code_bytes(&m->codes[i], tmp, &body, diag))) return e;
+      size += mb_leb_size(body.len) + body.len;
+    }
   put(s, "\x0a", 1);
-  put_leb(s, size);
+  if (at >= 0) put(s, "\x80\x80\x80\x80\x00", 5);
+  else put_leb(s, size);
   put_leb(s, m->ncodes);
   for (uint32_t i = 0; i < m->ncodes; i++) {
-    put_leb(s, m->codes[i].body.len);
-    put(s, m->codes[i].body.ptr, m->codes[i].body.len);
+    if ((e = code_bytes(&m->codes[i], tmp, &body, diag))) return e;
+    put_leb(s, body.len);
+    put(s, body.ptr, body.len);
   }
+  /* a failed sink is reported by the caller (out of memory or the write error) */
+  if (at < 0 || s->failed || (s->buf && s->buf->failed)) return MB_OK;
+  int64_t end = sink_tell(s);
+  if (end < 0) {
+    s->failed = true;
+    return MB_OK;
+  }
+  size = (uint64_t)(end - at - 6);
+  if (size > UINT32_MAX) return mb__fail(diag, MB_ERR_TOO_MANY, 0, "code section too large");
+  uint8_t padded[5];
+  for (int k = 0; k < 4; k++, size >>= 7) padded[k] = (uint8_t)(0x80 | (size & 0x7f));
+  padded[4] = (uint8_t)size;
+  sink_patch(s, at + 1, padded, sizeof padded);
+  return MB_OK;
 }
 
 static void stream_data(const mb_module *m, sink *s, mb_buf *tmp) {
@@ -282,7 +340,11 @@ static mb_err write_to(const mb_module *m, sink *s, mb_diag *diag) {
       continue;
     }
     if (sec == MB_SEC_CODE) {
-      stream_code(m, s);
+      mb_err e = stream_code(m, s, &tmp, diag);
+      if (e) {
+        mb_buf_fini(&tmp);
+        return e;
+      }
     } else if (sec == MB_SEC_DATA) {
       stream_data(m, s, &tmp);
     } else {

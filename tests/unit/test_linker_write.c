@@ -1,7 +1,7 @@
 /* test_linker_write.c — the writer: byte-identical copies of unchanged modules (padded
  * LEBs, customs between sections), re-encoding of minimal modules, stripping and custom
- * placement, modules built in memory, mb_module_permute's output bytes, and the atomic
- * mb_wasm_write_path. */
+ * placement, modules built in memory, mb_module_permute's output bytes, bodies renumbered
+ * as they are written (to a buffer, a file, a pipe), and the atomic mb_wasm_write_path. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -681,6 +681,87 @@ static void remap_drops_unparseable_names(void **state) {
   }
 }
 
+/* ---- bodies renumbered on the way out (mb_code.remap, the linker's output) ---- */
+
+/* Two functions, the first calling the second: f0 = call IDX, f1 = nop. */
+static void calls_module(tb *m, const uint8_t *call_idx, size_t idx_len, bool padded) {
+  tb code;
+  tb_init(&code);
+  TB_PUT(&code, 0x02, (uint8_t)(3 + idx_len), 0x00, 0x10);
+  tb_put(&code, call_idx, idx_len);
+  TB_PUT(&code, 0x0B, 0x02, 0x00, 0x0B);
+  tb_preamble(m);
+  tb_section_raw(m, 1, TB_BYTES(0x01, 0x60, 0x00, 0x00));
+  tb_section_raw(m, 3, TB_BYTES(0x02, 0x00, 0x00));
+  if (padded) padded_section(m, 10, &code);
+  else tb_section(m, 10, &code);
+  tb_fini(&code);
+}
+
+static void slurp_fd(int fd, tb *out) {
+  uint8_t chunk[256];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof chunk)) > 0) tb_put(out, chunk, (size_t)n);
+  assert_true(n == 0);
+}
+
+static void pending_bodies_renumbered_on_write(void **state) {
+  (void)state;
+  static const uint8_t one[1] = {0x01}, wide[2] = {0xC8, 0x01}; /* 1, and 200 */
+  static const uint32_t to200[2] = {0, 200};
+  mb_remap r = {{0}, {0}};
+  r.map[MB_SPACE_FUNC] = to200;
+  r.count[MB_SPACE_FUNC] = 2;
+  tb in, padded, minimal, got;
+  tb_init(&in);
+  tb_init(&padded);
+  tb_init(&minimal);
+  calls_module(&in, one, 1, false);
+  calls_module(&padded, wide, 2, true);
+  calls_module(&minimal, wide, 2, false);
+  mb_module *m = read_ok(&in);
+  for (uint32_t i = 0; i < m->ncodes; i++) m->codes[i].remap = &r;
+  mb_module_mark_dirty(m, MB_SEC_CODE);
+
+  /* a buffer and a seekable file: the body grew by one byte, the section size was
+   * patched into its 5-byte slot */
+  assert_writes(m, &padded);
+  FILE *f = tmpfile();
+  assert_non_null(f);
+  mb_diag diag = {0};
+  assert_int_equal(mb_wasm_write_file(m, f, &diag), MB_OK);
+  assert_int_equal(fflush(f), 0);
+  rewind(f);
+  tb_init(&got);
+  slurp_fd(fileno(f), &got);
+  assert_bytes(got.d, got.n, padded.d, padded.n);
+  fclose(f);
+  tb_fini(&got);
+
+  /* a pipe cannot go back: a measuring pass, and the minimal encoding */
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  FILE *w = fdopen(fds[1], "wb");
+  assert_non_null(w);
+  assert_int_equal(mb_wasm_write_file(m, w, &diag), MB_OK);
+  assert_int_equal(fclose(w), 0);
+  tb_init(&got);
+  slurp_fd(fds[0], &got);
+  close(fds[0]);
+  assert_bytes(got.d, got.n, minimal.d, minimal.n);
+  tb_fini(&got);
+
+  /* mb_module_remap applies the pending map first (here followed by the identity) */
+  mb_remap none = {{0}, {0}};
+  assert_int_equal(mb_module_remap(m, &none, &diag), MB_OK);
+  assert_null(m->codes[0].remap);
+  assert_writes(m, &minimal);
+  mb_module_free(m);
+  tb_fini(&in);
+  tb_fini(&padded);
+  tb_fini(&minimal);
+}
+
 /* ---- primitives ---- */
 
 static void buffer_and_leb_primitives(void **state) {
@@ -918,6 +999,7 @@ int main(void) {
       LINKER_TEST(permute_swaps_memories_and_functions),
       LINKER_TEST(permute_and_back_is_identity),
       LINKER_TEST(remap_drops_unparseable_names),
+      LINKER_TEST(pending_bodies_renumbered_on_write),
       LINKER_TEST(write_path_is_atomic),
       LINKER_TEST(buffer_and_leb_primitives),
       LINKER_TEST(section_ids_and_names),
