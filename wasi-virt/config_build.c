@@ -205,9 +205,9 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p) {
   if (p->stdio[1].mode == MB_VIRT_STDIO_INHERIT || p->stdio[2].mode == MB_VIRT_STDIO_INHERIT ||
       p->trace == MB_VIRT_TRACE_STDERR)
     f |= bit("fd_write");
-  if (p->stdio[0].mode == MB_VIRT_STDIO_INHERIT) f |= bit("fd_read") | bit("poll_oneoff");
-  if (p->clock == MB_VIRT_CLOCK_REAL)
-    f |= bit("clock_time_get") | bit("clock_res_get") | bit("poll_oneoff");
+  if (p->stdio[0].mode == MB_VIRT_STDIO_INHERIT) f |= bit("fd_read");
+  if (p->clock == MB_VIRT_CLOCK_REAL) f |= bit("clock_time_get") | bit("clock_res_get");
+  if (mb_virt_host_polls(p->stdio[0].mode, p->clock)) f |= bit("poll_oneoff");
   if (p->random == MB_VIRT_RANDOM_REAL) f |= bit("random_get");
   if (p->args_inherit) f |= bit("args_get") | bit("args_sizes_get");
   bool env_host = p->env_inherit;

@@ -691,6 +691,13 @@ typedef struct mb_virt_fault {
 
 typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 1 } mb_virt_clock_mode;
 typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
+
+/* Whether the host's poll_oneoff is imported: for an inherited stdin or the real clock.
+ * One rule for the tool, which decides the imports (mb_virt_config_host_funcs), and for
+ * wasi-virt, which asks the host about inherited stdio only when it can. */
+static inline bool mb_virt_host_polls(mb_virt_stdio_mode stdin_mode, mb_virt_clock_mode clock) {
+  return stdin_mode == MB_VIRT_STDIO_INHERIT || clock == MB_VIRT_CLOCK_REAL;
+}
 typedef enum mb_virt_trace_mode {
   MB_VIRT_TRACE_NONE = 0,
   MB_VIRT_TRACE_STDERR = 1, /* the host's stderr */

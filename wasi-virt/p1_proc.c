@@ -357,9 +357,8 @@ mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret
   uint32_t events = 0, nclocks = 0, nhost = 0;
   uint64_t earliest = UINT64_MAX;
   mb_wasi_errno e = MB_WASI_ESUCCESS;
-  /* the host's poll_oneoff is imported for an inherited stdin or the real clock
-   * (mb_virt_config_host_funcs); without it stdout and stderr count as ready */
-  bool host_poll = p1.cfg.stdio[0].mode == MB_VIRT_STDIO_INHERIT || p1.cfg.clock == MB_VIRT_CLOCK_REAL;
+  /* without the host's poll_oneoff, inherited stdout and stderr count as ready */
+  bool host_poll = mb_virt_host_polls(p1.cfg.stdio[0].mode, p1.cfg.clock);
   for (uint32_t i = 0; i < n && !e; i++) {
     uint8_t sub[48];
     p1_caller_read(sub, in + 48 * i, 48);
