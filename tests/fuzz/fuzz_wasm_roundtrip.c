@@ -11,6 +11,8 @@
  *  4. mb_module_remap reversing each index space (imports and definitions alike; for
  *     globals only among the imports, as a defined global's initialiser may only read
  *     earlier globals) succeeds and its output reads back.
+ *     The same map left on the bodies (mb_code.remap) and applied by the writer gives
+ *     the same bodies.
  *  5. mb_module_permute rotating the definitions of each space (imports stay) moves
  *     every definition to its new index with its references rewritten, and its output
  *     reads back.
@@ -322,8 +324,8 @@ static mb_err canonical(mb_module *m, mb_buf *out, mb_diag *d) {
   return fz_write(m, out, d);
 }
 
-enum { B_W, B_W1, B_Z1, B_Z1B, B_Z2, B_ZS, B_ZI, B_R, B_P, B_P2, B_R2, NBUF };
-enum { M_X, M_W, M_Z, M_I, M_R, M_P, M_RR, M_REREAD, NMOD };
+enum { B_W, B_W1, B_Z1, B_Z1B, B_Z2, B_ZS, B_ZI, B_R, B_D, B_P, B_P2, B_R2, NBUF };
+enum { M_X, M_W, M_Z, M_I, M_R, M_D, M_P, M_RR, M_REREAD, NMOD };
 
 static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *digest) {
   mb_diag d;
@@ -387,9 +389,21 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   STEP(mb_wasm_read(x, size, &m[M_R], &d), "reading x again");
   maps_build(m[M_R], MAP_REVERSE_ALL, 0, &mp);
   STEP(mb_module_remap(m[M_R], &mp.rm, &d), "reversing remap");
-  maps_free(&mp);
   STEP(fz_write(m[M_R], &b[B_R], &d), "writing the remapped module");
   REREAD(b[B_R], "reading the remapped module");
+  /* 4b. the same map left on the bodies (mb_code.remap, as the linker does) renumbers
+   * them as they are written: the bodies read back are the remapped ones */
+  STEP(mb_wasm_read(x, size, &m[M_D], &d), "reading x again");
+  for (uint32_t i = 0; i < m[M_D]->ncodes; i++) m[M_D]->codes[i].remap = &mp.rm;
+  mb_module_mark_dirty(m[M_D], MB_SEC_CODE);
+  STEP(fz_write(m[M_D], &b[B_D], &d), "writing bodies renumbered on the way out");
+  REREAD(b[B_D], "reading bodies renumbered on the way out");
+  FUZZ_CHECK(m[M_REREAD]->ncodes == m[M_R]->ncodes, "renumbered on write: %u bodies, not %u",
+             m[M_REREAD]->ncodes, m[M_R]->ncodes);
+  for (uint32_t i = 0; i < m[M_R]->ncodes; i++)
+    FUZZ_CHECK(same_bytes(m[M_REREAD]->codes[i].body, m[M_R]->codes[i].body),
+               "body %u renumbered on write differs from mb_module_remap's", i);
+  maps_free(&mp);
 
   /* 5. permute rotating definitions. Refused (and nothing changed) when a global would
    * move before one its initialiser reads; then globals stay and the rest rotates. */
