@@ -3,6 +3,7 @@
  * dirty ones are encoded from the model with minimal LEB128. Output goes to a sink: a
  * memory buffer or a FILE, so large modules are streamed rather than copied. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -181,20 +182,21 @@ static void put_leb(sink *s, uint64_t v) {
   put(s, tmp, mb__put_u64(tmp, v));
 }
 
-/* Code and data carry most of a module's bytes: they are streamed item by item, their
- * size summed first, rather than encoded into a copy (which doubled peak memory when
- * writing a large fused module). */
-/* Where the sink is, to patch a size there later; -1 when it cannot go back (a pipe). */
+/* Where the sink is, to patch a size there later; -1 when it cannot go back: a pipe, or
+ * a file opened for appending (whose writes all land at its end). */
 static int64_t sink_tell(sink *s) {
   if (s->buf) return (int64_t)s->buf->len;
+  int flags = fcntl(fileno(s->file), F_GETFL);
+  if (flags < 0 || (flags & O_APPEND)) return -1;
   return (int64_t)ftello(s->file);
 }
 
-static void sink_patch(sink *s, int64_t at, const uint8_t *p, size_t n) {
+/* Overwrite n bytes at `at`, then carry on from `end`, where the sink was. */
+static void sink_patch(sink *s, int64_t at, int64_t end, const uint8_t *p, size_t n) {
   if (s->failed || (s->buf && s->buf->failed)) return;
   if (s->buf) memcpy(s->buf->data + at, p, n);
   else if (fseeko(s->file, (off_t)at, SEEK_SET) != 0 || fwrite(p, 1, n, s->file) != n ||
-           fseeko(s->file, 0, SEEK_END) != 0)
+           fseeko(s->file, (off_t)end, SEEK_SET) != 0)
     s->failed = true;
 }
 
@@ -214,6 +216,9 @@ static mb_err code_bytes(const mb_code *c, mb_buf *tmp, mb_bytes *out, mb_diag *
   return MB_OK;
 }
 
+/* Code and data carry most of a module's bytes: they are streamed item by item, their
+ * size summed first, rather than encoded into a copy (which doubled peak memory when
+ * writing a large fused module). */
 /* The code section. Bodies still to be renumbered have their size only once rewritten,
  * and the section's size comes first: it is written as a 5-byte LEB128 (a valid, padded
  * encoding) and patched at the end, so each body is rewritten once. A sink that cannot
@@ -251,7 +256,7 @@ static mb_err stream_code(const mb_module *m, sink *s, mb_buf *tmp, mb_diag *dia
   uint8_t padded[5];
   for (int k = 0; k < 4; k++, size >>= 7) padded[k] = (uint8_t)(0x80 | (size & 0x7f));
   padded[4] = (uint8_t)size;
-  sink_patch(s, at + 1, padded, sizeof padded);
+  sink_patch(s, at + 1, end, padded, sizeof padded);
   return MB_OK;
 }
 

@@ -705,6 +705,8 @@ static void slurp_fd(int fd, tb *out) {
   assert_true(n == 0);
 }
 
+static void file_equals(const char *path, const tb *want); /* below, with the path tests */
+
 static void pending_bodies_renumbered_on_write(void **state) {
   (void)state;
   static const uint8_t one[1] = {0x01}, wide[2] = {0xC8, 0x01}; /* 1, and 200 */
@@ -750,6 +752,24 @@ static void pending_bodies_renumbered_on_write(void **state) {
   close(fds[0]);
   assert_bytes(got.d, got.n, minimal.d, minimal.n);
   tb_fini(&got);
+
+  /* a file opened for appending writes only at its end: the same as a pipe */
+  char path[] = "/tmp/mb-append-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "xy", 2), 2);
+  close(fd);
+  FILE *a = fopen(path, "ab");
+  assert_non_null(a);
+  assert_int_equal(mb_wasm_write_file(m, a, &diag), MB_OK);
+  assert_int_equal(fclose(a), 0);
+  tb want_appended;
+  tb_init(&want_appended);
+  tb_put(&want_appended, "xy", 2);
+  tb_put(&want_appended, minimal.d, minimal.n);
+  file_equals(path, &want_appended);
+  tb_fini(&want_appended);
+  assert_int_equal(unlink(path), 0);
 
   /* mb_module_remap applies the pending map first (here followed by the identity) */
   mb_remap none = {{0}, {0}};
