@@ -519,6 +519,7 @@ typedef struct actx {
   uint32_t first_extra, nextra; /* i32 locals after the parameters */
   uint32_t scope;               /* local: the call scope (borrows) */
   uint32_t own_move, lend;      /* glue functions */
+  const mb__fast *fast;         /* non-NULL: op_handle writes the common case inline */
 } actx;
 
 static uint32_t new_local(actx *a) { return a->first_extra + a->nextra++; }
@@ -552,10 +553,19 @@ static uint32_t type_id(const actx *a, const mb_wit_type *res) {
   return UINT32_MAX; /* link_res.c registered every one */
 }
 
-/* A handle value is on the stack: replace it by its counterpart on the other side. */
+/* Push the counterpart on the other side of the handle in value_local. */
 static void op_handle(actx *a, const mb_wit_type *t, const adir *d, uint32_t value_local) {
   mb_buf *b = a->b;
-  if (t->kind == MB_WIT_OWN) {
+  if (a->fast) { /* the glue's state is reloaded each time: calls out may have moved it */
+    uint32_t out = new_local(a), type = type_id(a, t->elem);
+    mb__fast_phase(a->fast, (uint32_t)d->from, (uint32_t)d->to);
+    if (t->kind == MB_WIT_OWN)
+      mb__fast_move(a->fast, (uint32_t)d->from, (uint32_t)d->to, type, value_local, out);
+    else
+      mb__fast_lend(a->fast, (uint32_t)d->from, (uint32_t)d->to, type,
+                    a->f->l->rtypes[type].definer == d->to, value_local, a->scope, out);
+    op_local(b, 0x20, out);
+  } else if (t->kind == MB_WIT_OWN) {
     op_i32(b, d->from);
     op_i32(b, (int32_t)type_id(a, t->elem));
     op_local(b, 0x20, value_local);
@@ -775,30 +785,33 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
   }
   if (fused && ((e = glue_export(f, "mb_call_enter", MB_KIND_FUNC, &enter)) ||
                 (e = glue_export(f, "mb_call_leave", MB_KIND_FUNC, &leave)) ||
-                (e = glue_export(f, "memory", MB_KIND_MEMORY, &gmem)) ||
                 (e = glue_const_global(f, "mb_args", &args)))) {
     mb_buf_fini(&code);
     return e;
   }
-  /* Inline (fuse_fast.c): the fused path's work written out in the adapter, calling the
-   * glue only off the common case. */
-  mb__fast fc = {.b = b, .mem = gmem, .own_move = a.own_move, .lend = a.lend,
-                 .begin = begin, .end = end};
-  bool inl = fused && (uint32_t)caller < MB__FAST_MAX_ID && (uint32_t)callee < MB__FAST_MAX_ID;
-  for (uint32_t q = 0; q < fn->nparams && inl; q++) {
-    const mb_wit_type *t = fn->params[q].type;
-    if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW)
-      inl = type_id(&a, t->elem) < MB__FAST_MAX_ID;
-  }
-  if (inl && fn->result && has_stuff_t(fn->result))
-    inl = type_id(&a, fn->result->elem) < MB__FAST_MAX_ID;
-  if (inl && (e = glue_const_global(f, "mb_rt_store", &fc.rt))) {
+  /* Inline (fuse_fast.c): the common case of each handle operation written out in the
+   * adapter, calling the glue only off it. Instance and type ids become memarg offsets,
+   * so they must be small (they always are but for a pathological link). */
+  mb__fast fc = {.b = b, .own_move = a.own_move, .lend = a.lend, .begin = begin, .end = end};
+  bool fast = fn->has_handles && (uint32_t)caller < MB__FAST_MAX_ID &&
+              (uint32_t)callee < MB__FAST_MAX_ID;
+  for (uint32_t k = 0; k < g->nres && fast; k++) fast = g->res_ids[k] < MB__FAST_MAX_ID;
+  if ((fused || fast) && (e = glue_export(f, "memory", MB_KIND_MEMORY, &gmem))) {
     mb_buf_fini(&code);
     return e;
   }
-  if (inl) {
+  fc.mem = gmem;
+  if (fast && (e = glue_const_global(f, "mb_rt_store", &fc.rt))) {
+    mb_buf_fini(&code);
+    return e;
+  }
+  if (fast) {
     fc.tmp = new_local(&a);
     for (uint32_t k = 1; k < MB__FAST_TEMPS; k++) new_local(&a);
+    a.fast = &fc; /* for handles anywhere else: records, variants, lists, results */
+  }
+  bool inl = fused && fast;
+  if (inl) {
     mb__fast_phase(&fc, caller, callee);
     if (borrows) mb__fast_begin(&fc, caller, callee, a.scope);
     for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {

@@ -4,6 +4,8 @@
 // inline and the glue called for the rest) next to the same calls with plain i32
 // arguments (a direct call), in one fused module on Node 26, in the same run; prints
 // both times per call and the ratio, then the same with V8's wasm inlining off, for scale.
+// Also timed, not part of the goal: pass-opt, the same call with the own handle inside
+// an option<own>, which takes the adapter's general path (handles nested in values).
 // Goal (issue 4): <= 2x per call; reported, not enforced (BENCH_GOALS=enforce fails on it).
 //
 // usage: node resource_bench.mjs MEMBRANE WAT2WASM WASM_VALIDATE DIR
@@ -39,20 +41,23 @@ const time = (fn) => {
 // then the median of RUNS alternating runs
 for (let i = 0; i < 3; i++) {
   e.handles(N);
+  e.nested(N);
   e.plain(N);
 }
-const th = [], tp = [];
+const th = [], tn = [], tp = [];
 for (let i = 0; i < RUNS; i++) {
   th.push(time(e.handles));
+  tn.push(time(e.nested));
   tp.push(time(e.plain));
 }
 const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
-const h = median(th), p = median(tp);
+const h = median(th), hn = median(tn), p = median(tp);
 if (mode === 'measure') {
   console.log(JSON.stringify({ h, p }));
   process.exit(0);
 }
 console.log(`10^6 calls, own + borrow handles: ${h.toFixed(1)} ms (${(h * 1e6 / N).toFixed(1)} ns/call)`);
+console.log(`10^6 calls, the own in an option:  ${hn.toFixed(1)} ms (${(hn * 1e6 / N).toFixed(1)} ns/call)`);
 console.log(`10^6 calls, plain i32 arguments:  ${p.toFixed(1)} ms (${(p * 1e6 / N).toFixed(1)} ns/call)`);
 const ratio = h / p;
 console.log(`ratio handles / plain: ${ratio.toFixed(1)}x (goal <= 2x: ${ratio <= 2 ? 'met' : 'missed'})`);

@@ -175,6 +175,14 @@
     (local $a i32)
     i32.const 1 call $mk local.tee $a call $drop
     local.get $a call $take drop)
+  ;; the same two through the adapters' nested path: inside an option, inside a list
+  (func (export "move_after_drop_nested")
+    (local $a i32)
+    i32.const 1 call $mk local.tee $a call $drop
+    i32.const 1 local.get $a i32.const 2048 call $maybe)
+  (func (export "wrong_type_in_list") (result i32)
+    i32.const 2048 call $mk_other i32.store
+    i32.const 2048 i32.const 1 call $take_all)
   (func (export "never_issued") (result i32)
     i32.const 77 call $get)
   ;; an `other` handle where a `counter` is expected
