@@ -847,6 +847,9 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
       op_local(b, 0x21, x);
       k++;
     }
+  } else if (borrows && fast) {
+    mb__fast_phase(&fc, caller, callee);
+    mb__fast_begin(&fc, caller, callee, a.scope);
   } else if (borrows) {
     op_i32(b, caller);
     op_i32(b, callee);
@@ -934,7 +937,7 @@ static mb_err adapter_body(fuse *f, const mb_gen *g) {
     emit_flat(&a, rt, &up, result);
     op_local(b, 0x20, result);
   }
-  if (borrows && inl) {
+  if (borrows && fast) {
     mb__fast_phase(&fc, caller, callee);
     mb__fast_end(&fc, a.scope);
   } else if (borrows) {
