@@ -12,11 +12,14 @@
 #           databases (and nothing else) on the host; the fsyncs SQLite makes in the
 #           direct run reach the host through the mount too (run.mjs --count-calls).
 #           -batch keeps the shell's terminal detection out of this case.
+#   embed   the same script over an existing database embedded with --embed + --mem
+#           (copy-on-write in memory), against a direct run on a copy of it.
 #   pipe    a short script on a pipe, without -batch: the shell must see a pipe, not a
 #           terminal (no banner, no "sqlite> " prompts), through --mem and --mount
 #           exactly as directly.
 #
-# usage: sqlite.sh MEMBRANE NODE WASM_VALIDATE SQLITE.wasm script|pipe
+# usage: sqlite.sh MEMBRANE NODE WASM_VALIDATE SQLITE.wasm script|embed|pipe
+# (KEEP_TMP=1 in the environment keeps the scratch directory and prints its name.)
 set -euo pipefail
 membrane=$1 node=$2 validate=$3 sqlite=$4 case=$5
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -168,6 +171,30 @@ script)
   echo "ok: $rows rows, $(wc -l <"$tmp/script.sql") lines of SQL, exit $rc_direct," \
        "$(wc -c <"$tmp/direct/test.db") database bytes identical, host syncs direct $s_direct" \
        "mount $s_mount; direct ${t_direct} ms, --mount ${t_mount} ms, --mem ${t_mem} ms"
+  ;;
+
+embed)
+  # An existing database (made here by the shell itself) embedded read-only with an
+  # in-memory copy-on-write layer over it: the script rewrites it page by page
+  # (and VACUUM all of it) in memory, against a direct run on a host copy.
+  mkdir -p "$tmp/seed" "$tmp/direct"
+  printf '%s\n' "CREATE TABLE seed(k INTEGER PRIMARY KEY, v TEXT);" "BEGIN;" >"$tmp/seed.sql"
+  for i in $(seq 1 500); do echo "INSERT INTO seed VALUES($i, 'seed row $i');"; done >>"$tmp/seed.sql"
+  echo "COMMIT;" >>"$tmp/seed.sql"
+  rc_seed=$(run seed "$tmp/seed.sql" "${nodew[@]}" --preopen "/data=$tmp/seed" --argv0 sqlite3 \
+    "$sqlite" -batch /data/test.db)
+  [ "$rc_seed" = 0 ] && [ -s "$tmp/seed/test.db" ] || { cat "$tmp/seed.err" >&2; fail "making the seed database"; }
+  { gen_script; echo "SELECT count(*), sum(length(v)) FROM seed;"; } >"$tmp/script.sql"
+  cp "$tmp/seed/test.db" "$tmp/direct/test.db"
+  rc_direct=$(run direct "$tmp/script.sql" "${nodew[@]}" --preopen "/data=$tmp/direct" \
+    --argv0 sqlite3 "$sqlite" -batch /data/test.db)
+  grep -qx "500|5892" "$tmp/direct.out" || fail "direct run: the seed table is not 500 rows, 5892 bytes"
+  virt embed --embed "/data=$tmp/seed" --mem /data --stdin inherit --arg -batch --arg /data/test.db
+  rc_embed=$(run embed "$tmp/script.sql" "${nodew[@]}" "$tmp/embed.wasm")
+  same direct embed
+  [ "$rc_embed" = "$rc_direct" ] || fail "(embed) exited $rc_embed, direct $rc_direct"
+  echo "ok: the script over an embedded $(wc -c <"$tmp/seed/test.db")-byte database," \
+       "copy-on-write in memory, prints what it prints directly (exit $rc_direct)"
   ;;
 
 pipe)
