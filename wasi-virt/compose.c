@@ -202,10 +202,30 @@ static bool imports_module(const mb_module *m, const char *module) {
   return false;
 }
 
+uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len) {
+  const uint64_t page = 65536;
+  uint64_t pages = initial_pages + 2 * ((image_len + page - 1) / page) + MB_VIRT_SINGLE_HEAP_PAGES;
+  for (size_t i = 0; i < p->mount_count; i++) {
+    const mb_virt_mount *m = &p->mounts[i];
+    if (m->kind != MB_VIRT_MOUNT_MEM) continue;
+    if (m->limit == MB_VFS_NO_LIMIT || m->limit > 65536 * page) pages += MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES;
+    else pages += 2 * ((m->limit + page - 1) / page);
+  }
+  return pages;
+}
+
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag) {
+  return mb_virt_compose_memory(insts, ninsts, p, NULL, out_path, warn, user, diag);
+}
+
+mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
+                                          const mb_virt_policy *p,
+                                          const mb_virt_memory_opts *mem, const char *out_path,
+                                          void (*warn)(void *user, const char *message),
+                                          void *user, mb_virt_policy_diag *diag) {
   static const char *const generated[] = {"wasi_virt", "membrane_host", "membrane_config"};
   mb_virt_policy_err err = MB_VIRT_POLICY_OK;
   mb_diag d;
@@ -310,6 +330,28 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
       bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
   }
   if (!bad) where = insts[0].path;
+  if (!bad && mem && mem->single) {
+    /* the application grows, last; wasi-virt is a fixed region the policy sizes */
+    uint64_t pages = mem->virt_pages ? mem->virt_pages
+                                     : mb_virt_single_pages(p, virt_mem ? virt_mem->min : 0, blob.len);
+    if (pages > 65536) {
+      err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--memory single",
+                 "wasi-virt's region would need %llu pages (more than 4 GiB) for this policy; "
+                 "give --mem limits or --memory-size wasi_virt=PAGES",
+                 (unsigned long long)pages);
+      goto out;
+    }
+    mb_link_set_memory(l, MB_MEMORY_SINGLE);
+    bad = mb_link_set_growable(l, insts[0].name, &d) ||
+          mb_link_set_memory_size(l, "wasi_virt", (uint32_t)pages, &d) ||
+          mb_link_trust(l, "wasi_virt", &d);
+    for (size_t i = 0; i < ninsts && !bad; i++) {
+      where = insts[i].path;
+      if (insts[i].memory_pages) bad = mb_link_set_memory_size(l, insts[i].name, insts[i].memory_pages, &d);
+      if (!bad && insts[i].trust) bad = mb_link_trust(l, insts[i].name, &d);
+    }
+    if (!bad) where = insts[0].path;
+  }
   if (bad || mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
       mb_link_grant_caller_memory(l, "wasi_virt", &d) || mb_link_fuse(l, &fused, &d)) {

@@ -873,11 +873,35 @@ typedef struct mb_virt_instance {
   const char *name; /* instance name */
   const struct mb_module *module;
   const char *path; /* for messages */
+  uint32_t memory_pages; /* --memory single: --memory-size NAME=PAGES, 0 when not given */
+  bool trust;            /* --memory single: --trust NAME */
 } mb_virt_instance;
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag);
+/* The same with the memory model (DESIGN.md, "Memory models of an output"): single
+ * writes one memory, insts[0] (the application) the growable region, wasi-virt a fixed
+ * region at base 0 sized from the policy (mb_virt_single_pages) unless virt_pages is
+ * given, unchecked (it is ours); the other instances as in `link --memory single`
+ * (their memory_pages / trust). */
+typedef struct mb_virt_memory_opts {
+  bool single;
+  uint32_t virt_pages; /* wasi-virt's region, 0: from the policy */
+} mb_virt_memory_opts;
+mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
+                                          const mb_virt_policy *p,
+                                          const mb_virt_memory_opts *mem, const char *out_path,
+                                          void (*warn)(void *user, const char *message),
+                                          void *user, mb_virt_policy_diag *diag);
+/* wasi-virt's region for policy p with its module's initial pages and an image of
+ * image_len bytes: the initial memory, the image copied into the heap twice over (an
+ * --embed under a --mem copies on write), each --mem limit twice over (files grow by
+ * realloc), MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES for a --mem without a limit, and
+ * MB_VIRT_SINGLE_HEAP_PAGES of heap for descriptors, paths and buffers. */
+#define MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES 1024u /* 64 MiB */
+#define MB_VIRT_SINGLE_HEAP_PAGES 256u          /* 16 MiB */
+uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len);
 
 /* The wasi-virt reactor modules (native builds: the byte arrays the tool embeds): the
  * full one, and one without host mounts for policies that mount nothing of the host. */
