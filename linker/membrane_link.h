@@ -457,7 +457,7 @@ mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *di
  * and is placed last: the growable instance's (mb_link_set_growable), else the one memory
  * declaring no maximum and given no size; two such memories are an error naming both.
  * Every other region is fixed: mb_link_set_memory_size's pages, else its declared
- * maximum (the glue: its initial size + 16 pages); memory.grow returns -1 once it is
+ * maximum (the glue: its initial size + 256 pages); memory.grow returns -1 once it is
  * full. Accesses add the region's base to the static memarg offset; accesses to fixed
  * regions are bounds-checked (trap `membrane: out of bounds`) unless the instance is
  * trusted (mb_link_trust) or the glue. The memory the host's WASI reads is at base 0, or,

@@ -24,7 +24,7 @@
 #include "link_internal.h"
 
 #define PAGE 65536u
-#define GLUE_EXTRA_PAGES 16u /* the glue's handle tables grow into this */
+#define GLUE_EXTRA_PAGES 256u /* 16 MiB the glue's handle tables grow into (100,000 handles take ~4 MiB) */
 #define IOV_MAX_ 1024u       /* iovecs a translated call may pass (Linux's IOV_MAX) */
 #define SCRATCH_PAGES 1u     /* IOV_MAX_ iovecs + two sizes */
 
