@@ -66,17 +66,22 @@ echo "counter: ok"
 idir="$src/tests/link/single"
 "$wat2wasm" "$idir/lib.wat" -o "$tmp/lib.wasm"
 "$wat2wasm" "$idir/app.wat" -o "$tmp/app.wasm"
+"$wat2wasm" --enable-threads "$idir/ops.wat" -o "$tmp/ops.wasm"
 exports=(--export app.scribble --export app.others --export app.store
          --export app.load --export app.grow --export app.size --export app.lib_check
          --export app.memory --export lib.store=lib_store --export lib.load=lib_load
          --export lib.store64=lib_store64 --export lib.grow=lib_grow --export lib.size=lib_size
          --export lib.fill=lib_fill)
-"$membrane" link app="$tmp/app.wasm" lib="$tmp/lib.wasm" "${exports[@]}" -o "$tmp/iso-multi.wasm"
-"$membrane" link app="$tmp/app.wasm" lib="$tmp/lib.wasm" "${exports[@]}" --memory single \
+# ops before lib: lib's region is right below the app's, which --trust lets it reach
+for f in v128_store v128_load lane_store lane_load cas add64 f64_store f64_load grow; do
+  exports+=(--export "ops.$f=ops_$f")
+done
+"$membrane" link app="$tmp/app.wasm" ops="$tmp/ops.wasm" lib="$tmp/lib.wasm" "${exports[@]}" -o "$tmp/iso-multi.wasm"
+"$membrane" link app="$tmp/app.wasm" ops="$tmp/ops.wasm" lib="$tmp/lib.wasm" "${exports[@]}" --memory single \
   -o "$tmp/iso-single.wasm"
-"$membrane" link app="$tmp/app.wasm" lib="$tmp/lib.wasm" "${exports[@]}" --memory single \
+"$membrane" link app="$tmp/app.wasm" ops="$tmp/ops.wasm" lib="$tmp/lib.wasm" "${exports[@]}" --memory single \
   --trust lib -o "$tmp/iso-trusted.wasm"
-for f in iso-single iso-trusted; do "$validate" "$tmp/$f.wasm" || fail "$f does not validate"; done
+for f in iso-single iso-trusted; do "$validate" --enable-threads "$tmp/$f.wasm" || fail "$f does not validate"; done
 n26 "$idir/run.mjs" "$tmp/iso-multi.wasm" multi > "$tmp/iso-multi.txt" ||
   { cat "$tmp/iso-multi.txt"; fail "isolation: multi on Node 26"; }
 n20 "$idir/run.mjs" "$tmp/iso-single.wasm" single > "$tmp/iso-single.txt" ||
@@ -86,7 +91,7 @@ n20 "$idir/run.mjs" "$tmp/iso-trusted.wasm" trusted > "$tmp/iso-trusted.txt" ||
 # the same with the library's size given instead of declared
 sed 's/(memory (export "memory") 1 2)/(memory (export "memory") 1)/' "$idir/lib.wat" > "$tmp/lib-nomax.wat"
 "$wat2wasm" "$tmp/lib-nomax.wat" -o "$tmp/lib-nomax.wasm"
-"$membrane" link app="$tmp/app.wasm" lib="$tmp/lib-nomax.wasm" "${exports[@]}" --memory single \
+"$membrane" link app="$tmp/app.wasm" ops="$tmp/ops.wasm" lib="$tmp/lib-nomax.wasm" "${exports[@]}" --memory single \
   --memory-size lib=2 -o "$tmp/iso-size.wasm"
 n20 "$idir/run.mjs" "$tmp/iso-size.wasm" single > "$tmp/iso-size.txt" ||
   { cat "$tmp/iso-size.txt"; fail "isolation: --memory-size lib=2 on Node 20"; }
@@ -118,4 +123,22 @@ printf '(module (memory 1) (func (export "f") (param i32) (result i32) (i32.load
 "$wat2wasm" "$tmp/bigoff.wat" -o "$tmp/bigoff.wasm"
 expect_error "has offset 4294967280, which with its region's base 131072 does not fit in 32 bits" \
   big="$tmp/bigoff.wasm" lib="$tmp/lib.wasm" --memory single
+# what one memory cannot hold
+printf '(module (memory i64 1))' > "$tmp/m64.wat"
+"$wat2wasm" --enable-memory64 "$tmp/m64.wat" -o "$tmp/m64.wasm"
+expect_error "instance 'm64' has a 64-bit memory" app="$tmp/app.wasm" lib="$tmp/lib.wasm" m64="$tmp/m64.wasm" --memory single
+printf '(module (memory 1 1 shared))' > "$tmp/shared.wat"
+"$wat2wasm" --enable-threads "$tmp/shared.wat" -o "$tmp/shared.wasm"
+expect_error "instance 'shared' has a shared memory" app="$tmp/app.wasm" lib="$tmp/lib.wasm" shared="$tmp/shared.wasm" --memory single
+printf '(module (import "env" "mem" (memory 1)))' > "$tmp/imem.wat"
+"$wat2wasm" "$tmp/imem.wat" -o "$tmp/imem.wasm"
+expect_error "the output imports a memory from the host" app="$tmp/app.wasm" imem="$tmp/imem.wasm" --memory single
+# a data segment past the initial pages of a fixed region would land in the next one
+printf '(module (memory 1 4) (data (i32.const 65530) "0123456789"))' > "$tmp/bigdata.wat"
+"$wat2wasm" "$tmp/bigdata.wat" -o "$tmp/bigdata.wasm"
+expect_error "a data segment of 'bigdata' ends at byte 65540, past its initial memory (1 pages)" \
+  bigdata="$tmp/bigdata.wasm" app="$tmp/app.wasm" --memory single
+# a fixed, checked instance calling the host's WASI itself: the host would not keep it in
+expect_error "instance 'app' calls the host's WASI directly but has a fixed, checked region" \
+  app="$app" mathlib="$mathlib" --memory single --memory-size app=8
 echo "errors: ok"

@@ -60,4 +60,25 @@ check('lib store past its grown end', trap(() => x.lib_store(131069, 1)),
 // --trust gives up)
 check('app bytes after the lib wrote', x.others(), mode === 'trusted' ? 1 : 0);
 check('lib state at the end', x.lib_check(), 1);
+
+// ops: SIMD, atomics and f64 in a checked region of one page
+const opsTrap = mode === 'multi' ? 'trap out of bounds' : 'trap membrane: out of bounds';
+check('ops v128 store', trap(() => x.ops_v128_store(0)), 'no trap');
+check('ops v128 load', x.ops_v128_load(0), 4);
+check('ops v128 store at its end', trap(() => x.ops_v128_store(65504)), 'no trap');
+check('ops v128 store past its end', trap(() => x.ops_v128_store(65505)), opsTrap);
+check('ops lane store', trap(() => x.ops_lane_store(100)), 'no trap');
+check('ops lane load', x.ops_lane_load(100), 7);
+check('ops lane store past its end', trap(() => x.ops_lane_store(65533)), opsTrap);
+check('ops cmpxchg', x.ops_cas(200, 0, 9), 0);
+check('ops cmpxchg again', x.ops_cas(200, 9, 11), 9);
+check('ops cmpxchg past its end', trap(() => x.ops_cas(65536, 0, 1)), opsTrap);
+check('ops i64 atomic add', x.ops_add64(208, 5n), 0n);
+check('ops i64 atomic add again', x.ops_add64(208, 5n), 5n);
+check('ops i64 atomic add past its end', trap(() => x.ops_add64(65536, 1n)), opsTrap);
+check('ops f64 store', trap(() => x.ops_f64_store(300, 1.5)), 'no trap');
+check('ops f64 load', x.ops_f64_load(300), 1.5);
+check('ops f64 store past its end', trap(() => x.ops_f64_store(65530, 1)), opsTrap);
+check('ops grow when full', x.ops_grow(), -1);
+check('lib state after ops', x.lib_check(), 1);
 process.exitCode = failed ? 1 : 0;
