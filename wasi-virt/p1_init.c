@@ -62,6 +62,32 @@ p1_fd *p1_fd_get(uint32_t fd) {
   return &fds[fd];
 }
 
+mb_wasi_errno p1_fd_lookup(uint32_t fd, uint64_t need_base, uint64_t need_inheriting,
+                           p1_fd **out) {
+  p1_fd *f = p1_fd_get(fd);
+  if (!f) return MB_WASI_EBADF;
+  if ((f->base & need_base) != need_base || (f->inheriting & need_inheriting) != need_inheriting)
+    return MB_WASI_ENOTCAPABLE;
+  *out = f;
+  return MB_WASI_ESUCCESS;
+}
+
+void p1_rights_max(uint8_t filetype, uint64_t *base, uint64_t *inheriting) {
+  switch (filetype) {
+  case MB_WASI_FILETYPE_DIRECTORY:
+    *base = P1_RIGHTS_DIRECTORY_BASE;
+    *inheriting = P1_RIGHTS_DIRECTORY_INHERITING;
+    break;
+  case MB_WASI_FILETYPE_CHARACTER_DEVICE:
+    *base = P1_RIGHTS_STREAM_BASE;
+    *inheriting = P1_RIGHTS_STREAM_INHERITING;
+    break;
+  default: /* regular files, and what a host mount may hold besides (read and written alike) */
+    *base = P1_RIGHTS_REGULAR_FILE_BASE;
+    *inheriting = P1_RIGHTS_REGULAR_FILE_INHERITING;
+  }
+}
+
 int64_t p1_fd_alloc(void) {
   for (uint32_t i = 3; i < nfds; i++)
     if (fds[i].kind == P1_FD_FREE) return i;
@@ -187,8 +213,9 @@ static void setup_stdio(void) {
   for (uint32_t i = 0; i < 3; i++) {
     p1_fd *f = &fds[i];
     f->preopen = -1;
-    uint64_t r = i == 0 ? P1_RIGHT_FD_READ : P1_RIGHT_FD_WRITE;
-    r |= UINT64_C(0x8000008); /* poll_fd_readwrite, fd_fdstat_set_flags */
+    /* the direction of the stream: stdin is not written, stdout and stderr not read */
+    uint64_t deny = i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ;
+    uint64_t r = P1_RIGHTS_STREAM_BASE & ~deny;
     switch (p1.cfg.stdio[i].mode) {
     case MB_VIRT_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
@@ -210,7 +237,7 @@ static void setup_stdio(void) {
       }
       f->kind = P1_FD_FILE;
       f->filetype = MB_WASI_FILETYPE_REGULAR_FILE;
-      f->base = P1_RIGHTS_FILE & ~(i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ);
+      f->base = P1_RIGHTS_REGULAR_FILE_BASE & ~deny;
     }
     }
   }
@@ -225,8 +252,9 @@ static void setup_preopens(void) {
     f->kind = P1_FD_FILE;
     f->filetype = MB_WASI_FILETYPE_DIRECTORY;
     f->preopen = (int32_t)id;
-    f->base = P1_RIGHTS_DIR_BASE;
-    f->inheriting = P1_RIGHTS_DIR_INH;
+    /* every right a directory may have, as Node gives its preopens */
+    f->base = P1_RIGHTS_DIRECTORY_BASE;
+    f->inheriting = P1_RIGHTS_DIRECTORY_INHERITING;
   }
 }
 
