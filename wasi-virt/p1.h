@@ -111,12 +111,16 @@ const char *p1_path(int slot, uint32_t ptr, uint32_t len);
    P1_RIGHT_PATH_UNLINK_FILE | P1_RIGHT_POLL_FD_READWRITE)
 /* What may be opened below a directory: directories and regular files. */
 #define P1_RIGHTS_DIRECTORY_INHERITING (P1_RIGHTS_DIRECTORY_BASE | P1_RIGHTS_REGULAR_FILE_BASE)
-/* A stream (inherited stdio, a null stream): no seek or tell, so wasi-libc's isatty
- * holds when it is a character device; stdin drops fd_write, stdout and stderr fd_read. */
-#define P1_RIGHTS_STREAM_BASE                                                            \
+/* A terminal: no seek or tell, so wasi-libc's isatty holds (it asks for a character
+ * device without either). Inherited stdio has these until the host says what it is. */
+#define P1_RIGHTS_TTY_BASE                                                               \
   (P1_RIGHT_FD_READ | P1_RIGHT_FD_FDSTAT_SET_FLAGS | P1_RIGHT_FD_WRITE |                 \
    P1_RIGHT_FD_FILESTAT_GET | P1_RIGHT_POLL_FD_READWRITE)
-#define P1_RIGHTS_STREAM_INHERITING UINT64_C(0)
+#define P1_RIGHTS_TTY_INHERITING UINT64_C(0)
+/* Any other character device, /dev/null above all (a null stream): every right, as Node
+ * reports for one; it is no terminal then (it has fd_seek), as /dev/null is not. */
+#define P1_RIGHTS_CHARACTER_DEVICE_BASE P1_RIGHTS_ALL
+#define P1_RIGHTS_CHARACTER_DEVICE_INHERITING P1_RIGHTS_ALL
 
 /* ---- descriptors ---- */
 typedef enum p1_fd_kind {

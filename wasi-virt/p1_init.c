@@ -79,8 +79,8 @@ void p1_rights_max(uint8_t filetype, uint64_t *base, uint64_t *inheriting) {
     *inheriting = P1_RIGHTS_DIRECTORY_INHERITING;
     break;
   case MB_WASI_FILETYPE_CHARACTER_DEVICE:
-    *base = P1_RIGHTS_STREAM_BASE;
-    *inheriting = P1_RIGHTS_STREAM_INHERITING;
+    *base = P1_RIGHTS_CHARACTER_DEVICE_BASE;
+    *inheriting = P1_RIGHTS_CHARACTER_DEVICE_INHERITING;
     break;
   default: /* regular files, and what a host mount may hold besides (read and written alike) */
     *base = P1_RIGHTS_REGULAR_FILE_BASE;
@@ -215,18 +215,19 @@ static void setup_stdio(void) {
     f->preopen = -1;
     /* the direction of the stream: stdin is not written, stdout and stderr not read */
     uint64_t deny = i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ;
-    uint64_t r = P1_RIGHTS_STREAM_BASE & ~deny;
     switch (p1.cfg.stdio[i].mode) {
     case MB_VIRT_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
       f->host_fd = i;
       f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* line-buffered, as on a terminal */
-      f->base = r;
+      f->base = P1_RIGHTS_TTY_BASE & ~deny;
+      f->inheriting = P1_RIGHTS_TTY_INHERITING;
       break;
-    case MB_VIRT_STDIO_NULL:
+    case MB_VIRT_STDIO_NULL: /* /dev/null */
       f->kind = P1_FD_NULL;
       f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE;
-      f->base = r;
+      f->base = P1_RIGHTS_CHARACTER_DEVICE_BASE & ~deny;
+      f->inheriting = P1_RIGHTS_CHARACTER_DEVICE_INHERITING;
       break;
     default: {
       mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, nclients == 1, &f->file);
