@@ -33,7 +33,74 @@ static mb_wasi_errno wrap(mb__mount *m, uint32_t fd, uint8_t type, mb__node **ou
   return MB_WASI_ESUCCESS;
 }
 
+/* ---- nanoseconds the host rounds away ----
+ * preview1 times are nanoseconds and Linux keeps them, but Node's WASI (uvwasi) hands
+ * the host whole seconds: fd_ and path_filestat_set_times divide by 10^9 before calling
+ * libuv, and write an omitted time back rounded too. The host file then holds whole
+ * seconds and nothing here can change that (no other preview1 call sets times). What
+ * can be done is that the program reads back, during the run, what it set: a set
+ * remembers the times asked for and what the host reported right after, and a stat that
+ * finds the host still reporting exactly that reports what was asked instead. When
+ * anything else moves the host's times (a write, a read that updates atime, another
+ * process), the host reports something else, which is then reported as it is. A later
+ * run sees the host's whole seconds. MB__HTIMES files are remembered per mount; one
+ * pushed out keeps the host's rounding. */
+
+static mb__htimes *htimes_find(mb__mount *m, uint64_t dev, uint64_t ino) {
+  if (!m->htimes) return NULL;
+  for (uint32_t i = 0; i < MB__HTIMES; i++) {
+    mb__htimes *t = &m->htimes[i];
+    if (t->has && t->dev == dev && t->ino == ino) return t;
+  }
+  return NULL;
+}
+
+/* st as the host reported it (the host's dev and ino). */
+static void htimes_apply(mb__mount *m, mb_vfs_filestat *st) {
+  mb__htimes *t = htimes_find(m, st->dev, st->ino);
+  if (!t) return;
+  if ((t->has & 1) && st->atim == t->host_atim) st->atim = t->atim;
+  if ((t->has & 2) && st->mtim == t->host_mtim) st->mtim = t->mtim;
+}
+
+/* The host reported st right after a set of atim and mtim (explicit where fst says). */
+static void htimes_note(mb__mount *m, const mb_vfs_filestat *st, uint64_t atim, uint64_t mtim,
+                        uint16_t fst) {
+  uint8_t has = 0;
+  if ((fst & MB_WASI_FST_ATIM) && st->atim != atim) has |= 1;
+  if ((fst & MB_WASI_FST_MTIM) && st->mtim != mtim) has |= 2;
+  mb__htimes *t = htimes_find(m, st->dev, st->ino);
+  if (!has) { /* the host kept what was asked (or set "now" itself) */
+    if (t) t->has = 0;
+    return;
+  }
+  if (!t) {
+    /* best effort: without the table the host's rounding stands */
+    if (!m->htimes && !(m->htimes = mb__vfs_calloc(MB__HTIMES, sizeof *m->htimes))) return;
+    for (uint32_t i = 0; i < MB__HTIMES && !t; i++)
+      if (!m->htimes[i].has) t = &m->htimes[i];
+    if (!t) t = &m->htimes[m->htimes_next++ % MB__HTIMES];
+  }
+  *t = (mb__htimes){st->dev, st->ino, st->atim, st->mtim, atim, mtim, has};
+}
+
+/* Make both times explicit, an omitted one as it is now (cur), so that a host that
+ * writes both whatever fst says (uvwasi) rounds nothing the program did not set and
+ * the table above remembers it exactly. "now" stays the host's. */
+static void times_resolve(const mb_vfs_filestat *cur, uint64_t *atim, uint64_t *mtim,
+                          uint16_t *fst) {
+  if (!(*fst & (MB_WASI_FST_ATIM | MB_WASI_FST_ATIM_NOW))) {
+    *atim = cur->atim;
+    *fst |= MB_WASI_FST_ATIM;
+  }
+  if (!(*fst & (MB_WASI_FST_MTIM | MB_WASI_FST_MTIM_NOW))) {
+    *mtim = cur->mtim;
+    *fst |= MB_WASI_FST_MTIM;
+  }
+}
+
 static void fix_stat(mb__node *n, mb_vfs_filestat *st) {
+  htimes_apply(n->mount, st);
   /* one device per mount, as for the other kinds; inos are the host's */
   st->dev = n->mount->dev;
   memset(st->pad_, 0, sizeof st->pad_);
@@ -77,6 +144,22 @@ static mb_wasi_errno host_step(mb__node *dir, const char *name, size_t len, mb__
   return open_dir(dir, name, len, child, link, link_len);
 }
 
+/* A directory opened in dir: remember dir's ino for its ".." entry. (Linux gives the
+ * current parent, which differs from this one once the directory is moved elsewhere
+ * while open.) */
+static mb_wasi_errno opened(mb__node *dir, uint32_t fd, uint8_t type, mb__node **out) {
+  mb_wasi_errno e = wrap(dir->mount, fd, type, out);
+  if (e || type != MB_WASI_FILETYPE_DIRECTORY) return e;
+  mb_vfs_filestat st;
+  if ((e = HOPS(dir)->stat(HCTX(dir), HN(dir)->fd, &st))) {
+    mb__node_unref(*out); /* closes fd */
+    *out = NULL;
+    return e;
+  }
+  HN(*out)->parent_ino = st.ino;
+  return MB_WASI_ESUCCESS;
+}
+
 static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, uint16_t oflags,
                                   uint32_t access, uint16_t fdflags, mb__node **out) {
   (void)fdflags; /* kept by the vfs file, never given to the host */
@@ -94,10 +177,10 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     if (e == MB_WASI_ENOENT) return (oflags & MB_WASI_O_CREAT) ? MB_WASI_EROFS : e;
     if (e == MB_WASI_ELOOP && excl) return MB_WASI_EEXIST;
     if (e) return e;
-    bool dir = type == MB_WASI_FILETYPE_DIRECTORY;
+    bool is_dir = type == MB_WASI_FILETYPE_DIRECTORY;
     if (excl)
       e = MB_WASI_EEXIST;
-    else if (dir && (writes || (oflags & MB_WASI_O_CREAT)))
+    else if (is_dir && (writes || (oflags & MB_WASI_O_CREAT)))
       e = MB_WASI_EISDIR;
     else if (writes)
       e = MB_WASI_EROFS;
@@ -105,7 +188,7 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
       m->hops->close(m->hctx, fd);
       return e;
     }
-    return wrap(m, fd, type, out);
+    return opened(dir, fd, type, out);
   }
   mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len, oflags, access, &fd, &type);
   if (e) return e;
@@ -118,7 +201,7 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     m->hops->close(m->hctx, fd);
     return MB_WASI_ENOTDIR;
   }
-  return wrap(m, fd, type, out);
+  return opened(dir, fd, type, out);
 }
 
 static mb_wasi_errno host_stat_at(mb__node *dir, const char *name, size_t len, mb_vfs_filestat *st) {
@@ -137,7 +220,16 @@ static mb_wasi_errno host_readlink_at(mb__node *dir, const char *name, size_t le
 
 static mb_wasi_errno host_set_times_at(mb__node *dir, const char *name, size_t len, uint64_t atim,
                                        uint64_t mtim, uint16_t fst) {
-  return HOPS(dir)->set_times_at(HCTX(dir), HN(dir)->fd, name, len, atim, mtim, fst);
+  const mb_vfs_host_ops *h = HOPS(dir);
+  uint32_t fd = HN(dir)->fd;
+  mb_vfs_filestat st;
+  mb_wasi_errno e = h->stat_at(HCTX(dir), fd, name, len, &st);
+  if (e) return e;
+  htimes_apply(dir->mount, &st);
+  times_resolve(&st, &atim, &mtim, &fst);
+  if ((e = h->set_times_at(HCTX(dir), fd, name, len, atim, mtim, fst))) return e;
+  if (!h->stat_at(HCTX(dir), fd, name, len, &st)) htimes_note(dir->mount, &st, atim, mtim, fst);
+  return MB_WASI_ESUCCESS;
 }
 
 static mb_wasi_errno host_mkdir_at(mb__node *dir, const char *name, size_t len) {
@@ -198,7 +290,15 @@ static mb_wasi_errno host_set_size(mb__node *n, uint64_t size) {
 }
 
 static mb_wasi_errno host_set_times(mb__node *n, uint64_t atim, uint64_t mtim, uint16_t fst) {
-  return HOPS(n)->set_times(HCTX(n), HN(n)->fd, atim, mtim, fst);
+  const mb_vfs_host_ops *h = HOPS(n);
+  mb_vfs_filestat st;
+  mb_wasi_errno e = h->stat(HCTX(n), HN(n)->fd, &st);
+  if (e) return e;
+  htimes_apply(n->mount, &st);
+  times_resolve(&st, &atim, &mtim, &fst);
+  if ((e = h->set_times(HCTX(n), HN(n)->fd, atim, mtim, fst))) return e;
+  if (!h->stat(HCTX(n), HN(n)->fd, &st)) htimes_note(n->mount, &st, atim, mtim, fst);
+  return MB_WASI_ESUCCESS;
 }
 
 static uint64_t rd64(const uint8_t *p) {
@@ -209,8 +309,9 @@ static uint64_t rd64(const uint8_t *p) {
 
 enum { RD_BUF = 4096, RD_BUF_MAX = 64 * 1024, DIRENT = 24 };
 
-/* "." and "..", then the host's entries without its own "." and "..". Our cookie c >= 2
- * stands for host cookie c - 2. The host's bytes are checked like any input. */
+/* "." and "..", then the host's entries without its own "." and ".." (uvwasi lists
+ * none). Our cookie c >= 2 stands for host cookie c - 2, so the cookies stay the host's
+ * and as stable as its own. The host's bytes are checked like any input. */
 static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb, void *ctx) {
   mb__mount *m = n->mount;
   mb_vfs *vfs = m->vfs;
@@ -219,8 +320,9 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
     mb_vfs_filestat st;
     mb_wasi_errno e = m->hops->stat(m->hctx, HN(n)->fd, &st);
     if (e) return e;
+    if (st.nlink == 0) return MB_WASI_ENOENT; /* removed: Linux lists not even "." */
     v.type = MB_WASI_FILETYPE_DIRECTORY;
-    v.ino = st.ino; /* the parent is not known here: ".." gets the directory's own */
+    v.ino = st.ino;
     if (cookie == 0) {
       v.next = 1;
       v.name = ".";
@@ -228,6 +330,7 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
       if (!cb(ctx, &v)) return MB_WASI_ESUCCESS;
     }
     v.next = 2;
+    v.ino = HN(n)->parent_ino ? HN(n)->parent_ino : st.ino;
     v.name = "..";
     v.name_len = 2;
     if (!cb(ctx, &v)) return MB_WASI_ESUCCESS;

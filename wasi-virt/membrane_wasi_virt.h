@@ -517,7 +517,8 @@ mb_wasi_errno mb_vfs_set_times(mb_vfs_file *f, uint64_t atim, uint64_t mtim, uin
  * right after it, and stays valid while the directory changes (an entry present for the
  * whole listing is returned exactly once; new entries come last). When the next record
  * does not fit, as many of its bytes as fit are written and *used == buf_len; *used <
- * buf_len means the end was reached. Not a directory: ENOTDIR. */
+ * buf_len means the end was reached. Not a directory: ENOTDIR. A directory removed
+ * while open: ENOENT (Linux's getdents). */
 mb_wasi_errno mb_vfs_readdir(mb_vfs_file *dir, void *buf, size_t buf_len, uint64_t cookie,
                              size_t *used);
 /* One entry at a time: the entry at `cookie`, or *end = true. name points into the vfs

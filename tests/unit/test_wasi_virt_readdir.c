@@ -306,7 +306,8 @@ static void case_stable_cookies(vt_fs *fs) {
 }
 VT_EACH_KIND(stable_cookies)
 
-/* A removed directory lists nothing and takes no new entries. */
+/* A removed directory takes no new entries, and listing it is ENOENT, as Linux's
+ * getdents answers for a directory removed while open (not even "." and ".."). */
 static void case_removed_directory(vt_fs *fs) {
   if (!vt_writable(fs->kind)) return;
   mb_vfs_file *d, *f = NULL;
@@ -315,8 +316,12 @@ static void case_removed_directory(vt_fs *fs) {
   assert_ok(mb_vfs_rmdir(fs->root, P("gone")));
   uint8_t buf[256];
   size_t used;
-  assert_ok(mb_vfs_readdir(d, buf, sizeof buf, 0, &used));
-  if (fs->kind != VT_HOST) assert_int_equal(used, 0);
+  assert_errno(mb_vfs_readdir(d, buf, sizeof buf, 0, &used), MB_WASI_ENOENT);
+  assert_int_equal(used, 0);
+  assert_errno(mb_vfs_readdir(d, buf, sizeof buf, 2, &used), MB_WASI_ENOENT);
+  mb_vfs_dirent ent;
+  bool end;
+  assert_errno(mb_vfs_dir_next(d, 0, &ent, &end), MB_WASI_ENOENT);
   assert_errno(mb_vfs_open(d, 0, P("x"), MB_WASI_O_CREAT, MB_VFS_ACCESS_WRITE, 0, &f),
                MB_WASI_ENOENT);
   assert_errno(mb_vfs_mkdir(d, P("x")), MB_WASI_ENOENT);
