@@ -22,13 +22,27 @@ static mb__hnode *hnode_new(mb__mount *m, uint32_t fd, uint8_t type) {
   return h;
 }
 
-/* Wrap a freshly opened host fd, closing it when that fails. */
-static mb_wasi_errno wrap(mb__mount *m, uint32_t fd, uint8_t type, mb__node **out) {
+/* n's host ino, asking the host only the first time (0 when it cannot say). */
+static uint64_t ino_of(mb__node *n) {
+  mb__hnode *h = HN(n);
+  mb_vfs_filestat st;
+  if (!h->ino && !n->mount->hops->stat(n->mount->hctx, h->fd, &st)) h->ino = st.ino;
+  return h->ino;
+}
+
+/* Wrap a host fd freshly opened in dir (ino: what the host said), closing it when that
+ * fails. A directory remembers dir's ino for its ".." entry. (Linux gives the current
+ * parent, which differs from this one once the directory is moved while open.) */
+static mb_wasi_errno wrap(mb__node *dir, uint32_t fd, uint8_t type, uint64_t ino,
+                          mb__node **out) {
+  mb__mount *m = dir->mount;
   mb__hnode *h = hnode_new(m, fd, type);
   if (!h) {
     m->hops->close(m->hctx, fd);
     return MB_WASI_ENOMEM;
   }
+  h->ino = ino;
+  if (type == MB_WASI_FILETYPE_DIRECTORY) h->parent_ino = ino_of(dir);
   *out = &h->base;
   return MB_WASI_ESUCCESS;
 }
@@ -113,15 +127,16 @@ static mb_wasi_errno open_dir(mb__node *dir, const char *name, size_t len, mb__n
   mb__mount *m = dir->mount;
   uint32_t fd;
   uint8_t type = 0;
+  uint64_t ino = 0;
   *child = NULL;
   mb_wasi_errno e = m->hops->open_at(m->hctx, HN(dir)->fd, name, len, MB_WASI_O_DIRECTORY,
-                                     MB_VFS_ACCESS_READ, &fd, &type);
+                                     MB_VFS_ACCESS_READ, &fd, &type, &ino);
   if (!e) {
     if (type != MB_WASI_FILETYPE_DIRECTORY) { /* a host that ignored O_DIRECTORY */
       m->hops->close(m->hctx, fd);
       return MB_WASI_ENOTDIR;
     }
-    return wrap(m, fd, type, child);
+    return wrap(dir, fd, type, ino, child);
   }
   /* a symlink opened with nofollow gives ELOOP or ENOTDIR, depending on the host */
   if (e != MB_WASI_ELOOP && e != MB_WASI_ENOTDIR && e != MB_WASI_EMLINK) return e;
@@ -144,28 +159,13 @@ static mb_wasi_errno host_step(mb__node *dir, const char *name, size_t len, mb__
   return open_dir(dir, name, len, child, link, link_len);
 }
 
-/* A directory opened in dir: remember dir's ino for its ".." entry. (Linux gives the
- * current parent, which differs from this one once the directory is moved elsewhere
- * while open.) */
-static mb_wasi_errno opened(mb__node *dir, uint32_t fd, uint8_t type, mb__node **out) {
-  mb_wasi_errno e = wrap(dir->mount, fd, type, out);
-  if (e || type != MB_WASI_FILETYPE_DIRECTORY) return e;
-  mb_vfs_filestat st;
-  if ((e = HOPS(dir)->stat(HCTX(dir), HN(dir)->fd, &st))) {
-    mb__node_unref(*out); /* closes fd */
-    *out = NULL;
-    return e;
-  }
-  HN(*out)->parent_ino = st.ino;
-  return MB_WASI_ESUCCESS;
-}
-
 static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, uint16_t oflags,
                                   uint32_t access, uint16_t fdflags, mb__node **out) {
   (void)fdflags; /* kept by the vfs file, never given to the host */
   mb__mount *m = dir->mount;
   uint32_t fd, hdir = HN(dir)->fd;
   uint8_t type = 0;
+  uint64_t ino = 0;
   bool excl = (oflags & (MB_WASI_O_CREAT | MB_WASI_O_EXCL)) == (MB_WASI_O_CREAT | MB_WASI_O_EXCL);
   bool writes = (access & MB_VFS_ACCESS_WRITE) || (oflags & MB_WASI_O_TRUNC);
   if (!excl) oflags &= (uint16_t)~MB_WASI_O_EXCL;
@@ -173,7 +173,7 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     /* Open for reading only, creating and truncating nothing, then decide. */
     mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len,
                                        oflags & MB_WASI_O_DIRECTORY, MB_VFS_ACCESS_READ, &fd,
-                                       &type);
+                                       &type, &ino);
     if (e == MB_WASI_ENOENT) return (oflags & MB_WASI_O_CREAT) ? MB_WASI_EROFS : e;
     if (e == MB_WASI_ELOOP && excl) return MB_WASI_EEXIST;
     if (e) return e;
@@ -188,9 +188,9 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
       m->hops->close(m->hctx, fd);
       return e;
     }
-    return opened(dir, fd, type, out);
+    return wrap(dir, fd, type, ino, out);
   }
-  mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len, oflags, access, &fd, &type);
+  mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len, oflags, access, &fd, &type, &ino);
   if (e) return e;
   if (type == MB_WASI_FILETYPE_DIRECTORY && (writes || (oflags & MB_WASI_O_CREAT))) {
     /* a host that let it through (Linux says EISDIR for both) */
@@ -201,7 +201,7 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     m->hops->close(m->hctx, fd);
     return MB_WASI_ENOTDIR;
   }
-  return opened(dir, fd, type, out);
+  return wrap(dir, fd, type, ino, out);
 }
 
 static mb_wasi_errno host_stat_at(mb__node *dir, const char *name, size_t len, mb_vfs_filestat *st) {
@@ -322,7 +322,7 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
     if (e) return e;
     if (st.nlink == 0) return MB_WASI_ENOENT; /* removed: Linux lists not even "." */
     v.type = MB_WASI_FILETYPE_DIRECTORY;
-    v.ino = st.ino;
+    v.ino = HN(n)->ino = st.ino;
     if (cookie == 0) {
       v.next = 1;
       v.name = ".";
@@ -474,6 +474,7 @@ mb_wasi_errno mb__host_mount_init(mb__mount *m, const mb_vfs_host_ops *ops, void
     mb__node_unref(cur);
     return e;
   }
+  HN(cur)->parent_ino = 0; /* the mount root's ".." is itself: nothing above it shows */
   m->root = cur;
   return MB_WASI_ESUCCESS;
 }

@@ -382,9 +382,11 @@ mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build
  */
 typedef struct mb_vfs_host_ops {
   /* path_open(dirfd, lookupflags 0, name, oflags, rights for `access`, fdflags 0).
-   * access: MB_VFS_ACCESS_* bits. *filetype: the opened object's type. */
+   * access: MB_VFS_ACCESS_* bits. *filetype: the opened object's type; *ino: its inode
+   * number as fd filestat gives it (0 when not known). */
   mb_wasi_errno (*open_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
-                           uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *filetype);
+                           uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *filetype,
+                           uint64_t *ino);
   mb_wasi_errno (*close)(void *ctx, uint32_t fd);
   mb_wasi_errno (*stat)(void *ctx, uint32_t fd, mb_vfs_filestat *st);
   /* path_filestat_get without symlink_follow */

@@ -97,7 +97,8 @@ static void moved(host_pos *p, uint32_t fd, bool positional, uint64_t off, size_
  * O_NOFOLLOW does), and what was opened must be the object looked at (same device and
  * inode), or it was swapped for something else in between. */
 static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
-                               uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *type) {
+                               uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *type,
+                               uint64_t *ino) {
   (void)ctx;
   uint64_t base = R_ALL & ~(R_READ | R_WRITE);
   if (access & MB_VFS_ACCESS_READ) base |= R_READ;
@@ -124,6 +125,7 @@ static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size
     return MB_WASI_ELOOP;
   }
   *type = st.filetype;
+  *ino = st.ino;
   positions[*fd % POS_SLOTS] = (host_pos){*fd + 1, 0, UINT64_MAX}; /* a fresh open: at 0 */
   return MB_WASI_ESUCCESS;
 }

@@ -175,8 +175,9 @@ typedef struct mb__hnode {
   mb__node base;
   uint32_t fd;
   bool borrowed; /* the host's preopen itself: never closed */
-  /* A directory opened by name: the ino of the directory it was opened in, for its ".."
-   * entry (0: not known, as for the mount root, whose ".." is itself) */
+  uint64_t ino;  /* the host's, 0 until known */
+  /* A directory: the ino of the directory it was opened in, for its ".." entry (0 for
+   * the mount root, whose ".." is itself) */
   uint64_t parent_ino;
 } mb__hnode;
 

@@ -110,6 +110,15 @@ static void case_dot_entries(vt_fs *fs) {
   n = list(b, 4096, r, 8);
   assert_int_equal(find(r, n, "..")->ino, stat_of(fs->root, "a").ino);
   mb_vfs_close(b);
+  /* a directory reached as "." or "..", or through a symlink, knows its parent too */
+  static const char *const same_a[] = {"a/.", "a/b/..", "link_dir", "a/b/up2/a"};
+  for (size_t i = 0; i < 4; i++) {
+    assert_ok(vt_open(fs, MB_WASI_LOOKUP_SYMLINK_FOLLOW, same_a[i], MB_WASI_O_DIRECTORY, RD, &b));
+    n = list(b, 4096, r, 8);
+    assert_int_equal(find(r, n, ".")->ino, stat_of(fs->root, "a").ino);
+    assert_int_equal(find(r, n, "..")->ino, root.ino);
+    mb_vfs_close(b);
+  }
   rec all[32];
   n = list(fs->root, 4096, all, 32);
   assert_int_equal(find(all, n, "..")->ino, root.ino);

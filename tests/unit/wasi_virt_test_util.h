@@ -194,7 +194,7 @@ static inline bool vt_host_call(vt_host *h, bool mutation) {
 
 static inline mb_wasi_errno vt_h_open_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                          uint16_t oflags, uint32_t access, uint32_t *fd,
-                                         uint8_t *type) {
+                                         uint8_t *type, uint64_t *ino) {
   VT_HOST_ENTER(oflags & (MB_WASI_O_CREAT | MB_WASI_O_TRUNC));
   vt_host_check_name(name, len);
   mb_vfs_file *f;
@@ -206,6 +206,8 @@ static inline mb_wasi_errno vt_h_open_at(void *ctx, uint32_t dirfd, const char *
       h->open_fds++;
       *fd = i;
       *type = mb_vfs_file_filetype(f);
+      mb_vfs_filestat st;
+      *ino = mb_vfs_stat(f, &st) ? 0 : st.ino;
       return MB_WASI_ESUCCESS;
     }
   mb_vfs_close(f);

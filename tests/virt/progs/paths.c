@@ -425,6 +425,19 @@ static void readdir_dots(void) {
   }
   say("readdir_dot_ino", "%s", dot);
   say("readdir_dotdot_ino", "%s", dotdot);
+  /* the same directory reached as "rd/c/..": the same "." and ".." */
+  __wasi_fd_t d2;
+  dot = dotdot = "missing";
+  if (!open_at(dir, 0, "rd/c/..", DIRECTORY, R_DIR, &d2)) {
+    ent e2[16];
+    int n2 = list(d2, 0, e2, 16);
+    for (int i = 0; i < n2; i++) {
+      if (!strcmp(e2[i].name, ".")) dot = e2[i].ino == self.ino ? "dir" : "wrong";
+      if (!strcmp(e2[i].name, "..")) dotdot = e2[i].ino == parent.ino ? "parent" : "wrong";
+    }
+    __wasi_fd_close(d2);
+  }
+  say("readdir_via_dotdot", "%s %s", dot, dotdot);
   /* every entry's cookie resumes right after it, also after a change elsewhere */
   put("rd/d", "");
   __wasi_path_unlink_file(dir, "rd/d");
