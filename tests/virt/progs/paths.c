@@ -200,6 +200,23 @@ static void trailing_slashes(void) {
   say_e("open_creat_slash", try_open(0, "new/", CREAT));
   say_e("link_to_slash", __wasi_path_link(dir, 0, "file", dir, "hl/"));
   say_e("link_from_slash", __wasi_path_link(dir, 0, "file/", dir, "hl"));
+  /* a symlink to a directory, with a trailing slash: followed where a path is resolved,
+   * but unlink and rmdir act on the final name itself (Linux) */
+  __wasi_path_symlink("dir", dir, "dl");
+  __wasi_path_symlink("none", dir, "dangl");
+  say_e("rename_file_onto_dir_slash", __wasi_path_rename(dir, "file", dir, "dir/"));
+  say_e("unlink_symlink_dir_slash", __wasi_path_unlink_file(dir, "dl/"));
+  say_e("rmdir_symlink_dir_slash", __wasi_path_remove_directory(dir, "dl/"));
+  say_e("rmdir_symlink_dir", __wasi_path_remove_directory(dir, "dl"));
+  __wasi_fd_t dfd;
+  __wasi_errno_t e = open_at(dir, 0, "dl/", 0, R_DIR, &dfd);
+  if (!e) __wasi_fd_close(dfd);
+  say_e("open_symlink_dir_slash", e);
+  say_e("open_symlink_dir_slash_write", try_open(0, "dl/", 0));
+  say_e("mkdir_dangling_slash", __wasi_path_create_directory(dir, "dangl/"));
+  say("symlinks_kept", "%s", exists("dl") && exists("dangl") && exists("dir") ? "yes" : "no");
+  __wasi_path_unlink_file(dir, "dl");
+  __wasi_path_unlink_file(dir, "dangl");
   __wasi_path_unlink_file(dir, "file");
   __wasi_path_remove_directory(dir, "dir");
 }
