@@ -35,7 +35,7 @@
   (R_ALL & ~(__wasi_rights_t)(__WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_DATASYNC |       \
                               __WASI_RIGHTS_FD_ALLOCATE | __WASI_RIGHTS_FD_FILESTAT_SET_SIZE))
 
-static int dir; /* the scratch directory */
+static __wasi_fd_t dir; /* the scratch directory */
 
 static const char *ename(__wasi_errno_t e) {
   switch (e) {
@@ -546,7 +546,7 @@ int main(void) {
     printf("setup: mkdir paths_scratch: %s\n", ename(e));
     return 1;
   }
-  e = open_at(data, 0, "paths_scratch", DIRECTORY, R_DIR, (__wasi_fd_t *)&dir);
+  e = open_at(data, 0, "paths_scratch", DIRECTORY, R_DIR, &dir);
   if (e) {
     printf("setup: open paths_scratch: %s\n", ename(e));
     return 1;
