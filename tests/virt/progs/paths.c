@@ -41,6 +41,7 @@ static const char *ename(__wasi_errno_t e) {
   switch (e) {
   case __WASI_ERRNO_SUCCESS: return "ok";
   case __WASI_ERRNO_BADF: return "badf";
+  case __WASI_ERRNO_BUSY: return "busy";
   case __WASI_ERRNO_EXIST: return "exist";
   case __WASI_ERRNO_INVAL: return "inval";
   case __WASI_ERRNO_ISDIR: return "isdir";
