@@ -420,7 +420,28 @@ expect_error legacy-get-by-user "instance 'app'" "canonical_abi.resource_get_cou
   "only the definer of resource 'counter' (instance 'lib')" -- app=luserget.wasm lib=ldef.wasm -o "$out"
 expect_error legacy-two-definers "instances 'lib' and 'lib2' both define resource 'counter'" \
   "--wire app.canonical_abi=INSTANCE" -- app=luserdrop.wasm lib=ldef.wasm lib2=ldef.wasm -o "$out"
-expect_error legacy-no-definer "no instance defines resource 'counter'" -- app=luserdrop.wasm -o "$out"
+# A drop of a resource no instance defines is the drop of a host-defined resource (issue
+# 10, item 7): it stays an import (tests/link/resources_host.mjs runs it). Anything else
+# on such a resource still needs a definer: the host's handles are only the host's to read.
+wat luserclone '(module (import "canonical_abi" "resource_clone_counter" (func (param i32) (result i32))))'
+expect_error legacy-get-no-definer "no instance defines resource 'counter'" \
+  "the host's resources can only be dropped" -- app=luserget.wasm -o "$out"
+expect_error legacy-clone-no-definer "canonical_abi.resource_clone_counter" \
+  "no instance defines resource 'counter'" -- app=luserclone.wasm -o "$out"
+expect_error resource-rep-host-defined "[resource-rep]counter" "instance 'app' does not define it" -- \
+  app=rapprep.wasm -o "$out"
+expect_error resource-new-host-defined "[resource-new]counter" "instance 'app' does not define it" -- \
+  app=rappnew.wasm -o "$out"
+case=legacy-host-drop
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link app=luserdrop.wasm -o "$out" 2> "$tmp/stderr" ||
+  bad "a drop-only host resource is refused: $(cat "$tmp/stderr")"
+"$membrane" link app=luserdrop.wasm --dry-run > "$tmp/stdout" 2>&1 || bad "--dry-run failed"
+grep -qF "app imports canonical_abi.resource_drop_counter (func) <- host import (resource 'counter' is host-defined" \
+  "$tmp/stdout" || bad "--dry-run does not say host-defined: $(cat "$tmp/stdout")"
+expect_error legacy-host-drop-require-resolved "canonical_abi.resource_drop_counter" "--require-resolved" -- \
+  app=luserdrop.wasm --require-resolved -o "$out"
 expect_error legacy-unknown "canonical_abi.resource_peek_counter" "provides only resource_new_R" -- \
   app=luserbad.wasm -o "$out"
 expect_error legacy-signature "canonical_abi.resource_new_counter as (i32) -> ()" "(i32) -> (i32)" -- \
