@@ -212,17 +212,9 @@ int mb_cmd_link(int argc, char **argv) {
     }
   }
   for (int i = 0; i < nexports; i++) {
-    char *spec = strdup(exports[i]);
-    char *dotp = spec ? strchr(spec, '.') : NULL, *eq = spec ? strchr(spec, '=') : NULL;
-    if (!spec || !dotp || dotp == spec || !dotp[1] || (eq && (eq < dotp || !eq[1] || eq == dotp + 1))) {
-      fprintf(stderr, "membrane link: --export '%s': expected INSTANCE.NAME or INSTANCE.NAME=AS\n",
-              exports[i]);
-      free(spec);
-      goto out;
-    }
-    *dotp = 0;
-    if (eq) *eq = 0;
-    mb_err e = mb_link_export(l, spec, dotp + 1, eq ? eq + 1 : NULL, &d);
+    char *spec, *inst, *name, *as;
+    if (!mb_cli_export_spec("link", exports[i], &spec, &inst, &name, &as)) goto out;
+    mb_err e = mb_link_export(l, inst, name, as, &d);
     free(spec);
     if (e) {
       report(&d);

@@ -82,13 +82,28 @@ printf '{"clock": "fixed:1",\n "arg": [}\n' > badsyntax.json
 expect_error policy-syntax "badsyntax.json:2:" -- "$prog" -o "$out" --policy badsyntax.json
 printf '{"clokc": "real"}\n' > typo.json
 expect_error policy-unknown-key "clokc" -- "$prog" -o "$out" --policy typo.json
+# --export INST.NAME[=AS] (a JS host driving the program; reactor.mjs runs it)
+pname=$(basename "$prog" .wasm)
+expect_error export-unknown-instance "--export" "nope.main: no instance called 'nope'" "'$pname'" -- \
+  "$prog" -o "$out" --export nope.main
+expect_error export-wasi-virt "--export" "no instance called 'wasi_virt'" -- \
+  "$prog" -o "$out" --export wasi_virt.memory=vm
+expect_error export-unknown-name "--export $pname.nothere" "has no export 'nothere'" -- \
+  "$prog" -o "$out" --export "$pname.nothere"
+expect_error export-as-memory "'memory' is wasi-virt's" "--export $pname.memory=${pname}_memory" -- \
+  "$prog" -o "$out" --export "$pname.memory"
+expect_error export-as-memory-renamed "'memory' is wasi-virt's" -- \
+  "$prog" -o "$out" --export "$pname._start=memory"
+expect_error export-syntax "--export 'nodot'" "INSTANCE.NAME or INSTANCE.NAME=AS" -- \
+  "$prog" -o "$out" --export nodot
+expect_error export-missing-value "--export needs INSTANCE.NAME[=AS]" -- "$prog" -o "$out" --export
 expect_error output-dir-missing "no/such/dir" -- "$prog" -o "$tmp/out/no/such/dir/out.wasm"
 
 # --help works and names the policy options
 case=help
 cases=$((cases + 1))
 "$membrane" virt --help > "$tmp/help" 2>&1 || bad "--help exit status $?"
-for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --policy; do
+for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --policy --export; do
   grep -qF -- "$w" "$tmp/help" || bad "--help lacks $w"
 done
 
