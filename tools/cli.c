@@ -65,3 +65,9 @@ bool mb_cli_export_spec(const char *tool, const char *arg, char **spec, char **i
   *as = eq ? eq + 1 : NULL;
   return true;
 }
+
+char *mb_cli_default_name(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return strndup(base, strcspn(base, "."));
+}

@@ -13,7 +13,7 @@ static void usage(FILE *out) {
         "Put a virtualized WASI (wasi-virt) in front of a WASI preview1 program: OUT runs\n"
         "APP against a sandbox it cannot leave. Everything not configured is denied.\n"
         "Further modules are linked in as by `membrane link` (instance NAME, default the\n"
-        "file name without .wasm; APP's exports are the output's). Every one of them that\n"
+        "file name up to its first '.'; APP's exports are the output's). Every one that\n"
         "uses WASI gets wasi-virt too, with descriptors of its own, the same filesystem.\n\n"
         "  -o, --output OUT     the composed module (written atomically)\n"
         "  --export INST.NAME[=AS]\n"
@@ -45,11 +45,7 @@ static char *instance_name(const char *arg, const char **path) {
     return strndup(arg, (size_t)(eq - arg));
   }
   *path = arg;
-  const char *base = strrchr(arg, '/');
-  base = base ? base + 1 : arg;
-  size_t n = strlen(base);
-  if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
-  return strndup(base, n);
+  return mb_cli_default_name(arg);
 }
 
 int mb_cmd_virt(int argc, char **argv) {

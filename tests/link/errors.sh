@@ -188,6 +188,10 @@ expect_error duplicate-instance "two instances are called 'app'" -- \
   app=app.wasm app=lib.wasm -o "$out"
 expect_error duplicate-instance-by-stem "two instances are called 'app'" -- \
   app.wasm app=lib.wasm -o "$out"
+cp app.wasm app.v1.wasm
+cp app.wasm app.v2.wasm
+expect_error duplicate-instance-by-first-dot "two instances are called 'app'" "app.v1.wasm and app.v2.wasm" \
+  "NAME=FILE" -- app.v1.wasm app.v2.wasm -o "$out"
 expect_error empty-name "instance name ''" -- =app.wasm -o "$out"
 expect_error dotted-name "instance name 'a.b'" -- a.b=app.wasm -o "$out"
 expect_error empty-file-name "cannot open" -- app= -o "$out"
@@ -219,6 +223,18 @@ printf 'previous' > "$out"
 [ $? -eq 1 ] || bad "exit status, expected 1"
 [ "$(cat "$out")" = previous ] || bad "the existing output was changed"
 [ "$(ls -A "$tmp/out")" = out.wasm ] || bad "left behind: $(ls -A "$tmp/out")"
+
+# A file called tool.core.wasm is the instance `tool` (the name others import it by),
+# up to the first '.' of the file name.
+case=default-name-first-dot
+cases=$((cases + 1))
+cp app.wasm app.core.wasm
+cp lib.wasm lib.opt.v2.wasm
+"$membrane" link app.core.wasm lib.opt.v2.wasm --dry-run > "$tmp/stdout" 2> "$tmp/stderr" ||
+  bad "app.core.wasm lib.opt.v2.wasm refused: $(cat "$tmp/stderr")"
+for w in "main: app" "app imports lib.f (func) <- lib"; do
+  grep -qF -- "$w" "$tmp/stdout" || bad "--dry-run lacks '$w': $(cat "$tmp/stdout")"
+done
 
 # ---- warnings: dropped custom sections are named; names and producers are kept ----
 case=dropped-custom-sections

@@ -107,6 +107,17 @@ for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random 
   grep -qF -- "$w" "$tmp/help" || bad "--help lacks $w"
 done
 
+# A file called NAME.core.wasm is the instance NAME (up to the first '.'): --export
+# names it so, and two files with the same first part clash with a hint.
+case=default-name-first-dot
+cases=$((cases + 1))
+cp "$prog" "$pname.core.wasm"
+"$membrane" virt "$pname.core.wasm" -o "$tmp/dn.wasm" --export "$pname._start" 2> "$tmp/stderr" ||
+  bad "$pname.core.wasm refused: $(cat "$tmp/stderr")"
+cp "$prog" "$pname.v2.wasm"
+expect_error default-name-clash "two instances called '$pname'" "NAME=FILE" -- \
+  "$pname.core.wasm" "$pname.v2.wasm" -o "$out"
+
 # a mount of a preopen the host does not give: the output starts, says so, and traps
 case=missing-preopen
 cases=$((cases + 1))
