@@ -3,7 +3,8 @@
 # stderr that names what went wrong and where, and no output file left behind (nor a
 # temporary one). The policy parser's own messages are unit-tested
 # (tests/unit/test_wasi_virt_policy.c); here each reaches the user through the CLI.
-# Also: a mount of a preopen the host does not have fails at start-up with a message.
+# Also: a mount of a preopen the host does not have, or whose SUBDIR is missing, not a
+# directory or a symlink, fails at start-up with a message.
 #
 # usage: errors.sh MEMBRANE NODE WAT2WASM PROG.wasm DATA_DIR
 set -u
@@ -124,6 +125,51 @@ cases=$((cases + 1))
 "$membrane" virt "$prog" -o "$tmp/mp.wasm" --mount /data=/elsewhere:ro || bad "could not build"
 "$node" "$here/run.mjs" "$tmp/mp.wasm" x > "$tmp/stdout" 2> "$tmp/stderr" && bad "ran without its preopen"
 grep -qF "the host preopens no directory called /elsewhere" "$tmp/stderr" || bad "stderr: $(cat "$tmp/stderr")"
+
+# a --mount whose SUBDIR is missing, not a directory, or a symlink: at start, before the
+# program runs, one line naming the mount, the host path and the reason; then the trap
+# every start-up failure ends with (Node: exit status 1)
+mkdir -p "$tmp/host/sub/deeper"
+echo data > "$tmp/host/file"
+ln -s sub "$tmp/host/link"
+ln -s ../out "$tmp/host/outlink"
+subdir_case() { # CASE SUBDIR 'expected line'
+  case=$1
+  cases=$((cases + 1))
+  "$membrane" virt "$prog" -o "$tmp/sd.wasm" --mount "/data=/host/$2:rw" 2> "$tmp/stderr" ||
+    bad "could not build: $(cat "$tmp/stderr")"
+  "$node" --disable-warning=ExperimentalWarning "$here/run.mjs" --preopen "/host=$tmp/host" \
+    "$tmp/sd.wasm" x > "$tmp/stdout" 2> "$tmp/stderr"
+  local status=$?
+  [ "$status" -eq 1 ] || bad "exit status $status, expected 1"
+  [ "$(head -n 1 "$tmp/stderr")" = "$3" ] ||
+    bad "first line of stderr: '$(head -n 1 "$tmp/stderr")', expected '$3'"
+  [ -s "$tmp/stdout" ] && bad "the program ran: $(cat "$tmp/stdout")"
+  grep -qF "cannot mount the host directory below preopen" "$tmp/stderr" && bad "the old message"
+}
+subdir_case mount-subdir-missing sub/nosuch \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/sub/nosuch): /host/sub/nosuch: no such directory"
+subdir_case mount-subdir-missing-parent nosuch/deeper \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/nosuch/deeper): /host/nosuch: no such directory"
+subdir_case mount-subdir-file file \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/file): /host/file: not a directory"
+subdir_case mount-subdir-below-file file/x \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/file/x): /host/file: not a directory"
+subdir_case mount-subdir-symlink link \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/link): /host/link: a symlink (not followed: mount the directory it points to)"
+subdir_case mount-subdir-symlink-out outlink \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/outlink): /host/outlink: a symlink (not followed: mount the directory it points to)"
+subdir_case mount-subdir-through-symlink link/deeper \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/link/deeper): /host/link: a symlink (not followed: mount the directory it points to)"
+# and a good one still mounts: the program runs (escape.wasm's usage error, status 2)
+case=mount-subdir-ok
+cases=$((cases + 1))
+"$membrane" virt "$prog" -o "$tmp/sd.wasm" --mount "/data=/host/sub/deeper:rw" 2>/dev/null
+"$node" --disable-warning=ExperimentalWarning "$here/run.mjs" --preopen "/host=$tmp/host" \
+  "$tmp/sd.wasm" x > "$tmp/stdout" 2> "$tmp/stderr"
+status=$?
+[ "$status" -eq 1 ] && bad "a good SUBDIR fails at start: $(head -n 1 "$tmp/stderr")"
+grep -qF "cannot mount" "$tmp/stderr" && bad "a good SUBDIR fails at start: $(head -n 1 "$tmp/stderr")"
 
 echo "$((cases - failures)) of $cases error cases behave"
 [ "$failures" -eq 0 ]
