@@ -48,7 +48,7 @@ int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kin
 
 void mb__link_warn(mb_link *l, const char *fmt, ...) {
   if (!l->warn) return;
-  char msg[512];
+  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);

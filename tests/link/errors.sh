@@ -240,24 +240,35 @@ done
 case=dropped-custom-sections
 cases=$((cases + 1))
 rm -rf "$tmp/out" && mkdir "$tmp/out"
-# lib.wasm + ".debug_info" (payload 3 bytes), "sourceMappingURL", "producers" (language C 11)
+# lib.wasm + ".debug_info" (payload 3 bytes), "sourceMappingURL", "producers" (language C 11),
+# "target_features" (+simd)
 {
   cat lib.wasm
   printf '\0\x0f\x0b.debug_info\1\2\3'
   printf '\0\x12\x10sourceMappingURLx'
   printf '\0\x1a\x09producers\x01\x08language\x01\x01C\x0211'
+  printf '\0\x17\x0ftarget_features\x01\x2b\x04simd'
 } > custom.wasm
 "$membrane" link app=app.wasm lib=custom.wasm -o "$out" > "$tmp/stdout" 2> "$tmp/stderr"
 status=$?
 [ $status -eq 0 ] || bad "exit status $status: $(cat "$tmp/stderr")"
-for w in warning "instance 'lib'" custom.wasm "'.debug_info'" "'sourceMappingURL'"; do
+for w in warning "instance 'lib' (custom.wasm): DWARF (1 .debug_* section), 'sourceMappingURL'" \
+         "membrane strip --keep-names"; do
   grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w': $(cat "$tmp/stderr")"
 done
+[ "$(wc -l < "$tmp/stderr")" -eq 1 ] || bad "not one line: $(cat "$tmp/stderr")"
 grep -qF "'producers'" "$tmp/stderr" && bad "producers reported as dropped"
+grep -qF "target_features" "$tmp/stderr" && bad "target_features reported (dropped silently)"
 grep -qF "instance 'app'" "$tmp/stderr" && bad "app has no custom sections but was warned about"
 "$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
 grep -qaF ".debug_info" "$out" && bad ".debug_info is still in the output"
 grep -qaF "producers" "$out" || bad "the producers section was dropped"
+# two inputs with dropped sections: still one line, naming both
+"$membrane" link app=custom.wasm lib=custom.wasm --dry-run > "$tmp/stdout" 2> "$tmp/stderr"
+[ "$(wc -l < "$tmp/stderr")" -eq 1 ] || bad "not one line for two inputs: $(cat "$tmp/stderr")"
+for w in "instance 'app' (custom.wasm): DWARF" "; instance 'lib' (custom.wasm): DWARF"; do
+  grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w': $(cat "$tmp/stderr")"
+done
 
 # ---- --dry-run writes nothing; --dot writes a graph ----
 case=dry-run
