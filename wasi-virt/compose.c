@@ -202,7 +202,40 @@ static bool imports_module(const mb_module *m, const char *module) {
   return false;
 }
 
+/* The program's exports the host asked for: only its own instances (wasi-virt's parts
+ * are no API), and never as `memory`, which is wasi-virt's for the host's WASI. */
+static mb_virt_policy_err add_exports(mb_link *l, const mb_virt_instance *insts, size_t ninsts,
+                                      const mb_virt_export *exports, size_t nexports,
+                                      mb_virt_policy_diag *diag) {
+  mb_diag d;
+  for (size_t x = 0; x < nexports; x++) {
+    const mb_virt_export *ex = &exports[x];
+    const char *as = ex->as ? ex->as : ex->name;
+    bool ours = false;
+    for (size_t i = 0; i < ninsts; i++) ours |= strcmp(insts[i].name, ex->inst) == 0;
+    if (!ours) {
+      char names[200] = "";
+      size_t n = 0;
+      for (size_t i = 0; i < ninsts && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", insts[i].name);
+      return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--export",
+                  "%s.%s: no instance called '%s' (the program's instances: %s)", ex->inst,
+                  ex->name, ex->inst, names);
+    }
+    if (strcmp(as, "memory") == 0)
+      return fail(diag, MB_VIRT_POLICY_CONFLICT, "--export",
+                  "%s.%s%s%s: the output's 'memory' is wasi-virt's (the host's WASI reads it); "
+                  "export it under another name, e.g. --export %s.%s=%s_%s",
+                  ex->inst, ex->name, ex->as ? "=" : "", ex->as ? ex->as : "", ex->inst,
+                  ex->name, ex->inst, ex->name);
+    if (mb_link_export(l, ex->inst, ex->name, ex->as, &d))
+      return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--export", "%s", d.message);
+  }
+  return MB_VIRT_POLICY_OK;
+}
+
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
+                                   const mb_virt_export *exports, size_t nexports,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag) {
@@ -310,6 +343,7 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
       bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
   }
   if (!bad) where = insts[0].path;
+  if (!bad && (err = add_exports(l, insts, ninsts, exports, nexports, diag))) goto out;
   if (bad || mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
       mb_link_grant_caller_memory(l, "wasi_virt", &d) || mb_link_fuse(l, &fused, &d)) {

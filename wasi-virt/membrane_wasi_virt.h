@@ -877,7 +877,15 @@ typedef struct mb_virt_instance {
   const struct mb_module *module;
   const char *path; /* for messages */
 } mb_virt_instance;
+/* --export INST.NAME[=AS]: export NAME of the program's instance INST as AS (NULL: NAME),
+ * as `membrane link` does. Any export replaces the default (insts[0]'s exports); the
+ * output's `memory` stays wasi-virt's (the host's WASI reads it), so a program's memory
+ * is exported under another name (e.g. app.memory=app_memory) for a JS host to read. */
+typedef struct mb_virt_export {
+  const char *inst, *name, *as;
+} mb_virt_export;
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
+                                   const mb_virt_export *exports, size_t nexports,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag);

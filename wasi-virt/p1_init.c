@@ -123,6 +123,63 @@ static int64_t host_preopen(const char *name, size_t len) {
   }
 }
 
+/* SUBDIR of a --mount, checked component by component before the vfs walks it (which
+ * refuses the same things with a bare errno), so that a mistake in the command line is
+ * reported at start with the path and the reason, on one line:
+ *   membrane wasi-virt: cannot mount /data (--mount /data=/host/a/b): /host/a: no such directory
+ * then the same trap as every other start-up failure (Node exits with status 1). */
+static void say(const char *s, size_t n) { p1_host_stderr(s, n); }
+static void says(const char *s) { p1_host_stderr(s, strlen(s)); }
+
+static _Noreturn void mount_fatal(const mb_virt_config_mount *m, const char *at, size_t at_len,
+                                  const char *why, uint32_t err) {
+  says("membrane wasi-virt: cannot mount ");
+  say(m->guest.ptr, m->guest.len);
+  says(" (--mount ");
+  say(m->guest.ptr, m->guest.len);
+  says("=");
+  say(m->preopen.ptr, m->preopen.len);
+  if (m->subdir.len) says("/");
+  say(m->subdir.ptr, m->subdir.len);
+  says("): ");
+  say(m->preopen.ptr, m->preopen.len);
+  says("/");
+  say(at, at_len);
+  says(": ");
+  says(why);
+  if (err) { /* an errno the host gave that has no reason of its own here */
+    char num[12];
+    size_t n = sizeof num;
+    do num[--n] = (char)('0' + err % 10); while ((err /= 10) && n);
+    says(" (errno ");
+    say(num + n, sizeof num - n);
+    says(")");
+  }
+  says("\n");
+  P1_TRAP();
+}
+
+static void check_subdir(const mb_virt_config_mount *m, uint32_t hfd) {
+  static char path[MB_VFS_PATH_MAX];
+  size_t n = m->subdir.len;
+  if (n == 0 || n >= sizeof path) return; /* the preopen itself; the policy bounds n */
+  memcpy(path, m->subdir.ptr, n);
+  path[n] = 0;
+  for (size_t i = 1; i <= n; i++) {
+    if (i < n && path[i] != '/') continue;
+    char c = path[i];
+    path[i] = 0; /* the prefix up to this component */
+    __wasi_filestat_t st;
+    __wasi_errno_t e = __wasi_path_filestat_get(hfd, 0, path, &st); /* no symlink followed */
+    if (e == __WASI_ERRNO_NOENT) mount_fatal(m, path, i, "no such directory", 0);
+    if (e == __WASI_ERRNO_NOTDIR) mount_fatal(m, path, i, "not a directory", 0);
+    if (e) mount_fatal(m, path, i, "the host refuses to look it up", e);
+    if (st.filetype == __WASI_FILETYPE_SYMBOLIC_LINK)
+      mount_fatal(m, path, i, "a symlink (not followed: mount the directory it points to)", 0);
+    if (st.filetype != __WASI_FILETYPE_DIRECTORY) mount_fatal(m, path, i, "not a directory", 0);
+    path[i] = c;
+  }
+}
 #endif
 
 static void mount_all(void) {
@@ -147,6 +204,7 @@ static void mount_all(void) {
       int64_t hfd = host_preopen(m->preopen.ptr, m->preopen.len);
       if (hfd < 0)
         p1_fatal("the host preopens no directory called ", m->preopen.ptr, m->preopen.len);
+      check_subdir(m, (uint32_t)hfd);
       e = mb_vfs_mount_host(p1.vfs, m->guest.ptr, m->guest.len, &p1_host_ops, NULL,
                             (uint32_t)hfd, m->subdir.ptr, m->subdir.len, m->readonly, NULL);
       if (e) p1_fatal("cannot mount the host directory below preopen ", m->preopen.ptr,
