@@ -91,13 +91,18 @@ void p1_host_stderr(const char *s, size_t n) {
   (void)__wasi_fd_write(2, &iov, 1, &put);
 }
 
+/* A start-up failure is the user's configuration, not a bug: after its one line, exit
+ * status 1 (what the tool's own errors give) before the program runs, not a trap with
+ * the engine's stack under the line. */
+static _Noreturn void startup_exit(void) { __wasi_proc_exit(1); }
+
 _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len) {
   static const char pre[] = "membrane wasi-virt: ";
   p1_host_stderr(pre, sizeof pre - 1);
   p1_host_stderr(what, strlen(what));
   p1_host_stderr(detail, detail_len);
   p1_host_stderr("\n", 1);
-  P1_TRAP();
+  startup_exit();
 }
 
 static uint64_t vfs_clock(void *user) {
@@ -127,7 +132,7 @@ static int64_t host_preopen(const char *name, size_t len) {
  * refuses the same things with a bare errno), so that a mistake in the command line is
  * reported at start with the path and the reason, on one line:
  *   membrane wasi-virt: cannot mount /data (--mount /data=/host/a/b): /host/a: no such directory
- * then the same trap as every other start-up failure (Node exits with status 1). */
+ * then exit status 1, as every other start-up failure. */
 static void say(const char *s, size_t n) { p1_host_stderr(s, n); }
 static void says(const char *s) { p1_host_stderr(s, strlen(s)); }
 
@@ -156,7 +161,7 @@ static _Noreturn void mount_fatal(const mb_virt_config_mount *m, const char *at,
     says(")");
   }
   says("\n");
-  P1_TRAP();
+  startup_exit();
 }
 
 static void check_subdir(const mb_virt_config_mount *m, uint32_t hfd) {
