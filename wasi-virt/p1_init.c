@@ -196,13 +196,15 @@ static void setup_stdio(void) {
     case MB_VIRT_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
       f->host_fd = i;
-      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* line-buffered, as on a terminal */
+      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* until the host is asked (p1_fd.c) */
       f->base = r;
       break;
     case MB_VIRT_STDIO_NULL:
+      /* /dev/null: a character device that seeks (to 0), so no terminal to isatty(),
+       * which wants a character device without fd_seek and fd_tell; as Node reports it */
       f->kind = P1_FD_NULL;
       f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE;
-      f->base = r;
+      f->base = r | P1_RIGHT_FD_SEEK | P1_RIGHT_FD_TELL;
       break;
     default: {
       mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, nclients == 1, &f->file);

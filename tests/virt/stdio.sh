@@ -58,3 +58,19 @@ if command -v script > /dev/null; then
 else
   echo "tty: skipped (no util-linux script)"
 fi
+
+# --stdin null (the default) is /dev/null: a character device, but no terminal, even when
+# the host's stdin is one (the rights differ from Node's: wasi-virt's null stream only
+# reads, and seeks to 0)
+"$membrane" virt "$prog" -o "$tmp/null.wasm" 2>/dev/null
+in_file "$prog" "$tmp/devnull.report" "$tmp/devnull.out"
+if command -v script > /dev/null; then
+  in_tty "$tmp/null.wasm" "$tmp/null.report" "$tmp/null.out"
+else
+  in_file "$tmp/null.wasm" "$tmp/null.report" "$tmp/null.out"
+fi
+want=$(grep '^fd 0:' "$tmp/devnull.report" | cut -d' ' -f1-8)
+got=$(grep '^fd 0:' "$tmp/null.report" | cut -d' ' -f1-8)
+[ "$want" = "fd 0: isatty 0 fdstat 0 filetype 2" ] || fail "direct, stdin from /dev/null: $want"
+[ "$got" = "$want" ] || fail "--stdin null reports '$got', /dev/null directly '$want'"
+echo "stdin null: same as /dev/null ($got)"
