@@ -257,6 +257,7 @@ mb_wasi_errno p1_fd_fdstat_set_flags(uint32_t fd, uint32_t flags) {
 mb_wasi_errno p1_fd_fdstat_set_rights(uint32_t fd, uint64_t base, uint64_t inh) {
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
+  ask_host(f); /* first: the host's rights are what is attenuated, and stay dropped */
   if ((base & ~f->base) || (inh & ~f->inheriting)) return MB_WASI_ENOTCAPABLE;
   f->base = base;
   f->inheriting = inh;

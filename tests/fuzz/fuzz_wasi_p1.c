@@ -216,7 +216,9 @@ __wasi_errno_t __wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st) {
   st->fs_rights_inheriting = UINT64_C(0x3fffffff);
   return 0;
 }
-__wasi_errno_t __wasi_fd_sync(__wasi_fd_t fd) { return fd <= 2 ? MB_WASI_ENOTCAPABLE : MB_WASI_EBADF; }
+__wasi_errno_t __wasi_fd_sync(__wasi_fd_t fd) {
+  return fd <= 2 ? MB_WASI_ENOTCAPABLE : MB_WASI_EBADF;
+}
 __wasi_errno_t __wasi_fd_datasync(__wasi_fd_t fd) { return __wasi_fd_sync(fd); }
 _Noreturn void __wasi_proc_exit(uint32_t code) {
   (void)code;

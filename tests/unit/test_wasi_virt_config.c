@@ -141,7 +141,8 @@ static void test_host_funcs(void **state) {
   (void)state;
   mb_virt_policy p;
   mb_virt_policy_init(&p);
-#define HAS(name) ((mb_virt_config_host_funcs(&p, UINT64_MAX) >> mb_wasi_func_index(name, strlen(name))) & 1)
+#define HAS(name) \
+  ((mb_virt_config_host_funcs(&p, UINT64_MAX) >> mb_wasi_func_index(name, strlen(name))) & 1)
   /* the defaults: stdout/stderr inherit, nothing else of the host's */
   assert_true(HAS("proc_exit") && HAS("fd_write"));
   assert_false(HAS("fd_read") || HAS("clock_time_get") || HAS("random_get") ||
@@ -174,6 +175,7 @@ static void test_host_funcs_on_demand(void **state) {
   mb_virt_policy_init(&p); /* stdout and stderr inherit */
   assert_true(HAS(BIT("fd_fdstat_get"), "fd_fdstat_get"));
   assert_true(HAS(BIT("fd_filestat_get"), "fd_fdstat_get"));
+  assert_true(HAS(BIT("fd_fdstat_set_rights"), "fd_fdstat_get"));
   assert_false(HAS(BIT("fd_write") | BIT("fd_sync"), "fd_fdstat_get"));
   assert_true(HAS(BIT("fd_sync"), "fd_sync") && !HAS(BIT("fd_sync"), "fd_datasync"));
   assert_true(HAS(BIT("fd_datasync"), "fd_datasync"));

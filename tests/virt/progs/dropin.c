@@ -57,7 +57,8 @@ int main(void) {
   int fd = open_at("/data/dropin.txt", O_RDWR | O_CREAT | O_TRUNC);
   printf("open: %s\n", fd >= 3 ? "ok" : "failed");
   if (write(fd, "hello", 5) != 5) printf("write: short\n");
-  __wasi_ciovec_t cv[3] = {{(const uint8_t *)"", 0}, {(const uint8_t *)"ab", 2}, {(const uint8_t *)"", 0}};
+  __wasi_ciovec_t cv[3] = {
+      {(const uint8_t *)"", 0}, {(const uint8_t *)"ab", 2}, {(const uint8_t *)"", 0}};
   __wasi_size_t put = 99;
   count("fd_write 0 iovecs", __wasi_fd_write(fd, cv, 0, &put), put);
   count("fd_write empty iovec", __wasi_fd_write(fd, cv, 1, &put), put);
