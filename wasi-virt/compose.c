@@ -194,6 +194,20 @@ static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_
   mb_buf_fini(&code);
 }
 
+/* The preview1 functions m imports (bit i: mb_wasi_func_names[i]). */
+static uint64_t preview1_imports(const mb_module *m) {
+  uint64_t f = 0;
+  for (uint32_t k = 0; k < m->nimports; k++) {
+    const mb_import *im = &m->imports[k];
+    if (im->kind != MB_KIND_FUNC || im->module.len != 22 ||
+        memcmp(im->module.ptr, "wasi_snapshot_preview1", 22) != 0)
+      continue;
+    int i = mb_wasi_func_index((const char *)im->field.ptr, im->field.len);
+    if (i >= 0) f |= UINT64_C(1) << i;
+  }
+  return f;
+}
+
 static bool imports_module(const mb_module *m, const char *module) {
   size_t n = strlen(module);
   for (uint32_t k = 0; k < m->nimports; k++)
@@ -253,6 +267,7 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
   if (ninsts == 0) return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "", "no application");
 
   size_t clients = 0;
+  uint64_t client_funcs = 0;
   for (size_t i = 0; i < ninsts; i++) {
     const mb_virt_instance *in = &insts[i];
     for (size_t k = 0; k < sizeof generated / sizeof *generated; k++)
@@ -271,6 +286,7 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
     }
     if (!imports_module(in->module, "wasi_snapshot_preview1")) continue;
     clients++;
+    client_funcs |= preview1_imports(in->module);
     const mb_limits *mem = exported_memory(in->module);
     if (!mem) {
       err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, in->path,
@@ -311,7 +327,7 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
   const mb_limits *virt_mem = exported_memory(virt);
   mb_limits any = {0, 0, 0};
   config_module(&config_b, virt_mem ? virt_mem : &any, blob.data, blob.len);
-  host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p));
+  host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p, client_funcs));
   if (config_b.failed || host_b.failed) {
     err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     goto out;

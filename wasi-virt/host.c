@@ -301,6 +301,10 @@ static mb_wasi_errno host_set_times(mb__node *n, uint64_t atim, uint64_t mtim, u
   return MB_WASI_ESUCCESS;
 }
 
+static mb_wasi_errno host_sync(mb__node *n, bool data_only) {
+  return HOPS(n)->sync(HCTX(n), HN(n)->fd, data_only);
+}
+
 static uint64_t rd64(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
@@ -429,6 +433,7 @@ const mb__fs_ops mb__host_ops = {
     .pwrite = host_pwrite,
     .set_size = host_set_size,
     .set_times = host_set_times,
+    .sync = host_sync,
     .readdir = host_readdir,
     .released = host_released,
     .unmount = host_unmount,

@@ -163,6 +163,10 @@ mb_wasi_errno p1_fd_seek(uint32_t fd, int64_t off, uint32_t whence, uint32_t ret
   if (whence > MB_WASI_WHENCE_END) return MB_WASI_EINVAL;
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
+  if (f->kind == P1_FD_NULL) { /* Linux: every seek on /dev/null lands at 0 */
+    p1_put_u64(ret, 0);
+    return MB_WASI_ESUCCESS;
+  }
   if (!is_file(f)) return MB_WASI_ESPIPE;
   uint64_t pos;
   mb_wasi_errno e = mb_vfs_seek(f->file, off, (uint8_t)whence, &pos);
@@ -174,6 +178,10 @@ mb_wasi_errno p1_fd_seek(uint32_t fd, int64_t off, uint32_t whence, uint32_t ret
 mb_wasi_errno p1_fd_tell(uint32_t fd, uint32_t ret) {
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
+  if (f->kind == P1_FD_NULL) {
+    p1_put_u64(ret, 0);
+    return MB_WASI_ESUCCESS;
+  }
   if (!is_file(f)) return MB_WASI_ESPIPE;
   uint64_t pos;
   mb_wasi_errno e = mb_vfs_tell(f->file, &pos);
@@ -198,6 +206,23 @@ mb_wasi_errno p1_fd_renumber(uint32_t fd, uint32_t to) {
   return MB_WASI_ESUCCESS;
 }
 
+/* Inherited stdio is whatever the host's descriptor is: a terminal, a file, a pipe.
+ * wasi-libc's isatty (so stdio's buffering, and a shell's banner and prompts) looks at
+ * the file type and rights fd_fdstat_get reports, so they are the host's, asked once at
+ * the first call that shows them (the host's fd_fdstat_get is imported only for
+ * programs that can make such a call). The flags are masked to the five preview1
+ * defines: Node reports the host's raw O_* bits there. */
+static void ask_host(p1_fd *f) {
+  if (f->kind != P1_FD_HOST_STDIO || f->host_asked) return;
+  f->host_asked = true; /* a failing host keeps the defaults, without asking again */
+  __wasi_fdstat_t st;
+  if (__wasi_fd_fdstat_get(f->host_fd, &st)) return;
+  f->filetype = st.fs_filetype;
+  f->fdflags = st.fs_flags & 0x1F;
+  f->base = st.fs_rights_base;
+  f->inheriting = st.fs_rights_inheriting;
+}
+
 static uint16_t fdflags_of(const p1_fd *f) {
   return is_file(f) ? mb_vfs_file_fdflags(f->file) : f->fdflags;
 }
@@ -205,6 +230,7 @@ static uint16_t fdflags_of(const p1_fd *f) {
 mb_wasi_errno p1_fd_fdstat_get(uint32_t fd, uint32_t ret) {
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
+  ask_host(f);
   uint8_t st[24] = {0};
   st[0] = f->filetype;
   uint16_t fl = fdflags_of(f);
@@ -221,6 +247,7 @@ mb_wasi_errno p1_fd_fdstat_set_flags(uint32_t fd, uint32_t flags) {
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
   if (!is_file(f)) {
+    ask_host(f); /* first, so the host's flags do not replace these later */
     f->fdflags = (uint16_t)flags;
     return MB_WASI_ESUCCESS;
   }
@@ -230,6 +257,7 @@ mb_wasi_errno p1_fd_fdstat_set_flags(uint32_t fd, uint32_t flags) {
 mb_wasi_errno p1_fd_fdstat_set_rights(uint32_t fd, uint64_t base, uint64_t inh) {
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
+  ask_host(f); /* first: the host's rights are what is attenuated, and stay dropped */
   if ((base & ~f->base) || (inh & ~f->inheriting)) return MB_WASI_ENOTCAPABLE;
   f->base = base;
   f->inheriting = inh;
@@ -250,6 +278,7 @@ mb_wasi_errno p1_fd_filestat_get(uint32_t fd, uint32_t ret) {
     mb_wasi_errno e = mb_vfs_stat(f->file, &st);
     if (e) return e;
   } else {
+    ask_host(f);
     st.filetype = f->filetype;
     st.nlink = 1;
   }
@@ -296,13 +325,21 @@ mb_wasi_errno p1_fd_allocate(uint32_t fd, uint64_t off, uint64_t len) {
   return st.size >= off + len ? MB_WASI_ESUCCESS : mb_vfs_set_size(f->file, off + len);
 }
 
-mb_wasi_errno p1_fd_sync(uint32_t fd) {
+/* Durability as the program would get it without wasi-virt: a file of a host mount is
+ * synced by the host (mb_vfs_sync), inherited stdio gets the host's answer too (Node:
+ * success for a file, notcapable for a pipe or terminal); a null stream is /dev/null,
+ * where Linux says inval. */
+static mb_wasi_errno do_sync(uint32_t fd, bool data_only) {
   p1_fd *f = p1_fd_get(fd);
   if (!f) return MB_WASI_EBADF;
-  return is_file(f) ? MB_WASI_ESUCCESS : MB_WASI_EINVAL;
+  if (is_file(f)) return mb_vfs_sync(f->file, data_only);
+  if (f->kind == P1_FD_HOST_STDIO)
+    return p1_from_host(data_only ? __wasi_fd_datasync(f->host_fd) : __wasi_fd_sync(f->host_fd));
+  return MB_WASI_EINVAL;
 }
 
-mb_wasi_errno p1_fd_datasync(uint32_t fd) { return p1_fd_sync(fd); }
+mb_wasi_errno p1_fd_sync(uint32_t fd) { return do_sync(fd, false); }
+mb_wasi_errno p1_fd_datasync(uint32_t fd) { return do_sync(fd, true); }
 
 mb_wasi_errno p1_fd_prestat_get(uint32_t fd, uint32_t ret) {
   p1_fd *f = p1_fd_get(fd);

@@ -62,8 +62,11 @@ p1_fd *p1_fd_get(uint32_t fd) {
   return &fds[fd];
 }
 
+/* The lowest free number, 0, 1 and 2 included: `close(1); open(...)` gives 1 on every
+ * host (POSIX), and a program relies on it to send its stdout into a file. At start-up
+ * stdio fills 0..2 before the preopens are allocated, so those still come at 3.. */
 int64_t p1_fd_alloc(void) {
-  for (uint32_t i = 3; i < nfds; i++)
+  for (uint32_t i = 0; i < nfds; i++)
     if (fds[i].kind == P1_FD_FREE) return i;
   if (nfds >= (UINT32_C(1) << 30)) return -1;
   uint32_t cap = nfds < 8 ? 8 : nfds * 2;
@@ -71,7 +74,7 @@ int64_t p1_fd_alloc(void) {
   if (!n) return -1;
   memset(n + nfds, 0, (size_t)(cap - nfds) * sizeof *n);
   fds = n;
-  uint32_t fd = nfds < 3 ? 3 : nfds;
+  uint32_t fd = nfds;
   nfds = cap;
   return fd;
 }
@@ -256,13 +259,15 @@ static void setup_stdio(void) {
     case MB_VIRT_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
       f->host_fd = i;
-      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* line-buffered, as on a terminal */
+      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* until the host is asked (p1_fd.c) */
       f->base = r;
       break;
     case MB_VIRT_STDIO_NULL:
+      /* /dev/null: a character device that seeks (to 0), so no terminal to isatty(),
+       * which wants a character device without fd_seek and fd_tell; as Node reports it */
       f->kind = P1_FD_NULL;
       f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE;
-      f->base = r;
+      f->base = r | P1_RIGHT_FD_SEEK | P1_RIGHT_FD_TELL;
       break;
     default: {
       mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, nclients == 1, &f->file);
@@ -338,7 +343,7 @@ void p1_enter(void) {
   cur = &clients[nclients++];
   memset(cur, 0, sizeof *cur);
   cur->id = id;
-  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7 */
+  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7, all free */
   setup_stdio();
   setup_preopens();
 }

@@ -96,6 +96,8 @@ typedef struct mb__fs_ops {
                           size_t *put, uint64_t *end);
   mb_wasi_errno (*set_size)(mb__node *n, uint64_t size);
   mb_wasi_errno (*set_times)(mb__node *n, uint64_t atim, uint64_t mtim, uint16_t fst);
+  /* fd_sync / fd_datasync; NULL: the kind keeps nothing more durable than memory (mem) */
+  mb_wasi_errno (*sync)(mb__node *n, bool data_only);
   /* Entries from cookie on, "." and ".." included, until cb returns false. */
   mb_wasi_errno (*readdir)(mb__node *n, uint64_t cookie, mb__dirent_cb cb, void *ctx);
   /* refs reached 0 */

@@ -271,6 +271,28 @@ static void case_truncate(vt_fs *fs) {
 }
 VT_EACH_KIND(truncate)
 
+/* fd_sync / fd_datasync: on a writable host mount each reaches the host's descriptor
+ * (a database's commits are durable only so); elsewhere nothing more durable exists,
+ * or nothing was written: success without the host. */
+static void case_sync(vt_fs *fs) {
+  mb_vfs_file *f, *d;
+  assert_ok(vt_open(fs, 0, "file", 0, vt_writable(fs->kind) ? RW : RD, &f));
+  assert_ok(vt_open(fs, 0, "a", DIRECTORY, RD, &d));
+  unsigned syncs = fs->host.syncs, datasyncs = fs->host.datasyncs;
+  for (int i = 0; i < 3; i++) {
+    assert_ok(mb_vfs_sync(f, false));
+    assert_ok(mb_vfs_sync(f, true));
+  }
+  assert_ok(mb_vfs_sync(d, false)); /* a directory too: renames are made durable so */
+  assert_errno(mb_vfs_sync(NULL, false), MB_WASI_EBADF);
+  bool host_rw = fs->kind == VT_HOST;
+  assert_int_equal(fs->host.syncs - syncs, host_rw ? 4 : 0);
+  assert_int_equal(fs->host.datasyncs - datasyncs, host_rw ? 3 : 0);
+  mb_vfs_close(d);
+  mb_vfs_close(f);
+}
+VT_EACH_KIND(sync)
+
 /* ---- filestat and times ---- */
 
 static void case_filestat(vt_fs *fs) {
@@ -782,6 +804,7 @@ int main(void) {
       VT_TEST(test_directories_are_not_data),
       VT_TEST(test_append),
       VT_TEST(test_truncate),
+      VT_TEST(test_sync),
       VT_TEST(test_filestat),
       VT_TEST(test_times_nanoseconds),
       VT_TEST(test_times_follow_the_clock),

@@ -163,6 +163,7 @@ typedef struct vt_host {
   bool uvwasi_readdir; /* list no "." and ".." (as uvwasi does) */
   bool whole_seconds;  /* set times as uvwasi does: both, in whole seconds */
   unsigned calls, mutations, open_fds;
+  unsigned syncs, datasyncs; /* sync calls that reached the host */
   int fail_call;      /* fail the n-th call (1-based) with fail_errno; 0 = never */
   mb_wasi_errno fail_errno;
 } vt_host;
@@ -344,6 +345,14 @@ static inline mb_wasi_errno vt_h_link_at(void *ctx, uint32_t d1, const char *n1,
   return mb_vfs_link(vt_host_fd(h, d1), 0, n1, l1, vt_host_fd(h, d2), n2, l2);
 }
 
+static inline mb_wasi_errno vt_h_sync(void *ctx, uint32_t fd, bool data_only) {
+  VT_HOST_ENTER(false);
+  (void)vt_host_fd(h, fd);
+  if (data_only) h->datasyncs++;
+  else h->syncs++;
+  return MB_WASI_ESUCCESS;
+}
+
 static const mb_vfs_host_ops vt_host_ops = {
     .open_at = vt_h_open_at,
     .close = vt_h_close,
@@ -362,6 +371,7 @@ static const mb_vfs_host_ops vt_host_ops = {
     .symlink_at = vt_h_symlink_at,
     .rename_at = vt_h_rename_at,
     .link_at = vt_h_link_at,
+    .sync = vt_h_sync,
 };
 
 /* ---- building the standard tree through the API ---- */
