@@ -134,6 +134,7 @@ typedef struct p1_fd {
   uint8_t kind;
   uint8_t filetype;
   uint16_t fdflags; /* stdio kinds; files keep theirs in the vfs */
+  bool host_asked;  /* HOST_STDIO: filetype, fdflags and rights are the host's (p1_fd.c) */
   uint32_t host_fd;
   int32_t preopen; /* mount id when this is a preopen, else -1 */
   mb_vfs_file *file;
@@ -151,7 +152,7 @@ void p1_rights_max(uint8_t filetype, uint64_t *base, uint64_t *inheriting);
 /* The slot of an open descriptor, NULL when not open: for start-up and bookkeeping;
  * calls go through p1_fd_lookup. */
 p1_fd *p1_fd_get(uint32_t fd);
-/* A new descriptor number (lowest free >= 3), or -1 when the table cannot grow. */
+/* A new descriptor number (the lowest free one, POSIX), or -1 when the table cannot grow. */
 int64_t p1_fd_alloc(void);
 void p1_fd_release(uint32_t fd); /* closes what it holds */
 uint32_t p1_fd_capacity(void);

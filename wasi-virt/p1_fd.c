@@ -171,6 +171,10 @@ mb_wasi_errno p1_fd_seek(uint32_t fd, int64_t off, uint32_t whence, uint32_t ret
   p1_fd *f;
   mb_wasi_errno e = p1_fd_lookup(fd, tell ? P1_RIGHT_FD_TELL : P1_RIGHT_FD_SEEK, 0, &f);
   if (e) return e;
+  if (f->kind == P1_FD_NULL) { /* Linux: every seek on /dev/null lands at 0 */
+    p1_put_u64(ret, 0);
+    return MB_WASI_ESUCCESS;
+  }
   if (!is_file(f)) return MB_WASI_ESPIPE;
   uint64_t pos;
   e = mb_vfs_seek(f->file, off, (uint8_t)whence, &pos);
@@ -183,6 +187,10 @@ mb_wasi_errno p1_fd_tell(uint32_t fd, uint32_t ret) {
   p1_fd *f;
   mb_wasi_errno e = p1_fd_lookup(fd, P1_RIGHT_FD_TELL, 0, &f);
   if (e) return e;
+  if (f->kind == P1_FD_NULL) { /* Linux: every seek on /dev/null lands at 0 */
+    p1_put_u64(ret, 0);
+    return MB_WASI_ESUCCESS;
+  }
   if (!is_file(f)) return MB_WASI_ESPIPE;
   uint64_t pos;
   e = mb_vfs_tell(f->file, &pos);
@@ -316,19 +324,22 @@ mb_wasi_errno p1_fd_allocate(uint32_t fd, uint64_t off, uint64_t len) {
   return st.size >= off + len ? MB_WASI_ESUCCESS : mb_vfs_set_size(f->file, off + len);
 }
 
-mb_wasi_errno p1_fd_sync(uint32_t fd) {
+/* Durability as the program would get it without wasi-virt: a file of a host mount is
+ * synced by the host (mb_vfs_sync), inherited stdio gets the host's answer too (Node:
+ * success for a file, notcapable for a pipe or terminal); a null stream is /dev/null,
+ * where Linux says inval. */
+static mb_wasi_errno do_sync(uint32_t fd, bool data_only) {
   p1_fd *f;
-  mb_wasi_errno e = p1_fd_lookup(fd, P1_RIGHT_FD_SYNC, 0, &f);
+  mb_wasi_errno e = p1_fd_lookup(fd, data_only ? P1_RIGHT_FD_DATASYNC : P1_RIGHT_FD_SYNC, 0, &f);
   if (e) return e;
-  return is_file(f) ? MB_WASI_ESUCCESS : MB_WASI_EINVAL;
+  if (is_file(f)) return mb_vfs_sync(f->file, data_only);
+  if (f->kind == P1_FD_HOST_STDIO)
+    return p1_from_host(data_only ? __wasi_fd_datasync(f->host_fd) : __wasi_fd_sync(f->host_fd));
+  return MB_WASI_EINVAL;
 }
 
-mb_wasi_errno p1_fd_datasync(uint32_t fd) {
-  p1_fd *f;
-  mb_wasi_errno e = p1_fd_lookup(fd, P1_RIGHT_FD_DATASYNC, 0, &f);
-  if (e) return e;
-  return is_file(f) ? MB_WASI_ESUCCESS : MB_WASI_EINVAL;
-}
+mb_wasi_errno p1_fd_sync(uint32_t fd) { return do_sync(fd, false); }
+mb_wasi_errno p1_fd_datasync(uint32_t fd) { return do_sync(fd, true); }
 
 mb_wasi_errno p1_fd_prestat_get(uint32_t fd, uint32_t ret) {
   p1_fd *f;

@@ -42,7 +42,9 @@ static mb_wasi_errno host_list(strlist *l, sizes_fn sizes, get_fn get, uint32_t 
     free(buf);
     return MB_WASI_ENOMEM;
   }
-  if ((e = p1_from_host(get((uint8_t **)v, (uint8_t *)buf)))) {
+  /* An empty list is not asked for: Node's environ_get says inval when the host has no
+   * variables, which would fail the guest's environ_sizes_get (Rust exits 71). */
+  if (n > 0 && (e = p1_from_host(get((uint8_t **)v, (uint8_t *)buf)))) {
     free(v);
     free(buf);
     return e;

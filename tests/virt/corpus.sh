@@ -18,16 +18,19 @@
 #   --node-wrong KEY  lines starting with "KEY:" are where Node's WASI is known to differ
 #                     from the spec: not compared for the direct run (repeatable)
 #   --no-env          no environment variables at all (default GREETING=hello, EMPTY=)
+#   --virt-opt OPT    one more option for every `membrane virt` (repeatable), e.g.
+#                     --env-inherit
 set -euo pipefail
 membrane=$1 node=$2 validate=$3 prog=$4 data=$5
 shift 5
-modes=direct,mount,embed expect="" node_wrong=() no_env=0
+modes=direct,mount,embed expect="" node_wrong=() no_env=0 virt_opts=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --modes) modes=$2; shift 2 ;;
     --expect) expect=$2; shift 2 ;;
     --node-wrong) node_wrong+=("$2"); shift 2 ;;
     --no-env) no_env=1; shift ;;
+    --virt-opt) virt_opts+=("$2"); shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
@@ -39,7 +42,7 @@ name=$(basename "$prog")
 env_args=(--env GREETING=hello --env EMPTY=)
 virt_env=(--env GREETING=hello --env EMPTY=)
 if [ "$no_env" = 1 ]; then env_args=() virt_env=(); fi
-virt_args=()
+virt_args=("${virt_opts[@]}")
 for a in "$@"; do virt_args+=(--arg "$a"); done
 has_mode() { case ",$modes," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for m in ${modes//,/ }; do
