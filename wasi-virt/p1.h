@@ -134,7 +134,7 @@ typedef struct p1_fd {
   uint8_t kind;
   uint8_t filetype;
   uint16_t fdflags; /* stdio kinds; files keep theirs in the vfs */
-  bool host_asked;  /* HOST_STDIO: filetype, fdflags and rights are the host's (p1_fd.c) */
+  bool host_asked;  /* HOST_STDIO: filetype, fdflags and rights are the host's (p1_init.c) */
   uint32_t host_fd;
   int32_t preopen; /* mount id when this is a preopen, else -1 */
   mb_vfs_file *file;
@@ -144,7 +144,8 @@ typedef struct p1_fd {
 /* The one lookup every call makes: the descriptor fd when it is open and holds every
  * right of need_base in its base set and of need_inheriting in its inheriting set.
  * badf for a number that is not open (never handed out, closed, renumbered away);
- * notcapable when a right is missing. */
+ * notcapable when a right is missing. Inherited stdio takes the host's file type, flags
+ * and rights at its first lookup. */
 mb_wasi_errno p1_fd_lookup(uint32_t fd, uint64_t need_base, uint64_t need_inheriting,
                            p1_fd **out);
 /* The most a descriptor of filetype may hold. */

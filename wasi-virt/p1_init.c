@@ -305,7 +305,7 @@ static void setup_stdio(void) {
     case MB_VIRT_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
       f->host_fd = i;
-      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* until the host is asked (p1_fd.c) */
+      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* until the host is asked (p1_fd_lookup) */
       f->base = P1_RIGHTS_TTY_BASE & ~deny;
       f->inheriting = P1_RIGHTS_TTY_INHERITING;
       break;
