@@ -194,7 +194,7 @@ static void test_abi_bytes(void **state) {
  * inheriting set; a directory opened below passes the inheriting set on. */
 static void test_path_open_rights(void **state) {
   (void)state;
-  uint32_t fd, dir;
+  uint32_t fd = UINT32_MAX, dir = UINT32_MAX; /* set by open_at on success */
   uint64_t b, i;
   assert_int_equal(open_at(PREOPEN, "f", MB_WASI_O_CREAT, P1_RIGHTS_DIRECTORY_INHERITING,
                            P1_RIGHTS_DIRECTORY_INHERITING, &fd), MB_WASI_ESUCCESS);
@@ -229,7 +229,7 @@ static void test_path_open_rights(void **state) {
  * with the number on fd_renumber; a closed number is badf whatever is asked. */
 static void test_set_rights(void **state) {
   (void)state;
-  uint32_t fd, other;
+  uint32_t fd = UINT32_MAX, other = UINT32_MAX; /* set by open_at on success */
   uint64_t b, i;
   assert_int_equal(open_at(PREOPEN, "g", MB_WASI_O_CREAT, P1_RIGHTS_REGULAR_FILE_BASE, 0, &fd),
                    MB_WASI_ESUCCESS);
