@@ -213,6 +213,9 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_func
                   bit("fd_fdstat_set_rights");
   if (stdio_host && (client_funcs & asks)) f |= bit("fd_fdstat_get");
   if (stdio_host || rw_host) f |= client_funcs & (bit("fd_sync") | bit("fd_datasync"));
+  /* inherited stdio may be a file the host redirected: it seeks and stats as the host's */
+  if (stdio_host)
+    f |= client_funcs & (bit("fd_seek") | bit("fd_tell") | bit("fd_filestat_get"));
   if (p->stdio[1].mode == MB_VIRT_STDIO_INHERIT || p->stdio[2].mode == MB_VIRT_STDIO_INHERIT ||
       p->trace == MB_VIRT_TRACE_STDERR)
     f |= bit("fd_write");

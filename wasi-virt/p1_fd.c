@@ -175,8 +175,15 @@ mb_wasi_errno p1_fd_seek(uint32_t fd, int64_t off, uint32_t whence, uint32_t ret
     p1_put_u64(ret, 0);
     return MB_WASI_ESUCCESS;
   }
-  if (!is_file(f)) return MB_WASI_ESPIPE;
   uint64_t pos;
+  if (f->kind == P1_FD_HOST_STDIO) { /* a file the host redirected stdio from or to seeks */
+    __wasi_filesize_t hpos = 0;
+    e = p1_from_host(__wasi_fd_seek(f->host_fd, off, (__wasi_whence_t)whence, &hpos));
+    if (e) return e;
+    p1_put_u64(ret, hpos);
+    return MB_WASI_ESUCCESS;
+  }
+  if (!is_file(f)) return MB_WASI_ESPIPE;
   e = mb_vfs_seek(f->file, off, (uint8_t)whence, &pos);
   if (e) return e;
   p1_put_u64(ret, pos);
@@ -191,8 +198,15 @@ mb_wasi_errno p1_fd_tell(uint32_t fd, uint32_t ret) {
     p1_put_u64(ret, 0);
     return MB_WASI_ESUCCESS;
   }
-  if (!is_file(f)) return MB_WASI_ESPIPE;
   uint64_t pos;
+  if (f->kind == P1_FD_HOST_STDIO) {
+    __wasi_filesize_t hpos = 0;
+    e = p1_from_host(__wasi_fd_tell(f->host_fd, &hpos));
+    if (e) return e;
+    p1_put_u64(ret, hpos);
+    return MB_WASI_ESUCCESS;
+  }
+  if (!is_file(f)) return MB_WASI_ESPIPE;
   e = mb_vfs_tell(f->file, &pos);
   if (e) return e;
   p1_put_u64(ret, pos);
@@ -274,6 +288,17 @@ mb_wasi_errno p1_fd_filestat_get(uint32_t fd, uint32_t ret) {
   memset(&st, 0, sizeof st);
   if (is_file(f)) {
     if ((e = mb_vfs_stat(f->file, &st))) return e;
+  } else if (f->kind == P1_FD_HOST_STDIO) { /* the host's file, pipe or terminal */
+    __wasi_filestat_t h;
+    if ((e = p1_from_host(__wasi_fd_filestat_get(f->host_fd, &h)))) return e;
+    st.dev = h.dev;
+    st.ino = h.ino;
+    st.filetype = h.filetype;
+    st.nlink = h.nlink;
+    st.size = h.size;
+    st.atim = h.atim;
+    st.mtim = h.mtim;
+    st.ctim = h.ctim;
   } else {
     st.filetype = f->filetype;
     st.nlink = 1;

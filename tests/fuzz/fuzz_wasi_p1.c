@@ -220,6 +220,22 @@ __wasi_errno_t __wasi_fd_sync(__wasi_fd_t fd) {
   return fd <= 2 ? MB_WASI_ENOTCAPABLE : MB_WASI_EBADF;
 }
 __wasi_errno_t __wasi_fd_datasync(__wasi_fd_t fd) { return __wasi_fd_sync(fd); }
+/* the host's stdio is a pipe: no seeking; its stat is a fifo's */
+__wasi_errno_t __wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t off, __wasi_whence_t whence,
+                              __wasi_filesize_t *pos) {
+  (void)off, (void)whence, (void)pos;
+  return fd <= 2 ? MB_WASI_ESPIPE : MB_WASI_EBADF;
+}
+__wasi_errno_t __wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t *pos) {
+  return __wasi_fd_seek(fd, 0, 1, pos);
+}
+__wasi_errno_t __wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st) {
+  if (fd > 2) return MB_WASI_EBADF;
+  memset(st, 0, sizeof *st);
+  st->filetype = 6;
+  st->nlink = 1;
+  return 0;
+}
 _Noreturn void __wasi_proc_exit(uint32_t code) {
   (void)code;
   longjmp(run_end, 2);

@@ -68,6 +68,10 @@ struct __wasi_fdstat_t;
 __wasi_errno_t __wasi_fd_fdstat_get(__wasi_fd_t fd, struct __wasi_fdstat_t *st) UNREACHED()
 __wasi_errno_t __wasi_fd_sync(__wasi_fd_t fd) UNREACHED()
 __wasi_errno_t __wasi_fd_datasync(__wasi_fd_t fd) UNREACHED()
+__wasi_errno_t __wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t off, __wasi_whence_t whence,
+                              __wasi_filesize_t *pos) UNREACHED()
+__wasi_errno_t __wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t *pos) UNREACHED()
+__wasi_errno_t __wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st) UNREACHED()
 _Noreturn void __wasi_proc_exit(uint32_t code) {
   fail_msg("proc_exit(%u)", (unsigned)code);
   abort();

@@ -2,7 +2,8 @@
 # What a composed output asks of the host. A fully virtual policy (embed + mem, fixed
 # clock, seeded random, stdout inherit) imports at most fd_write, proc_exit and, for a
 # program that can ask (it imports fd_fdstat_get: wasi-libc's isatty at the first
-# printf), fd_fdstat_get of the inherited stdout, which must be the host's answer; with
+# printf; fd_filestat_get, fd_seek, fd_tell), the same calls on the inherited stdout,
+# which must give the host's answers (it may be a file the host redirected); with
 # stdout and stderr null, only proc_exit. A :ro mount adds only reading calls; fd_sync
 # and fd_datasync come with a :rw mount (or inherited stdio) for a program that imports
 # them, never with a :ro mount. The exported memory is wasi-virt's, never the app's (the
@@ -30,7 +31,8 @@ print(" ".join(map(str, mem)))'; }
 for i in $imps; do
   case $i in
     wasi_snapshot_preview1.fd_write | wasi_snapshot_preview1.proc_exit) ;;
-    wasi_snapshot_preview1.fd_fdstat_get) ;;
+    wasi_snapshot_preview1.fd_fdstat_get | wasi_snapshot_preview1.fd_filestat_get) ;;
+    wasi_snapshot_preview1.fd_seek | wasi_snapshot_preview1.fd_tell) ;;
     *) fail "a fully virtual output imports $i" ;;
   esac
 done

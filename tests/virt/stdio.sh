@@ -38,6 +38,7 @@ report() { grep '^fd ' "$1" > "$1.tmp" || true; mv "$1.tmp" "$1"; }
 in_file() { "${run[@]}" "$1" < /dev/null > "$3" 2> "$2"; report "$2"; }
 in_pipe() { "${run[@]}" "$1" < /dev/null 2> "$2" | cat > "$3"; report "$2"; }
 in_stdin_pipe() { echo "input" | "${run[@]}" "$1" > "$3" 2> "$2"; report "$2"; }
+in_stdin_file() { "${run[@]}" "$1" < "$tmp/input.txt" > "$3" 2> "$2"; report "$2"; }
 in_tty() {
   script -qec "$(printf '%q ' "${run[@]}" "$1") 2>$(printf '%q' "$2")" /dev/null < /dev/null |
     tr -d '\r' > "$3"
@@ -52,6 +53,13 @@ grep '^fd 1:' "$tmp/pipe.virt.report" | grep -q '^fd 1: isatty 0 ' || fail "a pi
 grep '^fd 1:' "$tmp/pipe.virt.report" | grep -vq ' filetype 2 ' || fail "a pipe on stdout is a character device"
 case_ stdin_pipe
 grep '^fd 0:' "$tmp/stdin_pipe.virt.report" | grep -q '^fd 0: isatty 0 ' || fail "a pipe on stdin looks like a terminal"
+# stdin from a file: a regular file, its size, its position, and it seeks
+printf 'first line\nsecond\n' > "$tmp/input.txt"
+case_ stdin_file
+grep -q "^fd 0: isatty 0 fdstat 0 filetype 4 .* size 18 tell 0 0\$" "$tmp/stdin_file.virt.report" ||
+  fail "stdin from a file: not its size and position: $(grep '^fd 0:' "$tmp/stdin_file.virt.report")"
+grep -qF "fd 0 seek 6 then read: 0 at 6 'line|second|'" "$tmp/stdin_file.virt.report" ||
+  fail "stdin from a file does not seek: $(grep '^fd 0 seek' "$tmp/stdin_file.virt.report")"
 if command -v script > /dev/null; then
   case_ tty
   grep -q '^fd 1: isatty 1 ' "$tmp/tty.virt.report" || fail "a terminal on stdout is not a terminal"
