@@ -48,7 +48,7 @@ int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kin
 
 void mb__link_warn(mb_link *l, const char *fmt, ...) {
   if (!l->warn) return;
-  char msg[512];
+  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -757,9 +757,15 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
                 kind_word(im->kind), who, how);
       } else {
-        fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s\n", in->name, (int)im->module.len,
+        mb_bytes iface, res;
+        bool host_res = !stub && mb_resource_host_drop(in->m, k, &iface, &res);
+        fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
                 kind_word(im->kind), stub ? "trapping stub" : "host import");
+        if (host_res)
+          fprintf(f, " (resource '%.*s' is host-defined: its handles are the host's)",
+                  (int)res.len, (const char *)res.ptr);
+        fputc('\n', f);
       }
     }
   }

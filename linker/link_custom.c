@@ -189,29 +189,52 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
   mb_buf_init(&b);
   mb_err e = MB_OK;
   bool ok = true;
+  /* One warning for the whole output, on one line, saying what the user can do: a
+   * warning per input (DWARF alone is a dozen sections in each) buried the output of
+   * every link of programs built with debug info. DWARF is counted, other sections
+   * named. */
+  char warn[900];
+  size_t nw = 0, nwarned = 0;
   for (uint32_t i = 0; i < l->ninst && ok; i++) {
     const mb_link_inst *in = &l->inst[i];
-    char dropped[400] = "";
-    size_t nd = 0, ndropped = 0;
+    char other[300] = "";
+    size_t no = 0, ndwarf = 0, nother = 0;
     for (uint32_t c = 0; c < in->m->ncustoms && ok; c++) {
       const mb_custom *cs = &in->m->customs[c];
       if (mb__bytes_eq(cs->name, "name")) {
         ok = collect_names(in, cs->payload, out, lists);
       } else if (mb__bytes_eq(cs->name, "producers")) {
         ok = merge_producers(cs->payload, fields, &nfields);
+      } else if (mb__bytes_eq(cs->name, "target_features")) {
+        /* wasm-ld's note of the features an input was compiled for: dropped without a
+         * word, as the output's features are not any one input's, and nothing is lost
+         * that anyone could act on (clang writes it into every program using libc) */
+      } else if (cs->name.len > 7 && memcmp(cs->name.ptr, ".debug_", 7) == 0) {
+        ndwarf++;
       } else {
-        ndropped++;
-        if (nd < sizeof dropped - 1)
-          nd += (size_t)snprintf(dropped + nd, sizeof dropped - nd, "%s'%.*s'", nd ? ", " : "",
+        nother++;
+        if (no < sizeof other - 1)
+          no += (size_t)snprintf(other + no, sizeof other - no, "%s'%.*s'", no ? ", " : "",
                                  (int)cs->name.len, (const char *)cs->name.ptr);
       }
     }
-    /* one warning per instance: DWARF alone is a dozen sections */
-    if (ndropped && !in->glue) /* the glue's target_features: nothing the user can act on */
-      mb__link_warn(l, "instance '%s' (%s): dropping %zu custom section%s (%s): offsets and "
-                       "indices in them would be wrong in the fused module",
-                    in->name, in->path, ndropped, ndropped == 1 ? "" : "s", dropped);
+    /* the glue's own sections: nothing the user can act on */
+    if (!(ndwarf || nother) || in->glue) continue;
+    if (nw < sizeof warn - 1)
+      nw += (size_t)snprintf(warn + nw, sizeof warn - nw, "%sinstance '%s' (%s): ",
+                             nwarned ? "; " : "", in->name, in->path);
+    if (ndwarf && nw < sizeof warn - 1)
+      nw += (size_t)snprintf(warn + nw, sizeof warn - nw, "DWARF (%zu .debug_* section%s)%s",
+                             ndwarf, ndwarf == 1 ? "" : "s", nother ? ", " : "");
+    if (nother && nw < sizeof warn - 1)
+      nw += (size_t)snprintf(warn + nw, sizeof warn - nw, "%s", other);
+    nwarned++;
   }
+  if (nwarned)
+    mb__link_warn(l, "dropped custom sections that would be wrong in the fused module, from "
+                     "%s; to keep them out of the inputs, build without -g or run membrane strip "
+                     "--keep-names IN.wasm -o OUT.wasm",
+                  warn);
   /* host imports are named module.field; generated functions by what they do */
   for (uint32_t i = 0; i < out->nimports && ok; i++) {
     const mb_import *im = &out->imports[i];

@@ -412,8 +412,34 @@ static bool legacy_defines(const mb_module *m, mb_bytes res) {
   return false;
 }
 
-static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+/* *host is set when the import is the drop of a resource no instance defines: the host
+ * defines it (as the 2022 wit-bindgen JS hosts did), its handles are the host's plain
+ * i32s, and the import stays an import of the output under the usual unresolved rules. */
+bool mb_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name) {
+  if (k >= m->nimports || m->imports[k].kind != MB_KIND_FUNC) return false;
+  const mb_import *im = &m->imports[k];
+  static const char legacy_drop[] = "resource_drop_";
+  size_t n = sizeof legacy_drop - 1;
+  if (mb__bytes_eq(im->module, LEGACY_MODULE)) {
+    if (im->field.len <= n || memcmp(im->field.ptr, legacy_drop, n) != 0) return false;
+    mb_bytes res = {im->field.ptr + n, im->field.len - (uint32_t)n};
+    if (legacy_defines(m, res)) return false;
+    *iface = im->module;
+    *name = res;
+    return true;
+  }
+  mb_bytes res;
+  bool has_result;
+  if (starts_with(im->module, EXPORT_PREFIX) || intrinsic_of(im->field, &res, &has_result) != INTR_DROP)
+    return false;
+  *iface = im->module;
+  *name = res;
+  return true;
+}
+
+static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
+  *host = false;
   const mb_import *im = &in->m->imports[k];
   intrinsic kind = INTR_NONE;
   bool has_result = false;
@@ -461,11 +487,18 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         definer = (int)j;
       }
     }
+    if (definer < 0 && kind == INTR_DROP) {
+      *host = true;
+      return MB_OK;
+    }
+    /* a host-defined resource's handles are the host's: only the host can read, copy
+     * or create them, so a user's get/clone without a definer is a mistake, not a
+     * host resource */
     if (definer < 0)
       return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
-                      "'%.*s' (imports canonical_abi.resource_new_%.*s or exports "
-                      "canonical_abi_drop_%.*s)",
+                      "'%.*s' (by importing resource_new_%.*s or exporting "
+                      "canonical_abi_drop_%.*s); the host's resources can only be dropped",
                       in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
                       (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
                       (const char *)res.ptr);
@@ -611,8 +644,10 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
   bool legacy_instance = false; /* an instance called canonical_abi is an ordinary provider */
   for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
   if (mb__bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
-    *handled = true;
-    return legacy_import(l, i, k, diag);
+    bool host = false;
+    mb_err e = legacy_import(l, i, k, &host, diag);
+    *handled = !host;
+    return e;
   }
   mb_bytes res;
   bool has_result = false;
@@ -641,7 +676,9 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
       *handled = true;
       return wit_func_import(l, i, k, p, wi, diag);
     }
-    if (p < 0) return MB_OK; /* no definer in the link: the usual unresolved rules */
+    /* no definer in the link: a drop is of a resource the host defines (its handles are
+     * the host's i32s, no adapter touches them), the rest the usual unresolved rules */
+    if (p < 0) return MB_OK;
   }
   if (kind == INTR_NONE && !is_export) return MB_OK;
   *handled = true;

@@ -1,5 +1,6 @@
 /* cli.c — loading modules and printing diagnostics for the subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -39,4 +40,34 @@ void mb_cli_unload(mb_cli_module *cm) {
 
 bool mb_cli_is_help(const char *arg) {
   return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+bool mb_cli_export_spec(const char *tool, const char *arg, char **spec, char **inst, char **name,
+                        char **as) {
+  char *s = strdup(arg);
+  char *dot = s ? strchr(s, '.') : NULL, *eq = s ? strchr(s, '=') : NULL;
+  *spec = *inst = *name = *as = NULL;
+  if (!s) {
+    fprintf(stderr, "membrane %s: out of memory\n", tool);
+    return false;
+  }
+  if (!dot || dot == s || !dot[1] || (eq && (eq < dot || !eq[1] || eq == dot + 1))) {
+    fprintf(stderr, "membrane %s: --export '%s': expected INSTANCE.NAME or INSTANCE.NAME=AS\n",
+            tool, arg);
+    free(s);
+    return false;
+  }
+  *dot = 0;
+  if (eq) *eq = 0;
+  *spec = s;
+  *inst = s;
+  *name = dot + 1;
+  *as = eq ? eq + 1 : NULL;
+  return true;
+}
+
+char *mb_cli_default_name(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return strndup(base, strcspn(base, "."));
 }

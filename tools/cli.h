@@ -22,6 +22,18 @@ void mb_cli_unload(mb_cli_module *cm);
 /* Print a library diagnostic for PATH (with the byte offset when it is meaningful). */
 void mb_cli_diag(const char *path, const mb_diag *d, bool with_offset);
 
+/* --export INST.NAME[=AS] (link, virt): *spec is a copy of arg the caller frees, *inst,
+ * *name and *as point into it (*as NULL without `=AS`). Malformed: prints
+ * "membrane TOOL: --export ...: expected ..." and returns false (*spec NULL). */
+bool mb_cli_export_spec(const char *tool, const char *arg, char **spec, char **inst, char **name,
+                        char **as);
+
+/* The default instance name of an input file (allocated; NULL: out of memory): its base
+ * name up to the first '.', so tool.wasm, tool.core.wasm and tool.opt.wasm are all
+ * `tool`, the name other modules import it by. Instance names contain no '.' (it
+ * separates INST.NAME in --export and --wire). */
+char *mb_cli_default_name(const char *path);
+
 /* True when arg is -h or --help. */
 bool mb_cli_is_help(const char *arg);
 

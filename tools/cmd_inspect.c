@@ -204,6 +204,21 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   for (uint32_t i = 0; i < m->nimports; i++)
     cJSON_AddItemToArray(imports, import_json(m, &m->imports[i]));
 
+  /* drops of resources the module does not define: in a fused output the host defines
+   * them (2022 wit-bindgen JS hosts), and their handles are the host's i32 values */
+  cJSON *host_res = cJSON_AddArrayToObject(root, "host_resources");
+  for (uint32_t i = 0; i < m->nimports; i++) {
+    mb_bytes iface, name;
+    if (!mb_resource_host_drop(m, i, &iface, &name)) continue;
+    cJSON *o = cJSON_CreateObject();
+    add_str_n(o, "interface", iface);
+    add_str_n(o, "name", name);
+    cJSON_AddStringToObject(o, "definer", "host");
+    add_str_n(o, "drop_module", m->imports[i].module);
+    add_str_n(o, "drop_field", m->imports[i].field);
+    cJSON_AddItemToArray(host_res, o);
+  }
+
   cJSON *exports = cJSON_AddArrayToObject(root, "exports");
   for (uint32_t i = 0; i < m->nexports; i++) {
     cJSON *o = cJSON_CreateObject();
@@ -387,6 +402,13 @@ static void print_text(const cJSON *root) {
       printf("  initial %.0f%s\n", num(it, "initial"), flag(it, "checked") ? "  checked" : "");
     }
   }
+  arr = cJSON_GetObjectItem(root, "host_resources");
+  if (cJSON_GetArraySize(arr) > 0) {
+    printf("\nresources the host defines (their handles are the host's i32 values):\n");
+    cJSON_ArrayForEach(it, arr)
+      printf("  %s %s  host-defined, dropped through the import %s.%s\n", str(it, "interface"),
+             str(it, "name"), str(it, "drop_module"), str(it, "drop_field"));
+  }
   printf("\nfeatures used:");
   int nf = 0;
   cJSON_ArrayForEach(it, cJSON_GetObjectItem(root, "features")) printf(" %s", it->valuestring), nf++;
@@ -398,7 +420,8 @@ static void usage(FILE *out) {
         "Describe a module: sections with offsets, sizes and counts; imports; exports;\n"
         "memories, tables, globals; start function; custom sections; features used; for a\n"
         "module `membrane link` fused with the resource ABI, its instances (each with a\n"
-        "handle table) and resource types with their definers.\n\n"
+        "handle table) and resource types with their definers; resources the host\n"
+        "defines (drops of resources no instance defines, left as imports).\n\n"
         "  --json       machine-readable output (one JSON object)\n"
         "  -h, --help   show this text\n",
         out);

@@ -9,7 +9,8 @@
 static void usage(FILE *out) {
   fputs("usage: membrane link NAME=FILE.wasm [NAME=FILE.wasm ...] -o OUT.wasm [options]\n\n"
         "Fuse modules into one multi-memory module. Each input is an instance called NAME\n"
-        "(default: the file name without .wasm) with its own memories, tables and globals.\n"
+        "(default: the file name up to its first '.', e.g. tool for tool.core.wasm) with\n"
+        "its own memories, tables and globals.\n"
         "An import (module M, field F) is wired to export F of the instance called M.\n\n"
         "  -o, --output OUT            the fused module (written atomically)\n"
         "  --main NAME                 the main instance (default: the first input); its\n"
@@ -60,11 +61,7 @@ static char *instance_name(const char *arg, const char **path) {
     return strndup(arg, (size_t)(eq - arg));
   }
   *path = arg;
-  const char *base = strrchr(arg, '/');
-  base = base ? base + 1 : arg;
-  size_t n = strlen(base);
-  if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
-  return strndup(base, n);
+  return mb_cli_default_name(arg);
 }
 
 static int fail(const char *msg, const char *arg) {
@@ -160,6 +157,12 @@ int mb_cmd_link(int argc, char **argv) {
   mb_link_set_warn(l, warn, NULL);
   mb_link_set_unresolved(l, policy);
   for (int i = 0; i < ninputs; i++) {
+    for (int k = 0; k < i; k++)
+      if (strcmp(inputs[k].name, inputs[i].name) == 0) {
+        fprintf(stderr, "membrane link: two instances are called '%s' (%s and %s): name one with "
+                        "NAME=FILE\n", inputs[i].name, inputs[k].path, inputs[i].path);
+        goto out;
+      }
     if (!mb_cli_load(&inputs[i].cm, inputs[i].path)) goto out;
     if (mb_link_add_instance(l, inputs[i].name, inputs[i].cm.module, inputs[i].path, &d)) {
       report(&d);
@@ -258,17 +261,9 @@ int mb_cmd_link(int argc, char **argv) {
     }
   }
   for (int i = 0; i < nexports; i++) {
-    char *spec = strdup(exports[i]);
-    char *dotp = spec ? strchr(spec, '.') : NULL, *eq = spec ? strchr(spec, '=') : NULL;
-    if (!spec || !dotp || dotp == spec || !dotp[1] || (eq && (eq < dotp || !eq[1] || eq == dotp + 1))) {
-      fprintf(stderr, "membrane link: --export '%s': expected INSTANCE.NAME or INSTANCE.NAME=AS\n",
-              exports[i]);
-      free(spec);
-      goto out;
-    }
-    *dotp = 0;
-    if (eq) *eq = 0;
-    mb_err e = mb_link_export(l, spec, dotp + 1, eq ? eq + 1 : NULL, &d);
+    char *spec, *inst, *name, *as;
+    if (!mb_cli_export_spec("link", exports[i], &spec, &inst, &name, &as)) goto out;
+    mb_err e = mb_link_export(l, inst, name, as, &d);
     free(spec);
     if (e) {
       report(&d);

@@ -13,9 +13,15 @@ static void usage(FILE *out) {
         "Put a virtualized WASI (wasi-virt) in front of a WASI preview1 program: OUT runs\n"
         "APP against a sandbox it cannot leave. Everything not configured is denied.\n"
         "Further modules are linked in as by `membrane link` (instance NAME, default the\n"
-        "file name without .wasm; APP's exports are the output's). Every one of them that\n"
+        "file name up to its first '.'; APP's exports are the output's). Every one that\n"
         "uses WASI gets wasi-virt too, with descriptors of its own, the same filesystem.\n\n"
         "  -o, --output OUT     the composed module (written atomically)\n"
+        "  --export INST.NAME[=AS]\n"
+        "                       export INST's NAME (as AS), as `membrane link` does;\n"
+        "                       repeatable; replaces the default (APP's exports). The\n"
+        "                       output's 'memory' stays wasi-virt's, for the host's WASI:\n"
+        "                       a JS host reads the program's memory under another name\n"
+        "                       (--export app.memory=app_memory)\n"
         "  --memory multi|single  multi (default): a memory per instance (needs\n"
         "                       multi-memory); single: one memory, a region per instance\n"
         "                       (the application's last and growable, wasi-virt's sized\n"
@@ -46,11 +52,7 @@ static char *instance_name(const char *arg, const char **path) {
     return strndup(arg, (size_t)(eq - arg));
   }
   *path = arg;
-  const char *base = strrchr(arg, '/');
-  base = base ? base + 1 : arg;
-  size_t n = strlen(base);
-  if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) n -= 5;
-  return strndup(base, n);
+  return mb_cli_default_name(arg);
 }
 
 int mb_cmd_virt(int argc, char **argv) {
@@ -62,11 +64,14 @@ int mb_cmd_virt(int argc, char **argv) {
   const char **inputs = calloc((size_t)argc, sizeof *inputs);
   mb_cli_module *cms = calloc((size_t)argc, sizeof *cms);
   mb_virt_instance *insts = calloc((size_t)argc, sizeof *insts);
+  mb_virt_export *exports = calloc((size_t)argc, sizeof *exports);
+  char **specs = calloc((size_t)argc, sizeof *specs);
+  int nexports = 0;
   const char **sizes = calloc((size_t)argc, sizeof *sizes), **trusts = calloc((size_t)argc, sizeof *trusts);
   int nsizes = 0, ntrusts = 0;
   mb_virt_memory_opts mem = {0};
   mb_virt_policy_init(&p);
-  if (!inputs || !cms || !insts || !sizes || !trusts) {
+  if (!inputs || !cms || !insts || !exports || !specs || !sizes || !trusts) {
     fputs("membrane virt: out of memory\n", stderr);
     goto done;
   }
@@ -103,6 +108,16 @@ int mb_cmd_virt(int argc, char **argv) {
         goto done;
       }
       out = argv[++i];
+      continue;
+    }
+    if (strcmp(a, "--export") == 0) {
+      if (i + 1 >= argc) {
+        fputs("membrane virt: --export needs INSTANCE.NAME[=AS]\n", stderr);
+        goto done;
+      }
+      char *inst, *name, *as;
+      if (!mb_cli_export_spec("virt", argv[++i], &specs[nexports], &inst, &name, &as)) goto done;
+      exports[nexports++] = (mb_virt_export){inst, name, as};
       continue;
     }
     int arity = mb_virt_policy_option_arity(a);
@@ -189,7 +204,8 @@ int mb_cmd_virt(int argc, char **argv) {
       goto done;
     }
   }
-  if (mb_virt_compose_memory(insts, (size_t)ninputs, &p, &mem, out, warn, NULL, &d)) {
+  if (mb_virt_compose_memory(insts, (size_t)ninputs, exports, (size_t)nexports, &p, &mem, out,
+                             warn, NULL, &d)) {
     report(&d);
     goto done;
   }
@@ -197,6 +213,9 @@ int mb_cmd_virt(int argc, char **argv) {
 done:
   for (int i = 0; cms && i < ninputs; i++) mb_cli_unload(&cms[i]);
   for (int i = 0; insts && i < ninputs; i++) free((char *)insts[i].name);
+  for (int i = 0; specs && i < nexports; i++) free(specs[i]);
+  free(specs);
+  free(exports);
   free(inputs);
   free(cms);
   free(insts);

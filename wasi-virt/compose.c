@@ -194,6 +194,20 @@ static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_
   mb_buf_fini(&code);
 }
 
+/* The preview1 functions m imports (bit i: mb_wasi_func_names[i]). */
+static uint64_t preview1_imports(const mb_module *m) {
+  uint64_t f = 0;
+  for (uint32_t k = 0; k < m->nimports; k++) {
+    const mb_import *im = &m->imports[k];
+    if (im->kind != MB_KIND_FUNC || im->module.len != 22 ||
+        memcmp(im->module.ptr, "wasi_snapshot_preview1", 22) != 0)
+      continue;
+    int i = mb_wasi_func_index((const char *)im->field.ptr, im->field.len);
+    if (i >= 0) f |= UINT64_C(1) << i;
+  }
+  return f;
+}
+
 static bool imports_module(const mb_module *m, const char *module) {
   size_t n = strlen(module);
   for (uint32_t k = 0; k < m->nimports; k++)
@@ -214,14 +228,49 @@ uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, u
   return pages;
 }
 
+/* The program's exports the host asked for: only its own instances (wasi-virt's parts
+ * are no API), and never as `memory`, which is wasi-virt's for the host's WASI. */
+static mb_virt_policy_err add_exports(mb_link *l, const mb_virt_instance *insts, size_t ninsts,
+                                      const mb_virt_export *exports, size_t nexports,
+                                      mb_virt_policy_diag *diag) {
+  mb_diag d;
+  for (size_t x = 0; x < nexports; x++) {
+    const mb_virt_export *ex = &exports[x];
+    const char *as = ex->as ? ex->as : ex->name;
+    bool ours = false;
+    for (size_t i = 0; i < ninsts; i++) ours |= strcmp(insts[i].name, ex->inst) == 0;
+    if (!ours) {
+      char names[200] = "";
+      size_t n = 0;
+      for (size_t i = 0; i < ninsts && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", insts[i].name);
+      return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--export",
+                  "%s.%s: no instance called '%s' (the program's instances: %s)", ex->inst,
+                  ex->name, ex->inst, names);
+    }
+    if (strcmp(as, "memory") == 0)
+      return fail(diag, MB_VIRT_POLICY_CONFLICT, "--export",
+                  "%s.%s%s%s: the output's 'memory' is wasi-virt's (the host's WASI reads it); "
+                  "export it under another name, e.g. --export %s.%s=%s_%s",
+                  ex->inst, ex->name, ex->as ? "=" : "", ex->as ? ex->as : "", ex->inst,
+                  ex->name, ex->inst, ex->name);
+    if (mb_link_export(l, ex->inst, ex->name, ex->as, &d))
+      return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--export", "%s", d.message);
+  }
+  return MB_VIRT_POLICY_OK;
+}
+
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
+                                   const mb_virt_export *exports, size_t nexports,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag) {
-  return mb_virt_compose_memory(insts, ninsts, p, NULL, out_path, warn, user, diag);
+  return mb_virt_compose_memory(insts, ninsts, exports, nexports, p, NULL, out_path, warn, user,
+                                diag);
 }
 
 mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
+                                          const mb_virt_export *exports, size_t nexports,
                                           const mb_virt_policy *p,
                                           const mb_virt_memory_opts *mem, const char *out_path,
                                           void (*warn)(void *user, const char *message),
@@ -240,6 +289,7 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
   if (ninsts == 0) return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "", "no application");
 
   size_t clients = 0;
+  uint64_t client_funcs = 0;
   for (size_t i = 0; i < ninsts; i++) {
     const mb_virt_instance *in = &insts[i];
     for (size_t k = 0; k < sizeof generated / sizeof *generated; k++)
@@ -258,6 +308,7 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
     }
     if (!imports_module(in->module, "wasi_snapshot_preview1")) continue;
     clients++;
+    client_funcs |= preview1_imports(in->module);
     const mb_limits *mem = exported_memory(in->module);
     if (!mem) {
       err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, in->path,
@@ -298,7 +349,7 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
   const mb_limits *virt_mem = exported_memory(virt);
   mb_limits any = {0, 0, 0};
   config_module(&config_b, virt_mem ? virt_mem : &any, blob.data, blob.len);
-  host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p));
+  host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p, client_funcs));
   if (config_b.failed || host_b.failed) {
     err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     goto out;
@@ -352,6 +403,7 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
     }
     if (!bad) where = insts[0].path;
   }
+  if (!bad && (err = add_exports(l, insts, ninsts, exports, nexports, diag))) goto out;
   if (bad || mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
       mb_link_grant_caller_memory(l, "wasi_virt", &d) || mb_link_fuse(l, &fused, &d)) {

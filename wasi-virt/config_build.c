@@ -200,8 +200,22 @@ static uint64_t bit(const char *name) {
   return i < 0 ? 0 : UINT64_C(1) << i;
 }
 
-uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p) {
+uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_funcs) {
   uint64_t f = bit("proc_exit");
+  bool stdio_host = false, rw_host = false;
+  for (int i = 0; i < 3; i++) stdio_host |= p->stdio[i].mode == MB_VIRT_STDIO_INHERIT;
+  for (size_t i = 0; i < p->mount_count; i++)
+    rw_host |= p->mounts[i].kind == MB_VIRT_MOUNT_HOST && !p->mounts[i].readonly;
+  /* the host's descriptor of inherited stdio is asked about (file type, flags, rights)
+   * when a client asks wasi-virt about it; fsyncs of inherited stdio and of :rw mounts
+   * reach the host (a :ro mount was never written through wasi-virt) */
+  uint64_t asks = bit("fd_fdstat_get") | bit("fd_filestat_get") | bit("fd_fdstat_set_flags") |
+                  bit("fd_fdstat_set_rights");
+  if (stdio_host && (client_funcs & asks)) f |= bit("fd_fdstat_get");
+  if (stdio_host || rw_host) f |= client_funcs & (bit("fd_sync") | bit("fd_datasync"));
+  /* inherited stdio may be a file the host redirected: it seeks and stats as the host's */
+  if (stdio_host)
+    f |= client_funcs & (bit("fd_seek") | bit("fd_tell") | bit("fd_filestat_get"));
   if (p->stdio[1].mode == MB_VIRT_STDIO_INHERIT || p->stdio[2].mode == MB_VIRT_STDIO_INHERIT ||
       p->trace == MB_VIRT_TRACE_STDERR)
     f |= bit("fd_write");

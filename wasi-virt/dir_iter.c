@@ -1,11 +1,25 @@
 /* dir_iter.c — directory listings: preview1 fd_readdir buffers and one-entry steps,
  * over the entries each kind of mount hands out ("." and ".." first; cookies are the
  * kind's, 0 always the start). */
+#include <stddef.h>
 #include <string.h>
 
 #include "vfs_internal.h"
 
-enum { DIRENT = 24 };
+/* dirent (preview1 3.5), as it goes into the buffer: copied whole (wasm32 and the
+ * native builds are little-endian), its layout pinned. */
+typedef struct dirent_abi {
+  uint64_t d_next;
+  uint64_t d_ino;
+  uint32_t d_namlen;
+  uint8_t d_type;
+  uint8_t pad_[3];
+} dirent_abi;
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "dirents are copied as they are");
+_Static_assert(sizeof(dirent_abi) == 24 && _Alignof(dirent_abi) == 8, "dirent");
+_Static_assert(offsetof(dirent_abi, d_next) == 0 && offsetof(dirent_abi, d_ino) == 8 &&
+                   offsetof(dirent_abi, d_namlen) == 16 && offsetof(dirent_abi, d_type) == 20,
+               "dirent offsets");
 
 typedef struct pack {
   uint8_t *buf;
@@ -22,15 +36,12 @@ static size_t put(pack *p, const void *src, size_t n) {
 /* One record: header then name, as many bytes as fit; stop once the buffer is full. */
 static bool pack_one(void *ctx, const mb__dirent_view *ent) {
   pack *p = ctx;
-  uint8_t h[DIRENT] = {0};
-  for (int i = 0; i < 8; i++) {
-    h[i] = (uint8_t)(ent->next >> (8 * i));
-    h[8 + i] = (uint8_t)(ent->ino >> (8 * i));
-  }
-  uint32_t nl = (uint32_t)ent->name_len;
-  for (int i = 0; i < 4; i++) h[16 + i] = (uint8_t)(nl >> (8 * i));
-  h[20] = ent->type;
-  put(p, h, sizeof h);
+  dirent_abi h = {0};
+  h.d_next = ent->next;
+  h.d_ino = ent->ino;
+  h.d_namlen = (uint32_t)ent->name_len;
+  h.d_type = ent->type;
+  put(p, &h, sizeof h);
   put(p, ent->name, ent->name_len);
   return p->used < p->cap;
 }

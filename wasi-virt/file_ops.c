@@ -109,6 +109,12 @@ mb_wasi_errno mb_vfs_stat(mb_vfs_file *f, mb_vfs_filestat *st) {
   return OPS(f)->stat(f->node, st);
 }
 
+mb_wasi_errno mb_vfs_sync(mb_vfs_file *f, bool data_only) {
+  if (!f) return MB_WASI_EBADF;
+  if (f->node->mount->readonly || !OPS(f)->sync) return MB_WASI_ESUCCESS;
+  return OPS(f)->sync(f->node, data_only);
+}
+
 mb_wasi_errno mb_vfs_set_times(mb_vfs_file *f, uint64_t atim, uint64_t mtim, uint16_t fst) {
   if ((fst & ~0xFu) || ((fst & MB_WASI_FST_ATIM) && (fst & MB_WASI_FST_ATIM_NOW)) ||
       ((fst & MB_WASI_FST_MTIM) && (fst & MB_WASI_FST_MTIM_NOW)))

@@ -22,18 +22,99 @@ static mb__hnode *hnode_new(mb__mount *m, uint32_t fd, uint8_t type) {
   return h;
 }
 
-/* Wrap a freshly opened host fd, closing it when that fails. */
-static mb_wasi_errno wrap(mb__mount *m, uint32_t fd, uint8_t type, mb__node **out) {
+/* n's host ino, asking the host only the first time (0 when it cannot say). */
+static uint64_t ino_of(mb__node *n) {
+  mb__hnode *h = HN(n);
+  mb_vfs_filestat st;
+  if (!h->ino && !n->mount->hops->stat(n->mount->hctx, h->fd, &st)) h->ino = st.ino;
+  return h->ino;
+}
+
+/* Wrap a host fd freshly opened in dir (ino: what the host said), closing it when that
+ * fails. A directory remembers dir's ino for its ".." entry. (Linux gives the current
+ * parent, which differs from this one once the directory is moved while open.) */
+static mb_wasi_errno wrap(mb__node *dir, uint32_t fd, uint8_t type, uint64_t ino,
+                          mb__node **out) {
+  mb__mount *m = dir->mount;
   mb__hnode *h = hnode_new(m, fd, type);
   if (!h) {
     m->hops->close(m->hctx, fd);
     return MB_WASI_ENOMEM;
   }
+  h->ino = ino;
+  if (type == MB_WASI_FILETYPE_DIRECTORY) h->parent_ino = ino_of(dir);
   *out = &h->base;
   return MB_WASI_ESUCCESS;
 }
 
+/* ---- nanoseconds the host rounds away ----
+ * preview1 times are nanoseconds and Linux keeps them, but Node's WASI (uvwasi) hands
+ * the host whole seconds: fd_ and path_filestat_set_times divide by 10^9 before calling
+ * libuv, and write an omitted time back rounded too. The host file then holds whole
+ * seconds and nothing here can change that (no other preview1 call sets times). What
+ * can be done is that the program reads back, during the run, what it set: a set
+ * remembers the times asked for and what the host reported right after, and a stat that
+ * finds the host still reporting exactly that reports what was asked instead. When
+ * anything else moves the host's times (a write, a read that updates atime, another
+ * process), the host reports something else, which is then reported as it is. A later
+ * run sees the host's whole seconds. MB__HTIMES files are remembered per mount; one
+ * pushed out keeps the host's rounding. */
+
+static mb__htimes *htimes_find(mb__mount *m, uint64_t dev, uint64_t ino) {
+  if (!m->htimes) return NULL;
+  for (uint32_t i = 0; i < MB__HTIMES; i++) {
+    mb__htimes *t = &m->htimes[i];
+    if (t->has && t->dev == dev && t->ino == ino) return t;
+  }
+  return NULL;
+}
+
+/* st as the host reported it (the host's dev and ino). */
+static void htimes_apply(mb__mount *m, mb_vfs_filestat *st) {
+  mb__htimes *t = htimes_find(m, st->dev, st->ino);
+  if (!t) return;
+  if ((t->has & 1) && st->atim == t->host_atim) st->atim = t->atim;
+  if ((t->has & 2) && st->mtim == t->host_mtim) st->mtim = t->mtim;
+}
+
+/* The host reported st right after a set of atim and mtim (explicit where fst says). */
+static void htimes_note(mb__mount *m, const mb_vfs_filestat *st, uint64_t atim, uint64_t mtim,
+                        uint16_t fst) {
+  uint8_t has = 0;
+  if ((fst & MB_WASI_FST_ATIM) && st->atim != atim) has |= 1;
+  if ((fst & MB_WASI_FST_MTIM) && st->mtim != mtim) has |= 2;
+  mb__htimes *t = htimes_find(m, st->dev, st->ino);
+  if (!has) { /* the host kept what was asked (or set "now" itself) */
+    if (t) t->has = 0;
+    return;
+  }
+  if (!t) {
+    /* best effort: without the table the host's rounding stands */
+    if (!m->htimes && !(m->htimes = mb__vfs_calloc(MB__HTIMES, sizeof *m->htimes))) return;
+    for (uint32_t i = 0; i < MB__HTIMES && !t; i++)
+      if (!m->htimes[i].has) t = &m->htimes[i];
+    if (!t) t = &m->htimes[m->htimes_next++ % MB__HTIMES];
+  }
+  *t = (mb__htimes){st->dev, st->ino, st->atim, st->mtim, atim, mtim, has};
+}
+
+/* Make both times explicit, an omitted one as it is now (cur), so that a host that
+ * writes both whatever fst says (uvwasi) rounds nothing the program did not set and
+ * the table above remembers it exactly. "now" stays the host's. */
+static void times_resolve(const mb_vfs_filestat *cur, uint64_t *atim, uint64_t *mtim,
+                          uint16_t *fst) {
+  if (!(*fst & (MB_WASI_FST_ATIM | MB_WASI_FST_ATIM_NOW))) {
+    *atim = cur->atim;
+    *fst |= MB_WASI_FST_ATIM;
+  }
+  if (!(*fst & (MB_WASI_FST_MTIM | MB_WASI_FST_MTIM_NOW))) {
+    *mtim = cur->mtim;
+    *fst |= MB_WASI_FST_MTIM;
+  }
+}
+
 static void fix_stat(mb__node *n, mb_vfs_filestat *st) {
+  htimes_apply(n->mount, st);
   /* one device per mount, as for the other kinds; inos are the host's */
   st->dev = n->mount->dev;
   memset(st->pad_, 0, sizeof st->pad_);
@@ -46,15 +127,16 @@ static mb_wasi_errno open_dir(mb__node *dir, const char *name, size_t len, mb__n
   mb__mount *m = dir->mount;
   uint32_t fd;
   uint8_t type = 0;
+  uint64_t ino = 0;
   *child = NULL;
   mb_wasi_errno e = m->hops->open_at(m->hctx, HN(dir)->fd, name, len, MB_WASI_O_DIRECTORY,
-                                     MB_VFS_ACCESS_READ, &fd, &type);
+                                     MB_VFS_ACCESS_READ, &fd, &type, &ino);
   if (!e) {
     if (type != MB_WASI_FILETYPE_DIRECTORY) { /* a host that ignored O_DIRECTORY */
       m->hops->close(m->hctx, fd);
       return MB_WASI_ENOTDIR;
     }
-    return wrap(m, fd, type, child);
+    return wrap(dir, fd, type, ino, child);
   }
   /* a symlink opened with nofollow gives ELOOP or ENOTDIR, depending on the host */
   if (e != MB_WASI_ELOOP && e != MB_WASI_ENOTDIR && e != MB_WASI_EMLINK) return e;
@@ -83,6 +165,7 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
   mb__mount *m = dir->mount;
   uint32_t fd, hdir = HN(dir)->fd;
   uint8_t type = 0;
+  uint64_t ino = 0;
   bool excl = (oflags & (MB_WASI_O_CREAT | MB_WASI_O_EXCL)) == (MB_WASI_O_CREAT | MB_WASI_O_EXCL);
   bool writes = (access & MB_VFS_ACCESS_WRITE) || (oflags & MB_WASI_O_TRUNC);
   if (!excl) oflags &= (uint16_t)~MB_WASI_O_EXCL;
@@ -90,14 +173,14 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     /* Open for reading only, creating and truncating nothing, then decide. */
     mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len,
                                        oflags & MB_WASI_O_DIRECTORY, MB_VFS_ACCESS_READ, &fd,
-                                       &type);
+                                       &type, &ino);
     if (e == MB_WASI_ENOENT) return (oflags & MB_WASI_O_CREAT) ? MB_WASI_EROFS : e;
     if (e == MB_WASI_ELOOP && excl) return MB_WASI_EEXIST;
     if (e) return e;
-    bool dir = type == MB_WASI_FILETYPE_DIRECTORY;
+    bool is_dir = type == MB_WASI_FILETYPE_DIRECTORY;
     if (excl)
       e = MB_WASI_EEXIST;
-    else if (dir && (writes || (oflags & MB_WASI_O_CREAT)))
+    else if (is_dir && (writes || (oflags & MB_WASI_O_CREAT)))
       e = MB_WASI_EISDIR;
     else if (writes)
       e = MB_WASI_EROFS;
@@ -105,9 +188,9 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
       m->hops->close(m->hctx, fd);
       return e;
     }
-    return wrap(m, fd, type, out);
+    return wrap(dir, fd, type, ino, out);
   }
-  mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len, oflags, access, &fd, &type);
+  mb_wasi_errno e = m->hops->open_at(m->hctx, hdir, name, len, oflags, access, &fd, &type, &ino);
   if (e) return e;
   if (type == MB_WASI_FILETYPE_DIRECTORY && (writes || (oflags & MB_WASI_O_CREAT))) {
     /* a host that let it through (Linux says EISDIR for both) */
@@ -118,7 +201,7 @@ static mb_wasi_errno host_open_at(mb__node *dir, const char *name, size_t len, u
     m->hops->close(m->hctx, fd);
     return MB_WASI_ENOTDIR;
   }
-  return wrap(m, fd, type, out);
+  return wrap(dir, fd, type, ino, out);
 }
 
 static mb_wasi_errno host_stat_at(mb__node *dir, const char *name, size_t len, mb_vfs_filestat *st) {
@@ -137,7 +220,16 @@ static mb_wasi_errno host_readlink_at(mb__node *dir, const char *name, size_t le
 
 static mb_wasi_errno host_set_times_at(mb__node *dir, const char *name, size_t len, uint64_t atim,
                                        uint64_t mtim, uint16_t fst) {
-  return HOPS(dir)->set_times_at(HCTX(dir), HN(dir)->fd, name, len, atim, mtim, fst);
+  const mb_vfs_host_ops *h = HOPS(dir);
+  uint32_t fd = HN(dir)->fd;
+  mb_vfs_filestat st;
+  mb_wasi_errno e = h->stat_at(HCTX(dir), fd, name, len, &st);
+  if (e) return e;
+  htimes_apply(dir->mount, &st);
+  times_resolve(&st, &atim, &mtim, &fst);
+  if ((e = h->set_times_at(HCTX(dir), fd, name, len, atim, mtim, fst))) return e;
+  if (!h->stat_at(HCTX(dir), fd, name, len, &st)) htimes_note(dir->mount, &st, atim, mtim, fst);
+  return MB_WASI_ESUCCESS;
 }
 
 static mb_wasi_errno host_mkdir_at(mb__node *dir, const char *name, size_t len) {
@@ -198,7 +290,19 @@ static mb_wasi_errno host_set_size(mb__node *n, uint64_t size) {
 }
 
 static mb_wasi_errno host_set_times(mb__node *n, uint64_t atim, uint64_t mtim, uint16_t fst) {
-  return HOPS(n)->set_times(HCTX(n), HN(n)->fd, atim, mtim, fst);
+  const mb_vfs_host_ops *h = HOPS(n);
+  mb_vfs_filestat st;
+  mb_wasi_errno e = h->stat(HCTX(n), HN(n)->fd, &st);
+  if (e) return e;
+  htimes_apply(n->mount, &st);
+  times_resolve(&st, &atim, &mtim, &fst);
+  if ((e = h->set_times(HCTX(n), HN(n)->fd, atim, mtim, fst))) return e;
+  if (!h->stat(HCTX(n), HN(n)->fd, &st)) htimes_note(n->mount, &st, atim, mtim, fst);
+  return MB_WASI_ESUCCESS;
+}
+
+static mb_wasi_errno host_sync(mb__node *n, bool data_only) {
+  return HOPS(n)->sync(HCTX(n), HN(n)->fd, data_only);
 }
 
 static uint64_t rd64(const uint8_t *p) {
@@ -209,8 +313,9 @@ static uint64_t rd64(const uint8_t *p) {
 
 enum { RD_BUF = 4096, RD_BUF_MAX = 64 * 1024, DIRENT = 24 };
 
-/* "." and "..", then the host's entries without its own "." and "..". Our cookie c >= 2
- * stands for host cookie c - 2. The host's bytes are checked like any input. */
+/* "." and "..", then the host's entries without its own "." and ".." (uvwasi lists
+ * none). Our cookie c >= 2 stands for host cookie c - 2, so the cookies stay the host's
+ * and as stable as its own. The host's bytes are checked like any input. */
 static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb, void *ctx) {
   mb__mount *m = n->mount;
   mb_vfs *vfs = m->vfs;
@@ -219,8 +324,9 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
     mb_vfs_filestat st;
     mb_wasi_errno e = m->hops->stat(m->hctx, HN(n)->fd, &st);
     if (e) return e;
+    if (st.nlink == 0) return MB_WASI_ENOENT; /* removed: Linux lists not even "." */
     v.type = MB_WASI_FILETYPE_DIRECTORY;
-    v.ino = st.ino; /* the parent is not known here: ".." gets the directory's own */
+    v.ino = HN(n)->ino = st.ino;
     if (cookie == 0) {
       v.next = 1;
       v.name = ".";
@@ -228,6 +334,7 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
       if (!cb(ctx, &v)) return MB_WASI_ESUCCESS;
     }
     v.next = 2;
+    v.ino = HN(n)->parent_ino ? HN(n)->parent_ino : st.ino;
     v.name = "..";
     v.name_len = 2;
     if (!cb(ctx, &v)) return MB_WASI_ESUCCESS;
@@ -326,6 +433,7 @@ const mb__fs_ops mb__host_ops = {
     .pwrite = host_pwrite,
     .set_size = host_set_size,
     .set_times = host_set_times,
+    .sync = host_sync,
     .readdir = host_readdir,
     .released = host_released,
     .unmount = host_unmount,
@@ -371,6 +479,7 @@ mb_wasi_errno mb__host_mount_init(mb__mount *m, const mb_vfs_host_ops *ops, void
     mb__node_unref(cur);
     return e;
   }
+  HN(cur)->parent_ino = 0; /* the mount root's ".." is itself: nothing above it shows */
   m->root = cur;
   return MB_WASI_ESUCCESS;
 }

@@ -575,7 +575,8 @@ static mb_wasi_errno mem_set_times(mb__node *node, uint64_t atim, uint64_t mtim,
 static mb_wasi_errno mem_readdir(mb__node *node, uint64_t cookie, mb__dirent_cb cb, void *ctx) {
   mb__mnode *n = MN(node);
   mb__mdir *d = &n->u.dir;
-  if (d->removed) return MB_WASI_ESUCCESS; /* a removed directory lists nothing (Linux) */
+  /* Linux's getdents on a removed directory: ENOENT, not even "." and ".." */
+  if (d->removed) return MB_WASI_ENOENT;
   mb_wasi_errno e = materialize(n);
   if (e) return e;
   mb__dirent_view v = {0};

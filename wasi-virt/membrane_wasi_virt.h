@@ -382,9 +382,11 @@ mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build
  */
 typedef struct mb_vfs_host_ops {
   /* path_open(dirfd, lookupflags 0, name, oflags, rights for `access`, fdflags 0).
-   * access: MB_VFS_ACCESS_* bits. *filetype: the opened object's type. */
+   * access: MB_VFS_ACCESS_* bits. *filetype: the opened object's type; *ino: its inode
+   * number as fd filestat gives it (0 when not known). */
   mb_wasi_errno (*open_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
-                           uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *filetype);
+                           uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *filetype,
+                           uint64_t *ino);
   mb_wasi_errno (*close)(void *ctx, uint32_t fd);
   mb_wasi_errno (*stat)(void *ctx, uint32_t fd, mb_vfs_filestat *st);
   /* path_filestat_get without symlink_follow */
@@ -416,6 +418,9 @@ typedef struct mb_vfs_host_ops {
   /* path_link without symlink_follow */
   mb_wasi_errno (*link_at)(void *ctx, uint32_t dirfd, const char *name, size_t name_len,
                            uint32_t new_dirfd, const char *new_name, size_t new_name_len);
+  /* fd_datasync (data_only) or fd_sync of a file or directory fd: what a program syncs
+   * must reach the host's stable storage, as it would without wasi-virt */
+  mb_wasi_errno (*sync)(void *ctx, uint32_t fd, bool data_only);
 } mb_vfs_host_ops;
 
 /* ---- filesystems and mounts -------------------------------------------------------- */
@@ -511,13 +516,18 @@ mb_wasi_errno mb_vfs_stat(mb_vfs_file *f, mb_vfs_filestat *st);
 /* fd_filestat_set_times: X and X_NOW together, or undefined bits: EINVAL, nothing
  * changes. Read-only mount: EROFS. */
 mb_wasi_errno mb_vfs_set_times(mb_vfs_file *f, uint64_t atim, uint64_t mtim, uint16_t fstflags);
+/* fd_sync, or fd_datasync (data_only), of a file or directory: a host mount passes it to
+ * the host's descriptor (and its answer back); a mem mount has nothing more durable to
+ * reach, and nothing was written through an embed or read-only host mount: success. */
+mb_wasi_errno mb_vfs_sync(mb_vfs_file *f, bool data_only);
 
 /* fd_readdir into buf: preview1 dirent records (24-byte header + name, packed). Every
  * directory lists "." and ".." first. Cookies: 0 starts; each record's d_next resumes
  * right after it, and stays valid while the directory changes (an entry present for the
  * whole listing is returned exactly once; new entries come last). When the next record
  * does not fit, as many of its bytes as fit are written and *used == buf_len; *used <
- * buf_len means the end was reached. Not a directory: ENOTDIR. */
+ * buf_len means the end was reached. Not a directory: ENOTDIR. A directory removed
+ * while open: ENOENT (Linux's getdents). */
 mb_wasi_errno mb_vfs_readdir(mb_vfs_file *dir, void *buf, size_t buf_len, uint64_t cookie,
                              size_t *used);
 /* One entry at a time: the entry at `cookie`, or *end = true. name points into the vfs
@@ -858,8 +868,11 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *p, const char *arg
 
 /* Which host preview1 functions a configuration may call (bit i: mb_wasi_func_names[i]):
  * what the builder leaves as imports of the output; the others are never called and are
- * stubbed out. */
-uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p);
+ * stubbed out. client_funcs: the preview1 functions the clients import (same bits;
+ * UINT64_MAX when unknown): what wasi-virt asks of the host only on behalf of a call of
+ * the same kind (fd_fdstat_get of inherited stdio, fd_sync, fd_datasync) is left out
+ * when no client can make that call. */
+uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_funcs);
 
 /* `membrane virt` (native, with the linker): the instances fused with wasi-virt
  * configured by p (checked), written atomically to out_path: nothing is left there on
@@ -876,7 +889,15 @@ typedef struct mb_virt_instance {
   uint32_t memory_pages; /* --memory single: --memory-size NAME=PAGES, 0 when not given */
   bool trust;            /* --memory single: --trust NAME */
 } mb_virt_instance;
+/* --export INST.NAME[=AS]: export NAME of the program's instance INST as AS (NULL: NAME),
+ * as `membrane link` does. Any export replaces the default (insts[0]'s exports); the
+ * output's `memory` stays wasi-virt's (the host's WASI reads it), so a program's memory
+ * is exported under another name (e.g. app.memory=app_memory) for a JS host to read. */
+typedef struct mb_virt_export {
+  const char *inst, *name, *as;
+} mb_virt_export;
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
+                                   const mb_virt_export *exports, size_t nexports,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag);
@@ -890,6 +911,7 @@ typedef struct mb_virt_memory_opts {
   uint32_t virt_pages; /* wasi-virt's region, 0: from the policy */
 } mb_virt_memory_opts;
 mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
+                                          const mb_virt_export *exports, size_t nexports,
                                           const mb_virt_policy *p,
                                           const mb_virt_memory_opts *mem, const char *out_path,
                                           void (*warn)(void *user, const char *message),

@@ -10,6 +10,7 @@
 #define MB_WASI_VIRT_P1_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wasi/api.h>
 
@@ -53,6 +54,74 @@ void p1_check_align(uint32_t p, uint32_t align);
  * with the same slot, 0 or 1). NULL when longer than MB_VFS_PATH_MAX (nametoolong). */
 const char *p1_path(int slot, uint32_t ptr, uint32_t len);
 
+/* ---- rights (preview1 3.3) ----
+ * Each descriptor carries a base set (what may be done with it) and an inheriting set
+ * (the most a descriptor opened through it may get). The sets a file type may have are
+ * the ones Node's WASI (uvwasi, CloudABI's model) gives, so fd_fdstat_get reports what
+ * a direct run on Node reports; every call asks p1_fd_lookup for the rights it needs. */
+#define P1_RIGHT_FD_DATASYNC (UINT64_C(1) << 0)
+#define P1_RIGHT_FD_READ (UINT64_C(1) << 1)
+#define P1_RIGHT_FD_SEEK (UINT64_C(1) << 2)
+#define P1_RIGHT_FD_FDSTAT_SET_FLAGS (UINT64_C(1) << 3)
+#define P1_RIGHT_FD_SYNC (UINT64_C(1) << 4)
+#define P1_RIGHT_FD_TELL (UINT64_C(1) << 5)
+#define P1_RIGHT_FD_WRITE (UINT64_C(1) << 6)
+#define P1_RIGHT_FD_ADVISE (UINT64_C(1) << 7)
+#define P1_RIGHT_FD_ALLOCATE (UINT64_C(1) << 8)
+#define P1_RIGHT_PATH_CREATE_DIRECTORY (UINT64_C(1) << 9)
+#define P1_RIGHT_PATH_CREATE_FILE (UINT64_C(1) << 10)
+#define P1_RIGHT_PATH_LINK_SOURCE (UINT64_C(1) << 11)
+#define P1_RIGHT_PATH_LINK_TARGET (UINT64_C(1) << 12)
+#define P1_RIGHT_PATH_OPEN (UINT64_C(1) << 13)
+#define P1_RIGHT_FD_READDIR (UINT64_C(1) << 14)
+#define P1_RIGHT_PATH_READLINK (UINT64_C(1) << 15)
+#define P1_RIGHT_PATH_RENAME_SOURCE (UINT64_C(1) << 16)
+#define P1_RIGHT_PATH_RENAME_TARGET (UINT64_C(1) << 17)
+#define P1_RIGHT_PATH_FILESTAT_GET (UINT64_C(1) << 18)
+#define P1_RIGHT_PATH_FILESTAT_SET_SIZE (UINT64_C(1) << 19)
+#define P1_RIGHT_PATH_FILESTAT_SET_TIMES (UINT64_C(1) << 20)
+#define P1_RIGHT_FD_FILESTAT_GET (UINT64_C(1) << 21)
+#define P1_RIGHT_FD_FILESTAT_SET_SIZE (UINT64_C(1) << 22)
+#define P1_RIGHT_FD_FILESTAT_SET_TIMES (UINT64_C(1) << 23)
+#define P1_RIGHT_PATH_SYMLINK (UINT64_C(1) << 24)
+#define P1_RIGHT_PATH_REMOVE_DIRECTORY (UINT64_C(1) << 25)
+#define P1_RIGHT_PATH_UNLINK_FILE (UINT64_C(1) << 26)
+#define P1_RIGHT_POLL_FD_READWRITE (UINT64_C(1) << 27)
+#define P1_RIGHT_SOCK_SHUTDOWN (UINT64_C(1) << 28)
+#define P1_RIGHT_SOCK_ACCEPT (UINT64_C(1) << 29)
+#define P1_RIGHTS_ALL ((UINT64_C(1) << 30) - 1) /* no bit at or above 30: hosts reject them */
+
+/* A regular file: data, position, its own metadata; it opens nothing, so inherits nothing. */
+#define P1_RIGHTS_REGULAR_FILE_BASE                                                      \
+  (P1_RIGHT_FD_DATASYNC | P1_RIGHT_FD_READ | P1_RIGHT_FD_SEEK |                          \
+   P1_RIGHT_FD_FDSTAT_SET_FLAGS | P1_RIGHT_FD_SYNC | P1_RIGHT_FD_TELL | P1_RIGHT_FD_WRITE | \
+   P1_RIGHT_FD_ADVISE | P1_RIGHT_FD_ALLOCATE | P1_RIGHT_FD_FILESTAT_GET |                 \
+   P1_RIGHT_FD_FILESTAT_SET_SIZE | P1_RIGHT_FD_FILESTAT_SET_TIMES | P1_RIGHT_POLL_FD_READWRITE)
+#define P1_RIGHTS_REGULAR_FILE_INHERITING UINT64_C(0)
+/* A directory: every path_* right and readdir; no read, write, seek, tell, allocate or
+ * size (preview1 3.3: a preopen's base must not hold fd_write, nor fd_seek). */
+#define P1_RIGHTS_DIRECTORY_BASE                                                         \
+  (P1_RIGHT_FD_FDSTAT_SET_FLAGS | P1_RIGHT_FD_SYNC | P1_RIGHT_FD_ADVISE |                \
+   P1_RIGHT_PATH_CREATE_DIRECTORY | P1_RIGHT_PATH_CREATE_FILE | P1_RIGHT_PATH_LINK_SOURCE | \
+   P1_RIGHT_PATH_LINK_TARGET | P1_RIGHT_PATH_OPEN | P1_RIGHT_FD_READDIR |                 \
+   P1_RIGHT_PATH_READLINK | P1_RIGHT_PATH_RENAME_SOURCE | P1_RIGHT_PATH_RENAME_TARGET |   \
+   P1_RIGHT_PATH_FILESTAT_GET | P1_RIGHT_PATH_FILESTAT_SET_SIZE |                        \
+   P1_RIGHT_PATH_FILESTAT_SET_TIMES | P1_RIGHT_FD_FILESTAT_GET |                          \
+   P1_RIGHT_FD_FILESTAT_SET_TIMES | P1_RIGHT_PATH_SYMLINK | P1_RIGHT_PATH_REMOVE_DIRECTORY | \
+   P1_RIGHT_PATH_UNLINK_FILE | P1_RIGHT_POLL_FD_READWRITE)
+/* What may be opened below a directory: directories and regular files. */
+#define P1_RIGHTS_DIRECTORY_INHERITING (P1_RIGHTS_DIRECTORY_BASE | P1_RIGHTS_REGULAR_FILE_BASE)
+/* A terminal: no seek or tell, so wasi-libc's isatty holds (it asks for a character
+ * device without either). Inherited stdio has these until the host says what it is. */
+#define P1_RIGHTS_TTY_BASE                                                               \
+  (P1_RIGHT_FD_READ | P1_RIGHT_FD_FDSTAT_SET_FLAGS | P1_RIGHT_FD_WRITE |                 \
+   P1_RIGHT_FD_FILESTAT_GET | P1_RIGHT_POLL_FD_READWRITE)
+#define P1_RIGHTS_TTY_INHERITING UINT64_C(0)
+/* Any other character device, /dev/null above all (a null stream): every right, as Node
+ * reports for one; it is no terminal then (it has fd_seek), as /dev/null is not. */
+#define P1_RIGHTS_CHARACTER_DEVICE_BASE P1_RIGHTS_ALL
+#define P1_RIGHTS_CHARACTER_DEVICE_INHERITING P1_RIGHTS_ALL
+
 /* ---- descriptors ---- */
 typedef enum p1_fd_kind {
   P1_FD_FREE = 0,
@@ -65,19 +134,127 @@ typedef struct p1_fd {
   uint8_t kind;
   uint8_t filetype;
   uint16_t fdflags; /* stdio kinds; files keep theirs in the vfs */
+  bool host_asked;  /* HOST_STDIO: filetype, fdflags and rights are the host's (p1_init.c) */
   uint32_t host_fd;
   int32_t preopen; /* mount id when this is a preopen, else -1 */
   mb_vfs_file *file;
-  uint64_t base, inheriting;
+  uint64_t base, inheriting; /* P1_RIGHT_* */
 } p1_fd;
 
-/* The lookup of a descriptor: NULL (badf) when not open. */
+/* The one lookup every call makes: the descriptor fd when it is open and holds every
+ * right of need_base in its base set and of need_inheriting in its inheriting set.
+ * badf for a number that is not open (never handed out, closed, renumbered away);
+ * notcapable when a right is missing. Inherited stdio takes the host's file type, flags
+ * and rights at its first lookup. */
+mb_wasi_errno p1_fd_lookup(uint32_t fd, uint64_t need_base, uint64_t need_inheriting,
+                           p1_fd **out);
+/* The most a descriptor of filetype may hold. */
+void p1_rights_max(uint8_t filetype, uint64_t *base, uint64_t *inheriting);
+/* The slot of an open descriptor, NULL when not open: for start-up and bookkeeping;
+ * calls go through p1_fd_lookup. */
 p1_fd *p1_fd_get(uint32_t fd);
-/* A new descriptor number (lowest free >= 3), or -1 when the table cannot grow. */
+/* A new descriptor number (the lowest free one, POSIX), or -1 when the table cannot grow. */
 int64_t p1_fd_alloc(void);
 void p1_fd_release(uint32_t fd); /* closes what it holds */
 uint32_t p1_fd_capacity(void);
 p1_fd *p1_fd_slot(uint32_t fd); /* the slot of an allocated or free fd < capacity */
+
+/* ---- structs written to or read from the client's memory (preview1 3.5) ----
+ * Copied whole with p1_caller_read/write: wasm32 is little-endian like every native
+ * target the fuzzer builds for, and sizes and offsets are pinned below. Pad fields are
+ * named so that a zero initialiser clears them (no stale bytes reach the client). */
+typedef struct p1_abi_iovec { /* iovec and ciovec */
+  uint32_t buf;
+  uint32_t buf_len;
+} p1_abi_iovec;
+typedef struct p1_abi_fdstat {
+  uint8_t filetype;
+  uint8_t pad0_;
+  uint16_t flags;
+  uint32_t pad1_;
+  uint64_t rights_base;
+  uint64_t rights_inheriting;
+} p1_abi_fdstat;
+typedef struct p1_abi_prestat {
+  uint8_t tag; /* 0: dir */
+  uint8_t pad_[3];
+  uint32_t name_len;
+} p1_abi_prestat;
+typedef struct p1_abi_subscription {
+  uint64_t userdata;
+  uint8_t tag; /* eventtype */
+  uint8_t pad_[7];
+  union {
+    struct {
+      uint32_t id;
+      uint32_t pad0_;
+      uint64_t timeout;
+      uint64_t precision;
+      uint16_t flags;
+      uint8_t pad1_[6];
+    } clock;
+    uint32_t fd; /* fd_read and fd_write */
+  } u;
+} p1_abi_subscription;
+typedef struct p1_abi_event {
+  uint64_t userdata;
+  uint16_t error;
+  uint8_t type;
+  uint8_t pad0_[5];
+  uint64_t nbytes; /* fd_readwrite */
+  uint16_t flags;
+  uint8_t pad1_[6];
+} p1_abi_event;
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "structs are copied as they are");
+#define P1_PIN(T, field, off) _Static_assert(offsetof(T, field) == (off), #T "." #field)
+_Static_assert(sizeof(p1_abi_iovec) == 8 && _Alignof(p1_abi_iovec) == 4, "iovec");
+P1_PIN(p1_abi_iovec, buf, 0);
+P1_PIN(p1_abi_iovec, buf_len, 4);
+_Static_assert(sizeof(p1_abi_fdstat) == 24 && _Alignof(p1_abi_fdstat) == 8, "fdstat");
+P1_PIN(p1_abi_fdstat, filetype, 0);
+P1_PIN(p1_abi_fdstat, flags, 2);
+P1_PIN(p1_abi_fdstat, rights_base, 8);
+P1_PIN(p1_abi_fdstat, rights_inheriting, 16);
+_Static_assert(sizeof(p1_abi_prestat) == 8 && _Alignof(p1_abi_prestat) == 4, "prestat");
+P1_PIN(p1_abi_prestat, tag, 0);
+P1_PIN(p1_abi_prestat, name_len, 4);
+_Static_assert(sizeof(p1_abi_subscription) == 48 && _Alignof(p1_abi_subscription) == 8,
+               "subscription");
+P1_PIN(p1_abi_subscription, userdata, 0);
+P1_PIN(p1_abi_subscription, tag, 8);
+P1_PIN(p1_abi_subscription, u.clock.id, 16);
+P1_PIN(p1_abi_subscription, u.clock.timeout, 24);
+P1_PIN(p1_abi_subscription, u.clock.precision, 32);
+P1_PIN(p1_abi_subscription, u.clock.flags, 40);
+P1_PIN(p1_abi_subscription, u.fd, 16);
+_Static_assert(sizeof(p1_abi_event) == 32 && _Alignof(p1_abi_event) == 8, "event");
+P1_PIN(p1_abi_event, userdata, 0);
+P1_PIN(p1_abi_event, error, 8);
+P1_PIN(p1_abi_event, type, 10);
+P1_PIN(p1_abi_event, nbytes, 16);
+P1_PIN(p1_abi_event, flags, 24);
+/* filestat: the vfs's own struct goes to the client as it is */
+_Static_assert(sizeof(mb_vfs_filestat) == 64 && _Alignof(mb_vfs_filestat) == 8, "filestat");
+P1_PIN(mb_vfs_filestat, dev, 0);
+P1_PIN(mb_vfs_filestat, ino, 8);
+P1_PIN(mb_vfs_filestat, filetype, 16);
+P1_PIN(mb_vfs_filestat, nlink, 24);
+P1_PIN(mb_vfs_filestat, size, 32);
+P1_PIN(mb_vfs_filestat, atim, 40);
+P1_PIN(mb_vfs_filestat, mtim, 48);
+P1_PIN(mb_vfs_filestat, ctim, 56);
+/* the sets against the numbers preview1 3.3 quotes: what Node reports for a preopen, and
+ * the minimum the wasi-testsuite requires of one (base 0x07B7FE00, inheriting 0x0FF7FFFF) */
+_Static_assert(P1_RIGHTS_DIRECTORY_BASE == UINT64_C(0x0FBFFE98), "directory base");
+_Static_assert(P1_RIGHTS_DIRECTORY_INHERITING == UINT64_C(0x0FFFFFFF), "directory inheriting");
+_Static_assert(P1_RIGHTS_REGULAR_FILE_BASE == UINT64_C(0x08E001FF), "regular file base");
+_Static_assert((P1_RIGHTS_DIRECTORY_BASE & UINT64_C(0x07B7FE00)) == UINT64_C(0x07B7FE00),
+               "testsuite preopen base");
+_Static_assert((P1_RIGHTS_DIRECTORY_INHERITING & UINT64_C(0x0FF7FFFF)) == UINT64_C(0x0FF7FFFF),
+               "testsuite preopen inheriting");
+_Static_assert((P1_RIGHTS_DIRECTORY_BASE & ~P1_RIGHTS_DIRECTORY_INHERITING) == 0,
+               "opening '.' with a preopen's own rights must succeed");
 
 /* ---- state ---- */
 typedef struct p1_state {
@@ -90,15 +267,6 @@ typedef struct p1_state {
   uint32_t calls[MB_WASI_FUNC_COUNT];
 } p1_state;
 extern p1_state p1;
-
-/* Rights reported (preview1 3.3): plausible sets; read/write are what is enforced. */
-#define P1_RIGHTS_DIR_BASE UINT64_C(0x07B7FE00) /* what wasmtime reports for preopens */
-#define P1_RIGHTS_DIR_INH UINT64_C(0x0FF7FFFF)
-#define P1_RIGHTS_FILE UINT64_C(0x08E001FF) /* every right that applies to a file */
-#define P1_RIGHT_FD_READ UINT64_C(0x2)
-#define P1_RIGHT_FD_WRITE UINT64_C(0x40)
-#define P1_RIGHT_FD_SEEK UINT64_C(0x4)
-#define P1_RIGHT_FD_TELL UINT64_C(0x20)
 
 /* The host backend of host mounts (p1_host.c). */
 extern const mb_vfs_host_ops p1_host_ops;

@@ -97,7 +97,8 @@ static void moved(host_pos *p, uint32_t fd, bool positional, uint64_t off, size_
  * O_NOFOLLOW does), and what was opened must be the object looked at (same device and
  * inode), or it was swapped for something else in between. */
 static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
-                               uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *type) {
+                               uint16_t oflags, uint32_t access, uint32_t *fd, uint8_t *type,
+                               uint64_t *ino) {
   (void)ctx;
   uint64_t base = R_ALL & ~(R_READ | R_WRITE);
   if (access & MB_VFS_ACCESS_READ) base |= R_READ;
@@ -124,6 +125,7 @@ static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size
     return MB_WASI_ELOOP;
   }
   *type = st.filetype;
+  *ino = st.ino;
   positions[*fd % POS_SLOTS] = (host_pos){*fd + 1, 0, UINT64_MAX}; /* a fresh open: at 0 */
   return MB_WASI_ESUCCESS;
 }
@@ -145,11 +147,21 @@ static mb_wasi_errno h_stat_at(void *ctx, uint32_t dirfd, const char *name, size
   return (mb_wasi_errno)host_path_filestat_get(dirfd, 0, name, len, st);
 }
 
+/* Truncates to cap as the spec (and the contract) say. A short buffer goes to the
+ * host as a full-size one: Node's uvwasi says nobufs for a buffer that is not longer
+ * than the text, a zero-length one included. */
 static mb_wasi_errno h_readlink_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                    char *buf, size_t cap, size_t *n) {
   (void)ctx;
+  static char whole[MB_VFS_PATH_MAX];
   uint32_t got = 0;
-  mb_wasi_errno e = (mb_wasi_errno)host_path_readlink(dirfd, name, len, buf, cap, &got);
+  bool small = cap < sizeof whole;
+  mb_wasi_errno e = (mb_wasi_errno)host_path_readlink(dirfd, name, len, small ? whole : buf,
+                                                      small ? sizeof whole : cap, &got);
+  if (!e && small) {
+    if (got > cap) got = (uint32_t)cap;
+    memcpy(buf, whole, got);
+  }
   *n = got;
   return e;
 }
@@ -191,6 +203,11 @@ static mb_wasi_errno h_set_times(void *ctx, uint32_t fd, uint64_t atim, uint64_t
                                  uint16_t fst) {
   (void)ctx;
   return p1_from_host(__wasi_fd_filestat_set_times(fd, atim, mtim, fst));
+}
+
+static mb_wasi_errno h_sync(void *ctx, uint32_t fd, bool data_only) {
+  (void)ctx;
+  return p1_from_host(data_only ? __wasi_fd_datasync(fd) : __wasi_fd_sync(fd));
 }
 
 static mb_wasi_errno h_set_times_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
@@ -254,4 +271,5 @@ const mb_vfs_host_ops p1_host_ops = {
     .symlink_at = h_symlink_at,
     .rename_at = h_rename_at,
     .link_at = h_link_at,
+    .sync = h_sync,
 };

@@ -62,8 +62,57 @@ p1_fd *p1_fd_get(uint32_t fd) {
   return &fds[fd];
 }
 
+/* Inherited stdio is whatever the host's descriptor is: a terminal, a file, a pipe.
+ * wasi-libc's isatty (so stdio's buffering, and a shell's banner and prompts) looks at
+ * the file type and rights fd_fdstat_get reports, and what the descriptor may do is
+ * what the host lets it do, so they are the host's, asked once, at the descriptor's
+ * first lookup (the host's fd_fdstat_get is imported only for programs that can ask
+ * about it; without it the stub says notcapable and a terminal's defaults stay). The
+ * flags are masked to the five preview1 defines: Node reports the host's raw O_* bits
+ * there. */
+static void ask_host(p1_fd *f) {
+  if (f->kind != P1_FD_HOST_STDIO || f->host_asked) return;
+  f->host_asked = true; /* a failing host keeps the defaults, without asking again */
+  __wasi_fdstat_t st;
+  if (__wasi_fd_fdstat_get(f->host_fd, &st)) return;
+  f->filetype = st.fs_filetype;
+  f->fdflags = st.fs_flags & 0x1F;
+  f->base = st.fs_rights_base;
+  f->inheriting = st.fs_rights_inheriting;
+}
+
+mb_wasi_errno p1_fd_lookup(uint32_t fd, uint64_t need_base, uint64_t need_inheriting,
+                           p1_fd **out) {
+  p1_fd *f = p1_fd_get(fd);
+  if (!f) return MB_WASI_EBADF;
+  ask_host(f); /* first: the host's rights are the ones checked, and attenuated */
+  if ((f->base & need_base) != need_base || (f->inheriting & need_inheriting) != need_inheriting)
+    return MB_WASI_ENOTCAPABLE;
+  *out = f;
+  return MB_WASI_ESUCCESS;
+}
+
+void p1_rights_max(uint8_t filetype, uint64_t *base, uint64_t *inheriting) {
+  switch (filetype) {
+  case MB_WASI_FILETYPE_DIRECTORY:
+    *base = P1_RIGHTS_DIRECTORY_BASE;
+    *inheriting = P1_RIGHTS_DIRECTORY_INHERITING;
+    break;
+  case MB_WASI_FILETYPE_CHARACTER_DEVICE:
+    *base = P1_RIGHTS_CHARACTER_DEVICE_BASE;
+    *inheriting = P1_RIGHTS_CHARACTER_DEVICE_INHERITING;
+    break;
+  default: /* regular files, and what a host mount may hold besides (read and written alike) */
+    *base = P1_RIGHTS_REGULAR_FILE_BASE;
+    *inheriting = P1_RIGHTS_REGULAR_FILE_INHERITING;
+  }
+}
+
+/* The lowest free number, 0, 1 and 2 included: `close(1); open(...)` gives 1 on every
+ * host (POSIX), and a program relies on it to send its stdout into a file. At start-up
+ * stdio fills 0..2 before the preopens are allocated, so those still come at 3.. */
 int64_t p1_fd_alloc(void) {
-  for (uint32_t i = 3; i < nfds; i++)
+  for (uint32_t i = 0; i < nfds; i++)
     if (fds[i].kind == P1_FD_FREE) return i;
   if (nfds >= (UINT32_C(1) << 30)) return -1;
   uint32_t cap = nfds < 8 ? 8 : nfds * 2;
@@ -71,7 +120,7 @@ int64_t p1_fd_alloc(void) {
   if (!n) return -1;
   memset(n + nfds, 0, (size_t)(cap - nfds) * sizeof *n);
   fds = n;
-  uint32_t fd = nfds < 3 ? 3 : nfds;
+  uint32_t fd = nfds;
   nfds = cap;
   return fd;
 }
@@ -91,13 +140,18 @@ void p1_host_stderr(const char *s, size_t n) {
   (void)__wasi_fd_write(2, &iov, 1, &put);
 }
 
+/* A start-up failure is the user's configuration, not a bug: after its one line, exit
+ * status 1 (what the tool's own errors give) before the program runs, not a trap with
+ * the engine's stack under the line. */
+static _Noreturn void startup_exit(void) { __wasi_proc_exit(1); }
+
 _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len) {
   static const char pre[] = "membrane wasi-virt: ";
   p1_host_stderr(pre, sizeof pre - 1);
   p1_host_stderr(what, strlen(what));
   p1_host_stderr(detail, detail_len);
   p1_host_stderr("\n", 1);
-  P1_TRAP();
+  startup_exit();
 }
 
 static uint64_t vfs_clock(void *user) {
@@ -123,6 +177,63 @@ static int64_t host_preopen(const char *name, size_t len) {
   }
 }
 
+/* SUBDIR of a --mount, checked component by component before the vfs walks it (which
+ * refuses the same things with a bare errno), so that a mistake in the command line is
+ * reported at start with the path and the reason, on one line:
+ *   membrane wasi-virt: cannot mount /data (--mount /data=/host/a/b): /host/a: no such directory
+ * then exit status 1, as every other start-up failure. */
+static void say(const char *s, size_t n) { p1_host_stderr(s, n); }
+static void says(const char *s) { p1_host_stderr(s, strlen(s)); }
+
+static _Noreturn void mount_fatal(const mb_virt_config_mount *m, const char *at, size_t at_len,
+                                  const char *why, uint32_t err) {
+  says("membrane wasi-virt: cannot mount ");
+  say(m->guest.ptr, m->guest.len);
+  says(" (--mount ");
+  say(m->guest.ptr, m->guest.len);
+  says("=");
+  say(m->preopen.ptr, m->preopen.len);
+  if (m->subdir.len) says("/");
+  say(m->subdir.ptr, m->subdir.len);
+  says("): ");
+  say(m->preopen.ptr, m->preopen.len);
+  says("/");
+  say(at, at_len);
+  says(": ");
+  says(why);
+  if (err) { /* an errno the host gave that has no reason of its own here */
+    char num[12];
+    size_t n = sizeof num;
+    do num[--n] = (char)('0' + err % 10); while ((err /= 10) && n);
+    says(" (errno ");
+    say(num + n, sizeof num - n);
+    says(")");
+  }
+  says("\n");
+  startup_exit();
+}
+
+static void check_subdir(const mb_virt_config_mount *m, uint32_t hfd) {
+  static char path[MB_VFS_PATH_MAX];
+  size_t n = m->subdir.len;
+  if (n == 0 || n >= sizeof path) return; /* the preopen itself; the policy bounds n */
+  memcpy(path, m->subdir.ptr, n);
+  path[n] = 0;
+  for (size_t i = 1; i <= n; i++) {
+    if (i < n && path[i] != '/') continue;
+    char c = path[i];
+    path[i] = 0; /* the prefix up to this component */
+    __wasi_filestat_t st;
+    __wasi_errno_t e = __wasi_path_filestat_get(hfd, 0, path, &st); /* no symlink followed */
+    if (e == __WASI_ERRNO_NOENT) mount_fatal(m, path, i, "no such directory", 0);
+    if (e == __WASI_ERRNO_NOTDIR) mount_fatal(m, path, i, "not a directory", 0);
+    if (e) mount_fatal(m, path, i, "the host refuses to look it up", e);
+    if (st.filetype == __WASI_FILETYPE_SYMBOLIC_LINK)
+      mount_fatal(m, path, i, "a symlink (not followed: mount the directory it points to)", 0);
+    if (st.filetype != __WASI_FILETYPE_DIRECTORY) mount_fatal(m, path, i, "not a directory", 0);
+    path[i] = c;
+  }
+}
 #endif
 
 static void mount_all(void) {
@@ -147,6 +258,7 @@ static void mount_all(void) {
       int64_t hfd = host_preopen(m->preopen.ptr, m->preopen.len);
       if (hfd < 0)
         p1_fatal("the host preopens no directory called ", m->preopen.ptr, m->preopen.len);
+      check_subdir(m, (uint32_t)hfd);
       e = mb_vfs_mount_host(p1.vfs, m->guest.ptr, m->guest.len, &p1_host_ops, NULL,
                             (uint32_t)hfd, m->subdir.ptr, m->subdir.len, m->readonly, NULL);
       if (e) p1_fatal("cannot mount the host directory below preopen ", m->preopen.ptr,
@@ -187,19 +299,24 @@ static void setup_stdio(void) {
   for (uint32_t i = 0; i < 3; i++) {
     p1_fd *f = &fds[i];
     f->preopen = -1;
-    uint64_t r = i == 0 ? P1_RIGHT_FD_READ : P1_RIGHT_FD_WRITE;
-    r |= UINT64_C(0x8000008); /* poll_fd_readwrite, fd_fdstat_set_flags */
+    /* the direction of the stream: stdin is not written, stdout and stderr not read */
+    uint64_t deny = i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ;
     switch (p1.cfg.stdio[i].mode) {
     case MB_VIRT_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
       f->host_fd = i;
-      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* line-buffered, as on a terminal */
-      f->base = r;
+      f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* until the host is asked (p1_fd_lookup) */
+      f->base = P1_RIGHTS_TTY_BASE & ~deny;
+      f->inheriting = P1_RIGHTS_TTY_INHERITING;
       break;
     case MB_VIRT_STDIO_NULL:
+      /* /dev/null: a character device that seeks (to 0), so no terminal to isatty(),
+       * which wants a character device without fd_seek and fd_tell; every right, as Node
+       * reports it, but for the direction of the stream */
       f->kind = P1_FD_NULL;
       f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE;
-      f->base = r;
+      f->base = P1_RIGHTS_CHARACTER_DEVICE_BASE & ~deny;
+      f->inheriting = P1_RIGHTS_CHARACTER_DEVICE_INHERITING;
       break;
     default: {
       mb_wasi_errno e = open_guest_file(&p1.cfg.stdio[i].path, i != 0, nclients == 1, &f->file);
@@ -210,7 +327,7 @@ static void setup_stdio(void) {
       }
       f->kind = P1_FD_FILE;
       f->filetype = MB_WASI_FILETYPE_REGULAR_FILE;
-      f->base = P1_RIGHTS_FILE & ~(i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ);
+      f->base = P1_RIGHTS_REGULAR_FILE_BASE & ~deny;
     }
     }
   }
@@ -225,8 +342,9 @@ static void setup_preopens(void) {
     f->kind = P1_FD_FILE;
     f->filetype = MB_WASI_FILETYPE_DIRECTORY;
     f->preopen = (int32_t)id;
-    f->base = P1_RIGHTS_DIR_BASE;
-    f->inheriting = P1_RIGHTS_DIR_INH;
+    /* every right a directory may have, as Node gives its preopens */
+    f->base = P1_RIGHTS_DIRECTORY_BASE;
+    f->inheriting = P1_RIGHTS_DIRECTORY_INHERITING;
   }
 }
 
@@ -275,7 +393,7 @@ void p1_enter(void) {
   cur = &clients[nclients++];
   memset(cur, 0, sizeof *cur);
   cur->id = id;
-  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7 */
+  if (p1_fd_alloc() < 0) p1_fatal("out of memory", "", 0); /* slots 0..7, all free */
   setup_stdio();
   setup_preopens();
 }

@@ -240,8 +240,8 @@ mb_wasi_errno mb_vfs_rename(mb_vfs_file *dirf, const char *path, size_t len, mb_
   bool slash = false;
   mb__walk w;
   if (!(e = mb__walk_begin(&w, dirf->vfs, dir, path, len)) && !(e = mb__walk_last(&w))) {
-    if (!w.name) {
-      e = MB_WASI_EINVAL;
+    if (!w.name) { /* a final "." or "..": POSIX says EINVAL, Linux (the hosts) EBUSY */
+      e = MB_WASI_EBUSY;
     } else {
       p1 = mb__node_ref(mb__walk_dir(&w));
       memcpy(name1, w.name, w.name_len);
@@ -255,7 +255,7 @@ mb_wasi_errno mb_vfs_rename(mb_vfs_file *dirf, const char *path, size_t len, mb_
     mb__node *p2 = mb__walk_dir(&w);
     mb_vfs_filestat st;
     if (!w.name)
-      e = MB_WASI_EINVAL;
+      e = MB_WASI_EBUSY;
     else if (p1->mount != p2->mount)
       e = MB_WASI_EXDEV;
     else if (p1->mount->readonly)

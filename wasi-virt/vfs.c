@@ -31,6 +31,7 @@ mb_vfs *mb_vfs_new(void) {
 static void mount_free(mb__mount *m) {
   if (!m) return;
   if (m->root && m->ops) m->ops->unmount(m);
+  mb__vfs_free(m->htimes);
   mb__vfs_free(m->name);
   mb__vfs_free(m);
 }

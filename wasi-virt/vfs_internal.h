@@ -96,6 +96,8 @@ typedef struct mb__fs_ops {
                           size_t *put, uint64_t *end);
   mb_wasi_errno (*set_size)(mb__node *n, uint64_t size);
   mb_wasi_errno (*set_times)(mb__node *n, uint64_t atim, uint64_t mtim, uint16_t fst);
+  /* fd_sync / fd_datasync; NULL: the kind keeps nothing more durable than memory (mem) */
+  mb_wasi_errno (*sync)(mb__node *n, bool data_only);
   /* Entries from cookie on, "." and ".." included, until cb returns false. */
   mb_wasi_errno (*readdir)(mb__node *n, uint64_t cookie, mb__dirent_cb cb, void *ctx);
   /* refs reached 0 */
@@ -175,7 +177,22 @@ typedef struct mb__hnode {
   mb__node base;
   uint32_t fd;
   bool borrowed; /* the host's preopen itself: never closed */
+  uint64_t ino;  /* the host's, 0 until known */
+  /* A directory: the ino of the directory it was opened in, for its ".." entry (0 for
+   * the mount root, whose ".." is itself) */
+  uint64_t parent_ino;
 } mb__hnode;
+
+/* Times a host mount was asked to set and the host could not store exactly (Node's WASI
+ * keeps whole seconds): what was asked, and what the host reported right after. While
+ * the host still reports that, stat reports what was asked. */
+typedef struct mb__htimes {
+  uint64_t dev, ino;               /* the host's */
+  uint64_t host_atim, host_mtim;   /* what the host stored */
+  uint64_t atim, mtim;             /* what was asked */
+  uint8_t has;                     /* 1: atim, 2: mtim remembered; 0: a free slot */
+} mb__htimes;
+enum { MB__HTIMES = 32 };
 
 extern const mb__fs_ops mb__host_ops;
 mb_wasi_errno mb__host_mount_init(mb__mount *m, const mb_vfs_host_ops *ops, void *ctx,
@@ -197,6 +214,8 @@ struct mb__mount {
   /* host */
   const mb_vfs_host_ops *hops;
   void *hctx;
+  mb__htimes *htimes; /* MB__HTIMES slots, made at the first time the host rounded */
+  uint32_t htimes_next;
 };
 
 struct mb_vfs {

@@ -207,6 +207,35 @@ __wasi_errno_t __wasi_poll_oneoff(const __wasi_subscription_t *in, __wasi_event_
   *got = (__wasi_size_t)n;
   return 0;
 }
+/* stdio as Node reports a pipe: socket_stream, raw O_* flags (masked by wasi-virt) */
+__wasi_errno_t __wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st) {
+  if (fd > 2) return MB_WASI_EBADF;
+  st->fs_filetype = 6;
+  st->fs_flags = 0x8001;
+  st->fs_rights_base = UINT64_C(0x3820004a);
+  st->fs_rights_inheriting = UINT64_C(0x3fffffff);
+  return 0;
+}
+__wasi_errno_t __wasi_fd_sync(__wasi_fd_t fd) {
+  return fd <= 2 ? MB_WASI_ENOTCAPABLE : MB_WASI_EBADF;
+}
+__wasi_errno_t __wasi_fd_datasync(__wasi_fd_t fd) { return __wasi_fd_sync(fd); }
+/* the host's stdio is a pipe: no seeking; its stat is a fifo's */
+__wasi_errno_t __wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t off, __wasi_whence_t whence,
+                              __wasi_filesize_t *pos) {
+  (void)off, (void)whence, (void)pos;
+  return fd <= 2 ? MB_WASI_ESPIPE : MB_WASI_EBADF;
+}
+__wasi_errno_t __wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t *pos) {
+  return __wasi_fd_seek(fd, 0, 1, pos);
+}
+__wasi_errno_t __wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st) {
+  if (fd > 2) return MB_WASI_EBADF;
+  memset(st, 0, sizeof *st);
+  st->filetype = 6;
+  st->nlink = 1;
+  return 0;
+}
 _Noreturn void __wasi_proc_exit(uint32_t code) {
   (void)code;
   longjmp(run_end, 2);

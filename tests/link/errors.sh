@@ -188,6 +188,10 @@ expect_error duplicate-instance "two instances are called 'app'" -- \
   app=app.wasm app=lib.wasm -o "$out"
 expect_error duplicate-instance-by-stem "two instances are called 'app'" -- \
   app.wasm app=lib.wasm -o "$out"
+cp app.wasm app.v1.wasm
+cp app.wasm app.v2.wasm
+expect_error duplicate-instance-by-first-dot "two instances are called 'app'" "app.v1.wasm and app.v2.wasm" \
+  "NAME=FILE" -- app.v1.wasm app.v2.wasm -o "$out"
 expect_error empty-name "instance name ''" -- =app.wasm -o "$out"
 expect_error dotted-name "instance name 'a.b'" -- a.b=app.wasm -o "$out"
 expect_error empty-file-name "cannot open" -- app= -o "$out"
@@ -220,28 +224,51 @@ printf 'previous' > "$out"
 [ "$(cat "$out")" = previous ] || bad "the existing output was changed"
 [ "$(ls -A "$tmp/out")" = out.wasm ] || bad "left behind: $(ls -A "$tmp/out")"
 
+# A file called tool.core.wasm is the instance `tool` (the name others import it by),
+# up to the first '.' of the file name.
+case=default-name-first-dot
+cases=$((cases + 1))
+cp app.wasm app.core.wasm
+cp lib.wasm lib.opt.v2.wasm
+"$membrane" link app.core.wasm lib.opt.v2.wasm --dry-run > "$tmp/stdout" 2> "$tmp/stderr" ||
+  bad "app.core.wasm lib.opt.v2.wasm refused: $(cat "$tmp/stderr")"
+for w in "main: app" "app imports lib.f (func) <- lib"; do
+  grep -qF -- "$w" "$tmp/stdout" || bad "--dry-run lacks '$w': $(cat "$tmp/stdout")"
+done
+
 # ---- warnings: dropped custom sections are named; names and producers are kept ----
 case=dropped-custom-sections
 cases=$((cases + 1))
 rm -rf "$tmp/out" && mkdir "$tmp/out"
-# lib.wasm + ".debug_info" (payload 3 bytes), "sourceMappingURL", "producers" (language C 11)
+# lib.wasm + ".debug_info" (payload 3 bytes), "sourceMappingURL", "producers" (language C 11),
+# "target_features" (+simd)
 {
   cat lib.wasm
   printf '\0\x0f\x0b.debug_info\1\2\3'
   printf '\0\x12\x10sourceMappingURLx'
   printf '\0\x1a\x09producers\x01\x08language\x01\x01C\x0211'
+  printf '\0\x17\x0ftarget_features\x01\x2b\x04simd'
 } > custom.wasm
 "$membrane" link app=app.wasm lib=custom.wasm -o "$out" > "$tmp/stdout" 2> "$tmp/stderr"
 status=$?
 [ $status -eq 0 ] || bad "exit status $status: $(cat "$tmp/stderr")"
-for w in warning "instance 'lib'" custom.wasm "'.debug_info'" "'sourceMappingURL'"; do
+for w in warning "instance 'lib' (custom.wasm): DWARF (1 .debug_* section), 'sourceMappingURL'" \
+         "membrane strip --keep-names"; do
   grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w': $(cat "$tmp/stderr")"
 done
+[ "$(wc -l < "$tmp/stderr")" -eq 1 ] || bad "not one line: $(cat "$tmp/stderr")"
 grep -qF "'producers'" "$tmp/stderr" && bad "producers reported as dropped"
+grep -qF "target_features" "$tmp/stderr" && bad "target_features reported (dropped silently)"
 grep -qF "instance 'app'" "$tmp/stderr" && bad "app has no custom sections but was warned about"
 "$wasm_validate" --enable-multi-memory "$out" || bad "output does not validate"
 grep -qaF ".debug_info" "$out" && bad ".debug_info is still in the output"
 grep -qaF "producers" "$out" || bad "the producers section was dropped"
+# two inputs with dropped sections: still one line, naming both
+"$membrane" link app=custom.wasm lib=custom.wasm --dry-run > "$tmp/stdout" 2> "$tmp/stderr"
+[ "$(wc -l < "$tmp/stderr")" -eq 1 ] || bad "not one line for two inputs: $(cat "$tmp/stderr")"
+for w in "instance 'app' (custom.wasm): DWARF" "; instance 'lib' (custom.wasm): DWARF"; do
+  grep -qF -- "$w" "$tmp/stderr" || bad "stderr lacks '$w': $(cat "$tmp/stderr")"
+done
 
 # ---- --dry-run writes nothing; --dot writes a graph ----
 case=dry-run
@@ -420,7 +447,28 @@ expect_error legacy-get-by-user "instance 'app'" "canonical_abi.resource_get_cou
   "only the definer of resource 'counter' (instance 'lib')" -- app=luserget.wasm lib=ldef.wasm -o "$out"
 expect_error legacy-two-definers "instances 'lib' and 'lib2' both define resource 'counter'" \
   "--wire app.canonical_abi=INSTANCE" -- app=luserdrop.wasm lib=ldef.wasm lib2=ldef.wasm -o "$out"
-expect_error legacy-no-definer "no instance defines resource 'counter'" -- app=luserdrop.wasm -o "$out"
+# A drop of a resource no instance defines is the drop of a host-defined resource (issue
+# 10, item 7): it stays an import (tests/link/resources_host.mjs runs it). Anything else
+# on such a resource still needs a definer: the host's handles are only the host's to read.
+wat luserclone '(module (import "canonical_abi" "resource_clone_counter" (func (param i32) (result i32))))'
+expect_error legacy-get-no-definer "no instance defines resource 'counter'" \
+  "the host's resources can only be dropped" -- app=luserget.wasm -o "$out"
+expect_error legacy-clone-no-definer "canonical_abi.resource_clone_counter" \
+  "no instance defines resource 'counter'" -- app=luserclone.wasm -o "$out"
+expect_error resource-rep-host-defined "[resource-rep]counter" "instance 'app' does not define it" -- \
+  app=rapprep.wasm -o "$out"
+expect_error resource-new-host-defined "[resource-new]counter" "instance 'app' does not define it" -- \
+  app=rappnew.wasm -o "$out"
+case=legacy-host-drop
+cases=$((cases + 1))
+rm -rf "$tmp/out" && mkdir "$tmp/out"
+"$membrane" link app=luserdrop.wasm -o "$out" 2> "$tmp/stderr" ||
+  bad "a drop-only host resource is refused: $(cat "$tmp/stderr")"
+"$membrane" link app=luserdrop.wasm --dry-run > "$tmp/stdout" 2>&1 || bad "--dry-run failed"
+grep -qF "app imports canonical_abi.resource_drop_counter (func) <- host import (resource 'counter' is host-defined" \
+  "$tmp/stdout" || bad "--dry-run does not say host-defined: $(cat "$tmp/stdout")"
+expect_error legacy-host-drop-require-resolved "canonical_abi.resource_drop_counter" "--require-resolved" -- \
+  app=luserdrop.wasm --require-resolved -o "$out"
 expect_error legacy-unknown "canonical_abi.resource_peek_counter" "provides only resource_new_R" -- \
   app=luserbad.wasm -o "$out"
 expect_error legacy-signature "canonical_abi.resource_new_counter as (i32) -> ()" "(i32) -> (i32)" -- \

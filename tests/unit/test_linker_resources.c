@@ -117,12 +117,58 @@ static void rejects_bad_values(void **state) {
   mb_module_free(m);
 }
 
+#define B(s) {(const uint8_t *)(s), (uint32_t)(sizeof(s) - 1)}
+
+/* mb_resource_host_drop: which imports are drops of a resource the module does not
+ * define (the host's, in a fused output). */
+static void host_drops(void **state) {
+  (void)state;
+  mb_module *m = mb_module_new();
+  assert_non_null(m);
+  mb_import imps[] = {
+      {B("canonical_abi"), B("resource_drop_file"), MB_KIND_FUNC, {0}},    /* 0 host */
+      {B("canonical_abi"), B("resource_drop_own"), MB_KIND_FUNC, {0}},     /* 1 defined: new */
+      {B("canonical_abi"), B("resource_new_own"), MB_KIND_FUNC, {0}},      /* 2 */
+      {B("canonical_abi"), B("resource_drop_dtor"), MB_KIND_FUNC, {0}},    /* 3 defined: dtor */
+      {B("canonical_abi"), B("resource_get_file"), MB_KIND_FUNC, {0}},     /* 4 not a drop */
+      {B("example:host/fs"), B("[resource-drop]dir"), MB_KIND_FUNC, {0}},  /* 5 host */
+      {B("[export]example:host/fs"), B("[resource-drop]dir"), MB_KIND_FUNC, {0}}, /* 6 definer */
+      {B("example:host/fs"), B("[resource-rep]dir"), MB_KIND_FUNC, {0}},   /* 7 not a drop */
+      {B("example:host/fs"), B("[resource-drop]"), MB_KIND_FUNC, {0}},     /* 8 no name */
+      {B("canonical_abi"), B("resource_drop_"), MB_KIND_FUNC, {0}},        /* 9 no name */
+      {B("example:host/fs"), B("[resource-drop]dir"), MB_KIND_GLOBAL, {0}}, /* 10 not a func */
+  };
+  mb_export exps[] = {{B("canonical_abi_drop_dtor"), MB_KIND_FUNC, 0}};
+  m->imports = imps;
+  m->nimports = sizeof imps / sizeof *imps;
+  m->exports = exps;
+  m->nexports = 1;
+  const bool want[] = {true, false, false, false, false, true, false, false, false, false, false};
+  for (uint32_t k = 0; k < m->nimports; k++) {
+    mb_bytes iface = {0}, name = {0};
+    bool got = mb_resource_host_drop(m, k, &iface, &name);
+    if (got != want[k]) fail_msg("import %u: %d, expected %d", k, got, want[k]);
+  }
+  mb_bytes iface, name;
+  assert_true(mb_resource_host_drop(m, 0, &iface, &name));
+  assert_true(bytes_is(iface, "canonical_abi") && bytes_is(name, "file"));
+  assert_true(mb_resource_host_drop(m, 5, &iface, &name));
+  assert_true(bytes_is(iface, "example:host/fs") && bytes_is(name, "dir"));
+  assert_false(mb_resource_host_drop(m, m->nimports, &iface, &name));
+  m->imports = NULL; /* on the stack: not the module's to free */
+  m->nimports = 0;
+  m->exports = NULL;
+  m->nexports = 0;
+  mb_module_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(absent),
       cmocka_unit_test(reads_valid),
       cmocka_unit_test(truncated_everywhere),
       cmocka_unit_test(rejects_bad_values),
+      cmocka_unit_test(host_drops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,7 +141,8 @@ static void test_host_funcs(void **state) {
   (void)state;
   mb_virt_policy p;
   mb_virt_policy_init(&p);
-#define HAS(name) ((mb_virt_config_host_funcs(&p) >> mb_wasi_func_index(name, strlen(name))) & 1)
+#define HAS(name) \
+  ((mb_virt_config_host_funcs(&p, UINT64_MAX) >> mb_wasi_func_index(name, strlen(name))) & 1)
   /* the defaults: stdout/stderr inherit, nothing else of the host's */
   assert_true(HAS("proc_exit") && HAS("fd_write"));
   assert_false(HAS("fd_read") || HAS("clock_time_get") || HAS("random_get") ||
@@ -160,6 +161,35 @@ static void test_host_funcs(void **state) {
   opt(&p, "--args-inherit", NULL);
   assert_true(HAS("clock_time_get") && HAS("random_get") && HAS("environ_get") && HAS("args_get"));
 #undef HAS
+  mb_virt_policy_fini(&p);
+}
+
+/* What wasi-virt asks of the host only on behalf of a client's call of the same kind
+ * (the file type of inherited stdio, fsync) is imported only for clients that import
+ * that call, and only where the host holds something: inherited stdio, a :rw mount. */
+static void test_host_funcs_on_demand(void **state) {
+  (void)state;
+#define BIT(name) (UINT64_C(1) << mb_wasi_func_index(name, strlen(name)))
+#define HAS(clients, name) ((mb_virt_config_host_funcs(&p, (clients)) & BIT(name)) != 0)
+  mb_virt_policy p;
+  mb_virt_policy_init(&p); /* stdout and stderr inherit */
+  assert_true(HAS(BIT("fd_fdstat_get"), "fd_fdstat_get"));
+  assert_true(HAS(BIT("fd_filestat_get"), "fd_fdstat_get"));
+  assert_true(HAS(BIT("fd_fdstat_set_rights"), "fd_fdstat_get"));
+  assert_false(HAS(BIT("fd_write") | BIT("fd_sync"), "fd_fdstat_get"));
+  assert_true(HAS(BIT("fd_sync"), "fd_sync") && !HAS(BIT("fd_sync"), "fd_datasync"));
+  assert_true(HAS(BIT("fd_datasync"), "fd_datasync"));
+  opt(&p, "--stdout", "null");
+  opt(&p, "--stderr", "null");
+  assert_false(HAS(UINT64_MAX, "fd_fdstat_get") || HAS(UINT64_MAX, "fd_sync"));
+  opt(&p, "--mount", "/d=/pre:ro");
+  assert_false(HAS(UINT64_MAX, "fd_sync") || HAS(UINT64_MAX, "fd_datasync"));
+  opt(&p, "--mount", "/e=/pre2:rw");
+  assert_true(HAS(UINT64_MAX, "fd_sync") && HAS(UINT64_MAX, "fd_datasync"));
+  assert_false(HAS(BIT("fd_write"), "fd_sync") || HAS(BIT("fd_write"), "fd_datasync"));
+  assert_false(HAS(UINT64_MAX, "fd_fdstat_get"));
+#undef HAS
+#undef BIT
   mb_virt_policy_fini(&p);
 }
 
@@ -221,6 +251,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       VT_TEST(test_round_trip),
       VT_TEST(test_host_funcs),
+      VT_TEST(test_host_funcs_on_demand),
       VT_TEST(test_bad_blobs),
       VT_TEST(test_alloc_failures),
   };

@@ -374,6 +374,124 @@ static void test_allocation_failures_host(void **state) {
   sweep_kind(VT_HOST);
 }
 
+/* ---- names and nodes: hard links, renames, descriptors that outlive names ---- */
+
+static mb_vfs_filestat lstat_of(mb_vfs_file *dir, const char *path) {
+  mb_vfs_filestat st;
+  assert_ok(mb_vfs_path_stat(dir, 0, P(path), &st));
+  return st;
+}
+
+static size_t pread_all(mb_vfs_file *f, char *buf, size_t cap) {
+  size_t got;
+  assert_ok(mb_vfs_pread(f, buf, cap - 1, 0, &got));
+  buf[got] = '\0';
+  return got;
+}
+
+/* Run on a plain mem mount and on a mem mount over an image (the image's "file",
+ * copied on its first write): one node behind every name, counted by nlink, alive
+ * while a name or a descriptor holds it, and the mount's charge back to where it
+ * started once everything made here is gone. */
+static void case_mem_names_and_nodes(vt_fs *fs) {
+  mb_vfs_file *root = fs->root, *f, *g, *d;
+  uint64_t used0, limit;
+  assert_ok(mb_vfs_mount_usage(fs->vfs, fs->mount, &used0, &limit));
+  char buf[32];
+  size_t put;
+  /* three names, one node */
+  assert_ok(mb_vfs_link(root, 0, P("file"), root, P("h1")));
+  assert_ok(mb_vfs_link(root, 0, P("h1"), root, P("a/h2")));
+  mb_vfs_filestat s0 = lstat_of(root, "file");
+  assert_int_equal(s0.nlink, 3);
+  assert_int_equal(lstat_of(root, "h1").ino, s0.ino);
+  assert_int_equal(lstat_of(root, "a/h2").ino, s0.ino);
+  assert_ok(vt_open(fs, 0, "a/h2", 0, RD | WR, &f));
+  assert_ok(mb_vfs_pwrite(f, "AB", 2, 0, &put));
+  assert_int_equal(vt_cat(fs, "file", buf, sizeof buf), 10);
+  assert_memory_equal(buf, "AB23456789", 10);
+  /* rename onto another name of the same node: nothing changes, both names stay */
+  assert_ok(mb_vfs_rename(root, P("h1"), root, P("file")));
+  assert_int_equal(lstat_of(root, "h1").nlink, 3);
+  assert_int_equal(lstat_of(root, "file").nlink, 3);
+  /* names go one by one; the last descriptor keeps the node */
+  assert_ok(mb_vfs_unlink(root, P("file")));
+  assert_int_equal(lstat_of(root, "h1").nlink, 2);
+  assert_ok(mb_vfs_unlink(root, P("h1")));
+  assert_ok(mb_vfs_unlink(root, P("a/h2")));
+  mb_vfs_filestat st;
+  assert_ok(mb_vfs_stat(f, &st));
+  assert_int_equal(st.nlink, 0);
+  assert_int_equal(st.ino, s0.ino);
+  /* the name again: a new node; the old descriptor still reads the old one */
+  vt_put_file(root, "file", "new");
+  assert_true(lstat_of(root, "file").ino != s0.ino);
+  assert_int_equal(pread_all(f, buf, sizeof buf), 10);
+  assert_memory_equal(buf, "AB23456789", 10);
+  assert_ok(mb_vfs_pwrite(f, "C", 1, 10, &put));
+  assert_int_equal(vt_cat(fs, "file", buf, sizeof buf), 3);
+  mb_vfs_close(f);
+  /* a directory removed while open, then made again under the same name */
+  assert_ok(mb_vfs_mkdir(root, P("r")));
+  assert_ok(vt_open(fs, 0, "r", MB_WASI_O_DIRECTORY, RD, &d));
+  mb_vfs_filestat r0 = lstat_of(root, "r");
+  assert_ok(mb_vfs_rmdir(root, P("r/")));
+  assert_ok(mb_vfs_mkdir(root, P("r")));
+  assert_true(lstat_of(root, "r").ino != r0.ino);
+  uint8_t rb[256];
+  size_t used;
+  assert_errno(mb_vfs_readdir(d, rb, sizeof rb, 0, &used), MB_WASI_ENOENT);
+  assert_errno(mb_vfs_open(d, 0, P("x"), CREAT, WR, 0, &g), MB_WASI_ENOENT);
+  assert_errno(mb_vfs_mkdir(d, P("x")), MB_WASI_ENOENT);
+  assert_errno(mb_vfs_rename(root, P("a/b/file"), d, P("x")), MB_WASI_ENOENT);
+  assert_errno(mb_vfs_link(root, 0, P("a/b/file"), d, P("x")), MB_WASI_ENOENT);
+  assert_ok(mb_vfs_stat(d, &st));
+  assert_int_equal(st.nlink, 0);
+  assert_ok(vt_open(fs, 0, "r", MB_WASI_O_DIRECTORY, RD, &g));
+  assert_ok(mb_vfs_readdir(g, rb, sizeof rb, 0, &used));
+  assert_int_equal(used, 2 * 24 + 1 + 2); /* "." and ".." */
+  mb_vfs_close(g);
+  mb_vfs_close(d);
+  /* a directory renamed over an empty one that is open: the open one is removed */
+  assert_ok(mb_vfs_mkdir(root, P("r/sub")));
+  assert_ok(vt_open(fs, 0, "empty", MB_WASI_O_DIRECTORY, RD, &d));
+  assert_ok(mb_vfs_rename(root, P("r"), root, P("empty/")));
+  assert_errno(mb_vfs_readdir(d, rb, sizeof rb, 0, &used), MB_WASI_ENOENT);
+  assert_int_equal(lstat_of(root, "empty/sub").filetype, MB_WASI_FILETYPE_DIRECTORY);
+  /* into its own subtree, also through a symlink: EINVAL; onto itself: nothing */
+  assert_errno(mb_vfs_rename(root, P("empty"), root, P("empty/sub/x")), MB_WASI_EINVAL);
+  assert_ok(mb_vfs_symlink(P("empty/sub"), root, P("to_sub")));
+  assert_errno(mb_vfs_rename(root, P("empty"), root, P("to_sub/x")), MB_WASI_EINVAL);
+  assert_ok(mb_vfs_rename(root, P("empty"), root, P("empty/")));
+  assert_ok(mb_vfs_stat(d, &st));
+  assert_int_equal(st.nlink, 0);
+  mb_vfs_close(d);
+  /* clean up: the charge is back where it started, but for the new "file" and the
+   * "empty" that replaced the old one (on the overlay, both replaced uncharged image
+   * nodes: each is now a node and its name, "file" 3 bytes more) */
+  assert_ok(mb_vfs_unlink(root, P("to_sub")));
+  assert_ok(mb_vfs_rmdir(root, P("empty/sub")));
+  uint64_t used1;
+  assert_ok(mb_vfs_mount_usage(fs->vfs, fs->mount, &used1, &limit));
+  if (fs->kind == VT_MEM)
+    assert_int_equal(used1, used0 - 10 + 3); /* the old file's 10 bytes went with it */
+  else
+    assert_int_equal(used1, used0 + COST + 4 + 3 + COST + 5);
+}
+
+static void test_mem_names_and_nodes(void **state) {
+  (void)state;
+  static const vt_kind kinds[] = {VT_MEM, VT_OVERLAY};
+  for (size_t i = 0; i < 2; i++) {
+    vt_fs fs;
+    vt_where = vt_kind_names[kinds[i]];
+    vt_fs_init(&fs, kinds[i]);
+    case_mem_names_and_nodes(&fs);
+    vt_fs_fini(&fs);
+  }
+  vt_where = "";
+}
+
 /* Setup itself, failing each allocation in turn: mb_vfs_new, mounts, roots. */
 static void test_allocation_failures_setup(void **state) {
   (void)state;
@@ -410,6 +528,7 @@ int main(void) {
       VT_TEST(test_limit_zero_and_none),
       VT_TEST(test_copy_on_write),
       VT_TEST(test_copy_on_write_limit),
+      VT_TEST(test_mem_names_and_nodes),
       VT_TEST(test_allocation_failures_mem),
       VT_TEST(test_allocation_failures_overlay),
       VT_TEST(test_allocation_failures_host),

@@ -161,7 +161,9 @@ typedef struct vt_host {
   uint64_t clock;
   bool mounted;       /* after mb_vfs_mount_host: the root is off limits */
   bool uvwasi_readdir; /* list no "." and ".." (as uvwasi does) */
+  bool whole_seconds;  /* set times as uvwasi does: both, in whole seconds */
   unsigned calls, mutations, open_fds;
+  unsigned syncs, datasyncs; /* sync calls that reached the host */
   int fail_call;      /* fail the n-th call (1-based) with fail_errno; 0 = never */
   mb_wasi_errno fail_errno;
 } vt_host;
@@ -193,7 +195,7 @@ static inline bool vt_host_call(vt_host *h, bool mutation) {
 
 static inline mb_wasi_errno vt_h_open_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                          uint16_t oflags, uint32_t access, uint32_t *fd,
-                                         uint8_t *type) {
+                                         uint8_t *type, uint64_t *ino) {
   VT_HOST_ENTER(oflags & (MB_WASI_O_CREAT | MB_WASI_O_TRUNC));
   vt_host_check_name(name, len);
   mb_vfs_file *f;
@@ -205,6 +207,8 @@ static inline mb_wasi_errno vt_h_open_at(void *ctx, uint32_t dirfd, const char *
       h->open_fds++;
       *fd = i;
       *type = mb_vfs_file_filetype(f);
+      mb_vfs_filestat st;
+      *ino = mb_vfs_stat(f, &st) ? 0 : st.ino;
       return MB_WASI_ESUCCESS;
     }
   mb_vfs_close(f);
@@ -257,15 +261,44 @@ static inline mb_wasi_errno vt_h_set_size(void *ctx, uint32_t fd, uint64_t size)
   VT_HOST_ENTER(true);
   return mb_vfs_set_size(vt_host_fd(h, fd), size);
 }
+/* uvwasi's set_times: the times divided by 10^9 for libuv, and an omitted one written
+ * back too (from cur), as rounded. "now" is left to the fake's clock. */
+static inline uint16_t vt_host_round(const mb_vfs_filestat *cur, uint64_t *a, uint64_t *m,
+                                     uint16_t fst) {
+  const uint64_t s = 1000000000u;
+  if (!(fst & (MB_WASI_FST_ATIM | MB_WASI_FST_ATIM_NOW))) {
+    *a = cur->atim;
+    fst |= MB_WASI_FST_ATIM;
+  }
+  if (!(fst & (MB_WASI_FST_MTIM | MB_WASI_FST_MTIM_NOW))) {
+    *m = cur->mtim;
+    fst |= MB_WASI_FST_MTIM;
+  }
+  *a = *a / s * s;
+  *m = *m / s * s;
+  return fst;
+}
 static inline mb_wasi_errno vt_h_set_times(void *ctx, uint32_t fd, uint64_t a, uint64_t m,
                                            uint16_t fst) {
   VT_HOST_ENTER(true);
+  if (h->whole_seconds) {
+    mb_vfs_filestat cur;
+    mb_wasi_errno e = mb_vfs_stat(vt_host_fd(h, fd), &cur);
+    if (e) return e;
+    fst = vt_host_round(&cur, &a, &m, fst);
+  }
   return mb_vfs_set_times(vt_host_fd(h, fd), a, m, fst);
 }
 static inline mb_wasi_errno vt_h_set_times_at(void *ctx, uint32_t dirfd, const char *name,
                                               size_t len, uint64_t a, uint64_t m, uint16_t fst) {
   VT_HOST_ENTER(true);
   vt_host_check_name(name, len);
+  if (h->whole_seconds) {
+    mb_vfs_filestat cur;
+    mb_wasi_errno e = mb_vfs_path_stat(vt_host_fd(h, dirfd), 0, name, len, &cur);
+    if (e) return e;
+    fst = vt_host_round(&cur, &a, &m, fst);
+  }
   return mb_vfs_path_set_times(vt_host_fd(h, dirfd), 0, name, len, a, m, fst);
 }
 static inline mb_wasi_errno vt_h_readdir(void *ctx, uint32_t fd, uint8_t *buf, size_t len,
@@ -312,6 +345,14 @@ static inline mb_wasi_errno vt_h_link_at(void *ctx, uint32_t d1, const char *n1,
   return mb_vfs_link(vt_host_fd(h, d1), 0, n1, l1, vt_host_fd(h, d2), n2, l2);
 }
 
+static inline mb_wasi_errno vt_h_sync(void *ctx, uint32_t fd, bool data_only) {
+  VT_HOST_ENTER(false);
+  (void)vt_host_fd(h, fd);
+  if (data_only) h->datasyncs++;
+  else h->syncs++;
+  return MB_WASI_ESUCCESS;
+}
+
 static const mb_vfs_host_ops vt_host_ops = {
     .open_at = vt_h_open_at,
     .close = vt_h_close,
@@ -330,6 +371,7 @@ static const mb_vfs_host_ops vt_host_ops = {
     .symlink_at = vt_h_symlink_at,
     .rename_at = vt_h_rename_at,
     .link_at = vt_h_link_at,
+    .sync = vt_h_sync,
 };
 
 /* ---- building the standard tree through the API ---- */

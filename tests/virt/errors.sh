@@ -3,7 +3,8 @@
 # stderr that names what went wrong and where, and no output file left behind (nor a
 # temporary one). The policy parser's own messages are unit-tested
 # (tests/unit/test_wasi_virt_policy.c); here each reaches the user through the CLI.
-# Also: a mount of a preopen the host does not have fails at start-up with a message.
+# Also: a mount of a preopen the host does not have, or whose SUBDIR is missing, not a
+# directory or a symlink, fails at start-up with a message.
 #
 # usage: errors.sh MEMBRANE NODE WAT2WASM PROG.wasm DATA_DIR
 set -u
@@ -82,22 +83,93 @@ printf '{"clock": "fixed:1",\n "arg": [}\n' > badsyntax.json
 expect_error policy-syntax "badsyntax.json:2:" -- "$prog" -o "$out" --policy badsyntax.json
 printf '{"clokc": "real"}\n' > typo.json
 expect_error policy-unknown-key "clokc" -- "$prog" -o "$out" --policy typo.json
+# --export INST.NAME[=AS] (a JS host driving the program; reactor.mjs runs it)
+pname=$(basename "$prog" .wasm)
+expect_error export-unknown-instance "--export" "nope.main: no instance called 'nope'" "'$pname'" -- \
+  "$prog" -o "$out" --export nope.main
+expect_error export-wasi-virt "--export" "no instance called 'wasi_virt'" -- \
+  "$prog" -o "$out" --export wasi_virt.memory=vm
+expect_error export-unknown-name "--export $pname.nothere" "has no export 'nothere'" -- \
+  "$prog" -o "$out" --export "$pname.nothere"
+expect_error export-as-memory "'memory' is wasi-virt's" "--export $pname.memory=${pname}_memory" -- \
+  "$prog" -o "$out" --export "$pname.memory"
+expect_error export-as-memory-renamed "'memory' is wasi-virt's" -- \
+  "$prog" -o "$out" --export "$pname._start=memory"
+expect_error export-syntax "--export 'nodot'" "INSTANCE.NAME or INSTANCE.NAME=AS" -- \
+  "$prog" -o "$out" --export nodot
+expect_error export-missing-value "--export needs INSTANCE.NAME[=AS]" -- "$prog" -o "$out" --export
 expect_error output-dir-missing "no/such/dir" -- "$prog" -o "$tmp/out/no/such/dir/out.wasm"
 
 # --help works and names the policy options
 case=help
 cases=$((cases + 1))
 "$membrane" virt --help > "$tmp/help" 2>&1 || bad "--help exit status $?"
-for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --policy; do
+for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --policy --export; do
   grep -qF -- "$w" "$tmp/help" || bad "--help lacks $w"
 done
 
-# a mount of a preopen the host does not give: the output starts, says so, and traps
+# A file called NAME.core.wasm is the instance NAME (up to the first '.'): --export
+# names it so, and two files with the same first part clash with a hint.
+case=default-name-first-dot
+cases=$((cases + 1))
+cp "$prog" "$pname.core.wasm"
+"$membrane" virt "$pname.core.wasm" -o "$tmp/dn.wasm" --export "$pname._start" 2> "$tmp/stderr" ||
+  bad "$pname.core.wasm refused: $(cat "$tmp/stderr")"
+cp "$prog" "$pname.v2.wasm"
+expect_error default-name-clash "two instances called '$pname'" "NAME=FILE" -- \
+  "$pname.core.wasm" "$pname.v2.wasm" -o "$out"
+
+# a mount of a preopen the host does not give: the output starts, says so, exits 1
 case=missing-preopen
 cases=$((cases + 1))
 "$membrane" virt "$prog" -o "$tmp/mp.wasm" --mount /data=/elsewhere:ro || bad "could not build"
 "$node" "$here/run.mjs" "$tmp/mp.wasm" x > "$tmp/stdout" 2> "$tmp/stderr" && bad "ran without its preopen"
 grep -qF "the host preopens no directory called /elsewhere" "$tmp/stderr" || bad "stderr: $(cat "$tmp/stderr")"
+
+# a --mount whose SUBDIR is missing, not a directory, or a symlink: at start, before the
+# program runs, one line naming the mount, the host path and the reason, and exit status 1
+# (proc_exit, not a trap: nothing else on stderr)
+mkdir -p "$tmp/host/sub/deeper"
+echo data > "$tmp/host/file"
+ln -s sub "$tmp/host/link"
+ln -s ../out "$tmp/host/outlink"
+subdir_case() { # CASE SUBDIR 'expected line'
+  case=$1
+  cases=$((cases + 1))
+  "$membrane" virt "$prog" -o "$tmp/sd.wasm" --mount "/data=/host/$2:rw" 2> "$tmp/stderr" ||
+    bad "could not build: $(cat "$tmp/stderr")"
+  "$node" --disable-warning=ExperimentalWarning "$here/run.mjs" --preopen "/host=$tmp/host" \
+    "$tmp/sd.wasm" x > "$tmp/stdout" 2> "$tmp/stderr"
+  local status=$?
+  [ "$status" -eq 1 ] || bad "exit status $status, expected 1"
+  [ "$(cat "$tmp/stderr")" = "$3" ] ||
+    bad "stderr: '$(head -c 600 "$tmp/stderr")', expected the one line '$3'"
+  [ -s "$tmp/stdout" ] && bad "the program ran: $(cat "$tmp/stdout")"
+  grep -qF "cannot mount the host directory below preopen" "$tmp/stderr" && bad "the old message"
+}
+subdir_case mount-subdir-missing sub/nosuch \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/sub/nosuch): /host/sub/nosuch: no such directory"
+subdir_case mount-subdir-missing-parent nosuch/deeper \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/nosuch/deeper): /host/nosuch: no such directory"
+subdir_case mount-subdir-file file \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/file): /host/file: not a directory"
+subdir_case mount-subdir-below-file file/x \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/file/x): /host/file: not a directory"
+subdir_case mount-subdir-symlink link \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/link): /host/link: a symlink (not followed: mount the directory it points to)"
+subdir_case mount-subdir-symlink-out outlink \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/outlink): /host/outlink: a symlink (not followed: mount the directory it points to)"
+subdir_case mount-subdir-through-symlink link/deeper \
+  "membrane wasi-virt: cannot mount /data (--mount /data=/host/link/deeper): /host/link: a symlink (not followed: mount the directory it points to)"
+# and a good one still mounts: the program runs (escape.wasm's usage error, status 2)
+case=mount-subdir-ok
+cases=$((cases + 1))
+"$membrane" virt "$prog" -o "$tmp/sd.wasm" --mount "/data=/host/sub/deeper:rw" 2>/dev/null
+"$node" --disable-warning=ExperimentalWarning "$here/run.mjs" --preopen "/host=$tmp/host" \
+  "$tmp/sd.wasm" x > "$tmp/stdout" 2> "$tmp/stderr"
+status=$?
+[ "$status" -eq 1 ] && bad "a good SUBDIR fails at start: $(head -n 1 "$tmp/stderr")"
+grep -qF "cannot mount" "$tmp/stderr" && bad "a good SUBDIR fails at start: $(head -n 1 "$tmp/stderr")"
 
 echo "$((cases - failures)) of $cases error cases behave"
 [ "$failures" -eq 0 ]

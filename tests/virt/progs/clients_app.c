@@ -19,6 +19,8 @@ int main(void) {
   printf("the library reading its own fd: errno %d\n", lib_probe(own));
   char c;
   printf("the app reading its fd %d afterwards: %s\n", fd, read(fd, &c, 1) == 1 ? "ok" : "failed");
+  /* stdout into a pipe is fully buffered (it is no terminal): the app's lines first */
+  fflush(stdout);
   lib_say();
   return 0;
 }

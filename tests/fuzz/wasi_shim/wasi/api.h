@@ -48,6 +48,27 @@ typedef struct __wasi_event_t {
   __wasi_event_fd_readwrite_t fd_readwrite;
 } __wasi_event_t;
 
+typedef struct __wasi_fdstat_t {
+  uint8_t fs_filetype;
+  uint16_t fs_flags;
+  uint64_t fs_rights_base;
+  uint64_t fs_rights_inheriting;
+} __wasi_fdstat_t;
+
+typedef uint64_t __wasi_filesize_t;
+typedef int64_t __wasi_filedelta_t;
+typedef uint8_t __wasi_whence_t;
+typedef struct __wasi_filestat_t {
+  uint64_t dev;
+  uint64_t ino;
+  uint8_t filetype;
+  uint64_t nlink;
+  uint64_t size;
+  uint64_t atim;
+  uint64_t mtim;
+  uint64_t ctim;
+} __wasi_filestat_t;
+
 #define __WASI_ERRNO_BADF 8
 #define __WASI_EVENTTYPE_CLOCK 0
 #define __WASI_EVENTTYPE_FD_READ 1
@@ -67,6 +88,13 @@ __wasi_errno_t __wasi_clock_res_get(uint32_t id, uint64_t *out);
 __wasi_errno_t __wasi_random_get(uint8_t *buf, size_t len);
 __wasi_errno_t __wasi_poll_oneoff(const __wasi_subscription_t *in, __wasi_event_t *out,
                                   size_t n, __wasi_size_t *got);
+__wasi_errno_t __wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st);
+__wasi_errno_t __wasi_fd_sync(__wasi_fd_t fd);
+__wasi_errno_t __wasi_fd_seek(__wasi_fd_t fd, __wasi_filedelta_t off, __wasi_whence_t whence,
+                              __wasi_filesize_t *pos);
+__wasi_errno_t __wasi_fd_tell(__wasi_fd_t fd, __wasi_filesize_t *pos);
+__wasi_errno_t __wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st);
+__wasi_errno_t __wasi_fd_datasync(__wasi_fd_t fd);
 _Noreturn void __wasi_proc_exit(uint32_t code);
 
 #endif
