@@ -921,8 +921,8 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
  * --embed under a --mem copies on write), each --mem limit twice over (files grow by
  * realloc), MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES for a --mem without a limit, and
  * MB_VIRT_SINGLE_HEAP_PAGES of heap for descriptors, paths and buffers. */
-#define MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES 1024u /* 64 MiB */
-#define MB_VIRT_SINGLE_HEAP_PAGES 256u          /* 16 MiB */
+#define MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES 512u /* 32 MiB */
+#define MB_VIRT_SINGLE_HEAP_PAGES 64u           /* 4 MiB */
 uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len);
 
 /* The wasi-virt reactor modules (native builds: the byte arrays the tool embeds): the
