@@ -261,7 +261,8 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
   for (int id = 1; id < NSUB; id++)
     if (id != SUB_MEMORY || !l->single) /* one memory: the instances' memory names are gone */
       put_list(&b, id, &lists[id]);
-  if (b.len && (e = add_custom(out, "name", &b, diag))) goto out;
+  /* a failed append leaves len 0 too: add_custom reports it */
+  if ((b.len || b.failed) && (e = add_custom(out, "name", &b, diag))) goto out;
   if (nfields) {
     b.len = 0;
     mb_buf_u32(&b, nfields);
