@@ -141,4 +141,17 @@ expect_error "a data segment of 'bigdata' ends at byte 65540, past its initial m
 # a fixed, checked instance calling the host's WASI itself: the host would not keep it in
 expect_error "instance 'app' calls the host's WASI directly but has a fixed, checked region" \
   app="$app" mathlib="$mathlib" --memory single --memory-size app=8
+# membrane virt's options
+expect_virt_error() { # MESSAGE-SUBSTRING ARGS...
+  local want=$1 status=0
+  shift
+  "$membrane" virt "$app" "$@" -o "$tmp/err.wasm" 2> "$tmp/err.txt" || status=$?
+  [ "$status" = 1 ] || fail "expected exit status 1 for: virt $*"
+  grep -qF -- "$want" "$tmp/err.txt" || { cat "$tmp/err.txt"; fail "expected '$want' for: virt $*"; }
+  [ ! -e "$tmp/err.wasm" ] || fail "an output was written for: virt $*"
+}
+expect_virt_error "--memory 'double': expected multi or single" --memory double
+expect_virt_error "--memory-size nosuch=3: no instance called 'nosuch'" --memory single --memory-size nosuch=3
+expect_virt_error "apply to --memory single only" --trust app
+expect_virt_error "--memory-size wasi_virt=2: the memory of 'wasi_virt' starts with" --memory single --memory-size wasi_virt=2
 echo "errors: ok"
