@@ -181,8 +181,7 @@ static mb_err plan(single *s) {
       r->cap = (r->has_max && r->max < r->min + GLUE_EXTRA_PAGES) ? r->max : r->min + GLUE_EXTRA_PAGES;
     } else if (r->has_max) {
       r->cap = r->max;
-    } else if (opt_of(l, in->name) && opt_of(l, in->name)->grow) {
-      r->cap = 0; /* a second memory of the growable instance */
+    } else if (opt && opt->grow) { /* a second memory of the growable instance */
       return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory single: '%s' has a second memory without a maximum; give it a "
                       "size with --memory-size %s=PAGES", r->owner, in->name);
@@ -356,7 +355,8 @@ static bool access_of(uint8_t op, uint32_t sub, access *a) {
   return false;
 }
 
-/* Scratch locals of one body, appended after its own. */
+/* Scratch locals of one body, appended after its own: at most nine (an i32 address, i32
+ * operands 0-2, two i64, f32, f64, v128), each instruction's sequence self-contained. */
 typedef struct body {
   single *s;
   uint32_t first;     /* index of the first scratch local */
