@@ -8,7 +8,8 @@
 
 static void usage(FILE *out) {
   fputs("usage: membrane link NAME=FILE.wasm [NAME=FILE.wasm ...] -o OUT.wasm [options]\n\n"
-        "Fuse modules into one multi-memory module. Each input is an instance called NAME\n"
+        "Fuse modules into one multi-memory module (one memory with --memory single).\n"
+        "Each input is an instance called NAME\n"
         "(default: the file name up to its first '.', e.g. tool for tool.core.wasm) with\n"
         "its own memories, tables and globals.\n"
         "An import (module M, field F) is wired to export F of the instance called M.\n\n"
