@@ -138,6 +138,50 @@ static void fuses_single(void **state) {
   assert_true(fixed_pages >= 64);
 }
 
+/* A module with the custom section "membrane:memory" holding payload[0..n). */
+static mb_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg, uint32_t *count,
+                           bool *found) {
+  uint8_t buf[128] = {0, 'a', 's', 'm', 1, 0, 0, 0, 0};
+  size_t len = 9;
+  buf[len++] = (uint8_t)(1 + 15 + n);
+  buf[len++] = 15;
+  memcpy(buf + len, "membrane:memory", 15);
+  len += 15;
+  memcpy(buf + len, payload, n);
+  len += n;
+  buf[8] = 0; /* custom section id */
+  mb_diag d = {0};
+  mb_module *m = NULL;
+  assert_int_equal(mb_wasm_read(buf, len, &m, &d), MB_OK);
+  mb_err e = mb_regions_read(m, rg, count, found, &d);
+  if (e) assert_int_equal(d.code, e);
+  if (!e && *found) assert_true(*count <= 2);
+  mb_module_free(m);
+  return e;
+}
+
+/* membrane:memory as inspect reads it: one region, and malformed payloads refused. */
+static void regions_section(void **state) {
+  (void)state;
+  mb_region_info *rg;
+  uint32_t n;
+  bool found;
+  static const uint8_t one[] = {1, 1, 3, 'a', 'p', 'p', 5, 0, 2, 1};
+  assert_int_equal(read_regions(one, sizeof one, &rg, &n, &found), MB_OK);
+  assert_true(found);
+  assert_int_equal(n, 1);
+  static const uint8_t short_entry[] = {1, 1, 3, 'a', 'p', 'p', 5, 0};
+  assert_int_equal(read_regions(short_entry, sizeof short_entry, &rg, &n, &found),
+                   MB_ERR_BAD_STRUCTURE);
+  static const uint8_t bad_version[] = {2, 0};
+  assert_int_equal(read_regions(bad_version, sizeof bad_version, &rg, &n, &found),
+                   MB_ERR_BAD_STRUCTURE);
+  static const uint8_t too_many[] = {1, 100};
+  assert_int_equal(read_regions(too_many, sizeof too_many, &rg, &n, &found), MB_ERR_BAD_STRUCTURE);
+  static const uint8_t trailing[] = {1, 0, 0};
+  assert_int_equal(read_regions(trailing, sizeof trailing, &rg, &n, &found), MB_ERR_BAD_STRUCTURE);
+}
+
 static void api_errors(void **state) {
   (void)state;
   mb_diag d = {0};
@@ -203,6 +247,7 @@ int main(int argc, char **argv) {
       LINKER_TEST(api_errors),
       cmocka_unit_test(alloc_sweep),
       LINKER_TEST(fuses_single),
+      LINKER_TEST(regions_section),
       cmocka_unit_test(alloc_sweep_single),
   };
   int status = cmocka_run_group_tests(tests, NULL, NULL);
