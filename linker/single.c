@@ -588,7 +588,8 @@ static mb_err plan_wrappers(single *s) {
 }
 
 /* The wrapper of WASI import `imp` for the growable region (base K): pointers p moved to
- * p + K (p > 2^32-1-K: errno fault, as the host answers for a pointer outside memory). */
+ * p + K, and a pointer past the region's end so that the host sees it past the memory's
+ * end and answers with its own errno, as it would have to the program directly. */
 static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
   mb_module *o = s->o;
   const mb_import *im = NULL;
@@ -598,18 +599,21 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
   const mb_functype *t = &o->types[im->u.func_type];
   const region *app = &s->rg[s->wasi_mem], *sc = &s->rg[s->scratch];
   uint32_t K = app->base * PAGE, S = sc->base * PAGE, np = t->nparams;
-  uint32_t i_loc = np, cnt = np + 1, res = np + 2; /* i32 locals */
+  uint32_t i_loc = np, cnt = np + 1, res = np + 2, iarg = np + 3; /* i32 locals */
   b->len = 0;
-  mb_buf_append(b, "\x01\x03\x7f", 3);
-  /* every pointer checked */
+  mb_buf_append(b, "\x01\x04\x7f", 3);
+  /* A pointer that p + K cannot reach is past the end of the memory (whose last K bytes
+   * at least belong to others): it goes to the host as 2^32-1, which the host refuses
+   * with the errno it would have given p directly. */
   for (uint32_t p = 0; p < np; p++) {
     if (sig[p] == '-') continue;
     op_idx(b, 0x20, p);
     op_i32(b, (int32_t)(UINT32_MAX - K));
     mb_buf_byte(b, 0x4B); /* i32.gt_u */
     mb_buf_append(b, "\x04\x40", 2);
-    op_i32(b, 21); /* fault */
-    mb_buf_append(b, "\x0f\x0b", 2);
+    op_i32(b, (int32_t)(UINT32_MAX - K));
+    op_idx(b, 0x21, p);
+    mb_buf_byte(b, 0x0B);
   }
   bool argv = false;
   for (uint32_t p = 0; p < np; p++) {
@@ -617,7 +621,23 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
       argv |= sig[p] == 'A';
       continue;
     }
-    /* iovecs rebuilt in the scratch region with absolute buffers */
+    /* An array not inside the region goes to the host as it is (moved by K): its end is
+     * then past the memory's, and the host refuses it with its own errno, as directly. */
+    op_idx(b, 0x20, p);
+    op_i32(b, (int32_t)K);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x21, iarg);
+    op_idx(b, 0x20, p);
+    mb_buf_byte(b, 0xAD);
+    op_idx(b, 0x20, p + 1);
+    mb_buf_byte(b, 0xAD);
+    op_i64(b, 3);
+    mb_buf_byte(b, 0x86);
+    mb_buf_byte(b, 0x7C);
+    op_limit(s, b, (uint32_t)s->wasi_mem);
+    mb_buf_byte(b, 0x58); /* i64.le_u */
+    mb_buf_append(b, "\x04\x40", 2);
+    /* inside: the iovecs rebuilt in the scratch region with absolute buffers */
     op_idx(b, 0x20, p + 1);
     op_i32(b, IOV_MAX_);
     mb_buf_byte(b, 0x4B);
@@ -642,9 +662,10 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     op_idx(b, 0x22, cnt);
     op_i32(b, (int32_t)(UINT32_MAX - K));
     mb_buf_byte(b, 0x4B);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_i32(b, 21);
-    mb_buf_append(b, "\x0f\x0b", 2);
+    mb_buf_append(b, "\x04\x40", 2); /* unreachable by + K: to the host as 2^32-1 */
+    op_i32(b, (int32_t)(UINT32_MAX - K));
+    op_idx(b, 0x21, cnt);
+    mb_buf_byte(b, 0x0B);
     /* scratch[i].buf = buf + K */
     op_idx(b, 0x20, i_loc);
     op_i32(b, 3);
@@ -672,6 +693,9 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     mb_buf_byte(b, 0x6A);
     op_idx(b, 0x21, i_loc);
     mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
+    op_i32(b, (int32_t)S);
+    op_idx(b, 0x21, iarg);
+    mb_buf_byte(b, 0x0B); /* end of the inside case */
   }
   uint32_t args_sizes = UINT32_MAX;
   if (argv) {
@@ -706,7 +730,7 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     op_idx(b, 0x20, p);
     if (sig[p] == 'I') {
       mb_buf_byte(b, 0x1A); /* drop */
-      op_i32(b, (int32_t)S);
+      op_idx(b, 0x20, iarg);
     } else if (sig[p] != '-') {
       op_i32(b, (int32_t)K);
       mb_buf_byte(b, 0x6A);

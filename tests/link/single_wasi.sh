@@ -7,7 +7,7 @@
 #
 # usage: single_wasi.sh MEMBRANE WASM_VALIDATE NODE20 RUN.mjs PROG.wasm LIB.wasm DATA_DIR [ARGS...]
 set -euo pipefail
-membrane=$(realpath "$1") validate=$2 node=$3 run=$(realpath "$4") prog=$(realpath "$5") lib=$(realpath "$6") data=$7
+membrane=$(realpath "$1") validate=$2 node=$(realpath "$3") run=$(realpath "$4") prog=$(realpath "$5") lib=$(realpath "$6") data=$7
 shift 7
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/single_wasi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
