@@ -914,7 +914,10 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_func
  * to each other by name as in `membrane link`; each one that imports
  * wasi_snapshot_preview1 is a client of wasi-virt with its own descriptor table, and
  * all share the filesystem. diag's where names the file or option. warn (may be NULL)
- * gets the linker's warnings, e.g. an input's dropped custom sections. */
+ * gets the linker's warnings, e.g. an input's dropped custom sections. With --save the
+ * output's _start is a generated entry (instance membrane_entry, the link's main one):
+ * insts[0]'s _start, then wasi-virt's membrane:exit, which saves; insts[0] must then
+ * export _start (CONFLICT otherwise), and its other exports are the output's by name. */
 struct mb_module;
 typedef struct mb_virt_instance {
   const char *name; /* instance name */

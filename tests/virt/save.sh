@@ -16,6 +16,7 @@
 #   dest-file              DEST exists as a file: exit 74, one line on stderr, the file as
 #                          it was, no temporary tree left
 #   dest-file-exit7        the same with exit(7): status 7 kept, the line still printed
+#   dest-symlink           DEST is a symlink to a directory: not followed, refused as a file
 #   no-parent              DEST's directory is missing: 74 and the line
 #   midway                 a symlink with an absolute text (from the --embed) cannot be
 #                          made on the mount: the copy fails halfway, 74, the line names
@@ -181,6 +182,15 @@ prepare=
 expect_status 7
 expect_stderr "$line_file"
 [ "$(cat "$tmp/host/res/out")" = precious ] || bad "DEST changed"
+no_side_trees
+
+prepare='mkdir "$tmp/host/res/real"; ln -s real "$tmp/host/res/out"'
+run dest-symlink "return" --mem /out --save /out=/res/out
+prepare=
+expect_status 74
+expect_stderr "$line_file"
+[ "$(readlink "$tmp/host/res/out")" = real ] && [ -z "$(ls -A "$tmp/host/res/real")" ] ||
+  bad "the symlink at DEST or its target changed"
 no_side_trees
 
 run no-parent "return" --mem /out --save /out=/res/nodir/out
