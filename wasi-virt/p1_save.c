@@ -466,6 +466,10 @@ static bool save_one(const mb_virt_config_save *s) {
     goto out;
   }
   char dname[MB_VFS_NAME_MAX + 1];
+  if (name_len == 0 || name_len > MB_VFS_NAME_MAX) { /* the policy allows neither */
+    failed("no name to save at: ", &dst_path, MB_WASI_EINVAL);
+    goto out;
+  }
   memcpy(dname, name, name_len);
   dname[name_len] = '\0';
   mb_vfs_filestat dst_st;
