@@ -243,14 +243,16 @@ static mb_virt_policy_err entry_exports(mb_link *l, const mb_virt_instance *app,
   const mb_module *m = app->module;
   for (uint32_t i = 0; i < m->nexports; i++) {
     const mb_export *x = &m->exports[i];
-    char nm[256];
-    if (x->name.len >= sizeof nm || memchr(x->name.ptr, 0, x->name.len)) continue;
+    if (memchr(x->name.ptr, 0, x->name.len)) continue; /* no C string names it */
+    char *nm = mb__vfs_malloc((size_t)x->name.len + 1);
+    if (!nm) return fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     memcpy(nm, x->name.ptr, x->name.len);
     nm[x->name.len] = '\0';
-    if (x->kind == MB_KIND_MEMORY && !strcmp(nm, "memory")) continue;
     bool start = x->kind == MB_KIND_FUNC && !strcmp(nm, "_start");
-    if (mb_link_export(l, start ? "membrane_entry" : app->name, nm, NULL, &d))
-      return fail(diag, MB_VIRT_POLICY_BAD_VALUE, app->path, "%s", d.message);
+    bool bad = !(x->kind == MB_KIND_MEMORY && !strcmp(nm, "memory")) &&
+               mb_link_export(l, start ? "membrane_entry" : app->name, nm, NULL, &d);
+    mb__vfs_free(nm);
+    if (bad) return fail(diag, MB_VIRT_POLICY_BAD_VALUE, app->path, "%s", d.message);
   }
   return MB_VIRT_POLICY_OK;
 }
