@@ -624,6 +624,9 @@ bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
  *   --fault FUNC:N:ERRNO  FUNC a preview1 name, N decimal 1..2^32-1, ERRNO as
  *             mb_wasi_errno_parse takes it.
  *   --trace stderr | none | GUEST (an absolute path: FILE mode, on a writable mount).
+ *   --save GUEST=DEST   split at the first '='; both absolute guest paths (normalized as
+ *             GUEST above). At exit the tree at GUEST is copied to DEST (see
+ *             mb_virt_save); list option.
  *   --policy FILE  a JSON policy (below), applied where it stands among the flags.
  */
 
@@ -699,6 +702,24 @@ typedef struct mb_virt_fault {
   mb_wasi_errno err;
 } mb_virt_fault;
 
+/* --save GUEST=DEST: when the program exits (returns from _start, or calls proc_exit),
+ * wasi-virt copies the tree at GUEST (a --mem mount point or a directory below one, as
+ * the program left it: copy-on-write changes over an --embed included) to DEST, a guest
+ * path strictly inside a :rw --mount, i.e. onto the host. Directories, regular files
+ * (contents) and symlinks (as symlinks, texts verbatim); atim and mtim set where the
+ * host lets them be set. The whole tree is built under a temporary name in DEST's
+ * directory (".NAME.membrane-save-N") and renamed to DEST at the end; a DEST that exists
+ * must be a directory, and is replaced whole (moved aside to ".NAME.membrane-old-N",
+ * removed after the rename). A save that fails leaves DEST as it was, removes its
+ * temporary tree, says on stderr which file and why, and makes the exit status
+ * MB_VIRT_SAVE_FAILED_STATUS if the program's own was 0 (a non-zero one is kept).
+ * A trap ends the run without saving. */
+typedef struct mb_virt_save {
+  char *guest;
+  char *dest;
+} mb_virt_save;
+#define MB_VIRT_SAVE_FAILED_STATUS 74 /* sysexits.h EX_IOERR */
+
 typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 1 } mb_virt_clock_mode;
 typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
 
@@ -736,6 +757,8 @@ typedef struct mb_virt_policy {
   size_t fault_count;
   mb_virt_trace_mode trace;
   char *trace_path; /* FILE: an absolute guest path on a writable mount */
+  mb_virt_save *saves; /* --save, in order */
+  size_t save_count;
 } mb_virt_policy;
 
 void mb_virt_policy_init(mb_virt_policy *p);
@@ -782,7 +805,11 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
  * is the one with the longest guest path that contains it, as wasi-libc picks preopens;
  * a path equal to a mount point is not inside it, except for an EMBED, which may be a
  * single file); --arg together with --args-inherit; one environment name given twice
- * (--env or --env-allow); two --fault for the same call of one function. Mounts nested
+ * (--env or --env-allow); two --fault for the same call of one function; a --save whose
+ * GUEST is not a --mem mount point or below one (the longest mount holding it, as for
+ * files), whose DEST is not strictly inside a :rw --mount (the longest mount holding
+ * it), whose GUEST and DEST are one inside the other, or whose DEST is another save's
+ * DEST or one inside the other. Mounts nested
  * inside other mounts are allowed (they are separate preopens, as on every WASI host).
  * The first conflict found is reported (where: the later of the two settings); NOMEM if
  * a scratch array cannot be allocated. diag may be NULL. */
@@ -806,6 +833,7 @@ const char *mb_virt_policy_help(void);
  *   clock:  u8 mode, u64 start;  random: u8 mode, u64 seed
  *   faults: u32 n, n * (u8 func index, u32 nth, u16 errno)
  *   trace:  u8 mode, str path (FILE mode; empty otherwise)
+ *   saves:  u32 n, n * (str guest, str dest)
  * where str = u32 length + bytes and blob = u64 length + bytes. A MEM mount's image is
  * its copy-on-write lower layer (length 0: none); an EMBED mount's is its tree.
  */
@@ -830,6 +858,10 @@ typedef struct mb_virt_config_env {
   mb_virt_config_str name, value;
 } mb_virt_config_env;
 
+typedef struct mb_virt_config_save {
+  mb_virt_config_str guest, dest;
+} mb_virt_config_save;
+
 typedef struct mb_virt_config_fault {
   uint8_t func; /* index into mb_wasi_func_names */
   uint32_t nth;
@@ -852,6 +884,8 @@ typedef struct mb_virt_config {
   mb_virt_config_str trace_path;
   uint64_t clock_start, random_seed;
   mb_virt_config_fault *faults;
+  uint32_t save_count;
+  mb_virt_config_save *saves;
 } mb_virt_config;
 
 /* Parse and check a blob (bounds, counts, enum values, func indices; images are checked
@@ -880,7 +914,10 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_func
  * to each other by name as in `membrane link`; each one that imports
  * wasi_snapshot_preview1 is a client of wasi-virt with its own descriptor table, and
  * all share the filesystem. diag's where names the file or option. warn (may be NULL)
- * gets the linker's warnings, e.g. an input's dropped custom sections. */
+ * gets the linker's warnings, e.g. an input's dropped custom sections. With --save the
+ * output's _start is a generated entry (instance membrane_entry, the link's main one):
+ * insts[0]'s _start, then wasi-virt's membrane:exit, which saves; insts[0] must then
+ * export _start (CONFLICT otherwise), and its other exports are the output's by name. */
 struct mb_module;
 typedef struct mb_virt_instance {
   const char *name; /* instance name */

@@ -284,6 +284,9 @@ void p1_proc_fini(void);
 void p1_host_stderr(const char *s, size_t n);
 _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len);
 
+/* --save (p1_save.c): at exit, with the program's status; the status to exit with. */
+uint32_t p1_save_at_exit(uint32_t code);
+
 /* Virtual clocks (p1_proc.c): now on clock id, for fixed and real modes. */
 mb_wasi_errno p1_clock_now(uint32_t id, uint64_t *out);
 

@@ -427,7 +427,7 @@ void p1_proc_fini(void) {
 /* ---- process, scheduling, sockets ---- */
 
 _Noreturn void p1_proc_exit(uint32_t code) {
-  __wasi_proc_exit(code);
+  __wasi_proc_exit(p1_save_at_exit(code));
 }
 
 mb_wasi_errno p1_proc_raise(uint32_t sig) {

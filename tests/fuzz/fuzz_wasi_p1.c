@@ -130,6 +130,7 @@ static void make_config(void) {
   put_le(&b, MB_WASI_EIO, 2);
   put_le(&b, MB_VIRT_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
   put_str(&b, "/tmp/trace");
+  put_le(&b, 0, 4); /* saves: none (they need a host mount, which this build has not) */
   for (unsigned k = 0; k < 8; k++) b.data[12 + k] = (uint8_t)(b.len >> (8 * k));
   mb_vfs_buf_fini(&img);
   config = b.data;
