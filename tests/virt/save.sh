@@ -22,9 +22,13 @@
 #                          made on the mount: the copy fails halfway, 74, the line names
 #                          the file, DEST keeps its old contents, the half tree is gone
 #
-# usage: save.sh MEMBRANE NODE VALIDATE SAVE.wasm
+# usage: save.sh MEMBRANE NODE VALIDATE SAVE.wasm [SINGLE_NODE]
+#   SINGLE_NODE: every output built with --memory single, validated without multi-memory,
+#   run on SINGLE_NODE (Node 20: no multi-memory) instead of NODE
 set -uo pipefail
 membrane=$1 node=$2 validate=$3 prog=$4
+single_opts=() vflags=(--enable-multi-memory)
+if [ -n "${5:-}" ]; then node=$5 single_opts=(--memory single) vflags=(); fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/virt-save.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -92,9 +96,9 @@ run() {
   local vargs=()
   for a in $args; do vargs+=(--arg "$a"); done
   "$membrane" virt "$prog" -o "$tmp/out.wasm" --clock "fixed:${clock}000000000" \
-    --mount /res=/host/res:rw "${vargs[@]}" "$@" 2> "$tmp/build.err" ||
+    --mount /res=/host/res:rw "${vargs[@]}" "$@" "${single_opts[@]}" 2> "$tmp/build.err" ||
     { bad "membrane virt failed: $(cat "$tmp/build.err")"; return 1; }
-  "$validate" --enable-multi-memory "$tmp/out.wasm" || bad "the output does not validate"
+  "$validate" "${vflags[@]}" "$tmp/out.wasm" || bad "the output does not validate"
   "$node" --disable-warning=ExperimentalWarning "$here/run.mjs" --preopen "/host=$tmp/host" \
     "$tmp/out.wasm" > "$tmp/stdout" 2> "$tmp/stderr"
   status=$?
