@@ -1061,7 +1061,7 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
         cap = ncap;
       }
       helper hh = s.h[h];
-      char namebuf[300];
+      char namebuf[400]; /* two owners of up to 159 bytes, and the words */
       const char *name = NULL;
       uint32_t type = 0;
       if ((e = helper_body(&s, &hh, &code, &type, &name, namebuf, sizeof namebuf))) goto out;
