@@ -3,7 +3,8 @@
 #ifndef MB_LINK_INTERNAL_H
 #define MB_LINK_INTERNAL_H
 
-#include "internal.h"
+#include "membrane_link.h"
+#include "../wasm/internal.h"
 
 /* Where an import ends up after following re-exports. */
 enum { MB_TARGET_HOST = -1, MB_TARGET_GEN = -2 };

@@ -1,4 +1,4 @@
-/* wit_resolve.c — WIT packages: adding files and directories, binding names across
+/* wit/resolve.c — WIT packages: adding files and directories, binding names across
  * interfaces and packages, checking the rules one file cannot show, listing worlds'
  * imports and exports, and the lookups of membrane_link.h.
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 #define TRY(x)                \
   do {                        \

@@ -1,14 +1,14 @@
-/* wit_parse.c — lexer and recursive-descent parser for the WIT subset (one file).
+/* wit/parse.c — lexer and recursive-descent parser for the WIT subset (one file).
  *
  * The lexer keeps one token of lookahead and lexes lazily, so a version after '@' can be
  * read with its own rules (semver: `1.0.0-rc.1` must stop before `.{` in
  * `use a:b/c@1.0.0.{x}`). The parser builds the scopes of membrane_link.h's model with
  * names left unresolved; it checks what one file can show (syntax, identifiers,
  * duplicate names within an interface, empty records, too many flags) and leaves
- * everything that needs other files to wit_resolve.c. */
+ * everything that needs other files to resolve.c. */
 #include <string.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 typedef enum tok {
   T_EOF, T_ID, T_UNDERSCORE,

@@ -1,9 +1,9 @@
-/* wit_util.c — containers in the arena and positioned diagnostics for the WIT parser. */
+/* wit/util.c — containers in the arena and positioned diagnostics for the WIT parser. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 bool mb__wit_vec_push(mb_arena *a, wit_vec *v, void *item) {
   if (v->n == v->cap) {

@@ -1,9 +1,10 @@
-/* internal.h — private to the linker library: arena, bounds-checked reader, diagnostics,
- * and the instruction walker shared by the reader and the rewriter. */
+/* wasm/internal.h — private to the binary-model library (linker/wasm/): arena,
+ * bounds-checked reader, diagnostics, and the instruction walker shared by the reader and
+ * the rewriter. */
 #ifndef MB_LINKER_INTERNAL_H
 #define MB_LINKER_INTERNAL_H
 
-#include "membrane_link.h"
+#include "membrane_wasm.h"
 
 /* ---- allocation ---- */
 void *mb__realloc(void *ptr, size_t size);
