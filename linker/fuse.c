@@ -24,10 +24,10 @@ typedef struct fuse {
   uint32_t list_trap;                 /* adapters: the trap for a list too long to copy */
 } fuse;
 
-static mb_err nomem(fuse *f) { return mb__fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
+static mb_err nomem(fuse *f) { return mb_wasm_fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
 
 static void *arr(fuse *f, size_t n, size_t elem) {
-  return mb__arena_array(f->out->arena, n ? n : 1, elem);
+  return mb_wasm_arena_array(f->out->arena, n ? n : 1, elem);
 }
 
 /* Output index of a function type, adding it when new (identical types are merged). */
@@ -38,7 +38,7 @@ static mb_err add_type(fuse *f, const mb_functype *t, uint32_t *out_index) {
       *out_index = i;
       return MB_OK;
     }
-  if (o->ntypes == f->ntypes_cap) return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "type table full");
+  if (o->ntypes == f->ntypes_cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "type table full");
   o->types[o->ntypes] = *t;
   *out_index = o->ntypes++;
   return MB_OK;
@@ -59,9 +59,9 @@ static mb_err alloc_maps(fuse *f, mb_link_inst *in) {
       m->ndatas,
   };
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
-    mb__free(in->map[s]);
+    mb_wasm_free(in->map[s]);
     in->count[s] = sizes[s];
-    if (!(in->map[s] = mb__calloc(sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return nomem(f);
+    if (!(in->map[s] = mb_wasm_calloc(sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return nomem(f);
   }
   return MB_OK;
 }
@@ -80,7 +80,7 @@ static mb_err place_imports(fuse *f) {
   uint32_t n = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) n += !l->hosts[h].stub;
   o->imports = arr(f, n, sizeof *o->imports);
-  f->host_slot = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
+  f->host_slot = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
   if (!o->imports || !f->host_slot) return nomem(f);
   /* The instances' types first, in input order, so a single input keeps its type
    * indices (a faithful copy); host imports' types are among them. */
@@ -111,7 +111,7 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
   uint32_t next[MB_KIND_COUNT], elem = 0, data = 0;
   for (int k = 0; k < MB_KIND_COUNT; k++) next[k] = o->nimported[k];
   /* first pass: bases of defined entities */
-  uint32_t (*bases)[MB_KIND_COUNT] = mb__calloc(l->ninst, sizeof *bases);
+  uint32_t (*bases)[MB_KIND_COUNT] = mb_wasm_calloc(l->ninst, sizeof *bases);
   if (!bases) return nomem(f);
   for (uint32_t i = 0; i < l->ninst; i++)
     for (int k = 0; k < MB_KIND_COUNT; k++) {
@@ -120,9 +120,9 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
     }
   *stub_base = next[MB_KIND_FUNC];
   /* stubs: one function per stubbed host import, in host order */
-  uint32_t nstub = 0, *stub_index = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *stub_index);
+  uint32_t nstub = 0, *stub_index = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *stub_index);
   if (!stub_index) {
-    mb__free(bases);
+    mb_wasm_free(bases);
     return nomem(f);
   }
   for (uint32_t h = 0; h < l->nhosts; h++)
@@ -156,8 +156,8 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
     for (uint32_t s = 0; s < in->m->nelems; s++) in->map[MB_SPACE_ELEM][s] = elem++;
     for (uint32_t s = 0; s < in->m->ndatas; s++) in->map[MB_SPACE_DATA][s] = data++;
   }
-  mb__free(bases);
-  mb__free(stub_index);
+  mb_wasm_free(bases);
+  mb_wasm_free(stub_index);
   return e;
 }
 
@@ -172,7 +172,7 @@ static mb_remap remap_of(const mb_link_inst *in) {
 
 static mb_err keep_buf(fuse *f, mb_bytes *dst) {
   if (f->body.failed) return nomem(f);
-  uint8_t *p = mb__arena_alloc(f->out->arena, f->body.len);
+  uint8_t *p = mb_wasm_arena_alloc(f->out->arena, f->body.len);
   if (!p) return nomem(f);
   memcpy(p, f->body.data, f->body.len);
   dst->ptr = p;
@@ -195,13 +195,13 @@ static mb_err rewrite_const(fuse *f, const mb_link_inst *in, const mb_remap *r, 
 /* The instance's maps, copied into the output's arena: its bodies are renumbered
  * through them when the output is written, after the link itself is gone. */
 static const mb_remap *remap_in_output(fuse *f, const mb_link_inst *in) {
-  mb_remap *r = mb__arena_alloc(f->out->arena, sizeof *r);
+  mb_remap *r = mb_wasm_arena_alloc(f->out->arena, sizeof *r);
   if (!r) return NULL;
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
     r->count[s] = in->count[s];
     r->map[s] = NULL;
     if (!in->map[s] || !in->count[s]) continue;
-    uint32_t *map = mb__arena_alloc(f->out->arena, (size_t)in->count[s] * sizeof *map);
+    uint32_t *map = mb_wasm_arena_alloc(f->out->arena, (size_t)in->count[s] * sizeof *map);
     if (!map) return NULL;
     memcpy(map, in->map[s], (size_t)in->count[s] * sizeof *map);
     r->map[s] = map;
@@ -279,9 +279,9 @@ static mb_err copy_definitions(fuse *f, mb_link_inst *in) {
 static mb_err inline_globals(fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
                              bool *understood) {
   const mb_module *o = f->out;
-  mb_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
+  mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
   if (depth > 64)
-    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                     "global initializers of the instances read each other in a cycle");
   while (r.pos < r.end) {
     const uint8_t *at = r.pos;
@@ -290,12 +290,12 @@ static mb_err inline_globals(fuse *f, mb_bytes expr, unsigned depth, mb_buf *out
     int32_t s32;
     int64_t s64;
     const uint8_t *skip;
-    bool bad = mb__byte(&r, &op, "");
+    bool bad = mb_wasm_byte(&r, &op, "");
     if (bad) break;
     switch (op) {
     case 0x0B: return MB_OK; /* end */
     case 0x23:               /* global.get */
-      if ((bad = mb__u32(&r, &u, ""))) break;
+      if ((bad = mb_wasm_u32(&r, &u, ""))) break;
       if (u >= o->nimported[MB_KIND_GLOBAL] && u - o->nimported[MB_KIND_GLOBAL] < o->nglobals) {
         mb_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
                                   depth + 1, out, changed, understood);
@@ -304,15 +304,15 @@ static mb_err inline_globals(fuse *f, mb_bytes expr, unsigned depth, mb_buf *out
         continue;
       }
       break;
-    case 0x41: bad = mb__s32(&r, &s32, ""); break;
-    case 0x42: bad = mb__s64(&r, &s64, ""); break;
-    case 0x43: bad = mb__bytes(&r, 4, &skip, ""); break;
-    case 0x44: bad = mb__bytes(&r, 8, &skip, ""); break;
-    case 0xD0: bad = mb__byte(&r, &op, ""); break; /* ref.null: abstract heap type */
-    case 0xD2: bad = mb__u32(&r, &u, ""); break;   /* ref.func */
+    case 0x41: bad = mb_wasm_s32(&r, &s32, ""); break;
+    case 0x42: bad = mb_wasm_s64(&r, &s64, ""); break;
+    case 0x43: bad = mb_wasm_bytes(&r, 4, &skip, ""); break;
+    case 0x44: bad = mb_wasm_bytes(&r, 8, &skip, ""); break;
+    case 0xD0: bad = mb_wasm_byte(&r, &op, ""); break; /* ref.null: abstract heap type */
+    case 0xD2: bad = mb_wasm_u32(&r, &u, ""); break;   /* ref.func */
     case 0x6A: case 0x6B: case 0x6C: case 0x7C: case 0x7D: case 0x7E: break;
     case 0xFD: /* v128.const */
-      bad = mb__u32(&r, &u, "") || u != 12 || mb__bytes(&r, 16, &skip, "");
+      bad = mb_wasm_u32(&r, &u, "") || u != 12 || mb_wasm_bytes(&r, 16, &skip, "");
       break;
     default: bad = true;
     }
@@ -331,7 +331,7 @@ static mb_err inline_const(fuse *f, mb_bytes *expr) {
   mb_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
   mb_buf_byte(&b, 0x0B);
   if (!e && changed && understood && !b.failed) {
-    uint8_t *p = mb__arena_alloc(f->out->arena, b.len);
+    uint8_t *p = mb_wasm_arena_alloc(f->out->arena, b.len);
     if (!p) e = nomem(f);
     else {
       memcpy(p, b.data, b.len);
@@ -363,10 +363,10 @@ static mb_err inline_all_consts(fuse *f) {
 static mb_err add_name(fuse *f, const char *name, uint32_t index) {
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
-    const char **names = mb__realloc(f->gen_names, cap * sizeof *names);
+    const char **names = mb_wasm_realloc(f->gen_names, cap * sizeof *names);
     if (!names) return nomem(f);
     f->gen_names = names;
-    uint32_t *funcs = mb__realloc(f->gen_funcs, cap * sizeof *funcs);
+    uint32_t *funcs = mb_wasm_realloc(f->gen_funcs, cap * sizeof *funcs);
     if (!funcs) return nomem(f);
     f->gen_funcs = funcs;
     f->gen_cap = cap;
@@ -386,15 +386,15 @@ static mb_err add_generated(fuse *f, uint32_t type, const char *name, uint32_t *
   *index = o->nimported[MB_KIND_FUNC] + o->nfuncs++;
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
-    const char **names = mb__realloc(f->gen_names, cap * sizeof *names);
+    const char **names = mb_wasm_realloc(f->gen_names, cap * sizeof *names);
     if (!names) return nomem(f);
     f->gen_names = names;
-    uint32_t *funcs = mb__realloc(f->gen_funcs, cap * sizeof *funcs);
+    uint32_t *funcs = mb_wasm_realloc(f->gen_funcs, cap * sizeof *funcs);
     if (!funcs) return nomem(f);
     f->gen_funcs = funcs;
     f->gen_cap = cap;
   }
-  char *copy = mb__arena_alloc(o->arena, strlen(name) + 1);
+  char *copy = mb_wasm_arena_alloc(o->arena, strlen(name) + 1);
   if (!copy) return nomem(f);
   strcpy(copy, name);
   f->gen_names[f->ngen] = copy;
@@ -427,7 +427,7 @@ static mb_err glue_export(fuse *f, const char *name, mb_kind kind, uint32_t *out
   const mb_link_inst *g = &f->l->inst[f->l->glue];
   int64_t idx = mb__find_export(g->m, name, strlen(name), kind);
   if (idx < 0)
-    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "the glue module has no export '%s'", name);
+    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "the glue module has no export '%s'", name);
   *out = g->map[kind_space[kind]][idx];
   return MB_OK;
 }
@@ -450,7 +450,7 @@ static mb_err glue_const_global(fuse *f, const char *name, uint32_t *out) {
       }
     }
   }
-  return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+  return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                   "the glue module has no constant global export '%s'", name);
 }
 
@@ -1001,7 +1001,7 @@ static mb_err caller_body(fuse *f, const mb_gen *g, uint32_t no_caller) {
   int64_t pm = mb__find_export(pin->m, "memory", 6, MB_KIND_MEMORY);
   if (pm < 0) pm = 0;
   if (pin->count[MB_SPACE_MEMORY] == 0)
-    return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports membrane:caller but has no memory", pin->name);
   uint32_t pmem = pin->map[MB_SPACE_MEMORY][pm];
   mb_buf *b = &f->body;
@@ -1127,7 +1127,7 @@ static mb_err add_gens(fuse *f) {
     f->body.len = 0;
     mb_buf_append(&f->body, "\x00\x00\x0b", 3);
     if ((e = add_generated(f, t, "membrane: list too long to copy", &idx))) return e;
-    if (idx != f->list_trap) return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "internal: trap index");
+    if (idx != f->list_trap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "internal: trap index");
   }
   return MB_OK;
 }
@@ -1256,11 +1256,11 @@ static mb_err push_export(fuse *f, out_export *v, uint32_t *n, uint32_t cap, con
                           size_t len, mb_kind kind, uint32_t index) {
   for (uint32_t i = 0; i < *n; i++)
     if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
-      return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                       "two exports of the output are called '%.*s'; rename one with --export "
                       "INST.NAME=AS",
                       (int)len, name);
-  if (*n == cap) return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
+  if (*n == cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
   v[(*n)++] = (out_export){name, len, kind, index};
   return MB_OK;
 }
@@ -1281,7 +1281,7 @@ static mb_err wasi_memory(fuse *f, int64_t *mem) {
     if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
     if (*mem >= 0 && (uint32_t)*mem != m0)
-      return mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                       "instances '%s' and '%s' both call the host's WASI but have different "
                       "memories; the host can read only one (exported as 'memory'). Let one of "
                       "them reach WASI through the other, or share a memory",
@@ -1297,7 +1297,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
   uint32_t cap = (l->nexports ? l->nexports : main->m->nexports) + 3, n = 0;
-  out_export *v = mb__calloc(cap, sizeof *v);
+  out_export *v = mb_wasm_calloc(cap, sizeof *v);
   if (!v) return nomem(f);
   mb_err e = MB_OK;
   int64_t mem;
@@ -1313,7 +1313,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
       for (; kind < MB_KIND_COUNT && idx < 0; kind++)
         idx = mb__find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
       if (idx < 0) {
-        e = mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                      "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
                      x->inst, in->path, x->name);
         break;
@@ -1355,7 +1355,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
     for (uint32_t i = 0; i < n; i++)
       if (v[i].len == 6 && memcmp(v[i].name, "memory", 6) == 0) {
         if (v[i].kind != MB_KIND_MEMORY || v[i].index != (uint32_t)mem)
-          e = mb__fail(f->diag, MB_ERR_INVALID_ARG, 0,
+          e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                        "the export 'memory' must be the memory of the instance that calls the "
                        "host's WASI; export something else under that name with a different AS");
         has = true;
@@ -1369,7 +1369,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
     goto out;
   }
   for (uint32_t i = 0; i < n; i++) {
-    uint8_t *name = mb__arena_alloc(o->arena, v[i].len);
+    uint8_t *name = mb_wasm_arena_alloc(o->arena, v[i].len);
     if (!name) {
       e = nomem(f);
       goto out;
@@ -1379,7 +1379,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
   }
   o->nexports = n;
 out:
-  mb__free(v);
+  mb_wasm_free(v);
   return e;
 }
 
@@ -1447,8 +1447,8 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   const mb_link_inst *main = &l->inst[l->main];
   int64_t main_start = mb__find_export(main->m, "_start", 6, MB_KIND_FUNC);
   int64_t main_init = mb__find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
-  uint32_t *starts = mb__calloc(2 * l->ninst + 2, sizeof *starts);
-  uint32_t *inits = mb__calloc(l->ninst + 1, sizeof *inits);
+  uint32_t *starts = mb_wasm_calloc(2 * l->ninst + 2, sizeof *starts);
+  uint32_t *inits = mb_wasm_calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
   mb_err e = MB_OK;
   if (!starts || !inits) {
@@ -1528,8 +1528,8 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
     o->start = idx;
   }
 out:
-  mb__free(starts);
-  mb__free(inits);
+  mb_wasm_free(starts);
+  mb_wasm_free(inits);
   return e;
 }
 
@@ -1582,7 +1582,7 @@ static mb_err allocate_output(fuse *f) {
     o->features |= m->features;
   }
   if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
-    return mb__fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
+    return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
   f->ntypes_cap = (uint32_t)types;
   o->types = arr(f, types, sizeof *o->types);
   o->func_types = arr(f, funcs, sizeof *o->func_types);
@@ -1606,7 +1606,7 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if (e) return e;
   fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
   mb_buf_init(&f.body);
-  if (!(f.out = mb_module_new())) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(f.out = mb_module_new())) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   uint32_t stub_base;
   int64_t start_fn = -1, init_fn = -1;
   if ((e = allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
@@ -1635,9 +1635,9 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:
   mb_buf_fini(&f.body);
-  mb__free(f.host_slot);
-  mb__free(f.gen_names);
-  mb__free(f.gen_funcs);
+  mb_wasm_free(f.host_slot);
+  mb_wasm_free(f.gen_names);
+  mb_wasm_free(f.gen_funcs);
   if (e) {
     mb_module_free(f.out);
     return e;

@@ -7,7 +7,7 @@
 
 char *mb__strdup(const char *s) {
   size_t n = strlen(s) + 1;
-  char *p = mb__malloc(n);
+  char *p = mb_wasm_malloc(n);
   if (p) memcpy(p, s, n);
   return p;
 }
@@ -57,7 +57,7 @@ void mb__link_warn(mb_link *l, const char *fmt, ...) {
 }
 
 mb_link *mb_link_new(void) {
-  mb_link *l = mb__calloc(1, sizeof *l);
+  mb_link *l = mb_wasm_calloc(1, sizeof *l);
   if (l) {
     l->policy = MB_UNRESOLVED_IMPORT;
     l->glue = -1;
@@ -66,36 +66,36 @@ mb_link *mb_link_new(void) {
 }
 
 static void free_inst(mb_link_inst *in) {
-  mb__free(in->name);
-  mb__free(in->path);
-  mb__free(in->res);
-  mb__free(in->state);
-  for (int s = 0; s < MB_SPACE_COUNT; s++) mb__free(in->map[s]);
+  mb_wasm_free(in->name);
+  mb_wasm_free(in->path);
+  mb_wasm_free(in->res);
+  mb_wasm_free(in->state);
+  for (int s = 0; s < MB_SPACE_COUNT; s++) mb_wasm_free(in->map[s]);
   memset(in, 0, sizeof *in);
 }
 
 void mb_link_free(mb_link *l) {
   if (!l) return;
-  for (uint32_t i = 0; i < l->nmemopts; i++) mb__free(l->memopts[i].inst);
-  mb__free(l->memopts);
+  for (uint32_t i = 0; i < l->nmemopts; i++) mb_wasm_free(l->memopts[i].inst);
+  mb_wasm_free(l->memopts);
   mb__res_reset(l);
   for (uint32_t i = 0; i < l->ninst; i++) free_inst(&l->inst[i]);
   for (uint32_t i = 0; i < l->nwires; i++) {
-    mb__free(l->wires[i].consumer);
-    mb__free(l->wires[i].module);
-    mb__free(l->wires[i].provider);
+    mb_wasm_free(l->wires[i].consumer);
+    mb_wasm_free(l->wires[i].module);
+    mb_wasm_free(l->wires[i].provider);
   }
   for (uint32_t i = 0; i < l->nexports; i++) {
-    mb__free(l->exports[i].inst);
-    mb__free(l->exports[i].name);
-    mb__free(l->exports[i].as);
+    mb_wasm_free(l->exports[i].inst);
+    mb_wasm_free(l->exports[i].name);
+    mb_wasm_free(l->exports[i].as);
   }
-  mb__free(l->inst);
-  mb__free(l->wires);
-  mb__free(l->exports);
-  mb__free(l->hosts);
-  mb__free(l->order);
-  mb__free(l);
+  mb_wasm_free(l->inst);
+  mb_wasm_free(l->wires);
+  mb_wasm_free(l->exports);
+  mb_wasm_free(l->hosts);
+  mb_wasm_free(l->order);
+  mb_wasm_free(l);
 }
 
 void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user) {
@@ -113,7 +113,7 @@ static int find_inst(const mb_link *l, const char *name, size_t len) {
 
 /* Grow an array by one element (zeroed); false when out of memory. */
 static bool grow(void **arr, uint32_t n, size_t elem) {
-  void *p = mb__realloc(*arr, (size_t)(n + 1) * elem);
+  void *p = mb_wasm_realloc(*arr, (size_t)(n + 1) * elem);
   if (!p) return false;
   memset((char *)p + (size_t)n * elem, 0, elem);
   *arr = p;
@@ -143,11 +143,11 @@ mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb
   drop_glue(l);
   int i = find_inst(l, instance, strlen(instance));
   if (i < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
                     instance, world, instance);
   const mb_wit_world *w = l->wit ? mb_wit_find_world(l->wit, world) : NULL;
   if (!w)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
                     l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
   l->inst[i].world = w;
@@ -169,17 +169,17 @@ static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
 
 mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag) {
   if (pages == 0 || pages > 65536)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->pages = pages;
   return MB_OK;
 }
 
 mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->trust = true;
   return MB_OK;
 }
@@ -187,7 +187,7 @@ mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
 mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag) {
   for (uint32_t i = 0; i < l->nmemopts; i++) l->memopts[i].grow = false;
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->grow = true;
   return MB_OK;
 }
@@ -196,7 +196,7 @@ mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *di
   drop_glue(l);
   int i = find_inst(l, provider, strlen(provider));
   if (i < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
                     provider, provider);
   l->inst[i].caller_memory = true;
   l->resolved = false;
@@ -207,28 +207,28 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
                             mb_diag *diag) {
   drop_glue(l);
   if (!*name || strchr(name, '.') || strchr(name, '='))
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance name '%s' must be non-empty and contain no '.' or '='", name);
   if (find_inst(l, name, strlen(name)) >= 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
   if (strcmp(name, "membrane:glue") == 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "the instance name 'membrane:glue' is reserved for the resource ABI glue");
   if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
   in->m = m;
   in->name = mb__strdup(name);
   in->path = mb__strdup(path ? path : name);
   l->ninst++;
-  if (!in->name || !in->path) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!in->name || !in->path) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
   return MB_OK;
 }
 
 mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
   int i = find_inst(l, name, strlen(name));
-  if (i < 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
+  if (i < 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
   l->main = i;
   return MB_OK;
 }
@@ -236,19 +236,19 @@ mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
 mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
                     const char *provider, mb_diag *diag) {
   if (find_inst(l, consumer, strlen(consumer)) < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
                     consumer, import_module, provider, consumer);
   if (find_inst(l, provider, strlen(provider)) < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
                     consumer, import_module, provider, provider);
   if (!grow((void **)&l->wires, l->nwires, sizeof *l->wires))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
   w->consumer = mb__strdup(consumer);
   w->module = mb__strdup(import_module);
   w->provider = mb__strdup(provider);
   if (!w->consumer || !w->module || !w->provider)
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
   return MB_OK;
 }
@@ -256,15 +256,15 @@ mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
 mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
                       mb_diag *diag) {
   if (find_inst(l, instance, strlen(instance)) < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
                     instance, name, instance);
   if (!grow((void **)&l->exports, l->nexports, sizeof *l->exports))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
   e->inst = mb__strdup(instance);
   e->name = mb__strdup(name);
   e->as = mb__strdup(as ? as : name);
-  if (!e->inst || !e->name || !e->as) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!e->inst || !e->name || !e->as) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   return MB_OK;
 }
 
@@ -455,7 +455,7 @@ static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag
     }
   }
   if (!grow((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->hosts[l->nhosts].im = im;
   l->hosts[l->nhosts].from = m;
   l->hosts[l->nhosts].stub = l->policy == MB_UNRESOLVED_STUB && im->kind == MB_KIND_FUNC &&
@@ -470,7 +470,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   if (in->state[k] == 2) return MB_OK;
   const mb_import *im = &in->m->imports[k];
   if (in->state[k] == 1)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
                     "never reaches a definition",
                     in->name, (int)im->module.len, (const char *)im->module.ptr,
@@ -487,20 +487,20 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
     for (uint32_t j = 0; j < l->ninst && first < 0; j++)
       if ((int)j != i && mb__exports_iface(l, (int)j, (const char *)im->module.ptr, im->module.len))
         first = (int)j;
-    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                  "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
                  "interface; choose one with --wire %s.%.*s=INSTANCE",
                  in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
                  (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
                  (int)im->module.len, (const char *)im->module.ptr);
   } else if (p == i) {
-    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                  "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
                  in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
                  (const char *)im->field.ptr);
   } else if (p < 0) {
     if (l->policy == MB_UNRESOLVED_ERROR && !mb__is_wasi_module(im->module))
-      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                    "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
                    "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
                    in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
@@ -520,13 +520,13 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         if (mb__find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
           other = kind_word((mb_kind)kk);
       if (other)
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                      "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
                      "exports '%s' as a %s",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
                      kind_word(im->kind), l->inst[p].name, field, other);
       else
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                      "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
                      "'%s'",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
@@ -538,7 +538,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         char a[160], b[160];
         entity_text(&want, a, sizeof a);
         entity_text(&have, b, sizeof b);
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                      "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
                      "exports '%s' as %s %s",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
@@ -585,10 +585,10 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
  * edges of the root it happens to start from); breadth-first from each, so the message
  * names a shortest cycle. */
 static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
-  int *from = mb__calloc(l->ninst, sizeof *from);
-  int *queue = mb__calloc(l->ninst, sizeof *queue);
+  int *from = mb_wasm_calloc(l->ninst, sizeof *from);
+  int *queue = mb_wasm_calloc(l->ninst, sizeof *queue);
   mb_err e = MB_OK;
-  if (!from || !queue) e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!from || !queue) e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t s = 0; s < l->ninst && !e; s++) {
     if (!needs_init(l->inst[s].m)) continue;
     for (uint32_t k = 0; k < l->ninst; k++) from[k] = -1;
@@ -620,14 +620,14 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
     for (uint32_t k = len; k-- > 0 && n < sizeof text;)
       n += (size_t)snprintf(text + n, sizeof text - n, " -> %s", l->inst[path[k]].name);
     if (n < sizeof text) snprintf(text + n, sizeof text - n, " -> %s", l->inst[s].name);
-    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                  "instance '%s' has a start function or _initialize but is on a cycle of "
                  "imports (%s; A -> B: A imports from B): there is no order in which to "
                  "initialize it",
                  l->inst[s].name, text);
   }
-  mb__free(from);
-  mb__free(queue);
+  mb_wasm_free(from);
+  mb_wasm_free(queue);
   return e;
 }
 
@@ -635,17 +635,17 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   if (l->resolved) return MB_OK;
   drop_glue(l);
   mb__res_reset(l);
-  if (l->ninst == 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
-  mb__free(l->hosts);
+  if (l->ninst == 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
+  mb_wasm_free(l->hosts);
   l->hosts = NULL;
   l->nhosts = 0;
   for (uint32_t i = 0; i < l->ninst; i++) {
     mb_link_inst *in = &l->inst[i];
-    mb__free(in->res);
-    mb__free(in->state);
-    in->res = mb__calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
-    in->state = mb__calloc(in->m->nimports ? in->m->nimports : 1, 1);
-    if (!in->res || !in->state) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    mb_wasm_free(in->res);
+    mb_wasm_free(in->state);
+    in->res = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
+    in->state = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, 1);
+    if (!in->res || !in->state) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   }
   for (uint32_t i = 0; i < l->ninst; i++)
     for (uint32_t k = 0; k < l->inst[i].m->nimports; k++) {
@@ -659,36 +659,36 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   if (l->nrtypes) {
     /* the resource ABI is used: the glue joins as the last instance */
     if (!l->glue_module)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "the resource ABI is used but no glue module was given (mb_link_set_glue)");
     if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
-      return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     mb_link_inst *g = &l->inst[l->ninst];
     g->m = l->glue_module;
     g->glue = true;
     g->name = mb__strdup("membrane:glue");
     g->path = mb__strdup("(the resource ABI glue)");
-    g->res = mb__calloc(1, sizeof *g->res);
-    g->state = mb__calloc(1, 1);
+    g->res = mb_wasm_calloc(1, sizeof *g->res);
+    g->state = mb_wasm_calloc(1, 1);
     l->glue = (int)l->ninst++;
     if (!g->name || !g->path || !g->res || !g->state)
-      return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     if (g->m->nimports)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
     mb_err e = mb__res_exit_calls(l, diag);
     if (e) return e;
   }
-  mb__free(l->order);
-  uint8_t *mark = mb__calloc(l->ninst, 1);
-  l->order = mb__calloc(l->ninst, sizeof *l->order);
+  mb_wasm_free(l->order);
+  uint8_t *mark = mb_wasm_calloc(l->ninst, 1);
+  l->order = mb_wasm_calloc(l->ninst, sizeof *l->order);
   if (!mark || !l->order) {
-    mb__free(mark);
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    mb_wasm_free(mark);
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   }
   uint32_t n = 0;
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = visit(l, (int)i, mark, &n, diag);
-  mb__free(mark);
+  mb_wasm_free(mark);
   if (!e) e = check_init_cycles(l, diag);
   if (e) return e;
   l->resolved = true;
@@ -770,5 +770,5 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
     }
   }
   if (dot) fprintf(f, "}\n");
-  return ferror(f) ? mb__fail(diag, MB_ERR_IO, 0, "cannot write the description") : MB_OK;
+  return ferror(f) ? mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot write the description") : MB_OK;
 }

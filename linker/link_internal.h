@@ -4,7 +4,7 @@
 #define MB_LINK_INTERNAL_H
 
 #include "membrane_link.h"
-#include "../wasm/internal.h"
+#include "membrane_wasm_ext.h"
 
 /* Where an import ends up after following re-exports. */
 enum { MB_TARGET_HOST = -1, MB_TARGET_GEN = -2 };

@@ -79,23 +79,23 @@ bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) 
 
 void mb__res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
-    mb__free(l->gens[i].name);
-    mb__free(l->gens[i].res_keys);
-    mb__free(l->gens[i].res_ids);
+    mb_wasm_free(l->gens[i].name);
+    mb_wasm_free(l->gens[i].res_keys);
+    mb_wasm_free(l->gens[i].res_ids);
   }
   for (uint32_t i = 0; i < l->nrtypes; i++) {
-    mb__free(l->rtypes[i].iface);
-    mb__free(l->rtypes[i].name);
+    mb_wasm_free(l->rtypes[i].iface);
+    mb_wasm_free(l->rtypes[i].name);
   }
-  mb__free(l->gens);
-  mb__free(l->rtypes);
+  mb_wasm_free(l->gens);
+  mb_wasm_free(l->rtypes);
   l->gens = NULL;
   l->rtypes = NULL;
   l->ngens = l->nrtypes = 0;
 }
 
 static char *strndup_(const char *s, size_t n) {
-  char *p = mb__malloc(n + 1);
+  char *p = mb_wasm_malloc(n + 1);
   if (p) {
     memcpy(p, s, n);
     p[n] = 0;
@@ -104,7 +104,7 @@ static char *strndup_(const char *s, size_t n) {
 }
 
 static bool grow1(void **arr, uint32_t n, size_t elem) {
-  void *p = mb__realloc(*arr, (size_t)(n + 1) * elem);
+  void *p = mb_wasm_realloc(*arr, (size_t)(n + 1) * elem);
   if (!p) return false;
   memset((char *)p + (size_t)n * elem, 0, elem);
   *arr = p;
@@ -132,13 +132,13 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
     }
   }
   if (!grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_rtype *r = &l->rtypes[l->nrtypes++];
   r->definer = definer;
   r->iface = mb__strdup(iface);
   r->name = strndup_((const char *)name.ptr, name.len);
   r->dtor = -1;
-  if (!r->iface || !r->name) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!r->iface || !r->name) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   char dtor[600];
   int n = legacy_type ? snprintf(dtor, sizeof dtor, "canonical_abi_drop_%s", r->name)
                      : snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
@@ -147,7 +147,7 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
   if (r->dtor >= 0 && !mb__functype_eq(mb__func_type(m, (uint32_t)r->dtor), &i32_void)) {
     char have[160];
     mb__type_text(mb__func_type(m, (uint32_t)r->dtor), have, sizeof have);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' exports the destructor '%s' as %s, but a destructor is "
                     "(i32) -> () (it receives the rep)",
                     l->inst[definer].name, dtor, have);
@@ -159,12 +159,12 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
 static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
                       const char *name, mb_gen **out, mb_diag *diag) {
   if (!grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_gen *g = &l->gens[l->ngens++];
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  if (!(g->name = mb__strdup(name))) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(g->name = mb__strdup(name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   *out = g;
   return MB_OK;
 }
@@ -174,7 +174,7 @@ static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype 
 static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb_diag *diag) {
   const char *id = res->iface ? res->iface->id : NULL;
   if (!id)
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
                     "resource '%s' is declared in a world, not an interface: not supported",
                     res->name);
   if (mb__exports_iface(l, i, id, strlen(id))) {
@@ -183,7 +183,7 @@ static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb
   }
   int p = mb__provider_for(l, i, (mb_bytes){(const uint8_t *)id, (uint32_t)strlen(id)}, NULL);
   if (p < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
                     "that interface; give the definer a --world that exports it (or --wire)",
                     l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
@@ -206,7 +206,7 @@ static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out
     return MB_OK;
   }
   if (mb_module_count(m, MB_KIND_MEMORY) == 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
                     l->inst[i].name, why);
   *out = 0;
   return MB_OK;
@@ -220,14 +220,14 @@ static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out
   const mb_module *m = l->inst[i].m;
   *out = mb__find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
   if (*out < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
                     "the copy in its memory with it",
                     l->inst[i].name, why);
   if (!mb__functype_eq(mb__func_type(m, (uint32_t)*out), &realloc_type)) {
     char have[160];
     mb__type_text(mb__func_type(m, (uint32_t)*out), have, sizeof have);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
                     "-> (i32)",
                     l->inst[i].name, have);
@@ -252,11 +252,11 @@ static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_typ
                    &id, diag);
     if (e) return e;
     g = &l->gens[gi];
-    const mb_wit_type **keys = mb__realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
-    if (!keys) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    const mb_wit_type **keys = mb_wasm_realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
+    if (!keys) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     g->res_keys = keys;
-    uint32_t *ids = mb__realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
-    if (!ids) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    uint32_t *ids = mb_wasm_realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
+    if (!ids) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     g->res_ids = ids;
     g->res_keys[g->nres] = t->elem;
     g->res_ids[g->nres++] = id;
@@ -279,7 +279,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
   const mb_wit_func *fn = mb_wit_find_func(wi, field);
   if (!fn)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports %s.%s, but interface %s has no function '%s'",
                     in->name, wi->id, field, wi->id, field);
   int n = snprintf(exp, sizeof exp, "%s#%s", wi->id, field);
@@ -290,7 +290,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   }
   if (idx < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
                     "%s, has no export '%s#%s'",
                     in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
@@ -304,7 +304,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   if (!mb__functype_eq(have_imp, &want_lower)) {
     mb__type_text(have_imp, a, sizeof a);
     sig_text(&lower, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
                     "ABI signature (lowered, %s:%u:%u) is %s",
                     in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
@@ -312,7 +312,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   if (!mb__functype_eq(have_exp, &want_lift)) {
     mb__type_text(have_exp, a, sizeof a);
     sig_text(&lift, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
                     "signature (lifted, %s:%u:%u) is %s",
                     pin->name, exp, a, fn->file, fn->line, fn->column, b);
@@ -325,7 +325,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     return MB_OK;
   }
   if (t.inst < 0)
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
                     "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
                     "link: an adapter needs the implementing instance",
                     in->name, wi->id, field, pin->name);
@@ -362,11 +362,11 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     int pn = snprintf(post, sizeof post, "cabi_post_%s", exp);
     int64_t x = mb__find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
     if (x >= 0 && !mb__functype_eq(mb__func_type(pin->m, (uint32_t)x), &i32_void))
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' exports '%s' with a type other than (i32) -> ()",
                       pin->name, post);
     if (x >= 0 && t.inst != p)
-      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
                       "instance '%s' re-exports %s with a cabi_post function: not supported",
                       pin->name, exp);
     l->gens[l->ngens - 1].callee_post = x;
@@ -453,7 +453,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     }
   }
   if (kind == INTR_NONE)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
                     "provides only resource_new_R, resource_get_R, resource_clone_R and "
                     "resource_drop_R",
@@ -465,7 +465,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     int p = mb__provider_for(l, i, im->module, NULL); /* --wire CONSUMER.canonical_abi=DEFINER */
     if (p >= 0) {
       if (!legacy_defines(l->inst[p].m, res))
-        return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+        return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                         "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
                         "which does not define resource '%.*s' (imports "
                         "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
@@ -477,7 +477,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
       for (uint32_t j = 0; j < l->ninst; j++) {
         if ((int)j == i || l->inst[j].glue || !legacy_defines(l->inst[j].m, res)) continue;
         if (definer >= 0)
-          return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+          return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                           "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
                           "both define resource '%.*s'; choose one with --wire "
                           "%s.canonical_abi=INSTANCE",
@@ -495,7 +495,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
      * or create them, so a user's get/clone without a definer is a mistake, not a
      * host resource */
     if (definer < 0)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
                       "'%.*s' (by importing resource_new_%.*s or exporting "
                       "canonical_abi_drop_%.*s); the host's resources can only be dropped",
@@ -503,7 +503,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
                       (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
                       (const char *)res.ptr);
     if (kind == INTR_NEW || kind == INTR_REP)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
                       "'%.*s' (instance '%s') may read its rep",
                       in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
@@ -515,7 +515,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
                     "but it is %s",
                     in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
@@ -550,12 +550,12 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   else if (mb__bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
   else if (mb__bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
   else
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
                     "write, size and id",
                     in->name, (int)im->field.len, (const char *)im->field.ptr);
   if (!in->caller_memory)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
                     "callers' memory: grant it with --grant-caller-memory %s",
                     in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
@@ -564,7 +564,7 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
                     in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
@@ -604,8 +604,8 @@ mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
 static const mb_functype exit_type = {1, 0, (const uint8_t *)"\x7f", NULL};
 
 mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
-  int64_t *gen_of_host = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
-  if (!gen_of_host) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  int64_t *gen_of_host = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
+  if (!gen_of_host) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t h = 0; h < l->nhosts; h++) gen_of_host[h] = -1;
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) {
@@ -629,7 +629,7 @@ mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
       in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = (uint32_t)gen_of_host[t.host]};
     }
   }
-  mb__free(gen_of_host);
+  mb_wasm_free(gen_of_host);
   return e;
 }
 
@@ -683,7 +683,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
   if (kind == INTR_NONE && !is_export) return MB_OK;
   *handled = true;
   if (kind == INTR_NONE)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
                     "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
                     "[resource-dup]R and [resource-destroy]R",
@@ -694,7 +694,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
   if (is_export) {
     definer = i;
     if (in->world && !mb__exports_iface(l, i, mod, modlen))
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
                       "the instance exporting an interface defines its resources",
                       in->name, (int)im->module.len, (const char *)im->module.ptr,
@@ -703,7 +703,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
     /* [resource-new]/[resource-rep] from `<iface>`: a user asking for the definer's
      * private operations (the 2021 private.new/private.get), refused statically */
     if (kind == INTR_NEW || kind == INTR_REP)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
                       "may create it or read its rep (it imports them from '[export]%.*s'): "
                       "instance '%s' does not define it",
@@ -717,7 +717,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
     for (uint32_t r = 0; r < wi->nresources && !found; r++)
       found = mb__bytes_eq(res, wi->resources[r]->name);
     if (!found)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
                       "'%.*s'",
                       in->name, (int)im->module.len, (const char *)im->module.ptr,
@@ -729,7 +729,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
                     "is %s",
                     in->name, (int)im->module.len, (const char *)im->module.ptr,

@@ -63,7 +63,7 @@ typedef struct single {
   uint32_t nfuncs_total;
 } single;
 
-static mb_err nomem(single *s) { return mb__fail(s->diag, MB_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
+static mb_err nomem(single *s) { return mb_wasm_fail(s->diag, MB_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
 
 /* ---- output module growth ---- */
 
@@ -80,7 +80,7 @@ static mb_err add_type(single *s, const uint8_t *params, uint32_t np, const uint
     }
   if (o->ntypes == s->types_cap) {
     uint32_t cap = s->types_cap * 2 + 8;
-    mb_functype *v = mb__arena_array(o->arena, cap, sizeof *v);
+    mb_functype *v = mb_wasm_arena_array(o->arena, cap, sizeof *v);
     if (!v) return nomem(s);
     memcpy(v, o->types, o->ntypes * sizeof *v);
     o->types = v;
@@ -99,7 +99,7 @@ static mb_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t 
     }
   if (s->nh == s->hcap) {
     uint32_t cap = s->hcap * 2 + 8;
-    helper *v = mb__realloc(s->h, cap * sizeof *v);
+    helper *v = mb_wasm_realloc(s->h, cap * sizeof *v);
     if (!v) return nomem(s);
     s->h = v;
     s->hcap = cap;
@@ -121,19 +121,19 @@ static mb_err plan(single *s) {
   mb_link *l = s->l;
   mb_module *o = s->o;
   if (o->nimported[MB_KIND_MEMORY])
-    return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                     "--memory single: the output imports a memory from the host; a single "
                     "memory of membrane's layout cannot be imported (use --memory multi)");
   for (uint32_t i = 0; i < l->nmemopts; i++) {
     bool found = false;
     for (uint32_t k = 0; k < l->ninst && !found; k++) found = strcmp(l->inst[k].name, l->memopts[i].inst) == 0;
     if (!found)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
                       l->memopts[i].inst);
   }
   s->nmem = o->nmemories;
-  s->rg = mb__calloc(s->nmem + 1, sizeof *s->rg);
+  s->rg = mb_wasm_calloc(s->nmem + 1, sizeof *s->rg);
   if (!s->rg) return nomem(s);
   s->nrg = s->nmem;
   s->scratch = -1;
@@ -158,11 +158,11 @@ static mb_err plan(single *s) {
     const mb_limits *lim = &o->memories[k];
     const mb_link_inst *in = &l->inst[r->inst];
     if (lim->flags & MB_LIMITS_64)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                       "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
                       "can share one memory (use --memory multi)", r->owner);
     if (lim->flags & MB_LIMITS_SHARED)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                       "--memory single: instance '%s' has a shared memory (threads); not supported "
                       "with one memory (use --memory multi)", r->owner);
     const mb_mem_opt *opt = opt_of(l, in->name);
@@ -173,7 +173,7 @@ static mb_err plan(single *s) {
       last = (int)k;
     } else if (opt && opt->pages) {
       if (opt->pages < r->min)
-        return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+        return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                         "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
                         "least that", in->name, opt->pages, r->owner, r->min);
       r->cap = opt->pages;
@@ -182,7 +182,7 @@ static mb_err plan(single *s) {
     } else if (r->has_max) {
       r->cap = r->max;
     } else if (opt && opt->grow) { /* a second memory of the growable instance */
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory single: '%s' has a second memory without a maximum; give it a "
                       "size with --memory-size %s=PAGES", r->owner, in->name);
     } else if (last < 0) {
@@ -193,7 +193,7 @@ static mb_err plan(single *s) {
     }
   }
   if (other >= 0)
-    return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                     "--memory single: instances '%s' and '%s' must both grow their memory (no "
                     "maximum declared), but only one region of the single memory can grow: give "
                     "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
@@ -215,7 +215,7 @@ static mb_err plan(single *s) {
   /* WASI through the growable region: wrappers need membrane's scratch region */
   bool translate = s->wasi_mem >= 0 && s->rg[s->wasi_mem].last;
   if (s->wasi_mem >= 0 && !translate && s->rg[s->wasi_mem].checked)
-    return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                     "--memory single: instance '%s' calls the host's WASI directly but has a "
                     "fixed, checked region: the host would not keep it inside. Let it be the "
                     "growable one (the others need --memory-size), or --trust %s",
@@ -240,7 +240,7 @@ static mb_err plan(single *s) {
     r->base = (uint32_t)base;
     base += r->cap;
     if (base > 65536)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
                       "region of '%s' has %u pages); give smaller sizes with --memory-size "
                       "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
@@ -249,7 +249,7 @@ static mb_err plan(single *s) {
     region *r = &s->rg[last];
     r->base = (uint32_t)base;
     if (base + r->min > 65536)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory single: the fixed regions (%llu pages) and the initial memory of "
                       "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
   }
@@ -373,18 +373,18 @@ static uint32_t scratch_local(body *c, uint8_t type, uint8_t ord) {
   return c->first + c->n++;
 }
 
-static mb_err lower_insn(void *user, mb_buf *b, const mb__mem_insn *in) {
+static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
   body *c = user;
   single *s = c->s;
   if (in->mem >= s->nmem || (in->op == 0xFC && in->sub == 10 && in->mem2 >= s->nmem))
-    return mb__fail(s->diag, MB_ERR_INDEX_RANGE, in->offset_at, "memory index out of range");
+    return mb_wasm_fail(s->diag, MB_ERR_INDEX_RANGE, in->offset_at, "memory index out of range");
   const region *r = &s->rg[in->mem];
   uint64_t base = (uint64_t)r->base * PAGE;
   mb_err e;
   if (in->memarg) {
     uint64_t off = in->offset + base;
     if (off > UINT32_MAX)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
                       "--memory single: a memory access of '%s' has offset %llu, which with its "
                       "region's base %llu does not fit in 32 bits", r->owner,
                       (unsigned long long)in->offset, (unsigned long long)base);
@@ -392,7 +392,7 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb__mem_insn *in) {
       access a;
       uint32_t trap;
       if (!access_of(in->op, in->sub, &a))
-        return mb__fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+        return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
       if ((e = find_helper(s, H_TRAP, 0, 0, &trap))) return e;
       uint32_t vals[2] = {0, 0};
       for (int j = a.nvals - 1; j >= 0; j--) {
@@ -462,7 +462,7 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb__mem_insn *in) {
     mb_buf_byte(b, 0);
     return MB_OK;
   }
-  return mb__fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+  return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
 }
 
 /* One body: renumbered (its remap) if needed, then lowered, with its scratch locals. */
@@ -479,33 +479,33 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
     p = tmp->data;
     len = tmp->len;
   }
-  mb_reader r = {p, p, p + len, 0, s->diag};
+  mb_wasm_reader r = {p, p, p + len, 0, s->diag};
   uint32_t groups, total = o->types[o->func_types[i]].nparams;
-  if ((e = mb__u32(&r, &groups, "local groups"))) return e;
+  if ((e = mb_wasm_u32(&r, &groups, "local groups"))) return e;
   for (uint32_t g = 0; g < groups; g++) {
     uint32_t n;
     uint8_t t;
-    if ((e = mb__u32(&r, &n, "local count")) || (e = mb__byte(&r, &t, "local type"))) return e;
+    if ((e = mb_wasm_u32(&r, &n, "local count")) || (e = mb_wasm_byte(&r, &t, "local type"))) return e;
     total += n;
   }
   const uint8_t *groups_end = r.pos;
   body c = {.s = s, .first = total};
-  mb__mem_hook hook = {lower_insn, &c};
+  mb_wasm_mem_hook hook = {lower_insn, &c};
   mb_remap rm = {{0}, {0}};
   if (s->redirect) {
     rm.map[MB_SPACE_FUNC] = s->redirect;
     rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
   }
   code->len = 0;
-  if ((e = mb__expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
+  if ((e = mb_wasm_expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
   mb_buf out;
   mb_buf_init(&out);
   mb_buf_u32(&out, groups + c.n);
   /* the groups as they were (after the count), then one per scratch local */
   {
-    mb_reader g = {p, p, p + len, 0, NULL};
+    mb_wasm_reader g = {p, p, p + len, 0, NULL};
     uint32_t dummy;
-    mb__u32(&g, &dummy, "");
+    mb_wasm_u32(&g, &dummy, "");
     mb_buf_append(&out, g.pos, (size_t)(groups_end - g.pos));
   }
   for (uint32_t k = 0; k < c.n; k++) {
@@ -517,7 +517,7 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
     mb_buf_fini(&out);
     return nomem(s);
   }
-  uint8_t *q = mb__arena_alloc(o->arena, out.len);
+  uint8_t *q = mb_wasm_arena_alloc(o->arena, out.len);
   if (!q) {
     mb_buf_fini(&out);
     return nomem(s);
@@ -564,7 +564,7 @@ static mb_err plan_wrappers(single *s) {
   mb_module *o = s->o;
   uint32_t nimp = o->nimported[MB_KIND_FUNC];
   s->nfuncs_total = nimp + o->nfuncs;
-  s->redirect = mb__calloc(s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
+  s->redirect = mb_wasm_calloc(s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
   if (!s->redirect) return nomem(s);
   for (uint32_t f = 0; f < s->nfuncs_total; f++) s->redirect[f] = f;
   for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
@@ -575,7 +575,7 @@ static mb_err plan_wrappers(single *s) {
     const char *sig = wasi_sig(im->field);
     const mb_functype *t = &o->types[im->u.func_type];
     if (!sig || strlen(sig) != t->nparams)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                       "--memory single: the host's WASI function %.*s.%.*s is not known to "
                       "membrane, so its pointers cannot be moved into the region of '%s'",
                       (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
@@ -711,7 +711,7 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
       f++;
     }
     if (args_sizes == UINT32_MAX)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                       "--memory single: %.*s is imported without %s, which membrane needs to "
                       "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
                       env ? "environ_sizes_get" : "args_sizes_get");
@@ -873,13 +873,13 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
 
 static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
   mb_module *o = s->o;
-  mb_global *v = mb__arena_array(o->arena, o->nglobals + 1, sizeof *v);
+  mb_global *v = mb_wasm_arena_array(o->arena, o->nglobals + 1, sizeof *v);
   mb_buf b;
   mb_buf_init(&b);
   if (valtype == 0x7F) op_i32(&b, (int32_t)init);
   else op_i64(&b, init);
   mb_buf_byte(&b, 0x0B);
-  uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+  uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
   if (!v || !p) {
     mb_buf_fini(&b);
     return nomem(s);
@@ -902,27 +902,27 @@ static mb_err move_data(single *s) {
     mb_data *d = &o->datas[i];
     if (d->mode != MB_SEG_ACTIVE) continue;
     const region *r = &s->rg[d->memory];
-    mb_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL};
+    mb_wasm_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL};
     uint8_t op;
     int32_t c;
-    if (mb__byte(&rd, &op, "") || op != 0x41 || mb__s32(&rd, &c, "") || rd.pos + 1 != rd.end)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+    if (mb_wasm_byte(&rd, &op, "") || op != 0x41 || mb_wasm_s32(&rd, &c, "") || rd.pos + 1 != rd.end)
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
                       "--memory single: an active data segment of '%s' has a computed offset; "
                       "only i32.const offsets can be moved into a region", r->owner);
     uint64_t end = (uint64_t)(uint32_t)c + d->bytes.len;
     if (!r->last && end > (uint64_t)r->min * PAGE)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory single: a data segment of '%s' ends at byte %llu, past its "
                       "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
     uint64_t at = (uint64_t)(uint32_t)c + (uint64_t)r->base * PAGE;
     if (at > UINT32_MAX)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                       "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
     mb_buf_init(&b);
     op_i32(&b, (int32_t)(uint32_t)at);
     mb_buf_byte(&b, 0x0B);
-    uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+    uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
     if (!p) {
       mb_buf_fini(&b);
       return nomem(s);
@@ -953,7 +953,7 @@ static mb_err redirect_refs(single *s) {
       mb_buf b;
       mb_buf_init(&b);
       mb_err e = mb_const_expr_rewrite(el->items[k].ptr, el->items[k].len, 0, &rm, &b, s->diag);
-      uint8_t *p = e || b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+      uint8_t *p = e || b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
       uint32_t n = (uint32_t)b.len;
       if (p) memcpy(p, b.data, b.len);
       mb_buf_fini(&b);
@@ -984,8 +984,8 @@ static mb_err regions_custom(single *s) {
     mb_buf_u32(&b, r->min);
     mb_buf_byte(&b, (uint8_t)((r->last ? 1 : 0) | (r->checked ? 2 : 0)));
   }
-  uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
-  mb_custom *cs = mb__arena_array(o->arena, (size_t)o->ncustoms + 1, sizeof *cs);
+  uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
+  mb_custom *cs = mb_wasm_arena_array(o->arena, (size_t)o->ncustoms + 1, sizeof *cs);
   if (!p || !cs) {
     mb_buf_fini(&b);
     return nomem(s);
@@ -1027,10 +1027,10 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
    * may ask for the trap, which is then appended after it) */
   {
     uint32_t cap = o->nfuncs + s.nh + 1;
-    uint32_t *ft = mb__arena_array(o->arena, cap + 1, sizeof *ft);
-    mb_code *cd = mb__arena_array(o->arena, cap + 1, sizeof *cd);
-    const char **nm = mb__arena_array(o->arena, s.nh + 2, sizeof *nm);
-    uint32_t *fi = mb__arena_array(o->arena, s.nh + 2, sizeof *fi);
+    uint32_t *ft = mb_wasm_arena_array(o->arena, cap + 1, sizeof *ft);
+    mb_code *cd = mb_wasm_arena_array(o->arena, cap + 1, sizeof *cd);
+    const char **nm = mb_wasm_arena_array(o->arena, s.nh + 2, sizeof *nm);
+    uint32_t *fi = mb_wasm_arena_array(o->arena, s.nh + 2, sizeof *fi);
     if (!ft || !cd || !nm || !fi) {
       e = nomem(&s);
       goto out;
@@ -1042,10 +1042,10 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
     for (uint32_t h = 0; h < s.nh; h++) {
       if (o->nfuncs + 1 > cap) {
         uint32_t ncap = cap * 2;
-        uint32_t *ft2 = mb__arena_array(o->arena, ncap, sizeof *ft2);
-        mb_code *cd2 = mb__arena_array(o->arena, ncap, sizeof *cd2);
-        const char **nm2 = mb__arena_array(o->arena, ncap, sizeof *nm2);
-        uint32_t *fi2 = mb__arena_array(o->arena, ncap, sizeof *fi2);
+        uint32_t *ft2 = mb_wasm_arena_array(o->arena, ncap, sizeof *ft2);
+        mb_code *cd2 = mb_wasm_arena_array(o->arena, ncap, sizeof *cd2);
+        const char **nm2 = mb_wasm_arena_array(o->arena, ncap, sizeof *nm2);
+        uint32_t *fi2 = mb_wasm_arena_array(o->arena, ncap, sizeof *fi2);
         if (!ft2 || !cd2 || !nm2 || !fi2) {
           e = nomem(&s);
           goto out;
@@ -1069,8 +1069,8 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
         e = nomem(&s);
         goto out;
       }
-      uint8_t *p = mb__arena_alloc(o->arena, code.len);
-      char *n = mb__arena_alloc(o->arena, strlen(name) + 1);
+      uint8_t *p = mb_wasm_arena_alloc(o->arena, code.len);
+      char *n = mb_wasm_arena_alloc(o->arena, strlen(name) + 1);
       if (!p || !n) {
         e = nomem(&s);
         goto out;
@@ -1078,7 +1078,7 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
       memcpy(p, code.data, code.len);
       strcpy(n, name);
       if (o->nimported[MB_KIND_FUNC] + o->nfuncs != hh.index) {
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0, "internal: helper index");
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "internal: helper index");
         goto out;
       }
       o->func_types[o->nfuncs++] = type;
@@ -1093,7 +1093,7 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
   if ((e = move_data(&s)) || (e = redirect_refs(&s))) goto out;
   /* one memory */
   {
-    mb_limits *m = mb__arena_alloc(o->arena, sizeof *m);
+    mb_limits *m = mb_wasm_arena_alloc(o->arena, sizeof *m);
     if (!m) {
       e = nomem(&s);
       goto out;
@@ -1123,9 +1123,9 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
 out:
   mb_buf_fini(&tmp);
   mb_buf_fini(&code);
-  mb__free(s.rg);
-  mb__free(s.h);
-  mb__free(s.redirect);
+  mb_wasm_free(s.rg);
+  mb_wasm_free(s.h);
+  mb_wasm_free(s.redirect);
   return e;
 }
 
@@ -1139,18 +1139,18 @@ mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *fo
     if (mb__bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
-  mb_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
   uint32_t version, count;
-  if (mb__u32(&r, &version, "") || version != 1 || mb__u32(&r, &count, "") ||
+  if (mb_wasm_u32(&r, &version, "") || version != 1 || mb_wasm_u32(&r, &count, "") ||
       count > cs->payload.len)
     goto bad;
   mb_region_info *v = mb_module_alloc(m, (size_t)(count ? count : 1) * sizeof *v);
-  if (!v) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!v) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t i = 0; i < count; i++) {
     uint8_t flags;
-    if (mb__name(&r, &v[i].name, "") || mb__u32(&r, &v[i].base, "") ||
-        mb__u32(&r, &v[i].pages, "") || mb__u32(&r, &v[i].initial, "") ||
-        mb__byte(&r, &flags, ""))
+    if (mb_wasm_name(&r, &v[i].name, "") || mb_wasm_u32(&r, &v[i].base, "") ||
+        mb_wasm_u32(&r, &v[i].pages, "") || mb_wasm_u32(&r, &v[i].initial, "") ||
+        mb_wasm_byte(&r, &flags, ""))
       goto bad;
     v[i].growable = flags & 1;
     v[i].checked = flags & 2;
@@ -1160,6 +1160,6 @@ mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *fo
   *n = count;
   return MB_OK;
 bad:
-  return mb__fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
+  return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
                   "malformed custom section 'membrane:memory'");
 }

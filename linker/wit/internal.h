@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "membrane_wit.h"
-#include "../wasm/internal.h"
+#include "membrane_wasm_ext.h"
 
 /* Named sanity limits. Depth bounds the parser's and the resolver's recursion: nesting of
  * types (list<list<...>>) and chains of aliases and uses. */
