@@ -34,7 +34,7 @@ static void *arr(fuse *f, size_t n, size_t elem) {
 static mb_err add_type(fuse *f, const mb_functype *t, uint32_t *out_index) {
   mb_module *o = f->out;
   for (uint32_t i = 0; i < o->ntypes; i++)
-    if (mb__functype_eq(&o->types[i], t)) {
+    if (mb_functype_eq(&o->types[i], t)) {
       *out_index = i;
       return MB_OK;
     }
@@ -48,16 +48,8 @@ static const mb_functype void_type = {0, 0, NULL, NULL};
 
 static mb_err alloc_maps(fuse *f, mb_link_inst *in) {
   const mb_module *m = in->m;
-  uint32_t sizes[MB_SPACE_COUNT] = {
-      m->ntypes,
-      mb_module_count(m, MB_KIND_FUNC),
-      mb_module_count(m, MB_KIND_TABLE),
-      mb_module_count(m, MB_KIND_MEMORY),
-      mb_module_count(m, MB_KIND_GLOBAL),
-      mb_module_count(m, MB_KIND_TAG),
-      m->nelems,
-      m->ndatas,
-  };
+  uint32_t sizes[MB_SPACE_COUNT];
+  mb_module_space_sizes(m, sizes);
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
     mb_wasm_free(in->map[s]);
     in->count[s] = sizes[s];
@@ -65,9 +57,6 @@ static mb_err alloc_maps(fuse *f, mb_link_inst *in) {
   }
   return MB_OK;
 }
-
-static const mb_space kind_space[MB_KIND_COUNT] = {MB_SPACE_FUNC, MB_SPACE_TABLE, MB_SPACE_MEMORY,
-                                                   MB_SPACE_GLOBAL, MB_SPACE_TAG};
 
 static uint32_t defined_count(const mb_module *m, mb_kind k) {
   return mb_module_count(m, k) - m->nimported[k];
@@ -142,11 +131,11 @@ static mb_err place_instances(fuse *f, uint32_t *stub_base) {
       else if (t->inst == MB_TARGET_GEN) to = *stub_base + nstub + t->index;
       else if (l->hosts[t->host].stub) to = stub_index[t->host];
       else to = f->host_slot[t->host];
-      in->map[kind_space[kind]][seen[kind]++] = to;
+      in->map[mb_kind_space(kind)][seen[kind]++] = to;
     }
     for (int k = 0; k < MB_KIND_COUNT; k++)
       for (uint32_t d = 0; d < defined_count(m, (mb_kind)k); d++)
-        in->map[kind_space[k]][m->nimported[k] + d] = bases[i][k] + d;
+        in->map[mb_kind_space(k)][m->nimported[k] + d] = bases[i][k] + d;
   }
   /* Segments are numbered in dependency order: the output applies active segments in
    * index order, and a provider's must land before its consumers' (as when each
@@ -425,10 +414,10 @@ static mb_err add_stubs(fuse *f) {
 /* The output index of the glue's export `name`. */
 static mb_err glue_export(fuse *f, const char *name, mb_kind kind, uint32_t *out) {
   const mb_link_inst *g = &f->l->inst[f->l->glue];
-  int64_t idx = mb__find_export(g->m, name, strlen(name), kind);
+  int64_t idx = mb_module_find_export(g->m, name, strlen(name), kind);
   if (idx < 0)
     return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "the glue module has no export '%s'", name);
-  *out = g->map[kind_space[kind]][idx];
+  *out = g->map[mb_kind_space(kind)][idx];
   return MB_OK;
 }
 
@@ -436,7 +425,7 @@ static mb_err glue_export(fuse *f, const char *name, mb_kind kind, uint32_t *out
  * of a data symbol wasm-ld exported). */
 static mb_err glue_const_global(fuse *f, const char *name, uint32_t *out) {
   const mb_module *m = f->l->inst[f->l->glue].m;
-  int64_t idx = mb__find_export(m, name, strlen(name), MB_KIND_GLOBAL);
+  int64_t idx = mb_module_find_export(m, name, strlen(name), MB_KIND_GLOBAL);
   uint32_t d = idx < 0 ? UINT32_MAX : (uint32_t)idx - m->nimported[MB_KIND_GLOBAL];
   if (idx >= 0 && (uint32_t)idx >= m->nimported[MB_KIND_GLOBAL] && d < m->nglobals) {
     const mb_bytes *x = &m->globals[d].init;
@@ -998,7 +987,7 @@ static void call_as_body(fuse *f, const mb_gen *g) {
 static mb_err caller_body(fuse *f, const mb_gen *g, uint32_t no_caller) {
   mb_link *l = f->l;
   const mb_link_inst *pin = &l->inst[g->inst];
-  int64_t pm = mb__find_export(pin->m, "memory", 6, MB_KIND_MEMORY);
+  int64_t pm = mb_module_find_export(pin->m, "memory", 6, MB_KIND_MEMORY);
   if (pm < 0) pm = 0;
   if (pin->count[MB_SPACE_MEMORY] == 0)
     return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
@@ -1014,7 +1003,7 @@ static mb_err caller_body(fuse *f, const mb_gen *g, uint32_t no_caller) {
       calls = (l->gens[k].kind == MB_GEN_CALL_AS || l->gens[k].kind == MB_GEN_ADAPTER) &&
               l->gens[k].inst == (int)c && l->gens[k].callee == g->inst;
     if (!calls || cin->count[MB_SPACE_MEMORY] == 0) continue;
-    int64_t cm = mb__find_export(cin->m, "memory", 6, MB_KIND_MEMORY);
+    int64_t cm = mb_module_find_export(cin->m, "memory", 6, MB_KIND_MEMORY);
     uint32_t cmem = cin->map[MB_SPACE_MEMORY][cm < 0 ? 0 : cm];
     op_local(b, 0x23, pin->caller_global);
     op_i32(b, (int32_t)c);
@@ -1311,7 +1300,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
       int64_t idx = -1;
       int kind = 0;
       for (; kind < MB_KIND_COUNT && idx < 0; kind++)
-        idx = mb__find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
+        idx = mb_module_find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
       if (idx < 0) {
         e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                      "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
@@ -1319,7 +1308,7 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
         break;
       }
       kind--;
-      uint32_t to = in->map[kind_space[kind]][idx];
+      uint32_t to = in->map[mb_kind_space(kind)][idx];
       /* the main instance's entry points stand for the generated ones, which also
        * initialize the reactors */
       if (in == main && kind == MB_KIND_FUNC && start_fn >= 0 && strcmp(x->name, "_start") == 0)
@@ -1332,12 +1321,12 @@ static mb_err build_exports(fuse *f, int64_t start_fn, int64_t init_fn) {
   } else {
     for (uint32_t i = 0; i < main->m->nexports && !e; i++) {
       const mb_export *x = &main->m->exports[i];
-      uint32_t idx = main->map[kind_space[x->kind]][x->index];
-      if (x->kind == MB_KIND_FUNC && start_fn >= 0 && mb__bytes_eq(x->name, "_start"))
+      uint32_t idx = main->map[mb_kind_space(x->kind)][x->index];
+      if (x->kind == MB_KIND_FUNC && start_fn >= 0 && mb_bytes_eq(x->name, "_start"))
         idx = (uint32_t)start_fn;
-      if (x->kind == MB_KIND_FUNC && init_fn >= 0 && mb__bytes_eq(x->name, "_initialize"))
+      if (x->kind == MB_KIND_FUNC && init_fn >= 0 && mb_bytes_eq(x->name, "_initialize"))
         idx = (uint32_t)init_fn;
-      if (mem >= 0 && x->kind == MB_KIND_MEMORY && mb__bytes_eq(x->name, "memory"))
+      if (mem >= 0 && x->kind == MB_KIND_MEMORY && mb_bytes_eq(x->name, "memory"))
         idx = (uint32_t)mem; /* the WASI rule decides which memory is `memory` */
       e = push_export(f, v, &n, cap, (const char *)x->name.ptr, x->name.len, x->kind, idx);
     }
@@ -1445,8 +1434,8 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
-  int64_t main_start = mb__find_export(main->m, "_start", 6, MB_KIND_FUNC);
-  int64_t main_init = mb__find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
+  int64_t main_start = mb_module_find_export(main->m, "_start", 6, MB_KIND_FUNC);
+  int64_t main_init = mb_module_find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
   uint32_t *starts = mb_wasm_calloc(2 * l->ninst + 2, sizeof *starts);
   uint32_t *inits = mb_wasm_calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
@@ -1468,7 +1457,7 @@ static mb_err add_init(fuse *f, int64_t *start_fn, int64_t *init_fn) {
       starts[nstarts++] = in->map[MB_SPACE_FUNC][in->m->start];
       after_start = true;
     }
-    int64_t ini = mb__find_export(in->m, "_initialize", 11, MB_KIND_FUNC);
+    int64_t ini = mb_module_find_export(in->m, "_initialize", 11, MB_KIND_FUNC);
     if (ini >= 0 && (in != main || main_start < 0))
       inits[ninits++] = in->map[MB_SPACE_FUNC][ini];
   }

@@ -5,45 +5,8 @@
 
 #include "link_internal.h"
 
-char *mb__strdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = mb_wasm_malloc(n);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
-bool mb__bytes_eq(mb_bytes b, const char *s) {
-  size_t n = strlen(s);
-  return b.len == n && memcmp(b.ptr, s, n) == 0;
-}
-
 bool mb__is_wasi_module(mb_bytes m) {
-  return mb__bytes_eq(m, "wasi_snapshot_preview1") || mb__bytes_eq(m, "wasi_unstable");
-}
-
-bool mb__functype_eq(const mb_functype *a, const mb_functype *b) {
-  /* memcmp with a NULL pointer is undefined even for 0 bytes (void_type has none) */
-  return a->nparams == b->nparams && a->nresults == b->nresults &&
-         (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
-         (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
-}
-
-const mb_functype *mb__func_type(const mb_module *m, uint32_t index) {
-  uint32_t nimp = m->nimported[MB_KIND_FUNC];
-  if (index >= nimp) return &m->types[m->func_types[index - nimp]];
-  for (uint32_t i = 0, k = 0; i < m->nimports; i++)
-    if (m->imports[i].kind == MB_KIND_FUNC && k++ == index)
-      return &m->types[m->imports[i].u.func_type];
-  return NULL;
-}
-
-int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kind kind) {
-  for (uint32_t i = 0; i < m->nexports; i++) {
-    const mb_export *e = &m->exports[i];
-    if (e->kind == kind && e->name.len == len && memcmp(e->name.ptr, name, len) == 0)
-      return e->index;
-  }
-  return -1;
+  return mb_bytes_eq(m, "wasi_snapshot_preview1") || mb_bytes_eq(m, "wasi_unstable");
 }
 
 void mb__link_warn(mb_link *l, const char *fmt, ...) {
@@ -162,7 +125,7 @@ static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
     if (strcmp(l->memopts[i].inst, instance) == 0) return &l->memopts[i];
   if (!grow((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
   mb_mem_opt *o = &l->memopts[l->nmemopts];
-  if (!(o->inst = mb__strdup(instance))) return NULL;
+  if (!(o->inst = mb_wasm_strdup(instance))) return NULL;
   l->nmemopts++;
   return o;
 }
@@ -218,8 +181,8 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
   in->m = m;
-  in->name = mb__strdup(name);
-  in->path = mb__strdup(path ? path : name);
+  in->name = mb_wasm_strdup(name);
+  in->path = mb_wasm_strdup(path ? path : name);
   l->ninst++;
   if (!in->name || !in->path) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
@@ -244,9 +207,9 @@ mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
   if (!grow((void **)&l->wires, l->nwires, sizeof *l->wires))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
-  w->consumer = mb__strdup(consumer);
-  w->module = mb__strdup(import_module);
-  w->provider = mb__strdup(provider);
+  w->consumer = mb_wasm_strdup(consumer);
+  w->module = mb_wasm_strdup(import_module);
+  w->provider = mb_wasm_strdup(provider);
   if (!w->consumer || !w->module || !w->provider)
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
@@ -261,9 +224,9 @@ mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const 
   if (!grow((void **)&l->exports, l->nexports, sizeof *l->exports))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
-  e->inst = mb__strdup(instance);
-  e->name = mb__strdup(name);
-  e->as = mb__strdup(as ? as : name);
+  e->inst = mb_wasm_strdup(instance);
+  e->name = mb_wasm_strdup(name);
+  e->as = mb_wasm_strdup(as ? as : name);
   if (!e->inst || !e->name || !e->as) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   return MB_OK;
 }
@@ -278,7 +241,7 @@ static const char *kind_word(mb_kind k) {
 int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other) {
   for (uint32_t i = 0; i < l->nwires; i++) {
     const mb_wire *w = &l->wires[i];
-    if (strcmp(w->consumer, l->inst[consumer].name) == 0 && mb__bytes_eq(module, w->module))
+    if (strcmp(w->consumer, l->inst[consumer].name) == 0 && mb_bytes_eq(module, w->module))
       return find_inst(l, w->provider, strlen(w->provider));
   }
   int p = find_inst(l, (const char *)module.ptr, module.len);
@@ -366,7 +329,7 @@ static entity entity_of(const mb_module *m, mb_kind kind, uint32_t index) {
   uint32_t nimp = m->nimported[kind];
   const mb_import *im = index < nimp ? &m->imports[import_number(m, kind, index)] : NULL;
   switch (kind) {
-  case MB_KIND_FUNC: e.func = mb__func_type(m, index); break;
+  case MB_KIND_FUNC: e.func = mb_module_func_type(m, index); break;
   case MB_KIND_TAG:
     e.func = &m->types[im ? im->u.tag_type : m->tag_types[index - nimp]];
     break;
@@ -405,7 +368,7 @@ static void entity_text(const entity *e, char *buf, size_t cap) {
 static bool entity_match(const entity *want, const entity *have) {
   switch (want->kind) {
   case MB_KIND_FUNC:
-  case MB_KIND_TAG: return mb__functype_eq(want->func, have->func);
+  case MB_KIND_TAG: return mb_functype_eq(want->func, have->func);
   case MB_KIND_MEMORY: return limits_match(want->limits, have->limits);
   case MB_KIND_TABLE:
     return want->elemtype == have->elemtype && limits_match(want->limits, have->limits);
@@ -513,11 +476,11 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
     const mb_module *pm = l->inst[p].m;
     char field[256];
     snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
-    int64_t idx = mb__find_export(pm, (const char *)im->field.ptr, im->field.len, im->kind);
+    int64_t idx = mb_module_find_export(pm, (const char *)im->field.ptr, im->field.len, im->kind);
     if (idx < 0) {
       const char *other = NULL;
       for (int kk = 0; kk < MB_KIND_COUNT && !other; kk++)
-        if (mb__find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
+        if (mb_module_find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
           other = kind_word((mb_kind)kk);
       if (other)
         e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
@@ -556,7 +519,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
  * A cycle is an error only when an instance on it has a start function or an
  * _initialize to run: otherwise the order inside the cycle does not matter. */
 static bool needs_init(const mb_module *m) {
-  return m->has_start || mb__find_export(m, "_initialize", 11, MB_KIND_FUNC) >= 0;
+  return m->has_start || mb_module_find_export(m, "_initialize", 11, MB_KIND_FUNC) >= 0;
 }
 
 static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag) {
@@ -666,8 +629,8 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     mb_link_inst *g = &l->inst[l->ninst];
     g->m = l->glue_module;
     g->glue = true;
-    g->name = mb__strdup("membrane:glue");
-    g->path = mb__strdup("(the resource ABI glue)");
+    g->name = mb_wasm_strdup("membrane:glue");
+    g->path = mb_wasm_strdup("(the resource ABI glue)");
     g->res = mb_wasm_calloc(1, sizeof *g->res);
     g->state = mb_wasm_calloc(1, 1);
     l->glue = (int)l->ninst++;

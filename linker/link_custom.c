@@ -201,11 +201,11 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     size_t no = 0, ndwarf = 0, nother = 0;
     for (uint32_t c = 0; c < in->m->ncustoms && ok; c++) {
       const mb_custom *cs = &in->m->customs[c];
-      if (mb__bytes_eq(cs->name, "name")) {
+      if (mb_bytes_eq(cs->name, "name")) {
         ok = collect_names(in, cs->payload, out, lists);
-      } else if (mb__bytes_eq(cs->name, "producers")) {
+      } else if (mb_bytes_eq(cs->name, "producers")) {
         ok = merge_producers(cs->payload, fields, &nfields);
-      } else if (mb__bytes_eq(cs->name, "target_features")) {
+      } else if (mb_bytes_eq(cs->name, "target_features")) {
         /* wasm-ld's note of the features an input was compiled for: dropped without a
          * word, as the output's features are not any one input's, and nothing is lost
          * that anyone could act on (clang writes it into every program using libc) */
@@ -324,7 +324,7 @@ mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *d
   *found = false;
   const mb_custom *cs = NULL;
   for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
-    if (mb__bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
+    if (mb_bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
   mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};

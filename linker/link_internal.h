@@ -126,17 +126,10 @@ struct mb_link {
 };
 
 /* Helpers shared across the link files. */
-bool mb__bytes_eq(mb_bytes b, const char *s);
 /* The host's WASI (preview1 or its predecessor): always provided by the host, so never
  * stubbed or refused as "unresolved". */
 bool mb__is_wasi_module(mb_bytes module);
-bool mb__functype_eq(const mb_functype *a, const mb_functype *b);
 void mb__link_warn(mb_link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *mb__strdup(const char *s);
-/* The function type of function `index` of module m (imported or defined). */
-const mb_functype *mb__func_type(const mb_module *m, uint32_t index);
-/* Find an export of m by name and kind; -1 when absent. */
-int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kind kind);
 
 /* link.c: the provider instance of an import module for a consumer (wires, instance
  * names, then WIT: the instance whose world exports that interface). -1 none, -3 more

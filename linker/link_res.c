@@ -126,7 +126,7 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
   if (legacy_type) iface = "canonical_abi";
   for (uint32_t t = 0; t < l->nrtypes; t++) {
     const mb_rtype *r = &l->rtypes[t];
-    if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb__bytes_eq(name, r->name)) {
+    if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb_bytes_eq(name, r->name)) {
       *out = t;
       return MB_OK;
     }
@@ -135,7 +135,7 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_rtype *r = &l->rtypes[l->nrtypes++];
   r->definer = definer;
-  r->iface = mb__strdup(iface);
+  r->iface = mb_wasm_strdup(iface);
   r->name = strndup_((const char *)name.ptr, name.len);
   r->dtor = -1;
   if (!r->iface || !r->name) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
@@ -143,10 +143,10 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
   int n = legacy_type ? snprintf(dtor, sizeof dtor, "canonical_abi_drop_%s", r->name)
                      : snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
   const mb_module *m = l->inst[definer].m;
-  if (n > 0 && (size_t)n < sizeof dtor) r->dtor = mb__find_export(m, dtor, (size_t)n, MB_KIND_FUNC);
-  if (r->dtor >= 0 && !mb__functype_eq(mb__func_type(m, (uint32_t)r->dtor), &i32_void)) {
+  if (n > 0 && (size_t)n < sizeof dtor) r->dtor = mb_module_find_export(m, dtor, (size_t)n, MB_KIND_FUNC);
+  if (r->dtor >= 0 && !mb_functype_eq(mb_module_func_type(m, (uint32_t)r->dtor), &i32_void)) {
     char have[160];
-    mb__type_text(mb__func_type(m, (uint32_t)r->dtor), have, sizeof have);
+    mb__type_text(mb_module_func_type(m, (uint32_t)r->dtor), have, sizeof have);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' exports the destructor '%s' as %s, but a destructor is "
                     "(i32) -> () (it receives the rep)",
@@ -164,7 +164,7 @@ static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype 
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  if (!(g->name = mb__strdup(name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(g->name = mb_wasm_strdup(name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   *out = g;
   return MB_OK;
 }
@@ -200,7 +200,7 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
 /* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
 static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
-  int64_t x = mb__find_export(m, "memory", 6, MB_KIND_MEMORY);
+  int64_t x = mb_module_find_export(m, "memory", 6, MB_KIND_MEMORY);
   if (x >= 0) {
     *out = (uint32_t)x;
     return MB_OK;
@@ -218,15 +218,15 @@ static const mb_functype realloc_type = {4, 1, realloc_params, (const uint8_t *)
 /* Instance i's `cabi_realloc` (old ptr, old size, align, new size) -> ptr. */
 static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
-  *out = mb__find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
+  *out = mb_module_find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
   if (*out < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
                     "the copy in its memory with it",
                     l->inst[i].name, why);
-  if (!mb__functype_eq(mb__func_type(m, (uint32_t)*out), &realloc_type)) {
+  if (!mb_functype_eq(mb_module_func_type(m, (uint32_t)*out), &realloc_type)) {
     char have[160];
-    mb__type_text(mb__func_type(m, (uint32_t)*out), have, sizeof have);
+    mb__type_text(mb_module_func_type(m, (uint32_t)*out), have, sizeof have);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
                     "-> (i32)",
@@ -283,11 +283,11 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
                     "instance '%s' imports %s.%s, but interface %s has no function '%s'",
                     in->name, wi->id, field, wi->id, field);
   int n = snprintf(exp, sizeof exp, "%s#%s", wi->id, field);
-  int64_t idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
+  int64_t idx = mb_module_find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   if (idx < 0) {
     n = snprintf(exp, sizeof exp, "%.*s#%s", (int)im->module.len, (const char *)im->module.ptr,
                  field);
-    idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
+    idx = mb_module_find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   }
   if (idx < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
@@ -299,9 +299,9 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   mb_wit_func_sig(fn, MB_WIT_LIFT, &lift);
   mb_functype want_lower = mb_wit_sig_functype(&lower), want_lift = mb_wit_sig_functype(&lift);
   const mb_functype *have_imp = &in->m->types[im->u.func_type];
-  const mb_functype *have_exp = mb__func_type(pin->m, (uint32_t)idx);
+  const mb_functype *have_exp = mb_module_func_type(pin->m, (uint32_t)idx);
   char a[200], b[200];
-  if (!mb__functype_eq(have_imp, &want_lower)) {
+  if (!mb_functype_eq(have_imp, &want_lower)) {
     mb__type_text(have_imp, a, sizeof a);
     sig_text(&lower, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
@@ -309,7 +309,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
                     "ABI signature (lowered, %s:%u:%u) is %s",
                     in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
   }
-  if (!mb__functype_eq(have_exp, &want_lift)) {
+  if (!mb_functype_eq(have_exp, &want_lift)) {
     mb__type_text(have_exp, a, sizeof a);
     sig_text(&lift, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
@@ -360,8 +360,8 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   if (lower.result_in_memory) {
     char post[900];
     int pn = snprintf(post, sizeof post, "cabi_post_%s", exp);
-    int64_t x = mb__find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
-    if (x >= 0 && !mb__functype_eq(mb__func_type(pin->m, (uint32_t)x), &i32_void))
+    int64_t x = mb_module_find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
+    if (x >= 0 && !mb_functype_eq(mb_module_func_type(pin->m, (uint32_t)x), &i32_void))
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' exports '%s' with a type other than (i32) -> ()",
                       pin->name, post);
@@ -402,11 +402,11 @@ static const struct {
 static bool legacy_defines(const mb_module *m, mb_bytes res) {
   char name[300];
   int n = snprintf(name, sizeof name, "canonical_abi_drop_%.*s", (int)res.len, (const char *)res.ptr);
-  if (n > 0 && (size_t)n < sizeof name && mb__find_export(m, name, (size_t)n, MB_KIND_FUNC) >= 0)
+  if (n > 0 && (size_t)n < sizeof name && mb_module_find_export(m, name, (size_t)n, MB_KIND_FUNC) >= 0)
     return true;
   n = snprintf(name, sizeof name, "resource_new_%.*s", (int)res.len, (const char *)res.ptr);
   for (uint32_t k = 0; k < m->nimports; k++)
-    if (m->imports[k].kind == MB_KIND_FUNC && mb__bytes_eq(m->imports[k].module, LEGACY_MODULE) &&
+    if (m->imports[k].kind == MB_KIND_FUNC && mb_bytes_eq(m->imports[k].module, LEGACY_MODULE) &&
         m->imports[k].field.len == (uint32_t)n && !memcmp(m->imports[k].field.ptr, name, (size_t)n))
       return true;
   return false;
@@ -420,7 +420,7 @@ bool mb_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_b
   const mb_import *im = &m->imports[k];
   static const char legacy_drop[] = "resource_drop_";
   size_t n = sizeof legacy_drop - 1;
-  if (mb__bytes_eq(im->module, LEGACY_MODULE)) {
+  if (mb_bytes_eq(im->module, LEGACY_MODULE)) {
     if (im->field.len <= n || memcmp(im->field.ptr, legacy_drop, n) != 0) return false;
     mb_bytes res = {im->field.ptr + n, im->field.len - (uint32_t)n};
     if (legacy_defines(m, res)) return false;
@@ -511,7 +511,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
   }
   const mb_functype *ft = &in->m->types[im->u.func_type];
   const mb_functype *want = has_result ? &i32_i32 : &i32_void;
-  if (!mb__functype_eq(ft, want)) {
+  if (!mb_functype_eq(ft, want)) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
@@ -545,10 +545,10 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   const mb_import *im = &in->m->imports[k];
   mb_gen_kind kind;
   const mb_functype *want;
-  if (mb__bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
-  else if (mb__bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
-  else if (mb__bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
-  else if (mb__bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
+  if (mb_bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
+  else if (mb_bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
+  else if (mb_bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
+  else if (mb_bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
   else
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
@@ -560,7 +560,7 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
                     "callers' memory: grant it with --grant-caller-memory %s",
                     in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
   const mb_functype *ft = &in->m->types[im->u.func_type];
-  if (im->kind != MB_KIND_FUNC || !mb__functype_eq(ft, want)) {
+  if (im->kind != MB_KIND_FUNC || !mb_functype_eq(ft, want)) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
@@ -614,8 +614,8 @@ mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
       const mb_import *im = &in->m->imports[k];
       mb_target t = in->res[k];
       if (im->kind != MB_KIND_FUNC || t.inst != MB_TARGET_HOST || l->hosts[t.host].stub ||
-          !mb__is_wasi_module(im->module) || !mb__bytes_eq(im->field, "proc_exit") ||
-          !mb__functype_eq(&in->m->types[im->u.func_type], &exit_type))
+          !mb__is_wasi_module(im->module) || !mb_bytes_eq(im->field, "proc_exit") ||
+          !mb_functype_eq(&in->m->types[im->u.func_type], &exit_type))
         continue;
       if (gen_of_host[t.host] < 0) {
         char name[300];
@@ -637,13 +637,13 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   *handled = false;
-  if (mb__bytes_eq(im->module, CALLER_MODULE) && p < 0) {
+  if (mb_bytes_eq(im->module, CALLER_MODULE) && p < 0) {
     *handled = true;
     return caller_import(l, i, k, diag);
   }
   bool legacy_instance = false; /* an instance called canonical_abi is an ordinary provider */
   for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
-  if (mb__bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
+  if (mb_bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
     bool host = false;
     mb_err e = legacy_import(l, i, k, &host, diag);
     *handled = !host;
@@ -715,7 +715,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
   if (wi) {
     bool found = false;
     for (uint32_t r = 0; r < wi->nresources && !found; r++)
-      found = mb__bytes_eq(res, wi->resources[r]->name);
+      found = mb_bytes_eq(res, wi->resources[r]->name);
     if (!found)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
@@ -725,7 +725,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
                       (const char *)res.ptr);
   }
   const mb_functype *want = has_result ? &i32_i32 : &i32_void;
-  if (!mb__functype_eq(ft, want)) {
+  if (!mb_functype_eq(ft, want)) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);

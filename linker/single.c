@@ -74,7 +74,7 @@ static mb_err add_type(single *s, const uint8_t *params, uint32_t np, const uint
   mb_module *o = s->o;
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
   for (uint32_t i = 0; i < o->ntypes; i++)
-    if (mb__functype_eq(&o->types[i], &t)) {
+    if (mb_functype_eq(&o->types[i], &t)) {
       *out = i;
       return MB_OK;
     }
@@ -555,7 +555,7 @@ static const struct {
 
 static const char *wasi_sig(mb_bytes field) {
   for (size_t i = 0; i < sizeof wasi_sigs / sizeof *wasi_sigs; i++)
-    if (mb__bytes_eq(field, wasi_sigs[i].name)) return wasi_sigs[i].sig;
+    if (mb_bytes_eq(field, wasi_sigs[i].name)) return wasi_sigs[i].sig;
   return NULL;
 }
 
@@ -700,13 +700,13 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
   uint32_t args_sizes = UINT32_MAX;
   if (argv) {
     /* the count of pointers args_get/environ_get will write: from the sizes call */
-    bool env = mb__bytes_eq(im->field, "environ_get");
+    bool env = mb_bytes_eq(im->field, "environ_get");
     for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
       const mb_import *x = &o->imports[k];
       if (x->kind != MB_KIND_FUNC) continue;
       if (x->module.len == im->module.len &&
           memcmp(x->module.ptr, im->module.ptr, im->module.len) == 0 &&
-          mb__bytes_eq(x->field, env ? "environ_sizes_get" : "args_sizes_get"))
+          mb_bytes_eq(x->field, env ? "environ_sizes_get" : "args_sizes_get"))
         args_sizes = f;
       f++;
     }
@@ -1136,7 +1136,7 @@ mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *fo
   *found = false;
   const mb_custom *cs = NULL;
   for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
-    if (mb__bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
+    if (mb_bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
   mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};

@@ -64,15 +64,8 @@ static void functype(mb_buf *b, const mb_functype *t) {
 
 /* The limits of m's exported memory `memory`, or NULL. */
 static const mb_limits *exported_memory(const mb_module *m) {
-  for (uint32_t i = 0; i < m->nexports; i++) {
-    const mb_export *e = &m->exports[i];
-    if (e->kind != MB_KIND_MEMORY || e->name.len != 6 || memcmp(e->name.ptr, "memory", 6) != 0)
-      continue;
-    if (e->index >= m->nimported[MB_KIND_MEMORY]) return &m->memories[e->index - m->nimported[MB_KIND_MEMORY]];
-    for (uint32_t k = 0, n = 0; k < m->nimports; k++)
-      if (m->imports[k].kind == MB_KIND_MEMORY && n++ == e->index) return &m->imports[k].u.memory;
-  }
-  return NULL;
+  int64_t i = mb_module_find_export(m, "memory", 6, MB_KIND_MEMORY);
+  return i < 0 ? NULL : mb_module_memory(m, (uint32_t)i);
 }
 
 /* membrane_config: (import "wasi_virt" "memory") (data passive BLOB)
@@ -280,14 +273,6 @@ static bool exports_func(const mb_module *m, const char *name) {
   return false;
 }
 
-static bool imports_module(const mb_module *m, const char *module) {
-  size_t n = strlen(module);
-  for (uint32_t k = 0; k < m->nimports; k++)
-    if (m->imports[k].module.len == n && memcmp(m->imports[k].module.ptr, module, n) == 0)
-      return true;
-  return false;
-}
-
 uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len) {
   const uint64_t page = 65536;
   uint64_t pages = initial_pages + 2 * ((image_len + page - 1) / page) + MB_VIRT_SINGLE_HEAP_PAGES;
@@ -376,13 +361,13 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
                    in->name, in->path);
         goto out;
       }
-    if (imports_module(in->module, "wasi_unstable")) {
+    if (mb_module_imports_from(in->module, "wasi_unstable")) {
       err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, in->path,
                  "imports from 'wasi_unstable' (WASI preview 0); wasi-virt implements "
                  "wasi_snapshot_preview1: rebuild the program with a current toolchain");
       goto out;
     }
-    if (!imports_module(in->module, "wasi_snapshot_preview1")) continue;
+    if (!mb_module_imports_from(in->module, "wasi_snapshot_preview1")) continue;
     clients++;
     client_funcs |= preview1_imports(in->module);
     const mb_limits *mem = exported_memory(in->module);
@@ -464,7 +449,7 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
                    mb_link_set_main(l, "membrane_entry", &d)));
   for (size_t i = 0; i < ninsts && !bad; i++) {
     where = insts[i].path;
-    if (imports_module(insts[i].module, "wasi_snapshot_preview1"))
+    if (mb_module_imports_from(insts[i].module, "wasi_snapshot_preview1"))
       bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
   }
   if (!bad) where = insts[0].path;

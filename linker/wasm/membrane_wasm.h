@@ -254,6 +254,29 @@ enum {
 /* Number of entities in an index space, imports included. */
 uint32_t mb_module_count(const mb_module *m, mb_kind kind);
 
+/* ---- questions about a module --------------------------------------------------- */
+
+/* b holds exactly the bytes of the NUL-terminated s. */
+bool mb_bytes_eq(mb_bytes b, const char *s);
+/* Same parameters and results (value type codes compared). */
+bool mb_functype_eq(const mb_functype *a, const mb_functype *b);
+/* The type of function `index` (imports first), or NULL past the imports when the index
+ * space is smaller. Points into m. */
+const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index);
+/* The limits of memory `index` (imports first), or NULL when out of range. Points into m. */
+const mb_limits *mb_module_memory(const mb_module *m, uint32_t index);
+/* The index of the first export called name[0..len) of this kind, or -1. */
+int64_t mb_module_find_export(const mb_module *m, const char *name, size_t len, mb_kind kind);
+/* Whether some import of m names module `module`. */
+bool mb_module_imports_from(const mb_module *m, const char *module);
+/* Items in a known section as the model holds them (start: 0 or 1; data count: the
+ * number of data segments when the module has the section, else 0). */
+uint32_t mb_module_section_count(const mb_module *m, mb_sec sec);
+/* "func", "table", "memory", "global", "tag". */
+const char *mb_kind_name(mb_kind kind);
+/* "i32" ... "nullexnref" for a value type code, "?" for anything else. */
+const char *mb_valtype_name(uint8_t code);
+
 /* ---- reading --------------------------------------------------------------------- */
 
 typedef struct mb_read_options {
@@ -330,6 +353,11 @@ typedef struct mb_remap {
   const uint32_t *map[MB_SPACE_COUNT];
   uint32_t count[MB_SPACE_COUNT];
 } mb_remap;
+
+/* The size of every index space of m, imports included (what mb_remap.count must say). */
+void mb_module_space_sizes(const mb_module *m, uint32_t out[MB_SPACE_COUNT]);
+/* The index space of an import/export kind. */
+mb_space mb_kind_space(mb_kind kind);
 
 /* Rewrite one function body (local groups + expr, as in mb_code.body) with remapped
  * indices, appending the result to *out. One pass, no tree: untouched bytes are copied

@@ -21,6 +21,9 @@ void *mb_wasm_malloc(size_t size);
 void *mb_wasm_calloc(size_t n, size_t size); /* overflow-checked, zeroed */
 void mb_wasm_free(void *ptr);
 
+/* A copy of s through the hook (mb_wasm_free it); NULL when out of memory. */
+char *mb_wasm_strdup(const char *s);
+
 typedef struct mb_arena mb_arena;
 mb_arena *mb_wasm_arena_new(void);
 void mb_wasm_arena_free(mb_arena *a);

@@ -127,13 +127,7 @@ static mb_err type_index(ctx *c, mb_wasm_reader *r, uint32_t *out, const char *w
 /* Limits for the code/constant-expression walker: the index spaces as known so far. */
 static void index_limits(ctx *c, uint32_t lim[MB_SPACE_COUNT]) {
   mb_module *m = c->m;
-  lim[MB_SPACE_TYPE] = m->ntypes;
-  lim[MB_SPACE_FUNC] = mb_module_count(m, MB_KIND_FUNC);
-  lim[MB_SPACE_TABLE] = mb_module_count(m, MB_KIND_TABLE);
-  lim[MB_SPACE_MEMORY] = mb_module_count(m, MB_KIND_MEMORY);
-  lim[MB_SPACE_GLOBAL] = mb_module_count(m, MB_KIND_GLOBAL);
-  lim[MB_SPACE_TAG] = mb_module_count(m, MB_KIND_TAG);
-  lim[MB_SPACE_ELEM] = m->nelems;
+  mb_module_space_sizes(m, lim);
   /* data indices are checked against the data count section after the walk */
   lim[MB_SPACE_DATA] = m->has_datacount ? c->datacount : UINT32_MAX;
 }

@@ -32,16 +32,8 @@ static mb_err remap_expr(mb_module *m, const mb_remap *rm, mb_bytes *expr, mb_bu
 }
 
 static bool check_counts(const mb_module *m, const mb_remap *rm, mb_diag *diag) {
-  const uint32_t sizes[MB_SPACE_COUNT] = {
-      m->ntypes,
-      mb_module_count(m, MB_KIND_FUNC),
-      mb_module_count(m, MB_KIND_TABLE),
-      mb_module_count(m, MB_KIND_MEMORY),
-      mb_module_count(m, MB_KIND_GLOBAL),
-      mb_module_count(m, MB_KIND_TAG),
-      m->nelems,
-      m->ndatas,
-  };
+  uint32_t sizes[MB_SPACE_COUNT];
+  mb_module_space_sizes(m, sizes);
   for (int s = 0; s < MB_SPACE_COUNT; s++)
     if (rm->map[s] && rm->count[s] != sizes[s]) {
       mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "remap table %d has %u entries, the module has %u", s,
@@ -201,11 +193,8 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     e = remap_expr(m, rm, &m->tables[i].init, &tmp, diag);
   for (uint32_t i = 0; i < m->nglobals && !e; i++)
     e = remap_expr(m, rm, &m->globals[i].init, &tmp, diag);
-  static const mb_space kind_space[MB_KIND_COUNT] = {MB_SPACE_FUNC, MB_SPACE_TABLE,
-                                                     MB_SPACE_MEMORY, MB_SPACE_GLOBAL,
-                                                     MB_SPACE_TAG};
   for (uint32_t i = 0; i < m->nexports; i++)
-    m->exports[i].index = map1(rm, kind_space[m->exports[i].kind], m->exports[i].index);
+    m->exports[i].index = map1(rm, mb_kind_space(m->exports[i].kind), m->exports[i].index);
   if (m->has_start) m->start = map1(rm, MB_SPACE_FUNC, m->start);
   for (uint32_t i = 0; i < m->nelems && !e; i++) {
     mb_elem *s = &m->elems[i];

@@ -291,22 +291,8 @@ static const section_encoder encoders[MB_SEC_COUNT] = {
 static bool section_wanted(const mb_module *m, mb_sec s) {
   if (!m->sec[s].present) return false;
   if (!m->sec[s].dirty) return true;
-  switch (s) {
-  case MB_SEC_TYPE: return m->ntypes;
-  case MB_SEC_IMPORT: return m->nimports;
-  case MB_SEC_FUNCTION: return m->nfuncs;
-  case MB_SEC_TABLE: return m->ntables;
-  case MB_SEC_MEMORY: return m->nmemories;
-  case MB_SEC_TAG: return m->ntags;
-  case MB_SEC_GLOBAL: return m->nglobals;
-  case MB_SEC_EXPORT: return m->nexports;
-  case MB_SEC_START: return m->has_start;
-  case MB_SEC_ELEMENT: return m->nelems;
-  case MB_SEC_DATACOUNT: return m->has_datacount;
-  case MB_SEC_CODE: return m->ncodes;
-  case MB_SEC_DATA: return m->ndatas;
-  default: return false;
-  }
+  if (s == MB_SEC_DATACOUNT) return m->has_datacount; /* even with no data segments */
+  return mb_module_section_count(m, s) != 0;
 }
 
 static void put_section(sink *s, uint8_t id, const mb_buf *contents) {
