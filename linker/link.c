@@ -1,23 +1,10 @@
-/* link.c — a link session: instances, wiring, import resolution and type checks, and
- * the description of the result (--dry-run, --dot). Building the output is fuse.c. */
+/* link.c — a link session: instances, wires, import resolution and type checks, and the
+ * description of the result (--dry-run, --dot). Who provides an import module is
+ * wiring.c; building the output is fuse.c. */
 #include <stdarg.h>
 #include <string.h>
 
 #include "link_internal.h"
-
-bool mb__is_wasi_module(mb_bytes m) {
-  return mb_bytes_eq(m, "wasi_snapshot_preview1") || mb_bytes_eq(m, "wasi_unstable");
-}
-
-void mb__link_warn(mb_link *l, const char *fmt, ...) {
-  if (!l->warn) return;
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  l->warn(l->warn_user, msg);
-}
 
 mb_link *mb_link_new(void) {
   mb_link *l = mb_wasm_calloc(1, sizeof *l);
@@ -68,21 +55,6 @@ void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user) {
 
 void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy) { l->policy = policy; }
 
-static int find_inst(const mb_link *l, const char *name, size_t len) {
-  for (uint32_t i = 0; i < l->ninst; i++)
-    if (strlen(l->inst[i].name) == len && memcmp(l->inst[i].name, name, len) == 0) return (int)i;
-  return -1;
-}
-
-/* Grow an array by one element (zeroed); false when out of memory. */
-static bool grow(void **arr, uint32_t n, size_t elem) {
-  void *p = mb_wasm_realloc(*arr, (size_t)(n + 1) * elem);
-  if (!p) return false;
-  memset((char *)p + (size_t)n * elem, 0, elem);
-  *arr = p;
-  return true;
-}
-
 /* The glue instance, added by resolve when the resource ABI is used, goes away before
  * anything changes the set of instances. */
 static void drop_glue(mb_link *l) {
@@ -104,7 +76,7 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue) {
 
 mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag) {
   drop_glue(l);
-  int i = find_inst(l, instance, strlen(instance));
+  int i = mb__find_inst(l, instance, strlen(instance));
   if (i < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
                     instance, world, instance);
@@ -123,7 +95,7 @@ void mb_link_set_memory(mb_link *l, mb_link_memory model) { l->single = model ==
 static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
   for (uint32_t i = 0; i < l->nmemopts; i++)
     if (strcmp(l->memopts[i].inst, instance) == 0) return &l->memopts[i];
-  if (!grow((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
+  if (!mb__grow1((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
   mb_mem_opt *o = &l->memopts[l->nmemopts];
   if (!(o->inst = mb_wasm_strdup(instance))) return NULL;
   l->nmemopts++;
@@ -157,7 +129,7 @@ mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag) {
 
 mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag) {
   drop_glue(l);
-  int i = find_inst(l, provider, strlen(provider));
+  int i = mb__find_inst(l, provider, strlen(provider));
   if (i < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
                     provider, provider);
@@ -172,12 +144,12 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
   if (!*name || strchr(name, '.') || strchr(name, '='))
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "instance name '%s' must be non-empty and contain no '.' or '='", name);
-  if (find_inst(l, name, strlen(name)) >= 0)
+  if (mb__find_inst(l, name, strlen(name)) >= 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
   if (strcmp(name, "membrane:glue") == 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                     "the instance name 'membrane:glue' is reserved for the resource ABI glue");
-  if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
+  if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
   in->m = m;
@@ -190,7 +162,7 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
 }
 
 mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
-  int i = find_inst(l, name, strlen(name));
+  int i = mb__find_inst(l, name, strlen(name));
   if (i < 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
   l->main = i;
   return MB_OK;
@@ -198,13 +170,13 @@ mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
 
 mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
                     const char *provider, mb_diag *diag) {
-  if (find_inst(l, consumer, strlen(consumer)) < 0)
+  if (mb__find_inst(l, consumer, strlen(consumer)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
                     consumer, import_module, provider, consumer);
-  if (find_inst(l, provider, strlen(provider)) < 0)
+  if (mb__find_inst(l, provider, strlen(provider)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
                     consumer, import_module, provider, provider);
-  if (!grow((void **)&l->wires, l->nwires, sizeof *l->wires))
+  if (!mb__grow1((void **)&l->wires, l->nwires, sizeof *l->wires))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
   w->consumer = mb_wasm_strdup(consumer);
@@ -218,10 +190,10 @@ mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
 
 mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
                       mb_diag *diag) {
-  if (find_inst(l, instance, strlen(instance)) < 0)
+  if (mb__find_inst(l, instance, strlen(instance)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
                     instance, name, instance);
-  if (!grow((void **)&l->exports, l->nexports, sizeof *l->exports))
+  if (!mb__grow1((void **)&l->exports, l->nexports, sizeof *l->exports))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
   e->inst = mb_wasm_strdup(instance);
@@ -236,28 +208,6 @@ mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const 
 static const char *kind_word(mb_kind k) {
   static const char *const w[] = {"func", "table", "memory", "global", "tag"};
   return w[k];
-}
-
-int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other) {
-  for (uint32_t i = 0; i < l->nwires; i++) {
-    const mb_wire *w = &l->wires[i];
-    if (strcmp(w->consumer, l->inst[consumer].name) == 0 && mb_bytes_eq(module, w->module))
-      return find_inst(l, w->provider, strlen(w->provider));
-  }
-  int p = find_inst(l, (const char *)module.ptr, module.len);
-  if (p >= 0) return p;
-  /* an interface: the instance that exports it (never the consumer itself) */
-  for (uint32_t i = 0; i < l->ninst; i++) {
-    if ((int)i == consumer || l->inst[i].glue ||
-        !mb__exports_iface(l, (int)i, (const char *)module.ptr, module.len))
-      continue;
-    if (p >= 0) {
-      if (other) *other = (int)i;
-      return -3;
-    }
-    p = (int)i;
-  }
-  return p;
 }
 
 static int provider_for(const mb_link *l, int consumer, mb_bytes module) {
@@ -277,22 +227,6 @@ static uint32_t import_number(const mb_module *m, mb_kind kind, uint32_t index) 
   for (uint32_t i = 0, n = 0; i < m->nimports; i++)
     if (m->imports[i].kind == kind && n++ == index) return i;
   return UINT32_MAX;
-}
-
-void mb__type_text(const mb_functype *t, char *buf, size_t cap) {
-  static const char *names[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
-                                [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref",
-                                [0x69] = "exnref"};
-  size_t n = 0;
-#define TNAME(c) ((c) < sizeof names / sizeof *names && names[c] ? names[c] : "ref")
-  n += (size_t)snprintf(buf + n, cap - n, "(");
-  for (uint32_t i = 0; i < t->nparams && n < cap; i++)
-    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->params[i]));
-  if (n < cap) n += (size_t)snprintf(buf + n, cap - n, ") -> (");
-  for (uint32_t i = 0; i < t->nresults && n < cap; i++)
-    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->results[i]));
-  if (n < cap) snprintf(buf + n, cap - n, ")");
-#undef TNAME
 }
 
 static void limits_text(const mb_limits *lim, char *buf, size_t cap) {
@@ -417,7 +351,7 @@ static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag
       return MB_OK;
     }
   }
-  if (!grow((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
+  if (!mb__grow1((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->hosts[l->nhosts].im = im;
   l->hosts[l->nhosts].from = m;
@@ -624,7 +558,7 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     if (!l->glue_module)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                       "the resource ABI is used but no glue module was given (mb_link_set_glue)");
-    if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
+    if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
       return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     mb_link_inst *g = &l->inst[l->ninst];
     g->m = l->glue_module;

@@ -36,7 +36,7 @@ typedef struct mb_link_inst {
   uint32_t caller_global; /* fuse: output index of its "who calls me" global */
 } mb_link_inst;
 
-/* Functions the linker generates for imports (link_res.c builds the list, fuse_res.c
+/* Functions the linker generates for imports (link_res.c builds the list, fuse.c
  * the bodies): resource intrinsics calling the glue with constant ids, and adapters
  * between a caller and a callee whose WIT signature carries handles. */
 typedef enum mb_gen_kind {
@@ -131,19 +131,34 @@ struct mb_link {
 bool mb__is_wasi_module(mb_bytes module);
 void mb__link_warn(mb_link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* link.c: the provider instance of an import module for a consumer (wires, instance
- * names, then WIT: the instance whose world exports that interface). -1 none, -3 more
- * than one candidate (then *other is the second). */
-int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other);
-/* Follow instance p's entity to its definition. */
-mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
+/* link_util.c */
+/* Grow *arr (n elements of elem bytes) by one zeroed element; false when out of memory. */
+bool mb__grow1(void **arr, uint32_t n, size_t elem);
+/* A NUL-terminated copy of s[0..n) (mb_wasm_free it); NULL when out of memory. */
+char *mb__strndup(const char *s, size_t n);
+/* "(i32, i32) -> (i64)", truncated to cap. */
 void mb__type_text(const mb_functype *t, char *buf, size_t cap);
+
+/* wiring.c: provider selection. */
+/* The instance called name[0..len), or -1. */
+int mb__find_inst(const mb_link *l, const char *name, size_t len);
+/* The provider instance of an import module for a consumer (wires, instance names, then
+ * WIT: the instance whose world exports that interface). -1 none, -3 more than one
+ * candidate (then *other is the second). */
+int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other);
+/* Whether instance i's world (or, without one, its exports) exports interface iface. */
+bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len);
+/* The interface an import module names, when WIT is loaded (else NULL). */
+const mb_wit_iface *mb__iface_by_module(const mb_link *l, const char *module, size_t len);
+
+/* link.c: follow instance p's entity to its definition, resolving the imports on the way
+ * (the one call back from link_res.c into resolution: an adapted import's target is
+ * wherever the provider's export leads). */
+mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
 
 /* link_res.c: imports the resource ABI handles (intrinsics, WIT-wired functions).
  * *handled says whether it did; when it did, in->res[k] is set or an error returned. */
 mb_err mb__res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
-/* Whether instance i's world (or, without one, its exports) exports interface iface. */
-bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len);
 void mb__res_reset(mb_link *l);
 /* After every import is resolved: calls into instances granted caller-memory access go
  * through a generated function telling them who calls. */

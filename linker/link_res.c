@@ -46,37 +46,6 @@ static bool starts_with(mb_bytes b, const char *prefix) {
   return b.len >= n && memcmp(b.ptr, prefix, n) == 0;
 }
 
-/* The interface an import module names, when WIT is loaded. */
-static const mb_wit_iface *iface_by_module(const mb_link *l, const char *module, size_t len) {
-  if (!l->wit || len == 0 || len > 511) return NULL;
-  char id[512];
-  memcpy(id, module, len);
-  id[len] = 0;
-  return mb_wit_find_interface(l->wit, id);
-}
-
-bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) {
-  const mb_link_inst *in = &l->inst[i];
-  /* an interface id is NAMESPACE:PACKAGE/NAME: anything else (wasi_snapshot_preview1,
-   * env, ...) is no interface, and needs no scan of the exports */
-  if (in->glue || !memchr(module, ':', len) || !memchr(module, '/', len)) return false;
-  if (in->world) {
-    const mb_wit_iface *f = iface_by_module(l, module, len);
-    if (!f) return false;
-    for (uint32_t e = 0; e < in->world->nexports; e++)
-      if (in->world->exports[e].iface == f) return true;
-    return false;
-  }
-  /* without a world: it exports functions `<iface>#...` */
-  for (uint32_t e = 0; e < in->m->nexports; e++) {
-    mb_bytes n = in->m->exports[e].name;
-    if (in->m->exports[e].kind == MB_KIND_FUNC && n.len > len && n.ptr[len] == '#' &&
-        memcmp(n.ptr, module, len) == 0)
-      return true;
-  }
-  return false;
-}
-
 void mb__res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
     mb_wasm_free(l->gens[i].name);
@@ -92,23 +61,6 @@ void mb__res_reset(mb_link *l) {
   l->gens = NULL;
   l->rtypes = NULL;
   l->ngens = l->nrtypes = 0;
-}
-
-static char *strndup_(const char *s, size_t n) {
-  char *p = mb_wasm_malloc(n + 1);
-  if (p) {
-    memcpy(p, s, n);
-    p[n] = 0;
-  }
-  return p;
-}
-
-static bool grow1(void **arr, uint32_t n, size_t elem) {
-  void *p = mb_wasm_realloc(*arr, (size_t)(n + 1) * elem);
-  if (!p) return false;
-  memset((char *)p + (size_t)n * elem, 0, elem);
-  *arr = p;
-  return true;
 }
 
 static const mb_functype i32_i32 = {1, 1, (const uint8_t *)"\x7f", (const uint8_t *)"\x7f"};
@@ -131,12 +83,12 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
       return MB_OK;
     }
   }
-  if (!grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
+  if (!mb__grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_rtype *r = &l->rtypes[l->nrtypes++];
   r->definer = definer;
   r->iface = mb_wasm_strdup(iface);
-  r->name = strndup_((const char *)name.ptr, name.len);
+  r->name = mb__strndup((const char *)name.ptr, name.len);
   r->dtor = -1;
   if (!r->iface || !r->name) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   char dtor[600];
@@ -158,7 +110,7 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
 
 static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
                       const char *name, mb_gen **out, mb_diag *diag) {
-  if (!grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
+  if (!mb__grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_gen *g = &l->gens[l->ngens++];
   g->kind = kind;
@@ -659,7 +611,7 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
     mod += strlen(EXPORT_PREFIX);
     modlen -= strlen(EXPORT_PREFIX);
   }
-  const mb_wit_iface *wi = iface_by_module(l, mod, modlen);
+  const mb_wit_iface *wi = mb__iface_by_module(l, mod, modlen);
   char iface[512];
   snprintf(iface, sizeof iface, "%s", wi ? wi->id : "");
   if (!wi) snprintf(iface, sizeof iface, "%.*s", (int)modlen, mod);
