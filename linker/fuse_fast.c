@@ -1,6 +1,6 @@
 /* fuse_fast.c — the hot path of a fused adapter written out as wasm: the common cases of
  * an own move, a lend (the rep into the definer, else a borrow handle), and opening and
- * closing the call scope, over the glue's state in its memory (virt/glue_layout.h).
+ * closing the call scope, over the glue's state in its memory (virt/membrane_glue_abi.h).
  * Each is exactly the glue's fast path (virt/glue.c: fast_move, fast_lend, fast_begin,
  * fast_end): the same checks and, when they all pass, the same stores; anything else,
  * every error included, calls the glue's full operation, which fails or succeeds
@@ -8,7 +8,7 @@
  * more than the work they do: V8 inlines neither. */
 #include "fuse_fast.h"
 
-#include "../virt/glue_layout.h"
+#include "membrane_glue_abi.h"
 
 enum {
   BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0B, BR = 0x0C, BR_IF = 0x0D,
