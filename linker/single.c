@@ -21,6 +21,7 @@
  * are rebuilt in a small region of membrane's own). */
 #include <string.h>
 
+#include "emit.h"
 #include "link_internal.h"
 
 #define PAGE 65536u
@@ -258,30 +259,19 @@ static mb_err plan(single *s) {
 
 /* ---- code ---- */
 
-static void op_i32(mb_buf *b, int32_t v) {
-  mb_buf_byte(b, 0x41);
-  mb_buf_s32(b, v);
-}
-static void op_i64(mb_buf *b, int64_t v) {
-  mb_buf_byte(b, 0x42);
-  mb_buf_s64(b, v);
-}
-static void op_idx(mb_buf *b, uint8_t op, uint32_t i) {
-  mb_buf_byte(b, op);
-  mb_buf_u32(b, i);
-}
 
 /* The current size of region k in bytes, as an i64. */
 static void op_limit(single *s, mb_buf *b, uint32_t k) {
   const region *r = &s->rg[k];
   if (r->last) {
-    mb_buf_append(b, "\x3f\x00\xad", 3); /* memory.size 0; i64.extend_i32_u */
-    op_i64(b, 16);
-    mb_buf_byte(b, 0x86); /* i64.shl */
-    op_i64(b, (int64_t)r->base * PAGE);
-    mb_buf_byte(b, 0x7D); /* i64.sub */
+    mb__emit_u32(b, MB_OP_MEMORY_SIZE, 0);
+    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb__emit_i64(b, 16);
+    mb__emit(b, MB_OP_I64_SHL);
+    mb__emit_i64(b, (int64_t)r->base * PAGE);
+    mb__emit(b, MB_OP_I64_SUB);
   } else {
-    op_idx(b, 0x23, r->g_bytes);
+    mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_bytes);
   }
 }
 
@@ -290,16 +280,16 @@ static mb_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, uint3
   uint32_t trap;
   mb_err e = find_helper(s, H_TRAP, 0, 0, &trap);
   if (e) return e;
-  op_idx(b, 0x20, a);
-  mb_buf_byte(b, 0xAD);
-  op_idx(b, 0x20, n);
-  mb_buf_byte(b, 0xAD);
-  mb_buf_byte(b, 0x7C); /* i64.add */
+  mb__emit_u32(b, MB_OP_LOCAL_GET, a);
+  mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+  mb__emit_u32(b, MB_OP_LOCAL_GET, n);
+  mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+  mb__emit(b, MB_OP_I64_ADD);
   op_limit(s, b, k);
-  mb_buf_byte(b, 0x56); /* i64.gt_u */
-  mb_buf_append(b, "\x04\x40", 2);
-  op_idx(b, 0x10, trap);
-  mb_buf_byte(b, 0x0B);
+  mb__emit(b, MB_OP_I64_GT_U);
+  mb__emit_block(b, MB_OP_IF);
+  mb__emit_u32(b, MB_OP_CALL, trap);
+  mb__emit(b, MB_OP_END);
   return MB_OK;
 }
 
@@ -397,20 +387,20 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
       uint32_t vals[2] = {0, 0};
       for (int j = a.nvals - 1; j >= 0; j--) {
         vals[j] = scratch_local(c, a.vals[j], (uint8_t)j);
-        op_idx(b, 0x21, vals[j]);
+        mb__emit_u32(b, MB_OP_LOCAL_SET, vals[j]);
       }
       uint32_t addr = scratch_local(c, 0x7F, 7);
-      op_idx(b, 0x22, addr); /* local.tee */
-      mb_buf_byte(b, 0xAD);
-      op_i64(b, (int64_t)(in->offset + a.size));
-      mb_buf_byte(b, 0x7C);
+      mb__emit_u32(b, MB_OP_LOCAL_TEE, addr); /* local.tee */
+      mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+      mb__emit_i64(b, (int64_t)(in->offset + a.size));
+      mb__emit(b, MB_OP_I64_ADD);
       op_limit(s, b, in->mem);
-      mb_buf_byte(b, 0x56);
-      mb_buf_append(b, "\x04\x40", 2);
-      op_idx(b, 0x10, trap);
-      mb_buf_byte(b, 0x0B);
-      op_idx(b, 0x20, addr);
-      for (uint32_t j = 0; j < a.nvals; j++) op_idx(b, 0x20, vals[j]);
+      mb__emit(b, MB_OP_I64_GT_U);
+      mb__emit_block(b, MB_OP_IF);
+      mb__emit_u32(b, MB_OP_CALL, trap);
+      mb__emit(b, MB_OP_END);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
+      for (uint32_t j = 0; j < a.nvals; j++) mb__emit_u32(b, MB_OP_LOCAL_GET, vals[j]);
     }
     mb_buf_byte(b, in->op);
     if (in->op >= 0xFC) mb_buf_u32(b, in->sub);
@@ -422,42 +412,42 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
   uint32_t fn;
   if (in->op == 0x3F) { /* memory.size */
     if (r->last) {
-      mb_buf_append(b, "\x3f\x00", 2);
-      op_i32(b, (int32_t)r->base);
-      mb_buf_byte(b, 0x6B); /* i32.sub */
+      mb__emit_u32(b, MB_OP_MEMORY_SIZE, 0);
+      mb__emit_i32(b, (int32_t)r->base);
+      mb__emit(b, MB_OP_I32_SUB);
     } else {
-      op_idx(b, 0x23, r->g_pages);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
     }
     return MB_OK;
   }
   if (in->op == 0x40) { /* memory.grow */
     if ((e = find_helper(s, H_GROW, in->mem, 0, &fn))) return e;
-    op_idx(b, 0x10, fn);
+    mb__emit_u32(b, MB_OP_CALL, fn);
     return MB_OK;
   }
   if (in->op == 0xFC && in->sub == 11) { /* memory.fill */
     if ((e = find_helper(s, H_FILL, in->mem, 0, &fn))) return e;
-    op_idx(b, 0x10, fn);
+    mb__emit_u32(b, MB_OP_CALL, fn);
     return MB_OK;
   }
   if (in->op == 0xFC && in->sub == 10) { /* memory.copy dst src */
     if ((e = find_helper(s, H_COPY, in->mem, in->mem2, &fn))) return e;
-    op_idx(b, 0x10, fn);
+    mb__emit_u32(b, MB_OP_CALL, fn);
     return MB_OK;
   }
   if (in->op == 0xFC && in->sub == 8) { /* memory.init seg mem: d s n */
     uint32_t n = scratch_local(c, 0x7F, 0), src = scratch_local(c, 0x7F, 1),
              d = scratch_local(c, 0x7F, 2);
-    op_idx(b, 0x21, n);
-    op_idx(b, 0x21, src);
-    op_idx(b, 0x21, d);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, n);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, src);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, d);
     if ((e = op_check_range(s, b, d, n, in->mem))) return e;
-    op_idx(b, 0x20, d);
-    op_i32(b, (int32_t)(uint32_t)base);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, src);
-    op_idx(b, 0x20, n);
-    mb_buf_append(b, "\xfc\x08", 2);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, d);
+    mb__emit_i32(b, (int32_t)(uint32_t)base);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, src);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, n);
+    mb__emit_fc(b, MB_FC_MEMORY_INIT);
     mb_buf_u32(b, in->data);
     mb_buf_byte(b, 0);
     return MB_OK;
@@ -607,13 +597,13 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
    * with the errno it would have given p directly. */
   for (uint32_t p = 0; p < np; p++) {
     if (sig[p] == '-') continue;
-    op_idx(b, 0x20, p);
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    mb_buf_byte(b, 0x4B); /* i32.gt_u */
-    mb_buf_append(b, "\x04\x40", 2);
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    op_idx(b, 0x21, p);
-    mb_buf_byte(b, 0x0B);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit(b, MB_OP_I32_GT_U);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit_u32(b, MB_OP_LOCAL_SET, p);
+    mb__emit(b, MB_OP_END);
   }
   bool argv = false;
   for (uint32_t p = 0; p < np; p++) {
@@ -623,79 +613,79 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     }
     /* An array not inside the region goes to the host as it is (moved by K): its end is
      * then past the memory's, and the host refuses it with its own errno, as directly. */
-    op_idx(b, 0x20, p);
-    op_i32(b, (int32_t)K);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x21, iarg);
-    op_idx(b, 0x20, p);
-    mb_buf_byte(b, 0xAD);
-    op_idx(b, 0x20, p + 1);
-    mb_buf_byte(b, 0xAD);
-    op_i64(b, 3);
-    mb_buf_byte(b, 0x86);
-    mb_buf_byte(b, 0x7C);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_i32(b, (int32_t)K);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, iarg);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb__emit_i64(b, 3);
+    mb__emit(b, MB_OP_I64_SHL);
+    mb__emit(b, MB_OP_I64_ADD);
     op_limit(s, b, (uint32_t)s->wasi_mem);
-    mb_buf_byte(b, 0x58); /* i64.le_u */
-    mb_buf_append(b, "\x04\x40", 2);
+    mb__emit(b, MB_OP_I64_LE_U);
+    mb__emit_block(b, MB_OP_IF);
     /* inside: the iovecs rebuilt in the scratch region with absolute buffers */
-    op_idx(b, 0x20, p + 1);
-    op_i32(b, IOV_MAX_);
-    mb_buf_byte(b, 0x4B);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_i32(b, 28); /* inval */
-    mb_buf_append(b, "\x0f\x0b", 2);
-    op_i32(b, 0);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x02\x40\x03\x40", 4);
-    op_idx(b, 0x20, i_loc);
-    op_idx(b, 0x20, p + 1);
-    mb_buf_byte(b, 0x4F); /* i32.ge_u */
-    mb_buf_append(b, "\x0d\x01", 2);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb__emit_i32(b, IOV_MAX_);
+    mb__emit(b, MB_OP_I32_GT_U);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_i32(b, 28); /* inval */
+    mb__emit(b, MB_OP_RETURN);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, 0);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_block(b, MB_OP_BLOCK);
+    mb__emit_block(b, MB_OP_LOOP);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb__emit(b, MB_OP_I32_GE_U);
+    mb__emit_u32(b, MB_OP_BR_IF, 1);
     /* buf = iovs[i].buf, checked */
-    op_idx(b, 0x20, p);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74); /* i32.shl */
-    mb_buf_byte(b, 0x6A);
-    mb_buf_append(b, "\x28\x02", 2); /* i32.load align 4, offset K */
-    mb_buf_u32(b, K);
-    op_idx(b, 0x22, cnt);
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    mb_buf_byte(b, 0x4B);
-    mb_buf_append(b, "\x04\x40", 2); /* unreachable by + K: to the host as 2^32-1 */
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    op_idx(b, 0x21, cnt);
-    mb_buf_byte(b, 0x0B);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
+    mb__emit_u32(b, MB_OP_LOCAL_TEE, cnt);
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit(b, MB_OP_I32_GT_U);
+    mb__emit_block(b, MB_OP_IF); /* unreachable by + K: to the host as 2^32-1 */
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit_u32(b, MB_OP_LOCAL_SET, cnt);
+    mb__emit(b, MB_OP_END);
     /* scratch[i].buf = buf + K */
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74);
-    op_idx(b, 0x20, cnt);
-    op_i32(b, (int32_t)K);
-    mb_buf_byte(b, 0x6A);
-    mb_buf_append(b, "\x36\x02", 2);
-    mb_buf_u32(b, S);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, cnt);
+    mb__emit_i32(b, (int32_t)K);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, S);
     /* scratch[i].len = iovs[i].len */
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74);
-    op_idx(b, 0x20, p);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74);
-    mb_buf_byte(b, 0x6A);
-    mb_buf_append(b, "\x28\x02", 2);
-    mb_buf_u32(b, K + 4);
-    mb_buf_append(b, "\x36\x02", 2);
-    mb_buf_u32(b, S + 4);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 1);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
-    op_i32(b, (int32_t)S);
-    op_idx(b, 0x21, iarg);
-    mb_buf_byte(b, 0x0B); /* end of the inside case */
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K + 4);
+    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, S + 4);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 1);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_u32(b, MB_OP_BR, 0);
+    mb__emit(b, MB_OP_END);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, (int32_t)S);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, iarg);
+    mb__emit(b, MB_OP_END); /* end of the inside case */
   }
   uint32_t args_sizes = UINT32_MAX;
   if (argv) {
@@ -715,62 +705,65 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
                       "--memory single: %.*s is imported without %s, which membrane needs to "
                       "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
                       env ? "environ_sizes_get" : "args_sizes_get");
-    op_i32(b, (int32_t)S);
-    op_i32(b, (int32_t)(S + 4));
-    op_idx(b, 0x10, args_sizes);
-    op_idx(b, 0x22, res);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_idx(b, 0x20, res);
-    mb_buf_append(b, "\x0f\x0b", 2);
-    op_i32(b, (int32_t)S);
-    mb_buf_append(b, "\x28\x02\x00", 3);
-    op_idx(b, 0x21, cnt);
+    mb__emit_i32(b, (int32_t)S);
+    mb__emit_i32(b, (int32_t)(S + 4));
+    mb__emit_u32(b, MB_OP_CALL, args_sizes);
+    mb__emit_u32(b, MB_OP_LOCAL_TEE, res);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, res);
+    mb__emit(b, MB_OP_RETURN);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, (int32_t)S);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, 0);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, cnt);
   }
   for (uint32_t p = 0; p < np; p++) {
-    op_idx(b, 0x20, p);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
     if (sig[p] == 'I') {
-      mb_buf_byte(b, 0x1A); /* drop */
-      op_idx(b, 0x20, iarg);
+      mb__emit(b, MB_OP_DROP);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, iarg);
     } else if (sig[p] != '-') {
-      op_i32(b, (int32_t)K);
-      mb_buf_byte(b, 0x6A);
+      mb__emit_i32(b, (int32_t)K);
+      mb__emit(b, MB_OP_I32_ADD);
     }
   }
-  op_idx(b, 0x10, imp);
+  mb__emit_u32(b, MB_OP_CALL, imp);
   if (argv) {
-    op_idx(b, 0x22, res);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_idx(b, 0x20, res);
-    mb_buf_append(b, "\x0f\x0b", 2);
+    mb__emit_u32(b, MB_OP_LOCAL_TEE, res);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, res);
+    mb__emit(b, MB_OP_RETURN);
+    mb__emit(b, MB_OP_END);
     /* argv[i] -= K */
-    op_i32(b, 0);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x02\x40\x03\x40", 4);
-    op_idx(b, 0x20, i_loc);
-    op_idx(b, 0x20, cnt);
-    mb_buf_byte(b, 0x4F);
-    mb_buf_append(b, "\x0d\x01", 2);
+    mb__emit_i32(b, 0);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_block(b, MB_OP_BLOCK);
+    mb__emit_block(b, MB_OP_LOOP);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, cnt);
+    mb__emit(b, MB_OP_I32_GE_U);
+    mb__emit_u32(b, MB_OP_BR_IF, 1);
     for (int twice = 0; twice < 2; twice++) {
-      op_idx(b, 0x20, 0);
-      op_idx(b, 0x20, i_loc);
-      op_i32(b, 2);
-      mb_buf_byte(b, 0x74);
-      mb_buf_byte(b, 0x6A);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+      mb__emit_i32(b, 2);
+      mb__emit(b, MB_OP_I32_SHL);
+      mb__emit(b, MB_OP_I32_ADD);
     }
-    mb_buf_append(b, "\x28\x02", 2);
-    mb_buf_u32(b, K);
-    op_i32(b, (int32_t)K);
-    mb_buf_byte(b, 0x6B);
-    mb_buf_append(b, "\x36\x02", 2);
-    mb_buf_u32(b, K);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 1);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
-    op_i32(b, 0);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
+    mb__emit_i32(b, (int32_t)K);
+    mb__emit(b, MB_OP_I32_SUB);
+    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, K);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 1);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_u32(b, MB_OP_BR, 0);
+    mb__emit(b, MB_OP_END);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, 0);
   }
-  mb_buf_byte(b, 0x0B);
+  mb__emit(b, MB_OP_END);
   return MB_OK;
 }
 
@@ -785,7 +778,9 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
   switch (h->kind) {
   case H_TRAP:
     *name = "membrane: out of bounds";
-    mb_buf_append(b, "\x00\x00\x0b", 3);
+    mb_buf_byte(b, 0); /* no locals */
+    mb__emit(b, MB_OP_UNREACHABLE);
+    mb__emit(b, MB_OP_END);
     return add_type(s, NULL, 0, NULL, 0, type);
   case H_GROW:
     snprintf(namebuf, namecap, "membrane:memory.grow %s", r->owner);
@@ -793,38 +788,40 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     if ((e = add_type(s, I32, 1, I32, 1, type))) return e;
     if (r->last) {
       mb_buf_append(b, "\x01\x01\x7f", 3);
-      op_idx(b, 0x20, 0);
-      mb_buf_append(b, "\x40\x00", 2);
-      op_idx(b, 0x22, 1);
-      op_i32(b, -1);
-      mb_buf_byte(b, 0x46);
-      mb_buf_append(b, "\x04\x40", 2);
-      op_i32(b, -1);
-      mb_buf_append(b, "\x0f\x0b", 2);
-      op_idx(b, 0x20, 1);
-      op_i32(b, (int32_t)r->base);
-      mb_buf_byte(b, 0x6B);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_u32(b, MB_OP_MEMORY_GROW, 0);
+      mb__emit_u32(b, MB_OP_LOCAL_TEE, 1);
+      mb__emit_i32(b, -1);
+      mb__emit(b, MB_OP_I32_EQ);
+      mb__emit_block(b, MB_OP_IF);
+      mb__emit_i32(b, -1);
+      mb__emit(b, MB_OP_RETURN);
+      mb__emit(b, MB_OP_END);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
+      mb__emit_i32(b, (int32_t)r->base);
+      mb__emit(b, MB_OP_I32_SUB);
     } else {
       /* n > grow_max - pages: -1 (no change), else the old size */
       mb_buf_byte(b, 0);
-      op_idx(b, 0x20, 0);
-      op_i32(b, (int32_t)r->grow_max);
-      op_idx(b, 0x23, r->g_pages);
-      mb_buf_byte(b, 0x6B);
-      mb_buf_byte(b, 0x4B);
-      mb_buf_append(b, "\x04\x40", 2);
-      op_i32(b, -1);
-      mb_buf_append(b, "\x0f\x0b", 2);
-      op_idx(b, 0x23, r->g_pages);
-      op_idx(b, 0x23, r->g_pages);
-      op_idx(b, 0x20, 0);
-      mb_buf_byte(b, 0x6A);
-      op_idx(b, 0x24, r->g_pages);
-      op_idx(b, 0x23, r->g_pages);
-      mb_buf_byte(b, 0xAD);
-      op_i64(b, 16);
-      mb_buf_byte(b, 0x86);
-      op_idx(b, 0x24, r->g_bytes);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_i32(b, (int32_t)r->grow_max);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit(b, MB_OP_I32_SUB);
+      mb__emit(b, MB_OP_I32_GT_U);
+      mb__emit_block(b, MB_OP_IF);
+      mb__emit_i32(b, -1);
+      mb__emit(b, MB_OP_RETURN);
+      mb__emit(b, MB_OP_END);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit(b, MB_OP_I32_ADD);
+      mb__emit_u32(b, MB_OP_GLOBAL_SET, r->g_pages);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+      mb__emit_i64(b, 16);
+      mb__emit(b, MB_OP_I64_SHL);
+      mb__emit_u32(b, MB_OP_GLOBAL_SET, r->g_bytes);
     }
     break;
   case H_FILL:
@@ -833,12 +830,13 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
     mb_buf_byte(b, 0);
     if ((e = op_check_range(s, b, 0, 2, h->a))) return e;
-    op_idx(b, 0x20, 0);
-    op_i32(b, (int32_t)base);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, 1);
-    op_idx(b, 0x20, 2);
-    mb_buf_append(b, "\xfc\x0b\x00", 3);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb__emit_i32(b, (int32_t)base);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 2);
+    mb__emit_fc(b, MB_FC_MEMORY_FILL);
+    mb_buf_u32(b, 0);
     break;
   case H_COPY: {
     const region *src = &s->rg[h->b];
@@ -847,14 +845,16 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
     mb_buf_byte(b, 0);
     if ((e = op_check_range(s, b, 0, 2, h->a)) || (e = op_check_range(s, b, 1, 2, h->b))) return e;
-    op_idx(b, 0x20, 0);
-    op_i32(b, (int32_t)base);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, 1);
-    op_i32(b, (int32_t)(src->base * PAGE));
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, 2);
-    mb_buf_append(b, "\xfc\x0a\x00\x00", 4);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb__emit_i32(b, (int32_t)base);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
+    mb__emit_i32(b, (int32_t)(src->base * PAGE));
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 2);
+    mb__emit_fc(b, MB_FC_MEMORY_COPY);
+    mb_buf_u32(b, 0);
+    mb_buf_u32(b, 0);
     break;
   }
   case H_WRAP: {
@@ -867,7 +867,7 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     return wrap_body(s, h->a, b);
   }
   }
-  mb_buf_byte(b, 0x0B);
+  mb__emit(b, MB_OP_END);
   return MB_OK;
 }
 
@@ -876,9 +876,9 @@ static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *ind
   mb_global *v = mb_wasm_arena_array(o->arena, o->nglobals + 1, sizeof *v);
   mb_buf b;
   mb_buf_init(&b);
-  if (valtype == 0x7F) op_i32(&b, (int32_t)init);
-  else op_i64(&b, init);
-  mb_buf_byte(&b, 0x0B);
+  if (valtype == 0x7F) mb__emit_i32(&b, (int32_t)init);
+  else mb__emit_i64(&b, init);
+  mb__emit(&b, MB_OP_END);
   uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
   if (!v || !p) {
     mb_buf_fini(&b);
@@ -920,8 +920,8 @@ static mb_err move_data(single *s) {
                       "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
     mb_buf_init(&b);
-    op_i32(&b, (int32_t)(uint32_t)at);
-    mb_buf_byte(&b, 0x0B);
+    mb__emit_i32(&b, (int32_t)(uint32_t)at);
+    mb__emit(&b, MB_OP_END);
     uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
     if (!p) {
       mb_buf_fini(&b);
