@@ -70,7 +70,9 @@ static uint32_t list_align(const mb_wit_type *t) {
   return t->kind == MB_WIT_STRING ? 1 : t->elem->align;
 }
 
-/* Handle parameters of one fused glue call (virt/glue.c, MB_GLUE_ARGS_MAX). */
+/* Handle parameters an adapter moves and lends inline in one run before the call. The
+ * limit is that of the glue's one-call entry (virt/glue.c, MB_GLUE_ARGS_MAX) which this
+ * path used to call; kept, so adapters are written as before. */
 #define MB_FUSED_ARGS_MAX 16
 
 static bool has_stuff_t(const mb_wit_type *t) {
@@ -354,35 +356,31 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
   mb_buf_init(&code);
   a.b = &code;
   mb_buf *b = &code;
-  /* The fused path (virt/glue.c, mb_call_enter): every handle a top-level flat
-   * parameter, nothing else to rewrite in the parameters, and the result nothing to
-   * rewrite or an own<R>. Then one glue call moves and lends the parameters, in order,
-   * and one moves the result back and closes the scope. */
-  uint32_t nfused = 0, enter = 0, leave = 0, args = 0, gmem = 0;
-  bool fused = fn->has_handles && !lower.params_in_memory &&
+  /* The one-run path: every handle a top-level flat parameter, nothing else to rewrite in
+   * the parameters, and the result nothing to rewrite or an own<R>. Then the parameters'
+   * moves and lends are written inline, in order, and the result's move and the scope's
+   * end likewise. */
+  uint32_t nhandles = 0, gmem = 0;
+  bool one_run = fn->has_handles && !lower.params_in_memory &&
                (!has_stuff_t(fn->result) ||
                 (fn->result->kind == MB_WIT_OWN && !lower.result_in_memory));
-  for (uint32_t q = 0; q < fn->nparams && fused; q++) {
+  for (uint32_t q = 0; q < fn->nparams && one_run; q++) {
     const mb_wit_type *t = fn->params[q].type;
     if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW)
-      fused = ++nfused <= MB_FUSED_ARGS_MAX;
+      one_run = ++nhandles <= MB_FUSED_ARGS_MAX;
     else
-      fused = !has_stuff_t(t);
-  }
-  if (fused && ((e = mb__fuse_glue_export(f, "mb_call_enter", MB_KIND_FUNC, &enter)) ||
-                (e = mb__fuse_glue_export(f, "mb_call_leave", MB_KIND_FUNC, &leave)) ||
-                (e = glue_const_global(f, "mb_args", &args)))) {
-    mb_buf_fini(&code);
-    return e;
+      one_run = !has_stuff_t(t);
   }
   /* Inline (fuse_fast.c): the common case of each handle operation written out in the
    * adapter, calling the glue only off it. Instance and type ids become memarg offsets,
-   * so they must be small (they always are but for a pathological link). */
+   * so they must be small (they always are but for a pathological link: then every
+   * handle goes through one call of the glue's full operation, as handles nested in
+   * records or lists do; no adapter calls the glue's mb_call_enter/mb_call_leave). */
   mb__fast fc = {.b = b, .own_move = a.own_move, .lend = a.lend, .begin = begin, .end = end};
   bool fast = fn->has_handles && (uint32_t)caller < MB__FAST_MAX_ID &&
               (uint32_t)callee < MB__FAST_MAX_ID;
   for (uint32_t k = 0; k < g->nres && fast; k++) fast = g->res_ids[k] < MB__FAST_MAX_ID;
-  if ((fused || fast) && (e = mb__fuse_glue_export(f, "memory", MB_KIND_MEMORY, &gmem))) {
+  if (fast && (e = mb__fuse_glue_export(f, "memory", MB_KIND_MEMORY, &gmem))) {
     mb_buf_fini(&code);
     return e;
   }
@@ -396,7 +394,7 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
     for (uint32_t k = 1; k < MB__FAST_TEMPS; k++) new_local(&a);
     a.fast = &fc; /* for handles anywhere else: records, variants, lists, results */
   }
-  bool inl = fused && fast;
+  bool inl = one_run && fast;
   if (inl) {
     mb__fast_phase(&fc, caller, callee);
     if (borrows) mb__fast_begin(&fc, caller, callee, a.scope);
@@ -408,31 +406,6 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
         mb__fast_lend(&fc, caller, callee, type_id(&a, t->elem),
                       l->rtypes[type_id(&a, t->elem)].definer == callee, x, a.scope, x);
     }
-  } else if (fused && nfused) {
-    for (uint32_t q = 0, x = 0, k = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
-      const mb_wit_type *t = fn->params[q].type;
-      if (t->kind != MB_WIT_OWN && t->kind != MB_WIT_BORROW) continue;
-      mb__emit_i32(b, 0);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, x);
-      mb__emit_mem(b, MB_OP_I32_STORE, 2, gmem, args + 8 * k);
-      mb__emit_i32(b, 0);
-      mb__emit_i32(b, (int32_t)(type_id(&a, t->elem) << 1 | (t->kind == MB_WIT_BORROW)));
-      mb__emit_mem(b, MB_OP_I32_STORE, 2, gmem, args + 8 * k + 4);
-      k++;
-    }
-    mb__emit_i32(b, caller);
-    mb__emit_i32(b, callee);
-    mb__emit_i32(b, (int32_t)nfused);
-    mb__emit_call(b, enter);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, a.scope);
-    for (uint32_t q = 0, x = 0, k = 0; q < fn->nparams; x += fn->params[q++].type->nflat) {
-      const mb_wit_type *t = fn->params[q].type;
-      if (t->kind != MB_WIT_OWN && t->kind != MB_WIT_BORROW) continue;
-      mb__emit_i32(b, 0);
-      mb__emit_mem(b, MB_OP_I32_LOAD, 2, gmem, args + 8 * k);
-      mb__emit_u32(b, MB_OP_LOCAL_SET, x);
-      k++;
-    }
   } else if (borrows && fast) {
     mb__fast_phase(&fc, caller, callee);
     mb__fast_begin(&fc, caller, callee, a.scope);
@@ -442,7 +415,7 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
     mb__emit_call(b, begin);
     mb__emit_u32(b, MB_OP_LOCAL_SET, a.scope);
   }
-  if (fused) {
+  if (inl) {
     /* the parameters are done */
   } else if (lower.params_in_memory) {
     /* local 0 points to the parameters as a tuple in the caller's memory: a copy in the
@@ -507,16 +480,6 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
     mb__fast_move(&fc, callee, caller, type_id(&a, rt->elem), result, result);
     if (borrows) mb__fast_end(&fc, a.scope);
     mb__emit_u32(b, MB_OP_LOCAL_GET, result);
-    borrows = false;
-  } else if (fused && rt && has_stuff_t(rt)) {
-    /* own<R> back, then the scope closed (a.scope is 0 without borrows) */
-    mb__emit_u32(b, MB_OP_LOCAL_SET, result);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, a.scope);
-    mb__emit_i32(b, callee);
-    mb__emit_i32(b, (int32_t)type_id(&a, rt->elem));
-    mb__emit_u32(b, MB_OP_LOCAL_GET, result);
-    mb__emit_i32(b, caller);
-    mb__emit_call(b, leave);
     borrows = false;
   } else if (rt && has_stuff_t(rt)) {
     mb__emit_u32(b, MB_OP_LOCAL_SET, result);
