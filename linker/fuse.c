@@ -15,6 +15,22 @@ void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem) {
   return mb_wasm_arena_array(f->out->arena, n ? n : 1, elem);
 }
 
+/* Room for one more element in an array of the output's arena holding n of cap: twice
+ * the room, the old array left to the arena. The output's arrays start at what the inputs
+ * need (mb__fuse_allocate_output); generated types and functions may go past it. */
+static mb_err grow(mb__fuse *f, void **arr, uint32_t n, uint32_t *cap, size_t elem) {
+  if (n < *cap) return MB_OK;
+  if (*cap > UINT32_MAX / 2)
+    return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
+  uint32_t ncap = *cap ? *cap * 2 : 16;
+  void *p = mb_wasm_arena_array(f->out->arena, ncap, elem);
+  if (!p) return mb__fuse_nomem(f);
+  if (n) memcpy(p, *arr, (size_t)n * elem);
+  *arr = p;
+  *cap = ncap;
+  return MB_OK;
+}
+
 /* Output index of a function type, adding it when new (identical types are merged). */
 mb_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
   mb_module *o = f->out;
@@ -23,7 +39,8 @@ mb_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index)
       *out_index = i;
       return MB_OK;
     }
-  if (o->ntypes == f->ntypes_cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "type table full");
+  mb_err e = grow(f, (void **)&o->types, o->ntypes, &f->ntypes_cap, sizeof *o->types);
+  if (e) return e;
   o->types[o->ntypes] = *t;
   *out_index = o->ntypes++;
   return MB_OK;
@@ -353,10 +370,12 @@ static mb_err add_name(mb__fuse *f, const char *name, uint32_t index) {
 /* A generated function: body from f->body (locals + code + end), name for traces. */
 mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
   mb_module *o = f->out;
+  uint32_t cap = f->nfuncs_cap;
+  mb_err e = grow(f, (void **)&o->func_types, o->nfuncs, &cap, sizeof *o->func_types);
+  if (e || (e = grow(f, (void **)&o->codes, o->ncodes, &f->nfuncs_cap, sizeof *o->codes))) return e;
   o->func_types[o->nfuncs] = type;
   mb_code *c = &o->codes[o->ncodes++];
-  mb_err e = keep_buf(f, &c->body);
-  if (e) return e;
+  if ((e = keep_buf(f, &c->body))) return e;
   *index = o->nimported[MB_KIND_FUNC] + o->nfuncs++;
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;

@@ -430,8 +430,10 @@ mb_err mb__fuse_hidden_exports(mb__fuse *f) {
 mb_err mb__fuse_allocate_output(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
-  uint64_t types = 1 + 16, funcs = 5 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0, globals = 0, tags = 0,
-           elems = 1 /* declare_hidden_exports */, datas = 0;
+  /* Exact for what is copied from the inputs; for the generated types and functions a
+   * first guess (mb__fuse_add_type and mb__fuse_add_generated grow past it). */
+  uint64_t types = 1 + 16, funcs = 5 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0,
+           globals = 0, tags = 0, elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
   for (uint32_t i = 0; i < l->ninst; i++) {
     const mb_module *m = l->inst[i].m;
@@ -449,6 +451,7 @@ mb_err mb__fuse_allocate_output(mb__fuse *f) {
   if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
     return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
   f->ntypes_cap = (uint32_t)types;
+  f->nfuncs_cap = (uint32_t)funcs;
   o->types = mb__fuse_arr(f, types, sizeof *o->types);
   o->func_types = mb__fuse_arr(f, funcs, sizeof *o->func_types);
   o->codes = mb__fuse_arr(f, funcs, sizeof *o->codes);

@@ -12,7 +12,7 @@ struct mb__fuse {
   mb_link *l;
   mb_module *out;
   mb_diag *diag;
-  uint32_t ntypes_cap;
+  uint32_t ntypes_cap, nfuncs_cap;  /* room in out->types, out->func_types/codes */
   uint32_t host_index[MB_KIND_COUNT]; /* next free import slot per kind */
   uint32_t *host_slot;                /* per mb_link.hosts: index in its kind's space */
   uint32_t ngen;                      /* generated functions so far */
