@@ -28,7 +28,7 @@ void mb_link_free(mb_link *l) {
   if (!l) return;
   for (uint32_t i = 0; i < l->nmemopts; i++) mb_wasm_free(l->memopts[i].inst);
   mb_wasm_free(l->memopts);
-  mb__res_reset(l);
+  mb__link_res_reset(l);
   for (uint32_t i = 0; i < l->ninst; i++) free_inst(&l->inst[i]);
   for (uint32_t i = 0; i < l->nwires; i++) {
     mb_wasm_free(l->wires[i].consumer);
@@ -377,7 +377,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   int other = -1;
   int p = mb__provider_for(l, i, im->module, &other);
   bool handled = false;
-  if (im->kind == MB_KIND_FUNC) e = mb__res_import(l, i, k, p, &handled, diag);
+  if (im->kind == MB_KIND_FUNC) e = mb__link_res_import(l, i, k, p, &handled, diag);
   if (handled) {
   } else if (p == -3) {
     int first = -1;
@@ -531,7 +531,7 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   if (l->resolved) return MB_OK;
   drop_glue(l);
-  mb__res_reset(l);
+  mb__link_res_reset(l);
   if (l->ninst == 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
   mb_wasm_free(l->hosts);
   l->hosts = NULL;
@@ -550,7 +550,7 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
       if (e) return e;
     }
   {
-    mb_err e = mb__res_caller_calls(l, diag);
+    mb_err e = mb__link_res_caller_calls(l, diag);
     if (e) return e;
   }
   if (l->nrtypes) {
@@ -572,7 +572,7 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
       return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     if (g->m->nimports)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
-    mb_err e = mb__res_exit_calls(l, diag);
+    mb_err e = mb__link_res_exit_calls(l, diag);
     if (e) return e;
   }
   mb_wasm_free(l->order);
@@ -655,7 +655,7 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
                 kind_word(im->kind), who, how);
       } else {
         mb_bytes iface, res;
-        bool host_res = !stub && mb_resource_host_drop(in->m, k, &iface, &res);
+        bool host_res = !stub && mb_link_resource_host_drop(in->m, k, &iface, &res);
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
                 kind_word(im->kind), stub ? "trapping stub" : "host import");

@@ -319,7 +319,7 @@ mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
   return e;
 }
 
-mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
+mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
   memset(out, 0, sizeof *out);
   *found = false;
   const mb_custom *cs = NULL;

@@ -158,14 +158,14 @@ mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out
 
 /* link_res.c: imports the resource ABI handles (intrinsics, WIT-wired functions).
  * *handled says whether it did; when it did, in->res[k] is set or an error returned. */
-mb_err mb__res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
-void mb__res_reset(mb_link *l);
+mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
+void mb__link_res_reset(mb_link *l);
 /* After every import is resolved: calls into instances granted caller-memory access go
  * through a generated function telling them who calls. */
-mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
+mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag);
 /* With the glue in the link: WASI proc_exit imported from the host goes through a
  * generated function that runs every destructor first (an exit skips _start's end). */
-mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag);
+mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag);
 
 /* single.c: --memory single. Lowers the fused multi-memory module `out` (every section
  * built, before the custom sections) to one memory with a region per memory; wasi_mem is

@@ -46,7 +46,7 @@ static bool starts_with(mb_bytes b, const char *prefix) {
   return b.len >= n && memcmp(b.ptr, prefix, n) == 0;
 }
 
-void mb__res_reset(mb_link *l) {
+void mb__link_res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
     mb_wasm_free(l->gens[i].name);
     mb_wasm_free(l->gens[i].res_keys);
@@ -367,7 +367,7 @@ static bool legacy_defines(const mb_module *m, mb_bytes res) {
 /* *host is set when the import is the drop of a resource no instance defines: the host
  * defines it (as the 2022 wit-bindgen JS hosts did), its handles are the host's plain
  * i32s, and the import stays an import of the output under the usual unresolved rules. */
-bool mb_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name) {
+bool mb_link_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name) {
   if (k >= m->nimports || m->imports[k].kind != MB_KIND_FUNC) return false;
   const mb_import *im = &m->imports[k];
   static const char legacy_drop[] = "resource_drop_";
@@ -530,7 +530,7 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   return MB_OK;
 }
 
-mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
+mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
   for (uint32_t i = 0; i < l->ninst; i++) {
     mb_link_inst *in = &l->inst[i];
     for (uint32_t k = 0; k < in->m->nimports; k++) {
@@ -555,7 +555,7 @@ mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
 
 static const mb_functype exit_type = {1, 0, (const uint8_t *)"\x7f", NULL};
 
-mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
+mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
   int64_t *gen_of_host = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
   if (!gen_of_host) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t h = 0; h < l->nhosts; h++) gen_of_host[h] = -1;
@@ -585,7 +585,7 @@ mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
   return e;
 }
 
-mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
+mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   *handled = false;

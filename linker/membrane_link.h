@@ -131,7 +131,7 @@ typedef struct mb_region_info {
   bool growable, checked;
 } mb_region_info;
 /* *found false when m has no such section. Arrays in m's arena. */
-mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
                        mb_diag *diag);
 
 /* What a fused module says about its resource ABI: the custom section
@@ -157,14 +157,14 @@ typedef struct mb_res_info {
 /* Reads the section of m into *out (arrays in m's arena, names pointing into the section).
  * *found is false when m has none. A malformed section is MB_ERR_BAD_STRUCTURE with the
  * offset in the section's payload. */
-mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag);
+mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag);
 
 /* Whether import k of m is the drop of a resource m does not define: the legacy
  * `canonical_abi.resource_drop_R` (m neither imports canonical_abi.resource_new_R nor
  * exports canonical_abi_drop_R) or `<iface>.[resource-drop]R`. Then *iface (the import
  * module) and *name (R) point into m. In an output of mb_link_fuse every such import is
  * the drop of a resource the host defines: its handles are the host's own i32 values. */
-bool mb_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name);
+bool mb_link_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name);
 
 /* Resolve every import and type-check it. Idempotent; mb_link_fuse calls it. */
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag);

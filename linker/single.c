@@ -1129,7 +1129,7 @@ out:
   return e;
 }
 
-mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
                        mb_diag *diag) {
   *out = NULL;
   *n = 0;

@@ -162,7 +162,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   cJSON *host_res = cJSON_AddArrayToObject(root, "host_resources");
   for (uint32_t i = 0; i < m->nimports; i++) {
     mb_bytes iface, name;
-    if (!mb_resource_host_drop(m, i, &iface, &name)) continue;
+    if (!mb_link_resource_host_drop(m, i, &iface, &name)) continue;
     cJSON *o = cJSON_CreateObject();
     add_str_n(o, "interface", iface);
     add_str_n(o, "name", name);
@@ -412,7 +412,7 @@ int mb_cmd_inspect(int argc, char **argv) {
   mb_res_info ri;
   bool found = false;
   mb_diag d = {0};
-  if (mb_resources_read(cm.module, &ri, &found, &d)) {
+  if (mb_link_resources_read(cm.module, &ri, &found, &d)) {
     mb_cli_diag(path, &d, false);
     cJSON_Delete(root);
     mb_cli_unload(&cm);
@@ -422,7 +422,7 @@ int mb_cmd_inspect(int argc, char **argv) {
   else cJSON_AddNullToObject(root, "resources");
   mb_region_info *rg;
   uint32_t nrg;
-  if (mb_regions_read(cm.module, &rg, &nrg, &found, &d)) {
+  if (mb_link_regions_read(cm.module, &rg, &nrg, &found, &d)) {
     mb_cli_diag(path, &d, false);
     cJSON_Delete(root);
     mb_cli_unload(&cm);
