@@ -129,8 +129,13 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
   }
   cfg->trace = U8(&r);
   cfg->trace_path = get_str(&r);
-  if (cfg->trace > MB_VIRT_TRACE_FILE || (cfg->trace == MB_VIRT_TRACE_FILE) != (cfg->trace_path.len > 0) ||
-      r.p != r.end)
+  if (cfg->trace > MB_VIRT_TRACE_FILE || (cfg->trace == MB_VIRT_TRACE_FILE) != (cfg->trace_path.len > 0))
+    r.bad = true;
+  cfg->log = U8(&r);
+  cfg->log_path = get_str(&r);
+  cfg->log_data = get_blob(&r, &cfg->log_len);
+  if (cfg->log > MB_VIRT_LOG_REPLAY || (cfg->log == MB_VIRT_LOG_RECORD) != (cfg->log_path.len > 0) ||
+      (cfg->log == MB_VIRT_LOG_REPLAY) != (cfg->log_len > 0) || r.p != r.end)
     r.bad = true;
 
   if (r.bad || nomem) {

@@ -6,7 +6,8 @@
  * structs come from the fuzzer), a second client can be switched to, membrane:config
  * hands out a fixed configuration (an embedded tree at /data, a copy-on-write mem mount
  * over it at /cow, an in-memory /tmp with a small limit, fixed env and args, fixed clock,
- * seeded random, a fault on the 5th fd_read, the trace into /tmp/trace), and the host's WASI answers
+ * seeded random, a fault on the 5th fd_read, the trace into /tmp/trace, a recording
+ * into /tmp/rec), and the host's WASI answers
  * from fixed data. Out-of-bounds guest pointers and misaligned structs trap, as they do
  * in wasm: the run ends there (longjmp), as the instance would.
  *
@@ -130,6 +131,9 @@ static void make_config(void) {
   put_le(&b, MB_WASI_EIO, 2);
   put_le(&b, MB_VIRT_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
   put_str(&b, "/tmp/trace");
+  put_le(&b, MB_VIRT_LOG_RECORD, 1); /* recording too, into the same small /tmp */
+  put_str(&b, "/tmp/rec");
+  put_le(&b, 0, 8);
   for (unsigned k = 0; k < 8; k++) b.data[12 + k] = (uint8_t)(b.len >> (8 * k));
   mb_vfs_buf_fini(&img);
   config = b.data;
