@@ -16,8 +16,9 @@ static void usage(FILE *out) {
         "  exit STATUS\n"
         "With --json, one object per line: {\"record\": N, \"kind\": \"call\"|\"host\"|\"exit\",\n"
         "\"call\": N, \"func\": NAME, \"args\": [...], \"errno\": N, \"errno_name\": NAME,\n"
-        "\"in\": TEXT, \"out_len\": N, \"out_hex\": HEX (the first 64 bytes)}; the first\n"
-        "line describes the log (version, configuration size).\n",
+        "\"in\": TEXT, \"out_len\": N, \"out_hex\": HEX (the first 64 bytes), and\n"
+        "\"out_ref\": true, \"out_at\": OFFSET when the bytes repeat earlier ones of the\n"
+        "log}; the first line describes the log (version, configuration size).\n",
         out);
 }
 
@@ -135,6 +136,7 @@ int mb_cmd_replay_inspect(int argc, char **argv) {
       printf(", \"out_len\": %u, \"out_hex\": \"", (unsigned)rec.out_len);
       for (uint32_t i = 0; i < rec.out_len && i < 64; i++) printf("%02x", rec.out[i]);
       printf("\"");
+      if (rec.out_ref) printf(", \"out_ref\": true, \"out_at\": %llu", (unsigned long long)rec.out_at);
     }
     printf("}\n");
   }

@@ -315,7 +315,8 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
     goto out;
   }
 
-  bool host_mounts = p->replay_path != NULL; /* whatever the recording mounted */
+  /* a replay: whatever the recording mounted; record and replay are in the full one only */
+  bool host_mounts = p->replay_path != NULL || p->record_path != NULL;
   for (size_t i = 0; i < p->mount_count; i++) host_mounts |= p->mounts[i].kind == MB_VIRT_MOUNT_HOST;
   if (mb_wasm_read(host_mounts ? mb_wasi_virt_wasm : mb_wasi_virt_nohost_wasm,
                    host_mounts ? mb_wasi_virt_wasm_len : mb_wasi_virt_nohost_wasm_len, &virt,

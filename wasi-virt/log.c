@@ -76,7 +76,25 @@ int mb_virt_log_next(mb_virt_log_reader *r, mb_virt_log_rec *rec, size_t *offset
   for (unsigned i = 0; ok && i < rec->nargs; i++) ok = uleb(&p, end, UINT64_MAX, &rec->args[i]);
   ok = ok && uleb(&p, end, MB_WASI_ERRNO_COUNT - 1, &v);
   if (ok) rec->err = (uint16_t)v;
-  ok = ok && bytes(&p, end, &rec->in, &rec->in_len) && bytes(&p, end, &rec->out, &rec->out_len);
+  ok = ok && bytes(&p, end, &rec->in, &rec->in_len) && uleb(&p, end, (uint64_t)UINT32_MAX * 2 + 1, &v);
+  if (ok) {
+    uint64_t n = v >> 1, at;
+    rec->out_ref = v & 1;
+    if (!rec->out_ref) {
+      ok = n <= (uint64_t)(end - p);
+      at = (uint64_t)(p - r->base);
+      p += ok ? n : 0;
+    } else {
+      /* earlier bytes of the log: they end at or before this record's start */
+      uint64_t here = (uint64_t)(r->p - r->base);
+      ok = uleb(&p, end, here, &at) && n <= here - at;
+    }
+    if (ok) {
+      rec->out = r->base + at;
+      rec->out_len = (uint32_t)n;
+      rec->out_at = at;
+    }
+  }
   if (!ok) {
     if (offset) *offset = (size_t)(r->p - r->base);
     memset(rec, 0, sizeof *rec);
@@ -110,7 +128,8 @@ size_t mb_virt_log_encode(const mb_virt_log_rec *rec, uint8_t *out, size_t cap) 
   n = put_uleb(out, n, cap, rec->in_len);
   if (n + rec->in_len <= cap && rec->in_len) memcpy(out + n, rec->in, rec->in_len);
   n += rec->in_len;
-  n = put_uleb(out, n, cap, rec->out_len);
+  n = put_uleb(out, n, cap, (uint64_t)rec->out_len * 2 + rec->out_ref);
+  if (rec->out_ref) return put_uleb(out, n, cap, rec->out_at);
   if (n + rec->out_len <= cap && rec->out_len) memcpy(out + n, rec->out, rec->out_len);
   return n + rec->out_len;
 }

@@ -936,9 +936,13 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
  *                            NUL); host: the path(s) asked, or for a write the FNV-1a
  *                            64 hash of the bytes written (8 bytes), for poll_oneoff
  *                            the subscriptions
- *     uleb n, n bytes: out -- host: what the host wrote into wasi-virt's memory (bytes
- *                            read, a readdir listing, a filestat, readlink text, clock
- *                            values, random bytes, args/environ strings, a new fd, ...)
+ *     uleb m, out -- host: what the host wrote into wasi-virt's memory (bytes read, a
+ *                    readdir listing, a filestat, readlink text, clock values, random
+ *                    bytes, args/environ strings, a new fd, ...), n = m >> 1 bytes:
+ *                    m even: the n bytes follow; m odd: uleb offset, from the start
+ *                    of the log, of the same n bytes earlier in it (they must end at
+ *                    or before this record's start): a file read again costs a few
+ *                    bytes, not its data again
  * The arguments of a call are the program's as it passed them (pointers too, as
  * --trace prints them); a host call's are the scalars wasi-virt passed (descriptors,
  * lengths, offsets, flags), never its own pointers. A log ends wherever the run ended:
@@ -958,6 +962,10 @@ typedef struct mb_virt_log_rec {
   uint64_t args[MB_VIRT_LOG_MAX_ARGS];
   const uint8_t *in, *out; /* views into the log (or the writer's buffers) */
   uint32_t in_len, out_len;
+  /* reading: where out lies in the log, and whether it was a back reference; writing:
+   * out_ref set writes a back reference to out_at instead of the bytes */
+  uint64_t out_at;
+  bool out_ref;
 } mb_virt_log_rec;
 
 /* A reader over len bytes (borrowed: they must outlive it). */
@@ -974,7 +982,8 @@ mb_wasi_errno mb_virt_log_open(mb_virt_log_reader *r, const uint8_t *data, size_
 /* The next record: 1 read, 0 at the end, -1 malformed (then *offset is where, from the
  * start of the log, and the reader stays there). */
 int mb_virt_log_next(mb_virt_log_reader *r, mb_virt_log_rec *rec, size_t *offset);
-/* The encoded size of rec, and its bytes into out when cap allows (out may be NULL). */
+/* The encoded size of rec, and its bytes into out when cap allows (out may be NULL).
+ * The out bytes, when written (no out_ref), are the last rec->out_len bytes. */
 size_t mb_virt_log_encode(const mb_virt_log_rec *rec, uint8_t *out, size_t cap);
 /* The header for a configuration of config_len bytes (MB_VIRT_LOG_HEADER bytes). */
 void mb_virt_log_header(uint8_t out[MB_VIRT_LOG_HEADER], uint32_t config_len);

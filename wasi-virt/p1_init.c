@@ -368,7 +368,9 @@ void p1_init(void) {
   p1_config_copy(p1.blob, 0, n);
   p1.blob_len = n;
   if (mb_virt_config_parse(&p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
-  if (p1_log_start()) p1_fatal("corrupt replay log", "", 0);
+  mb_wasi_errno le = p1_log_start();
+  if (le == MB_WASI_ENOTSUP) p1_fatal("this wasi-virt cannot record or replay", "", 0);
+  if (le) p1_fatal("corrupt replay log", "", 0);
   p1.vfs = mb_vfs_new();
   if (!p1.vfs) p1_fatal("out of memory", "", 0);
   mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);

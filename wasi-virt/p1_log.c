@@ -70,6 +70,7 @@ enum {
 
 static struct {
   uint8_t mode;      /* MB_VIRT_LOG_NONE, _RECORD, _REPLAY */
+  uint64_t written;  /* recording: bytes of the log so far, header included */
   bool quiet;        /* the log's own calls: not recorded */
   bool stopped;      /* recording: the log could not be written, nothing more is */
   mb_vfs_file *file; /* recording: the log, once open */
@@ -80,8 +81,14 @@ static struct {
   char scratch[2 * MB_VFS_PATH_MAX + 1]; /* two paths joined by a NUL */
 } lg;
 
+#ifdef MB_VIRT_NO_LOG
+/* the wasi-virt of fully virtual outputs: none of this is compiled in (its size) */
+static bool recording(void) { return false; }
+static bool replaying(void) { return false; }
+#else
 static bool recording(void) { return lg.mode == MB_VIRT_LOG_RECORD && !lg.quiet && !lg.stopped; }
 static bool replaying(void) { return lg.mode == MB_VIRT_LOG_REPLAY; }
+#endif
 
 /* ---- recording ---- */
 
@@ -107,10 +114,12 @@ static void flush(void) {
     stop(e ? mb_wasi_errno_name(e) : "the log's mount is full");
     return;
   }
+  lg.written += lg.len;
   lg.len = 0;
 }
 
-static void add(const mb_virt_log_rec *r) {
+/* Append r; the offset in the log where its out bytes go (when written, not referred). */
+static uint64_t add(const mb_virt_log_rec *r) {
   size_t n = mb_virt_log_encode(r, NULL, 0);
   if (n > lg.cap - lg.len) {
     size_t cap = lg.cap ? lg.cap : 4096;
@@ -118,13 +127,40 @@ static void add(const mb_virt_log_rec *r) {
     uint8_t *b = cap - lg.len >= n ? realloc(lg.buf, cap) : NULL;
     if (!b) {
       stop("out of memory");
-      return;
+      return 0;
     }
     lg.buf = b;
     lg.cap = cap;
   }
+  uint64_t at = lg.written + lg.len + (n - r->out_len);
   lg.len += mb_virt_log_encode(r, lg.buf + lg.len, lg.cap - lg.len);
   if (lg.len >= (1u << 20)) flush(); /* a long call (a big read) keeps memory bounded */
+  return at;
+}
+
+/* Bytes the host gave before are not written again: the record refers back to them.
+ * A file read in a loop, a listing asked twice, cost a few bytes each time after the
+ * first. The earlier bytes are kept (up to CACHE_BYTES in all, CACHE_SLOTS blocks
+ * chosen by a hash) and compared in full, so a reference is never wrong. */
+enum { CACHE_SLOTS = 4096, CACHE_MIN = 256, CACHE_BYTES = 32 << 20 };
+typedef struct cached {
+  uint64_t hash, at;
+  uint32_t len;
+  uint8_t *copy;
+} cached;
+static cached *cache;
+static size_t cache_bytes;
+
+static uint64_t quick_hash(const uint8_t *p, size_t n) {
+  uint64_t h = n * UINT64_C(0x9E3779B97F4A7C15), w;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, p + i, 8);
+    h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 29;
+  }
+  for (; i < n; i++) h = (h ^ p[i]) * UINT64_C(0x100000001B3);
+  return h ^ (h >> 32);
 }
 
 static void rec_host(int func, const uint64_t *a, int n, const void *in, size_t in_len,
@@ -133,7 +169,31 @@ static void rec_host(int func, const uint64_t *a, int n, const void *in, size_t 
                        .err = (uint16_t)e, .in = in, .in_len = (uint32_t)in_len,
                        .out = out, .out_len = e ? 0 : (uint32_t)out_len};
   if (n) memcpy(r.args, a, (size_t)n * sizeof *a);
-  add(&r);
+  if (r.out_len < CACHE_MIN || (!cache && !(cache = calloc(CACHE_SLOTS, sizeof *cache)))) {
+    add(&r);
+    return;
+  }
+  uint64_t h = quick_hash(out, r.out_len);
+  cached *c = &cache[h % CACHE_SLOTS];
+  if (c->copy && c->hash == h && c->len == r.out_len && !memcmp(c->copy, out, r.out_len)) {
+    r.out_ref = true;
+    r.out_at = c->at;
+    add(&r);
+    return;
+  }
+  uint64_t at = add(&r);
+  if (lg.stopped) return;
+  if (!c->copy || c->len != r.out_len) {
+    if (c->copy) cache_bytes -= c->len;
+    free(c->copy);
+    c->copy = cache_bytes + r.out_len <= CACHE_BYTES ? malloc(r.out_len) : NULL;
+    if (!c->copy) return;
+    cache_bytes += r.out_len;
+  }
+  memcpy(c->copy, out, r.out_len);
+  c->hash = h;
+  c->len = r.out_len;
+  c->at = at;
 }
 
 /* ---- replaying ---- */
@@ -204,8 +264,12 @@ static const mb_virt_log_rec *fits(const mb_virt_log_rec *r, size_t lo, size_t h
 /* ---- start-up, the program's calls, exit ---- */
 
 mb_wasi_errno p1_log_start(void) {
+#ifdef MB_VIRT_NO_LOG
+  return p1.cfg.log == MB_VIRT_LOG_NONE ? MB_WASI_ESUCCESS : MB_WASI_ENOTSUP;
+#endif
   if (p1.cfg.log == MB_VIRT_LOG_RECORD) {
     lg.mode = MB_VIRT_LOG_RECORD;
+    lg.written = MB_VIRT_LOG_HEADER + (uint64_t)p1.blob_len; /* where the records start */
     return MB_WASI_ESUCCESS;
   }
   if (p1.cfg.log != MB_VIRT_LOG_REPLAY) return MB_WASI_ESUCCESS;
@@ -219,7 +283,13 @@ mb_wasi_errno p1_log_start(void) {
   return MB_WASI_ESUCCESS;
 }
 
-uint8_t p1_log_mode(void) { return lg.mode; }
+uint8_t p1_log_mode(void) {
+#ifdef MB_VIRT_NO_LOG
+  return MB_VIRT_LOG_NONE;
+#else
+  return lg.mode;
+#endif
+}
 void p1_log_quiet(bool on) { lg.quiet = on; }
 
 void p1_log_attach(mb_vfs_file *f) {
@@ -697,6 +767,10 @@ mb_wasi_errno p1h_path_link(uint32_t fd, uint32_t flags, const char *path, size_
 
 void p1_log_fini(void) {
   if (lg.file) mb_vfs_close(lg.file);
+  for (uint32_t i = 0; cache && i < CACHE_SLOTS; i++) free(cache[i].copy);
+  free(cache);
+  cache = NULL;
+  cache_bytes = 0;
   free(lg.buf);
   memset(&lg, 0, sizeof lg);
 }

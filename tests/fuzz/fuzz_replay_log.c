@@ -6,9 +6,10 @@
  * view inside the input; then mb_virt_log_next reads records until the end or a
  * malformed one, whose offset is inside the input at the first byte not consumed; each
  * record has a kind 1..3, a function < 46, at most 10 arguments, an errno < 77, in/out
- * views inside the input; encoding a record gives exactly the bytes it was read from
- * (one encoding per record: LEB128 must be minimal... it is not required to be, so the
- * re-encoding is read back and must give the same record instead); the text line
+ * views inside the input, a back reference (out bytes repeated from earlier in the log)
+ * wholly before its record; re-encoding a record takes at most the bytes it was read
+ * from (LEB128 need not be minimal there), and the record alone, with its out bytes
+ * written out, reads back as the same record, and cut by a byte as malformed; the text line
  * (mb_virt_log_format) is NUL-terminated inside its buffer at every size from 64 up,
  * and a longer buffer holds the shorter line as its prefix unless that one was cut; the
  * recorded configuration parses or is refused cleanly (EINVAL, ENOMEM), without leaks. */
@@ -94,11 +95,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           "func %d nargs %d err %d", rec.func, rec.nargs, rec.err);
     CHECK(inside(rec.in, rec.in_len, data, size) && inside(rec.out, rec.out_len, data, size),
           "views");
+    CHECK(rec.out_len == 0 || rec.out == data + rec.out_at, "out_at");
+    /* a back reference lies wholly before the record that makes it */
+    if (rec.out_ref) CHECK(rec.out_at + rec.out_len <= (uint64_t)(before - data), "reference ahead");
     CHECK(r.p > before && r.p <= data + size, "progress");
     /* the encoder's size agrees with its bytes, at most the bytes read (LEB128 may have
      * been padded), and they read back as the same record */
     size_t need = mb_virt_log_encode(&rec, NULL, 0);
     CHECK(need <= (size_t)(r.p - before), "encoded %zu > read %zu", need, (size_t)(r.p - before));
+    rec.out_ref = false; /* alone in a log of its own, the bytes themselves */
+    need = mb_virt_log_encode(&rec, NULL, 0);
     if (need <= sizeof enc - MB_VIRT_LOG_HEADER) {
       mb_virt_log_header(enc, 0);
       CHECK(mb_virt_log_encode(&rec, enc + MB_VIRT_LOG_HEADER, need) == need, "encode size");

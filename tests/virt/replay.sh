@@ -23,6 +23,7 @@ setup() {
   rm -rf "$tmp/host"
   mkdir -p "$tmp/host/data/sub" "$tmp/host/out"
   echo "hello from the host" > "$tmp/host/data/in.txt"
+  head -c 6000 /dev/urandom > "$tmp/host/data/big.bin"
   : > "$tmp/host/data/sub/alpha"
   : > "$tmp/host/data/sub/beta"
 }
@@ -131,6 +132,9 @@ clk = [r for r in recs if r["kind"] == "host" and r["func"] == "clock_time_get" 
 ns = int.from_bytes(bytes.fromhex(clk[-1]["out_hex"]), "little")
 sec, frac = [l for l in out if l.startswith("realtime:")][0].split()[1].split(".")
 assert ns == int(sec) * 10**9 + int(frac), (ns, sec, frac)
+big = [r for r in recs if r["kind"] == "host" and r["func"] == "fd_read" and r["out_len"] == 6000]
+assert len(big) == 2 and not big[0].get("out_ref") and big[1].get("out_ref"), big
+assert big[0]["out_hex"] == big[1]["out_hex"]
 opens = [r for r in recs if r["kind"] == "call" and r["func"] == "path_open" and r.get("in") == "in.txt"]
 assert opens and opens[0]["args"][3] == 6, opens
 print(f"inspect --json: {len(recs)} records, {len(calls)} calls; random and clock as printed")

@@ -17,9 +17,11 @@ def uleb(v):
             out.append(b)
             return bytes(out)
 
-def rec(kind, func, args=(), err=0, inp=b"", out=b""):
+def rec(kind, func, args=(), err=0, inp=b"", out=b"", ref=None):
+    """ref: (offset, n): out is the n bytes at offset, earlier in the log"""
+    tail = uleb(ref[1] * 2 + 1) + uleb(ref[0]) if ref else uleb(len(out) * 2) + out
     return (bytes([kind, func, len(args)]) + b"".join(uleb(a) for a in args) + uleb(err)
-            + uleb(len(inp)) + inp + uleb(len(out)) + out)
+            + uleb(len(inp)) + inp + tail)
 
 def header(config=b"", version=1):
     return b"\x7fMBVLOG1" + struct.pack("<II", version, len(config)) + config
@@ -37,7 +39,13 @@ body = (rec(HOST, 17, [3], 0, out=b"\0\0\0\0\4\0\0\0")
         + rec(HOST, 34, [3, 3], 44, b"a\0b")
         + rec(CALL, 40)
         + rec(EXIT, 38, [3]))
+first = header() + rec(HOST, 20, [6, 300], 0, out=bytes(range(256)) + b"x" * 44)
+at = len(header()) + 3 + 3 + 1 + 1 + 2  # kind func n, args 6 and 300, errno, in, out length
+reread = first + rec(HOST, 20, [6, 300], 0, ref=(at, 300)) + rec(HOST, 16, [6, 10, 5], 0, ref=(at + 5, 10))
 seeds = {
+    "reread.log": reread,
+    "bad-ref-ahead.log": first + rec(HOST, 20, [6, 300], 0, ref=(at + 1, 300)),
+    "bad-ref-self.log": header() + rec(HOST, 20, [6, 4], 0, ref=(16, 4)),
     "empty.log": header(),
     "typical.log": header(b"\x7fMBVCFG1" + bytes(12)) + body,
     "limits.log": header() + rec(HOST, 45, [2**64 - 1] * 10, 76, b"\xff" * 3, b"\0" * 5),

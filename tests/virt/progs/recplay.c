@@ -42,6 +42,18 @@ int main(int argc, char **argv) {
   struct stat st;
   if (stat(path, &st) == 0) printf("in.txt: size %lld mtime %lld\n", (long long)st.st_size, (long long)st.st_mtime);
 
+  /* a bigger file, twice (the second read's bytes are a back reference in the log) */
+  snprintf(path, sizeof path, "%s/big.bin", dir);
+  for (int pass = 0; pass < 2; pass++) {
+    static unsigned char big[8192];
+    int fd = open(path, O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, big, sizeof big) : -1;
+    unsigned long sum = 0;
+    for (ssize_t i = 0; i < got; i++) sum = sum * 31 + big[i];
+    printf("big.bin: %zd bytes, sum %lu\n", got, sum);
+    if (fd >= 0) close(fd);
+  }
+
   /* a directory listing (sorted: the order is the host's, the names are what counts) */
   snprintf(path, sizeof path, "%s/sub", dir);
   DIR *d = opendir(path);
