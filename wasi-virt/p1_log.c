@@ -120,7 +120,8 @@ static void flush(void) {
 
 /* Append r; the offset in the log where its out bytes go (when written, not referred). */
 static uint64_t add(const mb_virt_log_rec *r) {
-  size_t n = mb_virt_log_encode(r, NULL, 0);
+  /* room for the longest encoding (10-byte LEB128s), so it is encoded once */
+  size_t n = 3 + 10 * (size_t)r->nargs + 5 + 5 + r->in_len + 10 + 10 + (r->out_ref ? 0 : r->out_len);
   if (n > lg.cap - lg.len) {
     size_t cap = lg.cap ? lg.cap : 4096;
     while (cap - lg.len < n && cap <= SIZE_MAX / 2) cap *= 2;
@@ -132,17 +133,19 @@ static uint64_t add(const mb_virt_log_rec *r) {
     lg.buf = b;
     lg.cap = cap;
   }
+  n = mb_virt_log_encode(r, lg.buf + lg.len, lg.cap - lg.len);
   uint64_t at = lg.written + lg.len + (n - r->out_len);
-  lg.len += mb_virt_log_encode(r, lg.buf + lg.len, lg.cap - lg.len);
+  lg.len += n;
   if (lg.len >= (1u << 20)) flush(); /* a long call (a big read) keeps memory bounded */
   return at;
 }
 
 /* Bytes the host gave before are not written again: the record refers back to them.
  * A file read in a loop, a listing asked twice, cost a few bytes each time after the
- * first. The earlier bytes are kept (up to CACHE_BYTES in all, CACHE_SLOTS blocks
- * chosen by a hash) and compared in full, so a reference is never wrong. */
-enum { CACHE_SLOTS = 4096, CACHE_MIN = 256, CACHE_BYTES = 32 << 20 };
+ * first. The earlier bytes are kept (up to CACHE_BYTES in all; CACHE_SLOTS blocks in
+ * sets of CACHE_WAYS chosen by a hash, so a 4 MiB file read in 4 KiB blocks fits
+ * whole) and compared in full, so a reference is never wrong. */
+enum { CACHE_SLOTS = 8192, CACHE_WAYS = 4, CACHE_MIN = 256, CACHE_BYTES = 32 << 20 };
 typedef struct cached {
   uint64_t hash, at;
   uint32_t len;
@@ -151,16 +154,34 @@ typedef struct cached {
 static cached *cache;
 static size_t cache_bytes;
 
+/* Only picks the set to look in (equal() decides): four independent lanes, so the
+ * multiplies overlap (one chain made it the recording's slowest step). */
 static uint64_t quick_hash(const uint8_t *p, size_t n) {
-  uint64_t h = n * UINT64_C(0x9E3779B97F4A7C15), w;
+  const uint64_t k = UINT64_C(0x9E3779B97F4A7C15);
+  uint64_t h[4] = {n, n ^ k, n + k, n * k}, w[4];
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    memcpy(w, p + i, 32);
+    for (int l = 0; l < 4; l++) h[l] = (h[l] ^ w[l]) * k;
+  }
+  uint64_t r = h[0] ^ (h[1] >> 17) ^ (h[2] << 13) ^ (h[3] >> 31);
+  for (; i < n; i++) r = (r ^ p[i]) * UINT64_C(0x100000001B3);
+  return r ^ (r >> 29);
+}
+
+/* memcmp(a, b, n) == 0 eight bytes at a time: wasi-libc's memcmp goes byte by byte,
+ * which made this the recording's slowest step. */
+static bool equal(const uint8_t *a, const uint8_t *b, size_t n) {
+  uint64_t x, y;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    memcpy(&w, p + i, 8);
-    h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
-    h ^= h >> 29;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) return false;
   }
-  for (; i < n; i++) h = (h ^ p[i]) * UINT64_C(0x100000001B3);
-  return h ^ (h >> 32);
+  for (; i < n; i++)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 static void rec_host(int func, const uint64_t *a, int n, const void *in, size_t in_len,
@@ -174,13 +195,19 @@ static void rec_host(int func, const uint64_t *a, int n, const void *in, size_t 
     return;
   }
   uint64_t h = quick_hash(out, r.out_len);
-  cached *c = &cache[h % CACHE_SLOTS];
-  if (c->copy && c->hash == h && c->len == r.out_len && !memcmp(c->copy, out, r.out_len)) {
-    r.out_ref = true;
-    r.out_at = c->at;
-    add(&r);
-    return;
-  }
+  cached *set = &cache[(h % (CACHE_SLOTS / CACHE_WAYS)) * CACHE_WAYS], *c = NULL;
+  for (int w = 0; w < CACHE_WAYS; w++)
+    if (set[w].copy && set[w].hash == h && set[w].len == r.out_len &&
+        equal(set[w].copy, out, r.out_len)) {
+      r.out_ref = true;
+      r.out_at = set[w].at;
+      add(&r);
+      return;
+    }
+  /* a free way, else the one the hash picks (no bookkeeping on the hot path) */
+  for (int w = 0; w < CACHE_WAYS && !c; w++)
+    if (!set[w].copy) c = &set[w];
+  if (!c) c = &set[(h >> 32) % CACHE_WAYS];
   uint64_t at = add(&r);
   if (lg.stopped) return;
   if (!c->copy || c->len != r.out_len) {
