@@ -411,6 +411,9 @@ void p1_enter(void) {
 }
 
 void p1_fini(void) {
+  /* first: what closing files asks of the host (the clock) goes to the host, not to a
+   * replay, whose end would be a divergence in the middle of this */
+  p1_log_fini();
   for (uint32_t c = 0; c < nclients; c++) {
     cur = &clients[c];
     for (uint32_t fd = 0; fd < nfds; fd++) p1_fd_release(fd);
@@ -421,7 +424,6 @@ void p1_fini(void) {
   nclients = 0;
   p1_proc_fini();
   if (p1.trace_file) mb_vfs_close(p1.trace_file);
-  p1_log_fini();
   mb_vfs_free(p1.vfs);
   mb_virt_config_fini(&p1.cfg);
   free(p1.blob);

@@ -548,7 +548,12 @@ mb_wasi_errno p1h_list_sizes(bool env, uint32_t *count, uint32_t *bytes) {
   uint8_t b[8];
   if (replaying()) {
     mb_wasi_errno e = fixed_answer(func, NULL, 0, NULL, 0, b, 8);
-    if (!e) *count = (uint32_t)le_get(b, 4), *bytes = (uint32_t)le_get(b + 4, 4);
+    if (e) return e;
+    *count = (uint32_t)le_get(b, 4), *bytes = (uint32_t)le_get(b + 4, 4);
+    /* each string has its NUL, and the strings come in a later record of this log: sizes
+     * beyond that are a corrupt log, not an allocation to try */
+    if (*count > *bytes || *bytes > (size_t)(lg.rd.end - lg.rd.p))
+      diverge(NULL, NULL, "the recorded sizes do not fit the log (a corrupt log)");
     return e;
   }
   __wasi_size_t n = 0, m = 0;
