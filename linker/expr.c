@@ -17,6 +17,7 @@ typedef struct walker {
   mb_buf *out;
   const uint8_t *copied; /* input bytes before this are already in out */
   uint32_t features;
+  const mb__mem_hook *hook; /* non-NULL: memory instructions are replaced by its output */
 } walker;
 
 static const char *const space_names[MB_SPACE_COUNT] = {
@@ -176,6 +177,46 @@ static bool const_allowed(uint8_t op, uint32_t sub) {
   }
 }
 
+/* A memory instruction handed to the hook: its immediates decoded (no remapping of the
+ * memory or data index), the whole instruction replaced by what the hook appends. */
+static mb_err hook_insn(walker *w, const uint8_t *start, uint8_t op, uint32_t sub, mb_shape shape) {
+  mb_reader *r = w->r;
+  mb__mem_insn in = {.op = op, .sub = sub, .offset_at = mb__off(r)};
+  mb_err e = MB_OK;
+  switch (shape) {
+  case SH_MEMARG:
+  case SH_MEMARG_LANE: {
+    uint32_t flags;
+    if ((e = mb__u32(r, &flags, "memarg flags"))) return e;
+    in.align = flags & 0x3F;
+    if ((flags & 0x40) && (e = mb__u32(r, &in.mem, "memory index"))) return e;
+    if ((e = mb__u64(r, &in.offset, "memarg offset"))) return e;
+    in.memarg = true;
+    if (shape == SH_MEMARG_LANE) {
+      if (r->pos >= r->end) return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, mb__off(r), "unexpected end: lane");
+      in.lane = *r->pos++;
+      in.has_lane = true;
+    }
+    break;
+  }
+  case SH_MEM: e = mb__u32(r, &in.mem, "memory index"); break;
+  case SH_MEM_MEM:
+    if (!(e = mb__u32(r, &in.mem, "memory index"))) e = mb__u32(r, &in.mem2, "memory index");
+    break;
+  case SH_DATA_MEM:
+    if (!(e = mb__u32(r, &in.data, "data index"))) e = mb__u32(r, &in.mem, "memory index");
+    break;
+  default: return MB_OK;
+  }
+  if (e) return e;
+  if (w->out) {
+    flush_to(w, start);
+    if ((e = w->hook->fn(w->hook->user, w->out, &in))) return e;
+    w->copied = r->pos;
+  }
+  return MB_OK;
+}
+
 static mb_err frame_push(walker *w, mb_buf *stack, uint8_t kind) {
   if (mb_buf_byte(stack, kind)) return MB_OK;
   return mb__fail(w->r->diag, MB_ERR_NOMEM, mb__off(w->r), "out of memory while reading code");
@@ -188,6 +229,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
   mb_err e = MB_OK;
   for (;;) {
     uint64_t off = mb__off(r);
+    const uint8_t *insn_start = r->pos;
     uint8_t op;
     uint32_t sub = 0;
     mb_shape shape;
@@ -232,6 +274,11 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       goto out;
     }
     uint8_t top = stack.len ? stack.data[stack.len - 1] : 0xFF;
+    if (w->hook && (shape == SH_MEMARG || shape == SH_MEMARG_LANE || shape == SH_MEM ||
+                    shape == SH_MEM_MEM || shape == SH_DATA_MEM)) {
+      if ((e = hook_insn(w, insn_start, op, sub, shape))) goto out;
+      continue;
+    }
     switch (shape) {
     case SH_NONE:
       break;
@@ -456,7 +503,7 @@ out:
 
 mb_err mb__expr_walk(mb_reader *r, mb_expr_kind kind, const uint32_t *limits,
                      const mb_remap *remap, mb_buf *out, uint32_t *features) {
-  walker w = {r, limits, remap, out, r->pos, 0};
+  walker w = {r, limits, remap, out, r->pos, 0, NULL};
   mb_err e = walk(&w, kind);
   if (features) *features |= w.features;
   return e;
@@ -485,7 +532,7 @@ mb_err mb__body_walk(mb_reader *r, const uint32_t *limits, const mb_remap *remap
                       MAX_LOCALS);
   }
   if (out) mb_buf_append(out, locals_start, (size_t)(r->pos - locals_start));
-  walker w = {r, limits, remap, out, r->pos, 0};
+  walker w = {r, limits, remap, out, r->pos, 0, NULL};
   e = walk(&w, MB_EXPR_BODY);
   if (features) *features |= w.features;
   if (e) return e;
@@ -522,4 +569,10 @@ mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offs
     return mb__fail(diag, MB_ERR_BAD_CONST_EXPR, mb__off(&r),
                     "%zu bytes after the end of a constant expression", mb__left(&r));
   return MB_OK;
+}
+
+mb_err mb__expr_walk_hooked(mb_reader *r, const mb_remap *remap, const mb__mem_hook *hook,
+                            mb_buf *out) {
+  walker w = {r, NULL, remap, out, r->pos, 0, hook};
+  return walk(&w, MB_EXPR_BODY);
 }

@@ -359,6 +359,23 @@ static mb_err inline_all_consts(fuse *f) {
   return e;
 }
 
+/* Name function `index` (arena string) in the name section. */
+static mb_err add_name(fuse *f, const char *name, uint32_t index) {
+  if (f->ngen == f->gen_cap) {
+    uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
+    const char **names = mb__realloc(f->gen_names, cap * sizeof *names);
+    if (!names) return nomem(f);
+    f->gen_names = names;
+    uint32_t *funcs = mb__realloc(f->gen_funcs, cap * sizeof *funcs);
+    if (!funcs) return nomem(f);
+    f->gen_funcs = funcs;
+    f->gen_cap = cap;
+  }
+  f->gen_names[f->ngen] = name;
+  f->gen_funcs[f->ngen++] = index;
+  return MB_OK;
+}
+
 /* A generated function: body from f->body (locals + code + end), name for traces. */
 static mb_err add_generated(fuse *f, uint32_t type, const char *name, uint32_t *index) {
   mb_module *o = f->out;
@@ -1602,6 +1619,17 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
       (e = build_exports(&f, start_fn, init_fn)) || (e = declare_hidden_exports(&f)))
     goto out;
   (void)stub_base;
+  if (l->single) {
+    /* --memory single: the output lowered to one memory; its helpers named too */
+    int64_t wmem;
+    const char **names = NULL;
+    uint32_t *funcs = NULL, n = 0;
+    if ((e = wasi_memory(&f, &wmem)) ||
+        (e = mb__single_lower(l, f.out, wmem, &names, &funcs, &n, diag)))
+      goto out;
+    for (uint32_t i = 0; i < n && !e; i++) e = add_name(&f, names[i], funcs[i]);
+    if (e) goto out;
+  }
   for (int s = 0; s < MB_SEC_COUNT; s++) mb_module_mark_dirty(f.out, (mb_sec)s);
   e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);

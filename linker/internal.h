@@ -137,6 +137,30 @@ typedef enum mb_expr_kind { MB_EXPR_BODY, MB_EXPR_CONST } mb_expr_kind;
 mb_err mb__expr_walk(mb_reader *r, mb_expr_kind kind, const uint32_t *limits,
                      const mb_remap *remap, mb_buf *out, uint32_t *features);
 
+/* A memory instruction (memarg load/store/atomic/SIMD, memory.size/grow/fill/copy/init)
+ * as the hooked walker decoded it. */
+typedef struct mb__mem_insn {
+  uint8_t op;
+  uint32_t sub;         /* 0xFC/0xFD/0xFE sub-opcode */
+  bool memarg, has_lane;
+  uint32_t align;       /* memarg: log2 alignment */
+  uint32_t mem, mem2;   /* memory index; memory.copy: mem = destination, mem2 = source */
+  uint32_t data;        /* memory.init: data segment */
+  uint64_t offset;      /* memarg offset */
+  uint8_t lane;
+  uint64_t offset_at;   /* input offset of the immediates, for messages */
+} mb__mem_insn;
+typedef struct mb__mem_hook {
+  /* Appends the replacement of the whole instruction to out. */
+  mb_err (*fn)(void *user, mb_buf *out, const mb__mem_insn *in);
+  void *user;
+} mb__mem_hook;
+/* Rewrite an expression (up to its final end; the reader is after the local groups) with
+ * remap applied to every index but memory and data indices in memory instructions, which
+ * the hook rewrites. */
+mb_err mb__expr_walk_hooked(mb_reader *r, const mb_remap *remap, const mb__mem_hook *hook,
+                            mb_buf *out);
+
 /* Decode or rewrite a code entry's body: local groups then expression. */
 mb_err mb__body_walk(mb_reader *r, const uint32_t *limits, const mb_remap *remap,
                      mb_buf *out, uint32_t *features);

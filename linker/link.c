@@ -76,6 +76,8 @@ static void free_inst(mb_link_inst *in) {
 
 void mb_link_free(mb_link *l) {
   if (!l) return;
+  for (uint32_t i = 0; i < l->nmemopts; i++) mb__free(l->memopts[i].inst);
+  mb__free(l->memopts);
   mb__res_reset(l);
   for (uint32_t i = 0; i < l->ninst; i++) free_inst(&l->inst[i]);
   for (uint32_t i = 0; i < l->nwires; i++) {
@@ -150,6 +152,43 @@ mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb
                     l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
   l->inst[i].world = w;
   l->resolved = false;
+  return MB_OK;
+}
+
+void mb_link_set_memory(mb_link *l, mb_link_memory model) { l->single = model == MB_MEMORY_SINGLE; }
+
+static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
+  for (uint32_t i = 0; i < l->nmemopts; i++)
+    if (strcmp(l->memopts[i].inst, instance) == 0) return &l->memopts[i];
+  if (!grow((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
+  mb_mem_opt *o = &l->memopts[l->nmemopts];
+  if (!(o->inst = mb__strdup(instance))) return NULL;
+  l->nmemopts++;
+  return o;
+}
+
+mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag) {
+  if (pages == 0 || pages > 65536)
+    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
+                    "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
+  mb_mem_opt *o = mem_opt(l, instance);
+  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  o->pages = pages;
+  return MB_OK;
+}
+
+mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
+  mb_mem_opt *o = mem_opt(l, instance);
+  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  o->trust = true;
+  return MB_OK;
+}
+
+mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag) {
+  for (uint32_t i = 0; i < l->nmemopts; i++) l->memopts[i].grow = false;
+  mb_mem_opt *o = mem_opt(l, instance);
+  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  o->grow = true;
   return MB_OK;
 }
 

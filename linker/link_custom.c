@@ -258,8 +258,11 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     goto out;
   }
-  for (int id = 1; id < NSUB; id++) put_list(&b, id, &lists[id]);
-  if (b.len && (e = add_custom(out, "name", &b, diag))) goto out;
+  for (int id = 1; id < NSUB; id++)
+    if (id != SUB_MEMORY || !l->single) /* one memory: the instances' memory names are gone */
+      put_list(&b, id, &lists[id]);
+  /* a failed append leaves len 0 too: add_custom reports it */
+  if ((b.len || b.failed) && (e = add_custom(out, "name", &b, diag))) goto out;
   if (nfields) {
     b.len = 0;
     mb_buf_u32(&b, nfields);

@@ -87,6 +87,14 @@ typedef struct mb_link_export_sel {
   char *inst, *name, *as;
 } mb_link_export_sel;
 
+/* --memory-size / --trust / the growable instance of --memory single, by instance name
+ * (checked when the output is built: the glue instance exists only then). */
+typedef struct mb_mem_opt {
+  char *inst;
+  uint32_t pages; /* 0: not given */
+  bool trust, grow;
+} mb_mem_opt;
+
 struct mb_link {
   mb_link_inst *inst;
   uint32_t ninst;
@@ -110,6 +118,10 @@ struct mb_link {
   uint32_t ngens;
   mb_rtype *rtypes;
   uint32_t nrtypes;
+  /* the memory model (DESIGN.md, "Memory models of an output") */
+  bool single;
+  mb_mem_opt *memopts;
+  uint32_t nmemopts;
 };
 
 /* Helpers shared across the link files. */
@@ -145,6 +157,13 @@ mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
 /* With the glue in the link: WASI proc_exit imported from the host goes through a
  * generated function that runs every destructor first (an exit skips _start's end). */
 mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag);
+
+/* single.c: --memory single. Lowers the fused multi-memory module `out` (every section
+ * built, before the custom sections) to one memory with a region per memory; wasi_mem is
+ * the output memory the host's WASI reads (-1: none). The functions it adds are listed
+ * in *names / *funcs (arena of out) for the name section. */
+mb_err mb__single_lower(mb_link *l, mb_module *out, int64_t wasi_mem, const char ***names,
+                        uint32_t **funcs, uint32_t *nnames, mb_diag *diag);
 
 /* The "membrane:resources" custom section of an output using the glue. */
 mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);

@@ -451,6 +451,36 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue);
  * link error. */
 mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag);
 
+/* The memory model of the output (DESIGN.md, "Memory models of an output").
+ * MB_MEMORY_MULTI (the default): one memory per instance memory (multi-memory).
+ * MB_MEMORY_SINGLE: exactly one memory, a region per instance memory. One region may grow
+ * and is placed last: the growable instance's (mb_link_set_growable), else the one memory
+ * declaring no maximum and given no size; two such memories are an error naming both.
+ * Every other region is fixed: mb_link_set_memory_size's pages, else its declared
+ * maximum (the glue: its initial size + 256 pages); memory.grow returns -1 once it is
+ * full. Accesses add the region's base to the static memarg offset; accesses to fixed
+ * regions are bounds-checked (trap `membrane: out of bounds`) unless the instance is
+ * trusted (mb_link_trust) or the glue. The memory the host's WASI reads is at base 0, or,
+ * when it is the growable one, its WASI imports get pointer-translating wrappers.
+ * Names are matched when the output is built. */
+typedef enum mb_link_memory { MB_MEMORY_MULTI, MB_MEMORY_SINGLE } mb_link_memory;
+void mb_link_set_memory(mb_link *l, mb_link_memory model);
+mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag);
+mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag);
+mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag);
+
+/* The regions of a --memory single output: the custom section "membrane:memory". */
+typedef struct mb_region_info {
+  mb_bytes name;      /* the instance (and memory index when it has several: "lib#1") */
+  uint32_t base;      /* first page */
+  uint32_t pages;     /* capacity in pages; 0 for the growable region (up to the end) */
+  uint32_t initial;   /* pages at instantiation */
+  bool growable, checked;
+} mb_region_info;
+/* *found false when m has no such section. Arrays in m's arena. */
+mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+                       mb_diag *diag);
+
 /* What a fused module says about its resource ABI: the custom section
  * "membrane:resources", written by mb_link_fuse when the glue is part of the output.
  * Runtime instance i is insts[i] (an input of the link; each has its own handle table,

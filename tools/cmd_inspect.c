@@ -392,6 +392,16 @@ static void print_text(const cJSON *root) {
              str(it, "interface"), str(it, "name"), str(it, "definer_name"), num(it, "definer"),
              flag(it, "destructor") ? ", destructor" : "");
   }
+  const cJSON *regions = cJSON_GetObjectItem(root, "regions");
+  if (cJSON_IsArray(regions)) {
+    printf("\nregions of the single memory (membrane:memory; 64 KiB pages):\n");
+    cJSON_ArrayForEach(it, regions) {
+      printf("  %-20s base page %-6.0f ", str(it, "instance"), num(it, "base"));
+      if (flag(it, "growable")) printf("growable (to the end of the memory)");
+      else printf("%.0f pages", num(it, "pages"));
+      printf("  initial %.0f%s\n", num(it, "initial"), flag(it, "checked") ? "  checked" : "");
+    }
+  }
   arr = cJSON_GetObjectItem(root, "host_resources");
   if (cJSON_GetArraySize(arr) > 0) {
     printf("\nresources the host defines (their handles are the host's i32 values):\n");
@@ -457,6 +467,31 @@ int mb_cmd_inspect(int argc, char **argv) {
   }
   if (found) cJSON_AddItemToObject(root, "resources", resources_json(&ri));
   else cJSON_AddNullToObject(root, "resources");
+  mb_region_info *rg;
+  uint32_t nrg;
+  if (mb_regions_read(cm.module, &rg, &nrg, &found, &d)) {
+    mb_cli_diag(path, &d, false);
+    cJSON_Delete(root);
+    mb_cli_unload(&cm);
+    return 1;
+  }
+  if (found) {
+    cJSON *arr = cJSON_AddArrayToObject(root, "regions");
+    for (uint32_t i = 0; arr && i < nrg; i++) {
+      cJSON *o = cJSON_CreateObject();
+      char name[300];
+      snprintf(name, sizeof name, "%.*s", (int)rg[i].name.len, (const char *)rg[i].name.ptr);
+      cJSON_AddStringToObject(o, "instance", name);
+      cJSON_AddNumberToObject(o, "base", rg[i].base);
+      cJSON_AddNumberToObject(o, "pages", rg[i].pages);
+      cJSON_AddNumberToObject(o, "initial", rg[i].initial);
+      cJSON_AddBoolToObject(o, "growable", rg[i].growable);
+      cJSON_AddBoolToObject(o, "checked", rg[i].checked);
+      cJSON_AddItemToArray(arr, o);
+    }
+  } else {
+    cJSON_AddNullToObject(root, "regions");
+  }
   if (json) {
     char *s = cJSON_Print(root);
     if (s) puts(s);

@@ -8,7 +8,8 @@
 
 static void usage(FILE *out) {
   fputs("usage: membrane link NAME=FILE.wasm [NAME=FILE.wasm ...] -o OUT.wasm [options]\n\n"
-        "Fuse modules into one multi-memory module. Each input is an instance called NAME\n"
+        "Fuse modules into one multi-memory module (one memory with --memory single).\n"
+        "Each input is an instance called NAME\n"
         "(default: the file name up to its first '.', e.g. tool for tool.core.wasm) with\n"
         "its own memories, tables and globals.\n"
         "An import (module M, field F) is wired to export F of the instance called M.\n\n"
@@ -27,6 +28,11 @@ static void usage(FILE *out) {
         "                              are wired to the instances importing them\n"
         "  --grant-caller-memory INST  INST may import membrane:caller read/write/size: copy\n"
         "                              from and to the memory of the instance calling it\n"
+        "  --memory multi|single       multi (default): a memory per instance (needs\n"
+        "                              multi-memory); single: one memory, a region per\n"
+        "                              instance, for engines without multi-memory\n"
+        "  --memory-size INST=PAGES    single: INST's region is PAGES 64 KiB pages (fixed)\n"
+        "  --trust INST                single: no bounds checks on INST's accesses\n"
         "  --dry-run                   print the wiring, write nothing\n"
         "  --dot FILE                  write the wiring as a Graphviz graph\n"
         "  -h, --help                  show this text\n\n"
@@ -77,12 +83,15 @@ int mb_cmd_link(int argc, char **argv) {
   char **wires = calloc((size_t)argc, sizeof *wires), **exports = calloc((size_t)argc, sizeof *exports);
   char **wits = calloc((size_t)argc, sizeof *wits), **worlds = calloc((size_t)argc, sizeof *worlds);
   char **grants = calloc((size_t)argc, sizeof *grants);
+  char **memsizes = calloc((size_t)argc, sizeof *memsizes), **trusts = calloc((size_t)argc, sizeof *trusts);
+  int nmemsizes = 0, ntrusts = 0;
+  bool single = false;
   int ninputs = 0, nwires = 0, nexports = 0, nwits = 0, nworlds = 0, ngrants = 0, status = 1;
   mb_link *l = NULL;
   mb_module *fused = NULL, *glue = NULL;
   mb_wit *wit = NULL;
   mb_diag d = {0};
-  if (!inputs || !wires || !exports || !wits || !worlds || !grants) {
+  if (!inputs || !wires || !exports || !wits || !worlds || !grants || !memsizes || !trusts) {
     fail("out of memory", NULL);
     goto out;
   }
@@ -92,7 +101,8 @@ int mb_cmd_link(int argc, char **argv) {
                      strcmp(a, "--main") == 0 || strcmp(a, "--wire") == 0 ||
                      strcmp(a, "--export") == 0 || strcmp(a, "--dot") == 0 ||
                      strcmp(a, "--wit") == 0 || strcmp(a, "--world") == 0 ||
-                     strcmp(a, "--grant-caller-memory") == 0;
+                     strcmp(a, "--grant-caller-memory") == 0 || strcmp(a, "--memory") == 0 ||
+                     strcmp(a, "--memory-size") == 0 || strcmp(a, "--trust") == 0;
     if (has_value && i + 1 == argc) {
       fail("missing value after", a);
       goto out;
@@ -109,6 +119,16 @@ int mb_cmd_link(int argc, char **argv) {
     else if (strcmp(a, "--wit") == 0) wits[nwits++] = argv[++i];
     else if (strcmp(a, "--world") == 0) worlds[nworlds++] = argv[++i];
     else if (strcmp(a, "--grant-caller-memory") == 0) grants[ngrants++] = argv[++i];
+    else if (strcmp(a, "--memory") == 0) {
+      const char *v = argv[++i];
+      if (strcmp(v, "multi") == 0) single = false;
+      else if (strcmp(v, "single") == 0) single = true;
+      else {
+        fprintf(stderr, "membrane link: --memory '%s': expected multi or single\n", v);
+        goto out;
+      }
+    } else if (strcmp(a, "--memory-size") == 0) memsizes[nmemsizes++] = argv[++i];
+    else if (strcmp(a, "--trust") == 0) trusts[ntrusts++] = argv[++i];
     else if (strcmp(a, "--dry-run") == 0) dry_run = true;
     else if (strcmp(a, "--stub-missing") == 0) policy = MB_UNRESOLVED_STUB;
     else if (strcmp(a, "--require-resolved") == 0) policy = MB_UNRESOLVED_ERROR;
@@ -193,6 +213,33 @@ int mb_cmd_link(int argc, char **argv) {
       report(&d);
       goto out;
     }
+  if ((nmemsizes || ntrusts) && !single) {
+    fail("--memory-size and --trust apply to --memory single only", NULL);
+    goto out;
+  }
+  mb_link_set_memory(l, single ? MB_MEMORY_SINGLE : MB_MEMORY_MULTI);
+  for (int i = 0; i < nmemsizes; i++) {
+    const char *eq = strrchr(memsizes[i], '=');
+    char *end = NULL;
+    unsigned long pages = eq ? strtoul(eq + 1, &end, 10) : 0;
+    if (!eq || eq == memsizes[i] || !eq[1] || *end || pages == 0 || pages > 65536) {
+      fprintf(stderr, "membrane link: --memory-size '%s': expected INSTANCE=PAGES (1..65536 "
+                      "pages of 64 KiB)\n", memsizes[i]);
+      goto out;
+    }
+    char *name = strndup(memsizes[i], (size_t)(eq - memsizes[i]));
+    mb_err e = name ? mb_link_set_memory_size(l, name, (uint32_t)pages, &d) : MB_ERR_NOMEM;
+    free(name);
+    if (e) {
+      report(&d);
+      goto out;
+    }
+  }
+  for (int i = 0; i < ntrusts; i++)
+    if (mb_link_trust(l, trusts[i], &d)) {
+      report(&d);
+      goto out;
+    }
   if (main_name && mb_link_set_main(l, main_name, &d)) {
     report(&d);
     goto out;
@@ -273,5 +320,7 @@ out:
   free(wits);
   free(grants);
   free(worlds);
+  free(memsizes);
+  free(trusts);
   return status;
 }

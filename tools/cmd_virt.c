@@ -22,6 +22,13 @@ static void usage(FILE *out) {
         "                       output's 'memory' stays wasi-virt's, for the host's WASI:\n"
         "                       a JS host reads the program's memory under another name\n"
         "                       (--export app.memory=app_memory)\n"
+        "  --memory multi|single  multi (default): a memory per instance (needs\n"
+        "                       multi-memory); single: one memory, a region per instance\n"
+        "                       (the application's last and growable, wasi-virt's sized\n"
+        "                       from the policy), for engines without multi-memory\n"
+        "  --memory-size INST=PAGES  single: INST's region is PAGES 64 KiB pages (INST may\n"
+        "                       be wasi_virt, to override the size the policy gives it)\n"
+        "  --trust INST         single: INST's accesses are not bounds-checked\n"
         "  -h, --help           show this text\n\n",
         out);
   fputs(mb_virt_policy_help(), out);
@@ -60,8 +67,11 @@ int mb_cmd_virt(int argc, char **argv) {
   mb_virt_export *exports = calloc((size_t)argc, sizeof *exports);
   char **specs = calloc((size_t)argc, sizeof *specs);
   int nexports = 0;
+  const char **sizes = calloc((size_t)argc, sizeof *sizes), **trusts = calloc((size_t)argc, sizeof *trusts);
+  int nsizes = 0, ntrusts = 0;
+  mb_virt_memory_opts mem = {0};
   mb_virt_policy_init(&p);
-  if (!inputs || !cms || !insts || !exports || !specs) {
+  if (!inputs || !cms || !insts || !exports || !specs || !sizes || !trusts) {
     fputs("membrane virt: out of memory\n", stderr);
     goto done;
   }
@@ -71,6 +81,26 @@ int mb_cmd_virt(int argc, char **argv) {
       usage(stdout);
       status = 0;
       goto done;
+    }
+    if (strcmp(a, "--memory") == 0 || strcmp(a, "--memory-size") == 0 || strcmp(a, "--trust") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "membrane virt: %s needs a value (see membrane virt --help)\n", a);
+        goto done;
+      }
+      const char *v = argv[++i];
+      if (strcmp(a, "--memory") == 0) {
+        if (strcmp(v, "single") == 0) mem.single = true;
+        else if (strcmp(v, "multi") == 0) mem.single = false;
+        else {
+          fprintf(stderr, "membrane virt: --memory '%s': expected multi or single\n", v);
+          goto done;
+        }
+      } else if (strcmp(a, "--trust") == 0) {
+        trusts[ntrusts++] = v;
+      } else {
+        sizes[nsizes++] = v;
+      }
+      continue;
     }
     if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
       if (i + 1 >= argc) {
@@ -142,7 +172,40 @@ int mb_cmd_virt(int argc, char **argv) {
     if (!mb_cli_load(&cms[i], path)) goto done;
     insts[i].module = cms[i].module;
   }
-  if (mb_virt_compose(insts, (size_t)ninputs, exports, (size_t)nexports, &p, out, warn, NULL, &d)) {
+  if ((nsizes || ntrusts) && !mem.single) {
+    fputs("membrane virt: --memory-size and --trust apply to --memory single only\n", stderr);
+    goto done;
+  }
+  for (int k = 0; k < nsizes + ntrusts; k++) {
+    const char *v = k < nsizes ? sizes[k] : trusts[k - nsizes];
+    const char *eq = k < nsizes ? strrchr(v, '=') : v + strlen(v);
+    char *end = NULL;
+    unsigned long pages = k < nsizes && eq ? strtoul(eq + 1, &end, 10) : 0;
+    if (k < nsizes && (!eq || eq == v || !eq[1] || *end || pages == 0 || pages > 65536)) {
+      fprintf(stderr, "membrane virt: --memory-size '%s': expected INSTANCE=PAGES (1..65536 "
+                      "pages of 64 KiB)\n", v);
+      goto done;
+    }
+    size_t n = (size_t)(eq - v);
+    bool found = false;
+    if (k < nsizes && n == 9 && strncmp(v, "wasi_virt", 9) == 0) {
+      mem.virt_pages = (uint32_t)pages;
+      found = true;
+    }
+    for (int i = 0; i < ninputs && !found; i++)
+      if (strlen(insts[i].name) == n && strncmp(insts[i].name, v, n) == 0) {
+        if (k < nsizes) insts[i].memory_pages = (uint32_t)pages;
+        else insts[i].trust = true;
+        found = true;
+      }
+    if (!found) {
+      fprintf(stderr, "membrane virt: %s %s: no instance called '%.*s'\n",
+              k < nsizes ? "--memory-size" : "--trust", v, (int)n, v);
+      goto done;
+    }
+  }
+  if (mb_virt_compose_memory(insts, (size_t)ninputs, exports, (size_t)nexports, &p, &mem, out,
+                             warn, NULL, &d)) {
     report(&d);
     goto done;
   }
@@ -156,6 +219,8 @@ done:
   free(inputs);
   free(cms);
   free(insts);
+  free(sizes);
+  free(trusts);
   mb_virt_policy_fini(&p);
   return status;
 }

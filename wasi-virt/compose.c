@@ -8,6 +8,10 @@
  *                    notcapable, so the output imports from the host only what the
  *                    policy passes through. It also imports wasi-virt's memory, which
  *                    makes that the memory exported as `memory` for the host.
+ * With --save there is a third, membrane_entry, the output's _start: the program's
+ * _start, then wasi-virt's membrane:exit, which saves the trees (p1_save.c). It is the
+ * link's main instance, so the linker's generated _start still initializes wasi-virt
+ * first; the program's other exports are exported by name.
  * wasi-virt reaches its clients' memories through the linker's caller-memory access
  * (membrane:caller read/write/id, granted to wasi_virt): every instance that imports
  * wasi_snapshot_preview1 is a client with its own descriptor table. No client's memory
@@ -194,6 +198,65 @@ static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_
   mb_buf_fini(&code);
 }
 
+/* membrane_entry: (import APP "_start") (import "wasi_virt" "membrane:exit")
+ *   (func (export "_start") call 0 call 1) */
+static void entry_module(mb_buf *o, const char *app) {
+  mb_buf s;
+  header(o);
+  mb_buf_init(&s);
+  mb_buf_append(&s, "\x01\x60\x00\x00", 4); /* one type: [] -> [] */
+  section(o, 1, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 2);
+  name(&s, app);
+  name(&s, "_start");
+  mb_buf_append(&s, "\x00\x00", 2);
+  name(&s, "wasi_virt");
+  name(&s, "membrane:exit");
+  mb_buf_append(&s, "\x00\x00", 2);
+  section(o, 2, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_append(&s, "\x01\x00", 2);
+  section(o, 3, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  mb_buf_u32(&s, 1);
+  name(&s, "_start");
+  mb_buf_append(&s, "\x00\x02", 2);
+  section(o, 7, &s);
+  mb_buf_fini(&s);
+  mb_buf_init(&s);
+  static const uint8_t body[] = {0x01, 0x06, 0x00, 0x10, 0x00, 0x10, 0x01, 0x0B};
+  mb_buf_append(&s, body, sizeof body);
+  section(o, 10, &s);
+  mb_buf_fini(&s);
+}
+
+/* With membrane_entry as the main instance, the program's exports by name (the default
+ * a link gives only to the main instance): its _start is the entry's, its `memory`
+ * stays out (the output's is wasi-virt's). */
+static mb_virt_policy_err entry_exports(mb_link *l, const mb_virt_instance *app,
+                                        mb_virt_policy_diag *diag) {
+  mb_diag d;
+  const mb_module *m = app->module;
+  for (uint32_t i = 0; i < m->nexports; i++) {
+    const mb_export *x = &m->exports[i];
+    if (memchr(x->name.ptr, 0, x->name.len)) continue; /* no C string names it */
+    char *nm = mb__vfs_malloc((size_t)x->name.len + 1);
+    if (!nm) return fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
+    memcpy(nm, x->name.ptr, x->name.len);
+    nm[x->name.len] = '\0';
+    bool start = x->kind == MB_KIND_FUNC && !strcmp(nm, "_start");
+    bool bad = !(x->kind == MB_KIND_MEMORY && !strcmp(nm, "memory")) &&
+               mb_link_export(l, start ? "membrane_entry" : app->name, nm, NULL, &d);
+    mb__vfs_free(nm);
+    if (bad) return fail(diag, MB_VIRT_POLICY_BAD_VALUE, app->path, "%s", d.message);
+  }
+  return MB_VIRT_POLICY_OK;
+}
+
 /* The preview1 functions m imports (bit i: mb_wasi_func_names[i]). */
 static uint64_t preview1_imports(const mb_module *m) {
   uint64_t f = 0;
@@ -208,6 +271,15 @@ static uint64_t preview1_imports(const mb_module *m) {
   return f;
 }
 
+static bool exports_func(const mb_module *m, const char *name) {
+  size_t n = strlen(name);
+  for (uint32_t k = 0; k < m->nexports; k++)
+    if (m->exports[k].kind == MB_KIND_FUNC && m->exports[k].name.len == n &&
+        memcmp(m->exports[k].name.ptr, name, n) == 0)
+      return true;
+  return false;
+}
+
 static bool imports_module(const mb_module *m, const char *module) {
   size_t n = strlen(module);
   for (uint32_t k = 0; k < m->nimports; k++)
@@ -216,11 +288,23 @@ static bool imports_module(const mb_module *m, const char *module) {
   return false;
 }
 
+uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len) {
+  const uint64_t page = 65536;
+  uint64_t pages = initial_pages + 2 * ((image_len + page - 1) / page) + MB_VIRT_SINGLE_HEAP_PAGES;
+  for (size_t i = 0; i < p->mount_count; i++) {
+    const mb_virt_mount *m = &p->mounts[i];
+    if (m->kind != MB_VIRT_MOUNT_MEM) continue;
+    if (m->limit == MB_VFS_NO_LIMIT || m->limit > 65536 * page) pages += MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES;
+    else pages += 2 * ((m->limit + page - 1) / page);
+  }
+  return pages;
+}
+
 /* The program's exports the host asked for: only its own instances (wasi-virt's parts
  * are no API), and never as `memory`, which is wasi-virt's for the host's WASI. */
 static mb_virt_policy_err add_exports(mb_link *l, const mb_virt_instance *insts, size_t ninsts,
                                       const mb_virt_export *exports, size_t nexports,
-                                      mb_virt_policy_diag *diag) {
+                                      bool entry, mb_virt_policy_diag *diag) {
   mb_diag d;
   for (size_t x = 0; x < nexports; x++) {
     const mb_virt_export *ex = &exports[x];
@@ -242,7 +326,9 @@ static mb_virt_policy_err add_exports(mb_link *l, const mb_virt_instance *insts,
                   "export it under another name, e.g. --export %s.%s=%s_%s",
                   ex->inst, ex->name, ex->as ? "=" : "", ex->as ? ex->as : "", ex->inst,
                   ex->name, ex->inst, ex->name);
-    if (mb_link_export(l, ex->inst, ex->name, ex->as, &d))
+    /* with --save the program's _start is the entry's, which saves after it */
+    bool start = entry && !strcmp(ex->inst, insts[0].name) && !strcmp(ex->name, "_start");
+    if (mb_link_export(l, start ? "membrane_entry" : ex->inst, ex->name, ex->as, &d))
       return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--export", "%s", d.message);
   }
   return MB_VIRT_POLICY_OK;
@@ -253,15 +339,27 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag) {
-  static const char *const generated[] = {"wasi_virt", "membrane_host", "membrane_config"};
+  return mb_virt_compose_memory(insts, ninsts, exports, nexports, p, NULL, out_path, warn, user,
+                                diag);
+}
+
+mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
+                                          const mb_virt_export *exports, size_t nexports,
+                                          const mb_virt_policy *p,
+                                          const mb_virt_memory_opts *mem, const char *out_path,
+                                          void (*warn)(void *user, const char *message),
+                                          void *user, mb_virt_policy_diag *diag) {
+  static const char *const generated[] = {"wasi_virt", "membrane_host", "membrane_config",
+                                          "membrane_entry"};
   mb_virt_policy_err err = MB_VIRT_POLICY_OK;
   mb_diag d;
-  mb_module *virt = NULL, *config = NULL, *host = NULL, *fused = NULL;
+  mb_module *virt = NULL, *config = NULL, *host = NULL, *fused = NULL, *entry = NULL;
   mb_link *l = NULL;
-  mb_buf config_b, host_b;
+  mb_buf config_b, host_b, entry_b;
   mb_vfs_buf blob;
   mb_buf_init(&config_b);
   mb_buf_init(&host_b);
+  mb_buf_init(&entry_b);
   mb_vfs_buf_init(&blob);
   if (diag) memset(diag, 0, sizeof *diag);
   if (ninsts == 0) return fail(diag, MB_VIRT_POLICY_BAD_VALUE, "", "no application");
@@ -304,6 +402,13 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                "exports no memory called 'memory' and imports no WASI: nothing to virtualize");
     goto out;
   }
+  bool saves = p->save_count > 0;
+  if (saves && !exports_func(insts[0].module, "_start")) {
+    err = fail(diag, MB_VIRT_POLICY_CONFLICT, insts[0].path,
+               "--save copies the trees when the program exits, but it exports no _start (a "
+               "reactor has no exit to save at); --save needs a command");
+    goto out;
+  }
   const char *base = strrchr(insts[0].path, '/');
   if ((err = mb_virt_config_build(p, base ? base + 1 : insts[0].path, NULL, &blob, diag)))
     goto out;
@@ -329,12 +434,14 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
   mb_limits any = {0, 0, 0};
   config_module(&config_b, virt_mem ? virt_mem : &any, blob.data, blob.len);
   host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_virt_config_host_funcs(p, client_funcs));
-  if (config_b.failed || host_b.failed) {
+  if (saves) entry_module(&entry_b, insts[0].name);
+  if (config_b.failed || host_b.failed || entry_b.failed) {
     err = fail(diag, MB_VIRT_POLICY_NOMEM, "", "out of memory");
     goto out;
   }
   if (mb_wasm_read(config_b.data, config_b.len, &config, &d) ||
-      mb_wasm_read(host_b.data, host_b.len, &host, &d)) {
+      mb_wasm_read(host_b.data, host_b.len, &host, &d) ||
+      (saves && mb_wasm_read(entry_b.data, entry_b.len, &entry, &d))) {
     err = fail(diag, MB_VIRT_POLICY_IO, "wasi-virt", "a generated module is invalid: %s",
                d.message);
     goto out;
@@ -353,14 +460,39 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
   }
   bad = bad || mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
         mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||
-        mb_link_add_instance(l, "membrane_config", config, "membrane_config", &d);
+        mb_link_add_instance(l, "membrane_config", config, "membrane_config", &d) ||
+        (saves && (mb_link_add_instance(l, "membrane_entry", entry, "membrane_entry", &d) ||
+                   mb_link_set_main(l, "membrane_entry", &d)));
   for (size_t i = 0; i < ninsts && !bad; i++) {
     where = insts[i].path;
     if (imports_module(insts[i].module, "wasi_snapshot_preview1"))
       bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
   }
   if (!bad) where = insts[0].path;
-  if (!bad && (err = add_exports(l, insts, ninsts, exports, nexports, diag))) goto out;
+  if (!bad && mem && mem->single) {
+    /* the application grows, last; wasi-virt is a fixed region the policy sizes */
+    uint64_t pages = mem->virt_pages ? mem->virt_pages
+                                     : mb_virt_single_pages(p, virt_mem ? virt_mem->min : 0, blob.len);
+    if (pages > 65536) {
+      err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, "--memory single",
+                 "wasi-virt's region would need %llu pages (more than 4 GiB) for this policy; "
+                 "give --mem limits or --memory-size wasi_virt=PAGES",
+                 (unsigned long long)pages);
+      goto out;
+    }
+    mb_link_set_memory(l, MB_MEMORY_SINGLE);
+    bad = mb_link_set_growable(l, insts[0].name, &d) ||
+          mb_link_set_memory_size(l, "wasi_virt", (uint32_t)pages, &d) ||
+          mb_link_trust(l, "wasi_virt", &d);
+    for (size_t i = 0; i < ninsts && !bad; i++) {
+      where = insts[i].path;
+      if (insts[i].memory_pages) bad = mb_link_set_memory_size(l, insts[i].name, insts[i].memory_pages, &d);
+      if (!bad && insts[i].trust) bad = mb_link_trust(l, insts[i].name, &d);
+    }
+    if (!bad) where = insts[0].path;
+  }
+  if (!bad && (err = add_exports(l, insts, ninsts, exports, nexports, saves, diag))) goto out;
+  if (!bad && saves && nexports == 0 && (err = entry_exports(l, &insts[0], diag))) goto out;
   if (bad || mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
       mb_link_grant_caller_memory(l, "wasi_virt", &d) || mb_link_fuse(l, &fused, &d)) {
@@ -377,9 +509,11 @@ out:
   mb_link_free(l);
   mb_module_free(config);
   mb_module_free(host);
+  mb_module_free(entry);
   mb_module_free(virt);
   mb_buf_fini(&config_b);
   mb_buf_fini(&host_b);
+  mb_buf_fini(&entry_b);
   mb_vfs_buf_fini(&blob);
   return err;
 }

@@ -131,6 +131,13 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
   cfg->trace_path = get_str(&r);
   if (cfg->trace > MB_VIRT_TRACE_FILE || (cfg->trace == MB_VIRT_TRACE_FILE) != (cfg->trace_path.len > 0))
     r.bad = true;
+  cfg->save_count = U32(&r);
+  cfg->saves = get_array(&r, cfg->save_count, 8, sizeof *cfg->saves, &nomem);
+  for (uint32_t i = 0; cfg->saves && i < cfg->save_count; i++) {
+    cfg->saves[i].guest = get_str(&r);
+    cfg->saves[i].dest = get_str(&r);
+    if (cfg->saves[i].guest.len == 0 || cfg->saves[i].dest.len == 0) r.bad = true;
+  }
   cfg->log = U8(&r);
   cfg->log_path = get_str(&r);
   cfg->log_data = get_blob(&r, &cfg->log_len);
@@ -150,5 +157,6 @@ void mb_virt_config_fini(mb_virt_config *cfg) {
   mb__vfs_free(cfg->env);
   mb__vfs_free(cfg->mounts);
   mb__vfs_free(cfg->faults);
+  mb__vfs_free(cfg->saves);
   memset(cfg, 0, sizeof *cfg);
 }

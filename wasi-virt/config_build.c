@@ -249,6 +249,11 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *pol, const char *a
   }
   put_le(&b, (uint64_t)pol->trace, 1);
   put_cstr(&b, pol->trace == MB_VIRT_TRACE_FILE ? pol->trace_path : NULL);
+  put_le(&b, pol->save_count, 4);
+  for (size_t i = 0; i < pol->save_count; i++) {
+    put_cstr(&b, pol->saves[i].guest);
+    put_cstr(&b, pol->saves[i].dest);
+  }
   put_le(&b, pol->replay_path ? MB_VIRT_LOG_REPLAY : pol->record_path ? MB_VIRT_LOG_RECORD : 0, 1);
   put_cstr(&b, pol->replay_path ? NULL : pol->record_path);
   if (pol->replay_path) {
@@ -297,6 +302,8 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_func
       p->trace == MB_VIRT_TRACE_STDERR)
     f |= bit("fd_write");
   if (p->stdio[0].mode == MB_VIRT_STDIO_INHERIT) f |= bit("fd_read");
+  /* a failed --save is reported on the host's stderr (its writes are a :rw mount's) */
+  if (p->save_count) f |= bit("fd_write");
   if (p->clock == MB_VIRT_CLOCK_REAL) f |= bit("clock_time_get") | bit("clock_res_get");
   if (mb_virt_host_polls(p->stdio[0].mode, p->clock)) f |= bit("poll_oneoff");
   if (p->random == MB_VIRT_RANDOM_REAL) f |= bit("random_get");

@@ -624,6 +624,9 @@ bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
  *   --fault FUNC:N:ERRNO  FUNC a preview1 name, N decimal 1..2^32-1, ERRNO as
  *             mb_wasi_errno_parse takes it.
  *   --trace stderr | none | GUEST (an absolute path: FILE mode, on a writable mount).
+ *   --save GUEST=DEST   split at the first '='; both absolute guest paths (normalized as
+ *             GUEST above). At exit the tree at GUEST is copied to DEST (see
+ *             mb_virt_save); list option.
  *   --policy FILE  a JSON policy (below), applied where it stands among the flags.
  */
 
@@ -699,6 +702,24 @@ typedef struct mb_virt_fault {
   mb_wasi_errno err;
 } mb_virt_fault;
 
+/* --save GUEST=DEST: when the program exits (returns from _start, or calls proc_exit),
+ * wasi-virt copies the tree at GUEST (a --mem mount point or a directory below one, as
+ * the program left it: copy-on-write changes over an --embed included) to DEST, a guest
+ * path strictly inside a :rw --mount, i.e. onto the host. Directories, regular files
+ * (contents) and symlinks (as symlinks, texts verbatim); atim and mtim set where the
+ * host lets them be set. The whole tree is built under a temporary name in DEST's
+ * directory (".NAME.membrane-save-N") and renamed to DEST at the end; a DEST that exists
+ * must be a directory, and is replaced whole (moved aside to ".NAME.membrane-old-N",
+ * removed after the rename). A save that fails leaves DEST as it was, removes its
+ * temporary tree, says on stderr which file and why, and makes the exit status
+ * MB_VIRT_SAVE_FAILED_STATUS if the program's own was 0 (a non-zero one is kept).
+ * A trap ends the run without saving. */
+typedef struct mb_virt_save {
+  char *guest;
+  char *dest;
+} mb_virt_save;
+#define MB_VIRT_SAVE_FAILED_STATUS 74 /* sysexits.h EX_IOERR */
+
 typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 1 } mb_virt_clock_mode;
 typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
 
@@ -746,6 +767,8 @@ typedef struct mb_virt_policy {
   char *record_path; /* --record: an absolute guest path on a writable mount, or NULL */
   char *replay_path; /* --replay: the host file of a recorded log, read by the builder;
                         no other setting may be given with it (the log has the policy) */
+  mb_virt_save *saves; /* --save, in order */
+  size_t save_count;
 } mb_virt_policy;
 
 void mb_virt_policy_init(mb_virt_policy *p);
@@ -792,7 +815,11 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
  * is the one with the longest guest path that contains it, as wasi-libc picks preopens;
  * a path equal to a mount point is not inside it, except for an EMBED, which may be a
  * single file); --arg together with --args-inherit; one environment name given twice
- * (--env or --env-allow); two --fault for the same call of one function. Mounts nested
+ * (--env or --env-allow); two --fault for the same call of one function; a --save whose
+ * GUEST is not a --mem mount point or below one (the longest mount holding it, as for
+ * files), whose DEST is not strictly inside a :rw --mount (the longest mount holding
+ * it), whose GUEST and DEST are one inside the other, or whose DEST is another save's
+ * DEST or one inside the other. Mounts nested
  * inside other mounts are allowed (they are separate preopens, as on every WASI host).
  * The first conflict found is reported (where: the later of the two settings); NOMEM if
  * a scratch array cannot be allocated. diag may be NULL. */
@@ -816,13 +843,14 @@ const char *mb_virt_policy_help(void);
  *   clock:  u8 mode, u64 start;  random: u8 mode, u64 seed
  *   faults: u32 n, n * (u8 func index, u32 nth, u16 errno)
  *   trace:  u8 mode, str path (FILE mode; empty otherwise)
+ *   saves:  u32 n, n * (str guest, str dest)
  *   log:    u8 mode (mb_virt_log_mode), str path (RECORD: the guest file the log goes
  *           to; empty otherwise), blob log (REPLAY: the recorded log, whose header holds
  *           the configuration the run then uses in place of this one; empty otherwise)
  * where str = u32 length + bytes and blob = u64 length + bytes. A MEM mount's image is
  * its copy-on-write lower layer (length 0: none); an EMBED mount's is its tree.
  */
-#define MB_VIRT_CONFIG_VERSION 3
+#define MB_VIRT_CONFIG_VERSION 4
 
 typedef struct mb_virt_config_str {
   const char *ptr; /* into the blob; not NUL-terminated */
@@ -842,6 +870,10 @@ typedef struct mb_virt_config_env {
   uint8_t kind; /* mb_virt_env_kind */
   mb_virt_config_str name, value;
 } mb_virt_config_env;
+
+typedef struct mb_virt_config_save {
+  mb_virt_config_str guest, dest;
+} mb_virt_config_save;
 
 typedef struct mb_virt_config_fault {
   uint8_t func; /* index into mb_wasi_func_names */
@@ -869,6 +901,8 @@ typedef struct mb_virt_config {
   uint64_t log_len;
   uint64_t clock_start, random_seed;
   mb_virt_config_fault *faults;
+  uint32_t save_count;
+  mb_virt_config_save *saves;
 } mb_virt_config;
 
 /* Parse and check a blob (bounds, counts, enum values, func indices; images are checked
@@ -897,12 +931,17 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_func
  * to each other by name as in `membrane link`; each one that imports
  * wasi_snapshot_preview1 is a client of wasi-virt with its own descriptor table, and
  * all share the filesystem. diag's where names the file or option. warn (may be NULL)
- * gets the linker's warnings, e.g. an input's dropped custom sections. */
+ * gets the linker's warnings, e.g. an input's dropped custom sections. With --save the
+ * output's _start is a generated entry (instance membrane_entry, the link's main one):
+ * insts[0]'s _start, then wasi-virt's membrane:exit, which saves; insts[0] must then
+ * export _start (CONFLICT otherwise), and its other exports are the output's by name. */
 struct mb_module;
 typedef struct mb_virt_instance {
   const char *name; /* instance name */
   const struct mb_module *module;
   const char *path; /* for messages */
+  uint32_t memory_pages; /* --memory single: --memory-size NAME=PAGES, 0 when not given */
+  bool trust;            /* --memory single: --trust NAME */
 } mb_virt_instance;
 /* --export INST.NAME[=AS]: export NAME of the program's instance INST as AS (NULL: NAME),
  * as `membrane link` does. Any export replaces the default (insts[0]'s exports); the
@@ -916,6 +955,29 @@ mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
                                    mb_virt_policy_diag *diag);
+/* The same with the memory model (DESIGN.md, "Memory models of an output"): single
+ * writes one memory, insts[0] (the application) the growable region, wasi-virt a fixed
+ * region at base 0 sized from the policy (mb_virt_single_pages) unless virt_pages is
+ * given, unchecked (it is ours); the other instances as in `link --memory single`
+ * (their memory_pages / trust). */
+typedef struct mb_virt_memory_opts {
+  bool single;
+  uint32_t virt_pages; /* wasi-virt's region, 0: from the policy */
+} mb_virt_memory_opts;
+mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
+                                          const mb_virt_export *exports, size_t nexports,
+                                          const mb_virt_policy *p,
+                                          const mb_virt_memory_opts *mem, const char *out_path,
+                                          void (*warn)(void *user, const char *message),
+                                          void *user, mb_virt_policy_diag *diag);
+/* wasi-virt's region for policy p with its module's initial pages and an image of
+ * image_len bytes: the initial memory, the image copied into the heap twice over (an
+ * --embed under a --mem copies on write), each --mem limit twice over (files grow by
+ * realloc), MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES for a --mem without a limit, and
+ * MB_VIRT_SINGLE_HEAP_PAGES of heap for descriptors, paths and buffers. */
+#define MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES 512u /* 32 MiB */
+#define MB_VIRT_SINGLE_HEAP_PAGES 64u           /* 4 MiB */
+uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len);
 
 /* ---- the record/replay log (--record, --replay, `membrane replay-inspect`) ----------
  *

@@ -285,6 +285,9 @@ void p1_proc_fini(void);
 void p1_host_stderr(const char *s, size_t n);
 _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len);
 
+/* --save (p1_save.c): at exit, with the program's status; the status to exit with. */
+uint32_t p1_save_at_exit(uint32_t code);
+
 /* ---- record and replay (p1_log.c) ----
  * p1_log_start, right after the configuration is parsed: a replay swaps in the
  * recording's configuration (an error: the log is unusable). p1_log_attach: the log

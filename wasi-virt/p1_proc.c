@@ -424,7 +424,9 @@ void p1_proc_fini(void) {
 /* ---- process, scheduling, sockets ---- */
 
 _Noreturn void p1_proc_exit(uint32_t code) {
-  __wasi_proc_exit(code);
+  uint32_t status = p1_save_at_exit(code);
+  p1_log_call_end(); /* what the saves took from the host, recorded too */
+  __wasi_proc_exit(status);
 }
 
 mb_wasi_errno p1_proc_raise(uint32_t sig) {

@@ -18,7 +18,7 @@
 
 typedef enum opt {
   O_EMBED, O_MEM, O_MOUNT, O_ENV, O_ENV_ALLOW, O_ENV_INHERIT, O_ARG, O_ARGS_INHERIT,
-  O_STDIN, O_STDOUT, O_STDERR, O_CLOCK, O_RANDOM, O_FAULT, O_TRACE, O_RECORD, O_REPLAY,
+  O_STDIN, O_STDOUT, O_STDERR, O_CLOCK, O_RANDOM, O_FAULT, O_TRACE, O_SAVE, O_RECORD, O_REPLAY,
   O_POLICY, O_COUNT
 } opt;
 
@@ -42,6 +42,7 @@ static const struct {
     [O_RANDOM] = {"random", 1, "real|seed:N"},
     [O_FAULT] = {"fault", 1, "FUNC:N:ERRNO"},
     [O_TRACE] = {"trace", 1, "stderr|none"},
+    [O_SAVE] = {"save", 1, "GUEST=MOUNT-GUEST-PATH"},
     [O_RECORD] = {"record", 1, "GUEST-FILE"},
     [O_REPLAY] = {"replay", 1, "HOSTFILE"},
     [O_POLICY] = {"policy", 1, "FILE.json"},
@@ -124,7 +125,7 @@ static const char *closest(const char *s, size_t len, const char *const *names, 
 
 typedef struct delta {
   mb_virt_policy p;
-  size_t mount_cap, arg_cap, env_cap, fault_cap;
+  size_t mount_cap, arg_cap, env_cap, fault_cap, save_cap;
   unsigned set;
 } delta;
 
@@ -182,6 +183,11 @@ void mb_virt_policy_fini(mb_virt_policy *p) {
   mb__vfs_free(p->replay_path);
   for (size_t i = 0; i < p->fault_count; i++) mb__vfs_free(p->faults[i].func);
   mb__vfs_free(p->faults);
+  for (size_t i = 0; i < p->save_count; i++) {
+    mb__vfs_free(p->saves[i].guest);
+    mb__vfs_free(p->saves[i].dest);
+  }
+  mb__vfs_free(p->saves);
   mb_virt_policy_init(p);
 }
 
@@ -203,7 +209,8 @@ static bool merge(mb_virt_policy *p, delta *t) {
   if (!reserve_exact((void **)&p->mounts, p->mount_count, d->mount_count, sizeof *p->mounts) ||
       !reserve_exact((void **)&p->args, p->arg_count, d->arg_count, sizeof *p->args) ||
       !reserve_exact((void **)&p->env, p->env_count, d->env_count, sizeof *p->env) ||
-      !reserve_exact((void **)&p->faults, p->fault_count, d->fault_count, sizeof *p->faults))
+      !reserve_exact((void **)&p->faults, p->fault_count, d->fault_count, sizeof *p->faults) ||
+      !reserve_exact((void **)&p->saves, p->save_count, d->save_count, sizeof *p->saves))
     return false;
   if (d->mount_count) memcpy(p->mounts + p->mount_count, d->mounts, d->mount_count * sizeof *d->mounts);
   if (d->arg_count) memcpy(p->args + p->arg_count, d->args, d->arg_count * sizeof *d->args);
@@ -213,7 +220,9 @@ static bool merge(mb_virt_policy *p, delta *t) {
   p->arg_count += d->arg_count;
   p->env_count += d->env_count;
   p->fault_count += d->fault_count;
-  d->mount_count = d->arg_count = d->env_count = d->fault_count = 0;
+  if (d->save_count) memcpy(p->saves + p->save_count, d->saves, d->save_count * sizeof *d->saves);
+  p->save_count += d->save_count;
+  d->mount_count = d->arg_count = d->env_count = d->fault_count = d->save_count = 0;
   for (int fd = 0; fd < 3; fd++)
     if (t->set & (SET_STDIN << fd)) {
       mb__vfs_free(p->stdio[fd].path);
@@ -653,6 +662,28 @@ static mb_virt_policy_err opt_trace(delta *t, mb_virt_policy_diag *d, const char
   return MB_VIRT_POLICY_OK;
 }
 
+/* --save GUEST=DEST: two guest paths; what they must be on is checked with the mounts
+ * (mb_virt_policy_check). */
+static mb_virt_policy_err opt_save(delta *t, mb_virt_policy_diag *d, const char *where,
+                                   const char *v) {
+  const char *eq = strchr(v, '=');
+  if (!eq)
+    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                "expected GUEST=MOUNT-GUEST-PATH (e.g. /out=/results/out, with /out a --mem "
+                "tree and /results a :rw --mount), got '%.*s' without '='",
+                Q(strlen(v)), v);
+  mb_virt_save s = {NULL, NULL};
+  mb_virt_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &s.guest);
+  if (!e) e = guest_path(d, where, eq + 1, strlen(eq + 1), &s.dest);
+  if (!e && !grow((void **)&t->p.saves, &t->save_cap, t->p.save_count, sizeof *t->p.saves))
+    e = nomem(d, where);
+  if (e) {
+    mb__vfs_free(s.guest);
+    mb__vfs_free(s.dest);
+    return e;
+  }
+  t->p.saves[t->p.save_count++] = s;
+
 /* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
 static mb_virt_policy_err opt_record(delta *t, mb_virt_policy_diag *d, const char *where,
                                      const char *v) {
@@ -707,6 +738,7 @@ static mb_virt_policy_err apply(delta *t, mb_virt_policy_diag *d, const char *wh
   case O_RANDOM: return opt_random(t, d, where, v);
   case O_FAULT: return opt_fault(t, d, where, v);
   case O_TRACE: return opt_trace(t, d, where, v);
+  case O_SAVE: return opt_save(t, d, where, v);
   case O_RECORD: return opt_record(t, d, where, v);
   case O_REPLAY: return opt_replay(t, d, where, v);
   case O_ENV_INHERIT:
@@ -1094,7 +1126,7 @@ static mb_virt_policy_err json_apply(delta *t, mb_virt_policy_diag *d, const cha
       return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
                   "unknown key '%.*s'; the keys are the policy flags without '--' (embed, "
                   "mem, mount, env, env-allow, env-inherit, arg, args-inherit, stdin, stdout, "
-                  "stderr, clock, random, fault, trace, record, replay)",
+                  "stderr, clock, random, fault, trace, save, record, replay)",
                   Q(kl), key);
     }
     if (seen & (1u << o))
@@ -1340,6 +1372,86 @@ static mb_virt_policy_err check_stdio(const mb_virt_policy *p, mb_virt_policy_di
   return check_file(p, d, "--trace", p->trace_path, false, "stderr");
 }
 
+/* Whether path is `mp` itself or lies below it. */
+static bool at_or_below(const char *mp, const char *path) {
+  return !strcmp(mp, path) || below(mp, path);
+}
+
+/* --save GUEST=DEST: GUEST on a --mem tree (its mount point or below: the longest mount
+ * at or above it is a --mem, maybe over an --embed), DEST strictly inside a :rw --mount
+ * (the longest mount holding it) and no mount point itself or above one (the host
+ * directory there is replaced), GUEST and DEST apart, and no two DESTs one inside the
+ * other (one save would replace or move the other's tree). */
+static mb_virt_policy_err check_saves(const mb_virt_policy *p, mb_virt_policy_diag *d) {
+  char where[sizeof d->where], desc[300];
+  for (size_t i = 0; i < p->save_count; i++) {
+    const mb_virt_save *s = &p->saves[i];
+    snprintf(where, sizeof where, "--save %s=%s", s->guest, s->dest);
+    const char *mp = NULL;
+    for (size_t k = 0; k < p->mount_count; k++)
+      if (at_or_below(p->mounts[k].guest, s->guest) &&
+          (!mp || strlen(p->mounts[k].guest) > strlen(mp)))
+        mp = p->mounts[k].guest;
+    if (!mp)
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "%s is not on any mount; GUEST must be a --mem tree (e.g. --mem %s) or a "
+                  "directory inside one",
+                  s->guest, s->guest);
+    const mb_virt_mount *mem = NULL, *other = NULL;
+    for (size_t k = 0; k < p->mount_count; k++)
+      if (!strcmp(p->mounts[k].guest, mp)) {
+        if (p->mounts[k].kind == MB_VIRT_MOUNT_MEM) mem = &p->mounts[k];
+        else other = &p->mounts[k];
+      }
+    if (!mem && other) {
+      describe_mount(other, desc, sizeof desc);
+      if (other->kind == MB_VIRT_MOUNT_EMBED)
+        return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                    "%s is on %s, which is read-only and in the output as built; add --mem %s "
+                    "over it to save what the program changes",
+                    s->guest, desc, mp);
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "%s is on the host mount %s, whose files are on the host already; GUEST must "
+                  "be a --mem tree or a directory inside one",
+                  s->guest, desc);
+    }
+    const char *hp = holder(p, s->dest, false);
+    const mb_virt_mount *host = NULL;
+    for (size_t k = 0; hp && k < p->mount_count; k++)
+      if (!strcmp(p->mounts[k].guest, hp)) host = &p->mounts[k];
+    if (!host)
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "%s is not inside any mount; DEST must be a path inside a :rw --mount (e.g. "
+                  "--mount /results=/host/results:rw --save %s=/results/out)",
+                  s->dest, s->guest);
+    describe_mount(host, desc, sizeof desc);
+    if (host->kind != MB_VIRT_MOUNT_HOST || host->readonly)
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "%s is on %s; DEST must be inside a :rw --mount, so that the tree reaches "
+                  "the host",
+                  s->dest, desc);
+    for (size_t k = 0; k < p->mount_count; k++)
+      if (at_or_below(s->dest, p->mounts[k].guest)) {
+        describe_mount(&p->mounts[k], desc, sizeof desc);
+        return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                    "%s would replace the mount point of %s; save to a path no mount is at or "
+                    "below",
+                    s->dest, desc);
+      }
+    if (at_or_below(s->guest, s->dest) || at_or_below(s->dest, s->guest))
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "GUEST %s and DEST %s overlap; save to a path outside the tree, and not above "
+                  "it",
+                  s->guest, s->dest);
+    for (size_t j = 0; j < i; j++)
+      if (at_or_below(p->saves[j].dest, s->dest) || at_or_below(s->dest, p->saves[j].dest))
+        return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                    "%s overlaps the DEST of --save %s=%s; give each save its own directory",
+                    s->dest, p->saves[j].guest, p->saves[j].dest);
+  }
+  return MB_VIRT_POLICY_OK;
+}
+
 mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag) {
   mb_virt_policy_diag scratch;
   mb_virt_policy_diag *d = diag ? diag : &scratch;
@@ -1399,6 +1511,7 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
         : p->arg_count || p->args_inherit ? "arguments"
         : p->env_count || p->env_inherit ? "environment variables"
         : p->fault_count ? "--fault"
+        : p->save_count ? "--save"
         : p->record_path ? "--record"
         : p->trace != def.trace ? "--trace"
         : p->clock != def.clock || p->clock_start != def.clock_start ? "--clock"
@@ -1415,6 +1528,7 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
     }
   }
   if ((e = check_stdio(p, d))) goto out;
+  if ((e = check_saves(p, d))) goto out;
 
   if (p->args_inherit && p->arg_count) {
     e = fail(d, MB_VIRT_POLICY_CONFLICT, "--args-inherit",

@@ -10,6 +10,11 @@ import { readFileSync } from 'node:fs';
 const [file, ...args] = process.argv.slice(2);
 const wasi = new WASI({ version: 'preview1', args: ['app', ...args], env: {}, returnOnExit: true });
 const { instance } = await WebAssembly.instantiate(readFileSync(file), wasi.getImportObject());
+// Node 20's node:wasi can free its native state in a garbage collection that runs while
+// the guest is still calling it (an abort in uv_mutex_destroy from uvwasi_fd_table_free,
+// inside fd_write, seen with the large memory of a --memory single output): the objects
+// stay reachable until the end.
+globalThis.mbKeepAlive = [wasi, instance];
 try {
   const code = wasi.start(instance);
   console.log(`exit ${code}; destructors run in lib: ${instance.exports.destroyed()}`);

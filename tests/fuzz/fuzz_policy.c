@@ -144,6 +144,11 @@ static void dump(const mb_virt_policy *p, text *t) {
     putu(t, p->faults[i].nth);
     putu(t, (unsigned)p->faults[i].err);
   }
+  for (size_t i = 0; i < p->save_count; i++) {
+    puts_(t, p->saves[i].guest);
+    puts_(t, "=");
+    puts_(t, p->saves[i].dest);
+  }
 }
 
 /* ---- the documented forms ---- */
@@ -232,6 +237,10 @@ static void check_forms(const mb_virt_policy *p) {
     CHECK(mb_wasi_func_index(f->func, strlen(f->func)) >= 0, "fault func '%s'", f->func);
     CHECK(f->nth >= 1 && f->err >= 1 && f->err < MB_WASI_ERRNO_COUNT, "fault %u %d", f->nth,
           (int)f->err);
+  }
+  for (size_t i = 0; i < p->save_count; i++) {
+    check_guest(p->saves[i].guest, "save guest");
+    check_guest(p->saves[i].dest, "save dest");
   }
 }
 
@@ -363,6 +372,13 @@ static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool inj
       snprintf(num, sizeof num, ":%u:%s", (unsigned)f->nth, mb_wasi_errno_name(f->err));
     puts_(&v, num);
     ok = reapply(r, q, injecting, "--fault", v.s);
+  }
+  for (size_t i = 0; ok && i < p->save_count; i++) {
+    v.len = 0;
+    puts_(&v, p->saves[i].guest);
+    puts_(&v, "=");
+    puts_(&v, p->saves[i].dest);
+    ok = reapply(r, q, injecting, "--save", v.s);
   }
   free(v.s);
   return ok;

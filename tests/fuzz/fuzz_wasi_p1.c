@@ -139,6 +139,7 @@ static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path
   put_le(&b, MB_WASI_EIO, 2);
   put_le(&b, MB_VIRT_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
   put_str(&b, "/tmp/trace");
+  put_le(&b, 0, 4); /* saves: none (they need a host mount, which this build has not) */
   put_le(&b, log_mode, 1);
   put_str(&b, log_path);
   put_le(&b, log_len, 8);

@@ -56,6 +56,11 @@ try {
   });
   const module = await WebAssembly.compile(readFileSync(modulePath));
   const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+  // Node 20's node:wasi can free its native state in a garbage collection that runs while
+  // the guest is still calling it (an abort in uv_mutex_destroy from uvwasi_fd_table_free,
+  // inside fd_write, seen with the large memory of a --memory single output): the objects
+  // stay reachable until the end.
+  globalThis.mbKeepAlive = [wasi, instance];
   code = wasi.start(instance);
 } finally {
   if (capDir !== null) closeSync(capFd);

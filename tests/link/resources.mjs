@@ -9,7 +9,13 @@
 // function's name.
 //
 // usage: node resources.mjs --membrane PATH --wat2wasm PATH --wasm-validate PATH
-//          [--wasm-interp PATH --wasm-objdump PATH] DIR
+//          [--wasm-interp PATH --wasm-objdump PATH] [--memory single] DIR
+//
+// --memory single: every link gets --memory single (the instances but `app` a fixed
+// region of 1024 pages: lib's bump allocator never frees), outputs validate without
+// multi-memory, the app's memory is read at its region's base (from `membrane inspect
+// --json`), a copy out of the caller's bounds traps in `membrane: out of bounds`; run it
+// on an engine without multi-memory (Node 20). wasm-interp is not run then.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +34,14 @@ if (!opt.membrane || !opt.wat2wasm || !opt['wasm-validate'] || !dir) {
 const tmp = mkdtempSync(join(tmpdir(), 'mb-res-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
+const single = opt.memory === 'single';
+const vflags = single ? [] : ['--enable-multi-memory'];
 const run = (cmd, args) => {
+  if (single && cmd === opt.membrane && args[0] === 'link') {
+    const sizes = args.filter((a) => /^[a-z0-9_]+=/.test(a) && !a.startsWith('app='))
+      .flatMap((a) => ['--memory-size', `${a.slice(0, a.indexOf('='))}=1024`]);
+    args = [...args, '--memory', 'single', ...sizes];
+  }
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')}\n${r.stderr}`);
   return r;
@@ -42,8 +55,15 @@ const link = run(opt.membrane, [
   '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
   '--world', 'app=example:counter/app', '-o', out]);
 assert.equal(link.stderr, '', 'no warnings');
-run(opt['wasm-validate'], ['--enable-multi-memory', out]);
+run(opt['wasm-validate'], [...vflags, out]);
 
+// where the app's memory starts in the exported memory: its region's base with one memory
+const appBase = (file) => {
+  const regions = JSON.parse(run(opt.membrane, ['inspect', '--json', file]).stdout).regions;
+  const app = regions && regions.find((r) => r.instance === 'app');
+  return app ? app.base * 65536 : 0;
+};
+const APP = appBase(out);
 const module = new WebAssembly.Module(readFileSync(out));
 assert.deepEqual(WebAssembly.Module.imports(module), [], 'the fused module imports nothing');
 const fresh = () => new WebAssembly.Instance(module, {}).exports;
@@ -116,7 +136,7 @@ const eq = (got, want, what) => {
   const mem = () => e.memory.buffer;
   const put = (bytes, align) => {
     const p = e.cabi_realloc(0, 0, align, bytes.length);
-    new Uint8Array(mem(), p, bytes.length).set(bytes);
+    new Uint8Array(mem(), APP + p, bytes.length).set(bytes);
     return p;
   };
   const ret = () => e.cabi_realloc(0, 0, 8, 16);
@@ -130,10 +150,10 @@ const eq = (got, want, what) => {
     const s = pattern(n, n & 0xff);
     const p = put(s, 1), r = ret();
     e.echo(p, n, r);
-    const [q, m] = new Uint32Array(mem(), r, 2);
+    const [q, m] = new Uint32Array(mem(), APP + r, 2);
     eq(m, n, `echo of ${n} bytes: the length`);
     assert.ok(n === 0 || q !== p, 'the result is a copy in the caller\'s memory');
-    assert.ok(isDeepStrictEqual(new Uint8Array(mem(), q, m), s), `echo of ${n} bytes: the bytes`);
+    assert.ok(isDeepStrictEqual(new Uint8Array(mem(), APP + q, m), s), `echo of ${n} bytes: the bytes`);
     checks++;
     eq(e.posts(), ++posts, 'cabi_post_ ran once for each call');
 
@@ -151,26 +171,26 @@ const eq = (got, want, what) => {
     for (let i = 0; i < h; i++) ys[i] = (i * 31 + 7) & 0xffff;
     const py = put(new Uint8Array(ys.buffer), 2), ry = ret();
     e.rev(py, h, ry);
-    const [qy, my] = new Uint32Array(mem(), ry, 2);
+    const [qy, my] = new Uint32Array(mem(), APP + ry, 2);
     eq(my, h, `rev of list<u16> of ${h}: the length`);
     assert.ok(qy % 2 === 0, 'the copy is aligned for u16');
-    const got = new Uint16Array(mem(), qy, my);
+    const got = new Uint16Array(mem(), APP + qy, my);
     assert.ok(isDeepStrictEqual(Array.from(got), Array.from(ys).reverse()), `rev of ${h} u16s`);
-    assert.ok(isDeepStrictEqual(Array.from(new Uint16Array(mem(), py, h)), Array.from(ys)),
+    assert.ok(isDeepStrictEqual(Array.from(new Uint16Array(mem(), APP + py, h)), Array.from(ys)),
       "the caller's list is untouched");
     checks += 2;
   }
   const r = ret();
   e.pair(7, r);
-  eq([new Uint32Array(mem(), r, 1)[0], new BigUint64Array(mem(), r + 8, 1)[0]], [7, 7000000000000n],
+  eq([new Uint32Array(mem(), APP + r, 1)[0], new BigUint64Array(mem(), APP + r + 8, 1)[0]], [7, 7000000000000n],
     'a tuple result in memory is copied into the return pointer');
 }
 
 // ---- handles and lists inside options, results, records and lists ----
 {
   const e = fresh();
-  const u32 = () => new Uint32Array(e.memory.buffer);
-  const u8 = () => new Uint8Array(e.memory.buffer);
+  const u32 = () => new Uint32Array(e.memory.buffer, APP);
+  const u8 = () => new Uint8Array(e.memory.buffer, APP);
   const alloc = (n, align) => e.cabi_realloc(0, 0, align, n);
   const str = (s) => {
     const bytes = new TextEncoder().encode(s);
@@ -237,7 +257,7 @@ const eq = (got, want, what) => {
   let want = 0n;
   for (let i = 0; i < 15; i++) {
     const v = BigInt(i + 1) * 1000000007n;
-    new BigUint64Array(e.memory.buffer, tup + 8 * i, 1)[0] = v;
+    new BigUint64Array(e.memory.buffer, APP + tup + 8 * i, 1)[0] = v;
     want += v;
   }
   const [wp, wn] = str('wide!');
@@ -272,7 +292,7 @@ const eq = (got, want, what) => {
     '--world', 'app=example:counter/app',
     '--export', 'svc.example:counter/inspect#give=give', '--export', 'lib.example:counter/api#live=live',
     '-o', rout]);
-  run(opt['wasm-validate'], ['--enable-multi-memory', rout]);
+  run(opt['wasm-validate'], [...vflags, rout]);
   const r = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(rout)), {}).exports;
   eq(Object.keys(r).sort(), ['give', 'live', 'membrane:teardown'], 'a reactor exports membrane:teardown');
   r.give(1);
@@ -315,7 +335,7 @@ for (const [name, msg] of trapCases) traps(name, msg);
     '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
     '--wire', 'svc.example:counter/api=lib2',
     '-o', out2]);
-  run(opt['wasm-validate'], ['--enable-multi-memory', out2]);
+  run(opt['wasm-validate'], [...vflags, out2]);
   const m2 = new WebAssembly.Module(readFileSync(out2));
   const e = new WebAssembly.Instance(m2, {}).exports;
   eq(e.basic(), 18, "app's own lib works as before");
@@ -340,7 +360,7 @@ for (const [name, msg] of trapCases) traps(name, msg);
   const lout = join(tmp, 'legacy.wasm');
   run(opt.membrane, ['link', `app=${join(tmp, 'legacy_app.wasm')}`, `lib=${join(tmp, 'legacy_lib.wasm')}`,
     '--wit', join(ldir, 'legacy.wit'), '--world', 'lib=example:legacy/lib', '-o', lout]);
-  run(opt['wasm-validate'], ['--enable-multi-memory', lout]);
+  run(opt['wasm-validate'], [...vflags, lout]);
   const lm = new WebAssembly.Module(readFileSync(lout));
   const lfresh = () => new WebAssembly.Instance(lm, {}).exports;
   const e = lfresh();
@@ -376,14 +396,14 @@ for (const [name, msg] of trapCases) traps(name, msg);
     ...['sum', 'fill', 'pages', 'memory', 'sum_out_of_bounds', 'probe'].flatMap((n) => ['--export', `app.${n}`]),
     '--export', 'tool.tool_sum', '--export', 'tool.tool_pages', '--export', 'kern.sum=kern_sum',
     '-o', cout]);
-  run(opt['wasm-validate'], ['--enable-multi-memory', cout]);
+  run(opt['wasm-validate'], [...vflags, cout]);
   const cm = new WebAssembly.Module(readFileSync(cout));
   const e = new WebAssembly.Instance(cm, {}).exports;
   eq(e.sum(), 10, "kern reads app's memory");
   eq(e.tool_sum(), 30, "kern reads tool's memory when tool calls");
   eq([e.pages(), e.tool_pages()], [2, 3], "size is the calling instance's memory");
   e.fill(100, 5, 0x7a);
-  eq(Array.from(new Uint8Array(e.memory.buffer, 99, 7)), [0, 0x7a, 0x7a, 0x7a, 0x7a, 0x7a, 0],
+  eq(Array.from(new Uint8Array(e.memory.buffer, appBase(cout) + 99, 7)), [0, 0x7a, 0x7a, 0x7a, 0x7a, 0x7a, 0],
     "kern writes app's memory");
   eq(e.sum(), 10, 'and the caller global was restored (a second call works)');
   eq(e.probe(), 2003, 'through an adapter (a string parameter) kern knows its caller too');
@@ -404,7 +424,8 @@ for (const [name, msg] of trapCases) traps(name, msg);
   } catch (x) {
     err = x;
   }
-  assert.ok(err instanceof WebAssembly.RuntimeError && /out of bounds/.test(err.message),
+  assert.ok(err instanceof WebAssembly.RuntimeError &&
+    (single ? err.stack.includes('membrane: out of bounds') : /out of bounds/.test(err.message)),
     `reading past the caller's memory traps: ${err}`);
   checks++;
 }
@@ -412,7 +433,7 @@ for (const [name, msg] of trapCases) traps(name, msg);
 // ---- the same on wasm-interp (wabt): results, and each trap's function by name ----
 // wasm-interp prints no names, so the trapping function is the target of the last call
 // its trace shows (the glue's trap functions are leaves), named by wasm-objdump.
-if (opt['wasm-interp'] && opt['wasm-objdump']) {
+if (opt['wasm-interp'] && opt['wasm-objdump'] && !single) {
   const interp = (file) => {
     const r = spawnSync(opt['wasm-interp'], ['--enable-multi-memory', '--run-all-exports', '--trace', file],
       { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -425,7 +446,7 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
       '--world', 'lib=example:counter/lib', '--world', 'svc=example:counter/svc',
       '--world', 'app=example:counter/app', ...names.flatMap((n) => ['--export', `app.${n}`]),
       '-o', file]);
-    run(opt['wasm-validate'], ['--enable-multi-memory', file]);
+    run(opt['wasm-validate'], [...vflags, file]);
   };
   const ok = join(tmp, 'interp.wasm');
   linkExports(['basic', 'via_svc', 'dup_refcount', 'destroy_then_drop', 'live', 'dtors', 'many100k'], ok);
@@ -460,7 +481,7 @@ if (opt['wasm-interp'] && opt['wasm-objdump']) {
     '--world', 'app=example:counter/app', '--wire', 'app.example:counter/api=lib',
     '--wire', 'app.example:counter/text=lib', '--wire', 'app.example:counter/nested=lib',
     '--wire', 'svc.example:counter/api=lib2', '--export', 'app.peek', '-o', tw]);
-  run(opt['wasm-validate'], ['--enable-multi-memory', tw]);
+  run(opt['wasm-validate'], [...vflags, tw]);
   const tout = interp(tw);
   assert.ok(tout.includes('peek() => error: unreachable executed'), `wasm-interp twice: ${tout.slice(-300)}`);
   const tcalls = [...tout.matchAll(/\| call \$(\d+)/g)];

@@ -2,7 +2,10 @@
 // --wit/--world; proc_exit from app, and from svc in the middle of a call that lent it a
 // handle, runs each destructor exactly once before the host's proc_exit gets the code.
 //
-// usage: node resources_exit.mjs --membrane PATH --wat2wasm PATH --wasm-validate PATH DIR
+// usage: node resources_exit.mjs --membrane PATH --wat2wasm PATH --wasm-validate PATH
+//          [--memory single] DIR
+// --memory single: the link with one memory (lib and svc fixed regions of 64 pages),
+// validated without multi-memory; run it on an engine without multi-memory (Node 20).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,8 +28,10 @@ for (const m of ['lib', 'svc', 'app'])
 const out = join(tmp, 'out.wasm');
 run(opt.membrane, ['link', `app=${join(tmp, 'app.wasm')}`, `lib=${join(tmp, 'lib.wasm')}`,
   `svc=${join(tmp, 'svc.wasm')}`, '--wit', join(dir, 'exit.wit'), '--world', 'lib=test:exit/lib',
-  '--world', 'svc=test:exit/svc', '--world', 'app=test:exit/app', '-o', out]);
-run(opt['wasm-validate'], ['--enable-multi-memory', out]);
+  '--world', 'svc=test:exit/svc', '--world', 'app=test:exit/app', '-o', out,
+  ...(opt.memory === 'single'
+    ? ['--memory', 'single', '--memory-size', 'lib=64', '--memory-size', 'svc=64'] : [])]);
+run(opt['wasm-validate'], [...(opt.memory === 'single' ? [] : ['--enable-multi-memory']), out]);
 const module = new WebAssembly.Module(readFileSync(out));
 assert.deepEqual(WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
   ['wasi_snapshot_preview1.proc_exit'], 'app and svc share the one host proc_exit');

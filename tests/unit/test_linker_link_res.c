@@ -2,7 +2,9 @@
  * mb_link_set_world, mb_link_set_glue, mb_link_grant_caller_memory): the composition of
  * tests/link/resources (three instances, handles, strings, nested types) fuses and
  * carries its membrane:resources section; the API's own errors; and an allocation
- * failure sweep over the whole link (every failure is MB_ERR_NOMEM, nothing leaks).
+ * failure sweep over the whole link (every failure is MB_ERR_NOMEM, nothing leaks); the
+ * same with --memory single (mb_link_set_memory): one memory, its regions in the
+ * membrane:memory section.
  *
  * usage: test_linker_link_res LIB.wasm SVC.wasm APP.wasm COUNTER.wit */
 #include <stdio.h>
@@ -32,6 +34,10 @@ static file slurp(const char *path) {
 }
 
 /* The whole link, as the tool does it; out_bytes: the fused module's size. */
+static bool single; /* link_all with --memory single */
+static mb_region_info regions[8];
+static uint32_t nregions;
+
 static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
   mb_err e = MB_OK;
   mb_wit *w = mb_wit_new();
@@ -63,8 +69,24 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
   mb_link_set_wit(l, w);
   for (int i = 0; i < 3; i++)
     if ((e = mb_link_set_world(l, names[i], worlds[i], d))) goto out;
+  if (single) {
+    mb_link_set_memory(l, MB_MEMORY_SINGLE);
+    if ((e = mb_link_set_memory_size(l, "lib", 64, d)) || (e = mb_link_trust(l, "svc", d)))
+      goto out;
+  }
   if ((e = mb_link_fuse(l, &out, d)) || (e = mb_wasm_write(out, &b, d))) goto out;
   *out_bytes = b.len;
+  if (single) {
+    mb_region_info *rg;
+    bool has;
+    if ((e = mb_regions_read(out, &rg, &nregions, &has, d))) goto out;
+    if (!has || out->nmemories != 1 || nregions > 8) {
+      e = MB_ERR_INVALID_ARG;
+      goto out;
+    }
+    memcpy(regions, rg, nregions * sizeof *rg);
+    for (uint32_t i = 0; i < nregions; i++) regions[i].name.ptr = NULL; /* freed with out */
+  }
   mb_res_info ri;
   bool found = false;
   if ((e = mb_resources_read(out, &ri, &found, d))) goto out;
@@ -90,6 +112,76 @@ static void fuses(void **state) {
   assert_int_equal(ntypes, 2); /* counter and other, both defined by lib */
 }
 
+/* app (no maximum) grows, last; lib fixed at 64 pages and checked; the glue fixed and
+ * unchecked (ours). svc has no memory. */
+static void fuses_single(void **state) {
+  (void)state;
+  mb_diag d = {0};
+  size_t n = 0;
+  uint32_t ntypes = 0;
+  single = true;
+  mb_err e = link_all(&d, &n, &ntypes);
+  single = false;
+  if (e) fail_msg("link: %s: %s", mb_err_name(e), d.message);
+  assert_int_equal(ntypes, 2);
+  assert_int_equal(nregions, 3); /* app, lib, the glue */
+  uint32_t grow = 0, checked = 0, fixed_pages = 0, top = 0;
+  for (uint32_t i = 0; i < nregions; i++) {
+    grow += regions[i].growable;
+    checked += regions[i].checked;
+    if (!regions[i].growable) fixed_pages += regions[i].pages;
+    else top = regions[i].base;
+  }
+  assert_int_equal(grow, 1);
+  assert_int_equal(checked, 1); /* lib */
+  assert_int_equal(top, fixed_pages); /* the growable region sits on the fixed ones */
+  assert_true(fixed_pages >= 64);
+}
+
+/* A module with the custom section "membrane:memory" holding payload[0..n). */
+static mb_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg, uint32_t *count,
+                           bool *found) {
+  uint8_t buf[128] = {0, 'a', 's', 'm', 1, 0, 0, 0, 0};
+  size_t len = 9;
+  buf[len++] = (uint8_t)(1 + 15 + n);
+  buf[len++] = 15;
+  memcpy(buf + len, "membrane:memory", 15);
+  len += 15;
+  memcpy(buf + len, payload, n);
+  len += n;
+  buf[8] = 0; /* custom section id */
+  mb_diag d = {0};
+  mb_module *m = NULL;
+  assert_int_equal(mb_wasm_read(buf, len, &m, &d), MB_OK);
+  mb_err e = mb_regions_read(m, rg, count, found, &d);
+  if (e) assert_int_equal(d.code, e);
+  if (!e && *found) assert_true(*count <= 2);
+  mb_module_free(m);
+  return e;
+}
+
+/* membrane:memory as inspect reads it: one region, and malformed payloads refused. */
+static void regions_section(void **state) {
+  (void)state;
+  mb_region_info *rg;
+  uint32_t n;
+  bool found;
+  static const uint8_t one[] = {1, 1, 3, 'a', 'p', 'p', 5, 0, 2, 1};
+  assert_int_equal(read_regions(one, sizeof one, &rg, &n, &found), MB_OK);
+  assert_true(found);
+  assert_int_equal(n, 1);
+  static const uint8_t short_entry[] = {1, 1, 3, 'a', 'p', 'p', 5, 0};
+  assert_int_equal(read_regions(short_entry, sizeof short_entry, &rg, &n, &found),
+                   MB_ERR_BAD_STRUCTURE);
+  static const uint8_t bad_version[] = {2, 0};
+  assert_int_equal(read_regions(bad_version, sizeof bad_version, &rg, &n, &found),
+                   MB_ERR_BAD_STRUCTURE);
+  static const uint8_t too_many[] = {1, 100};
+  assert_int_equal(read_regions(too_many, sizeof too_many, &rg, &n, &found), MB_ERR_BAD_STRUCTURE);
+  static const uint8_t trailing[] = {1, 0, 0};
+  assert_int_equal(read_regions(trailing, sizeof trailing, &rg, &n, &found), MB_ERR_BAD_STRUCTURE);
+}
+
 static void api_errors(void **state) {
   (void)state;
   mb_diag d = {0};
@@ -112,6 +204,7 @@ static void api_errors(void **state) {
   mb_module_free(m);
 }
 
+static void alloc_sweep_single(void **state);
 static void alloc_sweep(void **state) {
   (void)state;
   for (long n = 1;; n++) {
@@ -134,6 +227,12 @@ static void alloc_sweep(void **state) {
   }
 }
 
+static void alloc_sweep_single(void **state) {
+  single = true;
+  alloc_sweep(state);
+  single = false;
+}
+
 int main(int argc, char **argv) {
   if (argc != 5) {
     fprintf(stderr, "usage: %s LIB.wasm SVC.wasm APP.wasm COUNTER.wit\n", argv[0]);
@@ -147,6 +246,9 @@ int main(int argc, char **argv) {
       LINKER_TEST(fuses),
       LINKER_TEST(api_errors),
       cmocka_unit_test(alloc_sweep),
+      LINKER_TEST(fuses_single),
+      LINKER_TEST(regions_section),
+      cmocka_unit_test(alloc_sweep_single),
   };
   int status = cmocka_run_group_tests(tests, NULL, NULL);
   for (int i = 0; i < 4; i++) free(files[i].d);

@@ -57,6 +57,8 @@ static void full_policy(mb_virt_policy *p) {
   opt(p, "--random", "seed:7");
   opt(p, "--fault", "fd_read:3:io");
   opt(p, "--trace", "/tmp/trace.log");
+  opt(p, "--save", "/tmp=/host/saved");
+  opt(p, "--save", "/data/sub=/host/x/y");
 }
 
 static void build(const mb_virt_policy *p, mb_vfs_buf *out) {
@@ -115,6 +117,9 @@ static void test_round_trip(void **state) {
   assert_int_equal(c.faults[0].err, MB_WASI_EIO);
   assert_int_equal(c.trace, MB_VIRT_TRACE_FILE);
   assert_true(str_is(c.trace_path, "/tmp/trace.log"));
+  assert_int_equal(c.save_count, 2);
+  assert_true(str_is(c.saves[0].guest, "/tmp") && str_is(c.saves[0].dest, "/host/saved"));
+  assert_true(str_is(c.saves[1].guest, "/data/sub") && str_is(c.saves[1].dest, "/host/x/y"));
   mb_virt_config_fini(&c);
 
   /* every truncation is refused; every one-byte change parses or is refused, in bounds
@@ -150,6 +155,12 @@ static void test_host_funcs(void **state) {
   opt(&p, "--stdout", "null");
   opt(&p, "--stderr", "null");
   assert_false(HAS("fd_write"));
+  opt(&p, "--save", "/o=/e/o"); /* a failed save is told on the host's stderr */
+  assert_true(HAS("fd_write"));
+  mb_virt_policy_fini(&p);
+  mb_virt_policy_init(&p);
+  opt(&p, "--stdout", "null");
+  opt(&p, "--stderr", "null");
   opt(&p, "--mount", "/d=/pre:ro");
   assert_true(HAS("path_open") && HAS("fd_pread") && HAS("fd_readdir"));
   assert_false(HAS("fd_pwrite") || HAS("path_unlink_file") || HAS("path_rename"));

@@ -58,6 +58,9 @@ static char *dump(const mb_virt_policy *p) {
   put(&t, "faults %zu\n", p->fault_count);
   for (size_t i = 0; i < p->fault_count; i++)
     put(&t, " %s %u %d\n", S(p->faults[i].func), (unsigned)p->faults[i].nth, (int)p->faults[i].err);
+  put(&t, "saves %zu\n", p->save_count);
+  for (size_t i = 0; i < p->save_count; i++)
+    put(&t, " %s=%s\n", S(p->saves[i].guest), S(p->saves[i].dest));
   return t.s;
 }
 
@@ -159,8 +162,8 @@ static void test_arity(void **state) {
   (void)state;
   static const char *const one[] = {"--embed", "--mem", "--mount", "--env", "--env-allow",
                                     "--arg", "--stdin", "--stdout", "--stderr", "--clock",
-                                    "--random", "--fault", "--trace", "--record", "--replay",
-                                    "--policy"};
+                                    "--random", "--fault", "--trace", "--save", "--record",
+                                    "--replay", "--policy"};
   for (size_t i = 0; i < sizeof one / sizeof *one; i++)
     assert_int_equal(mb_virt_policy_option_arity(one[i]), 1);
   assert_int_equal(mb_virt_policy_option_arity("--env-inherit"), 0);
@@ -561,6 +564,38 @@ static void test_record_replay(void **state) {
   check_bad(&p, "--replay run.log", "a replay runs with the recorded policy, which the log "
                                     "holds: drop mounts (--embed, --mem, --mount)");
   bad(&p, "--replay", "", "expected the host file of a log");
+
+/* ---- --save ---- */
+
+static void test_save(void **state) {
+  (void)state;
+  mb_virt_policy p;
+  mb_virt_policy_init(&p);
+  ok(&p, "--save", "//out/./x/=/res//out");
+  ok(&p, "--save", "/out=/res/b=c"); /* split at the first '=' */
+  assert_int_equal(p.save_count, 2);
+  assert_string_equal(p.saves[0].guest, "/out/x");
+  assert_string_equal(p.saves[0].dest, "/res/out");
+  assert_string_equal(p.saves[1].dest, "/res/b=c");
+  bad(&p, "--save", "/out",
+      "expected GUEST=MOUNT-GUEST-PATH (e.g. /out=/results/out, with /out a --mem tree and /results "
+      "a :rw --mount), got '/out' without '='");
+  bad(&p, "--save", "out=/res/out",
+      "guest path 'out' is relative; expected an absolute path such as /out");
+  bad(&p, "--save", "/out=res", "guest path 'res' is relative; expected an absolute path such as /res");
+  bad(&p, "--save", "/out=", "empty guest path; expected an absolute path such as /data");
+  bad(&p, "--save", "/out=/a/../b",
+      "guest path '/a/../b' has a '..' component; write the path it means without it");
+  bad(&p, "--save", NULL, "--save needs a value: --save GUEST=MOUNT-GUEST-PATH");
+  json_ok(&p, "{\"save\": [\"/a=/r/a\", \"/b=/r/b\"]}");
+  json_ok(&p, "{\"save\": \"/c=/r/c\"}");
+  assert_int_equal(p.save_count, 5);
+  assert_string_equal(p.saves[4].guest, "/c");
+  JSON_BAD(&p, "{\"save\": [\"/d=/r/d\", 1]}", MB_VIRT_POLICY_BAD_VALUE, "p.json: save[1]",
+           "expected a string (GUEST=MOUNT-GUEST-PATH), got a number");
+  JSON_BAD(&p, "{\"sav\": \"/d=/r/d\"}", MB_VIRT_POLICY_UNKNOWN_OPTION, "p.json: sav",
+           "unknown key 'sav'; did you mean \"save\"?");
+  assert_int_equal(p.save_count, 5);
   mb_virt_policy_fini(&p);
 }
 
@@ -691,7 +726,8 @@ static void test_help(void **state) {
   static const char *const flags[] = {"--embed", "--mem", "--mount", "--env ", "--env-allow",
                                       "--env-inherit", "--arg ", "--args-inherit", "--stdin",
                                       "--stdout", "--stderr", "--clock", "--random", "--fault",
-                                      "--trace", "--policy", ":ro", ":rw", "PREOPEN[/SUBDIR]"};
+                                      "--trace", "--save", "--policy", ":ro", ":rw",
+                                      "PREOPEN[/SUBDIR]"};
   for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
     if (!strstr(h, flags[i])) fail_msg("help does not mention %s", flags[i]);
 }
@@ -838,7 +874,7 @@ static void test_json_values(void **state) {
   JSON_BAD(&p, "{\"output\": \"x\"}", U, "p.json: output",
            "unknown key 'output'; the keys are the policy flags without '--' (embed, mem, mount, env, "
            "env-allow, env-inherit, arg, args-inherit, stdin, stdout, stderr, clock, random, fault, trace, "
-           "record, replay)");
+           "save, record, replay)");
   JSON_BAD(&p, "{\"policy\": \"other.json\"}", U, "p.json: policy",
            "a policy file cannot include another; give --policy once for each file");
   JSON_BAD(&p, "{\"clock\": \"real\", \"clock\": \"fixed:1\"}", MB_VIRT_POLICY_CONFLICT, "p.json: clock",
@@ -937,7 +973,11 @@ static void test_check_ok(void **state) {
       "--trace", "/rw/logs/trace",  /* the same */
       "--env", "A=1", "--env-allow", "B", "--env-inherit", NULL,
       "--arg", "x", "--fault", "fd_read:1:io", "--fault", "fd_read:2:io",
-      "--fault", "fd_write:1:io", NULL};
+      "--fault", "fd_write:1:io",
+      "--save", "/data=/rw/saved/data",   /* the copy-on-write mount */
+      "--save", "/data/sub=/rw/saved/sub", /* below a --mem mount point */
+      "--save", "/data=/rw/again",          /* one tree twice */
+      NULL};
   policy_of(&p, all);
   check_ok(&p);
   mb_virt_policy_fini(&p);
@@ -956,7 +996,7 @@ static void test_check_conflicts(void **state) {
   (void)state;
   mb_virt_policy p;
   static const struct {
-    const char *const flags[12];
+    const char *const flags[14];
     const char *where, *message;
   } cases[] = {
       {{"--mem", "/a", "--mount", "/a/=/h:rw", NULL}, "--mount /a=/h:rw",
@@ -1009,6 +1049,43 @@ static void test_check_conflicts(void **state) {
       {{"--fault", "fd_read:2:io", "--fault", "fd_read:3:io", "--fault", "fd_read:2:noent", NULL},
        "--fault fd_read:2:noent",
        "call 2 of fd_read already fails with --fault fd_read:2:io; give each call one fault"},
+      {{"--mount", "/r=/h:rw", "--save", "/o=/r/o", NULL}, "--save /o=/r/o",
+       "/o is not on any mount; GUEST must be a --mem tree (e.g. --mem /o) or a directory inside one"},
+      {{"--embed", "/o=x", "--mount", "/r=/h:rw", "--save", "/o/s=/r/o", NULL}, "--save /o/s=/r/o",
+       "/o/s is on --embed /o=x, which is read-only and in the output as built; add --mem /o over it "
+       "to save what the program changes"},
+      {{"--mem", "/o", "--mount", "/o/h=/h:rw", "--save", "/o/h/x=/o/h/y", NULL}, "--save /o/h/x=/o/h/y",
+       "/o/h/x is on the host mount --mount /o/h=/h:rw, whose files are on the host already; GUEST "
+       "must be a --mem tree or a directory inside one"},
+      {{"--mem", "/o", "--save", "/o=/r/o", NULL}, "--save /o=/r/o",
+       "/r/o is not inside any mount; DEST must be a path inside a :rw --mount (e.g. --mount "
+       "/results=/host/results:rw --save /o=/results/out)"},
+      {{"--mem", "/o", "--mount", "/r=/h:rw", "--save", "/o=/r", NULL}, "--save /o=/r",
+       "/r is not inside any mount; DEST must be a path inside a :rw --mount (e.g. --mount "
+       "/results=/host/results:rw --save /o=/results/out)"},
+      {{"--mem", "/o", "--mount", "/r=/h", "--save", "/o=/r/o", NULL}, "--save /o=/r/o",
+       "/r/o is on --mount /r=/h:ro; DEST must be inside a :rw --mount, so that the tree reaches the "
+       "host"},
+      {{"--mem", "/o", "--mem", "/t", "--save", "/o=/t/o", NULL}, "--save /o=/t/o",
+       "/t/o is on --mem /t; DEST must be inside a :rw --mount, so that the tree reaches the host"},
+      {{"--mem", "/o", "--mount", "/r=/h:rw", "--mem", "/r/m", "--save", "/o=/r/m/o", NULL},
+       "--save /o=/r/m/o", /* the longest mount holding DEST decides */
+       "/r/m/o is on --mem /r/m; DEST must be inside a :rw --mount, so that the tree reaches the "
+       "host"},
+      {{"--mem", "/o", "--mount", "/r=/h:rw", "--mem", "/r/o", "--save", "/o=/r/o", NULL},
+       "--save /o=/r/o",
+       "/r/o would replace the mount point of --mem /r/o; save to a path no mount is at or below"},
+      {{"--mem", "/o", "--mount", "/r=/h:rw", "--mount", "/r/o/in=/h2", "--save", "/o=/r/o", NULL},
+       "--save /o=/r/o",
+       "/r/o would replace the mount point of --mount /r/o/in=/h2:ro; save to a path no mount is at or "
+       "below"},
+      {{"--mem", "/r/o/m", "--mount", "/r=/h:rw", "--save", "/r/o/m/x=/r/o", NULL}, "--save /r/o/m/x=/r/o",
+       "/r/o would replace the mount point of --mem /r/o/m; save to a path no mount is at or below"},
+      {{"--mem", "/o", "--mount", "/o/h=/h:rw", "--save", "/o=/o/h/x", NULL}, "--save /o=/o/h/x",
+       "GUEST /o and DEST /o/h/x overlap; save to a path outside the tree, and not above it"},
+      {{"--mem", "/a", "--mem", "/b", "--mount", "/r=/h:rw", "--save", "/a=/r/a", "--save", "/b=/r/a",
+        NULL},
+       "--save /b=/r/a", "/r/a overlaps the DEST of --save /a=/r/a; give each save its own directory"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     policy_of(&p, cases[i].flags);
@@ -1033,6 +1110,7 @@ static bool sweep_once(void) {
       {"--env", "X=1"},         {"--env-allow", "Y"},  {"--arg", "--flag"},
       {"--arg", "v"},           {"--stderr", "/scratch/err"}, {"--fault", "path_open:3:acces"},
       {"--stdout", "null"},     {"--args-inherit", NULL}, {"--clock", "real"},
+      {"--save", "/scratch=/m/out"}, {"--save", "/scratch/sub=/m/sub"},
   };
   bool nomem = false;
   mb_virt_policy p;
@@ -1101,6 +1179,7 @@ int main(void) {
       VT_TEST(test_guest_path_limits), VT_TEST(test_mem),
       VT_TEST(test_mount),             VT_TEST(test_env_args),
       VT_TEST(test_stdio),             VT_TEST(test_clock_random_trace),
+      VT_TEST(test_save),
       VT_TEST(test_fault),             VT_TEST(test_func_names),
       VT_TEST(test_later_replaces),    VT_TEST(test_help),
       VT_TEST(test_json_good),         VT_TEST(test_json_syntax),

@@ -20,10 +20,14 @@
 #   --no-env          no environment variables at all (default GREETING=hello, EMPTY=)
 #   --virt-opt OPT    one more option for every `membrane virt` (repeatable), e.g.
 #                     --env-inherit
+#   --single NODE20   also build every wasi-virt output with --memory single, which must
+#                     validate without multi-memory and, run on NODE20 (no multi-memory),
+#                     print the same and exit the same as the multi-memory run (a mount
+#                     run on its own copy of the tree, which must end the same)
 set -euo pipefail
 membrane=$1 node=$2 validate=$3 prog=$4 data=$5
 shift 5
-modes=direct,mount,embed expect="" node_wrong=() no_env=0 virt_opts=()
+modes=direct,mount,embed expect="" node_wrong=() no_env=0 virt_opts=() node_single=
 while [ $# -gt 0 ]; do
   case "$1" in
     --modes) modes=$2; shift 2 ;;
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
     --node-wrong) node_wrong+=("$2"); shift 2 ;;
     --no-env) no_env=1; shift ;;
     --virt-opt) virt_opts+=("$2"); shift 2 ;;
+    --single) node_single=$2; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
@@ -76,6 +81,15 @@ if has_mode mount; then
     "${virt_args[@]}"
   "$validate" --enable-multi-memory "$tmp/mount.wasm" || fail "(mount) output does not validate"
   rc_mount=$(run "$tmp/mount.out" "$node" "$here/run.mjs" --preopen "/host=$tmp/mount" "$tmp/mount.wasm")
+  if [ -n "$node_single" ]; then
+    mkdir -p "$tmp/mount1"
+    cp -a "$data" "$tmp/mount1/tree"
+    echo "outside the mount" > "$tmp/mount1/outside.txt"
+    "$membrane" virt "$prog" -o "$tmp/mount1.wasm" --mount /data=/host/tree:rw "${virt_env[@]}" \
+      "${virt_args[@]}" --memory single 2> /dev/null
+    "$validate" "$tmp/mount1.wasm" || fail "(mount, --memory single) output does not validate"
+    rc_mount1=$(run "$tmp/mount1.out" "$node_single" "$here/run.mjs" --preopen "/host=$tmp/mount1" "$tmp/mount1.wasm")
+  fi
 fi
 
 # mem: an empty in-memory tree
@@ -83,6 +97,12 @@ if has_mode mem; then
   "$membrane" virt "$prog" -o "$tmp/mem.wasm" --mem /data "${virt_env[@]}" "${virt_args[@]}"
   "$validate" --enable-multi-memory "$tmp/mem.wasm" || fail "(mem) output does not validate"
   rc_mem=$(run "$tmp/mem.out" "$node" "$here/run.mjs" "$tmp/mem.wasm")
+  if [ -n "$node_single" ]; then
+    "$membrane" virt "$prog" -o "$tmp/mem1.wasm" --mem /data "${virt_env[@]}" "${virt_args[@]}" \
+      --memory single 2> /dev/null
+    "$validate" "$tmp/mem1.wasm" || fail "(mem, --memory single) output does not validate"
+    rc_mem1=$(run "$tmp/mem1.out" "$node_single" "$here/run.mjs" "$tmp/mem1.wasm")
+  fi
 fi
 
 # embed: an embedded tree with an in-memory copy-on-write layer
@@ -91,6 +111,12 @@ if has_mode embed; then
     "${virt_args[@]}"
   "$validate" --enable-multi-memory "$tmp/embed.wasm" || fail "(embed) output does not validate"
   rc_embed=$(run "$tmp/embed.out" "$node" "$here/run.mjs" "$tmp/embed.wasm")
+  if [ -n "$node_single" ]; then
+    "$membrane" virt "$prog" -o "$tmp/embed1.wasm" --embed "/data=$data" --mem /data \
+      "${virt_env[@]}" "${virt_args[@]}" --memory single 2> /dev/null
+    "$validate" "$tmp/embed1.wasm" || fail "(embed, --memory single) output does not validate"
+    rc_embed1=$(run "$tmp/embed1.out" "$node_single" "$here/run.mjs" "$tmp/embed1.wasm")
+  fi
 fi
 
 # What each run must print: the spec's answer, or the direct run's.
@@ -128,6 +154,26 @@ for v in mount mem embed; do
   [ -n "$rc_ref" ] || rc_ref=${!rc_v}
   [ "$rc_ref" = "${!rc_v}" ] || { cat "$tmp/$v.out.err" >&2; fail "exit status ($v) ${!rc_v}, expected $rc_ref"; }
 done
+if [ -n "$node_single" ]; then
+  # --memory single on Node 20: what the multi-memory output did on Node 26
+  for v in mount mem embed; do
+    has_mode $v || continue
+    rc_v=rc_$v rc_1=rc_${v}1
+    if ! cmp -s "$tmp/$v.out" "$tmp/${v}1.out"; then
+      diff -u "$tmp/$v.out" "$tmp/${v}1.out" >&2 || true
+      cat "$tmp/${v}1.out.err" >&2
+      fail "stdout of ($v, --memory single, $node_single) differs from ($v) on $node"
+    fi
+    [ "${!rc_v}" = "${!rc_1}" ] ||
+      { cat "$tmp/${v}1.out.err" >&2; fail "exit status ($v, --memory single) ${!rc_1}, expected ${!rc_v}"; }
+  done
+  if has_mode mount; then
+    diff -r --no-dereference "$tmp/mount/tree" "$tmp/mount1/tree" >&2 ||
+      fail "(mount, --memory single) left a different tree than (mount)"
+    [ "$(cat "$tmp/mount1/outside.txt")" = "outside the mount" ] ||
+      fail "(mount, --memory single) changed a file outside the mount"
+  fi
+fi
 if has_mode direct && has_mode mount; then
   if ! diff -r --no-dereference "$tmp/direct/tree" "$tmp/mount/tree" >&2; then
     fail "(mount) left a different tree than (direct)"
@@ -138,4 +184,4 @@ if has_mode mount; then
   [ "$(ls "$tmp/mount")" = "$(printf 'outside.txt\ntree')" ] || fail "(mount) created files outside the mount"
 fi
 lines=$(wc -l <"$ref")
-echo "ok: $name, $lines lines, exit $rc_ref, same on ${modes//,/ / }"
+echo "ok: $name, $lines lines, exit $rc_ref, same on ${modes//,/ / }${node_single:+, and with --memory single on $("$node_single" --version)}"

@@ -98,13 +98,43 @@ expect_error export-as-memory-renamed "'memory' is wasi-virt's" -- \
 expect_error export-syntax "--export 'nodot'" "INSTANCE.NAME or INSTANCE.NAME=AS" -- \
   "$prog" -o "$out" --export nodot
 expect_error export-missing-value "--export needs INSTANCE.NAME[=AS]" -- "$prog" -o "$out" --export
+# --save GUEST=MOUNT-GUEST-PATH: GUEST a --mem tree, DEST inside a :rw --mount, apart
+expect_error save-no-eq "--save /out" "expected GUEST=MOUNT-GUEST-PATH" -- "$prog" -o "$out" --save /out
+expect_error save-relative "--save out=/res/x" "relative" -- "$prog" -o "$out" --save out=/res/x
+expect_error save-guest-unmounted "--save /out=/res/out" "/out is not on any mount" "--mem /out" -- \
+  "$prog" -o "$out" --mount /res=/host:rw --save /out=/res/out
+expect_error save-guest-embed "--save /e=/res/e" "/e is on --embed /e=$data" "add --mem /e over it" -- \
+  "$prog" -o "$out" --embed "/e=$data" --mount /res=/host:rw --save /e=/res/e
+expect_error save-guest-host "--save /h/x=/res/x" "/h/x is on the host mount --mount /h=/host/h:rw" -- \
+  "$prog" -o "$out" --mount /h=/host/h:rw --mount /res=/host:rw --save /h/x=/res/x
+expect_error save-dest-unmounted "--save /out=/nowhere/out" "/nowhere/out is not inside any mount" ":rw --mount" -- \
+  "$prog" -o "$out" --mem /out --save /out=/nowhere/out
+expect_error save-dest-readonly "--save /out=/res/out" "/res/out is on --mount /res=/host:ro" ":rw" -- \
+  "$prog" -o "$out" --mem /out --mount /res=/host:ro --save /out=/res/out
+expect_error save-dest-mem "--save /out=/tmp/out" "/tmp/out is on --mem /tmp" -- \
+  "$prog" -o "$out" --mem /out --mem /tmp --save /out=/tmp/out
+expect_error save-dest-mount-point "--save /out=/res" "/res is not inside any mount" -- \
+  "$prog" -o "$out" --mem /out --mount /res=/host:rw --save /out=/res
+expect_error save-dest-over-mount "--save /out=/res/x" "/res/x would replace the mount point of --mem /res/x/in" -- \
+  "$prog" -o "$out" --mem /out --mount /res=/host:rw --mem /res/x/in --save /out=/res/x
+expect_error save-overlap "--save /out=/out/h/x" "GUEST /out and DEST /out/h/x overlap" -- \
+  "$prog" -o "$out" --mem /out --mount /out/h=/host:rw --save /out=/out/h/x
+expect_error save-two-dests "--save /b=/res/a/b" "/res/a/b overlaps the DEST of --save /a=/res/a" -- \
+  "$prog" -o "$out" --mem /a --mem /b --mount /res=/host:rw --save /a=/res/a --save /b=/res/a/b
+printf '{"mem": "/out", "mount": "/res=/host:rw", "save": ["/out=/res/out", "/nope=/res/n"]}\n' > save.json
+expect_error save-json "--save /nope=/res/n" "/nope is not on any mount" -- "$prog" -o "$out" --policy save.json
+printf '{"save": 3}\n' > savetype.json
+expect_error save-json-type "savetype.json: save" "GUEST=MOUNT-GUEST-PATH" -- "$prog" -o "$out" --policy savetype.json
+wat reactor '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (memory (export "memory") 1) (func (export "_initialize")))'
+expect_error save-reactor "reactor.wasm" "exports no _start" "--save needs a command" -- \
+  reactor.wasm -o "$out" --mem /out --mount /res=/host:rw --save /out=/res/out
 expect_error output-dir-missing "no/such/dir" -- "$prog" -o "$tmp/out/no/such/dir/out.wasm"
 
 # --help works and names the policy options
 case=help
 cases=$((cases + 1))
 "$membrane" virt --help > "$tmp/help" 2>&1 || bad "--help exit status $?"
-for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --policy --export; do
+for w in --embed --mem --mount --env --env-allow --arg --stdin --clock --random --fault --trace --save --policy --export; do
   grep -qF -- "$w" "$tmp/help" || bad "--help lacks $w"
 done
 

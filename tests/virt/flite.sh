@@ -13,15 +13,21 @@
 # Every run must give the same stdout, stderr and exit status as its direct run; the
 # outputs of membrane virt validate.
 #
-# usage: flite.sh MEMBRANE NODE WASM_VALIDATE FLITE.wasm
+# usage: flite.sh MEMBRANE NODE WASM_VALIDATE FLITE.wasm [SINGLE_NODE]
+#   SINGLE_NODE: the wasi-virt outputs are built with --memory single, validated without
+#   multi-memory and run on SINGLE_NODE (Node 20: no multi-memory); direct runs stay on NODE.
 set -euo pipefail
-membrane=$1 node=$2 validate=$3 flite=$4
+membrane=$1 node=$2 validate=$3 flite=$4 single_node=${5:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL (flite): $*" >&2; exit 1; }
 nodew=("$node" --disable-warning=ExperimentalWarning "$here/run.mjs")
+# the wasi-virt outputs: on SINGLE_NODE when given
+nodev=("${single_node:-$node}" --disable-warning=ExperimentalWarning "$here/run.mjs")
+single_opts=() vflags=(--enable-multi-memory)
+if [ -n "$single_node" ]; then single_opts=(--memory single) vflags=(); fi
 text="A sandbox gets used only if it changes nothing but what its policy denies."
 
 run() { # run NAME CMD... : stdout to NAME.out, stderr to NAME.err, exit status echoed
@@ -45,8 +51,8 @@ same() { # same A B RC_A RC_B: B printed and exited as A did
 virt() { # virt NAME OPTS...: membrane virt flite into NAME.wasm, validated
   local out=$tmp/$1.wasm
   shift
-  "$membrane" virt "$flite" -o "$out" "$@"
-  "$validate" --enable-multi-memory "$out" || fail "$out does not validate"
+  "$membrane" virt "$flite" -o "$out" "$@" "${single_opts[@]}"
+  "$validate" "${vflags[@]}" "$out" || fail "$out does not validate"
 }
 
 is_wav() { # is_wav FILE: a RIFF/WAVE file with some sound in it
@@ -67,13 +73,13 @@ grep -q '^pau:[0-9.]* .* pau:[0-9.]* $' "$tmp/direct.out" || fail "direct run: n
 
 mkdir -p "$tmp/mount/tree"
 virt mount --mount /data=/host/tree:rw "${virt_args[@]}"
-rc_mount=$(run mount "${nodew[@]}" --preopen "/host=$tmp/mount" "$tmp/mount.wasm")
+rc_mount=$(run mount "${nodev[@]}" --preopen "/host=$tmp/mount" "$tmp/mount.wasm")
 same direct mount "$rc_direct" "$rc_mount"
 cmp "$tmp/direct/out.wav" "$tmp/mount/tree/out.wav" || fail "(mount) wrote other WAV bytes"
 [ "$(ls -A "$tmp/mount/tree")" = out.wav ] || fail "(mount) left $(ls -A "$tmp/mount/tree")"
 
 virt mem --mem /data "${virt_args[@]}"
-rc_mem=$(run mem "${nodew[@]}" "$tmp/mem.wasm")
+rc_mem=$(run mem "${nodev[@]}" "$tmp/mem.wasm")
 same direct mem "$rc_direct" "$rc_mem"
 
 # file: text from an embedded file, the WAV to a :rw mount
@@ -86,7 +92,7 @@ rc_fd=$(run file-direct "${nodew[@]}" --preopen "/in=$tmp/in" --preopen "/out=$t
 is_wav "$tmp/file-direct/out.wav" || fail "the direct run with -f wrote no WAV file"
 virt file --embed "/in=$tmp/in" --mount /out=/host/out:rw --arg -f --arg /in/text.txt \
   --arg -o --arg /out/out.wav
-rc_file=$(run file "${nodew[@]}" --preopen "/host=$tmp/file" "$tmp/file.wasm")
+rc_file=$(run file "${nodev[@]}" --preopen "/host=$tmp/file" "$tmp/file.wasm")
 same file-direct file "$rc_fd" "$rc_file"
 cmp "$tmp/file-direct/out.wav" "$tmp/file/out/out.wav" || fail "(file) wrote other WAV bytes"
 

@@ -18,10 +18,12 @@
 #           terminal (no banner, no "sqlite> " prompts), through --mem and --mount
 #           exactly as directly.
 #
-# usage: sqlite.sh MEMBRANE NODE WASM_VALIDATE SQLITE.wasm script|embed|pipe
+# usage: sqlite.sh MEMBRANE NODE WASM_VALIDATE SQLITE.wasm script|embed|pipe [SINGLE_NODE]
+#   SINGLE_NODE: the wasi-virt outputs are built with --memory single, validated without
+#   multi-memory and run on SINGLE_NODE (Node 20: no multi-memory); direct runs stay on NODE.
 # (KEEP_TMP=1 in the environment keeps the scratch directory and prints its name.)
 set -euo pipefail
-membrane=$1 node=$2 validate=$3 sqlite=$4 case=$5
+membrane=$1 node=$2 validate=$3 sqlite=$4 case=$5 single_node=${6:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmp=$(mktemp -d)
 [ -n "${KEEP_TMP:-}" ] && echo "tmp: $tmp" >&2 || trap 'rm -rf "$tmp"' EXIT
@@ -30,6 +32,10 @@ fail() { echo "FAIL (sqlite $case): $*" >&2; exit 1; }
 
 # The guest's stderr is compared too: Node's own warning about WASI is not the guest's.
 nodew=("$node" --disable-warning=ExperimentalWarning "$here/run.mjs")
+# the wasi-virt outputs: on SINGLE_NODE when given
+nodev=("${single_node:-$node}" --disable-warning=ExperimentalWarning "$here/run.mjs")
+single_opts=() vflags=(--enable-multi-memory)
+if [ -n "$single_node" ]; then single_opts=(--memory single) vflags=(); fi
 
 run() { # run NAME STDIN CMD... : stdout to NAME.out, stderr to NAME.err, exit status echoed
   local out=$1 in=$2 rc=0
@@ -51,8 +57,8 @@ same() { # same A B: A and B printed the same and exited the same
 virt() { # virt NAME OPTS...: membrane virt the shell into NAME.wasm, validated
   local out=$tmp/$1.wasm
   shift
-  "$membrane" virt "$sqlite" -o "$out" "$@"
-  "$validate" --enable-multi-memory "$out" || fail "$out does not validate"
+  "$membrane" virt "$sqlite" -o "$out" "$@" "${single_opts[@]}"
+  "$validate" "${vflags[@]}" "$out" || fail "$out does not validate"
 }
 
 sync_count() { # sync_count CALLS.json: host fd_sync + fd_datasync calls
@@ -125,14 +131,14 @@ script)
   echo "outside the mount" >"$tmp/mount/outside.txt"
   virt mount --mount /data=/host/tree:rw --stdin inherit --arg "${args[0]}" --arg "${args[1]}"
   start=$(date +%s%N)
-  rc_mount=$(run mount "$tmp/script.sql" "${nodew[@]}" --count-calls "$tmp/mount.calls" \
+  rc_mount=$(run mount "$tmp/script.sql" "${nodev[@]}" --count-calls "$tmp/mount.calls" \
     --preopen "/host=$tmp/mount" "$tmp/mount.wasm")
   t_mount=$(( ($(date +%s%N) - start) / 1000000 ))
 
   # mem: an empty in-memory tree
   virt mem --mem /data --stdin inherit --arg "${args[0]}" --arg "${args[1]}"
   start=$(date +%s%N)
-  rc_mem=$(run mem "$tmp/script.sql" "${nodew[@]}" "$tmp/mem.wasm")
+  rc_mem=$(run mem "$tmp/script.sql" "${nodev[@]}" "$tmp/mem.wasm")
   t_mem=$(( ($(date +%s%N) - start) / 1000000 ))
 
   # The direct run is the reference, so first check it did the work: counts computed
@@ -190,7 +196,7 @@ embed)
     --argv0 sqlite3 "$sqlite" -batch /data/test.db)
   grep -qx "500|5892" "$tmp/direct.out" || fail "direct run: the seed table is not 500 rows, 5892 bytes"
   virt embed --embed "/data=$tmp/seed" --mem /data --stdin inherit --arg -batch --arg /data/test.db
-  rc_embed=$(run embed "$tmp/script.sql" "${nodew[@]}" "$tmp/embed.wasm")
+  rc_embed=$(run embed "$tmp/script.sql" "${nodev[@]}" "$tmp/embed.wasm")
   same direct embed
   [ "$rc_embed" = "$rc_direct" ] || fail "(embed) exited $rc_embed, direct $rc_direct"
   echo "ok: the script over an embedded $(wc -c <"$tmp/seed/test.db")-byte database," \
@@ -223,9 +229,9 @@ SELECT count(*), sum(a) FROM t;
   [ "$rc_direct" = 0 ] || { cat "$tmp/direct.err" >&2; fail "direct run exited $rc_direct"; }
 
   virt mount --mount /data=/host/tree:rw --stdin inherit --arg /data/test.db
-  rc_mount=$(pipe_run mount "${nodew[@]}" --preopen "/host=$tmp/mount" "$tmp/mount.wasm")
+  rc_mount=$(pipe_run mount "${nodev[@]}" --preopen "/host=$tmp/mount" "$tmp/mount.wasm")
   virt mem --mem /data --stdin inherit --arg /data/test.db
-  rc_mem=$(pipe_run mem "${nodew[@]}" "$tmp/mem.wasm")
+  rc_mem=$(pipe_run mem "${nodev[@]}" "$tmp/mem.wasm")
   for v in mount mem; do
     if grep -q 'SQLite version\|sqlite> ' "$tmp/$v.out"; then
       head -5 "$tmp/$v.out" >&2

@@ -1,0 +1,1165 @@
+/* single.c — `--memory single`: the fused multi-memory module lowered to one memory with
+ * a region per memory (DESIGN.md, "Memory models of an output").
+ *
+ * Every memory instruction names its memory, so the lowering is per instruction and
+ * needs no idea of which instance a function belongs to:
+ *   - loads, stores, atomics, SIMD memory ops: the region's base goes into the static
+ *     memarg offset (offset + base must fit in u32). The engine computes addr + offset
+ *     without wraparound, so nothing reaches below the base; the last region ends where
+ *     the memory ends, so the engine's own bounds check is the region's. A fixed region
+ *     that is checked gets `addr + offset + size > current bytes` -> trap before the
+ *     access (in i64, exact: it traps where the instance's own memory would have);
+ *   - memory.size / memory.grow: the region's own pages (a global per fixed region;
+ *     memory.size 0 minus the base for the last), grow returning -1 past a fixed region;
+ *   - memory.fill / copy / init: run-time addresses checked against the region(s) and
+ *     moved by the base (a helper function each, init inline);
+ *   - active data segments move by the base (checked to fit the region at link time);
+ *   - the exported memories are the one memory.
+ * The host's WASI reads pointers as absolute addresses: its memory is put at base 0, or,
+ * when it is the growable region (a command calling WASI itself), each WASI import that
+ * takes pointers is called through a wrapper that moves them by the base (iovec arrays
+ * are rebuilt in a small region of membrane's own). */
+#include <string.h>
+
+#include "link_internal.h"
+
+#define PAGE 65536u
+#define GLUE_EXTRA_PAGES 256u /* 16 MiB the glue's handle tables grow into (100,000 handles take ~4 MiB) */
+#define IOV_MAX_ 1024u       /* iovecs a translated call may pass (Linux's IOV_MAX) */
+#define SCRATCH_PAGES 1u     /* IOV_MAX_ iovecs + two sizes */
+
+typedef struct region {
+  char owner[160];
+  int inst;           /* owning instance, -1 for membrane's scratch */
+  uint32_t base;      /* pages */
+  uint32_t cap;       /* fixed: capacity in pages */
+  uint32_t grow_max;  /* fixed: pages memory.grow may reach */
+  uint32_t min;       /* initial pages */
+  bool last, checked, has_max;
+  uint32_t max;       /* declared maximum (the last region's) */
+  uint32_t g_pages, g_bytes; /* fixed: globals, current pages (i32) and bytes (i64) */
+} region;
+
+enum { H_TRAP, H_GROW, H_FILL, H_COPY, H_WRAP };
+typedef struct helper {
+  int kind;
+  uint32_t a, b;      /* regions; wrap: the import's function index */
+  uint32_t index;     /* function index in the output */
+} helper;
+
+typedef struct single {
+  mb_link *l;
+  mb_module *o;
+  mb_diag *diag;
+  region *rg;         /* per output memory, then the scratch region */
+  uint32_t nrg, nmem;
+  int64_t wasi_mem;
+  int scratch;        /* region index of the scratch, -1 */
+  uint32_t next_func; /* next free function index */
+  helper *h;
+  uint32_t nh, hcap;
+  uint32_t types_cap;
+  uint32_t *redirect; /* function index map (WASI imports -> wrappers), or NULL */
+  uint32_t nfuncs_total;
+} single;
+
+static mb_err nomem(single *s) { return mb__fail(s->diag, MB_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
+
+/* ---- output module growth ---- */
+
+static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
+
+static mb_err add_type(single *s, const uint8_t *params, uint32_t np, const uint8_t *results,
+                       uint32_t nr, uint32_t *out) {
+  mb_module *o = s->o;
+  mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
+  for (uint32_t i = 0; i < o->ntypes; i++)
+    if (mb__functype_eq(&o->types[i], &t)) {
+      *out = i;
+      return MB_OK;
+    }
+  if (o->ntypes == s->types_cap) {
+    uint32_t cap = s->types_cap * 2 + 8;
+    mb_functype *v = mb__arena_array(o->arena, cap, sizeof *v);
+    if (!v) return nomem(s);
+    memcpy(v, o->types, o->ntypes * sizeof *v);
+    o->types = v;
+    s->types_cap = cap;
+  }
+  o->types[o->ntypes] = t;
+  *out = o->ntypes++;
+  return MB_OK;
+}
+
+static mb_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t *index) {
+  for (uint32_t i = 0; i < s->nh; i++)
+    if (s->h[i].kind == kind && s->h[i].a == a && s->h[i].b == b) {
+      *index = s->h[i].index;
+      return MB_OK;
+    }
+  if (s->nh == s->hcap) {
+    uint32_t cap = s->hcap * 2 + 8;
+    helper *v = mb__realloc(s->h, cap * sizeof *v);
+    if (!v) return nomem(s);
+    s->h = v;
+    s->hcap = cap;
+  }
+  s->h[s->nh++] = (helper){kind, a, b, s->next_func};
+  *index = s->next_func++;
+  return MB_OK;
+}
+
+/* ---- the plan: one region per memory ---- */
+
+static const mb_mem_opt *opt_of(const mb_link *l, const char *name) {
+  for (uint32_t i = 0; i < l->nmemopts; i++)
+    if (strcmp(l->memopts[i].inst, name) == 0) return &l->memopts[i];
+  return NULL;
+}
+
+static mb_err plan(single *s) {
+  mb_link *l = s->l;
+  mb_module *o = s->o;
+  if (o->nimported[MB_KIND_MEMORY])
+    return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                    "--memory single: the output imports a memory from the host; a single "
+                    "memory of membrane's layout cannot be imported (use --memory multi)");
+  for (uint32_t i = 0; i < l->nmemopts; i++) {
+    bool found = false;
+    for (uint32_t k = 0; k < l->ninst && !found; k++) found = strcmp(l->inst[k].name, l->memopts[i].inst) == 0;
+    if (!found)
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                      "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
+                      l->memopts[i].inst);
+  }
+  s->nmem = o->nmemories;
+  s->rg = mb__calloc(s->nmem + 1, sizeof *s->rg);
+  if (!s->rg) return nomem(s);
+  s->nrg = s->nmem;
+  s->scratch = -1;
+  /* owners */
+  for (uint32_t k = 0; k < s->nmem; k++) s->rg[k].inst = -1;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    uint32_t imp = in->m->nimported[MB_KIND_MEMORY];
+    for (uint32_t d = imp; d < in->count[MB_SPACE_MEMORY]; d++) {
+      uint32_t k = in->map[MB_SPACE_MEMORY][d];
+      region *r = &s->rg[k];
+      r->inst = (int)i;
+      if (in->count[MB_SPACE_MEMORY] - imp > 1)
+        snprintf(r->owner, sizeof r->owner, "%s#%u", in->name, d);
+      else
+        snprintf(r->owner, sizeof r->owner, "%s", in->name);
+    }
+  }
+  int last = -1, other = -1;
+  for (uint32_t k = 0; k < s->nmem; k++) {
+    region *r = &s->rg[k];
+    const mb_limits *lim = &o->memories[k];
+    const mb_link_inst *in = &l->inst[r->inst];
+    if (lim->flags & MB_LIMITS_64)
+      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                      "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
+                      "can share one memory (use --memory multi)", r->owner);
+    if (lim->flags & MB_LIMITS_SHARED)
+      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                      "--memory single: instance '%s' has a shared memory (threads); not supported "
+                      "with one memory (use --memory multi)", r->owner);
+    const mb_mem_opt *opt = opt_of(l, in->name);
+    r->min = (uint32_t)lim->min;
+    r->has_max = lim->flags & MB_LIMITS_HAS_MAX;
+    r->max = r->has_max ? (uint32_t)lim->max : 65536;
+    if (opt && opt->grow && last < 0) {
+      last = (int)k;
+    } else if (opt && opt->pages) {
+      if (opt->pages < r->min)
+        return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                        "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
+                        "least that", in->name, opt->pages, r->owner, r->min);
+      r->cap = opt->pages;
+    } else if ((int)r->inst == l->glue) {
+      r->cap = (r->has_max && r->max < r->min + GLUE_EXTRA_PAGES) ? r->max : r->min + GLUE_EXTRA_PAGES;
+    } else if (r->has_max) {
+      r->cap = r->max;
+    } else if (opt && opt->grow) { /* a second memory of the growable instance */
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                      "--memory single: '%s' has a second memory without a maximum; give it a "
+                      "size with --memory-size %s=PAGES", r->owner, in->name);
+    } else if (last < 0) {
+      last = (int)k;
+    } else {
+      other = (int)k;
+      break;
+    }
+  }
+  if (other >= 0)
+    return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                    "--memory single: instances '%s' and '%s' must both grow their memory (no "
+                    "maximum declared), but only one region of the single memory can grow: give "
+                    "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
+                    "%s=PAGES)", s->rg[last].owner, s->rg[other].owner,
+                    l->inst[s->rg[other].inst].name, l->inst[s->rg[last].inst].name);
+  if (last < 0 && s->nmem) {
+    /* every region fixed: the main instance's memory may grow up to its maximum */
+    const mb_link_inst *main = &l->inst[l->main];
+    last = (int)s->nmem - 1;
+    if (main->count[MB_SPACE_MEMORY]) last = (int)main->map[MB_SPACE_MEMORY][0];
+  }
+  for (uint32_t k = 0; k < s->nmem; k++) {
+    region *r = &s->rg[k];
+    r->last = (int)k == last;
+    const mb_mem_opt *opt = opt_of(l, l->inst[r->inst].name);
+    r->checked = !r->last && r->inst != l->glue && !(opt && opt->trust);
+    r->grow_max = r->has_max && r->max < r->cap ? r->max : r->cap;
+  }
+  /* WASI through the growable region: wrappers need membrane's scratch region */
+  bool translate = s->wasi_mem >= 0 && s->rg[s->wasi_mem].last;
+  if (s->wasi_mem >= 0 && !translate && s->rg[s->wasi_mem].checked)
+    return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                    "--memory single: instance '%s' calls the host's WASI directly but has a "
+                    "fixed, checked region: the host would not keep it inside. Let it be the "
+                    "growable one (the others need --memory-size), or --trust %s",
+                    s->rg[s->wasi_mem].owner, l->inst[s->rg[s->wasi_mem].inst].name);
+  if (translate) {
+    region *r = &s->rg[s->nrg];
+    s->scratch = (int)s->nrg++;
+    snprintf(r->owner, sizeof r->owner, "membrane:wasi");
+    r->inst = -1;
+    r->cap = r->grow_max = r->min = SCRATCH_PAGES;
+  }
+  /* layout: the host's WASI memory at 0 (its pointers are absolute), the other fixed
+   * regions in memory order, the growable one last */
+  uint64_t base = 0;
+  if (s->wasi_mem >= 0 && !translate) {
+    s->rg[s->wasi_mem].base = 0;
+    base = s->rg[s->wasi_mem].cap;
+  }
+  for (uint32_t k = 0; k < s->nrg; k++) {
+    region *r = &s->rg[k];
+    if (r->last || ((int64_t)k == s->wasi_mem && !translate)) continue;
+    r->base = (uint32_t)base;
+    base += r->cap;
+    if (base > 65536)
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                      "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
+                      "region of '%s' has %u pages); give smaller sizes with --memory-size "
+                      "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
+  }
+  if (last >= 0) {
+    region *r = &s->rg[last];
+    r->base = (uint32_t)base;
+    if (base + r->min > 65536)
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                      "--memory single: the fixed regions (%llu pages) and the initial memory of "
+                      "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
+  }
+  return MB_OK;
+}
+
+/* ---- code ---- */
+
+static void op_i32(mb_buf *b, int32_t v) {
+  mb_buf_byte(b, 0x41);
+  mb_buf_s32(b, v);
+}
+static void op_i64(mb_buf *b, int64_t v) {
+  mb_buf_byte(b, 0x42);
+  mb_buf_s64(b, v);
+}
+static void op_idx(mb_buf *b, uint8_t op, uint32_t i) {
+  mb_buf_byte(b, op);
+  mb_buf_u32(b, i);
+}
+
+/* The current size of region k in bytes, as an i64. */
+static void op_limit(single *s, mb_buf *b, uint32_t k) {
+  const region *r = &s->rg[k];
+  if (r->last) {
+    mb_buf_append(b, "\x3f\x00\xad", 3); /* memory.size 0; i64.extend_i32_u */
+    op_i64(b, 16);
+    mb_buf_byte(b, 0x86); /* i64.shl */
+    op_i64(b, (int64_t)r->base * PAGE);
+    mb_buf_byte(b, 0x7D); /* i64.sub */
+  } else {
+    op_idx(b, 0x23, r->g_bytes);
+  }
+}
+
+/* Trap unless [local a, + local n) is inside region k (both locals i32). */
+static mb_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, uint32_t k) {
+  uint32_t trap;
+  mb_err e = find_helper(s, H_TRAP, 0, 0, &trap);
+  if (e) return e;
+  op_idx(b, 0x20, a);
+  mb_buf_byte(b, 0xAD);
+  op_idx(b, 0x20, n);
+  mb_buf_byte(b, 0xAD);
+  mb_buf_byte(b, 0x7C); /* i64.add */
+  op_limit(s, b, k);
+  mb_buf_byte(b, 0x56); /* i64.gt_u */
+  mb_buf_append(b, "\x04\x40", 2);
+  op_idx(b, 0x10, trap);
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
+/* Access size and the operands above the address of a memarg instruction. */
+typedef struct access {
+  uint32_t size;
+  uint8_t nvals;
+  uint8_t vals[2];
+} access;
+
+static bool access_of(uint8_t op, uint32_t sub, access *a) {
+  static const uint8_t load_size[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4};
+  static const uint8_t store_size[] = {4, 8, 4, 8, 1, 2, 1, 2, 4};  /* 0x36..0x3E */
+  static const uint8_t store_type[] = {0x7F, 0x7E, 0x7D, 0x7C, 0x7F, 0x7F, 0x7E, 0x7E, 0x7E};
+  static const uint8_t rmw_size[] = {4, 8, 1, 2, 1, 2, 4};
+  static const uint8_t rmw_type[] = {0x7F, 0x7E, 0x7F, 0x7F, 0x7E, 0x7E, 0x7E};
+  memset(a, 0, sizeof *a);
+  if (op >= 0x28 && op <= 0x35) {
+    a->size = load_size[op - 0x28];
+    return true;
+  }
+  if (op >= 0x36 && op <= 0x3E) {
+    a->size = store_size[op - 0x36];
+    a->nvals = 1;
+    a->vals[0] = store_type[op - 0x36];
+    return true;
+  }
+  if (op == 0xFD) {
+    if (sub == 0 || sub == 11) a->size = 16;
+    else if (sub <= 6) a->size = 8;
+    else if (sub <= 10) a->size = 1u << (sub - 7);
+    else if (sub == 92) a->size = 4;
+    else if (sub == 93) a->size = 8;
+    else if (sub >= 84 && sub <= 91) a->size = 1u << ((sub - 84) & 3);
+    else return false;
+    if (sub == 11 || (sub >= 84 && sub <= 91)) {
+      a->nvals = 1;
+      a->vals[0] = 0x7B;
+    }
+    return true;
+  }
+  if (op == 0xFE) {
+    if (sub == 0) *a = (access){4, 1, {0x7F, 0}};
+    else if (sub == 1) *a = (access){4, 2, {0x7F, 0x7E}};
+    else if (sub == 2) *a = (access){8, 2, {0x7E, 0x7E}};
+    else if (sub >= 0x10 && sub <= 0x16) a->size = rmw_size[sub - 0x10];
+    else if (sub >= 0x17 && sub <= 0x1D) *a = (access){rmw_size[sub - 0x17], 1, {rmw_type[sub - 0x17], 0}};
+    else if (sub >= 0x1E && sub <= 0x47) *a = (access){rmw_size[(sub - 0x1E) % 7], 1, {rmw_type[(sub - 0x1E) % 7], 0}};
+    else if (sub >= 0x48 && sub <= 0x4E) *a = (access){rmw_size[sub - 0x48], 2, {rmw_type[sub - 0x48], rmw_type[sub - 0x48]}};
+    else return false;
+    return true;
+  }
+  return false;
+}
+
+/* Scratch locals of one body, appended after its own: at most nine (an i32 address, i32
+ * operands 0-2, two i64, f32, f64, v128), each instruction's sequence self-contained. */
+typedef struct body {
+  single *s;
+  uint32_t first;     /* index of the first scratch local */
+  uint8_t type[16];
+  uint8_t ord[16];
+  uint32_t n;
+} body;
+
+static uint32_t scratch_local(body *c, uint8_t type, uint8_t ord) {
+  for (uint32_t i = 0; i < c->n; i++)
+    if (c->type[i] == type && c->ord[i] == ord) return c->first + i;
+  c->type[c->n] = type;
+  c->ord[c->n] = ord;
+  return c->first + c->n++;
+}
+
+static mb_err lower_insn(void *user, mb_buf *b, const mb__mem_insn *in) {
+  body *c = user;
+  single *s = c->s;
+  if (in->mem >= s->nmem || (in->op == 0xFC && in->sub == 10 && in->mem2 >= s->nmem))
+    return mb__fail(s->diag, MB_ERR_INDEX_RANGE, in->offset_at, "memory index out of range");
+  const region *r = &s->rg[in->mem];
+  uint64_t base = (uint64_t)r->base * PAGE;
+  mb_err e;
+  if (in->memarg) {
+    uint64_t off = in->offset + base;
+    if (off > UINT32_MAX)
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
+                      "--memory single: a memory access of '%s' has offset %llu, which with its "
+                      "region's base %llu does not fit in 32 bits", r->owner,
+                      (unsigned long long)in->offset, (unsigned long long)base);
+    if (r->checked) {
+      access a;
+      uint32_t trap;
+      if (!access_of(in->op, in->sub, &a))
+        return mb__fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+      if ((e = find_helper(s, H_TRAP, 0, 0, &trap))) return e;
+      uint32_t vals[2] = {0, 0};
+      for (int j = a.nvals - 1; j >= 0; j--) {
+        vals[j] = scratch_local(c, a.vals[j], (uint8_t)j);
+        op_idx(b, 0x21, vals[j]);
+      }
+      uint32_t addr = scratch_local(c, 0x7F, 7);
+      op_idx(b, 0x22, addr); /* local.tee */
+      mb_buf_byte(b, 0xAD);
+      op_i64(b, (int64_t)(in->offset + a.size));
+      mb_buf_byte(b, 0x7C);
+      op_limit(s, b, in->mem);
+      mb_buf_byte(b, 0x56);
+      mb_buf_append(b, "\x04\x40", 2);
+      op_idx(b, 0x10, trap);
+      mb_buf_byte(b, 0x0B);
+      op_idx(b, 0x20, addr);
+      for (uint32_t j = 0; j < a.nvals; j++) op_idx(b, 0x20, vals[j]);
+    }
+    mb_buf_byte(b, in->op);
+    if (in->op >= 0xFC) mb_buf_u32(b, in->sub);
+    mb_buf_u32(b, in->align);
+    mb_buf_u32(b, (uint32_t)off);
+    if (in->has_lane) mb_buf_byte(b, in->lane);
+    return MB_OK;
+  }
+  uint32_t fn;
+  if (in->op == 0x3F) { /* memory.size */
+    if (r->last) {
+      mb_buf_append(b, "\x3f\x00", 2);
+      op_i32(b, (int32_t)r->base);
+      mb_buf_byte(b, 0x6B); /* i32.sub */
+    } else {
+      op_idx(b, 0x23, r->g_pages);
+    }
+    return MB_OK;
+  }
+  if (in->op == 0x40) { /* memory.grow */
+    if ((e = find_helper(s, H_GROW, in->mem, 0, &fn))) return e;
+    op_idx(b, 0x10, fn);
+    return MB_OK;
+  }
+  if (in->op == 0xFC && in->sub == 11) { /* memory.fill */
+    if ((e = find_helper(s, H_FILL, in->mem, 0, &fn))) return e;
+    op_idx(b, 0x10, fn);
+    return MB_OK;
+  }
+  if (in->op == 0xFC && in->sub == 10) { /* memory.copy dst src */
+    if ((e = find_helper(s, H_COPY, in->mem, in->mem2, &fn))) return e;
+    op_idx(b, 0x10, fn);
+    return MB_OK;
+  }
+  if (in->op == 0xFC && in->sub == 8) { /* memory.init seg mem: d s n */
+    uint32_t n = scratch_local(c, 0x7F, 0), src = scratch_local(c, 0x7F, 1),
+             d = scratch_local(c, 0x7F, 2);
+    op_idx(b, 0x21, n);
+    op_idx(b, 0x21, src);
+    op_idx(b, 0x21, d);
+    if ((e = op_check_range(s, b, d, n, in->mem))) return e;
+    op_idx(b, 0x20, d);
+    op_i32(b, (int32_t)(uint32_t)base);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x20, src);
+    op_idx(b, 0x20, n);
+    mb_buf_append(b, "\xfc\x08", 2);
+    mb_buf_u32(b, in->data);
+    mb_buf_byte(b, 0);
+    return MB_OK;
+  }
+  return mb__fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+}
+
+/* One body: renumbered (its remap) if needed, then lowered, with its scratch locals. */
+static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
+  mb_module *o = s->o;
+  mb_code *cd = &o->codes[i];
+  const uint8_t *p = cd->body.ptr;
+  size_t len = cd->body.len;
+  mb_err e;
+  if (cd->remap) {
+    tmp->len = 0;
+    if ((e = mb_code_rewrite(p, len, cd->offset, cd->remap, tmp, s->diag))) return e;
+    if (tmp->failed) return nomem(s);
+    p = tmp->data;
+    len = tmp->len;
+  }
+  mb_reader r = {p, p, p + len, 0, s->diag};
+  uint32_t groups, total = o->types[o->func_types[i]].nparams;
+  if ((e = mb__u32(&r, &groups, "local groups"))) return e;
+  for (uint32_t g = 0; g < groups; g++) {
+    uint32_t n;
+    uint8_t t;
+    if ((e = mb__u32(&r, &n, "local count")) || (e = mb__byte(&r, &t, "local type"))) return e;
+    total += n;
+  }
+  const uint8_t *groups_end = r.pos;
+  body c = {.s = s, .first = total};
+  mb__mem_hook hook = {lower_insn, &c};
+  mb_remap rm = {{0}, {0}};
+  if (s->redirect) {
+    rm.map[MB_SPACE_FUNC] = s->redirect;
+    rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
+  }
+  code->len = 0;
+  if ((e = mb__expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
+  mb_buf out;
+  mb_buf_init(&out);
+  mb_buf_u32(&out, groups + c.n);
+  /* the groups as they were (after the count), then one per scratch local */
+  {
+    mb_reader g = {p, p, p + len, 0, NULL};
+    uint32_t dummy;
+    mb__u32(&g, &dummy, "");
+    mb_buf_append(&out, g.pos, (size_t)(groups_end - g.pos));
+  }
+  for (uint32_t k = 0; k < c.n; k++) {
+    mb_buf_u32(&out, 1);
+    mb_buf_byte(&out, c.type[k]);
+  }
+  mb_buf_append(&out, code->data, code->len);
+  if (out.failed || code->failed) {
+    mb_buf_fini(&out);
+    return nomem(s);
+  }
+  uint8_t *q = mb__arena_alloc(o->arena, out.len);
+  if (!q) {
+    mb_buf_fini(&out);
+    return nomem(s);
+  }
+  memcpy(q, out.data, out.len);
+  cd->body = (mb_bytes){q, (uint32_t)out.len};
+  cd->remap = NULL;
+  mb_buf_fini(&out);
+  return MB_OK;
+}
+
+/* ---- WASI pointer translation (the growable region calls the host's WASI) ----
+ * Per preview1 function, one letter per parameter: '-' a value, 'P' a pointer, 'I' an
+ * iovec array (its count is the next parameter), 'A' args_get/environ_get's two
+ * pointers (the array of pointers is fixed up after the call). */
+static const struct {
+  const char *name, *sig;
+} wasi_sigs[] = {
+    {"args_get", "AA"}, {"args_sizes_get", "PP"}, {"environ_get", "AA"},
+    {"environ_sizes_get", "PP"}, {"clock_res_get", "-P"}, {"clock_time_get", "--P"},
+    {"fd_advise", "----"}, {"fd_allocate", "---"}, {"fd_close", "-"}, {"fd_datasync", "-"},
+    {"fd_fdstat_get", "-P"}, {"fd_fdstat_set_flags", "--"}, {"fd_fdstat_set_rights", "---"},
+    {"fd_filestat_get", "-P"}, {"fd_filestat_set_size", "--"},
+    {"fd_filestat_set_times", "----"}, {"fd_pread", "-I--P"}, {"fd_prestat_get", "-P"},
+    {"fd_prestat_dir_name", "-P-"}, {"fd_pwrite", "-I--P"}, {"fd_read", "-I-P"},
+    {"fd_readdir", "-P--P"}, {"fd_renumber", "--"}, {"fd_seek", "---P"}, {"fd_sync", "-"},
+    {"fd_tell", "-P"}, {"fd_write", "-I-P"}, {"path_create_directory", "-P-"},
+    {"path_filestat_get", "--P-P"}, {"path_filestat_set_times", "--P----"},
+    {"path_link", "--P--P-"}, {"path_open", "--P-----P"}, {"path_readlink", "-P-P-P"},
+    {"path_remove_directory", "-P-"}, {"path_rename", "-P--P-"}, {"path_symlink", "P--P-"},
+    {"path_unlink_file", "-P-"}, {"poll_oneoff", "PP-P"}, {"proc_exit", "-"},
+    {"proc_raise", "-"}, {"sched_yield", ""}, {"random_get", "P-"}, {"sock_accept", "--P"},
+    {"sock_recv", "-I--PP"}, {"sock_send", "-I--P"}, {"sock_shutdown", "--"},
+};
+
+static const char *wasi_sig(mb_bytes field) {
+  for (size_t i = 0; i < sizeof wasi_sigs / sizeof *wasi_sigs; i++)
+    if (mb__bytes_eq(field, wasi_sigs[i].name)) return wasi_sigs[i].sig;
+  return NULL;
+}
+
+/* Wrappers for the WASI imports that take pointers; calls are redirected to them. */
+static mb_err plan_wrappers(single *s) {
+  mb_module *o = s->o;
+  uint32_t nimp = o->nimported[MB_KIND_FUNC];
+  s->nfuncs_total = nimp + o->nfuncs;
+  s->redirect = mb__calloc(s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
+  if (!s->redirect) return nomem(s);
+  for (uint32_t f = 0; f < s->nfuncs_total; f++) s->redirect[f] = f;
+  for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
+    const mb_import *im = &o->imports[k];
+    if (im->kind != MB_KIND_FUNC) continue;
+    uint32_t fi = f++;
+    if (!mb__is_wasi_module(im->module)) continue;
+    const char *sig = wasi_sig(im->field);
+    const mb_functype *t = &o->types[im->u.func_type];
+    if (!sig || strlen(sig) != t->nparams)
+      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                      "--memory single: the host's WASI function %.*s.%.*s is not known to "
+                      "membrane, so its pointers cannot be moved into the region of '%s'",
+                      (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                      (const char *)im->field.ptr, s->rg[s->wasi_mem].owner);
+    if (!strpbrk(sig, "PIA")) continue;
+    mb_err e = find_helper(s, H_WRAP, fi, 0, &s->redirect[fi]);
+    if (e) return e;
+  }
+  return MB_OK;
+}
+
+/* The wrapper of WASI import `imp` for the growable region (base K): pointers p moved to
+ * p + K, and a pointer past the region's end so that the host sees it past the memory's
+ * end and answers with its own errno, as it would have to the program directly. */
+static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
+  mb_module *o = s->o;
+  const mb_import *im = NULL;
+  for (uint32_t k = 0, f = 0; k < o->nimports && !im; k++)
+    if (o->imports[k].kind == MB_KIND_FUNC && f++ == imp) im = &o->imports[k];
+  const char *sig = wasi_sig(im->field);
+  const mb_functype *t = &o->types[im->u.func_type];
+  const region *app = &s->rg[s->wasi_mem], *sc = &s->rg[s->scratch];
+  uint32_t K = app->base * PAGE, S = sc->base * PAGE, np = t->nparams;
+  uint32_t i_loc = np, cnt = np + 1, res = np + 2, iarg = np + 3; /* i32 locals */
+  b->len = 0;
+  mb_buf_append(b, "\x01\x04\x7f", 3);
+  /* A pointer that p + K cannot reach is past the end of the memory (whose last K bytes
+   * at least belong to others): it goes to the host as 2^32-1, which the host refuses
+   * with the errno it would have given p directly. */
+  for (uint32_t p = 0; p < np; p++) {
+    if (sig[p] == '-') continue;
+    op_idx(b, 0x20, p);
+    op_i32(b, (int32_t)(UINT32_MAX - K));
+    mb_buf_byte(b, 0x4B); /* i32.gt_u */
+    mb_buf_append(b, "\x04\x40", 2);
+    op_i32(b, (int32_t)(UINT32_MAX - K));
+    op_idx(b, 0x21, p);
+    mb_buf_byte(b, 0x0B);
+  }
+  bool argv = false;
+  for (uint32_t p = 0; p < np; p++) {
+    if (sig[p] != 'I') {
+      argv |= sig[p] == 'A';
+      continue;
+    }
+    /* An array not inside the region goes to the host as it is (moved by K): its end is
+     * then past the memory's, and the host refuses it with its own errno, as directly. */
+    op_idx(b, 0x20, p);
+    op_i32(b, (int32_t)K);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x21, iarg);
+    op_idx(b, 0x20, p);
+    mb_buf_byte(b, 0xAD);
+    op_idx(b, 0x20, p + 1);
+    mb_buf_byte(b, 0xAD);
+    op_i64(b, 3);
+    mb_buf_byte(b, 0x86);
+    mb_buf_byte(b, 0x7C);
+    op_limit(s, b, (uint32_t)s->wasi_mem);
+    mb_buf_byte(b, 0x58); /* i64.le_u */
+    mb_buf_append(b, "\x04\x40", 2);
+    /* inside: the iovecs rebuilt in the scratch region with absolute buffers */
+    op_idx(b, 0x20, p + 1);
+    op_i32(b, IOV_MAX_);
+    mb_buf_byte(b, 0x4B);
+    mb_buf_append(b, "\x04\x40", 2);
+    op_i32(b, 28); /* inval */
+    mb_buf_append(b, "\x0f\x0b", 2);
+    op_i32(b, 0);
+    op_idx(b, 0x21, i_loc);
+    mb_buf_append(b, "\x02\x40\x03\x40", 4);
+    op_idx(b, 0x20, i_loc);
+    op_idx(b, 0x20, p + 1);
+    mb_buf_byte(b, 0x4F); /* i32.ge_u */
+    mb_buf_append(b, "\x0d\x01", 2);
+    /* buf = iovs[i].buf, checked */
+    op_idx(b, 0x20, p);
+    op_idx(b, 0x20, i_loc);
+    op_i32(b, 3);
+    mb_buf_byte(b, 0x74); /* i32.shl */
+    mb_buf_byte(b, 0x6A);
+    mb_buf_append(b, "\x28\x02", 2); /* i32.load align 4, offset K */
+    mb_buf_u32(b, K);
+    op_idx(b, 0x22, cnt);
+    op_i32(b, (int32_t)(UINT32_MAX - K));
+    mb_buf_byte(b, 0x4B);
+    mb_buf_append(b, "\x04\x40", 2); /* unreachable by + K: to the host as 2^32-1 */
+    op_i32(b, (int32_t)(UINT32_MAX - K));
+    op_idx(b, 0x21, cnt);
+    mb_buf_byte(b, 0x0B);
+    /* scratch[i].buf = buf + K */
+    op_idx(b, 0x20, i_loc);
+    op_i32(b, 3);
+    mb_buf_byte(b, 0x74);
+    op_idx(b, 0x20, cnt);
+    op_i32(b, (int32_t)K);
+    mb_buf_byte(b, 0x6A);
+    mb_buf_append(b, "\x36\x02", 2);
+    mb_buf_u32(b, S);
+    /* scratch[i].len = iovs[i].len */
+    op_idx(b, 0x20, i_loc);
+    op_i32(b, 3);
+    mb_buf_byte(b, 0x74);
+    op_idx(b, 0x20, p);
+    op_idx(b, 0x20, i_loc);
+    op_i32(b, 3);
+    mb_buf_byte(b, 0x74);
+    mb_buf_byte(b, 0x6A);
+    mb_buf_append(b, "\x28\x02", 2);
+    mb_buf_u32(b, K + 4);
+    mb_buf_append(b, "\x36\x02", 2);
+    mb_buf_u32(b, S + 4);
+    op_idx(b, 0x20, i_loc);
+    op_i32(b, 1);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x21, i_loc);
+    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
+    op_i32(b, (int32_t)S);
+    op_idx(b, 0x21, iarg);
+    mb_buf_byte(b, 0x0B); /* end of the inside case */
+  }
+  uint32_t args_sizes = UINT32_MAX;
+  if (argv) {
+    /* the count of pointers args_get/environ_get will write: from the sizes call */
+    bool env = mb__bytes_eq(im->field, "environ_get");
+    for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
+      const mb_import *x = &o->imports[k];
+      if (x->kind != MB_KIND_FUNC) continue;
+      if (x->module.len == im->module.len &&
+          memcmp(x->module.ptr, im->module.ptr, im->module.len) == 0 &&
+          mb__bytes_eq(x->field, env ? "environ_sizes_get" : "args_sizes_get"))
+        args_sizes = f;
+      f++;
+    }
+    if (args_sizes == UINT32_MAX)
+      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                      "--memory single: %.*s is imported without %s, which membrane needs to "
+                      "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
+                      env ? "environ_sizes_get" : "args_sizes_get");
+    op_i32(b, (int32_t)S);
+    op_i32(b, (int32_t)(S + 4));
+    op_idx(b, 0x10, args_sizes);
+    op_idx(b, 0x22, res);
+    mb_buf_append(b, "\x04\x40", 2);
+    op_idx(b, 0x20, res);
+    mb_buf_append(b, "\x0f\x0b", 2);
+    op_i32(b, (int32_t)S);
+    mb_buf_append(b, "\x28\x02\x00", 3);
+    op_idx(b, 0x21, cnt);
+  }
+  for (uint32_t p = 0; p < np; p++) {
+    op_idx(b, 0x20, p);
+    if (sig[p] == 'I') {
+      mb_buf_byte(b, 0x1A); /* drop */
+      op_idx(b, 0x20, iarg);
+    } else if (sig[p] != '-') {
+      op_i32(b, (int32_t)K);
+      mb_buf_byte(b, 0x6A);
+    }
+  }
+  op_idx(b, 0x10, imp);
+  if (argv) {
+    op_idx(b, 0x22, res);
+    mb_buf_append(b, "\x04\x40", 2);
+    op_idx(b, 0x20, res);
+    mb_buf_append(b, "\x0f\x0b", 2);
+    /* argv[i] -= K */
+    op_i32(b, 0);
+    op_idx(b, 0x21, i_loc);
+    mb_buf_append(b, "\x02\x40\x03\x40", 4);
+    op_idx(b, 0x20, i_loc);
+    op_idx(b, 0x20, cnt);
+    mb_buf_byte(b, 0x4F);
+    mb_buf_append(b, "\x0d\x01", 2);
+    for (int twice = 0; twice < 2; twice++) {
+      op_idx(b, 0x20, 0);
+      op_idx(b, 0x20, i_loc);
+      op_i32(b, 2);
+      mb_buf_byte(b, 0x74);
+      mb_buf_byte(b, 0x6A);
+    }
+    mb_buf_append(b, "\x28\x02", 2);
+    mb_buf_u32(b, K);
+    op_i32(b, (int32_t)K);
+    mb_buf_byte(b, 0x6B);
+    mb_buf_append(b, "\x36\x02", 2);
+    mb_buf_u32(b, K);
+    op_idx(b, 0x20, i_loc);
+    op_i32(b, 1);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x21, i_loc);
+    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
+    op_i32(b, 0);
+  }
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
+/* ---- helper bodies ---- */
+
+static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type, const char **name,
+                          char *namebuf, size_t namecap) {
+  mb_err e = MB_OK;
+  b->len = 0;
+  const region *r = h->kind == H_WRAP || h->kind == H_TRAP ? &s->rg[0] : &s->rg[h->a];
+  uint32_t base = r->base * PAGE;
+  switch (h->kind) {
+  case H_TRAP:
+    *name = "membrane: out of bounds";
+    mb_buf_append(b, "\x00\x00\x0b", 3);
+    return add_type(s, NULL, 0, NULL, 0, type);
+  case H_GROW:
+    snprintf(namebuf, namecap, "membrane:memory.grow %s", r->owner);
+    *name = namebuf;
+    if ((e = add_type(s, I32, 1, I32, 1, type))) return e;
+    if (r->last) {
+      mb_buf_append(b, "\x01\x01\x7f", 3);
+      op_idx(b, 0x20, 0);
+      mb_buf_append(b, "\x40\x00", 2);
+      op_idx(b, 0x22, 1);
+      op_i32(b, -1);
+      mb_buf_byte(b, 0x46);
+      mb_buf_append(b, "\x04\x40", 2);
+      op_i32(b, -1);
+      mb_buf_append(b, "\x0f\x0b", 2);
+      op_idx(b, 0x20, 1);
+      op_i32(b, (int32_t)r->base);
+      mb_buf_byte(b, 0x6B);
+    } else {
+      /* n > grow_max - pages: -1 (no change), else the old size */
+      mb_buf_byte(b, 0);
+      op_idx(b, 0x20, 0);
+      op_i32(b, (int32_t)r->grow_max);
+      op_idx(b, 0x23, r->g_pages);
+      mb_buf_byte(b, 0x6B);
+      mb_buf_byte(b, 0x4B);
+      mb_buf_append(b, "\x04\x40", 2);
+      op_i32(b, -1);
+      mb_buf_append(b, "\x0f\x0b", 2);
+      op_idx(b, 0x23, r->g_pages);
+      op_idx(b, 0x23, r->g_pages);
+      op_idx(b, 0x20, 0);
+      mb_buf_byte(b, 0x6A);
+      op_idx(b, 0x24, r->g_pages);
+      op_idx(b, 0x23, r->g_pages);
+      mb_buf_byte(b, 0xAD);
+      op_i64(b, 16);
+      mb_buf_byte(b, 0x86);
+      op_idx(b, 0x24, r->g_bytes);
+    }
+    break;
+  case H_FILL:
+    snprintf(namebuf, namecap, "membrane:memory.fill %s", r->owner);
+    *name = namebuf;
+    if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
+    mb_buf_byte(b, 0);
+    if ((e = op_check_range(s, b, 0, 2, h->a))) return e;
+    op_idx(b, 0x20, 0);
+    op_i32(b, (int32_t)base);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x20, 1);
+    op_idx(b, 0x20, 2);
+    mb_buf_append(b, "\xfc\x0b\x00", 3);
+    break;
+  case H_COPY: {
+    const region *src = &s->rg[h->b];
+    snprintf(namebuf, namecap, "membrane:memory.copy %s <- %s", r->owner, src->owner);
+    *name = namebuf;
+    if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
+    mb_buf_byte(b, 0);
+    if ((e = op_check_range(s, b, 0, 2, h->a)) || (e = op_check_range(s, b, 1, 2, h->b))) return e;
+    op_idx(b, 0x20, 0);
+    op_i32(b, (int32_t)base);
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x20, 1);
+    op_i32(b, (int32_t)(src->base * PAGE));
+    mb_buf_byte(b, 0x6A);
+    op_idx(b, 0x20, 2);
+    mb_buf_append(b, "\xfc\x0a\x00\x00", 4);
+    break;
+  }
+  case H_WRAP: {
+    const mb_import *im = NULL;
+    for (uint32_t k = 0, f = 0; k < s->o->nimports && !im; k++)
+      if (s->o->imports[k].kind == MB_KIND_FUNC && f++ == h->a) im = &s->o->imports[k];
+    snprintf(namebuf, namecap, "membrane:wasi %.*s", (int)im->field.len, (const char *)im->field.ptr);
+    *name = namebuf;
+    *type = im->u.func_type;
+    return wrap_body(s, h->a, b);
+  }
+  }
+  mb_buf_byte(b, 0x0B);
+  return MB_OK;
+}
+
+static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
+  mb_module *o = s->o;
+  mb_global *v = mb__arena_array(o->arena, o->nglobals + 1, sizeof *v);
+  mb_buf b;
+  mb_buf_init(&b);
+  if (valtype == 0x7F) op_i32(&b, (int32_t)init);
+  else op_i64(&b, init);
+  mb_buf_byte(&b, 0x0B);
+  uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+  if (!v || !p) {
+    mb_buf_fini(&b);
+    return nomem(s);
+  }
+  memcpy(p, b.data, b.len);
+  memcpy(v, o->globals, o->nglobals * sizeof *v);
+  v[o->nglobals] = (mb_global){{valtype, true}, {p, (uint32_t)b.len}};
+  o->globals = v;
+  *index = o->nimported[MB_KIND_GLOBAL] + o->nglobals++;
+  mb_buf_fini(&b);
+  return MB_OK;
+}
+
+/* Active data segments move by their region's base; one that would not fit in its
+ * region's initial pages is an error (the instance would have failed to instantiate, and
+ * here it would write into the next region). */
+static mb_err move_data(single *s) {
+  mb_module *o = s->o;
+  for (uint32_t i = 0; i < o->ndatas; i++) {
+    mb_data *d = &o->datas[i];
+    if (d->mode != MB_SEG_ACTIVE) continue;
+    const region *r = &s->rg[d->memory];
+    mb_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL};
+    uint8_t op;
+    int32_t c;
+    if (mb__byte(&rd, &op, "") || op != 0x41 || mb__s32(&rd, &c, "") || rd.pos + 1 != rd.end)
+      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                      "--memory single: an active data segment of '%s' has a computed offset; "
+                      "only i32.const offsets can be moved into a region", r->owner);
+    uint64_t end = (uint64_t)(uint32_t)c + d->bytes.len;
+    if (!r->last && end > (uint64_t)r->min * PAGE)
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                      "--memory single: a data segment of '%s' ends at byte %llu, past its "
+                      "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
+    uint64_t at = (uint64_t)(uint32_t)c + (uint64_t)r->base * PAGE;
+    if (at > UINT32_MAX)
+      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                      "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
+    mb_buf b;
+    mb_buf_init(&b);
+    op_i32(&b, (int32_t)(uint32_t)at);
+    mb_buf_byte(&b, 0x0B);
+    uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+    if (!p) {
+      mb_buf_fini(&b);
+      return nomem(s);
+    }
+    memcpy(p, b.data, b.len);
+    d->offset = (mb_bytes){p, (uint32_t)b.len};
+    d->memory = 0;
+    mb_buf_fini(&b);
+  }
+  return MB_OK;
+}
+
+/* Element segments and exports pointing at a wrapped WASI import use the wrapper. */
+static mb_err redirect_refs(single *s) {
+  mb_module *o = s->o;
+  if (!s->redirect) return MB_OK;
+  mb_remap rm = {{0}, {0}};
+  rm.map[MB_SPACE_FUNC] = s->redirect;
+  rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
+  for (uint32_t i = 0; i < o->nelems; i++) {
+    mb_elem *el = &o->elems[i];
+    if (!el->exprs) {
+      for (uint32_t k = 0; k < el->count; k++)
+        if (el->funcs[k] < s->nfuncs_total) el->funcs[k] = s->redirect[el->funcs[k]];
+      continue;
+    }
+    for (uint32_t k = 0; k < el->count; k++) {
+      mb_buf b;
+      mb_buf_init(&b);
+      mb_err e = mb_const_expr_rewrite(el->items[k].ptr, el->items[k].len, 0, &rm, &b, s->diag);
+      uint8_t *p = e || b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+      uint32_t n = (uint32_t)b.len;
+      if (p) memcpy(p, b.data, b.len);
+      mb_buf_fini(&b);
+      if (e) return e;
+      if (!p) return nomem(s);
+      el->items[k] = (mb_bytes){p, n};
+    }
+  }
+  for (uint32_t i = 0; i < o->nexports; i++)
+    if (o->exports[i].kind == MB_KIND_FUNC && o->exports[i].index < s->nfuncs_total)
+      o->exports[i].index = s->redirect[o->exports[i].index];
+  return MB_OK;
+}
+
+static mb_err regions_custom(single *s) {
+  mb_module *o = s->o;
+  mb_buf b;
+  mb_buf_init(&b);
+  mb_buf_u32(&b, 1); /* version */
+  mb_buf_u32(&b, s->nrg);
+  for (uint32_t k = 0; k < s->nrg; k++) {
+    const region *r = &s->rg[k];
+    size_t n = strlen(r->owner);
+    mb_buf_u32(&b, (uint32_t)n);
+    mb_buf_append(&b, r->owner, n);
+    mb_buf_u32(&b, r->base);
+    mb_buf_u32(&b, r->last ? 0 : r->cap);
+    mb_buf_u32(&b, r->min);
+    mb_buf_byte(&b, (uint8_t)((r->last ? 1 : 0) | (r->checked ? 2 : 0)));
+  }
+  uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+  mb_custom *cs = mb__arena_array(o->arena, (size_t)o->ncustoms + 1, sizeof *cs);
+  if (!p || !cs) {
+    mb_buf_fini(&b);
+    return nomem(s);
+  }
+  memcpy(p, b.data, b.len);
+  if (o->ncustoms) memcpy(cs, o->customs, o->ncustoms * sizeof *cs);
+  static const char name[] = "membrane:memory";
+  cs[o->ncustoms] = (mb_custom){.name = {(const uint8_t *)name, sizeof name - 1},
+                                .payload = {p, (uint32_t)b.len},
+                                .before = MB_SEC_COUNT};
+  o->customs = cs;
+  o->ncustoms++;
+  mb_buf_fini(&b);
+  return MB_OK;
+}
+
+mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char ***names,
+                        uint32_t **funcs, uint32_t *nnames, mb_diag *diag) {
+  single s = {.l = l, .o = o, .diag = diag, .wasi_mem = wasi_mem, .types_cap = o->ntypes};
+  *nnames = 0;
+  mb_buf tmp, code;
+  mb_buf_init(&tmp);
+  mb_buf_init(&code);
+  mb_err e = plan(&s);
+  if (e) goto out;
+  s.next_func = o->nimported[MB_KIND_FUNC] + o->nfuncs;
+  for (uint32_t k = 0; k < s.nrg && !e; k++) {
+    region *r = &s.rg[k];
+    if (r->last) continue;
+    if (!(e = add_global(&s, 0x7F, r->min, &r->g_pages)))
+      e = add_global(&s, 0x7E, (int64_t)r->min * PAGE, &r->g_bytes);
+  }
+  if (e) goto out;
+  if (s.scratch >= 0 && (e = plan_wrappers(&s))) goto out;
+  uint32_t nbodies = o->ncodes;
+  for (uint32_t i = 0; i < nbodies && !e; i++) e = lower_body(&s, i, &tmp, &code);
+  if (e) goto out;
+  /* the helper functions, in the order their indices were handed out (a helper's body
+   * may ask for the trap, which is then appended after it) */
+  {
+    uint32_t cap = o->nfuncs + s.nh + 1;
+    uint32_t *ft = mb__arena_array(o->arena, cap + 1, sizeof *ft);
+    mb_code *cd = mb__arena_array(o->arena, cap + 1, sizeof *cd);
+    const char **nm = mb__arena_array(o->arena, s.nh + 2, sizeof *nm);
+    uint32_t *fi = mb__arena_array(o->arena, s.nh + 2, sizeof *fi);
+    if (!ft || !cd || !nm || !fi) {
+      e = nomem(&s);
+      goto out;
+    }
+    memcpy(ft, o->func_types, o->nfuncs * sizeof *ft);
+    memcpy(cd, o->codes, o->ncodes * sizeof *cd);
+    o->func_types = ft;
+    o->codes = cd;
+    for (uint32_t h = 0; h < s.nh; h++) {
+      if (o->nfuncs + 1 > cap) {
+        uint32_t ncap = cap * 2;
+        uint32_t *ft2 = mb__arena_array(o->arena, ncap, sizeof *ft2);
+        mb_code *cd2 = mb__arena_array(o->arena, ncap, sizeof *cd2);
+        const char **nm2 = mb__arena_array(o->arena, ncap, sizeof *nm2);
+        uint32_t *fi2 = mb__arena_array(o->arena, ncap, sizeof *fi2);
+        if (!ft2 || !cd2 || !nm2 || !fi2) {
+          e = nomem(&s);
+          goto out;
+        }
+        memcpy(ft2, o->func_types, o->nfuncs * sizeof *ft2);
+        memcpy(cd2, o->codes, o->ncodes * sizeof *cd2);
+        memcpy(nm2, nm, h * sizeof *nm2);
+        memcpy(fi2, fi, h * sizeof *fi2);
+        o->func_types = ft = ft2;
+        o->codes = cd = cd2;
+        nm = nm2;
+        fi = fi2;
+        cap = ncap;
+      }
+      helper hh = s.h[h];
+      char namebuf[400]; /* two owners of up to 159 bytes, and the words */
+      const char *name = NULL;
+      uint32_t type = 0;
+      if ((e = helper_body(&s, &hh, &code, &type, &name, namebuf, sizeof namebuf))) goto out;
+      if (code.failed) {
+        e = nomem(&s);
+        goto out;
+      }
+      uint8_t *p = mb__arena_alloc(o->arena, code.len);
+      char *n = mb__arena_alloc(o->arena, strlen(name) + 1);
+      if (!p || !n) {
+        e = nomem(&s);
+        goto out;
+      }
+      memcpy(p, code.data, code.len);
+      strcpy(n, name);
+      if (o->nimported[MB_KIND_FUNC] + o->nfuncs != hh.index) {
+        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0, "internal: helper index");
+        goto out;
+      }
+      o->func_types[o->nfuncs++] = type;
+      o->codes[o->ncodes++] = (mb_code){{p, (uint32_t)code.len}, 0, NULL};
+      nm[h] = n;
+      fi[h] = hh.index;
+      *nnames = h + 1;
+    }
+    *names = nm;
+    *funcs = fi;
+  }
+  if ((e = move_data(&s)) || (e = redirect_refs(&s))) goto out;
+  /* one memory */
+  {
+    mb_limits *m = mb__arena_alloc(o->arena, sizeof *m);
+    if (!m) {
+      e = nomem(&s);
+      goto out;
+    }
+    uint64_t fixed = 0, min = 0;
+    const region *last = NULL;
+    for (uint32_t k = 0; k < s.nrg; k++) {
+      if (s.rg[k].last) last = &s.rg[k];
+      else fixed += s.rg[k].cap;
+    }
+    min = fixed + (last ? last->min : 0);
+    *m = (mb_limits){0, min, 0};
+    if (!last) {
+      m->flags = MB_LIMITS_HAS_MAX;
+      m->max = min;
+    } else if (last->has_max) {
+      m->flags = MB_LIMITS_HAS_MAX;
+      m->max = fixed + last->max > 65536 ? 65536 : fixed + last->max;
+    }
+    o->memories = m;
+    o->nmemories = s.nmem ? 1 : 0;
+    for (uint32_t i = 0; i < o->nexports; i++)
+      if (o->exports[i].kind == MB_KIND_MEMORY) o->exports[i].index = 0;
+    o->features &= ~(uint32_t)MB_FEAT_MULTI_MEMORY;
+  }
+  e = regions_custom(&s);
+out:
+  mb_buf_fini(&tmp);
+  mb_buf_fini(&code);
+  mb__free(s.rg);
+  mb__free(s.h);
+  mb__free(s.redirect);
+  return e;
+}
+
+mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+                       mb_diag *diag) {
+  *out = NULL;
+  *n = 0;
+  *found = false;
+  const mb_custom *cs = NULL;
+  for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
+    if (mb__bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
+  if (!cs) return MB_OK;
+  *found = true;
+  mb_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  uint32_t version, count;
+  if (mb__u32(&r, &version, "") || version != 1 || mb__u32(&r, &count, "") ||
+      count > cs->payload.len)
+    goto bad;
+  mb_region_info *v = mb_module_alloc(m, (size_t)(count ? count : 1) * sizeof *v);
+  if (!v) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  for (uint32_t i = 0; i < count; i++) {
+    uint8_t flags;
+    if (mb__name(&r, &v[i].name, "") || mb__u32(&r, &v[i].base, "") ||
+        mb__u32(&r, &v[i].pages, "") || mb__u32(&r, &v[i].initial, "") ||
+        mb__byte(&r, &flags, ""))
+      goto bad;
+    v[i].growable = flags & 1;
+    v[i].checked = flags & 2;
+  }
+  if (r.pos != r.end) goto bad;
+  *out = v;
+  *n = count;
+  return MB_OK;
+bad:
+  return mb__fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
+                  "malformed custom section 'membrane:memory'");
+}
