@@ -107,6 +107,31 @@ diff -u "$tmp/trap.out" "$tmp/trap2.out" || fail "the trapping replay printed so
 "$membrane" replay-inspect "$tmp/trap.log" | tail -1 | grep -qv '^exit' || fail "a trapped run's log has an exit"
 echo "trap: recorded and replayed to RuntimeError: unreachable, status $status"
 
+# ---- a run that saves a --mem tree at exit (--save) replays its saves against the log ----
+setup
+"$membrane" virt "$prog" -o "$tmp/rec-save.wasm" --embed "/scratch=$tmp/host/data" --mem /scratch \
+  --mount /out=out:rw --clock real --random real --stdin inherit --arg /scratch \
+  --save /scratch=/out/saved --record /out/save.log 2>/dev/null
+set +e
+(cd "$tmp/host" && echo "saved" | "$node" "$run" --preopen out=out "$tmp/rec-save.wasm" \
+   > "$tmp/save.out" 2> "$tmp/save.err")
+status=$?
+set -e
+[ "$status" = 3 ] || fail "recorded run with --save exited $status: $(cat "$tmp/save.err")"
+grep -q '^written at ' "$tmp/host/out/saved/out.txt" || fail "the recorded run saved no out.txt"
+cp "$tmp/host/out/save.log" "$tmp/save.log"
+rm -rf "$tmp/host"
+"$membrane" virt "$prog" -o "$tmp/replay-save.wasm" --replay "$tmp/save.log" 2>/dev/null
+set +e
+(cd "$tmp/empty" && "$node" "$run" "$tmp/replay-save.wasm" < /dev/null > "$tmp/save2.out" 2> "$tmp/save2.err")
+status=$?
+set -e
+[ "$status" = 3 ] || fail "the replay of a run with --save exited $status: $(cat "$tmp/save2.err")"
+diff -u "$tmp/save.out" "$tmp/save2.out" || fail "the replay of a run with --save printed something else"
+"$membrane" replay-inspect "$tmp/save.log" | grep -q 'host path_rename(.*"\.saved\.membrane-save-' ||
+  fail "the save's host calls are not in the log"
+echo "--save: the saves' host calls recorded after the exit and replayed against the log, status 3"
+
 # ---- replay-inspect: text and JSON, against what the program printed ----
 "$membrane" replay-inspect "$tmp/run.log" > "$tmp/inspect.txt"
 grep -Eq '^[0-9]+ call path_open\(3, 1, [0-9]+, 6, .*\) "in.txt"$' "$tmp/inspect.txt" || fail "inspect: no path_open of in.txt"
