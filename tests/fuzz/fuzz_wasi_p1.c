@@ -437,11 +437,12 @@ static void save_seed(const char *path, const uint8_t *calls, size_t n) {
 }
 #endif
 
+static void run_calls(const uint8_t *data, size_t size, const char *seed);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static int verbose = -1; /* FUZZ_P1_VERBOSE=1: each call and its errno on stderr */
-  if (verbose < 0) verbose = getenv("FUZZ_P1_VERBOSE") != NULL;
+  const char *seed = NULL;
 #ifdef P1_FUZZ_REPLAY
-  const char *seed = getenv("MB_FUZZ_P1_SEED");
+  seed = getenv("MB_FUZZ_P1_SEED");
   mb_vfs_set_allocator(tracked_realloc, NULL);
   if (!recording) {
     mb_vfs_buf b;
@@ -473,6 +474,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #else
   if (!config) make_config();
 #endif
+  run_calls(data, size, seed);
+  return 0;
+}
+
+/* The calls of one input (data, size: set once, so a longjmp back here clobbers nothing). */
+static void run_calls(const uint8_t *data, size_t size, const char *seed) {
+  static int verbose = -1; /* FUZZ_P1_VERBOSE=1: each call and its errno on stderr */
+  if (verbose < 0) verbose = getenv("FUZZ_P1_VERBOSE") != NULL;
+  (void)seed;
   memset(guest, 0, sizeof guest);
   memcpy(guest, data, size < GUEST_SIZE ? size : GUEST_SIZE);
   client = 0;
@@ -518,5 +528,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #else
   p1_fini();
 #endif
-  return 0;
 }
