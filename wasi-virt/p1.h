@@ -301,6 +301,7 @@ void p1_log_attach(mb_vfs_file *f);
 void p1_log_call(int func, const uint64_t *args, int nargs);
 void p1_log_call_end(void);
 void p1_log_exit(uint32_t code);
+void p1_log_exiting(uint32_t code); /* the saves at exit begin (the program's status) */
 void p1_log_fini(void);
 
 /* Every call to the host's preview1 goes through these (p1_log.c): the host answers,

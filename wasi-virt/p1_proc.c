@@ -424,6 +424,7 @@ void p1_proc_fini(void) {
 /* ---- process, scheduling, sockets ---- */
 
 _Noreturn void p1_proc_exit(uint32_t code) {
+  p1_log_exiting(code);
   uint32_t status = p1_save_at_exit(code);
   p1_log_call_end(); /* what the saves took from the host, recorded too */
   __wasi_proc_exit(status);

@@ -683,6 +683,8 @@ static mb_virt_policy_err opt_save(delta *t, mb_virt_policy_diag *d, const char 
     return e;
   }
   t->p.saves[t->p.save_count++] = s;
+  return MB_VIRT_POLICY_OK;
+}
 
 /* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
 static mb_virt_policy_err opt_record(delta *t, mb_virt_policy_diag *d, const char *where,
