@@ -564,6 +564,8 @@ static void test_record_replay(void **state) {
   check_bad(&p, "--replay run.log", "a replay runs with the recorded policy, which the log "
                                     "holds: drop mounts (--embed, --mem, --mount)");
   bad(&p, "--replay", "", "expected the host file of a log");
+  mb_virt_policy_fini(&p);
+}
 
 /* ---- --save ---- */
 
