@@ -68,7 +68,7 @@ static int opt_find(const char *name, size_t len) {
 
 /* ---- diagnostics ---- */
 
-mb_virt_policy_err mb__policy_fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
                                    const char *where, const char *fmt, ...) {
   if (!d) return code;
   d->code = code;
@@ -82,8 +82,8 @@ mb_virt_policy_err mb__policy_fail(mb_virt_policy_diag *d, mb_virt_policy_err co
 
 #define fail mb__policy_fail
 
-static mb_virt_policy_err nomem(mb_virt_policy_diag *d, const char *where) {
-  return fail(d, MB_VIRT_POLICY_NOMEM, where, "out of memory");
+static mb_wv_policy_err nomem(mb_wv_policy_diag *d, const char *where) {
+  return fail(d, MB_WV_POLICY_NOMEM, where, "out of memory");
 }
 
 /* Levenshtein distance of a to b (b at most 39 bytes; a longer than 64 bytes is
@@ -124,7 +124,7 @@ static const char *closest(const char *s, size_t len, const char *const *names, 
 /* ---- the delta ---- */
 
 typedef struct delta {
-  mb_virt_policy p;
+  mb_wv_policy p;
   size_t mount_cap, arg_cap, env_cap, fault_cap, save_cap;
   unsigned set;
 } delta;
@@ -150,24 +150,24 @@ static bool grow(void **arr, size_t *cap, size_t count, size_t elem) {
   return true;
 }
 
-static void mount_fini(mb_virt_mount *m) {
+static void mount_fini(mb_wv_mount *m) {
   mb__vfs_free(m->guest);
   mb__vfs_free(m->host_path);
   mb__vfs_free(m->preopen);
   mb__vfs_free(m->subdir);
 }
 
-void mb_virt_policy_init(mb_virt_policy *p) {
+void mb_wv_policy_init(mb_wv_policy *p) {
   memset(p, 0, sizeof *p);
-  p->stdio[0].mode = MB_VIRT_STDIO_NULL;
-  p->stdio[1].mode = MB_VIRT_STDIO_INHERIT;
-  p->stdio[2].mode = MB_VIRT_STDIO_INHERIT;
-  p->clock = MB_VIRT_CLOCK_FIXED;
-  p->random = MB_VIRT_RANDOM_SEED;
-  p->trace = MB_VIRT_TRACE_NONE;
+  p->stdio[0].mode = MB_WV_STDIO_NULL;
+  p->stdio[1].mode = MB_WV_STDIO_INHERIT;
+  p->stdio[2].mode = MB_WV_STDIO_INHERIT;
+  p->clock = MB_WV_CLOCK_FIXED;
+  p->random = MB_WV_RANDOM_SEED;
+  p->trace = MB_WV_TRACE_NONE;
 }
 
-void mb_virt_policy_fini(mb_virt_policy *p) {
+void mb_wv_policy_fini(mb_wv_policy *p) {
   for (size_t i = 0; i < p->mount_count; i++) mount_fini(&p->mounts[i]);
   mb__vfs_free(p->mounts);
   for (size_t i = 0; i < p->arg_count; i++) mb__vfs_free(p->args[i]);
@@ -188,7 +188,7 @@ void mb_virt_policy_fini(mb_virt_policy *p) {
     mb__vfs_free(p->saves[i].dest);
   }
   mb__vfs_free(p->saves);
-  mb_virt_policy_init(p);
+  mb_wv_policy_init(p);
 }
 
 /* Make room in dst for n more elements (nothing moves yet). */
@@ -204,8 +204,8 @@ static bool reserve_exact(void **dst, size_t count, size_t n, size_t elem) {
 /* Move everything of t into p; t is left empty (still to be finished by the caller).
  * False (out of memory) before anything moved: p is then as it was, its arrays at most
  * larger than needed. */
-static bool merge(mb_virt_policy *p, delta *t) {
-  mb_virt_policy *d = &t->p;
+static bool merge(mb_wv_policy *p, delta *t) {
+  mb_wv_policy *d = &t->p;
   if (!reserve_exact((void **)&p->mounts, p->mount_count, d->mount_count, sizeof *p->mounts) ||
       !reserve_exact((void **)&p->args, p->arg_count, d->arg_count, sizeof *p->args) ||
       !reserve_exact((void **)&p->env, p->env_count, d->env_count, sizeof *p->env) ||
@@ -294,13 +294,13 @@ static bool parse_size(const char *s, size_t len, uint64_t *out) {
 }
 
 /* Normalize an absolute guest path into a new string (*out). */
-static mb_virt_policy_err guest_path(mb_virt_policy_diag *d, const char *where, const char *s,
+static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, const char *s,
                                      size_t len, char **out) {
   if (len == 0)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty guest path; expected an absolute path such as /data");
   if (s[0] != '/')
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "guest path '%.*s' is relative; expected an absolute path such as /%.*s",
                 (int)(len > 200 ? 200 : len), s, (int)(len > 200 ? 200 : len), s);
   char *n = mb__vfs_malloc(len + 2);
@@ -314,13 +314,13 @@ static mb_virt_policy_err guest_path(mb_virt_policy_diag *d, const char *where, 
     if (c == 0 || (c == 1 && s[b] == '.')) continue;
     if (c == 2 && s[b] == '.' && s[b + 1] == '.') {
       mb__vfs_free(n);
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "guest path '%.*s' has a '..' component; write the path it means without it",
                   (int)(len > 200 ? 200 : len), s);
     }
     if (c > MB_VFS_NAME_MAX) {
       mb__vfs_free(n);
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "guest path has a component of %zu bytes; at most %d are allowed", c,
                   MB_VFS_NAME_MAX);
     }
@@ -332,37 +332,37 @@ static mb_virt_policy_err guest_path(mb_virt_policy_diag *d, const char *where, 
   n[o] = '\0';
   if (o >= MB_VFS_PATH_MAX) {
     mb__vfs_free(n);
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "guest path of %zu bytes; it must be shorter than %d", o, MB_VFS_PATH_MAX);
   }
   *out = n;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err add_mount(delta *t, mb_virt_policy_diag *d, const char *where,
-                                    mb_virt_mount *m) {
+static mb_wv_policy_err add_mount(delta *t, mb_wv_policy_diag *d, const char *where,
+                                    mb_wv_mount *m) {
   if (!grow((void **)&t->p.mounts, &t->mount_cap, t->p.mount_count, sizeof *t->p.mounts)) {
     mount_fini(m);
     return nomem(d, where);
   }
   t->p.mounts[t->p.mount_count++] = *m;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
 #define Q(len) (int)((len) > 200 ? 200 : (len)) /* a quoted value, cut for the message */
 
-static mb_virt_policy_err opt_embed(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_embed(delta *t, mb_wv_policy_diag *d, const char *where,
                                     const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected GUEST=HOSTPATH (e.g. /data=./assets), got '%.*s' without '='",
                 Q(strlen(v)), v);
   if (eq[1] == '\0')
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty HOSTPATH after '='; expected GUEST=HOSTPATH, e.g. /data=./assets");
-  mb_virt_mount m = {.kind = MB_VIRT_MOUNT_EMBED};
-  mb_virt_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
+  mb_wv_mount m = {.kind = MB_WV_MOUNT_EMBED};
+  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
   if (e) return e;
   if (!(m.host_path = dup_n(eq + 1, strlen(eq + 1)))) {
     mount_fini(&m);
@@ -371,30 +371,30 @@ static mb_virt_policy_err opt_embed(delta *t, mb_virt_policy_diag *d, const char
   return add_mount(t, d, where, &m);
 }
 
-static mb_virt_policy_err opt_mem(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_mem(delta *t, mb_wv_policy_diag *d, const char *where,
                                   const char *v) {
   size_t len = strlen(v);
   const char *colon = strrchr(v, ':');
-  mb_virt_mount m = {.kind = MB_VIRT_MOUNT_MEM, .limit = MB_VFS_NO_LIMIT};
+  mb_wv_mount m = {.kind = MB_WV_MOUNT_MEM, .limit = MB_VFS_NO_LIMIT};
   if (colon) {
     size_t ll = len - (size_t)(colon + 1 - v);
     if (!parse_size(colon + 1, ll, &m.limit))
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "bad LIMIT '%.*s'; expected bytes with an optional K, M or G suffix (e.g. "
                   "64M), below 2^64-1, or unlimited",
                   Q(ll), colon + 1);
     len = (size_t)(colon - v);
   }
-  mb_virt_policy_err e = guest_path(d, where, v, len, &m.guest);
+  mb_wv_policy_err e = guest_path(d, where, v, len, &m.guest);
   if (e) return e;
   return add_mount(t, d, where, &m);
 }
 
-static mb_virt_policy_err opt_mount(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *where,
                                     const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected GUEST=PREOPEN[/SUBDIR][:ro|:rw] (e.g. /data=/host/data:ro), got "
                 "'%.*s' without '='",
                 Q(strlen(v)), v);
@@ -407,20 +407,20 @@ static mb_virt_policy_err opt_mount(delta *t, mb_virt_policy_diag *d, const char
     if (ml == 2 && colon[1] == 'r' && (colon[2] == 'o' || colon[2] == 'w'))
       readonly = colon[2] == 'o';
     else
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "expected :ro or :rw at the end, got ':%.*s' (preopen names and "
                   "subdirectories cannot contain ':')",
                   Q(ml), colon + 1);
     hl = (size_t)(colon - h);
     const char *other = memchr(h, ':', hl);
     if (other)
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "a ':' inside '%.*s'; only a final :ro or :rw may follow the host path "
                   "(preopen names and subdirectories cannot contain ':')",
                   Q(hl), h);
   }
   if (hl == 0)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty host side; expected PREOPEN[/SUBDIR] after '=', e.g. /host or "
                 "/host/data");
   /* the preopen: the first component, with its leading '/' */
@@ -432,43 +432,43 @@ static mb_virt_policy_err opt_mount(delta *t, mb_virt_policy_diag *d, const char
     pe = b;
     while (pe < hl && h[pe] != '/') pe++;
     if (pe == b)
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "empty preopen name in '%.*s'; expected PREOPEN[/SUBDIR] such as /host/data",
                   Q(hl), h);
     if (pe - b == 2 && h[b] == '.' && h[b + 1] == '.')
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'..' is not a preopen name; name the directory the host preopens, e.g. "
                   "/host");
   }
   size_t sb = pe < hl ? pe + 1 : hl; /* SUBDIR begins after the '/' */
   if (pe < hl && sb == hl)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "'%.*s' ends in '/'; remove it (SUBDIR has no empty components)", Q(hl), h);
   for (size_t i = sb; i < hl;) {
     size_t b = i;
     while (i < hl && h[i] != '/') i++;
     size_t c = i - b;
     if (c == 0 || (c == 1 && h[b] == '.') || (c == 2 && h[b] == '.' && h[b + 1] == '.'))
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "SUBDIR '%.*s' has an empty, '.' or '..' component; write it as a plain "
                   "relative path such as data/sub",
                   Q(hl - sb), h + sb);
     if (c > MB_VFS_NAME_MAX)
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "SUBDIR has a component of %zu bytes; at most %d are allowed", c,
                   MB_VFS_NAME_MAX);
     if (i < hl) {
       i++;
       if (i == hl)
-        return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+        return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                     "'%.*s' ends in '/'; remove it (SUBDIR has no empty components)", Q(hl), h);
     }
   }
   if (hl >= MB_VFS_PATH_MAX)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "host side of %zu bytes; it must be shorter than %d", hl, MB_VFS_PATH_MAX);
-  mb_virt_mount m = {.kind = MB_VIRT_MOUNT_HOST, .readonly = readonly};
-  mb_virt_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
+  mb_wv_mount m = {.kind = MB_WV_MOUNT_HOST, .readonly = readonly};
+  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
   if (e) return e;
   if (!(m.preopen = dup_n(h, pe)) || !(m.subdir = dup_n(h + sb, hl - sb))) {
     mount_fini(&m);
@@ -477,10 +477,10 @@ static mb_virt_policy_err opt_mount(delta *t, mb_virt_policy_diag *d, const char
   return add_mount(t, d, where, &m);
 }
 
-static mb_virt_policy_err add_env(delta *t, mb_virt_policy_diag *d, const char *where,
-                                  mb_virt_env_kind kind, const char *name, size_t nl,
+static mb_wv_policy_err add_env(delta *t, mb_wv_policy_diag *d, const char *where,
+                                  mb_wv_env_kind kind, const char *name, size_t nl,
                                   const char *value) {
-  mb_virt_env ev = {.kind = kind};
+  mb_wv_env ev = {.kind = kind};
   if (!(ev.name = dup_n(name, nl)) || (value && !(ev.value = dup_n(value, strlen(value)))) ||
       !grow((void **)&t->p.env, &t->env_cap, t->p.env_count, sizeof *t->p.env)) {
     mb__vfs_free(ev.name);
@@ -488,37 +488,37 @@ static mb_virt_policy_err add_env(delta *t, mb_virt_policy_diag *d, const char *
     return nomem(d, where);
   }
   t->p.env[t->p.env_count++] = ev;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_env(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_env(delta *t, mb_wv_policy_diag *d, const char *where,
                                   const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected NAME=VALUE (e.g. HOME=/tmp), got '%.*s' without '='; to pass the "
                 "host's value use --env-allow %.*s",
                 Q(strlen(v)), v, Q(strlen(v)), v);
   if (eq == v)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty variable name before '='; expected NAME=VALUE, e.g. HOME=/tmp");
-  return add_env(t, d, where, MB_VIRT_ENV_FIXED, v, (size_t)(eq - v), eq + 1);
+  return add_env(t, d, where, MB_WV_ENV_FIXED, v, (size_t)(eq - v), eq + 1);
 }
 
-static mb_virt_policy_err opt_env_allow(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_env_allow(delta *t, mb_wv_policy_diag *d, const char *where,
                                         const char *v) {
   if (!*v)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty variable name; expected the NAME of a host variable, e.g. HOME");
   if (strchr(v, '='))
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "'%.*s' has a '='; --env-allow takes a NAME only (to set a value use --env "
                 "NAME=VALUE)",
                 Q(strlen(v)), v);
-  return add_env(t, d, where, MB_VIRT_ENV_ALLOW, v, strlen(v), NULL);
+  return add_env(t, d, where, MB_WV_ENV_ALLOW, v, strlen(v), NULL);
 }
 
-static mb_virt_policy_err opt_arg(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_arg(delta *t, mb_wv_policy_diag *d, const char *where,
                                   const char *v) {
   char *a = dup_n(v, strlen(v));
   if (!a || !grow((void **)&t->p.args, &t->arg_cap, t->p.arg_count, sizeof *t->p.args)) {
@@ -526,28 +526,28 @@ static mb_virt_policy_err opt_arg(delta *t, mb_virt_policy_diag *d, const char *
     return nomem(d, where);
   }
   t->p.args[t->p.arg_count++] = a;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_stdio(delta *t, mb_virt_policy_diag *d, const char *where, int fd,
+static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *where, int fd,
                                     const char *v) {
-  mb_virt_stdio s = {MB_VIRT_STDIO_INHERIT, NULL};
+  mb_wv_stdio s = {MB_WV_STDIO_INHERIT, NULL};
   if (!strcmp(v, "inherit")) {
-    s.mode = MB_VIRT_STDIO_INHERIT;
+    s.mode = MB_WV_STDIO_INHERIT;
   } else if (!strcmp(v, "null")) {
-    s.mode = MB_VIRT_STDIO_NULL;
+    s.mode = MB_WV_STDIO_NULL;
   } else if (v[0] == '/') {
-    s.mode = MB_VIRT_STDIO_FILE;
-    mb_virt_policy_err e = guest_path(d, where, v, strlen(v), &s.path);
+    s.mode = MB_WV_STDIO_FILE;
+    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &s.path);
     if (e) return e;
     if (!strcmp(s.path, "/")) {
       mb__vfs_free(s.path);
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/log",
                   Q(strlen(v)), v);
     }
   } else {
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected inherit, null or an absolute guest file path such as /out/log, got "
                 "'%.*s'",
                 Q(strlen(v)), v);
@@ -555,56 +555,56 @@ static mb_virt_policy_err opt_stdio(delta *t, mb_virt_policy_diag *d, const char
   mb__vfs_free(t->p.stdio[fd].path);
   t->p.stdio[fd] = s;
   t->set |= SET_STDIN << fd;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_clock(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_clock(delta *t, mb_wv_policy_diag *d, const char *where,
                                     const char *v) {
   if (!strcmp(v, "real")) {
-    t->p.clock = MB_VIRT_CLOCK_REAL;
+    t->p.clock = MB_WV_CLOCK_REAL;
     t->p.clock_start = 0;
   } else if (!strncmp(v, "fixed:", 6) && parse_u64(v + 6, strlen(v + 6), &t->p.clock_start)) {
-    t->p.clock = MB_VIRT_CLOCK_FIXED;
+    t->p.clock = MB_WV_CLOCK_FIXED;
   } else {
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected real or fixed:NANOS (decimal nanoseconds since 1970, e.g. fixed:0), "
                 "got '%.*s'",
                 Q(strlen(v)), v);
   }
   t->set |= SET_CLOCK;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_random(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_random(delta *t, mb_wv_policy_diag *d, const char *where,
                                      const char *v) {
   if (!strcmp(v, "real")) {
-    t->p.random = MB_VIRT_RANDOM_REAL;
+    t->p.random = MB_WV_RANDOM_REAL;
     t->p.random_seed = 0;
   } else if (!strncmp(v, "seed:", 5) && parse_u64(v + 5, strlen(v + 5), &t->p.random_seed)) {
-    t->p.random = MB_VIRT_RANDOM_SEED;
+    t->p.random = MB_WV_RANDOM_SEED;
   } else {
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected real or seed:N (N decimal, 0 to 2^64-1), got '%.*s'", Q(strlen(v)),
                 v);
   }
   t->set |= SET_RANDOM;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_fault(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *where,
                                     const char *v) {
   const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
   if (!c1 || !c2 || strchr(c2 + 1, ':'))
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected FUNC:N:ERRNO (e.g. fd_read:2:io), got '%.*s'", Q(strlen(v)), v);
   size_t fl = (size_t)(c1 - v);
   if (mb_wasi_func_index(v, fl) < 0) {
     const char *near = closest(v, fl, mb_wasi_func_names, MB_WASI_FUNC_COUNT, sizeof(char *));
     if (near)
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is not a wasi_snapshot_preview1 function; did you mean %s?", Q(fl), v,
                   near);
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "'%.*s' is not a wasi_snapshot_preview1 function; expected a name such as "
                 "fd_read, path_open or clock_time_get",
                 Q(fl), v);
@@ -612,45 +612,45 @@ static mb_virt_policy_err opt_fault(delta *t, mb_virt_policy_diag *d, const char
   uint64_t nth;
   size_t nl = (size_t)(c2 - c1 - 1);
   if (!parse_u64(c1 + 1, nl, &nth) || nth == 0 || nth > UINT32_MAX)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "bad call number '%.*s'; expected N from 1 (the first call) to 4294967295",
                 Q(nl), c1 + 1);
   mb_wasi_errno err;
   if (!mb_wasi_errno_parse(c2 + 1, strlen(c2 + 1), &err))
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "bad ERRNO '%.*s'; expected a preview1 errno name such as io, noent, acces or "
                 "badf, or its number 1..76",
                 Q(strlen(c2 + 1)), c2 + 1);
-  mb_virt_fault f = {.nth = (uint32_t)nth, .err = err};
+  mb_wv_fault f = {.nth = (uint32_t)nth, .err = err};
   if (!(f.func = dup_n(v, fl)) ||
       !grow((void **)&t->p.faults, &t->fault_cap, t->p.fault_count, sizeof *t->p.faults)) {
     mb__vfs_free(f.func);
     return nomem(d, where);
   }
   t->p.faults[t->p.fault_count++] = f;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_trace(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *where,
                                     const char *v) {
   char *path = NULL;
-  mb_virt_trace_mode mode;
+  mb_wv_trace_mode mode;
   if (!strcmp(v, "stderr")) {
-    mode = MB_VIRT_TRACE_STDERR;
+    mode = MB_WV_TRACE_STDERR;
   } else if (!strcmp(v, "none")) {
-    mode = MB_VIRT_TRACE_NONE;
+    mode = MB_WV_TRACE_NONE;
   } else if (v[0] == '/') {
-    mode = MB_VIRT_TRACE_FILE;
-    mb_virt_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    mode = MB_WV_TRACE_FILE;
+    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &path);
     if (e) return e;
     if (!strcmp(path, "/")) {
       mb__vfs_free(path);
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/trace.log",
                   Q(strlen(v)), v);
     }
   } else {
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected stderr, none or an absolute guest file path such as /out/trace.log, "
                 "got '%.*s'",
                 Q(strlen(v)), v);
@@ -659,21 +659,21 @@ static mb_virt_policy_err opt_trace(delta *t, mb_virt_policy_diag *d, const char
   t->p.trace = mode;
   t->p.trace_path = path;
   t->set |= SET_TRACE;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
 /* --save GUEST=DEST: two guest paths; what they must be on is checked with the mounts
- * (mb_virt_policy_check). */
-static mb_virt_policy_err opt_save(delta *t, mb_virt_policy_diag *d, const char *where,
+ * (mb_wv_policy_check). */
+static mb_wv_policy_err opt_save(delta *t, mb_wv_policy_diag *d, const char *where,
                                    const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "expected GUEST=MOUNT-GUEST-PATH (e.g. /out=/results/out, with /out a --mem "
                 "tree and /results a :rw --mount), got '%.*s' without '='",
                 Q(strlen(v)), v);
-  mb_virt_save s = {NULL, NULL};
-  mb_virt_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &s.guest);
+  mb_wv_save s = {NULL, NULL};
+  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &s.guest);
   if (!e) e = guest_path(d, where, eq + 1, strlen(eq + 1), &s.dest);
   if (!e && !grow((void **)&t->p.saves, &t->save_cap, t->p.save_count, sizeof *t->p.saves))
     e = nomem(d, where);
@@ -683,23 +683,23 @@ static mb_virt_policy_err opt_save(delta *t, mb_virt_policy_diag *d, const char 
     return e;
   }
   t->p.saves[t->p.save_count++] = s;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
 /* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
-static mb_virt_policy_err opt_record(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_record(delta *t, mb_wv_policy_diag *d, const char *where,
                                      const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (v[0] != '/')
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "expected an absolute guest file path such as /out/run.log (or none), got '%.*s'",
                   Q(strlen(v)), v);
-    mb_virt_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &path);
     if (e) return e;
     if (!strcmp(path, "/")) {
       mb__vfs_free(path);
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/run.log",
                   Q(strlen(v)), v);
     }
@@ -707,24 +707,24 @@ static mb_virt_policy_err opt_record(delta *t, mb_virt_policy_diag *d, const cha
   mb__vfs_free(t->p.record_path);
   t->p.record_path = path;
   t->set |= SET_RECORD;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err opt_replay(delta *t, mb_virt_policy_diag *d, const char *where,
+static mb_wv_policy_err opt_replay(delta *t, mb_wv_policy_diag *d, const char *where,
                                      const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
-    if (!v[0]) return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "expected the host file of a log");
+    if (!v[0]) return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected the host file of a log");
     if (!(path = dup_n(v, strlen(v)))) return nomem(d, where);
   }
   mb__vfs_free(t->p.replay_path);
   t->p.replay_path = path;
   t->set |= SET_REPLAY;
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
 /* One option with a value (o != O_POLICY) into the delta. */
-static mb_virt_policy_err apply(delta *t, mb_virt_policy_diag *d, const char *where, opt o,
+static mb_wv_policy_err apply(delta *t, mb_wv_policy_diag *d, const char *where, opt o,
                                 const char *v) {
   switch (o) {
   case O_EMBED: return opt_embed(t, d, where, v);
@@ -748,7 +748,7 @@ static mb_virt_policy_err apply(delta *t, mb_virt_policy_diag *d, const char *wh
   case O_POLICY:
   case O_COUNT: break;
   }
-  return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where, "internal: option %d has no value form",
+  return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where, "internal: option %d has no value form",
               (int)o);
 }
 
@@ -762,63 +762,63 @@ static void apply_flag(delta *t, opt o, bool on) {
   }
 }
 
-static mb_virt_policy_err commit(mb_virt_policy *p, delta *t, mb_virt_policy_diag *d,
+static mb_wv_policy_err commit(mb_wv_policy *p, delta *t, mb_wv_policy_diag *d,
                                  const char *where) {
-  mb_virt_policy_err e = merge(p, t) ? MB_VIRT_POLICY_OK : nomem(d, where);
-  mb_virt_policy_fini(&t->p);
+  mb_wv_policy_err e = merge(p, t) ? MB_WV_POLICY_OK : nomem(d, where);
+  mb_wv_policy_fini(&t->p);
   return e;
 }
 
 static void delta_init(delta *t) {
   memset(t, 0, sizeof *t);
-  mb_virt_policy_init(&t->p);
+  mb_wv_policy_init(&t->p);
 }
 
 /* ---- flags ---- */
 
-int mb_virt_policy_option_arity(const char *flag) {
+int mb_wv_policy_option_arity(const char *flag) {
   if (!flag || strncmp(flag, "--", 2) != 0) return -1;
   int o = opt_find(flag + 2, strlen(flag + 2));
   return o < 0 ? -1 : opts[o].arity;
 }
 
-static mb_virt_policy_err read_policy_file(mb_virt_policy *p, const char *path,
-                                           mb_virt_policy_diag *d) {
+static mb_wv_policy_err read_policy_file(mb_wv_policy *p, const char *path,
+                                           mb_wv_policy_diag *d) {
   char *buf = NULL;
   size_t len = 0;
-  mb_virt_policy_err e = MB_VIRT_POLICY_OK;
+  mb_wv_policy_err e = MB_WV_POLICY_OK;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    e = fail(d, MB_VIRT_POLICY_IO, path, "cannot open the policy file: %s; check the path "
+    e = fail(d, MB_WV_POLICY_IO, path, "cannot open the policy file: %s; check the path "
              "given to --policy", strerror(errno));
     goto out;
   }
-  if (!(buf = mb__vfs_malloc(MB_VIRT_POLICY_FILE_MAX + 1))) {
+  if (!(buf = mb__vfs_malloc(MB_WV_POLICY_FILE_MAX + 1))) {
     e = nomem(d, path);
     goto out;
   }
-  len = fread(buf, 1, MB_VIRT_POLICY_FILE_MAX + 1, f);
+  len = fread(buf, 1, MB_WV_POLICY_FILE_MAX + 1, f);
   if (ferror(f)) {
-    e = fail(d, MB_VIRT_POLICY_IO, path, "cannot read the policy file: %s", strerror(errno));
+    e = fail(d, MB_WV_POLICY_IO, path, "cannot read the policy file: %s", strerror(errno));
     goto out;
   }
-  if (len > MB_VIRT_POLICY_FILE_MAX) {
-    e = fail(d, MB_VIRT_POLICY_IO, path,
+  if (len > MB_WV_POLICY_FILE_MAX) {
+    e = fail(d, MB_WV_POLICY_IO, path,
              "the policy file is larger than %u bytes; a policy is a few lines of JSON",
-             MB_VIRT_POLICY_FILE_MAX);
+             MB_WV_POLICY_FILE_MAX);
     goto out;
   }
-  e = mb_virt_policy_parse_json(p, path, buf, len, d);
+  e = mb_wv_policy_parse_json(p, path, buf, len, d);
 out:
   if (f) fclose(f);
   mb__vfs_free(buf);
   return e;
 }
 
-mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, const char *value,
-                                         mb_virt_policy_diag *diag) {
-  mb_virt_policy_diag scratch;
-  mb_virt_policy_diag *d = diag ? diag : &scratch;
+mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
+                                         mb_wv_policy_diag *diag) {
+  mb_wv_policy_diag scratch;
+  mb_wv_policy_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
   char where[sizeof d->where];
   snprintf(where, sizeof where, "%s%s%s", flag ? flag : "(null)", value ? " " : "",
@@ -829,29 +829,29 @@ mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, co
     const char *body = !strncmp(f, "--", 2) ? f + 2 : f;
     const char *near = closest(body, strlen(body), &opts[0].name, O_COUNT, sizeof opts[0]);
     if (near)
-      return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
+      return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
                   "'%.*s' is not a policy option; did you mean --%s?", Q(strlen(f)), f, near);
-    return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
+    return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
                 "'%.*s' is not a policy option; see `membrane virt --help` for the list",
                 Q(strlen(f)), f);
   }
   if (opts[o].arity == 0 && value)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "%s takes no value", flag);
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where, "%s takes no value", flag);
   if (opts[o].arity == 1 && !value)
-    return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "%s needs a value: %s %s", flag, flag,
+    return fail(d, MB_WV_POLICY_BAD_VALUE, where, "%s needs a value: %s %s", flag, flag,
                 opts[o].form);
   if (o == O_POLICY) return read_policy_file(p, value, d);
   delta t;
   delta_init(&t);
-  mb_virt_policy_err e;
+  mb_wv_policy_err e;
   if (opts[o].arity == 0) {
     apply_flag(&t, (opt)o, true);
-    e = MB_VIRT_POLICY_OK;
+    e = MB_WV_POLICY_OK;
   } else {
     e = apply(&t, d, where, (opt)o, value);
   }
   if (!e) return commit(p, &t, d, where);
-  mb_virt_policy_fini(&t.p);
+  mb_wv_policy_fini(&t.p);
   return e;
 }
 
@@ -881,20 +881,20 @@ static void line_col(const char *text, size_t off, unsigned long *line, unsigned
   }
 }
 
-static mb_virt_policy_err syntax(mb_virt_policy_diag *d, const char *file, const char *text,
+static mb_wv_policy_err syntax(mb_wv_policy_diag *d, const char *file, const char *text,
                                  size_t off, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static mb_virt_policy_err syntax(mb_virt_policy_diag *d, const char *file, const char *text,
+static mb_wv_policy_err syntax(mb_wv_policy_diag *d, const char *file, const char *text,
                                  size_t off, const char *fmt, ...) {
   unsigned long line, col;
   line_col(text, off, &line, &col);
-  d->code = MB_VIRT_POLICY_SYNTAX;
+  d->code = MB_WV_POLICY_SYNTAX;
   snprintf(d->where, sizeof d->where, "%s:%lu:%lu", file, line, col);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(d->message, sizeof d->message, fmt, ap);
   va_end(ap);
-  return MB_VIRT_POLICY_SYNTAX;
+  return MB_WV_POLICY_SYNTAX;
 }
 
 /* A character for a message: 'x', or "byte 0xNN" when it is not printable. */
@@ -1103,7 +1103,7 @@ static bool js_check(jscan *j) {
   return true;
 }
 
-static mb_virt_policy_err json_apply(delta *t, mb_virt_policy_diag *d, const char *file,
+static mb_wv_policy_err json_apply(delta *t, mb_wv_policy_diag *d, const char *file,
                                      const cJSON *root) {
   char where[sizeof d->where];
   uint32_t seen = 0;
@@ -1113,62 +1113,62 @@ static mb_virt_policy_err json_apply(delta *t, mb_virt_policy_diag *d, const cha
     snprintf(where, sizeof where, "%s: %s", file, key);
     int o = opt_find(key, kl);
     if (o == O_POLICY)
-      return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
+      return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
                   "a policy file cannot include another; give --policy once for each file");
     if (o < 0) {
       const char *body = !strncmp(key, "--", 2) ? key + 2 : key;
       if (body != key && opt_find(body, strlen(body)) >= 0)
-        return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
+        return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
                     "unknown key '%.*s'; keys are the flags without '--': write \"%s\"", Q(kl),
                     key, body);
       const char *near = closest(body, strlen(body), &opts[0].name, O_COUNT, sizeof opts[0]);
       if (near && near != opts[O_POLICY].name)
-        return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
+        return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
                     "unknown key '%.*s'; did you mean \"%s\"?", Q(kl), key, near);
-      return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
+      return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
                   "unknown key '%.*s'; the keys are the policy flags without '--' (embed, "
                   "mem, mount, env, env-allow, env-inherit, arg, args-inherit, stdin, stdout, "
                   "stderr, clock, random, fault, trace, save, record, replay)",
                   Q(kl), key);
     }
     if (seen & (1u << o))
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "\"%s\" is given twice; give it once, with an array for several values", key);
     seen |= 1u << o;
     if (opts[o].arity == 0) {
       if (!cJSON_IsBool(it))
-        return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "expected true or false, got %s",
+        return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected true or false, got %s",
                     json_type(it));
       apply_flag(t, (opt)o, cJSON_IsTrue(it));
       continue;
     }
     if (cJSON_IsString(it)) {
-      mb_virt_policy_err e = apply(t, d, where, (opt)o, it->valuestring);
+      mb_wv_policy_err e = apply(t, d, where, (opt)o, it->valuestring);
       if (e) return e;
       continue;
     }
     if (!cJSON_IsArray(it))
-      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "expected a string (%s) or an array of them, got %s", opts[o].form,
                   json_type(it));
     size_t i = 0;
     for (const cJSON *el = it->child; el; el = el->next, i++) {
       snprintf(where, sizeof where, "%s: %s[%zu]", file, key, i);
       if (!cJSON_IsString(el))
-        return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "expected a string (%s), got %s",
+        return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected a string (%s), got %s",
                     opts[o].form, json_type(el));
-      mb_virt_policy_err e = apply(t, d, where, (opt)o, el->valuestring);
+      mb_wv_policy_err e = apply(t, d, where, (opt)o, el->valuestring);
       if (e) return e;
     }
   }
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *filename,
+mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
                                              const char *text, size_t len,
-                                             mb_virt_policy_diag *diag) {
-  mb_virt_policy_diag scratch;
-  mb_virt_policy_diag *d = diag ? diag : &scratch;
+                                             mb_wv_policy_diag *diag) {
+  mb_wv_policy_diag scratch;
+  mb_wv_policy_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
   const char *file = filename ? filename : "policy";
   char c[16];
@@ -1194,7 +1194,7 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
   size_t bom = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
   cJSON *root = cJSON_ParseWithLengthOpts(text + bom, len - bom, NULL, 0);
   bool oom = cj_nomem;
-  mb_virt_policy_err e = MB_VIRT_POLICY_OK;
+  mb_wv_policy_err e = MB_WV_POLICY_OK;
   delta t;
   delta_init(&t);
   if (!root) {
@@ -1209,7 +1209,7 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
     goto out;
   }
   if (!cJSON_IsObject(root)) {
-    e = fail(d, MB_VIRT_POLICY_BAD_VALUE, file,
+    e = fail(d, MB_WV_POLICY_BAD_VALUE, file,
              "the top level is %s; expected an object of options such as {\"mem\": "
              "\"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}",
              json_type(root));
@@ -1217,10 +1217,10 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
   }
   e = json_apply(&t, d, file, root);
   if (!e) {
-    e = merge(p, &t) ? MB_VIRT_POLICY_OK : nomem(d, file);
+    e = merge(p, &t) ? MB_WV_POLICY_OK : nomem(d, file);
   }
 out:
-  mb_virt_policy_fini(&t.p);
+  mb_wv_policy_fini(&t.p);
   cJSON_Delete(root);
   cJSON_InitHooks(NULL);
   return e;
@@ -1228,18 +1228,18 @@ out:
 
 /* ---- cross-option checks ---- */
 
-static void describe_mount(const mb_virt_mount *m, char *buf, size_t cap) {
+static void describe_mount(const mb_wv_mount *m, char *buf, size_t cap) {
   switch (m->kind) {
-  case MB_VIRT_MOUNT_EMBED:
+  case MB_WV_MOUNT_EMBED:
     snprintf(buf, cap, "--embed %s=%s", m->guest, m->host_path ? m->host_path : "");
     break;
-  case MB_VIRT_MOUNT_MEM:
+  case MB_WV_MOUNT_MEM:
     if (m->limit == MB_VFS_NO_LIMIT)
       snprintf(buf, cap, "--mem %s", m->guest);
     else
       snprintf(buf, cap, "--mem %s:%llu", m->guest, (unsigned long long)m->limit);
     break;
-  case MB_VIRT_MOUNT_HOST:
+  case MB_WV_MOUNT_HOST:
     snprintf(buf, cap, "--mount %s=%s%s%s:%s", m->guest, m->preopen ? m->preopen : "",
              m->subdir && m->subdir[0] ? "/" : "", m->subdir ? m->subdir : "",
              m->readonly ? "ro" : "rw");
@@ -1250,8 +1250,8 @@ static void describe_mount(const mb_virt_mount *m, char *buf, size_t cap) {
   }
 }
 
-static void describe_env(const mb_virt_env *e, char *buf, size_t cap) {
-  if (e->kind == MB_VIRT_ENV_FIXED)
+static void describe_env(const mb_wv_env *e, char *buf, size_t cap) {
+  if (e->kind == MB_WV_ENV_FIXED)
     snprintf(buf, cap, "--env %s=%s", e->name, e->value ? e->value : "");
   else
     snprintf(buf, cap, "--env-allow %s", e->name);
@@ -1259,17 +1259,17 @@ static void describe_env(const mb_virt_env *e, char *buf, size_t cap) {
 
 /* Sorting pointers into an array: ties keep array order (pointer order). */
 static int cmp_mount(const void *a, const void *b) {
-  const mb_virt_mount *x = *(const mb_virt_mount *const *)a, *y = *(const mb_virt_mount *const *)b;
+  const mb_wv_mount *x = *(const mb_wv_mount *const *)a, *y = *(const mb_wv_mount *const *)b;
   int c = strcmp(x->guest, y->guest);
   return c ? c : (x < y ? -1 : x > y);
 }
 static int cmp_env(const void *a, const void *b) {
-  const mb_virt_env *x = *(const mb_virt_env *const *)a, *y = *(const mb_virt_env *const *)b;
+  const mb_wv_env *x = *(const mb_wv_env *const *)a, *y = *(const mb_wv_env *const *)b;
   int c = strcmp(x->name, y->name);
   return c ? c : (x < y ? -1 : x > y);
 }
 static int cmp_fault(const void *a, const void *b) {
-  const mb_virt_fault *x = *(const mb_virt_fault *const *)a, *y = *(const mb_virt_fault *const *)b;
+  const mb_wv_fault *x = *(const mb_wv_fault *const *)a, *y = *(const mb_wv_fault *const *)b;
   int c = strcmp(x->func, y->func);
   if (!c) c = x->nth < y->nth ? -1 : x->nth > y->nth;
   return c ? c : (x < y ? -1 : x > y);
@@ -1284,13 +1284,13 @@ static bool below(const char *mp, const char *path) {
 
 /* The mount point that holds `path` (longest; for_read: an EMBED at path itself too, a
  * single embedded file), or NULL. */
-static const char *holder(const mb_virt_policy *p, const char *path, bool for_read) {
+static const char *holder(const mb_wv_policy *p, const char *path, bool for_read) {
   const char *best = NULL;
   size_t bl = 0;
   for (size_t i = 0; i < p->mount_count; i++) {
-    const mb_virt_mount *m = &p->mounts[i];
+    const mb_wv_mount *m = &p->mounts[i];
     bool in = below(m->guest, path) ||
-              (for_read && m->kind == MB_VIRT_MOUNT_EMBED && !strcmp(m->guest, path));
+              (for_read && m->kind == MB_WV_MOUNT_EMBED && !strcmp(m->guest, path));
     size_t l = strlen(m->guest);
     if (in && (!best || l > bl)) best = m->guest, bl = l;
   }
@@ -1299,25 +1299,25 @@ static const char *holder(const mb_virt_policy *p, const char *path, bool for_re
 
 /* A file the output reads (stdin) or writes (stdout, stderr, the trace) at `path`: on a
  * mount, and a writable one for writing. flag names the option; other: its other mode. */
-static mb_virt_policy_err check_file(const mb_virt_policy *p, mb_virt_policy_diag *d,
+static mb_wv_policy_err check_file(const mb_wv_policy *p, mb_wv_policy_diag *d,
                                      const char *flag, const char *path, bool reading,
                                      const char *other) {
   char where[sizeof d->where];
   snprintf(where, sizeof where, "%s %s", flag, path);
   const char *mp = holder(p, path, reading);
   if (!mp)
-    return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+    return fail(d, MB_WV_POLICY_CONFLICT, where,
                 "%s is not inside any mount; mount a directory that holds it (%s), or use "
                 "%s %s",
                 path, reading ? "--embed, --mem or --mount" : "--mem or --mount ...:rw", flag,
                 other);
-  if (reading) return MB_VIRT_POLICY_OK;
-  const mb_virt_mount *ro = NULL;
+  if (reading) return MB_WV_POLICY_OK;
+  const mb_wv_mount *ro = NULL;
   bool writable = false;
   for (size_t i = 0; i < p->mount_count; i++) {
-    const mb_virt_mount *m = &p->mounts[i];
+    const mb_wv_mount *m = &p->mounts[i];
     if (strcmp(m->guest, mp)) continue;
-    if (m->kind == MB_VIRT_MOUNT_MEM || (m->kind == MB_VIRT_MOUNT_HOST && !m->readonly))
+    if (m->kind == MB_WV_MOUNT_MEM || (m->kind == MB_WV_MOUNT_HOST && !m->readonly))
       writable = true;
     else
       ro = m;
@@ -1325,48 +1325,48 @@ static mb_virt_policy_err check_file(const mb_virt_policy *p, mb_virt_policy_dia
   if (!writable && ro) {
     char desc[300];
     describe_mount(ro, desc, sizeof desc);
-    return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+    return fail(d, MB_WV_POLICY_CONFLICT, where,
                 "%s is on the read-only mount %s; put it under a --mem or a --mount ...:rw "
                 "mount, or add --mem %s over the embed",
                 path, desc, mp);
   }
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-static mb_virt_policy_err check_stdio(const mb_virt_policy *p, mb_virt_policy_diag *d) {
+static mb_wv_policy_err check_stdio(const mb_wv_policy *p, mb_wv_policy_diag *d) {
   static const char *const names[3] = {"--stdin", "--stdout", "--stderr"};
   for (int fd = 0; fd < 3; fd++) {
-    const mb_virt_stdio *s = &p->stdio[fd];
-    if (s->mode != MB_VIRT_STDIO_FILE || !s->path) continue;
-    mb_virt_policy_err e = check_file(p, d, names[fd], s->path, fd == 0, fd == 0 ? "null" : "inherit");
+    const mb_wv_stdio *s = &p->stdio[fd];
+    if (s->mode != MB_WV_STDIO_FILE || !s->path) continue;
+    mb_wv_policy_err e = check_file(p, d, names[fd], s->path, fd == 0, fd == 0 ? "null" : "inherit");
     if (e) return e;
   }
   if (p->record_path) {
     const char *other = NULL;
     for (int fd = 1; fd < 3; fd++)
-      if (p->stdio[fd].mode == MB_VIRT_STDIO_FILE && p->stdio[fd].path &&
+      if (p->stdio[fd].mode == MB_WV_STDIO_FILE && p->stdio[fd].path &&
           !strcmp(p->stdio[fd].path, p->record_path))
         other = names[fd];
-    if (p->trace == MB_VIRT_TRACE_FILE && p->trace_path && !strcmp(p->trace_path, p->record_path))
+    if (p->trace == MB_WV_TRACE_FILE && p->trace_path && !strcmp(p->trace_path, p->record_path))
       other = "--trace";
     if (other) {
       char where[sizeof d->where];
       snprintf(where, sizeof where, "--record %s", p->record_path);
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "%s is also %s's file: the two would overwrite each other; record into "
                   "another file",
                   p->record_path, other);
     }
-    mb_virt_policy_err e = check_file(p, d, "--record", p->record_path, false, "none");
+    mb_wv_policy_err e = check_file(p, d, "--record", p->record_path, false, "none");
     if (e) return e;
   }
-  if (p->trace != MB_VIRT_TRACE_FILE || !p->trace_path) return MB_VIRT_POLICY_OK;
+  if (p->trace != MB_WV_TRACE_FILE || !p->trace_path) return MB_WV_POLICY_OK;
   for (int fd = 1; fd < 3; fd++)
-    if (p->stdio[fd].mode == MB_VIRT_STDIO_FILE && p->stdio[fd].path &&
+    if (p->stdio[fd].mode == MB_WV_STDIO_FILE && p->stdio[fd].path &&
         !strcmp(p->stdio[fd].path, p->trace_path)) {
       char where[sizeof d->where];
       snprintf(where, sizeof where, "--trace %s", p->trace_path);
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "%s is also %s's file: the two would overwrite each other; trace to another "
                   "file",
                   p->trace_path, names[fd]);
@@ -1384,10 +1384,10 @@ static bool at_or_below(const char *mp, const char *path) {
  * (the longest mount holding it) and no mount point itself or above one (the host
  * directory there is replaced), GUEST and DEST apart, and no two DESTs one inside the
  * other (one save would replace or move the other's tree). */
-static mb_virt_policy_err check_saves(const mb_virt_policy *p, mb_virt_policy_diag *d) {
+static mb_wv_policy_err check_saves(const mb_wv_policy *p, mb_wv_policy_diag *d) {
   char where[sizeof d->where], desc[300];
   for (size_t i = 0; i < p->save_count; i++) {
-    const mb_virt_save *s = &p->saves[i];
+    const mb_wv_save *s = &p->saves[i];
     snprintf(where, sizeof where, "--save %s=%s", s->guest, s->dest);
     const char *mp = NULL;
     for (size_t k = 0; k < p->mount_count; k++)
@@ -1395,70 +1395,70 @@ static mb_virt_policy_err check_saves(const mb_virt_policy *p, mb_virt_policy_di
           (!mp || strlen(p->mounts[k].guest) > strlen(mp)))
         mp = p->mounts[k].guest;
     if (!mp)
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "%s is not on any mount; GUEST must be a --mem tree (e.g. --mem %s) or a "
                   "directory inside one",
                   s->guest, s->guest);
-    const mb_virt_mount *mem = NULL, *other = NULL;
+    const mb_wv_mount *mem = NULL, *other = NULL;
     for (size_t k = 0; k < p->mount_count; k++)
       if (!strcmp(p->mounts[k].guest, mp)) {
-        if (p->mounts[k].kind == MB_VIRT_MOUNT_MEM) mem = &p->mounts[k];
+        if (p->mounts[k].kind == MB_WV_MOUNT_MEM) mem = &p->mounts[k];
         else other = &p->mounts[k];
       }
     if (!mem && other) {
       describe_mount(other, desc, sizeof desc);
-      if (other->kind == MB_VIRT_MOUNT_EMBED)
-        return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      if (other->kind == MB_WV_MOUNT_EMBED)
+        return fail(d, MB_WV_POLICY_CONFLICT, where,
                     "%s is on %s, which is read-only and in the output as built; add --mem %s "
                     "over it to save what the program changes",
                     s->guest, desc, mp);
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "%s is on the host mount %s, whose files are on the host already; GUEST must "
                   "be a --mem tree or a directory inside one",
                   s->guest, desc);
     }
     const char *hp = holder(p, s->dest, false);
-    const mb_virt_mount *host = NULL;
+    const mb_wv_mount *host = NULL;
     for (size_t k = 0; hp && k < p->mount_count; k++)
       if (!strcmp(p->mounts[k].guest, hp)) host = &p->mounts[k];
     if (!host)
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "%s is not inside any mount; DEST must be a path inside a :rw --mount (e.g. "
                   "--mount /results=/host/results:rw --save %s=/results/out)",
                   s->dest, s->guest);
     describe_mount(host, desc, sizeof desc);
-    if (host->kind != MB_VIRT_MOUNT_HOST || host->readonly)
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+    if (host->kind != MB_WV_MOUNT_HOST || host->readonly)
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "%s is on %s; DEST must be inside a :rw --mount, so that the tree reaches "
                   "the host",
                   s->dest, desc);
     for (size_t k = 0; k < p->mount_count; k++)
       if (at_or_below(s->dest, p->mounts[k].guest)) {
         describe_mount(&p->mounts[k], desc, sizeof desc);
-        return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+        return fail(d, MB_WV_POLICY_CONFLICT, where,
                     "%s would replace the mount point of %s; save to a path no mount is at or "
                     "below",
                     s->dest, desc);
       }
     if (at_or_below(s->guest, s->dest) || at_or_below(s->dest, s->guest))
-      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_POLICY_CONFLICT, where,
                   "GUEST %s and DEST %s overlap; save to a path outside the tree, and not above "
                   "it",
                   s->guest, s->dest);
     for (size_t j = 0; j < i; j++)
       if (at_or_below(p->saves[j].dest, s->dest) || at_or_below(s->dest, p->saves[j].dest))
-        return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+        return fail(d, MB_WV_POLICY_CONFLICT, where,
                     "%s overlaps the DEST of --save %s=%s; give each save its own directory",
                     s->dest, p->saves[j].guest, p->saves[j].dest);
   }
-  return MB_VIRT_POLICY_OK;
+  return MB_WV_POLICY_OK;
 }
 
-mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag) {
-  mb_virt_policy_diag scratch;
-  mb_virt_policy_diag *d = diag ? diag : &scratch;
+mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *diag) {
+  mb_wv_policy_diag scratch;
+  mb_wv_policy_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
-  mb_virt_policy_err e = MB_VIRT_POLICY_OK;
+  mb_wv_policy_err e = MB_WV_POLICY_OK;
   char a[300], b[300];
   size_t most = p->mount_count;
   if (p->env_count > most) most = p->env_count;
@@ -1472,29 +1472,29 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
   for (size_t i = 0; i < p->mount_count;) {
     size_t j = i + 1;
     while (j < p->mount_count &&
-           !strcmp(((const mb_virt_mount *)sorted[i])->guest,
-                   ((const mb_virt_mount *)sorted[j])->guest))
+           !strcmp(((const mb_wv_mount *)sorted[i])->guest,
+                   ((const mb_wv_mount *)sorted[j])->guest))
       j++;
     if (j - i >= 2) {
-      const mb_virt_mount *first = sorted[i], *second = sorted[i + 1];
+      const mb_wv_mount *first = sorted[i], *second = sorted[i + 1];
       bool pair = j - i == 2 && first->kind != second->kind &&
-                  (first->kind == MB_VIRT_MOUNT_EMBED || first->kind == MB_VIRT_MOUNT_MEM) &&
-                  (second->kind == MB_VIRT_MOUNT_EMBED || second->kind == MB_VIRT_MOUNT_MEM);
+                  (first->kind == MB_WV_MOUNT_EMBED || first->kind == MB_WV_MOUNT_MEM) &&
+                  (second->kind == MB_WV_MOUNT_EMBED || second->kind == MB_WV_MOUNT_MEM);
       if (!pair) {
         /* name the first two that cannot be combined */
-        const mb_virt_mount *x = first, *y = second;
-        if (j - i > 2 && first->kind != second->kind && first->kind != MB_VIRT_MOUNT_HOST &&
-            second->kind != MB_VIRT_MOUNT_HOST)
+        const mb_wv_mount *x = first, *y = second;
+        if (j - i > 2 && first->kind != second->kind && first->kind != MB_WV_MOUNT_HOST &&
+            second->kind != MB_WV_MOUNT_HOST)
           y = sorted[i + 2];
         describe_mount(x, a, sizeof a);
         describe_mount(y, b, sizeof b);
-        if (x->kind == MB_VIRT_MOUNT_EMBED && y->kind == MB_VIRT_MOUNT_EMBED)
-          e = fail(d, MB_VIRT_POLICY_CONFLICT, b,
+        if (x->kind == MB_WV_MOUNT_EMBED && y->kind == MB_WV_MOUNT_EMBED)
+          e = fail(d, MB_WV_POLICY_CONFLICT, b,
                    "%s is already embedded by %s; put both into one host directory and embed "
                    "that, or give them different guest paths",
                    y->guest, a);
         else
-          e = fail(d, MB_VIRT_POLICY_CONFLICT, b,
+          e = fail(d, MB_WV_POLICY_CONFLICT, b,
                    "%s is already the mount point of %s; two mounts cannot share a guest path, "
                    "except one --embed and one --mem over it (copy-on-write)",
                    y->guest, a);
@@ -1506,8 +1506,8 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
 
   if (p->replay_path) {
     /* the log holds the recording's policy, the one the replay runs with */
-    mb_virt_policy def;
-    mb_virt_policy_init(&def);
+    mb_wv_policy def;
+    mb_wv_policy_init(&def);
     const char *other =
         p->mount_count ? "mounts (--embed, --mem, --mount)"
         : p->arg_count || p->args_inherit ? "arguments"
@@ -1524,7 +1524,7 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
             : NULL;
     if (other) {
       snprintf(a, sizeof a, "--replay %s", p->replay_path);
-      e = fail(d, MB_VIRT_POLICY_CONFLICT, a,
+      e = fail(d, MB_WV_POLICY_CONFLICT, a,
                "a replay runs with the recorded policy, which the log holds: drop %s", other);
       goto out;
     }
@@ -1533,7 +1533,7 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
   if ((e = check_saves(p, d))) goto out;
 
   if (p->args_inherit && p->arg_count) {
-    e = fail(d, MB_VIRT_POLICY_CONFLICT, "--args-inherit",
+    e = fail(d, MB_WV_POLICY_CONFLICT, "--args-inherit",
              "--args-inherit passes the host's whole argv, so --arg %s would be ignored; drop "
              "one or the other",
              p->args[0]);
@@ -1543,11 +1543,11 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
   for (size_t i = 0; i < p->env_count; i++) sorted[i] = &p->env[i];
   if (p->env_count) qsort(sorted, p->env_count, sizeof *sorted, cmp_env);
   for (size_t i = 1; i < p->env_count; i++) {
-    const mb_virt_env *x = sorted[i - 1], *y = sorted[i];
+    const mb_wv_env *x = sorted[i - 1], *y = sorted[i];
     if (strcmp(x->name, y->name)) continue;
     describe_env(x, a, sizeof a);
     describe_env(y, b, sizeof b);
-    e = fail(d, MB_VIRT_POLICY_CONFLICT, b, "%s is already given by %s; give each variable once",
+    e = fail(d, MB_WV_POLICY_CONFLICT, b, "%s is already given by %s; give each variable once",
              y->name, a);
     goto out;
   }
@@ -1555,11 +1555,11 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
   for (size_t i = 0; i < p->fault_count; i++) sorted[i] = &p->faults[i];
   if (p->fault_count) qsort(sorted, p->fault_count, sizeof *sorted, cmp_fault);
   for (size_t i = 1; i < p->fault_count; i++) {
-    const mb_virt_fault *x = sorted[i - 1], *y = sorted[i];
+    const mb_wv_fault *x = sorted[i - 1], *y = sorted[i];
     if (strcmp(x->func, y->func) || x->nth != y->nth) continue;
     snprintf(b, sizeof b, "--fault %s:%u:%s", y->func, (unsigned)y->nth,
              mb_wasi_errno_name(y->err));
-    e = fail(d, MB_VIRT_POLICY_CONFLICT, b,
+    e = fail(d, MB_WV_POLICY_CONFLICT, b,
              "call %u of %s already fails with --fault %s:%u:%s; give each call one fault",
              (unsigned)y->nth, y->func, x->func, (unsigned)x->nth, mb_wasi_errno_name(x->err));
     goto out;
