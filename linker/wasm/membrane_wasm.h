@@ -260,8 +260,7 @@ uint32_t mb_module_count(const mb_module *m, mb_kind kind);
 bool mb_bytes_eq(mb_bytes b, const char *s);
 /* Same parameters and results (value type codes compared). */
 bool mb_functype_eq(const mb_functype *a, const mb_functype *b);
-/* The type of function `index` (imports first), or NULL past the imports when the index
- * space is smaller. Points into m. */
+/* The type of function `index` (imports first), or NULL when out of range. Points into m. */
 const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index);
 /* The limits of memory `index` (imports first), or NULL when out of range. Points into m. */
 const mb_limits *mb_module_memory(const mb_module *m, uint32_t index);

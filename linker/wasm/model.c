@@ -27,7 +27,8 @@ bool mb_functype_eq(const mb_functype *a, const mb_functype *b) {
 
 const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index) {
   uint32_t nimp = m->nimported[MB_KIND_FUNC];
-  if (index >= nimp) return &m->types[m->func_types[index - nimp]];
+  if (index >= nimp)
+    return index - nimp < m->nfuncs ? &m->types[m->func_types[index - nimp]] : NULL;
   for (uint32_t i = 0, k = 0; i < m->nimports; i++)
     if (m->imports[i].kind == MB_KIND_FUNC && k++ == index)
       return &m->types[m->imports[i].u.func_type];
