@@ -205,11 +205,6 @@ mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const 
 
 /* ---- resolution ---- */
 
-static const char *kind_word(mb_kind k) {
-  static const char *const w[] = {"func", "table", "memory", "global", "tag"};
-  return w[k];
-}
-
 static int provider_for(const mb_link *l, int consumer, mb_bytes module) {
   int p = mb__provider_for(l, consumer, module, NULL);
   return p < 0 ? -1 : p;
@@ -401,7 +396,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
                    "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
                    "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
                    in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
-                   (int)im->field.len, (const char *)im->field.ptr, kind_word(im->kind),
+                   (int)im->field.len, (const char *)im->field.ptr, mb_kind_name(im->kind),
                    (int)im->module.len, (const char *)im->module.ptr, in->name,
                    (int)im->module.len, (const char *)im->module.ptr);
     else
@@ -415,19 +410,19 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
       const char *other = NULL;
       for (int kk = 0; kk < MB_KIND_COUNT && !other; kk++)
         if (mb_module_find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
-          other = kind_word((mb_kind)kk);
+          other = mb_kind_name((mb_kind)kk);
       if (other)
         e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                      "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
                      "exports '%s' as a %s",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     kind_word(im->kind), l->inst[p].name, field, other);
+                     mb_kind_name(im->kind), l->inst[p].name, field, other);
       else
         e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                      "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
                      "'%s'",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     kind_word(im->kind), l->inst[p].name, l->inst[p].path, field);
+                     mb_kind_name(im->kind), l->inst[p].name, l->inst[p].path, field);
     } else {
       entity want = entity_of(in->m, im->kind, import_space_index(in->m, k));
       entity have = entity_of(pm, im->kind, (uint32_t)idx);
@@ -439,7 +434,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
                      "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
                      "exports '%s' as %s %s",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     kind_word(im->kind), a, l->inst[p].name, field, kind_word(im->kind), b);
+                     mb_kind_name(im->kind), a, l->inst[p].name, field, mb_kind_name(im->kind), b);
       } else {
         e = mb__chase(l, p, im->kind, (uint32_t)idx, &in->res[k], diag);
       }
@@ -652,13 +647,13 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
       } else if (t->inst >= 0 || t->inst == MB_TARGET_GEN) {
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s%s\n", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
-                kind_word(im->kind), who, how);
+                mb_kind_name(im->kind), who, how);
       } else {
         mb_bytes iface, res;
         bool host_res = !stub && mb_link_resource_host_drop(in->m, k, &iface, &res);
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
-                kind_word(im->kind), stub ? "trapping stub" : "host import");
+                mb_kind_name(im->kind), stub ? "trapping stub" : "host import");
         if (host_res)
           fprintf(f, " (resource '%.*s' is host-defined: its handles are the host's)",
                   (int)res.len, (const char *)res.ptr);
