@@ -273,7 +273,7 @@ static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf 
   mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
   if (depth > 64)
     return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                    "global initializers of the instances read each other in a cycle");
+                        "global initializers of the instances read each other in a cycle");
   while (r.pos < r.end) {
     const uint8_t *at = r.pos;
     uint8_t op;

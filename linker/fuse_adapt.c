@@ -37,7 +37,7 @@ static mb_err glue_const_global(mb__fuse *f, const char *name, uint32_t *out) {
     }
   }
   return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                  "the glue module has no constant global export '%s'", name);
+                      "the glue module has no constant global export '%s'", name);
 }
 
 
@@ -534,7 +534,7 @@ static mb_err caller_body(mb__fuse *f, const mb_gen *g, uint32_t no_caller) {
   if (pm < 0) pm = 0;
   if (pin->count[MB_SPACE_MEMORY] == 0)
     return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports membrane:caller but has no memory", pin->name);
+                        "instance '%s' imports membrane:caller but has no memory", pin->name);
   uint32_t pmem = pin->map[MB_SPACE_MEMORY][pm];
   mb_buf *b = &f->body;
   b->len = 0;

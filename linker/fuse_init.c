@@ -122,9 +122,9 @@ static mb_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap,
   for (uint32_t i = 0; i < *n; i++)
     if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
       return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                      "two exports of the output are called '%.*s'; rename one with --export "
-                      "INST.NAME=AS",
-                      (int)len, name);
+                          "two exports of the output are called '%.*s'; rename one with --export "
+                          "INST.NAME=AS",
+                          (int)len, name);
   if (*n == cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
   v[(*n)++] = (out_export){name, len, kind, index};
   return MB_OK;
@@ -147,10 +147,10 @@ mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
     if (*mem >= 0 && (uint32_t)*mem != m0)
       return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                      "instances '%s' and '%s' both call the host's WASI but have different "
-                      "memories; the host can read only one (exported as 'memory'). Let one of "
-                      "them reach WASI through the other, or share a memory",
-                      l->inst[owner].name, in->name);
+                          "instances '%s' and '%s' both call the host's WASI but have different "
+                          "memories; the host can read only one (exported as 'memory'). Let one of "
+                          "them reach WASI through the other, or share a memory",
+                          l->inst[owner].name, in->name);
     *mem = m0;
     owner = (int)i;
   }
@@ -179,8 +179,8 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
         idx = mb_module_find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
       if (idx < 0) {
         e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                     "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
-                     x->inst, in->path, x->name);
+                         "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
+                         x->inst, in->path, x->name);
         break;
       }
       kind--;
@@ -221,8 +221,8 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
       if (v[i].len == 6 && memcmp(v[i].name, "memory", 6) == 0) {
         if (v[i].kind != MB_KIND_MEMORY || v[i].index != (uint32_t)mem)
           e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
-                       "the export 'memory' must be the memory of the instance that calls the "
-                       "host's WASI; export something else under that name with a different AS");
+                           "the export 'memory' must be the memory of the instance that calls the "
+                           "host's WASI; export something else under that name with a different AS");
         has = true;
       }
     if (!e && !has) e = push_export(f, v, &n, cap, "memory", 6, MB_KIND_MEMORY, (uint32_t)mem);

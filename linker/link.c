@@ -79,12 +79,12 @@ mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb
   int i = mb__find_inst(l, instance, strlen(instance));
   if (i < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
-                    instance, world, instance);
+                        instance, world, instance);
   const mb_wit_world *w = l->wit ? mb_wit_find_world(l->wit, world) : NULL;
   if (!w)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
-                    l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
+                        "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
+                        l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
   l->inst[i].world = w;
   l->resolved = false;
   return MB_OK;
@@ -105,7 +105,7 @@ static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
 mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag) {
   if (pages == 0 || pages > 65536)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
+                        "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
   mb_mem_opt *o = mem_opt(l, instance);
   if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->pages = pages;
@@ -132,7 +132,7 @@ mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *di
   int i = mb__find_inst(l, provider, strlen(provider));
   if (i < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
-                    provider, provider);
+                        provider, provider);
   l->inst[i].caller_memory = true;
   l->resolved = false;
   return MB_OK;
@@ -143,12 +143,12 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
   drop_glue(l);
   if (!*name || strchr(name, '.') || strchr(name, '='))
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance name '%s' must be non-empty and contain no '.' or '='", name);
+                        "instance name '%s' must be non-empty and contain no '.' or '='", name);
   if (mb__find_inst(l, name, strlen(name)) >= 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
   if (strcmp(name, "membrane:glue") == 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "the instance name 'membrane:glue' is reserved for the resource ABI glue");
+                        "the instance name 'membrane:glue' is reserved for the resource ABI glue");
   if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
@@ -172,10 +172,10 @@ mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
                     const char *provider, mb_diag *diag) {
   if (mb__find_inst(l, consumer, strlen(consumer)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
-                    consumer, import_module, provider, consumer);
+                        consumer, import_module, provider, consumer);
   if (mb__find_inst(l, provider, strlen(provider)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
-                    consumer, import_module, provider, provider);
+                        consumer, import_module, provider, provider);
   if (!mb__grow1((void **)&l->wires, l->nwires, sizeof *l->wires))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
@@ -192,7 +192,7 @@ mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const 
                       mb_diag *diag) {
   if (mb__find_inst(l, instance, strlen(instance)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
-                    instance, name, instance);
+                        instance, name, instance);
   if (!mb__grow1((void **)&l->exports, l->nexports, sizeof *l->exports))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
@@ -363,10 +363,10 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   const mb_import *im = &in->m->imports[k];
   if (in->state[k] == 1)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
-                    "never reaches a definition",
-                    in->name, (int)im->module.len, (const char *)im->module.ptr,
-                    (int)im->field.len, (const char *)im->field.ptr);
+                        "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
+                        "never reaches a definition",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr);
   in->state[k] = 1;
   mb_err e = MB_OK;
   int other = -1;
@@ -380,25 +380,25 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
       if ((int)j != i && mb__exports_iface(l, (int)j, (const char *)im->module.ptr, im->module.len))
         first = (int)j;
     e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                 "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
-                 "interface; choose one with --wire %s.%.*s=INSTANCE",
-                 in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
-                 (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
-                 (int)im->module.len, (const char *)im->module.ptr);
+                     "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
+                     "interface; choose one with --wire %s.%.*s=INSTANCE",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                     (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
+                     (int)im->module.len, (const char *)im->module.ptr);
   } else if (p == i) {
     e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                 "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
-                 in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
-                 (const char *)im->field.ptr);
+                     "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                     (const char *)im->field.ptr);
   } else if (p < 0) {
     if (l->policy == MB_UNRESOLVED_ERROR && !mb__is_wasi_module(im->module))
       e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                   "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
-                   "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
-                   in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
-                   (int)im->field.len, (const char *)im->field.ptr, mb_kind_name(im->kind),
-                   (int)im->module.len, (const char *)im->module.ptr, in->name,
-                   (int)im->module.len, (const char *)im->module.ptr);
+                       "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
+                       "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
+                       in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
+                       (int)im->field.len, (const char *)im->field.ptr, mb_kind_name(im->kind),
+                       (int)im->module.len, (const char *)im->module.ptr, in->name,
+                       (int)im->module.len, (const char *)im->module.ptr);
     else
       e = host_import(l, i, k, &in->res[k], diag);
   } else {
@@ -413,16 +413,16 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
           other = mb_kind_name((mb_kind)kk);
       if (other)
         e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                     "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
-                     "exports '%s' as a %s",
-                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     mb_kind_name(im->kind), l->inst[p].name, field, other);
+                         "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
+                         "exports '%s' as a %s",
+                         in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                         mb_kind_name(im->kind), l->inst[p].name, field, other);
       else
         e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                     "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
-                     "'%s'",
-                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     mb_kind_name(im->kind), l->inst[p].name, l->inst[p].path, field);
+                         "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
+                         "'%s'",
+                         in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                         mb_kind_name(im->kind), l->inst[p].name, l->inst[p].path, field);
     } else {
       entity want = entity_of(in->m, im->kind, import_space_index(in->m, k));
       entity have = entity_of(pm, im->kind, (uint32_t)idx);
@@ -431,10 +431,10 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         entity_text(&want, a, sizeof a);
         entity_text(&have, b, sizeof b);
         e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                     "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
-                     "exports '%s' as %s %s",
-                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     mb_kind_name(im->kind), a, l->inst[p].name, field, mb_kind_name(im->kind), b);
+                         "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
+                         "exports '%s' as %s %s",
+                         in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                         mb_kind_name(im->kind), a, l->inst[p].name, field, mb_kind_name(im->kind), b);
       } else {
         e = mb__chase(l, p, im->kind, (uint32_t)idx, &in->res[k], diag);
       }
@@ -513,10 +513,10 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
       n += (size_t)snprintf(text + n, sizeof text - n, " -> %s", l->inst[path[k]].name);
     if (n < sizeof text) snprintf(text + n, sizeof text - n, " -> %s", l->inst[s].name);
     e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                 "instance '%s' has a start function or _initialize but is on a cycle of "
-                 "imports (%s; A -> B: A imports from B): there is no order in which to "
-                 "initialize it",
-                 l->inst[s].name, text);
+                     "instance '%s' has a start function or _initialize but is on a cycle of "
+                     "imports (%s; A -> B: A imports from B): there is no order in which to "
+                     "initialize it",
+                     l->inst[s].name, text);
   }
   mb_wasm_free(from);
   mb_wasm_free(queue);
@@ -552,7 +552,7 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     /* the resource ABI is used: the glue joins as the last instance */
     if (!l->glue_module)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "the resource ABI is used but no glue module was given (mb_link_set_glue)");
+                          "the resource ABI is used but no glue module was given (mb_link_set_glue)");
     if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
       return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     mb_link_inst *g = &l->inst[l->ninst];

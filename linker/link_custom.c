@@ -355,5 +355,5 @@ mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_di
 bad:
   memset(out, 0, sizeof *out);
   return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, (uint64_t)(r.pos - r.start),
-                  "malformed %s custom section", RES_SECTION);
+                      "malformed %s custom section", RES_SECTION);
 }

@@ -100,9 +100,9 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
     char have[160];
     mb__type_text(mb_module_func_type(m, (uint32_t)r->dtor), have, sizeof have);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' exports the destructor '%s' as %s, but a destructor is "
-                    "(i32) -> () (it receives the rep)",
-                    l->inst[definer].name, dtor, have);
+                        "instance '%s' exports the destructor '%s' as %s, but a destructor is "
+                        "(i32) -> () (it receives the rep)",
+                        l->inst[definer].name, dtor, have);
   }
   *out = l->nrtypes - 1;
   return MB_OK;
@@ -127,8 +127,8 @@ static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb
   const char *id = res->iface ? res->iface->id : NULL;
   if (!id)
     return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "resource '%s' is declared in a world, not an interface: not supported",
-                    res->name);
+                        "resource '%s' is declared in a world, not an interface: not supported",
+                        res->name);
   if (mb__exports_iface(l, i, id, strlen(id))) {
     *out = i;
     return MB_OK;
@@ -136,9 +136,9 @@ static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb
   int p = mb__provider_for(l, i, (mb_bytes){(const uint8_t *)id, (uint32_t)strlen(id)}, NULL);
   if (p < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
-                    "that interface; give the definer a --world that exports it (or --wire)",
-                    l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
+                        "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
+                        "that interface; give the definer a --world that exports it (or --wire)",
+                        l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
   *out = p;
   return MB_OK;
 }
@@ -159,7 +159,7 @@ static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out
   }
   if (mb_module_count(m, MB_KIND_MEMORY) == 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
-                    l->inst[i].name, why);
+                        l->inst[i].name, why);
   *out = 0;
   return MB_OK;
 }
@@ -173,16 +173,16 @@ static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out
   *out = mb_module_find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
   if (*out < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
-                    "the copy in its memory with it",
-                    l->inst[i].name, why);
+                        "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
+                        "the copy in its memory with it",
+                        l->inst[i].name, why);
   if (!mb_functype_eq(mb_module_func_type(m, (uint32_t)*out), &realloc_type)) {
     char have[160];
     mb__type_text(mb_module_func_type(m, (uint32_t)*out), have, sizeof have);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
-                    "-> (i32)",
-                    l->inst[i].name, have);
+                        "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
+                        "-> (i32)",
+                        l->inst[i].name, have);
   }
   return MB_OK;
 }
@@ -232,8 +232,8 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   const mb_wit_func *fn = mb_wit_find_func(wi, field);
   if (!fn)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports %s.%s, but interface %s has no function '%s'",
-                    in->name, wi->id, field, wi->id, field);
+                        "instance '%s' imports %s.%s, but interface %s has no function '%s'",
+                        in->name, wi->id, field, wi->id, field);
   int n = snprintf(exp, sizeof exp, "%s#%s", wi->id, field);
   int64_t idx = mb_module_find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   if (idx < 0) {
@@ -243,9 +243,9 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   }
   if (idx < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
-                    "%s, has no export '%s#%s'",
-                    in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
+                        "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
+                        "%s, has no export '%s#%s'",
+                        in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
   mb_wit_core_sig lower, lift;
   mb_wit_func_sig(fn, MB_WIT_LOWER, &lower);
   mb_wit_func_sig(fn, MB_WIT_LIFT, &lift);
@@ -257,17 +257,17 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     mb__type_text(have_imp, a, sizeof a);
     sig_text(&lower, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
-                    "ABI signature (lowered, %s:%u:%u) is %s",
-                    in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
+                        "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
+                        "ABI signature (lowered, %s:%u:%u) is %s",
+                        in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
   }
   if (!mb_functype_eq(have_exp, &want_lift)) {
     mb__type_text(have_exp, a, sizeof a);
     sig_text(&lift, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
-                    "signature (lifted, %s:%u:%u) is %s",
-                    pin->name, exp, a, fn->file, fn->line, fn->column, b);
+                        "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
+                        "signature (lifted, %s:%u:%u) is %s",
+                        pin->name, exp, a, fn->file, fn->line, fn->column, b);
   }
   mb_target t;
   mb_err e = mb__chase(l, p, MB_KIND_FUNC, (uint32_t)idx, &t, diag);
@@ -278,9 +278,9 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   }
   if (t.inst < 0)
     return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
-                    "link: an adapter needs the implementing instance",
-                    in->name, wi->id, field, pin->name);
+                        "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
+                        "link: an adapter needs the implementing instance",
+                        in->name, wi->id, field, pin->name);
   char name[900];
   snprintf(name, sizeof name, "membrane:adapter %s->%s %s", in->name, l->inst[t.inst].name, exp);
   mb_gen *g;
@@ -315,12 +315,12 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     int64_t x = mb_module_find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
     if (x >= 0 && !mb_functype_eq(mb_module_func_type(pin->m, (uint32_t)x), &i32_void))
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' exports '%s' with a type other than (i32) -> ()",
-                      pin->name, post);
+                          "instance '%s' exports '%s' with a type other than (i32) -> ()",
+                          pin->name, post);
     if (x >= 0 && t.inst != p)
       return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' re-exports %s with a cabi_post function: not supported",
-                      pin->name, exp);
+                          "instance '%s' re-exports %s with a cabi_post function: not supported",
+                          pin->name, exp);
     l->gens[l->ngens - 1].callee_post = x;
   }
   /* every resource the signature mentions, with its type as the importer sees it */
@@ -406,10 +406,10 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
   }
   if (kind == INTR_NONE)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
-                    "provides only resource_new_R, resource_get_R, resource_clone_R and "
-                    "resource_drop_R",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+                        "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
+                        "provides only resource_new_R, resource_get_R, resource_clone_R and "
+                        "resource_drop_R",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr);
   int definer = -1;
   if (legacy_defines(in->m, res)) {
     definer = i;
@@ -418,24 +418,24 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     if (p >= 0) {
       if (!legacy_defines(l->inst[p].m, res))
         return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                        "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
-                        "which does not define resource '%.*s' (imports "
-                        "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
-                        in->name, (int)im->field.len, (const char *)im->field.ptr,
-                        l->inst[p].name, (int)res.len, (const char *)res.ptr, (int)res.len,
-                        (const char *)res.ptr, (int)res.len, (const char *)res.ptr);
+                            "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
+                            "which does not define resource '%.*s' (imports "
+                            "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
+                            in->name, (int)im->field.len, (const char *)im->field.ptr,
+                            l->inst[p].name, (int)res.len, (const char *)res.ptr, (int)res.len,
+                            (const char *)res.ptr, (int)res.len, (const char *)res.ptr);
       definer = p;
     } else {
       for (uint32_t j = 0; j < l->ninst; j++) {
         if ((int)j == i || l->inst[j].glue || !legacy_defines(l->inst[j].m, res)) continue;
         if (definer >= 0)
           return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                          "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
-                          "both define resource '%.*s'; choose one with --wire "
-                          "%s.canonical_abi=INSTANCE",
-                          in->name, (int)im->field.len, (const char *)im->field.ptr,
-                          l->inst[definer].name, l->inst[j].name, (int)res.len,
-                          (const char *)res.ptr, in->name);
+                              "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
+                              "both define resource '%.*s'; choose one with --wire "
+                              "%s.canonical_abi=INSTANCE",
+                              in->name, (int)im->field.len, (const char *)im->field.ptr,
+                              l->inst[definer].name, l->inst[j].name, (int)res.len,
+                              (const char *)res.ptr, in->name);
         definer = (int)j;
       }
     }
@@ -448,18 +448,18 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
      * host resource */
     if (definer < 0)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
-                      "'%.*s' (by importing resource_new_%.*s or exporting "
-                      "canonical_abi_drop_%.*s); the host's resources can only be dropped",
-                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
-                      (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
-                      (const char *)res.ptr);
+                          "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
+                          "'%.*s' (by importing resource_new_%.*s or exporting "
+                          "canonical_abi_drop_%.*s); the host's resources can only be dropped",
+                          in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                          (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
+                          (const char *)res.ptr);
     if (kind == INTR_NEW || kind == INTR_REP)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
-                      "'%.*s' (instance '%s') may read its rep",
-                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
-                      (const char *)res.ptr, l->inst[definer].name);
+                          "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
+                          "'%.*s' (instance '%s') may read its rep",
+                          in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                          (const char *)res.ptr, l->inst[definer].name);
   }
   const mb_functype *ft = &in->m->types[im->u.func_type];
   const mb_functype *want = has_result ? &i32_i32 : &i32_void;
@@ -468,9 +468,9 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
-                    "but it is %s",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+                        "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
+                        "but it is %s",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
   uint32_t type;
   mb_err e = rtype_id(l, definer, LEGACY_MODULE, res, &type, diag);
@@ -503,22 +503,22 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   else if (mb_bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
   else
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
-                    "write, size and id",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+                        "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
+                        "write, size and id",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr);
   if (!in->caller_memory)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
-                    "callers' memory: grant it with --grant-caller-memory %s",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
+                        "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
+                        "callers' memory: grant it with --grant-caller-memory %s",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
   const mb_functype *ft = &in->m->types[im->u.func_type];
   if (im->kind != MB_KIND_FUNC || !mb_functype_eq(ft, want)) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+                        "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
   char name[300];
   snprintf(name, sizeof name, "membrane:%s:membrane:caller.%.*s", in->name, (int)im->field.len,
@@ -636,33 +636,33 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
   *handled = true;
   if (kind == INTR_NONE)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
-                    "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
-                    "[resource-dup]R and [resource-destroy]R",
-                    in->name, (int)im->module.len, (const char *)im->module.ptr,
-                    (int)im->field.len, (const char *)im->field.ptr, (int)im->module.len,
-                    (const char *)im->module.ptr);
+                        "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
+                        "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
+                        "[resource-dup]R and [resource-destroy]R",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr, (int)im->module.len,
+                        (const char *)im->module.ptr);
   int definer = p;
   if (is_export) {
     definer = i;
     if (in->world && !mb__exports_iface(l, i, mod, modlen))
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
-                      "the instance exporting an interface defines its resources",
-                      in->name, (int)im->module.len, (const char *)im->module.ptr,
-                      (int)im->field.len, (const char *)im->field.ptr, in->world->id, iface);
+                          "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
+                          "the instance exporting an interface defines its resources",
+                          in->name, (int)im->module.len, (const char *)im->module.ptr,
+                          (int)im->field.len, (const char *)im->field.ptr, in->world->id, iface);
   } else {
     /* [resource-new]/[resource-rep] from `<iface>`: a user asking for the definer's
      * private operations (the 2021 private.new/private.get), refused statically */
     if (kind == INTR_NEW || kind == INTR_REP)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
-                      "may create it or read its rep (it imports them from '[export]%.*s'): "
-                      "instance '%s' does not define it",
-                      in->name, (int)im->module.len, (const char *)im->module.ptr,
-                      (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
-                      (const char *)res.ptr, (int)im->module.len, (const char *)im->module.ptr,
-                      in->name);
+                          "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
+                          "may create it or read its rep (it imports them from '[export]%.*s'): "
+                          "instance '%s' does not define it",
+                          in->name, (int)im->module.len, (const char *)im->module.ptr,
+                          (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                          (const char *)res.ptr, (int)im->module.len, (const char *)im->module.ptr,
+                          in->name);
   }
   if (wi) {
     bool found = false;
@@ -670,11 +670,11 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
       found = mb_bytes_eq(res, wi->resources[r]->name);
     if (!found)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
-                      "'%.*s'",
-                      in->name, (int)im->module.len, (const char *)im->module.ptr,
-                      (int)im->field.len, (const char *)im->field.ptr, wi->id, (int)res.len,
-                      (const char *)res.ptr);
+                          "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
+                          "'%.*s'",
+                          in->name, (int)im->module.len, (const char *)im->module.ptr,
+                          (int)im->field.len, (const char *)im->field.ptr, wi->id, (int)res.len,
+                          (const char *)res.ptr);
   }
   const mb_functype *want = has_result ? &i32_i32 : &i32_void;
   if (!mb_functype_eq(ft, want)) {
@@ -682,10 +682,10 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
-                    "is %s",
-                    in->name, (int)im->module.len, (const char *)im->module.ptr,
-                    (int)im->field.len, (const char *)im->field.ptr, a, b);
+                        "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
+                        "is %s",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
   uint32_t type;
   mb_err e = rtype_id(l, definer, iface, res, &type, diag);

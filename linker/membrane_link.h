@@ -132,7 +132,7 @@ typedef struct mb_region_info {
 } mb_region_info;
 /* *found false when m has no such section. Arrays in m's arena. */
 mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
-                       mb_diag *diag);
+                            mb_diag *diag);
 
 /* What a fused module says about its resource ABI: the custom section
  * "membrane:resources", written by mb_link_fuse when the glue is part of the output.

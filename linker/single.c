@@ -123,15 +123,15 @@ static mb_err plan(single *s) {
   mb_module *o = s->o;
   if (o->nimported[MB_KIND_MEMORY])
     return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                    "--memory single: the output imports a memory from the host; a single "
-                    "memory of membrane's layout cannot be imported (use --memory multi)");
+                        "--memory single: the output imports a memory from the host; a single "
+                        "memory of membrane's layout cannot be imported (use --memory multi)");
   for (uint32_t i = 0; i < l->nmemopts; i++) {
     bool found = false;
     for (uint32_t k = 0; k < l->ninst && !found; k++) found = strcmp(l->inst[k].name, l->memopts[i].inst) == 0;
     if (!found)
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
-                      l->memopts[i].inst);
+                          "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
+                          l->memopts[i].inst);
   }
   s->nmem = o->nmemories;
   s->rg = mb_wasm_calloc(s->nmem + 1, sizeof *s->rg);
@@ -160,12 +160,12 @@ static mb_err plan(single *s) {
     const mb_link_inst *in = &l->inst[r->inst];
     if (lim->flags & MB_LIMITS_64)
       return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
-                      "can share one memory (use --memory multi)", r->owner);
+                          "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
+                          "can share one memory (use --memory multi)", r->owner);
     if (lim->flags & MB_LIMITS_SHARED)
       return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: instance '%s' has a shared memory (threads); not supported "
-                      "with one memory (use --memory multi)", r->owner);
+                          "--memory single: instance '%s' has a shared memory (threads); not supported "
+                          "with one memory (use --memory multi)", r->owner);
     const mb_mem_opt *opt = opt_of(l, in->name);
     r->min = (uint32_t)lim->min;
     r->has_max = lim->flags & MB_LIMITS_HAS_MAX;
@@ -175,8 +175,8 @@ static mb_err plan(single *s) {
     } else if (opt && opt->pages) {
       if (opt->pages < r->min)
         return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                        "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
-                        "least that", in->name, opt->pages, r->owner, r->min);
+                            "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
+                            "least that", in->name, opt->pages, r->owner, r->min);
       r->cap = opt->pages;
     } else if ((int)r->inst == l->glue) {
       r->cap = (r->has_max && r->max < r->min + GLUE_EXTRA_PAGES) ? r->max : r->min + GLUE_EXTRA_PAGES;
@@ -184,8 +184,8 @@ static mb_err plan(single *s) {
       r->cap = r->max;
     } else if (opt && opt->grow) { /* a second memory of the growable instance */
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: '%s' has a second memory without a maximum; give it a "
-                      "size with --memory-size %s=PAGES", r->owner, in->name);
+                          "--memory single: '%s' has a second memory without a maximum; give it a "
+                          "size with --memory-size %s=PAGES", r->owner, in->name);
     } else if (last < 0) {
       last = (int)k;
     } else {
@@ -195,11 +195,11 @@ static mb_err plan(single *s) {
   }
   if (other >= 0)
     return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                    "--memory single: instances '%s' and '%s' must both grow their memory (no "
-                    "maximum declared), but only one region of the single memory can grow: give "
-                    "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
-                    "%s=PAGES)", s->rg[last].owner, s->rg[other].owner,
-                    l->inst[s->rg[other].inst].name, l->inst[s->rg[last].inst].name);
+                        "--memory single: instances '%s' and '%s' must both grow their memory (no "
+                        "maximum declared), but only one region of the single memory can grow: give "
+                        "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
+                        "%s=PAGES)", s->rg[last].owner, s->rg[other].owner,
+                        l->inst[s->rg[other].inst].name, l->inst[s->rg[last].inst].name);
   if (last < 0 && s->nmem) {
     /* every region fixed: the main instance's memory may grow up to its maximum */
     const mb_link_inst *main = &l->inst[l->main];
@@ -217,10 +217,10 @@ static mb_err plan(single *s) {
   bool translate = s->wasi_mem >= 0 && s->rg[s->wasi_mem].last;
   if (s->wasi_mem >= 0 && !translate && s->rg[s->wasi_mem].checked)
     return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                    "--memory single: instance '%s' calls the host's WASI directly but has a "
-                    "fixed, checked region: the host would not keep it inside. Let it be the "
-                    "growable one (the others need --memory-size), or --trust %s",
-                    s->rg[s->wasi_mem].owner, l->inst[s->rg[s->wasi_mem].inst].name);
+                        "--memory single: instance '%s' calls the host's WASI directly but has a "
+                        "fixed, checked region: the host would not keep it inside. Let it be the "
+                        "growable one (the others need --memory-size), or --trust %s",
+                        s->rg[s->wasi_mem].owner, l->inst[s->rg[s->wasi_mem].inst].name);
   if (translate) {
     region *r = &s->rg[s->nrg];
     s->scratch = (int)s->nrg++;
@@ -242,17 +242,17 @@ static mb_err plan(single *s) {
     base += r->cap;
     if (base > 65536)
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
-                      "region of '%s' has %u pages); give smaller sizes with --memory-size "
-                      "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
+                          "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
+                          "region of '%s' has %u pages); give smaller sizes with --memory-size "
+                          "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
   }
   if (last >= 0) {
     region *r = &s->rg[last];
     r->base = (uint32_t)base;
     if (base + r->min > 65536)
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: the fixed regions (%llu pages) and the initial memory of "
-                      "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
+                          "--memory single: the fixed regions (%llu pages) and the initial memory of "
+                          "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
   }
   return MB_OK;
 }
@@ -375,9 +375,9 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
     uint64_t off = in->offset + base;
     if (off > UINT32_MAX)
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
-                      "--memory single: a memory access of '%s' has offset %llu, which with its "
-                      "region's base %llu does not fit in 32 bits", r->owner,
-                      (unsigned long long)in->offset, (unsigned long long)base);
+                          "--memory single: a memory access of '%s' has offset %llu, which with its "
+                          "region's base %llu does not fit in 32 bits", r->owner,
+                          (unsigned long long)in->offset, (unsigned long long)base);
     if (r->checked) {
       access a;
       uint32_t trap;
@@ -566,10 +566,10 @@ static mb_err plan_wrappers(single *s) {
     const mb_functype *t = &o->types[im->u.func_type];
     if (!sig || strlen(sig) != t->nparams)
       return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: the host's WASI function %.*s.%.*s is not known to "
-                      "membrane, so its pointers cannot be moved into the region of '%s'",
-                      (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
-                      (const char *)im->field.ptr, s->rg[s->wasi_mem].owner);
+                          "--memory single: the host's WASI function %.*s.%.*s is not known to "
+                          "membrane, so its pointers cannot be moved into the region of '%s'",
+                          (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                          (const char *)im->field.ptr, s->rg[s->wasi_mem].owner);
     if (!strpbrk(sig, "PIA")) continue;
     mb_err e = find_helper(s, H_WRAP, fi, 0, &s->redirect[fi]);
     if (e) return e;
@@ -702,9 +702,9 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     }
     if (args_sizes == UINT32_MAX)
       return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: %.*s is imported without %s, which membrane needs to "
-                      "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
-                      env ? "environ_sizes_get" : "args_sizes_get");
+                          "--memory single: %.*s is imported without %s, which membrane needs to "
+                          "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
+                          env ? "environ_sizes_get" : "args_sizes_get");
     mb__emit_i32(b, (int32_t)S);
     mb__emit_i32(b, (int32_t)(S + 4));
     mb__emit_u32(b, MB_OP_CALL, args_sizes);
@@ -907,17 +907,17 @@ static mb_err move_data(single *s) {
     int32_t c;
     if (mb_wasm_byte(&rd, &op, "") || op != 0x41 || mb_wasm_s32(&rd, &c, "") || rd.pos + 1 != rd.end)
       return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: an active data segment of '%s' has a computed offset; "
-                      "only i32.const offsets can be moved into a region", r->owner);
+                          "--memory single: an active data segment of '%s' has a computed offset; "
+                          "only i32.const offsets can be moved into a region", r->owner);
     uint64_t end = (uint64_t)(uint32_t)c + d->bytes.len;
     if (!r->last && end > (uint64_t)r->min * PAGE)
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: a data segment of '%s' ends at byte %llu, past its "
-                      "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
+                          "--memory single: a data segment of '%s' ends at byte %llu, past its "
+                          "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
     uint64_t at = (uint64_t)(uint32_t)c + (uint64_t)r->base * PAGE;
     if (at > UINT32_MAX)
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
+                          "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
     mb_buf_init(&b);
     mb__emit_i32(&b, (int32_t)(uint32_t)at);
@@ -1130,7 +1130,7 @@ out:
 }
 
 mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
-                       mb_diag *diag) {
+                            mb_diag *diag) {
   *out = NULL;
   *n = 0;
   *found = false;
@@ -1161,5 +1161,5 @@ mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, boo
   return MB_OK;
 bad:
   return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
-                  "malformed custom section 'membrane:memory'");
+                      "malformed custom section 'membrane:memory'");
 }

@@ -205,7 +205,7 @@ int mb_cmd_virt(int argc, char **argv) {
     }
   }
   if (mb_wv_compose_memory(insts, (size_t)ninputs, exports, (size_t)nexports, &p, &mem, out,
-                             warn, NULL, &d)) {
+                           warn, NULL, &d)) {
     report(&d);
     goto done;
   }

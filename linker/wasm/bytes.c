@@ -6,7 +6,7 @@
 mb_err mb_wasm_byte_slow(mb_wasm_reader *r, uint8_t *out, const char *what) {
   if (r->pos >= r->end)
     return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, mb_wasm_off(r), "unexpected end: expected %s",
-                    what);
+                        what);
   *out = *r->pos++;
   return MB_OK;
 }
@@ -14,7 +14,7 @@ mb_err mb_wasm_byte_slow(mb_wasm_reader *r, uint8_t *out, const char *what) {
 mb_err mb_wasm_bytes(mb_wasm_reader *r, size_t n, const uint8_t **out, const char *what) {
   if (mb_wasm_left(r) < n)
     return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, mb_wasm_off(r),
-                    "unexpected end: expected %zu bytes of %s, %zu left", n, what, mb_wasm_left(r));
+                        "unexpected end: expected %zu bytes of %s, %zu left", n, what, mb_wasm_left(r));
   *out = r->pos;
   r->pos += n;
   return MB_OK;
@@ -29,12 +29,12 @@ static mb_err read_uleb(mb_wasm_reader *r, unsigned bits, uint64_t *out, const c
   for (unsigned i = 0;; i++) {
     if (r->pos >= r->end)
       return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, start, "unexpected end: expected %s",
-                      what);
+                          what);
     uint8_t b = *r->pos++;
     if (i == max_bytes - 1) {
       if (b & 0x80)
         return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LONG, start,
-                        "integer representation too long in %s", what);
+                            "integer representation too long in %s", what);
       if (bits - shift < 7 && (b >> (bits - shift)))
         return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LARGE, start, "integer too large in %s", what);
     }
@@ -54,19 +54,19 @@ static mb_err read_sleb(mb_wasm_reader *r, unsigned bits, int64_t *out, const ch
   for (unsigned i = 0;; i++) {
     if (r->pos >= r->end)
       return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, start, "unexpected end: expected %s",
-                      what);
+                          what);
     b = *r->pos++;
     if (i == max_bytes - 1) {
       if (b & 0x80)
         return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LONG, start,
-                        "integer representation too long in %s", what);
+                            "integer representation too long in %s", what);
       unsigned used = bits - shift; /* value bits in this byte, 1..7 */
       if (used < 7) {
         uint8_t hi = (uint8_t)((b & 0x7F) >> (used - 1));
         uint8_t all = (uint8_t)(0x7F >> (used - 1));
         if (hi != 0 && hi != all)
           return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LARGE, start, "integer too large in %s",
-                          what);
+                              what);
       }
     }
     result |= (uint64_t)(b & 0x7F) << shift;
@@ -148,8 +148,8 @@ mb_err mb_wasm_sub(mb_wasm_reader *r, size_t n, mb_wasm_reader *sub, const char 
 mb_err mb_wasm_expect_end(mb_wasm_reader *r, const char *what) {
   if (r->pos != r->end)
     return mb_wasm_fail(r->diag, MB_ERR_SECTION_SIZE, mb_wasm_off(r),
-                    "section size mismatch: %zu unread bytes at the end of %s", mb_wasm_left(r),
-                    what);
+                        "section size mismatch: %zu unread bytes at the end of %s", mb_wasm_left(r),
+                        what);
   return MB_OK;
 }
 

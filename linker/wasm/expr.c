@@ -49,7 +49,7 @@ static mb_err index_imm(walker *w, mb_space s, uint32_t *val) {
   uint32_t lim = space_limit(w, s);
   if (v >= lim)
     return mb_wasm_fail(w->r->diag, MB_ERR_INDEX_RANGE, off, "%s index %u out of range (%u %s%s)",
-                    space_names[s], v, lim, space_names[s], lim == 1 ? "" : "s");
+                        space_names[s], v, lim, space_names[s], lim == 1 ? "" : "s");
   if (s == MB_SPACE_DATA) w->features |= MB__FEAT_USES_DATAIDX;
   const uint32_t *map = space_map(w, s);
   if (map && map[v] != v) {
@@ -63,8 +63,8 @@ static mb_err index_imm(walker *w, mb_space s, uint32_t *val) {
 
 static mb_err unsupported_typed_ref(walker *w, uint64_t off) {
   return mb_wasm_fail(w->r->diag, MB_ERR_UNSUPPORTED, off,
-                  "unsupported feature: typed function references / GC types are not "
-                  "supported by membrane yet");
+                      "unsupported feature: typed function references / GC types are not "
+                      "supported by membrane yet");
 }
 
 /* blocktype: 0x40 | valtype | s33 type index. */
@@ -87,7 +87,7 @@ static mb_err block_type(walker *w) {
   uint32_t lim = space_limit(w, MB_SPACE_TYPE);
   if ((uint64_t)v >= lim)
     return mb_wasm_fail(r->diag, MB_ERR_INDEX_RANGE, off,
-                    "type index %lld out of range in block type (%u types)", (long long)v, lim);
+                        "type index %lld out of range in block type (%u types)", (long long)v, lim);
   w->features |= MB_FEAT_MULTI_VALUE;
   const uint32_t *map = space_map(w, MB_SPACE_TYPE);
   if (map && map[v] != (uint64_t)v) {
@@ -129,11 +129,11 @@ static mb_err memarg(walker *w) {
     uint32_t lim = space_limit(w, MB_SPACE_MEMORY);
     if (mem >= lim)
       return mb_wasm_fail(r->diag, MB_ERR_INDEX_RANGE, moff,
-                      "memory index %u out of range (%u memories)", mem, lim);
+                          "memory index %u out of range (%u memories)", mem, lim);
     w->features |= MB_FEAT_MULTI_MEMORY;
   } else if (space_limit(w, MB_SPACE_MEMORY) == 0) {
     return mb_wasm_fail(r->diag, MB_ERR_INDEX_RANGE, off,
-                    "memory access without a memory (memory index 0 out of range)");
+                        "memory access without a memory (memory index 0 out of range)");
   }
   const uint8_t *offset_at = r->pos;
   uint64_t offset;
@@ -239,8 +239,8 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
     switch (op) {
     case 0xFB:
       e = mb_wasm_fail(r->diag, MB_ERR_UNSUPPORTED, off,
-                   "unsupported feature: GC instruction (0xFB prefix) is not supported by "
-                   "membrane yet");
+                       "unsupported feature: GC instruction (0xFB prefix) is not supported by "
+                       "membrane yet");
       goto out;
     case 0xFC:
       if ((e = mb_wasm_u32(r, &sub, "0xFC sub-opcode"))) goto out;
@@ -270,7 +270,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
     }
     if (kind == MB_EXPR_CONST && !const_allowed(op, sub)) {
       e = mb_wasm_fail(r->diag, MB_ERR_BAD_CONST_EXPR, off,
-                   "constant expression required: opcode 0x%02x is not allowed here", op);
+                       "constant expression required: opcode 0x%02x is not allowed here", op);
       goto out;
     }
     uint8_t top = stack.len ? stack.data[stack.len - 1] : 0xFF;
@@ -307,7 +307,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
         if ((e = mb_wasm_byte(r, &ck, "catch clause kind"))) goto out;
         if (ck > 3) {
           e = mb_wasm_fail(r->diag, MB_ERR_BAD_IMMEDIATE, coff, "malformed catch clause kind 0x%02x",
-                       ck);
+                           ck);
           goto out;
         }
         if (ck <= 1 && (e = index_imm(w, MB_SPACE_TAG, NULL))) goto out;
@@ -366,7 +366,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       if ((e = mb_wasm_u32(r, &n, "br_table length"))) goto out;
       if (n > mb_wasm_left(r)) { /* each entry takes at least one byte */
         e = mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: br_table of %u labels",
-                     n);
+                         n);
         goto out;
       }
       for (uint32_t i = 0; i <= n; i++)
@@ -483,7 +483,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       if ((e = mb_wasm_byte(r, &b, "atomic.fence reserved byte"))) goto out;
       if (b != 0) {
         e = mb_wasm_fail(r->diag, MB_ERR_BAD_IMMEDIATE, boff,
-                     "malformed atomic.fence: reserved byte must be 0x00, got 0x%02x", b);
+                         "malformed atomic.fence: reserved byte must be 0x00, got 0x%02x", b);
         goto out;
       }
       break;
@@ -528,8 +528,8 @@ mb_err mb__body_walk(mb_wasm_reader *r, const uint32_t *limits, const mb_remap *
     total += n;
     if (total > MAX_LOCALS)
       return mb_wasm_fail(r->diag, MB_ERR_TOO_MANY, goff,
-                      "too many locals: %llu declared, the limit is %d", (unsigned long long)total,
-                      MAX_LOCALS);
+                          "too many locals: %llu declared, the limit is %d", (unsigned long long)total,
+                          MAX_LOCALS);
   }
   if (out) mb_buf_append(out, locals_start, (size_t)(r->pos - locals_start));
   walker w = {r, limits, remap, out, r->pos, 0, NULL};
@@ -538,8 +538,8 @@ mb_err mb__body_walk(mb_wasm_reader *r, const uint32_t *limits, const mb_remap *
   if (e) return e;
   if (r->pos != r->end)
     return mb_wasm_fail(r->diag, MB_ERR_SECTION_SIZE, mb_wasm_off(r),
-                    "section size mismatch: function body ends %zu bytes before its size",
-                    mb_wasm_left(r));
+                        "section size mismatch: function body ends %zu bytes before its size",
+                        mb_wasm_left(r));
   return MB_OK;
 }
 
@@ -567,12 +567,12 @@ mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offs
   if (e) return e;
   if (r.pos != r.end)
     return mb_wasm_fail(diag, MB_ERR_BAD_CONST_EXPR, mb_wasm_off(&r),
-                    "%zu bytes after the end of a constant expression", mb_wasm_left(&r));
+                        "%zu bytes after the end of a constant expression", mb_wasm_left(&r));
   return MB_OK;
 }
 
 mb_err mb_wasm_expr_walk_hooked(mb_wasm_reader *r, const mb_remap *remap, const mb_wasm_mem_hook *hook,
-                            mb_buf *out) {
+                                mb_buf *out) {
   walker w = {r, NULL, remap, out, r->pos, 0, hook};
   return walk(&w, MB_EXPR_BODY);
 }

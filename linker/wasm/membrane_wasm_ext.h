@@ -146,7 +146,7 @@ typedef struct mb_wasm_mem_hook {
  * remap applied to every index but memory and data indices in memory instructions, which
  * the hook rewrites. */
 mb_err mb_wasm_expr_walk_hooked(mb_wasm_reader *r, const mb_remap *remap, const mb_wasm_mem_hook *hook,
-                            mb_buf *out);
+                                mb_buf *out);
 
 #ifdef __cplusplus
 }

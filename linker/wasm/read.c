@@ -43,8 +43,8 @@ static mb_err count(ctx *c, mb_wasm_reader *r, uint32_t limit, uint32_t *out, co
                     *out, limit);
   if (*out > mb_wasm_left(r))
     return mb_wasm_fail(c->diag, MB_ERR_UNEXPECTED_END, off,
-                    "unexpected end: %u %s declared but only %zu bytes left", *out, what,
-                    mb_wasm_left(r));
+                        "unexpected end: %u %s declared but only %zu bytes left", *out, what,
+                        mb_wasm_left(r));
   return MB_OK;
 }
 
@@ -63,7 +63,7 @@ static mb_err limits(ctx *c, mb_wasm_reader *r, bool table, mb_limits *out) {
   if (e) return e;
   if (flags & 0x08)
     return mb_wasm_fail(c->diag, MB_ERR_UNSUPPORTED, off,
-                    "unsupported feature: custom page sizes (limits flags 0x%02x)", flags);
+                        "unsupported feature: custom page sizes (limits flags 0x%02x)", flags);
   if (flags > 0x07)
     return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed limits flags 0x%02x", flags);
   if (table && (flags & MB_LIMITS_SHARED))
@@ -76,12 +76,12 @@ static mb_err limits(ctx *c, mb_wasm_reader *r, bool table, mb_limits *out) {
   uint64_t bound = table ? (is64 ? UINT64_MAX : UINT32_MAX) : (is64 ? (uint64_t)1 << 48 : 65536);
   if (out->min > bound || out->max > bound)
     return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "%s size must be at most %llu %s",
-                    table ? "table" : "memory", (unsigned long long)bound,
-                    table ? "entries" : "pages");
+                        table ? "table" : "memory", (unsigned long long)bound,
+                        table ? "entries" : "pages");
   if ((flags & MB_LIMITS_HAS_MAX) && out->min > out->max)
     return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off,
-                    "size minimum must not be greater than maximum (%llu > %llu)",
-                    (unsigned long long)out->min, (unsigned long long)out->max);
+                        "size minimum must not be greater than maximum (%llu > %llu)",
+                        (unsigned long long)out->min, (unsigned long long)out->max);
   if (flags & MB_LIMITS_64) c->m->features |= MB_FEAT_MEMORY64;
   if (flags & MB_LIMITS_SHARED) c->m->features |= MB_FEAT_THREADS;
   return MB_OK;
@@ -93,7 +93,7 @@ static mb_err reftype(ctx *c, mb_wasm_reader *r, uint8_t *out, const char *what)
   if (e) return e;
   if (!mb__is_reftype(*out))
     return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed reference type 0x%02x in %s", *out,
-                    what);
+                        what);
   return MB_OK;
 }
 
@@ -154,9 +154,9 @@ static mb_err read_types(ctx *c, mb_wasm_reader *r) {
     if ((e = mb_wasm_byte(r, &form, "type form"))) return e;
     if (form == 0x4E || form == 0x50 || form == 0x4F || form == 0x5F || form == 0x5E)
       return mb_wasm_fail(c->diag, MB_ERR_UNSUPPORTED, off,
-                      "unsupported feature: GC type definition (form 0x%02x) is not supported by "
-                      "membrane yet",
-                      form);
+                          "unsupported feature: GC type definition (form 0x%02x) is not supported by "
+                          "membrane yet",
+                          form);
     if (form != 0x60)
       return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed function type form 0x%02x", form);
     mb_functype *t = &m->types[i];
@@ -213,7 +213,7 @@ static mb_err read_imports(ctx *c, mb_wasm_reader *r) {
   }
   if (m->nimported[MB_KIND_MEMORY] > MAX_MEMORIES)
     return mb_wasm_fail(c->diag, MB_ERR_TOO_MANY, mb_wasm_off(r), "too many memories: %u (the limit is %d)",
-                    m->nimported[MB_KIND_MEMORY], MAX_MEMORIES);
+                        m->nimported[MB_KIND_MEMORY], MAX_MEMORIES);
   return MB_OK;
 }
 
@@ -241,7 +241,7 @@ static mb_err read_tables(ctx *c, mb_wasm_reader *r) {
         return e;
       if (reserved != 0)
         return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed table: reserved byte 0x%02x",
-                        reserved);
+                            reserved);
       if ((e = tabletype(c, r, &t->type)) || (e = const_expr(c, r, &t->init))) return e;
     } else if ((e = tabletype(c, r, &t->type))) {
       return e;
@@ -256,7 +256,7 @@ static mb_err read_memories(ctx *c, mb_wasm_reader *r) {
   if (e) return e;
   if (m->nmemories + m->nimported[MB_KIND_MEMORY] > MAX_MEMORIES)
     return mb_wasm_fail(c->diag, MB_ERR_TOO_MANY, mb_wasm_off(r), "too many memories (the limit is %d)",
-                    MAX_MEMORIES);
+                        MAX_MEMORIES);
   if (m->nmemories + m->nimported[MB_KIND_MEMORY] > 1) m->features |= MB_FEAT_MULTI_MEMORY;
   ALLOC_ARRAY(c, m->memories, m->nmemories, mb_wasm_off(r));
   for (uint32_t i = 0; i < m->nmemories; i++)
@@ -314,8 +314,8 @@ static mb_err read_exports(ctx *c, mb_wasm_reader *r) {
     uint32_t n = mb_module_count(m, ex->kind);
     if (ex->index >= n)
       return mb_wasm_fail(c->diag, MB_ERR_INDEX_RANGE, off,
-                      "export \"%.*s\" refers to index %u, past the %u entities of its kind",
-                      (int)ex->name.len, (const char *)ex->name.ptr, ex->index, n);
+                          "export \"%.*s\" refers to index %u, past the %u entities of its kind",
+                          (int)ex->name.len, (const char *)ex->name.ptr, ex->index, n);
   }
   return MB_OK;
 }
@@ -326,7 +326,7 @@ static mb_err read_start(ctx *c, mb_wasm_reader *r) {
   if (e) return e;
   if (c->m->start >= mb_module_count(c->m, MB_KIND_FUNC))
     return mb_wasm_fail(c->diag, MB_ERR_INDEX_RANGE, off, "start function index %u out of range",
-                    c->m->start);
+                        c->m->start);
   c->m->has_start = true;
   return MB_OK;
 }
@@ -352,8 +352,8 @@ static mb_err table_index(ctx *c, mb_wasm_reader *r, uint32_t *out, bool implici
   if (e) return e;
   if (*out >= mb_module_count(c->m, MB_KIND_TABLE))
     return mb_wasm_fail(c->diag, MB_ERR_INDEX_RANGE, off,
-                    "element segment refers to table %u, but the module has %u tables", *out,
-                    mb_module_count(c->m, MB_KIND_TABLE));
+                        "element segment refers to table %u, but the module has %u tables", *out,
+                        mb_module_count(c->m, MB_KIND_TABLE));
   return MB_OK;
 }
 
@@ -370,7 +370,7 @@ static mb_err read_elements(ctx *c, mb_wasm_reader *r) {
     if ((e = mb_wasm_u32(r, &s->flags, "element segment flags"))) return e;
     if (s->flags > 7)
       return mb_wasm_fail(c->diag, MB_ERR_BAD_SEGMENT, off, "malformed elements segment kind %u",
-                      s->flags);
+                          s->flags);
     bool passive_or_decl = s->flags & 1, explicit_table = s->flags & 2;
     s->exprs = s->flags & 4;
     s->mode = !passive_or_decl ? MB_SEG_ACTIVE : explicit_table ? MB_SEG_DECLARATIVE
@@ -390,7 +390,7 @@ static mb_err read_elements(ctx *c, mb_wasm_reader *r) {
         if ((e = mb_wasm_byte(r, &kind, "element kind"))) return e;
         if (kind != 0)
           return mb_wasm_fail(c->diag, MB_ERR_BAD_SEGMENT, koff, "malformed element kind 0x%02x",
-                          kind);
+                              kind);
       }
     }
     if ((e = count(c, r, UINT32_MAX, &s->count, "element segment items"))) return e;
@@ -421,8 +421,8 @@ static mb_err read_code(ctx *c, mb_wasm_reader *r) {
   if (e) return e;
   if (m->ncodes != m->nfuncs)
     return mb_wasm_fail(c->diag, MB_ERR_FUNC_CODE_MISMATCH, off,
-                    "function and code section have inconsistent lengths: %u functions, %u bodies",
-                    m->nfuncs, m->ncodes);
+                        "function and code section have inconsistent lengths: %u functions, %u bodies",
+                        m->nfuncs, m->ncodes);
   ALLOC_ARRAY(c, m->codes, m->ncodes, mb_wasm_off(r));
   uint32_t lim[MB_SPACE_COUNT];
   index_limits(c, lim);
@@ -439,7 +439,7 @@ static mb_err read_code(ctx *c, mb_wasm_reader *r) {
   }
   if ((m->features & MB__FEAT_USES_DATAIDX) && !m->has_datacount)
     return mb_wasm_fail(c->diag, MB_ERR_DATA_COUNT, off,
-                    "data count section required: code uses memory.init or data.drop");
+                        "data count section required: code uses memory.init or data.drop");
   return MB_OK;
 }
 
@@ -450,8 +450,8 @@ static mb_err read_data(ctx *c, mb_wasm_reader *r) {
   if (e) return e;
   if (m->has_datacount && m->ndatas != c->datacount)
     return mb_wasm_fail(c->diag, MB_ERR_DATA_COUNT, off,
-                    "data count and data section have inconsistent lengths: %u and %u",
-                    c->datacount, m->ndatas);
+                        "data count and data section have inconsistent lengths: %u and %u",
+                        c->datacount, m->ndatas);
   ALLOC_ARRAY(c, m->datas, m->ndatas, mb_wasm_off(r));
   for (uint32_t i = 0; i < m->ndatas; i++) {
     mb_data *d = &m->datas[i];
@@ -468,8 +468,8 @@ static mb_err read_data(ctx *c, mb_wasm_reader *r) {
     if (d->mode == MB_SEG_ACTIVE) {
       if (d->memory >= mb_module_count(m, MB_KIND_MEMORY))
         return mb_wasm_fail(c->diag, MB_ERR_INDEX_RANGE, soff,
-                        "data segment refers to memory %u, but the module has %u memories",
-                        d->memory, mb_module_count(m, MB_KIND_MEMORY));
+                            "data segment refers to memory %u, but the module has %u memories",
+                            d->memory, mb_module_count(m, MB_KIND_MEMORY));
       if ((e = const_expr(c, r, &d->offset))) return e;
     } else {
       m->features |= MB_FEAT_BULK_MEMORY;
@@ -535,8 +535,8 @@ static mb_err read_sections(ctx *c, mb_wasm_reader *r, mb_buf *customs) {
     if ((e = mb_wasm_u32(r, &size, "section size"))) return e;
     if (size > mb_wasm_left(r))
       return mb_wasm_fail(c->diag, MB_ERR_UNEXPECTED_END, off,
-                      "unexpected end: section %u declares %u bytes but only %zu are left", id,
-                      size, mb_wasm_left(r));
+                          "unexpected end: section %u declares %u bytes but only %zu are left", id,
+                          size, mb_wasm_left(r));
     if ((e = mb_wasm_sub(r, size, &sub, "section"))) return e;
     mb_bytes raw = {raw_start, (uint32_t)(r->pos - raw_start)};
     if (id == 0) {
@@ -553,8 +553,8 @@ static mb_err read_sections(ctx *c, mb_wasm_reader *r, mb_buf *customs) {
     int sec = mb_sec_from_id(id);
     if (sec <= last)
       return mb_wasm_fail(c->diag, MB_ERR_SECTION_ORDER, off,
-                      "unexpected %s section (id %u): sections must appear once each, in order",
-                      mb_sec_name((mb_sec)sec), id);
+                          "unexpected %s section (id %u): sections must appear once each, in order",
+                          mb_sec_name((mb_sec)sec), id);
     last = sec;
     mb_custom *cs = (mb_custom *)customs->data;
     size_t ncs = customs->len / sizeof(mb_custom);
@@ -567,13 +567,13 @@ static mb_err read_sections(ctx *c, mb_wasm_reader *r, mb_buf *customs) {
   }
   if (m->nfuncs && !m->sec[MB_SEC_CODE].present)
     return mb_wasm_fail(c->diag, MB_ERR_FUNC_CODE_MISMATCH, mb_wasm_off(r),
-                    "function and code section have inconsistent lengths: %u functions, no code "
-                    "section",
-                    m->nfuncs);
+                        "function and code section have inconsistent lengths: %u functions, no code "
+                        "section",
+                        m->nfuncs);
   if (m->has_datacount && !m->sec[MB_SEC_DATA].present && c->datacount != 0)
     return mb_wasm_fail(c->diag, MB_ERR_DATA_COUNT, mb_wasm_off(r),
-                    "data count and data section have inconsistent lengths: %u and no data section",
-                    c->datacount);
+                        "data count and data section have inconsistent lengths: %u and no data section",
+                        c->datacount);
   return MB_OK;
 }
 
@@ -595,7 +595,7 @@ mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options
    * wrong bytes are a bad magic or version. */
   if (len < 4 || (len < 8 && memcmp(bytes, magic, 4) == 0)) {
     e = mb_wasm_fail(diag, MB_ERR_UNEXPECTED_END, len < 4 ? 0 : 4,
-                 "unexpected end: expected the %s", len < 4 ? "magic header" : "binary version");
+                     "unexpected end: expected the %s", len < 4 ? "magic header" : "binary version");
     goto done;
   }
   if (memcmp(bytes, magic, 4) != 0) {
@@ -604,7 +604,7 @@ mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options
   }
   if (memcmp(bytes + 4, version, 4) != 0) {
     e = mb_wasm_fail(diag, MB_ERR_BAD_VERSION, 4,
-                 bytes[6] == 0x01
+                     bytes[6] == 0x01
                      ? "unknown binary version: this is a component, not a core module"
                      : "unknown binary version: expected 1");
     goto done;

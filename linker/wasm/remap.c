@@ -37,7 +37,7 @@ static bool check_counts(const mb_module *m, const mb_remap *rm, mb_diag *diag) 
   for (int s = 0; s < MB_SPACE_COUNT; s++)
     if (rm->map[s] && rm->count[s] != sizes[s]) {
       mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "remap table %d has %u entries, the module has %u", s,
-               rm->count[s], sizes[s]);
+                   rm->count[s], sizes[s]);
       return false;
     }
   return true;
@@ -256,9 +256,9 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
     mb_wasm_reader r = {tmp.data, tmp.data, tmp.data + tmp.len, 0, NULL};
     if (mb__expr_walk(&r, MB_EXPR_CONST, lim, NULL, NULL, NULL) == MB_ERR_INDEX_RANGE)
       e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                   "the permutation moves global %u to %u, before a global its initialiser "
-                   "reads",
-                   imported + i, gm[imported + i]);
+                       "the permutation moves global %u to %u, before a global its initialiser "
+                       "reads",
+                       imported + i, gm[imported + i]);
   }
   mb_buf_fini(&tmp);
   return e;
@@ -280,8 +280,8 @@ static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, ui
     uint32_t to = map[imported + i];
     if (to < imported || to - imported >= n || seen[to - imported]) {
       e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                   "remap is not a permutation of the defined entities (entry %u -> %u)",
-                   imported + i, to);
+                       "remap is not a permutation of the defined entities (entry %u -> %u)",
+                       imported + i, to);
       goto out;
     }
     seen[to - imported] = 1;
@@ -303,7 +303,7 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     for (uint32_t i = 0; i < m->nimported[kind_of[s]]; i++)
       if (rm->map[s][i] != i)
         return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "imports must keep their index (%u -> %u)",
-                        i, rm->map[s][i]);
+                            i, rm->map[s][i]);
   }
   /* Check every map is a permutation before changing anything. */
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
@@ -319,8 +319,8 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     mb_wasm_free(seen);
     if (bad != UINT32_MAX)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "remap table %d is not a permutation (entry %u -> %u)", s, bad,
-                      rm->map[s][bad]);
+                          "remap table %d is not a permutation (entry %u -> %u)", s, bad,
+                          rm->map[s][bad]);
   }
   mb_err e = check_global_order(m, rm, diag);
   if (e) return e;

@@ -14,9 +14,9 @@ mb_err mb__valtype(mb_wasm_reader *r, uint8_t *out, const char *what) {
   if (e) return e;
   if (b == 0x63 || b == 0x64)
     return mb_wasm_fail(r->diag, MB_ERR_UNSUPPORTED, off,
-                    "unsupported feature: typed reference type 0x%02x in %s (typed function "
-                    "references / GC are not supported by membrane yet)",
-                    b, what);
+                        "unsupported feature: typed reference type 0x%02x in %s (typed function "
+                        "references / GC are not supported by membrane yet)",
+                        b, what);
   if (!mb__is_valtype(b))
     return mb_wasm_fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed value type 0x%02x in %s", b, what);
   *out = b;
