@@ -1,5 +1,7 @@
-/* link_internal.h — the link session shared by link.c (instances, resolution, checks),
- * fuse.c (building the output) and link_custom.c (name and producers sections). */
+/* link_internal.h — the link session shared by the files of the link library: link.c
+ * (instances, resolution, checks), wiring.c (who provides what), link_res.c (the resource
+ * ABI's imports), fuse*.c (building the output), link_custom.c (name and producers
+ * sections) and single.c (--memory single). */
 #ifndef MB_LINK_INTERNAL_H
 #define MB_LINK_INTERNAL_H
 
@@ -36,7 +38,7 @@ typedef struct mb_link_inst {
   uint32_t caller_global; /* fuse: output index of its "who calls me" global */
 } mb_link_inst;
 
-/* Functions the linker generates for imports (link_res.c builds the list, fuse.c
+/* Functions the linker generates for imports (link_res.c builds the list, fuse_adapt.c
  * the bodies): resource intrinsics calling the glue with constant ids, and adapters
  * between a caller and a callee whose WIT signature carries handles. */
 typedef enum mb_gen_kind {

@@ -2,7 +2,7 @@
  * (`[resource-new]R` ... from `[export]<iface>`, `[resource-drop]R` ... from `<iface>`),
  * which are functions of a WIT interface wired to the instance exporting it (checked
  * against the canonical ABI), and the resource types they involve. Building the
- * generated functions is fuse.c's job; this file only decides and records them. */
+ * generated functions is fuse_adapt.c's job; this file only decides and records them. */
 #include <string.h>
 
 #include "link_internal.h"
