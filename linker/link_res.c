@@ -364,6 +364,36 @@ static bool legacy_defines(const mb_module *m, mb_bytes res) {
   return false;
 }
 
+/* The tail both kinds of intrinsic import share (legacy canonical_abi.* and WIT
+ * [resource-*]R): import k of instance i has the intrinsic's type, its resource type gets
+ * its id, and the import becomes generated function `name` calling the glue. */
+static mb_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic kind, bool has_result,
+                                 int definer, const char *iface, mb_bytes res, const char *name,
+                                 mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
+  if (!mb_functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
+                        "is %s",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  uint32_t type;
+  mb_err e = rtype_id(l, definer, iface, res, &type, diag);
+  if (e) return e;
+  mb_gen *g;
+  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
+  g->type = type;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}
+
 /* *host is set when the import is the drop of a resource no instance defines: the host
  * defines it (as the 2022 wit-bindgen JS hosts did), its handles are the host's plain
  * i32s, and the import stays an import of the output under the usual unresolved rules. */
@@ -461,28 +491,10 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
                           in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
                           (const char *)res.ptr, l->inst[definer].name);
   }
-  const mb_functype *ft = &in->m->types[im->u.func_type];
-  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
-  if (!mb_functype_eq(ft, want)) {
-    char a[160], b[160];
-    mb__type_text(ft, a, sizeof a);
-    mb__type_text(want, b, sizeof b);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                        "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
-                        "but it is %s",
-                        in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
-  }
-  uint32_t type;
-  mb_err e = rtype_id(l, definer, LEGACY_MODULE, res, &type, diag);
-  if (e) return e;
   char name[400];
   snprintf(name, sizeof name, "membrane:%s:canonical_abi.%.*s", in->name, (int)im->field.len,
            (const char *)im->field.ptr);
-  mb_gen *g;
-  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
-  g->type = type;
-  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
-  return MB_OK;
+  return register_intrinsic(l, i, k, kind, has_result, definer, LEGACY_MODULE, res, name, diag);
 }
 
 /* ---- caller-memory access ---- */
@@ -615,7 +627,6 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
   char iface[512];
   snprintf(iface, sizeof iface, "%s", wi ? wi->id : "");
   if (!wi) snprintf(iface, sizeof iface, "%.*s", (int)modlen, mod);
-  const mb_functype *ft = &in->m->types[im->u.func_type];
   char name[800];
   snprintf(name, sizeof name, "membrane:%s:%.*s.%.*s", in->name, (int)im->module.len,
            (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);
@@ -676,23 +687,5 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
                           (int)im->field.len, (const char *)im->field.ptr, wi->id, (int)res.len,
                           (const char *)res.ptr);
   }
-  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
-  if (!mb_functype_eq(ft, want)) {
-    char a[160], b[160];
-    mb__type_text(ft, a, sizeof a);
-    mb__type_text(want, b, sizeof b);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
-                        "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
-                        "is %s",
-                        in->name, (int)im->module.len, (const char *)im->module.ptr,
-                        (int)im->field.len, (const char *)im->field.ptr, a, b);
-  }
-  uint32_t type;
-  mb_err e = rtype_id(l, definer, iface, res, &type, diag);
-  if (e) return e;
-  mb_gen *g;
-  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
-  g->type = type;
-  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
-  return MB_OK;
+  return register_intrinsic(l, i, k, kind, has_result, definer, iface, res, name, diag);
 }
