@@ -46,14 +46,17 @@ case "$flags" in
 esac
 
 # Every public header and library, and nothing private.
-for h in membrane_wasm.h membrane_wasm_ext.h membrane_wit.h membrane_link.h membrane_virt.h \
-         membrane_glue_abi.h membrane_wasi_virt.h; do
+public=(membrane_wasm.h membrane_wasm_ext.h membrane_wit.h membrane_link.h membrane_virt.h
+        membrane_glue_abi.h membrane_wasi_virt.h)
+for h in "${public[@]}"; do
   [ -f "$includedir/membrane/$h" ] || fail "header $h not installed in $includedir/membrane"
 done
-extra=$(cd "$includedir/membrane" && ls | grep -v -x -e 'membrane_wasm.h' -e 'membrane_wasm_ext.h' \
-  -e 'membrane_wit.h' -e 'membrane_link.h' -e 'membrane_virt.h' -e 'membrane_glue_abi.h' \
-  -e 'membrane_wasi_virt.h' || true)
-[ -z "$extra" ] || fail "private headers installed: $extra"
+for f in "$includedir"/membrane/*; do
+  case " ${public[*]} " in
+    *" ${f##*/} "*) ;;
+    *) fail "not a public header, installed: ${f##*/}" ;;
+  esac
+done
 for l in mb_wasm mb_wit mb_linker mb_virt mb_wasi_virt mb_wasi_virt_compose; do
   [ -f "$libdir/lib$l.a" ] || fail "lib$l.a not installed in $libdir"
 done
@@ -86,6 +89,8 @@ for c in "${cmds[@]}"; do
   grep -qxF ".SS \"membrane ${c//-/\\-}\"" "$man1" || fail "membrane.1 has no section for '$c'"
 done
 # groff -ww: every warning; the page must render without one.
-groff -man -Tutf8 -ww -z "$man1" 2>"$tmp/groff.err" && [ ! -s "$tmp/groff.err" ] ||
-  { cat "$tmp/groff.err" >&2; fail "membrane.1 does not render cleanly"; }
+if ! groff -man -Tutf8 -ww -z "$man1" 2>"$tmp/groff.err" || [ -s "$tmp/groff.err" ]; then
+  cat "$tmp/groff.err" >&2
+  fail "membrane.1 does not render cleanly"
+fi
 echo "man: ok (${#cmds[@]} commands)"
