@@ -863,6 +863,34 @@ static void test_json_syntax(void **state) {
   mb_virt_policy_fini(&p);
 }
 
+/* Strings are decoded by the policy's own scanner: every escape, \u as UTF-8 (1 to 4
+ * bytes; a surrogate pair as one 4-byte character), raw UTF-8 passed through, and keys
+ * decoded like values (so an escaped key is the same key, given twice or not). */
+static void test_json_strings(void **state) {
+  (void)state;
+  mb_virt_policy p;
+  mb_virt_policy_init(&p);
+  json_ok(&p, "{\"arg\": [\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u0041\\u007f\\u0080\\u07ff\\u0800\\uffff\","
+              " \"\\ud83d\\ude00\\uD800\\uDC00\\udbff\\udfff\", \"\xc3\xa9\xff raw\", \"\"]}");
+  assert_int_equal(p.arg_count, 5);
+  assert_string_equal(p.args[0], "\"\\/\b\f\n\r\t");
+  assert_string_equal(p.args[1], "A\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf");
+  assert_string_equal(p.args[2], "\xf0\x9f\x98\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
+  assert_string_equal(p.args[3], "\xc3\xa9\xff raw");
+  assert_string_equal(p.args[4], "");
+  json_ok(&p, "{\"\\u0065nv\": \"A=\\u00e9\", \"\\u0065nv-allow\": [\"B\"]}");
+  assert_int_equal(p.env_count, 2);
+  assert_string_equal(p.env[0].name, "A");
+  assert_string_equal(p.env[0].value, "\xc3\xa9");
+  assert_string_equal(p.env[1].name, "B");
+  JSON_BAD(&p, "{\"arg\": \"a\", \"\\u0061rg\": \"b\"}", MB_VIRT_POLICY_CONFLICT, "p.json: arg",
+           "\"arg\" is given twice; give it once, with an array for several values");
+  JSON_BAD(&p, "{\"\\u006dout\": \"/d=/h\"}", MB_VIRT_POLICY_UNKNOWN_OPTION, "p.json: mout",
+           "unknown key 'mout'; did you mean \"mount\"?");
+  assert_int_equal(p.arg_count, 5);
+  mb_virt_policy_fini(&p);
+}
+
 static void test_json_values(void **state) {
   (void)state;
   mb_virt_policy p;
@@ -1186,6 +1214,7 @@ int main(void) {
       VT_TEST(test_later_replaces),    VT_TEST(test_help),
       VT_TEST(test_json_good),         VT_TEST(test_json_syntax),
       VT_TEST(test_json_values),       VT_TEST(test_policy_file),
+      VT_TEST(test_json_strings),
       VT_TEST(test_check_ok),          VT_TEST(test_check_conflicts),
       VT_TEST(test_alloc_failure_sweep), VT_TEST(test_record_replay),
   };
