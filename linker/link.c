@@ -1,63 +1,13 @@
-/* link.c — a link session: instances, wiring, import resolution and type checks, and
- * the description of the result (--dry-run, --dot). Building the output is fuse.c. */
+/* link.c — a link session: instances, wires, import resolution and type checks, and the
+ * description of the result (--dry-run, --dot). Who provides an import module is
+ * wiring.c; building the output is fuse.c. */
 #include <stdarg.h>
 #include <string.h>
 
 #include "link_internal.h"
 
-char *mb__strdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = mb__malloc(n);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
-bool mb__bytes_eq(mb_bytes b, const char *s) {
-  size_t n = strlen(s);
-  return b.len == n && memcmp(b.ptr, s, n) == 0;
-}
-
-bool mb__is_wasi_module(mb_bytes m) {
-  return mb__bytes_eq(m, "wasi_snapshot_preview1") || mb__bytes_eq(m, "wasi_unstable");
-}
-
-bool mb__functype_eq(const mb_functype *a, const mb_functype *b) {
-  /* memcmp with a NULL pointer is undefined even for 0 bytes (void_type has none) */
-  return a->nparams == b->nparams && a->nresults == b->nresults &&
-         (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
-         (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
-}
-
-const mb_functype *mb__func_type(const mb_module *m, uint32_t index) {
-  uint32_t nimp = m->nimported[MB_KIND_FUNC];
-  if (index >= nimp) return &m->types[m->func_types[index - nimp]];
-  for (uint32_t i = 0, k = 0; i < m->nimports; i++)
-    if (m->imports[i].kind == MB_KIND_FUNC && k++ == index)
-      return &m->types[m->imports[i].u.func_type];
-  return NULL;
-}
-
-int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kind kind) {
-  for (uint32_t i = 0; i < m->nexports; i++) {
-    const mb_export *e = &m->exports[i];
-    if (e->kind == kind && e->name.len == len && memcmp(e->name.ptr, name, len) == 0)
-      return e->index;
-  }
-  return -1;
-}
-
-void mb__link_warn(mb_link *l, const char *fmt, ...) {
-  if (!l->warn) return;
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  l->warn(l->warn_user, msg);
-}
-
 mb_link *mb_link_new(void) {
-  mb_link *l = mb__calloc(1, sizeof *l);
+  mb_link *l = mb_wasm_calloc(1, sizeof *l);
   if (l) {
     l->policy = MB_UNRESOLVED_IMPORT;
     l->glue = -1;
@@ -66,36 +16,36 @@ mb_link *mb_link_new(void) {
 }
 
 static void free_inst(mb_link_inst *in) {
-  mb__free(in->name);
-  mb__free(in->path);
-  mb__free(in->res);
-  mb__free(in->state);
-  for (int s = 0; s < MB_SPACE_COUNT; s++) mb__free(in->map[s]);
+  mb_wasm_free(in->name);
+  mb_wasm_free(in->path);
+  mb_wasm_free(in->res);
+  mb_wasm_free(in->state);
+  for (int s = 0; s < MB_SPACE_COUNT; s++) mb_wasm_free(in->map[s]);
   memset(in, 0, sizeof *in);
 }
 
 void mb_link_free(mb_link *l) {
   if (!l) return;
-  for (uint32_t i = 0; i < l->nmemopts; i++) mb__free(l->memopts[i].inst);
-  mb__free(l->memopts);
-  mb__res_reset(l);
+  for (uint32_t i = 0; i < l->nmemopts; i++) mb_wasm_free(l->memopts[i].inst);
+  mb_wasm_free(l->memopts);
+  mb__link_res_reset(l);
   for (uint32_t i = 0; i < l->ninst; i++) free_inst(&l->inst[i]);
   for (uint32_t i = 0; i < l->nwires; i++) {
-    mb__free(l->wires[i].consumer);
-    mb__free(l->wires[i].module);
-    mb__free(l->wires[i].provider);
+    mb_wasm_free(l->wires[i].consumer);
+    mb_wasm_free(l->wires[i].module);
+    mb_wasm_free(l->wires[i].provider);
   }
   for (uint32_t i = 0; i < l->nexports; i++) {
-    mb__free(l->exports[i].inst);
-    mb__free(l->exports[i].name);
-    mb__free(l->exports[i].as);
+    mb_wasm_free(l->exports[i].inst);
+    mb_wasm_free(l->exports[i].name);
+    mb_wasm_free(l->exports[i].as);
   }
-  mb__free(l->inst);
-  mb__free(l->wires);
-  mb__free(l->exports);
-  mb__free(l->hosts);
-  mb__free(l->order);
-  mb__free(l);
+  mb_wasm_free(l->inst);
+  mb_wasm_free(l->wires);
+  mb_wasm_free(l->exports);
+  mb_wasm_free(l->hosts);
+  mb_wasm_free(l->order);
+  mb_wasm_free(l);
 }
 
 void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user) {
@@ -104,21 +54,6 @@ void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user) {
 }
 
 void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy) { l->policy = policy; }
-
-static int find_inst(const mb_link *l, const char *name, size_t len) {
-  for (uint32_t i = 0; i < l->ninst; i++)
-    if (strlen(l->inst[i].name) == len && memcmp(l->inst[i].name, name, len) == 0) return (int)i;
-  return -1;
-}
-
-/* Grow an array by one element (zeroed); false when out of memory. */
-static bool grow(void **arr, uint32_t n, size_t elem) {
-  void *p = mb__realloc(*arr, (size_t)(n + 1) * elem);
-  if (!p) return false;
-  memset((char *)p + (size_t)n * elem, 0, elem);
-  *arr = p;
-  return true;
-}
 
 /* The glue instance, added by resolve when the resource ABI is used, goes away before
  * anything changes the set of instances. */
@@ -141,15 +76,15 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue) {
 
 mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag) {
   drop_glue(l);
-  int i = find_inst(l, instance, strlen(instance));
+  int i = mb__find_inst(l, instance, strlen(instance));
   if (i < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
-                    instance, world, instance);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
+                        instance, world, instance);
   const mb_wit_world *w = l->wit ? mb_wit_find_world(l->wit, world) : NULL;
   if (!w)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
-                    l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
+                        l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
   l->inst[i].world = w;
   l->resolved = false;
   return MB_OK;
@@ -160,26 +95,26 @@ void mb_link_set_memory(mb_link *l, mb_link_memory model) { l->single = model ==
 static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
   for (uint32_t i = 0; i < l->nmemopts; i++)
     if (strcmp(l->memopts[i].inst, instance) == 0) return &l->memopts[i];
-  if (!grow((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
+  if (!mb__grow1((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
   mb_mem_opt *o = &l->memopts[l->nmemopts];
-  if (!(o->inst = mb__strdup(instance))) return NULL;
+  if (!(o->inst = mb_wasm_strdup(instance))) return NULL;
   l->nmemopts++;
   return o;
 }
 
 mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag) {
   if (pages == 0 || pages > 65536)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->pages = pages;
   return MB_OK;
 }
 
 mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->trust = true;
   return MB_OK;
 }
@@ -187,17 +122,17 @@ mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
 mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag) {
   for (uint32_t i = 0; i < l->nmemopts; i++) l->memopts[i].grow = false;
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   o->grow = true;
   return MB_OK;
 }
 
 mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag) {
   drop_glue(l);
-  int i = find_inst(l, provider, strlen(provider));
+  int i = mb__find_inst(l, provider, strlen(provider));
   if (i < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
-                    provider, provider);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
+                        provider, provider);
   l->inst[i].caller_memory = true;
   l->resolved = false;
   return MB_OK;
@@ -207,95 +142,68 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
                             mb_diag *diag) {
   drop_glue(l);
   if (!*name || strchr(name, '.') || strchr(name, '='))
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance name '%s' must be non-empty and contain no '.' or '='", name);
-  if (find_inst(l, name, strlen(name)) >= 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance name '%s' must be non-empty and contain no '.' or '='", name);
+  if (mb__find_inst(l, name, strlen(name)) >= 0)
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
   if (strcmp(name, "membrane:glue") == 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "the instance name 'membrane:glue' is reserved for the resource ABI glue");
-  if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "the instance name 'membrane:glue' is reserved for the resource ABI glue");
+  if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
   in->m = m;
-  in->name = mb__strdup(name);
-  in->path = mb__strdup(path ? path : name);
+  in->name = mb_wasm_strdup(name);
+  in->path = mb_wasm_strdup(path ? path : name);
   l->ninst++;
-  if (!in->name || !in->path) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!in->name || !in->path) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
   return MB_OK;
 }
 
 mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
-  int i = find_inst(l, name, strlen(name));
-  if (i < 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
+  int i = mb__find_inst(l, name, strlen(name));
+  if (i < 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
   l->main = i;
   return MB_OK;
 }
 
 mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
                     const char *provider, mb_diag *diag) {
-  if (find_inst(l, consumer, strlen(consumer)) < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
-                    consumer, import_module, provider, consumer);
-  if (find_inst(l, provider, strlen(provider)) < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
-                    consumer, import_module, provider, provider);
-  if (!grow((void **)&l->wires, l->nwires, sizeof *l->wires))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (mb__find_inst(l, consumer, strlen(consumer)) < 0)
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+                        consumer, import_module, provider, consumer);
+  if (mb__find_inst(l, provider, strlen(provider)) < 0)
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+                        consumer, import_module, provider, provider);
+  if (!mb__grow1((void **)&l->wires, l->nwires, sizeof *l->wires))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
-  w->consumer = mb__strdup(consumer);
-  w->module = mb__strdup(import_module);
-  w->provider = mb__strdup(provider);
+  w->consumer = mb_wasm_strdup(consumer);
+  w->module = mb_wasm_strdup(import_module);
+  w->provider = mb_wasm_strdup(provider);
   if (!w->consumer || !w->module || !w->provider)
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
   return MB_OK;
 }
 
 mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
                       mb_diag *diag) {
-  if (find_inst(l, instance, strlen(instance)) < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
-                    instance, name, instance);
-  if (!grow((void **)&l->exports, l->nexports, sizeof *l->exports))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (mb__find_inst(l, instance, strlen(instance)) < 0)
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
+                        instance, name, instance);
+  if (!mb__grow1((void **)&l->exports, l->nexports, sizeof *l->exports))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
-  e->inst = mb__strdup(instance);
-  e->name = mb__strdup(name);
-  e->as = mb__strdup(as ? as : name);
-  if (!e->inst || !e->name || !e->as) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  e->inst = mb_wasm_strdup(instance);
+  e->name = mb_wasm_strdup(name);
+  e->as = mb_wasm_strdup(as ? as : name);
+  if (!e->inst || !e->name || !e->as) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   return MB_OK;
 }
 
 /* ---- resolution ---- */
-
-static const char *kind_word(mb_kind k) {
-  static const char *const w[] = {"func", "table", "memory", "global", "tag"};
-  return w[k];
-}
-
-int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other) {
-  for (uint32_t i = 0; i < l->nwires; i++) {
-    const mb_wire *w = &l->wires[i];
-    if (strcmp(w->consumer, l->inst[consumer].name) == 0 && mb__bytes_eq(module, w->module))
-      return find_inst(l, w->provider, strlen(w->provider));
-  }
-  int p = find_inst(l, (const char *)module.ptr, module.len);
-  if (p >= 0) return p;
-  /* an interface: the instance that exports it (never the consumer itself) */
-  for (uint32_t i = 0; i < l->ninst; i++) {
-    if ((int)i == consumer || l->inst[i].glue ||
-        !mb__exports_iface(l, (int)i, (const char *)module.ptr, module.len))
-      continue;
-    if (p >= 0) {
-      if (other) *other = (int)i;
-      return -3;
-    }
-    p = (int)i;
-  }
-  return p;
-}
 
 static int provider_for(const mb_link *l, int consumer, mb_bytes module) {
   int p = mb__provider_for(l, consumer, module, NULL);
@@ -314,22 +222,6 @@ static uint32_t import_number(const mb_module *m, mb_kind kind, uint32_t index) 
   for (uint32_t i = 0, n = 0; i < m->nimports; i++)
     if (m->imports[i].kind == kind && n++ == index) return i;
   return UINT32_MAX;
-}
-
-void mb__type_text(const mb_functype *t, char *buf, size_t cap) {
-  static const char *names[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
-                                [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref",
-                                [0x69] = "exnref"};
-  size_t n = 0;
-#define TNAME(c) ((c) < sizeof names / sizeof *names && names[c] ? names[c] : "ref")
-  n += (size_t)snprintf(buf + n, cap - n, "(");
-  for (uint32_t i = 0; i < t->nparams && n < cap; i++)
-    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->params[i]));
-  if (n < cap) n += (size_t)snprintf(buf + n, cap - n, ") -> (");
-  for (uint32_t i = 0; i < t->nresults && n < cap; i++)
-    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->results[i]));
-  if (n < cap) snprintf(buf + n, cap - n, ")");
-#undef TNAME
 }
 
 static void limits_text(const mb_limits *lim, char *buf, size_t cap) {
@@ -366,7 +258,7 @@ static entity entity_of(const mb_module *m, mb_kind kind, uint32_t index) {
   uint32_t nimp = m->nimported[kind];
   const mb_import *im = index < nimp ? &m->imports[import_number(m, kind, index)] : NULL;
   switch (kind) {
-  case MB_KIND_FUNC: e.func = mb__func_type(m, index); break;
+  case MB_KIND_FUNC: e.func = mb_module_func_type(m, index); break;
   case MB_KIND_TAG:
     e.func = &m->types[im ? im->u.tag_type : m->tag_types[index - nimp]];
     break;
@@ -405,7 +297,7 @@ static void entity_text(const entity *e, char *buf, size_t cap) {
 static bool entity_match(const entity *want, const entity *have) {
   switch (want->kind) {
   case MB_KIND_FUNC:
-  case MB_KIND_TAG: return mb__functype_eq(want->func, have->func);
+  case MB_KIND_TAG: return mb_functype_eq(want->func, have->func);
   case MB_KIND_MEMORY: return limits_match(want->limits, have->limits);
   case MB_KIND_TABLE:
     return want->elemtype == have->elemtype && limits_match(want->limits, have->limits);
@@ -454,8 +346,8 @@ static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag
       return MB_OK;
     }
   }
-  if (!grow((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!mb__grow1((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->hosts[l->nhosts].im = im;
   l->hosts[l->nhosts].from = m;
   l->hosts[l->nhosts].stub = l->policy == MB_UNRESOLVED_STUB && im->kind == MB_KIND_FUNC &&
@@ -470,67 +362,67 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   if (in->state[k] == 2) return MB_OK;
   const mb_import *im = &in->m->imports[k];
   if (in->state[k] == 1)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
-                    "never reaches a definition",
-                    in->name, (int)im->module.len, (const char *)im->module.ptr,
-                    (int)im->field.len, (const char *)im->field.ptr);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
+                        "never reaches a definition",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr);
   in->state[k] = 1;
   mb_err e = MB_OK;
   int other = -1;
   int p = mb__provider_for(l, i, im->module, &other);
   bool handled = false;
-  if (im->kind == MB_KIND_FUNC) e = mb__res_import(l, i, k, p, &handled, diag);
+  if (im->kind == MB_KIND_FUNC) e = mb__link_res_import(l, i, k, p, &handled, diag);
   if (handled) {
   } else if (p == -3) {
     int first = -1;
     for (uint32_t j = 0; j < l->ninst && first < 0; j++)
       if ((int)j != i && mb__exports_iface(l, (int)j, (const char *)im->module.ptr, im->module.len))
         first = (int)j;
-    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                 "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
-                 "interface; choose one with --wire %s.%.*s=INSTANCE",
-                 in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
-                 (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
-                 (int)im->module.len, (const char *)im->module.ptr);
+    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                     "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
+                     "interface; choose one with --wire %s.%.*s=INSTANCE",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                     (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
+                     (int)im->module.len, (const char *)im->module.ptr);
   } else if (p == i) {
-    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                 "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
-                 in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
-                 (const char *)im->field.ptr);
+    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                     "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
+                     in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                     (const char *)im->field.ptr);
   } else if (p < 0) {
     if (l->policy == MB_UNRESOLVED_ERROR && !mb__is_wasi_module(im->module))
-      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                   "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
-                   "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
-                   in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
-                   (int)im->field.len, (const char *)im->field.ptr, kind_word(im->kind),
-                   (int)im->module.len, (const char *)im->module.ptr, in->name,
-                   (int)im->module.len, (const char *)im->module.ptr);
+      e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                       "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
+                       "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
+                       in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
+                       (int)im->field.len, (const char *)im->field.ptr, mb_kind_name(im->kind),
+                       (int)im->module.len, (const char *)im->module.ptr, in->name,
+                       (int)im->module.len, (const char *)im->module.ptr);
     else
       e = host_import(l, i, k, &in->res[k], diag);
   } else {
     const mb_module *pm = l->inst[p].m;
     char field[256];
     snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
-    int64_t idx = mb__find_export(pm, (const char *)im->field.ptr, im->field.len, im->kind);
+    int64_t idx = mb_module_find_export(pm, (const char *)im->field.ptr, im->field.len, im->kind);
     if (idx < 0) {
       const char *other = NULL;
       for (int kk = 0; kk < MB_KIND_COUNT && !other; kk++)
-        if (mb__find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
-          other = kind_word((mb_kind)kk);
+        if (mb_module_find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
+          other = mb_kind_name((mb_kind)kk);
       if (other)
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                     "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
-                     "exports '%s' as a %s",
-                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     kind_word(im->kind), l->inst[p].name, field, other);
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                         "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
+                         "exports '%s' as a %s",
+                         in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                         mb_kind_name(im->kind), l->inst[p].name, field, other);
       else
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                     "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
-                     "'%s'",
-                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     kind_word(im->kind), l->inst[p].name, l->inst[p].path, field);
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                         "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
+                         "'%s'",
+                         in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                         mb_kind_name(im->kind), l->inst[p].name, l->inst[p].path, field);
     } else {
       entity want = entity_of(in->m, im->kind, import_space_index(in->m, k));
       entity have = entity_of(pm, im->kind, (uint32_t)idx);
@@ -538,11 +430,11 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         char a[160], b[160];
         entity_text(&want, a, sizeof a);
         entity_text(&have, b, sizeof b);
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                     "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
-                     "exports '%s' as %s %s",
-                     in->name, (int)im->module.len, (const char *)im->module.ptr, field,
-                     kind_word(im->kind), a, l->inst[p].name, field, kind_word(im->kind), b);
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                         "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
+                         "exports '%s' as %s %s",
+                         in->name, (int)im->module.len, (const char *)im->module.ptr, field,
+                         mb_kind_name(im->kind), a, l->inst[p].name, field, mb_kind_name(im->kind), b);
       } else {
         e = mb__chase(l, p, im->kind, (uint32_t)idx, &in->res[k], diag);
       }
@@ -556,7 +448,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
  * A cycle is an error only when an instance on it has a start function or an
  * _initialize to run: otherwise the order inside the cycle does not matter. */
 static bool needs_init(const mb_module *m) {
-  return m->has_start || mb__find_export(m, "_initialize", 11, MB_KIND_FUNC) >= 0;
+  return m->has_start || mb_module_find_export(m, "_initialize", 11, MB_KIND_FUNC) >= 0;
 }
 
 static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag) {
@@ -585,10 +477,10 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
  * edges of the root it happens to start from); breadth-first from each, so the message
  * names a shortest cycle. */
 static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
-  int *from = mb__calloc(l->ninst, sizeof *from);
-  int *queue = mb__calloc(l->ninst, sizeof *queue);
+  int *from = mb_wasm_calloc(l->ninst, sizeof *from);
+  int *queue = mb_wasm_calloc(l->ninst, sizeof *queue);
   mb_err e = MB_OK;
-  if (!from || !queue) e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!from || !queue) e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t s = 0; s < l->ninst && !e; s++) {
     if (!needs_init(l->inst[s].m)) continue;
     for (uint32_t k = 0; k < l->ninst; k++) from[k] = -1;
@@ -620,32 +512,32 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
     for (uint32_t k = len; k-- > 0 && n < sizeof text;)
       n += (size_t)snprintf(text + n, sizeof text - n, " -> %s", l->inst[path[k]].name);
     if (n < sizeof text) snprintf(text + n, sizeof text - n, " -> %s", l->inst[s].name);
-    e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                 "instance '%s' has a start function or _initialize but is on a cycle of "
-                 "imports (%s; A -> B: A imports from B): there is no order in which to "
-                 "initialize it",
-                 l->inst[s].name, text);
+    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                     "instance '%s' has a start function or _initialize but is on a cycle of "
+                     "imports (%s; A -> B: A imports from B): there is no order in which to "
+                     "initialize it",
+                     l->inst[s].name, text);
   }
-  mb__free(from);
-  mb__free(queue);
+  mb_wasm_free(from);
+  mb_wasm_free(queue);
   return e;
 }
 
 mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   if (l->resolved) return MB_OK;
   drop_glue(l);
-  mb__res_reset(l);
-  if (l->ninst == 0) return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
-  mb__free(l->hosts);
+  mb__link_res_reset(l);
+  if (l->ninst == 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
+  mb_wasm_free(l->hosts);
   l->hosts = NULL;
   l->nhosts = 0;
   for (uint32_t i = 0; i < l->ninst; i++) {
     mb_link_inst *in = &l->inst[i];
-    mb__free(in->res);
-    mb__free(in->state);
-    in->res = mb__calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
-    in->state = mb__calloc(in->m->nimports ? in->m->nimports : 1, 1);
-    if (!in->res || !in->state) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    mb_wasm_free(in->res);
+    mb_wasm_free(in->state);
+    in->res = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
+    in->state = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, 1);
+    if (!in->res || !in->state) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   }
   for (uint32_t i = 0; i < l->ninst; i++)
     for (uint32_t k = 0; k < l->inst[i].m->nimports; k++) {
@@ -653,42 +545,42 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
       if (e) return e;
     }
   {
-    mb_err e = mb__res_caller_calls(l, diag);
+    mb_err e = mb__link_res_caller_calls(l, diag);
     if (e) return e;
   }
   if (l->nrtypes) {
     /* the resource ABI is used: the glue joins as the last instance */
     if (!l->glue_module)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "the resource ABI is used but no glue module was given (mb_link_set_glue)");
-    if (!grow((void **)&l->inst, l->ninst, sizeof *l->inst))
-      return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "the resource ABI is used but no glue module was given (mb_link_set_glue)");
+    if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
+      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     mb_link_inst *g = &l->inst[l->ninst];
     g->m = l->glue_module;
     g->glue = true;
-    g->name = mb__strdup("membrane:glue");
-    g->path = mb__strdup("(the resource ABI glue)");
-    g->res = mb__calloc(1, sizeof *g->res);
-    g->state = mb__calloc(1, 1);
+    g->name = mb_wasm_strdup("membrane:glue");
+    g->path = mb_wasm_strdup("(the resource ABI glue)");
+    g->res = mb_wasm_calloc(1, sizeof *g->res);
+    g->state = mb_wasm_calloc(1, 1);
     l->glue = (int)l->ninst++;
     if (!g->name || !g->path || !g->res || !g->state)
-      return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     if (g->m->nimports)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
-    mb_err e = mb__res_exit_calls(l, diag);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
+    mb_err e = mb__link_res_exit_calls(l, diag);
     if (e) return e;
   }
-  mb__free(l->order);
-  uint8_t *mark = mb__calloc(l->ninst, 1);
-  l->order = mb__calloc(l->ninst, sizeof *l->order);
+  mb_wasm_free(l->order);
+  uint8_t *mark = mb_wasm_calloc(l->ninst, 1);
+  l->order = mb_wasm_calloc(l->ninst, sizeof *l->order);
   if (!mark || !l->order) {
-    mb__free(mark);
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    mb_wasm_free(mark);
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   }
   uint32_t n = 0;
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = visit(l, (int)i, mark, &n, diag);
-  mb__free(mark);
+  mb_wasm_free(mark);
   if (!e) e = check_init_cycles(l, diag);
   if (e) return e;
   l->resolved = true;
@@ -755,13 +647,13 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
       } else if (t->inst >= 0 || t->inst == MB_TARGET_GEN) {
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s%s\n", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
-                kind_word(im->kind), who, how);
+                mb_kind_name(im->kind), who, how);
       } else {
         mb_bytes iface, res;
-        bool host_res = !stub && mb_resource_host_drop(in->m, k, &iface, &res);
+        bool host_res = !stub && mb_link_resource_host_drop(in->m, k, &iface, &res);
         fprintf(f, "  %s imports %.*s.%.*s (%s) <- %s", in->name, (int)im->module.len,
                 (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr,
-                kind_word(im->kind), stub ? "trapping stub" : "host import");
+                mb_kind_name(im->kind), stub ? "trapping stub" : "host import");
         if (host_res)
           fprintf(f, " (resource '%.*s' is host-defined: its handles are the host's)",
                   (int)res.len, (const char *)res.ptr);
@@ -770,5 +662,5 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
     }
   }
   if (dot) fprintf(f, "}\n");
-  return ferror(f) ? mb__fail(diag, MB_ERR_IO, 0, "cannot write the description") : MB_OK;
+  return ferror(f) ? mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot write the description") : MB_OK;
 }

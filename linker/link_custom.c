@@ -19,7 +19,7 @@ typedef struct named_list {
 static bool push(named_list *l, uint32_t key, mb_bytes value) {
   if (l->n == l->cap) {
     uint32_t cap = l->cap ? l->cap * 2 : 64;
-    named *v = mb__realloc(l->v, cap * sizeof *v);
+    named *v = mb_wasm_realloc(l->v, cap * sizeof *v);
     if (!v) return false;
     l->v = v;
     l->cap = cap;
@@ -36,7 +36,7 @@ static int by_key(const void *a, const void *b) {
 /* "INST:name" in the output arena. */
 static mb_bytes prefixed(mb_module *out, const char *inst, mb_bytes name) {
   size_t n = strlen(inst);
-  uint8_t *p = mb__arena_alloc(out->arena, n + 1 + name.len);
+  uint8_t *p = mb_wasm_arena_alloc(out->arena, n + 1 + name.len);
   if (!p) return (mb_bytes){NULL, 0};
   memcpy(p, inst, n);
   p[n] = ':';
@@ -57,26 +57,26 @@ static mb_kind sub_kind(int id) {
  * definer). A malformed name section is skipped: names are debug information. */
 static bool collect_names(const mb_link_inst *in, mb_bytes payload, mb_module *out,
                           named_list lists[NSUB]) {
-  mb_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
+  mb_wasm_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
   while (r.pos < r.end) {
     uint8_t id;
     uint32_t size, n;
-    mb_reader s;
-    if (mb__byte(&r, &id, "") || mb__u32(&r, &size, "") || mb__sub(&r, size, &s, "")) return true;
+    mb_wasm_reader s;
+    if (mb_wasm_byte(&r, &id, "") || mb_wasm_u32(&r, &size, "") || mb_wasm_sub(&r, size, &s, "")) return true;
     if (id != SUB_FUNC && id != SUB_LOCAL && id != SUB_MEMORY && id != SUB_GLOBAL) continue;
-    if (mb__u32(&s, &n, "")) return true;
+    if (mb_wasm_u32(&s, &n, "")) return true;
     for (uint32_t i = 0; i < n; i++) {
       uint32_t key;
       mb_bytes name;
-      if (mb__u32(&s, &key, "")) return true;
+      if (mb_wasm_u32(&s, &key, "")) return true;
       const uint8_t *start = s.pos;
       if (id == SUB_LOCAL) {
         uint32_t m, k;
-        if (mb__u32(&s, &m, "")) return true;
+        if (mb_wasm_u32(&s, &m, "")) return true;
         for (uint32_t j = 0; j < m; j++)
-          if (mb__u32(&s, &k, "") || mb__name(&s, &name, "")) return true;
+          if (mb_wasm_u32(&s, &k, "") || mb_wasm_name(&s, &name, "")) return true;
         name = (mb_bytes){start, (uint32_t)(s.pos - start)};
-      } else if (mb__name(&s, &name, "")) {
+      } else if (mb_wasm_name(&s, &name, "")) {
         return true;
       } else if (!in->glue) { /* the glue's trap functions are named by their message */
         name = prefixed(out, in->name, name);
@@ -123,13 +123,13 @@ typedef struct pfield {
 } pfield;
 
 static bool merge_producers(mb_bytes payload, pfield *fields, uint32_t *nfields) {
-  mb_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
+  mb_wasm_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
   uint32_t n;
-  if (mb__u32(&r, &n, "")) return true;
+  if (mb_wasm_u32(&r, &n, "")) return true;
   for (uint32_t i = 0; i < n; i++) {
     mb_bytes fname;
     uint32_t nv;
-    if (mb__name(&r, &fname, "") || mb__u32(&r, &nv, "")) return true;
+    if (mb_wasm_name(&r, &fname, "") || mb_wasm_u32(&r, &nv, "")) return true;
     pfield *f = NULL;
     for (uint32_t k = 0; k < *nfields; k++)
       if (fields[k].name.len == fname.len && !memcmp(fields[k].name.ptr, fname.ptr, fname.len))
@@ -141,14 +141,14 @@ static bool merge_producers(mb_bytes payload, pfield *fields, uint32_t *nfields)
     }
     for (uint32_t j = 0; j < nv; j++) {
       pvalue v;
-      if (mb__name(&r, &v.name, "") || mb__name(&r, &v.version, "")) return true;
+      if (mb_wasm_name(&r, &v.name, "") || mb_wasm_name(&r, &v.version, "")) return true;
       bool dup = false;
       for (uint32_t k = 0; k < f->n && !dup; k++)
         dup = f->v[k].name.len == v.name.len && !memcmp(f->v[k].name.ptr, v.name.ptr, v.name.len);
       if (dup) continue;
       if (f->n == f->cap) {
         uint32_t cap = f->cap ? f->cap * 2 : 4;
-        pvalue *p = mb__realloc(f->v, cap * sizeof *p);
+        pvalue *p = mb_wasm_realloc(f->v, cap * sizeof *p);
         if (!p) return false;
         f->v = p;
         f->cap = cap;
@@ -165,9 +165,9 @@ static void put_name(mb_buf *b, mb_bytes s) {
 }
 
 static mb_err add_custom(mb_module *out, const char *name, const mb_buf *payload, mb_diag *diag) {
-  uint8_t *p = mb__arena_alloc(out->arena, payload->len);
-  mb_custom *cs = mb__arena_array(out->arena, (size_t)out->ncustoms + 1, sizeof *cs);
-  if (!p || !cs || payload->failed) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  uint8_t *p = mb_wasm_arena_alloc(out->arena, payload->len);
+  mb_custom *cs = mb_wasm_arena_array(out->arena, (size_t)out->ncustoms + 1, sizeof *cs);
+  if (!p || !cs || payload->failed) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   memcpy(p, payload->data, payload->len);
   if (out->ncustoms) memcpy(cs, out->customs, out->ncustoms * sizeof *cs);
   cs[out->ncustoms] = (mb_custom){.name = {(const uint8_t *)name, (uint32_t)strlen(name)},
@@ -201,11 +201,11 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     size_t no = 0, ndwarf = 0, nother = 0;
     for (uint32_t c = 0; c < in->m->ncustoms && ok; c++) {
       const mb_custom *cs = &in->m->customs[c];
-      if (mb__bytes_eq(cs->name, "name")) {
+      if (mb_bytes_eq(cs->name, "name")) {
         ok = collect_names(in, cs->payload, out, lists);
-      } else if (mb__bytes_eq(cs->name, "producers")) {
+      } else if (mb_bytes_eq(cs->name, "producers")) {
         ok = merge_producers(cs->payload, fields, &nfields);
-      } else if (mb__bytes_eq(cs->name, "target_features")) {
+      } else if (mb_bytes_eq(cs->name, "target_features")) {
         /* wasm-ld's note of the features an input was compiled for: dropped without a
          * word, as the output's features are not any one input's, and nothing is lost
          * that anyone could act on (clang writes it into every program using libc) */
@@ -242,7 +242,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     uint32_t idx = 0;
     for (uint32_t k = 0; k < i; k++) idx += out->imports[k].kind == MB_KIND_FUNC;
     size_t n = (size_t)im->module.len + 1 + im->field.len;
-    uint8_t *p = mb__arena_alloc(out->arena, n);
+    uint8_t *p = mb_wasm_arena_alloc(out->arena, n);
     if (!p) ok = false;
     else {
       memcpy(p, im->module.ptr, im->module.len);
@@ -255,7 +255,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     ok = push(&lists[SUB_FUNC], extra_funcs[i],
               (mb_bytes){(const uint8_t *)extra_names[i], (uint32_t)strlen(extra_names[i])});
   if (!ok) {
-    e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     goto out;
   }
   for (int id = 1; id < NSUB; id++)
@@ -277,8 +277,8 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     e = add_custom(out, "producers", &b, diag);
   }
 out:
-  for (int id = 0; id < NSUB; id++) mb__free(lists[id].v);
-  for (uint32_t k = 0; k < 3; k++) mb__free(fields[k].v);
+  for (int id = 0; id < NSUB; id++) mb_wasm_free(lists[id].v);
+  for (uint32_t k = 0; k < 3; k++) mb_wasm_free(fields[k].v);
   mb_buf_fini(&b);
   return e;
 }
@@ -319,34 +319,34 @@ mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
   return e;
 }
 
-mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
+mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
   memset(out, 0, sizeof *out);
   *found = false;
   const mb_custom *cs = NULL;
   for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
-    if (mb__bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
+    if (mb_bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
-  mb_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
   uint32_t version, n;
   uint8_t flags;
-  if (mb__u32(&r, &version, "") || version != 1 || mb__u32(&r, &n, "") || n > cs->payload.len)
+  if (mb_wasm_u32(&r, &version, "") || version != 1 || mb_wasm_u32(&r, &n, "") || n > cs->payload.len)
     goto bad;
   out->insts = mb_module_alloc(m, (size_t)(n ? n : 1) * sizeof *out->insts);
-  if (!out->insts) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!out->insts) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   out->ninsts = n;
   for (uint32_t i = 0; i < n; i++) {
-    if (mb__name(&r, &out->insts[i].name, "") || mb__byte(&r, &flags, "")) goto bad;
+    if (mb_wasm_name(&r, &out->insts[i].name, "") || mb_wasm_byte(&r, &flags, "")) goto bad;
     out->insts[i].handles = flags & 1;
   }
-  if (mb__u32(&r, &n, "") || n > cs->payload.len) goto bad;
+  if (mb_wasm_u32(&r, &n, "") || n > cs->payload.len) goto bad;
   out->types = mb_module_alloc(m, (size_t)(n ? n : 1) * sizeof *out->types);
-  if (!out->types) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!out->types) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   out->ntypes = n;
   for (uint32_t t = 0; t < n; t++) {
     mb_res_type_info *x = &out->types[t];
-    if (mb__u32(&r, &x->definer, "") || x->definer >= out->ninsts || mb__name(&r, &x->iface, "") ||
-        mb__name(&r, &x->name, "") || mb__byte(&r, &flags, ""))
+    if (mb_wasm_u32(&r, &x->definer, "") || x->definer >= out->ninsts || mb_wasm_name(&r, &x->iface, "") ||
+        mb_wasm_name(&r, &x->name, "") || mb_wasm_byte(&r, &flags, ""))
       goto bad;
     x->dtor = flags & 1;
   }
@@ -354,6 +354,6 @@ mb_err mb_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *d
   return MB_OK;
 bad:
   memset(out, 0, sizeof *out);
-  return mb__fail(diag, MB_ERR_BAD_STRUCTURE, (uint64_t)(r.pos - r.start),
-                  "malformed %s custom section", RES_SECTION);
+  return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, (uint64_t)(r.pos - r.start),
+                      "malformed %s custom section", RES_SECTION);
 }

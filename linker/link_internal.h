@@ -1,9 +1,12 @@
-/* link_internal.h — the link session shared by link.c (instances, resolution, checks),
- * fuse.c (building the output) and link_custom.c (name and producers sections). */
+/* link_internal.h — the link session shared by the files of the link library: link.c
+ * (instances, resolution, checks), wiring.c (who provides what), link_res.c (the resource
+ * ABI's imports), fuse*.c (building the output), link_custom.c (name and producers
+ * sections) and single.c (--memory single). */
 #ifndef MB_LINK_INTERNAL_H
 #define MB_LINK_INTERNAL_H
 
-#include "internal.h"
+#include "membrane_link.h"
+#include "membrane_wasm_ext.h"
 
 /* Where an import ends up after following re-exports. */
 enum { MB_TARGET_HOST = -1, MB_TARGET_GEN = -2 };
@@ -35,7 +38,7 @@ typedef struct mb_link_inst {
   uint32_t caller_global; /* fuse: output index of its "who calls me" global */
 } mb_link_inst;
 
-/* Functions the linker generates for imports (link_res.c builds the list, fuse_res.c
+/* Functions the linker generates for imports (link_res.c builds the list, fuse_adapt.c
  * the bodies): resource intrinsics calling the glue with constant ids, and adapters
  * between a caller and a callee whose WIT signature carries handles. */
 typedef enum mb_gen_kind {
@@ -125,38 +128,46 @@ struct mb_link {
 };
 
 /* Helpers shared across the link files. */
-bool mb__bytes_eq(mb_bytes b, const char *s);
 /* The host's WASI (preview1 or its predecessor): always provided by the host, so never
  * stubbed or refused as "unresolved". */
 bool mb__is_wasi_module(mb_bytes module);
-bool mb__functype_eq(const mb_functype *a, const mb_functype *b);
 void mb__link_warn(mb_link *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *mb__strdup(const char *s);
-/* The function type of function `index` of module m (imported or defined). */
-const mb_functype *mb__func_type(const mb_module *m, uint32_t index);
-/* Find an export of m by name and kind; -1 when absent. */
-int64_t mb__find_export(const mb_module *m, const char *name, size_t len, mb_kind kind);
 
-/* link.c: the provider instance of an import module for a consumer (wires, instance
- * names, then WIT: the instance whose world exports that interface). -1 none, -3 more
- * than one candidate (then *other is the second). */
-int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other);
-/* Follow instance p's entity to its definition. */
-mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
+/* link_util.c */
+/* Grow *arr (n elements of elem bytes) by one zeroed element; false when out of memory. */
+bool mb__grow1(void **arr, uint32_t n, size_t elem);
+/* A NUL-terminated copy of s[0..n) (mb_wasm_free it); NULL when out of memory. */
+char *mb__strndup(const char *s, size_t n);
+/* "(i32, i32) -> (i64)", truncated to cap. */
 void mb__type_text(const mb_functype *t, char *buf, size_t cap);
+
+/* wiring.c: provider selection. */
+/* The instance called name[0..len), or -1. */
+int mb__find_inst(const mb_link *l, const char *name, size_t len);
+/* The provider instance of an import module for a consumer (wires, instance names, then
+ * WIT: the instance whose world exports that interface). -1 none, -3 more than one
+ * candidate (then *other is the second). */
+int mb__provider_for(const mb_link *l, int consumer, mb_bytes module, int *other);
+/* Whether instance i's world (or, without one, its exports) exports interface iface. */
+bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len);
+/* The interface an import module names, when WIT is loaded (else NULL). */
+const mb_wit_iface *mb__iface_by_module(const mb_link *l, const char *module, size_t len);
+
+/* link.c: follow instance p's entity to its definition, resolving the imports on the way
+ * (the one call back from link_res.c into resolution: an adapted import's target is
+ * wherever the provider's export leads). */
+mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
 
 /* link_res.c: imports the resource ABI handles (intrinsics, WIT-wired functions).
  * *handled says whether it did; when it did, in->res[k] is set or an error returned. */
-mb_err mb__res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
-/* Whether instance i's world (or, without one, its exports) exports interface iface. */
-bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len);
-void mb__res_reset(mb_link *l);
+mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
+void mb__link_res_reset(mb_link *l);
 /* After every import is resolved: calls into instances granted caller-memory access go
  * through a generated function telling them who calls. */
-mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag);
+mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag);
 /* With the glue in the link: WASI proc_exit imported from the host goes through a
  * generated function that runs every destructor first (an exit skips _start's end). */
-mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag);
+mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag);
 
 /* single.c: --memory single. Lowers the fused multi-memory module `out` (every section
  * built, before the custom sections) to one memory with a region per memory; wasi_mem is

@@ -2,7 +2,7 @@
  * (`[resource-new]R` ... from `[export]<iface>`, `[resource-drop]R` ... from `<iface>`),
  * which are functions of a WIT interface wired to the instance exporting it (checked
  * against the canonical ABI), and the resource types they involve. Building the
- * generated functions is fuse.c's job; this file only decides and records them. */
+ * generated functions is fuse_adapt.c's job; this file only decides and records them. */
 #include <string.h>
 
 #include "link_internal.h"
@@ -46,69 +46,21 @@ static bool starts_with(mb_bytes b, const char *prefix) {
   return b.len >= n && memcmp(b.ptr, prefix, n) == 0;
 }
 
-/* The interface an import module names, when WIT is loaded. */
-static const mb_wit_iface *iface_by_module(const mb_link *l, const char *module, size_t len) {
-  if (!l->wit || len == 0 || len > 511) return NULL;
-  char id[512];
-  memcpy(id, module, len);
-  id[len] = 0;
-  return mb_wit_find_interface(l->wit, id);
-}
-
-bool mb__exports_iface(const mb_link *l, int i, const char *module, size_t len) {
-  const mb_link_inst *in = &l->inst[i];
-  /* an interface id is NAMESPACE:PACKAGE/NAME: anything else (wasi_snapshot_preview1,
-   * env, ...) is no interface, and needs no scan of the exports */
-  if (in->glue || !memchr(module, ':', len) || !memchr(module, '/', len)) return false;
-  if (in->world) {
-    const mb_wit_iface *f = iface_by_module(l, module, len);
-    if (!f) return false;
-    for (uint32_t e = 0; e < in->world->nexports; e++)
-      if (in->world->exports[e].iface == f) return true;
-    return false;
-  }
-  /* without a world: it exports functions `<iface>#...` */
-  for (uint32_t e = 0; e < in->m->nexports; e++) {
-    mb_bytes n = in->m->exports[e].name;
-    if (in->m->exports[e].kind == MB_KIND_FUNC && n.len > len && n.ptr[len] == '#' &&
-        memcmp(n.ptr, module, len) == 0)
-      return true;
-  }
-  return false;
-}
-
-void mb__res_reset(mb_link *l) {
+void mb__link_res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
-    mb__free(l->gens[i].name);
-    mb__free(l->gens[i].res_keys);
-    mb__free(l->gens[i].res_ids);
+    mb_wasm_free(l->gens[i].name);
+    mb_wasm_free(l->gens[i].res_keys);
+    mb_wasm_free(l->gens[i].res_ids);
   }
   for (uint32_t i = 0; i < l->nrtypes; i++) {
-    mb__free(l->rtypes[i].iface);
-    mb__free(l->rtypes[i].name);
+    mb_wasm_free(l->rtypes[i].iface);
+    mb_wasm_free(l->rtypes[i].name);
   }
-  mb__free(l->gens);
-  mb__free(l->rtypes);
+  mb_wasm_free(l->gens);
+  mb_wasm_free(l->rtypes);
   l->gens = NULL;
   l->rtypes = NULL;
   l->ngens = l->nrtypes = 0;
-}
-
-static char *strndup_(const char *s, size_t n) {
-  char *p = mb__malloc(n + 1);
-  if (p) {
-    memcpy(p, s, n);
-    p[n] = 0;
-  }
-  return p;
-}
-
-static bool grow1(void **arr, uint32_t n, size_t elem) {
-  void *p = mb__realloc(*arr, (size_t)(n + 1) * elem);
-  if (!p) return false;
-  memset((char *)p + (size_t)n * elem, 0, elem);
-  *arr = p;
-  return true;
 }
 
 static const mb_functype i32_i32 = {1, 1, (const uint8_t *)"\x7f", (const uint8_t *)"\x7f"};
@@ -126,31 +78,31 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
   if (legacy_type) iface = "canonical_abi";
   for (uint32_t t = 0; t < l->nrtypes; t++) {
     const mb_rtype *r = &l->rtypes[t];
-    if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb__bytes_eq(name, r->name)) {
+    if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb_bytes_eq(name, r->name)) {
       *out = t;
       return MB_OK;
     }
   }
-  if (!grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!mb__grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_rtype *r = &l->rtypes[l->nrtypes++];
   r->definer = definer;
-  r->iface = mb__strdup(iface);
-  r->name = strndup_((const char *)name.ptr, name.len);
+  r->iface = mb_wasm_strdup(iface);
+  r->name = mb__strndup((const char *)name.ptr, name.len);
   r->dtor = -1;
-  if (!r->iface || !r->name) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!r->iface || !r->name) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   char dtor[600];
   int n = legacy_type ? snprintf(dtor, sizeof dtor, "canonical_abi_drop_%s", r->name)
                      : snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
   const mb_module *m = l->inst[definer].m;
-  if (n > 0 && (size_t)n < sizeof dtor) r->dtor = mb__find_export(m, dtor, (size_t)n, MB_KIND_FUNC);
-  if (r->dtor >= 0 && !mb__functype_eq(mb__func_type(m, (uint32_t)r->dtor), &i32_void)) {
+  if (n > 0 && (size_t)n < sizeof dtor) r->dtor = mb_module_find_export(m, dtor, (size_t)n, MB_KIND_FUNC);
+  if (r->dtor >= 0 && !mb_functype_eq(mb_module_func_type(m, (uint32_t)r->dtor), &i32_void)) {
     char have[160];
-    mb__type_text(mb__func_type(m, (uint32_t)r->dtor), have, sizeof have);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' exports the destructor '%s' as %s, but a destructor is "
-                    "(i32) -> () (it receives the rep)",
-                    l->inst[definer].name, dtor, have);
+    mb__type_text(mb_module_func_type(m, (uint32_t)r->dtor), have, sizeof have);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' exports the destructor '%s' as %s, but a destructor is "
+                        "(i32) -> () (it receives the rep)",
+                        l->inst[definer].name, dtor, have);
   }
   *out = l->nrtypes - 1;
   return MB_OK;
@@ -158,13 +110,13 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
 
 static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
                       const char *name, mb_gen **out, mb_diag *diag) {
-  if (!grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
-    return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!mb__grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_gen *g = &l->gens[l->ngens++];
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  if (!(g->name = mb__strdup(name))) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(g->name = mb_wasm_strdup(name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   *out = g;
   return MB_OK;
 }
@@ -174,19 +126,19 @@ static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype 
 static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb_diag *diag) {
   const char *id = res->iface ? res->iface->id : NULL;
   if (!id)
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "resource '%s' is declared in a world, not an interface: not supported",
-                    res->name);
+    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+                        "resource '%s' is declared in a world, not an interface: not supported",
+                        res->name);
   if (mb__exports_iface(l, i, id, strlen(id))) {
     *out = i;
     return MB_OK;
   }
   int p = mb__provider_for(l, i, (mb_bytes){(const uint8_t *)id, (uint32_t)strlen(id)}, NULL);
   if (p < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
-                    "that interface; give the definer a --world that exports it (or --wire)",
-                    l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
+                        "that interface; give the definer a --world that exports it (or --wire)",
+                        l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
   *out = p;
   return MB_OK;
 }
@@ -200,14 +152,14 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
 /* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
 static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
-  int64_t x = mb__find_export(m, "memory", 6, MB_KIND_MEMORY);
+  int64_t x = mb_module_find_export(m, "memory", 6, MB_KIND_MEMORY);
   if (x >= 0) {
     *out = (uint32_t)x;
     return MB_OK;
   }
   if (mb_module_count(m, MB_KIND_MEMORY) == 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
-                    l->inst[i].name, why);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
+                        l->inst[i].name, why);
   *out = 0;
   return MB_OK;
 }
@@ -218,19 +170,19 @@ static const mb_functype realloc_type = {4, 1, realloc_params, (const uint8_t *)
 /* Instance i's `cabi_realloc` (old ptr, old size, align, new size) -> ptr. */
 static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
-  *out = mb__find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
+  *out = mb_module_find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
   if (*out < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
-                    "the copy in its memory with it",
-                    l->inst[i].name, why);
-  if (!mb__functype_eq(mb__func_type(m, (uint32_t)*out), &realloc_type)) {
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
+                        "the copy in its memory with it",
+                        l->inst[i].name, why);
+  if (!mb_functype_eq(mb_module_func_type(m, (uint32_t)*out), &realloc_type)) {
     char have[160];
-    mb__type_text(mb__func_type(m, (uint32_t)*out), have, sizeof have);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
-                    "-> (i32)",
-                    l->inst[i].name, have);
+    mb__type_text(mb_module_func_type(m, (uint32_t)*out), have, sizeof have);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
+                        "-> (i32)",
+                        l->inst[i].name, have);
   }
   return MB_OK;
 }
@@ -252,11 +204,11 @@ static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_typ
                    &id, diag);
     if (e) return e;
     g = &l->gens[gi];
-    const mb_wit_type **keys = mb__realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
-    if (!keys) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    const mb_wit_type **keys = mb_wasm_realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
+    if (!keys) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     g->res_keys = keys;
-    uint32_t *ids = mb__realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
-    if (!ids) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    uint32_t *ids = mb_wasm_realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
+    if (!ids) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     g->res_ids = ids;
     g->res_keys[g->nres] = t->elem;
     g->res_ids[g->nres++] = id;
@@ -279,43 +231,43 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
   const mb_wit_func *fn = mb_wit_find_func(wi, field);
   if (!fn)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports %s.%s, but interface %s has no function '%s'",
-                    in->name, wi->id, field, wi->id, field);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports %s.%s, but interface %s has no function '%s'",
+                        in->name, wi->id, field, wi->id, field);
   int n = snprintf(exp, sizeof exp, "%s#%s", wi->id, field);
-  int64_t idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
+  int64_t idx = mb_module_find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   if (idx < 0) {
     n = snprintf(exp, sizeof exp, "%.*s#%s", (int)im->module.len, (const char *)im->module.ptr,
                  field);
-    idx = mb__find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
+    idx = mb_module_find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   }
   if (idx < 0)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
-                    "%s, has no export '%s#%s'",
-                    in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
+                        "%s, has no export '%s#%s'",
+                        in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
   mb_wit_core_sig lower, lift;
   mb_wit_func_sig(fn, MB_WIT_LOWER, &lower);
   mb_wit_func_sig(fn, MB_WIT_LIFT, &lift);
   mb_functype want_lower = mb_wit_sig_functype(&lower), want_lift = mb_wit_sig_functype(&lift);
   const mb_functype *have_imp = &in->m->types[im->u.func_type];
-  const mb_functype *have_exp = mb__func_type(pin->m, (uint32_t)idx);
+  const mb_functype *have_exp = mb_module_func_type(pin->m, (uint32_t)idx);
   char a[200], b[200];
-  if (!mb__functype_eq(have_imp, &want_lower)) {
+  if (!mb_functype_eq(have_imp, &want_lower)) {
     mb__type_text(have_imp, a, sizeof a);
     sig_text(&lower, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
-                    "ABI signature (lowered, %s:%u:%u) is %s",
-                    in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
+                        "ABI signature (lowered, %s:%u:%u) is %s",
+                        in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
   }
-  if (!mb__functype_eq(have_exp, &want_lift)) {
+  if (!mb_functype_eq(have_exp, &want_lift)) {
     mb__type_text(have_exp, a, sizeof a);
     sig_text(&lift, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
-                    "signature (lifted, %s:%u:%u) is %s",
-                    pin->name, exp, a, fn->file, fn->line, fn->column, b);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
+                        "signature (lifted, %s:%u:%u) is %s",
+                        pin->name, exp, a, fn->file, fn->line, fn->column, b);
   }
   mb_target t;
   mb_err e = mb__chase(l, p, MB_KIND_FUNC, (uint32_t)idx, &t, diag);
@@ -325,10 +277,10 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     return MB_OK;
   }
   if (t.inst < 0)
-    return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                    "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
-                    "link: an adapter needs the implementing instance",
-                    in->name, wi->id, field, pin->name);
+    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+                        "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
+                        "link: an adapter needs the implementing instance",
+                        in->name, wi->id, field, pin->name);
   char name[900];
   snprintf(name, sizeof name, "membrane:adapter %s->%s %s", in->name, l->inst[t.inst].name, exp);
   mb_gen *g;
@@ -360,15 +312,15 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   if (lower.result_in_memory) {
     char post[900];
     int pn = snprintf(post, sizeof post, "cabi_post_%s", exp);
-    int64_t x = mb__find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
-    if (x >= 0 && !mb__functype_eq(mb__func_type(pin->m, (uint32_t)x), &i32_void))
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' exports '%s' with a type other than (i32) -> ()",
-                      pin->name, post);
+    int64_t x = mb_module_find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
+    if (x >= 0 && !mb_functype_eq(mb_module_func_type(pin->m, (uint32_t)x), &i32_void))
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' exports '%s' with a type other than (i32) -> ()",
+                          pin->name, post);
     if (x >= 0 && t.inst != p)
-      return mb__fail(diag, MB_ERR_UNSUPPORTED, 0,
-                      "instance '%s' re-exports %s with a cabi_post function: not supported",
-                      pin->name, exp);
+      return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+                          "instance '%s' re-exports %s with a cabi_post function: not supported",
+                          pin->name, exp);
     l->gens[l->ngens - 1].callee_post = x;
   }
   /* every resource the signature mentions, with its type as the importer sees it */
@@ -402,25 +354,55 @@ static const struct {
 static bool legacy_defines(const mb_module *m, mb_bytes res) {
   char name[300];
   int n = snprintf(name, sizeof name, "canonical_abi_drop_%.*s", (int)res.len, (const char *)res.ptr);
-  if (n > 0 && (size_t)n < sizeof name && mb__find_export(m, name, (size_t)n, MB_KIND_FUNC) >= 0)
+  if (n > 0 && (size_t)n < sizeof name && mb_module_find_export(m, name, (size_t)n, MB_KIND_FUNC) >= 0)
     return true;
   n = snprintf(name, sizeof name, "resource_new_%.*s", (int)res.len, (const char *)res.ptr);
   for (uint32_t k = 0; k < m->nimports; k++)
-    if (m->imports[k].kind == MB_KIND_FUNC && mb__bytes_eq(m->imports[k].module, LEGACY_MODULE) &&
+    if (m->imports[k].kind == MB_KIND_FUNC && mb_bytes_eq(m->imports[k].module, LEGACY_MODULE) &&
         m->imports[k].field.len == (uint32_t)n && !memcmp(m->imports[k].field.ptr, name, (size_t)n))
       return true;
   return false;
 }
 
+/* The tail both kinds of intrinsic import share (legacy canonical_abi.* and WIT
+ * [resource-*]R): import k of instance i has the intrinsic's type, its resource type gets
+ * its id, and the import becomes generated function `name` calling the glue. */
+static mb_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic kind, bool has_result,
+                                 int definer, const char *iface, mb_bytes res, const char *name,
+                                 mb_diag *diag) {
+  mb_link_inst *in = &l->inst[i];
+  const mb_import *im = &in->m->imports[k];
+  const mb_functype *ft = &in->m->types[im->u.func_type];
+  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
+  if (!mb_functype_eq(ft, want)) {
+    char a[160], b[160];
+    mb__type_text(ft, a, sizeof a);
+    mb__type_text(want, b, sizeof b);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
+                        "is %s",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr, a, b);
+  }
+  uint32_t type;
+  mb_err e = rtype_id(l, definer, iface, res, &type, diag);
+  if (e) return e;
+  mb_gen *g;
+  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
+  g->type = type;
+  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
+  return MB_OK;
+}
+
 /* *host is set when the import is the drop of a resource no instance defines: the host
  * defines it (as the 2022 wit-bindgen JS hosts did), its handles are the host's plain
  * i32s, and the import stays an import of the output under the usual unresolved rules. */
-bool mb_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name) {
+bool mb_link_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name) {
   if (k >= m->nimports || m->imports[k].kind != MB_KIND_FUNC) return false;
   const mb_import *im = &m->imports[k];
   static const char legacy_drop[] = "resource_drop_";
   size_t n = sizeof legacy_drop - 1;
-  if (mb__bytes_eq(im->module, LEGACY_MODULE)) {
+  if (mb_bytes_eq(im->module, LEGACY_MODULE)) {
     if (im->field.len <= n || memcmp(im->field.ptr, legacy_drop, n) != 0) return false;
     mb_bytes res = {im->field.ptr + n, im->field.len - (uint32_t)n};
     if (legacy_defines(m, res)) return false;
@@ -453,11 +435,11 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     }
   }
   if (kind == INTR_NONE)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
-                    "provides only resource_new_R, resource_get_R, resource_clone_R and "
-                    "resource_drop_R",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
+                        "provides only resource_new_R, resource_get_R, resource_clone_R and "
+                        "resource_drop_R",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr);
   int definer = -1;
   if (legacy_defines(in->m, res)) {
     definer = i;
@@ -465,25 +447,25 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     int p = mb__provider_for(l, i, im->module, NULL); /* --wire CONSUMER.canonical_abi=DEFINER */
     if (p >= 0) {
       if (!legacy_defines(l->inst[p].m, res))
-        return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                        "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
-                        "which does not define resource '%.*s' (imports "
-                        "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
-                        in->name, (int)im->field.len, (const char *)im->field.ptr,
-                        l->inst[p].name, (int)res.len, (const char *)res.ptr, (int)res.len,
-                        (const char *)res.ptr, (int)res.len, (const char *)res.ptr);
+        return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                            "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
+                            "which does not define resource '%.*s' (imports "
+                            "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
+                            in->name, (int)im->field.len, (const char *)im->field.ptr,
+                            l->inst[p].name, (int)res.len, (const char *)res.ptr, (int)res.len,
+                            (const char *)res.ptr, (int)res.len, (const char *)res.ptr);
       definer = p;
     } else {
       for (uint32_t j = 0; j < l->ninst; j++) {
         if ((int)j == i || l->inst[j].glue || !legacy_defines(l->inst[j].m, res)) continue;
         if (definer >= 0)
-          return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                          "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
-                          "both define resource '%.*s'; choose one with --wire "
-                          "%s.canonical_abi=INSTANCE",
-                          in->name, (int)im->field.len, (const char *)im->field.ptr,
-                          l->inst[definer].name, l->inst[j].name, (int)res.len,
-                          (const char *)res.ptr, in->name);
+          return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                              "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
+                              "both define resource '%.*s'; choose one with --wire "
+                              "%s.canonical_abi=INSTANCE",
+                              in->name, (int)im->field.len, (const char *)im->field.ptr,
+                              l->inst[definer].name, l->inst[j].name, (int)res.len,
+                              (const char *)res.ptr, in->name);
         definer = (int)j;
       }
     }
@@ -495,42 +477,24 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
      * or create them, so a user's get/clone without a definer is a mistake, not a
      * host resource */
     if (definer < 0)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
-                      "'%.*s' (by importing resource_new_%.*s or exporting "
-                      "canonical_abi_drop_%.*s); the host's resources can only be dropped",
-                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
-                      (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
-                      (const char *)res.ptr);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
+                          "'%.*s' (by importing resource_new_%.*s or exporting "
+                          "canonical_abi_drop_%.*s); the host's resources can only be dropped",
+                          in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                          (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
+                          (const char *)res.ptr);
     if (kind == INTR_NEW || kind == INTR_REP)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
-                      "'%.*s' (instance '%s') may read its rep",
-                      in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
-                      (const char *)res.ptr, l->inst[definer].name);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
+                          "'%.*s' (instance '%s') may read its rep",
+                          in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                          (const char *)res.ptr, l->inst[definer].name);
   }
-  const mb_functype *ft = &in->m->types[im->u.func_type];
-  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
-  if (!mb__functype_eq(ft, want)) {
-    char a[160], b[160];
-    mb__type_text(ft, a, sizeof a);
-    mb__type_text(want, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "type mismatch: instance '%s' imports the intrinsic canonical_abi.%.*s as %s, "
-                    "but it is %s",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
-  }
-  uint32_t type;
-  mb_err e = rtype_id(l, definer, LEGACY_MODULE, res, &type, diag);
-  if (e) return e;
   char name[400];
   snprintf(name, sizeof name, "membrane:%s:canonical_abi.%.*s", in->name, (int)im->field.len,
            (const char *)im->field.ptr);
-  mb_gen *g;
-  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
-  g->type = type;
-  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
-  return MB_OK;
+  return register_intrinsic(l, i, k, kind, has_result, definer, LEGACY_MODULE, res, name, diag);
 }
 
 /* ---- caller-memory access ---- */
@@ -545,28 +509,28 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   const mb_import *im = &in->m->imports[k];
   mb_gen_kind kind;
   const mb_functype *want;
-  if (mb__bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
-  else if (mb__bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
-  else if (mb__bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
-  else if (mb__bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
+  if (mb_bytes_eq(im->field, "read")) kind = MB_GEN_CALLER_READ, want = &copy_type;
+  else if (mb_bytes_eq(im->field, "write")) kind = MB_GEN_CALLER_WRITE, want = &copy_type;
+  else if (mb_bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
+  else if (mb_bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
   else
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
-                    "write, size and id",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
+                        "write, size and id",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr);
   if (!in->caller_memory)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
-                    "callers' memory: grant it with --grant-caller-memory %s",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
+                        "callers' memory: grant it with --grant-caller-memory %s",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
   const mb_functype *ft = &in->m->types[im->u.func_type];
-  if (im->kind != MB_KIND_FUNC || !mb__functype_eq(ft, want)) {
+  if (im->kind != MB_KIND_FUNC || !mb_functype_eq(ft, want)) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
-                    in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
+                        in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
   char name[300];
   snprintf(name, sizeof name, "membrane:%s:membrane:caller.%.*s", in->name, (int)im->field.len,
@@ -578,7 +542,7 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   return MB_OK;
 }
 
-mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
+mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
   for (uint32_t i = 0; i < l->ninst; i++) {
     mb_link_inst *in = &l->inst[i];
     for (uint32_t k = 0; k < in->m->nimports; k++) {
@@ -603,9 +567,9 @@ mb_err mb__res_caller_calls(mb_link *l, mb_diag *diag) {
 
 static const mb_functype exit_type = {1, 0, (const uint8_t *)"\x7f", NULL};
 
-mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
-  int64_t *gen_of_host = mb__calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
-  if (!gen_of_host) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
+  int64_t *gen_of_host = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
+  if (!gen_of_host) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t h = 0; h < l->nhosts; h++) gen_of_host[h] = -1;
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) {
@@ -614,8 +578,8 @@ mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
       const mb_import *im = &in->m->imports[k];
       mb_target t = in->res[k];
       if (im->kind != MB_KIND_FUNC || t.inst != MB_TARGET_HOST || l->hosts[t.host].stub ||
-          !mb__is_wasi_module(im->module) || !mb__bytes_eq(im->field, "proc_exit") ||
-          !mb__functype_eq(&in->m->types[im->u.func_type], &exit_type))
+          !mb__is_wasi_module(im->module) || !mb_bytes_eq(im->field, "proc_exit") ||
+          !mb_functype_eq(&in->m->types[im->u.func_type], &exit_type))
         continue;
       if (gen_of_host[t.host] < 0) {
         char name[300];
@@ -629,21 +593,21 @@ mb_err mb__res_exit_calls(mb_link *l, mb_diag *diag) {
       in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = (uint32_t)gen_of_host[t.host]};
     }
   }
-  mb__free(gen_of_host);
+  mb_wasm_free(gen_of_host);
   return e;
 }
 
-mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
+mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   *handled = false;
-  if (mb__bytes_eq(im->module, CALLER_MODULE) && p < 0) {
+  if (mb_bytes_eq(im->module, CALLER_MODULE) && p < 0) {
     *handled = true;
     return caller_import(l, i, k, diag);
   }
   bool legacy_instance = false; /* an instance called canonical_abi is an ordinary provider */
   for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
-  if (mb__bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
+  if (mb_bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
     bool host = false;
     mb_err e = legacy_import(l, i, k, &host, diag);
     *handled = !host;
@@ -659,11 +623,10 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
     mod += strlen(EXPORT_PREFIX);
     modlen -= strlen(EXPORT_PREFIX);
   }
-  const mb_wit_iface *wi = iface_by_module(l, mod, modlen);
+  const mb_wit_iface *wi = mb__iface_by_module(l, mod, modlen);
   char iface[512];
   snprintf(iface, sizeof iface, "%s", wi ? wi->id : "");
   if (!wi) snprintf(iface, sizeof iface, "%.*s", (int)modlen, mod);
-  const mb_functype *ft = &in->m->types[im->u.func_type];
   char name[800];
   snprintf(name, sizeof name, "membrane:%s:%.*s.%.*s", in->name, (int)im->module.len,
            (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);
@@ -683,64 +646,46 @@ mb_err mb__res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_di
   if (kind == INTR_NONE && !is_export) return MB_OK;
   *handled = true;
   if (kind == INTR_NONE)
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
-                    "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
-                    "[resource-dup]R and [resource-destroy]R",
-                    in->name, (int)im->module.len, (const char *)im->module.ptr,
-                    (int)im->field.len, (const char *)im->field.ptr, (int)im->module.len,
-                    (const char *)im->module.ptr);
+    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                        "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
+                        "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
+                        "[resource-dup]R and [resource-destroy]R",
+                        in->name, (int)im->module.len, (const char *)im->module.ptr,
+                        (int)im->field.len, (const char *)im->field.ptr, (int)im->module.len,
+                        (const char *)im->module.ptr);
   int definer = p;
   if (is_export) {
     definer = i;
     if (in->world && !mb__exports_iface(l, i, mod, modlen))
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
-                      "the instance exporting an interface defines its resources",
-                      in->name, (int)im->module.len, (const char *)im->module.ptr,
-                      (int)im->field.len, (const char *)im->field.ptr, in->world->id, iface);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
+                          "the instance exporting an interface defines its resources",
+                          in->name, (int)im->module.len, (const char *)im->module.ptr,
+                          (int)im->field.len, (const char *)im->field.ptr, in->world->id, iface);
   } else {
     /* [resource-new]/[resource-rep] from `<iface>`: a user asking for the definer's
      * private operations (the 2021 private.new/private.get), refused statically */
     if (kind == INTR_NEW || kind == INTR_REP)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
-                      "may create it or read its rep (it imports them from '[export]%.*s'): "
-                      "instance '%s' does not define it",
-                      in->name, (int)im->module.len, (const char *)im->module.ptr,
-                      (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
-                      (const char *)res.ptr, (int)im->module.len, (const char *)im->module.ptr,
-                      in->name);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
+                          "may create it or read its rep (it imports them from '[export]%.*s'): "
+                          "instance '%s' does not define it",
+                          in->name, (int)im->module.len, (const char *)im->module.ptr,
+                          (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
+                          (const char *)res.ptr, (int)im->module.len, (const char *)im->module.ptr,
+                          in->name);
   }
   if (wi) {
     bool found = false;
     for (uint32_t r = 0; r < wi->nresources && !found; r++)
-      found = mb__bytes_eq(res, wi->resources[r]->name);
+      found = mb_bytes_eq(res, wi->resources[r]->name);
     if (!found)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
-                      "'%.*s'",
-                      in->name, (int)im->module.len, (const char *)im->module.ptr,
-                      (int)im->field.len, (const char *)im->field.ptr, wi->id, (int)res.len,
-                      (const char *)res.ptr);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
+                          "'%.*s'",
+                          in->name, (int)im->module.len, (const char *)im->module.ptr,
+                          (int)im->field.len, (const char *)im->field.ptr, wi->id, (int)res.len,
+                          (const char *)res.ptr);
   }
-  const mb_functype *want = has_result ? &i32_i32 : &i32_void;
-  if (!mb__functype_eq(ft, want)) {
-    char a[160], b[160];
-    mb__type_text(ft, a, sizeof a);
-    mb__type_text(want, b, sizeof b);
-    return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                    "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
-                    "is %s",
-                    in->name, (int)im->module.len, (const char *)im->module.ptr,
-                    (int)im->field.len, (const char *)im->field.ptr, a, b);
-  }
-  uint32_t type;
-  mb_err e = rtype_id(l, definer, iface, res, &type, diag);
-  if (e) return e;
-  mb_gen *g;
-  if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
-  g->type = type;
-  in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
-  return MB_OK;
+  return register_intrinsic(l, i, k, kind, has_result, definer, iface, res, name, diag);
 }

@@ -21,6 +21,7 @@
  * are rebuilt in a small region of membrane's own). */
 #include <string.h>
 
+#include "emit.h"
 #include "link_internal.h"
 
 #define PAGE 65536u
@@ -63,7 +64,7 @@ typedef struct single {
   uint32_t nfuncs_total;
 } single;
 
-static mb_err nomem(single *s) { return mb__fail(s->diag, MB_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
+static mb_err nomem(single *s) { return mb_wasm_fail(s->diag, MB_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
 
 /* ---- output module growth ---- */
 
@@ -74,13 +75,13 @@ static mb_err add_type(single *s, const uint8_t *params, uint32_t np, const uint
   mb_module *o = s->o;
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
   for (uint32_t i = 0; i < o->ntypes; i++)
-    if (mb__functype_eq(&o->types[i], &t)) {
+    if (mb_functype_eq(&o->types[i], &t)) {
       *out = i;
       return MB_OK;
     }
   if (o->ntypes == s->types_cap) {
     uint32_t cap = s->types_cap * 2 + 8;
-    mb_functype *v = mb__arena_array(o->arena, cap, sizeof *v);
+    mb_functype *v = mb_wasm_arena_array(o->arena, cap, sizeof *v);
     if (!v) return nomem(s);
     memcpy(v, o->types, o->ntypes * sizeof *v);
     o->types = v;
@@ -99,7 +100,7 @@ static mb_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t 
     }
   if (s->nh == s->hcap) {
     uint32_t cap = s->hcap * 2 + 8;
-    helper *v = mb__realloc(s->h, cap * sizeof *v);
+    helper *v = mb_wasm_realloc(s->h, cap * sizeof *v);
     if (!v) return nomem(s);
     s->h = v;
     s->hcap = cap;
@@ -121,19 +122,19 @@ static mb_err plan(single *s) {
   mb_link *l = s->l;
   mb_module *o = s->o;
   if (o->nimported[MB_KIND_MEMORY])
-    return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                    "--memory single: the output imports a memory from the host; a single "
-                    "memory of membrane's layout cannot be imported (use --memory multi)");
+    return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                        "--memory single: the output imports a memory from the host; a single "
+                        "memory of membrane's layout cannot be imported (use --memory multi)");
   for (uint32_t i = 0; i < l->nmemopts; i++) {
     bool found = false;
     for (uint32_t k = 0; k < l->ninst && !found; k++) found = strcmp(l->inst[k].name, l->memopts[i].inst) == 0;
     if (!found)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
-                      l->memopts[i].inst);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                          "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
+                          l->memopts[i].inst);
   }
   s->nmem = o->nmemories;
-  s->rg = mb__calloc(s->nmem + 1, sizeof *s->rg);
+  s->rg = mb_wasm_calloc(s->nmem + 1, sizeof *s->rg);
   if (!s->rg) return nomem(s);
   s->nrg = s->nmem;
   s->scratch = -1;
@@ -158,13 +159,13 @@ static mb_err plan(single *s) {
     const mb_limits *lim = &o->memories[k];
     const mb_link_inst *in = &l->inst[r->inst];
     if (lim->flags & MB_LIMITS_64)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
-                      "can share one memory (use --memory multi)", r->owner);
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                          "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
+                          "can share one memory (use --memory multi)", r->owner);
     if (lim->flags & MB_LIMITS_SHARED)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: instance '%s' has a shared memory (threads); not supported "
-                      "with one memory (use --memory multi)", r->owner);
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                          "--memory single: instance '%s' has a shared memory (threads); not supported "
+                          "with one memory (use --memory multi)", r->owner);
     const mb_mem_opt *opt = opt_of(l, in->name);
     r->min = (uint32_t)lim->min;
     r->has_max = lim->flags & MB_LIMITS_HAS_MAX;
@@ -173,18 +174,18 @@ static mb_err plan(single *s) {
       last = (int)k;
     } else if (opt && opt->pages) {
       if (opt->pages < r->min)
-        return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                        "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
-                        "least that", in->name, opt->pages, r->owner, r->min);
+        return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                            "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
+                            "least that", in->name, opt->pages, r->owner, r->min);
       r->cap = opt->pages;
     } else if ((int)r->inst == l->glue) {
       r->cap = (r->has_max && r->max < r->min + GLUE_EXTRA_PAGES) ? r->max : r->min + GLUE_EXTRA_PAGES;
     } else if (r->has_max) {
       r->cap = r->max;
     } else if (opt && opt->grow) { /* a second memory of the growable instance */
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: '%s' has a second memory without a maximum; give it a "
-                      "size with --memory-size %s=PAGES", r->owner, in->name);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                          "--memory single: '%s' has a second memory without a maximum; give it a "
+                          "size with --memory-size %s=PAGES", r->owner, in->name);
     } else if (last < 0) {
       last = (int)k;
     } else {
@@ -193,12 +194,12 @@ static mb_err plan(single *s) {
     }
   }
   if (other >= 0)
-    return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                    "--memory single: instances '%s' and '%s' must both grow their memory (no "
-                    "maximum declared), but only one region of the single memory can grow: give "
-                    "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
-                    "%s=PAGES)", s->rg[last].owner, s->rg[other].owner,
-                    l->inst[s->rg[other].inst].name, l->inst[s->rg[last].inst].name);
+    return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                        "--memory single: instances '%s' and '%s' must both grow their memory (no "
+                        "maximum declared), but only one region of the single memory can grow: give "
+                        "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
+                        "%s=PAGES)", s->rg[last].owner, s->rg[other].owner,
+                        l->inst[s->rg[other].inst].name, l->inst[s->rg[last].inst].name);
   if (last < 0 && s->nmem) {
     /* every region fixed: the main instance's memory may grow up to its maximum */
     const mb_link_inst *main = &l->inst[l->main];
@@ -215,11 +216,11 @@ static mb_err plan(single *s) {
   /* WASI through the growable region: wrappers need membrane's scratch region */
   bool translate = s->wasi_mem >= 0 && s->rg[s->wasi_mem].last;
   if (s->wasi_mem >= 0 && !translate && s->rg[s->wasi_mem].checked)
-    return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                    "--memory single: instance '%s' calls the host's WASI directly but has a "
-                    "fixed, checked region: the host would not keep it inside. Let it be the "
-                    "growable one (the others need --memory-size), or --trust %s",
-                    s->rg[s->wasi_mem].owner, l->inst[s->rg[s->wasi_mem].inst].name);
+    return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                        "--memory single: instance '%s' calls the host's WASI directly but has a "
+                        "fixed, checked region: the host would not keep it inside. Let it be the "
+                        "growable one (the others need --memory-size), or --trust %s",
+                        s->rg[s->wasi_mem].owner, l->inst[s->rg[s->wasi_mem].inst].name);
   if (translate) {
     region *r = &s->rg[s->nrg];
     s->scratch = (int)s->nrg++;
@@ -240,48 +241,37 @@ static mb_err plan(single *s) {
     r->base = (uint32_t)base;
     base += r->cap;
     if (base > 65536)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
-                      "region of '%s' has %u pages); give smaller sizes with --memory-size "
-                      "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                          "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
+                          "region of '%s' has %u pages); give smaller sizes with --memory-size "
+                          "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
   }
   if (last >= 0) {
     region *r = &s->rg[last];
     r->base = (uint32_t)base;
     if (base + r->min > 65536)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: the fixed regions (%llu pages) and the initial memory of "
-                      "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                          "--memory single: the fixed regions (%llu pages) and the initial memory of "
+                          "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
   }
   return MB_OK;
 }
 
 /* ---- code ---- */
 
-static void op_i32(mb_buf *b, int32_t v) {
-  mb_buf_byte(b, 0x41);
-  mb_buf_s32(b, v);
-}
-static void op_i64(mb_buf *b, int64_t v) {
-  mb_buf_byte(b, 0x42);
-  mb_buf_s64(b, v);
-}
-static void op_idx(mb_buf *b, uint8_t op, uint32_t i) {
-  mb_buf_byte(b, op);
-  mb_buf_u32(b, i);
-}
 
 /* The current size of region k in bytes, as an i64. */
 static void op_limit(single *s, mb_buf *b, uint32_t k) {
   const region *r = &s->rg[k];
   if (r->last) {
-    mb_buf_append(b, "\x3f\x00\xad", 3); /* memory.size 0; i64.extend_i32_u */
-    op_i64(b, 16);
-    mb_buf_byte(b, 0x86); /* i64.shl */
-    op_i64(b, (int64_t)r->base * PAGE);
-    mb_buf_byte(b, 0x7D); /* i64.sub */
+    mb__emit_u32(b, MB_OP_MEMORY_SIZE, 0);
+    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb__emit_i64(b, 16);
+    mb__emit(b, MB_OP_I64_SHL);
+    mb__emit_i64(b, (int64_t)r->base * PAGE);
+    mb__emit(b, MB_OP_I64_SUB);
   } else {
-    op_idx(b, 0x23, r->g_bytes);
+    mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_bytes);
   }
 }
 
@@ -290,16 +280,16 @@ static mb_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, uint3
   uint32_t trap;
   mb_err e = find_helper(s, H_TRAP, 0, 0, &trap);
   if (e) return e;
-  op_idx(b, 0x20, a);
-  mb_buf_byte(b, 0xAD);
-  op_idx(b, 0x20, n);
-  mb_buf_byte(b, 0xAD);
-  mb_buf_byte(b, 0x7C); /* i64.add */
+  mb__emit_u32(b, MB_OP_LOCAL_GET, a);
+  mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+  mb__emit_u32(b, MB_OP_LOCAL_GET, n);
+  mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+  mb__emit(b, MB_OP_I64_ADD);
   op_limit(s, b, k);
-  mb_buf_byte(b, 0x56); /* i64.gt_u */
-  mb_buf_append(b, "\x04\x40", 2);
-  op_idx(b, 0x10, trap);
-  mb_buf_byte(b, 0x0B);
+  mb__emit(b, MB_OP_I64_GT_U);
+  mb__emit_block(b, MB_OP_IF);
+  mb__emit_u32(b, MB_OP_CALL, trap);
+  mb__emit(b, MB_OP_END);
   return MB_OK;
 }
 
@@ -373,44 +363,44 @@ static uint32_t scratch_local(body *c, uint8_t type, uint8_t ord) {
   return c->first + c->n++;
 }
 
-static mb_err lower_insn(void *user, mb_buf *b, const mb__mem_insn *in) {
+static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
   body *c = user;
   single *s = c->s;
   if (in->mem >= s->nmem || (in->op == 0xFC && in->sub == 10 && in->mem2 >= s->nmem))
-    return mb__fail(s->diag, MB_ERR_INDEX_RANGE, in->offset_at, "memory index out of range");
+    return mb_wasm_fail(s->diag, MB_ERR_INDEX_RANGE, in->offset_at, "memory index out of range");
   const region *r = &s->rg[in->mem];
   uint64_t base = (uint64_t)r->base * PAGE;
   mb_err e;
   if (in->memarg) {
     uint64_t off = in->offset + base;
     if (off > UINT32_MAX)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
-                      "--memory single: a memory access of '%s' has offset %llu, which with its "
-                      "region's base %llu does not fit in 32 bits", r->owner,
-                      (unsigned long long)in->offset, (unsigned long long)base);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
+                          "--memory single: a memory access of '%s' has offset %llu, which with its "
+                          "region's base %llu does not fit in 32 bits", r->owner,
+                          (unsigned long long)in->offset, (unsigned long long)base);
     if (r->checked) {
       access a;
       uint32_t trap;
       if (!access_of(in->op, in->sub, &a))
-        return mb__fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+        return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
       if ((e = find_helper(s, H_TRAP, 0, 0, &trap))) return e;
       uint32_t vals[2] = {0, 0};
       for (int j = a.nvals - 1; j >= 0; j--) {
         vals[j] = scratch_local(c, a.vals[j], (uint8_t)j);
-        op_idx(b, 0x21, vals[j]);
+        mb__emit_u32(b, MB_OP_LOCAL_SET, vals[j]);
       }
       uint32_t addr = scratch_local(c, 0x7F, 7);
-      op_idx(b, 0x22, addr); /* local.tee */
-      mb_buf_byte(b, 0xAD);
-      op_i64(b, (int64_t)(in->offset + a.size));
-      mb_buf_byte(b, 0x7C);
+      mb__emit_u32(b, MB_OP_LOCAL_TEE, addr); /* local.tee */
+      mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+      mb__emit_i64(b, (int64_t)(in->offset + a.size));
+      mb__emit(b, MB_OP_I64_ADD);
       op_limit(s, b, in->mem);
-      mb_buf_byte(b, 0x56);
-      mb_buf_append(b, "\x04\x40", 2);
-      op_idx(b, 0x10, trap);
-      mb_buf_byte(b, 0x0B);
-      op_idx(b, 0x20, addr);
-      for (uint32_t j = 0; j < a.nvals; j++) op_idx(b, 0x20, vals[j]);
+      mb__emit(b, MB_OP_I64_GT_U);
+      mb__emit_block(b, MB_OP_IF);
+      mb__emit_u32(b, MB_OP_CALL, trap);
+      mb__emit(b, MB_OP_END);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
+      for (uint32_t j = 0; j < a.nvals; j++) mb__emit_u32(b, MB_OP_LOCAL_GET, vals[j]);
     }
     mb_buf_byte(b, in->op);
     if (in->op >= 0xFC) mb_buf_u32(b, in->sub);
@@ -422,47 +412,47 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb__mem_insn *in) {
   uint32_t fn;
   if (in->op == 0x3F) { /* memory.size */
     if (r->last) {
-      mb_buf_append(b, "\x3f\x00", 2);
-      op_i32(b, (int32_t)r->base);
-      mb_buf_byte(b, 0x6B); /* i32.sub */
+      mb__emit_u32(b, MB_OP_MEMORY_SIZE, 0);
+      mb__emit_i32(b, (int32_t)r->base);
+      mb__emit(b, MB_OP_I32_SUB);
     } else {
-      op_idx(b, 0x23, r->g_pages);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
     }
     return MB_OK;
   }
   if (in->op == 0x40) { /* memory.grow */
     if ((e = find_helper(s, H_GROW, in->mem, 0, &fn))) return e;
-    op_idx(b, 0x10, fn);
+    mb__emit_u32(b, MB_OP_CALL, fn);
     return MB_OK;
   }
   if (in->op == 0xFC && in->sub == 11) { /* memory.fill */
     if ((e = find_helper(s, H_FILL, in->mem, 0, &fn))) return e;
-    op_idx(b, 0x10, fn);
+    mb__emit_u32(b, MB_OP_CALL, fn);
     return MB_OK;
   }
   if (in->op == 0xFC && in->sub == 10) { /* memory.copy dst src */
     if ((e = find_helper(s, H_COPY, in->mem, in->mem2, &fn))) return e;
-    op_idx(b, 0x10, fn);
+    mb__emit_u32(b, MB_OP_CALL, fn);
     return MB_OK;
   }
   if (in->op == 0xFC && in->sub == 8) { /* memory.init seg mem: d s n */
     uint32_t n = scratch_local(c, 0x7F, 0), src = scratch_local(c, 0x7F, 1),
              d = scratch_local(c, 0x7F, 2);
-    op_idx(b, 0x21, n);
-    op_idx(b, 0x21, src);
-    op_idx(b, 0x21, d);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, n);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, src);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, d);
     if ((e = op_check_range(s, b, d, n, in->mem))) return e;
-    op_idx(b, 0x20, d);
-    op_i32(b, (int32_t)(uint32_t)base);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, src);
-    op_idx(b, 0x20, n);
-    mb_buf_append(b, "\xfc\x08", 2);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, d);
+    mb__emit_i32(b, (int32_t)(uint32_t)base);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, src);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, n);
+    mb__emit_fc(b, MB_FC_MEMORY_INIT);
     mb_buf_u32(b, in->data);
     mb_buf_byte(b, 0);
     return MB_OK;
   }
-  return mb__fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+  return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
 }
 
 /* One body: renumbered (its remap) if needed, then lowered, with its scratch locals. */
@@ -479,33 +469,33 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
     p = tmp->data;
     len = tmp->len;
   }
-  mb_reader r = {p, p, p + len, 0, s->diag};
+  mb_wasm_reader r = {p, p, p + len, 0, s->diag};
   uint32_t groups, total = o->types[o->func_types[i]].nparams;
-  if ((e = mb__u32(&r, &groups, "local groups"))) return e;
+  if ((e = mb_wasm_u32(&r, &groups, "local groups"))) return e;
   for (uint32_t g = 0; g < groups; g++) {
     uint32_t n;
     uint8_t t;
-    if ((e = mb__u32(&r, &n, "local count")) || (e = mb__byte(&r, &t, "local type"))) return e;
+    if ((e = mb_wasm_u32(&r, &n, "local count")) || (e = mb_wasm_byte(&r, &t, "local type"))) return e;
     total += n;
   }
   const uint8_t *groups_end = r.pos;
   body c = {.s = s, .first = total};
-  mb__mem_hook hook = {lower_insn, &c};
+  mb_wasm_mem_hook hook = {lower_insn, &c};
   mb_remap rm = {{0}, {0}};
   if (s->redirect) {
     rm.map[MB_SPACE_FUNC] = s->redirect;
     rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
   }
   code->len = 0;
-  if ((e = mb__expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
+  if ((e = mb_wasm_expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
   mb_buf out;
   mb_buf_init(&out);
   mb_buf_u32(&out, groups + c.n);
   /* the groups as they were (after the count), then one per scratch local */
   {
-    mb_reader g = {p, p, p + len, 0, NULL};
+    mb_wasm_reader g = {p, p, p + len, 0, NULL};
     uint32_t dummy;
-    mb__u32(&g, &dummy, "");
+    mb_wasm_u32(&g, &dummy, "");
     mb_buf_append(&out, g.pos, (size_t)(groups_end - g.pos));
   }
   for (uint32_t k = 0; k < c.n; k++) {
@@ -517,7 +507,7 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
     mb_buf_fini(&out);
     return nomem(s);
   }
-  uint8_t *q = mb__arena_alloc(o->arena, out.len);
+  uint8_t *q = mb_wasm_arena_alloc(o->arena, out.len);
   if (!q) {
     mb_buf_fini(&out);
     return nomem(s);
@@ -555,7 +545,7 @@ static const struct {
 
 static const char *wasi_sig(mb_bytes field) {
   for (size_t i = 0; i < sizeof wasi_sigs / sizeof *wasi_sigs; i++)
-    if (mb__bytes_eq(field, wasi_sigs[i].name)) return wasi_sigs[i].sig;
+    if (mb_bytes_eq(field, wasi_sigs[i].name)) return wasi_sigs[i].sig;
   return NULL;
 }
 
@@ -564,7 +554,7 @@ static mb_err plan_wrappers(single *s) {
   mb_module *o = s->o;
   uint32_t nimp = o->nimported[MB_KIND_FUNC];
   s->nfuncs_total = nimp + o->nfuncs;
-  s->redirect = mb__calloc(s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
+  s->redirect = mb_wasm_calloc(s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
   if (!s->redirect) return nomem(s);
   for (uint32_t f = 0; f < s->nfuncs_total; f++) s->redirect[f] = f;
   for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
@@ -575,11 +565,11 @@ static mb_err plan_wrappers(single *s) {
     const char *sig = wasi_sig(im->field);
     const mb_functype *t = &o->types[im->u.func_type];
     if (!sig || strlen(sig) != t->nparams)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: the host's WASI function %.*s.%.*s is not known to "
-                      "membrane, so its pointers cannot be moved into the region of '%s'",
-                      (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
-                      (const char *)im->field.ptr, s->rg[s->wasi_mem].owner);
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                          "--memory single: the host's WASI function %.*s.%.*s is not known to "
+                          "membrane, so its pointers cannot be moved into the region of '%s'",
+                          (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
+                          (const char *)im->field.ptr, s->rg[s->wasi_mem].owner);
     if (!strpbrk(sig, "PIA")) continue;
     mb_err e = find_helper(s, H_WRAP, fi, 0, &s->redirect[fi]);
     if (e) return e;
@@ -607,13 +597,13 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
    * with the errno it would have given p directly. */
   for (uint32_t p = 0; p < np; p++) {
     if (sig[p] == '-') continue;
-    op_idx(b, 0x20, p);
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    mb_buf_byte(b, 0x4B); /* i32.gt_u */
-    mb_buf_append(b, "\x04\x40", 2);
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    op_idx(b, 0x21, p);
-    mb_buf_byte(b, 0x0B);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit(b, MB_OP_I32_GT_U);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit_u32(b, MB_OP_LOCAL_SET, p);
+    mb__emit(b, MB_OP_END);
   }
   bool argv = false;
   for (uint32_t p = 0; p < np; p++) {
@@ -623,154 +613,157 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     }
     /* An array not inside the region goes to the host as it is (moved by K): its end is
      * then past the memory's, and the host refuses it with its own errno, as directly. */
-    op_idx(b, 0x20, p);
-    op_i32(b, (int32_t)K);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x21, iarg);
-    op_idx(b, 0x20, p);
-    mb_buf_byte(b, 0xAD);
-    op_idx(b, 0x20, p + 1);
-    mb_buf_byte(b, 0xAD);
-    op_i64(b, 3);
-    mb_buf_byte(b, 0x86);
-    mb_buf_byte(b, 0x7C);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_i32(b, (int32_t)K);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, iarg);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb__emit_i64(b, 3);
+    mb__emit(b, MB_OP_I64_SHL);
+    mb__emit(b, MB_OP_I64_ADD);
     op_limit(s, b, (uint32_t)s->wasi_mem);
-    mb_buf_byte(b, 0x58); /* i64.le_u */
-    mb_buf_append(b, "\x04\x40", 2);
+    mb__emit(b, MB_OP_I64_LE_U);
+    mb__emit_block(b, MB_OP_IF);
     /* inside: the iovecs rebuilt in the scratch region with absolute buffers */
-    op_idx(b, 0x20, p + 1);
-    op_i32(b, IOV_MAX_);
-    mb_buf_byte(b, 0x4B);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_i32(b, 28); /* inval */
-    mb_buf_append(b, "\x0f\x0b", 2);
-    op_i32(b, 0);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x02\x40\x03\x40", 4);
-    op_idx(b, 0x20, i_loc);
-    op_idx(b, 0x20, p + 1);
-    mb_buf_byte(b, 0x4F); /* i32.ge_u */
-    mb_buf_append(b, "\x0d\x01", 2);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb__emit_i32(b, IOV_MAX_);
+    mb__emit(b, MB_OP_I32_GT_U);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_i32(b, 28); /* inval */
+    mb__emit(b, MB_OP_RETURN);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, 0);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_block(b, MB_OP_BLOCK);
+    mb__emit_block(b, MB_OP_LOOP);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb__emit(b, MB_OP_I32_GE_U);
+    mb__emit_u32(b, MB_OP_BR_IF, 1);
     /* buf = iovs[i].buf, checked */
-    op_idx(b, 0x20, p);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74); /* i32.shl */
-    mb_buf_byte(b, 0x6A);
-    mb_buf_append(b, "\x28\x02", 2); /* i32.load align 4, offset K */
-    mb_buf_u32(b, K);
-    op_idx(b, 0x22, cnt);
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    mb_buf_byte(b, 0x4B);
-    mb_buf_append(b, "\x04\x40", 2); /* unreachable by + K: to the host as 2^32-1 */
-    op_i32(b, (int32_t)(UINT32_MAX - K));
-    op_idx(b, 0x21, cnt);
-    mb_buf_byte(b, 0x0B);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
+    mb__emit_u32(b, MB_OP_LOCAL_TEE, cnt);
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit(b, MB_OP_I32_GT_U);
+    mb__emit_block(b, MB_OP_IF); /* unreachable by + K: to the host as 2^32-1 */
+    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb__emit_u32(b, MB_OP_LOCAL_SET, cnt);
+    mb__emit(b, MB_OP_END);
     /* scratch[i].buf = buf + K */
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74);
-    op_idx(b, 0x20, cnt);
-    op_i32(b, (int32_t)K);
-    mb_buf_byte(b, 0x6A);
-    mb_buf_append(b, "\x36\x02", 2);
-    mb_buf_u32(b, S);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, cnt);
+    mb__emit_i32(b, (int32_t)K);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, S);
     /* scratch[i].len = iovs[i].len */
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74);
-    op_idx(b, 0x20, p);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 3);
-    mb_buf_byte(b, 0x74);
-    mb_buf_byte(b, 0x6A);
-    mb_buf_append(b, "\x28\x02", 2);
-    mb_buf_u32(b, K + 4);
-    mb_buf_append(b, "\x36\x02", 2);
-    mb_buf_u32(b, S + 4);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 1);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
-    op_i32(b, (int32_t)S);
-    op_idx(b, 0x21, iarg);
-    mb_buf_byte(b, 0x0B); /* end of the inside case */
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 3);
+    mb__emit(b, MB_OP_I32_SHL);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K + 4);
+    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, S + 4);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 1);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_u32(b, MB_OP_BR, 0);
+    mb__emit(b, MB_OP_END);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, (int32_t)S);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, iarg);
+    mb__emit(b, MB_OP_END); /* end of the inside case */
   }
   uint32_t args_sizes = UINT32_MAX;
   if (argv) {
     /* the count of pointers args_get/environ_get will write: from the sizes call */
-    bool env = mb__bytes_eq(im->field, "environ_get");
+    bool env = mb_bytes_eq(im->field, "environ_get");
     for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
       const mb_import *x = &o->imports[k];
       if (x->kind != MB_KIND_FUNC) continue;
       if (x->module.len == im->module.len &&
           memcmp(x->module.ptr, im->module.ptr, im->module.len) == 0 &&
-          mb__bytes_eq(x->field, env ? "environ_sizes_get" : "args_sizes_get"))
+          mb_bytes_eq(x->field, env ? "environ_sizes_get" : "args_sizes_get"))
         args_sizes = f;
       f++;
     }
     if (args_sizes == UINT32_MAX)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: %.*s is imported without %s, which membrane needs to "
-                      "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
-                      env ? "environ_sizes_get" : "args_sizes_get");
-    op_i32(b, (int32_t)S);
-    op_i32(b, (int32_t)(S + 4));
-    op_idx(b, 0x10, args_sizes);
-    op_idx(b, 0x22, res);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_idx(b, 0x20, res);
-    mb_buf_append(b, "\x0f\x0b", 2);
-    op_i32(b, (int32_t)S);
-    mb_buf_append(b, "\x28\x02\x00", 3);
-    op_idx(b, 0x21, cnt);
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                          "--memory single: %.*s is imported without %s, which membrane needs to "
+                          "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
+                          env ? "environ_sizes_get" : "args_sizes_get");
+    mb__emit_i32(b, (int32_t)S);
+    mb__emit_i32(b, (int32_t)(S + 4));
+    mb__emit_u32(b, MB_OP_CALL, args_sizes);
+    mb__emit_u32(b, MB_OP_LOCAL_TEE, res);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, res);
+    mb__emit(b, MB_OP_RETURN);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, (int32_t)S);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, 0);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, cnt);
   }
   for (uint32_t p = 0; p < np; p++) {
-    op_idx(b, 0x20, p);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
     if (sig[p] == 'I') {
-      mb_buf_byte(b, 0x1A); /* drop */
-      op_idx(b, 0x20, iarg);
+      mb__emit(b, MB_OP_DROP);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, iarg);
     } else if (sig[p] != '-') {
-      op_i32(b, (int32_t)K);
-      mb_buf_byte(b, 0x6A);
+      mb__emit_i32(b, (int32_t)K);
+      mb__emit(b, MB_OP_I32_ADD);
     }
   }
-  op_idx(b, 0x10, imp);
+  mb__emit_u32(b, MB_OP_CALL, imp);
   if (argv) {
-    op_idx(b, 0x22, res);
-    mb_buf_append(b, "\x04\x40", 2);
-    op_idx(b, 0x20, res);
-    mb_buf_append(b, "\x0f\x0b", 2);
+    mb__emit_u32(b, MB_OP_LOCAL_TEE, res);
+    mb__emit_block(b, MB_OP_IF);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, res);
+    mb__emit(b, MB_OP_RETURN);
+    mb__emit(b, MB_OP_END);
     /* argv[i] -= K */
-    op_i32(b, 0);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x02\x40\x03\x40", 4);
-    op_idx(b, 0x20, i_loc);
-    op_idx(b, 0x20, cnt);
-    mb_buf_byte(b, 0x4F);
-    mb_buf_append(b, "\x0d\x01", 2);
+    mb__emit_i32(b, 0);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_block(b, MB_OP_BLOCK);
+    mb__emit_block(b, MB_OP_LOOP);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, cnt);
+    mb__emit(b, MB_OP_I32_GE_U);
+    mb__emit_u32(b, MB_OP_BR_IF, 1);
     for (int twice = 0; twice < 2; twice++) {
-      op_idx(b, 0x20, 0);
-      op_idx(b, 0x20, i_loc);
-      op_i32(b, 2);
-      mb_buf_byte(b, 0x74);
-      mb_buf_byte(b, 0x6A);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+      mb__emit_i32(b, 2);
+      mb__emit(b, MB_OP_I32_SHL);
+      mb__emit(b, MB_OP_I32_ADD);
     }
-    mb_buf_append(b, "\x28\x02", 2);
-    mb_buf_u32(b, K);
-    op_i32(b, (int32_t)K);
-    mb_buf_byte(b, 0x6B);
-    mb_buf_append(b, "\x36\x02", 2);
-    mb_buf_u32(b, K);
-    op_idx(b, 0x20, i_loc);
-    op_i32(b, 1);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x21, i_loc);
-    mb_buf_append(b, "\x0c\x00\x0b\x0b", 4);
-    op_i32(b, 0);
+    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
+    mb__emit_i32(b, (int32_t)K);
+    mb__emit(b, MB_OP_I32_SUB);
+    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, K);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb__emit_i32(b, 1);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb__emit_u32(b, MB_OP_BR, 0);
+    mb__emit(b, MB_OP_END);
+    mb__emit(b, MB_OP_END);
+    mb__emit_i32(b, 0);
   }
-  mb_buf_byte(b, 0x0B);
+  mb__emit(b, MB_OP_END);
   return MB_OK;
 }
 
@@ -785,7 +778,9 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
   switch (h->kind) {
   case H_TRAP:
     *name = "membrane: out of bounds";
-    mb_buf_append(b, "\x00\x00\x0b", 3);
+    mb_buf_byte(b, 0); /* no locals */
+    mb__emit(b, MB_OP_UNREACHABLE);
+    mb__emit(b, MB_OP_END);
     return add_type(s, NULL, 0, NULL, 0, type);
   case H_GROW:
     snprintf(namebuf, namecap, "membrane:memory.grow %s", r->owner);
@@ -793,38 +788,40 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     if ((e = add_type(s, I32, 1, I32, 1, type))) return e;
     if (r->last) {
       mb_buf_append(b, "\x01\x01\x7f", 3);
-      op_idx(b, 0x20, 0);
-      mb_buf_append(b, "\x40\x00", 2);
-      op_idx(b, 0x22, 1);
-      op_i32(b, -1);
-      mb_buf_byte(b, 0x46);
-      mb_buf_append(b, "\x04\x40", 2);
-      op_i32(b, -1);
-      mb_buf_append(b, "\x0f\x0b", 2);
-      op_idx(b, 0x20, 1);
-      op_i32(b, (int32_t)r->base);
-      mb_buf_byte(b, 0x6B);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_u32(b, MB_OP_MEMORY_GROW, 0);
+      mb__emit_u32(b, MB_OP_LOCAL_TEE, 1);
+      mb__emit_i32(b, -1);
+      mb__emit(b, MB_OP_I32_EQ);
+      mb__emit_block(b, MB_OP_IF);
+      mb__emit_i32(b, -1);
+      mb__emit(b, MB_OP_RETURN);
+      mb__emit(b, MB_OP_END);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
+      mb__emit_i32(b, (int32_t)r->base);
+      mb__emit(b, MB_OP_I32_SUB);
     } else {
       /* n > grow_max - pages: -1 (no change), else the old size */
       mb_buf_byte(b, 0);
-      op_idx(b, 0x20, 0);
-      op_i32(b, (int32_t)r->grow_max);
-      op_idx(b, 0x23, r->g_pages);
-      mb_buf_byte(b, 0x6B);
-      mb_buf_byte(b, 0x4B);
-      mb_buf_append(b, "\x04\x40", 2);
-      op_i32(b, -1);
-      mb_buf_append(b, "\x0f\x0b", 2);
-      op_idx(b, 0x23, r->g_pages);
-      op_idx(b, 0x23, r->g_pages);
-      op_idx(b, 0x20, 0);
-      mb_buf_byte(b, 0x6A);
-      op_idx(b, 0x24, r->g_pages);
-      op_idx(b, 0x23, r->g_pages);
-      mb_buf_byte(b, 0xAD);
-      op_i64(b, 16);
-      mb_buf_byte(b, 0x86);
-      op_idx(b, 0x24, r->g_bytes);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_i32(b, (int32_t)r->grow_max);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit(b, MB_OP_I32_SUB);
+      mb__emit(b, MB_OP_I32_GT_U);
+      mb__emit_block(b, MB_OP_IF);
+      mb__emit_i32(b, -1);
+      mb__emit(b, MB_OP_RETURN);
+      mb__emit(b, MB_OP_END);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit(b, MB_OP_I32_ADD);
+      mb__emit_u32(b, MB_OP_GLOBAL_SET, r->g_pages);
+      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb__emit(b, MB_OP_I64_EXTEND_I32_U);
+      mb__emit_i64(b, 16);
+      mb__emit(b, MB_OP_I64_SHL);
+      mb__emit_u32(b, MB_OP_GLOBAL_SET, r->g_bytes);
     }
     break;
   case H_FILL:
@@ -833,12 +830,13 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
     mb_buf_byte(b, 0);
     if ((e = op_check_range(s, b, 0, 2, h->a))) return e;
-    op_idx(b, 0x20, 0);
-    op_i32(b, (int32_t)base);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, 1);
-    op_idx(b, 0x20, 2);
-    mb_buf_append(b, "\xfc\x0b\x00", 3);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb__emit_i32(b, (int32_t)base);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 2);
+    mb__emit_fc(b, MB_FC_MEMORY_FILL);
+    mb_buf_u32(b, 0);
     break;
   case H_COPY: {
     const region *src = &s->rg[h->b];
@@ -847,14 +845,16 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
     mb_buf_byte(b, 0);
     if ((e = op_check_range(s, b, 0, 2, h->a)) || (e = op_check_range(s, b, 1, 2, h->b))) return e;
-    op_idx(b, 0x20, 0);
-    op_i32(b, (int32_t)base);
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, 1);
-    op_i32(b, (int32_t)(src->base * PAGE));
-    mb_buf_byte(b, 0x6A);
-    op_idx(b, 0x20, 2);
-    mb_buf_append(b, "\xfc\x0a\x00\x00", 4);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb__emit_i32(b, (int32_t)base);
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
+    mb__emit_i32(b, (int32_t)(src->base * PAGE));
+    mb__emit(b, MB_OP_I32_ADD);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 2);
+    mb__emit_fc(b, MB_FC_MEMORY_COPY);
+    mb_buf_u32(b, 0);
+    mb_buf_u32(b, 0);
     break;
   }
   case H_WRAP: {
@@ -867,19 +867,19 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
     return wrap_body(s, h->a, b);
   }
   }
-  mb_buf_byte(b, 0x0B);
+  mb__emit(b, MB_OP_END);
   return MB_OK;
 }
 
 static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
   mb_module *o = s->o;
-  mb_global *v = mb__arena_array(o->arena, o->nglobals + 1, sizeof *v);
+  mb_global *v = mb_wasm_arena_array(o->arena, o->nglobals + 1, sizeof *v);
   mb_buf b;
   mb_buf_init(&b);
-  if (valtype == 0x7F) op_i32(&b, (int32_t)init);
-  else op_i64(&b, init);
-  mb_buf_byte(&b, 0x0B);
-  uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+  if (valtype == 0x7F) mb__emit_i32(&b, (int32_t)init);
+  else mb__emit_i64(&b, init);
+  mb__emit(&b, MB_OP_END);
+  uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
   if (!v || !p) {
     mb_buf_fini(&b);
     return nomem(s);
@@ -902,27 +902,27 @@ static mb_err move_data(single *s) {
     mb_data *d = &o->datas[i];
     if (d->mode != MB_SEG_ACTIVE) continue;
     const region *r = &s->rg[d->memory];
-    mb_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL};
+    mb_wasm_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL};
     uint8_t op;
     int32_t c;
-    if (mb__byte(&rd, &op, "") || op != 0x41 || mb__s32(&rd, &c, "") || rd.pos + 1 != rd.end)
-      return mb__fail(s->diag, MB_ERR_UNSUPPORTED, 0,
-                      "--memory single: an active data segment of '%s' has a computed offset; "
-                      "only i32.const offsets can be moved into a region", r->owner);
+    if (mb_wasm_byte(&rd, &op, "") || op != 0x41 || mb_wasm_s32(&rd, &c, "") || rd.pos + 1 != rd.end)
+      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+                          "--memory single: an active data segment of '%s' has a computed offset; "
+                          "only i32.const offsets can be moved into a region", r->owner);
     uint64_t end = (uint64_t)(uint32_t)c + d->bytes.len;
     if (!r->last && end > (uint64_t)r->min * PAGE)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: a data segment of '%s' ends at byte %llu, past its "
-                      "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                          "--memory single: a data segment of '%s' ends at byte %llu, past its "
+                          "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
     uint64_t at = (uint64_t)(uint32_t)c + (uint64_t)r->base * PAGE;
     if (at > UINT32_MAX)
-      return mb__fail(s->diag, MB_ERR_INVALID_ARG, 0,
-                      "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
+      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+                          "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
     mb_buf_init(&b);
-    op_i32(&b, (int32_t)(uint32_t)at);
-    mb_buf_byte(&b, 0x0B);
-    uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+    mb__emit_i32(&b, (int32_t)(uint32_t)at);
+    mb__emit(&b, MB_OP_END);
+    uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
     if (!p) {
       mb_buf_fini(&b);
       return nomem(s);
@@ -953,7 +953,7 @@ static mb_err redirect_refs(single *s) {
       mb_buf b;
       mb_buf_init(&b);
       mb_err e = mb_const_expr_rewrite(el->items[k].ptr, el->items[k].len, 0, &rm, &b, s->diag);
-      uint8_t *p = e || b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
+      uint8_t *p = e || b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
       uint32_t n = (uint32_t)b.len;
       if (p) memcpy(p, b.data, b.len);
       mb_buf_fini(&b);
@@ -984,8 +984,8 @@ static mb_err regions_custom(single *s) {
     mb_buf_u32(&b, r->min);
     mb_buf_byte(&b, (uint8_t)((r->last ? 1 : 0) | (r->checked ? 2 : 0)));
   }
-  uint8_t *p = b.failed ? NULL : mb__arena_alloc(o->arena, b.len);
-  mb_custom *cs = mb__arena_array(o->arena, (size_t)o->ncustoms + 1, sizeof *cs);
+  uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
+  mb_custom *cs = mb_wasm_arena_array(o->arena, (size_t)o->ncustoms + 1, sizeof *cs);
   if (!p || !cs) {
     mb_buf_fini(&b);
     return nomem(s);
@@ -1027,10 +1027,10 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
    * may ask for the trap, which is then appended after it) */
   {
     uint32_t cap = o->nfuncs + s.nh + 1;
-    uint32_t *ft = mb__arena_array(o->arena, cap + 1, sizeof *ft);
-    mb_code *cd = mb__arena_array(o->arena, cap + 1, sizeof *cd);
-    const char **nm = mb__arena_array(o->arena, s.nh + 2, sizeof *nm);
-    uint32_t *fi = mb__arena_array(o->arena, s.nh + 2, sizeof *fi);
+    uint32_t *ft = mb_wasm_arena_array(o->arena, cap + 1, sizeof *ft);
+    mb_code *cd = mb_wasm_arena_array(o->arena, cap + 1, sizeof *cd);
+    const char **nm = mb_wasm_arena_array(o->arena, s.nh + 2, sizeof *nm);
+    uint32_t *fi = mb_wasm_arena_array(o->arena, s.nh + 2, sizeof *fi);
     if (!ft || !cd || !nm || !fi) {
       e = nomem(&s);
       goto out;
@@ -1042,10 +1042,10 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
     for (uint32_t h = 0; h < s.nh; h++) {
       if (o->nfuncs + 1 > cap) {
         uint32_t ncap = cap * 2;
-        uint32_t *ft2 = mb__arena_array(o->arena, ncap, sizeof *ft2);
-        mb_code *cd2 = mb__arena_array(o->arena, ncap, sizeof *cd2);
-        const char **nm2 = mb__arena_array(o->arena, ncap, sizeof *nm2);
-        uint32_t *fi2 = mb__arena_array(o->arena, ncap, sizeof *fi2);
+        uint32_t *ft2 = mb_wasm_arena_array(o->arena, ncap, sizeof *ft2);
+        mb_code *cd2 = mb_wasm_arena_array(o->arena, ncap, sizeof *cd2);
+        const char **nm2 = mb_wasm_arena_array(o->arena, ncap, sizeof *nm2);
+        uint32_t *fi2 = mb_wasm_arena_array(o->arena, ncap, sizeof *fi2);
         if (!ft2 || !cd2 || !nm2 || !fi2) {
           e = nomem(&s);
           goto out;
@@ -1069,8 +1069,8 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
         e = nomem(&s);
         goto out;
       }
-      uint8_t *p = mb__arena_alloc(o->arena, code.len);
-      char *n = mb__arena_alloc(o->arena, strlen(name) + 1);
+      uint8_t *p = mb_wasm_arena_alloc(o->arena, code.len);
+      char *n = mb_wasm_arena_alloc(o->arena, strlen(name) + 1);
       if (!p || !n) {
         e = nomem(&s);
         goto out;
@@ -1078,7 +1078,7 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
       memcpy(p, code.data, code.len);
       strcpy(n, name);
       if (o->nimported[MB_KIND_FUNC] + o->nfuncs != hh.index) {
-        e = mb__fail(diag, MB_ERR_INVALID_ARG, 0, "internal: helper index");
+        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "internal: helper index");
         goto out;
       }
       o->func_types[o->nfuncs++] = type;
@@ -1093,7 +1093,7 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
   if ((e = move_data(&s)) || (e = redirect_refs(&s))) goto out;
   /* one memory */
   {
-    mb_limits *m = mb__arena_alloc(o->arena, sizeof *m);
+    mb_limits *m = mb_wasm_arena_alloc(o->arena, sizeof *m);
     if (!m) {
       e = nomem(&s);
       goto out;
@@ -1123,34 +1123,34 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
 out:
   mb_buf_fini(&tmp);
   mb_buf_fini(&code);
-  mb__free(s.rg);
-  mb__free(s.h);
-  mb__free(s.redirect);
+  mb_wasm_free(s.rg);
+  mb_wasm_free(s.h);
+  mb_wasm_free(s.redirect);
   return e;
 }
 
-mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
-                       mb_diag *diag) {
+mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+                            mb_diag *diag) {
   *out = NULL;
   *n = 0;
   *found = false;
   const mb_custom *cs = NULL;
   for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
-    if (mb__bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
+    if (mb_bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
-  mb_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
   uint32_t version, count;
-  if (mb__u32(&r, &version, "") || version != 1 || mb__u32(&r, &count, "") ||
+  if (mb_wasm_u32(&r, &version, "") || version != 1 || mb_wasm_u32(&r, &count, "") ||
       count > cs->payload.len)
     goto bad;
   mb_region_info *v = mb_module_alloc(m, (size_t)(count ? count : 1) * sizeof *v);
-  if (!v) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!v) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t i = 0; i < count; i++) {
     uint8_t flags;
-    if (mb__name(&r, &v[i].name, "") || mb__u32(&r, &v[i].base, "") ||
-        mb__u32(&r, &v[i].pages, "") || mb__u32(&r, &v[i].initial, "") ||
-        mb__byte(&r, &flags, ""))
+    if (mb_wasm_name(&r, &v[i].name, "") || mb_wasm_u32(&r, &v[i].base, "") ||
+        mb_wasm_u32(&r, &v[i].pages, "") || mb_wasm_u32(&r, &v[i].initial, "") ||
+        mb_wasm_byte(&r, &flags, ""))
       goto bad;
     v[i].growable = flags & 1;
     v[i].checked = flags & 2;
@@ -1160,6 +1160,6 @@ mb_err mb_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *fo
   *n = count;
   return MB_OK;
 bad:
-  return mb__fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
-                  "malformed custom section 'membrane:memory'");
+  return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
+                      "malformed custom section 'membrane:memory'");
 }

@@ -8,34 +8,6 @@
 
 #include "cli.h"
 
-static const char *kind_name(mb_kind k) {
-  static const char *const names[] = {"func", "table", "memory", "global", "tag"};
-  return names[k];
-}
-
-static const char *valtype_name(uint8_t t) {
-  switch (t) {
-  case 0x7F: return "i32";
-  case 0x7E: return "i64";
-  case 0x7D: return "f32";
-  case 0x7C: return "f64";
-  case 0x7B: return "v128";
-  case 0x70: return "funcref";
-  case 0x6F: return "externref";
-  case 0x69: return "exnref";
-  case 0x6E: return "anyref";
-  case 0x6D: return "eqref";
-  case 0x6C: return "i31ref";
-  case 0x6B: return "structref";
-  case 0x6A: return "arrayref";
-  case 0x71: return "nullref";
-  case 0x72: return "nullexternref";
-  case 0x73: return "nullfuncref";
-  case 0x74: return "nullexnref";
-  default: return "?";
-  }
-}
-
 /* "(i32, i32) -> (i64)" */
 static char *functype_text(const mb_functype *t) {
   size_t cap = 16 + 11 * ((size_t)t->nparams + t->nresults), n = 0;
@@ -43,10 +15,10 @@ static char *functype_text(const mb_functype *t) {
   if (!s) return NULL;
   n += (size_t)snprintf(s + n, cap - n, "(");
   for (uint32_t i = 0; i < t->nparams; i++)
-    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", valtype_name(t->params[i]));
+    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->params[i]));
   n += (size_t)snprintf(s + n, cap - n, ") -> (");
   for (uint32_t i = 0; i < t->nresults; i++)
-    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", valtype_name(t->results[i]));
+    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->results[i]));
   snprintf(s + n, cap - n, ")");
   return s;
 }
@@ -66,25 +38,6 @@ static void add_limits(cJSON *o, const mb_limits *l) {
   else cJSON_AddNullToObject(o, "max");
   cJSON_AddBoolToObject(o, "shared", l->flags & MB_LIMITS_SHARED);
   cJSON_AddBoolToObject(o, "address64", l->flags & MB_LIMITS_64);
-}
-
-static uint32_t section_count(const mb_module *m, mb_sec s) {
-  switch (s) {
-  case MB_SEC_TYPE: return m->ntypes;
-  case MB_SEC_IMPORT: return m->nimports;
-  case MB_SEC_FUNCTION: return m->nfuncs;
-  case MB_SEC_TABLE: return m->ntables;
-  case MB_SEC_MEMORY: return m->nmemories;
-  case MB_SEC_TAG: return m->ntags;
-  case MB_SEC_GLOBAL: return m->nglobals;
-  case MB_SEC_EXPORT: return m->nexports;
-  case MB_SEC_START: return 1;
-  case MB_SEC_ELEMENT: return m->nelems;
-  case MB_SEC_DATACOUNT: return m->ndatas;
-  case MB_SEC_CODE: return m->ncodes;
-  case MB_SEC_DATA: return m->ndatas;
-  default: return 0;
-  }
 }
 
 static int by_offset(const void *a, const void *b) {
@@ -108,7 +61,7 @@ static cJSON *sections_json(const mb_module *m) {
     cJSON_AddStringToObject(o, "name", mb_sec_name((mb_sec)s));
     cJSON_AddNumberToObject(o, "offset", (double)m->sec[s].offset);
     cJSON_AddNumberToObject(o, "size", m->sec[s].raw.len);
-    cJSON_AddNumberToObject(o, "count", section_count(m, (mb_sec)s));
+    cJSON_AddNumberToObject(o, "count", mb_module_section_count(m, (mb_sec)s));
     items[n++] = o;
   }
   for (uint32_t i = 0; i < m->ncustoms; i++) {
@@ -130,7 +83,7 @@ static cJSON *import_json(const mb_module *m, const mb_import *im) {
   cJSON *o = cJSON_CreateObject();
   add_str_n(o, "module", im->module);
   add_str_n(o, "field", im->field);
-  cJSON_AddStringToObject(o, "kind", kind_name(im->kind));
+  cJSON_AddStringToObject(o, "kind", mb_kind_name(im->kind));
   switch (im->kind) {
   case MB_KIND_FUNC:
   case MB_KIND_TAG: {
@@ -142,14 +95,14 @@ static cJSON *import_json(const mb_module *m, const mb_import *im) {
     break;
   }
   case MB_KIND_TABLE:
-    cJSON_AddStringToObject(o, "type", valtype_name(im->u.table.elemtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.table.elemtype));
     add_limits(o, &im->u.table.limits);
     break;
   case MB_KIND_MEMORY:
     add_limits(o, &im->u.memory);
     break;
   case MB_KIND_GLOBAL:
-    cJSON_AddStringToObject(o, "type", valtype_name(im->u.global.valtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.global.valtype));
     cJSON_AddBoolToObject(o, "mutable", im->u.global.mutable_);
     break;
   }
@@ -209,7 +162,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   cJSON *host_res = cJSON_AddArrayToObject(root, "host_resources");
   for (uint32_t i = 0; i < m->nimports; i++) {
     mb_bytes iface, name;
-    if (!mb_resource_host_drop(m, i, &iface, &name)) continue;
+    if (!mb_link_resource_host_drop(m, i, &iface, &name)) continue;
     cJSON *o = cJSON_CreateObject();
     add_str_n(o, "interface", iface);
     add_str_n(o, "name", name);
@@ -223,7 +176,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   for (uint32_t i = 0; i < m->nexports; i++) {
     cJSON *o = cJSON_CreateObject();
     add_str_n(o, "name", m->exports[i].name);
-    cJSON_AddStringToObject(o, "kind", kind_name(m->exports[i].kind));
+    cJSON_AddStringToObject(o, "kind", mb_kind_name(m->exports[i].kind));
     cJSON_AddNumberToObject(o, "index", m->exports[i].index);
     cJSON_AddItemToArray(exports, o);
   }
@@ -242,12 +195,12 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
     } else if (im->kind == MB_KIND_TABLE) {
       cJSON_AddItemToArray(tables, o = cJSON_CreateObject());
       cJSON_AddNumberToObject(o, "index", ti++);
-      cJSON_AddStringToObject(o, "type", valtype_name(im->u.table.elemtype));
+      cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.table.elemtype));
       add_limits(o, &im->u.table.limits);
     } else if (im->kind == MB_KIND_GLOBAL) {
       cJSON_AddItemToArray(globals, o = cJSON_CreateObject());
       cJSON_AddNumberToObject(o, "index", gi++);
-      cJSON_AddStringToObject(o, "type", valtype_name(im->u.global.valtype));
+      cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.global.valtype));
       cJSON_AddBoolToObject(o, "mutable", im->u.global.mutable_);
     }
     if (o) {
@@ -271,7 +224,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   for (uint32_t i = 0; i < m->ntables; i++) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", ti++);
-    cJSON_AddStringToObject(o, "type", valtype_name(m->tables[i].type.elemtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(m->tables[i].type.elemtype));
     add_limits(o, &m->tables[i].type.limits);
     cJSON_AddBoolToObject(o, "imported", 0);
     cJSON_AddItemToArray(tables, o);
@@ -279,7 +232,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   for (uint32_t i = 0; i < m->nglobals; i++) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", gi++);
-    cJSON_AddStringToObject(o, "type", valtype_name(m->globals[i].type.valtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(m->globals[i].type.valtype));
     cJSON_AddBoolToObject(o, "mutable", m->globals[i].type.mutable_);
     cJSON_AddBoolToObject(o, "imported", 0);
     cJSON_AddItemToArray(globals, o);
@@ -459,7 +412,7 @@ int mb_cmd_inspect(int argc, char **argv) {
   mb_res_info ri;
   bool found = false;
   mb_diag d = {0};
-  if (mb_resources_read(cm.module, &ri, &found, &d)) {
+  if (mb_link_resources_read(cm.module, &ri, &found, &d)) {
     mb_cli_diag(path, &d, false);
     cJSON_Delete(root);
     mb_cli_unload(&cm);
@@ -469,7 +422,7 @@ int mb_cmd_inspect(int argc, char **argv) {
   else cJSON_AddNullToObject(root, "resources");
   mb_region_info *rg;
   uint32_t nrg;
-  if (mb_regions_read(cm.module, &rg, &nrg, &found, &d)) {
+  if (mb_link_regions_read(cm.module, &rg, &nrg, &found, &d)) {
     mb_cli_diag(path, &d, false);
     cJSON_Delete(root);
     mb_cli_unload(&cm);

@@ -1,6 +1,6 @@
 /* cmd_replay_inspect.c — `membrane replay-inspect LOG [--json]`: a recorded log
  * (membrane virt --record) as one line per record, text or JSON. The reading is the
- * library's (mb_virt_log_*), the same reader a replay uses. */
+ * library's (mb_wv_log_*), the same reader a replay uses. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,26 +93,26 @@ int mb_cmd_replay_inspect(int argc, char **argv) {
     return 1;
   }
   int status = 1;
-  mb_virt_log_reader r;
-  mb_wasi_errno e = mb_virt_log_open(&r, data, len);
+  mb_wv_log_reader r;
+  mb_wasi_errno e = mb_wv_log_open(&r, data, len);
   if (e) {
     fprintf(stderr, "membrane replay-inspect: %s: %s\n", path,
             e == MB_WASI_ENOTSUP ? "a log of another version" : "not a membrane log");
     goto out;
   }
   if (json)
-    printf("{\"log\": \"membrane\", \"version\": %d, \"config_bytes\": %u}\n", MB_VIRT_LOG_VERSION,
+    printf("{\"log\": \"membrane\", \"version\": %d, \"config_bytes\": %u}\n", MB_WV_LOG_VERSION,
            (unsigned)r.config_len);
-  mb_virt_log_rec rec;
+  mb_wv_log_rec rec;
   size_t at = 0;
   uint64_t calls = 0;
   int k;
   static char line[1024];
-  while ((k = mb_virt_log_next(&r, &rec, &at)) > 0) {
-    if (rec.kind == MB_VIRT_LOG_CALL) calls++;
+  while ((k = mb_wv_log_next(&r, &rec, &at)) > 0) {
+    if (rec.kind == MB_WV_LOG_CALL) calls++;
     if (!json) {
-      mb_virt_log_format(&rec, line, sizeof line);
-      if (rec.kind == MB_VIRT_LOG_CALL)
+      mb_wv_log_format(&rec, line, sizeof line);
+      if (rec.kind == MB_WV_LOG_CALL)
         printf("%llu %s\n", (unsigned long long)calls, line);
       else
         printf("  %s\n", line);
@@ -125,14 +125,14 @@ int mb_cmd_replay_inspect(int argc, char **argv) {
     for (unsigned i = 0; i < rec.nargs; i++)
       printf("%s%llu", i ? ", " : "", (unsigned long long)rec.args[i]);
     printf("]");
-    if (rec.kind == MB_VIRT_LOG_HOST)
+    if (rec.kind == MB_WV_LOG_HOST)
       printf(", \"errno\": %u, \"errno_name\": \"%s\"", (unsigned)rec.err,
              mb_wasi_errno_name((mb_wasi_errno)rec.err));
     if (rec.in_len) {
       printf(", \"in\": ");
       json_str(rec.in, rec.in_len);
     }
-    if (rec.kind == MB_VIRT_LOG_HOST) {
+    if (rec.kind == MB_WV_LOG_HOST) {
       printf(", \"out_len\": %u, \"out_hex\": \"", (unsigned)rec.out_len);
       for (uint32_t i = 0; i < rec.out_len && i < 64; i++) printf("%02x", rec.out[i]);
       printf("\"");

@@ -31,7 +31,7 @@ static void usage(FILE *out) {
         "  --trust INST         single: INST's accesses are not bounds-checked\n"
         "  -h, --help           show this text\n\n",
         out);
-  fputs(mb_virt_policy_help(), out);
+  fputs(mb_wv_policy_help(), out);
 }
 
 static void warn(void *user, const char *msg) {
@@ -39,7 +39,7 @@ static void warn(void *user, const char *msg) {
   fprintf(stderr, "membrane virt: warning: %s\n", msg);
 }
 
-static void report(const mb_virt_policy_diag *d) {
+static void report(const mb_wv_policy_diag *d) {
   if (d->where[0]) fprintf(stderr, "membrane virt: %s: %s\n", d->where, d->message);
   else fprintf(stderr, "membrane virt: %s\n", d->message);
 }
@@ -58,19 +58,19 @@ static char *instance_name(const char *arg, const char **path) {
 int mb_cmd_virt(int argc, char **argv) {
   int status = 1;
   const char *out = NULL;
-  mb_virt_policy p;
-  mb_virt_policy_diag d;
+  mb_wv_policy p;
+  mb_wv_policy_diag d;
   int ninputs = 0;
   const char **inputs = calloc((size_t)argc, sizeof *inputs);
   mb_cli_module *cms = calloc((size_t)argc, sizeof *cms);
-  mb_virt_instance *insts = calloc((size_t)argc, sizeof *insts);
-  mb_virt_export *exports = calloc((size_t)argc, sizeof *exports);
+  mb_wv_instance *insts = calloc((size_t)argc, sizeof *insts);
+  mb_wv_export *exports = calloc((size_t)argc, sizeof *exports);
   char **specs = calloc((size_t)argc, sizeof *specs);
   int nexports = 0;
   const char **sizes = calloc((size_t)argc, sizeof *sizes), **trusts = calloc((size_t)argc, sizeof *trusts);
   int nsizes = 0, ntrusts = 0;
-  mb_virt_memory_opts mem = {0};
-  mb_virt_policy_init(&p);
+  mb_wv_memory_opts mem = {0};
+  mb_wv_policy_init(&p);
   if (!inputs || !cms || !insts || !exports || !specs || !sizes || !trusts) {
     fputs("membrane virt: out of memory\n", stderr);
     goto done;
@@ -117,10 +117,10 @@ int mb_cmd_virt(int argc, char **argv) {
       }
       char *inst, *name, *as;
       if (!mb_cli_export_spec("virt", argv[++i], &specs[nexports], &inst, &name, &as)) goto done;
-      exports[nexports++] = (mb_virt_export){inst, name, as};
+      exports[nexports++] = (mb_wv_export){inst, name, as};
       continue;
     }
-    int arity = mb_virt_policy_option_arity(a);
+    int arity = mb_wv_policy_option_arity(a);
     if (arity < 0 && a[0] == '-' && a[1]) {
       fprintf(stderr, "membrane virt: unknown option '%s' (see membrane virt --help)\n", a);
       goto done;
@@ -137,7 +137,7 @@ int mb_cmd_virt(int argc, char **argv) {
       }
       value = argv[++i];
     }
-    if (mb_virt_policy_option(&p, a, value, &d)) {
+    if (mb_wv_policy_option(&p, a, value, &d)) {
       report(&d);
       goto done;
     }
@@ -150,7 +150,7 @@ int mb_cmd_virt(int argc, char **argv) {
     fputs("membrane virt: no output file: use -o OUT.wasm\n", stderr);
     goto done;
   }
-  if (mb_virt_policy_check(&p, &d)) {
+  if (mb_wv_policy_check(&p, &d)) {
     report(&d);
     goto done;
   }
@@ -204,8 +204,8 @@ int mb_cmd_virt(int argc, char **argv) {
       goto done;
     }
   }
-  if (mb_virt_compose_memory(insts, (size_t)ninputs, exports, (size_t)nexports, &p, &mem, out,
-                             warn, NULL, &d)) {
+  if (mb_wv_compose_memory(insts, (size_t)ninputs, exports, (size_t)nexports, &p, &mem, out,
+                           warn, NULL, &d)) {
     report(&d);
     goto done;
   }
@@ -221,6 +221,6 @@ done:
   free(insts);
   free(sizes);
   free(trusts);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
   return status;
 }

@@ -6,7 +6,7 @@
  * name is the error message, so the engine's stack trace says what went wrong. The trap
  * functions get those names through asm labels (symbol names may be any string in wasm
  * objects); they are kept out of line and distinct so the name section keeps them. */
-#include "glue_layout.h"
+#include "membrane_glue_abi.h"
 #include "internal.h"
 
 #ifndef __wasm__
@@ -21,8 +21,8 @@
 mb_rt mb_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDLES};
 #define g_rt (&mb_rt_store)
 
-/* The layout the fused adapters' inline hot paths assume (glue_layout.h). */
-#define LAYOUT(a, b) _Static_assert((a) == (b), #a " is not " #b " (update glue_layout.h)");
+/* The layout the fused adapters' inline hot paths assume (membrane_glue_abi.h). */
+#define LAYOUT(a, b) _Static_assert((a) == (b), #a " is not " #b " (update membrane_glue_abi.h)");
 LAYOUT(offsetof(mb_rt, insts), MB_GL_RT_INSTS)
 LAYOUT(offsetof(mb_rt, ninsts), MB_GL_RT_NINSTS)
 LAYOUT(offsetof(mb_rt, types), MB_GL_RT_TYPES)

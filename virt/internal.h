@@ -20,7 +20,7 @@ enum { MB__FREE = 0, MB__OWN = MB_HT_OWN, MB__BORROW = MB_HT_BORROW };
 
 /* The fused adapters the linker writes update slots, tables, resources, scopes and
  * lenders in the glue's memory directly (linker/fuse_fast.c): their wasm32 layout is
- * written down in glue_layout.h, and the fast paths there must stay those of glue.c. */
+ * written down in membrane_glue_abi.h, and the fast paths there must stay those of glue.c. */
 
 /* One slot of a handle table. 24 bytes (and a scratch word, see mb__ht_scratch).
  * The key makes a lookup one compare: a live own slot's key is its handle (generation

@@ -276,7 +276,7 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
  * move, lend and scope into the adapter itself and calls the single operations above
  * only for the rest, errors included; the fused entries stay for other callers):
  *   mb_rt_store: an exported i32 global, the address of the runtime, whose fields and
- *       tables those adapters read and write at the offsets of virt/glue_layout.h (glue.c
+ *       tables those adapters read and write at the offsets of virt/membrane_glue_abi.h (glue.c
  *       checks them against the structs at build time)
  * Error-returning twins: the same name with `_e` (mb_resource_new_e, ...), same
  * parameters, return the mb_virt_err code; a function's result is then read with

@@ -31,8 +31,8 @@ static uint64_t get_le(rd *r, unsigned n) {
 #define U32(r) ((uint32_t)get_le(r, 4))
 #define U64(r) get_le(r, 8)
 
-static mb_virt_config_str get_str(rd *r) {
-  mb_virt_config_str s = {0};
+static mb_wv_config_str get_str(rd *r) {
+  mb_wv_config_str s = {0};
   uint32_t n = U32(r);
   if (!need(r, n)) return s;
   s.ptr = (const char *)r->p;
@@ -67,14 +67,14 @@ static bool get_bool(rd *r) {
   return b == 1;
 }
 
-mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, size_t len) {
+mb_wasi_errno mb_wv_config_parse(mb_wv_config *cfg, const uint8_t *data, size_t len) {
   static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'C', 'F', 'G', '1'};
   memset(cfg, 0, sizeof *cfg);
   rd r = {data, data + len, false};
   bool nomem = false;
   if (!need(&r, 8) || memcmp(data, magic, 8) != 0) return MB_WASI_EINVAL;
   r.p += 8;
-  if (U32(&r) != MB_VIRT_CONFIG_VERSION || U64(&r) != len) return MB_WASI_EINVAL;
+  if (U32(&r) != MB_WV_CONFIG_VERSION || U64(&r) != len) return MB_WASI_EINVAL;
 
   cfg->args_inherit = get_bool(&r);
   cfg->arg_count = U32(&r);
@@ -86,7 +86,7 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
   cfg->env = get_array(&r, cfg->env_count, 9, sizeof *cfg->env, &nomem);
   for (uint32_t i = 0; cfg->env && i < cfg->env_count; i++) {
     cfg->env[i].kind = U8(&r);
-    if (cfg->env[i].kind > MB_VIRT_ENV_ALLOW) r.bad = true;
+    if (cfg->env[i].kind > MB_WV_ENV_ALLOW) r.bad = true;
     cfg->env[i].name = get_str(&r);
     cfg->env[i].value = get_str(&r);
   }
@@ -94,28 +94,28 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
   cfg->mount_count = U32(&r);
   cfg->mounts = get_array(&r, cfg->mount_count, 30, sizeof *cfg->mounts, &nomem);
   for (uint32_t i = 0; cfg->mounts && i < cfg->mount_count; i++) {
-    mb_virt_config_mount *m = &cfg->mounts[i];
+    mb_wv_config_mount *m = &cfg->mounts[i];
     m->kind = U8(&r);
-    if (m->kind < MB_VIRT_MOUNT_EMBED || m->kind > MB_VIRT_MOUNT_HOST) r.bad = true;
+    if (m->kind < MB_WV_MOUNT_EMBED || m->kind > MB_WV_MOUNT_HOST) r.bad = true;
     m->readonly = get_bool(&r);
     m->limit = U64(&r);
     m->guest = get_str(&r);
     m->preopen = get_str(&r);
     m->subdir = get_str(&r);
     m->image = get_blob(&r, &m->image_len);
-    if (m->guest.len == 0 || (m->kind == MB_VIRT_MOUNT_EMBED && m->image_len == 0)) r.bad = true;
+    if (m->guest.len == 0 || (m->kind == MB_WV_MOUNT_EMBED && m->image_len == 0)) r.bad = true;
   }
 
   for (int i = 0; i < 3; i++) {
     cfg->stdio[i].mode = U8(&r);
-    if (cfg->stdio[i].mode > MB_VIRT_STDIO_FILE) r.bad = true;
+    if (cfg->stdio[i].mode > MB_WV_STDIO_FILE) r.bad = true;
     cfg->stdio[i].path = get_str(&r);
   }
   cfg->clock = U8(&r);
   cfg->clock_start = U64(&r);
   cfg->random = U8(&r);
   cfg->random_seed = U64(&r);
-  if (cfg->clock > MB_VIRT_CLOCK_REAL || cfg->random > MB_VIRT_RANDOM_REAL) r.bad = true;
+  if (cfg->clock > MB_WV_CLOCK_REAL || cfg->random > MB_WV_RANDOM_REAL) r.bad = true;
 
   cfg->fault_count = U32(&r);
   cfg->faults = get_array(&r, cfg->fault_count, 7, sizeof *cfg->faults, &nomem);
@@ -129,7 +129,7 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
   }
   cfg->trace = U8(&r);
   cfg->trace_path = get_str(&r);
-  if (cfg->trace > MB_VIRT_TRACE_FILE || (cfg->trace == MB_VIRT_TRACE_FILE) != (cfg->trace_path.len > 0))
+  if (cfg->trace > MB_WV_TRACE_FILE || (cfg->trace == MB_WV_TRACE_FILE) != (cfg->trace_path.len > 0))
     r.bad = true;
   cfg->save_count = U32(&r);
   cfg->saves = get_array(&r, cfg->save_count, 8, sizeof *cfg->saves, &nomem);
@@ -141,18 +141,18 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
   cfg->log = U8(&r);
   cfg->log_path = get_str(&r);
   cfg->log_data = get_blob(&r, &cfg->log_len);
-  if (cfg->log > MB_VIRT_LOG_REPLAY || (cfg->log == MB_VIRT_LOG_RECORD) != (cfg->log_path.len > 0) ||
-      (cfg->log == MB_VIRT_LOG_REPLAY) != (cfg->log_len > 0) || r.p != r.end)
+  if (cfg->log > MB_WV_LOG_REPLAY || (cfg->log == MB_WV_LOG_RECORD) != (cfg->log_path.len > 0) ||
+      (cfg->log == MB_WV_LOG_REPLAY) != (cfg->log_len > 0) || r.p != r.end)
     r.bad = true;
 
   if (r.bad || nomem) {
-    mb_virt_config_fini(cfg);
+    mb_wv_config_fini(cfg);
     return nomem ? MB_WASI_ENOMEM : MB_WASI_EINVAL;
   }
   return MB_WASI_ESUCCESS;
 }
 
-void mb_virt_config_fini(mb_virt_config *cfg) {
+void mb_wv_config_fini(mb_wv_config *cfg) {
   mb__vfs_free(cfg->args);
   mb__vfs_free(cfg->env);
   mb__vfs_free(cfg->mounts);

@@ -13,23 +13,23 @@ static uint32_t le32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-mb_wasi_errno mb_virt_log_open(mb_virt_log_reader *r, const uint8_t *data, size_t len) {
+mb_wasi_errno mb_wv_log_open(mb_wv_log_reader *r, const uint8_t *data, size_t len) {
   memset(r, 0, sizeof *r);
-  if (len < MB_VIRT_LOG_HEADER || memcmp(data, magic, 8) != 0) return MB_WASI_EINVAL;
-  if (le32(data + 8) != MB_VIRT_LOG_VERSION) return MB_WASI_ENOTSUP;
+  if (len < MB_WV_LOG_HEADER || memcmp(data, magic, 8) != 0) return MB_WASI_EINVAL;
+  if (le32(data + 8) != MB_WV_LOG_VERSION) return MB_WASI_ENOTSUP;
   uint32_t n = le32(data + 12);
-  if (n > len - MB_VIRT_LOG_HEADER) return MB_WASI_EINVAL;
+  if (n > len - MB_WV_LOG_HEADER) return MB_WASI_EINVAL;
   r->base = data;
-  r->config = data + MB_VIRT_LOG_HEADER;
+  r->config = data + MB_WV_LOG_HEADER;
   r->config_len = n;
   r->p = r->config + n;
   r->end = data + len;
   return MB_WASI_ESUCCESS;
 }
 
-void mb_virt_log_header(uint8_t out[MB_VIRT_LOG_HEADER], uint32_t config_len) {
+void mb_wv_log_header(uint8_t out[MB_WV_LOG_HEADER], uint32_t config_len) {
   memcpy(out, magic, 8);
-  uint32_t v[2] = {MB_VIRT_LOG_VERSION, config_len};
+  uint32_t v[2] = {MB_WV_LOG_VERSION, config_len};
   for (int k = 0; k < 2; k++)
     for (int i = 0; i < 4; i++) out[8 + 4 * k + i] = (uint8_t)(v[k] >> (8 * i));
 }
@@ -59,7 +59,7 @@ static bool bytes(const uint8_t **p, const uint8_t *end, const uint8_t **out, ui
   return true;
 }
 
-int mb_virt_log_next(mb_virt_log_reader *r, mb_virt_log_rec *rec, size_t *offset) {
+int mb_wv_log_next(mb_wv_log_reader *r, mb_wv_log_rec *rec, size_t *offset) {
   memset(rec, 0, sizeof *rec);
   if (!r->p || r->p == r->end) return 0;
   const uint8_t *p = r->p, *end = r->end;
@@ -70,8 +70,8 @@ int mb_virt_log_next(mb_virt_log_reader *r, mb_virt_log_rec *rec, size_t *offset
     rec->func = p[1];
     rec->nargs = p[2];
     p += 3;
-    ok = rec->kind >= MB_VIRT_LOG_CALL && rec->kind <= MB_VIRT_LOG_EXIT &&
-         rec->func < MB_WASI_FUNC_COUNT && rec->nargs <= MB_VIRT_LOG_MAX_ARGS;
+    ok = rec->kind >= MB_WV_LOG_CALL && rec->kind <= MB_WV_LOG_EXIT &&
+         rec->func < MB_WASI_FUNC_COUNT && rec->nargs <= MB_WV_LOG_MAX_ARGS;
   }
   for (unsigned i = 0; ok && i < rec->nargs; i++) ok = uleb(&p, end, UINT64_MAX, &rec->args[i]);
   ok = ok && uleb(&p, end, MB_WASI_ERRNO_COUNT - 1, &v);
@@ -116,13 +116,13 @@ static size_t put_uleb(uint8_t *out, size_t at, size_t cap, uint64_t v) {
   return at;
 }
 
-size_t mb_virt_log_encode(const mb_virt_log_rec *rec, uint8_t *out, size_t cap) {
+size_t mb_wv_log_encode(const mb_wv_log_rec *rec, uint8_t *out, size_t cap) {
   if (!out) cap = 0;
   size_t n = 0;
   uint8_t head[3] = {rec->kind, rec->func, rec->nargs};
   for (int i = 0; i < 3; i++, n++)
     if (n < cap) out[n] = head[i];
-  for (unsigned i = 0; i < rec->nargs && i < MB_VIRT_LOG_MAX_ARGS; i++)
+  for (unsigned i = 0; i < rec->nargs && i < MB_WV_LOG_MAX_ARGS; i++)
     n = put_uleb(out, n, cap, rec->args[i]);
   n = put_uleb(out, n, cap, rec->err);
   n = put_uleb(out, n, cap, rec->in_len);
@@ -134,7 +134,7 @@ size_t mb_virt_log_encode(const mb_virt_log_rec *rec, uint8_t *out, size_t cap) 
   return n + rec->out_len;
 }
 
-uint64_t mb_virt_log_hash(uint64_t h, const void *data, size_t n) {
+uint64_t mb_wv_log_hash(uint64_t h, const void *data, size_t n) {
   const uint8_t *p = data;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * UINT64_C(0x100000001b3);
   return h;
@@ -142,7 +142,7 @@ uint64_t mb_virt_log_hash(uint64_t h, const void *data, size_t n) {
 
 /* ---- which arguments are pointers, which are paths (shared/ref/wasi-preview1.md) ---- */
 
-uint32_t mb_virt_log_pointer_args(int func) {
+uint32_t mb_wv_log_pointer_args(int func) {
   static const uint16_t masks[MB_WASI_FUNC_COUNT] = {
       [0] = 0x3,    [1] = 0x3,   [2] = 0x3,   [3] = 0x3,  [4] = 0x2,  [5] = 0x4,
       [10] = 0x2,   [13] = 0x2,  [16] = 0x12, [17] = 0x2, [18] = 0x2, [19] = 0x12,
@@ -154,7 +154,7 @@ uint32_t mb_virt_log_pointer_args(int func) {
   return func >= 0 && func < MB_WASI_FUNC_COUNT ? masks[func] : 0;
 }
 
-void mb_virt_log_path_args(int func, uint8_t pairs[4]) {
+void mb_wv_log_path_args(int func, uint8_t pairs[4]) {
   memset(pairs, 0xFF, 4);
   switch (func) {
   case 27: case 33: case 36: pairs[0] = 1, pairs[1] = 2; break; /* fd, path, len */
@@ -220,7 +220,7 @@ static void put_bytes(out *o, const uint8_t *b, uint32_t n) {
   if (show < n) put(o, "...", 3);
 }
 
-size_t mb_virt_log_format(const mb_virt_log_rec *rec, char *buf, size_t cap) {
+size_t mb_wv_log_format(const mb_wv_log_rec *rec, char *buf, size_t cap) {
   if (cap < 64) {
     if (cap) buf[0] = 0;
     return 0;
@@ -228,12 +228,12 @@ size_t mb_virt_log_format(const mb_virt_log_rec *rec, char *buf, size_t cap) {
   out o = {buf, 0, cap - 4, false};
   static const char *const kinds[] = {"?", "call ", "host ", "exit "};
   puts_(&o, kinds[rec->kind <= 3 ? rec->kind : 0]);
-  if (rec->kind == MB_VIRT_LOG_EXIT) {
+  if (rec->kind == MB_WV_LOG_EXIT) {
     put_dec(&o, rec->nargs ? rec->args[0] : 0);
   } else {
     puts_(&o, rec->func < MB_WASI_FUNC_COUNT ? mb_wasi_func_names[rec->func] : "?");
     put(&o, "(", 1);
-    for (unsigned i = 0; i < rec->nargs && i < MB_VIRT_LOG_MAX_ARGS; i++) {
+    for (unsigned i = 0; i < rec->nargs && i < MB_WV_LOG_MAX_ARGS; i++) {
       if (i) put(&o, ", ", 2);
       put_dec(&o, rec->args[i]);
     }
@@ -242,7 +242,7 @@ size_t mb_virt_log_format(const mb_virt_log_rec *rec, char *buf, size_t cap) {
       put(&o, " ", 1);
       put_bytes(&o, rec->in, rec->in_len);
     }
-    if (rec->kind == MB_VIRT_LOG_HOST) {
+    if (rec->kind == MB_WV_LOG_HOST) {
       put(&o, " = ", 3);
       put_dec(&o, rec->err);
       put(&o, " (", 2);

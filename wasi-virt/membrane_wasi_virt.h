@@ -588,14 +588,14 @@ bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
 /* ---- policy (native builds only) ---------------------------------------------------
  *
  * What `membrane virt` is told: mounts, args, env, stdio, clocks, random, faults, trace.
- * Filled option by option (mb_virt_policy_option, the CLI's flags) and/or from a JSON
- * file (mb_virt_policy_parse_json, the same settings); later settings of a single-valued
+ * Filled option by option (mb_wv_policy_option, the CLI's flags) and/or from a JSON
+ * file (mb_wv_policy_parse_json, the same settings); later settings of a single-valued
  * option (stdin, clock, ...) replace earlier ones, list options append. Everything not
  * configured is denied: no mounts, no host env or args, stdin null, clocks and random
  * deterministic (fixed:0, seed:0). stdout and stderr default to inherit: they are the
  * program's own output, not a reach into the host. Trace defaults to none.
  *
- * The value forms (mb_virt_policy_help() gives the same as CLI help text):
+ * The value forms (mb_wv_policy_help() gives the same as CLI help text):
  *   GUEST     an absolute guest path. "//", a trailing '/' and "." components are
  *             dropped; ".." is refused (write the path you mean); components of at most
  *             MB_VFS_NAME_MAX bytes, the whole shorter than MB_VFS_PATH_MAX.
@@ -626,41 +626,41 @@ bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
  *   --trace stderr | none | GUEST (an absolute path: FILE mode, on a writable mount).
  *   --save GUEST=DEST   split at the first '='; both absolute guest paths (normalized as
  *             GUEST above). At exit the tree at GUEST is copied to DEST (see
- *             mb_virt_save); list option.
+ *             mb_wv_save); list option.
  *   --policy FILE  a JSON policy (below), applied where it stands among the flags.
  */
 
-typedef enum mb_virt_policy_err {
-  MB_VIRT_POLICY_OK = 0,
-  MB_VIRT_POLICY_NOMEM,
-  MB_VIRT_POLICY_UNKNOWN_OPTION, /* a flag or JSON key that does not exist */
-  MB_VIRT_POLICY_BAD_VALUE,      /* a value of the wrong form ("--clock sometimes") */
-  MB_VIRT_POLICY_CONFLICT,       /* two settings that cannot both hold (same mount point) */
-  MB_VIRT_POLICY_SYNTAX,         /* the JSON file is not JSON */
-  MB_VIRT_POLICY_IO,             /* the policy file could not be read */
-} mb_virt_policy_err;
+typedef enum mb_wv_policy_err {
+  MB_WV_POLICY_OK = 0,
+  MB_WV_POLICY_NOMEM,
+  MB_WV_POLICY_UNKNOWN_OPTION, /* a flag or JSON key that does not exist */
+  MB_WV_POLICY_BAD_VALUE,      /* a value of the wrong form ("--clock sometimes") */
+  MB_WV_POLICY_CONFLICT,       /* two settings that cannot both hold (same mount point) */
+  MB_WV_POLICY_SYNTAX,         /* the JSON file is not JSON */
+  MB_WV_POLICY_IO,             /* the policy file could not be read */
+} mb_wv_policy_err;
 
 /* where: "--mount /h=host/sub:rw" for a flag, "policy.json:3:14" (line:column, both from
  * 1, the column counted in bytes) for a JSON syntax error, "policy.json: mount[2]" or
  * "policy.json: clock" (the key path) for a JSON value error. Both strings are always
  * NUL-terminated and truncated to fit. message: what is wrong and what would be right. */
-typedef struct mb_virt_policy_diag {
-  mb_virt_policy_err code;
+typedef struct mb_wv_policy_diag {
+  mb_wv_policy_err code;
   char where[256];
   char message[512];
-} mb_virt_policy_diag;
+} mb_wv_policy_diag;
 
-typedef enum mb_virt_mount_kind {
-  MB_VIRT_MOUNT_EMBED = 1, /* --embed GUEST=HOSTPATH */
-  MB_VIRT_MOUNT_MEM = 2,   /* --mem GUEST[:LIMIT] */
-  MB_VIRT_MOUNT_HOST = 3,  /* --mount GUEST=PREOPEN[/SUBDIR][:ro|:rw] */
-} mb_virt_mount_kind;
+typedef enum mb_wv_mount_kind {
+  MB_WV_MOUNT_EMBED = 1, /* --embed GUEST=HOSTPATH */
+  MB_WV_MOUNT_MEM = 2,   /* --mem GUEST[:LIMIT] */
+  MB_WV_MOUNT_HOST = 3,  /* --mount GUEST=PREOPEN[/SUBDIR][:ro|:rw] */
+} mb_wv_mount_kind;
 
 /* Strings are NUL-terminated and owned by the policy; a field a kind does not use is
  * NULL. Guest paths are absolute and normalized (no trailing '/', no "//", no "." or ".."
  * components; "/" itself allowed). */
-typedef struct mb_virt_mount {
-  mb_virt_mount_kind kind;
+typedef struct mb_wv_mount {
+  mb_wv_mount_kind kind;
   char *guest;
   char *host_path; /* EMBED: the host file or directory copied in at build time. A
                     * directory's contents become the tree at guest; a file becomes the
@@ -670,37 +670,37 @@ typedef struct mb_virt_mount {
   char *subdir;    /* HOST: relative path below the preopen, "" for the preopen itself */
   bool readonly;   /* HOST: :ro (the default is :ro; :rw makes it writable) */
   uint64_t limit;  /* MEM: byte limit (suffixes K, M, G = 2^10, 2^20, 2^30), or MB_VFS_NO_LIMIT */
-} mb_virt_mount;
+} mb_wv_mount;
 
-typedef enum mb_virt_stdio_mode {
-  MB_VIRT_STDIO_INHERIT = 0, /* the host's descriptor */
-  MB_VIRT_STDIO_NULL = 1,    /* reads give end of file, writes are discarded */
-  MB_VIRT_STDIO_FILE = 2,    /* a file in the virtual filesystem (path: absolute guest path) */
-} mb_virt_stdio_mode;
+typedef enum mb_wv_stdio_mode {
+  MB_WV_STDIO_INHERIT = 0, /* the host's descriptor */
+  MB_WV_STDIO_NULL = 1,    /* reads give end of file, writes are discarded */
+  MB_WV_STDIO_FILE = 2,    /* a file in the virtual filesystem (path: absolute guest path) */
+} mb_wv_stdio_mode;
 
-typedef struct mb_virt_stdio {
-  mb_virt_stdio_mode mode;
+typedef struct mb_wv_stdio {
+  mb_wv_stdio_mode mode;
   char *path; /* FILE only (NULL otherwise) */
-} mb_virt_stdio;
+} mb_wv_stdio;
 
-typedef enum mb_virt_env_kind {
-  MB_VIRT_ENV_FIXED = 0, /* --env K=V */
-  MB_VIRT_ENV_ALLOW = 1, /* --env-allow K: the host's value of K, if it has one */
-} mb_virt_env_kind;
+typedef enum mb_wv_env_kind {
+  MB_WV_ENV_FIXED = 0, /* --env K=V */
+  MB_WV_ENV_ALLOW = 1, /* --env-allow K: the host's value of K, if it has one */
+} mb_wv_env_kind;
 
-typedef struct mb_virt_env {
-  mb_virt_env_kind kind;
+typedef struct mb_wv_env {
+  mb_wv_env_kind kind;
   char *name;
   char *value; /* FIXED only (NULL otherwise) */
-} mb_virt_env;
+} mb_wv_env;
 
 /* --fault FUNC:N:ERRNO: the N-th call (from 1) of preview1 function FUNC returns ERRNO
  * (a spec name such as "io" or "noent", or a number 1..76) without doing anything. */
-typedef struct mb_virt_fault {
+typedef struct mb_wv_fault {
   char *func; /* one of the 46 preview1 names (mb_wasi_func_index) */
   uint32_t nth;
   mb_wasi_errno err;
-} mb_virt_fault;
+} mb_wv_fault;
 
 /* --save GUEST=DEST: when the program exits (returns from _start, or calls proc_exit),
  * wasi-virt copies the tree at GUEST (a --mem mount point or a directory below one, as
@@ -712,79 +712,79 @@ typedef struct mb_virt_fault {
  * must be a directory, and is replaced whole (moved aside to ".NAME.membrane-old-N",
  * removed after the rename). A save that fails leaves DEST as it was, removes its
  * temporary tree, says on stderr which file and why, and makes the exit status
- * MB_VIRT_SAVE_FAILED_STATUS if the program's own was 0 (a non-zero one is kept).
+ * MB_WV_SAVE_FAILED_STATUS if the program's own was 0 (a non-zero one is kept).
  * A trap ends the run without saving. */
-typedef struct mb_virt_save {
+typedef struct mb_wv_save {
   char *guest;
   char *dest;
-} mb_virt_save;
-#define MB_VIRT_SAVE_FAILED_STATUS 74 /* sysexits.h EX_IOERR */
+} mb_wv_save;
+#define MB_WV_SAVE_FAILED_STATUS 74 /* sysexits.h EX_IOERR */
 
-typedef enum mb_virt_clock_mode { MB_VIRT_CLOCK_FIXED = 0, MB_VIRT_CLOCK_REAL = 1 } mb_virt_clock_mode;
-typedef enum mb_virt_random_mode { MB_VIRT_RANDOM_SEED = 0, MB_VIRT_RANDOM_REAL = 1 } mb_virt_random_mode;
+typedef enum mb_wv_clock_mode { MB_WV_CLOCK_FIXED = 0, MB_WV_CLOCK_REAL = 1 } mb_wv_clock_mode;
+typedef enum mb_wv_random_mode { MB_WV_RANDOM_SEED = 0, MB_WV_RANDOM_REAL = 1 } mb_wv_random_mode;
 
 /* Whether the host's poll_oneoff is imported: for an inherited stdin or the real clock.
- * One rule for the tool, which decides the imports (mb_virt_config_host_funcs), and for
+ * One rule for the tool, which decides the imports (mb_wv_config_host_funcs), and for
  * wasi-virt, which asks the host about inherited stdio only when it can. */
-static inline bool mb_virt_host_polls(mb_virt_stdio_mode stdin_mode, mb_virt_clock_mode clock) {
-  return stdin_mode == MB_VIRT_STDIO_INHERIT || clock == MB_VIRT_CLOCK_REAL;
+static inline bool mb_wv_host_polls(mb_wv_stdio_mode stdin_mode, mb_wv_clock_mode clock) {
+  return stdin_mode == MB_WV_STDIO_INHERIT || clock == MB_WV_CLOCK_REAL;
 }
-typedef enum mb_virt_trace_mode {
-  MB_VIRT_TRACE_NONE = 0,
-  MB_VIRT_TRACE_STDERR = 1, /* the host's stderr */
-  MB_VIRT_TRACE_FILE = 2,   /* a file in the virtual filesystem (trace_path), truncated */
-} mb_virt_trace_mode;
+typedef enum mb_wv_trace_mode {
+  MB_WV_TRACE_NONE = 0,
+  MB_WV_TRACE_STDERR = 1, /* the host's stderr */
+  MB_WV_TRACE_FILE = 2,   /* a file in the virtual filesystem (trace_path), truncated */
+} mb_wv_trace_mode;
 
 /* --record GUEST-FILE / --replay HOSTFILE (the log: see "the record/replay log"). */
-typedef enum mb_virt_log_mode {
-  MB_VIRT_LOG_NONE = 0,
-  MB_VIRT_LOG_RECORD = 1, /* append what the run takes from outside to log_path */
-  MB_VIRT_LOG_REPLAY = 2, /* serve it from the embedded log instead of the host */
-} mb_virt_log_mode;
+typedef enum mb_wv_log_mode {
+  MB_WV_LOG_NONE = 0,
+  MB_WV_LOG_RECORD = 1, /* append what the run takes from outside to log_path */
+  MB_WV_LOG_REPLAY = 2, /* serve it from the embedded log instead of the host */
+} mb_wv_log_mode;
 
-/* Caller-owned: mb_virt_policy_init, then _fini frees everything in it (and leaves it
+/* Caller-owned: mb_wv_policy_init, then _fini frees everything in it (and leaves it
  * as _init does, so it can be used again). Arrays are (pointer, count), allocated
  * through the library's allocator hook (mb_vfs_set_allocator), and grow as options are
  * added. Treat the fields as read-only: change the policy through the functions. */
-typedef struct mb_virt_policy {
-  mb_virt_mount *mounts;
+typedef struct mb_wv_policy {
+  mb_wv_mount *mounts;
   size_t mount_count;
   char **args; /* --arg, in order; argv[0] is not among them (the builder supplies it) */
   size_t arg_count;
   bool args_inherit; /* the host's whole argv instead */
-  mb_virt_env *env;
+  mb_wv_env *env;
   size_t env_count;
   bool env_inherit; /* every host variable, then FIXED entries override */
-  mb_virt_stdio stdio[3];
-  mb_virt_clock_mode clock;
+  mb_wv_stdio stdio[3];
+  mb_wv_clock_mode clock;
   uint64_t clock_start; /* FIXED: realtime at start, nanoseconds (--clock fixed:NANOS) */
-  mb_virt_random_mode random;
+  mb_wv_random_mode random;
   uint64_t random_seed; /* SEED (--random seed:N) */
-  mb_virt_fault *faults;
+  mb_wv_fault *faults;
   size_t fault_count;
-  mb_virt_trace_mode trace;
+  mb_wv_trace_mode trace;
   char *trace_path; /* FILE: an absolute guest path on a writable mount */
   char *record_path; /* --record: an absolute guest path on a writable mount, or NULL */
   char *replay_path; /* --replay: the host file of a recorded log, read by the builder;
                         no other setting may be given with it (the log has the policy) */
-  mb_virt_save *saves; /* --save, in order */
+  mb_wv_save *saves; /* --save, in order */
   size_t save_count;
-} mb_virt_policy;
+} mb_wv_policy;
 
-void mb_virt_policy_init(mb_virt_policy *p);
-void mb_virt_policy_fini(mb_virt_policy *p);
+void mb_wv_policy_init(mb_wv_policy *p);
+void mb_wv_policy_fini(mb_wv_policy *p);
 
 /* Whether flag (e.g. "--env") is a policy option: 1 takes a value, 0 takes none
  * (--env-inherit, --args-inherit), -1 not a policy option. */
-int mb_virt_policy_option_arity(const char *flag);
+int mb_wv_policy_option_arity(const char *flag);
 
 /* Apply one option as the CLI gives it: flag "--mount", value "/h=/host/sub:rw" (NULL
  * for the ones without a value). "--policy FILE" reads and applies a JSON file (at most
- * MB_VIRT_POLICY_FILE_MAX bytes; IO when it cannot be read, and then where is the file
+ * MB_WV_POLICY_FILE_MAX bytes; IO when it cannot be read, and then where is the file
  * name). On error the policy is unchanged and diag says what and where. diag may be NULL. */
-#define MB_VIRT_POLICY_FILE_MAX (1u << 20)
-mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, const char *value,
-                                         mb_virt_policy_diag *diag);
+#define MB_WV_POLICY_FILE_MAX (1u << 20)
+mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
+                                         mb_wv_policy_diag *diag);
 
 /* Apply a JSON policy (filename is for messages only; NULL means "policy"). The text is
  * exactly len bytes (no NUL needed; a NUL byte in it, or a \u0000 escape, is a SYNTAX
@@ -802,9 +802,9 @@ mb_virt_policy_err mb_virt_policy_option(mb_virt_policy *p, const char *flag, co
  * leading UTF-8 BOM is skipped), nested at most 64 deep, numbers at most 63 characters;
  * a syntax error names the first byte that is wrong and what was expected there. On
  * error the policy is unchanged. */
-mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *filename,
+mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
                                              const char *text, size_t len,
-                                             mb_virt_policy_diag *diag);
+                                             mb_wv_policy_diag *diag);
 
 /* Cross-option checks, once all options are in (CONFLICT): two mounts at one guest
  * path, except one EMBED plus one MEM there, which make one copy-on-write mount; two
@@ -822,11 +822,11 @@ mb_virt_policy_err mb_virt_policy_parse_json(mb_virt_policy *p, const char *file
  * inside other mounts are allowed (they are separate preopens, as on every WASI host).
  * The first conflict found is reported (where: the later of the two settings); NOMEM if
  * a scratch array cannot be allocated. diag may be NULL. */
-mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_diag *diag);
+mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *diag);
 
 /* The CLI help for every policy flag: a static NUL-terminated paragraph, lines of at
  * most 80 columns, ending in '\n'. */
-const char *mb_virt_policy_help(void);
+const char *mb_wv_policy_help(void);
 
 /* ---- the configuration blob -------------------------------------------------------
  *
@@ -843,78 +843,78 @@ const char *mb_virt_policy_help(void);
  *   faults: u32 n, n * (u8 func index, u32 nth, u16 errno)
  *   trace:  u8 mode, str path (FILE mode; empty otherwise)
  *   saves:  u32 n, n * (str guest, str dest)
- *   log:    u8 mode (mb_virt_log_mode), str path (RECORD: the guest file the log goes
+ *   log:    u8 mode (mb_wv_log_mode), str path (RECORD: the guest file the log goes
  *           to; empty otherwise), blob log (REPLAY: the recorded log, whose header holds
  *           the configuration the run then uses in place of this one; empty otherwise)
  * where str = u32 length + bytes and blob = u64 length + bytes. A MEM mount's image is
  * its copy-on-write lower layer (length 0: none); an EMBED mount's is its tree.
  */
-#define MB_VIRT_CONFIG_VERSION 4
+#define MB_WV_CONFIG_VERSION 4
 
-typedef struct mb_virt_config_str {
+typedef struct mb_wv_config_str {
   const char *ptr; /* into the blob; not NUL-terminated */
   uint32_t len;
-} mb_virt_config_str;
+} mb_wv_config_str;
 
-typedef struct mb_virt_config_mount {
-  uint8_t kind; /* mb_virt_mount_kind */
+typedef struct mb_wv_config_mount {
+  uint8_t kind; /* mb_wv_mount_kind */
   bool readonly;
   uint64_t limit;
-  mb_virt_config_str guest, preopen, subdir;
+  mb_wv_config_str guest, preopen, subdir;
   const uint8_t *image;
   uint64_t image_len;
-} mb_virt_config_mount;
+} mb_wv_config_mount;
 
-typedef struct mb_virt_config_env {
-  uint8_t kind; /* mb_virt_env_kind */
-  mb_virt_config_str name, value;
-} mb_virt_config_env;
+typedef struct mb_wv_config_env {
+  uint8_t kind; /* mb_wv_env_kind */
+  mb_wv_config_str name, value;
+} mb_wv_config_env;
 
-typedef struct mb_virt_config_save {
-  mb_virt_config_str guest, dest;
-} mb_virt_config_save;
+typedef struct mb_wv_config_save {
+  mb_wv_config_str guest, dest;
+} mb_wv_config_save;
 
-typedef struct mb_virt_config_fault {
+typedef struct mb_wv_config_fault {
   uint8_t func; /* index into mb_wasi_func_names */
   uint32_t nth;
   uint16_t err;
-} mb_virt_config_fault;
+} mb_wv_config_fault;
 
 /* A parsed blob: views into the caller's bytes, which must outlive it. Arrays are
- * allocated through the library's hook; mb_virt_config_fini frees them. */
-typedef struct mb_virt_config {
+ * allocated through the library's hook; mb_wv_config_fini frees them. */
+typedef struct mb_wv_config {
   bool args_inherit, env_inherit;
   uint32_t arg_count, env_count, mount_count, fault_count;
-  mb_virt_config_str *args;
-  mb_virt_config_env *env;
-  mb_virt_config_mount *mounts;
+  mb_wv_config_str *args;
+  mb_wv_config_env *env;
+  mb_wv_config_mount *mounts;
   struct {
-    uint8_t mode; /* mb_virt_stdio_mode */
-    mb_virt_config_str path;
+    uint8_t mode; /* mb_wv_stdio_mode */
+    mb_wv_config_str path;
   } stdio[3];
   uint8_t clock, random, trace;
-  mb_virt_config_str trace_path;
-  uint8_t log;                   /* mb_virt_log_mode */
-  mb_virt_config_str log_path;   /* RECORD */
+  mb_wv_config_str trace_path;
+  uint8_t log;                   /* mb_wv_log_mode */
+  mb_wv_config_str log_path;   /* RECORD */
   const uint8_t *log_data;       /* REPLAY: the log */
   uint64_t log_len;
   uint64_t clock_start, random_seed;
-  mb_virt_config_fault *faults;
+  mb_wv_config_fault *faults;
   uint32_t save_count;
-  mb_virt_config_save *saves;
-} mb_virt_config;
+  mb_wv_config_save *saves;
+} mb_wv_config;
 
 /* Parse and check a blob (bounds, counts, enum values, func indices; images are checked
  * when mounted). MB_WASI_EINVAL for a malformed blob, MB_WASI_ENOMEM. */
-mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, size_t len);
-void mb_virt_config_fini(mb_virt_config *cfg);
+mb_wasi_errno mb_wv_config_parse(mb_wv_config *cfg, const uint8_t *data, size_t len);
+void mb_wv_config_fini(mb_wv_config *cfg);
 
-/* Native builder: the blob for policy p (checked with mb_virt_policy_check first),
+/* Native builder: the blob for policy p (checked with mb_wv_policy_check first),
  * appended to out. Embedded host files and directories are read now (opt: image build
  * options, may be NULL). argv0 is the guest's argv[0] unless the policy inherits args. */
-mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *p, const char *argv0,
+mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *p, const char *argv0,
                                         const mb_vfs_build_options *opt, mb_vfs_buf *out,
-                                        mb_virt_policy_diag *diag);
+                                        mb_wv_policy_diag *diag);
 
 /* Which host preview1 functions a configuration may call (bit i: mb_wasi_func_names[i]):
  * what the builder leaves as imports of the output; the others are never called and are
@@ -922,7 +922,7 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *p, const char *arg
  * UINT64_MAX when unknown): what wasi-virt asks of the host only on behalf of a call of
  * the same kind (fd_fdstat_get of inherited stdio, fd_sync, fd_datasync) is left out
  * when no client can make that call. */
-uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_funcs);
+uint64_t mb_wv_config_host_funcs(const mb_wv_policy *p, uint64_t client_funcs);
 
 /* `membrane virt` (native, with the linker): the instances fused with wasi-virt
  * configured by p (checked), written atomically to out_path: nothing is left there on
@@ -935,48 +935,48 @@ uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_func
  * insts[0]'s _start, then wasi-virt's membrane:exit, which saves; insts[0] must then
  * export _start (CONFLICT otherwise), and its other exports are the output's by name. */
 struct mb_module;
-typedef struct mb_virt_instance {
+typedef struct mb_wv_instance {
   const char *name; /* instance name */
   const struct mb_module *module;
   const char *path; /* for messages */
   uint32_t memory_pages; /* --memory single: --memory-size NAME=PAGES, 0 when not given */
   bool trust;            /* --memory single: --trust NAME */
-} mb_virt_instance;
+} mb_wv_instance;
 /* --export INST.NAME[=AS]: export NAME of the program's instance INST as AS (NULL: NAME),
  * as `membrane link` does. Any export replaces the default (insts[0]'s exports); the
  * output's `memory` stays wasi-virt's (the host's WASI reads it), so a program's memory
  * is exported under another name (e.g. app.memory=app_memory) for a JS host to read. */
-typedef struct mb_virt_export {
+typedef struct mb_wv_export {
   const char *inst, *name, *as;
-} mb_virt_export;
-mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
-                                   const mb_virt_export *exports, size_t nexports,
-                                   const mb_virt_policy *p, const char *out_path,
+} mb_wv_export;
+mb_wv_policy_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
+                                   const mb_wv_export *exports, size_t nexports,
+                                   const mb_wv_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
-                                   mb_virt_policy_diag *diag);
+                                   mb_wv_policy_diag *diag);
 /* The same with the memory model (DESIGN.md, "Memory models of an output"): single
  * writes one memory, insts[0] (the application) the growable region, wasi-virt a fixed
- * region at base 0 sized from the policy (mb_virt_single_pages) unless virt_pages is
+ * region at base 0 sized from the policy (mb_wv_single_pages) unless virt_pages is
  * given, unchecked (it is ours); the other instances as in `link --memory single`
  * (their memory_pages / trust). */
-typedef struct mb_virt_memory_opts {
+typedef struct mb_wv_memory_opts {
   bool single;
   uint32_t virt_pages; /* wasi-virt's region, 0: from the policy */
-} mb_virt_memory_opts;
-mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t ninsts,
-                                          const mb_virt_export *exports, size_t nexports,
-                                          const mb_virt_policy *p,
-                                          const mb_virt_memory_opts *mem, const char *out_path,
+} mb_wv_memory_opts;
+mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
+                                          const mb_wv_export *exports, size_t nexports,
+                                          const mb_wv_policy *p,
+                                          const mb_wv_memory_opts *mem, const char *out_path,
                                           void (*warn)(void *user, const char *message),
-                                          void *user, mb_virt_policy_diag *diag);
+                                          void *user, mb_wv_policy_diag *diag);
 /* wasi-virt's region for policy p with its module's initial pages and an image of
  * image_len bytes: the initial memory, the image copied into the heap twice over (an
  * --embed under a --mem copies on write), each --mem limit twice over (files grow by
- * realloc), MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES for a --mem without a limit, and
- * MB_VIRT_SINGLE_HEAP_PAGES of heap for descriptors, paths and buffers. */
-#define MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES 512u /* 32 MiB */
-#define MB_VIRT_SINGLE_HEAP_PAGES 64u           /* 4 MiB */
-uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len);
+ * realloc), MB_WV_SINGLE_MEM_UNLIMITED_PAGES for a --mem without a limit, and
+ * MB_WV_SINGLE_HEAP_PAGES of heap for descriptors, paths and buffers. */
+#define MB_WV_SINGLE_MEM_UNLIMITED_PAGES 512u /* 32 MiB */
+#define MB_WV_SINGLE_HEAP_PAGES 64u           /* 4 MiB */
+uint64_t mb_wv_single_pages(const mb_wv_policy *p, uint64_t initial_pages, uint64_t image_len);
 
 /* ---- the record/replay log (--record, --replay, `membrane replay-inspect`) ----------
  *
@@ -991,7 +991,7 @@ uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, u
  *               2 host: a call wasi-virt made to the host's preview1
  *               3 exit: proc_exit (args[0]: the status)
  *     u8 func   index into mb_wasi_func_names
- *     u8 n      argument count (at most MB_VIRT_LOG_MAX_ARGS), n * uleb arguments
+ *     u8 n      argument count (at most MB_WV_LOG_MAX_ARGS), n * uleb arguments
  *     uleb      errno (host: the host's answer, < 77; call, exit: 0)
  *     uleb n, n bytes: in  -- call: the path strings the call names (two joined by a
  *                            NUL); host: the path(s) asked, or for a write the FNV-1a
@@ -1008,60 +1008,60 @@ uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, u
  * --trace prints them); a host call's are the scalars wasi-virt passed (descriptors,
  * lengths, offsets, flags), never its own pointers. A log ends wherever the run ended:
  * a truncated last record is a malformed log, a missing exit record is not. */
-#define MB_VIRT_LOG_VERSION 1
-#define MB_VIRT_LOG_MAX_ARGS 10
-#define MB_VIRT_LOG_HEADER 16 /* bytes before the configuration */
-typedef enum mb_virt_log_kind {
-  MB_VIRT_LOG_CALL = 1,
-  MB_VIRT_LOG_HOST = 2,
-  MB_VIRT_LOG_EXIT = 3,
-} mb_virt_log_kind;
+#define MB_WV_LOG_VERSION 1
+#define MB_WV_LOG_MAX_ARGS 10
+#define MB_WV_LOG_HEADER 16 /* bytes before the configuration */
+typedef enum mb_wv_log_kind {
+  MB_WV_LOG_CALL = 1,
+  MB_WV_LOG_HOST = 2,
+  MB_WV_LOG_EXIT = 3,
+} mb_wv_log_kind;
 
-typedef struct mb_virt_log_rec {
+typedef struct mb_wv_log_rec {
   uint8_t kind, func, nargs;
   uint16_t err;
-  uint64_t args[MB_VIRT_LOG_MAX_ARGS];
+  uint64_t args[MB_WV_LOG_MAX_ARGS];
   const uint8_t *in, *out; /* views into the log (or the writer's buffers) */
   uint32_t in_len, out_len;
   /* reading: where out lies in the log, and whether it was a back reference; writing:
    * out_ref set writes a back reference to out_at instead of the bytes */
   uint64_t out_at;
   bool out_ref;
-} mb_virt_log_rec;
+} mb_wv_log_rec;
 
 /* A reader over len bytes (borrowed: they must outlive it). */
-typedef struct mb_virt_log_reader {
+typedef struct mb_wv_log_reader {
   const uint8_t *base, *p, *end;
   const uint8_t *config; /* the recording's configuration blob */
   uint32_t config_len;
   uint64_t records; /* read so far */
-} mb_virt_log_reader;
+} mb_wv_log_reader;
 
 /* The header: MB_WASI_EINVAL when it is not a log (bad magic, short), MB_WASI_ENOTSUP
  * for another version. */
-mb_wasi_errno mb_virt_log_open(mb_virt_log_reader *r, const uint8_t *data, size_t len);
+mb_wasi_errno mb_wv_log_open(mb_wv_log_reader *r, const uint8_t *data, size_t len);
 /* The next record: 1 read, 0 at the end, -1 malformed (then *offset is where, from the
  * start of the log, and the reader stays there). */
-int mb_virt_log_next(mb_virt_log_reader *r, mb_virt_log_rec *rec, size_t *offset);
+int mb_wv_log_next(mb_wv_log_reader *r, mb_wv_log_rec *rec, size_t *offset);
 /* The encoded size of rec, and its bytes into out when cap allows (out may be NULL).
  * The out bytes, when written (no out_ref), are the last rec->out_len bytes. */
-size_t mb_virt_log_encode(const mb_virt_log_rec *rec, uint8_t *out, size_t cap);
-/* The header for a configuration of config_len bytes (MB_VIRT_LOG_HEADER bytes). */
-void mb_virt_log_header(uint8_t out[MB_VIRT_LOG_HEADER], uint32_t config_len);
+size_t mb_wv_log_encode(const mb_wv_log_rec *rec, uint8_t *out, size_t cap);
+/* The header for a configuration of config_len bytes (MB_WV_LOG_HEADER bytes). */
+void mb_wv_log_header(uint8_t out[MB_WV_LOG_HEADER], uint32_t config_len);
 /* One line of text for rec, NUL-terminated, cut to cap (at least 64) with "...":
  *   call path_open(3, 1, 70016, 9, 0, 0, 0, 0, 70000) "data/a.txt"
  *   host fd_read(5, 65536) = 0 (success) -> 12 bytes "hello world\n"
  *   exit 3
  * Printable in/out bytes are shown quoted (C escapes), others as hex, the first 32. */
-size_t mb_virt_log_format(const mb_virt_log_rec *rec, char *out, size_t cap);
+size_t mb_wv_log_format(const mb_wv_log_rec *rec, char *out, size_t cap);
 /* Bit i set: argument i of the preview1 function func is a pointer into the program's
  * memory (replay compares the other arguments and the paths); path_args: up to two
  * (pointer, length) argument index pairs of path strings, 0xFF for none. */
-uint32_t mb_virt_log_pointer_args(int func);
-void mb_virt_log_path_args(int func, uint8_t pairs[4]);
-/* FNV-1a 64 over n bytes, continued from h (start: MB_VIRT_LOG_FNV_START). */
-#define MB_VIRT_LOG_FNV_START UINT64_C(0xcbf29ce484222325)
-uint64_t mb_virt_log_hash(uint64_t h, const void *data, size_t n);
+uint32_t mb_wv_log_pointer_args(int func);
+void mb_wv_log_path_args(int func, uint8_t pairs[4]);
+/* FNV-1a 64 over n bytes, continued from h (start: MB_WV_LOG_FNV_START). */
+#define MB_WV_LOG_FNV_START UINT64_C(0xcbf29ce484222325)
+uint64_t mb_wv_log_hash(uint64_t h, const void *data, size_t n);
 
 /* The wasi-virt reactor modules (native builds: the byte arrays the tool embeds): the
  * full one, and one without host mounts for policies that mount nothing of the host. */

@@ -258,7 +258,7 @@ _Static_assert((P1_RIGHTS_DIRECTORY_BASE & ~P1_RIGHTS_DIRECTORY_INHERITING) == 0
 
 /* ---- state ---- */
 typedef struct p1_state {
-  mb_virt_config cfg;
+  mb_wv_config cfg;
   uint8_t *blob;
   uint32_t blob_len;
   mb_vfs *vfs;
@@ -295,7 +295,7 @@ uint32_t p1_save_at_exit(uint32_t code);
  * host calls are not recorded). p1_log_call at the start of every preview1 call of the
  * program with its arguments, p1_log_call_end after it; p1_log_exit before proc_exit. */
 mb_wasi_errno p1_log_start(void);
-uint8_t p1_log_mode(void); /* mb_virt_log_mode */
+uint8_t p1_log_mode(void); /* mb_wv_log_mode */
 void p1_log_quiet(bool on);
 void p1_log_attach(mb_vfs_file *f);
 void p1_log_call(int func, const uint64_t *args, int nargs);

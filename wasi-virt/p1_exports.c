@@ -27,7 +27,7 @@ static size_t put_dec(char *b, uint64_t v) {
 /* "wasi: fd_write(1, 70016, 1, 70012) = 0 (success)" on the host's stderr or into the
  * trace file (whose own writes, made inside wasi-virt, are not calls to trace). */
 static void trace(int func, const uint64_t *args, int nargs, int32_t result, bool faulted) {
-  if (p1.cfg.trace == MB_VIRT_TRACE_NONE) return;
+  if (p1.cfg.trace == MB_WV_TRACE_NONE) return;
   char b[512];
   size_t n = 0;
   memcpy(b, "wasi: ", 6);
@@ -73,7 +73,7 @@ static void trace(int func, const uint64_t *args, int nargs, int32_t result, boo
 #define P1_CALL(idx, name, PARAMS, ARGS, ...)                                  \
   P1_EXPORT(#name) int32_t p1x_##name PARAMS {                                \
     p1_enter();                                                               \
-    bool logged = p1_log_mode() != MB_VIRT_LOG_NONE;                          \
+    bool logged = p1_log_mode() != MB_WV_LOG_NONE;                          \
     if (logged) {                                                             \
       const uint64_t a[] = {__VA_ARGS__};                                     \
       p1_log_call(idx, a, (int)(sizeof a / sizeof *a));                       \
@@ -160,7 +160,7 @@ P1_EXPORT("proc_exit") void p1x_proc_exit(uint32_t a0) {
 P1_CALL(39, proc_raise, (uint32_t a0), (a0), (uint64_t)a0)
 P1_EXPORT("sched_yield") int32_t p1x_sched_yield(void) {
   p1_enter();
-  bool logged = p1_log_mode() != MB_VIRT_LOG_NONE;
+  bool logged = p1_log_mode() != MB_WV_LOG_NONE;
   if (logged) p1_log_call(40, NULL, 0);
   uint16_t f = fault(40);
   int32_t r = f ? f : (int32_t)p1_sched_yield();

@@ -185,7 +185,7 @@ static int64_t host_preopen(const char *name, size_t len) {
 static void say(const char *s, size_t n) { p1_host_stderr(s, n); }
 static void says(const char *s) { p1_host_stderr(s, strlen(s)); }
 
-static _Noreturn void mount_fatal(const mb_virt_config_mount *m, const char *at, size_t at_len,
+static _Noreturn void mount_fatal(const mb_wv_config_mount *m, const char *at, size_t at_len,
                                   const char *why, uint32_t err) {
   says("membrane wasi-virt: cannot mount ");
   say(m->guest.ptr, m->guest.len);
@@ -213,7 +213,7 @@ static _Noreturn void mount_fatal(const mb_virt_config_mount *m, const char *at,
   startup_exit();
 }
 
-static void check_subdir(const mb_virt_config_mount *m, uint32_t hfd) {
+static void check_subdir(const mb_wv_config_mount *m, uint32_t hfd) {
   static char path[MB_VFS_PATH_MAX];
   size_t n = m->subdir.len;
   if (n == 0 || n >= sizeof path) return; /* the preopen itself; the policy bounds n */
@@ -238,7 +238,7 @@ static void check_subdir(const mb_virt_config_mount *m, uint32_t hfd) {
 
 static void mount_all(void) {
   for (uint32_t i = 0; i < p1.cfg.mount_count; i++) {
-    const mb_virt_config_mount *m = &p1.cfg.mounts[i];
+    const mb_wv_config_mount *m = &p1.cfg.mounts[i];
     mb_vfs_image img, *lower = NULL;
     mb_wasi_errno e = MB_WASI_ESUCCESS;
     if (m->image_len) {
@@ -247,8 +247,8 @@ static void mount_all(void) {
       lower = &img;
     }
     switch (m->kind) {
-    case MB_VIRT_MOUNT_EMBED: e = mb_vfs_mount_embed(p1.vfs, m->guest.ptr, m->guest.len, lower, NULL); break;
-    case MB_VIRT_MOUNT_MEM:
+    case MB_WV_MOUNT_EMBED: e = mb_vfs_mount_embed(p1.vfs, m->guest.ptr, m->guest.len, lower, NULL); break;
+    case MB_WV_MOUNT_MEM:
       e = mb_vfs_mount_mem(p1.vfs, m->guest.ptr, m->guest.len, lower, m->limit, NULL);
       break;
     default: {
@@ -271,7 +271,7 @@ static void mount_all(void) {
 }
 
 /* A stdio FILE: the longest mount that contains the guest path, the rest relative. */
-static mb_wasi_errno open_guest_file(const mb_virt_config_str *path, bool write, bool first,
+static mb_wasi_errno open_guest_file(const mb_wv_config_str *path, bool write, bool first,
                                      mb_vfs_file **out) {
   int best = -1;
   size_t best_len = 0;
@@ -302,14 +302,14 @@ static void setup_stdio(void) {
     /* the direction of the stream: stdin is not written, stdout and stderr not read */
     uint64_t deny = i == 0 ? P1_RIGHT_FD_WRITE : P1_RIGHT_FD_READ;
     switch (p1.cfg.stdio[i].mode) {
-    case MB_VIRT_STDIO_INHERIT:
+    case MB_WV_STDIO_INHERIT:
       f->kind = P1_FD_HOST_STDIO;
       f->host_fd = i;
       f->filetype = MB_WASI_FILETYPE_CHARACTER_DEVICE; /* until the host is asked (p1_fd_lookup) */
       f->base = P1_RIGHTS_TTY_BASE & ~deny;
       f->inheriting = P1_RIGHTS_TTY_INHERITING;
       break;
-    case MB_VIRT_STDIO_NULL:
+    case MB_WV_STDIO_NULL:
       /* /dev/null: a character device that seeks (to 0), so no terminal to isatty(),
        * which wants a character device without fd_seek and fd_tell; every right, as Node
        * reports it, but for the direction of the stream */
@@ -367,7 +367,7 @@ void p1_init(void) {
   if (!p1.blob) p1_fatal("out of memory reading the configuration", "", 0);
   p1_config_copy(p1.blob, 0, n);
   p1.blob_len = n;
-  if (mb_virt_config_parse(&p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
+  if (mb_wv_config_parse(&p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
   mb_wasi_errno le = p1_log_start();
   if (le == MB_WASI_ENOTSUP) p1_fatal("this wasi-virt cannot record or replay", "", 0);
   if (le) p1_fatal("corrupt replay log", "", 0);
@@ -375,10 +375,10 @@ void p1_init(void) {
   if (!p1.vfs) p1_fatal("out of memory", "", 0);
   mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);
   mount_all();
-  if (p1.cfg.trace == MB_VIRT_TRACE_FILE &&
+  if (p1.cfg.trace == MB_WV_TRACE_FILE &&
       open_guest_file(&p1.cfg.trace_path, true, true, &p1.trace_file))
     p1_fatal("cannot open the trace file at ", p1.cfg.trace_path.ptr, p1.cfg.trace_path.len);
-  if (p1_log_mode() == MB_VIRT_LOG_RECORD) {
+  if (p1_log_mode() == MB_WV_LOG_RECORD) {
     mb_vfs_file *log;
     p1_log_quiet(true);
     mb_wasi_errno e = open_guest_file(&p1.cfg.log_path, true, true, &log);
@@ -425,7 +425,7 @@ void p1_fini(void) {
   p1_proc_fini();
   if (p1.trace_file) mb_vfs_close(p1.trace_file);
   mb_vfs_free(p1.vfs);
-  mb_virt_config_fini(&p1.cfg);
+  mb_wv_config_fini(&p1.cfg);
   free(p1.blob);
   memset(&p1, 0, sizeof p1);
 }

@@ -69,27 +69,27 @@ enum {
 };
 
 static struct {
-  uint8_t mode;      /* MB_VIRT_LOG_NONE, _RECORD, _REPLAY */
+  uint8_t mode;      /* MB_WV_LOG_NONE, _RECORD, _REPLAY */
   uint64_t written;  /* recording: bytes of the log so far, header included */
   bool quiet;        /* the log's own calls: not recorded */
   bool stopped;      /* recording: the log could not be written, nothing more is */
   mb_vfs_file *file; /* recording: the log, once open */
   uint8_t *buf;      /* recording: records not yet written */
   size_t len, cap;
-  mb_virt_log_reader rd; /* replaying */
+  mb_wv_log_reader rd; /* replaying */
   uint64_t calls;        /* the program's calls so far (the one running included) */
   bool exiting;          /* the saves at exit are running */
   uint32_t exit_code;
   char scratch[2 * MB_VFS_PATH_MAX + 1]; /* two paths joined by a NUL */
 } lg;
 
-#ifdef MB_VIRT_NO_LOG
+#ifdef MB_WV_NO_LOG
 /* the wasi-virt of fully virtual outputs: none of this is compiled in (its size) */
 static bool recording(void) { return false; }
 static bool replaying(void) { return false; }
 #else
-static bool recording(void) { return lg.mode == MB_VIRT_LOG_RECORD && !lg.quiet && !lg.stopped; }
-static bool replaying(void) { return lg.mode == MB_VIRT_LOG_REPLAY; }
+static bool recording(void) { return lg.mode == MB_WV_LOG_RECORD && !lg.quiet && !lg.stopped; }
+static bool replaying(void) { return lg.mode == MB_WV_LOG_REPLAY; }
 #endif
 
 /* ---- recording ---- */
@@ -121,7 +121,7 @@ static void flush(void) {
 }
 
 /* Append r; the offset in the log where its out bytes go (when written, not referred). */
-static uint64_t add(const mb_virt_log_rec *r) {
+static uint64_t add(const mb_wv_log_rec *r) {
   /* room for the longest encoding (10-byte LEB128s), so it is encoded once */
   size_t n = 3 + 10 * (size_t)r->nargs + 5 + 5 + r->in_len + 10 + 10 + (r->out_ref ? 0 : r->out_len);
   if (n > lg.cap - lg.len) {
@@ -135,7 +135,7 @@ static uint64_t add(const mb_virt_log_rec *r) {
     lg.buf = b;
     lg.cap = cap;
   }
-  n = mb_virt_log_encode(r, lg.buf + lg.len, lg.cap - lg.len);
+  n = mb_wv_log_encode(r, lg.buf + lg.len, lg.cap - lg.len);
   uint64_t at = lg.written + lg.len + (n - r->out_len);
   lg.len += n;
   if (lg.len >= (1u << 20)) flush(); /* a long call (a big read) keeps memory bounded */
@@ -188,7 +188,7 @@ static bool equal(const uint8_t *a, const uint8_t *b, size_t n) {
 
 static void rec_host(int func, const uint64_t *a, int n, const void *in, size_t in_len,
                      mb_wasi_errno e, const void *out, size_t out_len) {
-  mb_virt_log_rec r = {.kind = MB_VIRT_LOG_HOST, .func = (uint8_t)func, .nargs = (uint8_t)n,
+  mb_wv_log_rec r = {.kind = MB_WV_LOG_HOST, .func = (uint8_t)func, .nargs = (uint8_t)n,
                        .err = (uint16_t)e, .in = in, .in_len = (uint32_t)in_len,
                        .out = out, .out_len = e ? 0 : (uint32_t)out_len};
   if (n) memcpy(r.args, a, (size_t)n * sizeof *a);
@@ -227,7 +227,7 @@ static void rec_host(int func, const uint64_t *a, int n, const void *in, size_t 
 
 /* ---- replaying ---- */
 
-static _Noreturn void diverge(const mb_virt_log_rec *logged, const mb_virt_log_rec *asked,
+static _Noreturn void diverge(const mb_wv_log_rec *logged, const mb_wv_log_rec *asked,
                               const char *why) {
   static char line[512];
   char num[24];
@@ -242,14 +242,14 @@ static _Noreturn void diverge(const mb_virt_log_rec *logged, const mb_virt_log_r
     say(why);
   } else if (logged) {
     say("recorded ");
-    mb_virt_log_format(logged, line, sizeof line);
+    mb_wv_log_format(logged, line, sizeof line);
     say(line);
   } else {
     say("the recording ends here (the recorded run returned, trapped or was killed)");
   }
   if (asked) {
     say(", asked ");
-    mb_virt_log_format(asked, line, sizeof line);
+    mb_wv_log_format(asked, line, sizeof line);
     say(line);
   }
   say("\n");
@@ -261,15 +261,15 @@ static bool same_bytes(const uint8_t *a, uint32_t an, const void *b, size_t bn) 
 }
 
 /* The next record, which must be `want` (for a call: its arguments but the pointers). */
-static const mb_virt_log_rec *expect(const mb_virt_log_rec *want) {
-  static mb_virt_log_rec r;
-  int k = mb_virt_log_next(&lg.rd, &r, NULL);
+static const mb_wv_log_rec *expect(const mb_wv_log_rec *want) {
+  static mb_wv_log_rec r;
+  int k = mb_wv_log_next(&lg.rd, &r, NULL);
   if (k < 0) diverge(NULL, want, "the log is corrupt here");
   /* a log kept in a tree saved at exit cannot hold that save's own calls: where it ends
    * during the saves, the run ends as the program asked */
   if (k == 0 && lg.exiting) __wasi_proc_exit(lg.exit_code);
   if (k == 0) diverge(NULL, want, NULL);
-  uint32_t ptrs = want->kind == MB_VIRT_LOG_CALL ? mb_virt_log_pointer_args(want->func) : 0;
+  uint32_t ptrs = want->kind == MB_WV_LOG_CALL ? mb_wv_log_pointer_args(want->func) : 0;
   bool same = r.kind == want->kind && r.func == want->func && r.nargs == want->nargs &&
               same_bytes(r.in, r.in_len, want->in, want->in_len);
   for (unsigned i = 0; same && i < r.nargs; i++)
@@ -278,16 +278,16 @@ static const mb_virt_log_rec *expect(const mb_virt_log_rec *want) {
   return &r;
 }
 
-static const mb_virt_log_rec *rep_host(int func, const uint64_t *a, int n, const void *in,
+static const mb_wv_log_rec *rep_host(int func, const uint64_t *a, int n, const void *in,
                                        size_t in_len) {
-  mb_virt_log_rec want = {.kind = MB_VIRT_LOG_HOST, .func = (uint8_t)func, .nargs = (uint8_t)n,
+  mb_wv_log_rec want = {.kind = MB_WV_LOG_HOST, .func = (uint8_t)func, .nargs = (uint8_t)n,
                           .in = in, .in_len = (uint32_t)in_len};
   if (n) memcpy(want.args, a, (size_t)n * sizeof *a);
   return expect(&want);
 }
 
 /* The recorded answer's bytes must fit what the call can give: lo..hi bytes. */
-static const mb_virt_log_rec *fits(const mb_virt_log_rec *r, size_t lo, size_t hi) {
+static const mb_wv_log_rec *fits(const mb_wv_log_rec *r, size_t lo, size_t hi) {
   if (!r->err && (r->out_len < lo || r->out_len > hi))
     diverge(r, NULL, "the recorded answer does not fit the call (a corrupt log)");
   return r;
@@ -296,28 +296,28 @@ static const mb_virt_log_rec *fits(const mb_virt_log_rec *r, size_t lo, size_t h
 /* ---- start-up, the program's calls, exit ---- */
 
 mb_wasi_errno p1_log_start(void) {
-#ifdef MB_VIRT_NO_LOG
-  return p1.cfg.log == MB_VIRT_LOG_NONE ? MB_WASI_ESUCCESS : MB_WASI_ENOTSUP;
+#ifdef MB_WV_NO_LOG
+  return p1.cfg.log == MB_WV_LOG_NONE ? MB_WASI_ESUCCESS : MB_WASI_ENOTSUP;
 #endif
-  if (p1.cfg.log == MB_VIRT_LOG_RECORD) {
-    lg.mode = MB_VIRT_LOG_RECORD;
-    lg.written = MB_VIRT_LOG_HEADER + (uint64_t)p1.blob_len; /* where the records start */
+  if (p1.cfg.log == MB_WV_LOG_RECORD) {
+    lg.mode = MB_WV_LOG_RECORD;
+    lg.written = MB_WV_LOG_HEADER + (uint64_t)p1.blob_len; /* where the records start */
     return MB_WASI_ESUCCESS;
   }
-  if (p1.cfg.log != MB_VIRT_LOG_REPLAY) return MB_WASI_ESUCCESS;
-  if (mb_virt_log_open(&lg.rd, p1.cfg.log_data, (size_t)p1.cfg.log_len)) return MB_WASI_EINVAL;
+  if (p1.cfg.log != MB_WV_LOG_REPLAY) return MB_WASI_ESUCCESS;
+  if (mb_wv_log_open(&lg.rd, p1.cfg.log_data, (size_t)p1.cfg.log_len)) return MB_WASI_EINVAL;
   /* the recording's configuration, from here on (its views are into p1.blob too) */
-  mb_virt_config_fini(&p1.cfg);
-  mb_wasi_errno e = mb_virt_config_parse(&p1.cfg, lg.rd.config, lg.rd.config_len);
+  mb_wv_config_fini(&p1.cfg);
+  mb_wasi_errno e = mb_wv_config_parse(&p1.cfg, lg.rd.config, lg.rd.config_len);
   if (e) return e;
-  if (p1.cfg.log != MB_VIRT_LOG_RECORD) return MB_WASI_EINVAL;
-  lg.mode = MB_VIRT_LOG_REPLAY;
+  if (p1.cfg.log != MB_WV_LOG_RECORD) return MB_WASI_EINVAL;
+  lg.mode = MB_WV_LOG_REPLAY;
   return MB_WASI_ESUCCESS;
 }
 
 uint8_t p1_log_mode(void) {
-#ifdef MB_VIRT_NO_LOG
-  return MB_VIRT_LOG_NONE;
+#ifdef MB_WV_NO_LOG
+  return MB_WV_LOG_NONE;
 #else
   return lg.mode;
 #endif
@@ -325,8 +325,8 @@ uint8_t p1_log_mode(void) {
 void p1_log_quiet(bool on) { lg.quiet = on; }
 
 void p1_log_attach(mb_vfs_file *f) {
-  uint8_t head[MB_VIRT_LOG_HEADER];
-  mb_virt_log_header(head, p1.blob_len);
+  uint8_t head[MB_WV_LOG_HEADER];
+  mb_wv_log_header(head, p1.blob_len);
   size_t put = 0;
   lg.file = f;
   lg.quiet = true;
@@ -341,7 +341,7 @@ void p1_log_call(int func, const uint64_t *args, int nargs) {
   lg.calls++;
   uint8_t pairs[4];
   size_t in_len = 0;
-  mb_virt_log_path_args(func, pairs);
+  mb_wv_log_path_args(func, pairs);
   uint64_t mem = (uint64_t)p1_caller_size() << 16;
   for (int k = 0; k < 2 && pairs[2 * k] != 0xFF; k++) {
     uint64_t ptr = args[pairs[2 * k]], len = args[pairs[2 * k + 1]];
@@ -352,7 +352,7 @@ void p1_log_call(int func, const uint64_t *args, int nargs) {
     p1_caller_read(lg.scratch + in_len, (uint32_t)ptr, (uint32_t)len);
     in_len += len;
   }
-  mb_virt_log_rec r = {.kind = MB_VIRT_LOG_CALL, .func = (uint8_t)func, .nargs = (uint8_t)nargs,
+  mb_wv_log_rec r = {.kind = MB_WV_LOG_CALL, .func = (uint8_t)func, .nargs = (uint8_t)nargs,
                        .in = (const uint8_t *)lg.scratch, .in_len = (uint32_t)in_len};
   if (nargs) memcpy(r.args, args, (size_t)nargs * sizeof *args);
   if (replaying()) expect(&r);
@@ -369,7 +369,7 @@ void p1_log_call_end(void) {
 }
 
 void p1_log_exit(uint32_t code) {
-  mb_virt_log_rec r = {.kind = MB_VIRT_LOG_EXIT, .func = F_PROC_EXIT, .nargs = 1, .args = {code}};
+  mb_wv_log_rec r = {.kind = MB_WV_LOG_EXIT, .func = F_PROC_EXIT, .nargs = 1, .args = {code}};
   lg.calls++;
   if (replaying()) expect(&r);
   if (recording()) {
@@ -393,7 +393,7 @@ static uint64_t le_get(const uint8_t *p, unsigned n) {
 /* A call whose answer is bytes of a known size (a struct, a number) copied to out. */
 static mb_wasi_errno fixed_answer(int func, const uint64_t *a, int na, const void *in,
                                   size_t in_len, void *out, size_t size) {
-  const mb_virt_log_rec *r = fits(rep_host(func, a, na, in, in_len), size, size);
+  const mb_wv_log_rec *r = fits(rep_host(func, a, na, in, in_len), size, size);
   if (!r->err) memcpy(out, r->out, size);
   return (mb_wasi_errno)r->err;
 }
@@ -410,7 +410,7 @@ static mb_wasi_errno plain(int func, const uint64_t *a, int na, const void *in, 
 mb_wasi_errno p1h_fd_read(uint32_t fd, void *buf, size_t len, size_t *got) {
   A(fd, len);
   if (replaying()) {
-    const mb_virt_log_rec *r = fits(rep_host(F_FD_READ, a, na, NULL, 0), 0, len);
+    const mb_wv_log_rec *r = fits(rep_host(F_FD_READ, a, na, NULL, 0), 0, len);
     if (!r->err && r->out_len) memcpy(buf, r->out, r->out_len);
     *got = r->err ? 0 : r->out_len;
     return (mb_wasi_errno)r->err;
@@ -427,10 +427,10 @@ mb_wasi_errno p1h_fd_read(uint32_t fd, void *buf, size_t len, size_t *got) {
  * is the answer. Replaying, the host's stdout and stderr are written for real. */
 static mb_wasi_errno write_answer(int func, const uint64_t *a, int na, const void *buf,
                                   size_t len, size_t *put) {
-  uint64_t h = mb_virt_log_hash(MB_VIRT_LOG_FNV_START, buf, len);
+  uint64_t h = mb_wv_log_hash(MB_WV_LOG_FNV_START, buf, len);
   uint8_t hash[8];
   for (int i = 0; i < 8; i++) hash[i] = (uint8_t)(h >> (8 * i));
-  const mb_virt_log_rec *r = fits(rep_host(func, a, na, hash, 8), 4, 4);
+  const mb_wv_log_rec *r = fits(rep_host(func, a, na, hash, 8), 4, 4);
   *put = r->err ? 0 : (size_t)le_get(r->out, 4);
   if (*put > len) diverge(r, NULL, "the recorded answer does not fit the call (a corrupt log)");
   if (func == F_FD_WRITE && (a[0] == 1 || a[0] == 2) && *put) {
@@ -443,7 +443,7 @@ static mb_wasi_errno write_answer(int func, const uint64_t *a, int na, const voi
 
 static void rec_write(int func, const uint64_t *a, int na, const void *buf, size_t len,
                       mb_wasi_errno e, size_t put) {
-  uint64_t h = mb_virt_log_hash(MB_VIRT_LOG_FNV_START, buf, len);
+  uint64_t h = mb_wv_log_hash(MB_WV_LOG_FNV_START, buf, len);
   uint8_t hash[8], n[4];
   for (int i = 0; i < 8; i++) hash[i] = (uint8_t)(h >> (8 * i));
   for (int i = 0; i < 4; i++) n[i] = (uint8_t)(put >> (8 * i));
@@ -540,7 +540,7 @@ mb_wasi_errno p1h_poll_oneoff(const __wasi_subscription_t *in, __wasi_event_t *o
   A(n);
   size_t in_len = n * sizeof *in;
   if (replaying()) {
-    const mb_virt_log_rec *r = fits(rep_host(F_POLL_ONEOFF, a, na, in, in_len), 0, n * sizeof *out);
+    const mb_wv_log_rec *r = fits(rep_host(F_POLL_ONEOFF, a, na, in, in_len), 0, n * sizeof *out);
     if (r->out_len % sizeof *out) diverge(r, NULL, "the recorded answer does not fit the call (a corrupt log)");
     if (!r->err && r->out_len) memcpy(out, r->out, r->out_len);
     *got = r->err ? 0 : r->out_len / sizeof *out;
@@ -579,7 +579,7 @@ mb_wasi_errno p1h_list_get(bool env, char **v, char *buf, uint32_t count, uint32
   int func = env ? F_ENVIRON_GET : F_ARGS_GET;
   A(count, bytes);
   if (replaying()) {
-    const mb_virt_log_rec *r = fits(rep_host(func, a, na, NULL, 0), bytes, bytes);
+    const mb_wv_log_rec *r = fits(rep_host(func, a, na, NULL, 0), bytes, bytes);
     if (r->err) return (mb_wasi_errno)r->err;
     /* count strings, each NUL-terminated, back to back, as a host lays them out */
     uint32_t k = 0;
@@ -604,7 +604,7 @@ mb_wasi_errno p1h_list_get(bool env, char **v, char *buf, uint32_t count, uint32
 mb_wasi_errno p1h_fd_pread(uint32_t fd, void *buf, size_t len, uint64_t off, size_t *got) {
   A(fd, len, off);
   if (replaying()) {
-    const mb_virt_log_rec *r = fits(rep_host(F_FD_PREAD, a, na, NULL, 0), 0, len);
+    const mb_wv_log_rec *r = fits(rep_host(F_FD_PREAD, a, na, NULL, 0), 0, len);
     if (!r->err && r->out_len) memcpy(buf, r->out, r->out_len);
     *got = r->err ? 0 : r->out_len;
     return (mb_wasi_errno)r->err;
@@ -655,7 +655,7 @@ mb_wasi_errno p1h_fd_filestat_set_times(uint32_t fd, uint64_t atim, uint64_t mti
 mb_wasi_errno p1h_fd_readdir(uint32_t fd, void *buf, size_t len, uint64_t cookie, size_t *used) {
   A(fd, len, cookie);
   if (replaying()) {
-    const mb_virt_log_rec *r = fits(rep_host(F_FD_READDIR, a, na, NULL, 0), 0, len);
+    const mb_wv_log_rec *r = fits(rep_host(F_FD_READDIR, a, na, NULL, 0), 0, len);
     if (!r->err && r->out_len) memcpy(buf, r->out, r->out_len);
     *used = r->err ? 0 : r->out_len;
     return (mb_wasi_errno)r->err;
@@ -722,7 +722,7 @@ mb_wasi_errno p1h_path_readlink(uint32_t fd, const char *path, size_t len, char 
                                 uint32_t *n) {
   A(fd, cap);
   if (replaying()) {
-    const mb_virt_log_rec *r = fits(rep_host(F_PATH_READLINK, a, na, path, len), 0, cap);
+    const mb_wv_log_rec *r = fits(rep_host(F_PATH_READLINK, a, na, path, len), 0, cap);
     if (!r->err && r->out_len) memcpy(buf, r->out, r->out_len);
     *n = r->err ? 0 : r->out_len;
     return (mb_wasi_errno)r->err;

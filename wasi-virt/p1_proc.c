@@ -85,7 +85,7 @@ static mb_wasi_errno fill_args(void) {
   return MB_WASI_ESUCCESS;
 }
 
-static bool name_is(const char *entry, size_t elen, mb_virt_config_str name) {
+static bool name_is(const char *entry, size_t elen, mb_wv_config_str name) {
   return elen > name.len && memcmp(entry, name.ptr, name.len) == 0 && entry[name.len] == '=';
 }
 
@@ -96,7 +96,7 @@ static mb_wasi_errno fill_env(void) {
   char **hv = NULL;
   bool need_host = p1.cfg.env_inherit;
   for (uint32_t i = 0; i < p1.cfg.env_count; i++)
-    need_host |= p1.cfg.env[i].kind == MB_VIRT_ENV_ALLOW;
+    need_host |= p1.cfg.env[i].kind == MB_WV_ENV_ALLOW;
   if (need_host) {
     mb_wasi_errno e = host_list(&env_list, true, &hn, &hv);
     if (e) return e;
@@ -106,7 +106,7 @@ static mb_wasi_errno fill_env(void) {
     bool keep = p1.cfg.env_inherit, fixed = false;
     for (uint32_t i = 0; i < p1.cfg.env_count; i++) {
       if (!name_is(hv[h], n, p1.cfg.env[i].name)) continue;
-      if (p1.cfg.env[i].kind == MB_VIRT_ENV_FIXED) fixed = true;
+      if (p1.cfg.env[i].kind == MB_WV_ENV_FIXED) fixed = true;
       else keep = true;
     }
     if (keep && !fixed && !push(&env_list, hv[h], (uint32_t)n)) {
@@ -115,8 +115,8 @@ static mb_wasi_errno fill_env(void) {
     }
   }
   for (uint32_t i = 0; i < p1.cfg.env_count; i++) {
-    const mb_virt_config_env *v = &p1.cfg.env[i];
-    if (v->kind != MB_VIRT_ENV_FIXED) continue;
+    const mb_wv_config_env *v = &p1.cfg.env[i];
+    if (v->kind != MB_WV_ENV_FIXED) continue;
     char *s = malloc((size_t)v->name.len + v->value.len + 2);
     if (!s || !own(&env_list, s)) {
       free(s);
@@ -199,7 +199,7 @@ static uint64_t fixed_elapsed;
 
 mb_wasi_errno p1_clock_now(uint32_t id, uint64_t *out) {
   if (id > 3) return MB_WASI_EINVAL;
-  if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) return p1h_clock_time_get(id, 1, out);
+  if (p1.cfg.clock == MB_WV_CLOCK_REAL) return p1h_clock_time_get(id, 1, out);
   fixed_elapsed += P1_FIXED_STEP;
   *out = (id == 0 ? p1.cfg.clock_start : 0) + fixed_elapsed;
   return MB_WASI_ESUCCESS;
@@ -208,7 +208,7 @@ mb_wasi_errno p1_clock_now(uint32_t id, uint64_t *out) {
 mb_wasi_errno p1_clock_res_get(uint32_t id, uint32_t ret) {
   if (id > 3) return MB_WASI_EINVAL;
   uint64_t r = P1_FIXED_STEP;
-  if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) {
+  if (p1.cfg.clock == MB_WV_CLOCK_REAL) {
     mb_wasi_errno e = p1h_clock_res_get(id, &r);
     if (e) return e;
   }
@@ -243,7 +243,7 @@ mb_wasi_errno p1_random_get(uint32_t buf, uint32_t len) {
   static uint8_t chunk[4096];
   while (len > 0) {
     uint32_t n = len < sizeof chunk ? len : sizeof chunk;
-    if (p1.cfg.random == MB_VIRT_RANDOM_REAL) {
+    if (p1.cfg.random == MB_WV_RANDOM_REAL) {
       mb_wasi_errno e = p1h_random_get(chunk, n);
       if (e) return e;
     } else {
@@ -279,7 +279,7 @@ static void put_event(uint32_t out, uint32_t k, uint64_t userdata, uint16_t err,
 }
 
 static mb_wasi_errno wait_for(uint64_t ns) {
-  if (p1.cfg.clock != MB_VIRT_CLOCK_REAL) {
+  if (p1.cfg.clock != MB_WV_CLOCK_REAL) {
     fixed_elapsed += ns;
     return MB_WASI_ESUCCESS;
   }
@@ -359,7 +359,7 @@ mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret
   uint64_t earliest = UINT64_MAX;
   mb_wasi_errno e = MB_WASI_ESUCCESS;
   /* without the host's poll_oneoff, inherited stdout and stderr count as ready */
-  bool host_poll = mb_virt_host_polls(p1.cfg.stdio[0].mode, p1.cfg.clock);
+  bool host_poll = mb_wv_host_polls(p1.cfg.stdio[0].mode, p1.cfg.clock);
   for (uint32_t i = 0; i < n && !e; i++) {
     p1_abi_subscription sub;
     p1_caller_read(&sub, in + (uint32_t)sizeof sub * i, sizeof sub);
@@ -400,7 +400,7 @@ mb_wasi_errno p1_poll_oneoff(uint32_t in, uint32_t out, uint32_t n, uint32_t ret
     e = poll_host(subs + n - nhost, nhost, wait, out, &events, &timed_out);
     if (!e && timed_out) {
       due = wait;
-      if (p1.cfg.clock != MB_VIRT_CLOCK_REAL) e = wait_for(wait); /* fixed: as much later */
+      if (p1.cfg.clock != MB_WV_CLOCK_REAL) e = wait_for(wait); /* fixed: as much later */
     }
   } else if (!e && events == 0) {
     /* only clocks (every other subscription gave an event) */

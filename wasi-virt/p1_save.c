@@ -2,7 +2,7 @@
  * entry `membrane virt` generates reports through the export membrane:exit, or calls
  * proc_exit), the tree at GUEST (a --mem tree, as the program left it) is copied onto a
  * :rw host mount at DEST, so that whoever ran the program reads its output files from
- * the host. Semantics (also in membrane_wasi_virt.h, mb_virt_save):
+ * the host. Semantics (also in membrane_wasi_virt.h, mb_wv_save):
  *   - directories, regular files and symlinks (texts verbatim), each with the atim and
  *     mtim it has in the tree, where the host lets them be set (Node: whole seconds);
  *     hard links become separate files;
@@ -12,7 +12,7 @@
  *     name that looks complete never holds half a tree, and a failed save leaves DEST as
  *     it was (its temporary tree removed);
  *   - a failure is one line on the host's stderr naming the save, the file and the
- *     errno, and makes the exit status MB_VIRT_SAVE_FAILED_STATUS (74) when the program's
+ *     errno, and makes the exit status MB_WV_SAVE_FAILED_STATUS (74) when the program's
  *     was 0; a program that failed keeps its own status.
  * Everything goes through the vfs, so DEST is reached with the mount's confinement. A
  * trap skips all this: nothing runs after it. */
@@ -32,7 +32,7 @@ static void says(const char *s) { p1_host_stderr(s, strlen(s)); }
 
 /* ---- the save being made, for messages ---- */
 
-static const mb_virt_config_save *job;
+static const mb_wv_config_save *job;
 
 /* Paths for messages only, cut to fit: the source's guest path and the destination's. */
 #define SAVE_PATH_CAP (2 * MB_VFS_PATH_MAX)
@@ -88,7 +88,7 @@ static bool failed(const char *what, const pathbuf *p, mb_wasi_errno e) {
 
 /* The longest mount at `path` (or_equal) or holding it, opened at its root, and the
  * rest of the path below it ("" for the mount point itself). */
-static mb_wasi_errno open_mount_of(mb_virt_config_str path, bool or_equal, mb_vfs_file **root,
+static mb_wasi_errno open_mount_of(mb_wv_config_str path, bool or_equal, mb_vfs_file **root,
                                    const char **rest, size_t *rest_len) {
   int best = -1;
   size_t best_len = 0;
@@ -417,7 +417,7 @@ static size_t side_name(char *buf, const char *name, size_t len, const char *kin
 
 #define SIDE_TRIES 1000
 
-static bool save_one(const mb_virt_config_save *s) {
+static bool save_one(const mb_wv_config_save *s) {
   job = s;
   mb_vfs_file *sroot = NULL, *src = NULL, *droot = NULL, *parent = NULL, *tmp = NULL;
   bool ok = false;
@@ -561,7 +561,7 @@ uint32_t p1_save_at_exit(uint32_t code) {
   done = true;
   bool ok = true;
   for (uint32_t i = 0; i < p1.cfg.save_count; i++) ok &= save_one(&p1.cfg.saves[i]);
-  return ok || code ? code : MB_VIRT_SAVE_FAILED_STATUS;
+  return ok || code ? code : MB_WV_SAVE_FAILED_STATUS;
 }
 #endif
 

@@ -60,4 +60,4 @@ static const char help[] =
     "GUEST paths are absolute; '//', '.' and a trailing '/' are dropped, '..' is\n"
     "refused. Later single-valued settings replace earlier ones; list options append.\n";
 
-const char *mb_virt_policy_help(void) { return help; }
+const char *mb_wv_policy_help(void) { return help; }

@@ -35,7 +35,7 @@ int mb__policy_opt_find(const char *name, size_t len);
 const char *mb__policy_closest(const char *s, size_t len, const char *const *names, size_t n,
                                size_t stride);
 
-mb_virt_policy_err mb__policy_nomem(mb_virt_policy_diag *d, const char *where);
+mb_wv_policy_err mb__policy_nomem(mb_wv_policy_diag *d, const char *where);
 
 #define Q(len) (int)((len) > 200 ? 200 : (len)) /* a quoted value, cut for the message */
 
@@ -44,7 +44,7 @@ mb_virt_policy_err mb__policy_nomem(mb_virt_policy_diag *d, const char *where);
 /* What one flag or one file changes: a policy of its own plus which single-valued
  * settings it sets (caps: the capacities of its arrays). */
 typedef struct mb__policy_delta {
-  mb_virt_policy p;
+  mb_wv_policy p;
   size_t mount_cap, arg_cap, env_cap, fault_cap, save_cap;
   unsigned set;
 } mb__policy_delta;
@@ -53,7 +53,7 @@ void mb__policy_delta_init(mb__policy_delta *t);
 
 /* One option with a value (o != O_POLICY) into the delta; where names it in messages.
  * On error the delta may hold part of it: the caller finishes it without merging. */
-mb_virt_policy_err mb__policy_apply(mb__policy_delta *t, mb_virt_policy_diag *d, const char *where,
+mb_wv_policy_err mb__policy_apply(mb__policy_delta *t, mb_wv_policy_diag *d, const char *where,
                                     mb__policy_opt o, const char *v);
 
 /* One option without a value (O_ENV_INHERIT, O_ARGS_INHERIT), on or off. */
@@ -62,6 +62,6 @@ void mb__policy_apply_flag(mb__policy_delta *t, mb__policy_opt o, bool on);
 /* Move everything of t into p; t is left empty (still to be finished by the caller).
  * False (out of memory) before anything moved: p is then as it was, its arrays at most
  * larger than needed. */
-bool mb__policy_merge(mb_virt_policy *p, mb__policy_delta *t);
+bool mb__policy_merge(mb_wv_policy *p, mb__policy_delta *t);
 
 #endif

@@ -16,7 +16,7 @@ bool mb__vfs_buf_put(mb_vfs_buf *b, const void *p, size_t n);
 
 /* ---- policy diagnostics (policy_opts.c; native only) ---- */
 /* Fill d (if non-NULL; where may be NULL) and return code. */
-mb_virt_policy_err mb__policy_fail(mb_virt_policy_diag *d, mb_virt_policy_err code,
+mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
                                    const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

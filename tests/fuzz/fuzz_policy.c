@@ -1,6 +1,6 @@
 /* fuzz_policy.c — the virt policy's JSON parser and cross-option checks on any bytes.
  *
- * What must hold: mb_virt_policy_parse_json, applied over a policy that already holds
+ * What must hold: mb_wv_policy_parse_json, applied over a policy that already holds
  * some settings, either refuses the input with a consistent diagnostic (the code it
  * returns; a where and a message; for a syntax error "fuzz.json:LINE:COLUMN" naming a
  * position inside the input; never the message of the second parser (cJSON) the
@@ -9,9 +9,9 @@
  * the policy holds only values of the documented forms (normalized absolute guest
  * paths, preopen names and subdirs as the --mount rule makes them, env names without
  * '=', faults on real preview1 functions with errnos 1..76, ...). An accepted policy is
- * then rebuilt flag by flag through mb_virt_policy_option from what it holds, which
+ * then rebuilt flag by flag through mb_wv_policy_option from what it holds, which
  * must give the same policy (so every stored value can be written back as a flag), and
- * mb_virt_policy_check answers OK or CONFLICT with a diagnostic. Everything is freed by
+ * mb_wv_policy_check answers OK or CONFLICT with a diagnostic. Everything is freed by
  * fini: the allocation hook counts live blocks.
  *
  * Each input runs twice: once normally, once with the k-th library allocation failing
@@ -97,11 +97,11 @@ static void putu(text *t, unsigned long long v) {
   puts_(t, b);
 }
 
-static void dump(const mb_virt_policy *p, text *t) {
+static void dump(const mb_wv_policy *p, text *t) {
   t->len = 0;
   puts_(t, "");
   for (size_t i = 0; i < p->mount_count; i++) {
-    const mb_virt_mount *m = &p->mounts[i];
+    const mb_wv_mount *m = &p->mounts[i];
     putu(t, (unsigned)m->kind);
     puts_(t, m->guest);
     puts_(t, "|");
@@ -171,18 +171,18 @@ static void check_guest(const char *g, const char *what) {
   }
 }
 
-static void check_forms(const mb_virt_policy *p) {
+static void check_forms(const mb_wv_policy *p) {
   for (size_t i = 0; i < p->mount_count; i++) {
-    const mb_virt_mount *m = &p->mounts[i];
+    const mb_wv_mount *m = &p->mounts[i];
     check_guest(m->guest, "mount");
     switch (m->kind) {
-    case MB_VIRT_MOUNT_EMBED:
+    case MB_WV_MOUNT_EMBED:
       CHECK(m->host_path && m->host_path[0] && !m->preopen && !m->subdir, "embed fields");
       break;
-    case MB_VIRT_MOUNT_MEM:
+    case MB_WV_MOUNT_MEM:
       CHECK(!m->host_path && !m->preopen && !m->subdir, "mem fields");
       break;
-    case MB_VIRT_MOUNT_HOST: {
+    case MB_WV_MOUNT_HOST: {
       CHECK(!m->host_path && m->preopen && m->subdir, "host fields");
       const char *pre = m->preopen;
       CHECK(pre[0] && !strchr(pre, ':'), "preopen '%s'", pre);
@@ -208,21 +208,21 @@ static void check_forms(const mb_virt_policy *p) {
     }
   }
   for (size_t i = 0; i < p->env_count; i++) {
-    const mb_virt_env *e = &p->env[i];
+    const mb_wv_env *e = &p->env[i];
     CHECK(e->name && e->name[0] && !strchr(e->name, '='), "env name");
-    CHECK((e->kind == MB_VIRT_ENV_FIXED) == (e->value != NULL), "env value");
+    CHECK((e->kind == MB_WV_ENV_FIXED) == (e->value != NULL), "env value");
   }
   for (size_t i = 0; i < p->arg_count; i++) CHECK(p->args[i] != NULL, "arg %zu", i);
   for (int i = 0; i < 3; i++) {
-    const mb_virt_stdio *s = &p->stdio[i];
-    CHECK((s->mode == MB_VIRT_STDIO_FILE) == (s->path != NULL), "stdio %d path", i);
-    CHECK(s->mode <= MB_VIRT_STDIO_FILE, "stdio mode");
+    const mb_wv_stdio *s = &p->stdio[i];
+    CHECK((s->mode == MB_WV_STDIO_FILE) == (s->path != NULL), "stdio %d path", i);
+    CHECK(s->mode <= MB_WV_STDIO_FILE, "stdio mode");
     if (s->path) {
       check_guest(s->path, "stdio");
       CHECK(strcmp(s->path, "/"), "stdio file is /");
     }
   }
-  CHECK(p->trace <= MB_VIRT_TRACE_FILE && (p->trace == MB_VIRT_TRACE_FILE) == (p->trace_path != NULL),
+  CHECK(p->trace <= MB_WV_TRACE_FILE && (p->trace == MB_WV_TRACE_FILE) == (p->trace_path != NULL),
         "trace mode %d, path %s", (int)p->trace, p->trace_path ? p->trace_path : "(none)");
   if (p->trace_path) {
     check_guest(p->trace_path, "trace");
@@ -234,7 +234,7 @@ static void check_forms(const mb_virt_policy *p) {
   }
   CHECK(!p->replay_path || (p->replay_path[0] && strcmp(p->replay_path, "none")), "replay path");
   for (size_t i = 0; i < p->fault_count; i++) {
-    const mb_virt_fault *f = &p->faults[i];
+    const mb_wv_fault *f = &p->faults[i];
     CHECK(mb_wasi_func_index(f->func, strlen(f->func)) >= 0, "fault func '%s'", f->func);
     CHECK(f->nth >= 1 && f->err >= 1 && f->err < MB_WASI_ERRNO_COUNT, "fault %u %d", f->nth,
           (int)f->err);
@@ -245,9 +245,9 @@ static void check_forms(const mb_virt_policy *p) {
   }
 }
 
-static void check_diag(mb_virt_policy_err e, const mb_virt_policy_diag *d, size_t size) {
+static void check_diag(mb_wv_policy_err e, const mb_wv_policy_diag *d, size_t size) {
   CHECK(d->code == e, "diag code %d, returned %d", (int)d->code, (int)e);
-  CHECK(e <= MB_VIRT_POLICY_IO, "code %d", (int)e);
+  CHECK(e <= MB_WV_POLICY_IO, "code %d", (int)e);
   CHECK(d->where[0] && d->message[0], "empty where or message");
   CHECK(memchr(d->where, '\0', sizeof d->where) && memchr(d->message, '\0', sizeof d->message),
         "unterminated diag");
@@ -255,9 +255,9 @@ static void check_diag(mb_virt_policy_err e, const mb_virt_policy_diag *d, size_
    * gone from the policy, and its fallback SYNTAX message must stay gone. Only that
    * message started so (syntax messages quote no input text but one byte); a substring
    * test was fooled by a key that spelled it out. */
-  CHECK(!(e == MB_VIRT_POLICY_SYNTAX && !strncmp(d->message, "not JSON (as cJSON reads it)", 28)),
+  CHECK(!(e == MB_WV_POLICY_SYNTAX && !strncmp(d->message, "not JSON (as cJSON reads it)", 28)),
         "%s: %s", d->where, d->message);
-  if (e == MB_VIRT_POLICY_SYNTAX) {
+  if (e == MB_WV_POLICY_SYNTAX) {
     unsigned long line, col;
     char tail;
     CHECK(sscanf(d->where, "fuzz.json:%lu:%lu%c", &line, &col, &tail) == 2, "where '%s'",
@@ -277,32 +277,32 @@ typedef struct run {
 } run;
 
 /* Apply one flag to q; false when it ran out of memory under injection. */
-static bool reapply(run *r, mb_virt_policy *q, bool injecting, const char *flag, const char *v) {
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_option(q, flag, v, &d);
-  if (e == MB_VIRT_POLICY_NOMEM && injecting) {
+static bool reapply(run *r, mb_wv_policy *q, bool injecting, const char *flag, const char *v) {
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_option(q, flag, v, &d);
+  if (e == MB_WV_POLICY_NOMEM && injecting) {
     r->nomem = true;
     return false;
   }
-  CHECK(e == MB_VIRT_POLICY_OK, "writing back %s %s: %s: %s", flag, v ? v : "", d.where,
+  CHECK(e == MB_WV_POLICY_OK, "writing back %s %s: %s: %s", flag, v ? v : "", d.where,
         d.message);
   return true;
 }
 
-static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool injecting) {
+static bool rebuild(run *r, const mb_wv_policy *p, mb_wv_policy *q, bool injecting) {
   text v = {NULL, 0, 0};
   bool ok = true;
   static const char *const stdio_flags[3] = {"--stdin", "--stdout", "--stderr"};
   char num[64];
   for (size_t i = 0; ok && i < p->mount_count; i++) {
-    const mb_virt_mount *m = &p->mounts[i];
+    const mb_wv_mount *m = &p->mounts[i];
     v.len = 0;
     puts_(&v, m->guest);
-    if (m->kind == MB_VIRT_MOUNT_EMBED) {
+    if (m->kind == MB_WV_MOUNT_EMBED) {
       puts_(&v, "=");
       puts_(&v, m->host_path);
       ok = reapply(r, q, injecting, "--embed", v.s);
-    } else if (m->kind == MB_VIRT_MOUNT_MEM) {
+    } else if (m->kind == MB_WV_MOUNT_MEM) {
       if (m->limit == MB_VFS_NO_LIMIT)
         puts_(&v, ":unlimited");
       else {
@@ -324,10 +324,10 @@ static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool inj
   for (size_t i = 0; ok && i < p->arg_count; i++) ok = reapply(r, q, injecting, "--arg", p->args[i]);
   if (ok && p->args_inherit) ok = reapply(r, q, injecting, "--args-inherit", NULL);
   for (size_t i = 0; ok && i < p->env_count; i++) {
-    const mb_virt_env *e = &p->env[i];
+    const mb_wv_env *e = &p->env[i];
     v.len = 0;
     puts_(&v, e->name);
-    if (e->kind == MB_VIRT_ENV_FIXED) {
+    if (e->kind == MB_WV_ENV_FIXED) {
       puts_(&v, "=");
       puts_(&v, e->value);
       ok = reapply(r, q, injecting, "--env", v.s);
@@ -337,20 +337,20 @@ static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool inj
   }
   if (ok && p->env_inherit) ok = reapply(r, q, injecting, "--env-inherit", NULL);
   for (int i = 0; ok && i < 3; i++) {
-    const mb_virt_stdio *s = &p->stdio[i];
+    const mb_wv_stdio *s = &p->stdio[i];
     ok = reapply(r, q, injecting, stdio_flags[i],
-                 s->mode == MB_VIRT_STDIO_FILE ? s->path
-                 : s->mode == MB_VIRT_STDIO_NULL ? "null" : "inherit");
+                 s->mode == MB_WV_STDIO_FILE ? s->path
+                 : s->mode == MB_WV_STDIO_NULL ? "null" : "inherit");
   }
   if (ok) {
-    if (p->clock == MB_VIRT_CLOCK_REAL)
+    if (p->clock == MB_WV_CLOCK_REAL)
       snprintf(num, sizeof num, "real");
     else
       snprintf(num, sizeof num, "fixed:%llu", (unsigned long long)p->clock_start);
     ok = reapply(r, q, injecting, "--clock", num);
   }
   if (ok) {
-    if (p->random == MB_VIRT_RANDOM_REAL)
+    if (p->random == MB_WV_RANDOM_REAL)
       snprintf(num, sizeof num, "real");
     else
       snprintf(num, sizeof num, "seed:%llu", (unsigned long long)p->random_seed);
@@ -358,13 +358,13 @@ static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool inj
   }
   if (ok)
     ok = reapply(r, q, injecting, "--trace",
-                 p->trace == MB_VIRT_TRACE_FILE     ? p->trace_path
-                 : p->trace == MB_VIRT_TRACE_STDERR ? "stderr"
+                 p->trace == MB_WV_TRACE_FILE     ? p->trace_path
+                 : p->trace == MB_WV_TRACE_STDERR ? "stderr"
                                                     : "none");
   if (ok) ok = reapply(r, q, injecting, "--record", p->record_path ? p->record_path : "none");
   if (ok) ok = reapply(r, q, injecting, "--replay", p->replay_path ? p->replay_path : "none");
   for (size_t i = 0; ok && i < p->fault_count; i++) {
-    const mb_virt_fault *f = &p->faults[i];
+    const mb_wv_fault *f = &p->faults[i];
     v.len = 0;
     puts_(&v, f->func);
     /* the number form for odd errnos, the name for even ones: both must read back */
@@ -396,23 +396,23 @@ static const char *const base[][2] = {
 };
 
 static void one_run(run *r, const uint8_t *data, size_t size, bool injecting) {
-  mb_virt_policy p, q;
-  mb_virt_policy_init(&p);
-  mb_virt_policy_init(&q);
+  mb_wv_policy p, q;
+  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&q);
   text before = {NULL, 0, 0}, after = {NULL, 0, 0};
-  mb_virt_policy_diag d;
+  mb_wv_policy_diag d;
   for (size_t i = 0; i < sizeof base / sizeof *base; i++)
     if (!reapply(r, &p, injecting, base[i][0], base[i][1])) goto out;
 
   dump(&p, &before);
-  mb_virt_policy_err e = mb_virt_policy_parse_json(&p, "fuzz.json", (const char *)data, size, &d);
+  mb_wv_policy_err e = mb_wv_policy_parse_json(&p, "fuzz.json", (const char *)data, size, &d);
   dump(&p, &after);
   r->digest = hash(r->digest, &e, sizeof e);
   if (e) {
     check_diag(e, &d, size);
     CHECK(before.len == after.len && !memcmp(before.s, after.s, before.len),
           "policy changed by a refused input (%s: %s)", d.where, d.message);
-    if (e == MB_VIRT_POLICY_NOMEM) {
+    if (e == MB_WV_POLICY_NOMEM) {
       CHECK(injecting, "NOMEM without an injected failure");
       r->nomem = true;
       goto out;
@@ -428,12 +428,12 @@ static void one_run(run *r, const uint8_t *data, size_t size, bool injecting) {
   CHECK(before.len == after.len && !memcmp(before.s, after.s, before.len),
         "the policy written back as flags differs:\n%s\n---\n%s", after.s, before.s);
 
-  e = mb_virt_policy_check(&p, &d);
-  if (e == MB_VIRT_POLICY_NOMEM && injecting) {
+  e = mb_wv_policy_check(&p, &d);
+  if (e == MB_WV_POLICY_NOMEM && injecting) {
     r->nomem = true;
     goto out;
   }
-  CHECK(e == MB_VIRT_POLICY_OK || e == MB_VIRT_POLICY_CONFLICT, "check gave %d", (int)e);
+  CHECK(e == MB_WV_POLICY_OK || e == MB_WV_POLICY_CONFLICT, "check gave %d", (int)e);
   CHECK(d.code == e, "check diag code");
   if (e) {
     CHECK(d.where[0] && d.message[0], "check: empty diag");
@@ -441,8 +441,8 @@ static void one_run(run *r, const uint8_t *data, size_t size, bool injecting) {
     r->digest = hash(r->digest, d.message, strlen(d.message));
   }
 out:
-  mb_virt_policy_fini(&p);
-  mb_virt_policy_fini(&q);
+  mb_wv_policy_fini(&p);
+  mb_wv_policy_fini(&q);
   free(before.s);
   free(after.s);
 }

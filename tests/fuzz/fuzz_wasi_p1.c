@@ -94,7 +94,7 @@ static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path
 
   mb_vfs_buf b = {0};
   put_bytes(&b, "\x7fMBVCFG1", 8);
-  put_le(&b, MB_VIRT_CONFIG_VERSION, 4);
+  put_le(&b, MB_WV_CONFIG_VERSION, 4);
   put_le(&b, 0, 8); /* size, patched */
   put_le(&b, 0, 1); /* args */
   put_le(&b, 2, 4);
@@ -102,20 +102,20 @@ static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path
   put_str(&b, "arg");
   put_le(&b, 0, 1); /* env */
   put_le(&b, 2, 4);
-  put_le(&b, MB_VIRT_ENV_FIXED, 1);
+  put_le(&b, MB_WV_ENV_FIXED, 1);
   put_str(&b, "K");
   put_str(&b, "V");
-  put_le(&b, MB_VIRT_ENV_ALLOW, 1);
+  put_le(&b, MB_WV_ENV_ALLOW, 1);
   put_str(&b, "HOME");
   put_str(&b, "");
   put_le(&b, 3, 4); /* mounts */
   struct { uint8_t kind; const char *guest; uint64_t limit; bool image; } m[3] = {
-      {MB_VIRT_MOUNT_EMBED, "/data", 0, true},
-      {MB_VIRT_MOUNT_MEM, "/cow", 4096, true},
-      {MB_VIRT_MOUNT_MEM, "/tmp", REPLAY ? 1 << 20 : 8192, false}};
+      {MB_WV_MOUNT_EMBED, "/data", 0, true},
+      {MB_WV_MOUNT_MEM, "/cow", 4096, true},
+      {MB_WV_MOUNT_MEM, "/tmp", REPLAY ? 1 << 20 : 8192, false}};
   for (int i = 0; i < 3; i++) {
     put_le(&b, m[i].kind, 1);
-    put_le(&b, m[i].kind == MB_VIRT_MOUNT_EMBED, 1);
+    put_le(&b, m[i].kind == MB_WV_MOUNT_EMBED, 1);
     put_le(&b, m[i].limit, 8);
     put_str(&b, m[i].guest);
     put_str(&b, "");
@@ -123,21 +123,21 @@ static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path
     put_le(&b, m[i].image ? img.len : 0, 8);
     if (m[i].image) put_bytes(&b, img.data, img.len);
   }
-  put_le(&b, REPLAY ? MB_VIRT_STDIO_INHERIT : MB_VIRT_STDIO_NULL, 1); /* stdin */
+  put_le(&b, REPLAY ? MB_WV_STDIO_INHERIT : MB_WV_STDIO_NULL, 1); /* stdin */
   put_str(&b, "");
-  put_le(&b, MB_VIRT_STDIO_FILE, 1); /* stdout into /tmp */
+  put_le(&b, MB_WV_STDIO_FILE, 1); /* stdout into /tmp */
   put_str(&b, "/tmp/out");
-  put_le(&b, MB_VIRT_STDIO_INHERIT, 1);
+  put_le(&b, MB_WV_STDIO_INHERIT, 1);
   put_str(&b, "");
-  put_le(&b, REPLAY ? MB_VIRT_CLOCK_REAL : MB_VIRT_CLOCK_FIXED, 1);
+  put_le(&b, REPLAY ? MB_WV_CLOCK_REAL : MB_WV_CLOCK_FIXED, 1);
   put_le(&b, 1000000000, 8);
-  put_le(&b, REPLAY ? MB_VIRT_RANDOM_REAL : MB_VIRT_RANDOM_SEED, 1);
+  put_le(&b, REPLAY ? MB_WV_RANDOM_REAL : MB_WV_RANDOM_SEED, 1);
   put_le(&b, 42, 8);
   put_le(&b, 1, 4); /* faults */
   put_le(&b, (uint64_t)mb_wasi_func_index("fd_read", 7), 1);
   put_le(&b, 5, 4);
   put_le(&b, MB_WASI_EIO, 2);
-  put_le(&b, MB_VIRT_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
+  put_le(&b, MB_WV_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
   put_str(&b, "/tmp/trace");
   put_le(&b, 0, 4); /* saves: none (they need a host mount, which this build has not) */
   put_le(&b, log_mode, 1);
@@ -152,13 +152,13 @@ static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path
 #ifndef P1_FUZZ_REPLAY
 static void make_config(void) {
   mb_vfs_buf b;
-  build_config(&b, MB_VIRT_LOG_RECORD, "/tmp/rec", NULL, 0); /* recording too, into /tmp */
+  build_config(&b, MB_WV_LOG_RECORD, "/tmp/rec", NULL, 0); /* recording too, into /tmp */
   config = b.data;
   config_len = b.len;
   /* a blob wasi-virt refused would end every run at start-up, finding nothing */
-  mb_virt_config c;
-  if (mb_virt_config_parse(&c, config, config_len)) abort();
-  mb_virt_config_fini(&c);
+  mb_wv_config c;
+  if (mb_wv_config_parse(&c, config, config_len)) abort();
+  mb_wv_config_fini(&c);
 }
 #endif
 
@@ -426,7 +426,7 @@ static void save_seed(const char *path, const uint8_t *calls, size_t n) {
   while (got && len < sizeof log) mb_vfs_read(f, log + len, sizeof log - len, &got), len += got;
   mb_vfs_close(f);
   mb_vfs_close(root);
-  size_t skip = MB_VIRT_LOG_HEADER + recording_len;
+  size_t skip = MB_WV_LOG_HEADER + recording_len;
   if (len < skip || len - skip > 65535) abort();
   FILE *o = fopen(path, "wb");
   uint8_t l[2] = {(uint8_t)(len - skip), (uint8_t)((len - skip) >> 8)};
@@ -446,7 +446,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mb_vfs_set_allocator(tracked_realloc, NULL);
   if (!recording) {
     mb_vfs_buf b;
-    build_config(&b, MB_VIRT_LOG_RECORD, "/tmp/rec", NULL, 0);
+    build_config(&b, MB_WV_LOG_RECORD, "/tmp/rec", NULL, 0);
     recording = b.data;
     recording_len = b.len;
   }
@@ -458,12 +458,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   } else {
     size_t n = size >= 2 ? (size_t)(data[0] | data[1] << 8) : 0;
     if (n > size - (size >= 2 ? 2 : size)) n = size >= 2 ? size - 2 : 0;
-    uint8_t *log = malloc(MB_VIRT_LOG_HEADER + recording_len + n);
-    mb_virt_log_header(log, (uint32_t)recording_len);
-    memcpy(log + MB_VIRT_LOG_HEADER, recording, recording_len);
-    if (n) memcpy(log + MB_VIRT_LOG_HEADER + recording_len, data + 2, n);
+    uint8_t *log = malloc(MB_WV_LOG_HEADER + recording_len + n);
+    mb_wv_log_header(log, (uint32_t)recording_len);
+    memcpy(log + MB_WV_LOG_HEADER, recording, recording_len);
+    if (n) memcpy(log + MB_WV_LOG_HEADER + recording_len, data + 2, n);
     mb_vfs_buf b;
-    build_config(&b, MB_VIRT_LOG_REPLAY, "", log, MB_VIRT_LOG_HEADER + recording_len + n);
+    build_config(&b, MB_WV_LOG_REPLAY, "", log, MB_WV_LOG_HEADER + recording_len + n);
     free(log);
     config = b.data;
     config_len = b.len;

@@ -79,7 +79,7 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
   if (single) {
     mb_region_info *rg;
     bool has;
-    if ((e = mb_regions_read(out, &rg, &nregions, &has, d))) goto out;
+    if ((e = mb_link_regions_read(out, &rg, &nregions, &has, d))) goto out;
     if (!has || out->nmemories != 1 || nregions > 8) {
       e = MB_ERR_INVALID_ARG;
       goto out;
@@ -89,7 +89,7 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
   }
   mb_res_info ri;
   bool found = false;
-  if ((e = mb_resources_read(out, &ri, &found, d))) goto out;
+  if ((e = mb_link_resources_read(out, &ri, &found, d))) goto out;
   *ntypes = found ? ri.ntypes : 0;
 out:
   mb_buf_fini(&b);
@@ -153,7 +153,7 @@ static mb_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg
   mb_diag d = {0};
   mb_module *m = NULL;
   assert_int_equal(mb_wasm_read(buf, len, &m, &d), MB_OK);
-  mb_err e = mb_regions_read(m, rg, count, found, &d);
+  mb_err e = mb_link_regions_read(m, rg, count, found, &d);
   if (e) assert_int_equal(d.code, e);
   if (!e && *found) assert_true(*count <= 2);
   mb_module_free(m);

@@ -1,5 +1,5 @@
 /* test_linker_opcodes.c — the whole opcode space against an expectation table written
- * from ref/wasm-binary.md §7 (deliberately not linker/opcodes.h, so this is an independent
+ * from ref/wasm-binary.md §7 (deliberately not linker/wasm/opcodes.h, so this is an independent
  * check of the reader's and rewriter's shape table).
  *
  * For every single byte, every 0xFC sub-op 0–40, 0xFD 0–300, 0xFE 0–100 and 0xFB 0–40 a

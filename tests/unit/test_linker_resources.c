@@ -1,4 +1,4 @@
-/* test_linker_resources.c — mb_resources_read, the reader of the "membrane:resources"
+/* test_linker_resources.c — mb_link_resources_read, the reader of the "membrane:resources"
  * custom section `membrane link` writes when the resource ABI is used: absent, valid,
  * truncated at every byte, a definer out of range, trailing bytes. */
 #include <setjmp.h>
@@ -44,7 +44,7 @@ static void absent(void **state) {
   mb_module *m = mb_module_new();
   mb_res_info ri;
   bool found = true;
-  assert_int_equal(mb_resources_read(m, &ri, &found, NULL), MB_OK);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, NULL), MB_OK);
   assert_false(found);
   assert_int_equal(ri.ninsts, 0);
   mb_module_free(m);
@@ -56,7 +56,7 @@ static void reads_valid(void **state) {
   mb_res_info ri;
   bool found = false;
   mb_diag d = {0};
-  assert_int_equal(mb_resources_read(m, &ri, &found, &d), MB_OK);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_OK);
   assert_true(found);
   assert_int_equal(ri.ninsts, 3);
   assert_true(bytes_is(ri.insts[0].name, "app") && ri.insts[0].handles);
@@ -76,7 +76,7 @@ static void truncated_everywhere(void **state) {
     mb_res_info ri;
     bool found = false;
     mb_diag d = {0};
-    mb_err e = mb_resources_read(m, &ri, &found, &d);
+    mb_err e = mb_link_resources_read(m, &ri, &found, &d);
     if (e != MB_ERR_BAD_STRUCTURE) fail_msg("truncated at %zu: %s", n, mb_err_name(e));
     assert_true(found);
     assert_int_equal(ri.ninsts, 0);
@@ -95,31 +95,31 @@ static void rejects_bad_values(void **state) {
   memcpy(bad, valid, sizeof valid);
   bad[19] = 3;
   mb_module *m = with_section(bad, sizeof valid);
-  assert_int_equal(mb_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
   mb_module_free(m);
   /* an unknown version */
   memcpy(bad, valid, sizeof valid);
   bad[0] = 2;
   m = with_section(bad, sizeof valid);
-  assert_int_equal(mb_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
   mb_module_free(m);
   /* a trailing byte */
   memcpy(bad, valid, sizeof valid);
   bad[sizeof valid] = 0;
   m = with_section(bad, sizeof bad);
-  assert_int_equal(mb_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
   assert_int_equal(d.offset, sizeof valid);
   mb_module_free(m);
   /* a huge count claims more entries than the section has bytes */
   static const uint8_t huge[] = {1, 0xff, 0xff, 0xff, 0xff, 0x0f};
   m = with_section(huge, sizeof huge);
-  assert_int_equal(mb_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
   mb_module_free(m);
 }
 
 #define B(s) {(const uint8_t *)(s), (uint32_t)(sizeof(s) - 1)}
 
-/* mb_resource_host_drop: which imports are drops of a resource the module does not
+/* mb_link_resource_host_drop: which imports are drops of a resource the module does not
  * define (the host's, in a fused output). */
 static void host_drops(void **state) {
   (void)state;
@@ -146,15 +146,15 @@ static void host_drops(void **state) {
   const bool want[] = {true, false, false, false, false, true, false, false, false, false, false};
   for (uint32_t k = 0; k < m->nimports; k++) {
     mb_bytes iface = {0}, name = {0};
-    bool got = mb_resource_host_drop(m, k, &iface, &name);
+    bool got = mb_link_resource_host_drop(m, k, &iface, &name);
     if (got != want[k]) fail_msg("import %u: %d, expected %d", k, got, want[k]);
   }
   mb_bytes iface, name;
-  assert_true(mb_resource_host_drop(m, 0, &iface, &name));
+  assert_true(mb_link_resource_host_drop(m, 0, &iface, &name));
   assert_true(bytes_is(iface, "canonical_abi") && bytes_is(name, "file"));
-  assert_true(mb_resource_host_drop(m, 5, &iface, &name));
+  assert_true(mb_link_resource_host_drop(m, 5, &iface, &name));
   assert_true(bytes_is(iface, "example:host/fs") && bytes_is(name, "dir"));
-  assert_false(mb_resource_host_drop(m, m->nimports, &iface, &name));
+  assert_false(mb_link_resource_host_drop(m, m->nimports, &iface, &name));
   m->imports = NULL; /* on the stack: not the module's to free */
   m->nimports = 0;
   m->exports = NULL;

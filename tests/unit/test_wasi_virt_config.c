@@ -1,5 +1,5 @@
 /* test_wasi_virt_config.c — the configuration blob: a policy built into a blob
- * (mb_virt_config_build, embedding a host directory) parses back to the same settings;
+ * (mb_wv_config_build, embedding a host directory) parses back to the same settings;
  * mounts at one guest path merge (embed + mem = copy-on-write); every truncation and
  * every single-byte corruption of a blob is refused or parsed without reading outside
  * it; what the host must provide follows the policy; allocation failures are reported,
@@ -10,13 +10,13 @@
 
 #include "wasi_virt_test_util.h"
 
-static void opt(mb_virt_policy *p, const char *flag, const char *value) {
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_option(p, flag, value, &d);
+static void opt(mb_wv_policy *p, const char *flag, const char *value) {
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_option(p, flag, value, &d);
   if (e) fail_msg("%s %s: %s: %s", flag, value ? value : "", d.where, d.message);
 }
 
-static bool str_is(mb_virt_config_str s, const char *want) {
+static bool str_is(mb_wv_config_str s, const char *want) {
   return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
 }
 
@@ -39,9 +39,9 @@ static void remove_host_dir(void) {
   rmdir(host_dir);
 }
 
-static void full_policy(mb_virt_policy *p) {
+static void full_policy(mb_wv_policy *p) {
   char v[128];
-  mb_virt_policy_init(p);
+  mb_wv_policy_init(p);
   snprintf(v, sizeof v, "/data=%s", host_dir);
   opt(p, "--embed", v);
   opt(p, "--mem", "/data:1M");
@@ -61,35 +61,35 @@ static void full_policy(mb_virt_policy *p) {
   opt(p, "--save", "/data/sub=/host/x/y");
 }
 
-static void build(const mb_virt_policy *p, mb_vfs_buf *out) {
-  mb_virt_policy_diag d;
+static void build(const mb_wv_policy *p, mb_vfs_buf *out) {
+  mb_wv_policy_diag d;
   mb_vfs_buf_init(out);
-  mb_virt_policy_err e = mb_virt_config_build(p, "prog.wasm", NULL, out, &d);
+  mb_wv_policy_err e = mb_wv_config_build(p, "prog.wasm", NULL, out, &d);
   if (e) fail_msg("build: %s: %s", d.where, d.message);
 }
 
 static void test_round_trip(void **state) {
   (void)state;
   make_host_dir();
-  mb_virt_policy p;
+  mb_wv_policy p;
   full_policy(&p);
   mb_vfs_buf blob;
   build(&p, &blob);
-  mb_virt_config c;
-  assert_ok(mb_virt_config_parse(&c, blob.data, blob.len));
+  mb_wv_config c;
+  assert_ok(mb_wv_config_parse(&c, blob.data, blob.len));
   assert_false(c.args_inherit);
   assert_int_equal(c.arg_count, 3);
   assert_true(str_is(c.args[0], "prog.wasm"));
   assert_true(str_is(c.args[1], "one"));
   assert_true(str_is(c.args[2], ""));
   assert_int_equal(c.env_count, 2);
-  assert_int_equal(c.env[0].kind, MB_VIRT_ENV_FIXED);
+  assert_int_equal(c.env[0].kind, MB_WV_ENV_FIXED);
   assert_true(str_is(c.env[0].name, "K") && str_is(c.env[0].value, "V"));
-  assert_int_equal(c.env[1].kind, MB_VIRT_ENV_ALLOW);
+  assert_int_equal(c.env[1].kind, MB_WV_ENV_ALLOW);
   assert_true(str_is(c.env[1].name, "HOME"));
   /* /data: embed + mem merged into one copy-on-write mount; then /tmp and /host */
   assert_int_equal(c.mount_count, 3);
-  assert_int_equal(c.mounts[0].kind, MB_VIRT_MOUNT_MEM);
+  assert_int_equal(c.mounts[0].kind, MB_WV_MOUNT_MEM);
   assert_true(str_is(c.mounts[0].guest, "/data"));
   assert_int_equal(c.mounts[0].limit, 1024 * 1024);
   assert_true(c.mounts[0].image_len > 0);
@@ -98,56 +98,56 @@ static void test_round_trip(void **state) {
                    MB_VFS_IMAGE_OK);
   uint32_t child;
   assert_true(mb_vfs_image_lookup(&img, 0, "hello.txt", 9, &child));
-  assert_int_equal(c.mounts[1].kind, MB_VIRT_MOUNT_MEM);
+  assert_int_equal(c.mounts[1].kind, MB_WV_MOUNT_MEM);
   assert_true(str_is(c.mounts[1].guest, "/tmp"));
   assert_int_equal(c.mounts[1].image_len, 0);
-  assert_int_equal(c.mounts[2].kind, MB_VIRT_MOUNT_HOST);
+  assert_int_equal(c.mounts[2].kind, MB_WV_MOUNT_HOST);
   assert_true(str_is(c.mounts[2].preopen, "/pre") && str_is(c.mounts[2].subdir, "sub/dir"));
   assert_false(c.mounts[2].readonly);
-  assert_int_equal(c.stdio[0].mode, MB_VIRT_STDIO_NULL);
-  assert_int_equal(c.stdio[1].mode, MB_VIRT_STDIO_FILE);
+  assert_int_equal(c.stdio[0].mode, MB_WV_STDIO_NULL);
+  assert_int_equal(c.stdio[1].mode, MB_WV_STDIO_FILE);
   assert_true(str_is(c.stdio[1].path, "/tmp/out"));
-  assert_int_equal(c.stdio[2].mode, MB_VIRT_STDIO_INHERIT);
-  assert_int_equal(c.clock, MB_VIRT_CLOCK_FIXED);
+  assert_int_equal(c.stdio[2].mode, MB_WV_STDIO_INHERIT);
+  assert_int_equal(c.clock, MB_WV_CLOCK_FIXED);
   assert_int_equal(c.clock_start, 42);
   assert_int_equal(c.random_seed, 7);
   assert_int_equal(c.fault_count, 1);
   assert_int_equal(c.faults[0].func, mb_wasi_func_index("fd_read", 7));
   assert_int_equal(c.faults[0].nth, 3);
   assert_int_equal(c.faults[0].err, MB_WASI_EIO);
-  assert_int_equal(c.trace, MB_VIRT_TRACE_FILE);
+  assert_int_equal(c.trace, MB_WV_TRACE_FILE);
   assert_true(str_is(c.trace_path, "/tmp/trace.log"));
   assert_int_equal(c.save_count, 2);
   assert_true(str_is(c.saves[0].guest, "/tmp") && str_is(c.saves[0].dest, "/host/saved"));
   assert_true(str_is(c.saves[1].guest, "/data/sub") && str_is(c.saves[1].dest, "/host/x/y"));
-  mb_virt_config_fini(&c);
+  mb_wv_config_fini(&c);
 
   /* every truncation is refused; every one-byte change parses or is refused, in bounds
    * (ASan watches the reads) */
   for (size_t n = 0; n < blob.len; n++) {
     uint8_t *copy = malloc(n ? n : 1);
     memcpy(copy, blob.data, n);
-    assert_errno(mb_virt_config_parse(&c, copy, n), MB_WASI_EINVAL);
+    assert_errno(mb_wv_config_parse(&c, copy, n), MB_WASI_EINVAL);
     free(copy);
   }
   for (size_t i = 0; i < blob.len; i++) {
     uint8_t *copy = malloc(blob.len);
     memcpy(copy, blob.data, blob.len);
     copy[i] ^= 0xA5;
-    if (mb_virt_config_parse(&c, copy, blob.len) == MB_WASI_ESUCCESS) mb_virt_config_fini(&c);
+    if (mb_wv_config_parse(&c, copy, blob.len) == MB_WASI_ESUCCESS) mb_wv_config_fini(&c);
     free(copy);
   }
   mb_vfs_buf_fini(&blob);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
   remove_host_dir();
 }
 
 static void test_host_funcs(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
 #define HAS(name) \
-  ((mb_virt_config_host_funcs(&p, UINT64_MAX) >> mb_wasi_func_index(name, strlen(name))) & 1)
+  ((mb_wv_config_host_funcs(&p, UINT64_MAX) >> mb_wasi_func_index(name, strlen(name))) & 1)
   /* the defaults: stdout/stderr inherit, nothing else of the host's */
   assert_true(HAS("proc_exit") && HAS("fd_write"));
   assert_false(HAS("fd_read") || HAS("clock_time_get") || HAS("random_get") ||
@@ -157,8 +157,8 @@ static void test_host_funcs(void **state) {
   assert_false(HAS("fd_write"));
   opt(&p, "--save", "/o=/e/o"); /* a failed save is told on the host's stderr */
   assert_true(HAS("fd_write"));
-  mb_virt_policy_fini(&p);
-  mb_virt_policy_init(&p);
+  mb_wv_policy_fini(&p);
+  mb_wv_policy_init(&p);
   opt(&p, "--stdout", "null");
   opt(&p, "--stderr", "null");
   opt(&p, "--mount", "/d=/pre:ro");
@@ -172,7 +172,7 @@ static void test_host_funcs(void **state) {
   opt(&p, "--args-inherit", NULL);
   assert_true(HAS("clock_time_get") && HAS("random_get") && HAS("environ_get") && HAS("args_get"));
 #undef HAS
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* What wasi-virt asks of the host only on behalf of a client's call of the same kind
@@ -181,9 +181,9 @@ static void test_host_funcs(void **state) {
 static void test_host_funcs_on_demand(void **state) {
   (void)state;
 #define BIT(name) (UINT64_C(1) << mb_wasi_func_index(name, strlen(name)))
-#define HAS(clients, name) ((mb_virt_config_host_funcs(&p, (clients)) & BIT(name)) != 0)
-  mb_virt_policy p;
-  mb_virt_policy_init(&p); /* stdout and stderr inherit */
+#define HAS(clients, name) ((mb_wv_config_host_funcs(&p, (clients)) & BIT(name)) != 0)
+  mb_wv_policy p;
+  mb_wv_policy_init(&p); /* stdout and stderr inherit */
   assert_true(HAS(BIT("fd_fdstat_get"), "fd_fdstat_get"));
   assert_true(HAS(BIT("fd_filestat_get"), "fd_fdstat_get"));
   assert_true(HAS(BIT("fd_fdstat_set_rights"), "fd_fdstat_get"));
@@ -201,34 +201,34 @@ static void test_host_funcs_on_demand(void **state) {
   assert_false(HAS(UINT64_MAX, "fd_fdstat_get"));
 #undef HAS
 #undef BIT
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_bad_blobs(void **state) {
   (void)state;
-  mb_virt_config c;
+  mb_wv_config c;
   static const uint8_t not_magic[24] = "not a configuration!!!";
-  assert_errno(mb_virt_config_parse(&c, not_magic, sizeof not_magic), MB_WASI_EINVAL);
-  assert_errno(mb_virt_config_parse(&c, NULL, 0), MB_WASI_EINVAL);
+  assert_errno(mb_wv_config_parse(&c, not_magic, sizeof not_magic), MB_WASI_EINVAL);
+  assert_errno(mb_wv_config_parse(&c, NULL, 0), MB_WASI_EINVAL);
   /* a count that could never fit in what is left is refused before any allocation */
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   mb_vfs_buf blob;
   build(&p, &blob);
-  mb_virt_config_fini(&c);
+  mb_wv_config_fini(&c);
   /* args count at offset 21 (magic 8, version 4, size 8, inherit 1) */
   blob.data[21] = blob.data[22] = blob.data[23] = blob.data[24] = 0xFF;
   long before = g_vt_alloc.calls;
-  assert_errno(mb_virt_config_parse(&c, blob.data, blob.len), MB_WASI_EINVAL);
+  assert_errno(mb_wv_config_parse(&c, blob.data, blob.len), MB_WASI_EINVAL);
   assert_int_equal(g_vt_alloc.calls, before);
   mb_vfs_buf_fini(&blob);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_alloc_failures(void **state) {
   (void)state;
   make_host_dir();
-  mb_virt_policy p;
+  mb_wv_policy p;
   full_policy(&p);
   long baseline = g_vt_alloc.live; /* the policy's own blocks */
   for (long n = 1;; n++) {
@@ -237,16 +237,16 @@ static void test_alloc_failures(void **state) {
     g_vt_alloc.fail_at = n;
     mb_vfs_buf blob;
     mb_vfs_buf_init(&blob);
-    mb_virt_policy_diag d;
-    mb_virt_policy_err e = mb_virt_config_build(&p, "prog.wasm", NULL, &blob, &d);
+    mb_wv_policy_diag d;
+    mb_wv_policy_err e = mb_wv_config_build(&p, "prog.wasm", NULL, &blob, &d);
     bool failed = g_vt_alloc.failed;
     if (!e) {
-      mb_virt_config c;
-      mb_wasi_errno pe = mb_virt_config_parse(&c, blob.data, blob.len);
-      if (pe == MB_WASI_ESUCCESS) mb_virt_config_fini(&c);
+      mb_wv_config c;
+      mb_wasi_errno pe = mb_wv_config_parse(&c, blob.data, blob.len);
+      if (pe == MB_WASI_ESUCCESS) mb_wv_config_fini(&c);
       else assert_errno(pe, MB_WASI_ENOMEM);
     } else {
-      assert_int_equal(e, MB_VIRT_POLICY_NOMEM);
+      assert_int_equal(e, MB_WV_POLICY_NOMEM);
       assert_int_equal(blob.len, 0);
     }
     mb_vfs_buf_fini(&blob);
@@ -254,7 +254,7 @@ static void test_alloc_failures(void **state) {
     if (!failed) break;
   }
   g_vt_alloc.fail_at = 0;
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
   remove_host_dir();
 }
 

@@ -37,11 +37,11 @@ static void put(text *t, const char *fmt, ...) {
 #define S(x) ((x) ? (x) : "(null)")
 
 /* Test-owned (libc malloc); the caller frees. */
-static char *dump(const mb_virt_policy *p) {
+static char *dump(const mb_wv_policy *p) {
   text t = {NULL, 0, 0};
   put(&t, "mounts %zu\n", p->mount_count);
   for (size_t i = 0; i < p->mount_count; i++) {
-    const mb_virt_mount *m = &p->mounts[i];
+    const mb_wv_mount *m = &p->mounts[i];
     put(&t, " %d %s %s %s %s %d %llu\n", (int)m->kind, S(m->guest), S(m->host_path),
         S(m->preopen), S(m->subdir), m->readonly, (unsigned long long)m->limit);
   }
@@ -66,18 +66,18 @@ static char *dump(const mb_virt_policy *p) {
 
 /* ---- assertions ---- */
 
-static void ok(mb_virt_policy *p, const char *flag, const char *value) {
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_option(p, flag, value, &d);
+static void ok(mb_wv_policy *p, const char *flag, const char *value) {
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_option(p, flag, value, &d);
   if (e) fail_msg("%s %s: error %d at '%s': %s", flag, S(value), (int)e, d.where, d.message);
 }
 
 /* The option fails with code, where and message exactly, and the policy is unchanged. */
-static void refused(mb_virt_policy *p, const char *flag, const char *value,
-                    mb_virt_policy_err code, const char *where, const char *message) {
+static void refused(mb_wv_policy *p, const char *flag, const char *value,
+                    mb_wv_policy_err code, const char *where, const char *message) {
   char *before = dump(p);
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_option(p, flag, value, &d);
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_option(p, flag, value, &d);
   if (e != code || d.code != code || strcmp(d.where, where) || strcmp(d.message, message))
     fail_msg("%s %s:\n  got      %d '%s': %s\n  expected %d '%s': %s", S(flag), S(value),
              (int)e, d.where, d.message, (int)code, where, message);
@@ -87,27 +87,27 @@ static void refused(mb_virt_policy *p, const char *flag, const char *value,
   free(after);
 }
 
-static void bad(mb_virt_policy *p, const char *flag, const char *value, const char *message) {
-  char where[sizeof ((mb_virt_policy_diag *)0)->where]; /* cut as the library cuts it */
+static void bad(mb_wv_policy *p, const char *flag, const char *value, const char *message) {
+  char where[sizeof ((mb_wv_policy_diag *)0)->where]; /* cut as the library cuts it */
   snprintf(where, sizeof where, "%s%s%s", flag, value ? " " : "", value ? value : "");
-  refused(p, flag, value, MB_VIRT_POLICY_BAD_VALUE, where, message);
+  refused(p, flag, value, MB_WV_POLICY_BAD_VALUE, where, message);
 }
 
-static mb_virt_policy_err json(mb_virt_policy *p, const char *text, mb_virt_policy_diag *d) {
-  return mb_virt_policy_parse_json(p, "p.json", text, strlen(text), d);
+static mb_wv_policy_err json(mb_wv_policy *p, const char *text, mb_wv_policy_diag *d) {
+  return mb_wv_policy_parse_json(p, "p.json", text, strlen(text), d);
 }
 
-static void json_ok(mb_virt_policy *p, const char *text) {
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = json(p, text, &d);
+static void json_ok(mb_wv_policy *p, const char *text) {
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = json(p, text, &d);
   if (e) fail_msg("%s\n  error %d at '%s': %s", text, (int)e, d.where, d.message);
 }
 
-static void json_refused(mb_virt_policy *p, const char *text, size_t len,
-                         mb_virt_policy_err code, const char *where, const char *message) {
+static void json_refused(mb_wv_policy *p, const char *text, size_t len,
+                         mb_wv_policy_err code, const char *where, const char *message) {
   char *before = dump(p);
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_parse_json(p, "p.json", text, len, &d);
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_parse_json(p, "p.json", text, len, &d);
   if (e != code || d.code != code || strcmp(d.where, where) || strcmp(d.message, message))
     fail_msg("%.*s:\n  got      %d '%s': %s\n  expected %d '%s': %s", (int)len, text, (int)e,
              d.where, d.message, (int)code, where, message);
@@ -118,16 +118,16 @@ static void json_refused(mb_virt_policy *p, const char *text, size_t len,
 }
 #define JSON_BAD(p, text, code, where, message) json_refused((p), (text), strlen(text), (code), (where), (message))
 
-static void check_ok(const mb_virt_policy *p) {
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_check(p, &d);
+static void check_ok(const mb_wv_policy *p) {
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_check(p, &d);
   if (e) fail_msg("check: error %d at '%s': %s", (int)e, d.where, d.message);
 }
 
-static void check_bad(const mb_virt_policy *p, const char *where, const char *message) {
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_check(p, &d);
-  if (e != MB_VIRT_POLICY_CONFLICT || d.code != e || strcmp(d.where, where) ||
+static void check_bad(const mb_wv_policy *p, const char *where, const char *message) {
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_check(p, &d);
+  if (e != MB_WV_POLICY_CONFLICT || d.code != e || strcmp(d.where, where) ||
       strcmp(d.message, message))
     fail_msg("check:\n  got      %d '%s': %s\n  expected CONFLICT '%s': %s", (int)e, d.where,
              d.message, where, message);
@@ -137,25 +137,25 @@ static void check_bad(const mb_virt_policy *p, const char *where, const char *me
 
 static void test_defaults(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   assert_int_equal(p.mount_count, 0);
   assert_int_equal(p.arg_count, 0);
   assert_false(p.args_inherit);
   assert_int_equal(p.env_count, 0);
   assert_false(p.env_inherit);
-  assert_int_equal(p.stdio[0].mode, MB_VIRT_STDIO_NULL);
-  assert_int_equal(p.stdio[1].mode, MB_VIRT_STDIO_INHERIT);
-  assert_int_equal(p.stdio[2].mode, MB_VIRT_STDIO_INHERIT);
-  assert_int_equal(p.clock, MB_VIRT_CLOCK_FIXED);
+  assert_int_equal(p.stdio[0].mode, MB_WV_STDIO_NULL);
+  assert_int_equal(p.stdio[1].mode, MB_WV_STDIO_INHERIT);
+  assert_int_equal(p.stdio[2].mode, MB_WV_STDIO_INHERIT);
+  assert_int_equal(p.clock, MB_WV_CLOCK_FIXED);
   assert_int_equal(p.clock_start, 0);
-  assert_int_equal(p.random, MB_VIRT_RANDOM_SEED);
+  assert_int_equal(p.random, MB_WV_RANDOM_SEED);
   assert_int_equal(p.random_seed, 0);
-  assert_int_equal(p.trace, MB_VIRT_TRACE_NONE);
+  assert_int_equal(p.trace, MB_WV_TRACE_NONE);
   assert_int_equal(p.fault_count, 0);
   check_ok(&p);
-  mb_virt_policy_fini(&p);
-  mb_virt_policy_fini(&p); /* fini leaves an initialised policy */
+  mb_wv_policy_fini(&p);
+  mb_wv_policy_fini(&p); /* fini leaves an initialised policy */
 }
 
 static void test_arity(void **state) {
@@ -165,29 +165,29 @@ static void test_arity(void **state) {
                                     "--random", "--fault", "--trace", "--save", "--record",
                                     "--replay", "--policy"};
   for (size_t i = 0; i < sizeof one / sizeof *one; i++)
-    assert_int_equal(mb_virt_policy_option_arity(one[i]), 1);
-  assert_int_equal(mb_virt_policy_option_arity("--env-inherit"), 0);
-  assert_int_equal(mb_virt_policy_option_arity("--args-inherit"), 0);
-  assert_int_equal(mb_virt_policy_option_arity("--output"), -1);
-  assert_int_equal(mb_virt_policy_option_arity("embed"), -1);
-  assert_int_equal(mb_virt_policy_option_arity("--"), -1);
-  assert_int_equal(mb_virt_policy_option_arity("-o"), -1);
-  assert_int_equal(mb_virt_policy_option_arity(NULL), -1);
+    assert_int_equal(mb_wv_policy_option_arity(one[i]), 1);
+  assert_int_equal(mb_wv_policy_option_arity("--env-inherit"), 0);
+  assert_int_equal(mb_wv_policy_option_arity("--args-inherit"), 0);
+  assert_int_equal(mb_wv_policy_option_arity("--output"), -1);
+  assert_int_equal(mb_wv_policy_option_arity("embed"), -1);
+  assert_int_equal(mb_wv_policy_option_arity("--"), -1);
+  assert_int_equal(mb_wv_policy_option_arity("-o"), -1);
+  assert_int_equal(mb_wv_policy_option_arity(NULL), -1);
 }
 
 static void test_unknown_flags(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
-  refused(&p, "--mout", "/d=/h", MB_VIRT_POLICY_UNKNOWN_OPTION, "--mout /d=/h",
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
+  refused(&p, "--mout", "/d=/h", MB_WV_POLICY_UNKNOWN_OPTION, "--mout /d=/h",
           "'--mout' is not a policy option; did you mean --mount?");
-  refused(&p, "--env_inherit", NULL, MB_VIRT_POLICY_UNKNOWN_OPTION, "--env_inherit",
+  refused(&p, "--env_inherit", NULL, MB_WV_POLICY_UNKNOWN_OPTION, "--env_inherit",
           "'--env_inherit' is not a policy option; did you mean --env-inherit?");
-  refused(&p, "clock", "real", MB_VIRT_POLICY_UNKNOWN_OPTION, "clock real",
+  refused(&p, "clock", "real", MB_WV_POLICY_UNKNOWN_OPTION, "clock real",
           "'clock' is not a policy option; did you mean --clock?");
-  refused(&p, "--xyzzy", "1", MB_VIRT_POLICY_UNKNOWN_OPTION, "--xyzzy 1",
+  refused(&p, "--xyzzy", "1", MB_WV_POLICY_UNKNOWN_OPTION, "--xyzzy 1",
           "'--xyzzy' is not a policy option; see `membrane virt --help` for the list");
-  refused(&p, NULL, "1", MB_VIRT_POLICY_UNKNOWN_OPTION, "(null) 1",
+  refused(&p, NULL, "1", MB_WV_POLICY_UNKNOWN_OPTION, "(null) 1",
           "'' is not a policy option; see `membrane virt --help` for the list");
   /* arity */
   bad(&p, "--env-inherit", "yes", "--env-inherit takes no value");
@@ -196,22 +196,22 @@ static void test_unknown_flags(void **state) {
   bad(&p, "--clock", NULL, "--clock needs a value: --clock real|fixed:NANOS");
   bad(&p, "--policy", NULL, "--policy needs a value: --policy FILE.json");
   /* diag is optional */
-  assert_int_equal(mb_virt_policy_option(&p, "--nope", NULL, NULL), MB_VIRT_POLICY_UNKNOWN_OPTION);
-  mb_virt_policy_fini(&p);
+  assert_int_equal(mb_wv_policy_option(&p, "--nope", NULL, NULL), MB_WV_POLICY_UNKNOWN_OPTION);
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- mounts ---- */
 
 static void test_embed(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--embed", "/data=./assets");
   ok(&p, "--embed", "//a/./b//=x=y");
   ok(&p, "--embed", "/=/srv/root dir/");
   ok(&p, "--embed", "/./.=f");
   assert_int_equal(p.mount_count, 4);
-  assert_int_equal(p.mounts[0].kind, MB_VIRT_MOUNT_EMBED);
+  assert_int_equal(p.mounts[0].kind, MB_WV_MOUNT_EMBED);
   assert_string_equal(p.mounts[0].guest, "/data");
   assert_string_equal(p.mounts[0].host_path, "./assets");
   assert_null(p.mounts[0].preopen);
@@ -229,13 +229,13 @@ static void test_embed(void **state) {
   bad(&p, "--embed", "/a/../b=x",
       "guest path '/a/../b' has a '..' component; write the path it means without it");
   bad(&p, "--embed", "/..=x", "guest path '/..' has a '..' component; write the path it means without it");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_guest_path_limits(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   char v[MB_VFS_PATH_MAX + 64];
   /* a component of NAME_MAX bytes is fine, one more is not */
   v[0] = '/';
@@ -246,8 +246,8 @@ static void test_guest_path_limits(void **state) {
   memset(v + 1, 'n', MB_VFS_NAME_MAX + 1);
   strcpy(v + 2 + MB_VFS_NAME_MAX, "=x");
   char *before = dump(&p);
-  mb_virt_policy_diag d;
-  assert_int_equal(mb_virt_policy_option(&p, "--embed", v, &d), MB_VIRT_POLICY_BAD_VALUE);
+  mb_wv_policy_diag d;
+  assert_int_equal(mb_wv_policy_option(&p, "--embed", v, &d), MB_WV_POLICY_BAD_VALUE);
   assert_string_equal(d.message, "guest path has a component of 256 bytes; at most 255 are allowed");
   assert_int_equal(strlen(d.where), sizeof d.where - 1); /* cut to fit */
   assert_memory_equal(d.where, "--embed /nnn", 12);
@@ -270,16 +270,16 @@ static void test_guest_path_limits(void **state) {
   assert_int_equal(strlen(p.mounts[2].guest), MB_VFS_PATH_MAX - 1);
   v[o] = 'd';
   strcpy(v + o + 1, "=x");
-  assert_int_equal(mb_virt_policy_option(&p, "--embed", v, &d), MB_VIRT_POLICY_BAD_VALUE);
+  assert_int_equal(mb_wv_policy_option(&p, "--embed", v, &d), MB_WV_POLICY_BAD_VALUE);
   assert_string_equal(d.message, "guest path of 4096 bytes; it must be shorter than 4096");
   free(before);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_mem(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   static const struct {
     const char *v, *guest;
     uint64_t limit;
@@ -301,8 +301,8 @@ static void test_mem(void **state) {
   };
   for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
     ok(&p, "--mem", good[i].v);
-    const mb_virt_mount *m = &p.mounts[p.mount_count - 1];
-    assert_int_equal(m->kind, MB_VIRT_MOUNT_MEM);
+    const mb_wv_mount *m = &p.mounts[p.mount_count - 1];
+    assert_int_equal(m->kind, MB_WV_MOUNT_MEM);
     assert_string_equal(m->guest, good[i].guest);
     assert_true(m->limit == good[i].limit);
     assert_null(m->host_path);
@@ -322,13 +322,13 @@ static void test_mem(void **state) {
   bad(&p, "--mem", "tmp:1M", "guest path 'tmp' is relative; expected an absolute path such as /tmp");
   bad(&p, "--mem", "", "empty guest path; expected an absolute path such as /data");
   bad(&p, "--mem", ":1M", "empty guest path; expected an absolute path such as /data");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_mount(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   static const struct {
     const char *v, *guest, *preopen, *subdir;
     bool ro;
@@ -349,8 +349,8 @@ static void test_mount(void **state) {
   };
   for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
     ok(&p, "--mount", good[i].v);
-    const mb_virt_mount *m = &p.mounts[p.mount_count - 1];
-    assert_int_equal(m->kind, MB_VIRT_MOUNT_HOST);
+    const mb_wv_mount *m = &p.mounts[p.mount_count - 1];
+    assert_int_equal(m->kind, MB_WV_MOUNT_HOST);
     assert_string_equal(m->guest, good[i].guest);
     assert_string_equal(m->preopen, good[i].preopen);
     assert_string_equal(m->subdir, good[i].subdir);
@@ -388,15 +388,15 @@ static void test_mount(void **state) {
   memset(v + 6, 's', 256);
   v[262] = '\0';
   bad(&p, "--mount", v, "SUBDIR has a component of 256 bytes; at most 255 are allowed");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- env, args ---- */
 
 static void test_env_args(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--env", "HOME=/tmp");
   ok(&p, "--env", "EMPTY=");
   ok(&p, "--env", "A==b");
@@ -407,14 +407,14 @@ static void test_env_args(void **state) {
   ok(&p, "--arg", "two words");
   ok(&p, "--args-inherit", NULL);
   assert_int_equal(p.env_count, 4);
-  assert_int_equal(p.env[0].kind, MB_VIRT_ENV_FIXED);
+  assert_int_equal(p.env[0].kind, MB_WV_ENV_FIXED);
   assert_string_equal(p.env[0].name, "HOME");
   assert_string_equal(p.env[0].value, "/tmp");
   assert_string_equal(p.env[1].name, "EMPTY");
   assert_string_equal(p.env[1].value, "");
   assert_string_equal(p.env[2].name, "A");
   assert_string_equal(p.env[2].value, "=b");
-  assert_int_equal(p.env[3].kind, MB_VIRT_ENV_ALLOW);
+  assert_int_equal(p.env[3].kind, MB_WV_ENV_ALLOW);
   assert_string_equal(p.env[3].name, "PATH");
   assert_null(p.env[3].value);
   assert_true(p.env_inherit);
@@ -430,26 +430,26 @@ static void test_env_args(void **state) {
   bad(&p, "--env-allow", "", "empty variable name; expected the NAME of a host variable, e.g. HOME");
   bad(&p, "--env-allow", "A=b",
       "'A=b' has a '='; --env-allow takes a NAME only (to set a value use --env NAME=VALUE)");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- stdio, clock, random, trace ---- */
 
 static void test_stdio(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--stdin", "inherit");
-  assert_int_equal(p.stdio[0].mode, MB_VIRT_STDIO_INHERIT);
+  assert_int_equal(p.stdio[0].mode, MB_WV_STDIO_INHERIT);
   ok(&p, "--stdout", "null");
-  assert_int_equal(p.stdio[1].mode, MB_VIRT_STDIO_NULL);
+  assert_int_equal(p.stdio[1].mode, MB_WV_STDIO_NULL);
   ok(&p, "--stderr", "//out/./log/");
-  assert_int_equal(p.stdio[2].mode, MB_VIRT_STDIO_FILE);
+  assert_int_equal(p.stdio[2].mode, MB_WV_STDIO_FILE);
   assert_string_equal(p.stdio[2].path, "/out/log");
   ok(&p, "--stderr", "/out/other"); /* replaces (the old path is freed: no leak) */
   assert_string_equal(p.stdio[2].path, "/out/other");
   ok(&p, "--stderr", "inherit");
-  assert_int_equal(p.stdio[2].mode, MB_VIRT_STDIO_INHERIT);
+  assert_int_equal(p.stdio[2].mode, MB_WV_STDIO_INHERIT);
   assert_null(p.stdio[2].path);
   ok(&p, "--stdin", "/in");
   assert_string_equal(p.stdio[0].path, "/in");
@@ -464,34 +464,34 @@ static void test_stdio(void **state) {
     bad(&p, f[i], "/a/../b", "guest path '/a/../b' has a '..' component; write the path it means without it");
   }
   assert_string_equal(p.stdio[0].path, "/in");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_clock_random_trace(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--clock", "real");
-  assert_int_equal(p.clock, MB_VIRT_CLOCK_REAL);
+  assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
   ok(&p, "--clock", "fixed:1700000000000000000");
-  assert_int_equal(p.clock, MB_VIRT_CLOCK_FIXED);
+  assert_int_equal(p.clock, MB_WV_CLOCK_FIXED);
   assert_true(p.clock_start == 1700000000000000000ull);
   ok(&p, "--clock", "fixed:18446744073709551615");
   assert_true(p.clock_start == UINT64_MAX);
   ok(&p, "--random", "real");
-  assert_int_equal(p.random, MB_VIRT_RANDOM_REAL);
+  assert_int_equal(p.random, MB_WV_RANDOM_REAL);
   ok(&p, "--random", "seed:42");
-  assert_int_equal(p.random, MB_VIRT_RANDOM_SEED);
+  assert_int_equal(p.random, MB_WV_RANDOM_SEED);
   assert_int_equal(p.random_seed, 42);
   ok(&p, "--trace", "stderr");
-  assert_int_equal(p.trace, MB_VIRT_TRACE_STDERR);
+  assert_int_equal(p.trace, MB_WV_TRACE_STDERR);
   ok(&p, "--trace", "//out/./t.log");
-  assert_int_equal(p.trace, MB_VIRT_TRACE_FILE);
+  assert_int_equal(p.trace, MB_WV_TRACE_FILE);
   assert_string_equal(p.trace_path, "/out/t.log");
   ok(&p, "--trace", "/out/other.log"); /* replaces (the old path is freed: no leak) */
   assert_string_equal(p.trace_path, "/out/other.log");
   ok(&p, "--trace", "none");
-  assert_int_equal(p.trace, MB_VIRT_TRACE_NONE);
+  assert_int_equal(p.trace, MB_WV_TRACE_NONE);
   assert_null(p.trace_path);
 
   static const char *const clocks[] = {"sometimes", "fixed:", "fixed:-1", "fixed:1x", "fixed",
@@ -514,17 +514,17 @@ static void test_clock_random_trace(void **state) {
       "expected stderr, none or an absolute guest file path such as /out/trace.log, got 'file'");
   bad(&p, "--trace", "/", "'/' is the root directory, not a file; name a file such as /out/trace.log");
   bad(&p, "--trace", "/a/../b", "guest path '/a/../b' has a '..' component; write the path it means without it");
-  assert_int_equal(p.trace, MB_VIRT_TRACE_NONE);
+  assert_int_equal(p.trace, MB_WV_TRACE_NONE);
   assert_true(p.clock_start == UINT64_MAX && p.random_seed == 42);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- record and replay ---- */
 
 static void test_record_replay(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--record", "//out/./run.log");
   assert_string_equal(p.record_path, "/out/run.log");
   bad(&p, "--record", "run.log",
@@ -538,8 +538,8 @@ static void test_record_replay(void **state) {
   check_bad(&p, "--record /out/run.log",
             "/out/run.log is on the read-only mount --mount /out=out:ro; put it under a --mem or "
             "a --mount ...:rw mount, or add --mem /out over the embed");
-  mb_virt_policy_fini(&p);
-  mb_virt_policy_init(&p);
+  mb_wv_policy_fini(&p);
+  mb_wv_policy_init(&p);
   ok(&p, "--mount", "/out=out:rw");
   ok(&p, "--record", "/out/run.log");
   check_ok(&p);
@@ -549,10 +549,10 @@ static void test_record_replay(void **state) {
             "into another file");
   ok(&p, "--record", "none");
   assert_null(p.record_path);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 
   /* a replay takes its policy from the log: nothing else may be given */
-  mb_virt_policy_init(&p);
+  mb_wv_policy_init(&p);
   ok(&p, "--replay", "run.log");
   assert_string_equal(p.replay_path, "run.log");
   check_ok(&p);
@@ -564,15 +564,15 @@ static void test_record_replay(void **state) {
   check_bad(&p, "--replay run.log", "a replay runs with the recorded policy, which the log "
                                     "holds: drop mounts (--embed, --mem, --mount)");
   bad(&p, "--replay", "", "expected the host file of a log");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- --save ---- */
 
 static void test_save(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--save", "//out/./x/=/res//out");
   ok(&p, "--save", "/out=/res/b=c"); /* split at the first '=' */
   assert_int_equal(p.save_count, 2);
@@ -593,20 +593,20 @@ static void test_save(void **state) {
   json_ok(&p, "{\"save\": \"/c=/r/c\"}");
   assert_int_equal(p.save_count, 5);
   assert_string_equal(p.saves[4].guest, "/c");
-  JSON_BAD(&p, "{\"save\": [\"/d=/r/d\", 1]}", MB_VIRT_POLICY_BAD_VALUE, "p.json: save[1]",
+  JSON_BAD(&p, "{\"save\": [\"/d=/r/d\", 1]}", MB_WV_POLICY_BAD_VALUE, "p.json: save[1]",
            "expected a string (GUEST=MOUNT-GUEST-PATH), got a number");
-  JSON_BAD(&p, "{\"sav\": \"/d=/r/d\"}", MB_VIRT_POLICY_UNKNOWN_OPTION, "p.json: sav",
+  JSON_BAD(&p, "{\"sav\": \"/d=/r/d\"}", MB_WV_POLICY_UNKNOWN_OPTION, "p.json: sav",
            "unknown key 'sav'; did you mean \"save\"?");
   assert_int_equal(p.save_count, 5);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- faults and the name tables ---- */
 
 static void test_fault(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--fault", "fd_read:2:io");
   ok(&p, "--fault", "path_open:1:44");
   ok(&p, "--fault", "sock_shutdown:4294967295:notcapable");
@@ -642,7 +642,7 @@ static void test_fault(void **state) {
   bad(&p, "--fault", "fd_read:1", "expected FUNC:N:ERRNO (e.g. fd_read:2:io), got 'fd_read:1'");
   bad(&p, "--fault", "fd_read", "expected FUNC:N:ERRNO (e.g. fd_read:2:io), got 'fd_read'");
   bad(&p, "--fault", "fd_read:1:io:x", "expected FUNC:N:ERRNO (e.g. fd_read:2:io), got 'fd_read:1:io:x'");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_func_names(void **state) {
@@ -696,8 +696,8 @@ static void test_func_names(void **state) {
 
 static void test_later_replaces(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--clock", "fixed:5");
   ok(&p, "--clock", "real");
   ok(&p, "--stdin", "/a");
@@ -705,17 +705,17 @@ static void test_later_replaces(void **state) {
   ok(&p, "--trace", "stderr");
   ok(&p, "--mem", "/a");
   ok(&p, "--mem", "/b");
-  assert_int_equal(p.clock, MB_VIRT_CLOCK_REAL);
-  assert_int_equal(p.stdio[0].mode, MB_VIRT_STDIO_NULL);
+  assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
+  assert_int_equal(p.stdio[0].mode, MB_WV_STDIO_NULL);
   assert_null(p.stdio[0].path);
   assert_int_equal(p.mount_count, 2);
   assert_string_equal(p.mounts[1].guest, "/b");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_help(void **state) {
   (void)state;
-  const char *h = mb_virt_policy_help();
+  const char *h = mb_wv_policy_help();
   assert_non_null(h);
   size_t n = strlen(h);
   assert_true(n > 0 && h[n - 1] == '\n');
@@ -738,108 +738,108 @@ static void test_help(void **state) {
 
 static void test_json_good(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   json_ok(&p, "{\"mount\": [\"/data=/host/data:ro\"], \"mem\": \"/tmp:1M\", \"env\": [\"HOME=/tmp\"],\n"
               " \"clock\": \"fixed:0\", \"stdout\": \"inherit\", \"fault\": [\"fd_read:2:io\"],\n"
               " \"embed\": [\"/etc=./etc\", \"/x=y\"], \"env-allow\": \"TERM\", \"env-inherit\": true,\n"
               " \"arg\": [\"a\", \"\"], \"args-inherit\": false, \"stdin\": \"/etc/in\",\n"
               " \"stderr\": [\"/tmp/a\", \"null\"], \"random\": \"seed:7\", \"trace\": \"stderr\"}");
   assert_int_equal(p.mount_count, 4);
-  assert_int_equal(p.mounts[0].kind, MB_VIRT_MOUNT_HOST);
+  assert_int_equal(p.mounts[0].kind, MB_WV_MOUNT_HOST);
   assert_string_equal(p.mounts[0].preopen, "/host");
   assert_string_equal(p.mounts[0].subdir, "data");
-  assert_int_equal(p.mounts[1].kind, MB_VIRT_MOUNT_MEM);
+  assert_int_equal(p.mounts[1].kind, MB_WV_MOUNT_MEM);
   assert_int_equal(p.mounts[1].limit, 1u << 20);
   assert_string_equal(p.mounts[3].guest, "/x");
   assert_int_equal(p.env_count, 2);
-  assert_int_equal(p.env[1].kind, MB_VIRT_ENV_ALLOW);
+  assert_int_equal(p.env[1].kind, MB_WV_ENV_ALLOW);
   assert_true(p.env_inherit);
   assert_int_equal(p.arg_count, 2);
   assert_false(p.args_inherit);
-  assert_int_equal(p.stdio[0].mode, MB_VIRT_STDIO_FILE);
-  assert_int_equal(p.stdio[2].mode, MB_VIRT_STDIO_NULL); /* the last of the array */
+  assert_int_equal(p.stdio[0].mode, MB_WV_STDIO_FILE);
+  assert_int_equal(p.stdio[2].mode, MB_WV_STDIO_NULL); /* the last of the array */
   assert_int_equal(p.random_seed, 7);
-  assert_int_equal(p.trace, MB_VIRT_TRACE_STDERR);
+  assert_int_equal(p.trace, MB_WV_TRACE_STDERR);
   assert_int_equal(p.fault_count, 1);
   check_ok(&p);
   /* a second file appends and replaces; false clears an earlier true */
   json_ok(&p, "\xEF\xBB\xBF {\"env-inherit\": false, \"arg\": [], \"clock\": \"real\"} \n\t");
   assert_false(p.env_inherit);
   assert_int_equal(p.arg_count, 2);
-  assert_int_equal(p.clock, MB_VIRT_CLOCK_REAL);
+  assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
   json_ok(&p, "{}");
   json_ok(&p, "\xEF\xBB\xBF{}"); /* cJSON 1.7.15 (the parser once) refused this one */
-  JSON_BAD(&p, "\xEF\xBB\xBF" "5", MB_VIRT_POLICY_BAD_VALUE, "p.json",
+  JSON_BAD(&p, "\xEF\xBB\xBF" "5", MB_WV_POLICY_BAD_VALUE, "p.json",
            "the top level is a number; expected an object of options such as {\"mem\": \"/tmp:1M\", "
            "\"env\": [\"HOME=/tmp\"]}");
   /* filename NULL, diag NULL */
-  assert_int_equal(mb_virt_policy_parse_json(&p, NULL, "{}", 2, NULL), MB_VIRT_POLICY_OK);
-  mb_virt_policy_fini(&p);
+  assert_int_equal(mb_wv_policy_parse_json(&p, NULL, "{}", 2, NULL), MB_WV_POLICY_OK);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_json_syntax(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--mem", "/keep"); /* what must survive every refusal */
   static const char V[] = "expected a value (a string, number, object, array, true, false or null)";
   char msg[300];
   snprintf(msg, sizeof msg, "not JSON: %s, got '}'", V);
-  JSON_BAD(&p, "{\n  \"mem\": \"/tmp\",\n  \"env\": [}\n", MB_VIRT_POLICY_SYNTAX, "p.json:3:11", msg);
-  JSON_BAD(&p, "{\"mem\": \"/tmp\"", MB_VIRT_POLICY_SYNTAX, "p.json:1:15",
+  JSON_BAD(&p, "{\n  \"mem\": \"/tmp\",\n  \"env\": [}\n", MB_WV_POLICY_SYNTAX, "p.json:3:11", msg);
+  JSON_BAD(&p, "{\"mem\": \"/tmp\"", MB_WV_POLICY_SYNTAX, "p.json:1:15",
            "not JSON: expected ',' or '}', got the end of the text");
-  JSON_BAD(&p, "{\"arg\": [\"a\" \"b\"]}", MB_VIRT_POLICY_SYNTAX, "p.json:1:14",
+  JSON_BAD(&p, "{\"arg\": [\"a\" \"b\"]}", MB_WV_POLICY_SYNTAX, "p.json:1:14",
            "not JSON: expected ',' or ']', got '\"'");
-  JSON_BAD(&p, "{\"mem\": \"/tmp\"} {}", MB_VIRT_POLICY_SYNTAX, "p.json:1:17",
+  JSON_BAD(&p, "{\"mem\": \"/tmp\"} {}", MB_WV_POLICY_SYNTAX, "p.json:1:17",
            "not JSON: more after the end of the JSON value; a policy is one object, got '{'");
-  JSON_BAD(&p, "{\"a\" 1}", MB_VIRT_POLICY_SYNTAX, "p.json:1:6",
+  JSON_BAD(&p, "{\"a\" 1}", MB_WV_POLICY_SYNTAX, "p.json:1:6",
            "not JSON: expected ':' after the key, got '1'");
-  JSON_BAD(&p, "{'mem': 1}", MB_VIRT_POLICY_SYNTAX, "p.json:1:2",
+  JSON_BAD(&p, "{'mem': 1}", MB_WV_POLICY_SYNTAX, "p.json:1:2",
            "not JSON: expected '\"' to begin a key, got '''");
-  JSON_BAD(&p, "{\"mem\": \"/t\",}", MB_VIRT_POLICY_SYNTAX, "p.json:1:14",
+  JSON_BAD(&p, "{\"mem\": \"/t\",}", MB_WV_POLICY_SYNTAX, "p.json:1:14",
            "not JSON: expected '\"' to begin a key, got '}'");
-  JSON_BAD(&p, "{\"mem\": /t}", MB_VIRT_POLICY_SYNTAX, "p.json:1:9",
+  JSON_BAD(&p, "{\"mem\": /t}", MB_WV_POLICY_SYNTAX, "p.json:1:9",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got '/'");
-  JSON_BAD(&p, "{\"env-inherit\": yes}", MB_VIRT_POLICY_SYNTAX, "p.json:1:17",
+  JSON_BAD(&p, "{\"env-inherit\": yes}", MB_WV_POLICY_SYNTAX, "p.json:1:17",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got 'y'");
-  JSON_BAD(&p, "{\"env-inherit\": tru}", MB_VIRT_POLICY_SYNTAX, "p.json:1:17",
+  JSON_BAD(&p, "{\"env-inherit\": tru}", MB_WV_POLICY_SYNTAX, "p.json:1:17",
            "not JSON: a bare word; strings are quoted, and the literals are true, false and null");
-  JSON_BAD(&p, "{\"x\": -}", MB_VIRT_POLICY_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
-  JSON_BAD(&p, "{\"x\": 1.e5}", MB_VIRT_POLICY_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
-  JSON_BAD(&p, "{\"x\": 01}", MB_VIRT_POLICY_SYNTAX, "p.json:1:8", "not JSON: expected ',' or '}', got '1'");
-  JSON_BAD(&p, "{\"mem\": \"/tmp\n\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:14",
+  JSON_BAD(&p, "{\"x\": -}", MB_WV_POLICY_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
+  JSON_BAD(&p, "{\"x\": 1.e5}", MB_WV_POLICY_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
+  JSON_BAD(&p, "{\"x\": 01}", MB_WV_POLICY_SYNTAX, "p.json:1:8", "not JSON: expected ',' or '}', got '1'");
+  JSON_BAD(&p, "{\"mem\": \"/tmp\n\"}", MB_WV_POLICY_SYNTAX, "p.json:1:14",
            "not JSON: a control character in a string (write it as an escape such as \\n), got byte 0x0a");
-  JSON_BAD(&p, "{\n\"mem\": \"/tmp}", MB_VIRT_POLICY_SYNTAX, "p.json:2:8", "not JSON: a string that is never closed");
-  JSON_BAD(&p, "{\"mem\": \"\\q\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\n\"mem\": \"/tmp}", MB_WV_POLICY_SYNTAX, "p.json:2:8", "not JSON: a string that is never closed");
+  JSON_BAD(&p, "{\"mem\": \"\\q\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
            "not JSON: an unknown escape; the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX");
-  JSON_BAD(&p, "{\"mem\": \"\\u12G4\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"mem\": \"\\u12G4\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape without four hex digits");
-  JSON_BAD(&p, "{\"arg\": \"\\udc00\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"arg\": \"\\udc00\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape of a low surrogate without a high one before it");
-  JSON_BAD(&p, "{\"arg\": \"\\ud83dx\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"arg\": \"\\ud83dx\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) after it");
-  JSON_BAD(&p, "{\"arg\": \"\\ud83d\\u0041\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"arg\": \"\\ud83d\\u0041\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) after it");
   JSON_BAD(&p, "{\"x\": 1234567890123456789012345678901234567890123456789012345678901234}",
-           MB_VIRT_POLICY_SYNTAX, "p.json:1:7",
+           MB_WV_POLICY_SYNTAX, "p.json:1:7",
            "not JSON: a number longer than 63 characters (policy values are strings)");
   JSON_BAD(&p, "{\"arg\": -12345678901234567890123456789012345678901234567890.12345678901}",
-           MB_VIRT_POLICY_BAD_VALUE, "p.json: arg",
+           MB_WV_POLICY_BAD_VALUE, "p.json: arg",
            "expected a string (ARG) or an array of them, got a number"); /* 63: cJSON's limit, kept */
   json_ok(&p, "{\"arg\": \"\\ud83d\\ude00\\u00e9\"}");
   assert_string_equal(p.args[p.arg_count - 1], "\xF0\x9F\x98\x80\xC3\xA9");
-  JSON_BAD(&p, "\n\n   \x01", MB_VIRT_POLICY_SYNTAX, "p.json:3:4",
+  JSON_BAD(&p, "\n\n   \x01", MB_WV_POLICY_SYNTAX, "p.json:3:4",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got byte 0x01");
-  JSON_BAD(&p, "", MB_VIRT_POLICY_SYNTAX, "p.json:1:1",
+  JSON_BAD(&p, "", MB_WV_POLICY_SYNTAX, "p.json:1:1",
            "the text is empty; expected a JSON object such as {\"mem\": \"/tmp:1M\"}");
-  JSON_BAD(&p, " \n ", MB_VIRT_POLICY_SYNTAX, "p.json:2:2",
+  JSON_BAD(&p, " \n ", MB_WV_POLICY_SYNTAX, "p.json:2:2",
            "the text is empty; expected a JSON object such as {\"mem\": \"/tmp:1M\"}");
-  JSON_BAD(&p, "{\"arg\": \"a\\u0000b\"}", MB_VIRT_POLICY_SYNTAX, "p.json:1:11",
+  JSON_BAD(&p, "{\"arg\": \"a\\u0000b\"}", MB_WV_POLICY_SYNTAX, "p.json:1:11",
            "not JSON: a \\u0000 escape; policy strings cannot hold NUL");
-  json_refused(&p, "{\"arg\": \"a\0b\"}", 14, MB_VIRT_POLICY_SYNTAX, "p.json:1:11",
+  json_refused(&p, "{\"arg\": \"a\0b\"}", 14, MB_WV_POLICY_SYNTAX, "p.json:1:11",
                "not JSON: a NUL byte; a policy is JSON text");
-  json_refused(&p, "{}\0", 3, MB_VIRT_POLICY_SYNTAX, "p.json:1:3",
+  json_refused(&p, "{}\0", 3, MB_WV_POLICY_SYNTAX, "p.json:1:3",
                "not JSON: more after the end of the JSON value; a policy is one object, got byte 0x00");
   /* nesting: 64 levels are read (and then refused as values), 65 are not JSON here */
   char deep[200];
@@ -851,16 +851,16 @@ static void test_json_syntax(void **state) {
   for (int i = 0; i < 63; i++) deep[n++] = ']';
   deep[n++] = '}';
   deep[n] = '\0';
-  JSON_BAD(&p, deep, MB_VIRT_POLICY_BAD_VALUE, "p.json: arg[0]", "expected a string (ARG), got an array");
+  JSON_BAD(&p, deep, MB_WV_POLICY_BAD_VALUE, "p.json: arg[0]", "expected a string (ARG), got an array");
   memmove(deep + 8, deep + 7, n - 7 + 1);
   deep[7] = '[';
   memmove(deep + 8 + 64, deep + 7 + 64, strlen(deep + 7 + 64) + 1);
   deep[7 + 64] = ']';
-  JSON_BAD(&p, deep, MB_VIRT_POLICY_SYNTAX, "p.json:1:71", "not JSON: nesting deeper than 64 levels");
+  JSON_BAD(&p, deep, MB_WV_POLICY_SYNTAX, "p.json:1:71", "not JSON: nesting deeper than 64 levels");
   /* an escaped backslash before u0000 is no escape of NUL */
   json_ok(&p, "{\"arg\": \"a\\\\u0000b\"}");
   assert_string_equal(p.args[p.arg_count - 1], "a\\u0000b");
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 /* Strings are decoded by the policy's own scanner: every escape, \u as UTF-8 (1 to 4
@@ -868,8 +868,8 @@ static void test_json_syntax(void **state) {
  * decoded like values (so an escaped key is the same key, given twice or not). */
 static void test_json_strings(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   json_ok(&p, "{\"arg\": [\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u0041\\u007f\\u0080\\u07ff\\u0800\\uffff\","
               " \"\\ud83d\\ude00\\uD800\\uDC00\\udbff\\udfff\", \"\xc3\xa9\xff raw\", \"\"]}");
   assert_int_equal(p.arg_count, 5);
@@ -883,20 +883,20 @@ static void test_json_strings(void **state) {
   assert_string_equal(p.env[0].name, "A");
   assert_string_equal(p.env[0].value, "\xc3\xa9");
   assert_string_equal(p.env[1].name, "B");
-  JSON_BAD(&p, "{\"arg\": \"a\", \"\\u0061rg\": \"b\"}", MB_VIRT_POLICY_CONFLICT, "p.json: arg",
+  JSON_BAD(&p, "{\"arg\": \"a\", \"\\u0061rg\": \"b\"}", MB_WV_POLICY_CONFLICT, "p.json: arg",
            "\"arg\" is given twice; give it once, with an array for several values");
-  JSON_BAD(&p, "{\"\\u006dout\": \"/d=/h\"}", MB_VIRT_POLICY_UNKNOWN_OPTION, "p.json: mout",
+  JSON_BAD(&p, "{\"\\u006dout\": \"/d=/h\"}", MB_WV_POLICY_UNKNOWN_OPTION, "p.json: mout",
            "unknown key 'mout'; did you mean \"mount\"?");
   assert_int_equal(p.arg_count, 5);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_json_values(void **state) {
   (void)state;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--mem", "/keep");
-  const mb_virt_policy_err U = MB_VIRT_POLICY_UNKNOWN_OPTION, B = MB_VIRT_POLICY_BAD_VALUE;
+  const mb_wv_policy_err U = MB_WV_POLICY_UNKNOWN_OPTION, B = MB_WV_POLICY_BAD_VALUE;
   JSON_BAD(&p, "{\"mem\": \"/t\", \"mout\": \"/d=/h\"}", U, "p.json: mout",
            "unknown key 'mout'; did you mean \"mount\"?");
   JSON_BAD(&p, "{\"--mem\": \"/t\"}", U, "p.json: --mem",
@@ -907,7 +907,7 @@ static void test_json_values(void **state) {
            "save, record, replay)");
   JSON_BAD(&p, "{\"policy\": \"other.json\"}", U, "p.json: policy",
            "a policy file cannot include another; give --policy once for each file");
-  JSON_BAD(&p, "{\"clock\": \"real\", \"clock\": \"fixed:1\"}", MB_VIRT_POLICY_CONFLICT, "p.json: clock",
+  JSON_BAD(&p, "{\"clock\": \"real\", \"clock\": \"fixed:1\"}", MB_WV_POLICY_CONFLICT, "p.json: clock",
            "\"clock\" is given twice; give it once, with an array for several values");
   JSON_BAD(&p, "{\"clock\": 5}", B, "p.json: clock",
            "expected a string (real|fixed:NANOS) or an array of them, got a number");
@@ -934,7 +934,7 @@ static void test_json_values(void **state) {
            "expected :ro or :rw at the end, got ':rx' (preopen names and subdirectories cannot contain ':')");
   assert_int_equal(p.mount_count, 1);
   assert_int_equal(p.arg_count, 0);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_policy_file(void **state) {
@@ -945,12 +945,12 @@ static void test_policy_file(void **state) {
   const char *body = "{\n  \"mem\": \"/tmp:4K\",\n  \"clock\": \"real\"\n}\n";
   assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
   close(fd);
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   ok(&p, "--policy", path);
   assert_int_equal(p.mount_count, 1);
   assert_int_equal(p.mounts[0].limit, 4096);
-  assert_int_equal(p.clock, MB_VIRT_CLOCK_REAL);
+  assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
 
   FILE *f = fopen(path, "w");
   assert_non_null(f);
@@ -958,41 +958,41 @@ static void test_policy_file(void **state) {
   fclose(f);
   char where[300];
   snprintf(where, sizeof where, "%s: clock", path);
-  refused(&p, "--policy", path, MB_VIRT_POLICY_BAD_VALUE, where,
+  refused(&p, "--policy", path, MB_WV_POLICY_BAD_VALUE, where,
           "expected real or fixed:NANOS (decimal nanoseconds since 1970, e.g. fixed:0), got 'never'");
   f = fopen(path, "w");
   assert_non_null(f);
   fputs("{\n  \"mem\": \"/tmp:4K\",,\n}\n", f);
   fclose(f);
   snprintf(where, sizeof where, "%s:2:20", path);
-  refused(&p, "--policy", path, MB_VIRT_POLICY_SYNTAX, where,
+  refused(&p, "--policy", path, MB_WV_POLICY_SYNTAX, where,
           "not JSON: expected '\"' to begin a key, got ','");
   /* too big */
   f = fopen(path, "w");
   assert_non_null(f);
   fputc('{', f);
-  for (unsigned i = 0; i < MB_VIRT_POLICY_FILE_MAX; i++) fputc(' ', f);
+  for (unsigned i = 0; i < MB_WV_POLICY_FILE_MAX; i++) fputc(' ', f);
   fputc('}', f);
   fclose(f);
-  refused(&p, "--policy", path, MB_VIRT_POLICY_IO, path,
+  refused(&p, "--policy", path, MB_WV_POLICY_IO, path,
           "the policy file is larger than 1048576 bytes; a policy is a few lines of JSON");
   unlink(path);
-  refused(&p, "--policy", path, MB_VIRT_POLICY_IO, path,
+  refused(&p, "--policy", path, MB_WV_POLICY_IO, path,
           "cannot open the policy file: No such file or directory; check the path given to --policy");
-  refused(&p, "--policy", "/", MB_VIRT_POLICY_IO, "/", "cannot read the policy file: Is a directory");
-  mb_virt_policy_fini(&p);
+  refused(&p, "--policy", "/", MB_WV_POLICY_IO, "/", "cannot read the policy file: Is a directory");
+  mb_wv_policy_fini(&p);
 }
 
 /* ---- check ---- */
 
-static void policy_of(mb_virt_policy *p, const char *const *flags) {
-  mb_virt_policy_init(p);
+static void policy_of(mb_wv_policy *p, const char *const *flags) {
+  mb_wv_policy_init(p);
   for (size_t i = 0; flags[i]; i += 2) ok(p, flags[i], flags[i + 1]);
 }
 
 static void test_check_ok(void **state) {
   (void)state;
-  mb_virt_policy p;
+  mb_wv_policy p;
   const char *const all[] = {
       "--embed", "/data=./d", "--mem", "/data:1M", /* copy-on-write */
       "--mount", "/data/host=/h", /* nested */
@@ -1010,21 +1010,21 @@ static void test_check_ok(void **state) {
       NULL};
   policy_of(&p, all);
   check_ok(&p);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
   const char *const root[] = {"--mem", "/", "--stdout", "/out", "--stdin", "/x/y", NULL};
   policy_of(&p, root);
   check_ok(&p);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
   const char *const inherit[] = {"--args-inherit", NULL, "--env-inherit", NULL, NULL};
   policy_of(&p, inherit);
   check_ok(&p);
-  assert_int_equal(mb_virt_policy_check(&p, NULL), MB_VIRT_POLICY_OK);
-  mb_virt_policy_fini(&p);
+  assert_int_equal(mb_wv_policy_check(&p, NULL), MB_WV_POLICY_OK);
+  mb_wv_policy_fini(&p);
 }
 
 static void test_check_conflicts(void **state) {
   (void)state;
-  mb_virt_policy p;
+  mb_wv_policy p;
   static const struct {
     const char *const flags[14];
     const char *where, *message;
@@ -1120,7 +1120,7 @@ static void test_check_conflicts(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     policy_of(&p, cases[i].flags);
     check_bad(&p, cases[i].where, cases[i].message);
-    mb_virt_policy_fini(&p);
+    mb_wv_policy_fini(&p);
   }
 }
 
@@ -1143,14 +1143,14 @@ static bool sweep_once(void) {
       {"--save", "/scratch=/m/out"}, {"--save", "/scratch/sub=/m/sub"},
   };
   bool nomem = false;
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
     char *before = dump(&p);
-    mb_virt_policy_diag d;
-    mb_virt_policy_err e = mb_virt_policy_option(&p, ops[i][0], ops[i][1], &d);
+    mb_wv_policy_diag d;
+    mb_wv_policy_err e = mb_wv_policy_option(&p, ops[i][0], ops[i][1], &d);
     if (e) {
-      assert_int_equal(e, MB_VIRT_POLICY_NOMEM);
+      assert_int_equal(e, MB_WV_POLICY_NOMEM);
       assert_string_equal(d.message, "out of memory");
       char *after = dump(&p);
       assert_string_equal(before, after);
@@ -1161,10 +1161,10 @@ static bool sweep_once(void) {
   }
   for (int k = 0; k < 2; k++) { /* the second time over a bigger policy */
     char *before = dump(&p);
-    mb_virt_policy_diag d;
-    mb_virt_policy_err e = mb_virt_policy_parse_json(&p, "s.json", sweep_json, strlen(sweep_json), &d);
+    mb_wv_policy_diag d;
+    mb_wv_policy_err e = mb_wv_policy_parse_json(&p, "s.json", sweep_json, strlen(sweep_json), &d);
     if (e) {
-      assert_int_equal(e, MB_VIRT_POLICY_NOMEM);
+      assert_int_equal(e, MB_WV_POLICY_NOMEM);
       assert_memory_equal(d.where, "s.json", 6);
       char *after = dump(&p);
       assert_string_equal(before, after);
@@ -1173,13 +1173,13 @@ static bool sweep_once(void) {
     }
     free(before);
   }
-  mb_virt_policy_diag d;
-  mb_virt_policy_err e = mb_virt_policy_check(&p, &d);
-  if (e == MB_VIRT_POLICY_NOMEM)
+  mb_wv_policy_diag d;
+  mb_wv_policy_err e = mb_wv_policy_check(&p, &d);
+  if (e == MB_WV_POLICY_NOMEM)
     nomem = true;
-  else if (e != MB_VIRT_POLICY_OK && e != MB_VIRT_POLICY_CONFLICT)
+  else if (e != MB_WV_POLICY_OK && e != MB_WV_POLICY_CONFLICT)
     fail_msg("check: %d %s", (int)e, d.message);
-  mb_virt_policy_fini(&p);
+  mb_wv_policy_fini(&p);
   return nomem;
 }
 

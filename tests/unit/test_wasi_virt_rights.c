@@ -278,16 +278,16 @@ static void test_set_rights(void **state) {
 }
 
 int main(void) {
-  mb_virt_policy p;
-  mb_virt_policy_init(&p);
-  mb_virt_policy_diag diag;
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
+  mb_wv_policy_diag diag;
   static const char *const opts[][2] = {
       {"--mem", "/data"}, {"--stdin", "null"}, {"--stdout", "null"}, {"--stderr", "null"}};
   for (size_t k = 0; k < sizeof opts / sizeof *opts; k++)
-    if (mb_virt_policy_option(&p, opts[k][0], opts[k][1], &diag)) return 2;
+    if (mb_wv_policy_option(&p, opts[k][0], opts[k][1], &diag)) return 2;
   mb_vfs_buf_init(&config);
-  if (mb_virt_config_build(&p, "rights", NULL, &config, &diag)) return 2;
-  mb_virt_policy_fini(&p);
+  if (mb_wv_config_build(&p, "rights", NULL, &config, &diag)) return 2;
+  mb_wv_policy_fini(&p);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_abi_bytes, setup, teardown),

@@ -1,12 +1,14 @@
-/* glue_layout.h — where the wasm32 glue keeps what the fused adapters' hot paths touch,
- * for the linker, which writes those paths out as wasm in each adapter
- * (linker/fuse_fast.c) instead of calling into the glue: the common own move, lend and
- * call scope. Byte offsets in the glue's memory, wasm32 layout; glue.c checks each
- * against the structs of internal.h, so changing a struct without this file fails the
- * glue build.
+/* membrane_glue_abi.h — virt's public glue ABI: where the wasm32 glue keeps what the
+ * fused adapters' hot paths touch. Public (beside membrane_virt.h) because another
+ * library writes code against it: the linker, which writes those paths out as wasm in
+ * each adapter (linker/fuse_fast.c) instead of calling into the glue: the common own
+ * move, lend and call scope. Byte offsets in the glue's memory, wasm32 layout; glue.c
+ * checks each against the structs of internal.h, so changing a struct without this file
+ * fails the glue build. Append-only in spirit: an output fused by one membrane carries its
+ * own glue, so the offsets need only agree within one build.
  * The adapters fall back to the glue's full operations for anything else. */
-#ifndef MB_GLUE_LAYOUT_H
-#define MB_GLUE_LAYOUT_H
+#ifndef MEMBRANE_GLUE_ABI_H
+#define MEMBRANE_GLUE_ABI_H
 
 /* the runtime (the glue exports its address as the global `mb_rt_store`) */
 #define MB_GL_RT_INSTS 12

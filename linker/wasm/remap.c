@@ -13,8 +13,8 @@ static uint32_t map1(const mb_remap *rm, mb_space s, uint32_t v) {
 
 /* Copy a rewritten expression or body into the arena. */
 static mb_err keep(mb_module *m, const mb_buf *b, mb_bytes *out, mb_diag *diag) {
-  uint8_t *p = mb__arena_alloc(m->arena, b->len);
-  if (!p) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory while remapping");
+  uint8_t *p = mb_wasm_arena_alloc(m->arena, b->len);
+  if (!p) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while remapping");
   /* an empty result (a name section with no subsections) has never allocated: data is
    * NULL, which memcpy may not be given even for 0 bytes */
   if (b->len) memcpy(p, b->data, b->len);
@@ -32,20 +32,12 @@ static mb_err remap_expr(mb_module *m, const mb_remap *rm, mb_bytes *expr, mb_bu
 }
 
 static bool check_counts(const mb_module *m, const mb_remap *rm, mb_diag *diag) {
-  const uint32_t sizes[MB_SPACE_COUNT] = {
-      m->ntypes,
-      mb_module_count(m, MB_KIND_FUNC),
-      mb_module_count(m, MB_KIND_TABLE),
-      mb_module_count(m, MB_KIND_MEMORY),
-      mb_module_count(m, MB_KIND_GLOBAL),
-      mb_module_count(m, MB_KIND_TAG),
-      m->nelems,
-      m->ndatas,
-  };
+  uint32_t sizes[MB_SPACE_COUNT];
+  mb_module_space_sizes(m, sizes);
   for (int s = 0; s < MB_SPACE_COUNT; s++)
     if (rm->map[s] && rm->count[s] != sizes[s]) {
-      mb__fail(diag, MB_ERR_INVALID_ARG, 0, "remap table %d has %u entries, the module has %u", s,
-               rm->count[s], sizes[s]);
+      mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "remap table %d has %u entries, the module has %u", s,
+                   rm->count[s], sizes[s]);
       return false;
     }
   return true;
@@ -65,31 +57,31 @@ static int by_key(const void *a, const void *b) {
 }
 
 /* Skip one name map (vec(u32 name)) in r. */
-static mb_err skip_namemap(mb_reader *r) {
+static mb_err skip_namemap(mb_wasm_reader *r) {
   uint32_t n, k;
   mb_bytes name;
-  mb_err e = mb__u32(r, &n, "name map");
+  mb_err e = mb_wasm_u32(r, &n, "name map");
   for (uint32_t i = 0; !e && i < n; i++)
-    if (!(e = mb__u32(r, &k, "name index"))) e = mb__name(r, &name, "name");
+    if (!(e = mb_wasm_u32(r, &k, "name index"))) e = mb_wasm_name(r, &name, "name");
   return e;
 }
 
 /* Rewrite one map subsection: keys through `space` (or unchanged when none), entries
  * re-sorted by their new key. */
-static mb_err remap_map(mb_reader *r, const mb_remap *rm, int space, bool indirect,
+static mb_err remap_map(mb_wasm_reader *r, const mb_remap *rm, int space, bool indirect,
                         mb_buf *out) {
   uint32_t n;
-  mb_err e = mb__u32(r, &n, "name map");
+  mb_err e = mb_wasm_u32(r, &n, "name map");
   if (e) return e;
-  if (n > mb__left(r)) return MB_ERR_UNEXPECTED_END;
-  name_entry *v = mb__calloc(n ? n : 1, sizeof *v);
+  if (n > mb_wasm_left(r)) return MB_ERR_UNEXPECTED_END;
+  name_entry *v = mb_wasm_calloc(n ? n : 1, sizeof *v);
   if (!v) return MB_ERR_NOMEM;
   for (uint32_t i = 0; i < n && !e; i++) {
     uint32_t key;
     mb_bytes name;
-    if ((e = mb__u32(r, &key, "name index"))) break;
+    if ((e = mb_wasm_u32(r, &key, "name index"))) break;
     const uint8_t *start = r->pos;
-    e = indirect ? skip_namemap(r) : mb__name(r, &name, "name");
+    e = indirect ? skip_namemap(r) : mb_wasm_name(r, &name, "name");
     v[i].key = space >= 0 ? map1(rm, (mb_space)space, key) : key;
     v[i].rest = start;
     v[i].len = (uint32_t)(r->pos - start);
@@ -102,7 +94,7 @@ static mb_err remap_map(mb_reader *r, const mb_remap *rm, int space, bool indire
       mb_buf_append(out, v[i].rest, v[i].len);
     }
   }
-  mb__free(v);
+  mb_wasm_free(v);
   return e;
 }
 
@@ -127,16 +119,16 @@ static int name_subsection_space(uint8_t id) {
  * point at the wrong entities). Out of memory must not pass for unparseable: that would
  * drop the names silently. */
 static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out) {
-  mb_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL};
+  mb_wasm_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL};
   mb_buf sub;
   mb_buf_init(&sub);
   mb_err e = MB_OK;
   while (!e && r.pos < r.end) {
     uint8_t id;
     uint32_t size;
-    mb_reader s;
-    if ((e = mb__byte(&r, &id, "name subsection")) || (e = mb__u32(&r, &size, "size")) ||
-        (e = mb__sub(&r, size, &s, "name subsection")))
+    mb_wasm_reader s;
+    if ((e = mb_wasm_byte(&r, &id, "name subsection")) || (e = mb_wasm_u32(&r, &size, "size")) ||
+        (e = mb_wasm_sub(&r, size, &s, "name subsection")))
       break;
     int space = name_subsection_space(id);
     if (id == 0 || space < 0) { /* module name or unknown: copy */
@@ -168,7 +160,7 @@ static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
       tmp.len = 0;
       mb_err ne = remap_names(&c.payload, rm, &tmp);
       if (ne == MB_ERR_NOMEM) {
-        e = mb__fail(diag, MB_ERR_NOMEM, c.offset, "out of memory while remapping names");
+        e = mb_wasm_fail(diag, MB_ERR_NOMEM, c.offset, "out of memory while remapping names");
         break;
       }
       if (ne) continue; /* unparseable: dropped */
@@ -201,11 +193,8 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     e = remap_expr(m, rm, &m->tables[i].init, &tmp, diag);
   for (uint32_t i = 0; i < m->nglobals && !e; i++)
     e = remap_expr(m, rm, &m->globals[i].init, &tmp, diag);
-  static const mb_space kind_space[MB_KIND_COUNT] = {MB_SPACE_FUNC, MB_SPACE_TABLE,
-                                                     MB_SPACE_MEMORY, MB_SPACE_GLOBAL,
-                                                     MB_SPACE_TAG};
   for (uint32_t i = 0; i < m->nexports; i++)
-    m->exports[i].index = map1(rm, kind_space[m->exports[i].kind], m->exports[i].index);
+    m->exports[i].index = map1(rm, mb_kind_space(m->exports[i].kind), m->exports[i].index);
   if (m->has_start) m->start = map1(rm, MB_SPACE_FUNC, m->start);
   for (uint32_t i = 0; i < m->nelems && !e; i++) {
     mb_elem *s = &m->elems[i];
@@ -264,12 +253,12 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
     if ((e = mb_const_expr_rewrite(init->ptr, init->len, 0, rm, &tmp, diag))) break;
     for (int s = 0; s < MB_SPACE_COUNT; s++) lim[s] = UINT32_MAX;
     lim[MB_SPACE_GLOBAL] = gm[imported + i];
-    mb_reader r = {tmp.data, tmp.data, tmp.data + tmp.len, 0, NULL};
+    mb_wasm_reader r = {tmp.data, tmp.data, tmp.data + tmp.len, 0, NULL};
     if (mb__expr_walk(&r, MB_EXPR_CONST, lim, NULL, NULL, NULL) == MB_ERR_INDEX_RANGE)
-      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                   "the permutation moves global %u to %u, before a global its initialiser "
-                   "reads",
-                   imported + i, gm[imported + i]);
+      e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                       "the permutation moves global %u to %u, before a global its initialiser "
+                       "reads",
+                       imported + i, gm[imported + i]);
   }
   mb_buf_fini(&tmp);
   return e;
@@ -279,28 +268,28 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
 static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, uint32_t imported,
                             const uint32_t *map, mb_diag *diag) {
   if (!map || !n) return MB_OK;
-  uint8_t *copy = mb__malloc(n * elem);
-  uint8_t *seen = mb__calloc(n, 1);
+  uint8_t *copy = mb_wasm_malloc(n * elem);
+  uint8_t *seen = mb_wasm_calloc(n, 1);
   mb_err e = MB_OK;
   if (!copy || !seen) {
-    e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     goto out;
   }
   memcpy(copy, arr, n * elem);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t to = map[imported + i];
     if (to < imported || to - imported >= n || seen[to - imported]) {
-      e = mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                   "remap is not a permutation of the defined entities (entry %u -> %u)",
-                   imported + i, to);
+      e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                       "remap is not a permutation of the defined entities (entry %u -> %u)",
+                       imported + i, to);
       goto out;
     }
     seen[to - imported] = 1;
     memcpy((uint8_t *)arr + (size_t)(to - imported) * elem, copy + (size_t)i * elem, elem);
   }
 out:
-  mb__free(copy);
-  mb__free(seen);
+  mb_wasm_free(copy);
+  mb_wasm_free(seen);
   (void)m;
   return e;
 }
@@ -313,25 +302,25 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     if (!rm->map[s] || kind_of[s] < 0) continue;
     for (uint32_t i = 0; i < m->nimported[kind_of[s]]; i++)
       if (rm->map[s][i] != i)
-        return mb__fail(diag, MB_ERR_INVALID_ARG, 0, "imports must keep their index (%u -> %u)",
-                        i, rm->map[s][i]);
+        return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "imports must keep their index (%u -> %u)",
+                            i, rm->map[s][i]);
   }
   /* Check every map is a permutation before changing anything. */
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
     if (!rm->map[s]) continue;
-    uint8_t *seen = mb__calloc(rm->count[s] ? rm->count[s] : 1, 1);
-    if (!seen) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    uint8_t *seen = mb_wasm_calloc(rm->count[s] ? rm->count[s] : 1, 1);
+    if (!seen) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     uint32_t bad = UINT32_MAX;
     for (uint32_t i = 0; i < rm->count[s] && bad == UINT32_MAX; i++) {
       uint32_t to = rm->map[s][i];
       if (to >= rm->count[s] || seen[to]) bad = i;
       else seen[to] = 1;
     }
-    mb__free(seen);
+    mb_wasm_free(seen);
     if (bad != UINT32_MAX)
-      return mb__fail(diag, MB_ERR_INVALID_ARG, 0,
-                      "remap table %d is not a permutation (entry %u -> %u)", s, bad,
-                      rm->map[s][bad]);
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "remap table %d is not a permutation (entry %u -> %u)", s, bad,
+                          rm->map[s][bad]);
   }
   mb_err e = check_global_order(m, rm, diag);
   if (e) return e;

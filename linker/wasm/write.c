@@ -209,9 +209,9 @@ static mb_err code_bytes(const mb_code *c, mb_buf *tmp, mb_bytes *out, mb_diag *
   tmp->len = 0;
   mb_err e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, c->remap, tmp, diag);
   if (e) return e;
-  if (tmp->failed) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory while writing the module");
+  if (tmp->failed) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while writing the module");
   if (tmp->len > UINT32_MAX)
-    return mb__fail(diag, MB_ERR_TOO_MANY, c->offset, "function body too large once renumbered");
+    return mb_wasm_fail(diag, MB_ERR_TOO_MANY, c->offset, "function body too large once renumbered");
   *out = (mb_bytes){tmp->data, (uint32_t)tmp->len};
   return MB_OK;
 }
@@ -252,7 +252,7 @@ static mb_err stream_code(const mb_module *m, sink *s, mb_buf *tmp, mb_diag *dia
     return MB_OK;
   }
   size = (uint64_t)(end - at - 6);
-  if (size > UINT32_MAX) return mb__fail(diag, MB_ERR_TOO_MANY, 0, "code section too large");
+  if (size > UINT32_MAX) return mb_wasm_fail(diag, MB_ERR_TOO_MANY, 0, "code section too large");
   uint8_t padded[5];
   for (int k = 0; k < 4; k++, size >>= 7) padded[k] = (uint8_t)(0x80 | (size & 0x7f));
   padded[4] = (uint8_t)size;
@@ -291,22 +291,8 @@ static const section_encoder encoders[MB_SEC_COUNT] = {
 static bool section_wanted(const mb_module *m, mb_sec s) {
   if (!m->sec[s].present) return false;
   if (!m->sec[s].dirty) return true;
-  switch (s) {
-  case MB_SEC_TYPE: return m->ntypes;
-  case MB_SEC_IMPORT: return m->nimports;
-  case MB_SEC_FUNCTION: return m->nfuncs;
-  case MB_SEC_TABLE: return m->ntables;
-  case MB_SEC_MEMORY: return m->nmemories;
-  case MB_SEC_TAG: return m->ntags;
-  case MB_SEC_GLOBAL: return m->nglobals;
-  case MB_SEC_EXPORT: return m->nexports;
-  case MB_SEC_START: return m->has_start;
-  case MB_SEC_ELEMENT: return m->nelems;
-  case MB_SEC_DATACOUNT: return m->has_datacount;
-  case MB_SEC_CODE: return m->ncodes;
-  case MB_SEC_DATA: return m->ndatas;
-  default: return false;
-  }
+  if (s == MB_SEC_DATACOUNT) return m->has_datacount; /* even with no data segments */
+  return mb_module_section_count(m, s) != 0;
 }
 
 static void put_section(sink *s, uint8_t id, const mb_buf *contents) {
@@ -361,8 +347,8 @@ static mb_err write_to(const mb_module *m, sink *s, mb_diag *diag) {
   put_customs(s, m, MB_SEC_COUNT, &tmp);
   bool nomem = tmp.failed || (s->buf && s->buf->failed);
   mb_buf_fini(&tmp);
-  if (nomem) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory while writing the module");
-  if (s->failed) return mb__fail(diag, MB_ERR_IO, 0, "write failed: %s", strerror(errno));
+  if (nomem) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while writing the module");
+  if (s->failed) return mb_wasm_fail(diag, MB_ERR_IO, 0, "write failed: %s", strerror(errno));
   return MB_OK;
 }
 
@@ -378,21 +364,21 @@ mb_err mb_wasm_write_file(const mb_module *m, FILE *f, mb_diag *diag) {
 
 mb_err mb_wasm_write_path(const mb_module *m, const char *path, mb_diag *diag) {
   size_t n = strlen(path);
-  char *tmp = mb__malloc(n + 16);
-  if (!tmp) return mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  char *tmp = mb_wasm_malloc(n + 16);
+  if (!tmp) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   memcpy(tmp, path, n);
   memcpy(tmp + n, ".tmp.XXXXXX", 12);
   mb_err e = MB_OK;
   FILE *f = NULL;
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    e = mb__fail(diag, MB_ERR_IO, 0, "cannot create %s: %s", tmp, strerror(errno));
+    e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot create %s: %s", tmp, strerror(errno));
     goto out;
   }
   if (!(f = fdopen(fd, "wb"))) {
     close(fd);
     unlink(tmp);
-    e = mb__fail(diag, MB_ERR_IO, 0, "cannot open %s: %s", tmp, strerror(errno));
+    e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot open %s: %s", tmp, strerror(errno));
     goto out;
   }
   /* mkstemp makes the file 0600; an output module should get ordinary permissions */
@@ -404,15 +390,15 @@ mb_err mb_wasm_write_path(const mb_module *m, const char *path, mb_diag *diag) {
   }
   if (fclose(f) != 0) {
     unlink(tmp);
-    e = mb__fail(diag, MB_ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
+    e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
     goto out;
   }
   if (rename(tmp, path) != 0) {
     unlink(tmp);
-    e = mb__fail(diag, MB_ERR_IO, 0, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
   }
 out:
-  mb__free(tmp);
+  mb_wasm_free(tmp);
   return e;
 }
 

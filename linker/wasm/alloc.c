@@ -22,14 +22,14 @@ void mb_set_allocator(mb_realloc_fn fn, void *user) {
   hook_user = fn ? user : NULL;
 }
 
-void *mb__realloc(void *ptr, size_t size) { return hook(ptr, size, hook_user); }
-void *mb__malloc(size_t size) { return size ? hook(NULL, size, hook_user) : NULL; }
-void mb__free(void *ptr) {
+void *mb_wasm_realloc(void *ptr, size_t size) { return hook(ptr, size, hook_user); }
+void *mb_wasm_malloc(size_t size) { return size ? hook(NULL, size, hook_user) : NULL; }
+void mb_wasm_free(void *ptr) {
   if (ptr) hook(ptr, 0, hook_user);
 }
-void *mb__calloc(size_t n, size_t size) {
+void *mb_wasm_calloc(size_t n, size_t size) {
   if (size && n > SIZE_MAX / size) return NULL;
-  void *p = mb__malloc(n * size);
+  void *p = mb_wasm_malloc(n * size);
   if (p) memset(p, 0, n * size);
   return p;
 }
@@ -42,7 +42,7 @@ typedef struct chunk {
   _Alignas(16) uint8_t data[];
 } chunk;
 
-/* A block the arena took over (mb__arena_adopt), freed with it. */
+/* A block the arena took over (mb_wasm_arena_adopt), freed with it. */
 typedef struct adopted {
   struct adopted *next;
   void *ptr;
@@ -55,19 +55,19 @@ struct mb_arena {
 
 enum { CHUNK_SIZE = 64 * 1024 };
 
-mb_arena *mb__arena_new(void) { return mb__calloc(1, sizeof(mb_arena)); }
+mb_arena *mb_wasm_arena_new(void) { return mb_wasm_calloc(1, sizeof(mb_arena)); }
 
-void mb__arena_free(mb_arena *a) {
+void mb_wasm_arena_free(mb_arena *a) {
   if (!a) return;
-  for (adopted *d = a->adopted; d; d = d->next) mb__free(d->ptr);
+  for (adopted *d = a->adopted; d; d = d->next) mb_wasm_free(d->ptr);
   for (chunk *c = a->head, *next; c; c = next) {
     next = c->next;
-    mb__free(c);
+    mb_wasm_free(c);
   }
-  mb__free(a);
+  mb_wasm_free(a);
 }
 
-void *mb__arena_alloc(mb_arena *a, size_t size) {
+void *mb_wasm_arena_alloc(mb_arena *a, size_t size) {
   if (size > SIZE_MAX - 15) return NULL; /* rounding up would wrap to a tiny block */
   size = (size + 15) & ~(size_t)15;
   if (size == 0) size = 16;
@@ -75,7 +75,7 @@ void *mb__arena_alloc(mb_arena *a, size_t size) {
   if (!c || c->cap - c->used < size) {
     size_t cap = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
     if (cap > SIZE_MAX - sizeof(chunk)) return NULL;
-    chunk *n = mb__malloc(sizeof(chunk) + cap);
+    chunk *n = mb_wasm_malloc(sizeof(chunk) + cap);
     if (!n) return NULL;
     n->used = 0;
     n->cap = cap;
@@ -95,8 +95,8 @@ void *mb__arena_alloc(mb_arena *a, size_t size) {
   return p;
 }
 
-bool mb__arena_adopt(mb_arena *a, void *ptr) {
-  adopted *d = mb__arena_alloc(a, sizeof *d);
+bool mb_wasm_arena_adopt(mb_arena *a, void *ptr) {
+  adopted *d = mb_wasm_arena_alloc(a, sizeof *d);
   if (!d) return false;
   d->ptr = ptr;
   d->next = a->adopted;
@@ -104,9 +104,9 @@ bool mb__arena_adopt(mb_arena *a, void *ptr) {
   return true;
 }
 
-void *mb__arena_array(mb_arena *a, size_t n, size_t elem) {
+void *mb_wasm_arena_array(mb_arena *a, size_t n, size_t elem) {
   if (elem && n > (SIZE_MAX - 16) / elem) return NULL;
-  return mb__arena_alloc(a, n * elem);
+  return mb_wasm_arena_alloc(a, n * elem);
 }
 
 static const char *const err_names[] = {
@@ -147,7 +147,7 @@ const char *mb_err_name(mb_err code) {
   return "unknown error";
 }
 
-mb_err mb__fail(mb_diag *diag, mb_err code, uint64_t offset, const char *fmt, ...) {
+mb_err mb_wasm_fail(mb_diag *diag, mb_err code, uint64_t offset, const char *fmt, ...) {
   if (diag) {
     diag->code = code;
     diag->offset = offset;

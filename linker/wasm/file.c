@@ -9,22 +9,22 @@ mb_err mb_file_read(const char *path, uint8_t **data, size_t *len, mb_diag *diag
   *data = NULL;
   *len = 0;
   FILE *f = fopen(path, "rb");
-  if (!f) return mb__fail(diag, MB_ERR_IO, 0, "cannot open %s: %s", path, strerror(errno));
+  if (!f) return mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot open %s: %s", path, strerror(errno));
   mb_err e = MB_OK;
   struct stat st;
   uint8_t *buf = NULL;
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    e = mb__fail(diag, MB_ERR_IO, 0, "cannot read %s: not a regular file", path);
+    e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot read %s: not a regular file", path);
     goto out;
   }
   size_t size = (size_t)st.st_size;
-  if (!(buf = mb__malloc(size ? size : 1))) {
-    e = mb__fail(diag, MB_ERR_NOMEM, 0, "out of memory reading %s (%zu bytes)", path, size);
+  if (!(buf = mb_wasm_malloc(size ? size : 1))) {
+    e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory reading %s (%zu bytes)", path, size);
     goto out;
   }
   if (fread(buf, 1, size, f) != size) {
-    e = mb__fail(diag, MB_ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
-    mb__free(buf);
+    e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
+    mb_wasm_free(buf);
     buf = NULL;
     goto out;
   }
@@ -37,5 +37,5 @@ out:
 
 void mb_file_free(uint8_t *data, size_t len) {
   (void)len;
-  mb__free(data);
+  mb_wasm_free(data);
 }

@@ -11,13 +11,13 @@ enum { F_BLOCK, F_IF, F_ELSE, F_TRY, F_TRY_CATCH, F_TRY_CATCH_ALL };
 
 
 typedef struct walker {
-  mb_reader *r;
+  mb_wasm_reader *r;
   const uint32_t *limits;
   const mb_remap *remap;
   mb_buf *out;
   const uint8_t *copied; /* input bytes before this are already in out */
   uint32_t features;
-  const mb__mem_hook *hook; /* non-NULL: memory instructions are replaced by its output */
+  const mb_wasm_mem_hook *hook; /* non-NULL: memory instructions are replaced by its output */
 } walker;
 
 static const char *const space_names[MB_SPACE_COUNT] = {
@@ -42,14 +42,14 @@ static void flush_to(walker *w, const uint8_t *upto) {
 
 static mb_err index_imm(walker *w, mb_space s, uint32_t *val) {
   const uint8_t *at = w->r->pos;
-  uint64_t off = mb__off(w->r);
+  uint64_t off = mb_wasm_off(w->r);
   uint32_t v;
-  mb_err e = mb__u32(w->r, &v, space_names[s]);
+  mb_err e = mb_wasm_u32(w->r, &v, space_names[s]);
   if (e) return e;
   uint32_t lim = space_limit(w, s);
   if (v >= lim)
-    return mb__fail(w->r->diag, MB_ERR_INDEX_RANGE, off, "%s index %u out of range (%u %s%s)",
-                    space_names[s], v, lim, space_names[s], lim == 1 ? "" : "s");
+    return mb_wasm_fail(w->r->diag, MB_ERR_INDEX_RANGE, off, "%s index %u out of range (%u %s%s)",
+                        space_names[s], v, lim, space_names[s], lim == 1 ? "" : "s");
   if (s == MB_SPACE_DATA) w->features |= MB__FEAT_USES_DATAIDX;
   const uint32_t *map = space_map(w, s);
   if (map && map[v] != v) {
@@ -62,17 +62,17 @@ static mb_err index_imm(walker *w, mb_space s, uint32_t *val) {
 }
 
 static mb_err unsupported_typed_ref(walker *w, uint64_t off) {
-  return mb__fail(w->r->diag, MB_ERR_UNSUPPORTED, off,
-                  "unsupported feature: typed function references / GC types are not "
-                  "supported by membrane yet");
+  return mb_wasm_fail(w->r->diag, MB_ERR_UNSUPPORTED, off,
+                      "unsupported feature: typed function references / GC types are not "
+                      "supported by membrane yet");
 }
 
 /* blocktype: 0x40 | valtype | s33 type index. */
 static mb_err block_type(walker *w) {
-  mb_reader *r = w->r;
-  uint64_t off = mb__off(r);
+  mb_wasm_reader *r = w->r;
+  uint64_t off = mb_wasm_off(r);
   if (r->pos >= r->end)
-    return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: expected block type");
+    return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: expected block type");
   uint8_t b = *r->pos;
   if (b == 0x40 || mb__is_valtype(b)) {
     r->pos++;
@@ -81,13 +81,13 @@ static mb_err block_type(walker *w) {
   if (b == 0x63 || b == 0x64) return unsupported_typed_ref(w, off);
   const uint8_t *at = r->pos;
   int64_t v;
-  mb_err e = mb__s33(r, &v, "block type");
+  mb_err e = mb_wasm_s33(r, &v, "block type");
   if (e) return e;
-  if (v < 0) return mb__fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed block type 0x%02x", b);
+  if (v < 0) return mb_wasm_fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed block type 0x%02x", b);
   uint32_t lim = space_limit(w, MB_SPACE_TYPE);
   if ((uint64_t)v >= lim)
-    return mb__fail(r->diag, MB_ERR_INDEX_RANGE, off,
-                    "type index %lld out of range in block type (%u types)", (long long)v, lim);
+    return mb_wasm_fail(r->diag, MB_ERR_INDEX_RANGE, off,
+                        "type index %lld out of range in block type (%u types)", (long long)v, lim);
   w->features |= MB_FEAT_MULTI_VALUE;
   const uint32_t *map = space_map(w, MB_SPACE_TYPE);
   if (map && map[v] != (uint64_t)v) {
@@ -99,45 +99,45 @@ static mb_err block_type(walker *w) {
 }
 
 static mb_err heap_type(walker *w) {
-  mb_reader *r = w->r;
-  uint64_t off = mb__off(r);
+  mb_wasm_reader *r = w->r;
+  uint64_t off = mb_wasm_off(r);
   uint8_t b;
-  mb_err e = mb__byte(r, &b, "heap type");
+  mb_err e = mb_wasm_byte(r, &b, "heap type");
   if (e) return e;
   if (b >= 0x69 && b <= 0x74) return MB_OK;
   r->pos--;
   int64_t v;
-  if ((e = mb__s33(r, &v, "heap type"))) return e;
-  if (v < 0) return mb__fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed heap type 0x%02x", b);
+  if ((e = mb_wasm_s33(r, &v, "heap type"))) return e;
+  if (v < 0) return mb_wasm_fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed heap type 0x%02x", b);
   return unsupported_typed_ref(w, off);
 }
 
 /* memarg: flags u32 (< 128; bit 6 = memidx follows), [memidx], offset u64. */
 static mb_err memarg(walker *w) {
-  mb_reader *r = w->r;
+  mb_wasm_reader *r = w->r;
   const uint8_t *at = r->pos;
-  uint64_t off = mb__off(r);
+  uint64_t off = mb_wasm_off(r);
   uint32_t flags, mem = 0;
-  mb_err e = mb__u32(r, &flags, "memarg flags");
+  mb_err e = mb_wasm_u32(r, &flags, "memarg flags");
   if (e) return e;
   if (flags >= 128)
-    return mb__fail(r->diag, MB_ERR_BAD_IMMEDIATE, off, "malformed memop flags 0x%x", flags);
+    return mb_wasm_fail(r->diag, MB_ERR_BAD_IMMEDIATE, off, "malformed memop flags 0x%x", flags);
   const uint8_t *mem_at = r->pos;
   if (flags & 0x40) {
-    uint64_t moff = mb__off(r);
-    if ((e = mb__u32(r, &mem, "memory index"))) return e;
+    uint64_t moff = mb_wasm_off(r);
+    if ((e = mb_wasm_u32(r, &mem, "memory index"))) return e;
     uint32_t lim = space_limit(w, MB_SPACE_MEMORY);
     if (mem >= lim)
-      return mb__fail(r->diag, MB_ERR_INDEX_RANGE, moff,
-                      "memory index %u out of range (%u memories)", mem, lim);
+      return mb_wasm_fail(r->diag, MB_ERR_INDEX_RANGE, moff,
+                          "memory index %u out of range (%u memories)", mem, lim);
     w->features |= MB_FEAT_MULTI_MEMORY;
   } else if (space_limit(w, MB_SPACE_MEMORY) == 0) {
-    return mb__fail(r->diag, MB_ERR_INDEX_RANGE, off,
-                    "memory access without a memory (memory index 0 out of range)");
+    return mb_wasm_fail(r->diag, MB_ERR_INDEX_RANGE, off,
+                        "memory access without a memory (memory index 0 out of range)");
   }
   const uint8_t *offset_at = r->pos;
   uint64_t offset;
-  if ((e = mb__u64(r, &offset, "memarg offset"))) return e;
+  if ((e = mb_wasm_u64(r, &offset, "memarg offset"))) return e;
   const uint32_t *map = space_map(w, MB_SPACE_MEMORY);
   if (map && map[mem] != mem) {
     /* re-encode flags and memidx; the offset bytes are copied as they were */
@@ -157,7 +157,7 @@ static mb_err memarg(walker *w) {
 
 static mb_err skip(walker *w, size_t n, const char *what) {
   const uint8_t *p;
-  return mb__bytes(w->r, n, &p, what);
+  return mb_wasm_bytes(w->r, n, &p, what);
 }
 
 static mb_err lane(walker *w) { return skip(w, 1, "lane index"); }
@@ -180,31 +180,31 @@ static bool const_allowed(uint8_t op, uint32_t sub) {
 /* A memory instruction handed to the hook: its immediates decoded (no remapping of the
  * memory or data index), the whole instruction replaced by what the hook appends. */
 static mb_err hook_insn(walker *w, const uint8_t *start, uint8_t op, uint32_t sub, mb_shape shape) {
-  mb_reader *r = w->r;
-  mb__mem_insn in = {.op = op, .sub = sub, .offset_at = mb__off(r)};
+  mb_wasm_reader *r = w->r;
+  mb_wasm_mem_insn in = {.op = op, .sub = sub, .offset_at = mb_wasm_off(r)};
   mb_err e = MB_OK;
   switch (shape) {
   case SH_MEMARG:
   case SH_MEMARG_LANE: {
     uint32_t flags;
-    if ((e = mb__u32(r, &flags, "memarg flags"))) return e;
+    if ((e = mb_wasm_u32(r, &flags, "memarg flags"))) return e;
     in.align = flags & 0x3F;
-    if ((flags & 0x40) && (e = mb__u32(r, &in.mem, "memory index"))) return e;
-    if ((e = mb__u64(r, &in.offset, "memarg offset"))) return e;
+    if ((flags & 0x40) && (e = mb_wasm_u32(r, &in.mem, "memory index"))) return e;
+    if ((e = mb_wasm_u64(r, &in.offset, "memarg offset"))) return e;
     in.memarg = true;
     if (shape == SH_MEMARG_LANE) {
-      if (r->pos >= r->end) return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, mb__off(r), "unexpected end: lane");
+      if (r->pos >= r->end) return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, mb_wasm_off(r), "unexpected end: lane");
       in.lane = *r->pos++;
       in.has_lane = true;
     }
     break;
   }
-  case SH_MEM: e = mb__u32(r, &in.mem, "memory index"); break;
+  case SH_MEM: e = mb_wasm_u32(r, &in.mem, "memory index"); break;
   case SH_MEM_MEM:
-    if (!(e = mb__u32(r, &in.mem, "memory index"))) e = mb__u32(r, &in.mem2, "memory index");
+    if (!(e = mb_wasm_u32(r, &in.mem, "memory index"))) e = mb_wasm_u32(r, &in.mem2, "memory index");
     break;
   case SH_DATA_MEM:
-    if (!(e = mb__u32(r, &in.data, "data index"))) e = mb__u32(r, &in.mem, "memory index");
+    if (!(e = mb_wasm_u32(r, &in.data, "data index"))) e = mb_wasm_u32(r, &in.mem, "memory index");
     break;
   default: return MB_OK;
   }
@@ -219,41 +219,41 @@ static mb_err hook_insn(walker *w, const uint8_t *start, uint8_t op, uint32_t su
 
 static mb_err frame_push(walker *w, mb_buf *stack, uint8_t kind) {
   if (mb_buf_byte(stack, kind)) return MB_OK;
-  return mb__fail(w->r->diag, MB_ERR_NOMEM, mb__off(w->r), "out of memory while reading code");
+  return mb_wasm_fail(w->r->diag, MB_ERR_NOMEM, mb_wasm_off(w->r), "out of memory while reading code");
 }
 
 static mb_err walk(walker *w, mb_expr_kind kind) {
-  mb_reader *r = w->r;
+  mb_wasm_reader *r = w->r;
   mb_buf stack; /* open structured instructions, one byte each */
   mb_buf_init(&stack);
   mb_err e = MB_OK;
   for (;;) {
-    uint64_t off = mb__off(r);
+    uint64_t off = mb_wasm_off(r);
     const uint8_t *insn_start = r->pos;
     uint8_t op;
     uint32_t sub = 0;
     mb_shape shape;
-    if ((e = mb__byte(r, &op, kind == MB_EXPR_CONST ? "end of constant expression"
+    if ((e = mb_wasm_byte(r, &op, kind == MB_EXPR_CONST ? "end of constant expression"
                                                     : "end of function body")))
       goto out;
     switch (op) {
     case 0xFB:
-      e = mb__fail(r->diag, MB_ERR_UNSUPPORTED, off,
-                   "unsupported feature: GC instruction (0xFB prefix) is not supported by "
-                   "membrane yet");
+      e = mb_wasm_fail(r->diag, MB_ERR_UNSUPPORTED, off,
+                       "unsupported feature: GC instruction (0xFB prefix) is not supported by "
+                       "membrane yet");
       goto out;
     case 0xFC:
-      if ((e = mb__u32(r, &sub, "0xFC sub-opcode"))) goto out;
+      if ((e = mb_wasm_u32(r, &sub, "0xFC sub-opcode"))) goto out;
       shape = mb__shape_fc(sub);
       if (shape != SH_NONE || sub > 7) w->features |= MB_FEAT_BULK_MEMORY;
       break;
     case 0xFD:
-      if ((e = mb__u32(r, &sub, "0xFD sub-opcode"))) goto out;
+      if ((e = mb_wasm_u32(r, &sub, "0xFD sub-opcode"))) goto out;
       shape = mb__shape_fd(sub);
       w->features |= sub >= 256 ? MB_FEAT_RELAXED_SIMD | MB_FEAT_SIMD : MB_FEAT_SIMD;
       break;
     case 0xFE:
-      if ((e = mb__u32(r, &sub, "0xFE sub-opcode"))) goto out;
+      if ((e = mb_wasm_u32(r, &sub, "0xFE sub-opcode"))) goto out;
       shape = mb__shape_fe(sub);
       w->features |= MB_FEAT_THREADS;
       break;
@@ -263,14 +263,14 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
     }
     if (shape == SH_ILLEGAL) {
       if (op >= 0xFC)
-        e = mb__fail(r->diag, MB_ERR_BAD_OPCODE, off, "illegal opcode 0x%02x %u", op, sub);
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_OPCODE, off, "illegal opcode 0x%02x %u", op, sub);
       else
-        e = mb__fail(r->diag, MB_ERR_BAD_OPCODE, off, "illegal opcode 0x%02x", op);
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_OPCODE, off, "illegal opcode 0x%02x", op);
       goto out;
     }
     if (kind == MB_EXPR_CONST && !const_allowed(op, sub)) {
-      e = mb__fail(r->diag, MB_ERR_BAD_CONST_EXPR, off,
-                   "constant expression required: opcode 0x%02x is not allowed here", op);
+      e = mb_wasm_fail(r->diag, MB_ERR_BAD_CONST_EXPR, off,
+                       "constant expression required: opcode 0x%02x is not allowed here", op);
       goto out;
     }
     uint8_t top = stack.len ? stack.data[stack.len - 1] : 0xFF;
@@ -299,33 +299,33 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       w->features |= MB_FEAT_EXCEPTIONS;
       if ((e = block_type(w))) goto out;
       uint32_t n;
-      if ((e = mb__u32(r, &n, "catch clause count"))) goto out;
+      if ((e = mb_wasm_u32(r, &n, "catch clause count"))) goto out;
       for (uint32_t i = 0; i < n; i++) {
-        uint64_t coff = mb__off(r);
+        uint64_t coff = mb_wasm_off(r);
         uint8_t ck;
         uint32_t label;
-        if ((e = mb__byte(r, &ck, "catch clause kind"))) goto out;
+        if ((e = mb_wasm_byte(r, &ck, "catch clause kind"))) goto out;
         if (ck > 3) {
-          e = mb__fail(r->diag, MB_ERR_BAD_IMMEDIATE, coff, "malformed catch clause kind 0x%02x",
-                       ck);
+          e = mb_wasm_fail(r->diag, MB_ERR_BAD_IMMEDIATE, coff, "malformed catch clause kind 0x%02x",
+                           ck);
           goto out;
         }
         if (ck <= 1 && (e = index_imm(w, MB_SPACE_TAG, NULL))) goto out;
-        if ((e = mb__u32(r, &label, "catch label"))) goto out;
+        if ((e = mb_wasm_u32(r, &label, "catch label"))) goto out;
       }
       if ((e = frame_push(w, &stack, F_BLOCK))) goto out;
       break;
     }
     case SH_ELSE:
       if (top != F_IF) {
-        e = mb__fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced else opcode");
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced else opcode");
         goto out;
       }
       stack.data[stack.len - 1] = F_ELSE;
       break;
     case SH_CATCH:
       if (top != F_TRY && top != F_TRY_CATCH) {
-        e = mb__fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced catch opcode");
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced catch opcode");
         goto out;
       }
       stack.data[stack.len - 1] = F_TRY_CATCH;
@@ -333,7 +333,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     case SH_CATCH_ALL:
       if (top != F_TRY && top != F_TRY_CATCH) {
-        e = mb__fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced catch_all opcode");
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced catch_all opcode");
         goto out;
       }
       stack.data[stack.len - 1] = F_TRY_CATCH_ALL;
@@ -341,10 +341,10 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
     case SH_DELEGATE: {
       uint32_t label;
       if (top != F_TRY) {
-        e = mb__fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced delegate opcode");
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_STRUCTURE, off, "misplaced delegate opcode");
         goto out;
       }
-      if ((e = mb__u32(r, &label, "delegate label"))) goto out;
+      if ((e = mb_wasm_u32(r, &label, "delegate label"))) goto out;
       stack.len--;
       break;
     }
@@ -358,19 +358,19 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
     case SH_RETHROW:
     case SH_LABEL: {
       uint32_t label;
-      if ((e = mb__u32(r, &label, "label index"))) goto out;
+      if ((e = mb_wasm_u32(r, &label, "label index"))) goto out;
       break;
     }
     case SH_BR_TABLE: {
       uint32_t n, label;
-      if ((e = mb__u32(r, &n, "br_table length"))) goto out;
-      if (n > mb__left(r)) { /* each entry takes at least one byte */
-        e = mb__fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: br_table of %u labels",
-                     n);
+      if ((e = mb_wasm_u32(r, &n, "br_table length"))) goto out;
+      if (n > mb_wasm_left(r)) { /* each entry takes at least one byte */
+        e = mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: br_table of %u labels",
+                         n);
         goto out;
       }
       for (uint32_t i = 0; i <= n; i++)
-        if ((e = mb__u32(r, &label, "label index"))) goto out;
+        if ((e = mb_wasm_u32(r, &label, "label index"))) goto out;
       break;
     }
     case SH_FUNC:
@@ -395,9 +395,9 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     case SH_SELECT_T: {
       uint32_t n;
-      if ((e = mb__u32(r, &n, "select type count"))) goto out;
-      if (n > mb__left(r)) {
-        e = mb__fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: select of %u types", n);
+      if ((e = mb_wasm_u32(r, &n, "select type count"))) goto out;
+      if (n > mb_wasm_left(r)) {
+        e = mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: select of %u types", n);
         goto out;
       }
       for (uint32_t i = 0; i < n; i++) {
@@ -412,7 +412,7 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     case SH_LOCAL: {
       uint32_t local;
-      if ((e = mb__u32(r, &local, "local index"))) goto out;
+      if ((e = mb_wasm_u32(r, &local, "local index"))) goto out;
       break;
     }
     case SH_GLOBAL:
@@ -457,12 +457,12 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     case SH_I32: {
       int32_t v;
-      if ((e = mb__s32(r, &v, "i32 constant"))) goto out;
+      if ((e = mb_wasm_s32(r, &v, "i32 constant"))) goto out;
       break;
     }
     case SH_I64: {
       int64_t v;
-      if ((e = mb__s64(r, &v, "i64 constant"))) goto out;
+      if ((e = mb_wasm_s64(r, &v, "i64 constant"))) goto out;
       break;
     }
     case SH_F32:
@@ -479,11 +479,11 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     case SH_FENCE: {
       uint8_t b;
-      uint64_t boff = mb__off(r); /* the sub-opcode before it may be padded */
-      if ((e = mb__byte(r, &b, "atomic.fence reserved byte"))) goto out;
+      uint64_t boff = mb_wasm_off(r); /* the sub-opcode before it may be padded */
+      if ((e = mb_wasm_byte(r, &b, "atomic.fence reserved byte"))) goto out;
       if (b != 0) {
-        e = mb__fail(r->diag, MB_ERR_BAD_IMMEDIATE, boff,
-                     "malformed atomic.fence: reserved byte must be 0x00, got 0x%02x", b);
+        e = mb_wasm_fail(r->diag, MB_ERR_BAD_IMMEDIATE, boff,
+                         "malformed atomic.fence: reserved byte must be 0x00, got 0x%02x", b);
         goto out;
       }
       break;
@@ -494,14 +494,14 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
   }
 out:
   if (e == MB_OK && w->out && w->out->failed)
-    e = mb__fail(r->diag, MB_ERR_NOMEM, mb__off(r), "out of memory while rewriting code");
+    e = mb_wasm_fail(r->diag, MB_ERR_NOMEM, mb_wasm_off(r), "out of memory while rewriting code");
   if (e == MB_OK && stack.failed)
-    e = mb__fail(r->diag, MB_ERR_NOMEM, mb__off(r), "out of memory while reading code");
+    e = mb_wasm_fail(r->diag, MB_ERR_NOMEM, mb_wasm_off(r), "out of memory while reading code");
   mb_buf_fini(&stack);
   return e;
 }
 
-mb_err mb__expr_walk(mb_reader *r, mb_expr_kind kind, const uint32_t *limits,
+mb_err mb__expr_walk(mb_wasm_reader *r, mb_expr_kind kind, const uint32_t *limits,
                      const mb_remap *remap, mb_buf *out, uint32_t *features) {
   walker w = {r, limits, remap, out, r->pos, 0, NULL};
   mb_err e = walk(&w, kind);
@@ -513,23 +513,23 @@ mb_err mb__expr_walk(mb_reader *r, mb_expr_kind kind, const uint32_t *limits,
  * engine enforces) so later per-local work stays bounded. */
 enum { MAX_LOCALS = 50000 };
 
-mb_err mb__body_walk(mb_reader *r, const uint32_t *limits, const mb_remap *remap, mb_buf *out,
+mb_err mb__body_walk(mb_wasm_reader *r, const uint32_t *limits, const mb_remap *remap, mb_buf *out,
                      uint32_t *features) {
   const uint8_t *locals_start = r->pos;
   uint32_t groups;
   uint64_t total = 0;
-  mb_err e = mb__u32(r, &groups, "local group count");
+  mb_err e = mb_wasm_u32(r, &groups, "local group count");
   if (e) return e;
   for (uint32_t i = 0; i < groups; i++) {
     uint32_t n;
     uint8_t t;
-    uint64_t goff = mb__off(r);
-    if ((e = mb__u32(r, &n, "local count")) || (e = mb__valtype(r, &t, "local type"))) return e;
+    uint64_t goff = mb_wasm_off(r);
+    if ((e = mb_wasm_u32(r, &n, "local count")) || (e = mb__valtype(r, &t, "local type"))) return e;
     total += n;
     if (total > MAX_LOCALS)
-      return mb__fail(r->diag, MB_ERR_TOO_MANY, goff,
-                      "too many locals: %llu declared, the limit is %d", (unsigned long long)total,
-                      MAX_LOCALS);
+      return mb_wasm_fail(r->diag, MB_ERR_TOO_MANY, goff,
+                          "too many locals: %llu declared, the limit is %d", (unsigned long long)total,
+                          MAX_LOCALS);
   }
   if (out) mb_buf_append(out, locals_start, (size_t)(r->pos - locals_start));
   walker w = {r, limits, remap, out, r->pos, 0, NULL};
@@ -537,16 +537,16 @@ mb_err mb__body_walk(mb_reader *r, const uint32_t *limits, const mb_remap *remap
   if (features) *features |= w.features;
   if (e) return e;
   if (r->pos != r->end)
-    return mb__fail(r->diag, MB_ERR_SECTION_SIZE, mb__off(r),
-                    "section size mismatch: function body ends %zu bytes before its size",
-                    mb__left(r));
+    return mb_wasm_fail(r->diag, MB_ERR_SECTION_SIZE, mb_wasm_off(r),
+                        "section size mismatch: function body ends %zu bytes before its size",
+                        mb_wasm_left(r));
   return MB_OK;
 }
 
 /* Public wrappers over a plain byte range. */
 static mb_err run_body(const uint8_t *body, size_t len, uint64_t base, const uint32_t *limits,
                        const mb_remap *remap, mb_buf *out, mb_diag *diag) {
-  mb_reader r = {body, body, body + len, base, diag};
+  mb_wasm_reader r = {body, body, body + len, base, diag};
   return mb__body_walk(&r, limits, remap, out, NULL);
 }
 
@@ -562,17 +562,17 @@ mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
 
 mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offset,
                              const mb_remap *remap, mb_buf *out, mb_diag *diag) {
-  mb_reader r = {expr, expr, expr + len, base_offset, diag};
+  mb_wasm_reader r = {expr, expr, expr + len, base_offset, diag};
   mb_err e = mb__expr_walk(&r, MB_EXPR_CONST, NULL, remap, out, NULL);
   if (e) return e;
   if (r.pos != r.end)
-    return mb__fail(diag, MB_ERR_BAD_CONST_EXPR, mb__off(&r),
-                    "%zu bytes after the end of a constant expression", mb__left(&r));
+    return mb_wasm_fail(diag, MB_ERR_BAD_CONST_EXPR, mb_wasm_off(&r),
+                        "%zu bytes after the end of a constant expression", mb_wasm_left(&r));
   return MB_OK;
 }
 
-mb_err mb__expr_walk_hooked(mb_reader *r, const mb_remap *remap, const mb__mem_hook *hook,
-                            mb_buf *out) {
+mb_err mb_wasm_expr_walk_hooked(mb_wasm_reader *r, const mb_remap *remap, const mb_wasm_mem_hook *hook,
+                                mb_buf *out) {
   walker w = {r, NULL, remap, out, r->pos, 0, hook};
   return walk(&w, MB_EXPR_BODY);
 }

@@ -3,18 +3,18 @@
 
 #include "internal.h"
 
-mb_err mb__byte_slow(mb_reader *r, uint8_t *out, const char *what) {
+mb_err mb_wasm_byte_slow(mb_wasm_reader *r, uint8_t *out, const char *what) {
   if (r->pos >= r->end)
-    return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, mb__off(r), "unexpected end: expected %s",
-                    what);
+    return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, mb_wasm_off(r), "unexpected end: expected %s",
+                        what);
   *out = *r->pos++;
   return MB_OK;
 }
 
-mb_err mb__bytes(mb_reader *r, size_t n, const uint8_t **out, const char *what) {
-  if (mb__left(r) < n)
-    return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, mb__off(r),
-                    "unexpected end: expected %zu bytes of %s, %zu left", n, what, mb__left(r));
+mb_err mb_wasm_bytes(mb_wasm_reader *r, size_t n, const uint8_t **out, const char *what) {
+  if (mb_wasm_left(r) < n)
+    return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, mb_wasm_off(r),
+                        "unexpected end: expected %zu bytes of %s, %zu left", n, what, mb_wasm_left(r));
   *out = r->pos;
   r->pos += n;
   return MB_OK;
@@ -22,21 +22,21 @@ mb_err mb__bytes(mb_reader *r, size_t n, const uint8_t **out, const char *what) 
 
 /* Unsigned LEB128 of `bits` width (32 or 64): at most ceil(bits/7) bytes, unused bits of
  * the last byte must be zero. */
-static mb_err read_uleb(mb_reader *r, unsigned bits, uint64_t *out, const char *what) {
+static mb_err read_uleb(mb_wasm_reader *r, unsigned bits, uint64_t *out, const char *what) {
   uint64_t result = 0;
   unsigned shift = 0, max_bytes = (bits + 6) / 7;
-  uint64_t start = mb__off(r);
+  uint64_t start = mb_wasm_off(r);
   for (unsigned i = 0;; i++) {
     if (r->pos >= r->end)
-      return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, start, "unexpected end: expected %s",
-                      what);
+      return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, start, "unexpected end: expected %s",
+                          what);
     uint8_t b = *r->pos++;
     if (i == max_bytes - 1) {
       if (b & 0x80)
-        return mb__fail(r->diag, MB_ERR_LEB_TOO_LONG, start,
-                        "integer representation too long in %s", what);
+        return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LONG, start,
+                            "integer representation too long in %s", what);
       if (bits - shift < 7 && (b >> (bits - shift)))
-        return mb__fail(r->diag, MB_ERR_LEB_TOO_LARGE, start, "integer too large in %s", what);
+        return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LARGE, start, "integer too large in %s", what);
     }
     result |= (uint64_t)(b & 0x7F) << shift;
     shift += 7;
@@ -46,27 +46,27 @@ static mb_err read_uleb(mb_reader *r, unsigned bits, uint64_t *out, const char *
   return MB_OK;
 }
 
-static mb_err read_sleb(mb_reader *r, unsigned bits, int64_t *out, const char *what) {
+static mb_err read_sleb(mb_wasm_reader *r, unsigned bits, int64_t *out, const char *what) {
   uint64_t result = 0;
   unsigned shift = 0, max_bytes = (bits + 6) / 7;
-  uint64_t start = mb__off(r);
+  uint64_t start = mb_wasm_off(r);
   uint8_t b = 0;
   for (unsigned i = 0;; i++) {
     if (r->pos >= r->end)
-      return mb__fail(r->diag, MB_ERR_UNEXPECTED_END, start, "unexpected end: expected %s",
-                      what);
+      return mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, start, "unexpected end: expected %s",
+                          what);
     b = *r->pos++;
     if (i == max_bytes - 1) {
       if (b & 0x80)
-        return mb__fail(r->diag, MB_ERR_LEB_TOO_LONG, start,
-                        "integer representation too long in %s", what);
+        return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LONG, start,
+                            "integer representation too long in %s", what);
       unsigned used = bits - shift; /* value bits in this byte, 1..7 */
       if (used < 7) {
         uint8_t hi = (uint8_t)((b & 0x7F) >> (used - 1));
         uint8_t all = (uint8_t)(0x7F >> (used - 1));
         if (hi != 0 && hi != all)
-          return mb__fail(r->diag, MB_ERR_LEB_TOO_LARGE, start, "integer too large in %s",
-                          what);
+          return mb_wasm_fail(r->diag, MB_ERR_LEB_TOO_LARGE, start, "integer too large in %s",
+                              what);
       }
     }
     result |= (uint64_t)(b & 0x7F) << shift;
@@ -78,23 +78,23 @@ static mb_err read_sleb(mb_reader *r, unsigned bits, int64_t *out, const char *w
   return MB_OK;
 }
 
-mb_err mb__u32_slow(mb_reader *r, uint32_t *out, const char *what) {
+mb_err mb_wasm_u32_slow(mb_wasm_reader *r, uint32_t *out, const char *what) {
   uint64_t v = 0; /* gcc -O3 thinks it may be unset */
   mb_err e = read_uleb(r, 32, &v, what);
   if (e == MB_OK) *out = (uint32_t)v;
   return e;
 }
-mb_err mb__u64_slow(mb_reader *r, uint64_t *out, const char *what) { return read_uleb(r, 64, out, what); }
-mb_err mb__s32_slow(mb_reader *r, int32_t *out, const char *what) {
+mb_err mb_wasm_u64_slow(mb_wasm_reader *r, uint64_t *out, const char *what) { return read_uleb(r, 64, out, what); }
+mb_err mb_wasm_s32_slow(mb_wasm_reader *r, int32_t *out, const char *what) {
   int64_t v = 0;
   mb_err e = read_sleb(r, 32, &v, what);
   if (e == MB_OK) *out = (int32_t)v;
   return e;
 }
-mb_err mb__s33_slow(mb_reader *r, int64_t *out, const char *what) { return read_sleb(r, 33, out, what); }
-mb_err mb__s64_slow(mb_reader *r, int64_t *out, const char *what) { return read_sleb(r, 64, out, what); }
+mb_err mb_wasm_s33_slow(mb_wasm_reader *r, int64_t *out, const char *what) { return read_sleb(r, 33, out, what); }
+mb_err mb_wasm_s64_slow(mb_wasm_reader *r, int64_t *out, const char *what) { return read_sleb(r, 64, out, what); }
 
-bool mb__utf8_valid(const uint8_t *p, size_t n) {
+bool mb_wasm_utf8_valid(const uint8_t *p, size_t n) {
   size_t i = 0;
   while (i < n) {
     uint8_t c = p[i];
@@ -119,24 +119,24 @@ bool mb__utf8_valid(const uint8_t *p, size_t n) {
   return true;
 }
 
-mb_err mb__name(mb_reader *r, mb_bytes *out, const char *what) {
+mb_err mb_wasm_name(mb_wasm_reader *r, mb_bytes *out, const char *what) {
   uint32_t n;
   const uint8_t *p;
-  uint64_t at = mb__off(r);
-  mb_err e = mb__u32(r, &n, what);
+  uint64_t at = mb_wasm_off(r);
+  mb_err e = mb_wasm_u32(r, &n, what);
   if (e) return e;
-  if ((e = mb__bytes(r, n, &p, what))) return e;
-  if (!mb__utf8_valid(p, n))
-    return mb__fail(r->diag, MB_ERR_BAD_UTF8, at, "malformed UTF-8 encoding in %s", what);
+  if ((e = mb_wasm_bytes(r, n, &p, what))) return e;
+  if (!mb_wasm_utf8_valid(p, n))
+    return mb_wasm_fail(r->diag, MB_ERR_BAD_UTF8, at, "malformed UTF-8 encoding in %s", what);
   out->ptr = p;
   out->len = n;
   return MB_OK;
 }
 
-mb_err mb__sub(mb_reader *r, size_t n, mb_reader *sub, const char *what) {
+mb_err mb_wasm_sub(mb_wasm_reader *r, size_t n, mb_wasm_reader *sub, const char *what) {
   const uint8_t *p;
-  uint64_t at = mb__off(r);
-  mb_err e = mb__bytes(r, n, &p, what);
+  uint64_t at = mb_wasm_off(r);
+  mb_err e = mb_wasm_bytes(r, n, &p, what);
   if (e) return e;
   sub->start = sub->pos = p;
   sub->end = p + n;
@@ -145,11 +145,11 @@ mb_err mb__sub(mb_reader *r, size_t n, mb_reader *sub, const char *what) {
   return MB_OK;
 }
 
-mb_err mb__expect_end(mb_reader *r, const char *what) {
+mb_err mb_wasm_expect_end(mb_wasm_reader *r, const char *what) {
   if (r->pos != r->end)
-    return mb__fail(r->diag, MB_ERR_SECTION_SIZE, mb__off(r),
-                    "section size mismatch: %zu unread bytes at the end of %s", mb__left(r),
-                    what);
+    return mb_wasm_fail(r->diag, MB_ERR_SECTION_SIZE, mb_wasm_off(r),
+                        "section size mismatch: %zu unread bytes at the end of %s", mb_wasm_left(r),
+                        what);
   return MB_OK;
 }
 
@@ -182,7 +182,7 @@ unsigned mb_leb_size(uint64_t v) {
 
 void mb_buf_init(mb_buf *b) { memset(b, 0, sizeof *b); }
 void mb_buf_fini(mb_buf *b) {
-  mb__free(b->data);
+  mb_wasm_free(b->data);
   memset(b, 0, sizeof *b);
 }
 
@@ -197,7 +197,7 @@ bool mb__buf_reserve(mb_buf *b, size_t n) {
     }
     cap *= 2;
   }
-  uint8_t *p = mb__realloc(b->data, cap);
+  uint8_t *p = mb_wasm_realloc(b->data, cap);
   if (!p) {
     b->failed = true;
     return false;

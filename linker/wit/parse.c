@@ -1,14 +1,14 @@
-/* wit_parse.c — lexer and recursive-descent parser for the WIT subset (one file).
+/* wit/parse.c — lexer and recursive-descent parser for the WIT subset (one file).
  *
  * The lexer keeps one token of lookahead and lexes lazily, so a version after '@' can be
  * read with its own rules (semver: `1.0.0-rc.1` must stop before `.{` in
  * `use a:b/c@1.0.0.{x}`). The parser builds the scopes of membrane_link.h's model with
  * names left unresolved; it checks what one file can show (syntax, identifiers,
  * duplicate names within an interface, empty records, too many flags) and leaves
- * everything that needs other files to wit_resolve.c. */
+ * everything that needs other files to resolve.c. */
 #include <string.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 typedef enum tok {
   T_EOF, T_ID, T_UNDERSCORE,
@@ -70,7 +70,7 @@ static mb_err nomem(parser *p) {
   return mb__wit_fail(p->diag, MB_ERR_NOMEM, &p->tpos, "out of memory");
 }
 
-static void *alloc(parser *p, size_t n) { return mb__arena_alloc(p->a, n); }
+static void *alloc(parser *p, size_t n) { return mb_wasm_arena_alloc(p->a, n); }
 
 /* ---- lexer ---- */
 
@@ -111,7 +111,7 @@ static mb_err check_comment(parser *p, const wit_pos *start, size_t from, size_t
       return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, start,
                           "bidirectional override character in a comment");
   }
-  if (!mb__utf8_valid(s + from, to - from))
+  if (!mb_wasm_utf8_valid(s + from, to - from))
     return mb__wit_fail(p->diag, MB_ERR_BAD_UTF8, start, "malformed UTF-8 in a comment");
   return MB_OK;
 }
@@ -413,7 +413,7 @@ static mb_err unique(parser *p, wit_map *seen, const char *name, const wit_pos *
 /* Turn a vector of fields into the node's array. */
 static mb_err set_fields(parser *p, wit_node *n, const wit_vec *v) {
   if (v->n) {
-    n->fields = mb__arena_array(p->a, v->n, sizeof *n->fields);
+    n->fields = mb_wasm_arena_array(p->a, v->n, sizeof *n->fields);
     if (!n->fields) return nomem(p);
     for (uint32_t i = 0; i < v->n; i++) n->fields[i] = *(mb_wit_field *)v->data[i];
   }
@@ -591,7 +591,7 @@ static mb_err parse_params(parser *p, wit_scope *s, wit_func *f, wit_node *self)
   if (p->t != T_RPAREN) return unexpected(p, "',' or ')' after a parameter");
   TRY(next(p));
   if (v.n) {
-    f->params = mb__arena_array(p->a, v.n, sizeof *f->params);
+    f->params = mb_wasm_arena_array(p->a, v.n, sizeof *f->params);
     if (!f->params) return nomem(p);
     for (uint32_t i = 0; i < v.n; i++) f->params[i] = *(mb_wit_field *)v.data[i];
   }

@@ -1,5 +1,5 @@
-/* wit_internal.h — private to the WIT parser (wit_parse.c), resolver (wit_resolve.c) and
- * canonical ABI (wit_abi.c).
+/* wit/internal.h — private to the WIT parser (parse.c), resolver (resolve.c) and
+ * canonical ABI (abi.c).
  *
  * Everything lives in the mb_wit's arena. Public structs (mb_wit_type, mb_wit_func,
  * mb_wit_iface, mb_wit_world) are the first member of their private node so a public
@@ -11,7 +11,8 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "membrane_wit.h"
+#include "membrane_wasm_ext.h"
 
 /* Named sanity limits. Depth bounds the parser's and the resolver's recursion: nesting of
  * types (list<list<...>>) and chains of aliases and uses. */

@@ -1,4 +1,4 @@
-/* opcodes.h — immediate shapes (private to the linker library). */
+/* opcodes.h — immediate shapes (private to linker/wasm/). */
 #ifndef MB_LINKER_OPCODES_H
 #define MB_LINKER_OPCODES_H
 

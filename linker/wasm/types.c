@@ -7,18 +7,18 @@ bool mb__is_valtype(uint8_t code) {
   return (code >= 0x7B && code <= 0x7F) || mb__is_reftype(code);
 }
 
-mb_err mb__valtype(mb_reader *r, uint8_t *out, const char *what) {
-  uint64_t off = mb__off(r);
+mb_err mb__valtype(mb_wasm_reader *r, uint8_t *out, const char *what) {
+  uint64_t off = mb_wasm_off(r);
   uint8_t b;
-  mb_err e = mb__byte(r, &b, what);
+  mb_err e = mb_wasm_byte(r, &b, what);
   if (e) return e;
   if (b == 0x63 || b == 0x64)
-    return mb__fail(r->diag, MB_ERR_UNSUPPORTED, off,
-                    "unsupported feature: typed reference type 0x%02x in %s (typed function "
-                    "references / GC are not supported by membrane yet)",
-                    b, what);
+    return mb_wasm_fail(r->diag, MB_ERR_UNSUPPORTED, off,
+                        "unsupported feature: typed reference type 0x%02x in %s (typed function "
+                        "references / GC are not supported by membrane yet)",
+                        b, what);
   if (!mb__is_valtype(b))
-    return mb__fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed value type 0x%02x in %s", b, what);
+    return mb_wasm_fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed value type 0x%02x in %s", b, what);
   *out = b;
   return MB_OK;
 }

@@ -1,4 +1,4 @@
-/* wit_abi.c — the canonical ABI of WIT types and functions: alignment, size,
+/* wit/abi.c — the canonical ABI of WIT types and functions: alignment, size,
  * flattening to core values and core function signatures (CanonicalABI.md:
  * despecialize, alignment, size, flatten_type, flatten_functype).
  *
@@ -10,7 +10,7 @@
  * a pointer. */
 #include <string.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 enum {
   I32 = MB_WIT_CORE_I32,

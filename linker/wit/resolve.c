@@ -1,4 +1,4 @@
-/* wit_resolve.c — WIT packages: adding files and directories, binding names across
+/* wit/resolve.c — WIT packages: adding files and directories, binding names across
  * interfaces and packages, checking the rules one file cannot show, listing worlds'
  * imports and exports, and the lookups of membrane_link.h.
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 #define TRY(x)                \
   do {                        \
@@ -27,11 +27,11 @@ static mb_err nomem(mb_diag *diag) {
 }
 
 mb_wit *mb_wit_new(void) {
-  mb_arena *a = mb__arena_new();
+  mb_arena *a = mb_wasm_arena_new();
   if (!a) return NULL;
-  mb_wit *w = mb__arena_alloc(a, sizeof *w);
+  mb_wit *w = mb_wasm_arena_alloc(a, sizeof *w);
   if (!w) {
-    mb__arena_free(a);
+    mb_wasm_arena_free(a);
     return NULL;
   }
   w->arena = a;
@@ -39,7 +39,7 @@ mb_wit *mb_wit_new(void) {
 }
 
 void mb_wit_free(mb_wit *w) {
-  if (w) mb__arena_free(w->arena);
+  if (w) mb_wasm_arena_free(w->arena);
 }
 
 /* ---- adding files ---- */
@@ -79,7 +79,7 @@ static mb_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
   /* nothing changes unless everything was allocated */
   bool fresh = !pkg;
   if (fresh) {
-    if (!(pkg = mb__arena_alloc(w->arena, sizeof *pkg))) return nomem(diag);
+    if (!(pkg = mb_wasm_arena_alloc(w->arena, sizeof *pkg))) return nomem(diag);
     pkg->ns = ns;
     pkg->name = name;
     pkg->version = version;
@@ -189,7 +189,7 @@ static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag)
   wit_vec paths = {0};
   TRY(list_dir(w, dir, ".wit", &paths, diag));
   if (!paths.n) return mb__wit_fail(diag, MB_ERR_IO, NULL, "%s: no .wit files in the directory", dir);
-  wit_file **files = mb__arena_array(w->arena, paths.n, sizeof *files);
+  wit_file **files = mb_wasm_arena_array(w->arena, paths.n, sizeof *files);
   if (!files) return nomem(diag);
   const wit_file *decl = NULL;
   for (uint32_t i = 0; i < paths.n; i++) {
@@ -454,7 +454,7 @@ static mb_err value(rctx *r, const mb_wit_type **slot, unsigned depth) {
   TRY(resolve(r, WIT_OF(wit_node, *slot), depth, &t));
   if (t->pub.kind == MB_WIT_RESOURCE) {
     if (!t->own) {
-      wit_node *own = mb__arena_alloc(r->w->arena, sizeof *own);
+      wit_node *own = mb_wasm_arena_alloc(r->w->arena, sizeof *own);
       if (!own) return nomem(r->diag);
       own->pub.kind = MB_WIT_OWN;
       own->pub.elem = &t->pub;
@@ -578,10 +578,10 @@ static mb_err resolve_scope(rctx *r, wit_scope *s) {
   if (s->is_world) return MB_OK;
 
   mb_wit_iface *pub = &s->pub.iface;
-  mb_wit_typedef *types = mb__arena_array(a, ntypes, sizeof *types);
-  const mb_wit_func **funcs = mb__arena_array(a, s->funcs.n, sizeof *funcs);
-  const mb_wit_type **res = mb__arena_array(a, s->resources.n, sizeof *res);
-  const mb_wit_iface **deps = mb__arena_array(a, s->deps.n, sizeof *deps);
+  mb_wit_typedef *types = mb_wasm_arena_array(a, ntypes, sizeof *types);
+  const mb_wit_func **funcs = mb_wasm_arena_array(a, s->funcs.n, sizeof *funcs);
+  const mb_wit_type **res = mb_wasm_arena_array(a, s->resources.n, sizeof *res);
+  const mb_wit_iface **deps = mb_wasm_arena_array(a, s->deps.n, sizeof *deps);
   if (!types || !funcs || !res || !deps) return nomem(r->diag);
   for (uint32_t i = 0, k = 0; i < s->items.n; i++) {
     wit_item *it = s->items.data[i];
@@ -702,8 +702,8 @@ static mb_err resolve_world(rctx *r, wit_scope *s) {
   }
   if (nimplicit) qsort(work.data, nimplicit, sizeof *work.data, by_topo);
   if (nimp + nimplicit < nimp) return nomem(r->diag);
-  mb_wit_world_item *imports = mb__arena_array(a, nimp + nimplicit, sizeof *imports);
-  mb_wit_world_item *exps = mb__arena_array(a, nexp, sizeof *exps);
+  mb_wit_world_item *imports = mb_wasm_arena_array(a, nimp + nimplicit, sizeof *imports);
+  mb_wit_world_item *exps = mb_wasm_arena_array(a, nexp, sizeof *exps);
   if (!imports || !exps) return nomem(r->diag);
   uint32_t ni = 0, ne = 0;
   for (uint32_t i = 0; i < nimplicit; i++) {

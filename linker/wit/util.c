@@ -1,16 +1,16 @@
-/* wit_util.c — containers in the arena and positioned diagnostics for the WIT parser. */
+/* wit/util.c — containers in the arena and positioned diagnostics for the WIT parser. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "wit_internal.h"
+#include "internal.h"
 
 bool mb__wit_vec_push(mb_arena *a, wit_vec *v, void *item) {
   if (v->n == v->cap) {
     /* the old array stays in the arena: at most as much again as the final one */
     uint32_t cap = v->cap ? v->cap * 2 : 8;
     if (cap < v->cap) return false;
-    void **data = mb__arena_array(a, cap, sizeof *data);
+    void **data = mb_wasm_arena_array(a, cap, sizeof *data);
     if (!data) return false;
     if (v->n) memcpy(data, v->data, v->n * sizeof *data);
     v->data = data;
@@ -49,7 +49,7 @@ bool mb__wit_map_put(mb_arena *a, wit_map *m, const char *key, void *val) {
   if ((m->count + 1) * 2 > m->cap) {
     uint32_t cap = m->cap ? m->cap * 2 : 16;
     if (cap < m->cap) return false;
-    wit_slot *slots = mb__arena_array(a, cap, sizeof *slots);
+    wit_slot *slots = mb_wasm_arena_array(a, cap, sizeof *slots);
     if (!slots) return false;
     for (uint32_t i = 0; i < m->cap; i++)
       if (m->slots[i].key) put(slots, cap, m->slots[i].key, m->slots[i].val);
@@ -63,7 +63,7 @@ bool mb__wit_map_put(mb_arena *a, wit_map *m, const char *key, void *val) {
 
 char *mb__wit_strdup(mb_arena *a, const char *s, size_t n) {
   if (n == SIZE_MAX) return NULL;
-  char *d = mb__arena_alloc(a, n + 1);
+  char *d = mb_wasm_arena_alloc(a, n + 1);
   if (!d) return NULL;
   if (n) memcpy(d, s, n);
   d[n] = 0;
@@ -76,7 +76,7 @@ char *mb__wit_printf(mb_arena *a, const char *fmt, ...) {
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   if (n < 0) return NULL;
-  char *d = mb__arena_alloc(a, (size_t)n + 1);
+  char *d = mb_wasm_arena_alloc(a, (size_t)n + 1);
   if (!d) return NULL;
   va_start(ap, fmt);
   vsnprintf(d, (size_t)n + 1, fmt, ap);

@@ -1,0 +1,470 @@
+/* fuse_init.c — what runs and what is seen of the fused module: the caller globals, the
+ * start function (resource-ABI registration, each instance's segment initialization and
+ * start in dependency order), the exports and the exported `memory` rule, the hidden
+ * exports, and the output's arrays sized before anything is placed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fuse_internal.h"
+
+/* One mutable i32 global per instance with caller-memory access: the link index of the
+ * instance whose call is running in it, -1 for none. */
+void mb__fuse_caller_globals(mb__fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  static const uint8_t minus_one[] = {0x41, 0x7F, 0x0B};
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if (!l->inst[i].caller_memory) continue;
+    l->inst[i].caller_global = o->nimported[MB_KIND_GLOBAL] + o->nglobals;
+    o->globals[o->nglobals++] = (mb_global){{0x7F, true}, {minus_one, sizeof minus_one}};
+  }
+}
+
+/* The first start function: one runtime instance per input (ids = link indices, the
+ * glue last and without one), then every resource type in mb_link.rtypes order (ids =
+ * indices), its name written into the glue's memory and its destructor appended to the
+ * glue's function table. */
+static mb_err add_res_init(mb__fuse *f, uint32_t *index) {
+  mb_link *l = f->l;
+  uint32_t inst_new, type_new, alloc, mem, table, t;
+  mb_err e;
+  if ((e = mb__fuse_glue_export(f, "mb_instance_new", MB_KIND_FUNC, &inst_new)) ||
+      (e = mb__fuse_glue_export(f, "mb_type_new", MB_KIND_FUNC, &type_new)) ||
+      (e = mb__fuse_glue_export(f, "mb_alloc", MB_KIND_FUNC, &alloc)) ||
+      (e = mb__fuse_glue_export(f, "memory", MB_KIND_MEMORY, &mem)) ||
+      (e = mb__fuse_glue_export(f, "__indirect_function_table", MB_KIND_TABLE, &table)) ||
+      (e = mb__fuse_add_type(f, &mb__fuse_void_type, &t)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_append(b, "\x01\x01\x7f", 3); /* one i32 local: the name */
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    if ((int)i == l->glue) continue;
+    mb__emit_call(b, inst_new);
+    mb__emit(b, MB_OP_DROP); /* drop: the id is i */
+  }
+  for (uint32_t k = 0; k < l->nrtypes; k++) {
+    const mb_rtype *r = &l->rtypes[k];
+    char name[600];
+    int n = snprintf(name, sizeof name, "%s#%s", r->iface, r->name);
+    if (n < 0 || (size_t)n >= sizeof name) n = (int)strlen(name);
+    mb__emit_i32(b, n);
+    mb__emit_call(b, alloc);
+    mb__emit_u32(b, MB_OP_LOCAL_SET, 0);
+    for (int j = 0; j < n; j++) {
+      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb__emit_i32(b, (uint8_t)name[j]);
+      mb__emit_mem(b, MB_OP_I32_STORE8, 0, mem, (uint32_t)j);
+    }
+    mb__emit_i32(b, r->definer);
+    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb__emit_i32(b, n);
+    if (r->dtor >= 0) {
+      mb__emit_u32(b, MB_OP_REF_FUNC, l->inst[r->definer].map[MB_SPACE_FUNC][r->dtor]);
+      mb__emit_i32(b, 1);
+      mb__emit_fc(b, MB_FC_TABLE_GROW); /* the old size is the new entry's index */
+      mb_buf_u32(b, table);
+    } else {
+      mb__emit_i32(b, 0);
+    }
+    mb__emit_call(b, type_new);
+    mb__emit(b, MB_OP_DROP);
+  }
+  mb__emit(b, MB_OP_END);
+  return mb__fuse_add_generated(f, t, "membrane:resource-init", index);
+}
+
+/* A command's entry with the resource ABI: reactors' _initialize, main's _start, then
+ * every instance torn down, consumers first (reverse dependency order), so each
+ * instance's handles are dropped and destructors run while their definers are alive.
+ * With no callees: the explicit teardown export of a reactor. */
+static mb_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+                            uint32_t *index) {
+  mb_link *l = f->l;
+  uint32_t teardown, t;
+  mb_err e;
+  if ((e = mb__fuse_glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)) ||
+      (e = mb__fuse_add_type(f, &mb__fuse_void_type, &t)))
+    return e;
+  mb_buf *b = &f->body;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t i = 0; i < n; i++) mb__emit_call(b, callees[i]);
+  mb__fuse_teardowns(l, b, teardown);
+  mb__emit(b, MB_OP_END);
+  return mb__fuse_add_generated(f, t, name, index);
+}
+
+/* A function calling `n` functions in order. */
+static mb_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+                         uint32_t *index) {
+  uint32_t t;
+  mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+  if (e) return e;
+  f->body.len = 0;
+  mb_buf_byte(&f->body, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    mb__emit_call(&f->body, callees[i]);
+  }
+  mb__emit(&f->body, MB_OP_END);
+  return mb__fuse_add_generated(f, t, name, index);
+}
+
+typedef struct out_export {
+  const char *name; /* NUL-terminated, arena or caller-owned for the fuse's duration */
+  size_t len;
+  mb_kind kind;
+  uint32_t index;
+} out_export;
+
+static mb_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
+                          size_t len, mb_kind kind, uint32_t index) {
+  for (uint32_t i = 0; i < *n; i++)
+    if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
+      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                          "two exports of the output are called '%.*s'; rename one with --export "
+                          "INST.NAME=AS",
+                          (int)len, name);
+  if (*n == cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
+  v[(*n)++] = (out_export){name, len, kind, index};
+  return MB_OK;
+}
+
+
+/* The memory the host's WASI reads: memory 0 of every instance that imports host WASI
+ * functions directly. Two different ones cannot both be served. */
+mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
+  mb_link *l = f->l;
+  int owner = -1;
+  *mem = -1;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    bool uses = false;
+    for (uint32_t k = 0; k < in->m->nimports && !uses; k++)
+      uses = in->res[k].inst == MB_TARGET_HOST && !l->hosts[in->res[k].host].stub &&
+             in->m->imports[k].kind == MB_KIND_FUNC && mb__is_wasi_module(in->m->imports[k].module);
+    if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
+    uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
+    if (*mem >= 0 && (uint32_t)*mem != m0)
+      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                          "instances '%s' and '%s' both call the host's WASI but have different "
+                          "memories; the host can read only one (exported as 'memory'). Let one of "
+                          "them reach WASI through the other, or share a memory",
+                          l->inst[owner].name, in->name);
+    *mem = m0;
+    owner = (int)i;
+  }
+  return MB_OK;
+}
+
+mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  const mb_link_inst *main = &l->inst[l->main];
+  uint32_t cap = (l->nexports ? l->nexports : main->m->nexports) + 3, n = 0;
+  out_export *v = mb_wasm_calloc(cap, sizeof *v);
+  if (!v) return mb__fuse_nomem(f);
+  mb_err e = MB_OK;
+  int64_t mem;
+  if ((e = mb__fuse_wasi_memory(f, &mem))) goto out;
+  if (l->nexports) {
+    for (uint32_t i = 0; i < l->nexports && !e; i++) {
+      const mb_link_export_sel *x = &l->exports[i];
+      const mb_link_inst *in = NULL;
+      for (uint32_t k = 0; k < l->ninst; k++)
+        if (strcmp(l->inst[k].name, x->inst) == 0) in = &l->inst[k];
+      int64_t idx = -1;
+      int kind = 0;
+      for (; kind < MB_KIND_COUNT && idx < 0; kind++)
+        idx = mb_module_find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
+      if (idx < 0) {
+        e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                         "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
+                         x->inst, in->path, x->name);
+        break;
+      }
+      kind--;
+      uint32_t to = in->map[mb_kind_space(kind)][idx];
+      /* the main instance's entry points stand for the generated ones, which also
+       * initialize the reactors */
+      if (in == main && kind == MB_KIND_FUNC && start_fn >= 0 && strcmp(x->name, "_start") == 0)
+        to = (uint32_t)start_fn;
+      if (in == main && kind == MB_KIND_FUNC && init_fn >= 0 &&
+          strcmp(x->name, "_initialize") == 0)
+        to = (uint32_t)init_fn;
+      e = push_export(f, v, &n, cap, x->as, strlen(x->as), (mb_kind)kind, to);
+    }
+  } else {
+    for (uint32_t i = 0; i < main->m->nexports && !e; i++) {
+      const mb_export *x = &main->m->exports[i];
+      uint32_t idx = main->map[mb_kind_space(x->kind)][x->index];
+      if (x->kind == MB_KIND_FUNC && start_fn >= 0 && mb_bytes_eq(x->name, "_start"))
+        idx = (uint32_t)start_fn;
+      if (x->kind == MB_KIND_FUNC && init_fn >= 0 && mb_bytes_eq(x->name, "_initialize"))
+        idx = (uint32_t)init_fn;
+      if (mem >= 0 && x->kind == MB_KIND_MEMORY && mb_bytes_eq(x->name, "memory"))
+        idx = (uint32_t)mem; /* the WASI rule decides which memory is `memory` */
+      e = push_export(f, v, &n, cap, (const char *)x->name.ptr, x->name.len, x->kind, idx);
+    }
+  }
+  if (!e && f->teardown_fn >= 0)
+    e = push_export(f, v, &n, cap, "membrane:teardown", 17, MB_KIND_FUNC, (uint32_t)f->teardown_fn);
+  if (!e && init_fn >= 0) {
+    /* a generated _initialize the host must call, also when main had none */
+    bool has = false;
+    for (uint32_t i = 0; i < n; i++) has |= v[i].len == 11 && !memcmp(v[i].name, "_initialize", 11);
+    if (!has) e = push_export(f, v, &n, cap, "_initialize", 11, MB_KIND_FUNC, (uint32_t)init_fn);
+  }
+  if (!e && mem >= 0) {
+    bool has = false;
+    for (uint32_t i = 0; i < n; i++)
+      if (v[i].len == 6 && memcmp(v[i].name, "memory", 6) == 0) {
+        if (v[i].kind != MB_KIND_MEMORY || v[i].index != (uint32_t)mem)
+          e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+                           "the export 'memory' must be the memory of the instance that calls the "
+                           "host's WASI; export something else under that name with a different AS");
+        has = true;
+      }
+    if (!e && !has) e = push_export(f, v, &n, cap, "memory", 6, MB_KIND_MEMORY, (uint32_t)mem);
+  }
+  if (e) goto out;
+  o->exports = mb__fuse_arr(f, n, sizeof *o->exports);
+  if (!o->exports) {
+    e = mb__fuse_nomem(f);
+    goto out;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *name = mb_wasm_arena_alloc(o->arena, v[i].len);
+    if (!name) {
+      e = mb__fuse_nomem(f);
+      goto out;
+    }
+    memcpy(name, v[i].name, v[i].len);
+    o->exports[i] = (mb_export){{name, (uint32_t)v[i].len}, v[i].kind, v[i].index};
+  }
+  o->nexports = n;
+out:
+  mb_wasm_free(v);
+  return e;
+}
+
+/* Start functions of all instances and, for commands, the reactors' _initialize, in
+ * dependency order. */
+/* Instantiated one by one, an instance's active segments are applied after the start
+ * functions of the instances instantiated before it: a provider's start function
+ * cannot overwrite what a consumer's data segment put there. So the active segments
+ * of an instance that comes after a start function become passive, and a generated
+ * function applies them (table.init / memory.init, then elem.drop / data.drop, elements
+ * before data, as instantiation does) in the start sequence, right where that instance
+ * is instantiated. Out of bounds traps there, as instantiation fails. *made: whether
+ * the instance had any such segment. */
+static mb_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *index, bool *made) {
+  mb_module *o = f->out;
+  const mb_module *m = in->m;
+  mb_buf *b = &f->body;
+  *made = false;
+  b->len = 0;
+  mb_buf_byte(b, 0);
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    uint32_t seg = in->map[MB_SPACE_ELEM][i];
+    mb_elem *s = &o->elems[seg];
+    if (s->mode != MB_SEG_ACTIVE) continue;
+    mb_buf_append(b, s->offset.ptr, s->offset.len - 1); /* the expression without its end */
+    mb__emit_i32(b, 0);
+    mb__emit_i32(b, (int32_t)s->count);
+    mb__emit_fc(b, MB_FC_TABLE_INIT); /* seg table */
+    mb_buf_u32(b, seg);
+    mb_buf_u32(b, s->table);
+    mb__emit_fc(b, MB_FC_ELEM_DROP);
+    mb_buf_u32(b, seg);
+    s->mode = MB_SEG_PASSIVE;
+    *made = true;
+  }
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    uint32_t seg = in->map[MB_SPACE_DATA][i];
+    mb_data *d = &o->datas[seg];
+    if (d->mode != MB_SEG_ACTIVE) continue;
+    mb_buf_append(b, d->offset.ptr, d->offset.len - 1);
+    mb__emit_i32(b, 0);
+    mb__emit_i32(b, (int32_t)(uint32_t)d->bytes.len); /* as u32: memory.init reads it so */
+    mb__emit_fc(b, MB_FC_MEMORY_INIT); /* seg memory */
+    mb_buf_u32(b, seg);
+    mb_buf_u32(b, d->memory);
+    mb__emit_fc(b, MB_FC_DATA_DROP);
+    mb_buf_u32(b, seg);
+    d->mode = MB_SEG_PASSIVE;
+    *made = true;
+  }
+  mb__emit(b, MB_OP_END);
+  if (!*made) return MB_OK;
+  o->has_datacount = true; /* memory.init and data.drop need the data count section */
+  uint32_t t;
+  mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+  if (e) return e;
+  char name[300];
+  snprintf(name, sizeof name, "membrane:segments %s", in->name);
+  return mb__fuse_add_generated(f, t, name, index);
+}
+
+mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  const mb_link_inst *main = &l->inst[l->main];
+  int64_t main_start = mb_module_find_export(main->m, "_start", 6, MB_KIND_FUNC);
+  int64_t main_init = mb_module_find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
+  uint32_t *starts = mb_wasm_calloc(2 * l->ninst + 2, sizeof *starts);
+  uint32_t *inits = mb_wasm_calloc(l->ninst + 1, sizeof *inits);
+  uint32_t nstarts = 0, ninits = 0;
+  mb_err e = MB_OK;
+  if (!starts || !inits) {
+    e = mb__fuse_nomem(f);
+    goto out;
+  }
+  bool after_start = false;
+  for (uint32_t k = 0; k < l->ninst; k++) {
+    const mb_link_inst *in = &l->inst[l->order[k]];
+    if (after_start) {
+      uint32_t seg_fn;
+      bool made;
+      if ((e = add_segment_init(f, in, &seg_fn, &made))) goto out;
+      if (made) starts[nstarts++] = seg_fn;
+    }
+    if (in->m->has_start) {
+      starts[nstarts++] = in->map[MB_SPACE_FUNC][in->m->start];
+      after_start = true;
+    }
+    int64_t ini = mb_module_find_export(in->m, "_initialize", 11, MB_KIND_FUNC);
+    if (ini >= 0 && (in != main || main_start < 0))
+      inits[ninits++] = in->map[MB_SPACE_FUNC][ini];
+  }
+  *start_fn = *init_fn = -1;
+  bool reactors = ninits > (main_init >= 0 ? 1u : 0u);
+  if (l->glue >= 0 && main_start < 0) {
+    /* no command entry to end with a teardown: an export the embedder calls */
+    uint32_t idx;
+    if ((e = add_res_start(f, NULL, 0, "membrane:teardown", &idx))) goto out;
+    f->teardown_fn = idx;
+  }
+  if (l->glue >= 0) {
+    /* resource registration runs before every other start function */
+    uint32_t idx;
+    if ((e = add_res_init(f, &idx))) goto out;
+    memmove(starts + 1, starts, nstarts * sizeof *starts);
+    starts[0] = idx;
+    nstarts++;
+  }
+  if (main_start >= 0 && l->glue >= 0) {
+    inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
+    uint32_t idx;
+    if ((e = add_res_start(f, inits, ninits, "membrane:_start", &idx))) goto out;
+    *start_fn = idx;
+  } else if (main_start >= 0 && reactors) {
+    inits[ninits++] = main->map[MB_SPACE_FUNC][main_start];
+    uint32_t idx;
+    if ((e = add_caller(f, inits, ninits, "membrane:_start", &idx))) goto out;
+    *start_fn = idx;
+  } else if (main_init >= 0 && reactors) {
+    uint32_t idx;
+    if ((e = add_caller(f, inits, ninits, "membrane:_initialize", &idx))) goto out;
+    *init_fn = idx;
+  } else if (main_start < 0 && main_init < 0 && ninits) {
+    int64_t mem;
+    if ((e = mb__fuse_wasi_memory(f, &mem))) goto out;
+    if (mem >= 0) {
+      /* The host's WASI reaches the memory only once it has called _initialize
+       * (node:wasi's initialize()): a start function would run before, and a reactor's
+       * constructor calling WASI would fail. The output becomes a reactor. */
+      uint32_t idx;
+      if ((e = add_caller(f, inits, ninits, "membrane:_initialize", &idx))) goto out;
+      *init_fn = idx;
+    } else {
+      /* no entry point to hook: reactors are initialized by the start function */
+      memcpy(starts + nstarts, inits, ninits * sizeof *inits);
+      nstarts += ninits;
+    }
+  }
+  if (nstarts == 1) {
+    o->has_start = true;
+    o->start = starts[0];
+  } else if (nstarts > 1) {
+    uint32_t idx;
+    if ((e = add_caller(f, starts, nstarts, "membrane:start", &idx))) goto out;
+    o->has_start = true;
+    o->start = idx;
+  }
+out:
+  mb_wasm_free(starts);
+  mb_wasm_free(inits);
+  return e;
+}
+
+/* A function an instance exports counts as declared for `ref.func` in its code; an
+ * export the output does not keep would leave such a ref.func invalid ("undeclared
+ * function reference"). One declarative element segment declares them. */
+mb_err mb__fuse_hidden_exports(mb__fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  uint32_t cap = 0, n = 0;
+  for (uint32_t i = 0; i < l->ninst; i++) cap += l->inst[i].m->nexports;
+  uint32_t *funcs = mb__fuse_arr(f, cap, sizeof *funcs);
+  if (!funcs) return mb__fuse_nomem(f);
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_link_inst *in = &l->inst[i];
+    for (uint32_t k = 0; k < in->m->nexports; k++) {
+      const mb_export *x = &in->m->exports[k];
+      if (x->kind != MB_KIND_FUNC) continue;
+      uint32_t idx = in->map[MB_SPACE_FUNC][x->index];
+      bool seen = false;
+      for (uint32_t j = 0; j < o->nexports && !seen; j++)
+        seen = o->exports[j].kind == MB_KIND_FUNC && o->exports[j].index == idx;
+      for (uint32_t j = 0; j < n && !seen; j++) seen = funcs[j] == idx;
+      if (!seen) funcs[n++] = idx;
+    }
+  }
+  if (!n) return MB_OK;
+  o->elems[o->nelems++] = (mb_elem){.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .count = n,
+                                    .funcs = funcs};
+  return MB_OK;
+}
+
+mb_err mb__fuse_allocate_output(mb__fuse *f) {
+  mb_link *l = f->l;
+  mb_module *o = f->out;
+  /* Exact for what is copied from the inputs; for the generated types and functions a
+   * first guess (mb__fuse_add_type and mb__fuse_add_generated grow past it). */
+  uint64_t types = 1 + 16, funcs = 5 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0,
+           globals = 0, tags = 0, elems = 1 /* declare_hidden_exports */, datas = 0;
+  for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
+  for (uint32_t i = 0; i < l->ninst; i++) {
+    const mb_module *m = l->inst[i].m;
+    types += m->ntypes;
+    funcs += m->nfuncs;
+    tables += m->ntables;
+    mems += m->nmemories;
+    globals += m->nglobals + l->inst[i].caller_memory;
+    tags += m->ntags;
+    elems += m->nelems;
+    datas += m->ndatas;
+    o->has_datacount |= m->has_datacount;
+    o->features |= m->features;
+  }
+  if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
+    return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
+  f->ntypes_cap = (uint32_t)types;
+  f->nfuncs_cap = (uint32_t)funcs;
+  o->types = mb__fuse_arr(f, types, sizeof *o->types);
+  o->func_types = mb__fuse_arr(f, funcs, sizeof *o->func_types);
+  o->codes = mb__fuse_arr(f, funcs, sizeof *o->codes);
+  o->tables = mb__fuse_arr(f, tables, sizeof *o->tables);
+  o->memories = mb__fuse_arr(f, mems, sizeof *o->memories);
+  o->globals = mb__fuse_arr(f, globals, sizeof *o->globals);
+  o->tag_types = mb__fuse_arr(f, tags, sizeof *o->tag_types);
+  o->elems = mb__fuse_arr(f, elems, sizeof *o->elems);
+  o->datas = mb__fuse_arr(f, datas, sizeof *o->datas);
+  if (!o->types || !o->func_types || !o->codes || !o->tables || !o->memories || !o->globals ||
+      !o->tag_types || !o->elems || !o->datas)
+    return mb__fuse_nomem(f);
+  if (mems + o->nimported[MB_KIND_MEMORY] > 1) o->features |= MB_FEAT_MULTI_MEMORY;
+  return MB_OK;
+}
+

@@ -1,0 +1,56 @@
+/* link_util.c — small helpers every file of the link library uses: growing an array by
+ * one element, copying a name, warnings, the text of a function type in messages. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "link_internal.h"
+
+bool mb__is_wasi_module(mb_bytes m) {
+  return mb_bytes_eq(m, "wasi_snapshot_preview1") || mb_bytes_eq(m, "wasi_unstable");
+}
+
+void mb__link_warn(mb_link *l, const char *fmt, ...) {
+  if (!l->warn) return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  l->warn(l->warn_user, msg);
+}
+
+/* Grow an array by one element (zeroed); false when out of memory. */
+bool mb__grow1(void **arr, uint32_t n, size_t elem) {
+  void *p = mb_wasm_realloc(*arr, (size_t)(n + 1) * elem);
+  if (!p) return false;
+  memset((char *)p + (size_t)n * elem, 0, elem);
+  *arr = p;
+  return true;
+}
+
+char *mb__strndup(const char *s, size_t n) {
+  char *p = mb_wasm_malloc(n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = 0;
+  }
+  return p;
+}
+
+void mb__type_text(const mb_functype *t, char *buf, size_t cap) {
+  static const char *names[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
+                                [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref",
+                                [0x69] = "exnref"};
+  size_t n = 0;
+#define TNAME(c) ((c) < sizeof names / sizeof *names && names[c] ? names[c] : "ref")
+  n += (size_t)snprintf(buf + n, cap - n, "(");
+  for (uint32_t i = 0; i < t->nparams && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->params[i]));
+  if (n < cap) n += (size_t)snprintf(buf + n, cap - n, ") -> (");
+  for (uint32_t i = 0; i < t->nresults && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->results[i]));
+  if (n < cap) snprintf(buf + n, cap - n, ")");
+#undef TNAME
+}
+

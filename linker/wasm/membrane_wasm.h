@@ -1,0 +1,402 @@
+/* membrane_wasm.h — the wasm binary model: read, write, remap.
+ *
+ * The public header of linker/wasm/, the lowest of the linker's three libraries (the WIT
+ * library and the link library sit on it). It owns the module model, the reader, the
+ * writer, the index remapper and constant expressions, the byte buffer, the error enum
+ * and diagnostics shared by the three, and the allocation hook.
+ *
+ * A module is read from a byte buffer the caller keeps alive; the model points into that
+ * buffer (code bodies, constant expressions, data bytes and custom payloads are byte
+ * ranges of the input), so reading a 10 MB module allocates little. Unchanged sections are written back byte for byte;
+ * sections the caller changed (mb_module_mark_dirty, or the remapper) are re-encoded.
+ *
+ * Errors: every function that can fail returns an mb_err and fills an mb_diag with the
+ * byte offset and a message; library code never prints or exits.
+ */
+#ifndef MEMBRANE_WASM_H
+#define MEMBRANE_WASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+typedef enum mb_err {
+  MB_OK = 0,
+  MB_ERR_NOMEM,             /* allocation failed */
+  MB_ERR_IO,                /* reading or writing a file failed */
+  MB_ERR_UNEXPECTED_END,    /* input ended inside an item */
+  MB_ERR_BAD_MAGIC,         /* magic header not detected */
+  MB_ERR_BAD_VERSION,       /* unknown binary version */
+  MB_ERR_LEB_TOO_LONG,      /* integer representation too long */
+  MB_ERR_LEB_TOO_LARGE,     /* integer too large (unused bits set) */
+  MB_ERR_BAD_SECTION_ID,    /* malformed section id */
+  MB_ERR_SECTION_ORDER,     /* section out of order or duplicated */
+  MB_ERR_SECTION_SIZE,      /* section size mismatch */
+  MB_ERR_BAD_UTF8,          /* malformed UTF-8 encoding in a name */
+  MB_ERR_BAD_TYPE,          /* malformed value type, type form, mutability or limits */
+  MB_ERR_BAD_KIND,          /* malformed import/export kind */
+  MB_ERR_BAD_OPCODE,        /* illegal opcode */
+  MB_ERR_BAD_IMMEDIATE,     /* malformed immediate (memarg flags, lane, reserved byte, ...) */
+  MB_ERR_BAD_STRUCTURE,     /* misplaced else/catch/end, unterminated body */
+  MB_ERR_FUNC_CODE_MISMATCH,/* function and code section have inconsistent lengths */
+  MB_ERR_DATA_COUNT,        /* data count mismatch, or data count section required */
+  MB_ERR_BAD_SEGMENT,       /* malformed element/data segment flags or element kind */
+  MB_ERR_TOO_MANY,          /* a count exceeds an implementation limit */
+  MB_ERR_INDEX_RANGE,       /* an index refers past the end of its index space */
+  MB_ERR_BAD_CONST_EXPR,    /* an instruction that is not allowed in a constant expression */
+  MB_ERR_UNSUPPORTED,       /* valid wasm that membrane does not handle (GC, typed refs) */
+  MB_ERR_INVALID_ARG,       /* a caller's request is inconsistent (e.g. remap table too short) */
+  MB_ERR_WIT_SYNTAX,        /* WIT: malformed token, or a token where another was expected */
+  MB_ERR_WIT_UNDEFINED,     /* WIT: a type, interface or package that is not defined/loaded */
+  MB_ERR_WIT_DUPLICATE,     /* WIT: a name defined twice */
+  MB_ERR_WIT_INVALID,       /* WIT: well-formed but invalid (recursive type, borrow result, ...) */
+  MB_ERR_COUNT_             /* not an error: the number of codes */
+} mb_err;
+
+/* Where and why. offset is a byte offset in the input module (or, for remapping, in the
+ * module being remapped). message is human-readable and never parsed by code. */
+typedef struct mb_diag {
+  mb_err code;
+  uint64_t offset;
+  char message[256];
+} mb_diag;
+
+/* Short stable name of an error code ("unexpected end", ...). */
+const char *mb_err_name(mb_err code);
+
+/* ---- allocation hook ------------------------------------------------------------- */
+
+/* Every allocation in the library goes through this hook so tests can count
+ * allocations and fail the N-th one. realloc(ptr, 0) frees. NULL restores the default. */
+typedef void *(*mb_realloc_fn)(void *ptr, size_t size, void *user);
+void mb_set_allocator(mb_realloc_fn fn, void *user);
+
+/* ---- the model ------------------------------------------------------------------- */
+
+typedef enum mb_kind {
+  MB_KIND_FUNC = 0,
+  MB_KIND_TABLE = 1,
+  MB_KIND_MEMORY = 2,
+  MB_KIND_GLOBAL = 3,
+  MB_KIND_TAG = 4,
+} mb_kind;
+#define MB_KIND_COUNT 5
+
+/* A byte range. For a model read from input it points into the input buffer; for
+ * re-encoded items it points into the module's arena. Never owned by the holder. */
+typedef struct mb_bytes {
+  const uint8_t *ptr;
+  uint32_t len;
+} mb_bytes;
+
+/* Value types are kept as their one-byte codes (0x7F i32 ... 0x69 exnref). Typed
+ * references (0x63/0x64 + heap type) are rejected as MB_ERR_UNSUPPORTED. */
+typedef struct mb_functype {
+  uint32_t nparams, nresults;
+  const uint8_t *params, *results; /* valtype codes */
+} mb_functype;
+
+enum {
+  MB_LIMITS_HAS_MAX = 0x01,
+  MB_LIMITS_SHARED = 0x02,
+  MB_LIMITS_64 = 0x04,
+};
+typedef struct mb_limits {
+  uint8_t flags; /* MB_LIMITS_* bits, as in the binary */
+  uint64_t min, max;
+} mb_limits;
+
+typedef struct mb_tabletype {
+  uint8_t elemtype; /* reftype code */
+  mb_limits limits;
+} mb_tabletype;
+
+typedef struct mb_globaltype {
+  uint8_t valtype;
+  bool mutable_;
+} mb_globaltype;
+
+typedef struct mb_import {
+  mb_bytes module, field;
+  mb_kind kind;
+  union {
+    uint32_t func_type;   /* MB_KIND_FUNC: type index */
+    mb_tabletype table;   /* MB_KIND_TABLE */
+    mb_limits memory;     /* MB_KIND_MEMORY */
+    mb_globaltype global; /* MB_KIND_GLOBAL */
+    uint32_t tag_type;    /* MB_KIND_TAG: type index */
+  } u;
+} mb_import;
+
+typedef struct mb_table {
+  mb_tabletype type;
+  mb_bytes init; /* constant expression incl. its end byte; len 0 when absent */
+} mb_table;
+
+typedef struct mb_global {
+  mb_globaltype type;
+  mb_bytes init; /* constant expression incl. end */
+} mb_global;
+
+typedef struct mb_export {
+  mb_bytes name;
+  mb_kind kind;
+  uint32_t index;
+} mb_export;
+
+/* Element segment. mode and the item form are decoded from the flags; the writer picks
+ * the smallest flags value that expresses (mode, table, form, reftype). */
+typedef enum mb_seg_mode { MB_SEG_ACTIVE, MB_SEG_PASSIVE, MB_SEG_DECLARATIVE } mb_seg_mode;
+typedef struct mb_elem {
+  uint32_t flags;     /* as read; the writer recomputes it */
+  mb_seg_mode mode;
+  uint32_t table;     /* active only */
+  mb_bytes offset;    /* active only: constant expression incl. end */
+  uint8_t reftype;    /* 0x70 funcref for the function-index form */
+  bool exprs;         /* items are constant expressions (flags bit 2) */
+  uint32_t count;
+  uint32_t *funcs;    /* !exprs: count function indices (arena) */
+  mb_bytes *items;    /* exprs: count expressions incl. end (arena) */
+} mb_elem;
+
+typedef struct mb_data {
+  mb_seg_mode mode;   /* ACTIVE or PASSIVE */
+  uint32_t memory;    /* active only */
+  mb_bytes offset;    /* active only */
+  mb_bytes bytes;
+} mb_data;
+
+struct mb_remap;
+typedef struct mb_code {
+  mb_bytes body;      /* the code entry without its size: local groups then expr */
+  uint64_t offset;    /* byte offset of body in the input, for diagnostics */
+  /* Non-NULL: body is still in its input's numbering and is renumbered through this
+   * map as it is written (the linker's output, so that a large input's code is never
+   * held twice). The writer and mb_module_remap apply it; body.len is the input's. */
+  const struct mb_remap *remap;
+} mb_code;
+
+/* Canonical positions of the known sections in the required order. */
+typedef enum mb_sec {
+  MB_SEC_TYPE, MB_SEC_IMPORT, MB_SEC_FUNCTION, MB_SEC_TABLE, MB_SEC_MEMORY, MB_SEC_TAG,
+  MB_SEC_GLOBAL, MB_SEC_EXPORT, MB_SEC_START, MB_SEC_ELEMENT, MB_SEC_DATACOUNT,
+  MB_SEC_CODE, MB_SEC_DATA,
+  MB_SEC_COUNT
+} mb_sec;
+
+/* Binary section id of a canonical position, and back (-1 for custom/unknown). */
+uint8_t mb_sec_id(mb_sec sec);
+int mb_sec_from_id(uint8_t id);
+const char *mb_sec_name(mb_sec sec);
+
+typedef struct mb_section_info {
+  bool present;       /* the section is in the output (read from input or added) */
+  bool dirty;         /* re-encode from the model instead of copying raw */
+  mb_bytes raw;       /* whole section as read: id, size, contents */
+  uint64_t offset;    /* offset of the section id byte in the input */
+} mb_section_info;
+
+typedef struct mb_custom {
+  mb_bytes name;
+  mb_bytes payload;
+  mb_bytes raw;       /* whole section as read; len 0 for a section built in memory */
+  uint64_t offset;
+  /* Placement: written just before the known section at this canonical position, after
+   * any customs already placed there; MB_SEC_COUNT = after the last section. */
+  mb_sec before;
+} mb_custom;
+
+/* Import counts per kind give the start of each index space's defined part. */
+typedef struct mb_module {
+  uint32_t ntypes;        mb_functype *types;
+  uint32_t nimports;      mb_import *imports;
+  uint32_t nimported[MB_KIND_COUNT]; /* imports per kind */
+  uint32_t nfuncs;        uint32_t *func_types;  /* defined functions' type indices */
+  uint32_t ntables;       mb_table *tables;
+  uint32_t nmemories;     mb_limits *memories;
+  uint32_t ntags;         uint32_t *tag_types;
+  uint32_t nglobals;      mb_global *globals;
+  uint32_t nexports;      mb_export *exports;
+  bool has_start;         uint32_t start;
+  uint32_t nelems;        mb_elem *elems;
+  bool has_datacount;     /* written with value ndatas */
+  uint32_t ncodes;        mb_code *codes;
+  uint32_t ndatas;        mb_data *datas;
+  uint32_t ncustoms;      mb_custom *customs;
+
+  mb_section_info sec[MB_SEC_COUNT];
+  struct mb_arena *arena; /* owns every array above and re-encoded bytes */
+  uint32_t features;      /* MB_FEAT_* seen while reading (informational) */
+} mb_module;
+
+/* Features observed while reading, for `inspect` (not a validation result). */
+enum {
+  MB_FEAT_MULTI_MEMORY = 1u << 0,
+  MB_FEAT_MEMORY64 = 1u << 1,
+  MB_FEAT_THREADS = 1u << 2,
+  MB_FEAT_SIMD = 1u << 3,
+  MB_FEAT_EXCEPTIONS = 1u << 4,
+  MB_FEAT_LEGACY_EXCEPTIONS = 1u << 5,
+  MB_FEAT_TAIL_CALL = 1u << 6,
+  MB_FEAT_REFERENCE_TYPES = 1u << 7,
+  MB_FEAT_BULK_MEMORY = 1u << 8,
+  MB_FEAT_MULTI_VALUE = 1u << 9,
+  MB_FEAT_RELAXED_SIMD = 1u << 10,
+};
+
+/* Number of entities in an index space, imports included. */
+uint32_t mb_module_count(const mb_module *m, mb_kind kind);
+
+/* ---- questions about a module --------------------------------------------------- */
+
+/* b holds exactly the bytes of the NUL-terminated s. */
+bool mb_bytes_eq(mb_bytes b, const char *s);
+/* Same parameters and results (value type codes compared). */
+bool mb_functype_eq(const mb_functype *a, const mb_functype *b);
+/* The type of function `index` (imports first), or NULL when out of range. Points into m. */
+const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index);
+/* The limits of memory `index` (imports first), or NULL when out of range. Points into m. */
+const mb_limits *mb_module_memory(const mb_module *m, uint32_t index);
+/* The index of the first export called name[0..len) of this kind, or -1. */
+int64_t mb_module_find_export(const mb_module *m, const char *name, size_t len, mb_kind kind);
+/* Whether some import of m names module `module`. */
+bool mb_module_imports_from(const mb_module *m, const char *module);
+/* Items in a known section as the model holds them (start: 0 or 1; data count: the
+ * number of data segments when the module has the section, else 0). */
+uint32_t mb_module_section_count(const mb_module *m, mb_sec sec);
+/* "func", "table", "memory", "global", "tag". */
+const char *mb_kind_name(mb_kind kind);
+/* "i32" ... "nullexnref" for a value type code, "?" for anything else. */
+const char *mb_valtype_name(uint8_t code);
+
+/* ---- reading --------------------------------------------------------------------- */
+
+typedef struct mb_read_options {
+  /* Decode every code body (structure, opcodes, immediates, index ranges). On by
+   * default through mb_wasm_read; turning it off only frames the code entries. */
+  bool check_code;
+} mb_read_options;
+
+/* Read a module from bytes[0..len). The bytes must outlive the module. On error returns
+ * the code, fills *diag (if non-NULL) and sets *out to NULL. */
+mb_err mb_wasm_read(const uint8_t *bytes, size_t len, mb_module **out, mb_diag *diag);
+mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options *opts,
+                         mb_module **out, mb_diag *diag);
+
+/* An empty module (no sections), for building output from scratch. */
+mb_module *mb_module_new(void);
+void mb_module_free(mb_module *m);
+
+/* Allocate from the module's arena (freed with the module). NULL when out of memory. */
+void *mb_module_alloc(mb_module *m, size_t size);
+
+/* Mark a known section as changed so the writer re-encodes it from the model (it also
+ * becomes present). */
+void mb_module_mark_dirty(mb_module *m, mb_sec sec);
+void mb_module_mark_all_dirty(mb_module *m);
+
+/* ---- writing --------------------------------------------------------------------- */
+
+/* Growable byte buffer. _init to zero; _fini frees. data is owned by the buffer. */
+typedef struct mb_buf {
+  uint8_t *data;
+  size_t len, cap;
+  bool failed; /* an allocation failed; later appends are ignored */
+} mb_buf;
+void mb_buf_init(mb_buf *b);
+void mb_buf_fini(mb_buf *b);
+bool mb_buf_append(mb_buf *b, const void *p, size_t n);
+bool mb_buf_byte(mb_buf *b, uint8_t v);
+bool mb_buf_u32(mb_buf *b, uint32_t v);  /* unsigned LEB128, minimal */
+bool mb_buf_u64(mb_buf *b, uint64_t v);
+bool mb_buf_s32(mb_buf *b, int32_t v);
+bool mb_buf_s64(mb_buf *b, int64_t v);
+
+/* Write the module. Present, clean sections are copied byte for byte; dirty ones are
+ * encoded from the model (minimal LEB128). Custom sections are kept in place. */
+mb_err mb_wasm_write(const mb_module *m, mb_buf *out, mb_diag *diag);
+/* Same, streaming to a FILE (no copy of the whole output in memory). */
+mb_err mb_wasm_write_file(const mb_module *m, FILE *f, mb_diag *diag);
+
+/* Write to PATH atomically: a temporary file beside it, then rename. PATH is never left
+ * half-written. */
+mb_err mb_wasm_write_path(const mb_module *m, const char *path, mb_diag *diag);
+
+/* Read a whole file into memory (caller frees *data with mb_file_free). */
+mb_err mb_file_read(const char *path, uint8_t **data, size_t *len, mb_diag *diag);
+void mb_file_free(uint8_t *data, size_t len);
+
+/* Remove custom sections; with keep_names the `name` section stays. */
+void mb_module_strip_customs(mb_module *m, bool keep_names);
+
+/* ---- remapping ------------------------------------------------------------------- */
+
+/* Old index → new index, per index space. A NULL map is the identity. Each map has
+ * `count` entries, which must equal the module's size of that space; every index found
+ * in the module must be < count. The new indices are not checked against anything:
+ * the caller builds the target module. */
+typedef enum mb_space {
+  MB_SPACE_TYPE, MB_SPACE_FUNC, MB_SPACE_TABLE, MB_SPACE_MEMORY, MB_SPACE_GLOBAL,
+  MB_SPACE_TAG, MB_SPACE_ELEM, MB_SPACE_DATA,
+  MB_SPACE_COUNT
+} mb_space;
+
+typedef struct mb_remap {
+  const uint32_t *map[MB_SPACE_COUNT];
+  uint32_t count[MB_SPACE_COUNT];
+} mb_remap;
+
+/* The size of every index space of m, imports included (what mb_remap.count must say). */
+void mb_module_space_sizes(const mb_module *m, uint32_t out[MB_SPACE_COUNT]);
+/* The index space of an import/export kind. */
+mb_space mb_kind_space(mb_kind kind);
+
+/* Rewrite one function body (local groups + expr, as in mb_code.body) with remapped
+ * indices, appending the result to *out. One pass, no tree: untouched bytes are copied
+ * in runs, changed immediates re-encoded; a memory access whose memory becomes non-zero
+ * gets the multi-memory memarg, one that becomes zero the plain one. base_offset is the
+ * body's offset in its input, for diagnostics. */
+mb_err mb_code_rewrite(const uint8_t *body, size_t len, uint64_t base_offset,
+                       const mb_remap *remap, mb_buf *out, mb_diag *diag);
+
+/* The same for a constant expression (incl. its end byte); also rejects instructions
+ * not allowed in constant expressions. */
+mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offset,
+                             const mb_remap *remap, mb_buf *out, mb_diag *diag);
+
+/* Decode-only check of a body / constant expression (what the reader runs). index_limit
+ * (may be NULL) holds the size of each index space; indices past it are
+ * MB_ERR_INDEX_RANGE. */
+mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
+                     const uint32_t index_limit[MB_SPACE_COUNT], mb_diag *diag);
+
+/* Renumber every reference in m in place: import, function and tag type indices,
+ * exports, start, element and data segments (table/memory indices, offsets, items),
+ * constant expressions, code bodies and the name section (keys remapped, maps re-sorted;
+ * an unparseable name section is dropped). Definitions keep their order: this is the
+ * step that moves a module into a larger, fused index space. Everything touched is
+ * marked dirty. */
+mb_err mb_module_remap(mb_module *m, const mb_remap *remap, mb_diag *diag);
+
+/* Remap, then move each definition to its new index. Every map must be a permutation of
+ * its space that keeps imports in place, and keeps each global after the globals its
+ * initialiser reads (else MB_ERR_INVALID_ARG, with the module unchanged). The module
+ * stays equivalent except for the order in which active element/data segments are
+ * applied, which follows their new indices: overlapping segments can then give a
+ * different initial memory or table. */
+mb_err mb_module_permute(mb_module *m, const mb_remap *remap, mb_diag *diag);
+
+/* Byte length of an unsigned LEB128 encoding of v. */
+unsigned mb_leb_size(uint64_t v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
