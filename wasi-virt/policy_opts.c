@@ -62,7 +62,7 @@ int mb__policy_opt_find(const char *name, size_t len) {
 /* ---- diagnostics ---- */
 
 mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
-                                   const char *where, const char *fmt, ...) {
+                                 const char *where, const char *fmt, ...) {
   if (!d) return code;
   d->code = code;
   snprintf(d->where, sizeof d->where, "%s", where ? where : "");
@@ -278,7 +278,7 @@ static bool parse_size(const char *s, size_t len, uint64_t *out) {
 
 /* Normalize an absolute guest path into a new string (*out). */
 static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, const char *s,
-                                     size_t len, char **out) {
+                                   size_t len, char **out) {
   if (len == 0)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty guest path; expected an absolute path such as /data");
@@ -323,7 +323,7 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
 }
 
 static mb_wv_policy_err add_mount(delta *t, mb_wv_policy_diag *d, const char *where,
-                                    mb_wv_mount *m) {
+                                  mb_wv_mount *m) {
   if (!grow((void **)&t->p.mounts, &t->mount_cap, t->p.mount_count, sizeof *t->p.mounts)) {
     mount_fini(m);
     return mb__policy_nomem(d, where);
@@ -333,7 +333,7 @@ static mb_wv_policy_err add_mount(delta *t, mb_wv_policy_diag *d, const char *wh
 }
 
 static mb_wv_policy_err opt_embed(delta *t, mb_wv_policy_diag *d, const char *where,
-                                    const char *v) {
+                                  const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
@@ -353,7 +353,7 @@ static mb_wv_policy_err opt_embed(delta *t, mb_wv_policy_diag *d, const char *wh
 }
 
 static mb_wv_policy_err opt_mem(delta *t, mb_wv_policy_diag *d, const char *where,
-                                  const char *v) {
+                                const char *v) {
   size_t len = strlen(v);
   const char *colon = strrchr(v, ':');
   mb_wv_mount m = {.kind = MB_WV_MOUNT_MEM, .limit = MB_VFS_NO_LIMIT};
@@ -372,7 +372,7 @@ static mb_wv_policy_err opt_mem(delta *t, mb_wv_policy_diag *d, const char *wher
 }
 
 static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *where,
-                                    const char *v) {
+                                  const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
@@ -459,8 +459,8 @@ static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *wh
 }
 
 static mb_wv_policy_err add_env(delta *t, mb_wv_policy_diag *d, const char *where,
-                                  mb_wv_env_kind kind, const char *name, size_t nl,
-                                  const char *value) {
+                                mb_wv_env_kind kind, const char *name, size_t nl,
+                                const char *value) {
   mb_wv_env ev = {.kind = kind};
   if (!(ev.name = dup_n(name, nl)) || (value && !(ev.value = dup_n(value, strlen(value)))) ||
       !grow((void **)&t->p.env, &t->env_cap, t->p.env_count, sizeof *t->p.env)) {
@@ -473,7 +473,7 @@ static mb_wv_policy_err add_env(delta *t, mb_wv_policy_diag *d, const char *wher
 }
 
 static mb_wv_policy_err opt_env(delta *t, mb_wv_policy_diag *d, const char *where,
-                                  const char *v) {
+                                const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
@@ -487,7 +487,7 @@ static mb_wv_policy_err opt_env(delta *t, mb_wv_policy_diag *d, const char *wher
 }
 
 static mb_wv_policy_err opt_env_allow(delta *t, mb_wv_policy_diag *d, const char *where,
-                                        const char *v) {
+                                      const char *v) {
   if (!*v)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty variable name; expected the NAME of a host variable, e.g. HOME");
@@ -500,7 +500,7 @@ static mb_wv_policy_err opt_env_allow(delta *t, mb_wv_policy_diag *d, const char
 }
 
 static mb_wv_policy_err opt_arg(delta *t, mb_wv_policy_diag *d, const char *where,
-                                  const char *v) {
+                                const char *v) {
   char *a = dup_n(v, strlen(v));
   if (!a || !grow((void **)&t->p.args, &t->arg_cap, t->p.arg_count, sizeof *t->p.args)) {
     mb__vfs_free(a);
@@ -511,7 +511,7 @@ static mb_wv_policy_err opt_arg(delta *t, mb_wv_policy_diag *d, const char *wher
 }
 
 static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *where, int fd,
-                                    const char *v) {
+                                  const char *v) {
   mb_wv_stdio s = {MB_WV_STDIO_INHERIT, NULL};
   if (!strcmp(v, "inherit")) {
     s.mode = MB_WV_STDIO_INHERIT;
@@ -540,7 +540,7 @@ static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *wh
 }
 
 static mb_wv_policy_err opt_clock(delta *t, mb_wv_policy_diag *d, const char *where,
-                                    const char *v) {
+                                  const char *v) {
   if (!strcmp(v, "real")) {
     t->p.clock = MB_WV_CLOCK_REAL;
     t->p.clock_start = 0;
@@ -557,7 +557,7 @@ static mb_wv_policy_err opt_clock(delta *t, mb_wv_policy_diag *d, const char *wh
 }
 
 static mb_wv_policy_err opt_random(delta *t, mb_wv_policy_diag *d, const char *where,
-                                     const char *v) {
+                                   const char *v) {
   if (!strcmp(v, "real")) {
     t->p.random = MB_WV_RANDOM_REAL;
     t->p.random_seed = 0;
@@ -573,7 +573,7 @@ static mb_wv_policy_err opt_random(delta *t, mb_wv_policy_diag *d, const char *w
 }
 
 static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *where,
-                                    const char *v) {
+                                  const char *v) {
   const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
   if (!c1 || !c2 || strchr(c2 + 1, ':'))
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
@@ -614,7 +614,7 @@ static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *wh
 }
 
 static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *where,
-                                    const char *v) {
+                                  const char *v) {
   char *path = NULL;
   mb_wv_trace_mode mode;
   if (!strcmp(v, "stderr")) {
@@ -647,7 +647,7 @@ static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *wh
 /* --save GUEST=DEST: two guest paths; what they must be on is checked with the mounts
  * (mb_wv_policy_check). */
 static mb_wv_policy_err opt_save(delta *t, mb_wv_policy_diag *d, const char *where,
-                                   const char *v) {
+                                 const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
@@ -670,7 +670,7 @@ static mb_wv_policy_err opt_save(delta *t, mb_wv_policy_diag *d, const char *whe
 
 /* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
 static mb_wv_policy_err opt_record(delta *t, mb_wv_policy_diag *d, const char *where,
-                                     const char *v) {
+                                   const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (v[0] != '/')
@@ -693,7 +693,7 @@ static mb_wv_policy_err opt_record(delta *t, mb_wv_policy_diag *d, const char *w
 }
 
 static mb_wv_policy_err opt_replay(delta *t, mb_wv_policy_diag *d, const char *where,
-                                     const char *v) {
+                                   const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (!v[0]) return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected the host file of a log");
@@ -706,7 +706,7 @@ static mb_wv_policy_err opt_replay(delta *t, mb_wv_policy_diag *d, const char *w
 }
 
 mb_wv_policy_err mb__policy_apply(delta *t, mb_wv_policy_diag *d, const char *where, opt o,
-                                    const char *v) {
+                                  const char *v) {
   switch (o) {
   case O_EMBED: return opt_embed(t, d, where, v);
   case O_MEM: return opt_mem(t, d, where, v);
@@ -744,7 +744,7 @@ void mb__policy_apply_flag(delta *t, opt o, bool on) {
 }
 
 static mb_wv_policy_err commit(mb_wv_policy *p, delta *t, mb_wv_policy_diag *d,
-                                 const char *where) {
+                               const char *where) {
   mb_wv_policy_err e =
       mb__policy_merge(p, t) ? MB_WV_POLICY_OK : mb__policy_nomem(d, where);
   mb_wv_policy_fini(&t->p);
@@ -765,7 +765,7 @@ int mb_wv_policy_option_arity(const char *flag) {
 }
 
 static mb_wv_policy_err read_policy_file(mb_wv_policy *p, const char *path,
-                                           mb_wv_policy_diag *d) {
+                                         mb_wv_policy_diag *d) {
   char *buf = NULL;
   size_t len = 0;
   mb_wv_policy_err e = MB_WV_POLICY_OK;
@@ -798,7 +798,7 @@ out:
 }
 
 mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
-                                         mb_wv_policy_diag *diag) {
+                                     mb_wv_policy_diag *diag) {
   mb_wv_policy_diag scratch;
   mb_wv_policy_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
