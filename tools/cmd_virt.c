@@ -1,6 +1,6 @@
 /* cmd_virt.c — `membrane virt [NAME=]APP.wasm [[NAME=]MOD.wasm ...] -o OUT.wasm [policy]`:
  * the application (and the modules it is linked with) fused with wasi-virt, configured
- * by the policy flags (wasi-virt/policy.c parses them). */
+ * by the policy flags (wasi-virt/policy_opts.c parses them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -801,8 +801,7 @@ mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const ch
  * what one file grants is all in that file. The text must be strict JSON (RFC 8259; a
  * leading UTF-8 BOM is skipped), nested at most 64 deep, numbers at most 63 characters;
  * a syntax error names the first byte that is wrong and what was expected there. On
- * error the policy is unchanged. cJSON allocates through this library's hook during the
- * call (cJSON_InitHooks), and cJSON's default hooks are put back before it returns. */
+ * error the policy is unchanged. */
 mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
                                              const char *text, size_t len,
                                              mb_wv_policy_diag *diag);

@@ -1,5 +1,5 @@
 /* policy_help.c — the help text of the policy flags, for `membrane virt --help`. Kept
- * next to policy.c so a change of a value form changes both in one commit. Lines are at
+ * next to policy_opts.c so a change of a value form changes both in one commit. Lines are at
  * most 80 columns (the unit test checks). */
 #include "membrane_wasi_virt.h"
 

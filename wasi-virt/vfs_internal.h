@@ -14,7 +14,7 @@ void mb__vfs_free(void *ptr);
 bool mb__vfs_buf_reserve(mb_vfs_buf *b, size_t more);
 bool mb__vfs_buf_put(mb_vfs_buf *b, const void *p, size_t n);
 
-/* ---- policy diagnostics (policy.c; native only) ---- */
+/* ---- policy diagnostics (policy_opts.c; native only) ---- */
 /* Fill d (if non-NULL; where may be NULL) and return code. */
 mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
                                    const char *where, const char *fmt, ...)

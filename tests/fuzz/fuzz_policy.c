@@ -3,8 +3,9 @@
  * What must hold: mb_wv_policy_parse_json, applied over a policy that already holds
  * some settings, either refuses the input with a consistent diagnostic (the code it
  * returns; a where and a message; for a syntax error "fuzz.json:LINE:COLUMN" naming a
- * position inside the input; never cJSON refusing what the library's own syntax check
- * let through) and leaves the policy exactly as it was, or accepts it and
+ * position inside the input; never the message of the second parser (cJSON) the
+ * library had once, which could disagree with the syntax check) and leaves the policy
+ * exactly as it was, or accepts it and
  * the policy holds only values of the documented forms (normalized absolute guest
  * paths, preopen names and subdirs as the --mount rule makes them, env names without
  * '=', faults on real preview1 functions with errnos 1..76, ...). An accepted policy is
@@ -250,9 +251,10 @@ static void check_diag(mb_wv_policy_err e, const mb_wv_policy_diag *d, size_t si
   CHECK(d->where[0] && d->message[0], "empty where or message");
   CHECK(memchr(d->where, '\0', sizeof d->where) && memchr(d->message, '\0', sizeof d->message),
         "unterminated diag");
-  /* the library's own syntax check and cJSON must agree on what is JSON. Only the
-   * fallback SYNTAX message starts so (syntax messages quote no input text but one
-   * byte); a substring test was fooled by a key that spelled it out. */
+  /* the library's own syntax check and cJSON had to agree on what is JSON; cJSON is
+   * gone from the policy, and its fallback SYNTAX message must stay gone. Only that
+   * message started so (syntax messages quote no input text but one byte); a substring
+   * test was fooled by a key that spelled it out. */
   CHECK(!(e == MB_WV_POLICY_SYNTAX && !strncmp(d->message, "not JSON (as cJSON reads it)", 28)),
         "%s: %s", d->where, d->message);
   if (e == MB_WV_POLICY_SYNTAX) {

@@ -5,8 +5,7 @@
  * so it includes nothing but the public headers and links nothing but what membrane.pc
  * lists. It uses one thing of each library: the binary model (read, write, questions),
  * the link session (fuse a command with the reactor it imports from), the resource ABI
- * glue (mb_virt_glue_wasm, from libmb_virt), and the wasi-virt policy parser (cJSON
- * underneath, so a membrane.pc without libcjson fails to link here).
+ * glue (mb_virt_glue_wasm, from libmb_virt), and the wasi-virt policy's JSON reader.
  *
  * usage: embed APP.wasm MATHLIB.wasm OUT.wasm
  * Prints one `key: value` line per check; exit 0 only when every check holds.

@@ -35,9 +35,8 @@ pcdir=$(dirname "${pcs[0]}")
 export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$dest
 flags=$(pkg-config --cflags --libs membrane) || fail "pkg-config --cflags --libs membrane"
 echo "pkg-config: $flags"
-# (pkgconf puts the sysroot in front of the flags' paths and of --variable's answers, and
-# of the system's libcjson too, whose paths then name directories that do not exist:
-# harmless, the compiler's own search finds cJSON. Other pkg-configs leave variables be.)
+# (pkgconf puts the sysroot in front of the flags' paths and of --variable's answers;
+# other pkg-configs leave variables be.)
 var() { local v; v=$(pkg-config --variable="$1" membrane); case "$v" in "$dest"/*) echo "$v" ;; *) echo "$dest$v" ;; esac; }
 prefix=$(var prefix) includedir=$(var includedir) libdir=$(var libdir)
 src_root=$(cd "$(dirname "$embed_c")/../.." && pwd)

@@ -769,7 +769,7 @@ static void test_json_good(void **state) {
   assert_int_equal(p.arg_count, 2);
   assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
   json_ok(&p, "{}");
-  json_ok(&p, "\xEF\xBB\xBF{}"); /* cJSON alone refuses this one */
+  json_ok(&p, "\xEF\xBB\xBF{}"); /* cJSON 1.7.15 (the parser once) refused this one */
   JSON_BAD(&p, "\xEF\xBB\xBF" "5", MB_WV_POLICY_BAD_VALUE, "p.json",
            "the top level is a number; expected an object of options such as {\"mem\": \"/tmp:1M\", "
            "\"env\": [\"HOME=/tmp\"]}");
@@ -826,7 +826,7 @@ static void test_json_syntax(void **state) {
            "not JSON: a number longer than 63 characters (policy values are strings)");
   JSON_BAD(&p, "{\"arg\": -12345678901234567890123456789012345678901234567890.12345678901}",
            MB_WV_POLICY_BAD_VALUE, "p.json: arg",
-           "expected a string (ARG) or an array of them, got a number"); /* 63: cJSON reads it */
+           "expected a string (ARG) or an array of them, got a number"); /* 63: cJSON's limit, kept */
   json_ok(&p, "{\"arg\": \"\\ud83d\\ude00\\u00e9\"}");
   assert_string_equal(p.args[p.arg_count - 1], "\xF0\x9F\x98\x80\xC3\xA9");
   JSON_BAD(&p, "\n\n   \x01", MB_WV_POLICY_SYNTAX, "p.json:3:4",
@@ -860,6 +860,34 @@ static void test_json_syntax(void **state) {
   /* an escaped backslash before u0000 is no escape of NUL */
   json_ok(&p, "{\"arg\": \"a\\\\u0000b\"}");
   assert_string_equal(p.args[p.arg_count - 1], "a\\u0000b");
+  mb_wv_policy_fini(&p);
+}
+
+/* Strings are decoded by the policy's own scanner: every escape, \u as UTF-8 (1 to 4
+ * bytes; a surrogate pair as one 4-byte character), raw UTF-8 passed through, and keys
+ * decoded like values (so an escaped key is the same key, given twice or not). */
+static void test_json_strings(void **state) {
+  (void)state;
+  mb_wv_policy p;
+  mb_wv_policy_init(&p);
+  json_ok(&p, "{\"arg\": [\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u0041\\u007f\\u0080\\u07ff\\u0800\\uffff\","
+              " \"\\ud83d\\ude00\\uD800\\uDC00\\udbff\\udfff\", \"\xc3\xa9\xff raw\", \"\"]}");
+  assert_int_equal(p.arg_count, 5);
+  assert_string_equal(p.args[0], "\"\\/\b\f\n\r\t");
+  assert_string_equal(p.args[1], "A\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf");
+  assert_string_equal(p.args[2], "\xf0\x9f\x98\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
+  assert_string_equal(p.args[3], "\xc3\xa9\xff raw");
+  assert_string_equal(p.args[4], "");
+  json_ok(&p, "{\"\\u0065nv\": \"A=\\u00e9\", \"\\u0065nv-allow\": [\"B\"]}");
+  assert_int_equal(p.env_count, 2);
+  assert_string_equal(p.env[0].name, "A");
+  assert_string_equal(p.env[0].value, "\xc3\xa9");
+  assert_string_equal(p.env[1].name, "B");
+  JSON_BAD(&p, "{\"arg\": \"a\", \"\\u0061rg\": \"b\"}", MB_WV_POLICY_CONFLICT, "p.json: arg",
+           "\"arg\" is given twice; give it once, with an array for several values");
+  JSON_BAD(&p, "{\"\\u006dout\": \"/d=/h\"}", MB_WV_POLICY_UNKNOWN_OPTION, "p.json: mout",
+           "unknown key 'mout'; did you mean \"mount\"?");
+  assert_int_equal(p.arg_count, 5);
   mb_wv_policy_fini(&p);
 }
 
@@ -1186,6 +1214,7 @@ int main(void) {
       VT_TEST(test_later_replaces),    VT_TEST(test_help),
       VT_TEST(test_json_good),         VT_TEST(test_json_syntax),
       VT_TEST(test_json_values),       VT_TEST(test_policy_file),
+      VT_TEST(test_json_strings),
       VT_TEST(test_check_ok),          VT_TEST(test_check_conflicts),
       VT_TEST(test_alloc_failure_sweep), VT_TEST(test_record_replay),
   };
