@@ -355,17 +355,45 @@ static bool settle(run *r, uint32_t op_index, const outcome *n, const outcome *g
   return !trapped;
 }
 
-/* Runs a glue call that may trap: sets *trapped and the code. */
-#define GLUE_TRY(trapped, code, stmt)                                                      \
-  do {                                                                                     \
-    *(trapped) = false;                                                                    \
-    if (setjmp(g_trap_jmp) == 0) {                                                         \
-      stmt;                                                                                \
-    } else {                                                                               \
-      *(trapped) = true;                                                                   \
-      *(code) = g_trap;                                                                    \
-    }                                                                                      \
-  } while (0)
+/* A call of one of the glue's trapping entries: the setjmp lives here, in a frame whose
+ * only locals are the two pointers, so nothing the callers keep can be clobbered. */
+typedef enum gk {
+  GK_NEW, GK_REP, GK_DROP, GK_DUP, GK_DESTROY, GK_MOVE, GK_BEGIN, GK_LEND, GK_END,
+  GK_ENTER, GK_LEAVE, GK_TEARDOWN
+} gk;
+typedef struct gcall {
+  gk kind;
+  uint32_t a[5];
+  int32_t res;
+} gcall;
+
+/* Runs c; true when it trapped (the code in *code), else its result in c->res. */
+static bool glue_trapping(gcall *c, int32_t *code) {
+  if (setjmp(g_trap_jmp) != 0) {
+    *code = g_trap;
+    c->res = 0;
+    return true;
+  }
+  const uint32_t *a = c->a;
+  int32_t res = 0;
+  switch (c->kind) {
+  case GK_NEW: res = glue_resource_new(a[0], a[1], (int32_t)a[2]); break;
+  case GK_REP: res = glue_resource_rep(a[0], a[1], (int32_t)a[2]); break;
+  case GK_DROP: glue_resource_drop(a[0], a[1], (int32_t)a[2]); break;
+  case GK_DUP: res = glue_resource_dup(a[0], a[1], (int32_t)a[2]); break;
+  case GK_DESTROY: glue_resource_destroy(a[0], a[1], (int32_t)a[2]); break;
+  case GK_MOVE: res = glue_own_move(a[0], a[1], (int32_t)a[2], a[3]); break;
+  case GK_BEGIN: res = glue_call_begin(a[0], a[1]); break;
+  case GK_LEND: res = glue_borrow_lend(a[0], a[1], (int32_t)a[2]); break;
+  case GK_END: glue_call_end(a[0]); break;
+  case GK_ENTER: res = glue_call_enter(a[0], a[1], a[2]); break;
+  case GK_LEAVE: res = glue_call_leave(a[0], a[1], a[2], (int32_t)a[3], a[4]); break;
+  case GK_TEARDOWN: glue_teardown(a[0]); break;
+  }
+  c->res = res;
+  *code = 0;
+  return false;
+}
 
 static const char *const single_names[] = {"mb_resource_new", "mb_resource_rep",
                                            "mb_resource_drop", "mb_resource_dup",
@@ -399,17 +427,10 @@ static bool op_single(run *r, uint32_t idx, int which) {
     diag_of(&mb_rt_store, g.err, &g);
     trace("C %s_e %u %u %d = %d %d\n", single_names[which], inst, type, x, g.err, g.res);
   } else {
-    volatile int32_t res = 0;
-    GLUE_TRY(&trapped, &g.err, {
-      switch (which) {
-      case 0: res = glue_resource_new(inst, type, x); break;
-      case 1: res = glue_resource_rep(inst, type, x); break;
-      case 2: glue_resource_drop(inst, type, x); break;
-      case 3: res = glue_resource_dup(inst, type, x); break;
-      default: glue_resource_destroy(inst, type, x); break;
-      }
-    });
-    g.res = trapped ? 0 : res;
+    static const gk kinds[] = {GK_NEW, GK_REP, GK_DROP, GK_DUP, GK_DESTROY};
+    gcall c = {kinds[which], {inst, type, (uint32_t)x}, 0};
+    trapped = glue_trapping(&c, &g.err);
+    g.res = c.res;
     n.diag = (mb_virt_diag){0}; /* a trap carries only its code */
     trace("T %s %u %u %d = %d %d\n", single_names[which], inst, type, x, g.err, g.res);
   }
@@ -432,21 +453,27 @@ static bool op_move(run *r, uint32_t idx) {
     diag_of(&mb_rt_store, g.err, &g);
     trace("C mb_own_move_e %u %u %d %u = %d %d\n", from, type, h, to, g.err, g.res);
   } else {
-    volatile int32_t res = 0;
+    int32_t res = 0;
     if (mode == 1) {
-      GLUE_TRY(&trapped, &g.err, res = glue_own_move(from, type, h, to));
+      gcall c = {GK_MOVE, {from, type, (uint32_t)h, to}, 0};
+      trapped = glue_trapping(&c, &g.err);
+      res = c.res;
       trace("T mb_own_move %u %u %d %u", from, type, h, to);
     } else if (mode == 2) {
       /* a fused call with one own argument: no scope, the fast move */
       mb_args[0] = h;
       mb_args[1] = (int32_t)(type << 1);
-      GLUE_TRY(&trapped, &g.err, { res = glue_call_enter(from, to, 1); });
+      gcall c = {GK_ENTER, {from, to, 1}, 0};
+      trapped = glue_trapping(&c, &g.err);
+      res = c.res;
       FUZZ_CHECK(trapped || res == 0, "mb_call_enter of an own argument opened scope %d", res);
       if (!trapped) res = mb_args[0];
       trace("E %u %u 1 %d %u = %d 0 %d\n", from, to, h, type << 1, g.err, trapped ? 0 : res);
     } else {
       /* a fused return without a scope */
-      GLUE_TRY(&trapped, &g.err, res = glue_call_leave(0, from, type, h, to));
+      gcall c = {GK_LEAVE, {0, from, type, (uint32_t)h, to}, 0};
+      trapped = glue_trapping(&c, &g.err);
+      res = c.res;
       trace("L 0 %u %u %d %u", from, type, h, to);
     }
     g.res = trapped ? 0 : res;
@@ -465,9 +492,9 @@ static bool op_begin(run *r, uint32_t idx) {
   n.res = n.err ? 0 : (int32_t)scope;
   bool trapped = false;
   if (mode & 1) {
-    volatile int32_t res = 0;
-    GLUE_TRY(&trapped, &g.err, res = glue_call_begin(caller, callee));
-    g.res = trapped ? 0 : res;
+    gcall c = {GK_BEGIN, {caller, callee}, 0};
+    trapped = glue_trapping(&c, &g.err);
+    g.res = c.res;
     trace("T mb_call_begin %u %u = %d %d\n", caller, callee, g.err, g.res);
   } else {
     diag_of(r->rt, n.err, &n);
@@ -489,9 +516,9 @@ static bool op_lend(run *r, uint32_t idx) {
   if (n.err) n.res = 0;
   bool trapped = false;
   if (mode & 1) {
-    volatile int32_t res = 0;
-    GLUE_TRY(&trapped, &g.err, res = glue_borrow_lend(scope, type, h));
-    g.res = trapped ? 0 : res;
+    gcall c = {GK_LEND, {scope, type, (uint32_t)h}, 0};
+    trapped = glue_trapping(&c, &g.err);
+    g.res = c.res;
     trace("T mb_borrow_lend %u %u %d = %d %d\n", scope, type, h, g.err, g.res);
   } else {
     diag_of(r->rt, n.err, &n);
@@ -525,15 +552,16 @@ static bool op_end(run *r, uint32_t idx) {
     n.err = mb_ht_move(r->rt, from, type, h, to, &n.res);
     if (!n.err && scope) n.err = mb_rt_call_end(r->rt, scope);
     if (n.err) n.res = 0;
-    volatile int32_t res = 0;
-    GLUE_TRY(&trapped, &g.err, res = glue_call_leave(scope, from, type, h, to));
-    g.res = trapped ? 0 : res;
+    gcall c = {GK_LEAVE, {scope, from, type, (uint32_t)h, to}, 0};
+    trapped = glue_trapping(&c, &g.err);
+    g.res = c.res;
     trace("L %u %u %u %d %u = %d %d\n", scope, from, type, h, to, g.err, g.res);
     if (!n.err) pool_add(r, n.res);
   } else {
     n.err = mb_rt_call_end(r->rt, scope);
     if (mode == 1) {
-      GLUE_TRY(&trapped, &g.err, glue_call_end(scope));
+      gcall c = {GK_END, {scope}, 0};
+      trapped = glue_trapping(&c, &g.err);
       trace("T mb_call_end %u = %d 0\n", scope, g.err);
     } else {
       diag_of(r->rt, n.err, &n);
@@ -580,8 +608,9 @@ static bool op_enter(run *r, uint32_t idx) {
     mb_args[2 * i + 1] = (int32_t)words[i];
   }
   bool trapped = false;
-  volatile int32_t res = 0;
-  GLUE_TRY(&trapped, &g.err, res = glue_call_enter(caller, callee, k));
+  gcall c = {GK_ENTER, {caller, callee, k}, 0};
+  trapped = glue_trapping(&c, &g.err);
+  int32_t res = c.res;
   trace("E %u %u %u", caller, callee, k);
   for (uint32_t i = 0; i < k; i++) trace(" %d %u", hs[i], words[i]);
   if (!trapped) {
@@ -611,7 +640,8 @@ static bool op_teardown(run *r, uint32_t idx, bool unwind) {
     trace("C mb_unwind_e = %d 0\n", g.err);
     if (!n.err) r->nscopes = 0;
   } else if (mode & 1) {
-    GLUE_TRY(&trapped, &g.err, glue_teardown(inst));
+    gcall c = {GK_TEARDOWN, {inst}, 0};
+    trapped = glue_trapping(&c, &g.err);
     trace("T mb_teardown %u = %d 0\n", inst, g.err);
   } else {
     diag_of(r->rt, n.err, &n);
