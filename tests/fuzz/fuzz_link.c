@@ -170,3 +170,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_run_with_oom(steps, data, size);
   return 0;
 }
+
+#ifdef MB_FUZZ_LIBFUZZER
+/* Mutates one part at a time (the configuration or one module) and leaves the others
+ * as they are: a mutation anywhere breaks a module's reading more often than not, and
+ * the link is reached only when every module reads. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) {
+  fz_input in;
+  split(data, size, &in);
+  if (in.n < 2 || seed % 8 == 0 || max_size < size) return LLVMFuzzerMutate(data, size, max_size);
+  int k = (int)(seed / 8 % (unsigned)(in.n + 1));
+  size_t start = k ? (size_t)(in.mod[k - 1] - data) : 0, len = k ? in.len[k - 1] : in.ncfg;
+  size_t tail = size - start - len;
+  if (len == 0) return LLVMFuzzerMutate(data, size, max_size);
+  uint8_t *saved = malloc(tail ? tail : 1);
+  if (!saved) return LLVMFuzzerMutate(data, size, max_size);
+  memcpy(saved, data + start + len, tail);
+  size_t n = LLVMFuzzerMutate(data + start, len, max_size - start - tail);
+  memcpy(data + start + n, saved, tail);
+  free(saved);
+  return start + n + tail;
+}
+#endif
