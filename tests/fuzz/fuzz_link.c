@@ -74,6 +74,27 @@ static bool is_wasi(const mb_bytes *name) {
          (name->len == 13 && memcmp(name->ptr, "wasi_unstable", 13) == 0);
 }
 
+/* MB_FUZZ_OUT=DIR (link_validate.sh): each clean run's linked output as DIR/N.out.wasm
+ * with its input modules as DIR/N.in.K.wasm, so that an outside validator can check
+ * that valid inputs give a valid output. */
+static void save_link(const fz_input *in, const mb_module *out) {
+  static const char *dir;
+  static int checked;
+  static unsigned n;
+  if (!checked) dir = getenv("MB_FUZZ_OUT"), checked = 1;
+  if (!dir) return;
+  char path[4096];
+  for (int k = 0; k < in->n; k++) {
+    snprintf(path, sizeof path, "%s/%u.in.%d.wasm", dir, n, k);
+    FILE *f = fopen(path, "wb");
+    FUZZ_CHECK(f && fwrite(in->mod[k], 1, in->len[k], f) == in->len[k] && fclose(f) == 0,
+               "cannot write %s", path);
+  }
+  mb_diag d;
+  snprintf(path, sizeof path, "%s/%u.out.wasm", dir, n++);
+  FUZZ_CHECK(mb_wasm_write_path(out, path, &d) == MB_OK, "cannot write %s", path);
+}
+
 /* The link's steps; *stop when an injected allocation failure ended them. */
 static void link_all(fz_input *in, mb_module **m, bool injecting, bool *stop, uint64_t *digest) {
   mb_diag d = {0};
@@ -135,6 +156,7 @@ static void link_all(fz_input *in, mb_module **m, bool injecting, bool *stop, ui
     goto out;
   }
   fz_link_check_output(out, UINT32_MAX, injecting, stop, digest);
+  if (!injecting) save_link(in, out);
 out:
   mb_module_free(out);
   mb_link_free(l);
