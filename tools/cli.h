@@ -38,6 +38,7 @@ char *mb_cli_default_name(const char *path);
 bool mb_cli_is_help(const char *arg);
 
 int mb_cmd_inspect(int argc, char **argv);
+int mb_cmd_replay_inspect(int argc, char **argv);
 int mb_cmd_strip(int argc, char **argv);
 int mb_cmd_link(int argc, char **argv);
 int mb_cmd_virt(int argc, char **argv);

@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", mb_cmd_inspect, "describe a module: sections, imports, exports, memories, ..."},
     {"link", mb_cmd_link, "fuse modules into one multi-memory module"},
+    {"replay-inspect", mb_cmd_replay_inspect, "print a log recorded by virt --record"},
     {"strip", mb_cmd_strip, "drop custom sections (debug info, names, producers)"},
     {"virt", mb_cmd_virt, "sandbox a WASI program behind a virtualized WASI"},
 };
@@ -28,7 +29,7 @@ static void usage(FILE *out) {
         "membrane composes WebAssembly modules and virtualizes WASI.\n\ncommands:\n",
         out);
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv) {

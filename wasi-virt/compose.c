@@ -334,6 +334,21 @@ static mb_virt_policy_err add_exports(mb_link *l, const mb_virt_instance *insts,
   return MB_VIRT_POLICY_OK;
 }
 
+/* Whether the recording a replay's configuration holds saved trees (--save). */
+static bool replay_saves(const mb_vfs_buf *blob) {
+  mb_virt_config outer, inner;
+  mb_virt_log_reader rd;
+  bool saves = false;
+  if (mb_virt_config_parse(&outer, blob->data, blob->len)) return false;
+  if (!mb_virt_log_open(&rd, outer.log_data, (size_t)outer.log_len) &&
+      !mb_virt_config_parse(&inner, rd.config, rd.config_len)) {
+    saves = inner.save_count > 0;
+    mb_virt_config_fini(&inner);
+  }
+  mb_virt_config_fini(&outer);
+  return saves;
+}
+
 mb_virt_policy_err mb_virt_compose(const mb_virt_instance *insts, size_t ninsts,
                                    const mb_virt_export *exports, size_t nexports,
                                    const mb_virt_policy *p, const char *out_path,
@@ -420,7 +435,17 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
     goto out;
   }
 
-  bool host_mounts = false;
+  /* a replay of a run that saved trees at exit saves them again, against the log (the
+   * host calls of the saves are in it and checked): the same exit, and the same status */
+  if (p->replay_path) saves = replay_saves(&blob);
+  if (saves && !exports_func(insts[0].module, "_start")) {
+    err = fail(diag, MB_VIRT_POLICY_CONFLICT, insts[0].path,
+               "the recorded run saved trees at exit, but this program exports no _start");
+    goto out;
+  }
+
+  /* a replay: whatever the recording mounted; record and replay are in the full one only */
+  bool host_mounts = p->replay_path != NULL || p->record_path != NULL;
   for (size_t i = 0; i < p->mount_count; i++) host_mounts |= p->mounts[i].kind == MB_VIRT_MOUNT_HOST;
   if (mb_wasm_read(host_mounts ? mb_wasi_virt_wasm : mb_wasi_virt_nohost_wasm,
                    host_mounts ? mb_wasi_virt_wasm_len : mb_wasi_virt_nohost_wasm_len, &virt,

@@ -138,7 +138,12 @@ mb_wasi_errno mb_virt_config_parse(mb_virt_config *cfg, const uint8_t *data, siz
     cfg->saves[i].dest = get_str(&r);
     if (cfg->saves[i].guest.len == 0 || cfg->saves[i].dest.len == 0) r.bad = true;
   }
-  if (r.p != r.end) r.bad = true;
+  cfg->log = U8(&r);
+  cfg->log_path = get_str(&r);
+  cfg->log_data = get_blob(&r, &cfg->log_len);
+  if (cfg->log > MB_VIRT_LOG_REPLAY || (cfg->log == MB_VIRT_LOG_RECORD) != (cfg->log_path.len > 0) ||
+      (cfg->log == MB_VIRT_LOG_REPLAY) != (cfg->log_len > 0) || r.p != r.end)
+    r.bad = true;
 
   if (r.bad || nomem) {
     mb_virt_config_fini(cfg);

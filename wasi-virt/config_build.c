@@ -118,6 +118,74 @@ static mb_virt_policy_err write_mount(builder *b, point *p) {
   return MB_VIRT_POLICY_OK;
 }
 
+/* --replay: the recorded log, checked record by record (it is untrusted: whatever
+ * wrote the file), as a blob. Its configuration must be a recording's. */
+static mb_virt_policy_err read_log(builder *b, const char *path, mb_virt_policy_diag *diag) {
+  char where[300];
+  snprintf(where, sizeof where, "--replay %s", path);
+  mb_virt_policy_err err = MB_VIRT_POLICY_OK;
+  uint8_t *data = NULL;
+  size_t len = 0, cap = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return fail(diag, MB_VIRT_POLICY_IO, where, "cannot read '%s'", path);
+  for (;;) {
+    if (len == cap) {
+      size_t ncap = cap ? cap * 2 : 65536;
+      uint8_t *n = ncap > cap ? mb__vfs_realloc(data, ncap) : NULL;
+      if (!n) {
+        err = fail(diag, MB_VIRT_POLICY_NOMEM, where, "out of memory");
+        goto out;
+      }
+      data = n;
+      cap = ncap;
+    }
+    size_t got = fread(data + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) break;
+  }
+  if (ferror(f)) {
+    err = fail(diag, MB_VIRT_POLICY_IO, where, "cannot read '%s'", path);
+    goto out;
+  }
+  mb_virt_log_reader r;
+  mb_wasi_errno e = mb_virt_log_open(&r, data, len);
+  if (e) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, where,
+               e == MB_WASI_ENOTSUP ? "a log of another version (this membrane reads version %d)"
+                                    : "not a membrane log (no 7F MBVLOG1 header): record one with "
+                                      "membrane virt --record (version %d)",
+               MB_VIRT_LOG_VERSION);
+    goto out;
+  }
+  mb_virt_config c;
+  e = mb_virt_config_parse(&c, r.config, r.config_len);
+  bool nested = !e && c.log != MB_VIRT_LOG_RECORD;
+  if (!e) mb_virt_config_fini(&c);
+  if (e || nested) {
+    err = fail(diag, e == MB_WASI_ENOMEM ? MB_VIRT_POLICY_NOMEM : MB_VIRT_POLICY_BAD_VALUE, where,
+               e ? "the recorded configuration is corrupt or of another membrane version"
+                 : "the recorded configuration is not a recording's");
+    goto out;
+  }
+  mb_virt_log_rec rec;
+  size_t at = 0;
+  int k;
+  while ((k = mb_virt_log_next(&r, &rec, &at)) > 0) {
+  }
+  if (k < 0) {
+    err = fail(diag, MB_VIRT_POLICY_BAD_VALUE, where,
+               "malformed record %llu at byte %zu (a log ends only between records)",
+               (unsigned long long)r.records + 1, at);
+    goto out;
+  }
+  put_le(b, len, 8);
+  put(b, data, len);
+out:
+  fclose(f);
+  mb__vfs_free(data);
+  return err;
+}
+
 mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *pol, const char *argv0,
                                         const mb_vfs_build_options *opt, mb_vfs_buf *out,
                                         mb_virt_policy_diag *diag) {
@@ -186,6 +254,13 @@ mb_virt_policy_err mb_virt_config_build(const mb_virt_policy *pol, const char *a
     put_cstr(&b, pol->saves[i].guest);
     put_cstr(&b, pol->saves[i].dest);
   }
+  put_le(&b, pol->replay_path ? MB_VIRT_LOG_REPLAY : pol->record_path ? MB_VIRT_LOG_RECORD : 0, 1);
+  put_cstr(&b, pol->replay_path ? NULL : pol->record_path);
+  if (pol->replay_path) {
+    if ((err = read_log(&b, pol->replay_path, diag))) goto out;
+  } else {
+    put_le(&b, 0, 8);
+  }
   if (!b.nomem) {
     uint64_t total = out->len - start;
     for (unsigned k = 0; k < 8; k++) out->data[start + 12 + k] = (uint8_t)(total >> (8 * k));
@@ -207,6 +282,8 @@ static uint64_t bit(const char *name) {
 
 uint64_t mb_virt_config_host_funcs(const mb_virt_policy *p, uint64_t client_funcs) {
   uint64_t f = bit("proc_exit");
+  /* a replay asks the host nothing: the log answers; stdout and stderr are written */
+  if (p->replay_path) return f | bit("fd_write");
   bool stdio_host = false, rw_host = false;
   for (int i = 0; i < 3; i++) stdio_host |= p->stdio[i].mode == MB_VIRT_STDIO_INHERIT;
   for (size_t i = 0; i < p->mount_count; i++)

@@ -735,6 +735,13 @@ typedef enum mb_virt_trace_mode {
   MB_VIRT_TRACE_FILE = 2,   /* a file in the virtual filesystem (trace_path), truncated */
 } mb_virt_trace_mode;
 
+/* --record GUEST-FILE / --replay HOSTFILE (the log: see "the record/replay log"). */
+typedef enum mb_virt_log_mode {
+  MB_VIRT_LOG_NONE = 0,
+  MB_VIRT_LOG_RECORD = 1, /* append what the run takes from outside to log_path */
+  MB_VIRT_LOG_REPLAY = 2, /* serve it from the embedded log instead of the host */
+} mb_virt_log_mode;
+
 /* Caller-owned: mb_virt_policy_init, then _fini frees everything in it (and leaves it
  * as _init does, so it can be used again). Arrays are (pointer, count), allocated
  * through the library's allocator hook (mb_vfs_set_allocator), and grow as options are
@@ -757,6 +764,9 @@ typedef struct mb_virt_policy {
   size_t fault_count;
   mb_virt_trace_mode trace;
   char *trace_path; /* FILE: an absolute guest path on a writable mount */
+  char *record_path; /* --record: an absolute guest path on a writable mount, or NULL */
+  char *replay_path; /* --replay: the host file of a recorded log, read by the builder;
+                        no other setting may be given with it (the log has the policy) */
   mb_virt_save *saves; /* --save, in order */
   size_t save_count;
 } mb_virt_policy;
@@ -834,10 +844,13 @@ const char *mb_virt_policy_help(void);
  *   faults: u32 n, n * (u8 func index, u32 nth, u16 errno)
  *   trace:  u8 mode, str path (FILE mode; empty otherwise)
  *   saves:  u32 n, n * (str guest, str dest)
+ *   log:    u8 mode (mb_virt_log_mode), str path (RECORD: the guest file the log goes
+ *           to; empty otherwise), blob log (REPLAY: the recorded log, whose header holds
+ *           the configuration the run then uses in place of this one; empty otherwise)
  * where str = u32 length + bytes and blob = u64 length + bytes. A MEM mount's image is
  * its copy-on-write lower layer (length 0: none); an EMBED mount's is its tree.
  */
-#define MB_VIRT_CONFIG_VERSION 2
+#define MB_VIRT_CONFIG_VERSION 4
 
 typedef struct mb_virt_config_str {
   const char *ptr; /* into the blob; not NUL-terminated */
@@ -882,6 +895,10 @@ typedef struct mb_virt_config {
   } stdio[3];
   uint8_t clock, random, trace;
   mb_virt_config_str trace_path;
+  uint8_t log;                   /* mb_virt_log_mode */
+  mb_virt_config_str log_path;   /* RECORD */
+  const uint8_t *log_data;       /* REPLAY: the log */
+  uint64_t log_len;
   uint64_t clock_start, random_seed;
   mb_virt_config_fault *faults;
   uint32_t save_count;
@@ -961,6 +978,91 @@ mb_virt_policy_err mb_virt_compose_memory(const mb_virt_instance *insts, size_t 
 #define MB_VIRT_SINGLE_MEM_UNLIMITED_PAGES 512u /* 32 MiB */
 #define MB_VIRT_SINGLE_HEAP_PAGES 64u           /* 4 MiB */
 uint64_t mb_virt_single_pages(const mb_virt_policy *p, uint64_t initial_pages, uint64_t image_len);
+
+/* ---- the record/replay log (--record, --replay, `membrane replay-inspect`) ----------
+ *
+ * What a recording run took from outside the module, in the order it took it. Portable
+ * (wasi-virt writes and replays it; the tool checks, embeds and prints it) and read as
+ * untrusted input (tests/fuzz/fuzz_replay_log.c). Integers little-endian; uleb = an
+ * unsigned LEB128 of at most 10 bytes (64 bits), no unused bits set:
+ *   header: magic 7F 'M' 'B' 'V' 'L' 'O' 'G' '1', u32 version = 1,
+ *           u32 n, n bytes: the recording's configuration blob (its policy, above)
+ *   then records, up to the end of the file, each:
+ *     u8 kind   1 call: a preview1 call of the program (at its start)
+ *               2 host: a call wasi-virt made to the host's preview1
+ *               3 exit: proc_exit (args[0]: the status)
+ *     u8 func   index into mb_wasi_func_names
+ *     u8 n      argument count (at most MB_VIRT_LOG_MAX_ARGS), n * uleb arguments
+ *     uleb      errno (host: the host's answer, < 77; call, exit: 0)
+ *     uleb n, n bytes: in  -- call: the path strings the call names (two joined by a
+ *                            NUL); host: the path(s) asked, or for a write the FNV-1a
+ *                            64 hash of the bytes written (8 bytes), for poll_oneoff
+ *                            the subscriptions
+ *     uleb m, out -- host: what the host wrote into wasi-virt's memory (bytes read, a
+ *                    readdir listing, a filestat, readlink text, clock values, random
+ *                    bytes, args/environ strings, a new fd, ...), n = m >> 1 bytes:
+ *                    m even: the n bytes follow; m odd: uleb offset, from the start
+ *                    of the log, of the same n bytes earlier in it (they must end at
+ *                    or before this record's start): a file read again costs a few
+ *                    bytes, not its data again
+ * The arguments of a call are the program's as it passed them (pointers too, as
+ * --trace prints them); a host call's are the scalars wasi-virt passed (descriptors,
+ * lengths, offsets, flags), never its own pointers. A log ends wherever the run ended:
+ * a truncated last record is a malformed log, a missing exit record is not. */
+#define MB_VIRT_LOG_VERSION 1
+#define MB_VIRT_LOG_MAX_ARGS 10
+#define MB_VIRT_LOG_HEADER 16 /* bytes before the configuration */
+typedef enum mb_virt_log_kind {
+  MB_VIRT_LOG_CALL = 1,
+  MB_VIRT_LOG_HOST = 2,
+  MB_VIRT_LOG_EXIT = 3,
+} mb_virt_log_kind;
+
+typedef struct mb_virt_log_rec {
+  uint8_t kind, func, nargs;
+  uint16_t err;
+  uint64_t args[MB_VIRT_LOG_MAX_ARGS];
+  const uint8_t *in, *out; /* views into the log (or the writer's buffers) */
+  uint32_t in_len, out_len;
+  /* reading: where out lies in the log, and whether it was a back reference; writing:
+   * out_ref set writes a back reference to out_at instead of the bytes */
+  uint64_t out_at;
+  bool out_ref;
+} mb_virt_log_rec;
+
+/* A reader over len bytes (borrowed: they must outlive it). */
+typedef struct mb_virt_log_reader {
+  const uint8_t *base, *p, *end;
+  const uint8_t *config; /* the recording's configuration blob */
+  uint32_t config_len;
+  uint64_t records; /* read so far */
+} mb_virt_log_reader;
+
+/* The header: MB_WASI_EINVAL when it is not a log (bad magic, short), MB_WASI_ENOTSUP
+ * for another version. */
+mb_wasi_errno mb_virt_log_open(mb_virt_log_reader *r, const uint8_t *data, size_t len);
+/* The next record: 1 read, 0 at the end, -1 malformed (then *offset is where, from the
+ * start of the log, and the reader stays there). */
+int mb_virt_log_next(mb_virt_log_reader *r, mb_virt_log_rec *rec, size_t *offset);
+/* The encoded size of rec, and its bytes into out when cap allows (out may be NULL).
+ * The out bytes, when written (no out_ref), are the last rec->out_len bytes. */
+size_t mb_virt_log_encode(const mb_virt_log_rec *rec, uint8_t *out, size_t cap);
+/* The header for a configuration of config_len bytes (MB_VIRT_LOG_HEADER bytes). */
+void mb_virt_log_header(uint8_t out[MB_VIRT_LOG_HEADER], uint32_t config_len);
+/* One line of text for rec, NUL-terminated, cut to cap (at least 64) with "...":
+ *   call path_open(3, 1, 70016, 9, 0, 0, 0, 0, 70000) "data/a.txt"
+ *   host fd_read(5, 65536) = 0 (success) -> 12 bytes "hello world\n"
+ *   exit 3
+ * Printable in/out bytes are shown quoted (C escapes), others as hex, the first 32. */
+size_t mb_virt_log_format(const mb_virt_log_rec *rec, char *out, size_t cap);
+/* Bit i set: argument i of the preview1 function func is a pointer into the program's
+ * memory (replay compares the other arguments and the paths); path_args: up to two
+ * (pointer, length) argument index pairs of path strings, 0xFF for none. */
+uint32_t mb_virt_log_pointer_args(int func);
+void mb_virt_log_path_args(int func, uint8_t pairs[4]);
+/* FNV-1a 64 over n bytes, continued from h (start: MB_VIRT_LOG_FNV_START). */
+#define MB_VIRT_LOG_FNV_START UINT64_C(0xcbf29ce484222325)
+uint64_t mb_virt_log_hash(uint64_t h, const void *data, size_t n);
 
 /* The wasi-virt reactor modules (native builds: the byte arrays the tool embeds): the
  * full one, and one without host mounts for policies that mount nothing of the host. */

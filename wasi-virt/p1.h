@@ -260,6 +260,7 @@ _Static_assert((P1_RIGHTS_DIRECTORY_BASE & ~P1_RIGHTS_DIRECTORY_INHERITING) == 0
 typedef struct p1_state {
   mb_virt_config cfg;
   uint8_t *blob;
+  uint32_t blob_len;
   mb_vfs *vfs;
   mb_vfs_file *trace_file; /* --trace GUEST, opened at start-up */
   uint64_t clock_ticks; /* fixed clock: readings so far */
@@ -286,6 +287,68 @@ _Noreturn void p1_fatal(const char *what, const char *detail, size_t detail_len)
 
 /* --save (p1_save.c): at exit, with the program's status; the status to exit with. */
 uint32_t p1_save_at_exit(uint32_t code);
+
+/* ---- record and replay (p1_log.c) ----
+ * p1_log_start, right after the configuration is parsed: a replay swaps in the
+ * recording's configuration (an error: the log is unusable). p1_log_attach: the log
+ * file of a recording, opened at the end of start-up (while p1_log_quiet(true): its own
+ * host calls are not recorded). p1_log_call at the start of every preview1 call of the
+ * program with its arguments, p1_log_call_end after it; p1_log_exit before proc_exit. */
+mb_wasi_errno p1_log_start(void);
+uint8_t p1_log_mode(void); /* mb_virt_log_mode */
+void p1_log_quiet(bool on);
+void p1_log_attach(mb_vfs_file *f);
+void p1_log_call(int func, const uint64_t *args, int nargs);
+void p1_log_call_end(void);
+void p1_log_exit(uint32_t code);
+void p1_log_exiting(uint32_t code); /* the saves at exit begin (the program's status) */
+void p1_log_fini(void);
+
+/* Every call to the host's preview1 goes through these (p1_log.c): the host answers,
+ * or the replayed log. Buffers are wasi-virt's own memory, one iovec each. */
+mb_wasi_errno p1h_fd_read(uint32_t fd, void *buf, size_t len, size_t *got);
+mb_wasi_errno p1h_fd_write(uint32_t fd, const void *buf, size_t len, size_t *put);
+mb_wasi_errno p1h_fd_seek(uint32_t fd, int64_t off, uint8_t whence, uint64_t *pos);
+mb_wasi_errno p1h_fd_tell(uint32_t fd, uint64_t *pos);
+mb_wasi_errno p1h_fd_filestat_get(uint32_t fd, mb_vfs_filestat *st);
+mb_wasi_errno p1h_fd_fdstat_get(uint32_t fd, __wasi_fdstat_t *st);
+mb_wasi_errno p1h_fd_sync(uint32_t fd, bool data_only);
+mb_wasi_errno p1h_clock_time_get(uint32_t id, uint64_t precision, uint64_t *t);
+mb_wasi_errno p1h_clock_res_get(uint32_t id, uint64_t *r);
+mb_wasi_errno p1h_random_get(void *buf, size_t n);
+mb_wasi_errno p1h_poll_oneoff(const __wasi_subscription_t *in, __wasi_event_t *out, size_t n,
+                              size_t *got);
+/* args (env false) or environ: the sizes, then count strings of bytes in all */
+mb_wasi_errno p1h_list_sizes(bool env, uint32_t *count, uint32_t *bytes);
+mb_wasi_errno p1h_list_get(bool env, char **v, char *buf, uint32_t count, uint32_t bytes);
+#ifndef MB_VFS_NO_HOST
+mb_wasi_errno p1h_fd_pread(uint32_t fd, void *buf, size_t len, uint64_t off, size_t *got);
+mb_wasi_errno p1h_fd_pwrite(uint32_t fd, const void *buf, size_t len, uint64_t off, size_t *put);
+mb_wasi_errno p1h_fd_close(uint32_t fd);
+mb_wasi_errno p1h_fd_filestat_set_size(uint32_t fd, uint64_t size);
+mb_wasi_errno p1h_fd_filestat_set_times(uint32_t fd, uint64_t atim, uint64_t mtim, uint16_t fst);
+mb_wasi_errno p1h_fd_readdir(uint32_t fd, void *buf, size_t len, uint64_t cookie, size_t *used);
+mb_wasi_errno p1h_fd_prestat_get(uint32_t fd, __wasi_prestat_t *ps);
+mb_wasi_errno p1h_fd_prestat_dir_name(uint32_t fd, char *buf, size_t len);
+mb_wasi_errno p1h_path_open(uint32_t fd, uint32_t dirflags, const char *path, size_t len,
+                            uint16_t oflags, uint64_t base, uint64_t inh, uint16_t fdflags,
+                            uint32_t *out);
+mb_wasi_errno p1h_path_filestat_get(uint32_t fd, uint32_t flags, const char *path, size_t len,
+                                    mb_vfs_filestat *st);
+mb_wasi_errno p1h_path_readlink(uint32_t fd, const char *path, size_t len, char *buf, size_t cap,
+                                uint32_t *n);
+mb_wasi_errno p1h_path_filestat_set_times(uint32_t fd, uint32_t flags, const char *path,
+                                          size_t len, uint64_t atim, uint64_t mtim, uint16_t fst);
+mb_wasi_errno p1h_path_create_directory(uint32_t fd, const char *path, size_t len);
+mb_wasi_errno p1h_path_remove_directory(uint32_t fd, const char *path, size_t len);
+mb_wasi_errno p1h_path_unlink_file(uint32_t fd, const char *path, size_t len);
+mb_wasi_errno p1h_path_symlink(const char *text, size_t text_len, uint32_t fd, const char *path,
+                               size_t len);
+mb_wasi_errno p1h_path_rename(uint32_t fd, const char *path, size_t len, uint32_t nfd,
+                              const char *npath, size_t nlen);
+mb_wasi_errno p1h_path_link(uint32_t fd, uint32_t flags, const char *path, size_t len,
+                            uint32_t nfd, const char *npath, size_t nlen);
+#endif
 
 /* Virtual clocks (p1_proc.c): now on clock id, for fixed and real modes. */
 mb_wasi_errno p1_clock_now(uint32_t id, uint64_t *out);

@@ -73,12 +73,18 @@ static void trace(int func, const uint64_t *args, int nargs, int32_t result, boo
 #define P1_CALL(idx, name, PARAMS, ARGS, ...)                                  \
   P1_EXPORT(#name) int32_t p1x_##name PARAMS {                                \
     p1_enter();                                                               \
+    bool logged = p1_log_mode() != MB_VIRT_LOG_NONE;                          \
+    if (logged) {                                                             \
+      const uint64_t a[] = {__VA_ARGS__};                                     \
+      p1_log_call(idx, a, (int)(sizeof a / sizeof *a));                       \
+    }                                                                         \
     uint16_t f = fault(idx);                                                  \
     int32_t r = f ? f : (int32_t)p1_##name ARGS;                              \
     if (p1.cfg.trace) {                                                       \
       const uint64_t a[] = {__VA_ARGS__};                                     \
       trace(idx, a, (int)(sizeof a / sizeof *a), r, f != 0);                  \
     }                                                                         \
+    if (logged) p1_log_call_end();                                            \
     return r;                                                                 \
   }
 
@@ -148,14 +154,18 @@ P1_CALL(37, poll_oneoff, (uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3),
 P1_EXPORT("proc_exit") void p1x_proc_exit(uint32_t a0) {
   const uint64_t a[] = {a0};
   trace(38, a, 1, -1, false);
+  p1_log_exit(a0);
   p1_proc_exit(a0);
 }
 P1_CALL(39, proc_raise, (uint32_t a0), (a0), (uint64_t)a0)
 P1_EXPORT("sched_yield") int32_t p1x_sched_yield(void) {
   p1_enter();
+  bool logged = p1_log_mode() != MB_VIRT_LOG_NONE;
+  if (logged) p1_log_call(40, NULL, 0);
   uint16_t f = fault(40);
   int32_t r = f ? f : (int32_t)p1_sched_yield();
   if (p1.cfg.trace) trace(40, NULL, 0, r, f != 0);
+  if (logged) p1_log_call_end();
   return r;
 }
 P1_CALL(41, random_get, (uint32_t a0, uint32_t a1), (a0, a1), (uint64_t)a0, (uint64_t)a1)

@@ -56,10 +56,7 @@ static mb_wasi_errno do_read(uint32_t fd, uint32_t iovs, uint32_t n, int64_t off
       if (f->kind == P1_FD_NULL) {
         got = 0;
       } else if (f->kind == P1_FD_HOST_STDIO) {
-        __wasi_iovec_t v = {bounce, chunk};
-        __wasi_size_t g = 0;
-        e = p1_from_host(__wasi_fd_read(f->host_fd, &v, 1, &g));
-        got = g;
+        e = p1h_fd_read(f->host_fd, bounce, chunk, &got);
       } else {
         e = file_read(f, bounce, chunk, offset < 0 ? -1 : offset + (int64_t)total, &got);
       }
@@ -83,9 +80,8 @@ static mb_wasi_errno do_read(uint32_t fd, uint32_t iovs, uint32_t n, int64_t off
 
 /* Write bounce[0..*fill) to a host stream; false when it took less (or failed). */
 static bool host_flush(uint32_t host_fd, size_t *fill, uint64_t *total, mb_wasi_errno *e) {
-  __wasi_ciovec_t v = {bounce, *fill};
-  __wasi_size_t put = 0;
-  *e = p1_from_host(__wasi_fd_write(host_fd, &v, 1, &put));
+  size_t put = 0;
+  *e = p1h_fd_write(host_fd, bounce, *fill, &put);
   *total += put;
   bool all = !*e && put == *fill;
   *fill = 0;
@@ -177,8 +173,8 @@ mb_wasi_errno p1_fd_seek(uint32_t fd, int64_t off, uint32_t whence, uint32_t ret
   }
   uint64_t pos;
   if (f->kind == P1_FD_HOST_STDIO) { /* a file the host redirected stdio from or to seeks */
-    __wasi_filesize_t hpos = 0;
-    e = p1_from_host(__wasi_fd_seek(f->host_fd, off, (__wasi_whence_t)whence, &hpos));
+    uint64_t hpos = 0;
+    e = p1h_fd_seek(f->host_fd, off, (uint8_t)whence, &hpos);
     if (e) return e;
     p1_put_u64(ret, hpos);
     return MB_WASI_ESUCCESS;
@@ -200,8 +196,8 @@ mb_wasi_errno p1_fd_tell(uint32_t fd, uint32_t ret) {
   }
   uint64_t pos;
   if (f->kind == P1_FD_HOST_STDIO) {
-    __wasi_filesize_t hpos = 0;
-    e = p1_from_host(__wasi_fd_tell(f->host_fd, &hpos));
+    uint64_t hpos = 0;
+    e = p1h_fd_tell(f->host_fd, &hpos);
     if (e) return e;
     p1_put_u64(ret, hpos);
     return MB_WASI_ESUCCESS;
@@ -289,8 +285,8 @@ mb_wasi_errno p1_fd_filestat_get(uint32_t fd, uint32_t ret) {
   if (is_file(f)) {
     if ((e = mb_vfs_stat(f->file, &st))) return e;
   } else if (f->kind == P1_FD_HOST_STDIO) { /* the host's file, pipe or terminal */
-    __wasi_filestat_t h;
-    if ((e = p1_from_host(__wasi_fd_filestat_get(f->host_fd, &h)))) return e;
+    mb_vfs_filestat h;
+    if ((e = p1h_fd_filestat_get(f->host_fd, &h))) return e;
     st.dev = h.dev;
     st.ino = h.ino;
     st.filetype = h.filetype;
@@ -359,7 +355,7 @@ static mb_wasi_errno do_sync(uint32_t fd, bool data_only) {
   if (e) return e;
   if (is_file(f)) return mb_vfs_sync(f->file, data_only);
   if (f->kind == P1_FD_HOST_STDIO)
-    return p1_from_host(data_only ? __wasi_fd_datasync(f->host_fd) : __wasi_fd_sync(f->host_fd));
+    return p1h_fd_sync(f->host_fd, data_only);
   return MB_WASI_EINVAL;
 }
 

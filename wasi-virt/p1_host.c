@@ -7,36 +7,6 @@
 
 #include "p1.h"
 
-#define HOST(name) P1_IMPORT("wasi_snapshot_preview1", name)
-HOST("path_open")
-int32_t host_path_open(uint32_t fd, uint32_t dirflags, const char *path, size_t len,
-                       uint32_t oflags, uint64_t base, uint64_t inh, uint32_t fdflags,
-                       uint32_t *out);
-HOST("path_filestat_get")
-int32_t host_path_filestat_get(uint32_t fd, uint32_t flags, const char *path, size_t len,
-                               mb_vfs_filestat *out);
-HOST("path_readlink")
-int32_t host_path_readlink(uint32_t fd, const char *path, size_t len, char *buf, size_t cap,
-                           uint32_t *out);
-HOST("path_filestat_set_times")
-int32_t host_path_filestat_set_times(uint32_t fd, uint32_t flags, const char *path, size_t len,
-                                     uint64_t atim, uint64_t mtim, uint32_t fst);
-HOST("path_create_directory")
-int32_t host_path_create_directory(uint32_t fd, const char *path, size_t len);
-HOST("path_remove_directory")
-int32_t host_path_remove_directory(uint32_t fd, const char *path, size_t len);
-HOST("path_unlink_file")
-int32_t host_path_unlink_file(uint32_t fd, const char *path, size_t len);
-HOST("path_symlink")
-int32_t host_path_symlink(const char *text, size_t text_len, uint32_t fd, const char *path,
-                          size_t len);
-HOST("path_rename")
-int32_t host_path_rename(uint32_t fd, const char *path, size_t len, uint32_t nfd,
-                         const char *npath, size_t nlen);
-HOST("path_link")
-int32_t host_path_link(uint32_t fd, uint32_t flags, const char *path, size_t len, uint32_t nfd,
-                       const char *npath, size_t nlen);
-
 _Static_assert(sizeof(mb_vfs_filestat) == sizeof(__wasi_filestat_t), "filestat layout");
 
 /* Read bits ask for reading, write bits for writing: a host such as uvwasi opens
@@ -74,8 +44,8 @@ static bool at_pos(host_pos *p, uint32_t fd, uint64_t off) {
   if (!p) return false;
   if (p->pos == off) return true;
   if (p->next != off) return false;
-  __wasi_filesize_t now;
-  if (__wasi_fd_seek(fd, (__wasi_filedelta_t)off, __WASI_WHENCE_SET, &now) || now != off) {
+  uint64_t now;
+  if (p1h_fd_seek(fd, (int64_t)off, __WASI_WHENCE_SET, &now) || now != off) {
     forget_pos(fd);
     return false;
   }
@@ -104,7 +74,7 @@ static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size
   if (access & MB_VFS_ACCESS_READ) base |= R_READ;
   if (access & MB_VFS_ACCESS_WRITE) base |= R_WRITE;
   mb_vfs_filestat before;
-  mb_wasi_errno e = (mb_wasi_errno)host_path_filestat_get(dirfd, 0, name, len, &before);
+  mb_wasi_errno e = p1h_path_filestat_get(dirfd, 0, name, len, &before);
   bool existed = e == MB_WASI_ESUCCESS;
   if (e && e != MB_WASI_ENOENT) return e;
   if (existed && before.filetype == MB_WASI_FILETYPE_SYMBOLIC_LINK) {
@@ -112,16 +82,16 @@ static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size
     return excl ? MB_WASI_EEXIST : MB_WASI_ELOOP;
   }
   if (!existed && !(oflags & MB_WASI_O_CREAT)) return MB_WASI_ENOENT;
-  e = (mb_wasi_errno)host_path_open(dirfd, 0, name, len, oflags, base, R_ALL, 0, fd);
+  e = p1h_path_open(dirfd, 0, name, len, oflags, base, R_ALL, 0, fd);
   if (e) return e;
-  __wasi_filestat_t st;
-  if ((e = p1_from_host(__wasi_fd_filestat_get(*fd, &st))) ||
+  mb_vfs_filestat st;
+  if ((e = p1h_fd_filestat_get(*fd, &st)) ||
       (existed && (st.dev != before.dev || st.ino != before.ino))) {
-    (void)__wasi_fd_close(*fd);
+    (void)p1h_fd_close(*fd);
     return e ? e : MB_WASI_ELOOP;
   }
   if (!existed && st.filetype != MB_WASI_FILETYPE_REGULAR_FILE) {
-    (void)__wasi_fd_close(*fd); /* created: must be the new, empty regular file */
+    (void)p1h_fd_close(*fd); /* created: must be the new, empty regular file */
     return MB_WASI_ELOOP;
   }
   *type = st.filetype;
@@ -133,18 +103,18 @@ static mb_wasi_errno h_open_at(void *ctx, uint32_t dirfd, const char *name, size
 static mb_wasi_errno h_close(void *ctx, uint32_t fd) {
   (void)ctx;
   forget_pos(fd);
-  return p1_from_host(__wasi_fd_close(fd));
+  return p1h_fd_close(fd);
 }
 
 static mb_wasi_errno h_stat(void *ctx, uint32_t fd, mb_vfs_filestat *st) {
   (void)ctx;
-  return p1_from_host(__wasi_fd_filestat_get(fd, (__wasi_filestat_t *)st));
+  return p1h_fd_filestat_get(fd, st);
 }
 
 static mb_wasi_errno h_stat_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                mb_vfs_filestat *st) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_filestat_get(dirfd, 0, name, len, st);
+  return p1h_path_filestat_get(dirfd, 0, name, len, st);
 }
 
 /* Truncates to cap as the spec (and the contract) say. A short buffer goes to the
@@ -156,8 +126,8 @@ static mb_wasi_errno h_readlink_at(void *ctx, uint32_t dirfd, const char *name, 
   static char whole[MB_VFS_PATH_MAX];
   uint32_t got = 0;
   bool small = cap < sizeof whole;
-  mb_wasi_errno e = (mb_wasi_errno)host_path_readlink(dirfd, name, len, small ? whole : buf,
-                                                      small ? sizeof whole : cap, &got);
+  mb_wasi_errno e = p1h_path_readlink(dirfd, name, len, small ? whole : buf,
+                                      small ? sizeof whole : cap, &got);
   if (!e && small) {
     if (got > cap) got = (uint32_t)cap;
     memcpy(buf, whole, got);
@@ -169,12 +139,10 @@ static mb_wasi_errno h_readlink_at(void *ctx, uint32_t dirfd, const char *name, 
 static mb_wasi_errno h_pread(void *ctx, uint32_t fd, void *buf, size_t len, uint64_t off,
                              size_t *got) {
   (void)ctx;
-  __wasi_iovec_t iov = {buf, len};
-  __wasi_size_t n = 0;
+  size_t n = 0;
   host_pos *p = known_pos(fd);
   bool seq = at_pos(p, fd, off);
-  mb_wasi_errno e = seq ? p1_from_host(__wasi_fd_read(fd, &iov, 1, &n))
-                        : p1_from_host(__wasi_fd_pread(fd, &iov, 1, off, &n));
+  mb_wasi_errno e = seq ? p1h_fd_read(fd, buf, len, &n) : p1h_fd_pread(fd, buf, len, off, &n);
   moved(p, fd, !seq, off, n, e);
   *got = n;
   return e;
@@ -183,12 +151,10 @@ static mb_wasi_errno h_pread(void *ctx, uint32_t fd, void *buf, size_t len, uint
 static mb_wasi_errno h_pwrite(void *ctx, uint32_t fd, const void *buf, size_t len, uint64_t off,
                               size_t *put) {
   (void)ctx;
-  __wasi_ciovec_t iov = {buf, len};
-  __wasi_size_t n = 0;
+  size_t n = 0;
   host_pos *p = known_pos(fd);
   bool seq = at_pos(p, fd, off);
-  mb_wasi_errno e = seq ? p1_from_host(__wasi_fd_write(fd, &iov, 1, &n))
-                        : p1_from_host(__wasi_fd_pwrite(fd, &iov, 1, off, &n));
+  mb_wasi_errno e = seq ? p1h_fd_write(fd, buf, len, &n) : p1h_fd_pwrite(fd, buf, len, off, &n);
   moved(p, fd, !seq, off, n, e);
   *put = n;
   return e;
@@ -196,61 +162,58 @@ static mb_wasi_errno h_pwrite(void *ctx, uint32_t fd, const void *buf, size_t le
 
 static mb_wasi_errno h_set_size(void *ctx, uint32_t fd, uint64_t size) {
   (void)ctx;
-  return p1_from_host(__wasi_fd_filestat_set_size(fd, size));
+  return p1h_fd_filestat_set_size(fd, size);
 }
 
 static mb_wasi_errno h_set_times(void *ctx, uint32_t fd, uint64_t atim, uint64_t mtim,
                                  uint16_t fst) {
   (void)ctx;
-  return p1_from_host(__wasi_fd_filestat_set_times(fd, atim, mtim, fst));
+  return p1h_fd_filestat_set_times(fd, atim, mtim, fst);
 }
 
 static mb_wasi_errno h_sync(void *ctx, uint32_t fd, bool data_only) {
   (void)ctx;
-  return p1_from_host(data_only ? __wasi_fd_datasync(fd) : __wasi_fd_sync(fd));
+  return p1h_fd_sync(fd, data_only);
 }
 
 static mb_wasi_errno h_set_times_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                     uint64_t atim, uint64_t mtim, uint16_t fst) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_filestat_set_times(dirfd, 0, name, len, atim, mtim, fst);
+  return p1h_path_filestat_set_times(dirfd, 0, name, len, atim, mtim, fst);
 }
 
 static mb_wasi_errno h_readdir(void *ctx, uint32_t fd, uint8_t *buf, size_t len, uint64_t cookie,
                                size_t *used) {
   (void)ctx;
-  __wasi_size_t n = 0;
-  mb_wasi_errno e = p1_from_host(__wasi_fd_readdir(fd, buf, len, cookie, &n));
-  *used = n;
-  return e;
+  return p1h_fd_readdir(fd, buf, len, cookie, used);
 }
 
 static mb_wasi_errno h_mkdir_at(void *ctx, uint32_t dirfd, const char *name, size_t len) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_create_directory(dirfd, name, len);
+  return p1h_path_create_directory(dirfd, name, len);
 }
 static mb_wasi_errno h_rmdir_at(void *ctx, uint32_t dirfd, const char *name, size_t len) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_remove_directory(dirfd, name, len);
+  return p1h_path_remove_directory(dirfd, name, len);
 }
 static mb_wasi_errno h_unlink_at(void *ctx, uint32_t dirfd, const char *name, size_t len) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_unlink_file(dirfd, name, len);
+  return p1h_path_unlink_file(dirfd, name, len);
 }
 static mb_wasi_errno h_symlink_at(void *ctx, const char *text, size_t text_len, uint32_t dirfd,
                                   const char *name, size_t len) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_symlink(text, text_len, dirfd, name, len);
+  return p1h_path_symlink(text, text_len, dirfd, name, len);
 }
 static mb_wasi_errno h_rename_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                  uint32_t ndirfd, const char *nname, size_t nlen) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_rename(dirfd, name, len, ndirfd, nname, nlen);
+  return p1h_path_rename(dirfd, name, len, ndirfd, nname, nlen);
 }
 static mb_wasi_errno h_link_at(void *ctx, uint32_t dirfd, const char *name, size_t len,
                                uint32_t ndirfd, const char *nname, size_t nlen) {
   (void)ctx;
-  return (mb_wasi_errno)host_path_link(dirfd, 0, name, len, ndirfd, nname, nlen);
+  return p1h_path_link(dirfd, 0, name, len, ndirfd, nname, nlen);
 }
 
 const mb_vfs_host_ops p1_host_ops = {

@@ -74,7 +74,7 @@ static void ask_host(p1_fd *f) {
   if (f->kind != P1_FD_HOST_STDIO || f->host_asked) return;
   f->host_asked = true; /* a failing host keeps the defaults, without asking again */
   __wasi_fdstat_t st;
-  if (__wasi_fd_fdstat_get(f->host_fd, &st)) return;
+  if (p1h_fd_fdstat_get(f->host_fd, &st)) return;
   f->filetype = st.fs_filetype;
   f->fdflags = st.fs_flags & 0x1F;
   f->base = st.fs_rights_base;
@@ -166,13 +166,13 @@ static uint64_t vfs_clock(void *user) {
 static int64_t host_preopen(const char *name, size_t len) {
   for (uint32_t fd = 3;; fd++) {
     __wasi_prestat_t ps;
-    __wasi_errno_t e = __wasi_fd_prestat_get(fd, &ps);
+    __wasi_errno_t e = p1h_fd_prestat_get(fd, &ps);
     if (e == __WASI_ERRNO_BADF) return -1;
     if (e != 0 || ps.tag != __WASI_PREOPENTYPE_DIR) continue;
     size_t n = ps.u.dir.pr_name_len;
     if (n != len || n >= MB_VFS_PATH_MAX) continue;
     static char buf[MB_VFS_PATH_MAX];
-    if (__wasi_fd_prestat_dir_name(fd, (uint8_t *)buf, n) == 0 && memcmp(buf, name, n) == 0)
+    if (p1h_fd_prestat_dir_name(fd, buf, n) == 0 && memcmp(buf, name, n) == 0)
       return fd;
   }
 }
@@ -223,8 +223,8 @@ static void check_subdir(const mb_virt_config_mount *m, uint32_t hfd) {
     if (i < n && path[i] != '/') continue;
     char c = path[i];
     path[i] = 0; /* the prefix up to this component */
-    __wasi_filestat_t st;
-    __wasi_errno_t e = __wasi_path_filestat_get(hfd, 0, path, &st); /* no symlink followed */
+    mb_vfs_filestat st;
+    __wasi_errno_t e = p1h_path_filestat_get(hfd, 0, path, i, &st); /* no symlink followed */
     if (e == __WASI_ERRNO_NOENT) mount_fatal(m, path, i, "no such directory", 0);
     if (e == __WASI_ERRNO_NOTDIR) mount_fatal(m, path, i, "not a directory", 0);
     if (e) mount_fatal(m, path, i, "the host refuses to look it up", e);
@@ -366,7 +366,11 @@ void p1_init(void) {
   p1.blob = malloc(n ? n : 1);
   if (!p1.blob) p1_fatal("out of memory reading the configuration", "", 0);
   p1_config_copy(p1.blob, 0, n);
+  p1.blob_len = n;
   if (mb_virt_config_parse(&p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
+  mb_wasi_errno le = p1_log_start();
+  if (le == MB_WASI_ENOTSUP) p1_fatal("this wasi-virt cannot record or replay", "", 0);
+  if (le) p1_fatal("corrupt replay log", "", 0);
   p1.vfs = mb_vfs_new();
   if (!p1.vfs) p1_fatal("out of memory", "", 0);
   mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);
@@ -374,6 +378,14 @@ void p1_init(void) {
   if (p1.cfg.trace == MB_VIRT_TRACE_FILE &&
       open_guest_file(&p1.cfg.trace_path, true, true, &p1.trace_file))
     p1_fatal("cannot open the trace file at ", p1.cfg.trace_path.ptr, p1.cfg.trace_path.len);
+  if (p1_log_mode() == MB_VIRT_LOG_RECORD) {
+    mb_vfs_file *log;
+    p1_log_quiet(true);
+    mb_wasi_errno e = open_guest_file(&p1.cfg.log_path, true, true, &log);
+    p1_log_quiet(false);
+    if (e) p1_fatal("cannot open the record log at ", p1.cfg.log_path.ptr, p1.cfg.log_path.len);
+    p1_log_attach(log);
+  }
   uint64_t s = p1.cfg.random_seed;
   for (int i = 0; i < 4; i++) p1.rng[i] = splitmix(&s);
 }
@@ -399,6 +411,9 @@ void p1_enter(void) {
 }
 
 void p1_fini(void) {
+  /* first: what closing files asks of the host (the clock) goes to the host, not to a
+   * replay, whose end would be a divergence in the middle of this */
+  p1_log_fini();
   for (uint32_t c = 0; c < nclients; c++) {
     cur = &clients[c];
     for (uint32_t fd = 0; fd < nfds; fd++) p1_fd_release(fd);

@@ -19,9 +19,7 @@ typedef struct strlist {
 } strlist;
 static strlist args_list, env_list;
 
-/* The host's list, from (sizes_get, get), as pointers into one malloc'd buffer. */
-typedef __wasi_errno_t (*sizes_fn)(__wasi_size_t *, __wasi_size_t *);
-typedef __wasi_errno_t (*get_fn)(uint8_t **, uint8_t *);
+/* The host's list (args, or environ when env), as pointers into one malloc'd buffer. */
 static bool own(strlist *l, void *p) {
   void **n = realloc(l->owned, (l->nowned + 1) * sizeof *n);
   if (!n) return false;
@@ -30,10 +28,9 @@ static bool own(strlist *l, void *p) {
   return true;
 }
 
-static mb_wasi_errno host_list(strlist *l, sizes_fn sizes, get_fn get, uint32_t *count,
-                               char ***items) {
-  __wasi_size_t n = 0, bytes = 0;
-  mb_wasi_errno e = p1_from_host(sizes(&n, &bytes));
+static mb_wasi_errno host_list(strlist *l, bool env, uint32_t *count, char ***items) {
+  uint32_t n = 0, bytes = 0;
+  mb_wasi_errno e = p1h_list_sizes(env, &n, &bytes);
   if (e) return e;
   char **v = malloc(((size_t)n + 1) * sizeof *v);
   char *buf = malloc(bytes ? bytes : 1);
@@ -44,7 +41,7 @@ static mb_wasi_errno host_list(strlist *l, sizes_fn sizes, get_fn get, uint32_t 
   }
   /* An empty list is not asked for: Node's environ_get says inval when the host has no
    * variables, which would fail the guest's environ_sizes_get (Rust exits 71). */
-  if (n > 0 && (e = p1_from_host(get((uint8_t **)v, (uint8_t *)buf)))) {
+  if (n > 0 && (e = p1h_list_get(env, v, buf, n, bytes))) {
     free(v);
     free(buf);
     return e;
@@ -75,7 +72,7 @@ static mb_wasi_errno fill_args(void) {
   if (p1.cfg.args_inherit) {
     uint32_t n;
     char **v;
-    mb_wasi_errno e = host_list(&args_list, __wasi_args_sizes_get, __wasi_args_get, &n, &v);
+    mb_wasi_errno e = host_list(&args_list, false, &n, &v);
     if (e) return e;
     for (uint32_t i = 0; i < n && !e; i++)
       if (!push(&args_list, v[i], (uint32_t)strlen(v[i]))) e = MB_WASI_ENOMEM;
@@ -101,7 +98,7 @@ static mb_wasi_errno fill_env(void) {
   for (uint32_t i = 0; i < p1.cfg.env_count; i++)
     need_host |= p1.cfg.env[i].kind == MB_VIRT_ENV_ALLOW;
   if (need_host) {
-    mb_wasi_errno e = host_list(&env_list, __wasi_environ_sizes_get, __wasi_environ_get, &hn, &hv);
+    mb_wasi_errno e = host_list(&env_list, true, &hn, &hv);
     if (e) return e;
   }
   for (uint32_t h = 0; h < hn; h++) {
@@ -202,7 +199,7 @@ static uint64_t fixed_elapsed;
 
 mb_wasi_errno p1_clock_now(uint32_t id, uint64_t *out) {
   if (id > 3) return MB_WASI_EINVAL;
-  if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) return p1_from_host(__wasi_clock_time_get(id, 1, out));
+  if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) return p1h_clock_time_get(id, 1, out);
   fixed_elapsed += P1_FIXED_STEP;
   *out = (id == 0 ? p1.cfg.clock_start : 0) + fixed_elapsed;
   return MB_WASI_ESUCCESS;
@@ -212,7 +209,7 @@ mb_wasi_errno p1_clock_res_get(uint32_t id, uint32_t ret) {
   if (id > 3) return MB_WASI_EINVAL;
   uint64_t r = P1_FIXED_STEP;
   if (p1.cfg.clock == MB_VIRT_CLOCK_REAL) {
-    mb_wasi_errno e = p1_from_host(__wasi_clock_res_get(id, &r));
+    mb_wasi_errno e = p1h_clock_res_get(id, &r);
     if (e) return e;
   }
   p1_put_u64(ret, r);
@@ -247,7 +244,7 @@ mb_wasi_errno p1_random_get(uint32_t buf, uint32_t len) {
   while (len > 0) {
     uint32_t n = len < sizeof chunk ? len : sizeof chunk;
     if (p1.cfg.random == MB_VIRT_RANDOM_REAL) {
-      mb_wasi_errno e = p1_from_host(__wasi_random_get(chunk, n));
+      mb_wasi_errno e = p1h_random_get(chunk, n);
       if (e) return e;
     } else {
       for (uint32_t i = 0; i < n; i += 8) {
@@ -292,8 +289,8 @@ static mb_wasi_errno wait_for(uint64_t ns) {
   s.u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
   s.u.u.clock.timeout = ns;
   __wasi_event_t e;
-  __wasi_size_t got;
-  return p1_from_host(__wasi_poll_oneoff(&s, &e, 1, &got));
+  size_t got;
+  return p1h_poll_oneoff(&s, &e, 1, &got);
 }
 
 typedef struct poll_sub {
@@ -329,8 +326,8 @@ static mb_wasi_errno poll_host(const poll_sub *subs, uint32_t n, uint64_t wait, 
     in[n].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
     in[n].u.u.clock.timeout = wait;
   }
-  __wasi_size_t got = 0;
-  if (!e) e = p1_from_host(__wasi_poll_oneoff(in, ev, total, &got));
+  size_t got = 0;
+  if (!e) e = p1h_poll_oneoff(in, ev, total, &got);
   for (uint32_t k = 0; k < got && k < total && !e; k++) {
     if (ev[k].userdata == POLL_TIMEOUT) {
       *timed_out = true;
@@ -427,7 +424,10 @@ void p1_proc_fini(void) {
 /* ---- process, scheduling, sockets ---- */
 
 _Noreturn void p1_proc_exit(uint32_t code) {
-  __wasi_proc_exit(p1_save_at_exit(code));
+  p1_log_exiting(code);
+  uint32_t status = p1_save_at_exit(code);
+  p1_log_call_end(); /* what the saves took from the host, recorded too */
+  __wasi_proc_exit(status);
 }
 
 mb_wasi_errno p1_proc_raise(uint32_t sig) {

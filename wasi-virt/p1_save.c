@@ -568,6 +568,8 @@ uint32_t p1_save_at_exit(uint32_t code) {
 /* The generated _start calls this after the program's _start returned (compose.c): the
  * saves, and exit status 74 if one fails (the program's own status was 0). */
 P1_EXPORT("membrane:exit") void p1x_membrane_exit(void) {
+  p1_log_exiting(0);
   uint32_t code = p1_save_at_exit(0);
+  p1_log_call_end(); /* what the saves took from the host, recorded too */
   if (code) __wasi_proc_exit(code);
 }

@@ -18,7 +18,8 @@
 
 typedef enum opt {
   O_EMBED, O_MEM, O_MOUNT, O_ENV, O_ENV_ALLOW, O_ENV_INHERIT, O_ARG, O_ARGS_INHERIT,
-  O_STDIN, O_STDOUT, O_STDERR, O_CLOCK, O_RANDOM, O_FAULT, O_TRACE, O_SAVE, O_POLICY, O_COUNT
+  O_STDIN, O_STDOUT, O_STDERR, O_CLOCK, O_RANDOM, O_FAULT, O_TRACE, O_SAVE, O_RECORD, O_REPLAY,
+  O_POLICY, O_COUNT
 } opt;
 
 static const struct {
@@ -42,6 +43,8 @@ static const struct {
     [O_FAULT] = {"fault", 1, "FUNC:N:ERRNO"},
     [O_TRACE] = {"trace", 1, "stderr|none"},
     [O_SAVE] = {"save", 1, "GUEST=MOUNT-GUEST-PATH"},
+    [O_RECORD] = {"record", 1, "GUEST-FILE"},
+    [O_REPLAY] = {"replay", 1, "HOSTFILE"},
     [O_POLICY] = {"policy", 1, "FILE.json"},
 };
 
@@ -53,6 +56,8 @@ enum {
   SET_TRACE = 1u << 5,
   SET_ARGS_INHERIT = 1u << 6,
   SET_ENV_INHERIT = 1u << 7,
+  SET_RECORD = 1u << 8,
+  SET_REPLAY = 1u << 9,
 };
 
 static int opt_find(const char *name, size_t len) {
@@ -174,6 +179,8 @@ void mb_virt_policy_fini(mb_virt_policy *p) {
   mb__vfs_free(p->env);
   for (size_t i = 0; i < 3; i++) mb__vfs_free(p->stdio[i].path);
   mb__vfs_free(p->trace_path);
+  mb__vfs_free(p->record_path);
+  mb__vfs_free(p->replay_path);
   for (size_t i = 0; i < p->fault_count; i++) mb__vfs_free(p->faults[i].func);
   mb__vfs_free(p->faults);
   for (size_t i = 0; i < p->save_count; i++) {
@@ -229,6 +236,16 @@ static bool merge(mb_virt_policy *p, delta *t) {
     p->trace = d->trace;
     p->trace_path = d->trace_path;
     d->trace_path = NULL;
+  }
+  if (t->set & SET_RECORD) {
+    mb__vfs_free(p->record_path);
+    p->record_path = d->record_path;
+    d->record_path = NULL;
+  }
+  if (t->set & SET_REPLAY) {
+    mb__vfs_free(p->replay_path);
+    p->replay_path = d->replay_path;
+    d->replay_path = NULL;
   }
   if (t->set & SET_ARGS_INHERIT) p->args_inherit = d->args_inherit;
   if (t->set & SET_ENV_INHERIT) p->env_inherit = d->env_inherit;
@@ -669,6 +686,43 @@ static mb_virt_policy_err opt_save(delta *t, mb_virt_policy_diag *d, const char 
   return MB_VIRT_POLICY_OK;
 }
 
+/* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
+static mb_virt_policy_err opt_record(delta *t, mb_virt_policy_diag *d, const char *where,
+                                     const char *v) {
+  char *path = NULL;
+  if (strcmp(v, "none")) {
+    if (v[0] != '/')
+      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                  "expected an absolute guest file path such as /out/run.log (or none), got '%.*s'",
+                  Q(strlen(v)), v);
+    mb_virt_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    if (e) return e;
+    if (!strcmp(path, "/")) {
+      mb__vfs_free(path);
+      return fail(d, MB_VIRT_POLICY_BAD_VALUE, where,
+                  "'%.*s' is the root directory, not a file; name a file such as /out/run.log",
+                  Q(strlen(v)), v);
+    }
+  }
+  mb__vfs_free(t->p.record_path);
+  t->p.record_path = path;
+  t->set |= SET_RECORD;
+  return MB_VIRT_POLICY_OK;
+}
+
+static mb_virt_policy_err opt_replay(delta *t, mb_virt_policy_diag *d, const char *where,
+                                     const char *v) {
+  char *path = NULL;
+  if (strcmp(v, "none")) {
+    if (!v[0]) return fail(d, MB_VIRT_POLICY_BAD_VALUE, where, "expected the host file of a log");
+    if (!(path = dup_n(v, strlen(v)))) return nomem(d, where);
+  }
+  mb__vfs_free(t->p.replay_path);
+  t->p.replay_path = path;
+  t->set |= SET_REPLAY;
+  return MB_VIRT_POLICY_OK;
+}
+
 /* One option with a value (o != O_POLICY) into the delta. */
 static mb_virt_policy_err apply(delta *t, mb_virt_policy_diag *d, const char *where, opt o,
                                 const char *v) {
@@ -687,6 +741,8 @@ static mb_virt_policy_err apply(delta *t, mb_virt_policy_diag *d, const char *wh
   case O_FAULT: return opt_fault(t, d, where, v);
   case O_TRACE: return opt_trace(t, d, where, v);
   case O_SAVE: return opt_save(t, d, where, v);
+  case O_RECORD: return opt_record(t, d, where, v);
+  case O_REPLAY: return opt_replay(t, d, where, v);
   case O_ENV_INHERIT:
   case O_ARGS_INHERIT:
   case O_POLICY:
@@ -1072,7 +1128,7 @@ static mb_virt_policy_err json_apply(delta *t, mb_virt_policy_diag *d, const cha
       return fail(d, MB_VIRT_POLICY_UNKNOWN_OPTION, where,
                   "unknown key '%.*s'; the keys are the policy flags without '--' (embed, "
                   "mem, mount, env, env-allow, env-inherit, arg, args-inherit, stdin, stdout, "
-                  "stderr, clock, random, fault, trace, save)",
+                  "stderr, clock, random, fault, trace, save, record, replay)",
                   Q(kl), key);
     }
     if (seen & (1u << o))
@@ -1285,6 +1341,25 @@ static mb_virt_policy_err check_stdio(const mb_virt_policy *p, mb_virt_policy_di
     mb_virt_policy_err e = check_file(p, d, names[fd], s->path, fd == 0, fd == 0 ? "null" : "inherit");
     if (e) return e;
   }
+  if (p->record_path) {
+    const char *other = NULL;
+    for (int fd = 1; fd < 3; fd++)
+      if (p->stdio[fd].mode == MB_VIRT_STDIO_FILE && p->stdio[fd].path &&
+          !strcmp(p->stdio[fd].path, p->record_path))
+        other = names[fd];
+    if (p->trace == MB_VIRT_TRACE_FILE && p->trace_path && !strcmp(p->trace_path, p->record_path))
+      other = "--trace";
+    if (other) {
+      char where[sizeof d->where];
+      snprintf(where, sizeof where, "--record %s", p->record_path);
+      return fail(d, MB_VIRT_POLICY_CONFLICT, where,
+                  "%s is also %s's file: the two would overwrite each other; record into "
+                  "another file",
+                  p->record_path, other);
+    }
+    mb_virt_policy_err e = check_file(p, d, "--record", p->record_path, false, "none");
+    if (e) return e;
+  }
   if (p->trace != MB_VIRT_TRACE_FILE || !p->trace_path) return MB_VIRT_POLICY_OK;
   for (int fd = 1; fd < 3; fd++)
     if (p->stdio[fd].mode == MB_VIRT_STDIO_FILE && p->stdio[fd].path &&
@@ -1429,6 +1504,31 @@ mb_virt_policy_err mb_virt_policy_check(const mb_virt_policy *p, mb_virt_policy_
     i = j;
   }
 
+  if (p->replay_path) {
+    /* the log holds the recording's policy, the one the replay runs with */
+    mb_virt_policy def;
+    mb_virt_policy_init(&def);
+    const char *other =
+        p->mount_count ? "mounts (--embed, --mem, --mount)"
+        : p->arg_count || p->args_inherit ? "arguments"
+        : p->env_count || p->env_inherit ? "environment variables"
+        : p->fault_count ? "--fault"
+        : p->save_count ? "--save"
+        : p->record_path ? "--record"
+        : p->trace != def.trace ? "--trace"
+        : p->clock != def.clock || p->clock_start != def.clock_start ? "--clock"
+        : p->random != def.random || p->random_seed != def.random_seed ? "--random"
+        : p->stdio[0].mode != def.stdio[0].mode || p->stdio[1].mode != def.stdio[1].mode ||
+                p->stdio[2].mode != def.stdio[2].mode
+            ? "stdio settings"
+            : NULL;
+    if (other) {
+      snprintf(a, sizeof a, "--replay %s", p->replay_path);
+      e = fail(d, MB_VIRT_POLICY_CONFLICT, a,
+               "a replay runs with the recorded policy, which the log holds: drop %s", other);
+      goto out;
+    }
+  }
   if ((e = check_stdio(p, d))) goto out;
   if ((e = check_saves(p, d))) goto out;
 

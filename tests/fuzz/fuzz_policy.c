@@ -137,6 +137,8 @@ static void dump(const mb_virt_policy *p, text *t) {
   putu(t, p->random_seed);
   putu(t, (unsigned)p->trace);
   puts_(t, p->trace_path);
+  puts_(t, p->record_path);
+  puts_(t, p->replay_path);
   for (size_t i = 0; i < p->fault_count; i++) {
     puts_(t, p->faults[i].func);
     putu(t, p->faults[i].nth);
@@ -225,6 +227,11 @@ static void check_forms(const mb_virt_policy *p) {
     check_guest(p->trace_path, "trace");
     CHECK(strcmp(p->trace_path, "/"), "trace file is /");
   }
+  if (p->record_path) {
+    check_guest(p->record_path, "record");
+    CHECK(strcmp(p->record_path, "/"), "record file is /");
+  }
+  CHECK(!p->replay_path || (p->replay_path[0] && strcmp(p->replay_path, "none")), "replay path");
   for (size_t i = 0; i < p->fault_count; i++) {
     const mb_virt_fault *f = &p->faults[i];
     CHECK(mb_wasi_func_index(f->func, strlen(f->func)) >= 0, "fault func '%s'", f->func);
@@ -352,6 +359,8 @@ static bool rebuild(run *r, const mb_virt_policy *p, mb_virt_policy *q, bool inj
                  p->trace == MB_VIRT_TRACE_FILE     ? p->trace_path
                  : p->trace == MB_VIRT_TRACE_STDERR ? "stderr"
                                                     : "none");
+  if (ok) ok = reapply(r, q, injecting, "--record", p->record_path ? p->record_path : "none");
+  if (ok) ok = reapply(r, q, injecting, "--replay", p->replay_path ? p->replay_path : "none");
   for (size_t i = 0; ok && i < p->fault_count; i++) {
     const mb_virt_fault *f = &p->faults[i];
     v.len = 0;

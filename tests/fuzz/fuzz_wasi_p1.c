@@ -6,7 +6,8 @@
  * structs come from the fuzzer), a second client can be switched to, membrane:config
  * hands out a fixed configuration (an embedded tree at /data, a copy-on-write mem mount
  * over it at /cow, an in-memory /tmp with a small limit, fixed env and args, fixed clock,
- * seeded random, a fault on the 5th fd_read, the trace into /tmp/trace), and the host's WASI answers
+ * seeded random, a fault on the 5th fd_read, the trace into /tmp/trace, a recording
+ * into /tmp/rec), and the host's WASI answers
  * from fixed data. Out-of-bounds guest pointers and misaligned structs trap, as they do
  * in wasm: the run ends there (longjmp), as the instance would.
  *
@@ -69,7 +70,15 @@ static void put_str(mb_vfs_buf *b, const char *s) {
   put_bytes(b, s, strlen(s));
 }
 
-static void make_config(void) {
+/* The configuration: its log fields as given (the replay variant builds a recording's
+ * and a replay's). */
+#ifdef P1_FUZZ_REPLAY
+#define REPLAY 1
+#else
+#define REPLAY 0
+#endif
+static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path,
+                         const uint8_t *log, size_t log_len) {
   /* the tree: /a.txt, /dir/b.txt, /dir/link -> ../a.txt, /up -> ../../x */
   mb_vfs_image_writer *w = mb_vfs_image_writer_new();
   uint32_t dir;
@@ -103,7 +112,7 @@ static void make_config(void) {
   struct { uint8_t kind; const char *guest; uint64_t limit; bool image; } m[3] = {
       {MB_VIRT_MOUNT_EMBED, "/data", 0, true},
       {MB_VIRT_MOUNT_MEM, "/cow", 4096, true},
-      {MB_VIRT_MOUNT_MEM, "/tmp", 8192, false}};
+      {MB_VIRT_MOUNT_MEM, "/tmp", REPLAY ? 1 << 20 : 8192, false}};
   for (int i = 0; i < 3; i++) {
     put_le(&b, m[i].kind, 1);
     put_le(&b, m[i].kind == MB_VIRT_MOUNT_EMBED, 1);
@@ -114,15 +123,15 @@ static void make_config(void) {
     put_le(&b, m[i].image ? img.len : 0, 8);
     if (m[i].image) put_bytes(&b, img.data, img.len);
   }
-  put_le(&b, MB_VIRT_STDIO_NULL, 1); /* stdin */
+  put_le(&b, REPLAY ? MB_VIRT_STDIO_INHERIT : MB_VIRT_STDIO_NULL, 1); /* stdin */
   put_str(&b, "");
   put_le(&b, MB_VIRT_STDIO_FILE, 1); /* stdout into /tmp */
   put_str(&b, "/tmp/out");
   put_le(&b, MB_VIRT_STDIO_INHERIT, 1);
   put_str(&b, "");
-  put_le(&b, MB_VIRT_CLOCK_FIXED, 1);
+  put_le(&b, REPLAY ? MB_VIRT_CLOCK_REAL : MB_VIRT_CLOCK_FIXED, 1);
   put_le(&b, 1000000000, 8);
-  put_le(&b, MB_VIRT_RANDOM_SEED, 1);
+  put_le(&b, REPLAY ? MB_VIRT_RANDOM_REAL : MB_VIRT_RANDOM_SEED, 1);
   put_le(&b, 42, 8);
   put_le(&b, 1, 4); /* faults */
   put_le(&b, (uint64_t)mb_wasi_func_index("fd_read", 7), 1);
@@ -131,8 +140,19 @@ static void make_config(void) {
   put_le(&b, MB_VIRT_TRACE_FILE, 1); /* into /tmp too: guest calls may unlink or fill it */
   put_str(&b, "/tmp/trace");
   put_le(&b, 0, 4); /* saves: none (they need a host mount, which this build has not) */
+  put_le(&b, log_mode, 1);
+  put_str(&b, log_path);
+  put_le(&b, log_len, 8);
+  put_bytes(&b, log, log_len);
   for (unsigned k = 0; k < 8; k++) b.data[12 + k] = (uint8_t)(b.len >> (8 * k));
   mb_vfs_buf_fini(&img);
+  *out = b;
+}
+
+#ifndef P1_FUZZ_REPLAY
+static void make_config(void) {
+  mb_vfs_buf b;
+  build_config(&b, MB_VIRT_LOG_RECORD, "/tmp/rec", NULL, 0); /* recording too, into /tmp */
   config = b.data;
   config_len = b.len;
   /* a blob wasi-virt refused would end every run at start-up, finding nothing */
@@ -140,6 +160,7 @@ static void make_config(void) {
   if (mb_virt_config_parse(&c, config, config_len)) abort();
   mb_virt_config_fini(&c);
 }
+#endif
 
 uint32_t p1_config_size(void) { return (uint32_t)config_len; }
 void p1_config_copy(void *dst, uint32_t off, uint32_t len) { memcpy(dst, config + off, len); }
@@ -345,10 +366,123 @@ static int32_t dispatch(int f, const uint64_t *a) {
   }
 }
 
+#ifdef P1_FUZZ_REPLAY
+/* The replay variant (fuzz_p1_replay.c): the input is u16 n, n bytes of log records, then
+ * the calls as above. The records follow the header and the recording's configuration
+ * (make_config's) in a log replayed by wasi-virt: every call is answered from them or
+ * ends the run with the divergence message and exit 70, whatever they hold.
+ * MB_FUZZ_P1_SEED=FILE: instead, run the calls recording, and write FILE as a replay
+ * input (the log's records, then the calls): a seed whose replay goes to the end. */
+static uint8_t *recording;
+static size_t recording_len;
+
+/* A divergence ends a run where it stands, often in the middle of start-up (a mount half
+ * made when the clock it asks for is not the recorded one): the library's blocks are
+ * tracked and what p1_fini left is freed after each run, or a long libFuzzer run grows
+ * by gigabytes. (The p1 layer's own mallocs are few and not tracked.) */
+typedef struct block {
+  struct block *prev, *next;
+  max_align_t align[];
+} block;
+static block blocks = {&blocks, &blocks};
+static void track(block *b) {
+  b->next = blocks.next;
+  b->prev = &blocks;
+  blocks.next->prev = b;
+  blocks.next = b;
+}
+static void *tracked_realloc(void *ptr, size_t size, void *user) {
+  (void)user;
+  block *b = ptr ? (block *)ptr - 1 : NULL;
+  if (b) b->prev->next = b->next, b->next->prev = b->prev;
+  if (size == 0) {
+    free(b);
+    return NULL;
+  }
+  block *n = size <= SIZE_MAX - sizeof *n ? realloc(b, sizeof *n + size) : NULL;
+  if (!n) {
+    if (b) track(b); /* a failed realloc keeps the old block */
+    return NULL;
+  }
+  track(n);
+  return n + 1;
+}
+static void free_left(void) {
+  while (blocks.next != &blocks) {
+    block *b = blocks.next;
+    blocks.next = b->next;
+    free(b);
+  }
+  blocks.prev = &blocks;
+}
+
+static void save_seed(const char *path, const uint8_t *calls, size_t n) {
+  mb_vfs_file *root = NULL, *f = NULL;
+  static uint8_t log[1 << 20];
+  size_t len = 0, got = 1;
+  if (mb_vfs_open_root(p1.vfs, 2, &root) ||
+      mb_vfs_open(root, 0, "rec", 3, 0, MB_VFS_ACCESS_READ, 0, &f))
+    abort();
+  while (got && len < sizeof log) mb_vfs_read(f, log + len, sizeof log - len, &got), len += got;
+  mb_vfs_close(f);
+  mb_vfs_close(root);
+  size_t skip = MB_VIRT_LOG_HEADER + recording_len;
+  if (len < skip || len - skip > 65535) abort();
+  FILE *o = fopen(path, "wb");
+  uint8_t l[2] = {(uint8_t)(len - skip), (uint8_t)((len - skip) >> 8)};
+  fwrite(l, 1, 2, o);
+  fwrite(log + skip, 1, len - skip, o);
+  fwrite(calls, 1, n, o);
+  fclose(o);
+}
+#endif
+
+static void run_calls(const uint8_t *data, size_t size, const char *seed);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *seed = NULL;
+#ifdef P1_FUZZ_REPLAY
+  seed = getenv("MB_FUZZ_P1_SEED");
+  mb_vfs_set_allocator(tracked_realloc, NULL);
+  if (!recording) {
+    mb_vfs_buf b;
+    build_config(&b, MB_VIRT_LOG_RECORD, "/tmp/rec", NULL, 0);
+    recording = b.data;
+    recording_len = b.len;
+  }
+  free(config);
+  if (seed) {
+    config_len = recording_len;
+    config = malloc(config_len);
+    memcpy(config, recording, config_len);
+  } else {
+    size_t n = size >= 2 ? (size_t)(data[0] | data[1] << 8) : 0;
+    if (n > size - (size >= 2 ? 2 : size)) n = size >= 2 ? size - 2 : 0;
+    uint8_t *log = malloc(MB_VIRT_LOG_HEADER + recording_len + n);
+    mb_virt_log_header(log, (uint32_t)recording_len);
+    memcpy(log + MB_VIRT_LOG_HEADER, recording, recording_len);
+    if (n) memcpy(log + MB_VIRT_LOG_HEADER + recording_len, data + 2, n);
+    mb_vfs_buf b;
+    build_config(&b, MB_VIRT_LOG_REPLAY, "", log, MB_VIRT_LOG_HEADER + recording_len + n);
+    free(log);
+    config = b.data;
+    config_len = b.len;
+    size_t skip = size >= 2 ? 2 + n : size;
+    data += skip;
+    size -= skip;
+  }
+#else
+  if (!config) make_config();
+#endif
+  run_calls(data, size, seed);
+  return 0;
+}
+
+/* The calls of one input (data, size: set once, so a longjmp back here clobbers nothing). */
+static void run_calls(const uint8_t *data, size_t size, const char *seed) {
   static int verbose = -1; /* FUZZ_P1_VERBOSE=1: each call and its errno on stderr */
   if (verbose < 0) verbose = getenv("FUZZ_P1_VERBOSE") != NULL;
-  if (!config) make_config();
+  (void)seed;
   memset(guest, 0, sizeof guest);
   memcpy(guest, data, size < GUEST_SIZE ? size : GUEST_SIZE);
   client = 0;
@@ -386,6 +520,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
     }
   }
+#ifdef P1_FUZZ_REPLAY
+  if (seed) save_seed(seed, data, size);
   p1_fini();
-  return 0;
+  free_left();
+  mb_vfs_set_allocator(NULL, NULL);
+#else
+  p1_fini();
+#endif
 }

@@ -54,6 +54,7 @@ static char *dump(const mb_virt_policy *p) {
   put(&t, "clock %d %llu random %d %llu trace %d\n", (int)p->clock,
       (unsigned long long)p->clock_start, (int)p->random, (unsigned long long)p->random_seed,
       (int)p->trace);
+  put(&t, "record %s replay %s\n", S(p->record_path), S(p->replay_path));
   put(&t, "faults %zu\n", p->fault_count);
   for (size_t i = 0; i < p->fault_count; i++)
     put(&t, " %s %u %d\n", S(p->faults[i].func), (unsigned)p->faults[i].nth, (int)p->faults[i].err);
@@ -161,7 +162,8 @@ static void test_arity(void **state) {
   (void)state;
   static const char *const one[] = {"--embed", "--mem", "--mount", "--env", "--env-allow",
                                     "--arg", "--stdin", "--stdout", "--stderr", "--clock",
-                                    "--random", "--fault", "--trace", "--save", "--policy"};
+                                    "--random", "--fault", "--trace", "--save", "--record",
+                                    "--replay", "--policy"};
   for (size_t i = 0; i < sizeof one / sizeof *one; i++)
     assert_int_equal(mb_virt_policy_option_arity(one[i]), 1);
   assert_int_equal(mb_virt_policy_option_arity("--env-inherit"), 0);
@@ -517,6 +519,54 @@ static void test_clock_random_trace(void **state) {
   mb_virt_policy_fini(&p);
 }
 
+/* ---- record and replay ---- */
+
+static void test_record_replay(void **state) {
+  (void)state;
+  mb_virt_policy p;
+  mb_virt_policy_init(&p);
+  ok(&p, "--record", "//out/./run.log");
+  assert_string_equal(p.record_path, "/out/run.log");
+  bad(&p, "--record", "run.log",
+      "expected an absolute guest file path such as /out/run.log (or none), got 'run.log'");
+  bad(&p, "--record", "/", "'/' is the root directory, not a file; name a file such as /out/run.log");
+  /* on a writable mount only, and not another output's file */
+  check_bad(&p, "--record /out/run.log",
+            "/out/run.log is not inside any mount; mount a directory that holds it (--mem or "
+            "--mount ...:rw), or use --record none");
+  ok(&p, "--mount", "/out=out:ro");
+  check_bad(&p, "--record /out/run.log",
+            "/out/run.log is on the read-only mount --mount /out=out:ro; put it under a --mem or "
+            "a --mount ...:rw mount, or add --mem /out over the embed");
+  mb_virt_policy_fini(&p);
+  mb_virt_policy_init(&p);
+  ok(&p, "--mount", "/out=out:rw");
+  ok(&p, "--record", "/out/run.log");
+  check_ok(&p);
+  ok(&p, "--trace", "/out/run.log");
+  check_bad(&p, "--record /out/run.log",
+            "/out/run.log is also --trace's file: the two would overwrite each other; record "
+            "into another file");
+  ok(&p, "--record", "none");
+  assert_null(p.record_path);
+  mb_virt_policy_fini(&p);
+
+  /* a replay takes its policy from the log: nothing else may be given */
+  mb_virt_policy_init(&p);
+  ok(&p, "--replay", "run.log");
+  assert_string_equal(p.replay_path, "run.log");
+  check_ok(&p);
+  ok(&p, "--clock", "real");
+  check_bad(&p, "--replay run.log",
+            "a replay runs with the recorded policy, which the log holds: drop --clock");
+  ok(&p, "--clock", "fixed:0");
+  ok(&p, "--mem", "/tmp");
+  check_bad(&p, "--replay run.log", "a replay runs with the recorded policy, which the log "
+                                    "holds: drop mounts (--embed, --mem, --mount)");
+  bad(&p, "--replay", "", "expected the host file of a log");
+  mb_virt_policy_fini(&p);
+}
+
 /* ---- --save ---- */
 
 static void test_save(void **state) {
@@ -826,7 +876,7 @@ static void test_json_values(void **state) {
   JSON_BAD(&p, "{\"output\": \"x\"}", U, "p.json: output",
            "unknown key 'output'; the keys are the policy flags without '--' (embed, mem, mount, env, "
            "env-allow, env-inherit, arg, args-inherit, stdin, stdout, stderr, clock, random, fault, trace, "
-           "save)");
+           "save, record, replay)");
   JSON_BAD(&p, "{\"policy\": \"other.json\"}", U, "p.json: policy",
            "a policy file cannot include another; give --policy once for each file");
   JSON_BAD(&p, "{\"clock\": \"real\", \"clock\": \"fixed:1\"}", MB_VIRT_POLICY_CONFLICT, "p.json: clock",
@@ -1137,7 +1187,7 @@ int main(void) {
       VT_TEST(test_json_good),         VT_TEST(test_json_syntax),
       VT_TEST(test_json_values),       VT_TEST(test_policy_file),
       VT_TEST(test_check_ok),          VT_TEST(test_check_conflicts),
-      VT_TEST(test_alloc_failure_sweep),
+      VT_TEST(test_alloc_failure_sweep), VT_TEST(test_record_replay),
   };
   return cmocka_run_group_tests_name("wasi_virt_policy", tests, NULL, NULL);
 }
