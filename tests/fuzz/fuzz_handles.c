@@ -19,7 +19,8 @@
  * fails, with that error's code, and ends the run as it ends the wasm instance. The
  * inspection compares every handle's mb_ht_inspect, table counts and live resources.
  * At the end both sides unwind and tear every instance down: the same destructor calls,
- * and no resource is left alive.
+ * and no resource is left alive. Destructors call back into the runtime when the rep
+ * says so (dtor_action), so drop, destroy and teardown also run re-entrantly.
  *
  * Allocation failures: both sides allocate through one counter; the k-th allocation
  * fails (every k in turn under MB_FUZZ_OOM_SWEEP, else one from the input's hash). Each
@@ -142,13 +143,51 @@ static void log_add(dtor_log *l, uint32_t type, int32_t rep) {
   l->n++;
 }
 
+static mb_rt *g_native_rt;
+static bool g_dtor_actions;
+
+/* A destructor may call back into the runtime (membrane_virt.h). One whose rep has bit 7
+ * set does, in the type's definer, on its own side: (rep >> 5) & 3 == 0 drops handle
+ * rep & 31 there, 1 creates a resource (rep 0), 2 tears the definer down. The code and
+ * result go into the log, which both sides must write alike. Off while tracing: the
+ * Node replay registers no destructors, so it could not make these calls. */
+static void dtor_action(bool glue, uint32_t type, int32_t rep, dtor_log *l) {
+  if (!g_dtor_actions || !(rep & 0x80)) return;
+  mb_rt *rt = glue ? &mb_rt_store : g_native_rt;
+  uint32_t inst = mb_rt_type_definer(rt, type);
+  int32_t err = 0, res = 0;
+  switch ((rep >> 5) & 3) {
+  case 0:
+    err = glue ? glue_resource_drop_e(inst, type, rep & 31)
+               : (int32_t)mb_ht_drop(rt, inst, type, rep & 31);
+    break;
+  case 1:
+    if (glue) {
+      err = glue_resource_new_e(inst, type, 0);
+      res = glue_result();
+    } else {
+      err = (int32_t)mb_ht_new(rt, inst, type, 0, &res);
+      if (err) res = 0;
+    }
+    break;
+  case 2: err = glue ? glue_teardown_e(inst) : (int32_t)mb_rt_teardown(rt, inst); break;
+  default: return;
+  }
+  log_add(l, UINT32_MAX, err);
+  log_add(l, UINT32_MAX - 1, res);
+}
+
 static void native_dtor(void *user, uint32_t type, int32_t rep) {
   (void)user;
   log_add(&g_log_native, type, rep);
+  dtor_action(false, type, rep, &g_log_native);
 }
 
 /* The glue's destructor index is type + 1 (0 means none). */
-void mb__glue_native_dtor(uint32_t index, int32_t rep) { log_add(&g_log_glue, index - 1, rep); }
+void mb__glue_native_dtor(uint32_t index, int32_t rep) {
+  log_add(&g_log_glue, index - 1, rep);
+  dtor_action(true, index - 1, rep, &g_log_glue);
+}
 
 static bool logs_equal(void) {
   if (g_log_native.n != g_log_glue.n) return false;
@@ -677,6 +716,7 @@ static bool run_once(run *r) {
     FUZZ_CHECK(r->injecting, "mb_rt_new failed");
     return false;
   }
+  g_native_rt = r->rt;
   /* Instances and types: set-up, not differential operations; a failure here can only
    * be an injected one. */
   for (uint32_t i = 0; i < r->ninsts && ok; i++) {
@@ -719,6 +759,10 @@ static bool run_once(run *r) {
   if (ok) {
     /* the end of the process: unwind, tear everything down; nothing may stay alive */
     ok = op_teardown(r, idx++, true);
+    /* A destructor that runs in a teardown may create a resource in an instance torn
+     * down before (dtor_action): a second round drops those (their rep 0 acts no more). */
+    for (uint32_t round = 0; ok && round < 2 && (round == 0 || mb_rt_resource_count(r->rt));
+         round++)
     for (uint32_t i = 0; i < r->ninsts && ok; i++) {
       outcome n = {0}, g = {0};
       n.err = mb_rt_teardown(r->rt, i);
@@ -754,6 +798,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run r = {.in = {data, size, 0}, .expect = expect};
   g_alloc.count = 0;
   g_alloc.fail_at = 0;
+  g_dtor_actions = trace_path == NULL;
   if (trace_path) g_trace = fopen(trace_path, "a");
   run_once(&r);
   if (g_trace) {
