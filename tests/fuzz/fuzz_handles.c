@@ -145,6 +145,9 @@ static void log_add(dtor_log *l, uint32_t type, int32_t rep) {
 
 static mb_rt *g_native_rt;
 static bool g_dtor_actions;
+/* A destructor's call ran out of memory or table: the outer operation cannot report it,
+ * so a run with an injected failure stops there (the state may differ from then on). */
+static bool g_dtor_oom;
 
 /* A destructor may call back into the runtime (membrane_virt.h). One whose rep has bit 7
  * set does, in the type's definer, on its own side: (rep >> 5) & 3 == 0 drops handle
@@ -173,6 +176,7 @@ static void dtor_action(bool glue, uint32_t type, int32_t rep, dtor_log *l) {
   case 2: err = glue ? glue_teardown_e(inst) : (int32_t)mb_rt_teardown(rt, inst); break;
   default: return;
   }
+  if (err == MB_VIRT_ERR_NOMEM || err == MB_VIRT_ERR_TABLE_EXHAUSTED) g_dtor_oom = true;
   log_add(l, UINT32_MAX, err);
   log_add(l, UINT32_MAX - 1, res);
 }
@@ -360,7 +364,7 @@ static void glue_reset(uint32_t max_handles) {
 static bool settle(run *r, uint32_t op_index, const outcome *n, const outcome *g, bool trapped,
                    const char *what) {
   if (r->injecting) {
-    if (is_oom(n->err) || is_oom(g->err)) return false;
+    if (is_oom(n->err) || is_oom(g->err) || g_dtor_oom) return false;
     FUZZ_CHECK(op_index < r->nexpect && outcome_digest(n) == r->expect[op_index],
                "%s (op %u): under an injected allocation failure the runtime gave err %d res %d, "
                "not what the clean run gave", what, op_index, n->err, n->res);
@@ -705,6 +709,7 @@ static bool op_inspect(run *r, uint32_t idx) {
 static bool run_once(run *r) {
   bool stopped = false, ok = true;
   g_log_native.n = g_log_glue.n = 0;
+  g_dtor_oom = false;
   uint8_t h0 = rd8(&r->in), h1 = rd8(&r->in);
   r->ninsts = 2 + h0 % 3;
   r->ntypes = 1 + (h0 >> 2) % 3;
