@@ -9,11 +9,19 @@
 #include "membrane_glue_abi.h"
 #include "internal.h"
 
-#ifndef __wasm__
+/* MB_GLUE_NATIVE: tests/fuzz/fuzz_handles.c compiles this file natively too, to run
+ * the same entries (fast paths included) against the library's single operations; traps
+ * and destructor calls then go to the two hooks it defines, and the wasm32 layout checks
+ * do not apply. */
+#ifdef MB_GLUE_NATIVE
+#define EXPORT(name)
+__attribute__((noreturn)) void mb__glue_native_trap(int32_t code);
+void mb__glue_native_dtor(uint32_t index, int32_t rep);
+#elif !defined(__wasm__)
 #error "glue.c is only for the wasm32 glue"
-#endif
-
+#else
 #define EXPORT(name) __attribute__((export_name(name)))
+#endif
 
 /* The one runtime, in static memory: initialised as mb_rt_new would (zeroes, the glue's
  * allocator, the maximum table size), so it needs no start function and its fields sit
@@ -22,7 +30,11 @@ mb_rt mb_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDL
 #define g_rt (&mb_rt_store)
 
 /* The layout the fused adapters' inline hot paths assume (membrane_glue_abi.h). */
+#ifdef MB_GLUE_NATIVE
+#define LAYOUT(a, b)
+#else
 #define LAYOUT(a, b) _Static_assert((a) == (b), #a " is not " #b " (update membrane_glue_abi.h)");
+#endif
 LAYOUT(offsetof(mb_rt, insts), MB_GL_RT_INSTS)
 LAYOUT(offsetof(mb_rt, ninsts), MB_GL_RT_NINSTS)
 LAYOUT(offsetof(mb_rt, types), MB_GL_RT_TYPES)
@@ -69,12 +81,20 @@ static int32_t g_result;
 /* The code of the last trap, for a debugger: the trap functions must differ anyway. */
 static volatile int32_t g_trap_code;
 
+#ifdef MB_GLUE_NATIVE
+#define TRAP_FN(ident, code, message)                                                     \
+  __attribute__((noinline, noreturn, cold)) static void ident(void) {                    \
+    g_trap_code = code;                                                                  \
+    mb__glue_native_trap(code);                                                          \
+  }
+#else
 #define TRAP_FN(ident, code, message)                                                     \
   __attribute__((noinline, noreturn, cold)) static void ident(void) __asm__(message);     \
   static void ident(void) {                                                              \
     g_trap_code = code;                                                                  \
     __builtin_trap();                                                                    \
   }
+#endif
 
 /* The names must equal mb_virt_err_message(code); tests/integration checks the stack. */
 TRAP_FN(trap_invalid_handle, 1, "membrane: unknown handle")
@@ -135,7 +155,11 @@ static mb_virt_err rt_get(mb_rt **out) {
 typedef void (*wasm_dtor_fn)(int32_t rep);
 static void call_table_dtor(void *user, uint32_t type, int32_t rep) {
   (void)type;
+#ifdef MB_GLUE_NATIVE
+  mb__glue_native_dtor((uint32_t)(uintptr_t)user, rep);
+#else
   ((wasm_dtor_fn)(uintptr_t)user)(rep);
+#endif
 }
 
 /* Each _e body: run `call` with an mb_rt *rt in scope, store the result, return the code.

@@ -8,24 +8,13 @@
  * body: a memory instruction left pointing at memory 1 or more is an error there) and
  * writes back byte for byte. The same under injected allocation failures (every failure
  * MB_ERR_NOMEM, the same outputs otherwise). Any failure aborts. */
-#include "fuzz_common.h"
-
-static uint64_t record(uint64_t h, mb_err e, const mb_diag *d) {
-  if (e) {
-    FUZZ_CHECK(d->code == e, "returned %d but the diagnostic says %d", e, d->code);
-    FUZZ_CHECK(memchr(d->message, 0, sizeof d->message) != NULL, "unterminated message");
-  }
-  return fz_hash(h, &e, sizeof e);
-}
+#include "fuzz_link_common.h"
 
 /* One link of n copies of m; *stop when an injected allocation failure ended it. */
 static mb_err link_single(const mb_module *m, int n, bool injecting, bool *stop, uint64_t *digest) {
   static const char *const names[2] = {"fz_a", "fz_b"};
   mb_diag d = {0};
-  mb_module *out = NULL, *back = NULL;
-  mb_buf b, b2;
-  mb_buf_init(&b);
-  mb_buf_init(&b2);
+  mb_module *out = NULL;
   mb_err e = MB_OK;
   mb_link *l = mb_link_new();
   *stop = false;
@@ -43,41 +32,15 @@ static mb_err link_single(const mb_module *m, int n, bool injecting, bool *stop,
     *stop = true;
     goto out;
   }
-  *digest = record(*digest, e, &d);
+  *digest = fz_link_record(*digest, e, &d);
   if (e) {
     FUZZ_CHECK(out == NULL, "a failed link left an output");
     goto out;
   }
-  FUZZ_CHECK(mb_module_count(out, MB_KIND_MEMORY) <= 1, "the output has %u memories",
-             mb_module_count(out, MB_KIND_MEMORY));
-  e = fz_write(out, &b, &d);
-  if (e == MB_ERR_NOMEM && injecting) {
-    *stop = true;
-    goto out;
-  }
-  FUZZ_CHECK(e == MB_OK, "writing the output failed: %s: %s", mb_err_name(e), d.message);
-  e = mb_wasm_read(b.data, b.len, &back, &d);
-  if (e == MB_ERR_NOMEM && injecting) {
-    *stop = true;
-    goto out;
-  }
-  FUZZ_CHECK(e == MB_OK, "the output does not read back: %s at %llu: %s", mb_err_name(e),
-             (unsigned long long)d.offset, d.message);
-  FUZZ_CHECK(mb_module_count(back, MB_KIND_MEMORY) <= 1, "the output read back has %u memories",
-             mb_module_count(back, MB_KIND_MEMORY));
-  e = fz_write(back, &b2, &d);
-  if (e == MB_ERR_NOMEM && injecting) {
-    *stop = true;
-    goto out;
-  }
-  FUZZ_CHECK(e == MB_OK && fz_same(&b2, b.data, b.len), "the output does not write back as read");
-  *digest = fz_hash(*digest, b.data, b.len);
+  e = fz_link_check_output(out, 1, injecting, stop, digest);
 out:
-  mb_module_free(back);
   mb_module_free(out);
   mb_link_free(l);
-  mb_buf_fini(&b);
-  mb_buf_fini(&b2);
   return e;
 }
 
