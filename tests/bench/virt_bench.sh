@@ -22,6 +22,8 @@
 # usage: virt_bench.sh MEMBRANE NODE VIRT_IO.wasm
 set -euo pipefail
 membrane=$1 node=$2 prog=$3
+# the replay runs in an empty directory: a relative NODE must still be found from there
+case $node in /*) ;; */*) node=$PWD/$node ;; esac
 runs=${BENCH_RUNS:-5}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tmp=$(mktemp -d)
