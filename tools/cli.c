@@ -71,3 +71,13 @@ char *mb_cli_default_name(const char *path) {
   base = base ? base + 1 : path;
   return strndup(base, strcspn(base, "."));
 }
+
+char *mb_cli_instance_name(const char *arg, const char **path) {
+  const char *eq = strchr(arg, '=');
+  if (eq) {
+    *path = eq + 1;
+    return strndup(arg, (size_t)(eq - arg));
+  }
+  *path = arg;
+  return mb_cli_default_name(arg);
+}

@@ -34,6 +34,11 @@ bool mb_cli_export_spec(const char *tool, const char *arg, char **spec, char **i
  * separates INST.NAME in --export and --wire). */
 char *mb_cli_default_name(const char *path);
 
+/* An input argument NAME=FILE or FILE (link, virt): the instance name (allocated; NULL:
+ * out of memory) and in *path the file. Without NAME= the name is mb_cli_default_name's;
+ * "=FILE" gives the empty name, which the link refuses with a message naming it. */
+char *mb_cli_instance_name(const char *arg, const char **path);
+
 /* True when arg is -h or --help. */
 bool mb_cli_is_help(const char *arg);
 

@@ -54,17 +54,6 @@ static void warn(void *user, const char *msg) {
   fprintf(stderr, "membrane link: warning: %s\n", msg);
 }
 
-/* NAME=FILE, or FILE (name = file stem). */
-static char *instance_name(const char *arg, const char **path) {
-  const char *eq = strchr(arg, '=');
-  if (eq) {
-    *path = eq + 1;
-    return strndup(arg, (size_t)(eq - arg));
-  }
-  *path = arg;
-  return mb_cli_default_name(arg);
-}
-
 static int fail(const char *msg, const char *arg) {
   fprintf(stderr, "membrane link: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
   return 1;
@@ -137,7 +126,7 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     } else {
       input *in = &inputs[ninputs++];
-      if (!(in->name = instance_name(a, &in->path))) {
+      if (!(in->name = mb_cli_instance_name(a, &in->path))) {
         fail("out of memory", NULL);
         goto out;
       }

@@ -44,17 +44,6 @@ static void report(const mb_wv_policy_diag *d) {
   else fprintf(stderr, "membrane virt: %s\n", d->message);
 }
 
-/* [NAME=]FILE: the instance name (allocated) and the path. */
-static char *instance_name(const char *arg, const char **path) {
-  const char *eq = strchr(arg, '=');
-  if (eq && eq != arg) {
-    *path = eq + 1;
-    return strndup(arg, (size_t)(eq - arg));
-  }
-  *path = arg;
-  return mb_cli_default_name(arg);
-}
-
 int mb_cmd_virt(int argc, char **argv) {
   int status = 1;
   const char *out = NULL;
@@ -156,7 +145,7 @@ int mb_cmd_virt(int argc, char **argv) {
   }
   for (int i = 0; i < ninputs; i++) {
     const char *path;
-    char *name = instance_name(inputs[i], &path);
+    char *name = mb_cli_instance_name(inputs[i], &path);
     insts[i].name = name;
     insts[i].path = path;
     if (!name) {
