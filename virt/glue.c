@@ -26,7 +26,7 @@ void mb__glue_native_dtor(uint32_t index, int32_t rep);
 /* The one runtime, in static memory: initialised as mb_rt_new would (zeroes, the glue's
  * allocator, the maximum table size), so it needs no start function and its fields sit
  * at constant addresses the hot paths load without a pointer chase first. */
-mb_rt mb_rt_store = {.realloc = mb__glue_realloc, .max_handles = MB_HT_MAX_HANDLES};
+mb_rt mb_rt_store = {.alloc = {mb__glue_realloc, NULL}, .max_handles = MB_HT_MAX_HANDLES};
 #define g_rt (&mb_rt_store)
 
 /* The layout the fused adapters' inline hot paths assume (membrane_glue_abi.h). */

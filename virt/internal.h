@@ -90,8 +90,7 @@ typedef struct mb__lender {
 } mb__lender;
 
 struct mb_rt {
-  mb_virt_realloc_fn realloc;
-  void *alloc_user;
+  mb_allocator alloc; /* everything of the runtime, the runtime itself included */
   uint32_t max_handles;
 
   mb__inst *insts;
@@ -113,9 +112,6 @@ struct mb_rt {
 
 /* Handle parameters one fused glue entry takes (virt/glue.c, mb_args). */
 #define MB_GLUE_ARGS_MAX 16
-
-/* ---- alloc_libc.c (native builds only) ---- */
-void *mb__virt_libc_realloc(void *ptr, size_t size, void *user);
 
 /* ---- wasm_alloc.c (wasm32 glue only) ---- */
 void *mb__glue_realloc(void *ptr, size_t size, void *user);

@@ -1,7 +1,8 @@
 /* membrane_virt.h — the resource ABI runtime: resource types, per-instance handle tables,
  * own / borrow / dup / destroy, call scopes for borrows, instance teardown.
  *
- * Portable C11 that needs nothing but an allocation hook and memset/memcpy, built twice:
+ * Portable C11 that needs nothing but an allocator (membrane_alloc.h's mb_allocator, given
+ * in mb_rt_options) and memset/memcpy, built twice:
  * natively (library, unit tests) and to wasm32, where it becomes the glue instance of a
  * fused module (see "The wasm32 glue" at the end of this header).
  *
@@ -34,6 +35,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "membrane_alloc.h"
 
 /* ---- errors ------------------------------------------------------------------------ */
 
@@ -73,13 +76,9 @@ const char *mb_virt_err_message(mb_virt_err code);
 #define MB_HT_INDEX_BITS 26
 #define MB_HT_MAX_HANDLES ((UINT32_C(1) << MB_HT_INDEX_BITS) - 1)
 
-/* The allocation hook: realloc semantics; size 0 frees ptr and returns NULL. */
-typedef void *(*mb_virt_realloc_fn)(void *ptr, size_t size, void *user);
-
 /* Caller-owned options, read during mb_rt_new only. Zeroed = the defaults. */
 typedef struct mb_rt_options {
-  mb_virt_realloc_fn realloc; /* NULL: the C library's (native builds only) */
-  void *alloc_user;           /* passed to realloc */
+  mb_allocator alloc;         /* membrane_alloc.h; fn NULL: the C library's (native builds only) */
   uint32_t max_handles;       /* per table; 0 or more than MB_HT_MAX_HANDLES: the maximum */
 } mb_rt_options;
 
@@ -87,7 +86,7 @@ typedef struct mb_rt mb_rt;
 
 /* A new empty runtime in *out (the caller frees it with mb_rt_free).
  * MB_VIRT_ERR_NOMEM, or MB_VIRT_ERR_INVALID_ARG when out is NULL or no allocator exists
- * (freestanding build without opt->realloc). */
+ * (freestanding build without opt->alloc.fn). */
 mb_virt_err mb_rt_new(const mb_rt_options *opt, mb_rt **out);
 
 /* Frees the runtime and everything in it. Runs no destructor: call mb_rt_teardown for

@@ -31,11 +31,11 @@ const char *mb_virt_err_message(mb_virt_err code) {
 
 void *mb__virt_alloc(mb_rt *rt, void *ptr, size_t size) {
   if (size == 0) return NULL; /* never a request; a zero size would free */
-  return rt->realloc(ptr, size, rt->alloc_user);
+  return rt->alloc.fn(ptr, size, rt->alloc.user);
 }
 
 void mb__virt_release(mb_rt *rt, void *ptr) {
-  if (ptr) rt->realloc(ptr, 0, rt->alloc_user);
+  if (ptr) rt->alloc.fn(ptr, 0, rt->alloc.user);
 }
 
 mb_virt_err mb__virt_grow(mb_rt *rt, void **arr, uint32_t *cap, uint32_t need, size_t elem,
@@ -69,21 +69,19 @@ mb_virt_err mb__virt_fail(mb_rt *rt, mb_virt_err code, const char *op, uint32_t 
 mb_virt_err mb_rt_new(const mb_rt_options *opt, mb_rt **out) {
   if (!out) return MB_VIRT_ERR_INVALID_ARG;
   *out = NULL;
-  mb_virt_realloc_fn fn = opt ? opt->realloc : NULL;
-  void *user = opt ? opt->alloc_user : NULL;
-  if (!fn) {
+  mb_allocator a = {NULL, NULL};
+  if (opt) a = opt->alloc;
+  if (!a.fn) {
 #ifdef MB_VIRT_FREESTANDING
     return MB_VIRT_ERR_INVALID_ARG;
 #else
-    fn = mb__virt_libc_realloc;
-    user = NULL;
+    a = mb_allocator_of(NULL);
 #endif
   }
-  mb_rt *rt = fn(NULL, sizeof *rt, user);
+  mb_rt *rt = a.fn(NULL, sizeof *rt, a.user);
   if (!rt) return MB_VIRT_ERR_NOMEM;
   mb__virt_memset(rt, 0, sizeof *rt);
-  rt->realloc = fn;
-  rt->alloc_user = user;
+  rt->alloc = a;
   uint32_t max = opt ? opt->max_handles : 0;
   rt->max_handles = max == 0 || max > MB_HT_MAX_HANDLES ? MB_HT_MAX_HANDLES : max;
   rt->diag.code = MB_VIRT_OK;
@@ -100,7 +98,8 @@ void mb_rt_free(mb_rt *rt) {
   mb__virt_release(rt, rt->res);
   mb__virt_release(rt, rt->scopes);
   mb__virt_release(rt, rt->lenders);
-  rt->realloc(rt, 0, rt->alloc_user);
+  mb_allocator a = rt->alloc;
+  a.fn(rt, 0, a.user);
 }
 
 const mb_virt_diag *mb_rt_diag(const mb_rt *rt) { return &rt->diag; }

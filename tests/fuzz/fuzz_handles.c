@@ -355,7 +355,7 @@ static uint64_t inspect_digest(const run *r, const mb_rt *rt) {
 static void glue_reset(uint32_t max_handles) {
   mb_rt_free(&mb_rt_store); /* frees its arrays; the store itself is static */
   memset(&mb_rt_store, 0, sizeof mb_rt_store);
-  mb_rt_store.realloc = mb__glue_realloc;
+  mb_rt_store.alloc.fn = mb__glue_realloc;
   mb_rt_store.max_handles = max_handles;
 }
 
@@ -714,7 +714,7 @@ static bool run_once(run *r) {
   r->ninsts = 2 + h0 % 3;
   r->ntypes = 1 + (h0 >> 2) % 3;
   uint32_t max_handles = h1 & 0x80 ? 1u + (h1 & 7u) : MB_HT_MAX_HANDLES;
-  mb_rt_options opt = {.realloc = native_realloc, .max_handles = max_handles};
+  mb_rt_options opt = {.alloc = {native_realloc, NULL}, .max_handles = max_handles};
   glue_reset(max_handles);
   trace("R %u\n", max_handles);
   if (mb_rt_new(&opt, &r->rt)) {

@@ -58,7 +58,7 @@ static void runtime_new_and_free(void **state) {
   /* the first allocation fails: nothing is left behind */
   vt_alloc al = {0};
   al.fail_at = 1;
-  mb_rt_options opt = {vt_realloc, &al, 0};
+  mb_rt_options opt = {{vt_realloc, &al}, 0};
   rt = (mb_rt *)&al; /* must be reset on failure */
   assert_int_equal(mb_rt_new(&opt, &rt), MB_VIRT_ERR_NOMEM);
   assert_null(rt);

@@ -14,42 +14,18 @@
 #include <cmocka.h>
 
 #include "membrane_virt.h"
+#include "../common/test_alloc.h"
 
 /* ---- counting allocator ---- */
 
-typedef struct vt_alloc {
-  long live;           /* blocks allocated and not yet freed */
-  long calls;          /* allocating calls (new blocks and resizes) so far */
-  long fail_at;        /* 1-based call number to fail; 0 = never */
-  long failed;         /* how many calls were failed */
-  int fail_all_after;  /* fail every call from fail_at on, not only that one */
-} vt_alloc;
-
-static inline void *vt_realloc(void *ptr, size_t size, void *user) {
-  vt_alloc *a = user;
-  if (size == 0) {
-    if (ptr) {
-      a->live--;
-      free(ptr);
-    }
-    return NULL;
-  }
-  a->calls++;
-  if (size > ((size_t)1 << 40)) return NULL; /* as malloc would (ASan would abort) */
-  if (a->fail_at && (a->calls == a->fail_at || (a->fail_all_after && a->calls > a->fail_at))) {
-    a->failed++;
-    return NULL;
-  }
-  void *p = realloc(ptr, size);
-  if (p && !ptr) a->live++;
-  return p;
-}
+typedef test_alloc vt_alloc;
+#define vt_realloc test_alloc_realloc
 
 static inline mb_rt *vt_rt_new(vt_alloc *a, uint32_t max_handles) {
   mb_rt_options opt;
   memset(&opt, 0, sizeof opt);
-  opt.realloc = vt_realloc;
-  opt.alloc_user = a;
+  opt.alloc.fn = vt_realloc;
+  opt.alloc.user = a;
   opt.max_handles = max_handles;
   mb_rt *rt = NULL;
   mb_virt_err err = mb_rt_new(&opt, &rt);
