@@ -53,9 +53,9 @@ static mb_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
   uint32_t sizes[MB_SPACE_COUNT];
   mb_module_space_sizes(m, sizes);
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
-    mb_wasm_free(in->map[s]);
+    mb_mem_free(&f->l->alloc, in->map[s]);
     in->count[s] = sizes[s];
-    if (!(in->map[s] = mb_wasm_calloc(sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return mb__fuse_nomem(f);
+    if (!(in->map[s] = mb_mem_calloc(&f->l->alloc, sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return mb__fuse_nomem(f);
   }
   return MB_OK;
 }
@@ -71,7 +71,7 @@ static mb_err place_imports(mb__fuse *f) {
   uint32_t n = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) n += !l->hosts[h].stub;
   o->imports = mb__fuse_arr(f, n, sizeof *o->imports);
-  f->host_slot = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
+  f->host_slot = mb_mem_calloc(&f->l->alloc, l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
   if (!o->imports || !f->host_slot) return mb__fuse_nomem(f);
   /* The instances' types first, in input order, so a single input keeps its type
    * indices (a faithful copy); host imports' types are among them. */
@@ -102,7 +102,7 @@ static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
   uint32_t next[MB_KIND_COUNT], elem = 0, data = 0;
   for (int k = 0; k < MB_KIND_COUNT; k++) next[k] = o->nimported[k];
   /* first pass: bases of defined entities */
-  uint32_t (*bases)[MB_KIND_COUNT] = mb_wasm_calloc(l->ninst, sizeof *bases);
+  uint32_t (*bases)[MB_KIND_COUNT] = mb_mem_calloc(&f->l->alloc, l->ninst, sizeof *bases);
   if (!bases) return mb__fuse_nomem(f);
   for (uint32_t i = 0; i < l->ninst; i++)
     for (int k = 0; k < MB_KIND_COUNT; k++) {
@@ -111,9 +111,9 @@ static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
     }
   *stub_base = next[MB_KIND_FUNC];
   /* stubs: one function per stubbed host import, in host order */
-  uint32_t nstub = 0, *stub_index = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *stub_index);
+  uint32_t nstub = 0, *stub_index = mb_mem_calloc(&f->l->alloc, l->nhosts ? l->nhosts : 1, sizeof *stub_index);
   if (!stub_index) {
-    mb_wasm_free(bases);
+    mb_mem_free(&f->l->alloc, bases);
     return mb__fuse_nomem(f);
   }
   for (uint32_t h = 0; h < l->nhosts; h++)
@@ -147,8 +147,8 @@ static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
     for (uint32_t s = 0; s < in->m->nelems; s++) in->map[MB_SPACE_ELEM][s] = elem++;
     for (uint32_t s = 0; s < in->m->ndatas; s++) in->map[MB_SPACE_DATA][s] = data++;
   }
-  mb_wasm_free(bases);
-  mb_wasm_free(stub_index);
+  mb_mem_free(&f->l->alloc, bases);
+  mb_mem_free(&f->l->alloc, stub_index);
   return e;
 }
 
@@ -270,7 +270,7 @@ static mb_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
 static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
                              bool *understood) {
   const mb_module *o = f->out;
-  mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
+  mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL, &f->l->alloc};
   if (depth > 64)
     return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
                         "global initializers of the instances read each other in a cycle");
@@ -317,7 +317,7 @@ static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf 
 static mb_err inline_const(mb__fuse *f, mb_bytes *expr) {
   if (!expr->len) return MB_OK;
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, &f->l->alloc);
   bool changed = false, understood = true;
   mb_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
   mb__emit(&b, MB_OP_END);
@@ -354,10 +354,10 @@ static mb_err inline_all_consts(mb__fuse *f) {
 static mb_err add_name(mb__fuse *f, const char *name, uint32_t index) {
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
-    const char **names = mb_wasm_realloc(f->gen_names, cap * sizeof *names);
+    const char **names = mb_mem_realloc(&f->l->alloc, f->gen_names, cap * sizeof *names);
     if (!names) return mb__fuse_nomem(f);
     f->gen_names = names;
-    uint32_t *funcs = mb_wasm_realloc(f->gen_funcs, cap * sizeof *funcs);
+    uint32_t *funcs = mb_mem_realloc(&f->l->alloc, f->gen_funcs, cap * sizeof *funcs);
     if (!funcs) return mb__fuse_nomem(f);
     f->gen_funcs = funcs;
     f->gen_cap = cap;
@@ -379,10 +379,10 @@ mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint
   *index = o->nimported[MB_KIND_FUNC] + o->nfuncs++;
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
-    const char **names = mb_wasm_realloc(f->gen_names, cap * sizeof *names);
+    const char **names = mb_mem_realloc(&f->l->alloc, f->gen_names, cap * sizeof *names);
     if (!names) return mb__fuse_nomem(f);
     f->gen_names = names;
-    uint32_t *funcs = mb_wasm_realloc(f->gen_funcs, cap * sizeof *funcs);
+    uint32_t *funcs = mb_mem_realloc(&f->l->alloc, f->gen_funcs, cap * sizeof *funcs);
     if (!funcs) return mb__fuse_nomem(f);
     f->gen_funcs = funcs;
     f->gen_cap = cap;
@@ -420,8 +420,8 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   mb_err e = mb_link_resolve(l, diag);
   if (e) return e;
   mb__fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
-  mb_buf_init(&f.body);
-  if (!(f.out = mb_module_new())) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_buf_init(&f.body, &l->alloc);
+  if (!(f.out = mb_module_new(&l->alloc))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   uint32_t stub_base;
   int64_t start_fn = -1, init_fn = -1;
   if ((e = mb__fuse_allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
@@ -450,9 +450,9 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:
   mb_buf_fini(&f.body);
-  mb_wasm_free(f.host_slot);
-  mb_wasm_free(f.gen_names);
-  mb_wasm_free(f.gen_funcs);
+  mb_mem_free(&l->alloc, f.host_slot);
+  mb_mem_free(&l->alloc, f.gen_names);
+  mb_mem_free(&l->alloc, f.gen_funcs);
   if (e) {
     mb_module_free(f.out);
     return e;

@@ -353,7 +353,7 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
   a.scope = new_local(&a);
   uint32_t result = new_local(&a), saved = new_local(&a);
   mb_buf code;
-  mb_buf_init(&code);
+  mb_buf_init(&code, &f->l->alloc);
   a.b = &code;
   mb_buf *b = &code;
   /* The one-run path: every handle a top-level flat parameter, nothing else to rewrite in

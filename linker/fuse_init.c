@@ -162,7 +162,7 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
   uint32_t cap = (l->nexports ? l->nexports : main->m->nexports) + 3, n = 0;
-  out_export *v = mb_wasm_calloc(cap, sizeof *v);
+  out_export *v = mb_mem_calloc(&f->l->alloc, cap, sizeof *v);
   if (!v) return mb__fuse_nomem(f);
   mb_err e = MB_OK;
   int64_t mem;
@@ -244,7 +244,7 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
   }
   o->nexports = n;
 out:
-  mb_wasm_free(v);
+  mb_mem_free(&f->l->alloc, v);
   return e;
 }
 
@@ -312,8 +312,8 @@ mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
   const mb_link_inst *main = &l->inst[l->main];
   int64_t main_start = mb_module_find_export(main->m, "_start", 6, MB_KIND_FUNC);
   int64_t main_init = mb_module_find_export(main->m, "_initialize", 11, MB_KIND_FUNC);
-  uint32_t *starts = mb_wasm_calloc(2 * l->ninst + 2, sizeof *starts);
-  uint32_t *inits = mb_wasm_calloc(l->ninst + 1, sizeof *inits);
+  uint32_t *starts = mb_mem_calloc(&f->l->alloc, 2 * l->ninst + 2, sizeof *starts);
+  uint32_t *inits = mb_mem_calloc(&f->l->alloc, l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
   mb_err e = MB_OK;
   if (!starts || !inits) {
@@ -393,8 +393,8 @@ mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
     o->start = idx;
   }
 out:
-  mb_wasm_free(starts);
-  mb_wasm_free(inits);
+  mb_mem_free(&f->l->alloc, starts);
+  mb_mem_free(&f->l->alloc, inits);
   return e;
 }
 

@@ -6,46 +6,48 @@
 
 #include "link_internal.h"
 
-mb_link *mb_link_new(void) {
-  mb_link *l = mb_wasm_calloc(1, sizeof *l);
+mb_link *mb_link_new(const mb_allocator *alloc) {
+  mb_link *l = mb_mem_calloc(alloc, 1, sizeof *l);
   if (l) {
+    l->alloc = mb_allocator_of(alloc);
     l->policy = MB_UNRESOLVED_IMPORT;
     l->glue = -1;
   }
   return l;
 }
 
-static void free_inst(mb_link_inst *in) {
-  mb_wasm_free(in->name);
-  mb_wasm_free(in->path);
-  mb_wasm_free(in->res);
-  mb_wasm_free(in->state);
-  for (int s = 0; s < MB_SPACE_COUNT; s++) mb_wasm_free(in->map[s]);
+static void free_inst(mb_link *l, mb_link_inst *in) {
+  mb_mem_free(&l->alloc, in->name);
+  mb_mem_free(&l->alloc, in->path);
+  mb_mem_free(&l->alloc, in->res);
+  mb_mem_free(&l->alloc, in->state);
+  for (int s = 0; s < MB_SPACE_COUNT; s++) mb_mem_free(&l->alloc, in->map[s]);
   memset(in, 0, sizeof *in);
 }
 
 void mb_link_free(mb_link *l) {
   if (!l) return;
-  for (uint32_t i = 0; i < l->nmemopts; i++) mb_wasm_free(l->memopts[i].inst);
-  mb_wasm_free(l->memopts);
+  for (uint32_t i = 0; i < l->nmemopts; i++) mb_mem_free(&l->alloc, l->memopts[i].inst);
+  mb_mem_free(&l->alloc, l->memopts);
   mb__link_res_reset(l);
-  for (uint32_t i = 0; i < l->ninst; i++) free_inst(&l->inst[i]);
+  for (uint32_t i = 0; i < l->ninst; i++) free_inst(l, &l->inst[i]);
   for (uint32_t i = 0; i < l->nwires; i++) {
-    mb_wasm_free(l->wires[i].consumer);
-    mb_wasm_free(l->wires[i].module);
-    mb_wasm_free(l->wires[i].provider);
+    mb_mem_free(&l->alloc, l->wires[i].consumer);
+    mb_mem_free(&l->alloc, l->wires[i].module);
+    mb_mem_free(&l->alloc, l->wires[i].provider);
   }
   for (uint32_t i = 0; i < l->nexports; i++) {
-    mb_wasm_free(l->exports[i].inst);
-    mb_wasm_free(l->exports[i].name);
-    mb_wasm_free(l->exports[i].as);
+    mb_mem_free(&l->alloc, l->exports[i].inst);
+    mb_mem_free(&l->alloc, l->exports[i].name);
+    mb_mem_free(&l->alloc, l->exports[i].as);
   }
-  mb_wasm_free(l->inst);
-  mb_wasm_free(l->wires);
-  mb_wasm_free(l->exports);
-  mb_wasm_free(l->hosts);
-  mb_wasm_free(l->order);
-  mb_wasm_free(l);
+  mb_mem_free(&l->alloc, l->inst);
+  mb_mem_free(&l->alloc, l->wires);
+  mb_mem_free(&l->alloc, l->exports);
+  mb_mem_free(&l->alloc, l->hosts);
+  mb_mem_free(&l->alloc, l->order);
+  mb_allocator a = l->alloc;
+  mb_mem_free(&a, l);
 }
 
 void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user) {
@@ -59,7 +61,7 @@ void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy) { l->policy =
  * anything changes the set of instances. */
 static void drop_glue(mb_link *l) {
   if (l->glue < 0) return;
-  free_inst(&l->inst[l->glue]);
+  free_inst(l, &l->inst[l->glue]);
   l->ninst--;
   l->glue = -1;
 }
@@ -95,9 +97,9 @@ void mb_link_set_memory(mb_link *l, mb_link_memory model) { l->single = model ==
 static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
   for (uint32_t i = 0; i < l->nmemopts; i++)
     if (strcmp(l->memopts[i].inst, instance) == 0) return &l->memopts[i];
-  if (!mb__grow1((void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
+  if (!mb__grow1(&l->alloc, (void **)&l->memopts, l->nmemopts, sizeof *l->memopts)) return NULL;
   mb_mem_opt *o = &l->memopts[l->nmemopts];
-  if (!(o->inst = mb_wasm_strdup(instance))) return NULL;
+  if (!(o->inst = mb_wasm_strdup(&l->alloc, instance))) return NULL;
   l->nmemopts++;
   return o;
 }
@@ -149,12 +151,12 @@ mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, co
   if (strcmp(name, "membrane:glue") == 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                         "the instance name 'membrane:glue' is reserved for the resource ABI glue");
-  if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
+  if (!mb__grow1(&l->alloc, (void **)&l->inst, l->ninst, sizeof *l->inst))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
   in->m = m;
-  in->name = mb_wasm_strdup(name);
-  in->path = mb_wasm_strdup(path ? path : name);
+  in->name = mb_wasm_strdup(&l->alloc, name);
+  in->path = mb_wasm_strdup(&l->alloc, path ? path : name);
   l->ninst++;
   if (!in->name || !in->path) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
@@ -176,12 +178,12 @@ mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
   if (mb__find_inst(l, provider, strlen(provider)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
                         consumer, import_module, provider, provider);
-  if (!mb__grow1((void **)&l->wires, l->nwires, sizeof *l->wires))
+  if (!mb__grow1(&l->alloc, (void **)&l->wires, l->nwires, sizeof *l->wires))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
-  w->consumer = mb_wasm_strdup(consumer);
-  w->module = mb_wasm_strdup(import_module);
-  w->provider = mb_wasm_strdup(provider);
+  w->consumer = mb_wasm_strdup(&l->alloc, consumer);
+  w->module = mb_wasm_strdup(&l->alloc, import_module);
+  w->provider = mb_wasm_strdup(&l->alloc, provider);
   if (!w->consumer || !w->module || !w->provider)
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
@@ -193,12 +195,12 @@ mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const 
   if (mb__find_inst(l, instance, strlen(instance)) < 0)
     return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
                         instance, name, instance);
-  if (!mb__grow1((void **)&l->exports, l->nexports, sizeof *l->exports))
+  if (!mb__grow1(&l->alloc, (void **)&l->exports, l->nexports, sizeof *l->exports))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
-  e->inst = mb_wasm_strdup(instance);
-  e->name = mb_wasm_strdup(name);
-  e->as = mb_wasm_strdup(as ? as : name);
+  e->inst = mb_wasm_strdup(&l->alloc, instance);
+  e->name = mb_wasm_strdup(&l->alloc, name);
+  e->as = mb_wasm_strdup(&l->alloc, as ? as : name);
   if (!e->inst || !e->name || !e->as) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   return MB_OK;
 }
@@ -346,7 +348,7 @@ static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag
       return MB_OK;
     }
   }
-  if (!mb__grow1((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
+  if (!mb__grow1(&l->alloc, (void **)&l->hosts, l->nhosts, sizeof *l->hosts))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   l->hosts[l->nhosts].im = im;
   l->hosts[l->nhosts].from = m;
@@ -477,8 +479,8 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
  * edges of the root it happens to start from); breadth-first from each, so the message
  * names a shortest cycle. */
 static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
-  int *from = mb_wasm_calloc(l->ninst, sizeof *from);
-  int *queue = mb_wasm_calloc(l->ninst, sizeof *queue);
+  int *from = mb_mem_calloc(&l->alloc, l->ninst, sizeof *from);
+  int *queue = mb_mem_calloc(&l->alloc, l->ninst, sizeof *queue);
   mb_err e = MB_OK;
   if (!from || !queue) e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t s = 0; s < l->ninst && !e; s++) {
@@ -518,8 +520,8 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
                      "initialize it",
                      l->inst[s].name, text);
   }
-  mb_wasm_free(from);
-  mb_wasm_free(queue);
+  mb_mem_free(&l->alloc, from);
+  mb_mem_free(&l->alloc, queue);
   return e;
 }
 
@@ -528,15 +530,15 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   drop_glue(l);
   mb__link_res_reset(l);
   if (l->ninst == 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
-  mb_wasm_free(l->hosts);
+  mb_mem_free(&l->alloc, l->hosts);
   l->hosts = NULL;
   l->nhosts = 0;
   for (uint32_t i = 0; i < l->ninst; i++) {
     mb_link_inst *in = &l->inst[i];
-    mb_wasm_free(in->res);
-    mb_wasm_free(in->state);
-    in->res = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
-    in->state = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, 1);
+    mb_mem_free(&l->alloc, in->res);
+    mb_mem_free(&l->alloc, in->state);
+    in->res = mb_mem_calloc(&l->alloc, in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
+    in->state = mb_mem_calloc(&l->alloc, in->m->nimports ? in->m->nimports : 1, 1);
     if (!in->res || !in->state) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   }
   for (uint32_t i = 0; i < l->ninst; i++)
@@ -553,15 +555,15 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     if (!l->glue_module)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                           "the resource ABI is used but no glue module was given (mb_link_set_glue)");
-    if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
+    if (!mb__grow1(&l->alloc, (void **)&l->inst, l->ninst, sizeof *l->inst))
       return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     mb_link_inst *g = &l->inst[l->ninst];
     g->m = l->glue_module;
     g->glue = true;
-    g->name = mb_wasm_strdup("membrane:glue");
-    g->path = mb_wasm_strdup("(the resource ABI glue)");
-    g->res = mb_wasm_calloc(1, sizeof *g->res);
-    g->state = mb_wasm_calloc(1, 1);
+    g->name = mb_wasm_strdup(&l->alloc, "membrane:glue");
+    g->path = mb_wasm_strdup(&l->alloc, "(the resource ABI glue)");
+    g->res = mb_mem_calloc(&l->alloc, 1, sizeof *g->res);
+    g->state = mb_mem_calloc(&l->alloc, 1, 1);
     l->glue = (int)l->ninst++;
     if (!g->name || !g->path || !g->res || !g->state)
       return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
@@ -570,17 +572,17 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     mb_err e = mb__link_res_exit_calls(l, diag);
     if (e) return e;
   }
-  mb_wasm_free(l->order);
-  uint8_t *mark = mb_wasm_calloc(l->ninst, 1);
-  l->order = mb_wasm_calloc(l->ninst, sizeof *l->order);
+  mb_mem_free(&l->alloc, l->order);
+  uint8_t *mark = mb_mem_calloc(&l->alloc, l->ninst, 1);
+  l->order = mb_mem_calloc(&l->alloc, l->ninst, sizeof *l->order);
   if (!mark || !l->order) {
-    mb_wasm_free(mark);
+    mb_mem_free(&l->alloc, mark);
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   }
   uint32_t n = 0;
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = visit(l, (int)i, mark, &n, diag);
-  mb_wasm_free(mark);
+  mb_mem_free(&l->alloc, mark);
   if (!e) e = check_init_cycles(l, diag);
   if (e) return e;
   l->resolved = true;

@@ -16,10 +16,10 @@ typedef struct named_list {
   uint32_t n, cap;
 } named_list;
 
-static bool push(named_list *l, uint32_t key, mb_bytes value) {
+static bool push(const mb_allocator *alloc, named_list *l, uint32_t key, mb_bytes value) {
   if (l->n == l->cap) {
     uint32_t cap = l->cap ? l->cap * 2 : 64;
-    named *v = mb_wasm_realloc(l->v, cap * sizeof *v);
+    named *v = mb_mem_realloc(alloc, l->v, cap * sizeof *v);
     if (!v) return false;
     l->v = v;
     l->cap = cap;
@@ -57,7 +57,8 @@ static mb_kind sub_kind(int id) {
  * definer). A malformed name section is skipped: names are debug information. */
 static bool collect_names(const mb_link_inst *in, mb_bytes payload, mb_module *out,
                           named_list lists[NSUB]) {
-  mb_wasm_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
+  mb_wasm_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL,
+                      mb_module_allocator(out)};
   while (r.pos < r.end) {
     uint8_t id;
     uint32_t size, n;
@@ -84,7 +85,7 @@ static bool collect_names(const mb_link_inst *in, mb_bytes payload, mb_module *o
       }
       mb_space sp = sub_space(id);
       if (key >= in->count[sp] || key < in->m->nimported[sub_kind(id)]) continue;
-      if (!push(&lists[id], in->map[sp][key], name)) return false;
+      if (!push(mb_module_allocator(out), &lists[id], in->map[sp][key], name)) return false;
     }
   }
   return true;
@@ -94,7 +95,7 @@ static void put_list(mb_buf *b, int id, named_list *l) {
   if (!l->n) return;
   qsort(l->v, l->n, sizeof *l->v, by_key);
   mb_buf sub;
-  mb_buf_init(&sub);
+  mb_buf_init(&sub, &b->alloc);
   uint32_t n = 0;
   for (uint32_t i = 0; i < l->n; i++) n += !(i && l->v[i].key == l->v[i - 1].key);
   mb_buf_u32(&sub, n);
@@ -122,8 +123,9 @@ typedef struct pfield {
   uint32_t n, cap;
 } pfield;
 
-static bool merge_producers(mb_bytes payload, pfield *fields, uint32_t *nfields) {
-  mb_wasm_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL};
+static bool merge_producers(const mb_allocator *alloc, mb_bytes payload, pfield *fields,
+                            uint32_t *nfields) {
+  mb_wasm_reader r = {payload.ptr, payload.ptr, payload.ptr + payload.len, 0, NULL, alloc};
   uint32_t n;
   if (mb_wasm_u32(&r, &n, "")) return true;
   for (uint32_t i = 0; i < n; i++) {
@@ -148,7 +150,7 @@ static bool merge_producers(mb_bytes payload, pfield *fields, uint32_t *nfields)
       if (dup) continue;
       if (f->n == f->cap) {
         uint32_t cap = f->cap ? f->cap * 2 : 4;
-        pvalue *p = mb_wasm_realloc(f->v, cap * sizeof *p);
+        pvalue *p = mb_mem_realloc(alloc, f->v, cap * sizeof *p);
         if (!p) return false;
         f->v = p;
         f->cap = cap;
@@ -186,7 +188,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
   memset(lists, 0, sizeof lists);
   memset(fields, 0, sizeof fields);
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, mb_module_allocator(out));
   mb_err e = MB_OK;
   bool ok = true;
   /* One warning for the whole output, on one line, saying what the user can do: a
@@ -204,7 +206,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
       if (mb_bytes_eq(cs->name, "name")) {
         ok = collect_names(in, cs->payload, out, lists);
       } else if (mb_bytes_eq(cs->name, "producers")) {
-        ok = merge_producers(cs->payload, fields, &nfields);
+        ok = merge_producers(mb_module_allocator(out), cs->payload, fields, &nfields);
       } else if (mb_bytes_eq(cs->name, "target_features")) {
         /* wasm-ld's note of the features an input was compiled for: dropped without a
          * word, as the output's features are not any one input's, and nothing is lost
@@ -248,11 +250,11 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
       memcpy(p, im->module.ptr, im->module.len);
       p[im->module.len] = '.';
       memcpy(p + im->module.len + 1, im->field.ptr, im->field.len);
-      ok = push(&lists[SUB_FUNC], idx, (mb_bytes){p, (uint32_t)n});
+      ok = push(mb_module_allocator(out), &lists[SUB_FUNC], idx, (mb_bytes){p, (uint32_t)n});
     }
   }
   for (uint32_t i = 0; i < nextra && ok; i++)
-    ok = push(&lists[SUB_FUNC], extra_funcs[i],
+    ok = push(mb_module_allocator(out), &lists[SUB_FUNC], extra_funcs[i],
               (mb_bytes){(const uint8_t *)extra_names[i], (uint32_t)strlen(extra_names[i])});
   if (!ok) {
     e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
@@ -277,8 +279,8 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     e = add_custom(out, "producers", &b, diag);
   }
 out:
-  for (int id = 0; id < NSUB; id++) mb_wasm_free(lists[id].v);
-  for (uint32_t k = 0; k < 3; k++) mb_wasm_free(fields[k].v);
+  for (int id = 0; id < NSUB; id++) mb_mem_free(mb_module_allocator(out), lists[id].v);
+  for (uint32_t k = 0; k < 3; k++) mb_mem_free(mb_module_allocator(out), fields[k].v);
   mb_buf_fini(&b);
   return e;
 }
@@ -290,7 +292,7 @@ out:
 
 mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, mb_module_allocator(out));
   mb_buf_u32(&b, 1);
   mb_buf_u32(&b, l->ninst - 1); /* the glue, last, holds no table */
   for (uint32_t i = 0; i < l->ninst; i++) {
@@ -327,7 +329,8 @@ mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_di
     if (mb_bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
-  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL,
+                      mb_module_allocator(m)};
   uint32_t version, n;
   uint8_t flags;
   if (mb_wasm_u32(&r, &version, "") || version != 1 || mb_wasm_u32(&r, &n, "") || n > cs->payload.len)

@@ -125,6 +125,7 @@ struct mb_link {
   bool single;
   mb_mem_opt *memopts;
   uint32_t nmemopts;
+  mb_allocator alloc; /* everything of the session and its output module */
 };
 
 /* Helpers shared across the link files. */
@@ -135,9 +136,9 @@ void mb__link_warn(mb_link *l, const char *fmt, ...) __attribute__((format(print
 
 /* link_util.c */
 /* Grow *arr (n elements of elem bytes) by one zeroed element; false when out of memory. */
-bool mb__grow1(void **arr, uint32_t n, size_t elem);
-/* A NUL-terminated copy of s[0..n) (mb_wasm_free it); NULL when out of memory. */
-char *mb__strndup(const char *s, size_t n);
+bool mb__grow1(const mb_allocator *alloc, void **arr, uint32_t n, size_t elem);
+/* A NUL-terminated copy of s[0..n) from alloc (mb_mem_free it); NULL when out of memory. */
+char *mb__strndup(const mb_allocator *alloc, const char *s, size_t n);
 /* "(i32, i32) -> (i64)", truncated to cap. */
 void mb__type_text(const mb_functype *t, char *buf, size_t cap);
 

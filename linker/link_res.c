@@ -48,16 +48,16 @@ static bool starts_with(mb_bytes b, const char *prefix) {
 
 void mb__link_res_reset(mb_link *l) {
   for (uint32_t i = 0; i < l->ngens; i++) {
-    mb_wasm_free(l->gens[i].name);
-    mb_wasm_free(l->gens[i].res_keys);
-    mb_wasm_free(l->gens[i].res_ids);
+    mb_mem_free(&l->alloc, l->gens[i].name);
+    mb_mem_free(&l->alloc, l->gens[i].res_keys);
+    mb_mem_free(&l->alloc, l->gens[i].res_ids);
   }
   for (uint32_t i = 0; i < l->nrtypes; i++) {
-    mb_wasm_free(l->rtypes[i].iface);
-    mb_wasm_free(l->rtypes[i].name);
+    mb_mem_free(&l->alloc, l->rtypes[i].iface);
+    mb_mem_free(&l->alloc, l->rtypes[i].name);
   }
-  mb_wasm_free(l->gens);
-  mb_wasm_free(l->rtypes);
+  mb_mem_free(&l->alloc, l->gens);
+  mb_mem_free(&l->alloc, l->rtypes);
   l->gens = NULL;
   l->rtypes = NULL;
   l->ngens = l->nrtypes = 0;
@@ -83,12 +83,12 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
       return MB_OK;
     }
   }
-  if (!mb__grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
+  if (!mb__grow1(&l->alloc, (void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_rtype *r = &l->rtypes[l->nrtypes++];
   r->definer = definer;
-  r->iface = mb_wasm_strdup(iface);
-  r->name = mb__strndup((const char *)name.ptr, name.len);
+  r->iface = mb_wasm_strdup(&l->alloc, iface);
+  r->name = mb__strndup(&l->alloc, (const char *)name.ptr, name.len);
   r->dtor = -1;
   if (!r->iface || !r->name) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   char dtor[600];
@@ -110,13 +110,13 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
 
 static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
                       const char *name, mb_gen **out, mb_diag *diag) {
-  if (!mb__grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
+  if (!mb__grow1(&l->alloc, (void **)&l->gens, l->ngens, sizeof *l->gens))
     return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   mb_gen *g = &l->gens[l->ngens++];
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  if (!(g->name = mb_wasm_strdup(name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(g->name = mb_wasm_strdup(&l->alloc, name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   *out = g;
   return MB_OK;
 }
@@ -204,10 +204,10 @@ static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_typ
                    &id, diag);
     if (e) return e;
     g = &l->gens[gi];
-    const mb_wit_type **keys = mb_wasm_realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
+    const mb_wit_type **keys = mb_mem_realloc(&l->alloc, g->res_keys, (g->nres + 1) * sizeof *keys);
     if (!keys) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     g->res_keys = keys;
-    uint32_t *ids = mb_wasm_realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
+    uint32_t *ids = mb_mem_realloc(&l->alloc, g->res_ids, (g->nres + 1) * sizeof *ids);
     if (!ids) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     g->res_ids = ids;
     g->res_keys[g->nres] = t->elem;
@@ -568,7 +568,7 @@ mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
 static const mb_functype exit_type = {1, 0, (const uint8_t *)"\x7f", NULL};
 
 mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
-  int64_t *gen_of_host = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
+  int64_t *gen_of_host = mb_mem_calloc(&l->alloc, l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
   if (!gen_of_host) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   for (uint32_t h = 0; h < l->nhosts; h++) gen_of_host[h] = -1;
   mb_err e = MB_OK;
@@ -593,7 +593,7 @@ mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
       in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = (uint32_t)gen_of_host[t.host]};
     }
   }
-  mb_wasm_free(gen_of_host);
+  mb_mem_free(&l->alloc, gen_of_host);
   return e;
 }
 

@@ -21,16 +21,16 @@ void mb__link_warn(mb_link *l, const char *fmt, ...) {
 }
 
 /* Grow an array by one element (zeroed); false when out of memory. */
-bool mb__grow1(void **arr, uint32_t n, size_t elem) {
-  void *p = mb_wasm_realloc(*arr, (size_t)(n + 1) * elem);
+bool mb__grow1(const mb_allocator *alloc, void **arr, uint32_t n, size_t elem) {
+  void *p = mb_mem_realloc(alloc, *arr, (size_t)(n + 1) * elem);
   if (!p) return false;
   memset((char *)p + (size_t)n * elem, 0, elem);
   *arr = p;
   return true;
 }
 
-char *mb__strndup(const char *s, size_t n) {
-  char *p = mb_wasm_malloc(n + 1);
+char *mb__strndup(const mb_allocator *alloc, const char *s, size_t n) {
+  char *p = mb_mem_alloc(alloc, n + 1);
   if (p) {
     memcpy(p, s, n);
     p[n] = 0;

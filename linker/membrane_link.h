@@ -38,7 +38,9 @@ typedef enum mb_link_unresolved {
  * library never prints. */
 typedef void (*mb_warn_fn)(void *user, const char *message);
 
-mb_link *mb_link_new(void);
+/* A new link session; it, and the module mb_link_fuse builds, allocate from alloc
+ * (copied; NULL: libc). NULL when out of memory. */
+mb_link *mb_link_new(const mb_allocator *alloc);
 void mb_link_free(mb_link *l);
 void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user);
 

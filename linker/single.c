@@ -100,7 +100,7 @@ static mb_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t 
     }
   if (s->nh == s->hcap) {
     uint32_t cap = s->hcap * 2 + 8;
-    helper *v = mb_wasm_realloc(s->h, cap * sizeof *v);
+    helper *v = mb_mem_realloc(&s->l->alloc, s->h, cap * sizeof *v);
     if (!v) return nomem(s);
     s->h = v;
     s->hcap = cap;
@@ -134,7 +134,7 @@ static mb_err plan(single *s) {
                           l->memopts[i].inst);
   }
   s->nmem = o->nmemories;
-  s->rg = mb_wasm_calloc(s->nmem + 1, sizeof *s->rg);
+  s->rg = mb_mem_calloc(&s->l->alloc, s->nmem + 1, sizeof *s->rg);
   if (!s->rg) return nomem(s);
   s->nrg = s->nmem;
   s->scratch = -1;
@@ -469,7 +469,7 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
     p = tmp->data;
     len = tmp->len;
   }
-  mb_wasm_reader r = {p, p, p + len, 0, s->diag};
+  mb_wasm_reader r = {p, p, p + len, 0, s->diag, &s->l->alloc};
   uint32_t groups, total = o->types[o->func_types[i]].nparams;
   if ((e = mb_wasm_u32(&r, &groups, "local groups"))) return e;
   for (uint32_t g = 0; g < groups; g++) {
@@ -489,11 +489,11 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
   code->len = 0;
   if ((e = mb_wasm_expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
   mb_buf out;
-  mb_buf_init(&out);
+  mb_buf_init(&out, &s->l->alloc);
   mb_buf_u32(&out, groups + c.n);
   /* the groups as they were (after the count), then one per scratch local */
   {
-    mb_wasm_reader g = {p, p, p + len, 0, NULL};
+    mb_wasm_reader g = {p, p, p + len, 0, NULL, &s->l->alloc};
     uint32_t dummy;
     mb_wasm_u32(&g, &dummy, "");
     mb_buf_append(&out, g.pos, (size_t)(groups_end - g.pos));
@@ -554,7 +554,7 @@ static mb_err plan_wrappers(single *s) {
   mb_module *o = s->o;
   uint32_t nimp = o->nimported[MB_KIND_FUNC];
   s->nfuncs_total = nimp + o->nfuncs;
-  s->redirect = mb_wasm_calloc(s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
+  s->redirect = mb_mem_calloc(&s->l->alloc, s->nfuncs_total ? s->nfuncs_total : 1, sizeof *s->redirect);
   if (!s->redirect) return nomem(s);
   for (uint32_t f = 0; f < s->nfuncs_total; f++) s->redirect[f] = f;
   for (uint32_t k = 0, f = 0; k < o->nimports; k++) {
@@ -875,7 +875,7 @@ static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *ind
   mb_module *o = s->o;
   mb_global *v = mb_wasm_arena_array(o->arena, o->nglobals + 1, sizeof *v);
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, &s->l->alloc);
   if (valtype == 0x7F) mb__emit_i32(&b, (int32_t)init);
   else mb__emit_i64(&b, init);
   mb__emit(&b, MB_OP_END);
@@ -902,7 +902,7 @@ static mb_err move_data(single *s) {
     mb_data *d = &o->datas[i];
     if (d->mode != MB_SEG_ACTIVE) continue;
     const region *r = &s->rg[d->memory];
-    mb_wasm_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL};
+    mb_wasm_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL, &s->l->alloc};
     uint8_t op;
     int32_t c;
     if (mb_wasm_byte(&rd, &op, "") || op != 0x41 || mb_wasm_s32(&rd, &c, "") || rd.pos + 1 != rd.end)
@@ -919,7 +919,7 @@ static mb_err move_data(single *s) {
       return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
                           "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
-    mb_buf_init(&b);
+    mb_buf_init(&b, &s->l->alloc);
     mb__emit_i32(&b, (int32_t)(uint32_t)at);
     mb__emit(&b, MB_OP_END);
     uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
@@ -951,7 +951,7 @@ static mb_err redirect_refs(single *s) {
     }
     for (uint32_t k = 0; k < el->count; k++) {
       mb_buf b;
-      mb_buf_init(&b);
+      mb_buf_init(&b, &s->l->alloc);
       mb_err e = mb_const_expr_rewrite(el->items[k].ptr, el->items[k].len, 0, &rm, &b, s->diag);
       uint8_t *p = e || b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
       uint32_t n = (uint32_t)b.len;
@@ -971,7 +971,7 @@ static mb_err redirect_refs(single *s) {
 static mb_err regions_custom(single *s) {
   mb_module *o = s->o;
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, &s->l->alloc);
   mb_buf_u32(&b, 1); /* version */
   mb_buf_u32(&b, s->nrg);
   for (uint32_t k = 0; k < s->nrg; k++) {
@@ -1007,8 +1007,8 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
   single s = {.l = l, .o = o, .diag = diag, .wasi_mem = wasi_mem, .types_cap = o->ntypes};
   *nnames = 0;
   mb_buf tmp, code;
-  mb_buf_init(&tmp);
-  mb_buf_init(&code);
+  mb_buf_init(&tmp, &l->alloc);
+  mb_buf_init(&code, &l->alloc);
   mb_err e = plan(&s);
   if (e) goto out;
   s.next_func = o->nimported[MB_KIND_FUNC] + o->nfuncs;
@@ -1123,9 +1123,9 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
 out:
   mb_buf_fini(&tmp);
   mb_buf_fini(&code);
-  mb_wasm_free(s.rg);
-  mb_wasm_free(s.h);
-  mb_wasm_free(s.redirect);
+  mb_mem_free(&l->alloc, s.rg);
+  mb_mem_free(&l->alloc, s.h);
+  mb_mem_free(&l->alloc, s.redirect);
   return e;
 }
 
@@ -1139,7 +1139,8 @@ mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, boo
     if (mb_bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
   if (!cs) return MB_OK;
   *found = true;
-  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
+  mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL,
+                      mb_module_allocator(m)};
   uint32_t version, count;
   if (mb_wasm_u32(&r, &version, "") || version != 1 || mb_wasm_u32(&r, &count, "") ||
       count > cs->payload.len)

@@ -3,8 +3,8 @@
 #   1. no file of one library includes another library's private header (a library's public
 #      headers are the membrane_*.h files at its root; every other header is private);
 #   2. no include cycle between the headers of one library.
-# Libraries: linker/wasm, linker/wit, linker (the link library), virt, wasi-virt; tools/ is
-# held to rule 1 too. An include that names no file of the tree (system, generated) is not
+# Libraries: linker/wasm, linker/wit, linker (the link library), virt, wasi-virt, common (the
+# shared header-only allocator and buffer); tools/ is held to rule 1 too. An include that names no file of the tree (system, generated) is not
 # looked at. Prints every violation, exits 1 when there is one.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -12,7 +12,7 @@ exec python3 - "$root" <<'PY'
 import os, re, sys
 
 root = sys.argv[1]
-libs = ["linker/wasm", "linker/wit", "linker", "virt", "wasi-virt", "tools"]
+libs = ["linker/wasm", "linker/wit", "linker", "virt", "wasi-virt", "common", "tools"]
 inc_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 def lib_of(rel):

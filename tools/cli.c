@@ -17,11 +17,11 @@ bool mb_cli_load(mb_cli_module *cm, const char *path) {
   mb_diag d = {0};
   memset(cm, 0, sizeof *cm);
   cm->path = path;
-  if (mb_file_read(path, &cm->bytes, &cm->len, &d)) {
+  if (mb_file_read(NULL, path, &cm->bytes, &cm->len, &d)) {
     fprintf(stderr, "membrane: %s\n", d.message);
     return false;
   }
-  mb_err e = mb_wasm_read(cm->bytes, cm->len, &cm->module, &d);
+  mb_err e = mb_wasm_read(NULL, cm->bytes, cm->len, &cm->module, &d);
   if (e) {
     mb_cli_diag(path, &d, e != MB_ERR_NOMEM);
     if (e == MB_ERR_UNSUPPORTED)
@@ -34,7 +34,7 @@ bool mb_cli_load(mb_cli_module *cm, const char *path) {
 
 void mb_cli_unload(mb_cli_module *cm) {
   mb_module_free(cm->module);
-  mb_file_free(cm->bytes, cm->len);
+  mb_file_free(NULL, cm->bytes, cm->len);
   memset(cm, 0, sizeof *cm);
 }
 

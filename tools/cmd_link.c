@@ -140,7 +140,7 @@ int mb_cmd_link(int argc, char **argv) {
     fail("no output file: use -o OUT.wasm (or --dry-run)", NULL);
     goto out;
   }
-  if (!(l = mb_link_new())) {
+  if (!(l = mb_link_new(NULL))) {
     fail("out of memory", NULL);
     goto out;
   }
@@ -159,13 +159,13 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     }
   }
-  if (mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d)) {
+  if (mb_wasm_read(NULL, mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d)) {
     fprintf(stderr, "membrane link: the embedded glue module: %s\n", d.message);
     goto out;
   }
   mb_link_set_glue(l, glue);
   if (nwits) {
-    if (!(wit = mb_wit_new())) {
+    if (!(wit = mb_wit_new(NULL))) {
       fail("out of memory", NULL);
       goto out;
     }

@@ -59,7 +59,7 @@ int mb_cmd_virt(int argc, char **argv) {
   const char **sizes = calloc((size_t)argc, sizeof *sizes), **trusts = calloc((size_t)argc, sizeof *trusts);
   int nsizes = 0, ntrusts = 0;
   mb_wv_memory_opts mem = {0};
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, NULL);
   if (!inputs || !cms || !insts || !exports || !specs || !sizes || !trusts) {
     fputs("membrane virt: out of memory\n", stderr);
     goto done;

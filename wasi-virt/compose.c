@@ -74,20 +74,20 @@ static void config_module(mb_buf *o, const mb_limits *virt_mem, const uint8_t *b
                           size_t len) {
   mb_buf s;
   header(o);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_append(&s, "\x02\x60\x00\x01\x7f\x60\x03\x7f\x7f\x7f\x00", 11);
   section(o, 1, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_u32(&s, 1);
   import_memory(&s, "wasi_virt", virt_mem);
   section(o, 2, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_append(&s, "\x02\x00\x01", 3);
   section(o, 3, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_u32(&s, 2);
   name(&s, "size");
   mb_buf_append(&s, "\x00\x00", 2);
@@ -95,14 +95,14 @@ static void config_module(mb_buf *o, const mb_limits *virt_mem, const uint8_t *b
   mb_buf_append(&s, "\x00\x01", 2);
   section(o, 7, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s); /* data count */
+  mb_buf_init(&s, &o->alloc); /* data count */
   mb_buf_u32(&s, 1);
   section(o, 12, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_u32(&s, 2);
   mb_buf size_body;
-  mb_buf_init(&size_body);
+  mb_buf_init(&size_body, &o->alloc);
   mb_buf_append(&size_body, "\x00\x41", 2);
   mb_buf_s64(&size_body, (int64_t)(uint32_t)len);
   mb_buf_byte(&size_body, 0x0B);
@@ -114,7 +114,7 @@ static void config_module(mb_buf *o, const mb_limits *virt_mem, const uint8_t *b
   mb_buf_append(&s, copy_body, sizeof copy_body);
   section(o, 10, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_append(&s, "\x01\x01", 2); /* one segment, passive */
   mb_buf_u32(&s, (uint32_t)len);
   mb_buf_append(&s, blob, len);
@@ -127,11 +127,11 @@ static void config_module(mb_buf *o, const mb_limits *virt_mem, const uint8_t *b
 static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_mem,
                         uint64_t allow) {
   mb_buf types, imps, funcs, exps, code;
-  mb_buf_init(&types);
-  mb_buf_init(&imps);
-  mb_buf_init(&funcs);
-  mb_buf_init(&exps);
-  mb_buf_init(&code);
+  mb_buf_init(&types, &o->alloc);
+  mb_buf_init(&imps, &o->alloc);
+  mb_buf_init(&funcs, &o->alloc);
+  mb_buf_init(&exps, &o->alloc);
+  mb_buf_init(&code, &o->alloc);
   uint32_t ntypes = 0, nimps = 1, nfuncs = 0, nexps = 0;
   import_memory(&imps, "wasi_virt", virt_mem);
   /* imported functions come first in the index space: two passes */
@@ -173,7 +173,7 @@ static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_
   header(o);
   mb_buf s;
 #define SECTION(id, n, body)             \
-  mb_buf_init(&s);                       \
+  mb_buf_init(&s, &o->alloc);                       \
   mb_buf_u32(&s, n);                     \
   mb_buf_append(&s, body.data, body.len); \
   section(o, id, &s);                    \
@@ -196,11 +196,11 @@ static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_
 static void entry_module(mb_buf *o, const char *app) {
   mb_buf s;
   header(o);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_append(&s, "\x01\x60\x00\x00", 4); /* one type: [] -> [] */
   section(o, 1, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_u32(&s, 2);
   name(&s, app);
   name(&s, "_start");
@@ -210,17 +210,17 @@ static void entry_module(mb_buf *o, const char *app) {
   mb_buf_append(&s, "\x00\x00", 2);
   section(o, 2, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_append(&s, "\x01\x00", 2);
   section(o, 3, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   mb_buf_u32(&s, 1);
   name(&s, "_start");
   mb_buf_append(&s, "\x00\x02", 2);
   section(o, 7, &s);
   mb_buf_fini(&s);
-  mb_buf_init(&s);
+  mb_buf_init(&s, &o->alloc);
   static const uint8_t body[] = {0x01, 0x06, 0x00, 0x10, 0x00, 0x10, 0x01, 0x0B};
   mb_buf_append(&s, body, sizeof body);
   section(o, 10, &s);
@@ -237,14 +237,14 @@ static mb_wv_policy_err entry_exports(mb_link *l, const mb_wv_instance *app,
   for (uint32_t i = 0; i < m->nexports; i++) {
     const mb_export *x = &m->exports[i];
     if (memchr(x->name.ptr, 0, x->name.len)) continue; /* no C string names it */
-    char *nm = mb__vfs_malloc((size_t)x->name.len + 1);
+    char *nm = mb_mem_alloc(mb_module_allocator(m), (size_t)x->name.len + 1);
     if (!nm) return fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
     memcpy(nm, x->name.ptr, x->name.len);
     nm[x->name.len] = '\0';
     bool start = x->kind == MB_KIND_FUNC && !strcmp(nm, "_start");
     bool bad = !(x->kind == MB_KIND_MEMORY && !strcmp(nm, "memory")) &&
                mb_link_export(l, start ? "membrane_entry" : app->name, nm, NULL, &d);
-    mb__vfs_free(nm);
+    mb_mem_free(mb_module_allocator(m), nm);
     if (bad) return fail(diag, MB_WV_POLICY_BAD_VALUE, app->path, "%s", d.message);
   }
   return MB_WV_POLICY_OK;
@@ -320,13 +320,13 @@ static mb_wv_policy_err add_exports(mb_link *l, const mb_wv_instance *insts, siz
 }
 
 /* Whether the recording a replay's configuration holds saved trees (--save). */
-static bool replay_saves(const mb_vfs_buf *blob) {
+static bool replay_saves(const mb_buf *blob) {
   mb_wv_config outer, inner;
   mb_wv_log_reader rd;
   bool saves = false;
-  if (mb_wv_config_parse(&outer, blob->data, blob->len)) return false;
+  if (mb_wv_config_parse(&blob->alloc, &outer, blob->data, blob->len)) return false;
   if (!mb_wv_log_open(&rd, outer.log_data, (size_t)outer.log_len) &&
-      !mb_wv_config_parse(&inner, rd.config, rd.config_len)) {
+      !mb_wv_config_parse(&blob->alloc, &inner, rd.config, rd.config_len)) {
     saves = inner.save_count > 0;
     mb_wv_config_fini(&inner);
   }
@@ -356,11 +356,11 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   mb_module *virt = NULL, *config = NULL, *host = NULL, *fused = NULL, *entry = NULL;
   mb_link *l = NULL;
   mb_buf config_b, host_b, entry_b;
-  mb_vfs_buf blob;
-  mb_buf_init(&config_b);
-  mb_buf_init(&host_b);
-  mb_buf_init(&entry_b);
-  mb_vfs_buf_init(&blob);
+  mb_buf blob;
+  mb_buf_init(&config_b, &p->alloc);
+  mb_buf_init(&host_b, &p->alloc);
+  mb_buf_init(&entry_b, &p->alloc);
+  mb_buf_init(&blob, &p->alloc);
   if (diag) memset(diag, 0, sizeof *diag);
   if (ninsts == 0) return fail(diag, MB_WV_POLICY_BAD_VALUE, "", "no application");
 
@@ -432,7 +432,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   /* a replay: whatever the recording mounted; record and replay are in the full one only */
   bool host_mounts = p->replay_path != NULL || p->record_path != NULL;
   for (size_t i = 0; i < p->mount_count; i++) host_mounts |= p->mounts[i].kind == MB_WV_MOUNT_HOST;
-  if (mb_wasm_read(host_mounts ? mb_wasi_virt_wasm : mb_wasi_virt_nohost_wasm,
+  if (mb_wasm_read(&p->alloc, host_mounts ? mb_wasi_virt_wasm : mb_wasi_virt_nohost_wasm,
                    host_mounts ? mb_wasi_virt_wasm_len : mb_wasi_virt_nohost_wasm_len, &virt,
                    &d)) {
     err = fail(diag, MB_WV_POLICY_IO, "wasi-virt", "the built-in module is unreadable: %s",
@@ -448,15 +448,15 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
     err = fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
     goto out;
   }
-  if (mb_wasm_read(config_b.data, config_b.len, &config, &d) ||
-      mb_wasm_read(host_b.data, host_b.len, &host, &d) ||
-      (saves && mb_wasm_read(entry_b.data, entry_b.len, &entry, &d))) {
+  if (mb_wasm_read(&p->alloc, config_b.data, config_b.len, &config, &d) ||
+      mb_wasm_read(&p->alloc, host_b.data, host_b.len, &host, &d) ||
+      (saves && mb_wasm_read(&p->alloc, entry_b.data, entry_b.len, &entry, &d))) {
     err = fail(diag, MB_WV_POLICY_IO, "wasi-virt", "a generated module is invalid: %s",
                d.message);
     goto out;
   }
 
-  if (!(l = mb_link_new())) {
+  if (!(l = mb_link_new(&p->alloc))) {
     err = fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
     goto out;
   }
@@ -523,6 +523,6 @@ out:
   mb_buf_fini(&config_b);
   mb_buf_fini(&host_b);
   mb_buf_fini(&entry_b);
-  mb_vfs_buf_fini(&blob);
+  mb_buf_fini(&blob);
   return err;
 }

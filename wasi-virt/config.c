@@ -9,6 +9,7 @@
 typedef struct rd {
   const uint8_t *p, *end;
   bool bad;
+  const mb_allocator *alloc; /* of the arrays */
 } rd;
 
 static bool need(rd *r, uint64_t n) {
@@ -56,7 +57,7 @@ static const uint8_t *get_blob(rd *r, uint64_t *len) {
 static void *get_array(rd *r, uint32_t n, size_t min_size, size_t elem, bool *nomem) {
   if (!need(r, (uint64_t)n * min_size)) return NULL;
   if (n == 0) return NULL;
-  void *a = mb__vfs_calloc(n, elem);
+  void *a = mb_mem_calloc(r->alloc, n, elem);
   if (!a) *nomem = true;
   return a;
 }
@@ -67,10 +68,12 @@ static bool get_bool(rd *r) {
   return b == 1;
 }
 
-mb_wasi_errno mb_wv_config_parse(mb_wv_config *cfg, const uint8_t *data, size_t len) {
+mb_wasi_errno mb_wv_config_parse(const mb_allocator *alloc, mb_wv_config *cfg, const uint8_t *data,
+                                 size_t len) {
   static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'C', 'F', 'G', '1'};
   memset(cfg, 0, sizeof *cfg);
-  rd r = {data, data + len, false};
+  cfg->alloc = mb_allocator_of(alloc);
+  rd r = {data, data + len, false, &cfg->alloc};
   bool nomem = false;
   if (!need(&r, 8) || memcmp(data, magic, 8) != 0) return MB_WASI_EINVAL;
   r.p += 8;
@@ -153,10 +156,12 @@ mb_wasi_errno mb_wv_config_parse(mb_wv_config *cfg, const uint8_t *data, size_t 
 }
 
 void mb_wv_config_fini(mb_wv_config *cfg) {
-  mb__vfs_free(cfg->args);
-  mb__vfs_free(cfg->env);
-  mb__vfs_free(cfg->mounts);
-  mb__vfs_free(cfg->faults);
-  mb__vfs_free(cfg->saves);
+  mb_mem_free(&cfg->alloc, cfg->args);
+  mb_mem_free(&cfg->alloc, cfg->env);
+  mb_mem_free(&cfg->alloc, cfg->mounts);
+  mb_mem_free(&cfg->alloc, cfg->faults);
+  mb_mem_free(&cfg->alloc, cfg->saves);
+  mb_allocator a = cfg->alloc;
   memset(cfg, 0, sizeof *cfg);
+  cfg->alloc = a;
 }

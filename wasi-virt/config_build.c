@@ -22,9 +22,10 @@ typedef struct point {
 typedef struct builder {
   point *pts;
   size_t npts;
-  mb_vfs_buf *out;
+  mb_buf *out;
   bool nomem;
   mb_wv_policy_diag *diag;
+  const mb_allocator *alloc; /* the policy's: scratch and embedded images */
 } builder;
 
 #define fail mb__policy_fail
@@ -43,7 +44,7 @@ static point *point_at(builder *b, const char *guest, size_t len) {
 }
 
 static void put(builder *b, const void *p, size_t n) {
-  if (!mb__vfs_buf_put(b->out, p, n)) b->nomem = true;
+  if (!mb_buf_append(b->out, p, n)) b->nomem = true;
 }
 static void put_le(builder *b, uint64_t v, unsigned n) {
   uint8_t t[8];
@@ -79,7 +80,7 @@ static mb_wv_policy_err add_embed(builder *b, const mb_wv_mount *m,
     p = point_at(b, m->guest, slash == m->guest ? 1 : (size_t)(slash - m->guest));
   }
   p->has_embed = true;
-  if (!p->w && !(p->w = mb_vfs_image_writer_new())) return MB_WV_POLICY_NOMEM;
+  if (!p->w && !(p->w = mb_vfs_image_writer_new(b->alloc))) return MB_WV_POLICY_NOMEM;
   mb_vfs_image_diag id;
   mb_vfs_image_err e = base ? mb_vfs_image_add_host(p->w, 0, base, m->host_path, opt, &id)
                             : mb_vfs_image_add_host_children(p->w, 0, m->host_path, opt, &id);
@@ -100,15 +101,15 @@ static mb_wv_policy_err write_mount(builder *b, point *p) {
     put_le(b, 0, 8);
     return MB_WV_POLICY_OK;
   }
-  mb_vfs_buf img;
-  mb_vfs_buf_init(&img);
+  mb_buf img;
+  mb_buf_init(&img, b->alloc);
   mb_vfs_image_diag id;
   mb_vfs_image_err e = mb_vfs_image_writer_finish(p->w, &img, &id);
   if (e == MB_VFS_IMAGE_OK) {
     put_le(b, img.len, 8);
     put(b, img.data, img.len);
   }
-  mb_vfs_buf_fini(&img);
+  mb_buf_fini(&img);
   if (e == MB_VFS_IMAGE_NOMEM) return MB_WV_POLICY_NOMEM;
   if (e) {
     char where[300];
@@ -131,7 +132,7 @@ static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag
   for (;;) {
     if (len == cap) {
       size_t ncap = cap ? cap * 2 : 65536;
-      uint8_t *n = ncap > cap ? mb__vfs_realloc(data, ncap) : NULL;
+      uint8_t *n = ncap > cap ? mb_mem_realloc(b->alloc, data, ncap) : NULL;
       if (!n) {
         err = fail(diag, MB_WV_POLICY_NOMEM, where, "out of memory");
         goto out;
@@ -158,7 +159,7 @@ static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag
     goto out;
   }
   mb_wv_config c;
-  e = mb_wv_config_parse(&c, r.config, r.config_len);
+  e = mb_wv_config_parse(b->alloc, &c, r.config, r.config_len);
   bool nested = !e && c.log != MB_WV_LOG_RECORD;
   if (!e) mb_wv_config_fini(&c);
   if (e || nested) {
@@ -182,19 +183,19 @@ static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag
   put(b, data, len);
 out:
   fclose(f);
-  mb__vfs_free(data);
+  mb_mem_free(b->alloc, data);
   return err;
 }
 
 mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *pol, const char *argv0,
-                                        const mb_vfs_build_options *opt, mb_vfs_buf *out,
+                                        const mb_vfs_build_options *opt, mb_buf *out,
                                         mb_wv_policy_diag *diag) {
   static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'C', 'F', 'G', '1'};
-  builder b = {.out = out, .diag = diag};
+  builder b = {.out = out, .diag = diag, .alloc = &pol->alloc};
   mb_wv_policy_err err = MB_WV_POLICY_OK;
   size_t start = out->len;
   if (diag) memset(diag, 0, sizeof *diag);
-  b.pts = mb__vfs_calloc(pol->mount_count ? pol->mount_count : 1, sizeof *b.pts);
+  b.pts = mb_mem_calloc(b.alloc, pol->mount_count ? pol->mount_count : 1, sizeof *b.pts);
   if (!b.pts) return fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
 
   for (size_t i = 0; i < pol->mount_count && !err; i++) {
@@ -268,7 +269,7 @@ mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *pol, const char *argv0,
 
 out:
   for (size_t i = 0; i < b.npts; i++) mb_vfs_image_writer_free(b.pts[i].w);
-  mb__vfs_free(b.pts);
+  mb_mem_free(b.alloc, b.pts);
   if (!err && b.nomem) err = MB_WV_POLICY_NOMEM;
   if (err == MB_WV_POLICY_NOMEM) fail(diag, err, "", "out of memory");
   if (err) out->len = start;

@@ -13,7 +13,7 @@
 #define HCTX(n) ((n)->mount->hctx)
 
 static mb__hnode *hnode_new(mb__mount *m, uint32_t fd, uint8_t type) {
-  mb__hnode *h = mb__vfs_calloc(1, sizeof *h);
+  mb__hnode *h = mb_mem_calloc(MB__MOUNT_ALLOC(m), 1, sizeof *h);
   if (!h) return NULL;
   h->base.mount = m;
   h->base.type = type;
@@ -90,7 +90,7 @@ static void htimes_note(mb__mount *m, const mb_vfs_filestat *st, uint64_t atim, 
   }
   if (!t) {
     /* best effort: without the table the host's rounding stands */
-    if (!m->htimes && !(m->htimes = mb__vfs_calloc(MB__HTIMES, sizeof *m->htimes))) return;
+    if (!m->htimes && !(m->htimes = mb_mem_calloc(MB__MOUNT_ALLOC(m), MB__HTIMES, sizeof *m->htimes))) return;
     for (uint32_t i = 0; i < MB__HTIMES && !t; i++)
       if (!m->htimes[i].has) t = &m->htimes[i];
     if (!t) t = &m->htimes[m->htimes_next++ % MB__HTIMES];
@@ -341,7 +341,7 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
   }
   uint64_t hc = cookie >= 2 ? cookie - 2 : 0;
   size_t cap = RD_BUF;
-  uint8_t *buf = mb__vfs_malloc(cap);
+  uint8_t *buf = mb_mem_alloc(MB__NODE_ALLOC(n), cap);
   mb_wasi_errno e = MB_WASI_ESUCCESS;
   if (!buf) return MB_WASI_ENOMEM;
   for (;;) {
@@ -389,7 +389,7 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
         e = MB_WASI_EIO;
         break;
       }
-      uint8_t *p = mb__vfs_realloc(buf, cap * 2);
+      uint8_t *p = mb_mem_realloc(MB__NODE_ALLOC(n), buf, cap * 2);
       if (!p) {
         e = MB_WASI_ENOMEM;
         break;
@@ -401,13 +401,13 @@ static mb_wasi_errno host_readdir(mb__node *n, uint64_t cookie, mb__dirent_cb cb
       break;
     }
   }
-  mb__vfs_free(buf);
+  mb_mem_free(MB__NODE_ALLOC(n), buf);
   return e;
 }
 
 static void host_released(mb__node *n) {
   if (!HN(n)->borrowed) HOPS(n)->close(HCTX(n), HN(n)->fd);
-  mb__vfs_free(n);
+  mb_mem_free(MB__NODE_ALLOC(n), n);
 }
 
 static void host_unmount(mb__mount *m) {

@@ -68,13 +68,13 @@ static mb_vfs_image_err add_children(build *b, uint32_t dir, const char *path) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     if (n == cap) {
       size_t ncap = cap ? cap * 2 : 16;
-      char **p = mb__vfs_realloc(names, ncap * sizeof *p);
+      char **p = mb_mem_realloc(mb__image_writer_alloc(b->w), names, ncap * sizeof *p);
       if (!p) goto nomem;
       names = p;
       cap = ncap;
     }
     size_t nlen = strlen(e->d_name);
-    if (!(names[n] = mb__vfs_malloc(nlen + 1))) goto nomem;
+    if (!(names[n] = mb_mem_alloc(mb__image_writer_alloc(b->w), nlen + 1))) goto nomem;
     memcpy(names[n], e->d_name, nlen + 1);
     n++;
   }
@@ -85,8 +85,8 @@ static mb_vfs_image_err add_children(build *b, uint32_t dir, const char *path) {
   size_t plen = strlen(path);
   for (size_t i = 0; i < n && !err; i++) {
     size_t nlen = strlen(names[i]);
-    mb__vfs_free(child);
-    if (!(child = mb__vfs_malloc(plen + 1 + nlen + 1))) goto nomem;
+    mb_mem_free(mb__image_writer_alloc(b->w), child);
+    if (!(child = mb_mem_alloc(mb__image_writer_alloc(b->w), plen + 1 + nlen + 1))) goto nomem;
     memcpy(child, path, plen);
     child[plen] = '/';
     memcpy(child + plen + 1, names[i], nlen + 1);
@@ -102,9 +102,9 @@ nomem:
   err = mb__image_fail(b->diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory reading %s", path);
 out:
   if (d) closedir(d);
-  for (size_t i = 0; i < n; i++) mb__vfs_free(names[i]);
-  mb__vfs_free(names);
-  mb__vfs_free(child);
+  for (size_t i = 0; i < n; i++) mb_mem_free(mb__image_writer_alloc(b->w), names[i]);
+  mb_mem_free(mb__image_writer_alloc(b->w), names);
+  mb_mem_free(mb__image_writer_alloc(b->w), child);
   return err;
 }
 
@@ -115,12 +115,12 @@ static mb_vfs_image_err read_file(build *b, const char *path, const struct stat 
   FILE *f = fopen(path, "rb");
   if (!f) return io_fail(b, "cannot open", path);
   size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096, len = 0;
-  uint8_t *buf = mb__vfs_malloc(cap);
+  uint8_t *buf = mb_mem_alloc(mb__image_writer_alloc(b->w), cap);
   mb_vfs_image_err err = MB_VFS_IMAGE_OK;
   if (!buf) goto nomem;
   for (;;) {
     if (len == cap) { /* the file grew while we read it: keep reading */
-      uint8_t *p = cap > SIZE_MAX / 2 ? NULL : mb__vfs_realloc(buf, cap * 2);
+      uint8_t *p = cap > SIZE_MAX / 2 ? NULL : mb_mem_realloc(mb__image_writer_alloc(b->w), buf, cap * 2);
       if (!p) goto nomem;
       buf = p;
       cap *= 2;
@@ -131,7 +131,7 @@ static mb_vfs_image_err read_file(build *b, const char *path, const struct stat 
   }
   if (ferror(f)) {
     err = io_fail(b, "cannot read", path);
-    mb__vfs_free(buf);
+    mb_mem_free(mb__image_writer_alloc(b->w), buf);
     buf = NULL;
     len = 0;
   }
@@ -141,7 +141,7 @@ static mb_vfs_image_err read_file(build *b, const char *path, const struct stat 
   return err;
 nomem:
   fclose(f);
-  mb__vfs_free(buf);
+  mb_mem_free(mb__image_writer_alloc(b->w), buf);
   return mb__image_fail(b->diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory reading %s", path);
 }
 
@@ -167,7 +167,7 @@ static mb_vfs_image_err add_path(build *b, uint32_t parent, const char *name, si
     if (!(err = count(b, size, path)))
       err = mb_vfs_image_writer_add(b->w, parent, name, name_len, MB_WASI_FILETYPE_REGULAR_FILE,
                                     data, size, mtim_of(b, st), NULL, b->diag);
-    mb__vfs_free(data);
+    mb_mem_free(mb__image_writer_alloc(b->w), data);
     return err;
   }
   if (S_ISLNK(st->st_mode)) {
@@ -234,9 +234,9 @@ mb_vfs_image_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t
 }
 
 mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
-                                        mb_vfs_buf *out, mb_vfs_image_diag *diag) {
+                                        mb_buf *out, mb_vfs_image_diag *diag) {
   build b;
-  mb_vfs_image_writer *w = mb_vfs_image_writer_new();
+  mb_vfs_image_writer *w = mb_vfs_image_writer_new(&out->alloc);
   init_build(&b, w, opt, diag);
   if (!w) return mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory");
   mb_vfs_image_err err;

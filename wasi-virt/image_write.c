@@ -19,14 +19,16 @@ typedef struct wnode {
 struct mb_vfs_image_writer {
   wnode *nodes;
   uint32_t n, cap;
+  mb_allocator alloc;
 };
 
-mb_vfs_image_writer *mb_vfs_image_writer_new(void) {
-  mb_vfs_image_writer *w = mb__vfs_calloc(1, sizeof *w);
+mb_vfs_image_writer *mb_vfs_image_writer_new(const mb_allocator *alloc) {
+  mb_vfs_image_writer *w = mb_mem_calloc(alloc, 1, sizeof *w);
   if (!w) return NULL;
-  w->nodes = mb__vfs_calloc(16, sizeof *w->nodes);
+  w->alloc = mb_allocator_of(alloc);
+  w->nodes = mb_mem_calloc(&w->alloc, 16, sizeof *w->nodes);
   if (!w->nodes) {
-    mb__vfs_free(w);
+    mb_mem_free(alloc, w);
     return NULL;
   }
   w->cap = 16;
@@ -35,15 +37,18 @@ mb_vfs_image_writer *mb_vfs_image_writer_new(void) {
   return w;
 }
 
+const mb_allocator *mb__image_writer_alloc(const mb_vfs_image_writer *w) { return &w->alloc; }
+
 void mb_vfs_image_writer_free(mb_vfs_image_writer *w) {
   if (!w) return;
   for (uint32_t i = 0; i < w->n; i++) {
-    mb__vfs_free(w->nodes[i].name);
-    mb__vfs_free(w->nodes[i].data);
-    mb__vfs_free(w->nodes[i].kids);
+    mb_mem_free(&w->alloc, w->nodes[i].name);
+    mb_mem_free(&w->alloc, w->nodes[i].data);
+    mb_mem_free(&w->alloc, w->nodes[i].kids);
   }
-  mb__vfs_free(w->nodes);
-  mb__vfs_free(w);
+  mb_mem_free(&w->alloc, w->nodes);
+  mb_allocator a = w->alloc;
+  mb_mem_free(&a, w);
 }
 
 void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t mtim) {
@@ -79,7 +84,7 @@ mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent
     return mb__image_fail(diag, MB_VFS_IMAGE_TOO_BIG, 0, "more than %u nodes",
                           MB_VFS_IMAGE_MAX_NODES);
   if (w->n == w->cap) {
-    wnode *p = mb__vfs_realloc(w->nodes, (size_t)w->cap * 2 * sizeof *p);
+    wnode *p = mb_mem_realloc(&w->alloc, w->nodes, (size_t)w->cap * 2 * sizeof *p);
     if (!p) goto nomem;
     w->nodes = p;
     w->cap *= 2;
@@ -87,7 +92,7 @@ mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent
   wnode *par = &w->nodes[parent];
   if (par->nkids == par->kids_cap) {
     uint32_t cap = par->kids_cap ? par->kids_cap * 2 : 8;
-    uint32_t *k = mb__vfs_realloc(par->kids, (size_t)cap * sizeof *k);
+    uint32_t *k = mb_mem_realloc(&w->alloc, par->kids, (size_t)cap * sizeof *k);
     if (!k) goto nomem;
     par->kids = k;
     par->kids_cap = cap;
@@ -97,11 +102,11 @@ mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent
   nn.name_len = (uint16_t)name_len;
   nn.mtim = mtim;
   nn.size = size;
-  if (!(nn.name = mb__vfs_malloc(name_len))) goto nomem;
+  if (!(nn.name = mb_mem_alloc(&w->alloc, name_len))) goto nomem;
   memcpy(nn.name, name, name_len);
   if (size) {
-    if (!(nn.data = mb__vfs_malloc(size))) {
-      mb__vfs_free(nn.name);
+    if (!(nn.data = mb_mem_alloc(&w->alloc, size))) {
+      mb_mem_free(&w->alloc, nn.name);
       goto nomem;
     }
     memcpy(nn.data, data, size);
@@ -131,14 +136,14 @@ static void put64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
+mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_buf *out,
                                             mb_vfs_image_diag *diag) {
   mb_vfs_image_err err = MB_VFS_IMAGE_OK;
   uint32_t n = w->n;
   /* Breadth-first order: order[i] is the node written at index i; first[i] the index
    * of its first child. */
-  const wnode **order = mb__vfs_calloc(n, sizeof *order);
-  uint32_t *first = mb__vfs_calloc(n, sizeof *first);
+  const wnode **order = mb_mem_calloc(&w->alloc, n, sizeof *order);
+  uint32_t *first = mb_mem_calloc(&w->alloc, n, sizeof *first);
   if (!order || !first) {
     err = mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory");
     goto out;
@@ -175,7 +180,7 @@ mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs
                          (unsigned long long)total);
     goto out;
   }
-  if (!mb__vfs_buf_reserve(out, (size_t)total)) {
+  if (!mb_buf_reserve(out, (size_t)total)) {
     err = mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory for %llu bytes",
                          (unsigned long long)total);
     goto out;
@@ -211,7 +216,7 @@ mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs
   }
   out->len += (size_t)total;
 out:
-  mb__vfs_free(order);
-  mb__vfs_free(first);
+  mb_mem_free(&w->alloc, order);
+  mb_mem_free(&w->alloc, first);
   return err;
 }

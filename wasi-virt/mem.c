@@ -28,7 +28,7 @@ static void uncharge(mb__mount *m, uint64_t bytes) { m->used -= bytes < m->used 
 /* ---- nodes ---- */
 
 static mb__mnode *node_new(mb__mount *m, uint8_t type) {
-  mb__mnode *n = mb__vfs_calloc(1, sizeof *n);
+  mb__mnode *n = mb_mem_calloc(MB__MOUNT_ALLOC(m), 1, sizeof *n);
   if (!n) return NULL;
   n->base.type = type;
   n->base.mount = m;
@@ -44,7 +44,7 @@ static mb__mnode *node_new(mb__mount *m, uint8_t type) {
 static mb__mnode *node_from_image(mb__mount *m, uint32_t index) {
   mb_vfs_image_node in;
   mb_vfs_image_node_get(&m->img, index, &in);
-  mb__mnode *n = mb__vfs_calloc(1, sizeof *n);
+  mb__mnode *n = mb_mem_calloc(MB__MOUNT_ALLOC(m), 1, sizeof *n);
   if (!n) return NULL;
   n->base.type = in.type;
   n->base.mount = m;
@@ -88,21 +88,21 @@ static void free_tree(mb__mnode *n) {
           n = c;
         }
       }
-      mb__mdir_fini(d);
+      mb__mdir_fini(MB__MOUNT_ALLOC(m), d);
       break;
     }
     case MB_WASI_FILETYPE_SYMBOLIC_LINK:
       if (x->u.link.owned) {
         uncharge(m, x->u.link.len);
-        mb__vfs_free((void *)x->u.link.text);
+        mb_mem_free(MB__MOUNT_ALLOC(m), (void *)x->u.link.text);
       }
       break;
     default:
       if (!x->u.file.img) uncharge(m, x->u.file.size);
-      mb__vfs_free(x->u.file.data);
+      mb_mem_free(MB__MOUNT_ALLOC(m), x->u.file.data);
       break;
     }
-    mb__vfs_free(x);
+    mb_mem_free(MB__MOUNT_ALLOC(m), x);
   }
 }
 
@@ -119,8 +119,8 @@ static mb_wasi_errno materialize(mb__mnode *dir) {
   mb_vfs_image_node_get(&m->img, d->lazy, &in);
   uint32_t k = in.child_count, nslots = 8;
   while (nslots < (uint64_t)k * 2) nslots *= 2;
-  mb__dent *ents = k ? mb__vfs_calloc(k, sizeof *ents) : NULL;
-  uint32_t *slots = mb__vfs_calloc(nslots, sizeof *slots);
+  mb__dent *ents = k ? mb_mem_calloc(MB__NODE_ALLOC(&dir->base), k, sizeof *ents) : NULL;
+  uint32_t *slots = mb_mem_calloc(MB__NODE_ALLOC(&dir->base), nslots, sizeof *slots);
   uint32_t made = 0;
   if ((k && !ents) || !slots) goto nomem;
   for (; made < k; made++) {
@@ -144,9 +144,9 @@ static mb_wasi_errno materialize(mb__mnode *dir) {
   }
   return MB_WASI_ESUCCESS;
 nomem:
-  for (uint32_t i = 0; i < made; i++) mb__vfs_free(ents[i].node);
-  mb__vfs_free(ents);
-  mb__vfs_free(slots);
+  for (uint32_t i = 0; i < made; i++) mb_mem_free(MB__NODE_ALLOC(&dir->base), ents[i].node);
+  mb_mem_free(MB__NODE_ALLOC(&dir->base), ents);
+  mb_mem_free(MB__NODE_ALLOC(&dir->base), slots);
   return MB_WASI_ENOMEM;
 }
 
@@ -218,13 +218,13 @@ static mb_wasi_errno create(mb__mnode *dir, const char *name, size_t len, uint8_
   if (dir->u.dir.removed) return MB_WASI_ENOENT;
   uint64_t cost = MB_VFS_NODE_COST + len;
   if (!charge(m, cost)) return MB_WASI_ENOSPC;
-  mb_wasi_errno e = mb__mdir_reserve(&dir->u.dir);
+  mb_wasi_errno e = mb__mdir_reserve(MB__NODE_ALLOC(&dir->base), &dir->u.dir);
   char *copy = NULL;
   mb__mnode *n = NULL;
-  if (!e && !(copy = mb__vfs_malloc(len))) e = MB_WASI_ENOMEM;
+  if (!e && !(copy = mb_mem_alloc(MB__NODE_ALLOC(&dir->base), len))) e = MB_WASI_ENOMEM;
   if (!e && !(n = node_new(m, type))) e = MB_WASI_ENOMEM;
   if (e) {
-    mb__vfs_free(copy);
+    mb_mem_free(MB__NODE_ALLOC(&dir->base), copy);
     uncharge(m, cost);
     return e;
   }
@@ -249,7 +249,7 @@ static mb_wasi_errno own_contents(mb__mnode *n, size_t size) {
   if (n->u.file.img || size > n->u.file.cap) {
     size_t cap = n->u.file.cap ? n->u.file.cap : 64;
     while (cap < size) cap = cap > SIZE_MAX / 2 ? size : cap * 2;
-    uint8_t *p = n->u.file.img ? mb__vfs_malloc(cap) : mb__vfs_realloc(n->u.file.data, cap);
+    uint8_t *p = n->u.file.img ? mb_mem_alloc(MB__NODE_ALLOC(&n->base), cap) : mb_mem_realloc(MB__NODE_ALLOC(&n->base), n->u.file.data, cap);
     if (!p) {
       if (size > cur) uncharge(m, size - cur);
       return MB_WASI_ENOMEM;
@@ -436,11 +436,11 @@ static mb_wasi_errno mem_symlink_at(const char *text, size_t text_len, mb__node 
   if (e != MB_WASI_ENOENT) return e;
   mb__mount *m = dir->mount;
   if (!charge(m, text_len)) return MB_WASI_ENOSPC;
-  char *copy = mb__vfs_malloc(text_len);
+  char *copy = mb_mem_alloc(MB__NODE_ALLOC(dir), text_len);
   if (!copy) e = MB_WASI_ENOMEM;
   else e = create(MN(dir), name, len, MB_WASI_FILETYPE_SYMBOLIC_LINK, &n);
   if (e) {
-    mb__vfs_free(copy);
+    mb_mem_free(MB__NODE_ALLOC(dir), copy);
     uncharge(m, text_len);
     return e;
   }
@@ -456,7 +456,7 @@ static void unlink_entry(mb__mnode *dir, const char *name, size_t len, mb__mnode
   mb__mdir *d = &dir->u.dir;
   mb__dent *e = mb__mdir_find(d, name, len);
   if (e->name_owned) uncharge(dir->base.mount, e->len);
-  mb__mdir_remove(d, e);
+  mb__mdir_remove(MB__NODE_ALLOC(&dir->base), d, e);
   if (IS_DIR(n)) {
     n->u.dir.parent = NULL;
     n->u.dir.removed = true;
@@ -515,9 +515,9 @@ static mb_wasi_errno mem_rename_at(mb__node *dir1, const char *name1, size_t len
   }
   /* Everything that can fail first: the name, the charge, the room in d2. */
   if (!charge(m, len2)) return MB_WASI_ENOSPC;
-  char *copy = mb__vfs_malloc(len2);
-  if (!copy || (e = mb__mdir_reserve(&d2->u.dir))) {
-    mb__vfs_free(copy);
+  char *copy = mb_mem_alloc(MB__NODE_ALLOC(dir1), len2);
+  if (!copy || (e = mb__mdir_reserve(MB__NODE_ALLOC(dir1), &d2->u.dir))) {
+    mb_mem_free(MB__NODE_ALLOC(dir1), copy);
     uncharge(m, len2);
     return copy ? e : MB_WASI_ENOMEM;
   }
@@ -526,7 +526,7 @@ static mb_wasi_errno mem_rename_at(mb__node *dir1, const char *name1, size_t len
   /* src's own entry, without the unlink bookkeeping: it lives on under the new name */
   mb__dent *se = mb__mdir_find(&d1->u.dir, name1, len1);
   if (se->name_owned) uncharge(m, se->len);
-  mb__mdir_remove(&d1->u.dir, se);
+  mb__mdir_remove(MB__NODE_ALLOC(dir1), &d1->u.dir, se);
   mb__mdir_insert(&d2->u.dir, copy, len2, true, src);
   if (IS_DIR(src)) src->u.dir.parent = d2;
   src->ctim = now(m);
@@ -548,9 +548,9 @@ static mb_wasi_errno mem_link_at(mb__node *dir1, const char *name1, size_t len1,
   if (e != MB_WASI_ENOENT) return e;
   if (MN(dir2)->u.dir.removed) return MB_WASI_ENOENT;
   if (!charge(m, len2)) return MB_WASI_ENOSPC;
-  char *copy = mb__vfs_malloc(len2);
-  if (!copy || (e = mb__mdir_reserve(&MN(dir2)->u.dir))) {
-    mb__vfs_free(copy);
+  char *copy = mb_mem_alloc(MB__NODE_ALLOC(dir1), len2);
+  if (!copy || (e = mb__mdir_reserve(MB__NODE_ALLOC(dir1), &MN(dir2)->u.dir))) {
+    mb_mem_free(MB__NODE_ALLOC(dir1), copy);
     uncharge(m, len2);
     return copy ? e : MB_WASI_ENOMEM;
   }

@@ -35,7 +35,7 @@ mb__dent *mb__mdir_find(mb__mdir *d, const char *name, size_t len) {
   return NULL;
 }
 
-mb_wasi_errno mb__mdir_reserve(mb__mdir *d) {
+mb_wasi_errno mb__mdir_reserve(const mb_allocator *alloc, mb__mdir *d) {
   if (d->count - d->live > 16 && d->count - d->live > d->live) {
     /* compact: drop removed entries, keep the order and the seqs */
     uint32_t k = 0;
@@ -47,16 +47,16 @@ mb_wasi_errno mb__mdir_reserve(mb__mdir *d) {
   if (d->count == d->cap) {
     if (d->cap >= UINT32_MAX / 4) return MB_WASI_ENOSPC;
     uint32_t cap = d->cap ? d->cap * 2 : 8;
-    mb__dent *p = mb__vfs_realloc(d->ents, (size_t)cap * sizeof *p);
+    mb__dent *p = mb_mem_realloc(alloc, d->ents, (size_t)cap * sizeof *p);
     if (!p) return MB_WASI_ENOMEM;
     d->ents = p;
     d->cap = cap;
   }
   if ((uint64_t)(d->live + 1) * 2 > d->nslots) {
     uint32_t n = d->nslots ? d->nslots * 2 : 8;
-    uint32_t *s = mb__vfs_calloc(n, sizeof *s);
+    uint32_t *s = mb_mem_calloc(alloc, n, sizeof *s);
     if (!s) return MB_WASI_ENOMEM;
-    mb__vfs_free(d->slots);
+    mb_mem_free(alloc, d->slots);
     d->slots = s;
     d->nslots = n;
     reindex(d);
@@ -78,7 +78,7 @@ void mb__mdir_insert(mb__mdir *d, const char *name, size_t len, bool owned, mb__
   if (node->base.type == MB_WASI_FILETYPE_DIRECTORY) d->nsubdirs++;
 }
 
-void mb__mdir_remove(mb__mdir *d, mb__dent *e) {
+void mb__mdir_remove(const mb_allocator *alloc, mb__mdir *d, mb__dent *e) {
   uint32_t idx = (uint32_t)(e - d->ents), mask = d->nslots - 1, i = e->hash & mask;
   while (d->slots[i] != idx + 1) i = (i + 1) & mask;
   /* backward-shift deletion: move later members of the probe run into the hole when
@@ -93,18 +93,18 @@ void mb__mdir_remove(mb__mdir *d, mb__dent *e) {
   }
   d->slots[i] = 0;
   if (e->node->base.type == MB_WASI_FILETYPE_DIRECTORY) d->nsubdirs--;
-  if (e->name_owned) mb__vfs_free((void *)e->name);
+  if (e->name_owned) mb_mem_free(alloc, (void *)e->name);
   e->name = NULL;
   e->node = NULL;
   e->name_owned = 0;
   d->live--;
 }
 
-void mb__mdir_fini(mb__mdir *d) {
+void mb__mdir_fini(const mb_allocator *alloc, mb__mdir *d) {
   for (uint32_t i = 0; i < d->count; i++)
-    if (d->ents[i].name_owned) mb__vfs_free((void *)d->ents[i].name);
-  mb__vfs_free(d->ents);
-  mb__vfs_free(d->slots);
+    if (d->ents[i].name_owned) mb_mem_free(alloc, (void *)d->ents[i].name);
+  mb_mem_free(alloc, d->ents);
+  mb_mem_free(alloc, d->slots);
   d->ents = NULL;
   d->slots = NULL;
   d->count = d->cap = d->live = d->nslots = d->nsubdirs = 0;

@@ -51,6 +51,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "membrane_alloc.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -205,23 +207,11 @@ typedef struct mb_vfs_filestat {
  * using memory for free. */
 #define MB_VFS_NODE_COST 64
 
-/* ---- allocation hook --------------------------------------------------------------- */
-
-/* Every allocation of this library goes through the hook, so tests can count them and
- * fail the N-th. realloc(ptr, 0) frees. NULL restores the default (libc realloc). */
-typedef void *(*mb_vfs_realloc_fn)(void *ptr, size_t size, void *user);
-void mb_vfs_set_allocator(mb_vfs_realloc_fn fn, void *user);
-
-/* ---- byte buffer ------------------------------------------------------------------- */
-
-/* A growable byte buffer, caller-owned: _init, then _fini frees what the library put
- * in it (through the allocator hook). */
-typedef struct mb_vfs_buf {
-  uint8_t *data;
-  size_t len, cap;
-} mb_vfs_buf;
-void mb_vfs_buf_init(mb_vfs_buf *b);
-void mb_vfs_buf_fini(mb_vfs_buf *b);
+/* ---- allocation ---------------------------------------------------------------------
+ *
+ * No process-wide hook: mb_vfs_new, mb_vfs_image_writer_new and mb_wv_policy_init take
+ * an mb_allocator (membrane_alloc.h; NULL: libc) and everything made from that object
+ * comes from it. Output goes to an mb_buf (membrane_alloc.h), which carries its own. */
 
 /* ---- images ------------------------------------------------------------------------ *
  *
@@ -324,8 +314,9 @@ bool mb_vfs_image_lookup(const mb_vfs_image *img, uint32_t dir, const char *name
 
 /* Building an image in memory (portable). The writer owns copies of everything added. */
 typedef struct mb_vfs_image_writer mb_vfs_image_writer;
-/* A writer holding only the root directory (node id 0, mtim 0). NULL when out of memory. */
-mb_vfs_image_writer *mb_vfs_image_writer_new(void);
+/* A writer holding only the root directory (node id 0, mtim 0), allocating from alloc
+ * (copied; NULL: libc). NULL when out of memory. */
+mb_vfs_image_writer *mb_vfs_image_writer_new(const mb_allocator *alloc);
 void mb_vfs_image_writer_free(mb_vfs_image_writer *w);
 /* Add a node under directory `parent`. data/size: file contents or symlink text (copied;
  * ignored for directories). *id (if non-NULL) receives the new node's id for later
@@ -339,7 +330,7 @@ mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent
 /* Change a node's mtim (e.g. the root's). */
 void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t mtim);
 /* Serialize into out (appended to whatever it holds; the result always opens). */
-mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
+mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_buf *out,
                                             mb_vfs_image_diag *diag);
 
 /* The host-side builder (native builds only: it reads host directories with POSIX
@@ -366,7 +357,7 @@ mb_vfs_image_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t
 /* The image of host directory host_dir (its contents become the root), appended to out.
  * The root gets host_dir's mtim. */
 mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
-                                        mb_vfs_buf *out, mb_vfs_image_diag *diag);
+                                        mb_buf *out, mb_vfs_image_diag *diag);
 
 /* ---- the host backend ---------------------------------------------------------------
  *
@@ -432,8 +423,9 @@ typedef struct mb_vfs_file mb_vfs_file; /* an open file or directory (what an fd
  * Without one, a counter that starts at 0 and advances by 1 per reading. */
 typedef uint64_t (*mb_vfs_clock_fn)(void *user);
 
-/* NULL when out of memory. */
-mb_vfs *mb_vfs_new(void);
+/* A new filesystem without mounts; it, its mounts, nodes and open files allocate from
+ * alloc (copied; NULL: libc). NULL when out of memory. */
+mb_vfs *mb_vfs_new(const mb_allocator *alloc);
 /* Drop the caller's reference. Mounts and nodes go away when the last mb_vfs_file is
  * closed too, so files may outlive this call; host fds are closed then. */
 void mb_vfs_free(mb_vfs *vfs);
@@ -743,8 +735,8 @@ typedef enum mb_wv_log_mode {
 } mb_wv_log_mode;
 
 /* Caller-owned: mb_wv_policy_init, then _fini frees everything in it (and leaves it
- * as _init does, so it can be used again). Arrays are (pointer, count), allocated
- * through the library's allocator hook (mb_vfs_set_allocator), and grow as options are
+ * as _init does, on the same allocator, so it can be used again). Arrays are (pointer,
+ * count), allocated from the allocator given to _init, and grow as options are
  * added. Treat the fields as read-only: change the policy through the functions. */
 typedef struct mb_wv_policy {
   mb_wv_mount *mounts;
@@ -769,9 +761,11 @@ typedef struct mb_wv_policy {
                         no other setting may be given with it (the log has the policy) */
   mb_wv_save *saves; /* --save, in order */
   size_t save_count;
+  mb_allocator alloc; /* of every array and string above (mb_wv_policy_init's) */
 } mb_wv_policy;
 
-void mb_wv_policy_init(mb_wv_policy *p);
+/* An empty policy (the defaults) allocating from alloc (copied; NULL: libc). */
+void mb_wv_policy_init(mb_wv_policy *p, const mb_allocator *alloc);
 void mb_wv_policy_fini(mb_wv_policy *p);
 
 /* Whether flag (e.g. "--env") is a policy option: 1 takes a value, 0 takes none
@@ -881,7 +875,8 @@ typedef struct mb_wv_config_fault {
 } mb_wv_config_fault;
 
 /* A parsed blob: views into the caller's bytes, which must outlive it. Arrays are
- * allocated through the library's hook; mb_wv_config_fini frees them. */
+ * allocated from the allocator given to mb_wv_config_parse; mb_wv_config_fini frees
+ * them. */
 typedef struct mb_wv_config {
   bool args_inherit, env_inherit;
   uint32_t arg_count, env_count, mount_count, fault_count;
@@ -902,18 +897,20 @@ typedef struct mb_wv_config {
   mb_wv_config_fault *faults;
   uint32_t save_count;
   mb_wv_config_save *saves;
+  mb_allocator alloc; /* of the arrays */
 } mb_wv_config;
 
 /* Parse and check a blob (bounds, counts, enum values, func indices; images are checked
  * when mounted). MB_WASI_EINVAL for a malformed blob, MB_WASI_ENOMEM. */
-mb_wasi_errno mb_wv_config_parse(mb_wv_config *cfg, const uint8_t *data, size_t len);
+mb_wasi_errno mb_wv_config_parse(const mb_allocator *alloc, mb_wv_config *cfg, const uint8_t *data,
+                                 size_t len);
 void mb_wv_config_fini(mb_wv_config *cfg);
 
 /* Native builder: the blob for policy p (checked with mb_wv_policy_check first),
  * appended to out. Embedded host files and directories are read now (opt: image build
  * options, may be NULL). argv0 is the guest's argv[0] unless the policy inherits args. */
 mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *p, const char *argv0,
-                                        const mb_vfs_build_options *opt, mb_vfs_buf *out,
+                                        const mb_vfs_build_options *opt, mb_buf *out,
                                         mb_wv_policy_diag *diag);
 
 /* Which host preview1 functions a configuration may call (bit i: mb_wasi_func_names[i]):

@@ -266,6 +266,9 @@ typedef struct p1_state {
   uint64_t clock_ticks; /* fixed clock: readings so far */
   uint64_t rng[4];      /* seeded random: xoshiro256** */
   uint32_t calls[MB_WASI_FUNC_COUNT];
+  /* What wasi-virt's objects (the vfs, the configuration) are created with: zeroed, the C
+   * library's (p1_alloc.c in the reactor). A native test sets it before p1_init. */
+  mb_allocator alloc;
 } p1_state;
 extern p1_state p1;
 

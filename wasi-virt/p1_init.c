@@ -367,11 +367,11 @@ void p1_init(void) {
   if (!p1.blob) p1_fatal("out of memory reading the configuration", "", 0);
   p1_config_copy(p1.blob, 0, n);
   p1.blob_len = n;
-  if (mb_wv_config_parse(&p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
+  if (mb_wv_config_parse(&p1.alloc, &p1.cfg, p1.blob, n)) p1_fatal("corrupt configuration", "", 0);
   mb_wasi_errno le = p1_log_start();
   if (le == MB_WASI_ENOTSUP) p1_fatal("this wasi-virt cannot record or replay", "", 0);
   if (le) p1_fatal("corrupt replay log", "", 0);
-  p1.vfs = mb_vfs_new();
+  p1.vfs = mb_vfs_new(&p1.alloc);
   if (!p1.vfs) p1_fatal("out of memory", "", 0);
   mb_vfs_set_clock(p1.vfs, vfs_clock, NULL);
   mount_all();

@@ -308,7 +308,7 @@ mb_wasi_errno p1_log_start(void) {
   if (mb_wv_log_open(&lg.rd, p1.cfg.log_data, (size_t)p1.cfg.log_len)) return MB_WASI_EINVAL;
   /* the recording's configuration, from here on (its views are into p1.blob too) */
   mb_wv_config_fini(&p1.cfg);
-  mb_wasi_errno e = mb_wv_config_parse(&p1.cfg, lg.rd.config, lg.rd.config_len);
+  mb_wasi_errno e = mb_wv_config_parse(&p1.alloc, &p1.cfg, lg.rd.config, lg.rd.config_len);
   if (e) return e;
   if (p1.cfg.log != MB_WV_LOG_RECORD) return MB_WASI_EINVAL;
   lg.mode = MB_WV_LOG_REPLAY;

@@ -40,7 +40,7 @@ static mb_wasi_errno push(mb__walk *w, mb__node *n) {
   mb_vfs *v = w->vfs;
   if (w->depth == v->stack_cap) {
     if (v->stack_cap >= STACK_MAX) return MB_WASI_ENAMETOOLONG;
-    mb__node **s = mb__vfs_realloc(v->stack, v->stack_cap * 2 * sizeof *s);
+    mb__node **s = mb_mem_realloc(&v->alloc, v->stack, v->stack_cap * 2 * sizeof *s);
     if (!s) return MB_WASI_ENOMEM;
     v->stack = s;
     v->stack_cap *= 2;

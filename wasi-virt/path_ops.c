@@ -74,7 +74,7 @@ mb_wasi_errno mb_vfs_open(mb_vfs_file *dirf, uint32_t lookupflags, const char *p
   if (e) return e;
   mb_vfs *vfs = dirf->vfs;
   /* allocated first, so a created file is never left without its descriptor */
-  mb_vfs_file *f = mb__vfs_calloc(1, sizeof *f);
+  mb_vfs_file *f = mb_mem_calloc(&vfs->alloc, 1, sizeof *f);
   if (!f) return MB_WASI_ENOMEM;
   bool follow = lookupflags & MB_WASI_LOOKUP_SYMLINK_FOLLOW;
   bool excl = (oflags & (MB_WASI_O_CREAT | MB_WASI_O_EXCL)) == (MB_WASI_O_CREAT | MB_WASI_O_EXCL);
@@ -116,7 +116,7 @@ mb_wasi_errno mb_vfs_open(mb_vfs_file *dirf, uint32_t lookupflags, const char *p
   mb__walk_end(&w);
   if (e) {
     mb__node_unref(node);
-    mb__vfs_free(f);
+    mb_mem_free(&vfs->alloc, f);
     return e;
   }
   f->vfs = vfs;

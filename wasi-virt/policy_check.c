@@ -245,7 +245,7 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
   size_t most = p->mount_count;
   if (p->env_count > most) most = p->env_count;
   if (p->fault_count > most) most = p->fault_count;
-  const void **sorted = most ? mb__vfs_calloc(most, sizeof *sorted) : NULL;
+  const void **sorted = most ? mb_mem_calloc(&p->alloc, most, sizeof *sorted) : NULL;
   if (most && !sorted) return mb__policy_nomem(d, "policy");
 
   /* one guest path, one mount; or an embed with a mem over it */
@@ -289,7 +289,7 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
   if (p->replay_path) {
     /* the log holds the recording's policy, the one the replay runs with */
     mb_wv_policy def;
-    mb_wv_policy_init(&def);
+    mb_wv_policy_init(&def, &p->alloc);
     const char *other =
         p->mount_count ? "mounts (--embed, --mem, --mount)"
         : p->arg_count || p->args_inherit ? "arguments"
@@ -347,6 +347,6 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
     goto out;
   }
 out:
-  mb__vfs_free(sorted);
+  mb_mem_free(&p->alloc, sorted);
   return e;
 }

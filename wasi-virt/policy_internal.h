@@ -49,7 +49,8 @@ typedef struct mb__policy_delta {
   unsigned set;
 } mb__policy_delta;
 
-void mb__policy_delta_init(mb__policy_delta *t);
+/* An empty delta whose arrays come from alloc (the policy's it will be merged into). */
+void mb__policy_delta_init(mb__policy_delta *t, const mb_allocator *alloc);
 
 /* One option with a value (o != O_POLICY) into the delta; where names it in messages.
  * On error the delta may hold part of it: the caller finishes it without merging. */

@@ -428,13 +428,13 @@ mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
                 "the top level is %s; expected an object of options such as {\"mem\": "
                 "\"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}",
                 json_type(text[j.pos]));
-  char *buf = mb__vfs_malloc(len);
+  char *buf = mb_mem_alloc(&p->alloc, len);
   if (!buf) return mb__policy_nomem(d, file);
   delta t;
-  mb__policy_delta_init(&t);
+  mb__policy_delta_init(&t, &p->alloc);
   mb_wv_policy_err e = json_apply(&t, d, file, &j, buf);
   if (!e && !mb__policy_merge(p, &t)) e = mb__policy_nomem(d, file);
   mb_wv_policy_fini(&t.p);
-  mb__vfs_free(buf);
+  mb_mem_free(&p->alloc, buf);
   return e;
 }

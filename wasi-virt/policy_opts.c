@@ -115,9 +115,9 @@ const char *mb__policy_closest(const char *s, size_t len, const char *const *nam
 
 /* ---- the delta ---- */
 
-static char *dup_n(const char *s, size_t n) {
+static char *dup_n(const mb_allocator *alloc, const char *s, size_t n) {
   if (n == SIZE_MAX) return NULL;
-  char *c = mb__vfs_malloc(n + 1);
+  char *c = mb_mem_alloc(alloc, n + 1);
   if (!c) return NULL;
   if (n) memcpy(c, s, n);
   c[n] = '\0';
@@ -125,26 +125,27 @@ static char *dup_n(const char *s, size_t n) {
 }
 
 /* Room for one more element of size elem in (*arr, count) of capacity *cap. */
-static bool grow(void **arr, size_t *cap, size_t count, size_t elem) {
+static bool grow(const mb_allocator *alloc, void **arr, size_t *cap, size_t count, size_t elem) {
   if (count < *cap) return true;
   size_t ncap = *cap ? *cap * 2 : 4;
   if (ncap < *cap || ncap > SIZE_MAX / elem) return false;
-  void *n = mb__vfs_realloc(*arr, ncap * elem);
+  void *n = mb_mem_realloc(alloc, *arr, ncap * elem);
   if (!n) return false;
   *arr = n;
   *cap = ncap;
   return true;
 }
 
-static void mount_fini(mb_wv_mount *m) {
-  mb__vfs_free(m->guest);
-  mb__vfs_free(m->host_path);
-  mb__vfs_free(m->preopen);
-  mb__vfs_free(m->subdir);
+static void mount_fini(const mb_allocator *alloc, mb_wv_mount *m) {
+  mb_mem_free(alloc, m->guest);
+  mb_mem_free(alloc, m->host_path);
+  mb_mem_free(alloc, m->preopen);
+  mb_mem_free(alloc, m->subdir);
 }
 
-void mb_wv_policy_init(mb_wv_policy *p) {
+void mb_wv_policy_init(mb_wv_policy *p, const mb_allocator *alloc) {
   memset(p, 0, sizeof *p);
+  p->alloc = mb_allocator_of(alloc);
   p->stdio[0].mode = MB_WV_STDIO_NULL;
   p->stdio[1].mode = MB_WV_STDIO_INHERIT;
   p->stdio[2].mode = MB_WV_STDIO_INHERIT;
@@ -154,34 +155,35 @@ void mb_wv_policy_init(mb_wv_policy *p) {
 }
 
 void mb_wv_policy_fini(mb_wv_policy *p) {
-  for (size_t i = 0; i < p->mount_count; i++) mount_fini(&p->mounts[i]);
-  mb__vfs_free(p->mounts);
-  for (size_t i = 0; i < p->arg_count; i++) mb__vfs_free(p->args[i]);
-  mb__vfs_free(p->args);
+  for (size_t i = 0; i < p->mount_count; i++) mount_fini(&p->alloc, &p->mounts[i]);
+  mb_mem_free(&p->alloc, p->mounts);
+  for (size_t i = 0; i < p->arg_count; i++) mb_mem_free(&p->alloc, p->args[i]);
+  mb_mem_free(&p->alloc, p->args);
   for (size_t i = 0; i < p->env_count; i++) {
-    mb__vfs_free(p->env[i].name);
-    mb__vfs_free(p->env[i].value);
+    mb_mem_free(&p->alloc, p->env[i].name);
+    mb_mem_free(&p->alloc, p->env[i].value);
   }
-  mb__vfs_free(p->env);
-  for (size_t i = 0; i < 3; i++) mb__vfs_free(p->stdio[i].path);
-  mb__vfs_free(p->trace_path);
-  mb__vfs_free(p->record_path);
-  mb__vfs_free(p->replay_path);
-  for (size_t i = 0; i < p->fault_count; i++) mb__vfs_free(p->faults[i].func);
-  mb__vfs_free(p->faults);
+  mb_mem_free(&p->alloc, p->env);
+  for (size_t i = 0; i < 3; i++) mb_mem_free(&p->alloc, p->stdio[i].path);
+  mb_mem_free(&p->alloc, p->trace_path);
+  mb_mem_free(&p->alloc, p->record_path);
+  mb_mem_free(&p->alloc, p->replay_path);
+  for (size_t i = 0; i < p->fault_count; i++) mb_mem_free(&p->alloc, p->faults[i].func);
+  mb_mem_free(&p->alloc, p->faults);
   for (size_t i = 0; i < p->save_count; i++) {
-    mb__vfs_free(p->saves[i].guest);
-    mb__vfs_free(p->saves[i].dest);
+    mb_mem_free(&p->alloc, p->saves[i].guest);
+    mb_mem_free(&p->alloc, p->saves[i].dest);
   }
-  mb__vfs_free(p->saves);
-  mb_wv_policy_init(p);
+  mb_mem_free(&p->alloc, p->saves);
+  mb_allocator a = p->alloc;
+  mb_wv_policy_init(p, &a);
 }
 
 /* Make room in dst for n more elements (nothing moves yet). */
-static bool reserve_exact(void **dst, size_t count, size_t n, size_t elem) {
+static bool reserve_exact(const mb_allocator *alloc, void **dst, size_t count, size_t n, size_t elem) {
   if (n == 0) return true;
   if (n > SIZE_MAX / elem - count) return false;
-  void *a = mb__vfs_realloc(*dst, (count + n) * elem);
+  void *a = mb_mem_realloc(alloc, *dst, (count + n) * elem);
   if (!a) return false;
   *dst = a;
   return true;
@@ -189,11 +191,11 @@ static bool reserve_exact(void **dst, size_t count, size_t n, size_t elem) {
 
 bool mb__policy_merge(mb_wv_policy *p, delta *t) {
   mb_wv_policy *d = &t->p;
-  if (!reserve_exact((void **)&p->mounts, p->mount_count, d->mount_count, sizeof *p->mounts) ||
-      !reserve_exact((void **)&p->args, p->arg_count, d->arg_count, sizeof *p->args) ||
-      !reserve_exact((void **)&p->env, p->env_count, d->env_count, sizeof *p->env) ||
-      !reserve_exact((void **)&p->faults, p->fault_count, d->fault_count, sizeof *p->faults) ||
-      !reserve_exact((void **)&p->saves, p->save_count, d->save_count, sizeof *p->saves))
+  if (!reserve_exact(&p->alloc, (void **)&p->mounts, p->mount_count, d->mount_count, sizeof *p->mounts) ||
+      !reserve_exact(&p->alloc, (void **)&p->args, p->arg_count, d->arg_count, sizeof *p->args) ||
+      !reserve_exact(&p->alloc, (void **)&p->env, p->env_count, d->env_count, sizeof *p->env) ||
+      !reserve_exact(&p->alloc, (void **)&p->faults, p->fault_count, d->fault_count, sizeof *p->faults) ||
+      !reserve_exact(&p->alloc, (void **)&p->saves, p->save_count, d->save_count, sizeof *p->saves))
     return false;
   if (d->mount_count) memcpy(p->mounts + p->mount_count, d->mounts, d->mount_count * sizeof *d->mounts);
   if (d->arg_count) memcpy(p->args + p->arg_count, d->args, d->arg_count * sizeof *d->args);
@@ -208,25 +210,25 @@ bool mb__policy_merge(mb_wv_policy *p, delta *t) {
   d->mount_count = d->arg_count = d->env_count = d->fault_count = d->save_count = 0;
   for (int fd = 0; fd < 3; fd++)
     if (t->set & (SET_STDIN << fd)) {
-      mb__vfs_free(p->stdio[fd].path);
+      mb_mem_free(&p->alloc, p->stdio[fd].path);
       p->stdio[fd] = d->stdio[fd];
       d->stdio[fd].path = NULL;
     }
   if (t->set & SET_CLOCK) p->clock = d->clock, p->clock_start = d->clock_start;
   if (t->set & SET_RANDOM) p->random = d->random, p->random_seed = d->random_seed;
   if (t->set & SET_TRACE) {
-    mb__vfs_free(p->trace_path);
+    mb_mem_free(&p->alloc, p->trace_path);
     p->trace = d->trace;
     p->trace_path = d->trace_path;
     d->trace_path = NULL;
   }
   if (t->set & SET_RECORD) {
-    mb__vfs_free(p->record_path);
+    mb_mem_free(&p->alloc, p->record_path);
     p->record_path = d->record_path;
     d->record_path = NULL;
   }
   if (t->set & SET_REPLAY) {
-    mb__vfs_free(p->replay_path);
+    mb_mem_free(&p->alloc, p->replay_path);
     p->replay_path = d->replay_path;
     d->replay_path = NULL;
   }
@@ -277,7 +279,7 @@ static bool parse_size(const char *s, size_t len, uint64_t *out) {
 }
 
 /* Normalize an absolute guest path into a new string (*out). */
-static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, const char *s,
+static mb_wv_policy_err guest_path(const mb_allocator *alloc, mb_wv_policy_diag *d, const char *where, const char *s,
                                    size_t len, char **out) {
   if (len == 0)
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
@@ -286,7 +288,7 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "guest path '%.*s' is relative; expected an absolute path such as /%.*s",
                 (int)(len > 200 ? 200 : len), s, (int)(len > 200 ? 200 : len), s);
-  char *n = mb__vfs_malloc(len + 2);
+  char *n = mb_mem_alloc(alloc, len + 2);
   if (!n) return mb__policy_nomem(d, where);
   size_t o = 0;
   for (size_t i = 0; i < len;) {
@@ -296,13 +298,13 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
     size_t c = i - b;
     if (c == 0 || (c == 1 && s[b] == '.')) continue;
     if (c == 2 && s[b] == '.' && s[b + 1] == '.') {
-      mb__vfs_free(n);
+      mb_mem_free(alloc, n);
       return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "guest path '%.*s' has a '..' component; write the path it means without it",
                   (int)(len > 200 ? 200 : len), s);
     }
     if (c > MB_VFS_NAME_MAX) {
-      mb__vfs_free(n);
+      mb_mem_free(alloc, n);
       return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "guest path has a component of %zu bytes; at most %d are allowed", c,
                   MB_VFS_NAME_MAX);
@@ -314,7 +316,7 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
   if (o == 0) n[o++] = '/';
   n[o] = '\0';
   if (o >= MB_VFS_PATH_MAX) {
-    mb__vfs_free(n);
+    mb_mem_free(alloc, n);
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "guest path of %zu bytes; it must be shorter than %d", o, MB_VFS_PATH_MAX);
   }
@@ -324,8 +326,8 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
 
 static mb_wv_policy_err add_mount(delta *t, mb_wv_policy_diag *d, const char *where,
                                   mb_wv_mount *m) {
-  if (!grow((void **)&t->p.mounts, &t->mount_cap, t->p.mount_count, sizeof *t->p.mounts)) {
-    mount_fini(m);
+  if (!grow(&t->p.alloc, (void **)&t->p.mounts, &t->mount_cap, t->p.mount_count, sizeof *t->p.mounts)) {
+    mount_fini(&t->p.alloc, m);
     return mb__policy_nomem(d, where);
   }
   t->p.mounts[t->p.mount_count++] = *m;
@@ -343,10 +345,10 @@ static mb_wv_policy_err opt_embed(delta *t, mb_wv_policy_diag *d, const char *wh
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "empty HOSTPATH after '='; expected GUEST=HOSTPATH, e.g. /data=./assets");
   mb_wv_mount m = {.kind = MB_WV_MOUNT_EMBED};
-  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
+  mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, (size_t)(eq - v), &m.guest);
   if (e) return e;
-  if (!(m.host_path = dup_n(eq + 1, strlen(eq + 1)))) {
-    mount_fini(&m);
+  if (!(m.host_path = dup_n(&t->p.alloc, eq + 1, strlen(eq + 1)))) {
+    mount_fini(&t->p.alloc, &m);
     return mb__policy_nomem(d, where);
   }
   return add_mount(t, d, where, &m);
@@ -366,7 +368,7 @@ static mb_wv_policy_err opt_mem(delta *t, mb_wv_policy_diag *d, const char *wher
                   Q(ll), colon + 1);
     len = (size_t)(colon - v);
   }
-  mb_wv_policy_err e = guest_path(d, where, v, len, &m.guest);
+  mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, len, &m.guest);
   if (e) return e;
   return add_mount(t, d, where, &m);
 }
@@ -449,10 +451,10 @@ static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *wh
     return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                 "host side of %zu bytes; it must be shorter than %d", hl, MB_VFS_PATH_MAX);
   mb_wv_mount m = {.kind = MB_WV_MOUNT_HOST, .readonly = readonly};
-  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
+  mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, (size_t)(eq - v), &m.guest);
   if (e) return e;
-  if (!(m.preopen = dup_n(h, pe)) || !(m.subdir = dup_n(h + sb, hl - sb))) {
-    mount_fini(&m);
+  if (!(m.preopen = dup_n(&t->p.alloc, h, pe)) || !(m.subdir = dup_n(&t->p.alloc, h + sb, hl - sb))) {
+    mount_fini(&t->p.alloc, &m);
     return mb__policy_nomem(d, where);
   }
   return add_mount(t, d, where, &m);
@@ -462,10 +464,10 @@ static mb_wv_policy_err add_env(delta *t, mb_wv_policy_diag *d, const char *wher
                                 mb_wv_env_kind kind, const char *name, size_t nl,
                                 const char *value) {
   mb_wv_env ev = {.kind = kind};
-  if (!(ev.name = dup_n(name, nl)) || (value && !(ev.value = dup_n(value, strlen(value)))) ||
-      !grow((void **)&t->p.env, &t->env_cap, t->p.env_count, sizeof *t->p.env)) {
-    mb__vfs_free(ev.name);
-    mb__vfs_free(ev.value);
+  if (!(ev.name = dup_n(&t->p.alloc, name, nl)) || (value && !(ev.value = dup_n(&t->p.alloc, value, strlen(value)))) ||
+      !grow(&t->p.alloc, (void **)&t->p.env, &t->env_cap, t->p.env_count, sizeof *t->p.env)) {
+    mb_mem_free(&t->p.alloc, ev.name);
+    mb_mem_free(&t->p.alloc, ev.value);
     return mb__policy_nomem(d, where);
   }
   t->p.env[t->p.env_count++] = ev;
@@ -501,9 +503,9 @@ static mb_wv_policy_err opt_env_allow(delta *t, mb_wv_policy_diag *d, const char
 
 static mb_wv_policy_err opt_arg(delta *t, mb_wv_policy_diag *d, const char *where,
                                 const char *v) {
-  char *a = dup_n(v, strlen(v));
-  if (!a || !grow((void **)&t->p.args, &t->arg_cap, t->p.arg_count, sizeof *t->p.args)) {
-    mb__vfs_free(a);
+  char *a = dup_n(&t->p.alloc, v, strlen(v));
+  if (!a || !grow(&t->p.alloc, (void **)&t->p.args, &t->arg_cap, t->p.arg_count, sizeof *t->p.args)) {
+    mb_mem_free(&t->p.alloc, a);
     return mb__policy_nomem(d, where);
   }
   t->p.args[t->p.arg_count++] = a;
@@ -519,10 +521,10 @@ static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *wh
     s.mode = MB_WV_STDIO_NULL;
   } else if (v[0] == '/') {
     s.mode = MB_WV_STDIO_FILE;
-    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &s.path);
+    mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, strlen(v), &s.path);
     if (e) return e;
     if (!strcmp(s.path, "/")) {
-      mb__vfs_free(s.path);
+      mb_mem_free(&t->p.alloc, s.path);
       return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/log",
                   Q(strlen(v)), v);
@@ -533,7 +535,7 @@ static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *wh
                 "'%.*s'",
                 Q(strlen(v)), v);
   }
-  mb__vfs_free(t->p.stdio[fd].path);
+  mb_mem_free(&t->p.alloc, t->p.stdio[fd].path);
   t->p.stdio[fd] = s;
   t->set |= SET_STDIN << fd;
   return MB_WV_POLICY_OK;
@@ -604,9 +606,9 @@ static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *wh
                 "badf, or its number 1..76",
                 Q(strlen(c2 + 1)), c2 + 1);
   mb_wv_fault f = {.nth = (uint32_t)nth, .err = err};
-  if (!(f.func = dup_n(v, fl)) ||
-      !grow((void **)&t->p.faults, &t->fault_cap, t->p.fault_count, sizeof *t->p.faults)) {
-    mb__vfs_free(f.func);
+  if (!(f.func = dup_n(&t->p.alloc, v, fl)) ||
+      !grow(&t->p.alloc, (void **)&t->p.faults, &t->fault_cap, t->p.fault_count, sizeof *t->p.faults)) {
+    mb_mem_free(&t->p.alloc, f.func);
     return mb__policy_nomem(d, where);
   }
   t->p.faults[t->p.fault_count++] = f;
@@ -623,10 +625,10 @@ static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *wh
     mode = MB_WV_TRACE_NONE;
   } else if (v[0] == '/') {
     mode = MB_WV_TRACE_FILE;
-    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, strlen(v), &path);
     if (e) return e;
     if (!strcmp(path, "/")) {
-      mb__vfs_free(path);
+      mb_mem_free(&t->p.alloc, path);
       return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/trace.log",
                   Q(strlen(v)), v);
@@ -637,7 +639,7 @@ static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *wh
                 "got '%.*s'",
                 Q(strlen(v)), v);
   }
-  mb__vfs_free(t->p.trace_path);
+  mb_mem_free(&t->p.alloc, t->p.trace_path);
   t->p.trace = mode;
   t->p.trace_path = path;
   t->set |= SET_TRACE;
@@ -655,13 +657,13 @@ static mb_wv_policy_err opt_save(delta *t, mb_wv_policy_diag *d, const char *whe
                 "tree and /results a :rw --mount), got '%.*s' without '='",
                 Q(strlen(v)), v);
   mb_wv_save s = {NULL, NULL};
-  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &s.guest);
-  if (!e) e = guest_path(d, where, eq + 1, strlen(eq + 1), &s.dest);
-  if (!e && !grow((void **)&t->p.saves, &t->save_cap, t->p.save_count, sizeof *t->p.saves))
+  mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, (size_t)(eq - v), &s.guest);
+  if (!e) e = guest_path(&t->p.alloc, d, where, eq + 1, strlen(eq + 1), &s.dest);
+  if (!e && !grow(&t->p.alloc, (void **)&t->p.saves, &t->save_cap, t->p.save_count, sizeof *t->p.saves))
     e = mb__policy_nomem(d, where);
   if (e) {
-    mb__vfs_free(s.guest);
-    mb__vfs_free(s.dest);
+    mb_mem_free(&t->p.alloc, s.guest);
+    mb_mem_free(&t->p.alloc, s.dest);
     return e;
   }
   t->p.saves[t->p.save_count++] = s;
@@ -677,16 +679,16 @@ static mb_wv_policy_err opt_record(delta *t, mb_wv_policy_diag *d, const char *w
       return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "expected an absolute guest file path such as /out/run.log (or none), got '%.*s'",
                   Q(strlen(v)), v);
-    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    mb_wv_policy_err e = guest_path(&t->p.alloc, d, where, v, strlen(v), &path);
     if (e) return e;
     if (!strcmp(path, "/")) {
-      mb__vfs_free(path);
+      mb_mem_free(&t->p.alloc, path);
       return fail(d, MB_WV_POLICY_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/run.log",
                   Q(strlen(v)), v);
     }
   }
-  mb__vfs_free(t->p.record_path);
+  mb_mem_free(&t->p.alloc, t->p.record_path);
   t->p.record_path = path;
   t->set |= SET_RECORD;
   return MB_WV_POLICY_OK;
@@ -697,9 +699,9 @@ static mb_wv_policy_err opt_replay(delta *t, mb_wv_policy_diag *d, const char *w
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (!v[0]) return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected the host file of a log");
-    if (!(path = dup_n(v, strlen(v)))) return mb__policy_nomem(d, where);
+    if (!(path = dup_n(&t->p.alloc, v, strlen(v)))) return mb__policy_nomem(d, where);
   }
-  mb__vfs_free(t->p.replay_path);
+  mb_mem_free(&t->p.alloc, t->p.replay_path);
   t->p.replay_path = path;
   t->set |= SET_REPLAY;
   return MB_WV_POLICY_OK;
@@ -751,9 +753,9 @@ static mb_wv_policy_err commit(mb_wv_policy *p, delta *t, mb_wv_policy_diag *d,
   return e;
 }
 
-void mb__policy_delta_init(delta *t) {
+void mb__policy_delta_init(delta *t, const mb_allocator *alloc) {
   memset(t, 0, sizeof *t);
-  mb_wv_policy_init(&t->p);
+  mb_wv_policy_init(&t->p, alloc);
 }
 
 /* ---- flags ---- */
@@ -775,7 +777,7 @@ static mb_wv_policy_err read_policy_file(mb_wv_policy *p, const char *path,
              "given to --policy", strerror(errno));
     goto out;
   }
-  if (!(buf = mb__vfs_malloc(MB_WV_POLICY_FILE_MAX + 1))) {
+  if (!(buf = mb_mem_alloc(&p->alloc, MB_WV_POLICY_FILE_MAX + 1))) {
     e = mb__policy_nomem(d, path);
     goto out;
   }
@@ -793,7 +795,7 @@ static mb_wv_policy_err read_policy_file(mb_wv_policy *p, const char *path,
   e = mb_wv_policy_parse_json(p, path, buf, len, d);
 out:
   if (f) fclose(f);
-  mb__vfs_free(buf);
+  mb_mem_free(&p->alloc, buf);
   return e;
 }
 
@@ -825,7 +827,7 @@ mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const ch
                 mb__policy_opts[o].form);
   if (o == O_POLICY) return read_policy_file(p, value, d);
   delta t;
-  mb__policy_delta_init(&t);
+  mb__policy_delta_init(&t, &p->alloc);
   mb_wv_policy_err e;
   if (mb__policy_opts[o].arity == 0) {
     mb__policy_apply_flag(&t, (opt)o, true);

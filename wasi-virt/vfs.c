@@ -16,12 +16,13 @@ _Static_assert(offsetof(mb_vfs_filestat, ctim) == 56, "filestat.ctim");
 
 enum { STACK_INITIAL = 16 };
 
-mb_vfs *mb_vfs_new(void) {
-  mb_vfs *v = mb__vfs_calloc(1, sizeof *v);
+mb_vfs *mb_vfs_new(const mb_allocator *alloc) {
+  mb_vfs *v = mb_mem_calloc(alloc, 1, sizeof *v);
   if (!v) return NULL;
-  v->stack = mb__vfs_calloc(STACK_INITIAL, sizeof *v->stack);
+  v->alloc = mb_allocator_of(alloc);
+  v->stack = mb_mem_calloc(&v->alloc, STACK_INITIAL, sizeof *v->stack);
   if (!v->stack) {
-    mb__vfs_free(v);
+    mb_mem_free(&v->alloc, v);
     return NULL;
   }
   v->stack_cap = STACK_INITIAL;
@@ -31,16 +32,17 @@ mb_vfs *mb_vfs_new(void) {
 static void mount_free(mb__mount *m) {
   if (!m) return;
   if (m->root && m->ops) m->ops->unmount(m);
-  mb__vfs_free(m->htimes);
-  mb__vfs_free(m->name);
-  mb__vfs_free(m);
+  mb_mem_free(MB__MOUNT_ALLOC(m), m->htimes);
+  mb_mem_free(MB__MOUNT_ALLOC(m), m->name);
+  mb_mem_free(MB__MOUNT_ALLOC(m), m);
 }
 
 static void destroy(mb_vfs *v) {
   for (uint32_t i = 0; i < v->nmounts; i++) mount_free(v->mounts[i]);
-  mb__vfs_free(v->mounts);
-  mb__vfs_free(v->stack);
-  mb__vfs_free(v);
+  mb_mem_free(&v->alloc, v->mounts);
+  mb_mem_free(&v->alloc, v->stack);
+  mb_allocator a = v->alloc;
+  mb_mem_free(&a, v);
 }
 
 void mb_vfs_free(mb_vfs *v) {
@@ -69,13 +71,13 @@ static mb_wasi_errno mount_new(mb_vfs *v, const char *guest, size_t len, mb__mou
     if (v->mounts[i]->name_len == len && memcmp(v->mounts[i]->name, guest, len) == 0)
       return MB_WASI_EEXIST;
   if (v->nmounts == UINT32_MAX - 1) return MB_WASI_ENOMEM;
-  mb__mount **ms = mb__vfs_realloc(v->mounts, ((size_t)v->nmounts + 1) * sizeof *ms);
+  mb__mount **ms = mb_mem_realloc(&v->alloc, v->mounts, ((size_t)v->nmounts + 1) * sizeof *ms);
   if (!ms) return MB_WASI_ENOMEM;
   v->mounts = ms;
-  mb__mount *m = mb__vfs_calloc(1, sizeof *m);
+  mb__mount *m = mb_mem_calloc(&v->alloc, 1, sizeof *m);
   if (!m) return MB_WASI_ENOMEM;
-  if (!(m->name = mb__vfs_malloc(len))) {
-    mb__vfs_free(m);
+  if (!(m->name = mb_mem_alloc(&v->alloc, len))) {
+    mb_mem_free(&v->alloc, m);
     return MB_WASI_ENOMEM;
   }
   memcpy(m->name, guest, len);
@@ -154,7 +156,7 @@ mb_wasi_errno mb_vfs_mount_usage(const mb_vfs *v, uint32_t id, uint64_t *used, u
 mb_wasi_errno mb_vfs_open_root(mb_vfs *v, uint32_t id, mb_vfs_file **out) {
   *out = NULL;
   if (id >= v->nmounts) return MB_WASI_EBADF;
-  mb_vfs_file *f = mb__vfs_calloc(1, sizeof *f);
+  mb_vfs_file *f = mb_mem_calloc(&v->alloc, 1, sizeof *f);
   if (!f) return MB_WASI_ENOMEM;
   f->vfs = v;
   f->node = mb__node_ref(v->mounts[id]->root);
@@ -168,7 +170,7 @@ void mb_vfs_close(mb_vfs_file *f) {
   if (!f) return;
   mb_vfs *v = f->vfs;
   mb__node_unref(f->node);
-  mb__vfs_free(f);
+  mb_mem_free(&v->alloc, f);
   if (--v->files == 0 && v->freed) destroy(v);
 }
 

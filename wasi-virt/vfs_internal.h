@@ -5,14 +5,14 @@
 
 #include "membrane_wasi_virt.h"
 
-/* ---- allocation (alloc.c) ---- */
-void *mb__vfs_realloc(void *ptr, size_t size);
-void *mb__vfs_malloc(size_t size);
-void *mb__vfs_calloc(size_t n, size_t size); /* overflow-checked, zeroed */
-void mb__vfs_free(void *ptr);
-/* Grow b so that `more` bytes fit after len; false when out of memory or overflowing. */
-bool mb__vfs_buf_reserve(mb_vfs_buf *b, size_t more);
-bool mb__vfs_buf_put(mb_vfs_buf *b, const void *p, size_t n);
+/* ---- allocation ----
+ * Everything comes from an mb_allocator (membrane_alloc.h) given at creation: a
+ * filesystem's from mb_vfs_new's (its mounts, nodes and open files use it), a policy's
+ * from mb_wv_policy_init's, an image writer's from its own. */
+#define MB__MOUNT_ALLOC(m) (&(m)->vfs->alloc)
+#define MB__NODE_ALLOC(n) (&(n)->mount->vfs->alloc)
+/* The allocator of an image writer (image_write.c), for the host-side builder. */
+const mb_allocator *mb__image_writer_alloc(const mb_vfs_image_writer *w);
 
 /* ---- policy diagnostics (policy_opts.c; native only) ---- */
 /* Fill d (if non-NULL; where may be NULL) and return code. */
@@ -158,13 +158,13 @@ struct mb__mnode {
 /* Entry pointers stay valid until the next reserve on the directory. */
 mb__dent *mb__mdir_find(mb__mdir *d, const char *name, size_t len);
 /* Make room for one more entry (ENOMEM); the following insert cannot fail. */
-mb_wasi_errno mb__mdir_reserve(mb__mdir *d);
+mb_wasi_errno mb__mdir_reserve(const mb_allocator *alloc, mb__mdir *d);
 /* Append an entry with the next seq; owned: the directory frees name. */
 void mb__mdir_insert(mb__mdir *d, const char *name, size_t len, bool owned, mb__mnode *node);
 /* Forget entry e (must be live); frees its name if owned. */
-void mb__mdir_remove(mb__mdir *d, mb__dent *e);
+void mb__mdir_remove(const mb_allocator *alloc, mb__mdir *d, mb__dent *e);
 /* Free the entry storage (names it owns too); the nodes are the caller's business. */
-void mb__mdir_fini(mb__mdir *d);
+void mb__mdir_fini(const mb_allocator *alloc, mb__mdir *d);
 uint32_t mb__name_hash(const char *name, size_t len);
 
 /* mem.c */
@@ -232,6 +232,7 @@ struct mb_vfs {
   char path[MB_VFS_PATH_MAX];  /* remaining path, kept at the end */
   char link[MB_VFS_PATH_MAX];  /* a symlink text being spliced in */
   char name[MB_VFS_NAME_MAX + 1]; /* readdir names of host directories */
+  mb_allocator alloc; /* the filesystem, its mounts, nodes and open files */
 };
 
 struct mb_vfs_file {

@@ -1,38 +1,9 @@
-/* alloc.c — the allocator hook and the module arena. */
+/* alloc.c — the module arena, error names and diagnostics. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-static void *default_realloc(void *ptr, size_t size, void *user) {
-  (void)user;
-  if (size == 0) {
-    free(ptr);
-    return NULL;
-  }
-  return realloc(ptr, size);
-}
-
-static mb_realloc_fn hook = default_realloc;
-static void *hook_user;
-
-void mb_set_allocator(mb_realloc_fn fn, void *user) {
-  hook = fn ? fn : default_realloc;
-  hook_user = fn ? user : NULL;
-}
-
-void *mb_wasm_realloc(void *ptr, size_t size) { return hook(ptr, size, hook_user); }
-void *mb_wasm_malloc(size_t size) { return size ? hook(NULL, size, hook_user) : NULL; }
-void mb_wasm_free(void *ptr) {
-  if (ptr) hook(ptr, 0, hook_user);
-}
-void *mb_wasm_calloc(size_t n, size_t size) {
-  if (size && n > SIZE_MAX / size) return NULL;
-  void *p = mb_wasm_malloc(n * size);
-  if (p) memset(p, 0, n * size);
-  return p;
-}
 
 /* Chunks are chained; big requests get a chunk of their own so a 10 MB module's arrays
  * don't waste a half-used chunk. */
@@ -51,20 +22,28 @@ typedef struct adopted {
 struct mb_arena {
   chunk *head;
   adopted *adopted;
+  mb_allocator alloc; /* the arena, its chunks and adopted blocks come from it */
 };
 
 enum { CHUNK_SIZE = 64 * 1024 };
 
-mb_arena *mb_wasm_arena_new(void) { return mb_wasm_calloc(1, sizeof(mb_arena)); }
+mb_arena *mb_wasm_arena_new(const mb_allocator *alloc) {
+  mb_arena *a = mb_mem_calloc(alloc, 1, sizeof(mb_arena));
+  if (a) a->alloc = mb_allocator_of(alloc);
+  return a;
+}
+
+const mb_allocator *mb_wasm_arena_allocator(const mb_arena *a) { return &a->alloc; }
 
 void mb_wasm_arena_free(mb_arena *a) {
   if (!a) return;
-  for (adopted *d = a->adopted; d; d = d->next) mb_wasm_free(d->ptr);
+  mb_allocator al = a->alloc;
+  for (adopted *d = a->adopted; d; d = d->next) mb_mem_free(&al, d->ptr);
   for (chunk *c = a->head, *next; c; c = next) {
     next = c->next;
-    mb_wasm_free(c);
+    mb_mem_free(&al, c);
   }
-  mb_wasm_free(a);
+  mb_mem_free(&al, a);
 }
 
 void *mb_wasm_arena_alloc(mb_arena *a, size_t size) {
@@ -75,7 +54,7 @@ void *mb_wasm_arena_alloc(mb_arena *a, size_t size) {
   if (!c || c->cap - c->used < size) {
     size_t cap = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
     if (cap > SIZE_MAX - sizeof(chunk)) return NULL;
-    chunk *n = mb_wasm_malloc(sizeof(chunk) + cap);
+    chunk *n = mb_mem_alloc(&a->alloc, sizeof(chunk) + cap);
     if (!n) return NULL;
     n->used = 0;
     n->cap = cap;

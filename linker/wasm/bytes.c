@@ -142,6 +142,7 @@ mb_err mb_wasm_sub(mb_wasm_reader *r, size_t n, mb_wasm_reader *sub, const char 
   sub->end = p + n;
   sub->base = at;
   sub->diag = r->diag;
+  sub->alloc = r->alloc;
   return MB_OK;
 }
 
@@ -180,41 +181,8 @@ unsigned mb_leb_size(uint64_t v) {
   return n;
 }
 
-void mb_buf_init(mb_buf *b) { memset(b, 0, sizeof *b); }
-void mb_buf_fini(mb_buf *b) {
-  mb_wasm_free(b->data);
-  memset(b, 0, sizeof *b);
-}
-
-bool mb__buf_reserve(mb_buf *b, size_t n) {
-  if (b->failed) return false;
-  if (b->cap - b->len >= n) return true;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < n) {
-    if (cap > SIZE_MAX / 2) {
-      b->failed = true;
-      return false;
-    }
-    cap *= 2;
-  }
-  uint8_t *p = mb_wasm_realloc(b->data, cap);
-  if (!p) {
-    b->failed = true;
-    return false;
-  }
-  b->data = p;
-  b->cap = cap;
-  return true;
-}
-
-bool mb_buf_append(mb_buf *b, const void *p, size_t n) {
-  if (!n) return !b->failed;
-  if (!mb__buf_reserve(b, n)) return false;
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-  return true;
-}
-bool mb_buf_byte(mb_buf *b, uint8_t v) { return mb_buf_append(b, &v, 1); }
+/* The buffer itself (init, append, reserve) is membrane_alloc.h's; the LEB128 writers
+ * are the model's. */
 bool mb_buf_u64(mb_buf *b, uint64_t v) {
   uint8_t tmp[10];
   return mb_buf_append(b, tmp, mb__put_u64(tmp, v));

@@ -225,7 +225,7 @@ static mb_err frame_push(walker *w, mb_buf *stack, uint8_t kind) {
 static mb_err walk(walker *w, mb_expr_kind kind) {
   mb_wasm_reader *r = w->r;
   mb_buf stack; /* open structured instructions, one byte each */
-  mb_buf_init(&stack);
+  mb_buf_init(&stack, w->out ? &w->out->alloc : r->alloc);
   mb_err e = MB_OK;
   for (;;) {
     uint64_t off = mb_wasm_off(r);
@@ -544,25 +544,25 @@ mb_err mb__body_walk(mb_wasm_reader *r, const uint32_t *limits, const mb_remap *
 }
 
 /* Public wrappers over a plain byte range. */
-static mb_err run_body(const uint8_t *body, size_t len, uint64_t base, const uint32_t *limits,
-                       const mb_remap *remap, mb_buf *out, mb_diag *diag) {
-  mb_wasm_reader r = {body, body, body + len, base, diag};
+static mb_err run_body(const mb_allocator *alloc, const uint8_t *body, size_t len, uint64_t base,
+                       const uint32_t *limits, const mb_remap *remap, mb_buf *out, mb_diag *diag) {
+  mb_wasm_reader r = {body, body, body + len, base, diag, alloc};
   return mb__body_walk(&r, limits, remap, out, NULL);
 }
 
 mb_err mb_code_rewrite(const uint8_t *body, size_t len, uint64_t base_offset,
                        const mb_remap *remap, mb_buf *out, mb_diag *diag) {
-  return run_body(body, len, base_offset, NULL, remap, out, diag);
+  return run_body(&out->alloc, body, len, base_offset, NULL, remap, out, diag);
 }
 
-mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
+mb_err mb_code_check(const mb_allocator *alloc, const uint8_t *body, size_t len, uint64_t base_offset,
                      const uint32_t index_limit[MB_SPACE_COUNT], mb_diag *diag) {
-  return run_body(body, len, base_offset, index_limit, NULL, NULL, diag);
+  return run_body(alloc, body, len, base_offset, index_limit, NULL, NULL, diag);
 }
 
 mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offset,
                              const mb_remap *remap, mb_buf *out, mb_diag *diag) {
-  mb_wasm_reader r = {expr, expr, expr + len, base_offset, diag};
+  mb_wasm_reader r = {expr, expr, expr + len, base_offset, diag, &out->alloc};
   mb_err e = mb__expr_walk(&r, MB_EXPR_CONST, NULL, remap, out, NULL);
   if (e) return e;
   if (r.pos != r.end)

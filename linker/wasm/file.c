@@ -5,7 +5,8 @@
 
 #include "internal.h"
 
-mb_err mb_file_read(const char *path, uint8_t **data, size_t *len, mb_diag *diag) {
+mb_err mb_file_read(const mb_allocator *alloc, const char *path, uint8_t **data, size_t *len,
+                    mb_diag *diag) {
   *data = NULL;
   *len = 0;
   FILE *f = fopen(path, "rb");
@@ -18,13 +19,13 @@ mb_err mb_file_read(const char *path, uint8_t **data, size_t *len, mb_diag *diag
     goto out;
   }
   size_t size = (size_t)st.st_size;
-  if (!(buf = mb_wasm_malloc(size ? size : 1))) {
+  if (!(buf = mb_mem_alloc(alloc, size ? size : 1))) {
     e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory reading %s (%zu bytes)", path, size);
     goto out;
   }
   if (fread(buf, 1, size, f) != size) {
     e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
-    mb_wasm_free(buf);
+    mb_mem_free(alloc, buf);
     buf = NULL;
     goto out;
   }
@@ -35,7 +36,7 @@ out:
   return e;
 }
 
-void mb_file_free(uint8_t *data, size_t len) {
+void mb_file_free(const mb_allocator *alloc, uint8_t *data, size_t len) {
   (void)len;
-  mb_wasm_free(data);
+  mb_mem_free(alloc, data);
 }

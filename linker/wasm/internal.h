@@ -1,13 +1,10 @@
-/* wasm/internal.h — private to the binary-model library (linker/wasm/): the buffer and
- * LEB helpers of the writer, value types, and the instruction walker shared by the reader
+/* wasm/internal.h — private to the binary-model library (linker/wasm/): the LEB helpers
+ * of the writer, value types, and the instruction walker shared by the reader
  * and the rewriter. What the WIT and link libraries may use is in membrane_wasm_ext.h. */
 #ifndef MB_WASM_INTERNAL_H
 #define MB_WASM_INTERNAL_H
 
 #include "membrane_wasm_ext.h"
-
-/* Make room for n more bytes in b (false, and b->failed, when out of memory). */
-bool mb__buf_reserve(mb_buf *b, size_t n);
 
 /* ---- LEB writing into a fixed buffer (returns bytes written, <= 10) ---- */
 unsigned mb__put_u64(uint8_t *dst, uint64_t v);

@@ -2,8 +2,10 @@
  *
  * The public header of linker/wasm/, the lowest of the linker's three libraries (the WIT
  * library and the link library sit on it). It owns the module model, the reader, the
- * writer, the index remapper and constant expressions, the byte buffer, the error enum
- * and diagnostics shared by the three, and the allocation hook.
+ * writer, the index remapper and constant expressions, the LEB128 writers of the byte
+ * buffer, and the error enum and diagnostics shared by the three. The allocator and the
+ * byte buffer are membrane_alloc.h's: a module allocates from the allocator it was read
+ * or created with (NULL: libc), and every buffer from its own.
  *
  * A module is read from a byte buffer the caller keeps alive; the model points into that
  * buffer (code bodies, constant expressions, data bytes and custom payloads are byte
@@ -20,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "membrane_alloc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,13 +74,6 @@ typedef struct mb_diag {
 
 /* Short stable name of an error code ("unexpected end", ...). */
 const char *mb_err_name(mb_err code);
-
-/* ---- allocation hook ------------------------------------------------------------- */
-
-/* Every allocation in the library goes through this hook so tests can count
- * allocations and fail the N-th one. realloc(ptr, 0) frees. NULL restores the default. */
-typedef void *(*mb_realloc_fn)(void *ptr, size_t size, void *user);
-void mb_set_allocator(mb_realloc_fn fn, void *user);
 
 /* ---- the model ------------------------------------------------------------------- */
 
@@ -284,15 +281,21 @@ typedef struct mb_read_options {
   bool check_code;
 } mb_read_options;
 
-/* Read a module from bytes[0..len). The bytes must outlive the module. On error returns
- * the code, fills *diag (if non-NULL) and sets *out to NULL. */
-mb_err mb_wasm_read(const uint8_t *bytes, size_t len, mb_module **out, mb_diag *diag);
-mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options *opts,
-                         mb_module **out, mb_diag *diag);
+/* Read a module from bytes[0..len). The bytes must outlive the module. The module and
+ * its arena allocate from alloc (copied; NULL: libc). On error returns the code, fills
+ * *diag (if non-NULL) and sets *out to NULL. */
+mb_err mb_wasm_read(const mb_allocator *alloc, const uint8_t *bytes, size_t len, mb_module **out,
+                    mb_diag *diag);
+mb_err mb_wasm_read_opts(const mb_allocator *alloc, const uint8_t *bytes, size_t len,
+                         const mb_read_options *opts, mb_module **out, mb_diag *diag);
 
-/* An empty module (no sections), for building output from scratch. */
-mb_module *mb_module_new(void);
+/* An empty module (no sections), for building output from scratch, allocating from
+ * alloc (NULL: libc). */
+mb_module *mb_module_new(const mb_allocator *alloc);
 void mb_module_free(mb_module *m);
+/* The allocator m was read or created with (valid while m lives): temporary buffers
+ * about m come from it. */
+const mb_allocator *mb_module_allocator(const mb_module *m);
 
 /* Allocate from the module's arena (freed with the module). NULL when out of memory. */
 void *mb_module_alloc(mb_module *m, size_t size);
@@ -304,16 +307,7 @@ void mb_module_mark_all_dirty(mb_module *m);
 
 /* ---- writing --------------------------------------------------------------------- */
 
-/* Growable byte buffer. _init to zero; _fini frees. data is owned by the buffer. */
-typedef struct mb_buf {
-  uint8_t *data;
-  size_t len, cap;
-  bool failed; /* an allocation failed; later appends are ignored */
-} mb_buf;
-void mb_buf_init(mb_buf *b);
-void mb_buf_fini(mb_buf *b);
-bool mb_buf_append(mb_buf *b, const void *p, size_t n);
-bool mb_buf_byte(mb_buf *b, uint8_t v);
+/* LEB128 appended to a byte buffer (mb_buf: membrane_alloc.h). */
 bool mb_buf_u32(mb_buf *b, uint32_t v);  /* unsigned LEB128, minimal */
 bool mb_buf_u64(mb_buf *b, uint64_t v);
 bool mb_buf_s32(mb_buf *b, int32_t v);
@@ -329,9 +323,11 @@ mb_err mb_wasm_write_file(const mb_module *m, FILE *f, mb_diag *diag);
  * half-written. */
 mb_err mb_wasm_write_path(const mb_module *m, const char *path, mb_diag *diag);
 
-/* Read a whole file into memory (caller frees *data with mb_file_free). */
-mb_err mb_file_read(const char *path, uint8_t **data, size_t *len, mb_diag *diag);
-void mb_file_free(uint8_t *data, size_t len);
+/* Read a whole file into memory allocated from alloc (NULL: libc); the caller frees
+ * *data with mb_file_free and the same allocator. */
+mb_err mb_file_read(const mb_allocator *alloc, const char *path, uint8_t **data, size_t *len,
+                    mb_diag *diag);
+void mb_file_free(const mb_allocator *alloc, uint8_t *data, size_t len);
 
 /* Remove custom sections; with keep_names the `name` section stays. */
 void mb_module_strip_customs(mb_module *m, bool keep_names);
@@ -373,8 +369,8 @@ mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offs
 
 /* Decode-only check of a body / constant expression (what the reader runs). index_limit
  * (may be NULL) holds the size of each index space; indices past it are
- * MB_ERR_INDEX_RANGE. */
-mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
+ * MB_ERR_INDEX_RANGE. The check's scratch memory comes from alloc (NULL: libc). */
+mb_err mb_code_check(const mb_allocator *alloc, const uint8_t *body, size_t len, uint64_t base_offset,
                      const uint32_t index_limit[MB_SPACE_COUNT], mb_diag *diag);
 
 /* Renumber every reference in m in place: import, function and tag type indices,

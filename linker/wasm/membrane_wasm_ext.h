@@ -1,7 +1,6 @@
 /* membrane_wasm_ext.h — the binary model's toolkit for the libraries built on it.
  *
- * Not for applications: linker/wit/ and linker/ use it to allocate through the model's
- * allocation hook, keep their own data in an arena, report errors the way the model does,
+ * Not for applications: linker/wit/ and linker/ use it to keep their own data in an arena, report errors the way the model does,
  * and read bytes (custom-section payloads, code bodies) with the same bounds-checked reader
  * as the model's reader. Everything else in linker/wasm/ stays private (wasm/internal.h).
  * Names are mb_wasm_*; the contracts are the ones the model itself relies on.
@@ -15,22 +14,22 @@
 extern "C" {
 #endif
 
-/* ---- allocation ---- */
-void *mb_wasm_realloc(void *ptr, size_t size);
-void *mb_wasm_malloc(size_t size);
-void *mb_wasm_calloc(size_t n, size_t size); /* overflow-checked, zeroed */
-void mb_wasm_free(void *ptr);
+/* ---- allocation (through an mb_allocator: membrane_alloc.h) ---- */
 
-/* A copy of s through the hook (mb_wasm_free it); NULL when out of memory. */
-char *mb_wasm_strdup(const char *s);
+/* A copy of s from alloc (mb_mem_free it with the same); NULL when out of memory. */
+char *mb_wasm_strdup(const mb_allocator *alloc, const char *s);
 
+/* An arena allocates its chunks from alloc (copied; NULL: libc) and frees them with
+ * itself. */
 typedef struct mb_arena mb_arena;
-mb_arena *mb_wasm_arena_new(void);
+mb_arena *mb_wasm_arena_new(const mb_allocator *alloc);
 void mb_wasm_arena_free(mb_arena *a);
+/* The arena's allocator (valid while the arena lives). */
+const mb_allocator *mb_wasm_arena_allocator(const mb_arena *a);
 /* Zeroed, 8-byte aligned; NULL on overflow or out of memory. */
 void *mb_wasm_arena_alloc(mb_arena *a, size_t size);
 void *mb_wasm_arena_array(mb_arena *a, size_t n, size_t elem);
-/* The arena takes ownership of ptr (from mb_wasm_malloc) and frees it with itself, so a big
+/* The arena takes ownership of ptr (from the arena's allocator) and frees it with itself, so a big
  * buffer built elsewhere need not be copied in. False (ptr not taken) when out of
  * memory. */
 bool mb_wasm_arena_adopt(mb_arena *a, void *ptr);
@@ -47,6 +46,7 @@ typedef struct mb_wasm_reader {
   const uint8_t *start, *pos, *end;
   uint64_t base;
   mb_diag *diag;
+  const mb_allocator *alloc; /* scratch memory of walks over it (NULL: libc); sub-readers inherit it */
 } mb_wasm_reader;
 
 static inline uint64_t mb_wasm_off(const mb_wasm_reader *r) {

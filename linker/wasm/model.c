@@ -6,9 +6,9 @@
 
 #include "internal.h"
 
-char *mb_wasm_strdup(const char *s) {
+char *mb_wasm_strdup(const mb_allocator *alloc, const char *s) {
   size_t n = strlen(s) + 1;
-  char *p = mb_wasm_malloc(n);
+  char *p = mb_mem_alloc(alloc, n);
   if (p) memcpy(p, s, n);
   return p;
 }

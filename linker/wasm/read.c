@@ -488,11 +488,11 @@ static const section_reader readers[MB_SEC_COUNT] = {
     read_datacount, read_code,   read_data,
 };
 
-mb_module *mb_module_new(void) {
-  mb_module *m = mb_wasm_calloc(1, sizeof *m);
+mb_module *mb_module_new(const mb_allocator *alloc) {
+  mb_module *m = mb_mem_calloc(alloc, 1, sizeof *m);
   if (!m) return NULL;
-  if (!(m->arena = mb_wasm_arena_new())) {
-    mb_wasm_free(m);
+  if (!(m->arena = mb_wasm_arena_new(alloc))) {
+    mb_mem_free(alloc, m);
     return NULL;
   }
   return m;
@@ -500,8 +500,13 @@ mb_module *mb_module_new(void) {
 
 void mb_module_free(mb_module *m) {
   if (!m) return;
+  mb_allocator a = *mb_wasm_arena_allocator(m->arena);
   mb_wasm_arena_free(m->arena);
-  mb_wasm_free(m);
+  mb_mem_free(&a, m);
+}
+
+const mb_allocator *mb_module_allocator(const mb_module *m) {
+  return mb_wasm_arena_allocator(m->arena);
 }
 
 void *mb_module_alloc(mb_module *m, size_t size) { return mb_wasm_arena_alloc(m->arena, size); }
@@ -577,13 +582,13 @@ static mb_err read_sections(ctx *c, mb_wasm_reader *r, mb_buf *customs) {
   return MB_OK;
 }
 
-mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options *opts,
-                         mb_module **out, mb_diag *diag) {
+mb_err mb_wasm_read_opts(const mb_allocator *alloc, const uint8_t *bytes, size_t len,
+                         const mb_read_options *opts, mb_module **out, mb_diag *diag) {
   static const uint8_t magic[4] = {0x00, 0x61, 0x73, 0x6D};
   static const uint8_t version[4] = {0x01, 0x00, 0x00, 0x00};
-  mb_wasm_reader r = {bytes, bytes, bytes + len, 0, diag};
+  mb_wasm_reader r = {bytes, bytes, bytes + len, 0, diag, alloc};
   mb_buf customs;
-  mb_buf_init(&customs);
+  mb_buf_init(&customs, alloc);
   ctx c = {NULL, diag, opts ? opts->check_code : true, 0};
   mb_err e = MB_OK;
   *out = NULL;
@@ -610,7 +615,7 @@ mb_err mb_wasm_read_opts(const uint8_t *bytes, size_t len, const mb_read_options
     goto done;
   }
   r.pos += 8;
-  if (!(c.m = mb_module_new())) {
+  if (!(c.m = mb_module_new(alloc))) {
     e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     goto done;
   }
@@ -635,7 +640,8 @@ done:
   return MB_OK;
 }
 
-mb_err mb_wasm_read(const uint8_t *bytes, size_t len, mb_module **out, mb_diag *diag) {
+mb_err mb_wasm_read(const mb_allocator *alloc, const uint8_t *bytes, size_t len, mb_module **out,
+                    mb_diag *diag) {
   mb_read_options opts = {.check_code = true};
-  return mb_wasm_read_opts(bytes, len, &opts, out, diag);
+  return mb_wasm_read_opts(alloc, bytes, len, &opts, out, diag);
 }

@@ -74,7 +74,7 @@ static mb_err remap_map(mb_wasm_reader *r, const mb_remap *rm, int space, bool i
   mb_err e = mb_wasm_u32(r, &n, "name map");
   if (e) return e;
   if (n > mb_wasm_left(r)) return MB_ERR_UNEXPECTED_END;
-  name_entry *v = mb_wasm_calloc(n ? n : 1, sizeof *v);
+  name_entry *v = mb_mem_calloc(&out->alloc, n ? n : 1, sizeof *v);
   if (!v) return MB_ERR_NOMEM;
   for (uint32_t i = 0; i < n && !e; i++) {
     uint32_t key;
@@ -94,7 +94,7 @@ static mb_err remap_map(mb_wasm_reader *r, const mb_remap *rm, int space, bool i
       mb_buf_append(out, v[i].rest, v[i].len);
     }
   }
-  mb_wasm_free(v);
+  mb_mem_free(&out->alloc, v);
   return e;
 }
 
@@ -119,9 +119,9 @@ static int name_subsection_space(uint8_t id) {
  * point at the wrong entities). Out of memory must not pass for unparseable: that would
  * drop the names silently. */
 static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out) {
-  mb_wasm_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL};
+  mb_wasm_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL, &out->alloc};
   mb_buf sub;
-  mb_buf_init(&sub);
+  mb_buf_init(&sub, &out->alloc);
   mb_err e = MB_OK;
   while (!e && r.pos < r.end) {
     uint8_t id;
@@ -152,7 +152,7 @@ static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *o
 static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   uint32_t kept = 0;
   mb_buf tmp;
-  mb_buf_init(&tmp);
+  mb_buf_init(&tmp, mb_module_allocator(m));
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < m->ncustoms; i++) {
     mb_custom c = m->customs[i];
@@ -177,7 +177,7 @@ static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
 mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   if (!check_counts(m, rm, diag)) return MB_ERR_INVALID_ARG;
   mb_buf tmp;
-  mb_buf_init(&tmp);
+  mb_buf_init(&tmp, mb_module_allocator(m));
   mb_err e = MB_OK;
 
   for (uint32_t i = 0; i < m->nimports; i++) {
@@ -245,7 +245,7 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
   mb_buf tmp;
   mb_err e = MB_OK;
   if (!gm) return MB_OK;
-  mb_buf_init(&tmp);
+  mb_buf_init(&tmp, mb_module_allocator(m));
   for (uint32_t i = 0; i < m->nglobals && !e; i++) {
     const mb_bytes *init = &m->globals[i].init;
     if (!init->len) continue;
@@ -253,7 +253,7 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
     if ((e = mb_const_expr_rewrite(init->ptr, init->len, 0, rm, &tmp, diag))) break;
     for (int s = 0; s < MB_SPACE_COUNT; s++) lim[s] = UINT32_MAX;
     lim[MB_SPACE_GLOBAL] = gm[imported + i];
-    mb_wasm_reader r = {tmp.data, tmp.data, tmp.data + tmp.len, 0, NULL};
+    mb_wasm_reader r = {tmp.data, tmp.data, tmp.data + tmp.len, 0, NULL, mb_module_allocator(m)};
     if (mb__expr_walk(&r, MB_EXPR_CONST, lim, NULL, NULL, NULL) == MB_ERR_INDEX_RANGE)
       e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                        "the permutation moves global %u to %u, before a global its initialiser "
@@ -268,8 +268,8 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
 static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, uint32_t imported,
                             const uint32_t *map, mb_diag *diag) {
   if (!map || !n) return MB_OK;
-  uint8_t *copy = mb_wasm_malloc(n * elem);
-  uint8_t *seen = mb_wasm_calloc(n, 1);
+  uint8_t *copy = mb_mem_alloc(mb_module_allocator(m), n * elem);
+  uint8_t *seen = mb_mem_calloc(mb_module_allocator(m), n, 1);
   mb_err e = MB_OK;
   if (!copy || !seen) {
     e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
@@ -288,8 +288,8 @@ static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, ui
     memcpy((uint8_t *)arr + (size_t)(to - imported) * elem, copy + (size_t)i * elem, elem);
   }
 out:
-  mb_wasm_free(copy);
-  mb_wasm_free(seen);
+  mb_mem_free(mb_module_allocator(m), copy);
+  mb_mem_free(mb_module_allocator(m), seen);
   (void)m;
   return e;
 }
@@ -308,7 +308,7 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   /* Check every map is a permutation before changing anything. */
   for (int s = 0; s < MB_SPACE_COUNT; s++) {
     if (!rm->map[s]) continue;
-    uint8_t *seen = mb_wasm_calloc(rm->count[s] ? rm->count[s] : 1, 1);
+    uint8_t *seen = mb_mem_calloc(mb_module_allocator(m), rm->count[s] ? rm->count[s] : 1, 1);
     if (!seen) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
     uint32_t bad = UINT32_MAX;
     for (uint32_t i = 0; i < rm->count[s] && bad == UINT32_MAX; i++) {
@@ -316,7 +316,7 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
       if (to >= rm->count[s] || seen[to]) bad = i;
       else seen[to] = 1;
     }
-    mb_wasm_free(seen);
+    mb_mem_free(mb_module_allocator(m), seen);
     if (bad != UINT32_MAX)
       return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
                           "remap table %d is not a permutation (entry %u -> %u)", s, bad,

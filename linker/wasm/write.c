@@ -321,7 +321,7 @@ static void put_customs(sink *s, const mb_module *m, mb_sec before, mb_buf *tmp)
 static mb_err write_to(const mb_module *m, sink *s, mb_diag *diag) {
   static const uint8_t preamble[8] = {0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00};
   mb_buf tmp;
-  mb_buf_init(&tmp);
+  mb_buf_init(&tmp, mb_module_allocator(m));
   put(s, preamble, sizeof preamble);
   for (int sec = 0; sec < MB_SEC_COUNT; sec++) {
     put_customs(s, m, (mb_sec)sec, &tmp);
@@ -364,7 +364,7 @@ mb_err mb_wasm_write_file(const mb_module *m, FILE *f, mb_diag *diag) {
 
 mb_err mb_wasm_write_path(const mb_module *m, const char *path, mb_diag *diag) {
   size_t n = strlen(path);
-  char *tmp = mb_wasm_malloc(n + 16);
+  char *tmp = mb_mem_alloc(mb_module_allocator(m), n + 16);
   if (!tmp) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
   memcpy(tmp, path, n);
   memcpy(tmp + n, ".tmp.XXXXXX", 12);
@@ -398,7 +398,7 @@ mb_err mb_wasm_write_path(const mb_module *m, const char *path, mb_diag *diag) {
     e = mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
   }
 out:
-  mb_wasm_free(tmp);
+  mb_mem_free(mb_module_allocator(m), tmp);
   return e;
 }
 

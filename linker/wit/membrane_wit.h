@@ -146,7 +146,9 @@ struct mb_wit_world {
   const mb_wit_world_item *exports;
 };
 
-mb_wit *mb_wit_new(void);
+/* A new, empty WIT set; everything in it is allocated from alloc (copied; NULL: libc)
+ * and freed by mb_wit_free. NULL when out of memory. */
+mb_wit *mb_wit_new(const mb_allocator *alloc);
 void mb_wit_free(mb_wit *w);
 
 /* A .wit file (which must declare its package), or a directory: its *.wit files are one

@@ -26,8 +26,8 @@ static mb_err nomem(mb_diag *diag) {
   return mb__wit_fail(diag, MB_ERR_NOMEM, NULL, "out of memory");
 }
 
-mb_wit *mb_wit_new(void) {
-  mb_arena *a = mb_wasm_arena_new();
+mb_wit *mb_wit_new(const mb_allocator *alloc) {
+  mb_arena *a = mb_wasm_arena_new(alloc);
   if (!a) return NULL;
   mb_wit *w = mb_wasm_arena_alloc(a, sizeof *w);
   if (!w) {
@@ -120,7 +120,8 @@ mb_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size
   return e;
 }
 
-static mb_err read_text(const char *path, uint8_t **data, size_t *len, mb_diag *diag) {
+static mb_err read_text(const mb_allocator *alloc, const char *path, uint8_t **data, size_t *len,
+                        mb_diag *diag) {
   struct stat st;
   if (stat(path, &st) != 0)
     return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
@@ -128,15 +129,16 @@ static mb_err read_text(const char *path, uint8_t **data, size_t *len, mb_diag *
     return mb__wit_fail(diag, MB_ERR_TOO_MANY, NULL,
                         "%s is %llu bytes; WIT files are limited to %u", path,
                         (unsigned long long)st.st_size, WIT_MAX_SOURCE);
-  return mb_file_read(path, data, len, diag);
+  return mb_file_read(alloc, path, data, len, diag);
 }
 
 static mb_err parse_path_file(mb_wit *w, const char *path, wit_file **f, mb_diag *diag) {
   uint8_t *data;
   size_t len;
-  TRY(read_text(path, &data, &len, diag));
+  const mb_allocator *alloc = mb_wasm_arena_allocator(w->arena);
+  TRY(read_text(alloc, path, &data, &len, diag));
   mb_err e = mb__wit_parse(w, path, (const char *)data, len, f, diag);
-  mb_file_free(data, len);
+  mb_file_free(alloc, data, len);
   return e;
 }
 

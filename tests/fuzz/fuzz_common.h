@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "membrane_link.h"
+#include "../common/test_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,35 +41,12 @@ static inline uint64_t fz_hash(uint64_t h, const void *p, size_t n) {
 }
 #define FZ_HASH_INIT 0xCBF29CE484222325u
 
-/* ---- allocation hook ---- */
+/* ---- allocator (tests/common/test_alloc.h) ---- */
 
-typedef struct fz_alloc {
-  uint64_t count;   /* allocations (not frees) seen */
-  uint64_t fail_at; /* 1-based allocation to fail; 0 = never */
-  bool failed;      /* the injected failure happened */
-} fz_alloc;
-
-static inline void *fz_realloc(void *ptr, size_t size, void *user) {
-  fz_alloc *a = user;
-  if (size == 0) {
-    free(ptr);
-    return NULL;
-  }
-  if (++a->count == a->fail_at) {
-    a->failed = true;
-    return NULL;
-  }
-  return realloc(ptr, size);
-}
-
-static inline void fz_alloc_begin(fz_alloc *a, uint64_t fail_at) {
-  a->count = 0;
-  a->fail_at = fail_at;
-  a->failed = false;
-  mb_set_allocator(fz_realloc, a);
-}
-
-static inline void fz_alloc_end(void) { mb_set_allocator(NULL, NULL); }
+/* The one the library objects of a run are created with: counts requests, fails the
+ * N-th. */
+static test_alloc fz_ta;
+#define FA (&fz_ta.mb)
 
 /* One run of a target's steps. A step that returns MB_ERR_NOMEM while a failure is
  * being injected ends the run early (FZ_STOPPED); any other error is a property
@@ -78,12 +56,12 @@ typedef enum fz_result { FZ_DONE, FZ_STOPPED } fz_result;
 /* Run `steps` normally, then again failing one allocation; compare digests. */
 static inline void fz_run_with_oom(fz_result (*steps)(const uint8_t *, size_t, bool, uint64_t *),
                                    const uint8_t *data, size_t size) {
-  fz_alloc a;
   uint64_t digest = FZ_HASH_INIT, digest2 = FZ_HASH_INIT;
-  fz_alloc_begin(&a, 0);
+  test_alloc_init(&fz_ta, 0, false);
   fz_result r = steps(data, size, false, &digest);
-  uint64_t total = a.count;
-  fz_alloc_end();
+  uint64_t total = (uint64_t)fz_ta.calls;
+  FUZZ_CHECK(fz_ta.live == 0, "a run left %ld blocks (%zu bytes) allocated", fz_ta.live,
+             fz_ta.live_bytes);
   FUZZ_CHECK(r == FZ_DONE, "a run without injected failures stopped early");
   if (total == 0) return;
   /* MB_FUZZ_OOM_SWEEP=1 (the replay tests set it) fails each allocation in turn,
@@ -94,10 +72,11 @@ static inline void fz_run_with_oom(fz_result (*steps)(const uint8_t *, size_t, b
   if (sweep) first = 1, last = total;
   for (uint64_t k = first; k <= last; k++) {
     digest2 = FZ_HASH_INIT;
-    fz_alloc_begin(&a, k);
+    test_alloc_init(&fz_ta, (long)k, false);
     r = steps(data, size, true, &digest2);
-    bool failed = a.failed;
-    fz_alloc_end();
+    bool failed = fz_ta.failed;
+    FUZZ_CHECK(fz_ta.live == 0, "allocation %llu failed and %ld blocks (%zu bytes) leaked",
+               (unsigned long long)k, fz_ta.live, fz_ta.live_bytes);
     if (r == FZ_DONE)
       FUZZ_CHECK(digest2 == digest,
                  "allocation %llu of %llu failed%s, no step reported out of memory, and the "

@@ -101,7 +101,7 @@ static void link_all(fz_input *in, mb_module **m, bool injecting, bool *stop, ui
   mb_module *out = NULL;
   mb_err e = MB_OK;
   *stop = false;
-  mb_link *l = mb_link_new();
+  mb_link *l = mb_link_new(FA);
   if (!l) {
     FUZZ_CHECK(injecting, "mb_link_new failed without injected failures");
     *stop = true;
@@ -170,7 +170,7 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
   int nread = 0;
   for (int k = 0; k < in.n; k++) {
     mb_diag d;
-    mb_err e = mb_wasm_read(in.mod[k], in.len[k], &m[k], &d);
+    mb_err e = mb_wasm_read(FA, in.mod[k], in.len[k], &m[k], &d);
     if (e == MB_ERR_NOMEM && injecting) {
       res = FZ_STOPPED;
       goto out;

@@ -28,15 +28,15 @@ static inline mb_err fz_link_check_output(const mb_module *out, uint32_t max_mem
   mb_diag d = {0};
   mb_module *back = NULL;
   mb_buf b, b2;
-  mb_buf_init(&b);
-  mb_buf_init(&b2);
+  mb_buf_init(&b, FA);
+  mb_buf_init(&b2, FA);
   *stop = false;
   FUZZ_CHECK(mb_module_count(out, MB_KIND_MEMORY) <= max_memories, "the output has %u memories",
              mb_module_count(out, MB_KIND_MEMORY));
   mb_err e = fz_write(out, &b, &d);
   if (e == MB_ERR_NOMEM && injecting) goto stopped;
   FUZZ_CHECK(e == MB_OK, "writing the output failed: %s: %s", mb_err_name(e), d.message);
-  e = mb_wasm_read(b.data, b.len, &back, &d);
+  e = mb_wasm_read(FA, b.data, b.len, &back, &d);
   if (e == MB_ERR_NOMEM && injecting) goto stopped;
   FUZZ_CHECK(e == MB_OK, "the output does not read back: %s at %llu: %s", mb_err_name(e),
              (unsigned long long)d.offset, d.message);

@@ -16,7 +16,7 @@ static mb_err link_single(const mb_module *m, int n, bool injecting, bool *stop,
   mb_diag d = {0};
   mb_module *out = NULL;
   mb_err e = MB_OK;
-  mb_link *l = mb_link_new();
+  mb_link *l = mb_link_new(FA);
   *stop = false;
   if (!l) {
     *stop = injecting;
@@ -48,7 +48,7 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
   mb_diag d;
   mb_module *m = NULL;
   fz_result res = FZ_STOPPED;
-  mb_err e = mb_wasm_read(data, size, &m, &d);
+  mb_err e = mb_wasm_read(FA, data, size, &m, &d);
   if (e == MB_ERR_NOMEM && injecting) return FZ_STOPPED;
   if (e) return FZ_DONE;
   bool stop = false;

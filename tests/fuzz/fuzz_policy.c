@@ -19,7 +19,7 @@
  * NOMEM from some call, with the policy unchanged by that call, or produce exactly the
  * first run's digest.
  *
- * Self-contained (fuzz_common.h is for the linker library's allocator hook). */
+ * Self-contained but for the shared test allocator (fuzz_common.h is the linker's). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "membrane_wasi_virt.h"
+#include "../common/test_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,29 +48,9 @@ static uint64_t hash(uint64_t h, const void *p, size_t n) {
 }
 #define HASH_INIT 0xCBF29CE484222325u
 
-/* ---- allocation failure injection, live-block count ---- */
+/* ---- allocation failure injection, live-block count: tests/common/test_alloc.h ---- */
 
-typedef struct alloc {
-  uint64_t count, fail_at;
-  long live;
-  bool failed;
-} alloc;
-
-static void *fz_realloc(void *ptr, size_t size, void *user) {
-  alloc *a = user;
-  if (size == 0) {
-    if (ptr) a->live--;
-    free(ptr);
-    return NULL;
-  }
-  if (++a->count == a->fail_at) {
-    a->failed = true;
-    return NULL;
-  }
-  void *p = realloc(ptr, size);
-  if (p && !ptr) a->live++;
-  return p;
-}
+static test_alloc fz_ta;
 
 /* ---- the policy as text (libc-allocated: outside the hook) ---- */
 
@@ -397,8 +378,8 @@ static const char *const base[][2] = {
 
 static void one_run(run *r, const uint8_t *data, size_t size, bool injecting) {
   mb_wv_policy p, q;
-  mb_wv_policy_init(&p);
-  mb_wv_policy_init(&q);
+  mb_wv_policy_init(&p, &fz_ta.mb);
+  mb_wv_policy_init(&q, &fz_ta.mb);
   text before = {NULL, 0, 0}, after = {NULL, 0, 0};
   mb_wv_policy_diag d;
   for (size_t i = 0; i < sizeof base / sizeof *base; i++)
@@ -448,13 +429,12 @@ out:
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloc a = {0, 0, 0, false};
-  mb_vfs_set_allocator(fz_realloc, &a);
+  test_alloc *a = &fz_ta;
+  test_alloc_init(a, 0, false);
   run first = {HASH_INIT, false};
   one_run(&first, data, size, false);
-  uint64_t total = a.count;
-  mb_vfs_set_allocator(NULL, NULL);
-  CHECK(a.live == 0, "%ld blocks leaked", a.live);
+  uint64_t total = (uint64_t)a->calls;
+  CHECK(a->live == 0, "%ld blocks leaked", a->live);
   CHECK(!first.nomem, "NOMEM without an injected failure");
   if (total == 0) return 0;
   static int sweep = -1;
@@ -462,16 +442,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t lo = 1 + hash(HASH_INIT, data, size) % total, hi = lo;
   if (sweep) lo = 1, hi = total;
   for (uint64_t k = lo; k <= hi; k++) {
-    a = (alloc){0, k, 0, false};
-    mb_vfs_set_allocator(fz_realloc, &a);
+    test_alloc_init(a, (long)k, false);
     run second = {HASH_INIT, false};
     one_run(&second, data, size, true);
-    mb_vfs_set_allocator(NULL, NULL);
-    CHECK(a.live == 0, "allocation %llu failed: %ld blocks leaked", (unsigned long long)k, a.live);
+    CHECK(a->live == 0, "allocation %llu failed: %ld blocks leaked", (unsigned long long)k, a->live);
     if (!second.nomem)
       CHECK(second.digest == first.digest,
             "allocation %llu of %llu failed%s, nothing reported NOMEM, and the result differs",
-            (unsigned long long)k, (unsigned long long)total, a.failed ? "" : " (not reached)");
+            (unsigned long long)k, (unsigned long long)total, a->failed ? "" : " (not reached)");
   }
   return 0;
 }

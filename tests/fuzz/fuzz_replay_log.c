@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   CHECK(inside(r.config, r.config_len, data, size), "configuration view");
   mb_wv_config c;
-  e = mb_wv_config_parse(&c, r.config, r.config_len);
+  e = mb_wv_config_parse(NULL, &c, r.config, r.config_len);
   CHECK(e == MB_WASI_ESUCCESS || e == MB_WASI_EINVAL || e == MB_WASI_ENOMEM, "config: %d", (int)e);
   if (!e) {
     CHECK(c.log <= MB_WV_LOG_REPLAY, "log mode");

@@ -11,7 +11,7 @@
  * failing (k from the input's hash; every k with MB_FUZZ_OOM_SWEEP=1). The second run
  * must see ENOMEM from some call or produce exactly the first run's digest.
  *
- * Self-contained (fuzz_common.h is for the linker library's allocator hook). */
+ * Self-contained but for the shared test allocator (fuzz_common.h is the linker's). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "membrane_wasi_virt.h"
+#include "../common/test_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,25 +40,7 @@ static uint64_t hash(uint64_t h, const void *p, size_t n) {
 }
 #define HASH_INIT 0xCBF29CE484222325u
 
-/* ---- allocation failure injection ---- */
-
-typedef struct alloc {
-  uint64_t count, fail_at;
-  bool failed;
-} alloc;
-
-static void *fz_realloc(void *ptr, size_t size, void *user) {
-  alloc *a = user;
-  if (size == 0) {
-    free(ptr);
-    return NULL;
-  }
-  if (++a->count == a->fail_at) {
-    a->failed = true;
-    return NULL;
-  }
-  return realloc(ptr, size);
-}
+/* ---- allocation failure injection: tests/common/test_alloc.h ---- */
 
 /* ---- one run ---- */
 
@@ -132,11 +115,11 @@ static void walk(run *r, mb_vfs_file *dir, bool writable, int depth) {
   }
 }
 
-static void one_run(run *r, const mb_vfs_image *img) {
+static void one_run(run *r, const mb_vfs_image *img, const mb_allocator *alloc) {
   r->digest = HASH_INIT;
   r->nomem = false;
   r->work = 0;
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(alloc);
   if (!vfs) {
     r->nomem = true;
     return;
@@ -190,24 +173,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   }
   /* the filesystem over it, then again with one allocation failing */
-  alloc a = {0, 0, false};
-  mb_vfs_set_allocator(fz_realloc, &a);
+  static test_alloc a;
   run first;
-  one_run(&first, &img);
-  uint64_t total = a.count;
-  mb_vfs_set_allocator(NULL, NULL);
+  one_run(&first, &img, test_alloc_init(&a, 0, false));
+  uint64_t total = (uint64_t)a.calls;
   CHECK(!first.nomem, "ENOMEM without an injected failure");
+  CHECK(a.live == 0, "%ld blocks (%zu bytes) leaked", a.live, a.live_bytes);
   if (total == 0) return 0;
   static int sweep = -1;
   if (sweep < 0) sweep = getenv("MB_FUZZ_OOM_SWEEP") != NULL;
   uint64_t lo = 1 + hash(HASH_INIT, data, size) % total, hi = lo;
   if (sweep) lo = 1, hi = total;
   for (uint64_t k = lo; k <= hi; k++) {
-    a = (alloc){0, k, false};
-    mb_vfs_set_allocator(fz_realloc, &a);
     run second;
-    one_run(&second, &img);
-    mb_vfs_set_allocator(NULL, NULL);
+    one_run(&second, &img, test_alloc_init(&a, (long)k, false));
+    CHECK(a.live == 0, "allocation %llu failed: %ld blocks leaked", (unsigned long long)k, a.live);
     if (!second.nomem)
       CHECK(second.digest == first.digest,
             "allocation %llu of %llu failed%s, nothing reported ENOMEM, and the walk differs",

@@ -26,6 +26,10 @@
 
 #include "membrane_wasi_virt.h"
 #include "p1.h"
+#include "../common/test_alloc.h"
+
+/* wasi-virt's objects, every run (run_calls). */
+static test_alloc p1_ta;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,7 +56,7 @@ uint32_t p1_caller_size(void) { return GUEST_SIZE >> 16; }
 static uint8_t *config;
 static size_t config_len;
 
-static void put_le(mb_vfs_buf *b, uint64_t v, unsigned n) {
+static void put_le(mb_buf *b, uint64_t v, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     uint8_t c = (uint8_t)(v >> (8 * i));
     if (b->len == b->cap) {
@@ -62,10 +66,10 @@ static void put_le(mb_vfs_buf *b, uint64_t v, unsigned n) {
     b->data[b->len++] = c;
   }
 }
-static void put_bytes(mb_vfs_buf *b, const void *p, size_t n) {
+static void put_bytes(mb_buf *b, const void *p, size_t n) {
   for (size_t i = 0; i < n; i++) put_le(b, ((const uint8_t *)p)[i], 1);
 }
-static void put_str(mb_vfs_buf *b, const char *s) {
+static void put_str(mb_buf *b, const char *s) {
   put_le(b, strlen(s), 4);
   put_bytes(b, s, strlen(s));
 }
@@ -77,22 +81,22 @@ static void put_str(mb_vfs_buf *b, const char *s) {
 #else
 #define REPLAY 0
 #endif
-static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path,
+static void build_config(mb_buf *out, uint8_t log_mode, const char *log_path,
                          const uint8_t *log, size_t log_len) {
   /* the tree: /a.txt, /dir/b.txt, /dir/link -> ../a.txt, /up -> ../../x */
-  mb_vfs_image_writer *w = mb_vfs_image_writer_new();
+  mb_vfs_image_writer *w = mb_vfs_image_writer_new(NULL);
   uint32_t dir;
   mb_vfs_image_writer_add(w, 0, "a.txt", 5, MB_WASI_FILETYPE_REGULAR_FILE, "alpha\n", 6, 1, NULL, NULL);
   mb_vfs_image_writer_add(w, 0, "dir", 3, MB_WASI_FILETYPE_DIRECTORY, NULL, 0, 2, &dir, NULL);
   mb_vfs_image_writer_add(w, dir, "b.txt", 5, MB_WASI_FILETYPE_REGULAR_FILE, "bravo bravo\n", 12, 3, NULL, NULL);
   mb_vfs_image_writer_add(w, dir, "link", 4, MB_WASI_FILETYPE_SYMBOLIC_LINK, "../a.txt", 8, 4, NULL, NULL);
   mb_vfs_image_writer_add(w, 0, "up", 2, MB_WASI_FILETYPE_SYMBOLIC_LINK, "../../x", 7, 5, NULL, NULL);
-  mb_vfs_buf img;
-  mb_vfs_buf_init(&img);
+  mb_buf img;
+  mb_buf_init(&img, NULL);
   if (!w || mb_vfs_image_writer_finish(w, &img, NULL)) abort();
   mb_vfs_image_writer_free(w);
 
-  mb_vfs_buf b = {0};
+  mb_buf b = {0};
   put_bytes(&b, "\x7fMBVCFG1", 8);
   put_le(&b, MB_WV_CONFIG_VERSION, 4);
   put_le(&b, 0, 8); /* size, patched */
@@ -145,19 +149,19 @@ static void build_config(mb_vfs_buf *out, uint8_t log_mode, const char *log_path
   put_le(&b, log_len, 8);
   put_bytes(&b, log, log_len);
   for (unsigned k = 0; k < 8; k++) b.data[12 + k] = (uint8_t)(b.len >> (8 * k));
-  mb_vfs_buf_fini(&img);
+  mb_buf_fini(&img);
   *out = b;
 }
 
 #ifndef P1_FUZZ_REPLAY
 static void make_config(void) {
-  mb_vfs_buf b;
+  mb_buf b;
   build_config(&b, MB_WV_LOG_RECORD, "/tmp/rec", NULL, 0); /* recording too, into /tmp */
   config = b.data;
   config_len = b.len;
   /* a blob wasi-virt refused would end every run at start-up, finding nothing */
   mb_wv_config c;
-  if (mb_wv_config_parse(&c, config, config_len)) abort();
+  if (mb_wv_config_parse(NULL, &c, config, config_len)) abort();
   mb_wv_config_fini(&c);
 }
 #endif
@@ -377,45 +381,9 @@ static uint8_t *recording;
 static size_t recording_len;
 
 /* A divergence ends a run where it stands, often in the middle of start-up (a mount half
- * made when the clock it asks for is not the recorded one): the library's blocks are
- * tracked and what p1_fini left is freed after each run, or a long libFuzzer run grows
- * by gigabytes. (The p1 layer's own mallocs are few and not tracked.) */
-typedef struct block {
-  struct block *prev, *next;
-  max_align_t align[];
-} block;
-static block blocks = {&blocks, &blocks};
-static void track(block *b) {
-  b->next = blocks.next;
-  b->prev = &blocks;
-  blocks.next->prev = b;
-  blocks.next = b;
-}
-static void *tracked_realloc(void *ptr, size_t size, void *user) {
-  (void)user;
-  block *b = ptr ? (block *)ptr - 1 : NULL;
-  if (b) b->prev->next = b->next, b->next->prev = b->prev;
-  if (size == 0) {
-    free(b);
-    return NULL;
-  }
-  block *n = size <= SIZE_MAX - sizeof *n ? realloc(b, sizeof *n + size) : NULL;
-  if (!n) {
-    if (b) track(b); /* a failed realloc keeps the old block */
-    return NULL;
-  }
-  track(n);
-  return n + 1;
-}
-static void free_left(void) {
-  while (blocks.next != &blocks) {
-    block *b = blocks.next;
-    blocks.next = b->next;
-    free(b);
-  }
-  blocks.prev = &blocks;
-}
-
+ * made when the clock it asks for is not the recorded one): wasi-virt's objects are
+ * created on the test allocator and what p1_fini left is freed after each run, or a long
+ * libFuzzer run grows by gigabytes. (The p1 layer's own mallocs are few and not on it.) */
 static void save_seed(const char *path, const uint8_t *calls, size_t n) {
   mb_vfs_file *root = NULL, *f = NULL;
   static uint8_t log[1 << 20];
@@ -443,9 +411,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *seed = NULL;
 #ifdef P1_FUZZ_REPLAY
   seed = getenv("MB_FUZZ_P1_SEED");
-  mb_vfs_set_allocator(tracked_realloc, NULL);
   if (!recording) {
-    mb_vfs_buf b;
+    mb_buf b;
     build_config(&b, MB_WV_LOG_RECORD, "/tmp/rec", NULL, 0);
     recording = b.data;
     recording_len = b.len;
@@ -462,7 +429,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mb_wv_log_header(log, (uint32_t)recording_len);
     memcpy(log + MB_WV_LOG_HEADER, recording, recording_len);
     if (n) memcpy(log + MB_WV_LOG_HEADER + recording_len, data + 2, n);
-    mb_vfs_buf b;
+    mb_buf b;
     build_config(&b, MB_WV_LOG_REPLAY, "", log, MB_WV_LOG_HEADER + recording_len + n);
     free(log);
     config = b.data;
@@ -489,6 +456,8 @@ static void run_calls(const uint8_t *data, size_t size, const char *seed) {
   /* volatile: read after a longjmp back here */
   volatile size_t pos = 0;
   if (setjmp(run_end) == 0) {
+    test_alloc_init(&p1_ta, 0, false);
+    p1.alloc = p1_ta.mb;
     p1_init();
     while (pos < size) {
       uint8_t op = data[pos++] % 47;
@@ -523,9 +492,13 @@ static void run_calls(const uint8_t *data, size_t size, const char *seed) {
 #ifdef P1_FUZZ_REPLAY
   if (seed) save_seed(seed, data, size);
   p1_fini();
-  free_left();
-  mb_vfs_set_allocator(NULL, NULL);
+  test_alloc_free_left(&p1_ta);
 #else
   p1_fini();
+  if (p1_ta.live) {
+    fprintf(stderr, "a run left %ld blocks (%zu bytes) of wasi-virt allocated\n", p1_ta.live,
+            p1_ta.live_bytes);
+    abort();
+  }
 #endif
 }

@@ -35,14 +35,14 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
   mb_module *m = NULL;
   mb_buf out;
   fz_result res = FZ_STOPPED;
-  mb_buf_init(&out);
+  mb_buf_init(&out, FA);
 
   /* The walker on raw bytes: no limits, tight limits, and as a constant expression. */
   static const uint32_t small[MB_SPACE_COUNT] = {2, 3, 1, 2, 3, 1, 1, 1};
-  mb_err e = mb_code_check(data, size, 0, NULL, &d);
+  mb_err e = mb_code_check(FA, data, size, 0, NULL, &d);
   if (e == MB_ERR_NOMEM && injecting) goto out;
   *digest = record(*digest, e, &d);
-  e = mb_code_check(data, size, 0, small, &d);
+  e = mb_code_check(FA, data, size, 0, small, &d);
   if (e == MB_ERR_NOMEM && injecting) goto out;
   *digest = record(*digest, e, &d);
   e = mb_const_expr_rewrite(data, size, 0, NULL, &out, &d);
@@ -53,7 +53,7 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
     FUZZ_CHECK(fz_same(&out, data, size), "identity constant expression rewrite changed bytes");
   }
 
-  e = mb_wasm_read(data, size, &m, &d);
+  e = mb_wasm_read(FA, data, size, &m, &d);
   if (e == MB_ERR_NOMEM && injecting) goto out;
   *digest = record(*digest, e, &d);
   if (e) {
@@ -77,7 +77,7 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
     const mb_code *c = &m->codes[i];
     FUZZ_CHECK(c->body.ptr >= data && c->body.ptr + c->body.len <= data + size,
                "body %u is not a range of the input", i);
-    e = mb_code_check(c->body.ptr, c->body.len, c->offset, lim, &d);
+    e = mb_code_check(FA, c->body.ptr, c->body.len, c->offset, lim, &d);
     if (e == MB_ERR_NOMEM && injecting) goto out;
     FUZZ_CHECK(e == MB_OK, "body %u accepted by the reader fails mb_code_check: %s at %llu: %s", i,
                mb_err_name(e), (unsigned long long)d.offset, d.message);

@@ -181,7 +181,7 @@ static bool check_refused(mb_module *m, const mb_remap *rm, bool permute, const 
   if (e == MB_ERR_NOMEM && injecting) return false;
   FUZZ_CHECK(e == MB_ERR_INVALID_ARG, "%s: expected invalid argument, got %s", what,
              mb_err_name(e));
-  mb_buf_init(&out);
+  mb_buf_init(&out, FA);
   e = fz_write(m, &out, &d);
   bool stop = e == MB_ERR_NOMEM && injecting;
   if (!stop) {
@@ -218,7 +218,7 @@ static int rewritten(mb_bytes was, mb_bytes now, bool body, const mb_remap *rm) 
   if (!was.len) return !now.len;
   mb_diag d;
   mb_buf out;
-  mb_buf_init(&out);
+  mb_buf_init(&out, FA);
   mb_err e = body ? mb_code_rewrite(was.ptr, was.len, 0, rm, &out, &d)
                   : mb_const_expr_rewrite(was.ptr, was.len, 0, rm, &out, &d);
   FUZZ_CHECK(e == MB_OK || e == MB_ERR_NOMEM, "rewriting an accepted %s failed: %s",
@@ -334,7 +334,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   maps mp = {0}, inv = {0};
   fz_result res = FZ_STOPPED;
   mb_err e;
-  for (int i = 0; i < NBUF; i++) mb_buf_init(&b[i]);
+  for (int i = 0; i < NBUF; i++) mb_buf_init(&b[i], FA);
 
 #define STEP(call, what)                                                                   \
   do {                                                                                     \
@@ -347,10 +347,10 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   do {                                                                                     \
     mb_module_free(m[M_REREAD]);                                                           \
     m[M_REREAD] = NULL;                                                                    \
-    STEP(mb_wasm_read((buf).data, (buf).len, &m[M_REREAD], &d), what);                     \
+    STEP(mb_wasm_read(FA, (buf).data, (buf).len, &m[M_REREAD], &d), what);                     \
   } while (0)
 
-  e = mb_wasm_read(x, size, &m[M_X], &d);
+  e = mb_wasm_read(FA, x, size, &m[M_X], &d);
   if (e) {
     res = e == MB_ERR_NOMEM && injecting ? FZ_STOPPED : FZ_DONE;
     goto out;
@@ -360,14 +360,14 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   STEP(fz_write(m[M_X], &b[B_W], &d), "writing an unchanged module");
   FUZZ_CHECK(fz_same(&b[B_W], x, size), "write(read(x)) != x (%zu bytes in, %zu out)", size,
              b[B_W].len);
-  STEP(mb_wasm_read(b[B_W].data, b[B_W].len, &m[M_W], &d), "reading write(read(x))");
+  STEP(mb_wasm_read(FA, b[B_W].data, b[B_W].len, &m[M_W], &d), "reading write(read(x))");
   STEP(fz_write(m[M_W], &b[B_W1], &d), "writing read(write(read(x)))");
   FUZZ_CHECK(fz_same(&b[B_W1], b[B_W].data, b[B_W].len), "second raw round trip differs");
 
   /* 2. everything re-encoded */
   dirty_all(m[M_X]);
   STEP(fz_write(m[M_X], &b[B_Z1], &d), "writing the re-encoded module");
-  STEP(mb_wasm_read(b[B_Z1].data, b[B_Z1].len, &m[M_Z], &d), "reading the re-encoded module");
+  STEP(mb_wasm_read(FA, b[B_Z1].data, b[B_Z1].len, &m[M_Z], &d), "reading the re-encoded module");
   check_same_model(m[M_X], m[M_Z], true, "re-encoding");
   STEP(fz_write(m[M_Z], &b[B_Z1B], &d), "writing read(z) unchanged");
   FUZZ_CHECK(fz_same(&b[B_Z1B], b[B_Z1].data, b[B_Z1].len), "write(read(z)) != z");
@@ -378,7 +378,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
 
   /* 3. identity remap */
   STEP(canonical(m[M_X], &b[B_ZS], &d), "writing the canonical module");
-  STEP(mb_wasm_read(x, size, &m[M_I], &d), "reading x again");
+  STEP(mb_wasm_read(FA, x, size, &m[M_I], &d), "reading x again");
   maps_build(m[M_I], MAP_IDENTITY, 0, &mp);
   STEP(mb_module_remap(m[M_I], &mp.rm, &d), "identity remap");
   maps_free(&mp);
@@ -386,14 +386,14 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   FUZZ_CHECK(fz_same(&b[B_ZI], b[B_ZS].data, b[B_ZS].len), "an identity remap changed the module");
 
   /* 4. remap reversing whole spaces */
-  STEP(mb_wasm_read(x, size, &m[M_R], &d), "reading x again");
+  STEP(mb_wasm_read(FA, x, size, &m[M_R], &d), "reading x again");
   maps_build(m[M_R], MAP_REVERSE_ALL, 0, &mp);
   STEP(mb_module_remap(m[M_R], &mp.rm, &d), "reversing remap");
   STEP(fz_write(m[M_R], &b[B_R], &d), "writing the remapped module");
   REREAD(b[B_R], "reading the remapped module");
   /* 4b. the same map left on the bodies (mb_code.remap, as the linker does) renumbers
    * them as they are written: the bodies read back are the remapped ones */
-  STEP(mb_wasm_read(x, size, &m[M_D], &d), "reading x again");
+  STEP(mb_wasm_read(FA, x, size, &m[M_D], &d), "reading x again");
   for (uint32_t i = 0; i < m[M_D]->ncodes; i++) m[M_D]->codes[i].remap = &mp.rm;
   mb_module_mark_dirty(m[M_D], MB_SEC_CODE);
   STEP(fz_write(m[M_D], &b[B_D], &d), "writing bodies renumbered on the way out");
@@ -408,7 +408,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   /* 5. permute rotating definitions. Refused (and nothing changed) when a global would
    * move before one its initialiser reads; then globals stay and the rest rotates. */
   uint32_t rot = 1 + (uint32_t)(fz_hash(FZ_HASH_INIT, x, size) % 7);
-  STEP(mb_wasm_read(x, size, &m[M_P], &d), "reading x again");
+  STEP(mb_wasm_read(FA, x, size, &m[M_P], &d), "reading x again");
   maps_build(m[M_P], MAP_ROTATE_DEFINED, rot, &mp);
   e = mb_module_permute(m[M_P], &mp.rm, &d);
   if (e == MB_ERR_NOMEM && injecting) goto out;
@@ -429,7 +429,7 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   maps_invert(&mp, &inv);
   STEP(mb_module_permute(m[M_P], &inv.rm, &d), "permuting back");
   STEP(canonical(m[M_P], &b[B_P2], &d), "writing the twice-permuted module");
-  STEP(mb_wasm_read(x, size, &m[M_RR], &d), "reading x again");
+  STEP(mb_wasm_read(FA, x, size, &m[M_RR], &d), "reading x again");
   STEP(mb_module_remap(m[M_RR], &mp.rm, &d), "remapping");
   STEP(mb_module_remap(m[M_RR], &inv.rm, &d), "remapping back");
   STEP(canonical(m[M_RR], &b[B_R2], &d), "writing the twice-remapped module");

@@ -354,7 +354,7 @@ static void check_model(walk *wk, const mb_wit *w) {
 static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_t *digest) {
   part parts[MAX_FILES];
   size_t nparts = split(data, size, parts);
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(FA);
   if (!w) {
     FUZZ_CHECK(injecting, "mb_wit_new failed");
     return FZ_STOPPED;

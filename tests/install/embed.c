@@ -27,7 +27,7 @@ static void check(const char *key, int ok, const char *detail) {
 /* Reads path into *out; *data must outlive the module (it borrows the bytes). */
 static int read_module(const char *path, uint8_t **data, size_t *len, mb_module **out) {
   mb_diag d = {0};
-  if (mb_file_read(path, data, len, &d) || mb_wasm_read(*data, *len, out, &d)) {
+  if (mb_file_read(NULL, path, data, len, &d) || mb_wasm_read(NULL, *data, *len, out, &d)) {
     fprintf(stderr, "embed: %s: %s (%s, offset %llu)\n", path, d.message, mb_err_name(d.code),
             (unsigned long long)d.offset);
     return 0;
@@ -50,10 +50,10 @@ int main(int argc, char **argv) {
     return 1;
   check("read", mb_module_imports_from(app, "mathlib"), "app imports from mathlib");
 
-  int glue_ok = mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d) == MB_OK;
+  int glue_ok = mb_wasm_read(NULL, mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d) == MB_OK;
   check("glue", glue_ok, glue_ok ? NULL : d.message);
 
-  mb_link *l = mb_link_new();
+  mb_link *l = mb_link_new(NULL);
   int linked = l && glue_ok && mb_link_add_instance(l, "app", app, argv[1], &d) == MB_OK &&
                mb_link_add_instance(l, "mathlib", lib, argv[2], &d) == MB_OK;
   if (linked) {
@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
 
   mb_wv_policy p;
   mb_wv_policy_diag pd = {0};
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, NULL);
   static const char json[] = "{\"mem\": \"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}";
   int pol = mb_wv_policy_parse_json(&p, NULL, json, strlen(json), &pd) == MB_WV_POLICY_OK &&
             mb_wv_policy_check(&p, &pd) == MB_WV_POLICY_OK;
@@ -93,9 +93,9 @@ int main(int argc, char **argv) {
   mb_module_free(glue);
   mb_module_free(lib);
   mb_module_free(app);
-  if (out_bytes) mb_file_free(out_bytes, out_len);
-  mb_file_free(lib_bytes, lib_len);
-  mb_file_free(app_bytes, app_len);
+  if (out_bytes) mb_file_free(NULL, out_bytes, out_len);
+  mb_file_free(NULL, lib_bytes, lib_len);
+  mb_file_free(NULL, app_bytes, app_len);
   printf("result: %s\n", failures ? "FAIL" : "ok");
   return failures ? 1 : 0;
 }

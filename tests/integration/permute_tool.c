@@ -16,8 +16,8 @@ int main(int argc, char **argv) {
   mb_module *m = NULL;
   mb_diag diag = {0};
   int status = 1;
-  mb_err e = mb_file_read(argv[1], &data, &len, &diag);
-  if (!e) e = mb_wasm_read(data, len, &m, &diag);
+  mb_err e = mb_file_read(NULL, argv[1], &data, &len, &diag);
+  if (!e) e = mb_wasm_read(NULL, data, len, &m, &diag);
   if (!e) e = mbt_reverse_permute(m, &diag);
   if (!e) e = mb_wasm_write_path(m, argv[2], &diag);
   if (e)
@@ -26,6 +26,6 @@ int main(int argc, char **argv) {
   else
     status = 0;
   mb_module_free(m);
-  mb_file_free(data, len);
+  mb_file_free(NULL, data, len);
   return status;
 }

@@ -225,7 +225,7 @@ static void build(bytes *mod, bool permute) {
 static mb_module *read_ok(const bytes *b) {
   mb_module *m = NULL;
   mb_diag diag = {0};
-  mb_err e = mb_wasm_read(b->d, b->n, &m, &diag);
+  mb_err e = mb_wasm_read(NULL, b->d, b->n, &m, &diag);
   if (e) fail_msg("read: %s at offset %llu: %s", mb_err_name(e), (unsigned long long)diag.offset,
                   diag.message);
   return m;
@@ -234,7 +234,7 @@ static mb_module *read_ok(const bytes *b) {
 static void assert_writes(const mb_module *m, const bytes *expect, const char *what) {
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, NULL);
   assert_int_equal(mb_wasm_write(m, &out, &diag), MB_OK);
   size_t i = 0;
   while (i < out.len && i < expect->n && out.data[i] == expect->d[i]) i++;
@@ -324,7 +324,7 @@ static void test_code_rewrite_tags(void **state) {
   rm.count[MB_SPACE_TAG] = 3;
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, NULL);
   assert_int_equal(mb_code_rewrite(in, sizeof in, 0, &rm, &out, &diag), MB_OK);
   assert_int_equal(out.len, sizeof want);
   assert_memory_equal(out.data, want, sizeof want);
@@ -337,22 +337,22 @@ static void test_malformed(void **state) {
   mb_diag diag = {0};
   /* catch clause kind 4 does not exist */
   static const uint8_t bad_kind[] = {0x00, 0x1F, 0x40, 1, 0x04, 0, 0x0B, 0x0B};
-  assert_int_equal(mb_code_check(bad_kind, sizeof bad_kind, 100, lim, &diag),
+  assert_int_equal(mb_code_check(NULL, bad_kind, sizeof bad_kind, 100, lim, &diag),
                    MB_ERR_BAD_IMMEDIATE);
   assert_int_equal(diag.offset, 104);
   /* catch_ref of tag 3 with 3 tags */
   static const uint8_t bad_tag[] = {0x00, 0x1F, 0x40, 1, 0x01, 3, 0, 0x0B, 0x0B};
-  assert_int_equal(mb_code_check(bad_tag, sizeof bad_tag, 0, lim, &diag), MB_ERR_INDEX_RANGE);
+  assert_int_equal(mb_code_check(NULL, bad_tag, sizeof bad_tag, 0, lim, &diag), MB_ERR_INDEX_RANGE);
   /* clause list cut short */
   static const uint8_t cut[] = {0x00, 0x1F, 0x40, 2, 0x02, 0};
-  assert_int_equal(mb_code_check(cut, sizeof cut, 0, lim, &diag), MB_ERR_UNEXPECTED_END);
+  assert_int_equal(mb_code_check(NULL, cut, sizeof cut, 0, lim, &diag), MB_ERR_UNEXPECTED_END);
   /* try_table closed by delegate is not legacy try */
   static const uint8_t delegate[] = {0x00, 0x1F, 0x40, 0, 0x18, 0, 0x0B};
-  assert_int_equal(mb_code_check(delegate, sizeof delegate, 0, lim, &diag),
+  assert_int_equal(mb_code_check(NULL, delegate, sizeof delegate, 0, lim, &diag),
                    MB_ERR_BAD_STRUCTURE);
   /* exnref is a value type; a typed (ref null exn) is not supported */
   static const uint8_t typed[] = {0x01, 1, 0x63, 0x69, 0x0B};
-  assert_int_equal(mb_code_check(typed, sizeof typed, 0, lim, &diag), MB_ERR_UNSUPPORTED);
+  assert_int_equal(mb_code_check(NULL, typed, sizeof typed, 0, lim, &diag), MB_ERR_UNSUPPORTED);
 }
 
 /* Run both builds on Node 26 and compare with the values the bodies are built to give. */

@@ -58,14 +58,14 @@ static int nvalidate_flags;
 static void load(fixture *f) {
   if (f->data) return;
   mb_diag diag = {0};
-  mb_err e = mb_file_read(f->path, &f->data, &f->len, &diag);
+  mb_err e = mb_file_read(NULL, f->path, &f->data, &f->len, &diag);
   if (e) fail_msg("%s: %s", f->path, diag.message);
 }
 
 static mb_module *read_ok(const uint8_t *data, size_t len, const char *what) {
   mb_module *m = NULL;
   mb_diag diag = {0};
-  mb_err e = mb_wasm_read(data, len, &m, &diag);
+  mb_err e = mb_wasm_read(NULL, data, len, &m, &diag);
   if (e)
     fail_msg("%s: read failed: %s at offset %llu: %s", what, mb_err_name(e),
              (unsigned long long)diag.offset, diag.message);
@@ -74,7 +74,7 @@ static mb_module *read_ok(const uint8_t *data, size_t len, const char *what) {
 
 static void write_ok(const mb_module *m, mb_buf *out, const char *what) {
   mb_diag diag = {0};
-  mb_buf_init(out);
+  mb_buf_init(out, NULL);
   mb_err e = mb_wasm_write(m, out, &diag);
   if (e) fail_msg("%s: write failed: %s: %s", what, mb_err_name(e), diag.message);
 }
@@ -311,13 +311,13 @@ static void test_read_write(void **state) {
   assert_int_equal(fclose(fp), 0);
   uint8_t *back = NULL;
   size_t blen = 0;
-  assert_int_equal(mb_file_read(path, &back, &blen, &diag), MB_OK);
+  assert_int_equal(mb_file_read(NULL, path, &back, &blen, &diag), MB_OK);
   assert_same_bytes(f->data, f->len, back, blen, "mb_wasm_write_file");
-  mb_file_free(back, blen);
+  mb_file_free(NULL, back, blen);
   assert_int_equal(mb_wasm_write_path(m, path, &diag), MB_OK);
-  assert_int_equal(mb_file_read(path, &back, &blen, &diag), MB_OK);
+  assert_int_equal(mb_file_read(NULL, path, &back, &blen, &diag), MB_OK);
   assert_same_bytes(f->data, f->len, back, blen, "mb_wasm_write_path");
-  mb_file_free(back, blen);
+  mb_file_free(NULL, back, blen);
   unlink(path);
   free(path);
   mb_buf_fini(&out);
@@ -443,7 +443,7 @@ static void test_permute(void **state) {
 
 static int teardown_fixture(void **state) {
   fixture *f = *state;
-  mb_file_free(f->data, f->len);
+  mb_file_free(NULL, f->data, f->len);
   f->data = NULL;
   return 0;
 }
@@ -500,7 +500,7 @@ int main(int argc, char **argv) {
     }
   int failed = _cmocka_run_group_tests("roundtrip", tests, nfx * NKINDS, NULL, NULL);
   for (size_t t = 0; t < nfx * NKINDS; t++) free(names[t]);
-  for (size_t i = 0; i < nfx; i++) mb_file_free(fx[i].data, fx[i].len);
+  for (size_t i = 0; i < nfx; i++) mb_file_free(NULL, fx[i].data, fx[i].len);
   free(names);
   free(tests);
   free(fx);

@@ -1,5 +1,5 @@
 /* linker_test_util.h — shared by the tests/unit/test_linker_*.c files: a byte builder
- * for hand-assembled modules and a counting allocator for mb_set_allocator, so every
+ * for hand-assembled modules and the counting allocator (tests/common/test_alloc.h, passed as TA), so every
  * test can check that the library freed what it allocated and the sweeps can fail the
  * N-th allocation. Header-only (static functions) so each test stays one executable. */
 #ifndef MB_LINKER_TEST_UTIL_H
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "membrane_link.h"
+#include "../common/test_alloc.h"
 
 /* ---- byte builder (test side: plain libc, never the library's allocator) ---- */
 
@@ -87,44 +88,14 @@ static inline void tb_section_raw(tb *b, uint8_t id, const void *p, size_t n) {
 #define TB_BYTES(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
 #define TB_PUT(b, ...) tb_put((b), TB_BYTES(__VA_ARGS__))
 
-/* ---- counting allocator ---- */
-
-typedef struct test_alloc {
-  long live;        /* blocks allocated and not yet freed */
-  long calls;       /* allocating calls (new blocks and resizes) so far */
-  long fail_at;     /* 1-based call number to fail; 0 = never */
-  long failed;      /* how many calls were failed */
-  bool fail_all_after; /* fail every call from fail_at on, not only that one */
-} test_alloc;
+/* ---- counting allocator (tests/common/test_alloc.h) ---- */
 
 static test_alloc g_alloc;
-
-static inline void *test_alloc_fn(void *ptr, size_t size, void *user) {
-  test_alloc *a = user;
-  if (size == 0) {
-    if (ptr) {
-      a->live--;
-      free(ptr);
-    }
-    return NULL;
-  }
-  a->calls++;
-  /* a request no machine can meet fails as malloc would (ASan would abort instead) */
-  if (size > ((size_t)1 << 40)) return NULL;
-  if (a->fail_at && (a->calls == a->fail_at || (a->fail_all_after && a->calls > a->fail_at))) {
-    a->failed++;
-    return NULL;
-  }
-  void *p = realloc(ptr, size);
-  if (p && !ptr) a->live++;
-  return p;
-}
+/* What every test passes where the library takes an allocator. */
+#define TA (&g_alloc.mb)
 
 static inline void test_alloc_install(long fail_at, bool fail_all_after) {
-  memset(&g_alloc, 0, sizeof g_alloc);
-  g_alloc.fail_at = fail_at;
-  g_alloc.fail_all_after = fail_all_after;
-  mb_set_allocator(test_alloc_fn, &g_alloc);
+  test_alloc_init(&g_alloc, fail_at, fail_all_after);
 }
 
 /* cmocka setup/teardown: every test runs on the counting allocator and fails if the
@@ -136,7 +107,6 @@ static inline int test_alloc_setup(void **state) {
 }
 static inline int test_alloc_teardown(void **state) {
   (void)state;
-  mb_set_allocator(NULL, NULL);
   if (g_alloc.live != 0) {
     print_message("leak: %ld library blocks still allocated\n", g_alloc.live);
     return -1;

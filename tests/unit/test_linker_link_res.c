@@ -40,11 +40,11 @@ static uint32_t nregions;
 
 static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
   mb_err e = MB_OK;
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(TA);
   mb_module *m[3] = {NULL, NULL, NULL}, *glue = NULL, *out = NULL;
   mb_link *l = NULL;
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, TA);
   static const char *names[3] = {"lib", "svc", "app"};
   static const char *worlds[3] = {"example:counter/lib", "example:counter/svc",
                                   "example:counter/app"};
@@ -56,9 +56,9 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
       (e = mb_wit_resolve(w, d)))
     goto out;
   for (int i = 0; i < 3; i++)
-    if ((e = mb_wasm_read(files[i].d, files[i].n, &m[i], d))) goto out;
-  if ((e = mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, d))) goto out;
-  if (!(l = mb_link_new())) {
+    if ((e = mb_wasm_read(TA, files[i].d, files[i].n, &m[i], d))) goto out;
+  if ((e = mb_wasm_read(TA, mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, d))) goto out;
+  if (!(l = mb_link_new(TA))) {
     e = MB_ERR_NOMEM;
     goto out;
   }
@@ -152,7 +152,7 @@ static mb_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg
   buf[8] = 0; /* custom section id */
   mb_diag d = {0};
   mb_module *m = NULL;
-  assert_int_equal(mb_wasm_read(buf, len, &m, &d), MB_OK);
+  assert_int_equal(mb_wasm_read(TA, buf, len, &m, &d), MB_OK);
   mb_err e = mb_link_regions_read(m, rg, count, found, &d);
   if (e) assert_int_equal(d.code, e);
   if (!e && *found) assert_true(*count <= 2);
@@ -186,8 +186,8 @@ static void api_errors(void **state) {
   (void)state;
   mb_diag d = {0};
   mb_module *m = NULL;
-  assert_int_equal(mb_wasm_read(files[0].d, files[0].n, &m, &d), MB_OK);
-  mb_link *l = mb_link_new();
+  assert_int_equal(mb_wasm_read(TA, files[0].d, files[0].n, &m, &d), MB_OK);
+  mb_link *l = mb_link_new(TA);
   assert_int_equal(mb_link_add_instance(l, "lib", m, "lib.wasm", &d), MB_OK);
   assert_int_equal(mb_link_set_world(l, "lib", "example:counter/lib", &d), MB_ERR_INVALID_ARG);
   assert_non_null(strstr(d.message, "use --wit PATH"));
@@ -214,7 +214,6 @@ static void alloc_sweep(void **state) {
     uint32_t ntypes = 0;
     mb_err e = link_all(&d, &bytes, &ntypes);
     long failed = g_alloc.failed, live = g_alloc.live;
-    mb_set_allocator(NULL, NULL);
     if (failed && e != MB_ERR_NOMEM)
       fail_msg("allocation %ld failed but got %s: %s", n, mb_err_name(e), d.message);
     if (!failed && e) fail_msg("no allocation failed but got %s: %s", mb_err_name(e), d.message);

@@ -25,7 +25,7 @@ static const uint8_t module_bytes[] = {
 static mb_module *read_module(void) {
   mb_module *m = NULL;
   mb_diag d;
-  assert_int_equal(mb_wasm_read(module_bytes, sizeof module_bytes, &m, &d), MB_OK);
+  assert_int_equal(mb_wasm_read(TA, module_bytes, sizeof module_bytes, &m, &d), MB_OK);
   assert_non_null(m);
   return m;
 }

@@ -380,7 +380,7 @@ static void defined_opcodes_decode(void **state) {
       size_t body_off = module_with_body(&m, &bd);
       mb_module *mod = NULL;
       mb_diag diag = {0};
-      mb_err err = mb_wasm_read(m.d, m.n, &mod, &diag);
+      mb_err err = mb_wasm_read(TA, m.d, m.n, &mod, &diag);
       if (err != MB_OK)
         fail_msg("%s variant %d: %s at %llu: %s", op_name(&ops[i], name, sizeof name), v,
                  mb_err_name(err), (unsigned long long)diag.offset, diag.message);
@@ -423,7 +423,7 @@ static void undefined_opcodes_rejected_at_their_offset(void **state) {
       size_t body_off = module_with_body(&m, &bd);
       mb_module *mod = (mb_module *)&mod; /* must be reset to NULL */
       mb_diag diag = {0};
-      mb_err err = mb_wasm_read(m.d, m.n, &mod, &diag);
+      mb_err err = mb_wasm_read(TA, m.d, m.n, &mod, &diag);
       op_name(&ops[i], name, sizeof name);
       if (ops[i].prefix == 0xFB) {
         if (err != MB_ERR_UNSUPPORTED) fail_msg("%s: %s", name, mb_err_name(err));
@@ -435,7 +435,7 @@ static void undefined_opcodes_rejected_at_their_offset(void **state) {
       assert_null(mod);
       /* the rewriter refuses it the same way */
       mb_buf out;
-      mb_buf_init(&out);
+      mb_buf_init(&out, TA);
       mb_remap r = remap_all(rot);
       memset(&diag, 0, sizeof diag);
       err = mb_code_rewrite(bd.d, bd.n, body_off, &r, &out, &diag);
@@ -480,7 +480,7 @@ static void check_rewrite(const opdesc *d, int v, const uint32_t *const maps[MB_
     r.count[s] = 3;
   }
   mb_buf out;
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   mb_diag diag = {0};
   mb_err err = mb_code_rewrite(m.d + body_off, in.n, body_off, &r, &out, &diag);
   op_name(d, name, sizeof name);
@@ -529,7 +529,7 @@ static void remap_rewrites_every_index_space(void **state) {
       body(&in, &ein, &ops[i]);
       size_t body_off = module_with_body(&m, &in);
       mb_buf out;
-      mb_buf_init(&out);
+      mb_buf_init(&out, TA);
       for (int idmode = 0; idmode < 2; idmode++) {
         mb_remap id = remap_all(idmode ? ident : NULL);
         mb_diag diag = {0};
@@ -567,7 +567,7 @@ static void index_three_is_out_of_range(void **state) {
         size_t body_off = module_with_body(&m, &bd);
         mb_module *mod = NULL;
         mb_diag diag = {0};
-        mb_err err = mb_wasm_read(m.d, m.n, &mod, &diag);
+        mb_err err = mb_wasm_read(TA, m.d, m.n, &mod, &diag);
         op_name(&ops[i], name, sizeof name);
         if (err != MB_ERR_INDEX_RANGE)
           fail_msg("%s slot %d: %s (%s)", name, k, mb_err_name(err), diag.message);
@@ -576,7 +576,7 @@ static void index_three_is_out_of_range(void **state) {
 
         mb_remap r = remap_all(rot);
         mb_buf out;
-        mb_buf_init(&out);
+        mb_buf_init(&out, TA);
         memset(&diag, 0, sizeof diag);
         err = mb_code_rewrite(bd.d, bd.n, body_off, &r, &out, &diag);
         assert_diag(diag, MB_ERR_INDEX_RANGE, "out of range", body_off + e.slot_off[k]);
@@ -597,7 +597,7 @@ static void rewrite(const uint8_t *in, size_t n, const uint8_t *want, size_t wn)
   mb_remap r = remap_all(rot);
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   mb_err err = mb_code_rewrite(in, n, 0, &r, &out, &diag);
   if (err) fail_msg("%s: %s", mb_err_name(err), diag.message);
   assert_int_equal(out.len, wn);
@@ -671,7 +671,7 @@ static void block_type_index_64_is_signed_leb(void **state) {
                                  0x0B};
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   assert_int_equal(mb_code_rewrite(in, sizeof in, 0, &r, &out, &diag), MB_OK);
   assert_int_equal(out.len, sizeof want);
   assert_memory_equal(out.data, want, sizeof want);
@@ -689,7 +689,7 @@ static void const_expr_rewrite(void **state) {
   mb_remap r = remap_all(rot);
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   static const uint8_t in[] = {0x23, 0x00, 0x23, 0x82, 0x80, 0x00, 0x6A, 0xD2, 0x01, 0x1A,
                                0x41, 0x80, 0x00, 0x6B, 0x0B};
   /* drop (0x1A) is not constant: refused at its offset */
@@ -734,15 +734,15 @@ static void code_check_limits(void **state) {
   static const uint8_t body[] = {0x00, 0x10, 0x02, 0x23, 0x01, 0x1A, 0x0B};
   uint32_t lim[MB_SPACE_COUNT] = {3, 3, 3, 3, 3, 3, 3, 3};
   mb_diag diag = {0};
-  assert_int_equal(mb_code_check(body, sizeof body, 0, lim, &diag), MB_OK);
+  assert_int_equal(mb_code_check(TA, body, sizeof body, 0, lim, &diag), MB_OK);
   lim[MB_SPACE_FUNC] = 2;
-  assert_int_equal(mb_code_check(body, sizeof body, 7, lim, &diag), MB_ERR_INDEX_RANGE);
+  assert_int_equal(mb_code_check(TA, body, sizeof body, 7, lim, &diag), MB_ERR_INDEX_RANGE);
   assert_diag(diag, MB_ERR_INDEX_RANGE, "function index 2 out of range", 7 + 2);
   lim[MB_SPACE_FUNC] = 3;
   lim[MB_SPACE_GLOBAL] = 1;
-  assert_int_equal(mb_code_check(body, sizeof body, 0, lim, &diag), MB_ERR_INDEX_RANGE);
+  assert_int_equal(mb_code_check(TA, body, sizeof body, 0, lim, &diag), MB_ERR_INDEX_RANGE);
   assert_diag(diag, MB_ERR_INDEX_RANGE, "global index 1 out of range", 4);
-  assert_int_equal(mb_code_check(body, sizeof body, 0, NULL, &diag), MB_OK);
+  assert_int_equal(mb_code_check(TA, body, sizeof body, 0, NULL, &diag), MB_OK);
 }
 
 int main(void) {

@@ -23,7 +23,7 @@ static void expect_at(const tb *m, mb_err code, const char *substr, size_t off, 
   mb_module *mod = (mb_module *)&mod; /* must come back NULL */
   mb_diag diag;
   memset(&diag, 0xAB, sizeof diag);
-  mb_err e = mb_wasm_read(m->d, m->n, &mod, &diag);
+  mb_err e = mb_wasm_read(TA, m->d, m->n, &mod, &diag);
   if (e != code || diag.code != code || diag.offset != off || !strstr(diag.message, substr))
     fail_msg("line %d: want %s at %zu containing \"%s\"; got %s at %llu: \"%s\"", line,
              mb_err_name(code), off, substr, mb_err_name(e), (unsigned long long)diag.offset,
@@ -35,7 +35,7 @@ static void expect_at(const tb *m, mb_err code, const char *substr, size_t off, 
 static void expect_ok_at(const tb *m, int line) {
   mb_module *mod = NULL;
   mb_diag diag = {0};
-  mb_err e = mb_wasm_read(m->d, m->n, &mod, &diag);
+  mb_err e = mb_wasm_read(TA, m->d, m->n, &mod, &diag);
   if (e != MB_OK)
     fail_msg("line %d: want ok; got %s at %llu: \"%s\"", line, mb_err_name(e),
              (unsigned long long)diag.offset, diag.message);
@@ -160,7 +160,7 @@ static void module_size_limit(void **state) {
   if (p == MAP_FAILED) skip();
   mb_module *mod = (mb_module *)&mod;
   mb_diag diag = {0};
-  assert_int_equal(mb_wasm_read(p, len, &mod, &diag), MB_ERR_TOO_MANY);
+  assert_int_equal(mb_wasm_read(TA, p, len, &mod, &diag), MB_ERR_TOO_MANY);
   assert_diag(diag, MB_ERR_TOO_MANY, "module too large", 0);
   assert_null(mod);
   munmap(p, len);
@@ -213,7 +213,7 @@ static void truncation_at_every_byte(void **state) {
     for (size_t k = 0; k < ncut; k++) boundary |= cut[k] == len;
     mb_module *mod = (mb_module *)&mod;
     mb_diag diag = {0};
-    mb_err e = mb_wasm_read(m.d, len, &mod, &diag);
+    mb_err e = mb_wasm_read(TA, m.d, len, &mod, &diag);
     /* a prefix that ends between sections is a module; it is valid unless the function
      * section lacks its code section or the data count its data section */
     mb_err want;
@@ -1144,8 +1144,8 @@ static mb_err run_pipeline(const tb *in, mb_buf out[NOUT]) {
   mb_diag diag = {0};
   mb_err e;
   const char *stage = "read";
-  for (int i = 0; i < NOUT; i++) mb_buf_init(&out[i]);
-  if ((e = mb_wasm_read(in->d, in->n, &m, &diag))) goto out;
+  for (int i = 0; i < NOUT; i++) mb_buf_init(&out[i], TA);
+  if ((e = mb_wasm_read(TA, in->d, in->n, &m, &diag))) goto out;
   stage = "write";
   if ((e = mb_wasm_write(m, &out[OUT_PLAIN], &diag))) goto out;
   mb_remap r = {{0}, {0}};
@@ -1165,7 +1165,7 @@ static mb_err run_pipeline(const tb *in, mb_buf out[NOUT]) {
   m = NULL;
 
   stage = "read again";
-  if ((e = mb_wasm_read(in->d, in->n, &m, &diag))) goto out;
+  if ((e = mb_wasm_read(TA, in->d, in->n, &m, &diag))) goto out;
   /* a permutation keeps imports (index 0 of func, table, memory, global, tag) */
   r.map[MB_SPACE_FUNC] = r.map[MB_SPACE_TABLE] = r.map[MB_SPACE_GLOBAL] = swap12;
   r.map[MB_SPACE_MEMORY] = r.map[MB_SPACE_TAG] = NULL;
@@ -1210,7 +1210,7 @@ static void allocation_failure_sweep(void **state) {
     if (i == OUT_REMAPPED) continue;
     mb_module *back = NULL;
     mb_diag diag = {0};
-    if (mb_wasm_read(ref[i].d, ref[i].n, &back, &diag))
+    if (mb_wasm_read(TA, ref[i].d, ref[i].n, &back, &diag))
       fail_msg("%s output: %s", out_names[i], diag.message);
     mb_module_free(back);
   }

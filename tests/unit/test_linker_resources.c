@@ -21,7 +21,7 @@ static const uint8_t valid[] = {
 };
 
 static mb_module *with_section(const uint8_t *payload, size_t n) {
-  mb_module *m = mb_module_new();
+  mb_module *m = mb_module_new(NULL);
   assert_non_null(m);
   mb_custom *cs = mb_module_alloc(m, sizeof *cs);
   uint8_t *p = mb_module_alloc(m, n ? n : 1);
@@ -41,7 +41,7 @@ static bool bytes_is(mb_bytes b, const char *s) {
 
 static void absent(void **state) {
   (void)state;
-  mb_module *m = mb_module_new();
+  mb_module *m = mb_module_new(NULL);
   mb_res_info ri;
   bool found = true;
   assert_int_equal(mb_link_resources_read(m, &ri, &found, NULL), MB_OK);
@@ -123,7 +123,7 @@ static void rejects_bad_values(void **state) {
  * define (the host's, in a fused output). */
 static void host_drops(void **state) {
   (void)state;
-  mb_module *m = mb_module_new();
+  mb_module *m = mb_module_new(NULL);
   assert_non_null(m);
   mb_import imps[] = {
       {B("canonical_abi"), B("resource_drop_file"), MB_KIND_FUNC, {0}},    /* 0 host */

@@ -26,7 +26,7 @@ static void pos_of(const char *src, size_t off, unsigned *line, unsigned *col) {
 
 /* Add the sources (name, text pairs, NULL-terminated) and resolve; the first error. */
 static mb_err load_many(mb_wit **out, mb_diag *d, const char *const *files) {
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(TA);
   assert_non_null(w);
   mb_err e = MB_OK;
   for (size_t i = 0; files[i] && !e; i += 2)
@@ -849,7 +849,7 @@ static void test_limits(void **state) {
   char *text = malloc(huge);
   assert_non_null(text);
   memset(text, ' ', huge);
-  w = mb_wit_new();
+  w = mb_wit_new(TA);
   e = mb_wit_add_source(w, "huge.wit", text, huge, &d);
   assert_int_equal(e, MB_ERR_TOO_MANY);
   assert_non_null(strstr(d.message, "huge.wit:1:1: file is 16777217 bytes"));
@@ -881,7 +881,7 @@ static void test_errors_in_other_files(void **state) {
 static void test_api_misuse(void **state) {
   (void)state;
   mb_diag d;
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(TA);
   assert_null(mb_wit_find_interface(w, "a:b/i")); /* not resolved yet */
   assert_int_equal(mb_wit_interface_count(w), 0);
   /* a syntax error leaves the set as it was */
@@ -901,7 +901,7 @@ static void test_api_misuse(void **state) {
   mb_wit_free(w);
 
   /* after a failed resolve, every call repeats its error */
-  w = mb_wit_new();
+  w = mb_wit_new(TA);
   assert_int_equal(mb_wit_add_source(w, "t.wit", "package a:b; interface i { f: func(x: y); }",
                                      43, NULL),
                    MB_OK);
@@ -915,7 +915,7 @@ static void test_api_misuse(void **state) {
   assert_int_equal(mb_wit_resolve(NULL, &d), MB_ERR_INVALID_ARG);
 
   /* text need not be NUL-terminated */
-  w = mb_wit_new();
+  w = mb_wit_new(TA);
   const char text[] = {'p', 'a', 'c', 'k', 'a', 'g', 'e', ' ', 'a', ':', 'b', ';'};
   assert_int_equal(mb_wit_add_source(w, NULL, text, sizeof text, &d), MB_OK);
   assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
@@ -979,7 +979,7 @@ static void test_directory(void **state) {
   td_file(&t, "deps/single.wit", "package example:single; interface s { type z = u64; }");
   td_file(&t, "deps/readme.md", "ignored");
 
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(TA);
   mb_diag d;
   if (mb_wit_add_path(w, t.root, &d)) fail_msg("%s", d.message);
   if (mb_wit_resolve(w, &d)) fail_msg("%s", d.message);
@@ -1000,7 +1000,7 @@ static void test_directory(void **state) {
   /* the same with a trailing slash: paths in messages have no doubled '/' */
   char slash[600];
   snprintf(slash, sizeof slash, "%s/", t.root);
-  w = mb_wit_new();
+  w = mb_wit_new(TA);
   assert_int_equal(mb_wit_add_path(w, slash, &d), MB_OK);
   assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
   a = mb_wit_find_interface(w, "example:app/a");
@@ -1010,7 +1010,7 @@ static void test_directory(void **state) {
   /* a single file of the directory */
   char path[600];
   snprintf(path, sizeof path, "%s/deps/single.wit", t.root);
-  w = mb_wit_new();
+  w = mb_wit_new(TA);
   assert_int_equal(mb_wit_add_path(w, path, &d), MB_OK);
   assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
   assert_non_null(mb_wit_find_interface(w, "example:single/s"));
@@ -1018,7 +1018,7 @@ static void test_directory(void **state) {
 
   /* a file without package declaration cannot stand alone */
   snprintf(path, sizeof path, "%s/b.wit", t.root);
-  w = mb_wit_new();
+  w = mb_wit_new(TA);
   assert_int_equal(mb_wit_add_path(w, path, &d), MB_ERR_WIT_INVALID);
   assert_non_null(strstr(d.message, "/b.wit:1:1: no package declaration"));
   mb_wit_free(w);
@@ -1031,7 +1031,7 @@ static void test_directory_errors(void **state) {
   tmpdir t;
   /* empty, then missing */
   td_init(&t);
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(TA);
   assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_ERR_IO);
   assert_non_null(strstr(d.message, "no .wit files"));
   char path[600];
@@ -1065,7 +1065,7 @@ static void test_directory_errors(void **state) {
   td_file(&t, "a.wit", "package x:y; interface i {}");
   td_dir(&t, "deps");
   td_file(&t, "deps/bad.wit", "package q:r; interface {");
-  mb_wit *w2 = mb_wit_new();
+  mb_wit *w2 = mb_wit_new(TA);
   assert_int_equal(mb_wit_add_path(w2, t.root, &d), MB_ERR_WIT_SYNTAX);
   assert_non_null(strstr(d.message, "/deps/bad.wit:1:24: expected a name after 'interface'"));
   assert_int_equal(mb_wit_resolve(w2, &d), MB_ERR_WIT_SYNTAX);
@@ -1088,7 +1088,7 @@ static void test_alloc_sweep(void **state) {
     test_alloc_install(n, false);
     mb_diag d;
     mb_err e = MB_ERR_NOMEM;
-    mb_wit *w = mb_wit_new();
+    mb_wit *w = mb_wit_new(TA);
     if (w) {
       e = mb_wit_add_source(w, "other.wit", other_pkg, strlen(other_pkg), &d);
       if (!e) e = mb_wit_add_source(w, "all.wit", all_pkg, strlen(all_pkg), &d);
@@ -1101,7 +1101,6 @@ static void test_alloc_sweep(void **state) {
       mb_wit_free(w);
     }
     long failed = g_alloc.failed, live = g_alloc.live;
-    mb_set_allocator(NULL, NULL);
     if (failed) {
       if (e != MB_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_err_name(e));
     } else {
@@ -1155,7 +1154,7 @@ static void test_alloc_sweep_big(void **state) {
     test_alloc_install(n, false);
     mb_diag d;
     mb_err e = MB_ERR_NOMEM;
-    mb_wit *w = mb_wit_new();
+    mb_wit *w = mb_wit_new(TA);
     if (w) {
       e = mb_wit_add_source(w, "big.wit", src, len, &d);
       if (!e) e = mb_wit_resolve(w, &d);
@@ -1167,7 +1166,6 @@ static void test_alloc_sweep_big(void **state) {
       mb_wit_free(w);
     }
     long failed = g_alloc.failed, live = g_alloc.live;
-    mb_set_allocator(NULL, NULL);
     if (failed && e != MB_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_err_name(e));
     if (!failed && e) fail_msg("%s: %s", mb_err_name(e), d.message);
     if (live) fail_msg("allocation %ld failed: %ld blocks leaked", n, live);

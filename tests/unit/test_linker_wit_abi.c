@@ -33,7 +33,7 @@ static mb_wit *load(const char *decls) {
   char *src = malloc(cap);
   assert_non_null(src);
   snprintf(src, cap, "package t:t;\ninterface i {\n  resource r;\n  %s\n}\n", decls);
-  mb_wit *w = mb_wit_new();
+  mb_wit *w = mb_wit_new(TA);
   mb_diag d;
   mb_err e = mb_wit_add_source(w, "t.wit", src, strlen(src), &d);
   if (!e) e = mb_wit_resolve(w, &d);

@@ -17,7 +17,7 @@
 static mb_module *read_ok(const tb *m) {
   mb_module *mod = NULL;
   mb_diag diag = {0};
-  mb_err e = mb_wasm_read(m->d, m->n, &mod, &diag);
+  mb_err e = mb_wasm_read(TA, m->d, m->n, &mod, &diag);
   if (e) fail_msg("read: %s at %llu: %s", mb_err_name(e), (unsigned long long)diag.offset,
                   diag.message);
   return mod;
@@ -41,7 +41,7 @@ static void assert_bytes(const uint8_t *got, size_t gn, const uint8_t *want, siz
 static void assert_writes(const mb_module *m, const tb *want) {
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   mb_err e = mb_wasm_write(m, &out, &diag);
   if (e) fail_msg("write: %s: %s", mb_err_name(e), diag.message);
   assert_bytes(out.data, out.len, want->d, want->n);
@@ -216,7 +216,7 @@ static void all_dirty_minimal_module_is_byte_identical(void **state) {
   mb_module_mark_all_dirty(m);
   mb_buf once;
   mb_diag diag = {0};
-  mb_buf_init(&once);
+  mb_buf_init(&once, TA);
   assert_int_equal(mb_wasm_write(m, &once, &diag), MB_OK);
   assert_true(once.len < in.n);
   tb again;
@@ -367,7 +367,7 @@ static void built_module_roundtrip(void **state) {
   static const uint8_t body[] = {0x00, 0x41, 0x07, 0x10, 0x00, 0x0B}; /* i32.const 7, call 0 */
   static const uint8_t offset[] = {0x41, 0x10, 0x0B};
 
-  mb_module *m = mb_module_new();
+  mb_module *m = mb_module_new(TA);
   assert_non_null(m);
   m->ntypes = 2;
   m->types = mb_module_alloc(m, 2 * sizeof *m->types);
@@ -422,10 +422,10 @@ static void built_module_roundtrip(void **state) {
   /* read back: the same model */
   mb_buf out;
   mb_diag diag = {0};
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   assert_int_equal(mb_wasm_write(m, &out, &diag), MB_OK);
   mb_module *r = NULL;
-  assert_int_equal(mb_wasm_read(out.data, out.len, &r, &diag), MB_OK);
+  assert_int_equal(mb_wasm_read(TA, out.data, out.len, &r, &diag), MB_OK);
   assert_int_equal(r->ntypes, 2);
   for (uint32_t i = 0; i < 2; i++) {
     assert_int_equal(r->types[i].nparams, m->types[i].nparams);
@@ -469,7 +469,7 @@ static void built_module_roundtrip(void **state) {
   tb_fini(&want);
 
   /* the empty module */
-  m = mb_module_new();
+  m = mb_module_new(TA);
   assert_non_null(m);
   want.n = 0;
   tb_init(&want);
@@ -483,7 +483,7 @@ static void built_module_roundtrip(void **state) {
  * near SIZE_MAX wrapped to 0 and came back as a 16-byte block. */
 static void module_alloc_refuses_sizes_that_overflow(void **state) {
   (void)state;
-  mb_module *m = mb_module_new();
+  mb_module *m = mb_module_new(TA);
   assert_non_null(m);
   assert_null(mb_module_alloc(m, SIZE_MAX));
   assert_null(mb_module_alloc(m, SIZE_MAX - 1));
@@ -628,7 +628,7 @@ static void permute_and_back_is_identity(void **state) {
   mb_err e = mb_module_permute(m, &fwd, &diag);
   if (e) fail_msg("permute: %s: %s", mb_err_name(e), diag.message);
   mb_buf out;
-  mb_buf_init(&out);
+  mb_buf_init(&out, TA);
   assert_int_equal(mb_wasm_write(m, &out, &diag), MB_OK);
   tb_put(&mid, out.data, out.len);
   mb_buf_fini(&out);
@@ -787,7 +787,7 @@ static void pending_bodies_renumbered_on_write(void **state) {
 static void buffer_and_leb_primitives(void **state) {
   (void)state;
   mb_buf b;
-  mb_buf_init(&b);
+  mb_buf_init(&b, TA);
   assert_true(mb_buf_u32(&b, 0));
   assert_true(mb_buf_u32(&b, 127));
   assert_true(mb_buf_u32(&b, 128));
@@ -819,7 +819,7 @@ static void buffer_and_leb_primitives(void **state) {
 
   /* a failed buffer stays failed and ignores later appends */
   test_alloc_install(1, false);
-  mb_buf_init(&b);
+  mb_buf_init(&b, TA);
   assert_false(mb_buf_byte(&b, 1));
   assert_true(b.failed);
   assert_false(mb_buf_append(&b, "ab", 2));
@@ -921,15 +921,15 @@ static void write_path_is_atomic(void **state) {
   /* mb_file_read gives it back */
   uint8_t *data = NULL;
   size_t len = 0;
-  assert_int_equal(mb_file_read(path, &data, &len, &diag), MB_OK);
+  assert_int_equal(mb_file_read(TA, path, &data, &len, &diag), MB_OK);
   assert_bytes(data, len, in.d, in.n);
-  mb_file_free(data, len);
+  mb_file_free(TA, data, len);
   memset(&diag, 0, sizeof diag);
-  assert_int_equal(mb_file_read(dir, &data, &len, &diag), MB_ERR_IO);
+  assert_int_equal(mb_file_read(TA, dir, &data, &len, &diag), MB_ERR_IO);
   assert_non_null(strstr(diag.message, "not a regular file"));
   assert_null(data);
   snprintf(name, sizeof name, "%s/none.wasm", dir);
-  assert_int_equal(mb_file_read(name, &data, &len, &diag), MB_ERR_IO);
+  assert_int_equal(mb_file_read(TA, name, &data, &len, &diag), MB_ERR_IO);
   assert_non_null(strstr(diag.message, "cannot open"));
   assert_null(data);
 

@@ -41,7 +41,7 @@ static void remove_host_dir(void) {
 
 static void full_policy(mb_wv_policy *p) {
   char v[128];
-  mb_wv_policy_init(p);
+  mb_wv_policy_init(p, VA);
   snprintf(v, sizeof v, "/data=%s", host_dir);
   opt(p, "--embed", v);
   opt(p, "--mem", "/data:1M");
@@ -61,9 +61,9 @@ static void full_policy(mb_wv_policy *p) {
   opt(p, "--save", "/data/sub=/host/x/y");
 }
 
-static void build(const mb_wv_policy *p, mb_vfs_buf *out) {
+static void build(const mb_wv_policy *p, mb_buf *out) {
   mb_wv_policy_diag d;
-  mb_vfs_buf_init(out);
+  mb_buf_init(out, VA);
   mb_wv_policy_err e = mb_wv_config_build(p, "prog.wasm", NULL, out, &d);
   if (e) fail_msg("build: %s: %s", d.where, d.message);
 }
@@ -73,10 +73,10 @@ static void test_round_trip(void **state) {
   make_host_dir();
   mb_wv_policy p;
   full_policy(&p);
-  mb_vfs_buf blob;
+  mb_buf blob;
   build(&p, &blob);
   mb_wv_config c;
-  assert_ok(mb_wv_config_parse(&c, blob.data, blob.len));
+  assert_ok(mb_wv_config_parse(VA, &c, blob.data, blob.len));
   assert_false(c.args_inherit);
   assert_int_equal(c.arg_count, 3);
   assert_true(str_is(c.args[0], "prog.wasm"));
@@ -127,17 +127,17 @@ static void test_round_trip(void **state) {
   for (size_t n = 0; n < blob.len; n++) {
     uint8_t *copy = malloc(n ? n : 1);
     memcpy(copy, blob.data, n);
-    assert_errno(mb_wv_config_parse(&c, copy, n), MB_WASI_EINVAL);
+    assert_errno(mb_wv_config_parse(VA, &c, copy, n), MB_WASI_EINVAL);
     free(copy);
   }
   for (size_t i = 0; i < blob.len; i++) {
     uint8_t *copy = malloc(blob.len);
     memcpy(copy, blob.data, blob.len);
     copy[i] ^= 0xA5;
-    if (mb_wv_config_parse(&c, copy, blob.len) == MB_WASI_ESUCCESS) mb_wv_config_fini(&c);
+    if (mb_wv_config_parse(VA, &c, copy, blob.len) == MB_WASI_ESUCCESS) mb_wv_config_fini(&c);
     free(copy);
   }
-  mb_vfs_buf_fini(&blob);
+  mb_buf_fini(&blob);
   mb_wv_policy_fini(&p);
   remove_host_dir();
 }
@@ -145,7 +145,7 @@ static void test_round_trip(void **state) {
 static void test_host_funcs(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
 #define HAS(name) \
   ((mb_wv_config_host_funcs(&p, UINT64_MAX) >> mb_wasi_func_index(name, strlen(name))) & 1)
   /* the defaults: stdout/stderr inherit, nothing else of the host's */
@@ -158,7 +158,7 @@ static void test_host_funcs(void **state) {
   opt(&p, "--save", "/o=/e/o"); /* a failed save is told on the host's stderr */
   assert_true(HAS("fd_write"));
   mb_wv_policy_fini(&p);
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   opt(&p, "--stdout", "null");
   opt(&p, "--stderr", "null");
   opt(&p, "--mount", "/d=/pre:ro");
@@ -183,7 +183,7 @@ static void test_host_funcs_on_demand(void **state) {
 #define BIT(name) (UINT64_C(1) << mb_wasi_func_index(name, strlen(name)))
 #define HAS(clients, name) ((mb_wv_config_host_funcs(&p, (clients)) & BIT(name)) != 0)
   mb_wv_policy p;
-  mb_wv_policy_init(&p); /* stdout and stderr inherit */
+  mb_wv_policy_init(&p, VA); /* stdout and stderr inherit */
   assert_true(HAS(BIT("fd_fdstat_get"), "fd_fdstat_get"));
   assert_true(HAS(BIT("fd_filestat_get"), "fd_fdstat_get"));
   assert_true(HAS(BIT("fd_fdstat_set_rights"), "fd_fdstat_get"));
@@ -208,20 +208,20 @@ static void test_bad_blobs(void **state) {
   (void)state;
   mb_wv_config c;
   static const uint8_t not_magic[24] = "not a configuration!!!";
-  assert_errno(mb_wv_config_parse(&c, not_magic, sizeof not_magic), MB_WASI_EINVAL);
-  assert_errno(mb_wv_config_parse(&c, NULL, 0), MB_WASI_EINVAL);
+  assert_errno(mb_wv_config_parse(VA, &c, not_magic, sizeof not_magic), MB_WASI_EINVAL);
+  assert_errno(mb_wv_config_parse(VA, &c, NULL, 0), MB_WASI_EINVAL);
   /* a count that could never fit in what is left is refused before any allocation */
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
-  mb_vfs_buf blob;
+  mb_wv_policy_init(&p, VA);
+  mb_buf blob;
   build(&p, &blob);
   mb_wv_config_fini(&c);
   /* args count at offset 21 (magic 8, version 4, size 8, inherit 1) */
   blob.data[21] = blob.data[22] = blob.data[23] = blob.data[24] = 0xFF;
   long before = g_vt_alloc.calls;
-  assert_errno(mb_wv_config_parse(&c, blob.data, blob.len), MB_WASI_EINVAL);
+  assert_errno(mb_wv_config_parse(VA, &c, blob.data, blob.len), MB_WASI_EINVAL);
   assert_int_equal(g_vt_alloc.calls, before);
-  mb_vfs_buf_fini(&blob);
+  mb_buf_fini(&blob);
   mb_wv_policy_fini(&p);
 }
 
@@ -235,21 +235,21 @@ static void test_alloc_failures(void **state) {
     g_vt_alloc.calls = 0;
     g_vt_alloc.failed = false;
     g_vt_alloc.fail_at = n;
-    mb_vfs_buf blob;
-    mb_vfs_buf_init(&blob);
+    mb_buf blob;
+    mb_buf_init(&blob, VA);
     mb_wv_policy_diag d;
     mb_wv_policy_err e = mb_wv_config_build(&p, "prog.wasm", NULL, &blob, &d);
     bool failed = g_vt_alloc.failed;
     if (!e) {
       mb_wv_config c;
-      mb_wasi_errno pe = mb_wv_config_parse(&c, blob.data, blob.len);
+      mb_wasi_errno pe = mb_wv_config_parse(VA, &c, blob.data, blob.len);
       if (pe == MB_WASI_ESUCCESS) mb_wv_config_fini(&c);
       else assert_errno(pe, MB_WASI_ENOMEM);
     } else {
       assert_int_equal(e, MB_WV_POLICY_NOMEM);
       assert_int_equal(blob.len, 0);
     }
-    mb_vfs_buf_fini(&blob);
+    mb_buf_fini(&blob);
     assert_int_equal(g_vt_alloc.live, baseline);
     if (!failed) break;
   }

@@ -224,7 +224,7 @@ static void test_symlink_chain_limit_in_an_image(void **state) {
   uint8_t *image = vt_image(spec, 42, &len);
   mb_vfs_image img;
   assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_VFS_IMAGE_OK);
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   mb_vfs_file *root, *f = NULL;
   assert_ok(mb_vfs_mount_embed(vfs, P("/e"), &img, NULL));
   assert_ok(mb_vfs_open_root(vfs, 0, &root));
@@ -402,7 +402,7 @@ VT_EACH_KIND(bad_directory_descriptors)
 /* Two mounts: nothing reaches one from the other. */
 static void test_mounts_are_separate(void **state) {
   (void)state;
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   uint32_t a, b;
   assert_ok(mb_vfs_mount_mem(vfs, P("/a"), NULL, MB_VFS_NO_LIMIT, &a));
   assert_ok(mb_vfs_mount_mem(vfs, P("/a/b"), NULL, MB_VFS_NO_LIMIT, &b));
@@ -437,7 +437,7 @@ static void test_host_mount_subdir_rules(void **state) {
   vt_host_init(&h);
   assert_ok(mb_vfs_mkdir(h.fd[VT_HOST_ROOT], P("mnt/inner")));
   assert_ok(mb_vfs_symlink(P("mnt"), h.fd[VT_HOST_ROOT], P("via_link")));
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   assert_errno(mb_vfs_mount_host(vfs, P("/h"), &vt_host_ops, &h, VT_HOST_ROOT, P("../x"), false,
                                  NULL),
                MB_WASI_EINVAL);

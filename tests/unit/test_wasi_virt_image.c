@@ -108,7 +108,7 @@ static void test_writer_is_deterministic(void **state) {
 
 static void test_writer_refusals(void **state) {
   (void)state;
-  mb_vfs_image_writer *w = mb_vfs_image_writer_new();
+  mb_vfs_image_writer *w = mb_vfs_image_writer_new(VA);
   mb_vfs_image_diag d;
   uint32_t f, dir;
   const uint8_t F = MB_WASI_FILETYPE_REGULAR_FILE, D = MB_WASI_FILETYPE_DIRECTORY,
@@ -148,15 +148,15 @@ static void test_writer_refusals(void **state) {
                    MB_VFS_IMAGE_INVALID_ARG);
   /* a second "f" in the root: found when the children are sorted */
   assert_int_equal(mb_vfs_image_writer_add(w, dir, P("f"), F, "", 0, 0, NULL, &d), MB_VFS_IMAGE_OK);
-  mb_vfs_buf out;
-  mb_vfs_buf_init(&out);
+  mb_buf out;
+  mb_buf_init(&out, VA);
   assert_int_equal(mb_vfs_image_writer_finish(w, &out, &d), MB_VFS_IMAGE_OK);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("f"), F, "", 0, 0, NULL, &d), MB_VFS_IMAGE_OK);
   size_t before = out.len;
   assert_int_equal(mb_vfs_image_writer_finish(w, &out, &d), MB_VFS_IMAGE_INVALID_ARG);
   assert_non_null(strstr(d.message, "two entries named \"f\""));
   assert_int_equal(out.len, before);
-  mb_vfs_buf_fini(&out);
+  mb_buf_fini(&out);
   mb_vfs_image_writer_free(w);
   mb_vfs_image_writer_free(NULL);
   assert_string_equal(mb_vfs_image_err_name(MB_VFS_IMAGE_TRUNCATED), "unexpected end");
@@ -343,19 +343,19 @@ static void test_reader_tree_rules(void **state) {
   expect(&x, MB_VFS_IMAGE_BAD_TREE, last, "no directory");
   /* a directory that is its own child: a cycle */
   {
-    mb_vfs_image_writer *w = mb_vfs_image_writer_new();
+    mb_vfs_image_writer *w = mb_vfs_image_writer_new(VA);
     assert_int_equal(mb_vfs_image_writer_add(w, 0, P("d"), MB_WASI_FILETYPE_DIRECTORY, NULL, 0, 0,
                                              NULL, NULL),
                      MB_VFS_IMAGE_OK);
-    mb_vfs_buf b;
-    mb_vfs_buf_init(&b);
+    mb_buf b;
+    mb_buf_init(&b, VA);
     assert_int_equal(mb_vfs_image_writer_finish(w, &b, NULL), MB_VFS_IMAGE_OK);
     mb_vfs_image_writer_free(w);
     /* root: children [1, 2); d (node 1): make it list [1, 2) too */
     x.len = b.len;
     x.b = malloc(b.len);
     memcpy(x.b, b.data, b.len);
-    mb_vfs_buf_fini(&b);
+    mb_buf_fini(&b);
     assert_int_equal(mb_vfs_image_open(&x.img, x.b, x.len, NULL), MB_VFS_IMAGE_OK);
     o = node_off(&x.img, 1);
     put64(x.b + o + 16, 1);
@@ -368,7 +368,7 @@ static void test_reader_tree_rules(void **state) {
 
 /* Mount an accepted image and read everything in it. */
 static void exercise(const mb_vfs_image *img) {
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   mb_vfs_file *root;
   assert_ok(mb_vfs_mount_embed(vfs, P("/e"), img, NULL));
   assert_ok(mb_vfs_mount_mem(vfs, P("/m"), img, 1 << 16, NULL));
@@ -512,8 +512,8 @@ static char *make_host_tree(void) {
 static void test_builder(void **state) {
   (void)state;
   char *dir = make_host_tree();
-  mb_vfs_buf out;
-  mb_vfs_buf_init(&out);
+  mb_buf out;
+  mb_buf_init(&out, VA);
   mb_vfs_image_diag d;
   if (mb_vfs_image_build_dir(dir, NULL, &out, &d)) fail_msg("%s", d.message);
   mb_vfs_image img;
@@ -527,7 +527,7 @@ static void test_builder(void **state) {
   assert_int_equal(n.type, MB_WASI_FILETYPE_SYMBOLIC_LINK);
   assert_memory_equal(n.data, "/etc/passwd", 11); /* verbatim; refused when followed */
   /* through a mount: contents, links, hard link copied */
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   mb_vfs_file *root, *f;
   assert_ok(mb_vfs_mount_embed(vfs, P("/e"), &img, NULL));
   assert_ok(mb_vfs_open_root(vfs, 0, &root));
@@ -551,16 +551,16 @@ static void test_builder(void **state) {
   mb_vfs_free(vfs);
   /* reproducible: fixed mtim gives identical bytes for identical trees */
   mb_vfs_build_options opt = {.fixed_mtim = true, .mtim = 42};
-  mb_vfs_buf a, b;
-  mb_vfs_buf_init(&a);
-  mb_vfs_buf_init(&b);
+  mb_buf a, b;
+  mb_buf_init(&a, VA);
+  mb_buf_init(&b, VA);
   assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_VFS_IMAGE_OK);
   assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &b, &d), MB_VFS_IMAGE_OK);
   assert_int_equal(a.len, b.len);
   assert_memory_equal(a.data, b.data, a.len);
   /* limits */
   opt.max_nodes = 5;
-  mb_vfs_buf_fini(&a);
+  mb_buf_fini(&a);
   assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_VFS_IMAGE_TOO_BIG);
   opt.max_nodes = 0;
   opt.max_bytes = 20;
@@ -580,7 +580,7 @@ static void test_builder(void **state) {
   snprintf(p, sizeof p, "%s/hello.txt", dir);
   assert_int_equal(mb_vfs_image_build_dir(p, NULL, &b, &d), MB_VFS_IMAGE_INVALID_ARG);
   /* single host paths under chosen names */
-  mb_vfs_image_writer *w = mb_vfs_image_writer_new();
+  mb_vfs_image_writer *w = mb_vfs_image_writer_new(VA);
   uint32_t etc;
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("etc"), MB_WASI_FILETYPE_DIRECTORY, NULL, 0, 0,
                                            &etc, &d),
@@ -588,7 +588,7 @@ static void test_builder(void **state) {
   assert_int_equal(mb_vfs_image_add_host(w, etc, "config.txt", p, NULL, &d), MB_VFS_IMAGE_OK);
   snprintf(p, sizeof p, "%s/sub/", dir);
   assert_int_equal(mb_vfs_image_add_host(w, 0, NULL, p, &skip, &d), MB_VFS_IMAGE_OK);
-  mb_vfs_buf_fini(&b);
+  mb_buf_fini(&b);
   assert_int_equal(mb_vfs_image_writer_finish(w, &b, &d), MB_VFS_IMAGE_OK);
   mb_vfs_image_writer_free(w);
   assert_int_equal(mb_vfs_image_open(&img, b.data, b.len, &d), MB_VFS_IMAGE_OK);
@@ -596,9 +596,9 @@ static void test_builder(void **state) {
   assert_int_equal(n.size, 13);
   mb_vfs_image_node_get(&img, node_at(&img, "sub/deeper/data.bin"), &n);
   assert_int_equal(n.size, 3);
-  mb_vfs_buf_fini(&a);
-  mb_vfs_buf_fini(&b);
-  mb_vfs_buf_fini(&out);
+  mb_buf_fini(&a);
+  mb_buf_fini(&b);
+  mb_buf_fini(&out);
   rm_rf(dir);
   free(dir);
 }
@@ -610,8 +610,8 @@ static void test_builder_allocation_failures(void **state) {
   long k, ok = 0;
   for (k = 1; k < 400; k++) {
     vt_alloc_install(k);
-    mb_vfs_buf out;
-    mb_vfs_buf_init(&out);
+    mb_buf out;
+    mb_buf_init(&out, VA);
     mb_vfs_image_diag d;
     mb_vfs_build_options opt = {.skip_special = true};
     mb_vfs_image_err e = mb_vfs_image_build_dir(dir, &opt, &out, &d);
@@ -622,8 +622,7 @@ static void test_builder_allocation_failures(void **state) {
       assert_int_equal(mb_vfs_image_open(&img, out.data, out.len, &d), MB_VFS_IMAGE_OK);
     }
     assert_int_equal(e == MB_VFS_IMAGE_OK, g_vt_alloc.failed == false);
-    mb_vfs_buf_fini(&out);
-    mb_vfs_set_allocator(NULL, NULL);
+    mb_buf_fini(&out);
     assert_int_equal(g_vt_alloc.live, 0);
     if (!g_vt_alloc.failed) break;
   }

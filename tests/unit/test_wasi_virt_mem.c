@@ -25,7 +25,7 @@ typedef struct mem_fs {
 } mem_fs;
 
 static void mem_init(mem_fs *m, const mb_vfs_image *lower, uint64_t limit) {
-  m->vfs = mb_vfs_new();
+  m->vfs = mb_vfs_new(VA);
   assert_non_null(m->vfs);
   assert_ok(mb_vfs_mount_mem(m->vfs, P("/m"), lower, limit, &m->id));
   assert_ok(mb_vfs_open_root(m->vfs, m->id, &m->root));
@@ -341,7 +341,6 @@ static void sweep_kind(vt_kind kind) {
       assert_int_equal(walked - f04, usage(fs.vfs, fs.mount));
     }
     vt_fs_fini(&fs);
-    mb_vfs_set_allocator(NULL, NULL);
     if (g_vt_alloc.live) fail_msg("[%s] allocation %ld failed: %ld blocks leaked",
                                   vt_kind_names[kind], k, g_vt_alloc.live);
     if (k == 0) {
@@ -501,7 +500,7 @@ static void test_allocation_failures_setup(void **state) {
   assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_VFS_IMAGE_OK);
   for (long k = 1; k < 64; k++) {
     vt_alloc_install(k);
-    mb_vfs *vfs = mb_vfs_new();
+    mb_vfs *vfs = mb_vfs_new(VA);
     mb_vfs_file *r = NULL;
     if (vfs) {
       mb_wasi_errno e = mb_vfs_mount_mem(vfs, P("/a"), &img, 100, NULL);
@@ -515,7 +514,6 @@ static void test_allocation_failures_setup(void **state) {
       mb_vfs_close(r);
       mb_vfs_free(vfs);
     }
-    mb_vfs_set_allocator(NULL, NULL);
     assert_int_equal(g_vt_alloc.live, 0);
   }
   vt_alloc_install(0);

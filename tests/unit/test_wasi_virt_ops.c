@@ -481,7 +481,7 @@ static void test_times_follow_the_clock(void **state) {
   mb_vfs_close(f);
   vt_fs_fini(&fs);
   /* without a clock: a counter, so every change is still ordered */
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   mb_vfs_file *r;
   assert_ok(mb_vfs_mount_mem(vfs, P("/"), NULL, MB_VFS_NO_LIMIT, NULL));
   assert_ok(mb_vfs_open_root(vfs, 0, &r));
@@ -707,7 +707,7 @@ VT_EACH_KIND(hard_links)
 /* The vfs lives until its last file is closed. */
 static void test_files_keep_the_vfs_alive(void **state) {
   (void)state;
-  mb_vfs *vfs = mb_vfs_new();
+  mb_vfs *vfs = mb_vfs_new(VA);
   mb_vfs_file *r, *f;
   assert_ok(mb_vfs_mount_mem(vfs, P("/"), NULL, MB_VFS_NO_LIMIT, NULL));
   assert_ok(mb_vfs_open_root(vfs, 0, &r));

@@ -138,7 +138,7 @@ static void check_bad(const mb_wv_policy *p, const char *where, const char *mess
 static void test_defaults(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   assert_int_equal(p.mount_count, 0);
   assert_int_equal(p.arg_count, 0);
   assert_false(p.args_inherit);
@@ -178,7 +178,7 @@ static void test_arity(void **state) {
 static void test_unknown_flags(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   refused(&p, "--mout", "/d=/h", MB_WV_POLICY_UNKNOWN_OPTION, "--mout /d=/h",
           "'--mout' is not a policy option; did you mean --mount?");
   refused(&p, "--env_inherit", NULL, MB_WV_POLICY_UNKNOWN_OPTION, "--env_inherit",
@@ -205,7 +205,7 @@ static void test_unknown_flags(void **state) {
 static void test_embed(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--embed", "/data=./assets");
   ok(&p, "--embed", "//a/./b//=x=y");
   ok(&p, "--embed", "/=/srv/root dir/");
@@ -235,7 +235,7 @@ static void test_embed(void **state) {
 static void test_guest_path_limits(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   char v[MB_VFS_PATH_MAX + 64];
   /* a component of NAME_MAX bytes is fine, one more is not */
   v[0] = '/';
@@ -279,7 +279,7 @@ static void test_guest_path_limits(void **state) {
 static void test_mem(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   static const struct {
     const char *v, *guest;
     uint64_t limit;
@@ -328,7 +328,7 @@ static void test_mem(void **state) {
 static void test_mount(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   static const struct {
     const char *v, *guest, *preopen, *subdir;
     bool ro;
@@ -396,7 +396,7 @@ static void test_mount(void **state) {
 static void test_env_args(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--env", "HOME=/tmp");
   ok(&p, "--env", "EMPTY=");
   ok(&p, "--env", "A==b");
@@ -438,7 +438,7 @@ static void test_env_args(void **state) {
 static void test_stdio(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--stdin", "inherit");
   assert_int_equal(p.stdio[0].mode, MB_WV_STDIO_INHERIT);
   ok(&p, "--stdout", "null");
@@ -470,7 +470,7 @@ static void test_stdio(void **state) {
 static void test_clock_random_trace(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--clock", "real");
   assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
   ok(&p, "--clock", "fixed:1700000000000000000");
@@ -524,7 +524,7 @@ static void test_clock_random_trace(void **state) {
 static void test_record_replay(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--record", "//out/./run.log");
   assert_string_equal(p.record_path, "/out/run.log");
   bad(&p, "--record", "run.log",
@@ -539,7 +539,7 @@ static void test_record_replay(void **state) {
             "/out/run.log is on the read-only mount --mount /out=out:ro; put it under a --mem or "
             "a --mount ...:rw mount, or add --mem /out over the embed");
   mb_wv_policy_fini(&p);
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--mount", "/out=out:rw");
   ok(&p, "--record", "/out/run.log");
   check_ok(&p);
@@ -552,7 +552,7 @@ static void test_record_replay(void **state) {
   mb_wv_policy_fini(&p);
 
   /* a replay takes its policy from the log: nothing else may be given */
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--replay", "run.log");
   assert_string_equal(p.replay_path, "run.log");
   check_ok(&p);
@@ -572,7 +572,7 @@ static void test_record_replay(void **state) {
 static void test_save(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--save", "//out/./x/=/res//out");
   ok(&p, "--save", "/out=/res/b=c"); /* split at the first '=' */
   assert_int_equal(p.save_count, 2);
@@ -606,7 +606,7 @@ static void test_save(void **state) {
 static void test_fault(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--fault", "fd_read:2:io");
   ok(&p, "--fault", "path_open:1:44");
   ok(&p, "--fault", "sock_shutdown:4294967295:notcapable");
@@ -697,7 +697,7 @@ static void test_func_names(void **state) {
 static void test_later_replaces(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--clock", "fixed:5");
   ok(&p, "--clock", "real");
   ok(&p, "--stdin", "/a");
@@ -739,7 +739,7 @@ static void test_help(void **state) {
 static void test_json_good(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   json_ok(&p, "{\"mount\": [\"/data=/host/data:ro\"], \"mem\": \"/tmp:1M\", \"env\": [\"HOME=/tmp\"],\n"
               " \"clock\": \"fixed:0\", \"stdout\": \"inherit\", \"fault\": [\"fd_read:2:io\"],\n"
               " \"embed\": [\"/etc=./etc\", \"/x=y\"], \"env-allow\": \"TERM\", \"env-inherit\": true,\n"
@@ -781,7 +781,7 @@ static void test_json_good(void **state) {
 static void test_json_syntax(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--mem", "/keep"); /* what must survive every refusal */
   static const char V[] = "expected a value (a string, number, object, array, true, false or null)";
   char msg[300];
@@ -869,7 +869,7 @@ static void test_json_syntax(void **state) {
 static void test_json_strings(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   json_ok(&p, "{\"arg\": [\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u0041\\u007f\\u0080\\u07ff\\u0800\\uffff\","
               " \"\\ud83d\\ude00\\uD800\\uDC00\\udbff\\udfff\", \"\xc3\xa9\xff raw\", \"\"]}");
   assert_int_equal(p.arg_count, 5);
@@ -894,7 +894,7 @@ static void test_json_strings(void **state) {
 static void test_json_values(void **state) {
   (void)state;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--mem", "/keep");
   const mb_wv_policy_err U = MB_WV_POLICY_UNKNOWN_OPTION, B = MB_WV_POLICY_BAD_VALUE;
   JSON_BAD(&p, "{\"mem\": \"/t\", \"mout\": \"/d=/h\"}", U, "p.json: mout",
@@ -946,7 +946,7 @@ static void test_policy_file(void **state) {
   assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
   close(fd);
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   ok(&p, "--policy", path);
   assert_int_equal(p.mount_count, 1);
   assert_int_equal(p.mounts[0].limit, 4096);
@@ -986,7 +986,7 @@ static void test_policy_file(void **state) {
 /* ---- check ---- */
 
 static void policy_of(mb_wv_policy *p, const char *const *flags) {
-  mb_wv_policy_init(p);
+  mb_wv_policy_init(p, VA);
   for (size_t i = 0; flags[i]; i += 2) ok(p, flags[i], flags[i + 1]);
 }
 
@@ -1144,7 +1144,7 @@ static bool sweep_once(void) {
   };
   bool nomem = false;
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, VA);
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
     char *before = dump(&p);
     mb_wv_policy_diag d;

@@ -23,7 +23,7 @@
 
 #define GUEST_SIZE 65536
 static uint8_t guest[GUEST_SIZE];
-static mb_vfs_buf config;
+static mb_buf config;
 
 _Noreturn void p1_native_trap(void) {
   fail_msg("wasi-virt trapped");
@@ -279,13 +279,13 @@ static void test_set_rights(void **state) {
 
 int main(void) {
   mb_wv_policy p;
-  mb_wv_policy_init(&p);
+  mb_wv_policy_init(&p, NULL);
   mb_wv_policy_diag diag;
   static const char *const opts[][2] = {
       {"--mem", "/data"}, {"--stdin", "null"}, {"--stdout", "null"}, {"--stderr", "null"}};
   for (size_t k = 0; k < sizeof opts / sizeof *opts; k++)
     if (mb_wv_policy_option(&p, opts[k][0], opts[k][1], &diag)) return 2;
-  mb_vfs_buf_init(&config);
+  mb_buf_init(&config, NULL);
   if (mb_wv_config_build(&p, "rights", NULL, &config, &diag)) return 2;
   mb_wv_policy_fini(&p);
   const struct CMUnitTest tests[] = {
@@ -295,6 +295,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_set_rights, setup, teardown),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
-  mb_vfs_buf_fini(&config);
+  mb_buf_fini(&config);
   return r;
 }

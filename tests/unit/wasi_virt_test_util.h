@@ -1,5 +1,5 @@
 /* wasi_virt_test_util.h — shared by tests/unit/test_wasi_virt_*.c: a counting allocator
- * for mb_vfs_set_allocator (leak check, N-th allocation failure), a deterministic clock,
+ * (tests/common/test_alloc.h, passed as VA: leak check, N-th allocation failure), a deterministic clock,
  * images from a compact spec, a fake host backend, and fixtures that give the same tree
  * on every kind of mount. Header-only (static functions) so each test stays one
  * executable.
@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "membrane_wasi_virt.h"
+#include "../common/test_alloc.h"
 
 /* ---- errno assertions ---- */
 
@@ -43,37 +44,12 @@ static const char *vt_where = "";
 
 /* ---- counting allocator ---- */
 
-typedef struct vt_alloc {
-  long live, calls, fail_at;
-  bool failed;
-} vt_alloc;
+typedef test_alloc vt_alloc;
 static vt_alloc g_vt_alloc;
+/* What every test passes where the library takes an allocator. */
+#define VA (&g_vt_alloc.mb)
 
-static inline void *vt_alloc_fn(void *ptr, size_t size, void *user) {
-  vt_alloc *a = user;
-  if (size == 0) {
-    if (ptr) {
-      a->live--;
-      free(ptr);
-    }
-    return NULL;
-  }
-  a->calls++;
-  if (size > ((size_t)1 << 40)) return NULL;
-  if (a->fail_at && a->calls == a->fail_at) {
-    a->failed = true;
-    return NULL;
-  }
-  void *p = realloc(ptr, size);
-  if (p && !ptr) a->live++;
-  return p;
-}
-
-static inline void vt_alloc_install(long fail_at) {
-  memset(&g_vt_alloc, 0, sizeof g_vt_alloc);
-  g_vt_alloc.fail_at = fail_at;
-  mb_vfs_set_allocator(vt_alloc_fn, &g_vt_alloc);
-}
+static inline void vt_alloc_install(long fail_at) { test_alloc_init(&g_vt_alloc, fail_at, false); }
 
 static inline int vt_setup(void **state) {
   (void)state;
@@ -82,7 +58,6 @@ static inline int vt_setup(void **state) {
 }
 static inline int vt_teardown(void **state) {
   (void)state;
-  mb_vfs_set_allocator(NULL, NULL);
   if (g_vt_alloc.live != 0) {
     print_message("leak: %ld library blocks still allocated\n", g_vt_alloc.live);
     return -1;
@@ -114,7 +89,7 @@ static inline uint8_t vt_type(char t) {
 
 /* Serialize the spec into out (test-owned malloc copy, *len bytes). */
 static inline uint8_t *vt_image(const vt_spec *spec, size_t n, size_t *len) {
-  mb_vfs_image_writer *w = mb_vfs_image_writer_new();
+  mb_vfs_image_writer *w = mb_vfs_image_writer_new(VA);
   assert_non_null(w);
   uint32_t *ids = calloc(n ? n : 1, sizeof *ids);
   assert_non_null(ids);
@@ -137,8 +112,8 @@ static inline uint8_t *vt_image(const vt_spec *spec, size_t n, size_t *len) {
                                                  data, strlen(data), spec[i].mtim, &ids[i], &d);
     if (e) fail_msg("image spec %s: %s", spec[i].path, d.message);
   }
-  mb_vfs_buf b;
-  mb_vfs_buf_init(&b);
+  mb_buf b;
+  mb_buf_init(&b, VA);
   mb_vfs_image_diag d;
   if (mb_vfs_image_writer_finish(w, &b, &d)) fail_msg("finish: %s", d.message);
   mb_vfs_image_writer_free(w);
@@ -147,7 +122,7 @@ static inline uint8_t *vt_image(const vt_spec *spec, size_t n, size_t *len) {
   assert_non_null(copy);
   memcpy(copy, b.data, b.len);
   *len = b.len;
-  mb_vfs_buf_fini(&b);
+  mb_buf_fini(&b);
   return copy;
 }
 
@@ -448,7 +423,7 @@ typedef struct vt_fs {
 static inline void vt_host_init(vt_host *h) {
   memset(h, 0, sizeof *h);
   h->clock = 5000;
-  h->vfs = mb_vfs_new();
+  h->vfs = mb_vfs_new(VA);
   assert_non_null(h->vfs);
   mb_vfs_set_clock(h->vfs, vt_clock, &h->clock);
   assert_ok(mb_vfs_mount_mem(h->vfs, "/", 1, NULL, MB_VFS_NO_LIMIT, NULL));
@@ -486,7 +461,7 @@ static inline void vt_fs_init(vt_fs *fs, vt_kind kind) {
   memset(fs, 0, sizeof *fs);
   fs->kind = kind;
   fs->clock = 1000;
-  fs->vfs = mb_vfs_new();
+  fs->vfs = mb_vfs_new(VA);
   assert_non_null(fs->vfs);
   mb_vfs_set_clock(fs->vfs, vt_clock, &fs->clock);
   switch (kind) {
