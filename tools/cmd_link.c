@@ -169,13 +169,11 @@ int mb_cmd_link(int argc, char **argv) {
       fail("out of memory", NULL);
       goto out;
     }
-    for (int i = 0; i < nwits; i++)
-      if (mb_wit_add_path(wit, wits[i], &d)) {
-        report(&d);
-        goto out;
-      }
-    if (mb_wit_resolve(wit, &d)) {
-      report(&d);
+    mb_wit_diag wd = {0};
+    for (int i = 0; i < nwits && !wd.code; i++) mb_wit_add_path(wit, wits[i], &wd);
+    if (!wd.code) mb_wit_resolve(wit, &wd);
+    if (wd.code) {
+      fail(wd.message, NULL);
       goto out;
     }
     mb_link_set_wit(l, wit);

@@ -52,9 +52,14 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
     e = MB_ERR_NOMEM;
     goto out;
   }
-  if ((e = mb_wit_add_source(w, "counter.wit", (const char *)files[3].d, files[3].n, d)) ||
-      (e = mb_wit_resolve(w, d)))
+  mb_wit_diag wd;
+  mb_wit_err we = mb_wit_add_source(w, "counter.wit", (const char *)files[3].d, files[3].n, &wd);
+  if (!we) we = mb_wit_resolve(w, &wd);
+  if (we) { /* the WIT library's own code, told as the link's */
+    e = we == MB_WIT_ERR_NOMEM ? MB_ERR_NOMEM : MB_ERR_INVALID_ARG;
+    snprintf(d->message, sizeof d->message, "%s", wd.message);
     goto out;
+  }
   for (int i = 0; i < 3; i++)
     if ((e = mb_wasm_read(files[i].d, files[i].n, &m[i], d))) goto out;
   if ((e = mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, d))) goto out;
