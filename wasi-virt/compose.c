@@ -465,7 +465,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   bool bad = false;
   for (size_t i = 0; i < ninsts && !bad; i++) {
     where = insts[i].path;
-    bad = mb_link_add_instance(l, insts[i].name, insts[i].module, insts[i].path, &d) != MB_OK;
+    bad = mb_link_add_instance(l, insts[i].name, insts[i].module, insts[i].path, &d) != MB_LINK_OK;
   }
   bad = bad || mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
         mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||
@@ -475,7 +475,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   for (size_t i = 0; i < ninsts && !bad; i++) {
     where = insts[i].path;
     if (mb_module_imports_from(insts[i].module, "wasi_snapshot_preview1"))
-      bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
+      bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_LINK_OK;
   }
   if (!bad) where = insts[0].path;
   if (!bad && mem && mem->single) {

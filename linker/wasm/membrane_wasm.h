@@ -57,9 +57,11 @@ typedef enum mb_err {
 } mb_err;
 
 /* Where and why. offset is a byte offset in the input module (or, for remapping, in the
- * module being remapped). message is human-readable and never parsed by code. */
+ * module being remapped). message is human-readable and never parsed by code. code is the
+ * error enum of the library that filled it: mb_err here, mb_link_err from the link
+ * library, which shares this diagnostic. */
 typedef struct mb_diag {
-  mb_err code;
+  unsigned code;
   uint64_t offset;
   char message[256];
 } mb_diag;

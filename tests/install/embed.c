@@ -54,12 +54,12 @@ int main(int argc, char **argv) {
   check("glue", glue_ok, glue_ok ? NULL : d.message);
 
   mb_link *l = mb_link_new();
-  int linked = l && glue_ok && mb_link_add_instance(l, "app", app, argv[1], &d) == MB_OK &&
-               mb_link_add_instance(l, "mathlib", lib, argv[2], &d) == MB_OK;
+  int linked = l && glue_ok && mb_link_add_instance(l, "app", app, argv[1], &d) == MB_LINK_OK &&
+               mb_link_add_instance(l, "mathlib", lib, argv[2], &d) == MB_LINK_OK;
   if (linked) {
     mb_link_set_glue(l, glue);
     mb_link_set_unresolved(l, MB_UNRESOLVED_ERROR);
-    linked = mb_link_fuse(l, &fused, &d) == MB_OK;
+    linked = mb_link_fuse(l, &fused, &d) == MB_LINK_OK;
   }
   check("link", linked, linked ? NULL : d.message);
 
