@@ -79,11 +79,11 @@ int main(int argc, char **argv) {
   }
 
   mb_wv_policy p;
-  mb_wv_policy_diag pd = {0};
+  mb_wv_diag pd = {0};
   mb_wv_policy_init(&p);
   static const char json[] = "{\"mem\": \"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}";
-  int pol = mb_wv_policy_parse_json(&p, NULL, json, strlen(json), &pd) == MB_WV_POLICY_OK &&
-            mb_wv_policy_check(&p, &pd) == MB_WV_POLICY_OK;
+  int pol = mb_wv_policy_parse_json(&p, NULL, json, strlen(json), &pd) == MB_WV_OK &&
+            mb_wv_policy_check(&p, &pd) == MB_WV_OK;
   check("policy_json", pol && p.mount_count == 1 && p.env_count == 1, pol ? NULL : pd.message);
   mb_wv_policy_fini(&p);
 
