@@ -9,7 +9,7 @@
 #include "membrane_virt.h"
 
 /* Natively these are libc calls; in the wasm32 build (-mbulk-memory) they become
- * memory.copy / memory.fill, and wasm_alloc.c defines the functions for any call left. */
+ * memory.copy / memory.fill, and wasm32_alloc.c defines the functions for any call left. */
 #define mb__virt_memcpy __builtin_memcpy
 #define mb__virt_memset __builtin_memset
 
@@ -113,7 +113,12 @@ struct mb_rt {
 /* Handle parameters one fused glue entry takes (virt/glue.c, mb_args). */
 #define MB_GLUE_ARGS_MAX 16
 
-/* ---- wasm_alloc.c (wasm32 glue only) ---- */
+/* ---- wasm32 glue only: wasm32_alloc.c's malloc family, and the runtime's hook over it
+ * (glue.c) ---- */
+void *malloc(size_t n);
+void free(void *p);
+void *realloc(void *p, size_t n);
+
 void *mb__glue_realloc(void *ptr, size_t size, void *user);
 
 /* ---- rt.c ---- */
