@@ -5,12 +5,14 @@
  * so it includes nothing but the public headers and links nothing but what membrane.pc
  * lists. It uses one thing of each library: the binary model (read, write, questions),
  * the link session (fuse a command with the reactor it imports from), the resource ABI
- * glue (mb_virt_glue_wasm, from libmb_virt), and the wasi-virt policy's JSON reader.
+ * glue (mb_virt_glue_wasm, from libmb_virt), and the wasi-virt policy's JSON reader. All
+ * of it on an allocator of its own (membrane_alloc.h), which must get every block back.
  *
  * usage: embed APP.wasm MATHLIB.wasm OUT.wasm
  * Prints one `key: value` line per check; exit 0 only when every check holds.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <membrane_link.h>
@@ -18,6 +20,27 @@
 #include <membrane_wasi_virt.h>
 
 static int failures;
+
+/* The embedder's allocator: realloc semantics (size 0 frees), counting live blocks. */
+typedef struct counting {
+  long live, calls;
+} counting;
+static void *counting_realloc(void *ptr, size_t size, void *user) {
+  counting *c = user;
+  if (size == 0) {
+    if (ptr) c->live--;
+    free(ptr);
+    return NULL;
+  }
+  void *p = realloc(ptr, size);
+  if (p) {
+    c->calls++;
+    if (!ptr) c->live++;
+  }
+  return p;
+}
+static counting g_count;
+static const mb_allocator g_alloc = {counting_realloc, &g_count};
 
 static void check(const char *key, int ok, const char *detail) {
   printf("%s: %s%s%s\n", key, ok ? "ok" : "FAIL", detail ? " " : "", detail ? detail : "");
@@ -27,7 +50,7 @@ static void check(const char *key, int ok, const char *detail) {
 /* Reads path into *out; *data must outlive the module (it borrows the bytes). */
 static int read_module(const char *path, uint8_t **data, size_t *len, mb_module **out) {
   mb_diag d = {0};
-  if (mb_file_read(NULL, path, data, len, &d) || mb_wasm_read(NULL, *data, *len, out, &d)) {
+  if (mb_file_read(&g_alloc, path, data, len, &d) || mb_wasm_read(&g_alloc, *data, *len, out, &d)) {
     fprintf(stderr, "embed: %s: %s (%s, offset %llu)\n", path, d.message, mb_err_name(d.code),
             (unsigned long long)d.offset);
     return 0;
@@ -50,10 +73,10 @@ int main(int argc, char **argv) {
     return 1;
   check("read", mb_module_imports_from(app, "mathlib"), "app imports from mathlib");
 
-  int glue_ok = mb_wasm_read(NULL, mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d) == MB_OK;
+  int glue_ok = mb_wasm_read(&g_alloc, mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, &d) == MB_OK;
   check("glue", glue_ok, glue_ok ? NULL : d.message);
 
-  mb_link *l = mb_link_new(NULL);
+  mb_link *l = mb_link_new(&g_alloc);
   int linked = l && glue_ok && mb_link_add_instance(l, "app", app, argv[1], &d) == MB_LINK_OK &&
                mb_link_add_instance(l, "mathlib", lib, argv[2], &d) == MB_LINK_OK;
   if (linked) {
@@ -80,7 +103,7 @@ int main(int argc, char **argv) {
 
   mb_wv_policy p;
   mb_wv_diag pd = {0};
-  mb_wv_policy_init(&p, NULL);
+  mb_wv_policy_init(&p, &g_alloc);
   static const char json[] = "{\"mem\": \"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}";
   int pol = mb_wv_policy_parse_json(&p, NULL, json, strlen(json), &pd) == MB_WV_OK &&
             mb_wv_policy_check(&p, &pd) == MB_WV_OK;
@@ -93,9 +116,12 @@ int main(int argc, char **argv) {
   mb_module_free(glue);
   mb_module_free(lib);
   mb_module_free(app);
-  if (out_bytes) mb_file_free(NULL, out_bytes, out_len);
-  mb_file_free(NULL, lib_bytes, lib_len);
-  mb_file_free(NULL, app_bytes, app_len);
+  if (out_bytes) mb_file_free(&g_alloc, out_bytes, out_len);
+  mb_file_free(&g_alloc, lib_bytes, lib_len);
+  mb_file_free(&g_alloc, app_bytes, app_len);
+  char blocks[64];
+  snprintf(blocks, sizeof blocks, "%ld requests, %ld blocks left", g_count.calls, g_count.live);
+  check("allocator", g_count.calls > 0 && g_count.live == 0, blocks);
   printf("result: %s\n", failures ? "FAIL" : "ok");
   return failures ? 1 : 0;
 }
