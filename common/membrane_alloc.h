@@ -1,11 +1,12 @@
 /* membrane_alloc.h — the allocator every membrane library takes, and the byte buffer.
  *
  * Header only, shared by linker/wasm, linker/wit, linker/, virt/ and wasi-virt/ (also in
- * wasi-virt's wasm32 reactor, and, types only, in virt's freestanding wasm32 glue). There is no process-wide allocation hook: each object that
- * allocates is given an mb_allocator when it is created (mb_wasm_read, mb_module_new,
- * mb_wit_new, mb_link_new, mb_vfs_new, mb_wv_policy_init, mb_buf_init, mb_rt_new's
- * options, ...), keeps a copy, and frees through it. NULL, or an allocator whose fn is NULL, is the C library's
- * realloc/free. (Lua's lua_Alloc, uvwasi's uvwasi_mem_t: one function, realloc
+ * wasi-virt's wasm32 reactor, and, types only, in virt's freestanding wasm32 glue).
+ * There is no process-wide allocation hook: each object that allocates is given an
+ * mb_allocator when it is created (mb_wasm_read, mb_module_new, mb_wit_new, mb_link_new,
+ * mb_vfs_new, mb_wv_policy_init, mb_buf_init, mb_rt_new's options, ...), keeps a copy,
+ * and frees through it; what an operation allocates for a while comes from the object it
+ * works on. NULL, or an allocator whose fn is NULL, is the C library's realloc/free. (Lua's lua_Alloc, uvwasi's uvwasi_mem_t: one function, realloc
  * semantics, so a test can count blocks and fail the N-th request.)
  */
 #ifndef MEMBRANE_ALLOC_H

@@ -1,6 +1,6 @@
 /* fuzz_common.h — shared by the fuzz targets: property checks that abort (so libFuzzer
  * and the replay tests flag them), an output digest, and allocation-failure injection
- * through the library's allocator hook.
+ * through the allocator the targets create their objects with (FA, tests/common/test_alloc.h).
  *
  * Each target runs its steps twice per input: once normally (every property must hold)
  * and once with the k-th library allocation failing, k derived from the input. The

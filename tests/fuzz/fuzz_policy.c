@@ -12,7 +12,7 @@
  * then rebuilt flag by flag through mb_wv_policy_option from what it holds, which
  * must give the same policy (so every stored value can be written back as a flag), and
  * mb_wv_policy_check answers OK or CONFLICT with a diagnostic. Everything is freed by
- * fini: the allocation hook counts live blocks.
+ * fini: the test allocator (tests/common/test_alloc.h) counts live blocks.
  *
  * Each input runs twice: once normally, once with the k-th library allocation failing
  * (k from the input's hash; every k with MB_FUZZ_OOM_SWEEP=1). The second run must see
@@ -52,7 +52,7 @@ static uint64_t hash(uint64_t h, const void *p, size_t n) {
 
 static test_alloc fz_ta;
 
-/* ---- the policy as text (libc-allocated: outside the hook) ---- */
+/* ---- the policy as text (libc-allocated: not on the test allocator) ---- */
 
 typedef struct text {
   char *s;
