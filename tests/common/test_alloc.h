@@ -84,8 +84,9 @@ static inline void *test_alloc_realloc(void *ptr, size_t size, void *user) {
 }
 
 /* Reset the counters; fail the fail_at-th request (0: none), and every later one too
- * when fail_all_after. Blocks still live stay valid (freeing them later is harmless)
- * but are no longer counted. Returns &a->mb. */
+ * when fail_all_after. a is zeroed (static, or = {0}) or was set up before: blocks still
+ * live then stay valid (freeing them later is harmless) but are no longer counted.
+ * Returns &a->mb. */
 static inline const mb_allocator *test_alloc_init(test_alloc *a, long fail_at, bool fail_all_after) {
   if (a->blocks.next)
     for (test_alloc_block *b = a->blocks.next, *next; b != &a->blocks; b = next) {
