@@ -26,7 +26,7 @@
  * fails (every k in turn under MB_FUZZ_OOM_SWEEP, else one from the input's hash). Each
  * operation must then give exactly what it gave in the clean run, or NOMEM /
  * TABLE_EXHAUSTED (a trap with that code on the glue side), which ends the run. Nothing
- * may leak (LeakSanitizer).
+ * may leak: the counter (tests/common/test_alloc.h) has no block left after a run.
  *
  * MB_FUZZ_TRACE=FILE appends the glue calls of each clean run, with their results, to
  * FILE: tests/fuzz/handles_replay.mjs replays them on the real wasm32 glue under Node
@@ -41,6 +41,7 @@
 
 #include "internal.h"
 #include "membrane_virt.h"
+#include "../common/test_alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,32 +88,16 @@ void glue_teardown(uint32_t inst);
 int32_t glue_unwind_e(void);
 int32_t glue_result(void);
 
-/* ---- allocation: one counter for both sides ---- */
+/* ---- allocation: one counter for both sides (tests/common/test_alloc.h) ---- */
 
-static struct {
-  uint64_t count, fail_at;
-} g_alloc;
-
-static void *counted_realloc(void *ptr, size_t size) {
-  if (size == 0) {
-    free(ptr);
-    return NULL;
-  }
-  if (++g_alloc.count == g_alloc.fail_at) return NULL;
-  return realloc(ptr, size);
-}
-
-static void *native_realloc(void *ptr, size_t size, void *user) {
-  (void)user;
-  return counted_realloc(ptr, size);
-}
+static test_alloc g_ta;
 
 /* The glue's allocator. mb_rt_free(&mb_rt_store) ends by freeing the runtime itself,
  * which is static here: skipped. */
 void *mb__glue_realloc(void *ptr, size_t size, void *user) {
   (void)user;
   if (ptr == (void *)&mb_rt_store) return NULL;
-  return counted_realloc(ptr, size);
+  return test_alloc_realloc(ptr, size, &g_ta);
 }
 
 /* ---- traps and destructors ---- */
@@ -714,7 +699,7 @@ static bool run_once(run *r) {
   r->ninsts = 2 + h0 % 3;
   r->ntypes = 1 + (h0 >> 2) % 3;
   uint32_t max_handles = h1 & 0x80 ? 1u + (h1 & 7u) : MB_HT_MAX_HANDLES;
-  mb_rt_options opt = {.alloc = {native_realloc, NULL}, .max_handles = max_handles};
+  mb_rt_options opt = {.alloc = g_ta.mb, .max_handles = max_handles};
   glue_reset(max_handles);
   trace("R %u\n", max_handles);
   if (mb_rt_new(&opt, &r->rt)) {
@@ -801,26 +786,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   uint64_t expect[MAX_OPS + 8];
   run r = {.in = {data, size, 0}, .expect = expect};
-  g_alloc.count = 0;
-  g_alloc.fail_at = 0;
+  test_alloc_init(&g_ta, 0, false);
   g_dtor_actions = trace_path == NULL;
   if (trace_path) g_trace = fopen(trace_path, "a");
   run_once(&r);
+  FUZZ_CHECK(g_ta.live == 0, "a run left %ld blocks (%zu bytes)", g_ta.live, g_ta.live_bytes);
   if (g_trace) {
     fclose(g_trace);
     g_trace = NULL;
   }
-  uint64_t total = g_alloc.count;
+  uint64_t total = (uint64_t)g_ta.calls;
   if (total == 0) return 0;
   uint64_t first = 1 + hash(0xCBF29CE484222325u, data, size) % total, last = first;
   if (sweep) first = 1, last = total;
   uint32_t nexpect = r.nexpect;
   for (uint64_t k = first; k <= last; k++) {
     run r2 = {.in = {data, size, 0}, .injecting = true, .expect = expect, .nexpect = nexpect};
-    g_alloc.count = 0;
-    g_alloc.fail_at = k;
+    test_alloc_init(&g_ta, (long)k, false);
     run_once(&r2);
+    FUZZ_CHECK(g_ta.live == 0, "allocation %llu failed and %ld blocks leaked", (unsigned long long)k,
+               g_ta.live);
   }
-  g_alloc.fail_at = 0;
+  g_ta.fail_at = 0;
   return 0;
 }
