@@ -326,7 +326,6 @@ mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
     for (uint32_t i = 0; i < n && !e; i++) e = add_name(&f, names[i], funcs[i]);
     if (e) goto out;
   }
-  for (int s = 0; s < MB_SEC_COUNT; s++) mb_module_mark_dirty(f.out, (mb_sec)s);
   e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:

@@ -198,6 +198,16 @@ mb_err mb_module_add_custom(mb_module *m, const char *name, const uint8_t *paylo
   return MB_OK;
 }
 
+mb_err mb_module_set_code(mb_module *m, uint32_t i, const uint8_t *body, size_t len,
+                          mb_diag *diag) {
+  if (i >= m->ncodes) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "no function body %u", i);
+  const uint8_t *p = copy(m, body, len);
+  if (!p || len > UINT32_MAX) return nomem(diag);
+  m->codes[i] = (mb_code){{p, (uint32_t)len}, m->codes[i].offset, NULL};
+  mb_module_mark_dirty(m, MB_SEC_CODE);
+  return MB_OK;
+}
+
 void mb_module_set_start(mb_module *m, uint32_t func) {
   m->has_start = true;
   m->start = func;

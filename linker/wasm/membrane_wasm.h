@@ -350,6 +350,11 @@ mb_err mb_module_add_data(mb_module *m, const mb_data *seg, uint32_t *index, mb_
  * end); name and payload copied. */
 mb_err mb_module_add_custom(mb_module *m, const char *name, const uint8_t *payload, size_t len,
                             mb_sec before, mb_diag *diag);
+/* Replace the body of defined function i (counted without imports) by body[0..len)
+ * (copied; a map the old body carried is dropped). MB_ERR_INVALID_ARG when out of
+ * range. */
+mb_err mb_module_set_code(mb_module *m, uint32_t i, const uint8_t *body, size_t len,
+                          mb_diag *diag);
 void mb_module_set_start(mb_module *m, uint32_t func);
 /* Whether the module has a data count section (which memory.init and data.drop need). */
 void mb_module_set_datacount(mb_module *m, bool on);
