@@ -181,9 +181,10 @@ struct mb_remap;
 typedef struct mb_code {
   mb_bytes body;      /* the code entry without its size: local groups then expr */
   uint64_t offset;    /* byte offset of body in the input, for diagnostics */
-  /* Non-NULL: body is still in its input's numbering and is renumbered through this
-   * map as it is written (the linker's output, so that a large input's code is never
-   * held twice). The writer and mb_module_remap apply it; body.len is the input's. */
+  /* Deferred renumbering (mb_module_append's lazy mode): non-NULL when body is still in
+   * its input's numbering and is renumbered through this map as it is written, so that
+   * a large input's code is never held twice. The writer and mb_module_remap apply it;
+   * body.len is the input's. Set only by mb_module_append. */
   const struct mb_remap *remap;
 } mb_code;
 

@@ -257,6 +257,50 @@ static void changes_mark_their_sections(void **state) {
   mb_buf_fini(&out2);
 }
 
+/* The rest of the builder: a replaced body drops its pending map, memories cut back,
+ * element expressions copied, a custom placed before a section, reserve then add. */
+static void builder_copies_and_replaces(void **state) {
+  (void)state;
+  mb_module *a = module_a(), *b = module_b(), *o = fuse(a, b, MB_APPEND_LAZY), *r = NULL;
+  mb_diag d = {0};
+  uint32_t i;
+  static const uint8_t nop_body[] = {0x00, 0x01, 0x0B}; /* nop */
+  assert_non_null(o->codes[1].remap);
+  assert_int_equal(mb_module_set_code(o, 1, nop_body, sizeof nop_body, &d), MB_OK);
+  assert_null(o->codes[1].remap);
+  assert_int_equal(mb_module_set_code(o, 2, nop_body, sizeof nop_body, &d), MB_ERR_INVALID_ARG);
+  mb_module_truncate_memories(o, 1);
+  mb_data *seg1 = mb_module_edit_data(o, 1); /* B's active segment, on the memory cut */
+  assert_non_null(seg1);
+  seg1->memory = 0;
+  assert_null(mb_module_edit_data(o, 2));
+  uint8_t ref_func[] = {0xD2, 0x00, 0x0B};
+  mb_bytes items[] = {{ref_func, sizeof ref_func}};
+  const mb_elem seg = {.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .exprs = true, .count = 1, .items = items};
+  ok(mb_module_reserve(o, MB_SEC_ELEMENT, 100, &d), &d);
+  ok(mb_module_add_elem(o, &seg, &i, &d), &d);
+  assert_int_equal(i, 1);
+  ref_func[1] = 0x01; /* the module has its own copy */
+  assert_int_equal(o->elems[1].items[0].ptr[1], 0x00);
+  ok(mb_module_add_custom(o, "note", (const uint8_t *)"xy", 2, MB_SEC_CODE, &d), &d);
+  mb_buf out;
+  write_ok(o, &out);
+  ok(mb_wasm_read(out.data, out.len, &r, &d), &d);
+  assert_int_equal(r->nmemories, 1);
+  assert_int_equal(r->codes[1].body.len, sizeof nop_body);
+  assert_memory_equal(r->codes[1].body.ptr, nop_body, sizeof nop_body);
+  assert_int_equal(r->nelems, 2);
+  assert_true(r->elems[1].exprs);
+  assert_int_equal(r->ncustoms, 1);
+  assert_true(mb_bytes_eq(r->customs[0].name, "note"));
+  assert_int_equal(r->customs[0].before, MB_SEC_CODE);
+  mb_module_free(r);
+  mb_buf_fini(&out);
+  mb_module_free(o);
+  mb_module_free(a);
+  mb_module_free(b);
+}
+
 /* Every allocation failing in turn: an error, never a crash or a leak. */
 static void append_out_of_memory(void **state) {
   (void)state;
@@ -294,6 +338,7 @@ int main(void) {
       LINKER_TEST(lazy_and_eager_write_the_same_bytes),
       LINKER_TEST(append_refuses_before_changing_anything),
       LINKER_TEST(changes_mark_their_sections),
+      LINKER_TEST(builder_copies_and_replaces),
       cmocka_unit_test(append_out_of_memory),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
