@@ -343,7 +343,7 @@ static mb_err check_append(const mb_module *dst, const mb_module *src, const mb_
 
 mb_err mb_module_append(mb_module *dst, const mb_module *src, const mb_remap *r, unsigned flags,
                         mb_diag *diag) {
-  uint32_t nelems, ndatas;
+  uint32_t nelems = 0, ndatas = 0;
   mb_err e = check_append(dst, src, r, &nelems, &ndatas, diag);
   if (e) return e;
   if (mb__module_grow(dst, MB_SEC_FUNCTION, src->nfuncs) ||
