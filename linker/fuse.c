@@ -10,20 +10,20 @@
 
 #include "fuse_internal.h"
 
-mb_err mb__fuse_nomem(mb__fuse *f) { return mb_wasm_fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
+mb_link_err mb__fuse_nomem(mb__fuse *f) { return mb_link_fail(f->diag, MB_LINK_ERR_NOMEM, 0, "out of memory while linking"); }
 
 void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem) {
   return mb_wasm_arena_array(f->out->arena, n ? n : 1, elem);
 }
 
 /* Output index of a function type, adding it when new (identical types are merged). */
-mb_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
-  return mb_module_intern_type(f->out, t, out_index, f->diag);
+mb_link_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
+  return mb__link_wasm(mb_module_intern_type(f->out, t, out_index, f->diag), f->diag);
 }
 
 const mb_functype mb__fuse_void_type = {0, 0, NULL, NULL};
 
-static mb_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
+static mb_link_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
   const mb_module *m = in->m;
   uint32_t sizes[MB_SPACE_COUNT];
   mb_module_space_sizes(m, sizes);
@@ -32,7 +32,7 @@ static mb_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
     in->count[s] = sizes[s];
     if (!(in->map[s] = mb_wasm_calloc(sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return mb__fuse_nomem(f);
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 static uint32_t defined_count(const mb_module *m, mb_kind k) {
@@ -40,12 +40,12 @@ static uint32_t defined_count(const mb_module *m, mb_kind k) {
 }
 
 /* Host imports become the output's imports (stubs become functions later). */
-static mb_err place_imports(mb__fuse *f) {
+static mb_link_err place_imports(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint32_t n = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) n += !l->hosts[h].stub;
-  mb_err e = mb_module_reserve(o, MB_SEC_IMPORT, n, f->diag);
+  mb_link_err e = mb__link_wasm(mb_module_reserve(o, MB_SEC_IMPORT, n, f->diag), f->diag);
   if (e) return e;
   f->host_slot = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
   if (!f->host_slot) return mb__fuse_nomem(f);
@@ -62,13 +62,13 @@ static mb_err place_imports(mb__fuse *f) {
     uint32_t t;
     if (im.kind == MB_KIND_FUNC) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.func_type], &t), im.u.func_type = t;
     if (im.kind == MB_KIND_TAG) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.tag_type], &t), im.u.tag_type = t;
-    if (e || (e = mb_module_add_import(o, &im, &f->host_slot[h], f->diag))) return e;
+    if (e || (e = mb__link_wasm(mb_module_add_import(o, &im, &f->host_slot[h], f->diag), f->diag))) return e;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Decide every instance's output indices. Stubs are numbered after all definitions. */
-static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
+static mb_link_err place_instances(mb__fuse *f, uint32_t *stub_base) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint32_t next[MB_KIND_COUNT], elem = 0, data = 0;
@@ -90,7 +90,7 @@ static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
   }
   for (uint32_t h = 0; h < l->nhosts; h++)
     if (l->hosts[h].stub) stub_index[h] = *stub_base + nstub++;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) {
     mb_link_inst *in = &l->inst[i];
     const mb_module *m = in->m;
@@ -136,10 +136,10 @@ static mb_remap remap_of(const mb_link_inst *in) {
 /* Append instance in's definitions (already placed) to the output. The bodies stay the
  * input's bytes, renumbered as they are written: a large module's code is not held a
  * second time (the reader has already checked them). */
-static mb_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
+static mb_link_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
   mb_remap r = remap_of(in);
-  mb_err e = mb_module_append(f->out, in->m, &r, MB_APPEND_LAZY, f->diag);
-  if (e && e != MB_ERR_NOMEM) {
+  mb_link_err e = mb__link_wasm(mb_module_append(f->out, in->m, &r, MB_APPEND_LAZY, f->diag), f->diag);
+  if (e && e != MB_LINK_ERR_NOMEM) {
     size_t n = strlen(f->diag->message);
     snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s')", in->name);
   }
@@ -153,12 +153,12 @@ static mb_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
  * require), so its value is always its initializer's. Appends the expression without
  * its final end to out; *changed tells whether anything was replaced. An expression
  * with an instruction this does not know clears *understood and is kept as it is. */
-static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
+static mb_link_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
                              bool *understood) {
   const mb_module *o = f->out;
   mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
   if (depth > 64)
-    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                         "global initializers of the instances read each other in a cycle");
   while (r.pos < r.end) {
     const uint8_t *at = r.pos;
@@ -170,11 +170,11 @@ static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf 
     bool bad = mb_wasm_byte(&r, &op, "");
     if (bad) break;
     switch (op) {
-    case 0x0B: return MB_OK; /* end */
+    case 0x0B: return MB_LINK_OK; /* end */
     case 0x23:               /* global.get */
       if ((bad = mb_wasm_u32(&r, &u, ""))) break;
       if (u >= o->nimported[MB_KIND_GLOBAL] && u - o->nimported[MB_KIND_GLOBAL] < o->nglobals) {
-        mb_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
+        mb_link_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
                                   depth + 1, out, changed, understood);
         if (e) return e;
         *changed = true;
@@ -197,15 +197,15 @@ static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf 
     mb_buf_append(out, at, (size_t)(r.pos - at));
   }
   *understood = false;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err inline_const(mb__fuse *f, mb_bytes *expr) {
-  if (!expr->len) return MB_OK;
+static mb_link_err inline_const(mb__fuse *f, mb_bytes *expr) {
+  if (!expr->len) return MB_LINK_OK;
   mb_buf b;
   mb_buf_init(&b);
   bool changed = false, understood = true;
-  mb_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
+  mb_link_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
   mb__emit(&b, MB_OP_END);
   if (!e && changed && understood && !b.failed) {
     uint8_t *p = mb_wasm_arena_alloc(f->out->arena, b.len);
@@ -221,9 +221,9 @@ static mb_err inline_const(mb__fuse *f, mb_bytes *expr) {
   return e;
 }
 
-static mb_err inline_all_consts(mb__fuse *f) {
+static mb_link_err inline_all_consts(mb__fuse *f) {
   mb_module *o = f->out;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   for (uint32_t i = 0; i < o->nglobals && !e; i++) e = inline_const(f, &mb_module_edit_global(o, i)->init);
   for (uint32_t i = 0; i < o->ntables && !e; i++) e = inline_const(f, &mb_module_edit_table(o, i)->init);
   for (uint32_t i = 0; i < o->nelems && !e; i++) {
@@ -237,7 +237,7 @@ static mb_err inline_all_consts(mb__fuse *f) {
 }
 
 /* Name function `index` (arena string) in the name section. */
-static mb_err add_name(mb__fuse *f, const char *name, uint32_t index) {
+static mb_link_err add_name(mb__fuse *f, const char *name, uint32_t index) {
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
     const char **names = mb_wasm_realloc(f->gen_names, cap * sizeof *names);
@@ -250,14 +250,14 @@ static mb_err add_name(mb__fuse *f, const char *name, uint32_t index) {
   }
   f->gen_names[f->ngen] = name;
   f->gen_funcs[f->ngen++] = index;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* A generated function: body from f->body (locals + code + end), name for traces. */
-mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
+mb_link_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
   mb_module *o = f->out;
   if (f->body.failed) return mb__fuse_nomem(f);
-  mb_err e = mb_module_add_func(o, type, f->body.data, f->body.len, index, f->diag);
+  mb_link_err e = mb__link_wasm(mb_module_add_func(o, type, f->body.data, f->body.len, index, f->diag), f->diag);
   if (e) return e;
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
@@ -274,16 +274,16 @@ mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint
   strcpy(copy, name);
   f->gen_names[f->ngen] = copy;
   f->gen_funcs[f->ngen++] = *index;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err add_stubs(mb__fuse *f) {
+static mb_link_err add_stubs(mb__fuse *f) {
   mb_link *l = f->l;
   for (uint32_t h = 0; h < l->nhosts; h++) {
     if (!l->hosts[h].stub) continue;
     const mb_import *im = l->hosts[h].im;
     uint32_t t, idx;
-    mb_err e = mb__fuse_add_type(f, &l->hosts[h].from->types[im->u.func_type], &t);
+    mb_link_err e = mb__fuse_add_type(f, &l->hosts[h].from->types[im->u.func_type], &t);
     if (e) return e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
@@ -294,16 +294,16 @@ static mb_err add_stubs(mb__fuse *f) {
              (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);
     if ((e = mb__fuse_add_generated(f, t, name, &idx))) return e;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
+mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   *out = NULL;
-  mb_err e = mb_link_resolve(l, diag);
+  mb_link_err e = mb_link_resolve(l, diag);
   if (e) return e;
   mb__fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
   mb_buf_init(&f.body);
-  if (!(f.out = mb_module_new())) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(f.out = mb_module_new())) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   uint32_t stub_base;
   int64_t start_fn = -1, init_fn = -1;
   if ((e = mb__fuse_allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
@@ -338,5 +338,5 @@ out:
     return e;
   }
   *out = f.out;
-  return MB_OK;
+  return MB_LINK_OK;
 }

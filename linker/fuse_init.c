@@ -9,24 +9,24 @@
 
 /* One mutable i32 global per instance with caller-memory access: the link index of the
  * instance whose call is running in it, -1 for none. */
-mb_err mb__fuse_caller_globals(mb__fuse *f) {
+mb_link_err mb__fuse_caller_globals(mb__fuse *f) {
   mb_link *l = f->l;
   static const uint8_t minus_one[] = {0x41, 0x7F, 0x0B};
   static const mb_global g = {{0x7F, true}, {minus_one, sizeof minus_one}};
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++)
     if (l->inst[i].caller_memory) e = mb_module_add_global(f->out, &g, &l->inst[i].caller_global, f->diag);
-  return e;
+  return mb__link_wasm(e, f->diag);
 }
 
 /* The first start function: one runtime instance per input (ids = link indices, the
  * glue last and without one), then every resource type in mb_link.rtypes order (ids =
  * indices), its name written into the glue's memory and its destructor appended to the
  * glue's function table. */
-static mb_err add_res_init(mb__fuse *f, uint32_t *index) {
+static mb_link_err add_res_init(mb__fuse *f, uint32_t *index) {
   mb_link *l = f->l;
   uint32_t inst_new, type_new, alloc, mem, table, t;
-  mb_err e;
+  mb_link_err e;
   if ((e = mb__fuse_glue_export(f, "mb_instance_new", MB_KIND_FUNC, &inst_new)) ||
       (e = mb__fuse_glue_export(f, "mb_type_new", MB_KIND_FUNC, &type_new)) ||
       (e = mb__fuse_glue_export(f, "mb_alloc", MB_KIND_FUNC, &alloc)) ||
@@ -77,11 +77,11 @@ static mb_err add_res_init(mb__fuse *f, uint32_t *index) {
  * every instance torn down, consumers first (reverse dependency order), so each
  * instance's handles are dropped and destructors run while their definers are alive.
  * With no callees: the explicit teardown export of a reactor. */
-static mb_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+static mb_link_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
                             uint32_t *index) {
   mb_link *l = f->l;
   uint32_t teardown, t;
-  mb_err e;
+  mb_link_err e;
   if ((e = mb__fuse_glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)) ||
       (e = mb__fuse_add_type(f, &mb__fuse_void_type, &t)))
     return e;
@@ -95,10 +95,10 @@ static mb_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, co
 }
 
 /* A function calling `n` functions in order. */
-static mb_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+static mb_link_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
                          uint32_t *index) {
   uint32_t t;
-  mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+  mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
   if (e) return e;
   f->body.len = 0;
   mb_buf_byte(&f->body, 0);
@@ -116,23 +116,23 @@ typedef struct out_export {
   uint32_t index;
 } out_export;
 
-static mb_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
+static mb_link_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
                           size_t len, mb_kind kind, uint32_t index) {
   for (uint32_t i = 0; i < *n; i++)
     if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
-      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                           "two exports of the output are called '%.*s'; rename one with --export "
                           "INST.NAME=AS",
                           (int)len, name);
-  if (*n == cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
+  if (*n == cap) return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0, "too many exports");
   v[(*n)++] = (out_export){name, len, kind, index};
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 
 /* The memory the host's WASI reads: memory 0 of every instance that imports host WASI
  * functions directly. Two different ones cannot both be served. */
-mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
+mb_link_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
   mb_link *l = f->l;
   int owner = -1;
   *mem = -1;
@@ -145,7 +145,7 @@ mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
     if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
     if (*mem >= 0 && (uint32_t)*mem != m0)
-      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                           "instances '%s' and '%s' both call the host's WASI but have different "
                           "memories; the host can read only one (exported as 'memory'). Let one of "
                           "them reach WASI through the other, or share a memory",
@@ -153,17 +153,17 @@ mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
     *mem = m0;
     owner = (int)i;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
+mb_link_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
   uint32_t cap = (l->nexports ? l->nexports : main->m->nexports) + 3, n = 0;
   out_export *v = mb_wasm_calloc(cap, sizeof *v);
   if (!v) return mb__fuse_nomem(f);
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   int64_t mem;
   if ((e = mb__fuse_wasi_memory(f, &mem))) goto out;
   if (l->nexports) {
@@ -177,7 +177,7 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
       for (; kind < MB_KIND_COUNT && idx < 0; kind++)
         idx = mb_module_find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
       if (idx < 0) {
-        e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_link_fail(f->diag, MB_LINK_ERR_OPTION, 0,
                          "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
                          x->inst, in->path, x->name);
         break;
@@ -219,16 +219,16 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
     for (uint32_t i = 0; i < n; i++)
       if (v[i].len == 6 && memcmp(v[i].name, "memory", 6) == 0) {
         if (v[i].kind != MB_KIND_MEMORY || v[i].index != (uint32_t)mem)
-          e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+          e = mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                            "the export 'memory' must be the memory of the instance that calls the "
                            "host's WASI; export something else under that name with a different AS");
         has = true;
       }
     if (!e && !has) e = push_export(f, v, &n, cap, "memory", 6, MB_KIND_MEMORY, (uint32_t)mem);
   }
-  if (!e) e = mb_module_reserve(o, MB_SEC_EXPORT, n, f->diag);
+  if (!e) e = mb__link_wasm(mb_module_reserve(o, MB_SEC_EXPORT, n, f->diag), f->diag);
   for (uint32_t i = 0; i < n && !e; i++)
-    e = mb_module_add_export(o, v[i].name, v[i].len, v[i].kind, v[i].index, f->diag);
+    e = mb__link_wasm(mb_module_add_export(o, v[i].name, v[i].len, v[i].kind, v[i].index, f->diag), f->diag);
 out:
   mb_wasm_free(v);
   return e;
@@ -244,7 +244,7 @@ out:
  * before data, as instantiation does) in the start sequence, right where that instance
  * is instantiated. Out of bounds traps there, as instantiation fails. *made: whether
  * the instance had any such segment. */
-static mb_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *index, bool *made) {
+static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *index, bool *made) {
   mb_module *o = f->out;
   const mb_module *m = in->m;
   mb_buf *b = &f->body;
@@ -282,17 +282,17 @@ static mb_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *in
     *made = true;
   }
   mb__emit(b, MB_OP_END);
-  if (!*made) return MB_OK;
+  if (!*made) return MB_LINK_OK;
   mb_module_set_datacount(o, true); /* memory.init and data.drop need it */
   uint32_t t;
-  mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+  mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
   if (e) return e;
   char name[300];
   snprintf(name, sizeof name, "membrane:segments %s", in->name);
   return mb__fuse_add_generated(f, t, name, index);
 }
 
-mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
+mb_link_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
@@ -301,7 +301,7 @@ mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
   uint32_t *starts = mb_wasm_calloc(2 * l->ninst + 2, sizeof *starts);
   uint32_t *inits = mb_wasm_calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   if (!starts || !inits) {
     e = mb__fuse_nomem(f);
     goto out;
@@ -385,7 +385,7 @@ out:
 /* A function an instance exports counts as declared for `ref.func` in its code; an
  * export the output does not keep would leave such a ref.func invalid ("undeclared
  * function reference"). One declarative element segment declares them. */
-mb_err mb__fuse_hidden_exports(mb__fuse *f) {
+mb_link_err mb__fuse_hidden_exports(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint32_t cap = 0, n = 0;
@@ -405,12 +405,12 @@ mb_err mb__fuse_hidden_exports(mb__fuse *f) {
       if (!seen) funcs[n++] = idx;
     }
   }
-  if (!n) return MB_OK;
+  if (!n) return MB_LINK_OK;
   const mb_elem seg = {.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .count = n, .funcs = funcs};
-  return mb_module_add_elem(o, &seg, NULL, f->diag);
+  return mb__link_wasm(mb_module_add_elem(o, &seg, NULL, f->diag), f->diag);
 }
 
-mb_err mb__fuse_allocate_output(mb__fuse *f) {
+mb_link_err mb__fuse_allocate_output(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   /* Exact for what is copied from the inputs; for the generated types and functions a
@@ -431,17 +431,12 @@ mb_err mb__fuse_allocate_output(mb__fuse *f) {
   }
   if (types > UINT32_MAX || funcs > UINT32_MAX || tables > UINT32_MAX || mems > UINT32_MAX ||
       globals > UINT32_MAX || tags > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
-    return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
-  mb_err e;
-  if ((e = mb_module_reserve(o, MB_SEC_TYPE, (uint32_t)types, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_FUNCTION, (uint32_t)funcs, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_TABLE, (uint32_t)tables, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_MEMORY, (uint32_t)mems, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_GLOBAL, (uint32_t)globals, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_TAG, (uint32_t)tags, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_ELEMENT, (uint32_t)elems, f->diag)) ||
-      (e = mb_module_reserve(o, MB_SEC_DATA, (uint32_t)datas, f->diag)))
-    return e;
+    return mb_link_fail(f->diag, MB_LINK_ERR_TOO_LARGE, 0, "the fused module would be too large");
+  static const mb_sec secs[] = {MB_SEC_TYPE,   MB_SEC_FUNCTION, MB_SEC_TABLE,   MB_SEC_MEMORY,
+                                MB_SEC_GLOBAL, MB_SEC_TAG,      MB_SEC_ELEMENT, MB_SEC_DATA};
+  const uint64_t want[] = {types, funcs, tables, mems, globals, tags, elems, datas};
+  for (size_t i = 0; i < sizeof secs / sizeof *secs; i++)
+    if (mb_module_reserve(o, secs[i], (uint32_t)want[i], f->diag)) return mb__fuse_nomem(f);
   if (mems + o->nimported[MB_KIND_MEMORY] > 1) o->features |= MB_FEAT_MULTI_MEMORY;
-  return MB_OK;
+  return MB_LINK_OK;
 }
