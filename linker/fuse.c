@@ -1,9 +1,10 @@
 /* fuse.c — build the fused module from a resolved link session: one index space per
- * kind (host imports first, then each instance's definitions in input order), constant
- * expressions rewritten through per-instance maps (code bodies carry their map and are
- * renumbered as they are written), trapping stubs for unresolved imports, and the driver,
- * mb_link_fuse. The resource ABI's generated functions are fuse_adapt.c; the start and
- * init functions and the exports are fuse_init.c. */
+ * kind (host imports first, then each instance's definitions in input order), each
+ * instance appended through its maps by the model (mb_module_append's lazy mode: code
+ * bodies carry their map and are renumbered as they are written), trapping stubs for
+ * unresolved imports, and the driver, mb_link_fuse. This file decides the layout; the
+ * model copies and renumbers. The resource ABI's generated functions are fuse_adapt.c;
+ * the start and init functions and the exports are fuse_init.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,35 +16,9 @@ void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem) {
   return mb_wasm_arena_array(f->out->arena, n ? n : 1, elem);
 }
 
-/* Room for one more element in an array of the output's arena holding n of cap: twice
- * the room, the old array left to the arena. The output's arrays start at what the inputs
- * need (mb__fuse_allocate_output); generated types and functions may go past it. */
-static mb_link_err grow(mb__fuse *f, void **arr, uint32_t n, uint32_t *cap, size_t elem) {
-  if (n < *cap) return MB_LINK_OK;
-  if (*cap > UINT32_MAX / 2)
-    return mb_link_fail(f->diag, MB_LINK_ERR_TOO_LARGE, 0, "the fused module would be too large");
-  uint32_t ncap = *cap ? *cap * 2 : 16;
-  void *p = mb_wasm_arena_array(f->out->arena, ncap, elem);
-  if (!p) return mb__fuse_nomem(f);
-  if (n) memcpy(p, *arr, (size_t)n * elem);
-  *arr = p;
-  *cap = ncap;
-  return MB_LINK_OK;
-}
-
 /* Output index of a function type, adding it when new (identical types are merged). */
 mb_link_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
-  mb_module *o = f->out;
-  for (uint32_t i = 0; i < o->ntypes; i++)
-    if (mb_functype_eq(&o->types[i], t)) {
-      *out_index = i;
-      return MB_LINK_OK;
-    }
-  mb_link_err e = grow(f, (void **)&o->types, o->ntypes, &f->ntypes_cap, sizeof *o->types);
-  if (e) return e;
-  o->types[o->ntypes] = *t;
-  *out_index = o->ntypes++;
-  return MB_LINK_OK;
+  return mb__link_wasm(mb_module_intern_type(f->out, t, out_index, f->diag), f->diag);
 }
 
 const mb_functype mb__fuse_void_type = {0, 0, NULL, NULL};
@@ -70,27 +45,25 @@ static mb_link_err place_imports(mb__fuse *f) {
   mb_module *o = f->out;
   uint32_t n = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) n += !l->hosts[h].stub;
-  o->imports = mb__fuse_arr(f, n, sizeof *o->imports);
+  mb_link_err e = mb__link_wasm(mb_module_reserve(o, MB_SEC_IMPORT, n, f->diag), f->diag);
+  if (e) return e;
   f->host_slot = mb_mem_calloc(&f->l->alloc, l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
-  if (!o->imports || !f->host_slot) return mb__fuse_nomem(f);
+  if (!f->host_slot) return mb__fuse_nomem(f);
   /* The instances' types first, in input order, so a single input keeps its type
    * indices (a faithful copy); host imports' types are among them. */
   for (uint32_t i = 0; i < l->ninst; i++)
     for (uint32_t t = 0; t < l->inst[i].m->ntypes; t++) {
       uint32_t ignored;
-      mb_link_err e = mb__fuse_add_type(f, &l->inst[i].m->types[t], &ignored);
-      if (e) return e;
+      if ((e = mb__fuse_add_type(f, &l->inst[i].m->types[t], &ignored))) return e;
     }
   for (uint32_t h = 0; h < l->nhosts; h++) {
     if (l->hosts[h].stub) continue;
     mb_import im = *l->hosts[h].im;
     uint32_t t;
-    mb_link_err e = MB_LINK_OK;
     if (im.kind == MB_KIND_FUNC) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.func_type], &t), im.u.func_type = t;
     if (im.kind == MB_KIND_TAG) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.tag_type], &t), im.u.tag_type = t;
-    if (e) return e;
-    f->host_slot[h] = o->nimported[im.kind]++;
-    o->imports[o->nimports++] = im;
+    if (e || (e = mb__link_wasm(mb_module_add_import(o, &im, &f->host_slot[h], f->diag), f->diag)))
+      return e;
   }
   return MB_LINK_OK;
 }
@@ -161,101 +134,15 @@ static mb_remap remap_of(const mb_link_inst *in) {
   return r;
 }
 
-static mb_link_err keep_buf(mb__fuse *f, mb_bytes *dst) {
-  if (f->body.failed) return mb__fuse_nomem(f);
-  uint8_t *p = mb_wasm_arena_alloc(f->out->arena, f->body.len);
-  if (!p) return mb__fuse_nomem(f);
-  memcpy(p, f->body.data, f->body.len);
-  dst->ptr = p;
-  dst->len = (uint32_t)f->body.len;
-  return MB_LINK_OK;
-}
-
-static mb_link_err rewrite_const(mb__fuse *f, const mb_link_inst *in, const mb_remap *r, mb_bytes *expr) {
-  if (!expr->len) return MB_LINK_OK;
-  f->body.len = 0;
-  mb_link_err e = mb__link_wasm(mb_const_expr_rewrite(expr->ptr, expr->len, 0, r, &f->body, f->diag), f->diag);
-  if (e) {
+/* Append instance in's definitions (already placed) to the output. The bodies stay the
+ * input's bytes, renumbered as they are written: a large module's code is not held a
+ * second time (the reader has already checked them). */
+static mb_link_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
+  mb_remap r = remap_of(in);
+  mb_link_err e = mb__link_wasm(mb_module_append(f->out, in->m, &r, MB_APPEND_LAZY, f->diag), f->diag);
+  if (e && e != MB_LINK_ERR_NOMEM) {
     size_t n = strlen(f->diag->message);
     snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s')", in->name);
-    return e;
-  }
-  return keep_buf(f, expr);
-}
-
-/* The instance's maps, copied into the output's arena: its bodies are renumbered
- * through them when the output is written, after the link itself is gone. */
-static const mb_remap *remap_in_output(mb__fuse *f, const mb_link_inst *in) {
-  mb_remap *r = mb_wasm_arena_alloc(f->out->arena, sizeof *r);
-  if (!r) return NULL;
-  for (int s = 0; s < MB_SPACE_COUNT; s++) {
-    r->count[s] = in->count[s];
-    r->map[s] = NULL;
-    if (!in->map[s] || !in->count[s]) continue;
-    uint32_t *map = mb_wasm_arena_alloc(f->out->arena, (size_t)in->count[s] * sizeof *map);
-    if (!map) return NULL;
-    memcpy(map, in->map[s], (size_t)in->count[s] * sizeof *map);
-    r->map[s] = map;
-  }
-  return r;
-}
-
-/* Append instance in's definitions (already counted) to the output arrays. The bodies
- * stay the input's bytes, renumbered as they are written: a large module's code is not
- * held a second time (the reader has already checked them). */
-static mb_link_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
-  const mb_module *m = in->m;
-  mb_module *o = f->out;
-  mb_remap r = remap_of(in);
-  mb_link_err e = MB_LINK_OK;
-  const mb_remap *body_remap = m->nfuncs ? remap_in_output(f, in) : NULL;
-  if (m->nfuncs && !body_remap) return mb__fuse_nomem(f);
-  for (uint32_t i = 0; i < m->nfuncs; i++) {
-    o->func_types[o->nfuncs++] = in->map[MB_SPACE_TYPE][m->func_types[i]];
-    o->codes[o->ncodes++] = (mb_code){m->codes[i].body, m->codes[i].offset, body_remap};
-  }
-  for (uint32_t i = 0; i < m->ntables && !e; i++) {
-    mb_table *t = &o->tables[o->ntables++];
-    *t = m->tables[i];
-    e = rewrite_const(f, in, &r, &t->init);
-  }
-  for (uint32_t i = 0; i < m->nmemories; i++) o->memories[o->nmemories++] = m->memories[i];
-  for (uint32_t i = 0; i < m->nglobals && !e; i++) {
-    mb_global *g = &o->globals[o->nglobals++];
-    *g = m->globals[i];
-    e = rewrite_const(f, in, &r, &g->init);
-  }
-  for (uint32_t i = 0; i < m->ntags; i++)
-    o->tag_types[o->ntags++] = in->map[MB_SPACE_TYPE][m->tag_types[i]];
-  for (uint32_t i = 0; i < m->nelems && !e; i++) {
-    mb_elem *s = &o->elems[in->map[MB_SPACE_ELEM][i]];
-    o->nelems++;
-    *s = m->elems[i];
-    if (s->mode == MB_SEG_ACTIVE) {
-      s->table = in->map[MB_SPACE_TABLE][s->table];
-      if ((e = rewrite_const(f, in, &r, &s->offset))) break;
-    }
-    if (s->exprs) {
-      s->items = mb__fuse_arr(f, s->count, sizeof *s->items);
-      if (!s->items) return mb__fuse_nomem(f);
-      for (uint32_t k = 0; k < s->count && !e; k++) {
-        s->items[k] = m->elems[i].items[k];
-        e = rewrite_const(f, in, &r, &s->items[k]);
-      }
-    } else {
-      s->funcs = mb__fuse_arr(f, s->count, sizeof *s->funcs);
-      if (!s->funcs) return mb__fuse_nomem(f);
-      for (uint32_t k = 0; k < s->count; k++) s->funcs[k] = in->map[MB_SPACE_FUNC][m->elems[i].funcs[k]];
-    }
-  }
-  for (uint32_t i = 0; i < m->ndatas && !e; i++) {
-    mb_data *d = &o->datas[in->map[MB_SPACE_DATA][i]];
-    o->ndatas++;
-    *d = m->datas[i];
-    if (d->mode == MB_SEG_ACTIVE) {
-      d->memory = in->map[MB_SPACE_MEMORY][d->memory];
-      e = rewrite_const(f, in, &r, &d->offset);
-    }
   }
   return e;
 }
@@ -338,15 +225,15 @@ static mb_link_err inline_const(mb__fuse *f, mb_bytes *expr) {
 static mb_link_err inline_all_consts(mb__fuse *f) {
   mb_module *o = f->out;
   mb_link_err e = MB_LINK_OK;
-  for (uint32_t i = 0; i < o->nglobals && !e; i++) e = inline_const(f, &o->globals[i].init);
-  for (uint32_t i = 0; i < o->ntables && !e; i++) e = inline_const(f, &o->tables[i].init);
+  for (uint32_t i = 0; i < o->nglobals && !e; i++) e = inline_const(f, &mb_module_edit_global(o, i)->init);
+  for (uint32_t i = 0; i < o->ntables && !e; i++) e = inline_const(f, &mb_module_edit_table(o, i)->init);
   for (uint32_t i = 0; i < o->nelems && !e; i++) {
-    mb_elem *s = &o->elems[i];
+    mb_elem *s = mb_module_edit_elem(o, i);
     if (s->mode == MB_SEG_ACTIVE) e = inline_const(f, &s->offset);
     for (uint32_t k = 0; s->exprs && k < s->count && !e; k++) e = inline_const(f, &s->items[k]);
   }
   for (uint32_t i = 0; i < o->ndatas && !e; i++)
-    if (o->datas[i].mode == MB_SEG_ACTIVE) e = inline_const(f, &o->datas[i].offset);
+    if (o->datas[i].mode == MB_SEG_ACTIVE) e = inline_const(f, &mb_module_edit_data(o, i)->offset);
   return e;
 }
 
@@ -370,13 +257,10 @@ static mb_link_err add_name(mb__fuse *f, const char *name, uint32_t index) {
 /* A generated function: body from f->body (locals + code + end), name for traces. */
 mb_link_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
   mb_module *o = f->out;
-  uint32_t cap = f->nfuncs_cap;
-  mb_link_err e = grow(f, (void **)&o->func_types, o->nfuncs, &cap, sizeof *o->func_types);
-  if (e || (e = grow(f, (void **)&o->codes, o->ncodes, &f->nfuncs_cap, sizeof *o->codes))) return e;
-  o->func_types[o->nfuncs] = type;
-  mb_code *c = &o->codes[o->ncodes++];
-  if ((e = keep_buf(f, &c->body))) return e;
-  *index = o->nimported[MB_KIND_FUNC] + o->nfuncs++;
+  if (f->body.failed) return mb__fuse_nomem(f);
+  mb_link_err e =
+      mb__link_wasm(mb_module_add_func(o, type, f->body.data, f->body.len, index, f->diag), f->diag);
+  if (e) return e;
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
     const char **names = mb_mem_realloc(&f->l->alloc, f->gen_names, cap * sizeof *names);
@@ -429,8 +313,8 @@ mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
   if (e) goto out;
   if ((e = inline_all_consts(&f))) goto out;
-  mb__fuse_caller_globals(&f);
-  if ((e = add_stubs(&f)) || (e = mb__fuse_add_gens(&f)) || (e = mb__fuse_add_init(&f, &start_fn, &init_fn)) ||
+  if ((e = mb__fuse_caller_globals(&f)) || (e = add_stubs(&f)) || (e = mb__fuse_add_gens(&f)) ||
+      (e = mb__fuse_add_init(&f, &start_fn, &init_fn)) ||
       (e = mb__fuse_build_exports(&f, start_fn, init_fn)) || (e = mb__fuse_hidden_exports(&f)))
     goto out;
   (void)stub_base;
@@ -445,7 +329,6 @@ mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
     for (uint32_t i = 0; i < n && !e; i++) e = add_name(&f, names[i], funcs[i]);
     if (e) goto out;
   }
-  for (int s = 0; s < MB_SEC_COUNT; s++) mb_module_mark_dirty(f.out, (mb_sec)s);
   e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:

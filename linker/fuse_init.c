@@ -9,15 +9,15 @@
 
 /* One mutable i32 global per instance with caller-memory access: the link index of the
  * instance whose call is running in it, -1 for none. */
-void mb__fuse_caller_globals(mb__fuse *f) {
+mb_link_err mb__fuse_caller_globals(mb__fuse *f) {
   mb_link *l = f->l;
-  mb_module *o = f->out;
   static const uint8_t minus_one[] = {0x41, 0x7F, 0x0B};
-  for (uint32_t i = 0; i < l->ninst; i++) {
-    if (!l->inst[i].caller_memory) continue;
-    l->inst[i].caller_global = o->nimported[MB_KIND_GLOBAL] + o->nglobals;
-    o->globals[o->nglobals++] = (mb_global){{0x7F, true}, {minus_one, sizeof minus_one}};
-  }
+  static const mb_global g = {{0x7F, true}, {minus_one, sizeof minus_one}};
+  mb_err e = MB_OK;
+  for (uint32_t i = 0; i < l->ninst && !e; i++)
+    if (l->inst[i].caller_memory)
+      e = mb_module_add_global(f->out, &g, &l->inst[i].caller_global, f->diag);
+  return mb__link_wasm(e, f->diag);
 }
 
 /* The first start function: one runtime instance per input (ids = link indices, the
@@ -227,22 +227,10 @@ mb_link_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_f
       }
     if (!e && !has) e = push_export(f, v, &n, cap, "memory", 6, MB_KIND_MEMORY, (uint32_t)mem);
   }
-  if (e) goto out;
-  o->exports = mb__fuse_arr(f, n, sizeof *o->exports);
-  if (!o->exports) {
-    e = mb__fuse_nomem(f);
-    goto out;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    uint8_t *name = mb_wasm_arena_alloc(o->arena, v[i].len);
-    if (!name) {
-      e = mb__fuse_nomem(f);
-      goto out;
-    }
-    memcpy(name, v[i].name, v[i].len);
-    o->exports[i] = (mb_export){{name, (uint32_t)v[i].len}, v[i].kind, v[i].index};
-  }
-  o->nexports = n;
+  if (!e) e = mb__link_wasm(mb_module_reserve(o, MB_SEC_EXPORT, n, f->diag), f->diag);
+  for (uint32_t i = 0; i < n && !e; i++)
+    e = mb__link_wasm(mb_module_add_export(o, v[i].name, v[i].len, v[i].kind, v[i].index, f->diag),
+                      f->diag);
 out:
   mb_mem_free(&f->l->alloc, v);
   return e;
@@ -267,8 +255,8 @@ static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_
   mb_buf_byte(b, 0);
   for (uint32_t i = 0; i < m->nelems; i++) {
     uint32_t seg = in->map[MB_SPACE_ELEM][i];
-    mb_elem *s = &o->elems[seg];
-    if (s->mode != MB_SEG_ACTIVE) continue;
+    if (o->elems[seg].mode != MB_SEG_ACTIVE) continue;
+    mb_elem *s = mb_module_edit_elem(o, seg);
     mb_buf_append(b, s->offset.ptr, s->offset.len - 1); /* the expression without its end */
     mb__emit_i32(b, 0);
     mb__emit_i32(b, (int32_t)s->count);
@@ -282,8 +270,8 @@ static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     uint32_t seg = in->map[MB_SPACE_DATA][i];
-    mb_data *d = &o->datas[seg];
-    if (d->mode != MB_SEG_ACTIVE) continue;
+    if (o->datas[seg].mode != MB_SEG_ACTIVE) continue;
+    mb_data *d = mb_module_edit_data(o, seg);
     mb_buf_append(b, d->offset.ptr, d->offset.len - 1);
     mb__emit_i32(b, 0);
     mb__emit_i32(b, (int32_t)(uint32_t)d->bytes.len); /* as u32: memory.init reads it so */
@@ -297,7 +285,7 @@ static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_
   }
   mb__emit(b, MB_OP_END);
   if (!*made) return MB_LINK_OK;
-  o->has_datacount = true; /* memory.init and data.drop need the data count section */
+  mb_module_set_datacount(o, true); /* memory.init and data.drop need it */
   uint32_t t;
   mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
   if (e) return e;
@@ -384,13 +372,11 @@ mb_link_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) 
     }
   }
   if (nstarts == 1) {
-    o->has_start = true;
-    o->start = starts[0];
+    mb_module_set_start(o, starts[0]);
   } else if (nstarts > 1) {
     uint32_t idx;
     if ((e = add_caller(f, starts, nstarts, "membrane:start", &idx))) goto out;
-    o->has_start = true;
-    o->start = idx;
+    mb_module_set_start(o, idx);
   }
 out:
   mb_mem_free(&f->l->alloc, starts);
@@ -422,16 +408,15 @@ mb_link_err mb__fuse_hidden_exports(mb__fuse *f) {
     }
   }
   if (!n) return MB_LINK_OK;
-  o->elems[o->nelems++] = (mb_elem){.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .count = n,
-                                    .funcs = funcs};
-  return MB_LINK_OK;
+  const mb_elem seg = {.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .count = n, .funcs = funcs};
+  return mb__link_wasm(mb_module_add_elem(o, &seg, NULL, f->diag), f->diag);
 }
 
 mb_link_err mb__fuse_allocate_output(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   /* Exact for what is copied from the inputs; for the generated types and functions a
-   * first guess (mb__fuse_add_type and mb__fuse_add_generated grow past it). */
+   * first guess (the model grows past it), so the output's arrays are allocated once. */
   uint64_t types = 1 + 16, funcs = 5 + 2 * (uint64_t)l->ninst + l->ngens, tables = 0, mems = 0,
            globals = 0, tags = 0, elems = 1 /* declare_hidden_exports */, datas = 0;
   for (uint32_t h = 0; h < l->nhosts; h++) funcs += l->hosts[h].stub;
@@ -445,26 +430,15 @@ mb_link_err mb__fuse_allocate_output(mb__fuse *f) {
     tags += m->ntags;
     elems += m->nelems;
     datas += m->ndatas;
-    o->has_datacount |= m->has_datacount;
-    o->features |= m->features;
   }
-  if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
+  if (types > UINT32_MAX || funcs > UINT32_MAX || tables > UINT32_MAX || mems > UINT32_MAX ||
+      globals > UINT32_MAX || tags > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
     return mb_link_fail(f->diag, MB_LINK_ERR_TOO_LARGE, 0, "the fused module would be too large");
-  f->ntypes_cap = (uint32_t)types;
-  f->nfuncs_cap = (uint32_t)funcs;
-  o->types = mb__fuse_arr(f, types, sizeof *o->types);
-  o->func_types = mb__fuse_arr(f, funcs, sizeof *o->func_types);
-  o->codes = mb__fuse_arr(f, funcs, sizeof *o->codes);
-  o->tables = mb__fuse_arr(f, tables, sizeof *o->tables);
-  o->memories = mb__fuse_arr(f, mems, sizeof *o->memories);
-  o->globals = mb__fuse_arr(f, globals, sizeof *o->globals);
-  o->tag_types = mb__fuse_arr(f, tags, sizeof *o->tag_types);
-  o->elems = mb__fuse_arr(f, elems, sizeof *o->elems);
-  o->datas = mb__fuse_arr(f, datas, sizeof *o->datas);
-  if (!o->types || !o->func_types || !o->codes || !o->tables || !o->memories || !o->globals ||
-      !o->tag_types || !o->elems || !o->datas)
-    return mb__fuse_nomem(f);
+  static const mb_sec secs[] = {MB_SEC_TYPE,   MB_SEC_FUNCTION, MB_SEC_TABLE,   MB_SEC_MEMORY,
+                                MB_SEC_GLOBAL, MB_SEC_TAG,      MB_SEC_ELEMENT, MB_SEC_DATA};
+  const uint64_t want[] = {types, funcs, tables, mems, globals, tags, elems, datas};
+  for (size_t i = 0; i < sizeof secs / sizeof *secs; i++)
+    if (mb_module_reserve(o, secs[i], (uint32_t)want[i], f->diag)) return mb__fuse_nomem(f);
   if (mems + o->nimported[MB_KIND_MEMORY] > 1) o->features |= MB_FEAT_MULTI_MEMORY;
   return MB_LINK_OK;
 }
-

@@ -12,7 +12,6 @@ struct mb__fuse {
   mb_link *l;
   mb_module *out;
   mb_diag *diag;
-  uint32_t ntypes_cap, nfuncs_cap;  /* room in out->types, out->func_types/codes */
   uint32_t host_index[MB_KIND_COUNT]; /* next free import slot per kind */
   uint32_t *host_slot;                /* per mb_link.hosts: index in its kind's space */
   uint32_t ngen;                      /* generated functions so far */
@@ -45,7 +44,7 @@ mb_link_err mb__fuse_add_gens(mb__fuse *f);
 
 /* fuse_init.c */
 mb_link_err mb__fuse_allocate_output(mb__fuse *f);
-void mb__fuse_caller_globals(mb__fuse *f);
+mb_link_err mb__fuse_caller_globals(mb__fuse *f);
 mb_link_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn);
 mb_link_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn);
 mb_link_err mb__fuse_hidden_exports(mb__fuse *f);

@@ -167,17 +167,8 @@ static void put_name(mb_buf *b, mb_bytes s) {
 }
 
 static mb_link_err add_custom(mb_module *out, const char *name, const mb_buf *payload, mb_diag *diag) {
-  uint8_t *p = mb_wasm_arena_alloc(out->arena, payload->len);
-  mb_custom *cs = mb_wasm_arena_array(out->arena, (size_t)out->ncustoms + 1, sizeof *cs);
-  if (!p || !cs || payload->failed) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
-  memcpy(p, payload->data, payload->len);
-  if (out->ncustoms) memcpy(cs, out->customs, out->ncustoms * sizeof *cs);
-  cs[out->ncustoms] = (mb_custom){.name = {(const uint8_t *)name, (uint32_t)strlen(name)},
-                                  .payload = {p, (uint32_t)payload->len},
-                                  .before = MB_SEC_COUNT};
-  out->customs = cs;
-  out->ncustoms++;
-  return MB_LINK_OK;
+  if (payload->failed) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
+  return mb__link_wasm(mb_module_add_custom(out, name, payload->data, payload->len, MB_SEC_COUNT, diag), diag);
 }
 
 mb_link_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,

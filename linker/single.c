@@ -59,7 +59,6 @@ typedef struct single {
   uint32_t next_func; /* next free function index */
   helper *h;
   uint32_t nh, hcap;
-  uint32_t types_cap;
   uint32_t *redirect; /* function index map (WASI imports -> wrappers), or NULL */
   uint32_t nfuncs_total;
 } single;
@@ -72,24 +71,8 @@ static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
 
 static mb_link_err add_type(single *s, const uint8_t *params, uint32_t np, const uint8_t *results,
                        uint32_t nr, uint32_t *out) {
-  mb_module *o = s->o;
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
-  for (uint32_t i = 0; i < o->ntypes; i++)
-    if (mb_functype_eq(&o->types[i], &t)) {
-      *out = i;
-      return MB_LINK_OK;
-    }
-  if (o->ntypes == s->types_cap) {
-    uint32_t cap = s->types_cap * 2 + 8;
-    mb_functype *v = mb_wasm_arena_array(o->arena, cap, sizeof *v);
-    if (!v) return nomem(s);
-    memcpy(v, o->types, o->ntypes * sizeof *v);
-    o->types = v;
-    s->types_cap = cap;
-  }
-  o->types[o->ntypes] = t;
-  *out = o->ntypes++;
-  return MB_LINK_OK;
+  return mb__link_wasm(mb_module_intern_type(s->o, &t, out, s->diag), s->diag);
 }
 
 static mb_link_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t *index) {
@@ -466,7 +449,7 @@ static mb_err lower_insn_hook(void *user, mb_buf *b, const mb_wasm_mem_insn *in)
 
 static mb_link_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
   mb_module *o = s->o;
-  mb_code *cd = &o->codes[i];
+  const mb_code *cd = &o->codes[i];
   const uint8_t *p = cd->body.ptr;
   size_t len = cd->body.len;
   mb_link_err e;
@@ -519,16 +502,9 @@ static mb_link_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) 
     mb_buf_fini(&out);
     return nomem(s);
   }
-  uint8_t *q = mb_wasm_arena_alloc(o->arena, out.len);
-  if (!q) {
-    mb_buf_fini(&out);
-    return nomem(s);
-  }
-  memcpy(q, out.data, out.len);
-  cd->body = (mb_bytes){q, (uint32_t)out.len};
-  cd->remap = NULL;
+  e = mb__link_wasm(mb_module_set_code(o, i, out.data, out.len, s->diag), s->diag);
   mb_buf_fini(&out);
-  return MB_LINK_OK;
+  return e;
 }
 
 /* ---- WASI pointer translation (the growable region calls the host's WASI) ----
@@ -884,25 +860,16 @@ static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *
 }
 
 static mb_link_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
-  mb_module *o = s->o;
-  mb_global *v = mb_wasm_arena_array(o->arena, o->nglobals + 1, sizeof *v);
   mb_buf b;
   mb_buf_init(&b, &s->l->alloc);
   if (valtype == 0x7F) mb__emit_i32(&b, (int32_t)init);
   else mb__emit_i64(&b, init);
   mb__emit(&b, MB_OP_END);
-  uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
-  if (!v || !p) {
-    mb_buf_fini(&b);
-    return nomem(s);
-  }
-  memcpy(p, b.data, b.len);
-  memcpy(v, o->globals, o->nglobals * sizeof *v);
-  v[o->nglobals] = (mb_global){{valtype, true}, {p, (uint32_t)b.len}};
-  o->globals = v;
-  *index = o->nimported[MB_KIND_GLOBAL] + o->nglobals++;
+  mb_global g = {{valtype, true}, {b.data, (uint32_t)b.len}};
+  mb_link_err e =
+      b.failed ? nomem(s) : mb__link_wasm(mb_module_add_global(s->o, &g, index, s->diag), s->diag);
   mb_buf_fini(&b);
-  return MB_LINK_OK;
+  return e;
 }
 
 /* Active data segments move by their region's base; one that would not fit in its
@@ -911,8 +878,8 @@ static mb_link_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t
 static mb_link_err move_data(single *s) {
   mb_module *o = s->o;
   for (uint32_t i = 0; i < o->ndatas; i++) {
-    mb_data *d = &o->datas[i];
-    if (d->mode != MB_SEG_ACTIVE) continue;
+    if (o->datas[i].mode != MB_SEG_ACTIVE) continue;
+    mb_data *d = mb_module_edit_data(o, i);
     const region *r = &s->rg[d->memory];
     mb_wasm_reader rd = {d->offset.ptr, d->offset.ptr, d->offset.ptr + d->offset.len, 0, NULL, &s->l->alloc};
     uint8_t op;
@@ -955,7 +922,7 @@ static mb_link_err redirect_refs(single *s) {
   rm.map[MB_SPACE_FUNC] = s->redirect;
   rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
   for (uint32_t i = 0; i < o->nelems; i++) {
-    mb_elem *el = &o->elems[i];
+    mb_elem *el = mb_module_edit_elem(o, i);
     if (!el->exprs) {
       for (uint32_t k = 0; k < el->count; k++)
         if (el->funcs[k] < s->nfuncs_total) el->funcs[k] = s->redirect[el->funcs[k]];
@@ -977,7 +944,7 @@ static mb_link_err redirect_refs(single *s) {
   }
   for (uint32_t i = 0; i < o->nexports; i++)
     if (o->exports[i].kind == MB_KIND_FUNC && o->exports[i].index < s->nfuncs_total)
-      o->exports[i].index = s->redirect[o->exports[i].index];
+      mb_module_edit_export(o, i)->index = s->redirect[o->exports[i].index];
   return MB_LINK_OK;
 }
 
@@ -997,27 +964,17 @@ static mb_link_err regions_custom(single *s) {
     mb_buf_u32(&b, r->min);
     mb_buf_byte(&b, (uint8_t)((r->last ? 1 : 0) | (r->checked ? 2 : 0)));
   }
-  uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
-  mb_custom *cs = mb_wasm_arena_array(o->arena, (size_t)o->ncustoms + 1, sizeof *cs);
-  if (!p || !cs) {
-    mb_buf_fini(&b);
-    return nomem(s);
-  }
-  memcpy(p, b.data, b.len);
-  if (o->ncustoms) memcpy(cs, o->customs, o->ncustoms * sizeof *cs);
-  static const char name[] = "membrane:memory";
-  cs[o->ncustoms] = (mb_custom){.name = {(const uint8_t *)name, sizeof name - 1},
-                                .payload = {p, (uint32_t)b.len},
-                                .before = MB_SEC_COUNT};
-  o->customs = cs;
-  o->ncustoms++;
+  mb_link_err e =
+      b.failed ? nomem(s)
+               : mb__link_wasm(mb_module_add_custom(o, "membrane:memory", b.data, b.len, MB_SEC_COUNT, s->diag),
+                               s->diag);
   mb_buf_fini(&b);
-  return MB_LINK_OK;
+  return e;
 }
 
 mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char ***names,
                         uint32_t **funcs, uint32_t *nnames, mb_diag *diag) {
-  single s = {.l = l, .o = o, .diag = diag, .wasi_mem = wasi_mem, .types_cap = o->ntypes};
+  single s = {.l = l, .o = o, .diag = diag, .wasi_mem = wasi_mem};
   *nnames = 0;
   mb_buf tmp, code;
   mb_buf_init(&tmp, &l->alloc);
@@ -1039,36 +996,24 @@ mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const c
   /* the helper functions, in the order their indices were handed out (a helper's body
    * may ask for the trap, which is then appended after it) */
   {
-    uint32_t cap = o->nfuncs + s.nh + 1;
-    uint32_t *ft = mb_wasm_arena_array(o->arena, cap + 1, sizeof *ft);
-    mb_code *cd = mb_wasm_arena_array(o->arena, cap + 1, sizeof *cd);
-    const char **nm = mb_wasm_arena_array(o->arena, s.nh + 2, sizeof *nm);
-    uint32_t *fi = mb_wasm_arena_array(o->arena, s.nh + 2, sizeof *fi);
-    if (!ft || !cd || !nm || !fi) {
+    uint32_t cap = s.nh + 2;
+    const char **nm = mb_wasm_arena_array(o->arena, cap, sizeof *nm);
+    uint32_t *fi = mb_wasm_arena_array(o->arena, cap, sizeof *fi);
+    if (!nm || !fi) {
       e = nomem(&s);
       goto out;
     }
-    memcpy(ft, o->func_types, o->nfuncs * sizeof *ft);
-    memcpy(cd, o->codes, o->ncodes * sizeof *cd);
-    o->func_types = ft;
-    o->codes = cd;
     for (uint32_t h = 0; h < s.nh; h++) {
-      if (o->nfuncs + 1 > cap) {
+      if (h >= cap) {
         uint32_t ncap = cap * 2;
-        uint32_t *ft2 = mb_wasm_arena_array(o->arena, ncap, sizeof *ft2);
-        mb_code *cd2 = mb_wasm_arena_array(o->arena, ncap, sizeof *cd2);
         const char **nm2 = mb_wasm_arena_array(o->arena, ncap, sizeof *nm2);
         uint32_t *fi2 = mb_wasm_arena_array(o->arena, ncap, sizeof *fi2);
-        if (!ft2 || !cd2 || !nm2 || !fi2) {
+        if (!nm2 || !fi2) {
           e = nomem(&s);
           goto out;
         }
-        memcpy(ft2, o->func_types, o->nfuncs * sizeof *ft2);
-        memcpy(cd2, o->codes, o->ncodes * sizeof *cd2);
         memcpy(nm2, nm, h * sizeof *nm2);
         memcpy(fi2, fi, h * sizeof *fi2);
-        o->func_types = ft = ft2;
-        o->codes = cd = cd2;
         nm = nm2;
         fi = fi2;
         cap = ncap;
@@ -1082,20 +1027,18 @@ mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const c
         e = nomem(&s);
         goto out;
       }
-      uint8_t *p = mb_wasm_arena_alloc(o->arena, code.len);
       char *n = mb_wasm_arena_alloc(o->arena, strlen(name) + 1);
-      if (!p || !n) {
+      if (!n) {
         e = nomem(&s);
         goto out;
       }
-      memcpy(p, code.data, code.len);
       strcpy(n, name);
       if (o->nimported[MB_KIND_FUNC] + o->nfuncs != hh.index) {
         e = mb_link_fail(diag, MB_LINK_ERR_USAGE, 0, "internal: helper index");
         goto out;
       }
-      o->func_types[o->nfuncs++] = type;
-      o->codes[o->ncodes++] = (mb_code){{p, (uint32_t)code.len}, 0, NULL};
+      if ((e = mb__link_wasm(mb_module_add_func(o, type, code.data, code.len, NULL, diag), diag)))
+        goto out;
       nm[h] = n;
       fi[h] = hh.index;
       *nnames = h + 1;
@@ -1106,11 +1049,7 @@ mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const c
   if ((e = move_data(&s)) || (e = redirect_refs(&s))) goto out;
   /* one memory */
   {
-    mb_limits *m = mb_wasm_arena_alloc(o->arena, sizeof *m);
-    if (!m) {
-      e = nomem(&s);
-      goto out;
-    }
+    mb_limits one = {0, 0, 0}, *m = &one;
     uint64_t fixed = 0, min = 0;
     const region *last = NULL;
     for (uint32_t k = 0; k < s.nrg; k++) {
@@ -1126,10 +1065,10 @@ mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const c
       m->flags = MB_LIMITS_HAS_MAX;
       m->max = fixed + last->max > 65536 ? 65536 : fixed + last->max;
     }
-    o->memories = m;
-    o->nmemories = s.nmem ? 1 : 0;
+    mb_module_truncate_memories(o, 0);
+    if (s.nmem && (e = mb__link_wasm(mb_module_add_memory(o, m, NULL, diag), diag))) goto out;
     for (uint32_t i = 0; i < o->nexports; i++)
-      if (o->exports[i].kind == MB_KIND_MEMORY) o->exports[i].index = 0;
+      if (o->exports[i].kind == MB_KIND_MEMORY) mb_module_edit_export(o, i)->index = 0;
     o->features &= ~(uint32_t)MB_FEAT_MULTI_MEMORY;
   }
   e = regions_custom(&s);

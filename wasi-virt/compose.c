@@ -1,6 +1,6 @@
 /* compose.c — `membrane virt`: an application fused with wasi-virt in front of the
  * host's WASI. Native only; the linker does the fusing. Besides the two real modules
- * it links two small generated ones:
+ * it links two small generated ones, built as models with the wasm library's builder:
  *   membrane_config  the configuration blob as a passive data segment, copied into
  *                    wasi-virt's memory at start-up (membrane:config size/copy);
  *   membrane_host    the host preview1 functions wasi-virt imports: the ones the policy
@@ -25,41 +25,19 @@
 
 #define fail mb__policy_fail
 
-/* ---- a tiny module writer ---- */
+/* ---- the generated modules: built as models (the linker takes them as they are) ---- */
 
-static void name(mb_buf *b, const char *s) {
-  mb_buf_u32(b, (uint32_t)strlen(s));
-  mb_buf_append(b, s, strlen(s));
+static mb_bytes str(const char *s) { return (mb_bytes){(const uint8_t *)s, (uint32_t)strlen(s)}; }
+
+static mb_err import_func(mb_module *m, mb_bytes module, mb_bytes field, uint32_t type,
+                          uint32_t *index, mb_diag *d) {
+  const mb_import im = {module, field, MB_KIND_FUNC, {.func_type = type}};
+  return mb_module_add_import(m, &im, index, d);
 }
 
-/* Append section id with the contents of body. */
-static void section(mb_buf *out, uint8_t id, const mb_buf *body) {
-  mb_buf_byte(out, id);
-  mb_buf_u32(out, (uint32_t)body->len);
-  mb_buf_append(out, body->data, body->len);
-}
-
-static void header(mb_buf *b) { mb_buf_append(b, "\0asm\1\0\0\0", 8); }
-
-static void limits(mb_buf *b, const mb_limits *l) {
-  mb_buf_byte(b, l->flags);
-  mb_buf_u64(b, l->min);
-  if (l->flags & MB_LIMITS_HAS_MAX) mb_buf_u64(b, l->max);
-}
-
-static void import_memory(mb_buf *b, const char *module, const mb_limits *l) {
-  name(b, module);
-  name(b, "memory");
-  mb_buf_byte(b, 0x02);
-  limits(b, l);
-}
-
-static void functype(mb_buf *b, const mb_functype *t) {
-  mb_buf_byte(b, 0x60);
-  mb_buf_u32(b, t->nparams);
-  mb_buf_append(b, t->params, t->nparams);
-  mb_buf_u32(b, t->nresults);
-  mb_buf_append(b, t->results, t->nresults);
+static mb_err import_memory(mb_module *m, const char *module, const mb_limits *l, mb_diag *d) {
+  const mb_import im = {str(module), str("memory"), MB_KIND_MEMORY, {.memory = *l}};
+  return mb_module_add_import(m, &im, NULL, d);
 }
 
 /* The limits of m's exported memory `memory`, or NULL. */
@@ -68,163 +46,79 @@ static const mb_limits *exported_memory(const mb_module *m) {
   return i < 0 ? NULL : mb_module_memory(m, (uint32_t)i);
 }
 
+static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
+
 /* membrane_config: (import "wasi_virt" "memory") (data passive BLOB)
- *   size() -> i32, copy(dst, off, len) = memory.init */
-static void config_module(mb_buf *o, const mb_limits *virt_mem, const uint8_t *blob,
-                          size_t len) {
-  mb_buf s;
-  header(o);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_append(&s, "\x02\x60\x00\x01\x7f\x60\x03\x7f\x7f\x7f\x00", 11);
-  section(o, 1, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_u32(&s, 1);
-  import_memory(&s, "wasi_virt", virt_mem);
-  section(o, 2, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_append(&s, "\x02\x00\x01", 3);
-  section(o, 3, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_u32(&s, 2);
-  name(&s, "size");
-  mb_buf_append(&s, "\x00\x00", 2);
-  name(&s, "copy");
-  mb_buf_append(&s, "\x00\x01", 2);
-  section(o, 7, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc); /* data count */
-  mb_buf_u32(&s, 1);
-  section(o, 12, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_u32(&s, 2);
+ *   size() -> i32, copy(dst, off, len) = memory.init. blob must outlive the module. */
+static mb_err config_module(mb_module *m, const mb_limits *virt_mem, const uint8_t *blob,
+                            size_t len, mb_diag *d) {
+  static const mb_functype size_t_ = {0, 1, NULL, I32}, copy_t = {3, 0, I32, NULL};
+  /* local.get 0 1 2, memory.init data 0 memory 0, end */
+  static const uint8_t copy_body[] = {0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02,
+                                      0xFC, 0x08, 0x00, 0x00, 0x0B};
+  const mb_data seg = {MB_SEG_PASSIVE, 0, {NULL, 0}, {blob, (uint32_t)len}};
+  uint32_t t_size, t_copy, f_size, f_copy;
   mb_buf size_body;
-  mb_buf_init(&size_body, &o->alloc);
-  mb_buf_append(&size_body, "\x00\x41", 2);
+  mb_buf_init(&size_body, mb_module_allocator(m));
+  mb_buf_append(&size_body, "\x00\x41", 2); /* no locals, i32.const LEN, end */
   mb_buf_s64(&size_body, (int64_t)(uint32_t)len);
   mb_buf_byte(&size_body, 0x0B);
-  mb_buf_u32(&s, (uint32_t)size_body.len);
-  mb_buf_append(&s, size_body.data, size_body.len);
+  mb_err e;
+  if (size_body.failed) e = MB_ERR_NOMEM;
+  else if (!(e = mb_module_add_type(m, &size_t_, &t_size, d)) &&
+           !(e = mb_module_add_type(m, &copy_t, &t_copy, d)) &&
+           !(e = import_memory(m, "wasi_virt", virt_mem, d)) &&
+           !(e = mb_module_add_func(m, t_size, size_body.data, size_body.len, &f_size, d)) &&
+           !(e = mb_module_add_func(m, t_copy, copy_body, sizeof copy_body, &f_copy, d)) &&
+           !(e = mb_module_add_export(m, "size", 4, MB_KIND_FUNC, f_size, d)) &&
+           !(e = mb_module_add_export(m, "copy", 4, MB_KIND_FUNC, f_copy, d)))
+    e = mb_module_add_data(m, &seg, NULL, d);
+  if (!e) mb_module_set_datacount(m, true);
   mb_buf_fini(&size_body);
-  static const uint8_t copy_body[] = {0x0C, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20,
-                                      0x02, 0xFC, 0x08, 0x00, 0x00, 0x0B};
-  mb_buf_append(&s, copy_body, sizeof copy_body);
-  section(o, 10, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_append(&s, "\x01\x01", 2); /* one segment, passive */
-  mb_buf_u32(&s, (uint32_t)len);
-  mb_buf_append(&s, blob, len);
-  section(o, 11, &s);
-  mb_buf_fini(&s);
+  return e;
 }
 
 /* membrane_host: every wasi_snapshot_preview1 import of wasi-virt, re-exported from the
  * host when allowed (bit i of allow: mb_wasi_func_names[i]), a notcapable stub if not. */
-static void host_module(mb_buf *o, const mb_module *virt, const mb_limits *virt_mem,
-                        uint64_t allow) {
-  mb_buf types, imps, funcs, exps, code;
-  mb_buf_init(&types, &o->alloc);
-  mb_buf_init(&imps, &o->alloc);
-  mb_buf_init(&funcs, &o->alloc);
-  mb_buf_init(&exps, &o->alloc);
-  mb_buf_init(&code, &o->alloc);
-  uint32_t ntypes = 0, nimps = 1, nfuncs = 0, nexps = 0;
-  import_memory(&imps, "wasi_virt", virt_mem);
+static mb_err host_module(mb_module *m, const mb_module *virt, const mb_limits *virt_mem,
+                          uint64_t allow, mb_diag *d) {
+  static const uint8_t notcapable[] = {0x00, 0x41, 0xCC, 0x00, 0x0B}; /* i32.const 76 */
+  static const uint8_t trap[] = {0x00, 0x00, 0x0B};                   /* unreachable */
+  mb_err e = import_memory(m, "wasi_virt", virt_mem, d);
   /* imported functions come first in the index space: two passes */
-  for (int pass = 0; pass < 2; pass++) {
-    for (uint32_t k = 0; k < virt->nimports; k++) {
+  for (int pass = 0; pass < 2 && !e; pass++) {
+    for (uint32_t k = 0; k < virt->nimports && !e; k++) {
       const mb_import *im = &virt->imports[k];
-      if (im->kind != MB_KIND_FUNC || im->module.len != 22 ||
-          memcmp(im->module.ptr, "wasi_snapshot_preview1", 22) != 0)
-        continue;
+      if (im->kind != MB_KIND_FUNC || !mb_bytes_eq(im->module, "wasi_snapshot_preview1")) continue;
       int f = mb_wasi_func_index((const char *)im->field.ptr, im->field.len);
       bool allowed = f >= 0 && (allow >> f & 1);
       if (allowed != (pass == 0)) continue;
       const mb_functype *t = &virt->types[im->u.func_type];
-      functype(&types, t);
-      uint32_t index = pass == 0 ? nimps - 1 : (nimps - 1) + nfuncs;
-      if (pass == 0) {
-        mb_buf_u32(&imps, im->module.len);
-        mb_buf_append(&imps, im->module.ptr, im->module.len);
-        mb_buf_u32(&imps, im->field.len);
-        mb_buf_append(&imps, im->field.ptr, im->field.len);
-        mb_buf_byte(&imps, 0x00);
-        mb_buf_u32(&imps, ntypes);
-        nimps++;
-      } else {
-        mb_buf_u32(&funcs, ntypes);
-        nfuncs++;
-        /* i32.const 76 (notcapable), or unreachable for a function without a result */
-        if (t->nresults == 1) mb_buf_append(&code, "\x05\x00\x41\xcc\x00\x0b", 6);
-        else mb_buf_append(&code, "\x03\x00\x00\x0b", 4);
-      }
-      mb_buf_u32(&exps, im->field.len);
-      mb_buf_append(&exps, im->field.ptr, im->field.len);
-      mb_buf_byte(&exps, 0x00);
-      mb_buf_u32(&exps, index);
-      nexps++;
-      ntypes++;
+      uint32_t type, index;
+      if ((e = mb_module_add_type(m, t, &type, d))) break;
+      if (pass == 0) e = import_func(m, im->module, im->field, type, &index, d);
+      else if (t->nresults == 1) e = mb_module_add_func(m, type, notcapable, sizeof notcapable, &index, d);
+      else e = mb_module_add_func(m, type, trap, sizeof trap, &index, d);
+      if (!e)
+        e = mb_module_add_export(m, (const char *)im->field.ptr, im->field.len, MB_KIND_FUNC, index, d);
     }
   }
-  header(o);
-  mb_buf s;
-#define SECTION(id, n, body)             \
-  mb_buf_init(&s, &o->alloc);                       \
-  mb_buf_u32(&s, n);                     \
-  mb_buf_append(&s, body.data, body.len); \
-  section(o, id, &s);                    \
-  mb_buf_fini(&s)
-  SECTION(1, ntypes, types);
-  SECTION(2, nimps, imps);
-  SECTION(3, nfuncs, funcs);
-  SECTION(7, nexps, exps);
-  SECTION(10, nfuncs, code);
-#undef SECTION
-  mb_buf_fini(&types);
-  mb_buf_fini(&imps);
-  mb_buf_fini(&funcs);
-  mb_buf_fini(&exps);
-  mb_buf_fini(&code);
+  return e;
 }
 
 /* membrane_entry: (import APP "_start") (import "wasi_virt" "membrane:exit")
  *   (func (export "_start") call 0 call 1) */
-static void entry_module(mb_buf *o, const char *app) {
-  mb_buf s;
-  header(o);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_append(&s, "\x01\x60\x00\x00", 4); /* one type: [] -> [] */
-  section(o, 1, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_u32(&s, 2);
-  name(&s, app);
-  name(&s, "_start");
-  mb_buf_append(&s, "\x00\x00", 2);
-  name(&s, "wasi_virt");
-  name(&s, "membrane:exit");
-  mb_buf_append(&s, "\x00\x00", 2);
-  section(o, 2, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_append(&s, "\x01\x00", 2);
-  section(o, 3, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  mb_buf_u32(&s, 1);
-  name(&s, "_start");
-  mb_buf_append(&s, "\x00\x02", 2);
-  section(o, 7, &s);
-  mb_buf_fini(&s);
-  mb_buf_init(&s, &o->alloc);
-  static const uint8_t body[] = {0x01, 0x06, 0x00, 0x10, 0x00, 0x10, 0x01, 0x0B};
-  mb_buf_append(&s, body, sizeof body);
-  section(o, 10, &s);
-  mb_buf_fini(&s);
+static mb_err entry_module(mb_module *m, const char *app, mb_diag *d) {
+  static const mb_functype void_t = {0, 0, NULL, NULL};
+  static const uint8_t body[] = {0x00, 0x10, 0x00, 0x10, 0x01, 0x0B}; /* call 0, call 1 */
+  uint32_t t, start, exit_, f;
+  mb_err e;
+  if (!(e = mb_module_add_type(m, &void_t, &t, d)) &&
+      !(e = import_func(m, str(app), str("_start"), t, &start, d)) &&
+      !(e = import_func(m, str("wasi_virt"), str("membrane:exit"), t, &exit_, d)) &&
+      !(e = mb_module_add_func(m, t, body, sizeof body, &f, d)))
+    e = mb_module_add_export(m, "_start", 6, MB_KIND_FUNC, f, d);
+  return e;
 }
 
 /* With membrane_entry as the main instance, the program's exports by name (the default
@@ -355,11 +249,7 @@ mb_wv_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
   mb_diag d;
   mb_module *virt = NULL, *config = NULL, *host = NULL, *fused = NULL, *entry = NULL;
   mb_link *l = NULL;
-  mb_buf config_b, host_b, entry_b;
   mb_buf blob;
-  mb_buf_init(&config_b, &p->alloc);
-  mb_buf_init(&host_b, &p->alloc);
-  mb_buf_init(&entry_b, &p->alloc);
   mb_buf_init(&blob, &p->alloc);
   if (diag) memset(diag, 0, sizeof *diag);
   if (ninsts == 0) return fail(diag, MB_WV_ERR_BAD_VALUE, "", "no application");
@@ -441,18 +331,12 @@ mb_wv_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
   }
   const mb_limits *virt_mem = exported_memory(virt);
   mb_limits any = {0, 0, 0};
-  config_module(&config_b, virt_mem ? virt_mem : &any, blob.data, blob.len);
-  host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_wv_config_host_funcs(p, client_funcs));
-  if (saves) entry_module(&entry_b, insts[0].name);
-  if (config_b.failed || host_b.failed || entry_b.failed) {
+  if (!(config = mb_module_new(&p->alloc)) || !(host = mb_module_new(&p->alloc)) ||
+      (saves && !(entry = mb_module_new(&p->alloc))) ||
+      config_module(config, virt_mem ? virt_mem : &any, blob.data, blob.len, &d) ||
+      host_module(host, virt, virt_mem ? virt_mem : &any, mb_wv_config_host_funcs(p, client_funcs), &d) ||
+      (saves && entry_module(entry, insts[0].name, &d))) {
     err = fail(diag, MB_WV_ERR_NOMEM, "", "out of memory");
-    goto out;
-  }
-  if (mb_wasm_read(&p->alloc, config_b.data, config_b.len, &config, &d) ||
-      mb_wasm_read(&p->alloc, host_b.data, host_b.len, &host, &d) ||
-      (saves && mb_wasm_read(&p->alloc, entry_b.data, entry_b.len, &entry, &d))) {
-    err = fail(diag, MB_WV_ERR_IO, "wasi-virt", "a generated module is invalid: %s",
-               d.message);
     goto out;
   }
 
@@ -520,9 +404,6 @@ out:
   mb_module_free(host);
   mb_module_free(entry);
   mb_module_free(virt);
-  mb_buf_fini(&config_b);
-  mb_buf_fini(&host_b);
-  mb_buf_fini(&entry_b);
   mb_buf_fini(&blob);
   return err;
 }

@@ -6,6 +6,10 @@
 
 #include "membrane_wasm_ext.h"
 
+/* Room for `more` items in the array(s) of a known section (MB_SEC_COUNT: customs);
+ * MB_ERR_NOMEM when it cannot grow (build.c). */
+mb_err mb__module_grow(mb_module *m, mb_sec sec, uint32_t more);
+
 /* ---- LEB writing into a fixed buffer (returns bytes written, <= 10) ---- */
 unsigned mb__put_u64(uint8_t *dst, uint64_t v);
 unsigned mb__put_s64(uint8_t *dst, int64_t v);

@@ -10,7 +10,11 @@
  * A module is read from a byte buffer the caller keeps alive; the model points into that
  * buffer (code bodies, constant expressions, data bytes and custom payloads are byte
  * ranges of the input), so reading a 10 MB module allocates little. Unchanged sections are written back byte for byte;
- * sections the caller changed (mb_module_mark_dirty, or the remapper) are re-encoded.
+ * sections the caller changed are re-encoded.
+ *
+ * The model's fields are for reading. It is changed through the functions under
+ * "building and changing a module" (and the remapper), which mark what they change for
+ * the writer; a caller never sets a dirty flag itself.
  *
  * Errors: every function that can fail returns an mb_err and fills an mb_diag with the
  * byte offset and a message; library code never prints or exits.
@@ -172,9 +176,10 @@ struct mb_remap;
 typedef struct mb_code {
   mb_bytes body;      /* the code entry without its size: local groups then expr */
   uint64_t offset;    /* byte offset of body in the input, for diagnostics */
-  /* Non-NULL: body is still in its input's numbering and is renumbered through this
-   * map as it is written (the linker's output, so that a large input's code is never
-   * held twice). The writer and mb_module_remap apply it; body.len is the input's. */
+  /* Deferred renumbering (mb_module_append's lazy mode): non-NULL when body is still in
+   * its input's numbering and is renumbered through this map as it is written, so that
+   * a large input's code is never held twice. The writer and mb_module_remap apply it;
+   * body.len is the input's. Set only by mb_module_append. */
   const struct mb_remap *remap;
 } mb_code;
 
@@ -227,6 +232,10 @@ typedef struct mb_module {
   uint32_t ncustoms;      mb_custom *customs;
 
   mb_section_info sec[MB_SEC_COUNT];
+  /* The builder's (build.c): allocated length of each array above, by the section that
+   * holds it (MB_SEC_FUNCTION: func_types and codes; MB_SEC_COUNT: customs); 0 when the
+   * array holds exactly its count, as read. */
+  uint32_t room[MB_SEC_COUNT + 1];
   struct mb_arena *arena; /* owns every array above and re-encoded bytes */
   uint32_t features;      /* MB_FEAT_* seen while reading (informational) */
 } mb_module;
@@ -299,9 +308,70 @@ const mb_allocator *mb_module_allocator(const mb_module *m);
 void *mb_module_alloc(mb_module *m, size_t size);
 
 /* Mark a known section as changed so the writer re-encodes it from the model (it also
- * becomes present). */
+ * becomes present). The builder functions below do this themselves; what is left for
+ * callers is re-encoding on purpose (tests comparing the encoder with the input). */
 void mb_module_mark_dirty(mb_module *m, mb_sec sec);
 void mb_module_mark_all_dirty(mb_module *m);
+
+/* ---- building and changing a module --------------------------------------------- */
+
+/* Every change to a module goes through these (or mb_module_remap/_permute/_append):
+ * each marks the sections it changes, so the writer re-encodes them. Arrays grow
+ * geometrically in the module's arena. Items are copied into the module (names, init
+ * expressions, element arrays, function bodies, types, custom payloads), except what
+ * can be large and is usually the caller's input anyway: a data segment's bytes. Indices
+ * are not checked against the module (a caller may add a function before its type).
+ * Every function returns MB_OK or MB_ERR_NOMEM (MB_ERR_INVALID_ARG where said). */
+
+/* Room for `more` items in the arrays of a known section, so a caller that knows the
+ * final size allocates once (MB_SEC_FUNCTION and MB_SEC_CODE: both function arrays). */
+mb_err mb_module_reserve(mb_module *m, mb_sec sec, uint32_t more, mb_diag *diag);
+/* Append type t (params and results copied); its index in *index. */
+mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag);
+/* The index of the first type equal to t, adding t when there is none. */
+mb_err mb_module_intern_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag);
+/* Append an import; *index (may be NULL) is its index in its kind's space. Imports come
+ * first in an index space: MB_ERR_INVALID_ARG when m already defines an entity of that
+ * kind. */
+mb_err mb_module_add_import(mb_module *m, const mb_import *im, uint32_t *index, mb_diag *diag);
+/* A defined function of type `type` with body[0..len) (locals and expression, as in
+ * mb_code.body; copied); *index is its function index, imports included. */
+mb_err mb_module_add_func(mb_module *m, uint32_t type, const uint8_t *body, size_t len,
+                          uint32_t *index, mb_diag *diag);
+mb_err mb_module_add_memory(mb_module *m, const mb_limits *mem, uint32_t *index, mb_diag *diag);
+/* A defined global (its init expression, with its end byte, copied). */
+mb_err mb_module_add_global(mb_module *m, const mb_global *g, uint32_t *index, mb_diag *diag);
+/* An export called name[0..len) (copied). */
+mb_err mb_module_add_export(mb_module *m, const char *name, size_t len, mb_kind kind,
+                            uint32_t index, mb_diag *diag);
+/* An element segment (its offset, items or function indices copied). */
+mb_err mb_module_add_elem(mb_module *m, const mb_elem *seg, uint32_t *index, mb_diag *diag);
+/* A data segment (offset copied; the bytes are not, and must outlive m). */
+mb_err mb_module_add_data(mb_module *m, const mb_data *seg, uint32_t *index, mb_diag *diag);
+/* A custom section written before the known section `before` (MB_SEC_COUNT: at the
+ * end); name and payload copied. */
+mb_err mb_module_add_custom(mb_module *m, const char *name, const uint8_t *payload, size_t len,
+                            mb_sec before, mb_diag *diag);
+/* Replace the body of defined function i (counted without imports) by body[0..len)
+ * (copied; a map the old body carried is dropped). MB_ERR_INVALID_ARG when out of
+ * range. */
+mb_err mb_module_set_code(mb_module *m, uint32_t i, const uint8_t *body, size_t len,
+                          mb_diag *diag);
+void mb_module_set_start(mb_module *m, uint32_t func);
+/* Whether the module has a data count section (which memory.init and data.drop need). */
+void mb_module_set_datacount(mb_module *m, bool on);
+/* Keep only the first n defined memories (n <= m->nmemories). */
+void mb_module_truncate_memories(mb_module *m, uint32_t n);
+
+/* An existing item to change in place: the pointer stays valid until the next add to the
+ * same array, and its section is marked as changed. `i` counts the module's own
+ * definitions (imports not included), exports and segments from 0. NULL when out of
+ * range. */
+mb_global *mb_module_edit_global(mb_module *m, uint32_t i);
+mb_table *mb_module_edit_table(mb_module *m, uint32_t i);
+mb_export *mb_module_edit_export(mb_module *m, uint32_t i);
+mb_elem *mb_module_edit_elem(mb_module *m, uint32_t i);
+mb_data *mb_module_edit_data(mb_module *m, uint32_t i);
 
 /* ---- writing --------------------------------------------------------------------- */
 
@@ -378,6 +448,34 @@ mb_err mb_code_check(const mb_allocator *alloc, const uint8_t *body, size_t len,
  * step that moves a module into a larger, fused index space. Everything touched is
  * marked dirty. */
 mb_err mb_module_remap(mb_module *m, const mb_remap *remap, mb_diag *diag);
+
+/* Append src's definitions to dst, renumbered through r (a map from src's index spaces,
+ * with src's sizes as counts, as for mb_module_remap, into dst's): functions with their
+ * code, tables, memories, globals, tags, element and data segments. This is how a
+ * linker moves each input into one fused module.
+ *   - Types are not copied: r's type map must name dst's types (mb_module_intern_type
+ *     them first); an index past dst's types is MB_ERR_INVALID_ARG.
+ *   - Src's defined functions, tables, memories, globals and tags go to the end of dst's
+ *     in order: r must map each to exactly that index (else MB_ERR_INVALID_ARG).
+ *   - Element and data segments go to the index r gives them, which need not be the end
+ *     (a linker orders segments by dependency, since active ones are applied in index
+ *     order); a gap left below it must be filled by a later append before dst is
+ *     written.
+ *   - Imports, exports, the start function and custom sections are the caller's (a
+ *     linker resolves src's imports to other modules and chooses what to export).
+ *   - dst gets a data count section when src has one, and src's features.
+ * Code bodies: with MB_APPEND_LAZY they are not rewritten but keep pointing at src's
+ * bytes and carry a copy of r (mb_code.remap, composed with any map a body of src
+ * already carries), and the writer renumbers them as it writes: a large input's code is
+ * never held twice. src must then outlive dst's writing. Without it each body is
+ * rewritten into dst now. Both write the same module (the lazy one with its code
+ * section's size as a padded 5-byte LEB128, written before the bodies are renumbered).
+ * On any error dst may hold
+ * part of src and should be freed; MB_ERR_INVALID_ARG is found before anything is
+ * changed. */
+enum { MB_APPEND_LAZY = 1u << 0 };
+mb_err mb_module_append(mb_module *dst, const mb_module *src, const mb_remap *r, unsigned flags,
+                        mb_diag *diag);
 
 /* Remap, then move each definition to its new index. Every map must be a permutation of
  * its space that keeps imports in place, and keeps each global after the globals its

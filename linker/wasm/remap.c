@@ -1,6 +1,8 @@
 /* remap.c — renumber every reference to every index space of a module: sections,
  * segments, constant expressions, code bodies and the name section. Definitions keep
- * their order (mb_module_remap) or move with their index (mb_module_permute). */
+ * their order (mb_module_remap), move with their index (mb_module_permute), or are
+ * copied into another module (mb_module_append, the linker's fusion), all through the
+ * same per-item functions. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +176,78 @@ static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   return e;
 }
 
+/* ---- one item, renumbered ----
+ * The one place each kind of item is renumbered: mb_module_remap calls these in place
+ * (to == from), mb_module_append copying from another module. Expressions and arrays a
+ * renumbered item gets are allocated in m, the module that holds `to`. */
+
+static mb_err remap_table(mb_module *m, const mb_remap *rm, const mb_table *from, mb_table *to,
+                          mb_buf *tmp, mb_diag *diag) {
+  *to = *from;
+  return remap_expr(m, rm, &to->init, tmp, diag);
+}
+
+static mb_err remap_global(mb_module *m, const mb_remap *rm, const mb_global *from, mb_global *to,
+                           mb_buf *tmp, mb_diag *diag) {
+  *to = *from;
+  return remap_expr(m, rm, &to->init, tmp, diag);
+}
+
+static mb_err remap_elem(mb_module *m, const mb_remap *rm, const mb_elem *from, mb_elem *to,
+                         mb_buf *tmp, mb_diag *diag) {
+  const uint32_t *funcs = from->funcs;
+  const mb_bytes *items = from->items;
+  bool copy = to != from;
+  mb_err e = MB_OK;
+  *to = *from;
+  if (copy) { /* the item arrays become m's */
+    size_t n = to->count ? to->count : 1;
+    if (to->exprs) to->items = mb_wasm_arena_array(m->arena, n, sizeof *to->items);
+    else to->funcs = mb_wasm_arena_array(m->arena, n, sizeof *to->funcs);
+    if (to->exprs ? !to->items : !to->funcs)
+      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while remapping");
+  }
+  if (to->mode == MB_SEG_ACTIVE) {
+    to->table = map1(rm, MB_SPACE_TABLE, to->table);
+    e = remap_expr(m, rm, &to->offset, tmp, diag);
+  }
+  for (uint32_t k = 0; k < to->count && !e; k++) {
+    if (to->exprs) {
+      to->items[k] = items[k];
+      e = remap_expr(m, rm, &to->items[k], tmp, diag);
+    } else {
+      to->funcs[k] = map1(rm, MB_SPACE_FUNC, funcs[k]);
+    }
+  }
+  return e;
+}
+
+static mb_err remap_data(mb_module *m, const mb_remap *rm, const mb_data *from, mb_data *to,
+                         mb_buf *tmp, mb_diag *diag) {
+  *to = *from;
+  if (to->mode != MB_SEG_ACTIVE) return MB_OK;
+  to->memory = map1(rm, MB_SPACE_MEMORY, to->memory);
+  return remap_expr(m, rm, &to->offset, tmp, diag);
+}
+
+/* A body rewritten now (the eager path): a map it still carries first. */
+static mb_err remap_code(mb_module *m, const mb_remap *rm, const mb_code *from, mb_code *to,
+                         mb_buf *tmp, mb_diag *diag) {
+  mb_code c = *from;
+  mb_err e = MB_OK;
+  tmp->len = 0;
+  if (c.remap) { /* a body still in its input's numbering: that map first */
+    if (!(e = mb_code_rewrite(c.body.ptr, c.body.len, c.offset, c.remap, tmp, diag)) &&
+        !(e = keep(m, tmp, &c.body, diag)))
+      c.remap = NULL;
+    tmp->len = 0;
+  }
+  if (!e && !(e = mb_code_rewrite(c.body.ptr, c.body.len, c.offset, rm, tmp, diag)))
+    e = keep(m, tmp, &c.body, diag);
+  if (!e) *to = c;
+  return e;
+}
+
 mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   if (!check_counts(m, rm, diag)) return MB_ERR_INVALID_ARG;
   mb_buf tmp;
@@ -190,45 +264,137 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   for (uint32_t i = 0; i < m->ntags; i++)
     m->tag_types[i] = map1(rm, MB_SPACE_TYPE, m->tag_types[i]);
   for (uint32_t i = 0; i < m->ntables && !e; i++)
-    e = remap_expr(m, rm, &m->tables[i].init, &tmp, diag);
+    e = remap_table(m, rm, &m->tables[i], &m->tables[i], &tmp, diag);
   for (uint32_t i = 0; i < m->nglobals && !e; i++)
-    e = remap_expr(m, rm, &m->globals[i].init, &tmp, diag);
+    e = remap_global(m, rm, &m->globals[i], &m->globals[i], &tmp, diag);
   for (uint32_t i = 0; i < m->nexports; i++)
     m->exports[i].index = map1(rm, mb_kind_space(m->exports[i].kind), m->exports[i].index);
   if (m->has_start) m->start = map1(rm, MB_SPACE_FUNC, m->start);
-  for (uint32_t i = 0; i < m->nelems && !e; i++) {
-    mb_elem *s = &m->elems[i];
-    if (s->mode == MB_SEG_ACTIVE) {
-      s->table = map1(rm, MB_SPACE_TABLE, s->table);
-      e = remap_expr(m, rm, &s->offset, &tmp, diag);
-    }
-    for (uint32_t k = 0; k < s->count && !e; k++) {
-      if (s->exprs) e = remap_expr(m, rm, &s->items[k], &tmp, diag);
-      else s->funcs[k] = map1(rm, MB_SPACE_FUNC, s->funcs[k]);
-    }
-  }
-  for (uint32_t i = 0; i < m->ndatas && !e; i++) {
-    mb_data *d = &m->datas[i];
-    if (d->mode == MB_SEG_ACTIVE) {
-      d->memory = map1(rm, MB_SPACE_MEMORY, d->memory);
-      e = remap_expr(m, rm, &d->offset, &tmp, diag);
-    }
-  }
-  for (uint32_t i = 0; i < m->ncodes && !e; i++) {
-    tmp.len = 0;
-    mb_code *c = &m->codes[i];
-    if (c->remap) { /* a body still in its input's numbering: that map first */
-      if (!(e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, c->remap, &tmp, diag)) &&
-          !(e = keep(m, &tmp, &c->body, diag)))
-        c->remap = NULL;
-      tmp.len = 0;
-    }
-    if (!e && !(e = mb_code_rewrite(c->body.ptr, c->body.len, c->offset, rm, &tmp, diag)))
-      e = keep(m, &tmp, &c->body, diag);
-  }
+  for (uint32_t i = 0; i < m->nelems && !e; i++)
+    e = remap_elem(m, rm, &m->elems[i], &m->elems[i], &tmp, diag);
+  for (uint32_t i = 0; i < m->ndatas && !e; i++)
+    e = remap_data(m, rm, &m->datas[i], &m->datas[i], &tmp, diag);
+  for (uint32_t i = 0; i < m->ncodes && !e; i++)
+    e = remap_code(m, rm, &m->codes[i], &m->codes[i], &tmp, diag);
   if (!e) e = remap_customs(m, rm, diag);
   mb_buf_fini(&tmp);
   if (!e) mb_module_mark_all_dirty(m);
+  return e;
+}
+
+/* ---- appending one module to another ---- */
+
+/* The map a lazily appended body carries, in dst's arena (the caller's maps need not
+ * outlive the call): r, or r after `first` when src's body still carries a map. */
+static const mb_remap *carried_map(mb_module *dst, const mb_remap *r, const mb_remap *first) {
+  mb_remap *c = mb_wasm_arena_alloc(dst->arena, sizeof *c);
+  if (!c) return NULL;
+  for (int s = 0; s < MB_SPACE_COUNT; s++) {
+    const uint32_t *a = first ? first->map[s] : NULL;
+    c->map[s] = NULL;
+    c->count[s] = a ? first->count[s] : r->count[s];
+    if (!c->count[s] || (!a && !r->map[s])) continue;
+    uint32_t *map = mb_wasm_arena_array(dst->arena, c->count[s], sizeof *map);
+    if (!map) return NULL;
+    for (uint32_t i = 0; i < c->count[s]; i++) map[i] = map1(r, (mb_space)s, a ? a[i] : i);
+    c->map[s] = map;
+  }
+  return c;
+}
+
+static uint32_t defined_count(const mb_module *m, mb_kind k) {
+  return mb_module_count(m, k) - m->nimported[k];
+}
+
+/* What mb_module_append refuses, found before dst changes; the segments' end in *nelems
+ * and *ndatas. */
+static mb_err check_append(const mb_module *dst, const mb_module *src, const mb_remap *r,
+                           uint32_t *nelems, uint32_t *ndatas, mb_diag *diag) {
+  if (!check_counts(src, r, diag)) return MB_ERR_INVALID_ARG;
+  for (uint32_t t = 0; t < src->ntypes; t++)
+    if (map1(r, MB_SPACE_TYPE, t) >= dst->ntypes)
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "append: type %u maps to %u, past the target's %u types", t,
+                          map1(r, MB_SPACE_TYPE, t), dst->ntypes);
+  for (int k = 0; k < MB_KIND_COUNT; k++) {
+    uint32_t base = dst->nimported[k] + defined_count(dst, (mb_kind)k);
+    for (uint32_t d = 0; d < defined_count(src, (mb_kind)k); d++) {
+      uint32_t to = map1(r, mb_kind_space((mb_kind)k), src->nimported[k] + d);
+      if (to != base + d)
+        return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                            "append: %s %u maps to %u; the target's next is %u",
+                            mb_kind_name((mb_kind)k), src->nimported[k] + d, to, base + d);
+    }
+  }
+  *nelems = dst->nelems;
+  *ndatas = dst->ndatas;
+  for (uint32_t i = 0; i < src->nelems; i++) {
+    uint32_t to = map1(r, MB_SPACE_ELEM, i);
+    if (to == UINT32_MAX) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "append: element index");
+    if (to >= *nelems) *nelems = to + 1;
+  }
+  for (uint32_t i = 0; i < src->ndatas; i++) {
+    uint32_t to = map1(r, MB_SPACE_DATA, i);
+    if (to == UINT32_MAX) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "append: data index");
+    if (to >= *ndatas) *ndatas = to + 1;
+  }
+  return MB_OK;
+}
+
+mb_err mb_module_append(mb_module *dst, const mb_module *src, const mb_remap *r, unsigned flags,
+                        mb_diag *diag) {
+  uint32_t nelems = 0, ndatas = 0;
+  mb_err e = check_append(dst, src, r, &nelems, &ndatas, diag);
+  if (e) return e;
+  if (mb__module_grow(dst, MB_SEC_FUNCTION, src->nfuncs) ||
+      mb__module_grow(dst, MB_SEC_TABLE, src->ntables) ||
+      mb__module_grow(dst, MB_SEC_MEMORY, src->nmemories) ||
+      mb__module_grow(dst, MB_SEC_GLOBAL, src->nglobals) ||
+      mb__module_grow(dst, MB_SEC_TAG, src->ntags) ||
+      mb__module_grow(dst, MB_SEC_ELEMENT, nelems - dst->nelems) ||
+      mb__module_grow(dst, MB_SEC_DATA, ndatas - dst->ndatas))
+    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while appending");
+  mb_buf tmp;
+  mb_buf_init(&tmp, mb_module_allocator(dst));
+  const mb_remap *first = NULL, *carried = NULL; /* the lazy maps, for runs of one first */
+  for (uint32_t i = 0; i < src->nfuncs && !e; i++) {
+    const mb_code *c = &src->codes[i];
+    mb_code *to = &dst->codes[dst->ncodes];
+    dst->func_types[dst->nfuncs] = map1(r, MB_SPACE_TYPE, src->func_types[i]);
+    if (!(flags & MB_APPEND_LAZY)) {
+      e = remap_code(dst, r, c, to, &tmp, diag);
+    } else {
+      if (!carried || c->remap != first) {
+        first = c->remap;
+        if (!(carried = carried_map(dst, r, first)))
+          e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while appending");
+      }
+      *to = (mb_code){c->body, c->offset, carried};
+    }
+    if (!e) dst->nfuncs++, dst->ncodes++;
+  }
+  for (uint32_t i = 0; i < src->ntables && !e; i++)
+    if (!(e = remap_table(dst, r, &src->tables[i], &dst->tables[dst->ntables], &tmp, diag)))
+      dst->ntables++;
+  for (uint32_t i = 0; i < src->nmemories && !e; i++) dst->memories[dst->nmemories++] = src->memories[i];
+  for (uint32_t i = 0; i < src->nglobals && !e; i++)
+    if (!(e = remap_global(dst, r, &src->globals[i], &dst->globals[dst->nglobals], &tmp, diag)))
+      dst->nglobals++;
+  for (uint32_t i = 0; i < src->ntags && !e; i++)
+    dst->tag_types[dst->ntags++] = map1(r, MB_SPACE_TYPE, src->tag_types[i]);
+  for (uint32_t i = 0; i < src->nelems && !e; i++)
+    e = remap_elem(dst, r, &src->elems[i], &dst->elems[map1(r, MB_SPACE_ELEM, i)], &tmp, diag);
+  for (uint32_t i = 0; i < src->ndatas && !e; i++)
+    e = remap_data(dst, r, &src->datas[i], &dst->datas[map1(r, MB_SPACE_DATA, i)], &tmp, diag);
+  mb_buf_fini(&tmp);
+  dst->nelems = nelems;
+  dst->ndatas = ndatas;
+  dst->has_datacount |= src->has_datacount;
+  dst->features |= src->features;
+  static const mb_sec changed[] = {MB_SEC_FUNCTION, MB_SEC_CODE, MB_SEC_TABLE, MB_SEC_MEMORY,
+                                   MB_SEC_GLOBAL, MB_SEC_TAG, MB_SEC_ELEMENT, MB_SEC_DATA,
+                                   MB_SEC_DATACOUNT};
+  for (size_t i = 0; i < sizeof changed / sizeof *changed; i++) mb_module_mark_dirty(dst, changed[i]);
   return e;
 }
 
