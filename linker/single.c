@@ -68,9 +68,9 @@ static mb_err nomem(single *s) { return mb_wasm_fail(s->diag, MB_ERR_NOMEM, 0, "
 
 /* ---- output module growth ---- */
 
-static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
+static const mb_valtype I32[] = {0x7F, 0x7F, 0x7F};
 
-static mb_err add_type(single *s, const uint8_t *params, uint32_t np, const uint8_t *results,
+static mb_err add_type(single *s, const mb_valtype *params, uint32_t np, const mb_valtype *results,
                        uint32_t nr, uint32_t *out) {
   mb_module *o = s->o;
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};

@@ -57,9 +57,9 @@ static void import_memory(mb_buf *b, const char *module, const mb_limits *l) {
 static void functype(mb_buf *b, const mb_functype *t) {
   mb_buf_byte(b, 0x60);
   mb_buf_u32(b, t->nparams);
-  mb_buf_append(b, t->params, t->nparams);
+  for (uint32_t k = 0; k < t->nparams; k++) mb_buf_valtype(b, t->params[k]);
   mb_buf_u32(b, t->nresults);
-  mb_buf_append(b, t->results, t->nresults);
+  for (uint32_t k = 0; k < t->nresults; k++) mb_buf_valtype(b, t->results[k]);
 }
 
 /* The limits of m's exported memory `memory`, or NULL. */
