@@ -39,8 +39,8 @@ static mb_err remap_types(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     if (!(e = map_valtypes(m, rm, &t->params, t->nparams, diag)))
       e = map_valtypes(m, rm, &t->results, t->nresults, diag);
     if (!m->typedefs) continue;
+    /* rec is where the group starts among the definitions, which do not move here */
     mb_typedef *td = &m->typedefs[i];
-    td->rec = map1(rm, MB_SPACE_TYPE, td->rec);
     if (td->has_super) td->super = map1(rm, MB_SPACE_TYPE, td->super);
     for (uint32_t k = 0; k < td->nfields; k++)
       td->fields[k].type = map_valtype(rm, td->fields[k].type);

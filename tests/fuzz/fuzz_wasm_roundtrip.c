@@ -210,6 +210,19 @@ static uint32_t map_of(const mb_remap *rm, mb_space s, uint32_t v) {
   return rm->map[s] ? rm->map[s][v] : v;
 }
 
+/* Does a type definition mention a type index (GC, typed function references)? */
+static bool types_refer(const mb_module *m) {
+  if (m->typedefs) return true;
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    const mb_functype *t = &m->types[i];
+    for (uint32_t k = 0; k < t->nparams; k++)
+      if (mb_valtype_has_index(t->params[k])) return true;
+    for (uint32_t k = 0; k < t->nresults; k++)
+      if (mb_valtype_has_index(t->results[k])) return true;
+  }
+  return false;
+}
+
 static mb_valtype vt_of(const mb_remap *rm, mb_valtype t) {
   if (!mb_valtype_has_index(t)) return t;
   return mb_valtype_ref(mb_valtype_nullable(t), map_of(rm, MB_SPACE_TYPE, mb_valtype_heap(t)));
@@ -388,9 +401,15 @@ static fz_result steps(const uint8_t *x, size_t size, bool injecting, uint64_t *
   STEP(canonical(m[M_I], &b[B_ZI], &d), "writing the identity-remapped module");
   FUZZ_CHECK(fz_same(&b[B_ZI], b[B_ZS].data, b[B_ZS].len), "an identity remap changed the module");
 
-  /* 4. remap reversing whole spaces */
+  /* 4. remap reversing whole spaces; types only when no type refers to another (else
+   * the type section would refer forward, which does not read back) */
   STEP(mb_wasm_read(x, size, &m[M_R], &d), "reading x again");
   maps_build(m[M_R], MAP_REVERSE_ALL, 0, &mp);
+  if (types_refer(m[M_R])) {
+    free(mp.v[MB_SPACE_TYPE]);
+    mp.v[MB_SPACE_TYPE] = NULL;
+    mp.rm.map[MB_SPACE_TYPE] = NULL;
+  }
   STEP(mb_module_remap(m[M_R], &mp.rm, &d), "reversing remap");
   STEP(fz_write(m[M_R], &b[B_R], &d), "writing the remapped module");
   REREAD(b[B_R], "reading the remapped module");
