@@ -149,6 +149,13 @@ mb_link_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *
   if (strcmp(name, "membrane:glue") == 0)
     return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0,
                         "the instance name 'membrane:glue' is reserved for the resource ABI glue");
+  /* Types holding type indices would need iso-recursive merging across inputs; until
+   * then, refuse rather than fuse them by their indices. */
+  if (m->typedefs || (m->features & (MB_FEAT_GC | MB_FEAT_TYPED_FUNC_REFS)))
+    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+                        "unsupported feature: instance '%s' uses GC or typed function references, "
+                        "which membrane cannot fuse yet",
+                        name);
   if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
     return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];

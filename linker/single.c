@@ -67,9 +67,9 @@ static mb_link_err nomem(single *s) { return mb_link_fail(s->diag, MB_LINK_ERR_N
 
 /* ---- output module growth ---- */
 
-static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
+static const mb_valtype I32[] = {0x7F, 0x7F, 0x7F};
 
-static mb_link_err add_type(single *s, const uint8_t *params, uint32_t np, const uint8_t *results,
+static mb_link_err add_type(single *s, const mb_valtype *params, uint32_t np, const mb_valtype *results,
                        uint32_t nr, uint32_t *out) {
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
   return mb__link_wasm(mb_module_intern_type(s->o, &t, out, s->diag), s->diag);

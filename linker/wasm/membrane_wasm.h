@@ -98,12 +98,82 @@ typedef struct mb_bytes {
   uint32_t len;
 } mb_bytes;
 
-/* Value types are kept as their one-byte codes (0x7F i32 ... 0x69 exnref). Typed
- * references (0x63/0x64 + heap type) are rejected as MB_ERR_UNSUPPORTED. */
+/* A value type. The low byte is its code as in the binary, so a number or vector type is
+ * just its code (0x7F i32 ... 0x7B v128) and `t == 0x7F` asks "is it i32". References:
+ *   - a nullable reference to an abstract heap type is its shorthand code (0x70 funcref,
+ *     0x6F externref, 0x6E anyref, ... 0x69 exnref), whichever way the input spelled it
+ *     (0x70 and 0x63 0x70 read the same);
+ *   - every other reference is 0x63 (ref null ht) or 0x64 (ref ht) with the heap type in
+ *     bits 8..39: (ref func) is 0x64 | (MB_HEAP_ABSTRACT | 0x70) << 8, (ref null $3) is
+ *     0x63 | 3 << 8.
+ * A concrete heap type is a type index of the module the value type belongs to: two
+ * value types of different modules are equal only once their indices are mapped into one
+ * index space (see mb_functype_eq). Build references with mb_valtype_ref. */
+typedef uint64_t mb_valtype;
+/* A heap type: a type index, or MB_HEAP_ABSTRACT | the abstract heap type's code
+ * (0x69 exn ... 0x74 noexn, the same bytes as the shorthand reference types). */
+typedef uint32_t mb_heaptype;
+#define MB_HEAP_ABSTRACT 0x80000000u
+enum { MB_VT_REF_NULL = 0x63, MB_VT_REF = 0x64 };
+/* Packed storage types, in struct and array fields only. */
+enum { MB_PACKED_I8 = 0x78, MB_PACKED_I16 = 0x77 };
+
+static inline uint8_t mb_valtype_code(mb_valtype t) { return (uint8_t)t; }
+static inline bool mb_valtype_is_ref(mb_valtype t) {
+  uint8_t c = (uint8_t)t;
+  return c == MB_VT_REF_NULL || c == MB_VT_REF || (c >= 0x69 && c <= 0x74);
+}
+static inline bool mb_valtype_nullable(mb_valtype t) { return (uint8_t)t != MB_VT_REF; }
+/* The heap type of a reference (MB_HEAP_ABSTRACT | code for a shorthand). */
+static inline mb_heaptype mb_valtype_heap(mb_valtype t) {
+  uint8_t c = (uint8_t)t;
+  return c == MB_VT_REF_NULL || c == MB_VT_REF ? (mb_heaptype)(t >> 8) : MB_HEAP_ABSTRACT | c;
+}
+static inline bool mb_heap_is_index(mb_heaptype h) { return !(h & MB_HEAP_ABSTRACT); }
+/* Whether t refers to a type index (a reference to a concrete heap type). */
+static inline bool mb_valtype_has_index(mb_valtype t) {
+  uint8_t c = (uint8_t)t;
+  return (c == MB_VT_REF_NULL || c == MB_VT_REF) && mb_heap_is_index((mb_heaptype)(t >> 8));
+}
+/* The reference type (ref [null] ht), in the canonical form described above. */
+static inline mb_valtype mb_valtype_ref(bool nullable, mb_heaptype ht) {
+  if (nullable && !mb_heap_is_index(ht)) return (uint8_t)ht;
+  return (nullable ? MB_VT_REF_NULL : MB_VT_REF) | (mb_valtype)ht << 8;
+}
+
+/* A function type. params and results are arrays of nparams/nresults value types; for a
+ * struct or array type (see mb_typedef) both are empty. */
 typedef struct mb_functype {
   uint32_t nparams, nresults;
-  const uint8_t *params, *results; /* valtype codes */
+  const mb_valtype *params, *results;
 } mb_functype;
+
+/* Composite type forms. */
+enum { MB_COMP_FUNC = 0x60, MB_COMP_STRUCT = 0x5F, MB_COMP_ARRAY = 0x5E };
+/* The sub-type prefix a type definition was written with. */
+enum { MB_SUB_NONE = 0, MB_SUB_OPEN = 0x50, MB_SUB_FINAL = 0x4F };
+
+/* A struct or array field: a value type or MB_PACKED_I8/I16, and its mutability. */
+typedef struct mb_field {
+  mb_valtype type;
+  bool mutable_;
+} mb_field;
+
+/* What the type section says about type i beyond a function type's signature (GC):
+ * m->typedefs[i], parallel to m->types[i]. m->typedefs is NULL when every type is a bare
+ * function type in a rec group of its own (any module without GC types; code building a
+ * module of function types need not know about it). A rec group is the types
+ * rec .. rec + rec_size - 1; its members share rec, rec_size and rec_explicit. */
+typedef struct mb_typedef {
+  uint8_t form;          /* MB_COMP_FUNC (signature in m->types[i]), _STRUCT or _ARRAY */
+  uint8_t sub;           /* MB_SUB_*: no prefix (final), sub, sub final */
+  bool has_super;        /* the spec allows at most one supertype */
+  uint32_t super;        /* type index of the supertype */
+  uint32_t rec, rec_size;
+  bool rec_explicit;     /* the group is written with 0x4E (even a group of one) */
+  uint32_t nfields;      /* struct: its fields; array: 1 */
+  mb_field *fields;
+} mb_typedef;
 
 enum {
   MB_LIMITS_HAS_MAX = 0x01,
@@ -116,12 +186,12 @@ typedef struct mb_limits {
 } mb_limits;
 
 typedef struct mb_tabletype {
-  uint8_t elemtype; /* reftype code */
+  mb_valtype elemtype; /* a reference type */
   mb_limits limits;
 } mb_tabletype;
 
 typedef struct mb_globaltype {
-  uint8_t valtype;
+  mb_valtype valtype;
   bool mutable_;
 } mb_globaltype;
 
@@ -161,7 +231,7 @@ typedef struct mb_elem {
   mb_seg_mode mode;
   uint32_t table;     /* active only */
   mb_bytes offset;    /* active only: constant expression incl. end */
-  uint8_t reftype;    /* 0x70 funcref for the function-index form */
+  mb_valtype reftype; /* 0x70 funcref for the function-index form */
   bool exprs;         /* items are constant expressions (flags bit 2) */
   uint32_t count;
   uint32_t *funcs;    /* !exprs: count function indices (arena) */
@@ -219,6 +289,7 @@ typedef struct mb_custom {
 /* Import counts per kind give the start of each index space's defined part. */
 typedef struct mb_module {
   uint32_t ntypes;        mb_functype *types;
+  mb_typedef *typedefs;   /* NULL, or ntypes entries: see mb_typedef */
   uint32_t nimports;      mb_import *imports;
   uint32_t nimported[MB_KIND_COUNT]; /* imports per kind */
   uint32_t nfuncs;        uint32_t *func_types;  /* defined functions' type indices */
@@ -256,6 +327,8 @@ enum {
   MB_FEAT_BULK_MEMORY = 1u << 8,
   MB_FEAT_MULTI_VALUE = 1u << 9,
   MB_FEAT_RELAXED_SIMD = 1u << 10,
+  MB_FEAT_GC = 1u << 11,               /* struct/array/rec/sub types, 0xFB, GC heap types */
+  MB_FEAT_TYPED_FUNC_REFS = 1u << 12,  /* (ref ...) types, call_ref, br_on_null, ... */
 };
 
 /* Number of entities in an index space, imports included. */
@@ -265,7 +338,8 @@ uint32_t mb_module_count(const mb_module *m, mb_kind kind);
 
 /* b holds exactly the bytes of the NUL-terminated s. */
 bool mb_bytes_eq(mb_bytes b, const char *s);
-/* Same parameters and results (value type codes compared). */
+/* Same parameters and results. Value types are compared as they are: type indices in
+ * them are equal only when both types live in one index space. */
 bool mb_functype_eq(const mb_functype *a, const mb_functype *b);
 /* The type of function `index` (imports first), or NULL when out of range. Points into m. */
 const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index);
@@ -280,8 +354,13 @@ bool mb_module_imports_from(const mb_module *m, const char *module);
 uint32_t mb_module_section_count(const mb_module *m, mb_sec sec);
 /* "func", "table", "memory", "global", "tag". */
 const char *mb_kind_name(mb_kind kind);
-/* "i32" ... "nullexnref" for a value type code, "?" for anything else. */
-const char *mb_valtype_name(uint8_t code);
+/* The text of a value type: "i32" ... "nullexnref", "(ref null 3)", "(ref any)"; "?" for
+ * something that is not one (a packed storage type gives "i8"/"i16"). Returned by value:
+ * use .s within the expression, or copy it. */
+typedef struct mb_valtype_text {
+  char s[32];
+} mb_valtype_text;
+mb_valtype_text mb_valtype_name(mb_valtype t);
 
 /* ---- reading --------------------------------------------------------------------- */
 
@@ -386,6 +465,8 @@ bool mb_buf_u32(mb_buf *b, uint32_t v);  /* unsigned LEB128, minimal */
 bool mb_buf_u64(mb_buf *b, uint64_t v);
 bool mb_buf_s32(mb_buf *b, int32_t v);
 bool mb_buf_s64(mb_buf *b, int64_t v);
+/* A value type (or packed storage type) in its binary encoding. */
+bool mb_buf_valtype(mb_buf *b, mb_valtype t);
 
 /* Write the module. Present, clean sections are copied byte for byte; dirty ones are
  * encoded from the model (minimal LEB128). Custom sections are kept in place. */

@@ -103,13 +103,13 @@ static void kind_and_value_type_names(void **state) {
   (void)state;
   assert_string_equal(mb_kind_name(MB_KIND_FUNC), "func");
   assert_string_equal(mb_kind_name(MB_KIND_TAG), "tag");
-  assert_string_equal(mb_valtype_name(0x7F), "i32");
-  assert_string_equal(mb_valtype_name(0x7E), "i64");
-  assert_string_equal(mb_valtype_name(0x7B), "v128");
-  assert_string_equal(mb_valtype_name(0x70), "funcref");
-  assert_string_equal(mb_valtype_name(0x69), "exnref");
-  assert_string_equal(mb_valtype_name(0x74), "nullexnref");
-  assert_string_equal(mb_valtype_name(0x00), "?");
+  assert_string_equal(mb_valtype_name(0x7F).s, "i32");
+  assert_string_equal(mb_valtype_name(0x7E).s, "i64");
+  assert_string_equal(mb_valtype_name(0x7B).s, "v128");
+  assert_string_equal(mb_valtype_name(0x70).s, "funcref");
+  assert_string_equal(mb_valtype_name(0x69).s, "exnref");
+  assert_string_equal(mb_valtype_name(0x74).s, "nullexnref");
+  assert_string_equal(mb_valtype_name(0x00).s, "?");
 }
 
 int main(void) {

@@ -363,7 +363,7 @@ static void custom_placement_preserved(void **state) {
 
 static void built_module_roundtrip(void **state) {
   (void)state;
-  static const uint8_t i32[] = {0x7F};
+  static const mb_valtype i32[] = {0x7F};
   static const uint8_t body[] = {0x00, 0x41, 0x07, 0x10, 0x00, 0x0B}; /* i32.const 7, call 0 */
   static const uint8_t offset[] = {0x41, 0x10, 0x0B};
 
@@ -430,7 +430,7 @@ static void built_module_roundtrip(void **state) {
   for (uint32_t i = 0; i < 2; i++) {
     assert_int_equal(r->types[i].nparams, m->types[i].nparams);
     assert_int_equal(r->types[i].nresults, m->types[i].nresults);
-    assert_memory_equal(r->types[i].params, m->types[i].params, m->types[i].nparams);
+    assert_memory_equal(r->types[i].params, m->types[i].params, m->types[i].nparams * sizeof *m->types[i].params);
   }
   assert_int_equal(r->nimports, 1);
   assert_int_equal(r->imports[0].kind, MB_KIND_FUNC);
