@@ -152,7 +152,7 @@ mb_link_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *
   /* Types holding type indices would need iso-recursive merging across inputs; until
    * then, refuse rather than fuse them by their indices. */
   if (m->typedefs || (m->features & (MB_FEAT_GC | MB_FEAT_TYPED_FUNC_REFS)))
-    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_UNSUPPORTED, 0,
                         "unsupported feature: instance '%s' uses GC or typed function references, "
                         "which membrane cannot fuse yet",
                         name);

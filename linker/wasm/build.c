@@ -76,10 +76,10 @@ static bool copy_bytes(mb_module *m, mb_bytes *b) {
 }
 
 mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag) {
-  uint8_t *p = mb_wasm_arena_alloc(m->arena, (size_t)t->nparams + t->nresults + 1);
+  mb_valtype *p = mb_wasm_arena_array(m->arena, (size_t)t->nparams + t->nresults + 1, sizeof *p);
   if (!p || mb__module_grow(m, MB_SEC_TYPE, 1)) return nomem(diag);
-  if (t->nparams) memcpy(p, t->params, t->nparams);
-  if (t->nresults) memcpy(p + t->nparams, t->results, t->nresults);
+  if (t->nparams) memcpy(p, t->params, t->nparams * sizeof *p);
+  if (t->nresults) memcpy(p + t->nparams, t->results, t->nresults * sizeof *p);
   m->types[m->ntypes] = (mb_functype){t->nparams, t->nresults, p, p + t->nparams};
   *index = m->ntypes++;
   mb_module_mark_dirty(m, MB_SEC_TYPE);
