@@ -406,6 +406,32 @@ mb_err mb_module_reserve(mb_module *m, mb_sec sec, uint32_t more, mb_diag *diag)
 mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag);
 /* The index of the first type equal to t, adding t when there is none. */
 mb_err mb_module_intern_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag);
+
+/* ---- types across modules --------------------------------------------------------- */
+
+/* Brings the types of other modules into dst by the spec's type equivalence
+ * (iso-recursive): a rec group equal to one dst has (member by member the same form,
+ * finality, supertype and fields or signature, references inside the group counted by
+ * position, references out of it by the type they name) maps onto it; any other group
+ * is appended whole, in order. A module without GC types is groups of one function
+ * type each, so identical signatures merge. While an interner lives, dst's types change
+ * only through it. */
+typedef struct mb_type_interner mb_type_interner;
+mb_err mb_type_interner_new(mb_module *dst, mb_type_interner **out, mb_diag *diag);
+void mb_type_interner_free(mb_type_interner *ti);
+/* Every type of src; map (src->ntypes entries) receives each one's index in dst. */
+mb_err mb_type_interner_add_module(mb_type_interner *ti, const mb_module *src, uint32_t *map,
+                                   mb_diag *diag);
+/* A bare (final, group of one) function type whose type indices are dst's already. */
+mb_err mb_type_interner_add_func(mb_type_interner *ti, const mb_functype *t, uint32_t *index,
+                                 mb_diag *diag);
+
+/* Subtyping within m: type a is b or declares it as a (transitive) supertype. */
+bool mb_module_type_sub(const mb_module *m, uint32_t a, uint32_t b);
+/* Value type a matches b (numbers equal; references by nullability and the heap type
+ * hierarchy: none <: i31, struct, array <: eq <: any, a struct/array/func type <: its
+ * supertypes and struct/array/func, nofunc/noextern/noexn at the bottom of theirs). */
+bool mb_module_valtype_sub(const mb_module *m, mb_valtype a, mb_valtype b);
 /* Append an import; *index (may be NULL) is its index in its kind's space. Imports come
  * first in an index space: MB_ERR_INVALID_ARG when m already defines an entity of that
  * kind. */
