@@ -3,8 +3,8 @@
  * instance appended through its maps by the model (mb_module_append's lazy mode: code
  * bodies carry their map and are renumbered as they are written), trapping stubs for
  * unresolved imports, and the driver, mb_link_fuse. This file decides the layout; the
- * model copies and renumbers. The resource ABI's generated functions are fuse_adapt.c; the start and
- * init functions and the exports are fuse_init.c. */
+ * model copies and renumbers. The resource ABI's generated functions are fuse_adapt.c;
+ * the start and init functions and the exports are fuse_init.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -272,7 +272,8 @@ static mb_link_err add_name(mb__fuse *f, const char *name, uint32_t index) {
 mb_link_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
   mb_module *o = f->out;
   if (f->body.failed) return mb__fuse_nomem(f);
-  mb_link_err e = mb__link_wasm(mb_module_add_func(o, type, f->body.data, f->body.len, index, f->diag), f->diag);
+  mb_link_err e =
+      mb__link_wasm(mb_module_add_func(o, type, f->body.data, f->body.len, index, f->diag), f->diag);
   if (e) return e;
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
@@ -325,7 +326,8 @@ mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = copy_definitions(&f, &l->inst[i]);
   if (e) goto out;
   if ((e = inline_all_consts(&f))) goto out;
-  if ((e = mb__fuse_caller_globals(&f)) || (e = add_stubs(&f)) || (e = mb__fuse_add_gens(&f)) || (e = mb__fuse_add_init(&f, &start_fn, &init_fn)) ||
+  if ((e = mb__fuse_caller_globals(&f)) || (e = add_stubs(&f)) || (e = mb__fuse_add_gens(&f)) ||
+      (e = mb__fuse_add_init(&f, &start_fn, &init_fn)) ||
       (e = mb__fuse_build_exports(&f, start_fn, init_fn)) || (e = mb__fuse_hidden_exports(&f)))
     goto out;
   (void)stub_base;

@@ -15,7 +15,8 @@ mb_link_err mb__fuse_caller_globals(mb__fuse *f) {
   static const mb_global g = {{0x7F, true}, {minus_one, sizeof minus_one}};
   mb_err e = MB_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++)
-    if (l->inst[i].caller_memory) e = mb_module_add_global(f->out, &g, &l->inst[i].caller_global, f->diag);
+    if (l->inst[i].caller_memory)
+      e = mb_module_add_global(f->out, &g, &l->inst[i].caller_global, f->diag);
   return mb__link_wasm(e, f->diag);
 }
 
@@ -228,7 +229,8 @@ mb_link_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_f
   }
   if (!e) e = mb__link_wasm(mb_module_reserve(o, MB_SEC_EXPORT, n, f->diag), f->diag);
   for (uint32_t i = 0; i < n && !e; i++)
-    e = mb__link_wasm(mb_module_add_export(o, v[i].name, v[i].len, v[i].kind, v[i].index, f->diag), f->diag);
+    e = mb__link_wasm(mb_module_add_export(o, v[i].name, v[i].len, v[i].kind, v[i].index, f->diag),
+                      f->diag);
 out:
   mb_wasm_free(v);
   return e;

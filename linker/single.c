@@ -866,7 +866,8 @@ static mb_link_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t
   else mb__emit_i64(&b, init);
   mb__emit(&b, MB_OP_END);
   mb_global g = {{valtype, true}, {b.data, (uint32_t)b.len}};
-  mb_link_err e = b.failed ? nomem(s) : mb__link_wasm(mb_module_add_global(s->o, &g, index, s->diag), s->diag);
+  mb_link_err e =
+      b.failed ? nomem(s) : mb__link_wasm(mb_module_add_global(s->o, &g, index, s->diag), s->diag);
   mb_buf_fini(&b);
   return e;
 }
@@ -1036,7 +1037,8 @@ mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const c
         e = mb_link_fail(diag, MB_LINK_ERR_USAGE, 0, "internal: helper index");
         goto out;
       }
-      if ((e = mb__link_wasm(mb_module_add_func(o, type, code.data, code.len, NULL, diag), diag))) goto out;
+      if ((e = mb__link_wasm(mb_module_add_func(o, type, code.data, code.len, NULL, diag), diag)))
+        goto out;
       nm[h] = n;
       fi[h] = hh.index;
       *nnames = h + 1;

@@ -579,7 +579,9 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *remap, mb_diag *diag);
  * bytes and carry a copy of r (mb_code.remap, composed with any map a body of src
  * already carries), and the writer renumbers them as it writes: a large input's code is
  * never held twice. src must then outlive dst's writing. Without it each body is
- * rewritten into dst now. Both give the same written bytes. On any error dst may hold
+ * rewritten into dst now. Both write the same module (the lazy one with its code
+ * section's size as a padded 5-byte LEB128, written before the bodies are renumbered).
+ * On any error dst may hold
  * part of src and should be freed; MB_ERR_INVALID_ARG is found before anything is
  * changed. */
 enum { MB_APPEND_LAZY = 1u << 0 };
