@@ -795,9 +795,21 @@ static void data_count_errors(void **state) {
   tb_section_raw(&m, 10, TB_BYTES(0x01, 0x05, 0x00, 0xFC, 0x09, 0x00, 0x0B));
   tb_section_raw(&m, 11, TB_BYTES(0x01, 0x01, 0x00));
   EXPECT(&m, MB_ERR_DATA_COUNT, "data count section required", at);
+  /* array.new_data (0xFB 9) needs it too: type 0 an array of i8, data segment 0 */
+  m.n = 0;
+  tb_preamble(&m);
+  tb_section_raw(&m, 1, TB_BYTES(0x02, 0x5E, 0x78, 0x00, 0x60, 0x00, 0x00));
+  tb_section_raw(&m, 3, TB_BYTES(0x01, 0x01));
+  at = m.n + 2;
+  tb_section_raw(&m, 10, TB_BYTES(0x01, 0x0B, 0x00, 0x41, 0x00, 0x41, 0x01, 0xFB, 0x09, 0x00,
+                                  0x00, 0x1A, 0x0B));
+  tb_section_raw(&m, 11, TB_BYTES(0x01, 0x01, 0x01, 0x2A));
+  EXPECT(&m, MB_ERR_DATA_COUNT, "array.new_data", at);
   /* with the data count, a data index past it is out of range */
   EXPECT_BODY(WITH_DATACOUNT, MB_ERR_INDEX_RANGE, "data segment index 1 out of range", 3, 0x00,
               0xFC, 0x09, 0x01, 0x0B);
+  EXPECT_BODY(WITH_DATACOUNT, MB_ERR_INDEX_RANGE, "data segment index 1 out of range", 4, 0x00,
+              0xFB, 0x12, 0x00, 0x01, 0x0B);
   EXPECT_BODY_OK(WITH_DATACOUNT, 0x00, 0xFC, 0x09, 0x00, 0x0B);
   tb_fini(&m);
 }
