@@ -9,7 +9,7 @@
 
 #include "fuse_internal.h"
 
-mb_err mb__fuse_nomem(mb__fuse *f) { return mb_wasm_fail(f->diag, MB_ERR_NOMEM, 0, "out of memory while linking"); }
+mb_link_err mb__fuse_nomem(mb__fuse *f) { return mb_link_fail(f->diag, MB_LINK_ERR_NOMEM, 0, "out of memory while linking"); }
 
 void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem) {
   return mb_wasm_arena_array(f->out->arena, n ? n : 1, elem);
@@ -18,37 +18,37 @@ void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem) {
 /* Room for one more element in an array of the output's arena holding n of cap: twice
  * the room, the old array left to the arena. The output's arrays start at what the inputs
  * need (mb__fuse_allocate_output); generated types and functions may go past it. */
-static mb_err grow(mb__fuse *f, void **arr, uint32_t n, uint32_t *cap, size_t elem) {
-  if (n < *cap) return MB_OK;
+static mb_link_err grow(mb__fuse *f, void **arr, uint32_t n, uint32_t *cap, size_t elem) {
+  if (n < *cap) return MB_LINK_OK;
   if (*cap > UINT32_MAX / 2)
-    return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
+    return mb_link_fail(f->diag, MB_LINK_ERR_TOO_LARGE, 0, "the fused module would be too large");
   uint32_t ncap = *cap ? *cap * 2 : 16;
   void *p = mb_wasm_arena_array(f->out->arena, ncap, elem);
   if (!p) return mb__fuse_nomem(f);
   if (n) memcpy(p, *arr, (size_t)n * elem);
   *arr = p;
   *cap = ncap;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Output index of a function type, adding it when new (identical types are merged). */
-mb_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
+mb_link_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
   mb_module *o = f->out;
   for (uint32_t i = 0; i < o->ntypes; i++)
     if (mb_functype_eq(&o->types[i], t)) {
       *out_index = i;
-      return MB_OK;
+      return MB_LINK_OK;
     }
-  mb_err e = grow(f, (void **)&o->types, o->ntypes, &f->ntypes_cap, sizeof *o->types);
+  mb_link_err e = grow(f, (void **)&o->types, o->ntypes, &f->ntypes_cap, sizeof *o->types);
   if (e) return e;
   o->types[o->ntypes] = *t;
   *out_index = o->ntypes++;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 const mb_functype mb__fuse_void_type = {0, 0, NULL, NULL};
 
-static mb_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
+static mb_link_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
   const mb_module *m = in->m;
   uint32_t sizes[MB_SPACE_COUNT];
   mb_module_space_sizes(m, sizes);
@@ -57,7 +57,7 @@ static mb_err alloc_maps(mb__fuse *f, mb_link_inst *in) {
     in->count[s] = sizes[s];
     if (!(in->map[s] = mb_wasm_calloc(sizes[s] ? sizes[s] : 1, sizeof(uint32_t)))) return mb__fuse_nomem(f);
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 static uint32_t defined_count(const mb_module *m, mb_kind k) {
@@ -65,7 +65,7 @@ static uint32_t defined_count(const mb_module *m, mb_kind k) {
 }
 
 /* Host imports become the output's imports (stubs become functions later). */
-static mb_err place_imports(mb__fuse *f) {
+static mb_link_err place_imports(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint32_t n = 0;
@@ -78,25 +78,25 @@ static mb_err place_imports(mb__fuse *f) {
   for (uint32_t i = 0; i < l->ninst; i++)
     for (uint32_t t = 0; t < l->inst[i].m->ntypes; t++) {
       uint32_t ignored;
-      mb_err e = mb__fuse_add_type(f, &l->inst[i].m->types[t], &ignored);
+      mb_link_err e = mb__fuse_add_type(f, &l->inst[i].m->types[t], &ignored);
       if (e) return e;
     }
   for (uint32_t h = 0; h < l->nhosts; h++) {
     if (l->hosts[h].stub) continue;
     mb_import im = *l->hosts[h].im;
     uint32_t t;
-    mb_err e = MB_OK;
+    mb_link_err e = MB_LINK_OK;
     if (im.kind == MB_KIND_FUNC) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.func_type], &t), im.u.func_type = t;
     if (im.kind == MB_KIND_TAG) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.tag_type], &t), im.u.tag_type = t;
     if (e) return e;
     f->host_slot[h] = o->nimported[im.kind]++;
     o->imports[o->nimports++] = im;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Decide every instance's output indices. Stubs are numbered after all definitions. */
-static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
+static mb_link_err place_instances(mb__fuse *f, uint32_t *stub_base) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint32_t next[MB_KIND_COUNT], elem = 0, data = 0;
@@ -118,7 +118,7 @@ static mb_err place_instances(mb__fuse *f, uint32_t *stub_base) {
   }
   for (uint32_t h = 0; h < l->nhosts; h++)
     if (l->hosts[h].stub) stub_index[h] = *stub_base + nstub++;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) {
     mb_link_inst *in = &l->inst[i];
     const mb_module *m = in->m;
@@ -161,20 +161,20 @@ static mb_remap remap_of(const mb_link_inst *in) {
   return r;
 }
 
-static mb_err keep_buf(mb__fuse *f, mb_bytes *dst) {
+static mb_link_err keep_buf(mb__fuse *f, mb_bytes *dst) {
   if (f->body.failed) return mb__fuse_nomem(f);
   uint8_t *p = mb_wasm_arena_alloc(f->out->arena, f->body.len);
   if (!p) return mb__fuse_nomem(f);
   memcpy(p, f->body.data, f->body.len);
   dst->ptr = p;
   dst->len = (uint32_t)f->body.len;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err rewrite_const(mb__fuse *f, const mb_link_inst *in, const mb_remap *r, mb_bytes *expr) {
-  if (!expr->len) return MB_OK;
+static mb_link_err rewrite_const(mb__fuse *f, const mb_link_inst *in, const mb_remap *r, mb_bytes *expr) {
+  if (!expr->len) return MB_LINK_OK;
   f->body.len = 0;
-  mb_err e = mb_const_expr_rewrite(expr->ptr, expr->len, 0, r, &f->body, f->diag);
+  mb_link_err e = mb__link_wasm(mb_const_expr_rewrite(expr->ptr, expr->len, 0, r, &f->body, f->diag), f->diag);
   if (e) {
     size_t n = strlen(f->diag->message);
     snprintf(f->diag->message + n, sizeof f->diag->message - n, " (instance '%s')", in->name);
@@ -203,11 +203,11 @@ static const mb_remap *remap_in_output(mb__fuse *f, const mb_link_inst *in) {
 /* Append instance in's definitions (already counted) to the output arrays. The bodies
  * stay the input's bytes, renumbered as they are written: a large module's code is not
  * held a second time (the reader has already checked them). */
-static mb_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
+static mb_link_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
   const mb_module *m = in->m;
   mb_module *o = f->out;
   mb_remap r = remap_of(in);
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   const mb_remap *body_remap = m->nfuncs ? remap_in_output(f, in) : NULL;
   if (m->nfuncs && !body_remap) return mb__fuse_nomem(f);
   for (uint32_t i = 0; i < m->nfuncs; i++) {
@@ -267,12 +267,12 @@ static mb_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
  * require), so its value is always its initializer's. Appends the expression without
  * its final end to out; *changed tells whether anything was replaced. An expression
  * with an instruction this does not know clears *understood and is kept as it is. */
-static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
+static mb_link_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
                              bool *understood) {
   const mb_module *o = f->out;
   mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL};
   if (depth > 64)
-    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                         "global initializers of the instances read each other in a cycle");
   while (r.pos < r.end) {
     const uint8_t *at = r.pos;
@@ -284,11 +284,11 @@ static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf 
     bool bad = mb_wasm_byte(&r, &op, "");
     if (bad) break;
     switch (op) {
-    case 0x0B: return MB_OK; /* end */
+    case 0x0B: return MB_LINK_OK; /* end */
     case 0x23:               /* global.get */
       if ((bad = mb_wasm_u32(&r, &u, ""))) break;
       if (u >= o->nimported[MB_KIND_GLOBAL] && u - o->nimported[MB_KIND_GLOBAL] < o->nglobals) {
-        mb_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
+        mb_link_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
                                   depth + 1, out, changed, understood);
         if (e) return e;
         *changed = true;
@@ -311,15 +311,15 @@ static mb_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf 
     mb_buf_append(out, at, (size_t)(r.pos - at));
   }
   *understood = false;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err inline_const(mb__fuse *f, mb_bytes *expr) {
-  if (!expr->len) return MB_OK;
+static mb_link_err inline_const(mb__fuse *f, mb_bytes *expr) {
+  if (!expr->len) return MB_LINK_OK;
   mb_buf b;
   mb_buf_init(&b);
   bool changed = false, understood = true;
-  mb_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
+  mb_link_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
   mb__emit(&b, MB_OP_END);
   if (!e && changed && understood && !b.failed) {
     uint8_t *p = mb_wasm_arena_alloc(f->out->arena, b.len);
@@ -335,9 +335,9 @@ static mb_err inline_const(mb__fuse *f, mb_bytes *expr) {
   return e;
 }
 
-static mb_err inline_all_consts(mb__fuse *f) {
+static mb_link_err inline_all_consts(mb__fuse *f) {
   mb_module *o = f->out;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   for (uint32_t i = 0; i < o->nglobals && !e; i++) e = inline_const(f, &o->globals[i].init);
   for (uint32_t i = 0; i < o->ntables && !e; i++) e = inline_const(f, &o->tables[i].init);
   for (uint32_t i = 0; i < o->nelems && !e; i++) {
@@ -351,7 +351,7 @@ static mb_err inline_all_consts(mb__fuse *f) {
 }
 
 /* Name function `index` (arena string) in the name section. */
-static mb_err add_name(mb__fuse *f, const char *name, uint32_t index) {
+static mb_link_err add_name(mb__fuse *f, const char *name, uint32_t index) {
   if (f->ngen == f->gen_cap) {
     uint32_t cap = f->gen_cap ? f->gen_cap * 2 : 8;
     const char **names = mb_wasm_realloc(f->gen_names, cap * sizeof *names);
@@ -364,14 +364,14 @@ static mb_err add_name(mb__fuse *f, const char *name, uint32_t index) {
   }
   f->gen_names[f->ngen] = name;
   f->gen_funcs[f->ngen++] = index;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* A generated function: body from f->body (locals + code + end), name for traces. */
-mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
+mb_link_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index) {
   mb_module *o = f->out;
   uint32_t cap = f->nfuncs_cap;
-  mb_err e = grow(f, (void **)&o->func_types, o->nfuncs, &cap, sizeof *o->func_types);
+  mb_link_err e = grow(f, (void **)&o->func_types, o->nfuncs, &cap, sizeof *o->func_types);
   if (e || (e = grow(f, (void **)&o->codes, o->ncodes, &f->nfuncs_cap, sizeof *o->codes))) return e;
   o->func_types[o->nfuncs] = type;
   mb_code *c = &o->codes[o->ncodes++];
@@ -392,16 +392,16 @@ mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint
   strcpy(copy, name);
   f->gen_names[f->ngen] = copy;
   f->gen_funcs[f->ngen++] = *index;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err add_stubs(mb__fuse *f) {
+static mb_link_err add_stubs(mb__fuse *f) {
   mb_link *l = f->l;
   for (uint32_t h = 0; h < l->nhosts; h++) {
     if (!l->hosts[h].stub) continue;
     const mb_import *im = l->hosts[h].im;
     uint32_t t, idx;
-    mb_err e = mb__fuse_add_type(f, &l->hosts[h].from->types[im->u.func_type], &t);
+    mb_link_err e = mb__fuse_add_type(f, &l->hosts[h].from->types[im->u.func_type], &t);
     if (e) return e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
@@ -412,16 +412,16 @@ static mb_err add_stubs(mb__fuse *f) {
              (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);
     if ((e = mb__fuse_add_generated(f, t, name, &idx))) return e;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
+mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   *out = NULL;
-  mb_err e = mb_link_resolve(l, diag);
+  mb_link_err e = mb_link_resolve(l, diag);
   if (e) return e;
   mb__fuse f = {.l = l, .diag = diag, .teardown_fn = -1};
   mb_buf_init(&f.body);
-  if (!(f.out = mb_module_new())) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(f.out = mb_module_new())) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   uint32_t stub_base;
   int64_t start_fn = -1, init_fn = -1;
   if ((e = mb__fuse_allocate_output(&f)) || (e = place_imports(&f)) || (e = place_instances(&f, &stub_base)))
@@ -458,5 +458,5 @@ out:
     return e;
   }
   *out = f.out;
-  return MB_OK;
+  return MB_LINK_OK;
 }

@@ -9,18 +9,18 @@
 #include "fuse_internal.h"
 
 /* The output index of the glue's export `name`. */
-mb_err mb__fuse_glue_export(mb__fuse *f, const char *name, mb_kind kind, uint32_t *out) {
+mb_link_err mb__fuse_glue_export(mb__fuse *f, const char *name, mb_kind kind, uint32_t *out) {
   const mb_link_inst *g = &f->l->inst[f->l->glue];
   int64_t idx = mb_module_find_export(g->m, name, strlen(name), kind);
   if (idx < 0)
-    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "the glue module has no export '%s'", name);
+    return mb_link_fail(f->diag, MB_LINK_ERR_UNRESOLVED, 0, "the glue module has no export '%s'", name);
   *out = g->map[mb_kind_space(kind)][idx];
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* The value of the glue's exported immutable global `name`, an i32.const (the address
  * of a data symbol wasm-ld exported). */
-static mb_err glue_const_global(mb__fuse *f, const char *name, uint32_t *out) {
+static mb_link_err glue_const_global(mb__fuse *f, const char *name, uint32_t *out) {
   const mb_module *m = f->l->inst[f->l->glue].m;
   int64_t idx = mb_module_find_export(m, name, strlen(name), MB_KIND_GLOBAL);
   uint32_t d = idx < 0 ? UINT32_MAX : (uint32_t)idx - m->nimported[MB_KIND_GLOBAL];
@@ -32,11 +32,11 @@ static mb_err glue_const_global(mb__fuse *f, const char *name, uint32_t *out) {
       for (; i < x->len - 1; i++, shift += 7) v |= (uint32_t)(x->ptr[i] & 0x7F) << shift;
       if (!(x->ptr[x->len - 2] & 0xC0)) { /* last byte, non-negative */
         *out = v;
-        return MB_OK;
+        return MB_LINK_OK;
       }
     }
   }
-  return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+  return mb_link_fail(f->diag, MB_LINK_ERR_USAGE, 0,
                       "the glue module has no constant global export '%s'", name);
 }
 
@@ -325,13 +325,13 @@ static void emit_flat(actx *a, const mb_wit_type *t, const adir *d, uint32_t x) 
  * global of a provider granted caller-memory access), the result rewritten callee ->
  * caller (into the caller's return area when the canonical ABI returns it in memory,
  * then cabi_post_), and the end-of-call check when borrows were lent. */
-static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
+static mb_link_err adapter_body(mb__fuse *f, const mb_gen *g) {
   mb_link *l = f->l;
   const mb_wit_func *fn = g->func;
   const mb_link_inst *cin = &l->inst[g->inst], *pin = &l->inst[g->callee];
   uint32_t begin = 0, end = 0, np = g->ft->nparams;
   actx a = {.f = f, .g = g, .first_extra = np};
-  mb_err e;
+  mb_link_err e;
   if (fn->has_handles &&
       ((e = mb__fuse_glue_export(f, "mb_own_move", MB_KIND_FUNC, &a.own_move)) ||
        (e = mb__fuse_glue_export(f, "mb_borrow_lend", MB_KIND_FUNC, &a.lend)) ||
@@ -500,7 +500,7 @@ static mb_err adapter_body(mb__fuse *f, const mb_gen *g) {
   mb_buf_u32(body, a.nextra);
   mb_buf_byte(body, MB_VT_I32);
   mb_buf_append(body, code.data, code.len);
-  e = code.failed ? mb__fuse_nomem(f) : MB_OK;
+  e = code.failed ? mb__fuse_nomem(f) : MB_LINK_OK;
   mb_buf_fini(&code);
   return e;
 }
@@ -527,13 +527,13 @@ static void call_as_body(mb__fuse *f, const mb_gen *g) {
 /* membrane:caller.read/write/size in provider g->inst: one branch per instance that
  * calls it through a wired import, each one memory.copy (or memory.size) between the
  * two memories; no caller: the trap function `no_caller`. */
-static mb_err caller_body(mb__fuse *f, const mb_gen *g, uint32_t no_caller) {
+static mb_link_err caller_body(mb__fuse *f, const mb_gen *g, uint32_t no_caller) {
   mb_link *l = f->l;
   const mb_link_inst *pin = &l->inst[g->inst];
   int64_t pm = mb_module_find_export(pin->m, "memory", 6, MB_KIND_MEMORY);
   if (pm < 0) pm = 0;
   if (pin->count[MB_SPACE_MEMORY] == 0)
-    return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(f->diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports membrane:caller but has no memory", pin->name);
   uint32_t pmem = pin->map[MB_SPACE_MEMORY][pm];
   mb_buf *b = &f->body;
@@ -567,7 +567,7 @@ static mb_err caller_body(mb__fuse *f, const mb_gen *g, uint32_t no_caller) {
   mb__emit_call(b, no_caller);
   if (g->kind == MB_GEN_CALLER_SIZE) mb__emit_i32(b, 0); /* unreachable after the call: types */
   mb__emit(b, MB_OP_END);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Every instance but the glue torn down, consumers first (reverse dependency order), so
@@ -584,9 +584,9 @@ void mb__fuse_teardowns(const mb_link *l, mb_buf *b, uint32_t teardown) {
 /* WASI proc_exit(code) with the resource ABI: the calls it exits from never return, so
  * their scopes are closed first (mb_unwind); then every instance is torn down, as at the
  * end of _start, and the host's proc_exit gets the code. */
-static mb_err exit_body(mb__fuse *f, const mb_gen *g) {
+static mb_link_err exit_body(mb__fuse *f, const mb_gen *g) {
   uint32_t unwind, teardown;
-  mb_err e;
+  mb_link_err e;
   if ((e = mb__fuse_glue_export(f, "mb_unwind", MB_KIND_FUNC, &unwind)) ||
       (e = mb__fuse_glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)))
     return e;
@@ -598,12 +598,12 @@ static mb_err exit_body(mb__fuse *f, const mb_gen *g) {
   mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
   mb__emit_call(b, f->host_slot[g->host]);
   mb__emit(b, MB_OP_END);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Generated functions for the imports link_res.c recorded, numbered right after the
  * stubs, in order; then the trap functions of membrane:caller and of the adapters. */
-mb_err mb__fuse_add_gens(mb__fuse *f) {
+mb_link_err mb__fuse_add_gens(mb__fuse *f) {
   mb_link *l = f->l;
   /* after the generated functions: the trap functions they call, when any does */
   bool any_caller = false, any_adapter = false;
@@ -616,7 +616,7 @@ mb_err mb__fuse_add_gens(mb__fuse *f) {
   for (uint32_t k = 0; k < l->ngens; k++) {
     const mb_gen *g = &l->gens[k];
     uint32_t t, idx, fn;
-    mb_err e = mb__fuse_add_type(f, g->ft, &t);
+    mb_link_err e = mb__fuse_add_type(f, g->ft, &t);
     if (e) return e;
     if (g->kind == MB_GEN_ADAPTER) {
       if ((e = adapter_body(f, g))) return e;
@@ -646,7 +646,7 @@ mb_err mb__fuse_add_gens(mb__fuse *f) {
   }
   if (any_caller) {
     uint32_t t, idx;
-    mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+    mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
     if (e) return e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
@@ -656,15 +656,15 @@ mb_err mb__fuse_add_gens(mb__fuse *f) {
   }
   if (any_adapter) {
     uint32_t t, idx;
-    mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+    mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
     if (e) return e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
     mb__emit(&f->body, MB_OP_UNREACHABLE);
     mb__emit(&f->body, MB_OP_END);
     if ((e = mb__fuse_add_generated(f, t, "membrane: list too long to copy", &idx))) return e;
-    if (idx != f->list_trap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "internal: trap index");
+    if (idx != f->list_trap) return mb_link_fail(f->diag, MB_LINK_ERR_USAGE, 0, "internal: trap index");
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 

@@ -24,10 +24,10 @@ void mb__fuse_caller_globals(mb__fuse *f) {
  * glue last and without one), then every resource type in mb_link.rtypes order (ids =
  * indices), its name written into the glue's memory and its destructor appended to the
  * glue's function table. */
-static mb_err add_res_init(mb__fuse *f, uint32_t *index) {
+static mb_link_err add_res_init(mb__fuse *f, uint32_t *index) {
   mb_link *l = f->l;
   uint32_t inst_new, type_new, alloc, mem, table, t;
-  mb_err e;
+  mb_link_err e;
   if ((e = mb__fuse_glue_export(f, "mb_instance_new", MB_KIND_FUNC, &inst_new)) ||
       (e = mb__fuse_glue_export(f, "mb_type_new", MB_KIND_FUNC, &type_new)) ||
       (e = mb__fuse_glue_export(f, "mb_alloc", MB_KIND_FUNC, &alloc)) ||
@@ -78,11 +78,11 @@ static mb_err add_res_init(mb__fuse *f, uint32_t *index) {
  * every instance torn down, consumers first (reverse dependency order), so each
  * instance's handles are dropped and destructors run while their definers are alive.
  * With no callees: the explicit teardown export of a reactor. */
-static mb_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+static mb_link_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
                             uint32_t *index) {
   mb_link *l = f->l;
   uint32_t teardown, t;
-  mb_err e;
+  mb_link_err e;
   if ((e = mb__fuse_glue_export(f, "mb_teardown", MB_KIND_FUNC, &teardown)) ||
       (e = mb__fuse_add_type(f, &mb__fuse_void_type, &t)))
     return e;
@@ -96,10 +96,10 @@ static mb_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, co
 }
 
 /* A function calling `n` functions in order. */
-static mb_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
+static mb_link_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
                          uint32_t *index) {
   uint32_t t;
-  mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+  mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
   if (e) return e;
   f->body.len = 0;
   mb_buf_byte(&f->body, 0);
@@ -117,23 +117,23 @@ typedef struct out_export {
   uint32_t index;
 } out_export;
 
-static mb_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
+static mb_link_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
                           size_t len, mb_kind kind, uint32_t index) {
   for (uint32_t i = 0; i < *n; i++)
     if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
-      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                           "two exports of the output are called '%.*s'; rename one with --export "
                           "INST.NAME=AS",
                           (int)len, name);
-  if (*n == cap) return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0, "too many exports");
+  if (*n == cap) return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0, "too many exports");
   v[(*n)++] = (out_export){name, len, kind, index};
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 
 /* The memory the host's WASI reads: memory 0 of every instance that imports host WASI
  * functions directly. Two different ones cannot both be served. */
-mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
+mb_link_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
   mb_link *l = f->l;
   int owner = -1;
   *mem = -1;
@@ -146,7 +146,7 @@ mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
     if (!uses || in->count[MB_SPACE_MEMORY] == 0) continue;
     uint32_t m0 = in->map[MB_SPACE_MEMORY][0];
     if (*mem >= 0 && (uint32_t)*mem != m0)
-      return mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                           "instances '%s' and '%s' both call the host's WASI but have different "
                           "memories; the host can read only one (exported as 'memory'). Let one of "
                           "them reach WASI through the other, or share a memory",
@@ -154,17 +154,17 @@ mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem) {
     *mem = m0;
     owner = (int)i;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
+mb_link_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
   uint32_t cap = (l->nexports ? l->nexports : main->m->nexports) + 3, n = 0;
   out_export *v = mb_wasm_calloc(cap, sizeof *v);
   if (!v) return mb__fuse_nomem(f);
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   int64_t mem;
   if ((e = mb__fuse_wasi_memory(f, &mem))) goto out;
   if (l->nexports) {
@@ -178,7 +178,7 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
       for (; kind < MB_KIND_COUNT && idx < 0; kind++)
         idx = mb_module_find_export(in->m, x->name, strlen(x->name), (mb_kind)kind);
       if (idx < 0) {
-        e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_link_fail(f->diag, MB_LINK_ERR_OPTION, 0,
                          "--export %s.%s: instance '%s' (%s) has no export '%s'", x->inst, x->name,
                          x->inst, in->path, x->name);
         break;
@@ -220,7 +220,7 @@ mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn) {
     for (uint32_t i = 0; i < n; i++)
       if (v[i].len == 6 && memcmp(v[i].name, "memory", 6) == 0) {
         if (v[i].kind != MB_KIND_MEMORY || v[i].index != (uint32_t)mem)
-          e = mb_wasm_fail(f->diag, MB_ERR_INVALID_ARG, 0,
+          e = mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,
                            "the export 'memory' must be the memory of the instance that calls the "
                            "host's WASI; export something else under that name with a different AS");
         has = true;
@@ -258,7 +258,7 @@ out:
  * before data, as instantiation does) in the start sequence, right where that instance
  * is instantiated. Out of bounds traps there, as instantiation fails. *made: whether
  * the instance had any such segment. */
-static mb_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *index, bool *made) {
+static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *index, bool *made) {
   mb_module *o = f->out;
   const mb_module *m = in->m;
   mb_buf *b = &f->body;
@@ -296,17 +296,17 @@ static mb_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_t *in
     *made = true;
   }
   mb__emit(b, MB_OP_END);
-  if (!*made) return MB_OK;
+  if (!*made) return MB_LINK_OK;
   o->has_datacount = true; /* memory.init and data.drop need the data count section */
   uint32_t t;
-  mb_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
+  mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
   if (e) return e;
   char name[300];
   snprintf(name, sizeof name, "membrane:segments %s", in->name);
   return mb__fuse_add_generated(f, t, name, index);
 }
 
-mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
+mb_link_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   const mb_link_inst *main = &l->inst[l->main];
@@ -315,7 +315,7 @@ mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn) {
   uint32_t *starts = mb_wasm_calloc(2 * l->ninst + 2, sizeof *starts);
   uint32_t *inits = mb_wasm_calloc(l->ninst + 1, sizeof *inits);
   uint32_t nstarts = 0, ninits = 0;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   if (!starts || !inits) {
     e = mb__fuse_nomem(f);
     goto out;
@@ -401,7 +401,7 @@ out:
 /* A function an instance exports counts as declared for `ref.func` in its code; an
  * export the output does not keep would leave such a ref.func invalid ("undeclared
  * function reference"). One declarative element segment declares them. */
-mb_err mb__fuse_hidden_exports(mb__fuse *f) {
+mb_link_err mb__fuse_hidden_exports(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   uint32_t cap = 0, n = 0;
@@ -421,13 +421,13 @@ mb_err mb__fuse_hidden_exports(mb__fuse *f) {
       if (!seen) funcs[n++] = idx;
     }
   }
-  if (!n) return MB_OK;
+  if (!n) return MB_LINK_OK;
   o->elems[o->nelems++] = (mb_elem){.mode = MB_SEG_DECLARATIVE, .reftype = 0x70, .count = n,
                                     .funcs = funcs};
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb__fuse_allocate_output(mb__fuse *f) {
+mb_link_err mb__fuse_allocate_output(mb__fuse *f) {
   mb_link *l = f->l;
   mb_module *o = f->out;
   /* Exact for what is copied from the inputs; for the generated types and functions a
@@ -449,7 +449,7 @@ mb_err mb__fuse_allocate_output(mb__fuse *f) {
     o->features |= m->features;
   }
   if (types > UINT32_MAX || funcs > UINT32_MAX || elems > UINT32_MAX || datas > UINT32_MAX)
-    return mb_wasm_fail(f->diag, MB_ERR_TOO_MANY, 0, "the fused module would be too large");
+    return mb_link_fail(f->diag, MB_LINK_ERR_TOO_LARGE, 0, "the fused module would be too large");
   f->ntypes_cap = (uint32_t)types;
   f->nfuncs_cap = (uint32_t)funcs;
   o->types = mb__fuse_arr(f, types, sizeof *o->types);
@@ -465,6 +465,6 @@ mb_err mb__fuse_allocate_output(mb__fuse *f) {
       !o->tag_types || !o->elems || !o->datas)
     return mb__fuse_nomem(f);
   if (mems + o->nimported[MB_KIND_MEMORY] > 1) o->features |= MB_FEAT_MULTI_MEMORY;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 

@@ -25,31 +25,31 @@ struct mb__fuse {
 };
 
 /* fuse.c */
-mb_err mb__fuse_nomem(mb__fuse *f);
+mb_link_err mb__fuse_nomem(mb__fuse *f);
 /* n elements (at least one) from the output's arena, zeroed; NULL when out of memory. */
 void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem);
 /* Output index of a function type, adding it when new (identical types are merged). */
-mb_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index);
+mb_link_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index);
 /* A generated function of type `type` whose body is f->body, named `name` (copied) in the
  * name section; its output index in *index. */
-mb_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index);
+mb_link_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index);
 extern const mb_functype mb__fuse_void_type; /* [] -> [] */
 
 /* fuse_adapt.c */
 /* The output index of the glue's export `name`. */
-mb_err mb__fuse_glue_export(mb__fuse *f, const char *name, mb_kind kind, uint32_t *out);
+mb_link_err mb__fuse_glue_export(mb__fuse *f, const char *name, mb_kind kind, uint32_t *out);
 /* Calls of `teardown` for every instance but the glue, consumers first. */
 void mb__fuse_teardowns(const mb_link *l, mb_buf *b, uint32_t teardown);
 /* The generated functions link_res.c recorded, right after the stubs. */
-mb_err mb__fuse_add_gens(mb__fuse *f);
+mb_link_err mb__fuse_add_gens(mb__fuse *f);
 
 /* fuse_init.c */
-mb_err mb__fuse_allocate_output(mb__fuse *f);
+mb_link_err mb__fuse_allocate_output(mb__fuse *f);
 void mb__fuse_caller_globals(mb__fuse *f);
-mb_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn);
-mb_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn);
-mb_err mb__fuse_hidden_exports(mb__fuse *f);
+mb_link_err mb__fuse_add_init(mb__fuse *f, int64_t *start_fn, int64_t *init_fn);
+mb_link_err mb__fuse_build_exports(mb__fuse *f, int64_t start_fn, int64_t init_fn);
+mb_link_err mb__fuse_hidden_exports(mb__fuse *f);
 /* The output memory the host's WASI reads, or -1. */
-mb_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem);
+mb_link_err mb__fuse_wasi_memory(mb__fuse *f, int64_t *mem);
 
 #endif

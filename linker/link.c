@@ -74,20 +74,20 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue) {
   l->resolved = false;
 }
 
-mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag) {
+mb_link_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag) {
   drop_glue(l);
   int i = mb__find_inst(l, instance, strlen(instance));
   if (i < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--world %s=%s: no instance called '%s'",
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--world %s=%s: no instance called '%s'",
                         instance, world, instance);
   const mb_wit_world *w = l->wit ? mb_wit_find_world(l->wit, world) : NULL;
   if (!w)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0,
                         "--world %s=%s: no world '%s' in the WIT files%s", instance, world, world,
                         l->wit ? " (give it as NAMESPACE:PACKAGE/WORLD)" : " (none given: use --wit PATH)");
   l->inst[i].world = w;
   l->resolved = false;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 void mb_link_set_memory(mb_link *l, mb_link_memory model) { l->single = model == MB_MEMORY_SINGLE; }
@@ -102,112 +102,112 @@ static mb_mem_opt *mem_opt(mb_link *l, const char *instance) {
   return o;
 }
 
-mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag) {
+mb_link_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag) {
   if (pages == 0 || pages > 65536)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0,
                         "--memory-size %s=%u: PAGES must be 1..65536 (64 KiB pages)", instance, pages);
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   o->pages = pages;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
+mb_link_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag) {
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   o->trust = true;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag) {
+mb_link_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag) {
   for (uint32_t i = 0; i < l->nmemopts; i++) l->memopts[i].grow = false;
   mb_mem_opt *o = mem_opt(l, instance);
-  if (!o) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!o) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   o->grow = true;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag) {
+mb_link_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag) {
   drop_glue(l);
   int i = mb__find_inst(l, provider, strlen(provider));
   if (i < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--grant-caller-memory %s: no instance called '%s'",
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--grant-caller-memory %s: no instance called '%s'",
                         provider, provider);
   l->inst[i].caller_memory = true;
   l->resolved = false;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
+mb_link_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
                             mb_diag *diag) {
   drop_glue(l);
   if (!*name || strchr(name, '.') || strchr(name, '='))
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0,
                         "instance name '%s' must be non-empty and contain no '.' or '='", name);
   if (mb__find_inst(l, name, strlen(name)) >= 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "two instances are called '%s'", name);
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "two instances are called '%s'", name);
   if (strcmp(name, "membrane:glue") == 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0,
                         "the instance name 'membrane:glue' is reserved for the resource ABI glue");
   /* Types holding type indices would need iso-recursive merging across inputs; until
    * then, refuse rather than fuse them by their indices. */
   if (m->typedefs || (m->features & (MB_FEAT_GC | MB_FEAT_TYPED_FUNC_REFS)))
-    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_UNSUPPORTED, 0,
                         "unsupported feature: instance '%s' uses GC or typed function references, "
                         "which membrane cannot fuse yet",
                         name);
   if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_link_inst *in = &l->inst[l->ninst];
   in->m = m;
   in->name = mb_wasm_strdup(name);
   in->path = mb_wasm_strdup(path ? path : name);
   l->ninst++;
-  if (!in->name || !in->path) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!in->name || !in->path) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
+mb_link_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
   int i = mb__find_inst(l, name, strlen(name));
-  if (i < 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--main: no instance called '%s'", name);
+  if (i < 0) return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--main: no instance called '%s'", name);
   l->main = i;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
+mb_link_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
                     const char *provider, mb_diag *diag) {
   if (mb__find_inst(l, consumer, strlen(consumer)) < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--wire %s.%s=%s: no instance called '%s'",
                         consumer, import_module, provider, consumer);
   if (mb__find_inst(l, provider, strlen(provider)) < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--wire %s.%s=%s: no instance called '%s'",
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--wire %s.%s=%s: no instance called '%s'",
                         consumer, import_module, provider, provider);
   if (!mb__grow1((void **)&l->wires, l->nwires, sizeof *l->wires))
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_wire *w = &l->wires[l->nwires++];
   w->consumer = mb_wasm_strdup(consumer);
   w->module = mb_wasm_strdup(import_module);
   w->provider = mb_wasm_strdup(provider);
   if (!w->consumer || !w->module || !w->provider)
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   l->resolved = false;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
+mb_link_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
                       mb_diag *diag) {
   if (mb__find_inst(l, instance, strlen(instance)) < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "--export %s.%s: no instance called '%s'",
+    return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--export %s.%s: no instance called '%s'",
                         instance, name, instance);
   if (!mb__grow1((void **)&l->exports, l->nexports, sizeof *l->exports))
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_link_export_sel *e = &l->exports[l->nexports++];
   e->inst = mb_wasm_strdup(instance);
   e->name = mb_wasm_strdup(name);
   e->as = mb_wasm_strdup(as ? as : name);
-  if (!e->inst || !e->name || !e->as) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
-  return MB_OK;
+  if (!e->inst || !e->name || !e->as) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
+  return MB_LINK_OK;
 }
 
 /* ---- resolution ---- */
@@ -315,25 +315,25 @@ static bool entity_match(const entity *want, const entity *have) {
   return false;
 }
 
-static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag);
+static mb_link_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag);
 
 /* Follow instance p's entity (kind, index) to its definition. */
-mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out,
+mb_link_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out,
                     mb_diag *diag) {
   const mb_module *m = l->inst[p].m;
   if (index >= m->nimported[kind]) {
     out->inst = p;
     out->index = index;
-    return MB_OK;
+    return MB_LINK_OK;
   }
   uint32_t k = import_number(m, kind, index);
-  mb_err e = resolve_import(l, p, k, diag);
+  mb_link_err e = resolve_import(l, p, k, diag);
   if (e) return e;
   *out = l->inst[p].res[k];
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag *diag) {
+static mb_link_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
   const mb_import *im = &m->imports[k];
   for (uint32_t h = 0; h < l->nhosts; h++) {
@@ -350,32 +350,32 @@ static mb_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb_diag
     if (same) {
       out->inst = -1;
       out->host = h;
-      return MB_OK;
+      return MB_LINK_OK;
     }
   }
   if (!mb__grow1((void **)&l->hosts, l->nhosts, sizeof *l->hosts))
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   l->hosts[l->nhosts].im = im;
   l->hosts[l->nhosts].from = m;
   l->hosts[l->nhosts].stub = l->policy == MB_UNRESOLVED_STUB && im->kind == MB_KIND_FUNC &&
                              !mb__is_wasi_module(im->module);
   out->inst = -1;
   out->host = l->nhosts++;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+static mb_link_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
-  if (in->state[k] == 2) return MB_OK;
+  if (in->state[k] == 2) return MB_LINK_OK;
   const mb_import *im = &in->m->imports[k];
   if (in->state[k] == 1)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_UNRESOLVED, 0,
                         "instance '%s': import %.*s.%.*s is part of a cycle of re-exports that "
                         "never reaches a definition",
                         in->name, (int)im->module.len, (const char *)im->module.ptr,
                         (int)im->field.len, (const char *)im->field.ptr);
   in->state[k] = 1;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   int other = -1;
   int p = mb__provider_for(l, i, im->module, &other);
   bool handled = false;
@@ -386,20 +386,20 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
     for (uint32_t j = 0; j < l->ninst && first < 0; j++)
       if ((int)j != i && mb__exports_iface(l, (int)j, (const char *)im->module.ptr, im->module.len))
         first = (int)j;
-    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    e = mb_link_fail(diag, MB_LINK_ERR_UNRESOLVED, 0,
                      "instance '%s' imports %.*s.%.*s, but instances '%s' and '%s' both export that "
                      "interface; choose one with --wire %s.%.*s=INSTANCE",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
                      (const char *)im->field.ptr, l->inst[first].name, l->inst[other].name, in->name,
                      (int)im->module.len, (const char *)im->module.ptr);
   } else if (p == i) {
-    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    e = mb_link_fail(diag, MB_LINK_ERR_UNRESOLVED, 0,
                      "instance '%s' imports %.*s.%.*s from itself; use --wire to send it elsewhere",
                      in->name, (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
                      (const char *)im->field.ptr);
   } else if (p < 0) {
     if (l->policy == MB_UNRESOLVED_ERROR && !mb__is_wasi_module(im->module))
-      e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      e = mb_link_fail(diag, MB_LINK_ERR_UNRESOLVED, 0,
                        "instance '%s' (%s): import %.*s.%.*s (%s) is not provided by any instance "
                        "(--require-resolved); add an instance called '%.*s' or --wire %s.%.*s=INSTANCE",
                        in->name, in->path, (int)im->module.len, (const char *)im->module.ptr,
@@ -419,13 +419,13 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         if (mb_module_find_export(pm, (const char *)im->field.ptr, im->field.len, (mb_kind)kk) >= 0)
           other = mb_kind_name((mb_kind)kk);
       if (other)
-        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                          "type mismatch: instance '%s' imports %.*s.%s as a %s, but instance '%s' "
                          "exports '%s' as a %s",
                          in->name, (int)im->module.len, (const char *)im->module.ptr, field,
                          mb_kind_name(im->kind), l->inst[p].name, field, other);
       else
-        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_link_fail(diag, MB_LINK_ERR_UNRESOLVED, 0,
                          "instance '%s' imports %.*s.%s (%s), but instance '%s' (%s) has no export "
                          "'%s'",
                          in->name, (int)im->module.len, (const char *)im->module.ptr, field,
@@ -437,7 +437,7 @@ static mb_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
         char a[160], b[160];
         entity_text(&want, a, sizeof a);
         entity_text(&have, b, sizeof b);
-        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+        e = mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                          "type mismatch: instance '%s' imports %.*s.%s as %s %s, but instance '%s' "
                          "exports '%s' as %s %s",
                          in->name, (int)im->module.len, (const char *)im->module.ptr, field,
@@ -458,15 +458,15 @@ static bool needs_init(const mb_module *m) {
   return m->has_start || mb_module_find_export(m, "_initialize", 11, MB_KIND_FUNC) >= 0;
 }
 
-static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag) {
-  if (mark[i] == 2) return MB_OK;
-  if (mark[i] == 1) return MB_OK; /* a cycle: check_init_cycles decides */
+static mb_link_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag) {
+  if (mark[i] == 2) return MB_LINK_OK;
+  if (mark[i] == 1) return MB_LINK_OK; /* a cycle: check_init_cycles decides */
   mark[i] = 1;
   const mb_module *m = l->inst[i].m;
   for (uint32_t k = 0; k < m->nimports; k++) {
     int p = provider_for(l, i, m->imports[k].module);
     if (p >= 0 && p != i) {
-      mb_err e = visit(l, p, mark, n, diag);
+      mb_link_err e = visit(l, p, mark, n, diag);
       if (e) {
         mark[i] = 0;
         return e;
@@ -475,7 +475,7 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
   }
   mark[i] = 2;
   l->order[(*n)++] = i;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* An instance with a start function or _initialize that reaches itself through function
@@ -483,11 +483,11 @@ static mb_err visit(mb_link *l, int i, uint8_t *mark, uint32_t *n, mb_diag *diag
  * depends on. Every such instance is checked (a depth-first search sees only the back
  * edges of the root it happens to start from); breadth-first from each, so the message
  * names a shortest cycle. */
-static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
+static mb_link_err check_init_cycles(mb_link *l, mb_diag *diag) {
   int *from = mb_wasm_calloc(l->ninst, sizeof *from);
   int *queue = mb_wasm_calloc(l->ninst, sizeof *queue);
-  mb_err e = MB_OK;
-  if (!from || !queue) e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  mb_link_err e = MB_LINK_OK;
+  if (!from || !queue) e = mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   for (uint32_t s = 0; s < l->ninst && !e; s++) {
     if (!needs_init(l->inst[s].m)) continue;
     for (uint32_t k = 0; k < l->ninst; k++) from[k] = -1;
@@ -519,7 +519,7 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
     for (uint32_t k = len; k-- > 0 && n < sizeof text;)
       n += (size_t)snprintf(text + n, sizeof text - n, " -> %s", l->inst[path[k]].name);
     if (n < sizeof text) snprintf(text + n, sizeof text - n, " -> %s", l->inst[s].name);
-    e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    e = mb_link_fail(diag, MB_LINK_ERR_CONFLICT, 0,
                      "instance '%s' has a start function or _initialize but is on a cycle of "
                      "imports (%s; A -> B: A imports from B): there is no order in which to "
                      "initialize it",
@@ -530,11 +530,11 @@ static mb_err check_init_cycles(mb_link *l, mb_diag *diag) {
   return e;
 }
 
-mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
-  if (l->resolved) return MB_OK;
+mb_link_err mb_link_resolve(mb_link *l, mb_diag *diag) {
+  if (l->resolved) return MB_LINK_OK;
   drop_glue(l);
   mb__link_res_reset(l);
-  if (l->ninst == 0) return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "no instances to link");
+  if (l->ninst == 0) return mb_link_fail(diag, MB_LINK_ERR_USAGE, 0, "no instances to link");
   mb_wasm_free(l->hosts);
   l->hosts = NULL;
   l->nhosts = 0;
@@ -544,24 +544,24 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     mb_wasm_free(in->state);
     in->res = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
     in->state = mb_wasm_calloc(in->m->nimports ? in->m->nimports : 1, 1);
-    if (!in->res || !in->state) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    if (!in->res || !in->state) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   }
   for (uint32_t i = 0; i < l->ninst; i++)
     for (uint32_t k = 0; k < l->inst[i].m->nimports; k++) {
-      mb_err e = resolve_import(l, (int)i, k, diag);
+      mb_link_err e = resolve_import(l, (int)i, k, diag);
       if (e) return e;
     }
   {
-    mb_err e = mb__link_res_caller_calls(l, diag);
+    mb_link_err e = mb__link_res_caller_calls(l, diag);
     if (e) return e;
   }
   if (l->nrtypes) {
     /* the resource ABI is used: the glue joins as the last instance */
     if (!l->glue_module)
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_USAGE, 0,
                           "the resource ABI is used but no glue module was given (mb_link_set_glue)");
     if (!mb__grow1((void **)&l->inst, l->ninst, sizeof *l->inst))
-      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+      return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
     mb_link_inst *g = &l->inst[l->ninst];
     g->m = l->glue_module;
     g->glue = true;
@@ -571,10 +571,10 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     g->state = mb_wasm_calloc(1, 1);
     l->glue = (int)l->ninst++;
     if (!g->name || !g->path || !g->res || !g->state)
-      return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+      return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
     if (g->m->nimports)
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "the glue module must not import anything");
-    mb_err e = mb__link_res_exit_calls(l, diag);
+      return mb_link_fail(diag, MB_LINK_ERR_USAGE, 0, "the glue module must not import anything");
+    mb_link_err e = mb__link_res_exit_calls(l, diag);
     if (e) return e;
   }
   mb_wasm_free(l->order);
@@ -582,22 +582,22 @@ mb_err mb_link_resolve(mb_link *l, mb_diag *diag) {
   l->order = mb_wasm_calloc(l->ninst, sizeof *l->order);
   if (!mark || !l->order) {
     mb_wasm_free(mark);
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   }
   uint32_t n = 0;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) e = visit(l, (int)i, mark, &n, diag);
   mb_wasm_free(mark);
   if (!e) e = check_init_cycles(l, diag);
   if (e) return e;
   l->resolved = true;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* ---- description ---- */
 
-mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
-  mb_err e = mb_link_resolve(l, diag);
+mb_link_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
+  mb_link_err e = mb_link_resolve(l, diag);
   if (e) return e;
   if (dot) {
     fprintf(f, "digraph membrane {\n  rankdir=LR;\n  node [shape=box];\n");
@@ -669,5 +669,5 @@ mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag) {
     }
   }
   if (dot) fprintf(f, "}\n");
-  return ferror(f) ? mb_wasm_fail(diag, MB_ERR_IO, 0, "cannot write the description") : MB_OK;
+  return ferror(f) ? mb_link_fail(diag, MB_LINK_ERR_IO, 0, "cannot write the description") : MB_LINK_OK;
 }

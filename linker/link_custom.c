@@ -164,10 +164,10 @@ static void put_name(mb_buf *b, mb_bytes s) {
   mb_buf_append(b, s.ptr, s.len);
 }
 
-static mb_err add_custom(mb_module *out, const char *name, const mb_buf *payload, mb_diag *diag) {
+static mb_link_err add_custom(mb_module *out, const char *name, const mb_buf *payload, mb_diag *diag) {
   uint8_t *p = mb_wasm_arena_alloc(out->arena, payload->len);
   mb_custom *cs = mb_wasm_arena_array(out->arena, (size_t)out->ncustoms + 1, sizeof *cs);
-  if (!p || !cs || payload->failed) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!p || !cs || payload->failed) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   memcpy(p, payload->data, payload->len);
   if (out->ncustoms) memcpy(cs, out->customs, out->ncustoms * sizeof *cs);
   cs[out->ncustoms] = (mb_custom){.name = {(const uint8_t *)name, (uint32_t)strlen(name)},
@@ -175,10 +175,10 @@ static mb_err add_custom(mb_module *out, const char *name, const mb_buf *payload
                                   .before = MB_SEC_COUNT};
   out->customs = cs;
   out->ncustoms++;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
+mb_link_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
                         const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag) {
   named_list lists[NSUB];
   pfield fields[3];
@@ -187,7 +187,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
   memset(fields, 0, sizeof fields);
   mb_buf b;
   mb_buf_init(&b);
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   bool ok = true;
   /* One warning for the whole output, on one line, saying what the user can do: a
    * warning per input (DWARF alone is a dozen sections in each) buried the output of
@@ -255,7 +255,7 @@ mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_nam
     ok = push(&lists[SUB_FUNC], extra_funcs[i],
               (mb_bytes){(const uint8_t *)extra_names[i], (uint32_t)strlen(extra_names[i])});
   if (!ok) {
-    e = mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    e = mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
     goto out;
   }
   for (int id = 1; id < NSUB; id++)
@@ -288,7 +288,7 @@ out:
  * types (u32 definer, name iface, name resource, u8 has destructor). */
 #define RES_SECTION "membrane:resources"
 
-mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
+mb_link_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
   mb_buf b;
   mb_buf_init(&b);
   mb_buf_u32(&b, 1);
@@ -314,18 +314,18 @@ mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag) {
     put_name(&b, (mb_bytes){(const uint8_t *)r->name, (uint32_t)strlen(r->name)});
     mb_buf_byte(&b, r->dtor >= 0 ? 1 : 0);
   }
-  mb_err e = add_custom(out, RES_SECTION, &b, diag);
+  mb_link_err e = add_custom(out, RES_SECTION, &b, diag);
   mb_buf_fini(&b);
   return e;
 }
 
-mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
+mb_link_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag) {
   memset(out, 0, sizeof *out);
   *found = false;
   const mb_custom *cs = NULL;
   for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
     if (mb_bytes_eq(m->customs[i].name, RES_SECTION)) cs = &m->customs[i];
-  if (!cs) return MB_OK;
+  if (!cs) return MB_LINK_OK;
   *found = true;
   mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
   uint32_t version, n;
@@ -333,7 +333,7 @@ mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_di
   if (mb_wasm_u32(&r, &version, "") || version != 1 || mb_wasm_u32(&r, &n, "") || n > cs->payload.len)
     goto bad;
   out->insts = mb_module_alloc(m, (size_t)(n ? n : 1) * sizeof *out->insts);
-  if (!out->insts) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!out->insts) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   out->ninsts = n;
   for (uint32_t i = 0; i < n; i++) {
     if (mb_wasm_name(&r, &out->insts[i].name, "") || mb_wasm_byte(&r, &flags, "")) goto bad;
@@ -341,7 +341,7 @@ mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_di
   }
   if (mb_wasm_u32(&r, &n, "") || n > cs->payload.len) goto bad;
   out->types = mb_module_alloc(m, (size_t)(n ? n : 1) * sizeof *out->types);
-  if (!out->types) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!out->types) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   out->ntypes = n;
   for (uint32_t t = 0; t < n; t++) {
     mb_res_type_info *x = &out->types[t];
@@ -351,9 +351,9 @@ mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_di
     x->dtor = flags & 1;
   }
   if (r.pos != r.end) goto bad;
-  return MB_OK;
+  return MB_LINK_OK;
 bad:
   memset(out, 0, sizeof *out);
-  return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, (uint64_t)(r.pos - r.start),
+  return mb_link_fail(diag, MB_LINK_ERR_INPUT, (uint64_t)(r.pos - r.start),
                       "malformed %s custom section", RES_SECTION);
 }

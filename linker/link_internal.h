@@ -8,6 +8,12 @@
 #include "membrane_link.h"
 #include "membrane_wasm_ext.h"
 
+/* Fill diag (may be NULL) and return code. */
+mb_link_err mb_link_fail(mb_diag *diag, mb_link_err code, uint64_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A binary-model error as the link library's (diag->code is rewritten). */
+mb_link_err mb__link_wasm(mb_err e, mb_diag *diag);
+
 /* Where an import ends up after following re-exports. */
 enum { MB_TARGET_HOST = -1, MB_TARGET_GEN = -2 };
 typedef struct mb_target {
@@ -156,31 +162,31 @@ const mb_wit_iface *mb__iface_by_module(const mb_link *l, const char *module, si
 /* link.c: follow instance p's entity to its definition, resolving the imports on the way
  * (the one call back from link_res.c into resolution: an adapted import's target is
  * wherever the provider's export leads). */
-mb_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
+mb_link_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out, mb_diag *diag);
 
 /* link_res.c: imports the resource ABI handles (intrinsics, WIT-wired functions).
  * *handled says whether it did; when it did, in->res[k] is set or an error returned. */
-mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
+mb_link_err mb__link_res_import(mb_link *l, int i, uint32_t k, int provider, bool *handled, mb_diag *diag);
 void mb__link_res_reset(mb_link *l);
 /* After every import is resolved: calls into instances granted caller-memory access go
  * through a generated function telling them who calls. */
-mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag);
+mb_link_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag);
 /* With the glue in the link: WASI proc_exit imported from the host goes through a
  * generated function that runs every destructor first (an exit skips _start's end). */
-mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag);
+mb_link_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag);
 
 /* single.c: --memory single. Lowers the fused multi-memory module `out` (every section
  * built, before the custom sections) to one memory with a region per memory; wasi_mem is
  * the output memory the host's WASI reads (-1: none). The functions it adds are listed
  * in *names / *funcs (arena of out) for the name section. */
-mb_err mb__single_lower(mb_link *l, mb_module *out, int64_t wasi_mem, const char ***names,
+mb_link_err mb__single_lower(mb_link *l, mb_module *out, int64_t wasi_mem, const char ***names,
                         uint32_t **funcs, uint32_t *nnames, mb_diag *diag);
 
 /* The "membrane:resources" custom section of an output using the glue. */
-mb_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);
+mb_link_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);
 
 /* Custom sections of the output: merged name and producers sections. */
-mb_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
+mb_link_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
                         const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag);
 
 #endif

@@ -71,7 +71,7 @@ static const mb_functype i32_void = {1, 0, one_i32, NULL};
  * is the definer's export `<iface>#[dtor]<name>`, of type (i32) -> (). */
 static bool legacy_defines(const mb_module *m, mb_bytes res);
 
-static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name, uint32_t *out,
+static mb_link_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name, uint32_t *out,
                        mb_diag *diag) {
   /* a definer using the legacy intrinsics has one type per resource name, which WIT
    * signatures naming that resource refer to as well */
@@ -81,17 +81,17 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
     const mb_rtype *r = &l->rtypes[t];
     if (r->definer == definer && strcmp(r->iface, iface) == 0 && mb_bytes_eq(name, r->name)) {
       *out = t;
-      return MB_OK;
+      return MB_LINK_OK;
     }
   }
   if (!mb__grow1((void **)&l->rtypes, l->nrtypes, sizeof *l->rtypes))
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_rtype *r = &l->rtypes[l->nrtypes++];
   r->definer = definer;
   r->iface = mb_wasm_strdup(iface);
   r->name = mb__strndup((const char *)name.ptr, name.len);
   r->dtor = -1;
-  if (!r->iface || !r->name) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!r->iface || !r->name) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   char dtor[600];
   int n = legacy_type ? snprintf(dtor, sizeof dtor, "canonical_abi_drop_%s", r->name)
                      : snprintf(dtor, sizeof dtor, "%s#[dtor]%s", r->iface, r->name);
@@ -100,48 +100,48 @@ static mb_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name
   if (r->dtor >= 0 && !mb_functype_eq(mb_module_func_type(m, (uint32_t)r->dtor), &i32_void)) {
     char have[160];
     mb__type_text(mb_module_func_type(m, (uint32_t)r->dtor), have, sizeof have);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                         "instance '%s' exports the destructor '%s' as %s, but a destructor is "
                         "(i32) -> () (it receives the rep)",
                         l->inst[definer].name, dtor, have);
   }
   *out = l->nrtypes - 1;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
+static mb_link_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
                       const char *name, mb_gen **out, mb_diag *diag) {
   if (!mb__grow1((void **)&l->gens, l->ngens, sizeof *l->gens))
-    return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_gen *g = &l->gens[l->ngens++];
   g->kind = kind;
   g->inst = inst;
   g->ft = ft;
-  if (!(g->name = mb_wasm_strdup(name))) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!(g->name = mb_wasm_strdup(name))) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   *out = g;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* The definer of resource `res` as instance i sees it: i itself when it exports the
  * interface declaring it, else the instance providing that interface to i. */
-static mb_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb_diag *diag) {
+static mb_link_err definer_of(mb_link *l, int i, const mb_wit_type *res, int *out, mb_diag *diag) {
   const char *id = res->iface ? res->iface->id : NULL;
   if (!id)
-    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_UNSUPPORTED, 0,
                         "resource '%s' is declared in a world, not an interface: not supported",
                         res->name);
   if (mb__exports_iface(l, i, id, strlen(id))) {
     *out = i;
-    return MB_OK;
+    return MB_LINK_OK;
   }
   int p = mb__provider_for(l, i, (mb_bytes){(const uint8_t *)id, (uint32_t)strlen(id)}, NULL);
   if (p < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' uses resource '%s' of interface %s, but %s instance exports "
                         "that interface; give the definer a --world that exports it (or --wire)",
                         l->inst[i].name, res->name, id, p == -3 ? "more than one" : "no");
   *out = p;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
@@ -151,54 +151,54 @@ static void sig_text(const mb_wit_core_sig *sig, char *buf, size_t cap) {
 
 
 /* The memory the canonical ABI uses for an instance: its export `memory`, else memory 0. */
-static mb_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
+static mb_link_err abi_memory(const mb_link *l, int i, const char *why, uint32_t *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
   int64_t x = mb_module_find_export(m, "memory", 6, MB_KIND_MEMORY);
   if (x >= 0) {
     *out = (uint32_t)x;
-    return MB_OK;
+    return MB_LINK_OK;
   }
   if (mb_module_count(m, MB_KIND_MEMORY) == 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "instance '%s' has no memory, but %s",
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0, "instance '%s' has no memory, but %s",
                         l->inst[i].name, why);
   *out = 0;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 static const mb_valtype realloc_params[4] = {0x7F, 0x7F, 0x7F, 0x7F};
 static const mb_functype realloc_type = {4, 1, realloc_params, one_i32};
 
 /* Instance i's `cabi_realloc` (old ptr, old size, align, new size) -> ptr. */
-static mb_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
+static mb_link_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
   const mb_module *m = l->inst[i].m;
   *out = mb_module_find_export(m, "cabi_realloc", 12, MB_KIND_FUNC);
   if (*out < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' exports no 'cabi_realloc', but %s: the adapter allocates "
                         "the copy in its memory with it",
                         l->inst[i].name, why);
   if (!mb_functype_eq(mb_module_func_type(m, (uint32_t)*out), &realloc_type)) {
     char have[160];
     mb__type_text(mb_module_func_type(m, (uint32_t)*out), have, sizeof have);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                         "instance '%s' exports 'cabi_realloc' as %s, but it is (i32, i32, i32, i32) "
                         "-> (i32)",
                         l->inst[i].name, have);
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Registers every resource type t mentions for adapter gi (as instance i sees it). */
-static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_type *t,
+static mb_link_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_type *t,
                                 unsigned depth, mb_diag *diag) {
-  if (!t || !(t->has_own || t->has_borrow) || depth > 200) return MB_OK;
+  if (!t || !(t->has_own || t->has_borrow) || depth > 200) return MB_LINK_OK;
   if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW) {
     mb_gen *g = &l->gens[gi];
     for (uint32_t k = 0; k < g->nres; k++)
-      if (g->res_keys[k] == t->elem) return MB_OK;
+      if (g->res_keys[k] == t->elem) return MB_LINK_OK;
     int d = -1;
     uint32_t id = 0;
-    mb_err e = definer_of(l, i, t->elem, &d, diag);
+    mb_link_err e = definer_of(l, i, t->elem, &d, diag);
     if (!e)
       e = rtype_id(l, d, t->elem->iface->id,
                    (mb_bytes){(const uint8_t *)t->elem->name, (uint32_t)strlen(t->elem->name)},
@@ -206,16 +206,16 @@ static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_typ
     if (e) return e;
     g = &l->gens[gi];
     const mb_wit_type **keys = mb_wasm_realloc(g->res_keys, (g->nres + 1) * sizeof *keys);
-    if (!keys) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    if (!keys) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
     g->res_keys = keys;
     uint32_t *ids = mb_wasm_realloc(g->res_ids, (g->nres + 1) * sizeof *ids);
-    if (!ids) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+    if (!ids) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
     g->res_ids = ids;
     g->res_keys[g->nres] = t->elem;
     g->res_ids[g->nres++] = id;
-    return MB_OK;
+    return MB_LINK_OK;
   }
-  mb_err e = collect_resources(l, i, gi, t->elem, depth + 1, diag);
+  mb_link_err e = collect_resources(l, i, gi, t->elem, depth + 1, diag);
   if (!e) e = collect_resources(l, i, gi, t->err, depth + 1, diag);
   for (uint32_t k = 0; k < t->nfields && !e; k++)
     e = collect_resources(l, i, gi, t->fields[k].type, depth + 1, diag);
@@ -223,7 +223,7 @@ static mb_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_typ
 }
 
 /* An import of a WIT interface's function from the instance exporting the interface. */
-static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit_iface *wi,
+static mb_link_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit_iface *wi,
                               mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
@@ -232,7 +232,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   snprintf(field, sizeof field, "%.*s", (int)im->field.len, (const char *)im->field.ptr);
   const mb_wit_func *fn = mb_wit_find_func(wi, field);
   if (!fn)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports %s.%s, but interface %s has no function '%s'",
                         in->name, wi->id, field, wi->id, field);
   int n = snprintf(exp, sizeof exp, "%s#%s", wi->id, field);
@@ -243,7 +243,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     idx = mb_module_find_export(pin->m, exp, (size_t)n, MB_KIND_FUNC);
   }
   if (idx < 0)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports %s.%s, but instance '%s' (%s), which exports interface "
                         "%s, has no export '%s#%s'",
                         in->name, wi->id, field, pin->name, pin->path, wi->id, wi->id, field);
@@ -257,7 +257,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   if (!mb_functype_eq(have_imp, &want_lower)) {
     mb__type_text(have_imp, a, sizeof a);
     sig_text(&lower, b, sizeof b);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                         "WIT signature mismatch: instance '%s' imports %s.%s as %s, but its canonical "
                         "ABI signature (lowered, %s:%u:%u) is %s",
                         in->name, wi->id, field, a, fn->file, fn->line, fn->column, b);
@@ -265,20 +265,20 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
   if (!mb_functype_eq(have_exp, &want_lift)) {
     mb__type_text(have_exp, a, sizeof a);
     sig_text(&lift, b, sizeof b);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                         "WIT signature mismatch: instance '%s' exports %s as %s, but its canonical ABI "
                         "signature (lifted, %s:%u:%u) is %s",
                         pin->name, exp, a, fn->file, fn->line, fn->column, b);
   }
   mb_target t;
-  mb_err e = mb__chase(l, p, MB_KIND_FUNC, (uint32_t)idx, &t, diag);
+  mb_link_err e = mb__chase(l, p, MB_KIND_FUNC, (uint32_t)idx, &t, diag);
   if (e) return e;
   if (!fn->has_handles && !fn->has_lists && !lower.params_in_memory && !lower.result_in_memory) {
     in->res[k] = t; /* a direct call */
-    return MB_OK;
+    return MB_LINK_OK;
   }
   if (t.inst < 0)
-    return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_UNSUPPORTED, 0,
                         "instance '%s' imports %s.%s, which instance '%s' re-exports from outside the "
                         "link: an adapter needs the implementing instance",
                         in->name, wi->id, field, pin->name);
@@ -315,11 +315,11 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     int pn = snprintf(post, sizeof post, "cabi_post_%s", exp);
     int64_t x = mb_module_find_export(pin->m, post, (size_t)pn, MB_KIND_FUNC);
     if (x >= 0 && !mb_functype_eq(mb_module_func_type(pin->m, (uint32_t)x), &i32_void))
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                           "instance '%s' exports '%s' with a type other than (i32) -> ()",
                           pin->name, post);
     if (x >= 0 && t.inst != p)
-      return mb_wasm_fail(diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_UNSUPPORTED, 0,
                           "instance '%s' re-exports %s with a cabi_post function: not supported",
                           pin->name, exp);
     l->gens[l->ngens - 1].callee_post = x;
@@ -330,7 +330,7 @@ static mb_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit
     if (pt && (e = collect_resources(l, i, gi, pt, 0, diag))) return e;
   }
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = gi};
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* ---- the legacy wit-bindgen convention ----
@@ -368,7 +368,7 @@ static bool legacy_defines(const mb_module *m, mb_bytes res) {
 /* The tail both kinds of intrinsic import share (legacy canonical_abi.* and WIT
  * [resource-*]R): import k of instance i has the intrinsic's type, its resource type gets
  * its id, and the import becomes generated function `name` calling the glue. */
-static mb_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic kind, bool has_result,
+static mb_link_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic kind, bool has_result,
                                  int definer, const char *iface, mb_bytes res, const char *name,
                                  mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
@@ -379,20 +379,20 @@ static mb_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic kind, 
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                         "type mismatch: instance '%s' imports the intrinsic %.*s.%.*s as %s, but it "
                         "is %s",
                         in->name, (int)im->module.len, (const char *)im->module.ptr,
                         (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
   uint32_t type;
-  mb_err e = rtype_id(l, definer, iface, res, &type, diag);
+  mb_link_err e = rtype_id(l, definer, iface, res, &type, diag);
   if (e) return e;
   mb_gen *g;
   if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
   g->type = type;
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* *host is set when the import is the drop of a resource no instance defines: the host
@@ -420,7 +420,7 @@ bool mb_link_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface,
   return true;
 }
 
-static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *diag) {
+static mb_link_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   *host = false;
   const mb_import *im = &in->m->imports[k];
@@ -436,7 +436,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     }
   }
   if (kind == INTR_NONE)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports canonical_abi.%.*s: the legacy module canonical_abi "
                         "provides only resource_new_R, resource_get_R, resource_clone_R and "
                         "resource_drop_R",
@@ -448,7 +448,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     int p = mb__provider_for(l, i, im->module, NULL); /* --wire CONSUMER.canonical_abi=DEFINER */
     if (p >= 0) {
       if (!legacy_defines(l->inst[p].m, res))
-        return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+        return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                             "instance '%s' imports canonical_abi.%.*s from instance '%s' (--wire), "
                             "which does not define resource '%.*s' (imports "
                             "canonical_abi.resource_new_%.*s or exports canonical_abi_drop_%.*s)",
@@ -460,7 +460,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
       for (uint32_t j = 0; j < l->ninst; j++) {
         if ((int)j == i || l->inst[j].glue || !legacy_defines(l->inst[j].m, res)) continue;
         if (definer >= 0)
-          return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+          return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                               "instance '%s' imports canonical_abi.%.*s, but instances '%s' and '%s' "
                               "both define resource '%.*s'; choose one with --wire "
                               "%s.canonical_abi=INSTANCE",
@@ -472,13 +472,13 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
     }
     if (definer < 0 && kind == INTR_DROP) {
       *host = true;
-      return MB_OK;
+      return MB_LINK_OK;
     }
     /* a host-defined resource's handles are the host's: only the host can read, copy
      * or create them, so a user's get/clone without a definer is a mistake, not a
      * host resource */
     if (definer < 0)
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                           "instance '%s' imports canonical_abi.%.*s, but no instance defines resource "
                           "'%.*s' (by importing resource_new_%.*s or exporting "
                           "canonical_abi_drop_%.*s); the host's resources can only be dropped",
@@ -486,7 +486,7 @@ static mb_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_diag *
                           (const char *)res.ptr, (int)res.len, (const char *)res.ptr, (int)res.len,
                           (const char *)res.ptr);
     if (kind == INTR_NEW || kind == INTR_REP)
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                           "instance '%s' imports canonical_abi.%.*s, but only the definer of resource "
                           "'%.*s' (instance '%s') may read its rep",
                           in->name, (int)im->field.len, (const char *)im->field.ptr, (int)res.len,
@@ -505,7 +505,7 @@ static const mb_valtype three_i32[3] = {0x7F, 0x7F, 0x7F};
 static const mb_functype copy_type = {3, 0, three_i32, NULL};
 static const mb_functype size_type = {0, 1, NULL, one_i32};
 
-static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
+static mb_link_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   mb_gen_kind kind;
@@ -515,12 +515,12 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   else if (mb_bytes_eq(im->field, "size")) kind = MB_GEN_CALLER_SIZE, want = &size_type;
   else if (mb_bytes_eq(im->field, "id")) kind = MB_GEN_CALLER_ID, want = &size_type;
   else
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports membrane:caller.%.*s: membrane:caller provides read, "
                         "write, size and id",
                         in->name, (int)im->field.len, (const char *)im->field.ptr);
   if (!in->caller_memory)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports membrane:caller.%.*s, but it has no access to its "
                         "callers' memory: grant it with --grant-caller-memory %s",
                         in->name, (int)im->field.len, (const char *)im->field.ptr, in->name);
@@ -529,7 +529,7 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
     char a[160], b[160];
     mb__type_text(ft, a, sizeof a);
     mb__type_text(want, b, sizeof b);
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
                         "type mismatch: instance '%s' imports membrane:caller.%.*s as %s, but it is %s",
                         in->name, (int)im->field.len, (const char *)im->field.ptr, a, b);
   }
@@ -537,13 +537,13 @@ static mb_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   snprintf(name, sizeof name, "membrane:%s:membrane:caller.%.*s", in->name, (int)im->field.len,
            (const char *)im->field.ptr);
   mb_gen *g;
-  mb_err e = add_gen(l, kind, i, ft, name, &g, diag);
+  mb_link_err e = add_gen(l, kind, i, ft, name, &g, diag);
   if (e) return e;
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
+mb_link_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
   for (uint32_t i = 0; i < l->ninst; i++) {
     mb_link_inst *in = &l->inst[i];
     for (uint32_t k = 0; k < in->m->nimports; k++) {
@@ -556,23 +556,23 @@ mb_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
                l->inst[t.inst].name, (int)im->module.len, (const char *)im->module.ptr,
                (int)im->field.len, (const char *)im->field.ptr);
       mb_gen *g;
-      mb_err e = add_gen(l, MB_GEN_CALL_AS, (int)i, &in->m->types[im->u.func_type], name, &g, diag);
+      mb_link_err e = add_gen(l, MB_GEN_CALL_AS, (int)i, &in->m->types[im->u.func_type], name, &g, diag);
       if (e) return e;
       g->callee = t.inst;
       g->callee_func = t.index;
       in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
     }
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 static const mb_functype exit_type = {1, 0, one_i32, NULL};
 
-mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
+mb_link_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
   int64_t *gen_of_host = mb_wasm_calloc(l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);
-  if (!gen_of_host) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!gen_of_host) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   for (uint32_t h = 0; h < l->nhosts; h++) gen_of_host[h] = -1;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   for (uint32_t i = 0; i < l->ninst && !e; i++) {
     mb_link_inst *in = &l->inst[i];
     for (uint32_t k = 0; k < in->m->nimports && !e; k++) {
@@ -598,7 +598,7 @@ mb_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
   return e;
 }
 
-mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
+mb_link_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   *handled = false;
@@ -610,7 +610,7 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
   for (uint32_t j = 0; j < l->ninst; j++) legacy_instance |= strcmp(l->inst[j].name, LEGACY_MODULE) == 0;
   if (mb_bytes_eq(im->module, LEGACY_MODULE) && !legacy_instance) {
     bool host = false;
-    mb_err e = legacy_import(l, i, k, &host, diag);
+    mb_link_err e = legacy_import(l, i, k, &host, diag);
     *handled = !host;
     return e;
   }
@@ -636,18 +636,18 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
     if (kind == INTR_NONE) {
       /* a function of a WIT interface, provided by the instance that exports it */
       if (!wi || p < 0 || !mb__exports_iface(l, p, (const char *)im->module.ptr, im->module.len))
-        return MB_OK;
+        return MB_LINK_OK;
       *handled = true;
       return wit_func_import(l, i, k, p, wi, diag);
     }
     /* no definer in the link: a drop is of a resource the host defines (its handles are
      * the host's i32s, no adapter touches them), the rest the usual unresolved rules */
-    if (p < 0) return MB_OK;
+    if (p < 0) return MB_LINK_OK;
   }
-  if (kind == INTR_NONE && !is_export) return MB_OK;
+  if (kind == INTR_NONE && !is_export) return MB_LINK_OK;
   *handled = true;
   if (kind == INTR_NONE)
-    return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                         "instance '%s' imports %.*s.%.*s: the module '%.*s' provides only the "
                         "resource intrinsics [resource-new]R, [resource-rep]R, [resource-drop]R, "
                         "[resource-dup]R and [resource-destroy]R",
@@ -658,7 +658,7 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
   if (is_export) {
     definer = i;
     if (in->world && !mb__exports_iface(l, i, mod, modlen))
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                           "instance '%s' imports %.*s.%.*s, but its world %s does not export %s: only "
                           "the instance exporting an interface defines its resources",
                           in->name, (int)im->module.len, (const char *)im->module.ptr,
@@ -667,7 +667,7 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
     /* [resource-new]/[resource-rep] from `<iface>`: a user asking for the definer's
      * private operations (the 2021 private.new/private.get), refused statically */
     if (kind == INTR_NEW || kind == INTR_REP)
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                           "instance '%s' imports %.*s.%.*s, but only the definer of resource '%.*s' "
                           "may create it or read its rep (it imports them from '[export]%.*s'): "
                           "instance '%s' does not define it",
@@ -681,7 +681,7 @@ mb_err mb__link_res_import(mb_link *l, int i, uint32_t k, int p, bool *handled, 
     for (uint32_t r = 0; r < wi->nresources && !found; r++)
       found = mb_bytes_eq(res, wi->resources[r]->name);
     if (!found)
-      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(diag, MB_LINK_ERR_ABI, 0,
                           "instance '%s' imports %.*s.%.*s, but interface %s defines no resource "
                           "'%.*s'",
                           in->name, (int)im->module.len, (const char *)im->module.ptr,

@@ -6,6 +6,47 @@
 
 #include "link_internal.h"
 
+const char *mb_link_err_name(mb_link_err code) {
+  switch (code) {
+  case MB_LINK_OK: return "ok";
+  case MB_LINK_ERR_NOMEM: return "out of memory";
+  case MB_LINK_ERR_IO: return "i/o error";
+  case MB_LINK_ERR_INPUT: return "malformed input";
+  case MB_LINK_ERR_OPTION: return "bad option";
+  case MB_LINK_ERR_UNRESOLVED: return "unresolved import";
+  case MB_LINK_ERR_TYPE_MISMATCH: return "type mismatch";
+  case MB_LINK_ERR_ABI: return "resource ABI rule broken";
+  case MB_LINK_ERR_CONFLICT: return "conflict";
+  case MB_LINK_ERR_LAYOUT: return "memory layout does not fit";
+  case MB_LINK_ERR_TOO_LARGE: return "output too large";
+  case MB_LINK_ERR_UNSUPPORTED: return "unsupported";
+  case MB_LINK_ERR_USAGE: return "invalid call";
+  }
+  return "unknown error";
+}
+
+mb_link_err mb_link_fail(mb_diag *diag, mb_link_err code, uint64_t offset, const char *fmt, ...) {
+  if (diag) {
+    diag->code = (unsigned)code;
+    diag->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+/* A binary-model failure as the link's: out of memory stays that, anything else means an
+ * input (or what was built from it) is malformed. The model's message is kept. */
+mb_link_err mb__link_wasm(mb_err e, mb_diag *diag) {
+  mb_link_err le = e == MB_OK ? MB_LINK_OK : e == MB_ERR_NOMEM ? MB_LINK_ERR_NOMEM
+                                           : e == MB_ERR_IO   ? MB_LINK_ERR_IO
+                                                              : MB_LINK_ERR_INPUT;
+  if (diag && le) diag->code = (unsigned)le;
+  return le;
+}
+
 bool mb__is_wasi_module(mb_bytes m) {
   return mb_bytes_eq(m, "wasi_snapshot_preview1") || mb_bytes_eq(m, "wasi_unstable");
 }

@@ -5,7 +5,7 @@
  * each import), fusion into one module, the canonical-ABI adapters, the memory models and
  * the custom sections a fused module carries.
  *
- * Errors: every function that can fail returns an mb_err and fills an mb_diag; library
+ * Errors: every function that can fail returns an mb_link_err and fills an mb_diag; library
  * code never prints or exits (warnings go through mb_link_set_warn's callback).
  */
 #ifndef MEMBRANE_LINK_H
@@ -17,6 +17,29 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+typedef enum mb_link_err {
+  MB_LINK_OK = 0,
+  MB_LINK_ERR_NOMEM,         /* allocation failed */
+  MB_LINK_ERR_IO,            /* writing a description failed */
+  MB_LINK_ERR_INPUT,         /* an input module or its custom section is malformed; the
+                              * message is the binary model's */
+  MB_LINK_ERR_OPTION,        /* a request names no instance or world, or a bad name/size */
+  MB_LINK_ERR_UNRESOLVED,    /* an import no instance provides, or several do, or a cycle */
+  MB_LINK_ERR_TYPE_MISMATCH, /* an import and the export it is wired to differ in type */
+  MB_LINK_ERR_ABI,           /* a rule of the resource ABI or membrane:caller is broken */
+  MB_LINK_ERR_CONFLICT,      /* instances need what cannot both hold (export names, WASI
+                              * memories, start order) */
+  MB_LINK_ERR_LAYOUT,        /* --memory single: the regions do not fit */
+  MB_LINK_ERR_TOO_LARGE,     /* the output would pass an index-space limit */
+  MB_LINK_ERR_UNSUPPORTED,   /* valid input membrane does not link */
+  MB_LINK_ERR_USAGE,         /* the session is used out of order (no instances, no glue) */
+} mb_link_err;
+
+/* Short stable name of an error code ("type mismatch", ...). */
+const char *mb_link_err_name(mb_link_err code);
 
 /* ---- linking: fuse several modules into one multi-memory module ----------------- */
 
@@ -43,15 +66,15 @@ void mb_link_free(mb_link *l);
 void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user);
 
 /* Add an instance called name (copied) of module m; path is for messages (copied). */
-mb_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
+mb_link_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
                             mb_diag *diag);
-mb_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag);
+mb_link_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag);
 /* Imports of `consumer` from module `import_module` go to instance `provider`. */
-mb_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
+mb_link_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
                     const char *provider, mb_diag *diag);
 /* Export instance.name as `as` (NULL = same name). Any explicit export replaces the
  * default (the main instance's exports). */
-mb_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
+mb_link_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
                       mb_diag *diag);
 void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
 
@@ -86,7 +109,7 @@ void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
  * tears every instance down after the main one returns; an output without `_start` (a
  * reactor) exports `membrane:teardown` instead, for the embedder to call. */
 void mb_link_set_wit(mb_link *l, const mb_wit *wit);
-mb_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag);
+mb_link_err mb_link_set_world(mb_link *l, const char *instance, const char *world, mb_diag *diag);
 void mb_link_set_glue(mb_link *l, const mb_module *glue);
 
 /* Caller-memory access for `provider`: it may import from module `membrane:caller`
@@ -102,7 +125,7 @@ void mb_link_set_glue(mb_link *l, const mb_module *glue);
  * (e.g. the host called the provider) read/write/size trap with
  * "membrane: no calling instance". Without the grant, importing membrane:caller is a
  * link error. */
-mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag);
+mb_link_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *diag);
 
 /* The memory model of the output (DESIGN.md, "Memory models of an output").
  * MB_MEMORY_MULTI (the default): one memory per instance memory (multi-memory).
@@ -118,9 +141,9 @@ mb_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_diag *di
  * Names are matched when the output is built. */
 typedef enum mb_link_memory { MB_MEMORY_MULTI, MB_MEMORY_SINGLE } mb_link_memory;
 void mb_link_set_memory(mb_link *l, mb_link_memory model);
-mb_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag);
-mb_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag);
-mb_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag);
+mb_link_err mb_link_set_memory_size(mb_link *l, const char *instance, uint32_t pages, mb_diag *diag);
+mb_link_err mb_link_trust(mb_link *l, const char *instance, mb_diag *diag);
+mb_link_err mb_link_set_growable(mb_link *l, const char *instance, mb_diag *diag);
 
 /* The regions of a --memory single output: the custom section "membrane:memory". */
 typedef struct mb_region_info {
@@ -131,7 +154,7 @@ typedef struct mb_region_info {
   bool growable, checked;
 } mb_region_info;
 /* *found false when m has no such section. Arrays in m's arena. */
-mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+mb_link_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
                             mb_diag *diag);
 
 /* What a fused module says about its resource ABI: the custom section
@@ -155,9 +178,9 @@ typedef struct mb_res_info {
   mb_res_type_info *types;
 } mb_res_info;
 /* Reads the section of m into *out (arrays in m's arena, names pointing into the section).
- * *found is false when m has none. A malformed section is MB_ERR_BAD_STRUCTURE with the
+ * *found is false when m has none. A malformed section is MB_LINK_ERR_INPUT with the
  * offset in the section's payload. */
-mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag);
+mb_link_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_diag *diag);
 
 /* Whether import k of m is the drop of a resource m does not define: the legacy
  * `canonical_abi.resource_drop_R` (m neither imports canonical_abi.resource_new_R nor
@@ -167,15 +190,15 @@ mb_err mb_link_resources_read(mb_module *m, mb_res_info *out, bool *found, mb_di
 bool mb_link_resource_host_drop(const mb_module *m, uint32_t k, mb_bytes *iface, mb_bytes *name);
 
 /* Resolve every import and type-check it. Idempotent; mb_link_fuse calls it. */
-mb_err mb_link_resolve(mb_link *l, mb_diag *diag);
+mb_link_err mb_link_resolve(mb_link *l, mb_diag *diag);
 
 /* Build the fused module. The result borrows from the inputs' bytes; free it with
  * mb_module_free before them. */
-mb_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag);
+mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag);
 
 /* Describe the resolved wiring: who provides each import, what stays a host import.
  * As text, or as a Graphviz graph. */
-mb_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag);
+mb_link_err mb_link_describe(mb_link *l, FILE *f, bool dot, mb_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -64,20 +64,20 @@ typedef struct single {
   uint32_t nfuncs_total;
 } single;
 
-static mb_err nomem(single *s) { return mb_wasm_fail(s->diag, MB_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
+static mb_link_err nomem(single *s) { return mb_link_fail(s->diag, MB_LINK_ERR_NOMEM, 0, "out of memory while lowering to one memory"); }
 
 /* ---- output module growth ---- */
 
 static const mb_valtype I32[] = {0x7F, 0x7F, 0x7F};
 
-static mb_err add_type(single *s, const mb_valtype *params, uint32_t np, const mb_valtype *results,
-                       uint32_t nr, uint32_t *out) {
+static mb_link_err add_type(single *s, const mb_valtype *params, uint32_t np,
+                            const mb_valtype *results, uint32_t nr, uint32_t *out) {
   mb_module *o = s->o;
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
   for (uint32_t i = 0; i < o->ntypes; i++)
     if (mb_functype_eq(&o->types[i], &t)) {
       *out = i;
-      return MB_OK;
+      return MB_LINK_OK;
     }
   if (o->ntypes == s->types_cap) {
     uint32_t cap = s->types_cap * 2 + 8;
@@ -89,14 +89,14 @@ static mb_err add_type(single *s, const mb_valtype *params, uint32_t np, const m
   }
   o->types[o->ntypes] = t;
   *out = o->ntypes++;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t *index) {
+static mb_link_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t *index) {
   for (uint32_t i = 0; i < s->nh; i++)
     if (s->h[i].kind == kind && s->h[i].a == a && s->h[i].b == b) {
       *index = s->h[i].index;
-      return MB_OK;
+      return MB_LINK_OK;
     }
   if (s->nh == s->hcap) {
     uint32_t cap = s->hcap * 2 + 8;
@@ -107,7 +107,7 @@ static mb_err find_helper(single *s, int kind, uint32_t a, uint32_t b, uint32_t 
   }
   s->h[s->nh++] = (helper){kind, a, b, s->next_func};
   *index = s->next_func++;
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* ---- the plan: one region per memory ---- */
@@ -118,18 +118,18 @@ static const mb_mem_opt *opt_of(const mb_link *l, const char *name) {
   return NULL;
 }
 
-static mb_err plan(single *s) {
+static mb_link_err plan(single *s) {
   mb_link *l = s->l;
   mb_module *o = s->o;
   if (o->nimported[MB_KIND_MEMORY])
-    return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                         "--memory single: the output imports a memory from the host; a single "
                         "memory of membrane's layout cannot be imported (use --memory multi)");
   for (uint32_t i = 0; i < l->nmemopts; i++) {
     bool found = false;
     for (uint32_t k = 0; k < l->ninst && !found; k++) found = strcmp(l->inst[k].name, l->memopts[i].inst) == 0;
     if (!found)
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_OPTION, 0,
                           "--memory-size/--trust %s: no instance called '%s'", l->memopts[i].inst,
                           l->memopts[i].inst);
   }
@@ -159,11 +159,11 @@ static mb_err plan(single *s) {
     const mb_limits *lim = &o->memories[k];
     const mb_link_inst *in = &l->inst[r->inst];
     if (lim->flags & MB_LIMITS_64)
-      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                           "--memory single: instance '%s' has a 64-bit memory; only 32-bit memories "
                           "can share one memory (use --memory multi)", r->owner);
     if (lim->flags & MB_LIMITS_SHARED)
-      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                           "--memory single: instance '%s' has a shared memory (threads); not supported "
                           "with one memory (use --memory multi)", r->owner);
     const mb_mem_opt *opt = opt_of(l, in->name);
@@ -174,7 +174,7 @@ static mb_err plan(single *s) {
       last = (int)k;
     } else if (opt && opt->pages) {
       if (opt->pages < r->min)
-        return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+        return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                             "--memory-size %s=%u: the memory of '%s' starts with %u pages; give at "
                             "least that", in->name, opt->pages, r->owner, r->min);
       r->cap = opt->pages;
@@ -183,7 +183,7 @@ static mb_err plan(single *s) {
     } else if (r->has_max) {
       r->cap = r->max;
     } else if (opt && opt->grow) { /* a second memory of the growable instance */
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                           "--memory single: '%s' has a second memory without a maximum; give it a "
                           "size with --memory-size %s=PAGES", r->owner, in->name);
     } else if (last < 0) {
@@ -194,7 +194,7 @@ static mb_err plan(single *s) {
     }
   }
   if (other >= 0)
-    return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+    return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                         "--memory single: instances '%s' and '%s' must both grow their memory (no "
                         "maximum declared), but only one region of the single memory can grow: give "
                         "one of them a fixed size with --memory-size %s=PAGES (or --memory-size "
@@ -216,7 +216,7 @@ static mb_err plan(single *s) {
   /* WASI through the growable region: wrappers need membrane's scratch region */
   bool translate = s->wasi_mem >= 0 && s->rg[s->wasi_mem].last;
   if (s->wasi_mem >= 0 && !translate && s->rg[s->wasi_mem].checked)
-    return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+    return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                         "--memory single: instance '%s' calls the host's WASI directly but has a "
                         "fixed, checked region: the host would not keep it inside. Let it be the "
                         "growable one (the others need --memory-size), or --trust %s",
@@ -241,7 +241,7 @@ static mb_err plan(single *s) {
     r->base = (uint32_t)base;
     base += r->cap;
     if (base > 65536)
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                           "--memory single: the fixed regions need %llu pages, more than 4 GiB (the "
                           "region of '%s' has %u pages); give smaller sizes with --memory-size "
                           "INST=PAGES", (unsigned long long)base, r->owner, r->cap);
@@ -250,11 +250,11 @@ static mb_err plan(single *s) {
     region *r = &s->rg[last];
     r->base = (uint32_t)base;
     if (base + r->min > 65536)
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                           "--memory single: the fixed regions (%llu pages) and the initial memory of "
                           "'%s' (%u pages) exceed 4 GiB", (unsigned long long)base, r->owner, r->min);
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* ---- code ---- */
@@ -276,9 +276,9 @@ static void op_limit(single *s, mb_buf *b, uint32_t k) {
 }
 
 /* Trap unless [local a, + local n) is inside region k (both locals i32). */
-static mb_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, uint32_t k) {
+static mb_link_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, uint32_t k) {
   uint32_t trap;
-  mb_err e = find_helper(s, H_TRAP, 0, 0, &trap);
+  mb_link_err e = find_helper(s, H_TRAP, 0, 0, &trap);
   if (e) return e;
   mb__emit_u32(b, MB_OP_LOCAL_GET, a);
   mb__emit(b, MB_OP_I64_EXTEND_I32_U);
@@ -290,7 +290,7 @@ static mb_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, uint3
   mb__emit_block(b, MB_OP_IF);
   mb__emit_u32(b, MB_OP_CALL, trap);
   mb__emit(b, MB_OP_END);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Access size and the operands above the address of a memarg instruction. */
@@ -353,6 +353,7 @@ typedef struct body {
   uint8_t type[16];
   uint8_t ord[16];
   uint32_t n;
+  mb_link_err err; /* what lower_insn failed with (the walker only carries mb_err) */
 } body;
 
 static uint32_t scratch_local(body *c, uint8_t type, uint8_t ord) {
@@ -363,18 +364,18 @@ static uint32_t scratch_local(body *c, uint8_t type, uint8_t ord) {
   return c->first + c->n++;
 }
 
-static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
+static mb_link_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
   body *c = user;
   single *s = c->s;
   if (in->mem >= s->nmem || (in->op == 0xFC && in->sub == 10 && in->mem2 >= s->nmem))
-    return mb_wasm_fail(s->diag, MB_ERR_INDEX_RANGE, in->offset_at, "memory index out of range");
+    return mb_link_fail(s->diag, MB_LINK_ERR_INPUT, in->offset_at, "memory index out of range");
   const region *r = &s->rg[in->mem];
   uint64_t base = (uint64_t)r->base * PAGE;
-  mb_err e;
+  mb_link_err e;
   if (in->memarg) {
     uint64_t off = in->offset + base;
     if (off > UINT32_MAX)
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, in->offset_at,
+      return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, in->offset_at,
                           "--memory single: a memory access of '%s' has offset %llu, which with its "
                           "region's base %llu does not fit in 32 bits", r->owner,
                           (unsigned long long)in->offset, (unsigned long long)base);
@@ -382,7 +383,7 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
       access a;
       uint32_t trap;
       if (!access_of(in->op, in->sub, &a))
-        return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+        return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
       if ((e = find_helper(s, H_TRAP, 0, 0, &trap))) return e;
       uint32_t vals[2] = {0, 0};
       for (int j = a.nvals - 1; j >= 0; j--) {
@@ -407,7 +408,7 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
     mb_buf_u32(b, in->align);
     mb_buf_u32(b, (uint32_t)off);
     if (in->has_lane) mb_buf_byte(b, in->lane);
-    return MB_OK;
+    return MB_LINK_OK;
   }
   uint32_t fn;
   if (in->op == 0x3F) { /* memory.size */
@@ -418,22 +419,22 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
     } else {
       mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
     }
-    return MB_OK;
+    return MB_LINK_OK;
   }
   if (in->op == 0x40) { /* memory.grow */
     if ((e = find_helper(s, H_GROW, in->mem, 0, &fn))) return e;
     mb__emit_u32(b, MB_OP_CALL, fn);
-    return MB_OK;
+    return MB_LINK_OK;
   }
   if (in->op == 0xFC && in->sub == 11) { /* memory.fill */
     if ((e = find_helper(s, H_FILL, in->mem, 0, &fn))) return e;
     mb__emit_u32(b, MB_OP_CALL, fn);
-    return MB_OK;
+    return MB_LINK_OK;
   }
   if (in->op == 0xFC && in->sub == 10) { /* memory.copy dst src */
     if ((e = find_helper(s, H_COPY, in->mem, in->mem2, &fn))) return e;
     mb__emit_u32(b, MB_OP_CALL, fn);
-    return MB_OK;
+    return MB_LINK_OK;
   }
   if (in->op == 0xFC && in->sub == 8) { /* memory.init seg mem: d s n */
     uint32_t n = scratch_local(c, 0x7F, 0), src = scratch_local(c, 0x7F, 1),
@@ -450,44 +451,55 @@ static mb_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
     mb__emit_fc(b, MB_FC_MEMORY_INIT);
     mb_buf_u32(b, in->data);
     mb_buf_byte(b, 0);
-    return MB_OK;
+    return MB_LINK_OK;
   }
-  return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
+  return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, in->offset_at, "unknown memory instruction");
 }
 
 /* One body: renumbered (its remap) if needed, then lowered, with its scratch locals. */
-static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
+/* The walker's hook: the model's code type, with the link's code kept in the body. */
+static mb_err lower_insn_hook(void *user, mb_buf *b, const mb_wasm_mem_insn *in) {
+  body *c = user;
+  c->err = lower_insn(user, b, in);
+  return c->err ? MB_ERR_INVALID_ARG : MB_OK;
+}
+
+static mb_link_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
   mb_module *o = s->o;
   mb_code *cd = &o->codes[i];
   const uint8_t *p = cd->body.ptr;
   size_t len = cd->body.len;
-  mb_err e;
+  mb_link_err e;
   if (cd->remap) {
     tmp->len = 0;
-    if ((e = mb_code_rewrite(p, len, cd->offset, cd->remap, tmp, s->diag))) return e;
+    if ((e = mb__link_wasm(mb_code_rewrite(p, len, cd->offset, cd->remap, tmp, s->diag), s->diag)))
+      return e;
     if (tmp->failed) return nomem(s);
     p = tmp->data;
     len = tmp->len;
   }
   mb_wasm_reader r = {p, p, p + len, 0, s->diag};
   uint32_t groups, total = o->types[o->func_types[i]].nparams;
-  if ((e = mb_wasm_u32(&r, &groups, "local groups"))) return e;
+  if ((e = mb__link_wasm(mb_wasm_u32(&r, &groups, "local groups"), s->diag))) return e;
   for (uint32_t g = 0; g < groups; g++) {
     uint32_t n;
     uint8_t t;
-    if ((e = mb_wasm_u32(&r, &n, "local count")) || (e = mb_wasm_byte(&r, &t, "local type"))) return e;
+    if ((e = mb__link_wasm(mb_wasm_u32(&r, &n, "local count"), s->diag)) ||
+        (e = mb__link_wasm(mb_wasm_byte(&r, &t, "local type"), s->diag)))
+      return e;
     total += n;
   }
   const uint8_t *groups_end = r.pos;
   body c = {.s = s, .first = total};
-  mb_wasm_mem_hook hook = {lower_insn, &c};
+  mb_wasm_mem_hook hook = {lower_insn_hook, &c};
   mb_remap rm = {{0}, {0}};
   if (s->redirect) {
     rm.map[MB_SPACE_FUNC] = s->redirect;
     rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
   }
   code->len = 0;
-  if ((e = mb_wasm_expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code))) return e;
+  mb_err we = mb_wasm_expr_walk_hooked(&r, s->redirect ? &rm : NULL, &hook, code);
+  if (we) return c.err ? c.err : mb__link_wasm(we, s->diag);
   mb_buf out;
   mb_buf_init(&out);
   mb_buf_u32(&out, groups + c.n);
@@ -516,7 +528,7 @@ static mb_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) {
   cd->body = (mb_bytes){q, (uint32_t)out.len};
   cd->remap = NULL;
   mb_buf_fini(&out);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* ---- WASI pointer translation (the growable region calls the host's WASI) ----
@@ -550,7 +562,7 @@ static const char *wasi_sig(mb_bytes field) {
 }
 
 /* Wrappers for the WASI imports that take pointers; calls are redirected to them. */
-static mb_err plan_wrappers(single *s) {
+static mb_link_err plan_wrappers(single *s) {
   mb_module *o = s->o;
   uint32_t nimp = o->nimported[MB_KIND_FUNC];
   s->nfuncs_total = nimp + o->nfuncs;
@@ -565,22 +577,22 @@ static mb_err plan_wrappers(single *s) {
     const char *sig = wasi_sig(im->field);
     const mb_functype *t = &o->types[im->u.func_type];
     if (!sig || strlen(sig) != t->nparams)
-      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                           "--memory single: the host's WASI function %.*s.%.*s is not known to "
                           "membrane, so its pointers cannot be moved into the region of '%s'",
                           (int)im->module.len, (const char *)im->module.ptr, (int)im->field.len,
                           (const char *)im->field.ptr, s->rg[s->wasi_mem].owner);
     if (!strpbrk(sig, "PIA")) continue;
-    mb_err e = find_helper(s, H_WRAP, fi, 0, &s->redirect[fi]);
+    mb_link_err e = find_helper(s, H_WRAP, fi, 0, &s->redirect[fi]);
     if (e) return e;
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* The wrapper of WASI import `imp` for the growable region (base K): pointers p moved to
  * p + K, and a pointer past the region's end so that the host sees it past the memory's
  * end and answers with its own errno, as it would have to the program directly. */
-static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
+static mb_link_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
   mb_module *o = s->o;
   const mb_import *im = NULL;
   for (uint32_t k = 0, f = 0; k < o->nimports && !im; k++)
@@ -701,7 +713,7 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
       f++;
     }
     if (args_sizes == UINT32_MAX)
-      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                           "--memory single: %.*s is imported without %s, which membrane needs to "
                           "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
                           env ? "environ_sizes_get" : "args_sizes_get");
@@ -764,14 +776,14 @@ static mb_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     mb__emit_i32(b, 0);
   }
   mb__emit(b, MB_OP_END);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* ---- helper bodies ---- */
 
-static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type, const char **name,
+static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type, const char **name,
                           char *namebuf, size_t namecap) {
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   b->len = 0;
   const region *r = h->kind == H_WRAP || h->kind == H_TRAP ? &s->rg[0] : &s->rg[h->a];
   uint32_t base = r->base * PAGE;
@@ -868,10 +880,10 @@ static mb_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type,
   }
   }
   mb__emit(b, MB_OP_END);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
+static mb_link_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
   mb_module *o = s->o;
   mb_global *v = mb_wasm_arena_array(o->arena, o->nglobals + 1, sizeof *v);
   mb_buf b;
@@ -890,13 +902,13 @@ static mb_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *ind
   o->globals = v;
   *index = o->nimported[MB_KIND_GLOBAL] + o->nglobals++;
   mb_buf_fini(&b);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Active data segments move by their region's base; one that would not fit in its
  * region's initial pages is an error (the instance would have failed to instantiate, and
  * here it would write into the next region). */
-static mb_err move_data(single *s) {
+static mb_link_err move_data(single *s) {
   mb_module *o = s->o;
   for (uint32_t i = 0; i < o->ndatas; i++) {
     mb_data *d = &o->datas[i];
@@ -906,17 +918,17 @@ static mb_err move_data(single *s) {
     uint8_t op;
     int32_t c;
     if (mb_wasm_byte(&rd, &op, "") || op != 0x41 || mb_wasm_s32(&rd, &c, "") || rd.pos + 1 != rd.end)
-      return mb_wasm_fail(s->diag, MB_ERR_UNSUPPORTED, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_UNSUPPORTED, 0,
                           "--memory single: an active data segment of '%s' has a computed offset; "
                           "only i32.const offsets can be moved into a region", r->owner);
     uint64_t end = (uint64_t)(uint32_t)c + d->bytes.len;
     if (!r->last && end > (uint64_t)r->min * PAGE)
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                           "--memory single: a data segment of '%s' ends at byte %llu, past its "
                           "initial memory (%u pages)", r->owner, (unsigned long long)end, r->min);
     uint64_t at = (uint64_t)(uint32_t)c + (uint64_t)r->base * PAGE;
     if (at > UINT32_MAX)
-      return mb_wasm_fail(s->diag, MB_ERR_INVALID_ARG, 0,
+      return mb_link_fail(s->diag, MB_LINK_ERR_LAYOUT, 0,
                           "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
     mb_buf_init(&b);
@@ -932,13 +944,13 @@ static mb_err move_data(single *s) {
     d->memory = 0;
     mb_buf_fini(&b);
   }
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
 /* Element segments and exports pointing at a wrapped WASI import use the wrapper. */
-static mb_err redirect_refs(single *s) {
+static mb_link_err redirect_refs(single *s) {
   mb_module *o = s->o;
-  if (!s->redirect) return MB_OK;
+  if (!s->redirect) return MB_LINK_OK;
   mb_remap rm = {{0}, {0}};
   rm.map[MB_SPACE_FUNC] = s->redirect;
   rm.count[MB_SPACE_FUNC] = s->nfuncs_total;
@@ -952,7 +964,8 @@ static mb_err redirect_refs(single *s) {
     for (uint32_t k = 0; k < el->count; k++) {
       mb_buf b;
       mb_buf_init(&b);
-      mb_err e = mb_const_expr_rewrite(el->items[k].ptr, el->items[k].len, 0, &rm, &b, s->diag);
+      mb_link_err e = mb__link_wasm(
+          mb_const_expr_rewrite(el->items[k].ptr, el->items[k].len, 0, &rm, &b, s->diag), s->diag);
       uint8_t *p = e || b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
       uint32_t n = (uint32_t)b.len;
       if (p) memcpy(p, b.data, b.len);
@@ -965,10 +978,10 @@ static mb_err redirect_refs(single *s) {
   for (uint32_t i = 0; i < o->nexports; i++)
     if (o->exports[i].kind == MB_KIND_FUNC && o->exports[i].index < s->nfuncs_total)
       o->exports[i].index = s->redirect[o->exports[i].index];
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-static mb_err regions_custom(single *s) {
+static mb_link_err regions_custom(single *s) {
   mb_module *o = s->o;
   mb_buf b;
   mb_buf_init(&b);
@@ -999,17 +1012,17 @@ static mb_err regions_custom(single *s) {
   o->customs = cs;
   o->ncustoms++;
   mb_buf_fini(&b);
-  return MB_OK;
+  return MB_LINK_OK;
 }
 
-mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char ***names,
+mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char ***names,
                         uint32_t **funcs, uint32_t *nnames, mb_diag *diag) {
   single s = {.l = l, .o = o, .diag = diag, .wasi_mem = wasi_mem, .types_cap = o->ntypes};
   *nnames = 0;
   mb_buf tmp, code;
   mb_buf_init(&tmp);
   mb_buf_init(&code);
-  mb_err e = plan(&s);
+  mb_link_err e = plan(&s);
   if (e) goto out;
   s.next_func = o->nimported[MB_KIND_FUNC] + o->nfuncs;
   for (uint32_t k = 0; k < s.nrg && !e; k++) {
@@ -1078,7 +1091,7 @@ mb_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char *
       memcpy(p, code.data, code.len);
       strcpy(n, name);
       if (o->nimported[MB_KIND_FUNC] + o->nfuncs != hh.index) {
-        e = mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0, "internal: helper index");
+        e = mb_link_fail(diag, MB_LINK_ERR_USAGE, 0, "internal: helper index");
         goto out;
       }
       o->func_types[o->nfuncs++] = type;
@@ -1129,7 +1142,7 @@ out:
   return e;
 }
 
-mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
+mb_link_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
                             mb_diag *diag) {
   *out = NULL;
   *n = 0;
@@ -1137,7 +1150,7 @@ mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, boo
   const mb_custom *cs = NULL;
   for (uint32_t i = 0; i < m->ncustoms && !cs; i++)
     if (mb_bytes_eq(m->customs[i].name, "membrane:memory")) cs = &m->customs[i];
-  if (!cs) return MB_OK;
+  if (!cs) return MB_LINK_OK;
   *found = true;
   mb_wasm_reader r = {cs->payload.ptr, cs->payload.ptr, cs->payload.ptr + cs->payload.len, 0, NULL};
   uint32_t version, count;
@@ -1145,7 +1158,7 @@ mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, boo
       count > cs->payload.len)
     goto bad;
   mb_region_info *v = mb_module_alloc(m, (size_t)(count ? count : 1) * sizeof *v);
-  if (!v) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory");
+  if (!v) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   for (uint32_t i = 0; i < count; i++) {
     uint8_t flags;
     if (mb_wasm_name(&r, &v[i].name, "") || mb_wasm_u32(&r, &v[i].base, "") ||
@@ -1158,8 +1171,8 @@ mb_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, boo
   if (r.pos != r.end) goto bad;
   *out = v;
   *n = count;
-  return MB_OK;
+  return MB_LINK_OK;
 bad:
-  return mb_wasm_fail(diag, MB_ERR_BAD_STRUCTURE, r.pos ? (uint64_t)(r.pos - r.start) : 0,
+  return mb_link_fail(diag, MB_LINK_ERR_INPUT, r.pos ? (uint64_t)(r.pos - r.start) : 0,
                       "malformed custom section 'membrane:memory'");
 }

@@ -169,13 +169,11 @@ int mb_cmd_link(int argc, char **argv) {
       fail("out of memory", NULL);
       goto out;
     }
-    for (int i = 0; i < nwits; i++)
-      if (mb_wit_add_path(wit, wits[i], &d)) {
-        report(&d);
-        goto out;
-      }
-    if (mb_wit_resolve(wit, &d)) {
-      report(&d);
+    mb_wit_diag wd = {0};
+    for (int i = 0; i < nwits && !wd.code; i++) mb_wit_add_path(wit, wits[i], &wd);
+    if (!wd.code) mb_wit_resolve(wit, &wd);
+    if (wd.code) {
+      fail(wd.message, NULL);
       goto out;
     }
     mb_link_set_wit(l, wit);
@@ -190,7 +188,7 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     }
     *eq = 0;
-    mb_err e = mb_link_set_world(l, spec, eq + 1, &d);
+    mb_link_err e = mb_link_set_world(l, spec, eq + 1, &d);
     free(spec);
     if (e) {
       report(&d);
@@ -217,7 +215,7 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     }
     char *name = strndup(memsizes[i], (size_t)(eq - memsizes[i]));
-    mb_err e = name ? mb_link_set_memory_size(l, name, (uint32_t)pages, &d) : MB_ERR_NOMEM;
+    mb_link_err e = name ? mb_link_set_memory_size(l, name, (uint32_t)pages, &d) : MB_LINK_ERR_NOMEM;
     free(name);
     if (e) {
       report(&d);
@@ -243,7 +241,7 @@ int mb_cmd_link(int argc, char **argv) {
       goto out;
     }
     *dotp = *eq = 0;
-    mb_err e = mb_link_wire(l, spec, dotp + 1, eq + 1, &d);
+    mb_link_err e = mb_link_wire(l, spec, dotp + 1, eq + 1, &d);
     free(spec);
     if (e) {
       report(&d);
@@ -253,7 +251,7 @@ int mb_cmd_link(int argc, char **argv) {
   for (int i = 0; i < nexports; i++) {
     char *spec, *inst, *name, *as;
     if (!mb_cli_export_spec("link", exports[i], &spec, &inst, &name, &as)) goto out;
-    mb_err e = mb_link_export(l, inst, name, as, &d);
+    mb_link_err e = mb_link_export(l, inst, name, as, &d);
     free(spec);
     if (e) {
       report(&d);
@@ -274,7 +272,7 @@ int mb_cmd_link(int argc, char **argv) {
       perror(dot);
       goto out;
     }
-    mb_err e = mb_link_describe(l, f, true, &d);
+    mb_link_err e = mb_link_describe(l, f, true, &d);
     if (fclose(f) != 0 && !e) {
       perror(dot);
       goto out;

@@ -39,7 +39,7 @@ static void warn(void *user, const char *msg) {
   fprintf(stderr, "membrane virt: warning: %s\n", msg);
 }
 
-static void report(const mb_wv_policy_diag *d) {
+static void report(const mb_wv_diag *d) {
   if (d->where[0]) fprintf(stderr, "membrane virt: %s: %s\n", d->where, d->message);
   else fprintf(stderr, "membrane virt: %s\n", d->message);
 }
@@ -48,7 +48,7 @@ int mb_cmd_virt(int argc, char **argv) {
   int status = 1;
   const char *out = NULL;
   mb_wv_policy p;
-  mb_wv_policy_diag d;
+  mb_wv_diag d;
   int ninputs = 0;
   const char **inputs = calloc((size_t)argc, sizeof *inputs);
   mb_cli_module *cms = calloc((size_t)argc, sizeof *cms);

@@ -1,5 +1,5 @@
 /* alloc_libc.c — the default allocation hook of native builds (the wasm32 glue brings its
- * own, wasm_alloc.c, and never compiles this file). */
+ * own, wasm32_alloc.c, and never compiles this file). */
 #include <stdlib.h>
 
 #include "internal.h"

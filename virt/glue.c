@@ -23,6 +23,18 @@ void mb__glue_native_dtor(uint32_t index, int32_t rep);
 #define EXPORT(name) __attribute__((export_name(name)))
 #endif
 
+#ifndef MB_GLUE_NATIVE
+/* The runtime's allocation hook over the wasm32 allocator; realloc(ptr, 0) frees. */
+void *mb__glue_realloc(void *ptr, size_t size, void *user) {
+  (void)user;
+  if (size == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, size);
+}
+#endif
+
 /* The one runtime, in static memory: initialised as mb_rt_new would (zeroes, the glue's
  * allocator, the maximum table size), so it needs no start function and its fields sit
  * at constant addresses the hot paths load without a pointer chase first. */

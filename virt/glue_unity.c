@@ -6,5 +6,5 @@
 #include "resource.c"
 #include "call.c"
 #include "unwind.c"
-#include "wasm_alloc.c"
+#include "wasm32_alloc.c"
 #include "glue.c"

@@ -9,7 +9,7 @@
 #include "membrane_virt.h"
 
 /* Natively these are libc calls; in the wasm32 build (-mbulk-memory) they become
- * memory.copy / memory.fill, and wasm_alloc.c defines the functions for any call left. */
+ * memory.copy / memory.fill, and wasm32_alloc.c defines the functions for any call left. */
 #define mb__virt_memcpy __builtin_memcpy
 #define mb__virt_memset __builtin_memset
 
@@ -117,7 +117,11 @@ struct mb_rt {
 /* ---- alloc_libc.c (native builds only) ---- */
 void *mb__virt_libc_realloc(void *ptr, size_t size, void *user);
 
-/* ---- wasm_alloc.c (wasm32 glue only) ---- */
+/* ---- wasm32 glue only: wasm32_alloc.c's malloc family, and the runtime's hook over it
+ * (glue.c) ---- */
+void *malloc(size_t n);
+void free(void *p);
+void *realloc(void *p, size_t n);
 void *mb__glue_realloc(void *ptr, size_t size, void *user);
 
 /* ---- rt.c ---- */

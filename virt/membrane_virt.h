@@ -239,7 +239,7 @@ uint32_t mb_rt_resource_count(const mb_rt *rt);
 
 /* ---- the wasm32 glue --------------------------------------------------------------- */
 
-/* The glue module built from this library (virt/glue.c + virt/wasm_alloc.c) by clang
+/* The glue module built from this library (virt/glue.c + virt/wasm32_alloc.c) by clang
  * --target=wasm32: a freestanding module with no imports, exporting `memory`, the function
  * table `__indirect_function_table` (growable) and the functions below, each over one
  * runtime created on first use. Every parameter and result is an i32.

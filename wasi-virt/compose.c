@@ -230,24 +230,24 @@ static void entry_module(mb_buf *o, const char *app) {
 /* With membrane_entry as the main instance, the program's exports by name (the default
  * a link gives only to the main instance): its _start is the entry's, its `memory`
  * stays out (the output's is wasi-virt's). */
-static mb_wv_policy_err entry_exports(mb_link *l, const mb_wv_instance *app,
-                                        mb_wv_policy_diag *diag) {
+static mb_wv_err entry_exports(mb_link *l, const mb_wv_instance *app,
+                                        mb_wv_diag *diag) {
   mb_diag d;
   const mb_module *m = app->module;
   for (uint32_t i = 0; i < m->nexports; i++) {
     const mb_export *x = &m->exports[i];
     if (memchr(x->name.ptr, 0, x->name.len)) continue; /* no C string names it */
     char *nm = mb__vfs_malloc((size_t)x->name.len + 1);
-    if (!nm) return fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
+    if (!nm) return fail(diag, MB_WV_ERR_NOMEM, "", "out of memory");
     memcpy(nm, x->name.ptr, x->name.len);
     nm[x->name.len] = '\0';
     bool start = x->kind == MB_KIND_FUNC && !strcmp(nm, "_start");
     bool bad = !(x->kind == MB_KIND_MEMORY && !strcmp(nm, "memory")) &&
                mb_link_export(l, start ? "membrane_entry" : app->name, nm, NULL, &d);
     mb__vfs_free(nm);
-    if (bad) return fail(diag, MB_WV_POLICY_BAD_VALUE, app->path, "%s", d.message);
+    if (bad) return fail(diag, MB_WV_ERR_BAD_VALUE, app->path, "%s", d.message);
   }
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
 /* The preview1 functions m imports (bit i: mb_wasi_func_names[i]). */
@@ -287,9 +287,9 @@ uint64_t mb_wv_single_pages(const mb_wv_policy *p, uint64_t initial_pages, uint6
 
 /* The program's exports the host asked for: only its own instances (wasi-virt's parts
  * are no API), and never as `memory`, which is wasi-virt's for the host's WASI. */
-static mb_wv_policy_err add_exports(mb_link *l, const mb_wv_instance *insts, size_t ninsts,
+static mb_wv_err add_exports(mb_link *l, const mb_wv_instance *insts, size_t ninsts,
                                       const mb_wv_export *exports, size_t nexports,
-                                      bool entry, mb_wv_policy_diag *diag) {
+                                      bool entry, mb_wv_diag *diag) {
   mb_diag d;
   for (size_t x = 0; x < nexports; x++) {
     const mb_wv_export *ex = &exports[x];
@@ -301,12 +301,12 @@ static mb_wv_policy_err add_exports(mb_link *l, const mb_wv_instance *insts, siz
       size_t n = 0;
       for (size_t i = 0; i < ninsts && n < sizeof names; i++)
         n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s'", i ? ", " : "", insts[i].name);
-      return fail(diag, MB_WV_POLICY_BAD_VALUE, "--export",
+      return fail(diag, MB_WV_ERR_BAD_VALUE, "--export",
                   "%s.%s: no instance called '%s' (the program's instances: %s)", ex->inst,
                   ex->name, ex->inst, names);
     }
     if (strcmp(as, "memory") == 0)
-      return fail(diag, MB_WV_POLICY_CONFLICT, "--export",
+      return fail(diag, MB_WV_ERR_CONFLICT, "--export",
                   "%s.%s%s%s: the output's 'memory' is wasi-virt's (the host's WASI reads it); "
                   "export it under another name, e.g. --export %s.%s=%s_%s",
                   ex->inst, ex->name, ex->as ? "=" : "", ex->as ? ex->as : "", ex->inst,
@@ -314,9 +314,9 @@ static mb_wv_policy_err add_exports(mb_link *l, const mb_wv_instance *insts, siz
     /* with --save the program's _start is the entry's, which saves after it */
     bool start = entry && !strcmp(ex->inst, insts[0].name) && !strcmp(ex->name, "_start");
     if (mb_link_export(l, start ? "membrane_entry" : ex->inst, ex->name, ex->as, &d))
-      return fail(diag, MB_WV_POLICY_BAD_VALUE, "--export", "%s", d.message);
+      return fail(diag, MB_WV_ERR_BAD_VALUE, "--export", "%s", d.message);
   }
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
 /* Whether the recording a replay's configuration holds saved trees (--save). */
@@ -334,24 +334,24 @@ static bool replay_saves(const mb_vfs_buf *blob) {
   return saves;
 }
 
-mb_wv_policy_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
+mb_wv_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
                                    const mb_wv_export *exports, size_t nexports,
                                    const mb_wv_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
-                                   mb_wv_policy_diag *diag) {
+                                   mb_wv_diag *diag) {
   return mb_wv_compose_memory(insts, ninsts, exports, nexports, p, NULL, out_path, warn, user,
                                 diag);
 }
 
-mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
+mb_wv_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
                                           const mb_wv_export *exports, size_t nexports,
                                           const mb_wv_policy *p,
                                           const mb_wv_memory_opts *mem, const char *out_path,
                                           void (*warn)(void *user, const char *message),
-                                          void *user, mb_wv_policy_diag *diag) {
+                                          void *user, mb_wv_diag *diag) {
   static const char *const generated[] = {"wasi_virt", "membrane_host", "membrane_config",
                                           "membrane_entry"};
-  mb_wv_policy_err err = MB_WV_POLICY_OK;
+  mb_wv_err err = MB_WV_OK;
   mb_diag d;
   mb_module *virt = NULL, *config = NULL, *host = NULL, *fused = NULL, *entry = NULL;
   mb_link *l = NULL;
@@ -362,7 +362,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   mb_buf_init(&entry_b);
   mb_vfs_buf_init(&blob);
   if (diag) memset(diag, 0, sizeof *diag);
-  if (ninsts == 0) return fail(diag, MB_WV_POLICY_BAD_VALUE, "", "no application");
+  if (ninsts == 0) return fail(diag, MB_WV_ERR_BAD_VALUE, "", "no application");
 
   size_t clients = 0;
   uint64_t client_funcs = 0;
@@ -370,14 +370,14 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
     const mb_wv_instance *in = &insts[i];
     for (size_t k = 0; k < sizeof generated / sizeof *generated; k++)
       if (strcmp(in->name, generated[k]) == 0) {
-        err = fail(diag, MB_WV_POLICY_CONFLICT, in->path,
+        err = fail(diag, MB_WV_ERR_CONFLICT, in->path,
                    "the instance name '%s' is taken by wasi-virt's own parts: give it another "
                    "(NAME=%s)",
                    in->name, in->path);
         goto out;
       }
     if (mb_module_imports_from(in->module, "wasi_unstable")) {
-      err = fail(diag, MB_WV_POLICY_BAD_VALUE, in->path,
+      err = fail(diag, MB_WV_ERR_BAD_VALUE, in->path,
                  "imports from 'wasi_unstable' (WASI preview 0); wasi-virt implements "
                  "wasi_snapshot_preview1: rebuild the program with a current toolchain");
       goto out;
@@ -387,24 +387,24 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
     client_funcs |= preview1_imports(in->module);
     const mb_limits *mem = exported_memory(in->module);
     if (!mem) {
-      err = fail(diag, MB_WV_POLICY_BAD_VALUE, in->path,
+      err = fail(diag, MB_WV_ERR_BAD_VALUE, in->path,
                  "exports no memory called 'memory': a WASI program must export its memory");
       goto out;
     }
     if (mem->flags & MB_LIMITS_64) {
-      err = fail(diag, MB_WV_POLICY_BAD_VALUE, in->path,
+      err = fail(diag, MB_WV_ERR_BAD_VALUE, in->path,
                  "its memory is 64-bit (memory64); WASI preview1 passes 32-bit pointers");
       goto out;
     }
   }
   if (clients == 0 && !exported_memory(insts[0].module)) {
-    err = fail(diag, MB_WV_POLICY_BAD_VALUE, insts[0].path,
+    err = fail(diag, MB_WV_ERR_BAD_VALUE, insts[0].path,
                "exports no memory called 'memory' and imports no WASI: nothing to virtualize");
     goto out;
   }
   bool saves = p->save_count > 0;
   if (saves && !exports_func(insts[0].module, "_start")) {
-    err = fail(diag, MB_WV_POLICY_CONFLICT, insts[0].path,
+    err = fail(diag, MB_WV_ERR_CONFLICT, insts[0].path,
                "--save copies the trees when the program exits, but it exports no _start (a "
                "reactor has no exit to save at); --save needs a command");
     goto out;
@@ -413,7 +413,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   if ((err = mb_wv_config_build(p, base ? base + 1 : insts[0].path, NULL, &blob, diag)))
     goto out;
   if (blob.len > INT32_MAX) {
-    err = fail(diag, MB_WV_POLICY_BAD_VALUE, "--embed",
+    err = fail(diag, MB_WV_ERR_BAD_VALUE, "--embed",
                "the embedded files and configuration take %zu bytes; at most 2 GiB fit in "
                "wasi-virt's memory",
                blob.len);
@@ -424,7 +424,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
    * host calls of the saves are in it and checked): the same exit, and the same status */
   if (p->replay_path) saves = replay_saves(&blob);
   if (saves && !exports_func(insts[0].module, "_start")) {
-    err = fail(diag, MB_WV_POLICY_CONFLICT, insts[0].path,
+    err = fail(diag, MB_WV_ERR_CONFLICT, insts[0].path,
                "the recorded run saved trees at exit, but this program exports no _start");
     goto out;
   }
@@ -435,7 +435,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   if (mb_wasm_read(host_mounts ? mb_wasi_virt_wasm : mb_wasi_virt_nohost_wasm,
                    host_mounts ? mb_wasi_virt_wasm_len : mb_wasi_virt_nohost_wasm_len, &virt,
                    &d)) {
-    err = fail(diag, MB_WV_POLICY_IO, "wasi-virt", "the built-in module is unreadable: %s",
+    err = fail(diag, MB_WV_ERR_IO, "wasi-virt", "the built-in module is unreadable: %s",
                d.message);
     goto out;
   }
@@ -445,19 +445,19 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   host_module(&host_b, virt, virt_mem ? virt_mem : &any, mb_wv_config_host_funcs(p, client_funcs));
   if (saves) entry_module(&entry_b, insts[0].name);
   if (config_b.failed || host_b.failed || entry_b.failed) {
-    err = fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
+    err = fail(diag, MB_WV_ERR_NOMEM, "", "out of memory");
     goto out;
   }
   if (mb_wasm_read(config_b.data, config_b.len, &config, &d) ||
       mb_wasm_read(host_b.data, host_b.len, &host, &d) ||
       (saves && mb_wasm_read(entry_b.data, entry_b.len, &entry, &d))) {
-    err = fail(diag, MB_WV_POLICY_IO, "wasi-virt", "a generated module is invalid: %s",
+    err = fail(diag, MB_WV_ERR_IO, "wasi-virt", "a generated module is invalid: %s",
                d.message);
     goto out;
   }
 
   if (!(l = mb_link_new())) {
-    err = fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
+    err = fail(diag, MB_WV_ERR_NOMEM, "", "out of memory");
     goto out;
   }
   if (warn) mb_link_set_warn(l, warn, user);
@@ -465,7 +465,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   bool bad = false;
   for (size_t i = 0; i < ninsts && !bad; i++) {
     where = insts[i].path;
-    bad = mb_link_add_instance(l, insts[i].name, insts[i].module, insts[i].path, &d) != MB_OK;
+    bad = mb_link_add_instance(l, insts[i].name, insts[i].module, insts[i].path, &d) != MB_LINK_OK;
   }
   bad = bad || mb_link_add_instance(l, "wasi_virt", virt, "wasi-virt", &d) ||
         mb_link_add_instance(l, "membrane_host", host, "membrane_host", &d) ||
@@ -475,7 +475,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   for (size_t i = 0; i < ninsts && !bad; i++) {
     where = insts[i].path;
     if (mb_module_imports_from(insts[i].module, "wasi_snapshot_preview1"))
-      bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_OK;
+      bad = mb_link_wire(l, insts[i].name, "wasi_snapshot_preview1", "wasi_virt", &d) != MB_LINK_OK;
   }
   if (!bad) where = insts[0].path;
   if (!bad && mem && mem->single) {
@@ -483,7 +483,7 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
     uint64_t pages = mem->virt_pages ? mem->virt_pages
                                      : mb_wv_single_pages(p, virt_mem ? virt_mem->min : 0, blob.len);
     if (pages > 65536) {
-      err = fail(diag, MB_WV_POLICY_BAD_VALUE, "--memory single",
+      err = fail(diag, MB_WV_ERR_BAD_VALUE, "--memory single",
                  "wasi-virt's region would need %llu pages (more than 4 GiB) for this policy; "
                  "give --mem limits or --memory-size wasi_virt=PAGES",
                  (unsigned long long)pages);
@@ -505,11 +505,11 @@ mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts
   if (bad || mb_link_wire(l, "wasi_virt", "wasi_snapshot_preview1", "membrane_host", &d) ||
       mb_link_wire(l, "wasi_virt", "membrane:config", "membrane_config", &d) ||
       mb_link_grant_caller_memory(l, "wasi_virt", &d) || mb_link_fuse(l, &fused, &d)) {
-    err = fail(diag, MB_WV_POLICY_BAD_VALUE, where, "%s", d.message);
+    err = fail(diag, MB_WV_ERR_BAD_VALUE, where, "%s", d.message);
     goto out;
   }
   if (mb_wasm_write_path(fused, out_path, &d)) {
-    err = fail(diag, MB_WV_POLICY_IO, "", "%s", d.message);
+    err = fail(diag, MB_WV_ERR_IO, "", "%s", d.message);
     goto out;
   }
 

@@ -24,7 +24,7 @@ typedef struct builder {
   size_t npts;
   mb_vfs_buf *out;
   bool nomem;
-  mb_wv_policy_diag *diag;
+  mb_wv_diag *diag;
 } builder;
 
 #define fail mb__policy_fail
@@ -56,13 +56,13 @@ static void put_str(builder *b, const char *s, size_t n) {
 }
 static void put_cstr(builder *b, const char *s) { put_str(b, s ? s : "", s ? strlen(s) : 0); }
 
-static mb_wv_policy_err add_embed(builder *b, const mb_wv_mount *m,
+static mb_wv_err add_embed(builder *b, const mb_wv_mount *m,
                                     const mb_vfs_build_options *opt) {
   char where[300];
   snprintf(where, sizeof where, "--embed %s=%s", m->guest, m->host_path);
   struct stat st;
   if (stat(m->host_path, &st) != 0)
-    return fail(b->diag, MB_WV_POLICY_IO, where, "cannot read '%s': no such file or directory",
+    return fail(b->diag, MB_WV_ERR_IO, where, "cannot read '%s': no such file or directory",
                 m->host_path);
   point *p;
   size_t glen = strlen(m->guest);
@@ -73,22 +73,22 @@ static mb_wv_policy_err add_embed(builder *b, const mb_wv_mount *m,
     /* a file: the entry basename(guest) of the mount at dirname(guest) */
     const char *slash = strrchr(m->guest, '/');
     if (!slash || slash[1] == '\0')
-      return fail(b->diag, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(b->diag, MB_WV_ERR_BAD_VALUE, where,
                   "a file is embedded under a name: give GUEST as /DIR/NAME");
     base = slash + 1;
     p = point_at(b, m->guest, slash == m->guest ? 1 : (size_t)(slash - m->guest));
   }
   p->has_embed = true;
-  if (!p->w && !(p->w = mb_vfs_image_writer_new())) return MB_WV_POLICY_NOMEM;
-  mb_vfs_image_diag id;
-  mb_vfs_image_err e = base ? mb_vfs_image_add_host(p->w, 0, base, m->host_path, opt, &id)
+  if (!p->w && !(p->w = mb_vfs_image_writer_new())) return MB_WV_ERR_NOMEM;
+  mb_wv_diag id;
+  mb_wv_err e = base ? mb_vfs_image_add_host(p->w, 0, base, m->host_path, opt, &id)
                             : mb_vfs_image_add_host_children(p->w, 0, m->host_path, opt, &id);
-  if (e == MB_VFS_IMAGE_NOMEM) return MB_WV_POLICY_NOMEM;
-  if (e) return fail(b->diag, MB_WV_POLICY_IO, where, "%s", id.message);
-  return MB_WV_POLICY_OK;
+  if (e == MB_WV_ERR_NOMEM) return MB_WV_ERR_NOMEM;
+  if (e) return fail(b->diag, MB_WV_ERR_IO, where, "%s", id.message);
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err write_mount(builder *b, point *p) {
+static mb_wv_err write_mount(builder *b, point *p) {
   const mb_wv_mount *h = p->host;
   put_le(b, (uint64_t)p->kind, 1);
   put_le(b, h ? h->readonly : p->kind == MB_WV_MOUNT_EMBED, 1);
@@ -98,42 +98,42 @@ static mb_wv_policy_err write_mount(builder *b, point *p) {
   put_cstr(b, h ? h->subdir : "");
   if (!p->has_embed) {
     put_le(b, 0, 8);
-    return MB_WV_POLICY_OK;
+    return MB_WV_OK;
   }
   mb_vfs_buf img;
   mb_vfs_buf_init(&img);
-  mb_vfs_image_diag id;
-  mb_vfs_image_err e = mb_vfs_image_writer_finish(p->w, &img, &id);
-  if (e == MB_VFS_IMAGE_OK) {
+  mb_wv_diag id;
+  mb_wv_err e = mb_vfs_image_writer_finish(p->w, &img, &id);
+  if (e == MB_WV_OK) {
     put_le(b, img.len, 8);
     put(b, img.data, img.len);
   }
   mb_vfs_buf_fini(&img);
-  if (e == MB_VFS_IMAGE_NOMEM) return MB_WV_POLICY_NOMEM;
+  if (e == MB_WV_ERR_NOMEM) return MB_WV_ERR_NOMEM;
   if (e) {
     char where[300];
     snprintf(where, sizeof where, "--embed %.*s", (int)p->guest_len, p->guest);
-    return fail(b->diag, MB_WV_POLICY_CONFLICT, where, "%s", id.message);
+    return fail(b->diag, MB_WV_ERR_CONFLICT, where, "%s", id.message);
   }
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
 /* --replay: the recorded log, checked record by record (it is untrusted: whatever
  * wrote the file), as a blob. Its configuration must be a recording's. */
-static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag *diag) {
+static mb_wv_err read_log(builder *b, const char *path, mb_wv_diag *diag) {
   char where[300];
   snprintf(where, sizeof where, "--replay %s", path);
-  mb_wv_policy_err err = MB_WV_POLICY_OK;
+  mb_wv_err err = MB_WV_OK;
   uint8_t *data = NULL;
   size_t len = 0, cap = 0;
   FILE *f = fopen(path, "rb");
-  if (!f) return fail(diag, MB_WV_POLICY_IO, where, "cannot read '%s'", path);
+  if (!f) return fail(diag, MB_WV_ERR_IO, where, "cannot read '%s'", path);
   for (;;) {
     if (len == cap) {
       size_t ncap = cap ? cap * 2 : 65536;
       uint8_t *n = ncap > cap ? mb__vfs_realloc(data, ncap) : NULL;
       if (!n) {
-        err = fail(diag, MB_WV_POLICY_NOMEM, where, "out of memory");
+        err = fail(diag, MB_WV_ERR_NOMEM, where, "out of memory");
         goto out;
       }
       data = n;
@@ -144,13 +144,13 @@ static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag
     if (got == 0) break;
   }
   if (ferror(f)) {
-    err = fail(diag, MB_WV_POLICY_IO, where, "cannot read '%s'", path);
+    err = fail(diag, MB_WV_ERR_IO, where, "cannot read '%s'", path);
     goto out;
   }
   mb_wv_log_reader r;
   mb_wasi_errno e = mb_wv_log_open(&r, data, len);
   if (e) {
-    err = fail(diag, MB_WV_POLICY_BAD_VALUE, where,
+    err = fail(diag, MB_WV_ERR_BAD_VALUE, where,
                e == MB_WASI_ENOTSUP ? "a log of another version (this membrane reads version %d)"
                                     : "not a membrane log (no 7F MBVLOG1 header): record one with "
                                       "membrane virt --record (version %d)",
@@ -162,7 +162,7 @@ static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag
   bool nested = !e && c.log != MB_WV_LOG_RECORD;
   if (!e) mb_wv_config_fini(&c);
   if (e || nested) {
-    err = fail(diag, e == MB_WASI_ENOMEM ? MB_WV_POLICY_NOMEM : MB_WV_POLICY_BAD_VALUE, where,
+    err = fail(diag, e == MB_WASI_ENOMEM ? MB_WV_ERR_NOMEM : MB_WV_ERR_BAD_VALUE, where,
                e ? "the recorded configuration is corrupt or of another membrane version"
                  : "the recorded configuration is not a recording's");
     goto out;
@@ -173,7 +173,7 @@ static mb_wv_policy_err read_log(builder *b, const char *path, mb_wv_policy_diag
   while ((k = mb_wv_log_next(&r, &rec, &at)) > 0) {
   }
   if (k < 0) {
-    err = fail(diag, MB_WV_POLICY_BAD_VALUE, where,
+    err = fail(diag, MB_WV_ERR_BAD_VALUE, where,
                "malformed record %llu at byte %zu (a log ends only between records)",
                (unsigned long long)r.records + 1, at);
     goto out;
@@ -186,16 +186,16 @@ out:
   return err;
 }
 
-mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *pol, const char *argv0,
+mb_wv_err mb_wv_config_build(const mb_wv_policy *pol, const char *argv0,
                                         const mb_vfs_build_options *opt, mb_vfs_buf *out,
-                                        mb_wv_policy_diag *diag) {
+                                        mb_wv_diag *diag) {
   static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'C', 'F', 'G', '1'};
   builder b = {.out = out, .diag = diag};
-  mb_wv_policy_err err = MB_WV_POLICY_OK;
+  mb_wv_err err = MB_WV_OK;
   size_t start = out->len;
   if (diag) memset(diag, 0, sizeof *diag);
   b.pts = mb__vfs_calloc(pol->mount_count ? pol->mount_count : 1, sizeof *b.pts);
-  if (!b.pts) return fail(diag, MB_WV_POLICY_NOMEM, "", "out of memory");
+  if (!b.pts) return fail(diag, MB_WV_ERR_NOMEM, "", "out of memory");
 
   for (size_t i = 0; i < pol->mount_count && !err; i++) {
     const mb_wv_mount *m = &pol->mounts[i];
@@ -269,8 +269,8 @@ mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *pol, const char *argv0,
 out:
   for (size_t i = 0; i < b.npts; i++) mb_vfs_image_writer_free(b.pts[i].w);
   mb__vfs_free(b.pts);
-  if (!err && b.nomem) err = MB_WV_POLICY_NOMEM;
-  if (err == MB_WV_POLICY_NOMEM) fail(diag, err, "", "out of memory");
+  if (!err && b.nomem) err = MB_WV_ERR_NOMEM;
+  if (err == MB_WV_ERR_NOMEM) fail(diag, err, "", "out of memory");
   if (err) out->len = start;
   return err;
 }

@@ -24,26 +24,27 @@ const char *mb_wasi_errno_name(mb_wasi_errno e) {
   return (unsigned)e < MB_WASI_ERRNO_COUNT ? errno_names[e] : "unknown";
 }
 
-static const char *const image_err_names[] = {
-    [MB_VFS_IMAGE_OK] = "ok",
-    [MB_VFS_IMAGE_TRUNCATED] = "unexpected end",
-    [MB_VFS_IMAGE_BAD_MAGIC] = "magic header not detected",
-    [MB_VFS_IMAGE_BAD_VERSION] = "unknown image version",
-    [MB_VFS_IMAGE_BAD_HEADER] = "malformed header",
-    [MB_VFS_IMAGE_BAD_NODE] = "malformed node",
-    [MB_VFS_IMAGE_BAD_RANGE] = "range out of bounds",
-    [MB_VFS_IMAGE_BAD_NAME] = "malformed name",
-    [MB_VFS_IMAGE_BAD_ORDER] = "names out of order",
-    [MB_VFS_IMAGE_BAD_TREE] = "malformed tree",
-    [MB_VFS_IMAGE_TOO_BIG] = "implementation limit exceeded",
-    [MB_VFS_IMAGE_NOMEM] = "out of memory",
-    [MB_VFS_IMAGE_IO] = "i/o error",
-    [MB_VFS_IMAGE_UNSUPPORTED] = "unsupported file type",
-    [MB_VFS_IMAGE_INVALID_ARG] = "invalid argument",
-};
-
-const char *mb_vfs_image_err_name(mb_vfs_image_err e) {
-  if ((unsigned)e < sizeof image_err_names / sizeof *image_err_names && image_err_names[e])
-    return image_err_names[e];
+const char *mb_wv_err_name(mb_wv_err e) {
+  switch (e) {
+  case MB_WV_OK: return "ok";
+  case MB_WV_ERR_NOMEM: return "out of memory";
+  case MB_WV_ERR_IO: return "i/o error";
+  case MB_WV_ERR_UNSUPPORTED: return "unsupported file type";
+  case MB_WV_ERR_INVALID_ARG: return "invalid argument";
+  case MB_WV_ERR_UNKNOWN_OPTION: return "unknown option";
+  case MB_WV_ERR_BAD_VALUE: return "bad value";
+  case MB_WV_ERR_CONFLICT: return "conflicting settings";
+  case MB_WV_ERR_SYNTAX: return "syntax error";
+  case MB_WV_ERR_IMAGE_TRUNCATED: return "unexpected end";
+  case MB_WV_ERR_IMAGE_BAD_MAGIC: return "magic header not detected";
+  case MB_WV_ERR_IMAGE_BAD_VERSION: return "unknown image version";
+  case MB_WV_ERR_IMAGE_BAD_HEADER: return "malformed header";
+  case MB_WV_ERR_IMAGE_BAD_NODE: return "malformed node";
+  case MB_WV_ERR_IMAGE_BAD_RANGE: return "range out of bounds";
+  case MB_WV_ERR_IMAGE_BAD_NAME: return "malformed name";
+  case MB_WV_ERR_IMAGE_BAD_ORDER: return "names out of order";
+  case MB_WV_ERR_IMAGE_BAD_TREE: return "malformed tree";
+  case MB_WV_ERR_IMAGE_TOO_BIG: return "implementation limit exceeded";
+  }
   return "unknown error";
 }

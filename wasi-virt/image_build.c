@@ -17,7 +17,7 @@ typedef struct build {
   mb_vfs_build_options opt;
   uint32_t nodes;
   uint64_t bytes;
-  mb_vfs_image_diag *diag;
+  mb_wv_diag *diag;
 } build;
 
 static uint64_t mtim_of(const build *b, const struct stat *st) {
@@ -26,23 +26,23 @@ static uint64_t mtim_of(const build *b, const struct stat *st) {
   return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
 }
 
-static mb_vfs_image_err io_fail(build *b, const char *what, const char *path) {
-  return mb__image_fail(b->diag, MB_VFS_IMAGE_IO, 0, "%s %s: %s", what, path, strerror(errno));
+static mb_wv_err io_fail(build *b, const char *what, const char *path) {
+  return mb__image_fail(b->diag, MB_WV_ERR_IO, 0, "%s %s: %s", what, path, strerror(errno));
 }
 
-static mb_vfs_image_err count(build *b, uint64_t bytes, const char *path) {
+static mb_wv_err count(build *b, uint64_t bytes, const char *path) {
   if (++b->nodes >= b->opt.max_nodes)
-    return mb__image_fail(b->diag, MB_VFS_IMAGE_TOO_BIG, 0, "%s: more than %u nodes", path,
+    return mb__image_fail(b->diag, MB_WV_ERR_IMAGE_TOO_BIG, 0, "%s: more than %u nodes", path,
                           b->opt.max_nodes);
   if (bytes > b->opt.max_bytes - b->bytes)
-    return mb__image_fail(b->diag, MB_VFS_IMAGE_TOO_BIG, 0,
+    return mb__image_fail(b->diag, MB_WV_ERR_IMAGE_TOO_BIG, 0,
                           "%s: more than %llu bytes of files and symlink texts", path,
                           (unsigned long long)b->opt.max_bytes);
   b->bytes += bytes;
-  return MB_VFS_IMAGE_OK;
+  return MB_WV_OK;
 }
 
-static mb_vfs_image_err add_path(build *b, uint32_t parent, const char *name, size_t name_len,
+static mb_wv_err add_path(build *b, uint32_t parent, const char *name, size_t name_len,
                                  const char *path, const struct stat *st);
 
 static int by_strcmp(const void *a, const void *b) {
@@ -50,8 +50,8 @@ static int by_strcmp(const void *a, const void *b) {
 }
 
 /* Add the entries of host directory `path` under node dir. */
-static mb_vfs_image_err add_children(build *b, uint32_t dir, const char *path) {
-  mb_vfs_image_err err = MB_VFS_IMAGE_OK;
+static mb_wv_err add_children(build *b, uint32_t dir, const char *path) {
+  mb_wv_err err = MB_WV_OK;
   char **names = NULL, *child = NULL;
   size_t n = 0, cap = 0;
   DIR *d = opendir(path);
@@ -99,7 +99,7 @@ static mb_vfs_image_err add_children(build *b, uint32_t dir, const char *path) {
   }
   goto out;
 nomem:
-  err = mb__image_fail(b->diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory reading %s", path);
+  err = mb__image_fail(b->diag, MB_WV_ERR_NOMEM, 0, "out of memory reading %s", path);
 out:
   if (d) closedir(d);
   for (size_t i = 0; i < n; i++) mb__vfs_free(names[i]);
@@ -108,7 +108,7 @@ out:
   return err;
 }
 
-static mb_vfs_image_err read_file(build *b, const char *path, const struct stat *st,
+static mb_wv_err read_file(build *b, const char *path, const struct stat *st,
                                   uint8_t **data, size_t *size) {
   *data = NULL;
   *size = 0;
@@ -116,7 +116,7 @@ static mb_vfs_image_err read_file(build *b, const char *path, const struct stat 
   if (!f) return io_fail(b, "cannot open", path);
   size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096, len = 0;
   uint8_t *buf = mb__vfs_malloc(cap);
-  mb_vfs_image_err err = MB_VFS_IMAGE_OK;
+  mb_wv_err err = MB_WV_OK;
   if (!buf) goto nomem;
   for (;;) {
     if (len == cap) { /* the file grew while we read it: keep reading */
@@ -142,15 +142,15 @@ static mb_vfs_image_err read_file(build *b, const char *path, const struct stat 
 nomem:
   fclose(f);
   mb__vfs_free(buf);
-  return mb__image_fail(b->diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory reading %s", path);
+  return mb__image_fail(b->diag, MB_WV_ERR_NOMEM, 0, "out of memory reading %s", path);
 }
 
-static mb_vfs_image_err add_path(build *b, uint32_t parent, const char *name, size_t name_len,
+static mb_wv_err add_path(build *b, uint32_t parent, const char *name, size_t name_len,
                                  const char *path, const struct stat *st) {
-  mb_vfs_image_err err;
+  mb_wv_err err;
   uint32_t id;
   if (!mb__name_ok(name, name_len))
-    return mb__image_fail(b->diag, MB_VFS_IMAGE_INVALID_ARG, 0,
+    return mb__image_fail(b->diag, MB_WV_ERR_INVALID_ARG, 0,
                           "%s: the name is not a valid component (1..%d bytes)", path,
                           MB_VFS_NAME_MAX);
   if (S_ISDIR(st->st_mode)) {
@@ -175,21 +175,21 @@ static mb_vfs_image_err add_path(build *b, uint32_t parent, const char *name, si
     ssize_t len = readlink(path, text, sizeof text);
     if (len < 0) return io_fail(b, "cannot read symlink", path);
     if ((size_t)len >= sizeof text)
-      return mb__image_fail(b->diag, MB_VFS_IMAGE_INVALID_ARG, 0, "%s: symlink text too long",
+      return mb__image_fail(b->diag, MB_WV_ERR_INVALID_ARG, 0, "%s: symlink text too long",
                             path);
     if ((err = count(b, (uint64_t)len, path))) return err;
     return mb_vfs_image_writer_add(b->w, parent, name, name_len, MB_WASI_FILETYPE_SYMBOLIC_LINK,
                                    text, (size_t)len, mtim_of(b, st), NULL, b->diag);
   }
-  if (b->opt.skip_special) return MB_VFS_IMAGE_OK;
-  return mb__image_fail(b->diag, MB_VFS_IMAGE_UNSUPPORTED, 0,
+  if (b->opt.skip_special) return MB_WV_OK;
+  return mb__image_fail(b->diag, MB_WV_ERR_UNSUPPORTED, 0,
                         "%s: not a directory, regular file or symlink (fifos, sockets and "
                         "devices cannot be embedded)",
                         path);
 }
 
 static void init_build(build *b, mb_vfs_image_writer *w, const mb_vfs_build_options *opt,
-                       mb_vfs_image_diag *diag) {
+                       mb_wv_diag *diag) {
   memset(b, 0, sizeof *b);
   b->w = w;
   if (opt) b->opt = *opt;
@@ -200,9 +200,9 @@ static void init_build(build *b, mb_vfs_image_writer *w, const mb_vfs_build_opti
   if (diag) memset(diag, 0, sizeof *diag);
 }
 
-mb_vfs_image_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
+mb_wv_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
                                        const char *host_path, const mb_vfs_build_options *opt,
-                                       mb_vfs_image_diag *diag) {
+                                       mb_wv_diag *diag) {
   build b;
   init_build(&b, w, opt, diag);
   if (!name) { /* the last component of host_path, trailing slashes ignored */
@@ -219,34 +219,34 @@ mb_vfs_image_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, 
   return add_path(&b, parent, name, strlen(name), host_path, &st);
 }
 
-mb_vfs_image_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
+mb_wv_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
                                                 const char *host_dir,
                                                 const mb_vfs_build_options *opt,
-                                                mb_vfs_image_diag *diag) {
+                                                mb_wv_diag *diag) {
   build b;
   init_build(&b, w, opt, diag);
   struct stat st;
   if (stat(host_dir, &st) != 0) return io_fail(&b, "cannot stat", host_dir);
   if (!S_ISDIR(st.st_mode))
-    return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0, "%s: not a directory", host_dir);
+    return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0, "%s: not a directory", host_dir);
   if (parent == 0) mb_vfs_image_writer_set_mtim(w, 0, mtim_of(&b, &st));
   return add_children(&b, parent, host_dir);
 }
 
-mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
-                                        mb_vfs_buf *out, mb_vfs_image_diag *diag) {
+mb_wv_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
+                                        mb_vfs_buf *out, mb_wv_diag *diag) {
   build b;
   mb_vfs_image_writer *w = mb_vfs_image_writer_new();
   init_build(&b, w, opt, diag);
-  if (!w) return mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory");
-  mb_vfs_image_err err;
+  if (!w) return mb__image_fail(diag, MB_WV_ERR_NOMEM, 0, "out of memory");
+  mb_wv_err err;
   struct stat st;
   /* the directory named on the command line may be a symlink to one; below it
    * nothing is followed */
   if (stat(host_dir, &st) != 0) {
     err = io_fail(&b, "cannot stat", host_dir);
   } else if (!S_ISDIR(st.st_mode)) {
-    err = mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0, "%s: not a directory", host_dir);
+    err = mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0, "%s: not a directory", host_dir);
   } else {
     mb_vfs_image_writer_set_mtim(w, 0, mtim_of(&b, &st));
     err = add_children(&b, 0, host_dir);

@@ -50,14 +50,14 @@ void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t 
   if (id < w->n) w->nodes[id].mtim = mtim;
 }
 
-mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
+mb_wv_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
                                          size_t name_len, uint8_t type, const void *data,
                                          size_t size, uint64_t mtim, uint32_t *id,
-                                         mb_vfs_image_diag *diag) {
+                                         mb_wv_diag *diag) {
   if (parent >= w->n || w->nodes[parent].type != MB_WASI_FILETYPE_DIRECTORY)
-    return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0, "parent %u is not a directory", parent);
+    return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0, "parent %u is not a directory", parent);
   if (!name || !mb__name_ok(name, name_len))
-    return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0,
+    return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0,
                           "a name must be 1..%d bytes without '/' or NUL and not \".\" or \"..\"",
                           MB_VFS_NAME_MAX);
   if (type == MB_WASI_FILETYPE_DIRECTORY) {
@@ -65,18 +65,18 @@ mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent
     size = 0;
   } else if (type == MB_WASI_FILETYPE_SYMBOLIC_LINK) {
     if (size == 0 || size >= MB_VFS_PATH_MAX || !data || memchr(data, '\0', size))
-      return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0,
+      return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0,
                             "symlink %.*s: the text must be 1..%d bytes without NUL", (int)name_len,
                             name, MB_VFS_PATH_MAX - 1);
   } else if (type != MB_WASI_FILETYPE_REGULAR_FILE) {
-    return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0, "node type %u is not a directory, "
+    return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0, "node type %u is not a directory, "
                           "regular file or symlink", type);
   } else if (size && !data) {
-    return mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0, "file %.*s: no data", (int)name_len,
+    return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0, "file %.*s: no data", (int)name_len,
                           name);
   }
   if (w->n >= MB_VFS_IMAGE_MAX_NODES)
-    return mb__image_fail(diag, MB_VFS_IMAGE_TOO_BIG, 0, "more than %u nodes",
+    return mb__image_fail(diag, MB_WV_ERR_IMAGE_TOO_BIG, 0, "more than %u nodes",
                           MB_VFS_IMAGE_MAX_NODES);
   if (w->n == w->cap) {
     wnode *p = mb__vfs_realloc(w->nodes, (size_t)w->cap * 2 * sizeof *p);
@@ -110,9 +110,9 @@ mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent
   w->nodes[nid] = nn;
   par->kids[par->nkids++] = nid;
   if (id) *id = nid;
-  return MB_VFS_IMAGE_OK;
+  return MB_WV_OK;
 nomem:
-  return mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory");
+  return mb__image_fail(diag, MB_WV_ERR_NOMEM, 0, "out of memory");
 }
 
 static int by_name(const void *a, const void *b) {
@@ -131,16 +131,16 @@ static void put64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
-                                            mb_vfs_image_diag *diag) {
-  mb_vfs_image_err err = MB_VFS_IMAGE_OK;
+mb_wv_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
+                                            mb_wv_diag *diag) {
+  mb_wv_err err = MB_WV_OK;
   uint32_t n = w->n;
   /* Breadth-first order: order[i] is the node written at index i; first[i] the index
    * of its first child. */
   const wnode **order = mb__vfs_calloc(n, sizeof *order);
   uint32_t *first = mb__vfs_calloc(n, sizeof *first);
   if (!order || !first) {
-    err = mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory");
+    err = mb__image_fail(diag, MB_WV_ERR_NOMEM, 0, "out of memory");
     goto out;
   }
   order[0] = &w->nodes[0];
@@ -157,7 +157,7 @@ mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs
     for (uint32_t k = 1; k < d->nkids; k++)
       if (by_name(&order[next + k - 1], &order[next + k]) == 0) {
         const wnode *dup = order[next + k];
-        err = mb__image_fail(diag, MB_VFS_IMAGE_INVALID_ARG, 0,
+        err = mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0,
                              "two entries named \"%.*s\" in one directory", (int)dup->name_len,
                              dup->name);
         goto out;
@@ -170,13 +170,13 @@ mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs
   uint64_t data_at = names_at + names;
   uint64_t total = data_at + bytes;
   if (data_at > UINT32_MAX || total > SIZE_MAX - out->len || total < data_at) {
-    err = mb__image_fail(diag, MB_VFS_IMAGE_TOO_BIG, 0,
+    err = mb__image_fail(diag, MB_WV_ERR_IMAGE_TOO_BIG, 0,
                          "the image would be %llu bytes (names must end below 4 GiB)",
                          (unsigned long long)total);
     goto out;
   }
   if (!mb__vfs_buf_reserve(out, (size_t)total)) {
-    err = mb__image_fail(diag, MB_VFS_IMAGE_NOMEM, 0, "out of memory for %llu bytes",
+    err = mb__image_fail(diag, MB_WV_ERR_NOMEM, 0, "out of memory for %llu bytes",
                          (unsigned long long)total);
     goto out;
   }

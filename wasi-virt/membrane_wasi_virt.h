@@ -256,34 +256,50 @@ void mb_vfs_buf_fini(mb_vfs_buf *b);
  * There are no hard links: the builder stores a hard-linked host file once per name.
  */
 
-typedef enum mb_vfs_image_err {
-  MB_VFS_IMAGE_OK = 0,
-  MB_VFS_IMAGE_TRUNCATED,   /* shorter than the header or than the size it declares */
-  MB_VFS_IMAGE_BAD_MAGIC,   /* magic header not detected */
-  MB_VFS_IMAGE_BAD_VERSION, /* unknown image version */
-  MB_VFS_IMAGE_BAD_HEADER,  /* reserved flags, size mismatch, node table out of range */
-  MB_VFS_IMAGE_BAD_NODE,    /* unknown node type, reserved byte set, root not a directory */
-  MB_VFS_IMAGE_BAD_RANGE,   /* a name, data or text range outside the image */
-  MB_VFS_IMAGE_BAD_NAME,    /* empty, too long, '/', NUL, "." or ".." (or NUL in a text) */
-  MB_VFS_IMAGE_BAD_ORDER,   /* children not strictly sorted by name */
-  MB_VFS_IMAGE_BAD_TREE,    /* child ranges do not tile the nodes in breadth-first order */
-  MB_VFS_IMAGE_TOO_BIG,     /* a count or size beyond a sanity limit */
-  MB_VFS_IMAGE_NOMEM,       /* builder: out of memory */
-  MB_VFS_IMAGE_IO,          /* builder: a host file could not be read */
-  MB_VFS_IMAGE_UNSUPPORTED, /* builder: a host file type images cannot hold */
-  MB_VFS_IMAGE_INVALID_ARG, /* builder: bad parent, duplicate name, bad name or text */
-} mb_vfs_image_err;
+/* ---- errors ------------------------------------------------------------------------ *
+ *
+ * One enum for the library's builders and readers: images, policy, config, compose and
+ * logs. (The vfs itself answers in mb_wasi_errno, the ABI's own codes.) */
 
-/* What went wrong and where: offset is a byte offset in the image (reader) and 0 for
- * builder errors, whose message names the host path or node. */
-typedef struct mb_vfs_image_diag {
-  mb_vfs_image_err code;
+typedef enum mb_wv_err {
+  MB_WV_OK = 0,
+  MB_WV_ERR_NOMEM,
+  MB_WV_ERR_IO,                /* a host file (policy, image source, log) could not be read */
+  MB_WV_ERR_UNSUPPORTED,       /* image builder: a host file type images cannot hold */
+  MB_WV_ERR_INVALID_ARG,       /* image builder: bad parent, duplicate name, bad name or text */
+  /* policy, config and compose */
+  MB_WV_ERR_UNKNOWN_OPTION,    /* a flag or JSON key that does not exist */
+  MB_WV_ERR_BAD_VALUE,         /* a value of the wrong form ("--clock sometimes") */
+  MB_WV_ERR_CONFLICT,          /* two settings that cannot both hold (same mount point) */
+  MB_WV_ERR_SYNTAX,            /* the JSON file is not JSON */
+  /* image reader: the bytes are not a valid image */
+  MB_WV_ERR_IMAGE_TRUNCATED,   /* shorter than the header or than the size it declares */
+  MB_WV_ERR_IMAGE_BAD_MAGIC,   /* magic header not detected */
+  MB_WV_ERR_IMAGE_BAD_VERSION, /* unknown image version */
+  MB_WV_ERR_IMAGE_BAD_HEADER,  /* reserved flags, size mismatch, node table out of range */
+  MB_WV_ERR_IMAGE_BAD_NODE,    /* unknown node type, reserved byte set, root not a directory */
+  MB_WV_ERR_IMAGE_BAD_RANGE,   /* a name, data or text range outside the image */
+  MB_WV_ERR_IMAGE_BAD_NAME,    /* empty, too long, '/', NUL, "." or ".." (or NUL in a text) */
+  MB_WV_ERR_IMAGE_BAD_ORDER,   /* children not strictly sorted by name */
+  MB_WV_ERR_IMAGE_BAD_TREE,    /* child ranges do not tile the nodes in breadth-first order */
+  MB_WV_ERR_IMAGE_TOO_BIG,     /* a count or size beyond a sanity limit */
+} mb_wv_err;
+
+/* What went wrong and where. offset: a byte offset in an image (reader), else 0. where:
+ * "--mount /h=host/sub:rw" for a flag, "policy.json:3:14" (line:column, both from 1, the
+ * column counted in bytes) for a JSON syntax error, "policy.json: mount[2]" or
+ * "policy.json: clock" (the key path) for a JSON value error; empty for image errors,
+ * whose message names the host path or node. Both strings are always NUL-terminated and
+ * truncated to fit. message: what is wrong and what would be right. */
+typedef struct mb_wv_diag {
+  mb_wv_err code;
   uint64_t offset;
-  char message[256];
-} mb_vfs_image_diag;
+  char where[256];
+  char message[512];
+} mb_wv_diag;
 
-/* Short stable name of an image error ("unexpected end", ...). */
-const char *mb_vfs_image_err_name(mb_vfs_image_err e);
+/* Short stable name of an error code ("unexpected end", ...). */
+const char *mb_wv_err_name(mb_wv_err e);
 
 #define MB_VFS_IMAGE_VERSION 1
 #define MB_VFS_IMAGE_HEADER_SIZE 32
@@ -302,8 +318,8 @@ typedef struct mb_vfs_image {
 /* Check every rule of the format (O(size), no allocation) and fill *img. On error *img
  * is zeroed and diag (if non-NULL) says what and at which byte offset. Never reads
  * outside data[0..size). */
-mb_vfs_image_err mb_vfs_image_open(mb_vfs_image *img, const void *data, size_t size,
-                                   mb_vfs_image_diag *diag);
+mb_wv_err mb_vfs_image_open(mb_vfs_image *img, const void *data, size_t size,
+                                   mb_wv_diag *diag);
 
 /* One node of an opened image; pointers point into the image. */
 typedef struct mb_vfs_image_node {
@@ -332,15 +348,15 @@ void mb_vfs_image_writer_free(mb_vfs_image_writer *w);
  * add calls. Errors: INVALID_ARG for a parent that is not a directory, a bad name or
  * symlink text; TOO_BIG past the sanity limits; NOMEM. (Two children of one name are
  * reported by _finish, which sorts the children anyway.) */
-mb_vfs_image_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
+mb_wv_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
                                          size_t name_len, uint8_t type, const void *data,
                                          size_t size, uint64_t mtim, uint32_t *id,
-                                         mb_vfs_image_diag *diag);
+                                         mb_wv_diag *diag);
 /* Change a node's mtim (e.g. the root's). */
 void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t mtim);
 /* Serialize into out (appended to whatever it holds; the result always opens). */
-mb_vfs_image_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
-                                            mb_vfs_image_diag *diag);
+mb_wv_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_vfs_buf *out,
+                                            mb_wv_diag *diag);
 
 /* The host-side builder (native builds only: it reads host directories with POSIX
  * calls; not part of the wasm32 build). */
@@ -354,19 +370,19 @@ typedef struct mb_vfs_build_options {
 /* Add host_path under `parent` as `name` (non-NULL; the last component of host_path
  * when NULL): a directory recursively, a file's contents, a symlink's text (never
  * followed). opt may be NULL. */
-mb_vfs_image_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
+mb_wv_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
                                        const char *host_path, const mb_vfs_build_options *opt,
-                                       mb_vfs_image_diag *diag);
+                                       mb_wv_diag *diag);
 /* The contents of host directory host_dir (followed if it is a symlink) under `parent`;
  * for parent 0 the root also gets host_dir's mtim. */
-mb_vfs_image_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
+mb_wv_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
                                                 const char *host_dir,
                                                 const mb_vfs_build_options *opt,
-                                                mb_vfs_image_diag *diag);
+                                                mb_wv_diag *diag);
 /* The image of host directory host_dir (its contents become the root), appended to out.
  * The root gets host_dir's mtim. */
-mb_vfs_image_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
-                                        mb_vfs_buf *out, mb_vfs_image_diag *diag);
+mb_wv_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
+                                        mb_vfs_buf *out, mb_wv_diag *diag);
 
 /* ---- the host backend ---------------------------------------------------------------
  *
@@ -630,25 +646,7 @@ bool mb_wasi_errno_parse(const char *s, size_t len, mb_wasi_errno *out);
  *   --policy FILE  a JSON policy (below), applied where it stands among the flags.
  */
 
-typedef enum mb_wv_policy_err {
-  MB_WV_POLICY_OK = 0,
-  MB_WV_POLICY_NOMEM,
-  MB_WV_POLICY_UNKNOWN_OPTION, /* a flag or JSON key that does not exist */
-  MB_WV_POLICY_BAD_VALUE,      /* a value of the wrong form ("--clock sometimes") */
-  MB_WV_POLICY_CONFLICT,       /* two settings that cannot both hold (same mount point) */
-  MB_WV_POLICY_SYNTAX,         /* the JSON file is not JSON */
-  MB_WV_POLICY_IO,             /* the policy file could not be read */
-} mb_wv_policy_err;
-
-/* where: "--mount /h=host/sub:rw" for a flag, "policy.json:3:14" (line:column, both from
- * 1, the column counted in bytes) for a JSON syntax error, "policy.json: mount[2]" or
- * "policy.json: clock" (the key path) for a JSON value error. Both strings are always
- * NUL-terminated and truncated to fit. message: what is wrong and what would be right. */
-typedef struct mb_wv_policy_diag {
-  mb_wv_policy_err code;
-  char where[256];
-  char message[512];
-} mb_wv_policy_diag;
+/* Errors: mb_wv_err and mb_wv_diag (see "errors", before the images section). */
 
 typedef enum mb_wv_mount_kind {
   MB_WV_MOUNT_EMBED = 1, /* --embed GUEST=HOSTPATH */
@@ -783,8 +781,8 @@ int mb_wv_policy_option_arity(const char *flag);
  * MB_WV_POLICY_FILE_MAX bytes; IO when it cannot be read, and then where is the file
  * name). On error the policy is unchanged and diag says what and where. diag may be NULL. */
 #define MB_WV_POLICY_FILE_MAX (1u << 20)
-mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
-                                         mb_wv_policy_diag *diag);
+mb_wv_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
+                                         mb_wv_diag *diag);
 
 /* Apply a JSON policy (filename is for messages only; NULL means "policy"). The text is
  * exactly len bytes (no NUL needed; a NUL byte in it, or a \u0000 escape, is a SYNTAX
@@ -802,9 +800,9 @@ mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const ch
  * leading UTF-8 BOM is skipped), nested at most 64 deep, numbers at most 63 characters;
  * a syntax error names the first byte that is wrong and what was expected there. On
  * error the policy is unchanged. */
-mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
+mb_wv_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
                                              const char *text, size_t len,
-                                             mb_wv_policy_diag *diag);
+                                             mb_wv_diag *diag);
 
 /* Cross-option checks, once all options are in (CONFLICT): two mounts at one guest
  * path, except one EMBED plus one MEM there, which make one copy-on-write mount; two
@@ -822,7 +820,7 @@ mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
  * inside other mounts are allowed (they are separate preopens, as on every WASI host).
  * The first conflict found is reported (where: the later of the two settings); NOMEM if
  * a scratch array cannot be allocated. diag may be NULL. */
-mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *diag);
+mb_wv_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_diag *diag);
 
 /* The CLI help for every policy flag: a static NUL-terminated paragraph, lines of at
  * most 80 columns, ending in '\n'. */
@@ -912,9 +910,9 @@ void mb_wv_config_fini(mb_wv_config *cfg);
 /* Native builder: the blob for policy p (checked with mb_wv_policy_check first),
  * appended to out. Embedded host files and directories are read now (opt: image build
  * options, may be NULL). argv0 is the guest's argv[0] unless the policy inherits args. */
-mb_wv_policy_err mb_wv_config_build(const mb_wv_policy *p, const char *argv0,
+mb_wv_err mb_wv_config_build(const mb_wv_policy *p, const char *argv0,
                                         const mb_vfs_build_options *opt, mb_vfs_buf *out,
-                                        mb_wv_policy_diag *diag);
+                                        mb_wv_diag *diag);
 
 /* Which host preview1 functions a configuration may call (bit i: mb_wasi_func_names[i]):
  * what the builder leaves as imports of the output; the others are never called and are
@@ -949,11 +947,11 @@ typedef struct mb_wv_instance {
 typedef struct mb_wv_export {
   const char *inst, *name, *as;
 } mb_wv_export;
-mb_wv_policy_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
+mb_wv_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
                                    const mb_wv_export *exports, size_t nexports,
                                    const mb_wv_policy *p, const char *out_path,
                                    void (*warn)(void *user, const char *message), void *user,
-                                   mb_wv_policy_diag *diag);
+                                   mb_wv_diag *diag);
 /* The same with the memory model (DESIGN.md, "Memory models of an output"): single
  * writes one memory, insts[0] (the application) the growable region, wasi-virt a fixed
  * region at base 0 sized from the policy (mb_wv_single_pages) unless virt_pages is
@@ -963,12 +961,12 @@ typedef struct mb_wv_memory_opts {
   bool single;
   uint32_t virt_pages; /* wasi-virt's region, 0: from the policy */
 } mb_wv_memory_opts;
-mb_wv_policy_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
+mb_wv_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
                                           const mb_wv_export *exports, size_t nexports,
                                           const mb_wv_policy *p,
                                           const mb_wv_memory_opts *mem, const char *out_path,
                                           void (*warn)(void *user, const char *message),
-                                          void *user, mb_wv_policy_diag *diag);
+                                          void *user, mb_wv_diag *diag);
 /* wasi-virt's region for policy p with its module's initial pages and an image of
  * image_len bytes: the initial memory, the image copied into the heap twice over (an
  * --embed under a --mem copies on write), each --mem limit twice over (files grow by

@@ -242,7 +242,7 @@ static void mount_all(void) {
     mb_vfs_image img, *lower = NULL;
     mb_wasi_errno e = MB_WASI_ESUCCESS;
     if (m->image_len) {
-      if (mb_vfs_image_open(&img, m->image, (size_t)m->image_len, NULL) != MB_VFS_IMAGE_OK)
+      if (mb_vfs_image_open(&img, m->image, (size_t)m->image_len, NULL) != MB_WV_OK)
         p1_fatal("corrupt embedded image for ", m->guest.ptr, m->guest.len);
       lower = &img;
     }

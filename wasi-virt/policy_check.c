@@ -81,19 +81,19 @@ static const char *holder(const mb_wv_policy *p, const char *path, bool for_read
 
 /* A file the output reads (stdin) or writes (stdout, stderr, the trace) at `path`: on a
  * mount, and a writable one for writing. flag names the option; other: its other mode. */
-static mb_wv_policy_err check_file(const mb_wv_policy *p, mb_wv_policy_diag *d,
+static mb_wv_err check_file(const mb_wv_policy *p, mb_wv_diag *d,
                                    const char *flag, const char *path, bool reading,
                                    const char *other) {
   char where[sizeof d->where];
   snprintf(where, sizeof where, "%s %s", flag, path);
   const char *mp = holder(p, path, reading);
   if (!mp)
-    return fail(d, MB_WV_POLICY_CONFLICT, where,
+    return fail(d, MB_WV_ERR_CONFLICT, where,
                 "%s is not inside any mount; mount a directory that holds it (%s), or use "
                 "%s %s",
                 path, reading ? "--embed, --mem or --mount" : "--mem or --mount ...:rw", flag,
                 other);
-  if (reading) return MB_WV_POLICY_OK;
+  if (reading) return MB_WV_OK;
   const mb_wv_mount *ro = NULL;
   bool writable = false;
   for (size_t i = 0; i < p->mount_count; i++) {
@@ -107,20 +107,20 @@ static mb_wv_policy_err check_file(const mb_wv_policy *p, mb_wv_policy_diag *d,
   if (!writable && ro) {
     char desc[300];
     describe_mount(ro, desc, sizeof desc);
-    return fail(d, MB_WV_POLICY_CONFLICT, where,
+    return fail(d, MB_WV_ERR_CONFLICT, where,
                 "%s is on the read-only mount %s; put it under a --mem or a --mount ...:rw "
                 "mount, or add --mem %s over the embed",
                 path, desc, mp);
   }
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err check_stdio(const mb_wv_policy *p, mb_wv_policy_diag *d) {
+static mb_wv_err check_stdio(const mb_wv_policy *p, mb_wv_diag *d) {
   static const char *const names[3] = {"--stdin", "--stdout", "--stderr"};
   for (int fd = 0; fd < 3; fd++) {
     const mb_wv_stdio *s = &p->stdio[fd];
     if (s->mode != MB_WV_STDIO_FILE || !s->path) continue;
-    mb_wv_policy_err e = check_file(p, d, names[fd], s->path, fd == 0, fd == 0 ? "null" : "inherit");
+    mb_wv_err e = check_file(p, d, names[fd], s->path, fd == 0, fd == 0 ? "null" : "inherit");
     if (e) return e;
   }
   if (p->record_path) {
@@ -134,21 +134,21 @@ static mb_wv_policy_err check_stdio(const mb_wv_policy *p, mb_wv_policy_diag *d)
     if (other) {
       char where[sizeof d->where];
       snprintf(where, sizeof where, "--record %s", p->record_path);
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "%s is also %s's file: the two would overwrite each other; record into "
                   "another file",
                   p->record_path, other);
     }
-    mb_wv_policy_err e = check_file(p, d, "--record", p->record_path, false, "none");
+    mb_wv_err e = check_file(p, d, "--record", p->record_path, false, "none");
     if (e) return e;
   }
-  if (p->trace != MB_WV_TRACE_FILE || !p->trace_path) return MB_WV_POLICY_OK;
+  if (p->trace != MB_WV_TRACE_FILE || !p->trace_path) return MB_WV_OK;
   for (int fd = 1; fd < 3; fd++)
     if (p->stdio[fd].mode == MB_WV_STDIO_FILE && p->stdio[fd].path &&
         !strcmp(p->stdio[fd].path, p->trace_path)) {
       char where[sizeof d->where];
       snprintf(where, sizeof where, "--trace %s", p->trace_path);
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "%s is also %s's file: the two would overwrite each other; trace to another "
                   "file",
                   p->trace_path, names[fd]);
@@ -166,7 +166,7 @@ static bool at_or_below(const char *mp, const char *path) {
  * (the longest mount holding it) and no mount point itself or above one (the host
  * directory there is replaced), GUEST and DEST apart, and no two DESTs one inside the
  * other (one save would replace or move the other's tree). */
-static mb_wv_policy_err check_saves(const mb_wv_policy *p, mb_wv_policy_diag *d) {
+static mb_wv_err check_saves(const mb_wv_policy *p, mb_wv_diag *d) {
   char where[sizeof d->where], desc[300];
   for (size_t i = 0; i < p->save_count; i++) {
     const mb_wv_save *s = &p->saves[i];
@@ -177,7 +177,7 @@ static mb_wv_policy_err check_saves(const mb_wv_policy *p, mb_wv_policy_diag *d)
           (!mp || strlen(p->mounts[k].guest) > strlen(mp)))
         mp = p->mounts[k].guest;
     if (!mp)
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "%s is not on any mount; GUEST must be a --mem tree (e.g. --mem %s) or a "
                   "directory inside one",
                   s->guest, s->guest);
@@ -190,11 +190,11 @@ static mb_wv_policy_err check_saves(const mb_wv_policy *p, mb_wv_policy_diag *d)
     if (!mem && other) {
       describe_mount(other, desc, sizeof desc);
       if (other->kind == MB_WV_MOUNT_EMBED)
-        return fail(d, MB_WV_POLICY_CONFLICT, where,
+        return fail(d, MB_WV_ERR_CONFLICT, where,
                     "%s is on %s, which is read-only and in the output as built; add --mem %s "
                     "over it to save what the program changes",
                     s->guest, desc, mp);
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "%s is on the host mount %s, whose files are on the host already; GUEST must "
                   "be a --mem tree or a directory inside one",
                   s->guest, desc);
@@ -204,43 +204,43 @@ static mb_wv_policy_err check_saves(const mb_wv_policy *p, mb_wv_policy_diag *d)
     for (size_t k = 0; hp && k < p->mount_count; k++)
       if (!strcmp(p->mounts[k].guest, hp)) host = &p->mounts[k];
     if (!host)
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "%s is not inside any mount; DEST must be a path inside a :rw --mount (e.g. "
                   "--mount /results=/host/results:rw --save %s=/results/out)",
                   s->dest, s->guest);
     describe_mount(host, desc, sizeof desc);
     if (host->kind != MB_WV_MOUNT_HOST || host->readonly)
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "%s is on %s; DEST must be inside a :rw --mount, so that the tree reaches "
                   "the host",
                   s->dest, desc);
     for (size_t k = 0; k < p->mount_count; k++)
       if (at_or_below(s->dest, p->mounts[k].guest)) {
         describe_mount(&p->mounts[k], desc, sizeof desc);
-        return fail(d, MB_WV_POLICY_CONFLICT, where,
+        return fail(d, MB_WV_ERR_CONFLICT, where,
                     "%s would replace the mount point of %s; save to a path no mount is at or "
                     "below",
                     s->dest, desc);
       }
     if (at_or_below(s->guest, s->dest) || at_or_below(s->dest, s->guest))
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "GUEST %s and DEST %s overlap; save to a path outside the tree, and not above "
                   "it",
                   s->guest, s->dest);
     for (size_t j = 0; j < i; j++)
       if (at_or_below(p->saves[j].dest, s->dest) || at_or_below(s->dest, p->saves[j].dest))
-        return fail(d, MB_WV_POLICY_CONFLICT, where,
+        return fail(d, MB_WV_ERR_CONFLICT, where,
                     "%s overlaps the DEST of --save %s=%s; give each save its own directory",
                     s->dest, p->saves[j].guest, p->saves[j].dest);
   }
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *diag) {
-  mb_wv_policy_diag scratch;
-  mb_wv_policy_diag *d = diag ? diag : &scratch;
+mb_wv_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_diag *diag) {
+  mb_wv_diag scratch;
+  mb_wv_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
-  mb_wv_policy_err e = MB_WV_POLICY_OK;
+  mb_wv_err e = MB_WV_OK;
   char a[300], b[300];
   size_t most = p->mount_count;
   if (p->env_count > most) most = p->env_count;
@@ -271,12 +271,12 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
         describe_mount(x, a, sizeof a);
         describe_mount(y, b, sizeof b);
         if (x->kind == MB_WV_MOUNT_EMBED && y->kind == MB_WV_MOUNT_EMBED)
-          e = fail(d, MB_WV_POLICY_CONFLICT, b,
+          e = fail(d, MB_WV_ERR_CONFLICT, b,
                    "%s is already embedded by %s; put both into one host directory and embed "
                    "that, or give them different guest paths",
                    y->guest, a);
         else
-          e = fail(d, MB_WV_POLICY_CONFLICT, b,
+          e = fail(d, MB_WV_ERR_CONFLICT, b,
                    "%s is already the mount point of %s; two mounts cannot share a guest path, "
                    "except one --embed and one --mem over it (copy-on-write)",
                    y->guest, a);
@@ -306,7 +306,7 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
             : NULL;
     if (other) {
       snprintf(a, sizeof a, "--replay %s", p->replay_path);
-      e = fail(d, MB_WV_POLICY_CONFLICT, a,
+      e = fail(d, MB_WV_ERR_CONFLICT, a,
                "a replay runs with the recorded policy, which the log holds: drop %s", other);
       goto out;
     }
@@ -315,7 +315,7 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
   if ((e = check_saves(p, d))) goto out;
 
   if (p->args_inherit && p->arg_count) {
-    e = fail(d, MB_WV_POLICY_CONFLICT, "--args-inherit",
+    e = fail(d, MB_WV_ERR_CONFLICT, "--args-inherit",
              "--args-inherit passes the host's whole argv, so --arg %s would be ignored; drop "
              "one or the other",
              p->args[0]);
@@ -329,7 +329,7 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
     if (strcmp(x->name, y->name)) continue;
     describe_env(x, a, sizeof a);
     describe_env(y, b, sizeof b);
-    e = fail(d, MB_WV_POLICY_CONFLICT, b, "%s is already given by %s; give each variable once",
+    e = fail(d, MB_WV_ERR_CONFLICT, b, "%s is already given by %s; give each variable once",
              y->name, a);
     goto out;
   }
@@ -341,7 +341,7 @@ mb_wv_policy_err mb_wv_policy_check(const mb_wv_policy *p, mb_wv_policy_diag *di
     if (strcmp(x->func, y->func) || x->nth != y->nth) continue;
     snprintf(b, sizeof b, "--fault %s:%u:%s", y->func, (unsigned)y->nth,
              mb_wasi_errno_name(y->err));
-    e = fail(d, MB_WV_POLICY_CONFLICT, b,
+    e = fail(d, MB_WV_ERR_CONFLICT, b,
              "call %u of %s already fails with --fault %s:%u:%s; give each call one fault",
              (unsigned)y->nth, y->func, x->func, (unsigned)x->nth, mb_wasi_errno_name(x->err));
     goto out;

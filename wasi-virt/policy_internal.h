@@ -35,7 +35,7 @@ int mb__policy_opt_find(const char *name, size_t len);
 const char *mb__policy_closest(const char *s, size_t len, const char *const *names, size_t n,
                                size_t stride);
 
-mb_wv_policy_err mb__policy_nomem(mb_wv_policy_diag *d, const char *where);
+mb_wv_err mb__policy_nomem(mb_wv_diag *d, const char *where);
 
 #define Q(len) (int)((len) > 200 ? 200 : (len)) /* a quoted value, cut for the message */
 
@@ -53,7 +53,7 @@ void mb__policy_delta_init(mb__policy_delta *t);
 
 /* One option with a value (o != O_POLICY) into the delta; where names it in messages.
  * On error the delta may hold part of it: the caller finishes it without merging. */
-mb_wv_policy_err mb__policy_apply(mb__policy_delta *t, mb_wv_policy_diag *d, const char *where,
+mb_wv_err mb__policy_apply(mb__policy_delta *t, mb_wv_diag *d, const char *where,
                                   mb__policy_opt o, const char *v);
 
 /* One option without a value (O_ENV_INHERIT, O_ARGS_INHERIT), on or off. */

@@ -37,20 +37,20 @@ static void line_col(const char *text, size_t off, unsigned long *line, unsigned
   }
 }
 
-static mb_wv_policy_err syntax(mb_wv_policy_diag *d, const char *file, const char *text,
+static mb_wv_err syntax(mb_wv_diag *d, const char *file, const char *text,
                                size_t off, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static mb_wv_policy_err syntax(mb_wv_policy_diag *d, const char *file, const char *text,
+static mb_wv_err syntax(mb_wv_diag *d, const char *file, const char *text,
                                size_t off, const char *fmt, ...) {
   unsigned long line, col;
   line_col(text, off, &line, &col);
-  d->code = MB_WV_POLICY_SYNTAX;
+  d->code = MB_WV_ERR_SYNTAX;
   snprintf(d->where, sizeof d->where, "%s:%lu:%lu", file, line, col);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(d->message, sizeof d->message, fmt, ap);
   va_end(ap);
-  return MB_WV_POLICY_SYNTAX;
+  return MB_WV_ERR_SYNTAX;
 }
 
 /* A character for a message: 'x', or "byte 0xNN" when it is not printable. */
@@ -318,13 +318,13 @@ static bool js_next(jscan *j) {
 /* The top-level object at j->pos, checked by js_check, into t. buf has room for the
  * text's length: a key and a value decoded one after the other fit, being two disjoint
  * strings of the text. */
-static mb_wv_policy_err json_apply(delta *t, mb_wv_policy_diag *d, const char *file,
+static mb_wv_err json_apply(delta *t, mb_wv_diag *d, const char *file,
                                    jscan *j, char *buf) {
   char where[sizeof d->where];
   uint32_t seen = 0;
   j->pos++; /* '{' */
   js_space(j);
-  if (j->s[j->pos] == '}') return MB_WV_POLICY_OK;
+  if (j->s[j->pos] == '}') return MB_WV_OK;
   do {
     js_space(j);
     const char *key = buf;
@@ -338,32 +338,32 @@ static mb_wv_policy_err json_apply(delta *t, mb_wv_policy_diag *d, const char *f
     snprintf(where, sizeof where, "%s: %s", file, key);
     int o = mb__policy_opt_find(key, kl);
     if (o == O_POLICY)
-      return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
+      return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where,
                   "a policy file cannot include another; give --policy once for each file");
     if (o < 0) {
       const char *body = !strncmp(key, "--", 2) ? key + 2 : key;
       if (body != key && mb__policy_opt_find(body, strlen(body)) >= 0)
-        return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
+        return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where,
                     "unknown key '%.*s'; keys are the flags without '--': write \"%s\"", Q(kl),
                     key, body);
       const char *near = mb__policy_closest(body, strlen(body), &mb__policy_opts[0].name,
                                             O_COUNT, sizeof mb__policy_opts[0]);
       if (near && near != mb__policy_opts[O_POLICY].name)
-        return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
+        return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where,
                     "unknown key '%.*s'; did you mean \"%s\"?", Q(kl), key, near);
-      return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
+      return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where,
                   "unknown key '%.*s'; the keys are the policy flags without '--' (embed, "
                   "mem, mount, env, env-allow, env-inherit, arg, args-inherit, stdin, stdout, "
                   "stderr, clock, random, fault, trace, save, record, replay)",
                   Q(kl), key);
     }
     if (seen & (1u << o))
-      return fail(d, MB_WV_POLICY_CONFLICT, where,
+      return fail(d, MB_WV_ERR_CONFLICT, where,
                   "\"%s\" is given twice; give it once, with an array for several values", key);
     seen |= 1u << o;
     if (mb__policy_opts[o].arity == 0) {
       if (c != 't' && c != 'f')
-        return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected true or false, got %s",
+        return fail(d, MB_WV_ERR_BAD_VALUE, where, "expected true or false, got %s",
                     json_type(c));
       mb__policy_apply_flag(t, (opt)o, c == 't');
       js_value(j, 0);
@@ -371,12 +371,12 @@ static mb_wv_policy_err json_apply(delta *t, mb_wv_policy_diag *d, const char *f
     }
     if (c == '"') {
       js_string(j, val);
-      mb_wv_policy_err e = mb__policy_apply(t, d, where, (opt)o, val);
+      mb_wv_err e = mb__policy_apply(t, d, where, (opt)o, val);
       if (e) return e;
       continue;
     }
     if (c != '[')
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "expected a string (%s) or an array of them, got %s", mb__policy_opts[o].form,
                   json_type(c));
     j->pos++;
@@ -390,21 +390,21 @@ static mb_wv_policy_err json_apply(delta *t, mb_wv_policy_diag *d, const char *f
       js_space(j);
       snprintf(where, sizeof where, "%s: %s[%zu]", file, key, i++);
       if (j->s[j->pos] != '"')
-        return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected a string (%s), got %s",
+        return fail(d, MB_WV_ERR_BAD_VALUE, where, "expected a string (%s), got %s",
                     mb__policy_opts[o].form, json_type(j->s[j->pos]));
       js_string(j, val);
-      mb_wv_policy_err e = mb__policy_apply(t, d, where, (opt)o, val);
+      mb_wv_err e = mb__policy_apply(t, d, where, (opt)o, val);
       if (e) return e;
     } while (js_next(j));
   } while (js_next(j));
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
+mb_wv_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
                                          const char *text, size_t len,
-                                         mb_wv_policy_diag *diag) {
-  mb_wv_policy_diag scratch;
-  mb_wv_policy_diag *d = diag ? diag : &scratch;
+                                         mb_wv_diag *diag) {
+  mb_wv_diag scratch;
+  mb_wv_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
   const char *file = filename ? filename : "policy";
   char c[16];
@@ -424,7 +424,7 @@ mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
   }
   js_start(&j);
   if (text[j.pos] != '{')
-    return fail(d, MB_WV_POLICY_BAD_VALUE, file,
+    return fail(d, MB_WV_ERR_BAD_VALUE, file,
                 "the top level is %s; expected an object of options such as {\"mem\": "
                 "\"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}",
                 json_type(text[j.pos]));
@@ -432,7 +432,7 @@ mb_wv_policy_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
   if (!buf) return mb__policy_nomem(d, file);
   delta t;
   mb__policy_delta_init(&t);
-  mb_wv_policy_err e = json_apply(&t, d, file, &j, buf);
+  mb_wv_err e = json_apply(&t, d, file, &j, buf);
   if (!e && !mb__policy_merge(p, &t)) e = mb__policy_nomem(d, file);
   mb_wv_policy_fini(&t.p);
   mb__vfs_free(buf);

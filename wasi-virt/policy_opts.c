@@ -61,7 +61,7 @@ int mb__policy_opt_find(const char *name, size_t len) {
 
 /* ---- diagnostics ---- */
 
-mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
+mb_wv_err mb__policy_fail(mb_wv_diag *d, mb_wv_err code,
                                  const char *where, const char *fmt, ...) {
   if (!d) return code;
   d->code = code;
@@ -75,8 +75,8 @@ mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
 
 #define fail mb__policy_fail
 
-mb_wv_policy_err mb__policy_nomem(mb_wv_policy_diag *d, const char *where) {
-  return fail(d, MB_WV_POLICY_NOMEM, where, "out of memory");
+mb_wv_err mb__policy_nomem(mb_wv_diag *d, const char *where) {
+  return fail(d, MB_WV_ERR_NOMEM, where, "out of memory");
 }
 
 /* Levenshtein distance of a to b (b at most 39 bytes; a longer than 64 bytes is
@@ -277,13 +277,13 @@ static bool parse_size(const char *s, size_t len, uint64_t *out) {
 }
 
 /* Normalize an absolute guest path into a new string (*out). */
-static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, const char *s,
+static mb_wv_err guest_path(mb_wv_diag *d, const char *where, const char *s,
                                    size_t len, char **out) {
   if (len == 0)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty guest path; expected an absolute path such as /data");
   if (s[0] != '/')
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "guest path '%.*s' is relative; expected an absolute path such as /%.*s",
                 (int)(len > 200 ? 200 : len), s, (int)(len > 200 ? 200 : len), s);
   char *n = mb__vfs_malloc(len + 2);
@@ -297,13 +297,13 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
     if (c == 0 || (c == 1 && s[b] == '.')) continue;
     if (c == 2 && s[b] == '.' && s[b + 1] == '.') {
       mb__vfs_free(n);
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "guest path '%.*s' has a '..' component; write the path it means without it",
                   (int)(len > 200 ? 200 : len), s);
     }
     if (c > MB_VFS_NAME_MAX) {
       mb__vfs_free(n);
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "guest path has a component of %zu bytes; at most %d are allowed", c,
                   MB_VFS_NAME_MAX);
     }
@@ -315,35 +315,35 @@ static mb_wv_policy_err guest_path(mb_wv_policy_diag *d, const char *where, cons
   n[o] = '\0';
   if (o >= MB_VFS_PATH_MAX) {
     mb__vfs_free(n);
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "guest path of %zu bytes; it must be shorter than %d", o, MB_VFS_PATH_MAX);
   }
   *out = n;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err add_mount(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err add_mount(delta *t, mb_wv_diag *d, const char *where,
                                   mb_wv_mount *m) {
   if (!grow((void **)&t->p.mounts, &t->mount_cap, t->p.mount_count, sizeof *t->p.mounts)) {
     mount_fini(m);
     return mb__policy_nomem(d, where);
   }
   t->p.mounts[t->p.mount_count++] = *m;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_embed(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_embed(delta *t, mb_wv_diag *d, const char *where,
                                   const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected GUEST=HOSTPATH (e.g. /data=./assets), got '%.*s' without '='",
                 Q(strlen(v)), v);
   if (eq[1] == '\0')
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty HOSTPATH after '='; expected GUEST=HOSTPATH, e.g. /data=./assets");
   mb_wv_mount m = {.kind = MB_WV_MOUNT_EMBED};
-  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
+  mb_wv_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
   if (e) return e;
   if (!(m.host_path = dup_n(eq + 1, strlen(eq + 1)))) {
     mount_fini(&m);
@@ -352,7 +352,7 @@ static mb_wv_policy_err opt_embed(delta *t, mb_wv_policy_diag *d, const char *wh
   return add_mount(t, d, where, &m);
 }
 
-static mb_wv_policy_err opt_mem(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_mem(delta *t, mb_wv_diag *d, const char *where,
                                 const char *v) {
   size_t len = strlen(v);
   const char *colon = strrchr(v, ':');
@@ -360,22 +360,22 @@ static mb_wv_policy_err opt_mem(delta *t, mb_wv_policy_diag *d, const char *wher
   if (colon) {
     size_t ll = len - (size_t)(colon + 1 - v);
     if (!parse_size(colon + 1, ll, &m.limit))
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "bad LIMIT '%.*s'; expected bytes with an optional K, M or G suffix (e.g. "
                   "64M), below 2^64-1, or unlimited",
                   Q(ll), colon + 1);
     len = (size_t)(colon - v);
   }
-  mb_wv_policy_err e = guest_path(d, where, v, len, &m.guest);
+  mb_wv_err e = guest_path(d, where, v, len, &m.guest);
   if (e) return e;
   return add_mount(t, d, where, &m);
 }
 
-static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_mount(delta *t, mb_wv_diag *d, const char *where,
                                   const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected GUEST=PREOPEN[/SUBDIR][:ro|:rw] (e.g. /data=/host/data:ro), got "
                 "'%.*s' without '='",
                 Q(strlen(v)), v);
@@ -388,20 +388,20 @@ static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *wh
     if (ml == 2 && colon[1] == 'r' && (colon[2] == 'o' || colon[2] == 'w'))
       readonly = colon[2] == 'o';
     else
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "expected :ro or :rw at the end, got ':%.*s' (preopen names and "
                   "subdirectories cannot contain ':')",
                   Q(ml), colon + 1);
     hl = (size_t)(colon - h);
     const char *other = memchr(h, ':', hl);
     if (other)
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "a ':' inside '%.*s'; only a final :ro or :rw may follow the host path "
                   "(preopen names and subdirectories cannot contain ':')",
                   Q(hl), h);
   }
   if (hl == 0)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty host side; expected PREOPEN[/SUBDIR] after '=', e.g. /host or "
                 "/host/data");
   /* the preopen: the first component, with its leading '/' */
@@ -413,43 +413,43 @@ static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *wh
     pe = b;
     while (pe < hl && h[pe] != '/') pe++;
     if (pe == b)
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "empty preopen name in '%.*s'; expected PREOPEN[/SUBDIR] such as /host/data",
                   Q(hl), h);
     if (pe - b == 2 && h[b] == '.' && h[b + 1] == '.')
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "'..' is not a preopen name; name the directory the host preopens, e.g. "
                   "/host");
   }
   size_t sb = pe < hl ? pe + 1 : hl; /* SUBDIR begins after the '/' */
   if (pe < hl && sb == hl)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "'%.*s' ends in '/'; remove it (SUBDIR has no empty components)", Q(hl), h);
   for (size_t i = sb; i < hl;) {
     size_t b = i;
     while (i < hl && h[i] != '/') i++;
     size_t c = i - b;
     if (c == 0 || (c == 1 && h[b] == '.') || (c == 2 && h[b] == '.' && h[b + 1] == '.'))
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "SUBDIR '%.*s' has an empty, '.' or '..' component; write it as a plain "
                   "relative path such as data/sub",
                   Q(hl - sb), h + sb);
     if (c > MB_VFS_NAME_MAX)
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "SUBDIR has a component of %zu bytes; at most %d are allowed", c,
                   MB_VFS_NAME_MAX);
     if (i < hl) {
       i++;
       if (i == hl)
-        return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+        return fail(d, MB_WV_ERR_BAD_VALUE, where,
                     "'%.*s' ends in '/'; remove it (SUBDIR has no empty components)", Q(hl), h);
     }
   }
   if (hl >= MB_VFS_PATH_MAX)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "host side of %zu bytes; it must be shorter than %d", hl, MB_VFS_PATH_MAX);
   mb_wv_mount m = {.kind = MB_WV_MOUNT_HOST, .readonly = readonly};
-  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
+  mb_wv_err e = guest_path(d, where, v, (size_t)(eq - v), &m.guest);
   if (e) return e;
   if (!(m.preopen = dup_n(h, pe)) || !(m.subdir = dup_n(h + sb, hl - sb))) {
     mount_fini(&m);
@@ -458,7 +458,7 @@ static mb_wv_policy_err opt_mount(delta *t, mb_wv_policy_diag *d, const char *wh
   return add_mount(t, d, where, &m);
 }
 
-static mb_wv_policy_err add_env(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err add_env(delta *t, mb_wv_diag *d, const char *where,
                                 mb_wv_env_kind kind, const char *name, size_t nl,
                                 const char *value) {
   mb_wv_env ev = {.kind = kind};
@@ -469,37 +469,37 @@ static mb_wv_policy_err add_env(delta *t, mb_wv_policy_diag *d, const char *wher
     return mb__policy_nomem(d, where);
   }
   t->p.env[t->p.env_count++] = ev;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_env(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_env(delta *t, mb_wv_diag *d, const char *where,
                                 const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected NAME=VALUE (e.g. HOME=/tmp), got '%.*s' without '='; to pass the "
                 "host's value use --env-allow %.*s",
                 Q(strlen(v)), v, Q(strlen(v)), v);
   if (eq == v)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty variable name before '='; expected NAME=VALUE, e.g. HOME=/tmp");
   return add_env(t, d, where, MB_WV_ENV_FIXED, v, (size_t)(eq - v), eq + 1);
 }
 
-static mb_wv_policy_err opt_env_allow(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_env_allow(delta *t, mb_wv_diag *d, const char *where,
                                       const char *v) {
   if (!*v)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty variable name; expected the NAME of a host variable, e.g. HOME");
   if (strchr(v, '='))
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "'%.*s' has a '='; --env-allow takes a NAME only (to set a value use --env "
                 "NAME=VALUE)",
                 Q(strlen(v)), v);
   return add_env(t, d, where, MB_WV_ENV_ALLOW, v, strlen(v), NULL);
 }
 
-static mb_wv_policy_err opt_arg(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_arg(delta *t, mb_wv_diag *d, const char *where,
                                 const char *v) {
   char *a = dup_n(v, strlen(v));
   if (!a || !grow((void **)&t->p.args, &t->arg_cap, t->p.arg_count, sizeof *t->p.args)) {
@@ -507,10 +507,10 @@ static mb_wv_policy_err opt_arg(delta *t, mb_wv_policy_diag *d, const char *wher
     return mb__policy_nomem(d, where);
   }
   t->p.args[t->p.arg_count++] = a;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *where, int fd,
+static mb_wv_err opt_stdio(delta *t, mb_wv_diag *d, const char *where, int fd,
                                   const char *v) {
   mb_wv_stdio s = {MB_WV_STDIO_INHERIT, NULL};
   if (!strcmp(v, "inherit")) {
@@ -519,16 +519,16 @@ static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *wh
     s.mode = MB_WV_STDIO_NULL;
   } else if (v[0] == '/') {
     s.mode = MB_WV_STDIO_FILE;
-    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &s.path);
+    mb_wv_err e = guest_path(d, where, v, strlen(v), &s.path);
     if (e) return e;
     if (!strcmp(s.path, "/")) {
       mb__vfs_free(s.path);
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/log",
                   Q(strlen(v)), v);
     }
   } else {
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected inherit, null or an absolute guest file path such as /out/log, got "
                 "'%.*s'",
                 Q(strlen(v)), v);
@@ -536,10 +536,10 @@ static mb_wv_policy_err opt_stdio(delta *t, mb_wv_policy_diag *d, const char *wh
   mb__vfs_free(t->p.stdio[fd].path);
   t->p.stdio[fd] = s;
   t->set |= SET_STDIN << fd;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_clock(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_clock(delta *t, mb_wv_diag *d, const char *where,
                                   const char *v) {
   if (!strcmp(v, "real")) {
     t->p.clock = MB_WV_CLOCK_REAL;
@@ -547,16 +547,16 @@ static mb_wv_policy_err opt_clock(delta *t, mb_wv_policy_diag *d, const char *wh
   } else if (!strncmp(v, "fixed:", 6) && parse_u64(v + 6, strlen(v + 6), &t->p.clock_start)) {
     t->p.clock = MB_WV_CLOCK_FIXED;
   } else {
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected real or fixed:NANOS (decimal nanoseconds since 1970, e.g. fixed:0), "
                 "got '%.*s'",
                 Q(strlen(v)), v);
   }
   t->set |= SET_CLOCK;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_random(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_random(delta *t, mb_wv_diag *d, const char *where,
                                    const char *v) {
   if (!strcmp(v, "real")) {
     t->p.random = MB_WV_RANDOM_REAL;
@@ -564,29 +564,29 @@ static mb_wv_policy_err opt_random(delta *t, mb_wv_policy_diag *d, const char *w
   } else if (!strncmp(v, "seed:", 5) && parse_u64(v + 5, strlen(v + 5), &t->p.random_seed)) {
     t->p.random = MB_WV_RANDOM_SEED;
   } else {
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected real or seed:N (N decimal, 0 to 2^64-1), got '%.*s'", Q(strlen(v)),
                 v);
   }
   t->set |= SET_RANDOM;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_fault(delta *t, mb_wv_diag *d, const char *where,
                                   const char *v) {
   const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
   if (!c1 || !c2 || strchr(c2 + 1, ':'))
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected FUNC:N:ERRNO (e.g. fd_read:2:io), got '%.*s'", Q(strlen(v)), v);
   size_t fl = (size_t)(c1 - v);
   if (mb_wasi_func_index(v, fl) < 0) {
     const char *near =
         mb__policy_closest(v, fl, mb_wasi_func_names, MB_WASI_FUNC_COUNT, sizeof(char *));
     if (near)
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "'%.*s' is not a wasi_snapshot_preview1 function; did you mean %s?", Q(fl), v,
                   near);
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "'%.*s' is not a wasi_snapshot_preview1 function; expected a name such as "
                 "fd_read, path_open or clock_time_get",
                 Q(fl), v);
@@ -594,12 +594,12 @@ static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *wh
   uint64_t nth;
   size_t nl = (size_t)(c2 - c1 - 1);
   if (!parse_u64(c1 + 1, nl, &nth) || nth == 0 || nth > UINT32_MAX)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "bad call number '%.*s'; expected N from 1 (the first call) to 4294967295",
                 Q(nl), c1 + 1);
   mb_wasi_errno err;
   if (!mb_wasi_errno_parse(c2 + 1, strlen(c2 + 1), &err))
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "bad ERRNO '%.*s'; expected a preview1 errno name such as io, noent, acces or "
                 "badf, or its number 1..76",
                 Q(strlen(c2 + 1)), c2 + 1);
@@ -610,10 +610,10 @@ static mb_wv_policy_err opt_fault(delta *t, mb_wv_policy_diag *d, const char *wh
     return mb__policy_nomem(d, where);
   }
   t->p.faults[t->p.fault_count++] = f;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_trace(delta *t, mb_wv_diag *d, const char *where,
                                   const char *v) {
   char *path = NULL;
   mb_wv_trace_mode mode;
@@ -623,16 +623,16 @@ static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *wh
     mode = MB_WV_TRACE_NONE;
   } else if (v[0] == '/') {
     mode = MB_WV_TRACE_FILE;
-    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    mb_wv_err e = guest_path(d, where, v, strlen(v), &path);
     if (e) return e;
     if (!strcmp(path, "/")) {
       mb__vfs_free(path);
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/trace.log",
                   Q(strlen(v)), v);
     }
   } else {
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected stderr, none or an absolute guest file path such as /out/trace.log, "
                 "got '%.*s'",
                 Q(strlen(v)), v);
@@ -641,21 +641,21 @@ static mb_wv_policy_err opt_trace(delta *t, mb_wv_policy_diag *d, const char *wh
   t->p.trace = mode;
   t->p.trace_path = path;
   t->set |= SET_TRACE;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
 /* --save GUEST=DEST: two guest paths; what they must be on is checked with the mounts
  * (mb_wv_policy_check). */
-static mb_wv_policy_err opt_save(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_save(delta *t, mb_wv_diag *d, const char *where,
                                  const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "expected GUEST=MOUNT-GUEST-PATH (e.g. /out=/results/out, with /out a --mem "
                 "tree and /results a :rw --mount), got '%.*s' without '='",
                 Q(strlen(v)), v);
   mb_wv_save s = {NULL, NULL};
-  mb_wv_policy_err e = guest_path(d, where, v, (size_t)(eq - v), &s.guest);
+  mb_wv_err e = guest_path(d, where, v, (size_t)(eq - v), &s.guest);
   if (!e) e = guest_path(d, where, eq + 1, strlen(eq + 1), &s.dest);
   if (!e && !grow((void **)&t->p.saves, &t->save_cap, t->p.save_count, sizeof *t->p.saves))
     e = mb__policy_nomem(d, where);
@@ -665,23 +665,23 @@ static mb_wv_policy_err opt_save(delta *t, mb_wv_policy_diag *d, const char *whe
     return e;
   }
   t->p.saves[t->p.save_count++] = s;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
 /* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
-static mb_wv_policy_err opt_record(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_record(delta *t, mb_wv_diag *d, const char *where,
                                    const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (v[0] != '/')
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "expected an absolute guest file path such as /out/run.log (or none), got '%.*s'",
                   Q(strlen(v)), v);
-    mb_wv_policy_err e = guest_path(d, where, v, strlen(v), &path);
+    mb_wv_err e = guest_path(d, where, v, strlen(v), &path);
     if (e) return e;
     if (!strcmp(path, "/")) {
       mb__vfs_free(path);
-      return fail(d, MB_WV_POLICY_BAD_VALUE, where,
+      return fail(d, MB_WV_ERR_BAD_VALUE, where,
                   "'%.*s' is the root directory, not a file; name a file such as /out/run.log",
                   Q(strlen(v)), v);
     }
@@ -689,23 +689,23 @@ static mb_wv_policy_err opt_record(delta *t, mb_wv_policy_diag *d, const char *w
   mb__vfs_free(t->p.record_path);
   t->p.record_path = path;
   t->set |= SET_RECORD;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-static mb_wv_policy_err opt_replay(delta *t, mb_wv_policy_diag *d, const char *where,
+static mb_wv_err opt_replay(delta *t, mb_wv_diag *d, const char *where,
                                    const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
-    if (!v[0]) return fail(d, MB_WV_POLICY_BAD_VALUE, where, "expected the host file of a log");
+    if (!v[0]) return fail(d, MB_WV_ERR_BAD_VALUE, where, "expected the host file of a log");
     if (!(path = dup_n(v, strlen(v)))) return mb__policy_nomem(d, where);
   }
   mb__vfs_free(t->p.replay_path);
   t->p.replay_path = path;
   t->set |= SET_REPLAY;
-  return MB_WV_POLICY_OK;
+  return MB_WV_OK;
 }
 
-mb_wv_policy_err mb__policy_apply(delta *t, mb_wv_policy_diag *d, const char *where, opt o,
+mb_wv_err mb__policy_apply(delta *t, mb_wv_diag *d, const char *where, opt o,
                                   const char *v) {
   switch (o) {
   case O_EMBED: return opt_embed(t, d, where, v);
@@ -729,7 +729,7 @@ mb_wv_policy_err mb__policy_apply(delta *t, mb_wv_policy_diag *d, const char *wh
   case O_POLICY:
   case O_COUNT: break;
   }
-  return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where, "internal: option %d has no value form",
+  return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where, "internal: option %d has no value form",
               (int)o);
 }
 
@@ -743,10 +743,10 @@ void mb__policy_apply_flag(delta *t, opt o, bool on) {
   }
 }
 
-static mb_wv_policy_err commit(mb_wv_policy *p, delta *t, mb_wv_policy_diag *d,
+static mb_wv_err commit(mb_wv_policy *p, delta *t, mb_wv_diag *d,
                                const char *where) {
-  mb_wv_policy_err e =
-      mb__policy_merge(p, t) ? MB_WV_POLICY_OK : mb__policy_nomem(d, where);
+  mb_wv_err e =
+      mb__policy_merge(p, t) ? MB_WV_OK : mb__policy_nomem(d, where);
   mb_wv_policy_fini(&t->p);
   return e;
 }
@@ -764,14 +764,14 @@ int mb_wv_policy_option_arity(const char *flag) {
   return o < 0 ? -1 : mb__policy_opts[o].arity;
 }
 
-static mb_wv_policy_err read_policy_file(mb_wv_policy *p, const char *path,
-                                         mb_wv_policy_diag *d) {
+static mb_wv_err read_policy_file(mb_wv_policy *p, const char *path,
+                                         mb_wv_diag *d) {
   char *buf = NULL;
   size_t len = 0;
-  mb_wv_policy_err e = MB_WV_POLICY_OK;
+  mb_wv_err e = MB_WV_OK;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    e = fail(d, MB_WV_POLICY_IO, path, "cannot open the policy file: %s; check the path "
+    e = fail(d, MB_WV_ERR_IO, path, "cannot open the policy file: %s; check the path "
              "given to --policy", strerror(errno));
     goto out;
   }
@@ -781,11 +781,11 @@ static mb_wv_policy_err read_policy_file(mb_wv_policy *p, const char *path,
   }
   len = fread(buf, 1, MB_WV_POLICY_FILE_MAX + 1, f);
   if (ferror(f)) {
-    e = fail(d, MB_WV_POLICY_IO, path, "cannot read the policy file: %s", strerror(errno));
+    e = fail(d, MB_WV_ERR_IO, path, "cannot read the policy file: %s", strerror(errno));
     goto out;
   }
   if (len > MB_WV_POLICY_FILE_MAX) {
-    e = fail(d, MB_WV_POLICY_IO, path,
+    e = fail(d, MB_WV_ERR_IO, path,
              "the policy file is larger than %u bytes; a policy is a few lines of JSON",
              MB_WV_POLICY_FILE_MAX);
     goto out;
@@ -797,10 +797,10 @@ out:
   return e;
 }
 
-mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
-                                     mb_wv_policy_diag *diag) {
-  mb_wv_policy_diag scratch;
-  mb_wv_policy_diag *d = diag ? diag : &scratch;
+mb_wv_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
+                                     mb_wv_diag *diag) {
+  mb_wv_diag scratch;
+  mb_wv_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);
   char where[sizeof d->where];
   snprintf(where, sizeof where, "%s%s%s", flag ? flag : "(null)", value ? " " : "",
@@ -812,24 +812,24 @@ mb_wv_policy_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const ch
     const char *near = mb__policy_closest(body, strlen(body), &mb__policy_opts[0].name, O_COUNT,
                                           sizeof mb__policy_opts[0]);
     if (near)
-      return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
+      return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where,
                   "'%.*s' is not a policy option; did you mean --%s?", Q(strlen(f)), f, near);
-    return fail(d, MB_WV_POLICY_UNKNOWN_OPTION, where,
+    return fail(d, MB_WV_ERR_UNKNOWN_OPTION, where,
                 "'%.*s' is not a policy option; see `membrane virt --help` for the list",
                 Q(strlen(f)), f);
   }
   if (mb__policy_opts[o].arity == 0 && value)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where, "%s takes no value", flag);
+    return fail(d, MB_WV_ERR_BAD_VALUE, where, "%s takes no value", flag);
   if (mb__policy_opts[o].arity == 1 && !value)
-    return fail(d, MB_WV_POLICY_BAD_VALUE, where, "%s needs a value: %s %s", flag, flag,
+    return fail(d, MB_WV_ERR_BAD_VALUE, where, "%s needs a value: %s %s", flag, flag,
                 mb__policy_opts[o].form);
   if (o == O_POLICY) return read_policy_file(p, value, d);
   delta t;
   mb__policy_delta_init(&t);
-  mb_wv_policy_err e;
+  mb_wv_err e;
   if (mb__policy_opts[o].arity == 0) {
     mb__policy_apply_flag(&t, (opt)o, true);
-    e = MB_WV_POLICY_OK;
+    e = MB_WV_OK;
   } else {
     e = mb__policy_apply(&t, d, where, (opt)o, value);
   }

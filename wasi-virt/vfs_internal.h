@@ -16,13 +16,13 @@ bool mb__vfs_buf_put(mb_vfs_buf *b, const void *p, size_t n);
 
 /* ---- policy diagnostics (policy_opts.c; native only) ---- */
 /* Fill d (if non-NULL; where may be NULL) and return code. */
-mb_wv_policy_err mb__policy_fail(mb_wv_policy_diag *d, mb_wv_policy_err code,
+mb_wv_err mb__policy_fail(mb_wv_diag *d, mb_wv_err code,
                                    const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* ---- images (image_read.c) ---- */
 /* Fill diag (if non-NULL) and return code. */
-mb_vfs_image_err mb__image_fail(mb_vfs_image_diag *diag, mb_vfs_image_err code, uint64_t offset,
+mb_wv_err mb__image_fail(mb_wv_diag *diag, mb_wv_err code, uint64_t offset,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Bytewise order of names, shorter first on a common prefix. */
 int mb__name_cmp(const char *a, size_t alen, const char *b, size_t blen);

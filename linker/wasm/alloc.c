@@ -135,10 +135,6 @@ static const char *const err_names[] = {
     [MB_ERR_BAD_CONST_EXPR] = "constant expression required",
     [MB_ERR_UNSUPPORTED] = "unsupported feature",
     [MB_ERR_INVALID_ARG] = "invalid argument",
-    [MB_ERR_WIT_SYNTAX] = "WIT syntax error",
-    [MB_ERR_WIT_UNDEFINED] = "undefined name",
-    [MB_ERR_WIT_DUPLICATE] = "duplicate name",
-    [MB_ERR_WIT_INVALID] = "invalid WIT",
 };
 
 const char *mb_err_name(mb_err code) {

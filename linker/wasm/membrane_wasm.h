@@ -53,17 +53,15 @@ typedef enum mb_err {
   MB_ERR_BAD_CONST_EXPR,    /* an instruction that is not allowed in a constant expression */
   MB_ERR_UNSUPPORTED,       /* valid wasm that membrane does not handle (GC, typed refs) */
   MB_ERR_INVALID_ARG,       /* a caller's request is inconsistent (e.g. remap table too short) */
-  MB_ERR_WIT_SYNTAX,        /* WIT: malformed token, or a token where another was expected */
-  MB_ERR_WIT_UNDEFINED,     /* WIT: a type, interface or package that is not defined/loaded */
-  MB_ERR_WIT_DUPLICATE,     /* WIT: a name defined twice */
-  MB_ERR_WIT_INVALID,       /* WIT: well-formed but invalid (recursive type, borrow result, ...) */
   MB_ERR_COUNT_             /* not an error: the number of codes */
 } mb_err;
 
 /* Where and why. offset is a byte offset in the input module (or, for remapping, in the
- * module being remapped). message is human-readable and never parsed by code. */
+ * module being remapped). message is human-readable and never parsed by code. code is the
+ * error enum of the library that filled it: mb_err here, mb_link_err from the link
+ * library, which shares this diagnostic. */
 typedef struct mb_diag {
-  mb_err code;
+  unsigned code;
   uint64_t offset;
   char message[256];
 } mb_diag;

@@ -73,7 +73,7 @@ static uint64_t vacc_finish(mb_wit_type *t, const vacc *a, uint64_t ncases) {
   return align_to(t->payload_offset + a->size, t->align);
 }
 
-mb_err mb__wit_layout(wit_node *n, mb_diag *diag) {
+mb_wit_err mb__wit_layout(wit_node *n, mb_wit_diag *diag) {
   mb_wit_type *t = &n->pub;
   uint64_t size = 0;
   t->align = 1;
@@ -174,14 +174,14 @@ mb_err mb__wit_layout(wit_node *n, mb_diag *diag) {
     break;
   }
   if (size > UINT32_MAX)
-    return mb__wit_fail(diag, MB_ERR_WIT_INVALID, &n->pos,
+    return mb__wit_fail(diag, MB_WIT_ERR_INVALID, &n->pos,
                         "type%s%.60s is larger than 4 GiB in memory", t->name ? " " : "",
                         t->name ? t->name : "");
   t->size = (uint32_t)size;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-mb_err mb__wit_func_layout(wit_func *f, mb_diag *diag) {
+mb_wit_err mb__wit_func_layout(wit_func *f, mb_wit_diag *diag) {
   uint64_t size = 0;
   uint32_t align = 1;
   mb_wit_type all = {.kind = MB_WIT_TUPLE};
@@ -194,14 +194,14 @@ mb_err mb__wit_func_layout(wit_func *f, mb_diag *diag) {
   if (f->pub.result) inherit(&all, f->pub.result);
   size = align_to(size, align);
   if (size > UINT32_MAX)
-    return mb__wit_fail(diag, MB_ERR_WIT_INVALID, &f->pos,
+    return mb__wit_fail(diag, MB_WIT_ERR_INVALID, &f->pos,
                         "the parameters of '%.60s' are larger than 4 GiB in memory",
                         f->pub.core_name);
   f->pub.params_size = (uint32_t)size;
   f->pub.params_align = align;
   f->pub.has_handles = all.has_own || all.has_borrow;
   f->pub.has_lists = all.has_lists;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 void mb_wit_func_sig(const mb_wit_func *f, mb_wit_abi abi, mb_wit_core_sig *out) {

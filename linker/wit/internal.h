@@ -55,7 +55,7 @@ typedef struct wit_pos {
 } wit_pos;
 
 /* diag->message = "FILE:LINE:COL: " + the formatted text; diag->offset = pos->offset. */
-mb_err mb__wit_fail(mb_diag *diag, mb_err code, const wit_pos *pos, const char *fmt, ...)
+mb_wit_err mb__wit_fail(mb_wit_diag *diag, mb_wit_err code, const wit_pos *pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* ---- the model under construction ---- */
@@ -170,8 +170,8 @@ struct mb_wit {
   mb_arena *arena;
   wit_vec pkgs;     /* wit_pkg* */
   bool resolved;
-  mb_err broken;    /* an earlier failure left the set inconsistent */
-  mb_diag broken_diag;
+  mb_wit_err broken;    /* an earlier failure left the set inconsistent */
+  mb_wit_diag broken_diag;
   uint32_t nfiles;  /* files attached to packages so far */
   wit_vec scopes;   /* wit_scope*: every interface (inline ones too) and world */
   wit_vec order;    /* the same, dependencies before their users */
@@ -182,13 +182,13 @@ struct mb_wit {
 };
 
 /* Parse one file into *out (not yet attached to a package). */
-mb_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t len,
-                     wit_file **out, mb_diag *diag);
+mb_wit_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t len,
+                     wit_file **out, mb_wit_diag *diag);
 
 /* Fill n's size, alignment, flattening and has_* from its (resolved) children. Fails
  * only when the type is larger than 4 GiB in memory. */
-mb_err mb__wit_layout(wit_node *n, mb_diag *diag);
+mb_wit_err mb__wit_layout(wit_node *n, mb_wit_diag *diag);
 /* The function's params_size/params_align and has_* from its resolved types. */
-mb_err mb__wit_func_layout(wit_func *f, mb_diag *diag);
+mb_wit_err mb__wit_func_layout(wit_func *f, mb_wit_diag *diag);
 
 #endif

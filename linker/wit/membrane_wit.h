@@ -1,7 +1,7 @@
 /* membrane_wit.h — WIT interfaces and worlds, and the canonical ABI of their functions.
  *
- * The public header of linker/wit/. It needs the wasm model only for the error enum and
- * diagnostics, and for one conversion (mb_wit_sig_functype, a core signature as an
+ * The public header of linker/wit/. It has its own error enum and diagnostic; it needs
+ * the wasm model only for one conversion (mb_wit_sig_functype, a core signature as an
  * mb_functype).
  */
 #ifndef MEMBRANE_WIT_H
@@ -16,6 +16,36 @@ extern "C" {
 typedef struct mb_wit mb_wit;
 typedef struct mb_wit_world mb_wit_world;
 
+/* ---- errors ---------------------------------------------------------------------- */
+
+typedef enum mb_wit_err {
+  MB_WIT_OK = 0,
+  MB_WIT_ERR_NOMEM,       /* allocation failed */
+  MB_WIT_ERR_IO,          /* a file or directory could not be read */
+  MB_WIT_ERR_BAD_UTF8,    /* malformed UTF-8 in the text */
+  MB_WIT_ERR_SYNTAX,      /* malformed token, or a token where another was expected */
+  MB_WIT_ERR_UNDEFINED,   /* a type, interface or package that is not defined/loaded */
+  MB_WIT_ERR_DUPLICATE,   /* a name defined twice */
+  MB_WIT_ERR_INVALID,     /* well-formed but invalid (recursive type, borrow result, ...) */
+  MB_WIT_ERR_UNSUPPORTED, /* valid WIT outside the subset read (see below) */
+  MB_WIT_ERR_TOO_MANY,    /* a file, nesting or count beyond an implementation limit */
+  MB_WIT_ERR_USAGE,       /* the call does not fit the set's state (resolved twice, NULL) */
+} mb_wit_err;
+
+/* Where and why. For an error in a file: offset is the byte offset in it, line and column
+ * (from 1; columns count characters) where it is, and message starts with
+ * "FILE:LINE:COLUMN: ". line is 0 when the error has no position (a file that cannot be
+ * read). message is for people and never parsed by code. */
+typedef struct mb_wit_diag {
+  mb_wit_err code;
+  uint64_t offset;
+  uint32_t line, column;
+  char message[256];
+} mb_wit_diag;
+
+/* Short stable name of an error code ("WIT syntax error", ...). */
+const char *mb_wit_err_name(mb_wit_err code);
+
 /* A set of WIT packages, for checking core signatures against the interfaces they
  * implement and for generating adapters. The subset read: `package ns:name@version;`,
  * top-level `use`, `interface`, `world` (import/export of interfaces by name or inline,
@@ -26,7 +56,7 @@ typedef struct mb_wit_world mb_wit_world;
  * `%` escapes a keyword; @since/@unstable/@deprecated annotations are skipped.
  *
  * Use: mb_wit_new, any number of mb_wit_add_path/mb_wit_add_source, then mb_wit_resolve
- * once. Errors in WIT are reported as MB_ERR_WIT_* with diag->message
+ * once. Errors are reported as mb_wit_err codes with diag->message
  * "FILE:LINE:COLUMN: what went wrong, and what was expected" (columns count characters)
  * and diag->offset the byte offset in FILE. A failed mb_wit_add_source leaves the set as
  * it was; a failed mb_wit_add_path may have added part of a tree, and a failed
@@ -152,15 +182,15 @@ void mb_wit_free(mb_wit *w);
 /* A .wit file (which must declare its package), or a directory: its *.wit files are one
  * package (at least one declares it; all that do agree), and each entry of its deps/
  * folder is another package (a .wit file or a directory). */
-mb_err mb_wit_add_path(mb_wit *w, const char *path, mb_diag *diag);
+mb_wit_err mb_wit_add_path(mb_wit *w, const char *path, mb_wit_diag *diag);
 /* One file's text (need not be NUL-terminated; copied as needed). filename is for
  * messages. Files declaring the same package are one package. */
-mb_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
-                         mb_diag *diag);
+mb_wit_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
+                         mb_wit_diag *diag);
 /* Bind every name (uses, types, interfaces across packages), check the rules (no
  * recursive types, handles only of resources, no borrow in results, ...), lay out every
  * type and list each world's imports and exports. Once per set. */
-mb_err mb_wit_resolve(mb_wit *w, mb_diag *diag);
+mb_wit_err mb_wit_resolve(mb_wit *w, mb_wit_diag *diag);
 
 /* Lookups, after mb_wit_resolve (NULL before, or when absent). An id is
  * "ns:pkg/name@version"; the version may be left out when only one version of the

@@ -44,7 +44,7 @@ static const char *const tok_text[T_COUNT] = {
 typedef struct parser {
   mb_wit *w;
   mb_arena *a;
-  mb_diag *diag;
+  mb_wit_diag *diag;
   const char *file;
   const uint8_t *src;
   size_t len;
@@ -62,12 +62,12 @@ typedef struct parser {
 
 #define TRY(x)                \
   do {                        \
-    mb_err e_ = (x);          \
+    mb_wit_err e_ = (x);          \
     if (e_) return e_;        \
   } while (0)
 
-static mb_err nomem(parser *p) {
-  return mb__wit_fail(p->diag, MB_ERR_NOMEM, &p->tpos, "out of memory");
+static mb_wit_err nomem(parser *p) {
+  return mb__wit_fail(p->diag, MB_WIT_ERR_NOMEM, &p->tpos, "out of memory");
 }
 
 static void *alloc(parser *p, size_t n) { return mb_wasm_arena_alloc(p->a, n); }
@@ -99,24 +99,24 @@ static bool is_idchar(int c) { return is_alpha(c) || is_digit(c) || c == '-' || 
 /* Comments may hold any UTF-8 but no control characters other than tab and line ends,
  * and no bidirectional overrides (WIT forbids them: they make text read differently
  * from how it parses). */
-static mb_err check_comment(parser *p, const wit_pos *start, size_t from, size_t to) {
+static mb_wit_err check_comment(parser *p, const wit_pos *start, size_t from, size_t to) {
   const uint8_t *s = p->src;
   for (size_t i = from; i < to; i++) {
     if ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') || s[i] == 0x7F)
-      return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, start,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, start,
                           "control character 0x%02x in a comment", s[i]);
     if (s[i] == 0xE2 && to - i >= 3 &&
         ((s[i + 1] == 0x80 && s[i + 2] >= 0xAA && s[i + 2] <= 0xAE) ||
          (s[i + 1] == 0x81 && s[i + 2] >= 0xA6 && s[i + 2] <= 0xA9)))
-      return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, start,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, start,
                           "bidirectional override character in a comment");
   }
   if (!mb_wasm_utf8_valid(s + from, to - from))
-    return mb__wit_fail(p->diag, MB_ERR_BAD_UTF8, start, "malformed UTF-8 in a comment");
-  return MB_OK;
+    return mb__wit_fail(p->diag, MB_WIT_ERR_BAD_UTF8, start, "malformed UTF-8 in a comment");
+  return MB_WIT_OK;
 }
 
-static mb_err skip_space(parser *p) {
+static mb_wit_err skip_space(parser *p) {
   for (;;) {
     int c = peekc(p, 0);
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
@@ -133,7 +133,7 @@ static mb_err skip_space(parser *p) {
       unsigned depth = 0;
       do {
         if (p->pos >= p->len)
-          return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &start,
+          return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &start,
                               "unterminated block comment (expected '*/')");
         if (peekc(p, 0) == '/' && peekc(p, 1) == '*') {
           adv(p), adv(p);
@@ -147,7 +147,7 @@ static mb_err skip_space(parser *p) {
       } while (depth);
       TRY(check_comment(p, &start, from, p->pos));
     } else {
-      return MB_OK;
+      return MB_WIT_OK;
     }
   }
 }
@@ -175,7 +175,7 @@ static tok keyword(const uint8_t *s, size_t n) {
   return T_ID;
 }
 
-static mb_err next(parser *p) {
+static mb_wit_err next(parser *p) {
   TRY(skip_space(p));
   p->tpos = cursor(p);
   p->id = NULL;
@@ -184,7 +184,7 @@ static mb_err next(parser *p) {
   if (c < 0) {
     p->t = T_EOF;
     p->tlen = 0;
-    return MB_OK;
+    return MB_WIT_OK;
   }
   static const struct {
     char c;
@@ -198,17 +198,17 @@ static mb_err next(parser *p) {
       adv(p);
       p->t = single[i].t;
       p->tlen = 1;
-      return MB_OK;
+      return MB_WIT_OK;
     }
   }
   if (c == '-' && peekc(p, 1) == '>') {
     adv(p), adv(p);
     p->t = T_ARROW;
     p->tlen = 2;
-    return MB_OK;
+    return MB_WIT_OK;
   }
   if (is_digit(c))
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                         "unexpected number: numbers appear only in versions, after '@'");
   bool escaped = c == '%';
   if (escaped) adv(p);
@@ -220,38 +220,38 @@ static mb_err next(parser *p) {
     p->tlen = p->pos - start;
     if (!escaped && n == 1 && s[0] == '_') {
       p->t = T_UNDERSCORE;
-      return MB_OK;
+      return MB_WIT_OK;
     }
     tok k = escaped ? T_ID : keyword(s, n);
     if (k != T_ID) {
       p->t = k;
-      return MB_OK;
+      return MB_WIT_OK;
     }
     if (!kebab(s, n))
-      return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                           "'%.*s' is not a valid identifier: expected kebab-case words "
                           "separated by '-', each a letter then letters or digits, all "
                           "lower or all upper case",
                           (int)(n > 60 ? 60 : n), (const char *)s);
     p->t = T_ID;
     if (!(p->id = mb__wit_strdup(p->a, (const char *)s, n))) return nomem(p);
-    return MB_OK;
+    return MB_WIT_OK;
   }
   if (escaped)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                         "expected an identifier after '%%'");
   if (c >= 0x21 && c < 0x7F)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos, "unexpected character '%c'",
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos, "unexpected character '%c'",
                         c);
   if (c >= 0x80)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                         "unexpected byte 0x%02x: outside comments WIT is ASCII", c);
-  return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+  return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                       "unexpected control character 0x%02x", c);
 }
 
 /* After an '@' token: a semver version, read straight from the cursor. */
-static mb_err lex_version(parser *p, const char **out) {
+static mb_wit_err lex_version(parser *p, const char **out) {
   TRY(skip_space(p)); /* `@since(version = 1.0.0)` */
   wit_pos start = cursor(p);
   size_t from = p->pos;
@@ -285,27 +285,27 @@ static mb_err lex_version(parser *p, const char **out) {
   if (is_alpha(peekc(p, 0)) || is_digit(peekc(p, 0)) || peekc(p, 0) == '_') goto bad;
   if (!(*out = mb__wit_strdup(p->a, (const char *)p->src + from, p->pos - from)))
     return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 bad:
-  return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &start,
+  return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &start,
                       "malformed version after '@': expected semver MAJOR.MINOR.PATCH "
                       "(e.g. 1.0.0 or 0.2.0-rc.1)");
 }
 
 /* ---- parser helpers ---- */
 
-static mb_err unexpected(parser *p, const char *expected) {
+static mb_wit_err unexpected(parser *p, const char *expected) {
   if (p->t == T_ID)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos, "expected %s, found '%.60s'",
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos, "expected %s, found '%.60s'",
                         expected, p->id);
   if (p->t == T_EOF)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos, "expected %s, found end of file",
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos, "expected %s, found end of file",
                         expected);
-  return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos, "expected %s, found '%s'",
+  return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos, "expected %s, found '%s'",
                       expected, tok_text[p->t]);
 }
 
-static mb_err expect(parser *p, tok t, const char *context) {
+static mb_wit_err expect(parser *p, tok t, const char *context) {
   if (p->t != t) {
     char what[128];
     snprintf(what, sizeof what, "'%s' %s", tok_text[t], context);
@@ -315,11 +315,11 @@ static mb_err expect(parser *p, tok t, const char *context) {
 }
 
 /* An identifier (plain or %-escaped), with its position. */
-static mb_err ident(parser *p, const char *what, const char **name, wit_pos *pos) {
+static mb_wit_err ident(parser *p, const char *what, const char **name, wit_pos *pos) {
   if (p->t != T_ID) {
     /* a bare keyword where a name belongs gets the fix in the message */
     if (p->t >= K_USE && p->t < T_COUNT) {
-      return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                           "expected %s, found keyword '%s' (write '%%%s' to use it as a name)",
                           what, tok_text[p->t], tok_text[p->t]);
     }
@@ -330,7 +330,7 @@ static mb_err ident(parser *p, const char *what, const char **name, wit_pos *pos
   return next(p);
 }
 
-static mb_err skip_attributes(parser *p) {
+static mb_wit_err skip_attributes(parser *p) {
   /* @since(version = 1.2.3), @unstable(feature = name), @deprecated(version = 1.2.3):
    * feature gates that do not change the types, so they are read and dropped */
   while (p->t == T_AT) {
@@ -340,14 +340,14 @@ static mb_err skip_attributes(parser *p) {
     TRY(ident(p, "an annotation name after '@'", &name, NULL));
     bool since = strcmp(name, "since") == 0, deprecated = strcmp(name, "deprecated") == 0;
     if (!since && !deprecated && strcmp(name, "unstable") != 0)
-      return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &pos,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &pos,
                           "unknown annotation '@%.60s' (expected @since, @unstable or "
                           "@deprecated)", name);
     TRY(expect(p, T_LPAREN, "after the annotation name"));
     pos = p->tpos;
     TRY(ident(p, since || deprecated ? "'version'" : "'feature'", &key, NULL));
     if (strcmp(key, since || deprecated ? "version" : "feature") != 0)
-      return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &pos, "expected '%s', found '%.60s'",
+      return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &pos, "expected '%s', found '%.60s'",
                           since || deprecated ? "version" : "feature", key);
     if (p->t != T_EQ) return unexpected(p, "'='");
     if (since || deprecated) {
@@ -360,7 +360,7 @@ static mb_err skip_attributes(parser *p) {
     }
     TRY(expect(p, T_RPAREN, "to close the annotation"));
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 static wit_node *new_node(parser *p, mb_wit_kind kind, const wit_pos *pos) {
@@ -383,35 +383,35 @@ static wit_node *new_ref(parser *p, const char *name, const wit_pos *pos, wit_sc
 static const char *scope_what(const wit_scope *s) { return s->is_world ? "world" : "interface"; }
 
 /* Enter a name in the scope's one namespace. */
-static mb_err define(parser *p, wit_scope *s, wit_item *it) {
+static mb_wit_err define(parser *p, wit_scope *s, wit_item *it) {
   const wit_item *old = mb__wit_map_get(&s->names, it->name);
   if (old)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_DUPLICATE, &it->pos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_DUPLICATE, &it->pos,
                         "'%.60s' is already defined in %s '%.60s' (at line %u, column %u); "
                         "expected a new name",
                         it->name, scope_what(s), s->name, old->pos.line, old->pos.col);
   if (!mb__wit_map_put(p->a, &s->names, it->name, it) || !mb__wit_vec_push(p->a, &s->items, it))
     return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* Field, case, label and parameter names are unique within their list. */
-static mb_err unique(parser *p, wit_map *seen, const char *name, const wit_pos *pos,
+static mb_wit_err unique(parser *p, wit_map *seen, const char *name, const wit_pos *pos,
                      const char *what, const char *in) {
   const wit_pos *old = mb__wit_map_get(seen, name);
   if (old)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_DUPLICATE, pos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_DUPLICATE, pos,
                         "%s '%.60s' appears twice in %.80s (first at line %u, column %u)", what,
                         name, in, old->line, old->col);
   wit_pos *copy = alloc(p, sizeof *copy);
   if (!copy) return nomem(p);
   *copy = *pos;
   if (!mb__wit_map_put(p->a, seen, name, copy)) return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* Turn a vector of fields into the node's array. */
-static mb_err set_fields(parser *p, wit_node *n, const wit_vec *v) {
+static mb_wit_err set_fields(parser *p, wit_node *n, const wit_vec *v) {
   if (v->n) {
     n->fields = mb_wasm_arena_array(p->a, v->n, sizeof *n->fields);
     if (!n->fields) return nomem(p);
@@ -419,32 +419,32 @@ static mb_err set_fields(parser *p, wit_node *n, const wit_vec *v) {
   }
   n->pub.fields = n->fields;
   n->pub.nfields = v->n;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err push_field(parser *p, wit_vec *v, const char *name, wit_node *type) {
+static mb_wit_err push_field(parser *p, wit_vec *v, const char *name, wit_node *type) {
   mb_wit_field *f = alloc(p, sizeof *f);
   if (!f) return nomem(p);
   f->name = name;
   f->type = type ? &type->pub : NULL;
   if (!mb__wit_vec_push(p->a, v, f)) return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* ---- types ---- */
 
-static mb_err parse_type(parser *p, wit_scope *s, wit_node **out);
+static mb_wit_err parse_type(parser *p, wit_scope *s, wit_node **out);
 
-static mb_err angle_type(parser *p, wit_scope *s, const char *what, wit_node **out) {
+static mb_wit_err angle_type(parser *p, wit_scope *s, const char *what, wit_node **out) {
   TRY(expect(p, T_LT, what));
   TRY(parse_type(p, s, out));
   if (p->t == T_COMMA)
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                         "fixed-size lists are not supported; expected '>'");
   return expect(p, T_GT, "to close the type");
 }
 
-static mb_err parse_type_inner(parser *p, wit_scope *s, wit_node **out) {
+static mb_wit_err parse_type_inner(parser *p, wit_scope *s, wit_node **out) {
   wit_pos pos = p->tpos;
   static const struct {
     tok t;
@@ -477,7 +477,7 @@ static mb_err parse_type_inner(parser *p, wit_scope *s, wit_node **out) {
     if (p->t == T_UNDERSCORE) {
       TRY(next(p));
       if (p->t != T_COMMA)
-        return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+        return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                             "expected ',' and an error type after 'result<_' (a result with "
                             "neither type is written 'result')");
     } else {
@@ -504,7 +504,7 @@ static mb_err parse_type_inner(parser *p, wit_scope *s, wit_node **out) {
     }
     if (p->t != T_GT) return unexpected(p, "',' or '>' in 'tuple<...>'");
     if (!v.n)
-      return mb__wit_fail(p->diag, MB_ERR_WIT_INVALID, &pos,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_INVALID, &pos,
                           "a tuple needs at least one type: expected 'tuple<T, ...>'");
     TRY(next(p));
     TRY(set_fields(p, n, &v));
@@ -530,21 +530,21 @@ static mb_err parse_type_inner(parser *p, wit_scope *s, wit_node **out) {
     break;
   case K_FUTURE:
   case K_STREAM:
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &pos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &pos,
                         "'%s' types are not supported (async is outside membrane's WIT subset)",
                         tok_text[p->t]);
   default:
     return unexpected(p, "a type");
   }
   *out = n;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err parse_type(parser *p, wit_scope *s, wit_node **out) {
+static mb_wit_err parse_type(parser *p, wit_scope *s, wit_node **out) {
   if (++p->depth > WIT_MAX_DEPTH)
-    return mb__wit_fail(p->diag, MB_ERR_TOO_MANY, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_TOO_MANY, &p->tpos,
                         "types nested more than %d deep", WIT_MAX_DEPTH);
-  mb_err e = parse_type_inner(p, s, out);
+  mb_wit_err e = parse_type_inner(p, s, out);
   p->depth--;
   return e;
 }
@@ -566,7 +566,7 @@ static wit_func *new_func(parser *p, wit_scope *s, mb_wit_func_kind kind, const 
 }
 
 /* '(' params ')' with `self` first when given. */
-static mb_err parse_params(parser *p, wit_scope *s, wit_func *f, wit_node *self) {
+static mb_wit_err parse_params(parser *p, wit_scope *s, wit_func *f, wit_node *self) {
   wit_vec v = {0};
   wit_map seen = {0};
   const char *in = mb__wit_printf(p->a, "the parameters of '%.60s'", f->pub.name);
@@ -597,35 +597,35 @@ static mb_err parse_params(parser *p, wit_scope *s, wit_func *f, wit_node *self)
   }
   f->pub.params = f->params;
   f->pub.nparams = v.n;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* 'func' '(' params ')' ('->' type)? — the caller has read `name:` and `static`. */
-static mb_err parse_functype(parser *p, wit_scope *s, wit_func *f, wit_node *self) {
+static mb_wit_err parse_functype(parser *p, wit_scope *s, wit_func *f, wit_node *self) {
   if (p->t == K_ASYNC)
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                         "async functions are not supported; expected 'func'");
   TRY(expect(p, K_FUNC, "to start a function type"));
   TRY(parse_params(p, s, f, self));
   if (p->t == T_ARROW) {
     TRY(next(p));
     if (p->t == T_LPAREN)
-      return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+      return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                           "named results '-> (...)' are not supported; expected one type "
                           "(a tuple or record for several values)");
     TRY(parse_type(p, s, &f->result));
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err add_func(parser *p, wit_scope *s, wit_func *f) {
+static mb_wit_err add_func(parser *p, wit_scope *s, wit_func *f) {
   if (!mb__wit_vec_push(p->a, &s->funcs, f)) return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* ---- type definitions ---- */
 
-static mb_err define_type(parser *p, wit_scope *s, const char *name, const wit_pos *pos,
+static mb_wit_err define_type(parser *p, wit_scope *s, const char *name, const wit_pos *pos,
                           wit_node *n) {
   wit_item *it = alloc(p, sizeof *it);
   if (!it) return nomem(p);
@@ -637,7 +637,7 @@ static mb_err define_type(parser *p, wit_scope *s, const char *name, const wit_p
 }
 
 /* record/variant/enum/flags NAME '{' ... '}' */
-static mb_err parse_compound(parser *p, wit_scope *s) {
+static mb_wit_err parse_compound(parser *p, wit_scope *s) {
   tok kw = p->t;
   mb_wit_kind kind = kw == K_RECORD ? MB_WIT_RECORD
                      : kw == K_VARIANT ? MB_WIT_VARIANT
@@ -683,18 +683,18 @@ static mb_err parse_compound(parser *p, wit_scope *s) {
     return unexpected(p, expected);
   }
   if (!v.n)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_INVALID, &pos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_INVALID, &pos,
                         "%s '%.60s' is empty: expected at least one %s", tok_text[kw], name,
                         what);
   if (kind == MB_WIT_FLAGS && v.n > WIT_MAX_FLAGS)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_INVALID, &pos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_INVALID, &pos,
                         "flags '%.60s' has %u flags: the canonical ABI allows at most %d",
                         name, v.n, WIT_MAX_FLAGS);
   TRY(next(p));
   return set_fields(p, n, &v);
 }
 
-static mb_err parse_alias(parser *p, wit_scope *s) {
+static mb_wit_err parse_alias(parser *p, wit_scope *s) {
   TRY(next(p));
   const char *name;
   wit_pos pos;
@@ -706,7 +706,7 @@ static mb_err parse_alias(parser *p, wit_scope *s) {
   return define_type(p, s, name, &pos, type);
 }
 
-static mb_err parse_resource(parser *p, wit_scope *s) {
+static mb_wit_err parse_resource(parser *p, wit_scope *s) {
   TRY(next(p));
   const char *name;
   wit_pos pos;
@@ -729,7 +729,7 @@ static mb_err parse_resource(parser *p, wit_scope *s) {
       wit_func *f;
       if (p->t == K_CONSTRUCTOR) {
         if (has_ctor)
-          return mb__wit_fail(p->diag, MB_ERR_WIT_DUPLICATE, &fpos,
+          return mb__wit_fail(p->diag, MB_WIT_ERR_DUPLICATE, &fpos,
                               "resource '%.60s' has a second constructor (first at line %u, "
                               "column %u); expected at most one",
                               name, ctor_pos.line, ctor_pos.col);
@@ -739,7 +739,7 @@ static mb_err parse_resource(parser *p, wit_scope *s) {
         if (!(f = new_func(p, s, MB_WIT_FUNC_CONSTRUCTOR, name, &fpos))) return nomem(p);
         TRY(parse_params(p, s, f, NULL));
         if (p->t == T_ARROW)
-          return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+          return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                               "a constructor's result is always its resource; expected ';'");
         if (!(f->result = new_node(p, MB_WIT_OWN, &fpos))) return nomem(p);
         f->result->pub.elem = &r->pub;
@@ -790,34 +790,34 @@ static mb_err parse_resource(parser *p, wit_scope *s) {
 /* ---- use ---- */
 
 /* NAME, or NS:PKG/NAME[@VERSION]. */
-static mb_err parse_path(parser *p, wit_path *path, const char *what) {
+static mb_wit_err parse_path(parser *p, wit_path *path, const char *what) {
   memset(path, 0, sizeof *path);
   path->pos = p->tpos;
   const char *first;
   TRY(ident(p, what, &first, NULL));
   if (p->t != T_COLON) {
     path->name = first;
-    return MB_OK;
+    return MB_WIT_OK;
   }
   TRY(next(p));
   path->ns = first;
   TRY(ident(p, "a package name after ':'", &path->pkg, NULL));
   if (p->t == T_COLON)
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                         "nested package namespaces are not supported; expected '/'");
   TRY(expect(p, T_SLASH, "and an interface name after the package"));
   TRY(ident(p, "an interface name after '/'", &path->name, NULL));
   if (p->t == T_SLASH)
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                         "nested interface paths are not supported");
   if (p->t == T_AT) {
     TRY(lex_version(p, &path->version));
     TRY(next(p));
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err parse_use(parser *p, wit_scope *s) {
+static mb_wit_err parse_use(parser *p, wit_scope *s) {
   TRY(next(p));
   wit_use *u = alloc(p, sizeof *u);
   if (!u) return nomem(p);
@@ -865,10 +865,10 @@ static wit_scope *new_scope(parser *p, const char *name, const wit_pos *pos, boo
   return s;
 }
 
-static mb_err parse_items(parser *p, wit_scope *s);
+static mb_wit_err parse_items(parser *p, wit_scope *s);
 
 /* NAME ':' ('func' ... | 'interface' '{' ... '}') or a path, after import/export. */
-static mb_err parse_extern(parser *p, wit_scope *world) {
+static mb_wit_err parse_extern(parser *p, wit_scope *world) {
   wit_extern *x = alloc(p, sizeof *x);
   if (!x) return nomem(p);
   x->is_export = p->t == K_EXPORT;
@@ -917,16 +917,16 @@ static mb_err parse_extern(parser *p, wit_scope *world) {
                           "interface)"));
   }
   if (!mb__wit_vec_push(p->a, &world->externs, x)) return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* The items of an interface or world body, up to (not including) '}'. */
-static mb_err parse_items(parser *p, wit_scope *s) {
+static mb_wit_err parse_items(parser *p, wit_scope *s) {
   for (;;) {
     TRY(skip_attributes(p));
     switch (p->t) {
     case T_RBRACE:
-      return MB_OK;
+      return MB_WIT_OK;
     case K_USE:
       TRY(parse_use(p, s));
       break;
@@ -941,7 +941,7 @@ static mb_err parse_items(parser *p, wit_scope *s) {
       break;
     case K_RESOURCE:
       if (s->is_world)
-        return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+        return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                             "resources in a world are not supported; define them in an "
                             "interface");
       TRY(parse_resource(p, s));
@@ -953,7 +953,7 @@ static mb_err parse_items(parser *p, wit_scope *s) {
       break;
     case K_INCLUDE:
       if (s->is_world)
-        return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+        return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                             "'include' is not supported: list the imports and exports");
       return unexpected(p, "a type, a function, 'use' or '}'");
     case T_ID: {
@@ -983,7 +983,7 @@ static mb_err parse_items(parser *p, wit_scope *s) {
   }
 }
 
-static mb_err parse_scope(parser *p, bool world) {
+static mb_wit_err parse_scope(parser *p, bool world) {
   TRY(next(p));
   const char *name;
   wit_pos pos;
@@ -996,7 +996,7 @@ static mb_err parse_scope(parser *p, bool world) {
   return next(p); /* '}' */
 }
 
-static mb_err parse_package(parser *p) {
+static mb_wit_err parse_package(parser *p) {
   wit_file *f = p->f;
   f->package_pos = p->tpos;
   TRY(next(p));
@@ -1004,21 +1004,21 @@ static mb_err parse_package(parser *p) {
   TRY(expect(p, T_COLON, "between namespace and package name (package ns:name;)"));
   TRY(ident(p, "a package name", &f->pkg, NULL));
   if (p->t == T_COLON || p->t == T_SLASH)
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                         "nested package names are not supported; expected '@' or ';'");
   if (p->t == T_AT) {
     TRY(lex_version(p, &f->version));
     TRY(next(p));
   }
   if (p->t == T_LBRACE)
-    return mb__wit_fail(p->diag, MB_ERR_UNSUPPORTED, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_UNSUPPORTED, &p->tpos,
                         "nested package blocks are not supported; expected ';'");
   TRY(expect(p, T_SEMI, "after the package name"));
   f->has_package = true;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err parse_toplevel_use(parser *p) {
+static mb_wit_err parse_toplevel_use(parser *p) {
   TRY(next(p));
   wit_toplevel_use *u = alloc(p, sizeof *u);
   if (!u) return nomem(p);
@@ -1029,25 +1029,25 @@ static mb_err parse_toplevel_use(parser *p) {
     TRY(ident(p, "a name after 'as'", &u->as, &u->as_pos));
   }
   if (p->t == T_DOT)
-    return mb__wit_fail(p->diag, MB_ERR_WIT_SYNTAX, &p->tpos,
+    return mb__wit_fail(p->diag, MB_WIT_ERR_SYNTAX, &p->tpos,
                         "'use iface.{...}' belongs inside an interface or world; at the top "
                         "level expected 'use ns:pkg/iface;'");
   TRY(expect(p, T_SEMI, "after 'use'"));
   if (!mb__wit_vec_push(p->a, &p->f->uses, u)) return nomem(p);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-mb_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t len,
-                     wit_file **out, mb_diag *diag) {
+mb_wit_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t len,
+                     wit_file **out, mb_wit_diag *diag) {
   *out = NULL;
   parser p = {.w = w, .a = w->arena, .diag = diag, .src = (const uint8_t *)text, .len = len,
               .line = 1, .col = 1};
   p.file = mb__wit_strdup(p.a, filename, strlen(filename));
   p.tpos = cursor(&p);
-  if (!p.file) return mb__wit_fail(diag, MB_ERR_NOMEM, NULL, "out of memory");
+  if (!p.file) return mb__wit_fail(diag, MB_WIT_ERR_NOMEM, NULL, "out of memory");
   p.tpos.file = p.file;
   if (len > WIT_MAX_SOURCE)
-    return mb__wit_fail(diag, MB_ERR_TOO_MANY, &p.tpos,
+    return mb__wit_fail(diag, MB_WIT_ERR_TOO_MANY, &p.tpos,
                         "file is %zu bytes; WIT files are limited to %u", len, WIT_MAX_SOURCE);
   if (!(p.f = alloc(&p, sizeof *p.f))) return nomem(&p);
   p.f->name = p.file;
@@ -1058,7 +1058,7 @@ mb_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t l
     switch (p.t) {
     case K_PACKAGE:
       if (!first)
-        return mb__wit_fail(diag, MB_ERR_WIT_SYNTAX, &p.tpos,
+        return mb__wit_fail(diag, MB_WIT_ERR_SYNTAX, &p.tpos,
                             "the 'package' declaration must come first in the file, once");
       TRY(parse_package(&p));
       break;
@@ -1078,5 +1078,5 @@ mb_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t l
     first = false;
   }
   *out = p.f;
-  return MB_OK;
+  return MB_WIT_OK;
 }

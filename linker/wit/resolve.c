@@ -18,12 +18,12 @@
 
 #define TRY(x)                \
   do {                        \
-    mb_err e_ = (x);          \
+    mb_wit_err e_ = (x);          \
     if (e_) return e_;        \
   } while (0)
 
-static mb_err nomem(mb_diag *diag) {
-  return mb__wit_fail(diag, MB_ERR_NOMEM, NULL, "out of memory");
+static mb_wit_err nomem(mb_wit_diag *diag) {
+  return mb__wit_fail(diag, MB_WIT_ERR_NOMEM, NULL, "out of memory");
 }
 
 mb_wit *mb_wit_new(void) {
@@ -45,20 +45,20 @@ void mb_wit_free(mb_wit *w) {
 /* ---- adding files ---- */
 
 /* Refuse work on a set that is resolved or was left inconsistent. */
-static mb_err usable(mb_wit *w, mb_diag *diag) {
-  if (!w) return mb__wit_fail(diag, MB_ERR_INVALID_ARG, NULL, "no WIT set");
+static mb_wit_err usable(mb_wit *w, mb_wit_diag *diag) {
+  if (!w) return mb__wit_fail(diag, MB_WIT_ERR_USAGE, NULL, "no WIT set");
   if (w->broken) {
     if (diag) *diag = w->broken_diag;
     return w->broken;
   }
   if (w->resolved)
-    return mb__wit_fail(diag, MB_ERR_INVALID_ARG, NULL,
+    return mb__wit_fail(diag, MB_WIT_ERR_USAGE, NULL,
                         "the WIT set is already resolved: add files before mb_wit_resolve");
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* diag is never NULL here: the public functions substitute a local one */
-static mb_err poison(mb_wit *w, mb_err e, const mb_diag *diag) {
+static mb_wit_err poison(mb_wit *w, mb_wit_err e, const mb_wit_diag *diag) {
   w->broken = e;
   w->broken_diag = *diag;
   return e;
@@ -69,8 +69,8 @@ static bool same(const char *a, const char *b) {
 }
 
 /* Put a parsed file into the package (ns:name@version), made on first use. */
-static mb_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
-                     const char *version, mb_diag *diag) {
+static mb_wit_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
+                     const char *version, mb_wit_diag *diag) {
   wit_pkg *pkg = NULL;
   for (uint32_t i = 0; i < w->pkgs.n && !pkg; i++) {
     wit_pkg *q = w->pkgs.data[i];
@@ -94,48 +94,53 @@ static mb_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
   }
   f->package = pkg;
   w->nfiles++;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err add_parsed(mb_wit *w, wit_file *f, mb_diag *diag) {
+static mb_wit_err add_parsed(mb_wit *w, wit_file *f, mb_wit_diag *diag) {
   if (!f->has_package) {
     wit_pos start = {f->name, 0, 1, 1};
-    return mb__wit_fail(diag, MB_ERR_WIT_INVALID, &start,
+    return mb__wit_fail(diag, MB_WIT_ERR_INVALID, &start,
                         "no package declaration: expected 'package ns:name;' at the top");
   }
   return attach(w, f, f->ns, f->pkg, f->version, diag);
 }
 
-mb_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
-                         mb_diag *diag) {
-  mb_diag local;
+mb_wit_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
+                         mb_wit_diag *diag) {
+  mb_wit_diag local;
   if (!diag) diag = &local;
   TRY(usable(w, diag));
-  if (!text && len) return mb__wit_fail(diag, MB_ERR_INVALID_ARG, NULL, "no text");
+  if (!text && len) return mb__wit_fail(diag, MB_WIT_ERR_USAGE, NULL, "no text");
   wit_file *f;
   TRY(mb__wit_parse(w, filename ? filename : "<input>", text ? text : "", len, &f, diag));
   uint32_t before = w->nfiles;
-  mb_err e = add_parsed(w, f, diag);
+  mb_wit_err e = add_parsed(w, f, diag);
   if (e && w->nfiles != before) poison(w, e, diag);
   return e;
 }
 
-static mb_err read_text(const char *path, uint8_t **data, size_t *len, mb_diag *diag) {
+static mb_wit_err read_text(const char *path, uint8_t **data, size_t *len, mb_wit_diag *diag) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
+    return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
   if ((uint64_t)st.st_size > WIT_MAX_SOURCE)
-    return mb__wit_fail(diag, MB_ERR_TOO_MANY, NULL,
+    return mb__wit_fail(diag, MB_WIT_ERR_TOO_MANY, NULL,
                         "%s is %llu bytes; WIT files are limited to %u", path,
                         (unsigned long long)st.st_size, WIT_MAX_SOURCE);
-  return mb_file_read(path, data, len, diag);
+  mb_diag fd;
+  switch (mb_file_read(path, data, len, &fd)) {
+  case MB_OK: return MB_WIT_OK;
+  case MB_ERR_NOMEM: return mb__wit_fail(diag, MB_WIT_ERR_NOMEM, NULL, "%s", fd.message);
+  default: return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "%s", fd.message);
+  }
 }
 
-static mb_err parse_path_file(mb_wit *w, const char *path, wit_file **f, mb_diag *diag) {
+static mb_wit_err parse_path_file(mb_wit *w, const char *path, wit_file **f, mb_wit_diag *diag) {
   uint8_t *data;
   size_t len;
   TRY(read_text(path, &data, &len, diag));
-  mb_err e = mb__wit_parse(w, path, (const char *)data, len, f, diag);
+  mb_wit_err e = mb__wit_parse(w, path, (const char *)data, len, f, diag);
   mb_file_free(data, len);
   return e;
 }
@@ -151,13 +156,13 @@ static bool ends_with(const char *s, const char *suffix) {
 
 /* The entries of a directory (no dot files), sorted, as paths in the arena. Only
  * regular files ending in `suffix` when given, else files and directories. */
-static mb_err list_dir(mb_wit *w, const char *dir, const char *suffix, wit_vec *out,
-                       mb_diag *diag) {
+static mb_wit_err list_dir(mb_wit *w, const char *dir, const char *suffix, wit_vec *out,
+                       mb_wit_diag *diag) {
   DIR *d = opendir(dir);
   if (!d)
-    return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open directory %s: %s", dir,
+    return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "cannot open directory %s: %s", dir,
                         strerror(errno));
-  mb_err e = MB_OK;
+  mb_wit_err e = MB_WIT_OK;
   struct dirent *ent;
   while ((ent = readdir(d))) {
     if (ent->d_name[0] == '.') continue;
@@ -182,13 +187,13 @@ static mb_err list_dir(mb_wit *w, const char *dir, const char *suffix, wit_vec *
   return e;
 }
 
-static mb_err add_path(mb_wit *w, const char *path, bool with_deps, mb_diag *diag);
+static mb_wit_err add_path(mb_wit *w, const char *path, bool with_deps, mb_wit_diag *diag);
 
 /* A directory of .wit files is one package: every file that declares it agrees. */
-static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag) {
+static mb_wit_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_wit_diag *diag) {
   wit_vec paths = {0};
   TRY(list_dir(w, dir, ".wit", &paths, diag));
-  if (!paths.n) return mb__wit_fail(diag, MB_ERR_IO, NULL, "%s: no .wit files in the directory", dir);
+  if (!paths.n) return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "%s: no .wit files in the directory", dir);
   wit_file **files = mb_wasm_arena_array(w->arena, paths.n, sizeof *files);
   if (!files) return nomem(diag);
   const wit_file *decl = NULL;
@@ -200,7 +205,7 @@ static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag)
       decl = f;
     } else if (!same(f->ns, decl->ns) || !same(f->pkg, decl->pkg) ||
                !same(f->version, decl->version)) {
-      return mb__wit_fail(diag, MB_ERR_WIT_INVALID, &f->package_pos,
+      return mb__wit_fail(diag, MB_WIT_ERR_INVALID, &f->package_pos,
                           "package '%s:%s%s%s' differs from '%s:%s%s%s' declared in %s: the "
                           "files of a directory are one package",
                           f->ns, f->pkg, f->version ? "@" : "", f->version ? f->version : "",
@@ -209,18 +214,18 @@ static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag)
     }
   }
   if (!decl)
-    return mb__wit_fail(diag, MB_ERR_WIT_INVALID, NULL,
+    return mb__wit_fail(diag, MB_WIT_ERR_INVALID, NULL,
                         "%s: no file declares the package: expected 'package ns:name;' at the "
                         "top of one of them", dir);
   for (uint32_t i = 0; i < paths.n; i++)
     TRY(attach(w, files[i], decl->ns, decl->pkg, decl->version, diag));
-  if (!with_deps) return MB_OK;
+  if (!with_deps) return MB_WIT_OK;
   /* deps/: one package per entry, a .wit file or a directory */
   size_t n = strlen(dir);
   char *deps = mb__wit_printf(w->arena, "%s%sdeps", dir, n && dir[n - 1] == '/' ? "" : "/");
   if (!deps) return nomem(diag);
   struct stat st;
-  if (stat(deps, &st) != 0 || !S_ISDIR(st.st_mode)) return MB_OK;
+  if (stat(deps, &st) != 0 || !S_ISDIR(st.st_mode)) return MB_WIT_OK;
   wit_vec entries = {0};
   TRY(list_dir(w, deps, NULL, &entries, diag));
   for (uint32_t i = 0; i < entries.n; i++) {
@@ -228,27 +233,27 @@ static mb_err add_dir(mb_wit *w, const char *dir, bool with_deps, mb_diag *diag)
     if (stat(entry, &st) == 0 && S_ISREG(st.st_mode) && !ends_with(entry, ".wit")) continue;
     TRY(add_path(w, entry, false, diag));
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err add_path(mb_wit *w, const char *path, bool with_deps, mb_diag *diag) {
+static mb_wit_err add_path(mb_wit *w, const char *path, bool with_deps, mb_wit_diag *diag) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return mb__wit_fail(diag, MB_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
+    return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "cannot open %s: %s", path, strerror(errno));
   if (S_ISDIR(st.st_mode)) return add_dir(w, path, with_deps, diag);
   if (!S_ISREG(st.st_mode))
-    return mb__wit_fail(diag, MB_ERR_IO, NULL, "%s is neither a file nor a directory", path);
+    return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "%s is neither a file nor a directory", path);
   wit_file *f;
   TRY(parse_path_file(w, path, &f, diag));
   return add_parsed(w, f, diag);
 }
 
-mb_err mb_wit_add_path(mb_wit *w, const char *path, mb_diag *diag) {
-  mb_diag local;
+mb_wit_err mb_wit_add_path(mb_wit *w, const char *path, mb_wit_diag *diag) {
+  mb_wit_diag local;
   if (!diag) diag = &local;
   TRY(usable(w, diag));
   uint32_t before = w->nfiles;
-  mb_err e = add_path(w, path, true, diag);
+  mb_wit_err e = add_path(w, path, true, diag);
   /* a failure after part of the tree was added leaves a set nobody asked for */
   if (e && w->nfiles != before) poison(w, e, diag);
   return e;
@@ -258,21 +263,21 @@ mb_err mb_wit_add_path(mb_wit *w, const char *path, mb_diag *diag) {
 
 typedef struct rctx {
   mb_wit *w;
-  mb_diag *diag;
+  mb_wit_diag *diag;
 } rctx;
 
 static const char *scope_id(const wit_scope *s) {
   return s->is_world ? s->pub.world.id : s->pub.iface.id;
 }
 
-static mb_err lookup_iface(rctx *r, const wit_file *file, const wit_path *path,
+static mb_wit_err lookup_iface(rctx *r, const wit_file *file, const wit_path *path,
                            wit_scope **out) {
   wit_scope *s;
   if (!path->ns) {
     s = mb__wit_map_get(&file->use_names, path->name);
     if (!s) s = mb__wit_map_get(&file->package->names, path->name);
     if (!s)
-      return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &path->pos,
+      return mb__wit_fail(r->diag, MB_WIT_ERR_UNDEFINED, &path->pos,
                           "unknown interface '%.60s': expected an interface of package '%s' "
                           "or a name from a top-level 'use'",
                           path->name, file->package->id);
@@ -287,35 +292,35 @@ static mb_err lookup_iface(rctx *r, const wit_file *file, const wit_path *path,
       matches++;
     }
     if (!pkg)
-      return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &path->pos,
+      return mb__wit_fail(r->diag, MB_WIT_ERR_UNDEFINED, &path->pos,
                           "package '%.40s:%.40s%s%.40s' is not loaded (add its WIT with --wit)",
                           path->ns, path->pkg, path->version ? "@" : "",
                           path->version ? path->version : "");
     if (matches > 1)
-      return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &path->pos,
+      return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &path->pos,
                           "several versions of package '%.40s:%.40s' are loaded: expected a "
                           "version ('%.40s:%.40s/%.40s@X.Y.Z')",
                           path->ns, path->pkg, path->ns, path->pkg, path->name);
     s = mb__wit_map_get(&pkg->names, path->name);
     if (!s)
-      return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &path->pos,
+      return mb__wit_fail(r->diag, MB_WIT_ERR_UNDEFINED, &path->pos,
                           "interface '%.60s' is not defined in package '%s'", path->name,
                           pkg->id);
   }
   if (s->is_world)
-    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &path->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &path->pos,
                         "'%.60s' is a world: expected an interface", path->name);
   *out = s;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err add_scope(rctx *r, wit_scope *s) {
+static mb_wit_err add_scope(rctx *r, wit_scope *s) {
   if (!mb__wit_vec_push(r->w->arena, &r->w->scopes, s)) return nomem(r->diag);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* Package namespaces, ids, and the list of every scope. */
-static mb_err name_scopes(rctx *r) {
+static mb_wit_err name_scopes(rctx *r) {
   mb_arena *a = r->w->arena;
   for (uint32_t i = 0; i < r->w->pkgs.n; i++) {
     wit_pkg *pkg = r->w->pkgs.data[i];
@@ -326,7 +331,7 @@ static mb_err name_scopes(rctx *r) {
         wit_scope *s = f->scopes.data[k];
         wit_scope *old = mb__wit_map_get(&pkg->names, s->name);
         if (old)
-          return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &s->pos,
+          return mb__wit_fail(r->diag, MB_WIT_ERR_DUPLICATE, &s->pos,
                               "'%.60s' is already defined in package '%s' (at %s:%u:%u): "
                               "interfaces and worlds of a package need distinct names",
                               s->name, pkg->id, old->pos.file, old->pos.line, old->pos.col);
@@ -353,10 +358,10 @@ static mb_err name_scopes(rctx *r) {
       }
     }
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err bind_toplevel_uses(rctx *r) {
+static mb_wit_err bind_toplevel_uses(rctx *r) {
   for (uint32_t i = 0; i < r->w->pkgs.n; i++) {
     wit_pkg *pkg = r->w->pkgs.data[i];
     for (uint32_t j = 0; j < pkg->files.n; j++) {
@@ -367,13 +372,13 @@ static mb_err bind_toplevel_uses(rctx *r) {
         /* a plain name refers to the package: the file's own names come from these */
         wit_map none = {0}, saved = f->use_names;
         f->use_names = none;
-        mb_err e = lookup_iface(r, f, &u->path, &target);
+        mb_wit_err e = lookup_iface(r, f, &u->path, &target);
         f->use_names = saved;
         TRY(e);
         const char *name = u->as ? u->as : u->path.name;
         wit_scope *in_pkg = mb__wit_map_get(&pkg->names, name);
         if (mb__wit_map_get(&f->use_names, name) || (in_pkg && in_pkg != target))
-          return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &u->as_pos,
+          return mb__wit_fail(r->diag, MB_WIT_ERR_DUPLICATE, &u->as_pos,
                               "'%.60s' is already a name in this file or package: expected "
                               "'use %.60s as another-name;'",
                               name, u->path.name);
@@ -381,11 +386,11 @@ static mb_err bind_toplevel_uses(rctx *r) {
       }
     }
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* Targets of every `use` and world import/export by name; the dependency graph. */
-static mb_err bind_uses(rctx *r) {
+static mb_wit_err bind_uses(rctx *r) {
   mb_arena *a = r->w->arena;
   for (uint32_t i = 0; i < r->w->scopes.n; i++) {
     wit_scope *s = r->w->scopes.data[i];
@@ -395,7 +400,7 @@ static mb_err bind_uses(rctx *r) {
       TRY(lookup_iface(r, s->file, &u->path, &u->target));
       wit_scope *t = u->target;
       if (t == s)
-        return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &u->path.pos,
+        return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &u->path.pos,
                             "interface '%.60s' uses itself: expected another interface",
                             s->name);
       if (t->stamp == stamp) continue;
@@ -409,11 +414,11 @@ static mb_err bind_uses(rctx *r) {
       if (!x->iface && !x->func) TRY(lookup_iface(r, s->file, &x->path, &x->iface));
     }
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* Kahn's algorithm: every scope after the ones it uses types from. */
-static mb_err sort_scopes(rctx *r) {
+static mb_wit_err sort_scopes(rctx *r) {
   mb_wit *w = r->w;
   for (uint32_t i = 0; i < w->scopes.n; i++) {
     wit_scope *s = w->scopes.data[i];
@@ -430,26 +435,26 @@ static mb_err sort_scopes(rctx *r) {
     wit_scope *s = w->order.data[i];
     s->topo = i;
   }
-  if (w->order.n == w->scopes.n) return MB_OK;
+  if (w->order.n == w->scopes.n) return MB_WIT_OK;
   for (uint32_t i = 0; i < w->scopes.n; i++) {
     wit_scope *s = w->scopes.data[i];
     if (!s->indeg) continue;
     for (uint32_t k = 0; k < s->uses.n; k++) {
       wit_use *u = s->uses.data[k];
       if (u->target->indeg)
-        return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &u->path.pos,
+        return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &u->path.pos,
                             "interfaces '%.60s' and '%.60s' use each other's types (directly or "
                             "through others): expected no cycle of 'use'",
                             s->name, u->target->name);
     }
   }
-  return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, NULL, "cycle of 'use' between interfaces");
+  return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, NULL, "cycle of 'use' between interfaces");
 }
 
-static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out);
+static mb_wit_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out);
 
 /* A type in a value position: a resource named there means own<resource>. */
-static mb_err value(rctx *r, const mb_wit_type **slot, unsigned depth) {
+static mb_wit_err value(rctx *r, const mb_wit_type **slot, unsigned depth) {
   wit_node *t;
   TRY(resolve(r, WIT_OF(wit_node, *slot), depth, &t));
   if (t->pub.kind == MB_WIT_RESOURCE) {
@@ -466,41 +471,41 @@ static mb_err value(rctx *r, const mb_wit_type **slot, unsigned depth) {
     t = t->own;
   }
   *slot = &t->pub;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err resolve_ref(rctx *r, wit_node *n, unsigned depth) {
+static mb_wit_err resolve_ref(rctx *r, wit_node *n, unsigned depth) {
   wit_scope *s = n->use ? n->use->target : n->scope;
   wit_item *it = mb__wit_map_get(&s->names, n->ref);
   if (!it && n->use)
-    return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &n->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_UNDEFINED, &n->pos,
                         "'%.60s' is not defined in interface '%s': expected one of its types",
                         n->ref, scope_id(s));
   if (!it)
-    return mb__wit_fail(r->diag, MB_ERR_WIT_UNDEFINED, &n->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_UNDEFINED, &n->pos,
                         "unknown type '%.60s': expected a type defined in %s '%.60s' or "
                         "brought in by 'use'",
                         n->ref, s->is_world ? "world" : "interface", s->name);
   if (it->kind != WIT_ITEM_TYPE)
-    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &n->pos,
                         "'%.60s' is a function: expected a type", n->ref);
   if (it->node->state == 1) /* report the cycle where the name is used */
-    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &n->pos,
                         "type '%.60s' refers to itself: WIT types cannot be recursive",
                         n->ref);
   return resolve(r, it->node, depth + 1, &n->target);
 }
 
-static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out) {
+static mb_wit_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out) {
   if (n->state == 2) {
     *out = n->is_ref ? n->target : n;
-    return MB_OK;
+    return MB_WIT_OK;
   }
   if (n->state == 1) /* resolve_ref reports cycles where the name is; this is a backstop */
-    return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &n->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &n->pos,
                         "type refers to itself: WIT types cannot be recursive");
   if (depth > WIT_MAX_DEPTH)
-    return mb__wit_fail(r->diag, MB_ERR_TOO_MANY, &n->pos,
+    return mb__wit_fail(r->diag, MB_WIT_ERR_TOO_MANY, &n->pos,
                         "types nested or aliased more than %d deep", WIT_MAX_DEPTH);
   n->state = 1;
   if (n->is_ref) {
@@ -512,7 +517,7 @@ static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out) {
       wit_node *t, *ref = WIT_OF(wit_node, n->pub.elem);
       TRY(resolve(r, ref, depth + 1, &t));
       if (t->pub.kind != MB_WIT_RESOURCE)
-        return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &ref->pos,
+        return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &ref->pos,
                             "'%.60s' is not a resource: expected a resource in %s<...>",
                             ref->is_ref ? ref->ref : "?",
                             n->pub.kind == MB_WIT_OWN ? "own" : "borrow");
@@ -540,16 +545,16 @@ static mb_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out) {
   }
   n->state = 2;
   *out = n->is_ref ? n->target : n;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err resolve_func(rctx *r, wit_func *f) {
+static mb_wit_err resolve_func(rctx *r, wit_func *f) {
   for (uint32_t i = 0; i < f->pub.nparams; i++) TRY(value(r, &f->params[i].type, 0));
   if (f->result) {
     f->pub.result = &f->result->pub;
     TRY(value(r, &f->pub.result, 0));
     if (f->pub.result->has_borrow)
-      return mb__wit_fail(r->diag, MB_ERR_WIT_INVALID, &f->pos,
+      return mb__wit_fail(r->diag, MB_WIT_ERR_INVALID, &f->pos,
                           "'%.60s' returns a borrow handle: borrow<...> may only appear in "
                           "parameters (expected an own handle)",
                           f->pub.core_name);
@@ -559,7 +564,7 @@ static mb_err resolve_func(rctx *r, wit_func *f) {
 }
 
 /* Types and functions of one scope, then its public arrays. */
-static mb_err resolve_scope(rctx *r, wit_scope *s) {
+static mb_wit_err resolve_scope(rctx *r, wit_scope *s) {
   mb_arena *a = r->w->arena;
   uint32_t ntypes = 0;
   for (uint32_t i = 0; i < s->items.n; i++) {
@@ -575,7 +580,7 @@ static mb_err resolve_scope(rctx *r, wit_scope *s) {
     wit_extern *x = s->externs.data[i];
     if (x->func) TRY(resolve_func(r, x->func));
   }
-  if (s->is_world) return MB_OK;
+  if (s->is_world) return MB_WIT_OK;
 
   mb_wit_iface *pub = &s->pub.iface;
   mb_wit_typedef *types = mb_wasm_arena_array(a, ntypes, sizeof *types);
@@ -610,7 +615,7 @@ static mb_err resolve_scope(rctx *r, wit_scope *s) {
   pub->resources = res;
   pub->ndeps = s->deps.n;
   pub->deps = deps;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 static int by_topo(const void *a, const void *b) {
@@ -618,16 +623,16 @@ static int by_topo(const void *a, const void *b) {
   return x->topo < y->topo ? -1 : x->topo > y->topo;
 }
 
-static mb_err need(rctx *r, wit_vec *work, wit_scope *s, uint32_t stamp) {
-  if (s->need_stamp == stamp) return MB_OK;
+static mb_wit_err need(rctx *r, wit_vec *work, wit_scope *s, uint32_t stamp) {
+  if (s->need_stamp == stamp) return MB_WIT_OK;
   s->need_stamp = stamp;
   if (!mb__wit_vec_push(r->w->arena, work, s)) return nomem(r->diag);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* A world's items, with the interfaces they use types from as implicit imports (an
  * exported interface's dependencies are imports unless exported themselves). */
-static mb_err resolve_world(rctx *r, wit_scope *s) {
+static mb_wit_err resolve_world(rctx *r, wit_scope *s) {
   mb_wit *w = r->w;
   mb_arena *a = w->arena;
   uint32_t stamp = ++w->stamp;
@@ -639,7 +644,7 @@ static mb_err resolve_world(rctx *r, wit_scope *s) {
     if (x->name) {
       wit_extern *old = mb__wit_map_get(&plain, x->name);
       if (old)
-        return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &x->pos,
+        return mb__wit_fail(r->diag, MB_WIT_ERR_DUPLICATE, &x->pos,
                             "'%.60s' is already imported or exported by world '%.60s' (at line "
                             "%u, column %u): expected distinct names",
                             x->name, s->name, old->pos.line, old->pos.col);
@@ -648,7 +653,7 @@ static mb_err resolve_world(rctx *r, wit_scope *s) {
       wit_map *ids = x->is_export ? &exp_ids : &imp_ids;
       wit_extern *old = mb__wit_map_get(ids, x->iface->pub.iface.id);
       if (old)
-        return mb__wit_fail(r->diag, MB_ERR_WIT_DUPLICATE, &x->pos,
+        return mb__wit_fail(r->diag, MB_WIT_ERR_DUPLICATE, &x->pos,
                             "interface '%s' is %s twice by world '%.60s' (first at line %u, "
                             "column %u)",
                             x->iface->pub.iface.id, dir, s->name, old->pos.line, old->pos.col);
@@ -726,24 +731,24 @@ static mb_err resolve_world(rctx *r, wit_scope *s) {
   s->pub.world.imports = imports;
   s->pub.world.nexports = ne;
   s->pub.world.exports = exps;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* Sentinel for a short id ("ns:pkg/name") that two versions share. */
 static char ambiguous;
 
-static mb_err index_id(rctx *r, wit_map *m, const char *id, const char *name,
+static mb_wit_err index_id(rctx *r, wit_map *m, const char *id, const char *name,
                        const wit_pkg *pkg, void *val) {
   if (!mb__wit_map_put(r->w->arena, m, id, val)) return nomem(r->diag);
-  if (!pkg->version) return MB_OK;
+  if (!pkg->version) return MB_WIT_OK;
   const char *shortid = mb__wit_printf(r->w->arena, "%s:%s/%s", pkg->ns, pkg->name, name);
   if (!shortid) return nomem(r->diag);
   void *old = mb__wit_map_get(m, shortid);
   if (!mb__wit_map_put(r->w->arena, m, shortid, old ? &ambiguous : val)) return nomem(r->diag);
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-static mb_err resolve_all(rctx *r) {
+static mb_wit_err resolve_all(rctx *r) {
   mb_wit *w = r->w;
   TRY(name_scopes(r));
   TRY(bind_toplevel_uses(r));
@@ -770,18 +775,18 @@ static mb_err resolve_all(rctx *r) {
       }
     }
   }
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
-mb_err mb_wit_resolve(mb_wit *w, mb_diag *diag) {
-  mb_diag local;
+mb_wit_err mb_wit_resolve(mb_wit *w, mb_wit_diag *diag) {
+  mb_wit_diag local;
   if (!diag) diag = &local;
   TRY(usable(w, diag));
   rctx r = {w, diag};
-  mb_err e = resolve_all(&r);
+  mb_wit_err e = resolve_all(&r);
   if (e) return poison(w, e, diag);
   w->resolved = true;
-  return MB_OK;
+  return MB_WIT_OK;
 }
 
 /* ---- lookups ---- */

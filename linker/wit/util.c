@@ -84,10 +84,29 @@ char *mb__wit_printf(mb_arena *a, const char *fmt, ...) {
   return d;
 }
 
-mb_err mb__wit_fail(mb_diag *diag, mb_err code, const wit_pos *pos, const char *fmt, ...) {
+const char *mb_wit_err_name(mb_wit_err code) {
+  switch (code) {
+  case MB_WIT_OK: return "ok";
+  case MB_WIT_ERR_NOMEM: return "out of memory";
+  case MB_WIT_ERR_IO: return "i/o error";
+  case MB_WIT_ERR_BAD_UTF8: return "malformed UTF-8 encoding";
+  case MB_WIT_ERR_SYNTAX: return "WIT syntax error";
+  case MB_WIT_ERR_UNDEFINED: return "undefined name";
+  case MB_WIT_ERR_DUPLICATE: return "duplicate name";
+  case MB_WIT_ERR_INVALID: return "invalid WIT";
+  case MB_WIT_ERR_UNSUPPORTED: return "unsupported WIT";
+  case MB_WIT_ERR_TOO_MANY: return "implementation limit exceeded";
+  case MB_WIT_ERR_USAGE: return "invalid call";
+  }
+  return "unknown error";
+}
+
+mb_wit_err mb__wit_fail(mb_wit_diag *diag, mb_wit_err code, const wit_pos *pos, const char *fmt, ...) {
   if (!diag) return code;
   diag->code = code;
   diag->offset = pos ? pos->offset : 0;
+  diag->line = pos ? pos->line : 0;
+  diag->column = pos ? pos->col : 0;
   int n = 0;
   if (pos) n = snprintf(diag->message, sizeof diag->message, "%s:%u:%u: ", pos->file,
                         pos->line, pos->col);

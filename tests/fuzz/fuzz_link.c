@@ -18,7 +18,7 @@
  * What must hold: every step either fails with a diagnostic whose code is the returned
  * error (a non-empty message) and no output, or the fused module writes, reads back with
  * every body index-checked, and writes back byte for byte (fuzz_link_common.h). The same
- * under injected allocation failures (each MB_ERR_NOMEM, the same output otherwise). Any
+ * under injected allocation failures (each MB_LINK_ERR_NOMEM, the same output otherwise). Any
  * failure aborts. */
 #include "fuzz_link_common.h"
 
@@ -99,7 +99,7 @@ static void save_link(const fz_input *in, const mb_module *out) {
 static void link_all(fz_input *in, mb_module **m, bool injecting, bool *stop, uint64_t *digest) {
   mb_diag d = {0};
   mb_module *out = NULL;
-  mb_err e = MB_OK;
+  mb_link_err e = MB_LINK_OK;
   *stop = false;
   mb_link *l = mb_link_new();
   if (!l) {
@@ -146,7 +146,7 @@ static void link_all(fz_input *in, mb_module **m, bool injecting, bool *stop, ui
     }
   }
   if (!e) e = mb_link_fuse(l, &out, &d);
-  if (e == MB_ERR_NOMEM && injecting) {
+  if (e == MB_LINK_ERR_NOMEM && injecting) {
     *stop = true;
     goto out;
   }

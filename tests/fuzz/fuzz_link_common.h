@@ -11,11 +11,11 @@
 #include "fuzz_common.h"
 
 /* A link step's error, checked against its diagnostic, into the digest. */
-static inline uint64_t fz_link_record(uint64_t h, mb_err e, const mb_diag *d) {
+static inline uint64_t fz_link_record(uint64_t h, mb_link_err e, const mb_diag *d) {
   if (e) {
-    FUZZ_CHECK(d->code == e, "returned %d but the diagnostic says %d", e, d->code);
+    FUZZ_CHECK(d->code == e, "returned %d but the diagnostic says %u", (int)e, d->code);
     FUZZ_CHECK(memchr(d->message, 0, sizeof d->message) != NULL, "unterminated message");
-    FUZZ_CHECK(d->message[0] != 0, "an error (%s) with an empty diagnostic", mb_err_name(e));
+    FUZZ_CHECK(d->message[0] != 0, "an error (%s) with an empty diagnostic", mb_link_err_name(e));
   }
   return fz_hash(h, &e, sizeof e);
 }

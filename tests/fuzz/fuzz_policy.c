@@ -245,9 +245,11 @@ static void check_forms(const mb_wv_policy *p) {
   }
 }
 
-static void check_diag(mb_wv_policy_err e, const mb_wv_policy_diag *d, size_t size) {
+static void check_diag(mb_wv_err e, const mb_wv_diag *d, size_t size) {
   CHECK(d->code == e, "diag code %d, returned %d", (int)d->code, (int)e);
-  CHECK(e <= MB_WV_POLICY_IO, "code %d", (int)e);
+  CHECK(e == MB_WV_ERR_NOMEM || e == MB_WV_ERR_IO || e == MB_WV_ERR_UNKNOWN_OPTION ||
+            e == MB_WV_ERR_BAD_VALUE || e == MB_WV_ERR_CONFLICT || e == MB_WV_ERR_SYNTAX,
+        "code %d is not one the policy reader gives", (int)e);
   CHECK(d->where[0] && d->message[0], "empty where or message");
   CHECK(memchr(d->where, '\0', sizeof d->where) && memchr(d->message, '\0', sizeof d->message),
         "unterminated diag");
@@ -255,9 +257,9 @@ static void check_diag(mb_wv_policy_err e, const mb_wv_policy_diag *d, size_t si
    * gone from the policy, and its fallback SYNTAX message must stay gone. Only that
    * message started so (syntax messages quote no input text but one byte); a substring
    * test was fooled by a key that spelled it out. */
-  CHECK(!(e == MB_WV_POLICY_SYNTAX && !strncmp(d->message, "not JSON (as cJSON reads it)", 28)),
+  CHECK(!(e == MB_WV_ERR_SYNTAX && !strncmp(d->message, "not JSON (as cJSON reads it)", 28)),
         "%s: %s", d->where, d->message);
-  if (e == MB_WV_POLICY_SYNTAX) {
+  if (e == MB_WV_ERR_SYNTAX) {
     unsigned long line, col;
     char tail;
     CHECK(sscanf(d->where, "fuzz.json:%lu:%lu%c", &line, &col, &tail) == 2, "where '%s'",
@@ -278,13 +280,13 @@ typedef struct run {
 
 /* Apply one flag to q; false when it ran out of memory under injection. */
 static bool reapply(run *r, mb_wv_policy *q, bool injecting, const char *flag, const char *v) {
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_option(q, flag, v, &d);
-  if (e == MB_WV_POLICY_NOMEM && injecting) {
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_option(q, flag, v, &d);
+  if (e == MB_WV_ERR_NOMEM && injecting) {
     r->nomem = true;
     return false;
   }
-  CHECK(e == MB_WV_POLICY_OK, "writing back %s %s: %s: %s", flag, v ? v : "", d.where,
+  CHECK(e == MB_WV_OK, "writing back %s %s: %s: %s", flag, v ? v : "", d.where,
         d.message);
   return true;
 }
@@ -400,19 +402,19 @@ static void one_run(run *r, const uint8_t *data, size_t size, bool injecting) {
   mb_wv_policy_init(&p);
   mb_wv_policy_init(&q);
   text before = {NULL, 0, 0}, after = {NULL, 0, 0};
-  mb_wv_policy_diag d;
+  mb_wv_diag d;
   for (size_t i = 0; i < sizeof base / sizeof *base; i++)
     if (!reapply(r, &p, injecting, base[i][0], base[i][1])) goto out;
 
   dump(&p, &before);
-  mb_wv_policy_err e = mb_wv_policy_parse_json(&p, "fuzz.json", (const char *)data, size, &d);
+  mb_wv_err e = mb_wv_policy_parse_json(&p, "fuzz.json", (const char *)data, size, &d);
   dump(&p, &after);
   r->digest = hash(r->digest, &e, sizeof e);
   if (e) {
     check_diag(e, &d, size);
     CHECK(before.len == after.len && !memcmp(before.s, after.s, before.len),
           "policy changed by a refused input (%s: %s)", d.where, d.message);
-    if (e == MB_WV_POLICY_NOMEM) {
+    if (e == MB_WV_ERR_NOMEM) {
       CHECK(injecting, "NOMEM without an injected failure");
       r->nomem = true;
       goto out;
@@ -429,11 +431,11 @@ static void one_run(run *r, const uint8_t *data, size_t size, bool injecting) {
         "the policy written back as flags differs:\n%s\n---\n%s", after.s, before.s);
 
   e = mb_wv_policy_check(&p, &d);
-  if (e == MB_WV_POLICY_NOMEM && injecting) {
+  if (e == MB_WV_ERR_NOMEM && injecting) {
     r->nomem = true;
     goto out;
   }
-  CHECK(e == MB_WV_POLICY_OK || e == MB_WV_POLICY_CONFLICT, "check gave %d", (int)e);
+  CHECK(e == MB_WV_OK || e == MB_WV_ERR_CONFLICT, "check gave %d", (int)e);
   CHECK(d.code == e, "check diag code");
   if (e) {
     CHECK(d.where[0] && d.message[0], "check: empty diag");

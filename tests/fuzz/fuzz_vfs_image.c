@@ -157,8 +157,8 @@ static void one_run(run *r, const mb_vfs_image *img) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mb_vfs_image img;
-  mb_vfs_image_diag d;
-  mb_vfs_image_err err = mb_vfs_image_open(&img, data, size, &d);
+  mb_wv_diag d;
+  mb_wv_err err = mb_vfs_image_open(&img, data, size, &d);
   if (err) {
     CHECK(d.code == err, "diag code %d, returned %d", (int)d.code, (int)err);
     CHECK(d.offset <= size, "offset %llu past the input (%zu bytes)",

@@ -16,7 +16,7 @@
  *   children's, handles that point to resources); every function's lift and lower
  *   signatures agree with each other and with the 16-parameter / 1-result limits.
  * And, as for every target (fuzz_common.h), the same run with one allocation failing
- * reports MB_ERR_NOMEM or produces the same digest, without leaks. */
+ * reports MB_WIT_ERR_NOMEM or produces the same digest, without leaks. */
 #include "fuzz_common.h"
 
 #define MAX_FILES 4
@@ -41,35 +41,35 @@ static size_t split(const uint8_t *data, size_t size, part parts[MAX_FILES]) {
 }
 
 /* Errors about the text of a file. */
-static bool positioned(mb_err e) {
+static bool positioned(mb_wit_err e) {
   switch (e) {
-  case MB_ERR_WIT_SYNTAX:
-  case MB_ERR_WIT_UNDEFINED:
-  case MB_ERR_WIT_DUPLICATE:
-  case MB_ERR_WIT_INVALID:
-  case MB_ERR_BAD_UTF8:
-  case MB_ERR_UNSUPPORTED:
-  case MB_ERR_TOO_MANY:
+  case MB_WIT_ERR_SYNTAX:
+  case MB_WIT_ERR_UNDEFINED:
+  case MB_WIT_ERR_DUPLICATE:
+  case MB_WIT_ERR_INVALID:
+  case MB_WIT_ERR_BAD_UTF8:
+  case MB_WIT_ERR_UNSUPPORTED:
+  case MB_WIT_ERR_TOO_MANY:
     return true;
   default:
     return false;
   }
 }
 
-static uint64_t record(uint64_t h, mb_err e, const mb_diag *d, const part *parts, size_t nparts) {
+static uint64_t record(uint64_t h, mb_wit_err e, const mb_wit_diag *d, const part *parts, size_t nparts) {
   h = fz_hash(h, &e, sizeof e);
   if (!e) return h;
   FUZZ_CHECK(d->code == e, "returned %d but the diagnostic says %d", e, d->code);
-  FUZZ_CHECK(strcmp(mb_err_name(e), "unknown error") != 0, "error %d has no name", e);
+  FUZZ_CHECK(strcmp(mb_wit_err_name(e), "unknown error") != 0, "error %d has no name", e);
   size_t mlen = strnlen(d->message, sizeof d->message);
   FUZZ_CHECK(mlen < sizeof d->message, "unterminated message");
-  FUZZ_CHECK(mlen > 0, "empty message for %s", mb_err_name(e));
+  FUZZ_CHECK(mlen > 0, "empty message for %s", mb_wit_err_name(e));
   h = fz_hash(h, d->message, mlen);
   h = fz_hash(h, &d->offset, sizeof d->offset);
   if (!positioned(e)) return h;
   size_t f = 0;
   while (f < nparts && !(strncmp(d->message, file_names[f], 5) == 0 && d->message[5] == ':')) f++;
-  FUZZ_CHECK(f < nparts, "%s without a file position: \"%s\"", mb_err_name(e), d->message);
+  FUZZ_CHECK(f < nparts, "%s without a file position: \"%s\"", mb_wit_err_name(e), d->message);
   unsigned line, col;
   int used = 0;
   FUZZ_CHECK(sscanf(d->message + 6, "%u:%u: %n", &line, &col, &used) == 2 && used > 0,
@@ -360,31 +360,31 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
     return FZ_STOPPED;
   }
   fz_result res = FZ_STOPPED;
-  mb_diag d;
+  mb_wit_diag d;
   /* a file that fails to add (any error in its text) leaves the set as it was */
   for (size_t i = 0; i < nparts; i++) {
     memset(&d, 0, sizeof d);
-    mb_err e = mb_wit_add_source(w, file_names[i], parts[i].text, parts[i].len, &d);
-    if (e == MB_ERR_NOMEM && injecting) goto out;
+    mb_wit_err e = mb_wit_add_source(w, file_names[i], parts[i].text, parts[i].len, &d);
+    if (e == MB_WIT_ERR_NOMEM && injecting) goto out;
     *digest = record(*digest, e, &d, parts, nparts);
   }
   memset(&d, 0, sizeof d);
-  mb_err e = mb_wit_resolve(w, &d);
-  if (e == MB_ERR_NOMEM && injecting) goto out;
+  mb_wit_err e = mb_wit_resolve(w, &d);
+  if (e == MB_WIT_ERR_NOMEM && injecting) goto out;
   *digest = record(*digest, e, &d, parts, nparts);
   if (e) {
     FUZZ_CHECK(mb_wit_interface_count(w) == 0 && mb_wit_world_count(w) == 0,
                "a failed resolve lists interfaces");
-    mb_err again = mb_wit_resolve(w, &d);
-    FUZZ_CHECK(again == e, "a failed set resolved again gives %s, not %s", mb_err_name(again),
-               mb_err_name(e));
+    mb_wit_err again = mb_wit_resolve(w, &d);
+    FUZZ_CHECK(again == e, "a failed set resolved again gives %s, not %s", mb_wit_err_name(again),
+               mb_wit_err_name(e));
   } else {
     walk wk = {.digest = *digest};
     check_model(&wk, w);
     free(wk.types.slots);
     *digest = wk.digest;
     e = mb_wit_resolve(w, &d);
-    FUZZ_CHECK(e == MB_ERR_INVALID_ARG, "resolving twice gives %s", mb_err_name(e));
+    FUZZ_CHECK(e == MB_WIT_ERR_USAGE, "resolving twice gives %s", mb_wit_err_name(e));
   }
   res = FZ_DONE;
 out:

@@ -54,12 +54,12 @@ int main(int argc, char **argv) {
   check("glue", glue_ok, glue_ok ? NULL : d.message);
 
   mb_link *l = mb_link_new();
-  int linked = l && glue_ok && mb_link_add_instance(l, "app", app, argv[1], &d) == MB_OK &&
-               mb_link_add_instance(l, "mathlib", lib, argv[2], &d) == MB_OK;
+  int linked = l && glue_ok && mb_link_add_instance(l, "app", app, argv[1], &d) == MB_LINK_OK &&
+               mb_link_add_instance(l, "mathlib", lib, argv[2], &d) == MB_LINK_OK;
   if (linked) {
     mb_link_set_glue(l, glue);
     mb_link_set_unresolved(l, MB_UNRESOLVED_ERROR);
-    linked = mb_link_fuse(l, &fused, &d) == MB_OK;
+    linked = mb_link_fuse(l, &fused, &d) == MB_LINK_OK;
   }
   check("link", linked, linked ? NULL : d.message);
 
@@ -79,11 +79,11 @@ int main(int argc, char **argv) {
   }
 
   mb_wv_policy p;
-  mb_wv_policy_diag pd = {0};
+  mb_wv_diag pd = {0};
   mb_wv_policy_init(&p);
   static const char json[] = "{\"mem\": \"/tmp:1M\", \"env\": [\"HOME=/tmp\"]}";
-  int pol = mb_wv_policy_parse_json(&p, NULL, json, strlen(json), &pd) == MB_WV_POLICY_OK &&
-            mb_wv_policy_check(&p, &pd) == MB_WV_POLICY_OK;
+  int pol = mb_wv_policy_parse_json(&p, NULL, json, strlen(json), &pd) == MB_WV_OK &&
+            mb_wv_policy_check(&p, &pd) == MB_WV_OK;
   check("policy_json", pol && p.mount_count == 1 && p.env_count == 1, pol ? NULL : pd.message);
   mb_wv_policy_fini(&p);
 

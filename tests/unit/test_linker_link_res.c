@@ -2,7 +2,7 @@
  * mb_link_set_world, mb_link_set_glue, mb_link_grant_caller_memory): the composition of
  * tests/link/resources (three instances, handles, strings, nested types) fuses and
  * carries its membrane:resources section; the API's own errors; and an allocation
- * failure sweep over the whole link (every failure is MB_ERR_NOMEM, nothing leaks); the
+ * failure sweep over the whole link (every failure is MB_LINK_ERR_NOMEM, nothing leaks); the
  * same with --memory single (mb_link_set_memory): one memory, its regions in the
  * membrane:memory section.
  *
@@ -38,8 +38,13 @@ static bool single; /* link_all with --memory single */
 static mb_region_info regions[8];
 static uint32_t nregions;
 
-static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
-  mb_err e = MB_OK;
+/* A binary-model result as the link's (out of memory stays that). */
+static mb_link_err wasm_e(mb_err e) {
+  return e == MB_OK ? MB_LINK_OK : e == MB_ERR_NOMEM ? MB_LINK_ERR_NOMEM : MB_LINK_ERR_INPUT;
+}
+
+static mb_link_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
+  mb_link_err e = MB_LINK_OK;
   mb_wit *w = mb_wit_new();
   mb_module *m[3] = {NULL, NULL, NULL}, *glue = NULL, *out = NULL;
   mb_link *l = NULL;
@@ -49,17 +54,22 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
   static const char *worlds[3] = {"example:counter/lib", "example:counter/svc",
                                   "example:counter/app"};
   if (!w) {
-    e = MB_ERR_NOMEM;
+    e = MB_LINK_ERR_NOMEM;
     goto out;
   }
-  if ((e = mb_wit_add_source(w, "counter.wit", (const char *)files[3].d, files[3].n, d)) ||
-      (e = mb_wit_resolve(w, d)))
+  mb_wit_diag wd;
+  mb_wit_err we = mb_wit_add_source(w, "counter.wit", (const char *)files[3].d, files[3].n, &wd);
+  if (!we) we = mb_wit_resolve(w, &wd);
+  if (we) { /* the WIT library's own code, told as the link's */
+    e = we == MB_WIT_ERR_NOMEM ? MB_LINK_ERR_NOMEM : MB_LINK_ERR_USAGE;
+    snprintf(d->message, sizeof d->message, "%s", wd.message);
     goto out;
+  }
   for (int i = 0; i < 3; i++)
-    if ((e = mb_wasm_read(files[i].d, files[i].n, &m[i], d))) goto out;
-  if ((e = mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, d))) goto out;
+    if ((e = wasm_e(mb_wasm_read(files[i].d, files[i].n, &m[i], d)))) goto out;
+  if ((e = wasm_e(mb_wasm_read(mb_virt_glue_wasm, mb_virt_glue_wasm_len, &glue, d)))) goto out;
   if (!(l = mb_link_new())) {
-    e = MB_ERR_NOMEM;
+    e = MB_LINK_ERR_NOMEM;
     goto out;
   }
   /* app first: the main instance */
@@ -74,14 +84,14 @@ static mb_err link_all(mb_diag *d, size_t *out_bytes, uint32_t *ntypes) {
     if ((e = mb_link_set_memory_size(l, "lib", 64, d)) || (e = mb_link_trust(l, "svc", d)))
       goto out;
   }
-  if ((e = mb_link_fuse(l, &out, d)) || (e = mb_wasm_write(out, &b, d))) goto out;
+  if ((e = mb_link_fuse(l, &out, d)) || (e = wasm_e(mb_wasm_write(out, &b, d)))) goto out;
   *out_bytes = b.len;
   if (single) {
     mb_region_info *rg;
     bool has;
     if ((e = mb_link_regions_read(out, &rg, &nregions, &has, d))) goto out;
     if (!has || out->nmemories != 1 || nregions > 8) {
-      e = MB_ERR_INVALID_ARG;
+      e = MB_LINK_ERR_USAGE;
       goto out;
     }
     memcpy(regions, rg, nregions * sizeof *rg);
@@ -106,8 +116,8 @@ static void fuses(void **state) {
   mb_diag d = {0};
   size_t n = 0;
   uint32_t ntypes = 0;
-  mb_err e = link_all(&d, &n, &ntypes);
-  if (e) fail_msg("link: %s: %s", mb_err_name(e), d.message);
+  mb_link_err e = link_all(&d, &n, &ntypes);
+  if (e) fail_msg("link: %s: %s", mb_link_err_name(e), d.message);
   assert_true(n > mb_virt_glue_wasm_len);
   assert_int_equal(ntypes, 2); /* counter and other, both defined by lib */
 }
@@ -120,9 +130,9 @@ static void fuses_single(void **state) {
   size_t n = 0;
   uint32_t ntypes = 0;
   single = true;
-  mb_err e = link_all(&d, &n, &ntypes);
+  mb_link_err e = link_all(&d, &n, &ntypes);
   single = false;
-  if (e) fail_msg("link: %s: %s", mb_err_name(e), d.message);
+  if (e) fail_msg("link: %s: %s", mb_link_err_name(e), d.message);
   assert_int_equal(ntypes, 2);
   assert_int_equal(nregions, 3); /* app, lib, the glue */
   uint32_t grow = 0, checked = 0, fixed_pages = 0, top = 0;
@@ -139,7 +149,7 @@ static void fuses_single(void **state) {
 }
 
 /* A module with the custom section "membrane:memory" holding payload[0..n). */
-static mb_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg, uint32_t *count,
+static mb_link_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg, uint32_t *count,
                            bool *found) {
   uint8_t buf[128] = {0, 'a', 's', 'm', 1, 0, 0, 0, 0};
   size_t len = 9;
@@ -153,7 +163,7 @@ static mb_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg
   mb_diag d = {0};
   mb_module *m = NULL;
   assert_int_equal(mb_wasm_read(buf, len, &m, &d), MB_OK);
-  mb_err e = mb_link_regions_read(m, rg, count, found, &d);
+  mb_link_err e = mb_link_regions_read(m, rg, count, found, &d);
   if (e) assert_int_equal(d.code, e);
   if (!e && *found) assert_true(*count <= 2);
   mb_module_free(m);
@@ -172,14 +182,14 @@ static void regions_section(void **state) {
   assert_int_equal(n, 1);
   static const uint8_t short_entry[] = {1, 1, 3, 'a', 'p', 'p', 5, 0};
   assert_int_equal(read_regions(short_entry, sizeof short_entry, &rg, &n, &found),
-                   MB_ERR_BAD_STRUCTURE);
+                   MB_LINK_ERR_INPUT);
   static const uint8_t bad_version[] = {2, 0};
   assert_int_equal(read_regions(bad_version, sizeof bad_version, &rg, &n, &found),
-                   MB_ERR_BAD_STRUCTURE);
+                   MB_LINK_ERR_INPUT);
   static const uint8_t too_many[] = {1, 100};
-  assert_int_equal(read_regions(too_many, sizeof too_many, &rg, &n, &found), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(read_regions(too_many, sizeof too_many, &rg, &n, &found), MB_LINK_ERR_INPUT);
   static const uint8_t trailing[] = {1, 0, 0};
-  assert_int_equal(read_regions(trailing, sizeof trailing, &rg, &n, &found), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(read_regions(trailing, sizeof trailing, &rg, &n, &found), MB_LINK_ERR_INPUT);
 }
 
 static void api_errors(void **state) {
@@ -189,15 +199,15 @@ static void api_errors(void **state) {
   assert_int_equal(mb_wasm_read(files[0].d, files[0].n, &m, &d), MB_OK);
   mb_link *l = mb_link_new();
   assert_int_equal(mb_link_add_instance(l, "lib", m, "lib.wasm", &d), MB_OK);
-  assert_int_equal(mb_link_set_world(l, "lib", "example:counter/lib", &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_link_set_world(l, "lib", "example:counter/lib", &d), MB_LINK_ERR_OPTION);
   assert_non_null(strstr(d.message, "use --wit PATH"));
-  assert_int_equal(mb_link_grant_caller_memory(l, "nope", &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_link_grant_caller_memory(l, "nope", &d), MB_LINK_ERR_OPTION);
   assert_non_null(strstr(d.message, "no instance called 'nope'"));
-  assert_int_equal(mb_link_add_instance(l, "membrane:glue", m, "x.wasm", &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_link_add_instance(l, "membrane:glue", m, "x.wasm", &d), MB_LINK_ERR_OPTION);
   assert_non_null(strstr(d.message, "reserved"));
   /* lib imports [resource-new]counter: without a glue module the link says so */
   mb_module *out = NULL;
-  assert_int_equal(mb_link_fuse(l, &out, &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_link_fuse(l, &out, &d), MB_LINK_ERR_USAGE);
   assert_non_null(strstr(d.message, "no glue module"));
   assert_null(out);
   mb_link_free(l);
@@ -212,12 +222,12 @@ static void alloc_sweep(void **state) {
     mb_diag d = {0};
     size_t bytes = 0;
     uint32_t ntypes = 0;
-    mb_err e = link_all(&d, &bytes, &ntypes);
+    mb_link_err e = link_all(&d, &bytes, &ntypes);
     long failed = g_alloc.failed, live = g_alloc.live;
     mb_set_allocator(NULL, NULL);
-    if (failed && e != MB_ERR_NOMEM)
-      fail_msg("allocation %ld failed but got %s: %s", n, mb_err_name(e), d.message);
-    if (!failed && e) fail_msg("no allocation failed but got %s: %s", mb_err_name(e), d.message);
+    if (failed && e != MB_LINK_ERR_NOMEM)
+      fail_msg("allocation %ld failed but got %s: %s", n, mb_link_err_name(e), d.message);
+    if (!failed && e) fail_msg("no allocation failed but got %s: %s", mb_link_err_name(e), d.message);
     if (live) fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
     if (!failed) {
       assert_true(n > 100); /* the sweep went through the whole link */

@@ -76,8 +76,8 @@ static void truncated_everywhere(void **state) {
     mb_res_info ri;
     bool found = false;
     mb_diag d = {0};
-    mb_err e = mb_link_resources_read(m, &ri, &found, &d);
-    if (e != MB_ERR_BAD_STRUCTURE) fail_msg("truncated at %zu: %s", n, mb_err_name(e));
+    mb_link_err e = mb_link_resources_read(m, &ri, &found, &d);
+    if (e != MB_LINK_ERR_INPUT) fail_msg("truncated at %zu: %s", n, mb_link_err_name(e));
     assert_true(found);
     assert_int_equal(ri.ninsts, 0);
     assert_non_null(strstr(d.message, "membrane:resources"));
@@ -95,25 +95,25 @@ static void rejects_bad_values(void **state) {
   memcpy(bad, valid, sizeof valid);
   bad[19] = 3;
   mb_module *m = with_section(bad, sizeof valid);
-  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_LINK_ERR_INPUT);
   mb_module_free(m);
   /* an unknown version */
   memcpy(bad, valid, sizeof valid);
   bad[0] = 2;
   m = with_section(bad, sizeof valid);
-  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_LINK_ERR_INPUT);
   mb_module_free(m);
   /* a trailing byte */
   memcpy(bad, valid, sizeof valid);
   bad[sizeof valid] = 0;
   m = with_section(bad, sizeof bad);
-  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_LINK_ERR_INPUT);
   assert_int_equal(d.offset, sizeof valid);
   mb_module_free(m);
   /* a huge count claims more entries than the section has bytes */
   static const uint8_t huge[] = {1, 0xff, 0xff, 0xff, 0xff, 0x0f};
   m = with_section(huge, sizeof huge);
-  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_ERR_BAD_STRUCTURE);
+  assert_int_equal(mb_link_resources_read(m, &ri, &found, &d), MB_LINK_ERR_INPUT);
   mb_module_free(m);
 }
 

@@ -25,10 +25,10 @@ static void pos_of(const char *src, size_t off, unsigned *line, unsigned *col) {
 }
 
 /* Add the sources (name, text pairs, NULL-terminated) and resolve; the first error. */
-static mb_err load_many(mb_wit **out, mb_diag *d, const char *const *files) {
+static mb_wit_err load_many(mb_wit **out, mb_wit_diag *d, const char *const *files) {
   mb_wit *w = mb_wit_new();
   assert_non_null(w);
-  mb_err e = MB_OK;
+  mb_wit_err e = MB_WIT_OK;
   for (size_t i = 0; files[i] && !e; i += 2)
     e = mb_wit_add_source(w, files[i], files[i + 1], strlen(files[i + 1]), d);
   if (!e) e = mb_wit_resolve(w, d);
@@ -38,9 +38,9 @@ static mb_err load_many(mb_wit **out, mb_diag *d, const char *const *files) {
 
 static mb_wit *load_ok_many(const char *const *files) {
   mb_wit *w;
-  mb_diag d;
-  mb_err e = load_many(&w, &d, files);
-  if (e) fail_msg("want ok, got %s: %s", mb_err_name(e), d.message);
+  mb_wit_diag d;
+  mb_wit_err e = load_many(&w, &d, files);
+  if (e) fail_msg("want ok, got %s: %s", mb_wit_err_name(e), d.message);
   return w;
 }
 
@@ -51,8 +51,8 @@ static mb_wit *load_ok(const char *src) {
 
 /* The error must be `code` in file `file`, at the first occurrence of `at` in `src`
  * plus `skip` bytes (at == NULL: the start of the file; at == "": its end). */
-static void check_error_in(const char *what, mb_err e, const mb_diag *d, const char *file,
-                           const char *src, const char *at, size_t skip, mb_err code,
+static void check_error_in(const char *what, mb_wit_err e, const mb_wit_diag *d, const char *file,
+                           const char *src, const char *at, size_t skip, mb_wit_err code,
                            const char *substr) {
   size_t off = 0;
   if (at && !*at) {
@@ -70,7 +70,7 @@ static void check_error_in(const char *what, mb_err e, const mb_diag *d, const c
       !strstr(d->message, substr) || d->offset != off)
     fail_msg("%s\n  want %s at %s (offset %zu) with \"%s\"\n  got  %s (diag %s) at offset "
              "%llu: \"%s\"",
-             what, mb_err_name(code), prefix, off, substr, mb_err_name(e), mb_err_name(d->code),
+             what, mb_wit_err_name(code), prefix, off, substr, mb_wit_err_name(e), mb_wit_err_name(d->code),
              (unsigned long long)d->offset, d->message);
 }
 
@@ -78,7 +78,7 @@ typedef struct err_case {
   const char *src;
   const char *at;
   size_t skip;
-  mb_err code;
+  mb_wit_err code;
   const char *substr;
 } err_case;
 
@@ -86,10 +86,10 @@ static void run_error_cases(const err_case *cases, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const err_case *c = &cases[i];
     mb_wit *w;
-    mb_diag d;
+    mb_wit_diag d;
     memset(&d, 0, sizeof d);
     const char *files[] = {"t.wit", c->src, NULL};
-    mb_err e = load_many(&w, &d, files);
+    mb_wit_err e = load_many(&w, &d, files);
     char what[640];
     snprintf(what, sizeof what, "case %zu: %s", i, c->src);
     check_error_in(what, e, &d, "t.wit", c->src, c->at, c->skip, c->code, c->substr);
@@ -418,9 +418,9 @@ static void test_versions(void **state) {
   /* without a version, a path to a package loaded in two versions is an error */
   const char *src = "package c:d;\ninterface j { use a:b/i.{x}; }\n";
   const char *files2[] = {files[0], files[1], files[2], files[3], "c.wit", src, NULL};
-  mb_diag d;
-  mb_err e = load_many(&w, &d, files2);
-  check_error_in("two versions", e, &d, "c.wit", src, "a:b/i", 0, MB_ERR_WIT_INVALID,
+  mb_wit_diag d;
+  mb_wit_err e = load_many(&w, &d, files2);
+  check_error_in("two versions", e, &d, "c.wit", src, "a:b/i", 0, MB_WIT_ERR_INVALID,
                  "several versions of package 'a:b'");
   mb_wit_free(w);
 }
@@ -518,32 +518,32 @@ static void test_world_imports(void **state) {
 static void test_lexer_errors(void **state) {
   (void)state;
   static const err_case cases[] = {
-      {P "interface i { f: func() -> $; }", "$", 0, MB_ERR_WIT_SYNTAX, "unexpected character '$'"},
-      {P "interface i { f: func(x: u32\xc3\xa9); }", "\xc3\xa9", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { f: func() -> $; }", "$", 0, MB_WIT_ERR_SYNTAX, "unexpected character '$'"},
+      {P "interface i { f: func(x: u32\xc3\xa9); }", "\xc3\xa9", 0, MB_WIT_ERR_SYNTAX,
        "outside comments WIT is ASCII"},
-      {P "interface i {\x01}", "\x01", 0, MB_ERR_WIT_SYNTAX, "control character 0x01"},
-      {P "interface i { } /* never /* closed */", "/* never", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i {\x01}", "\x01", 0, MB_WIT_ERR_SYNTAX, "control character 0x01"},
+      {P "interface i { } /* never /* closed */", "/* never", 0, MB_WIT_ERR_SYNTAX,
        "unterminated block comment"},
-      {P "// bell \x07\ninterface i {}", "//", 0, MB_ERR_WIT_SYNTAX,
+      {P "// bell \x07\ninterface i {}", "//", 0, MB_WIT_ERR_SYNTAX,
        "control character 0x07 in a comment"},
-      {P "/* bad \xff byte */", "/*", 0, MB_ERR_BAD_UTF8, "malformed UTF-8 in a comment"},
-      {P "// \xe2\x80\xae rtl\n", "//", 0, MB_ERR_WIT_SYNTAX, "bidirectional override"},
-      {P "interface foo_bar {}", "foo_bar", 0, MB_ERR_WIT_SYNTAX,
+      {P "/* bad \xff byte */", "/*", 0, MB_WIT_ERR_BAD_UTF8, "malformed UTF-8 in a comment"},
+      {P "// \xe2\x80\xae rtl\n", "//", 0, MB_WIT_ERR_SYNTAX, "bidirectional override"},
+      {P "interface foo_bar {}", "foo_bar", 0, MB_WIT_ERR_SYNTAX,
        "'foo_bar' is not a valid identifier"},
-      {P "interface Foo {}", "Foo", 0, MB_ERR_WIT_SYNTAX, "'Foo' is not a valid identifier"},
-      {P "interface a--b {}", "a--b", 0, MB_ERR_WIT_SYNTAX, "not a valid identifier"},
-      {P "interface a-b- {}", "a-b-", 0, MB_ERR_WIT_SYNTAX, "not a valid identifier"},
-      {P "interface a1b-2c {}", "a1b", 0, MB_ERR_WIT_SYNTAX, "not a valid identifier"},
-      {P "interface i { -f: func(); }", "-f", 0, MB_ERR_WIT_SYNTAX, "'-f' is not a valid identifier"},
-      {P "interface i { f: func() - u8; }", "- u8", 0, MB_ERR_WIT_SYNTAX, "'-' is not a valid"},
-      {P "interface i { % }", "%", 0, MB_ERR_WIT_SYNTAX, "expected an identifier after '%'"},
-      {P "interface i { f: func() -> 5; }", "5", 0, MB_ERR_WIT_SYNTAX, "unexpected number"},
-      {"package a:b@1.0;", "1.0", 0, MB_ERR_WIT_SYNTAX, "malformed version after '@'"},
-      {"package a:b@01.0.0;", "01", 0, MB_ERR_WIT_SYNTAX, "malformed version"},
-      {"package a:b@1.0.0x;", "1.0.0x", 0, MB_ERR_WIT_SYNTAX, "malformed version"},
-      {"package a:b@1.0.0-;", "1.0.0-", 0, MB_ERR_WIT_SYNTAX, "malformed version"},
-      {"package a:b@1.0.0+;", "1.0.0", 0, MB_ERR_WIT_SYNTAX, "malformed version"},
-      {"package a:b@;", ";", 0, MB_ERR_WIT_SYNTAX, "malformed version"},
+      {P "interface Foo {}", "Foo", 0, MB_WIT_ERR_SYNTAX, "'Foo' is not a valid identifier"},
+      {P "interface a--b {}", "a--b", 0, MB_WIT_ERR_SYNTAX, "not a valid identifier"},
+      {P "interface a-b- {}", "a-b-", 0, MB_WIT_ERR_SYNTAX, "not a valid identifier"},
+      {P "interface a1b-2c {}", "a1b", 0, MB_WIT_ERR_SYNTAX, "not a valid identifier"},
+      {P "interface i { -f: func(); }", "-f", 0, MB_WIT_ERR_SYNTAX, "'-f' is not a valid identifier"},
+      {P "interface i { f: func() - u8; }", "- u8", 0, MB_WIT_ERR_SYNTAX, "'-' is not a valid"},
+      {P "interface i { % }", "%", 0, MB_WIT_ERR_SYNTAX, "expected an identifier after '%'"},
+      {P "interface i { f: func() -> 5; }", "5", 0, MB_WIT_ERR_SYNTAX, "unexpected number"},
+      {"package a:b@1.0;", "1.0", 0, MB_WIT_ERR_SYNTAX, "malformed version after '@'"},
+      {"package a:b@01.0.0;", "01", 0, MB_WIT_ERR_SYNTAX, "malformed version"},
+      {"package a:b@1.0.0x;", "1.0.0x", 0, MB_WIT_ERR_SYNTAX, "malformed version"},
+      {"package a:b@1.0.0-;", "1.0.0-", 0, MB_WIT_ERR_SYNTAX, "malformed version"},
+      {"package a:b@1.0.0+;", "1.0.0", 0, MB_WIT_ERR_SYNTAX, "malformed version"},
+      {"package a:b@;", ";", 0, MB_WIT_ERR_SYNTAX, "malformed version"},
   };
   run_error_cases(cases, sizeof cases / sizeof *cases);
 }
@@ -551,99 +551,99 @@ static void test_lexer_errors(void **state) {
 static void test_syntax_errors(void **state) {
   (void)state;
   static const err_case cases[] = {
-      {"package a:b\ninterface i {}", "interface", 0, MB_ERR_WIT_SYNTAX,
+      {"package a:b\ninterface i {}", "interface", 0, MB_WIT_ERR_SYNTAX,
        "expected ';' after the package name, found 'interface'"},
-      {"package a;", ";", 0, MB_ERR_WIT_SYNTAX, "expected ':' between namespace and package"},
-      {"package;", ";", 0, MB_ERR_WIT_SYNTAX, "expected a namespace"},
-      {P "interface type {}", "type {}", 0, MB_ERR_WIT_SYNTAX,
+      {"package a;", ";", 0, MB_WIT_ERR_SYNTAX, "expected ':' between namespace and package"},
+      {"package;", ";", 0, MB_WIT_ERR_SYNTAX, "expected a namespace"},
+      {P "interface type {}", "type {}", 0, MB_WIT_ERR_SYNTAX,
        "found keyword 'type' (write '%type'"},
-      {P "interface i {}\npackage a:b;", "\npackage", 1, MB_ERR_WIT_SYNTAX,
+      {P "interface i {}\npackage a:b;", "\npackage", 1, MB_WIT_ERR_SYNTAX,
        "'package' declaration must come first"},
-      {"package a:b:c;", ":c", 0, MB_ERR_UNSUPPORTED, "nested package names"},
-      {"package a:b { }", "{", 0, MB_ERR_UNSUPPORTED, "nested package blocks"},
-      {P "record r {}", "record", 0, MB_ERR_WIT_SYNTAX,
+      {"package a:b:c;", ":c", 0, MB_WIT_ERR_UNSUPPORTED, "nested package names"},
+      {"package a:b { }", "{", 0, MB_WIT_ERR_UNSUPPORTED, "nested package blocks"},
+      {P "record r {}", "record", 0, MB_WIT_ERR_SYNTAX,
        "expected 'interface', 'world' or 'use', found 'record'"},
-      {"interface i {}\n", NULL, 0, MB_ERR_WIT_INVALID, "no package declaration"},
-      {"", NULL, 0, MB_ERR_WIT_INVALID, "no package declaration"},
-      {P "@foo interface i {}", "foo", 0, MB_ERR_WIT_SYNTAX, "unknown annotation '@foo'"},
-      {P "@since(version = 1) interface i {}", "1)", 0, MB_ERR_WIT_SYNTAX, "malformed version"},
-      {P "@since(feature = x) interface i {}", "feature", 0, MB_ERR_WIT_SYNTAX,
+      {"interface i {}\n", NULL, 0, MB_WIT_ERR_INVALID, "no package declaration"},
+      {"", NULL, 0, MB_WIT_ERR_INVALID, "no package declaration"},
+      {P "@foo interface i {}", "foo", 0, MB_WIT_ERR_SYNTAX, "unknown annotation '@foo'"},
+      {P "@since(version = 1) interface i {}", "1)", 0, MB_WIT_ERR_SYNTAX, "malformed version"},
+      {P "@since(feature = x) interface i {}", "feature", 0, MB_WIT_ERR_SYNTAX,
        "expected 'version', found 'feature'"},
-      {P "@unstable(feature x) interface i {}", "x)", 0, MB_ERR_WIT_SYNTAX, "expected '='"},
-      {P "@since(version = 1.0.0 interface i {}", "interface", 0, MB_ERR_WIT_SYNTAX,
+      {P "@unstable(feature x) interface i {}", "x)", 0, MB_WIT_ERR_SYNTAX, "expected '='"},
+      {P "@since(version = 1.0.0 interface i {}", "interface", 0, MB_WIT_ERR_SYNTAX,
        "expected ')' to close the annotation"},
-      {P "interface i { import x; }", "import", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { import x; }", "import", 0, MB_WIT_ERR_SYNTAX,
        "expected a type, a function, 'use' or '}', found 'import'"},
-      {P "interface i {", "", 0, MB_ERR_WIT_SYNTAX, "found end of file"},
-      {P "interface i { f: func() }", "}", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i {", "", 0, MB_WIT_ERR_SYNTAX, "found end of file"},
+      {P "interface i { f: func() }", "}", 0, MB_WIT_ERR_SYNTAX,
        "expected ';' after the function, found '}'"},
-      {P "interface i { f: func(x: u32 }", "}", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { f: func(x: u32 }", "}", 0, MB_WIT_ERR_SYNTAX,
        "expected ',' or ')' after a parameter"},
-      {P "interface i { f: func(x u32); }", "u32", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { f: func(x u32); }", "u32", 0, MB_WIT_ERR_SYNTAX,
        "expected ':' after the parameter name, found 'u32'"},
-      {P "interface i { f: fun(); }", "fun", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { f: fun(); }", "fun", 0, MB_WIT_ERR_SYNTAX,
        "expected 'func' to start a function type, found 'fun'"},
-      {P "interface i { f func(); }", "func", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { f func(); }", "func", 0, MB_WIT_ERR_SYNTAX,
        "expected ':' after the function name"},
-      {P "interface i { f: func() -> ; }", "-> ;", 3, MB_ERR_WIT_SYNTAX, "expected a type, found ';'"},
-      {P "interface i { type t = list<u8; }", "u8;", 2, MB_ERR_WIT_SYNTAX,
+      {P "interface i { f: func() -> ; }", "-> ;", 3, MB_WIT_ERR_SYNTAX, "expected a type, found ';'"},
+      {P "interface i { type t = list<u8; }", "u8;", 2, MB_WIT_ERR_SYNTAX,
        "expected '>' to close the type"},
-      {P "interface i { type t = own<u8>; }", "u8", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { type t = own<u8>; }", "u8", 0, MB_WIT_ERR_SYNTAX,
        "expected a resource name, found keyword 'u8'"},
-      {P "interface i { type t = u8 }", "}", 0, MB_ERR_WIT_SYNTAX, "expected ';' after the type"},
-      {P "interface i { record r { a u8 } }", "u8", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { type t = u8 }", "}", 0, MB_WIT_ERR_SYNTAX, "expected ';' after the type"},
+      {P "interface i { record r { a u8 } }", "u8", 0, MB_WIT_ERR_SYNTAX,
        "expected ':' after the field name"},
-      {P "interface i { record r { a: u8 b: u8 } }", "b:", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { record r { a: u8 b: u8 } }", "b:", 0, MB_WIT_ERR_SYNTAX,
        "expected ',' or '}' after a field"},
-      {P "interface i { variant v { a(u8 } }", "}", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { variant v { a(u8 } }", "}", 0, MB_WIT_ERR_SYNTAX,
        "expected ')' after the case's type"},
-      {P "interface i { resource r { f(); } }", "(", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { resource r { f(); } }", "(", 0, MB_WIT_ERR_SYNTAX,
        "expected ':' after the function name"},
-      {P "interface i { resource r }", "}", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { resource r }", "}", 0, MB_WIT_ERR_SYNTAX,
        "expected ';' or '{' after the resource name"},
-      {P "interface i { use x.{}; }", "}", 0, MB_ERR_WIT_SYNTAX, "expected a type name"},
-      {P "interface i { use x; }", "x;", 1, MB_ERR_WIT_SYNTAX, "expected '.' and '{names}'"},
-      {P "interface i { use x.{a b}; }", "b}", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { use x.{}; }", "}", 0, MB_WIT_ERR_SYNTAX, "expected a type name"},
+      {P "interface i { use x; }", "x;", 1, MB_WIT_ERR_SYNTAX, "expected '.' and '{names}'"},
+      {P "interface i { use x.{a b}; }", "b}", 0, MB_WIT_ERR_SYNTAX,
        "expected '}' to close the list of names"},
-      {P "interface i { use a:b.{x}; }", ".{", 0, MB_ERR_WIT_SYNTAX, "expected '/'"},
-      {P "interface i { use a:b/c/d.{x}; }", "/d", 0, MB_ERR_UNSUPPORTED, "nested interface paths"},
-      {P "interface i { use a:b:c/d.{x}; }", ":c", 0, MB_ERR_UNSUPPORTED, "nested package namespaces"},
-      {P "use a.{b};", ".{", 0, MB_ERR_WIT_SYNTAX, "belongs inside an interface or world"},
-      {P "use a:b/c as;", "as;", 2, MB_ERR_WIT_SYNTAX, "expected a name after 'as'"},
-      {P "world w { f: func(); }", "f:", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { use a:b.{x}; }", ".{", 0, MB_WIT_ERR_SYNTAX, "expected '/'"},
+      {P "interface i { use a:b/c/d.{x}; }", "/d", 0, MB_WIT_ERR_UNSUPPORTED, "nested interface paths"},
+      {P "interface i { use a:b:c/d.{x}; }", ":c", 0, MB_WIT_ERR_UNSUPPORTED, "nested package namespaces"},
+      {P "use a.{b};", ".{", 0, MB_WIT_ERR_SYNTAX, "belongs inside an interface or world"},
+      {P "use a:b/c as;", "as;", 2, MB_WIT_ERR_SYNTAX, "expected a name after 'as'"},
+      {P "world w { f: func(); }", "f:", 0, MB_WIT_ERR_SYNTAX,
        "expected 'import', 'export', 'use', a type or '}', found 'f'"},
-      {P "world w { import x:y; }", "x:y;", 3, MB_ERR_WIT_SYNTAX,
+      {P "world w { import x:y; }", "x:y;", 3, MB_WIT_ERR_SYNTAX,
        "expected '/' and an interface name after the package"},
-      {P "world w { import x: record; }", "record;", 0, MB_ERR_WIT_SYNTAX,
+      {P "world w { import x: record; }", "record;", 0, MB_WIT_ERR_SYNTAX,
        "expected 'func', 'interface' or a package name after ':'"},
-      {P "world w { import x }", "}", 0, MB_ERR_WIT_SYNTAX, "expected ';' after the interface name"},
-      {P "world w { export f: func() }", "}", 0, MB_ERR_WIT_SYNTAX, "expected ';' after the function"},
-      {P "world w { include x; }", "include", 0, MB_ERR_UNSUPPORTED, "'include' is not supported"},
-      {P "interface i { include x; }", "include", 0, MB_ERR_WIT_SYNTAX,
+      {P "world w { import x }", "}", 0, MB_WIT_ERR_SYNTAX, "expected ';' after the interface name"},
+      {P "world w { export f: func() }", "}", 0, MB_WIT_ERR_SYNTAX, "expected ';' after the function"},
+      {P "world w { include x; }", "include", 0, MB_WIT_ERR_UNSUPPORTED, "'include' is not supported"},
+      {P "interface i { include x; }", "include", 0, MB_WIT_ERR_SYNTAX,
        "expected a type, a function, 'use' or '}', found 'include'"},
-      {P "@deprecated(feature = x) interface i {}", "feature", 0, MB_ERR_WIT_SYNTAX,
+      {P "@deprecated(feature = x) interface i {}", "feature", 0, MB_WIT_ERR_SYNTAX,
        "expected 'version'"},
-      {P "@unstable(version = 1.0.0) interface i {}", "version", 0, MB_ERR_WIT_SYNTAX,
+      {P "@unstable(version = 1.0.0) interface i {}", "version", 0, MB_WIT_ERR_SYNTAX,
        "expected 'feature', found 'version'"},
-      {P "world w { resource r; }", "resource", 0, MB_ERR_UNSUPPORTED,
+      {P "world w { resource r; }", "resource", 0, MB_WIT_ERR_UNSUPPORTED,
        "resources in a world are not supported"},
-      {P "interface i { type t = result<_>; }", ">;", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { type t = result<_>; }", ">;", 0, MB_WIT_ERR_SYNTAX,
        "expected ',' and an error type after 'result<_'"},
-      {P "interface i { type t = result<u8, u8, u8>; }", ", u8>", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { type t = result<u8, u8, u8>; }", ", u8>", 0, MB_WIT_ERR_SYNTAX,
        "expected '>' to close 'result<...'"},
-      {P "interface i { type t = tuple<u8 u8>; }", "u8>", 0, MB_ERR_WIT_SYNTAX,
+      {P "interface i { type t = tuple<u8 u8>; }", "u8>", 0, MB_WIT_ERR_SYNTAX,
        "expected ',' or '>' in 'tuple<...>'"},
-      {P "interface i { type t = list<u8, 4>; }", ", 4", 0, MB_ERR_UNSUPPORTED,
+      {P "interface i { type t = list<u8, 4>; }", ", 4", 0, MB_WIT_ERR_UNSUPPORTED,
        "fixed-size lists are not supported"},
-      {P "interface i { type t = future<u8>; }", "future", 0, MB_ERR_UNSUPPORTED,
+      {P "interface i { type t = future<u8>; }", "future", 0, MB_WIT_ERR_UNSUPPORTED,
        "'future' types are not supported"},
-      {P "interface i { type t = stream<u8>; }", "stream", 0, MB_ERR_UNSUPPORTED,
+      {P "interface i { type t = stream<u8>; }", "stream", 0, MB_WIT_ERR_UNSUPPORTED,
        "'stream' types are not supported"},
-      {P "interface i { f: async func(); }", "async", 0, MB_ERR_UNSUPPORTED,
+      {P "interface i { f: async func(); }", "async", 0, MB_WIT_ERR_UNSUPPORTED,
        "async functions are not supported"},
-      {P "interface i { f: func() -> (a: u32); }", "(a", 0, MB_ERR_UNSUPPORTED,
+      {P "interface i { f: func() -> (a: u32); }", "(a", 0, MB_WIT_ERR_UNSUPPORTED,
        "named results '-> (...)' are not supported"},
-      {P "interface i { resource r { constructor() -> r; } }", "->", 0, MB_ERR_UNSUPPORTED,
+      {P "interface i { resource r { constructor() -> r; } }", "->", 0, MB_WIT_ERR_UNSUPPORTED,
        "a constructor's result is always its resource"},
   };
   run_error_cases(cases, sizeof cases / sizeof *cases);
@@ -652,39 +652,39 @@ static void test_syntax_errors(void **state) {
 static void test_definition_errors(void **state) {
   (void)state;
   static const err_case cases[] = {
-      {P "interface i { type t = tuple<>; }", "tuple", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { type t = tuple<>; }", "tuple", 0, MB_WIT_ERR_INVALID,
        "a tuple needs at least one type"},
-      {P "interface i { record r {} }", "r {", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { record r {} }", "r {", 0, MB_WIT_ERR_INVALID,
        "record 'r' is empty: expected at least one field"},
-      {P "interface i { variant v {} }", "v {", 0, MB_ERR_WIT_INVALID, "variant 'v' is empty"},
-      {P "interface i { enum e {} }", "e {", 0, MB_ERR_WIT_INVALID, "enum 'e' is empty"},
-      {P "interface i { flags f {} }", "f {", 0, MB_ERR_WIT_INVALID, "flags 'f' is empty"},
+      {P "interface i { variant v {} }", "v {", 0, MB_WIT_ERR_INVALID, "variant 'v' is empty"},
+      {P "interface i { enum e {} }", "e {", 0, MB_WIT_ERR_INVALID, "enum 'e' is empty"},
+      {P "interface i { flags f {} }", "f {", 0, MB_WIT_ERR_INVALID, "flags 'f' is empty"},
       {P "interface i { flags f { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, "
          "b5, b6, b7, b8, b9, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, d0, d1, d2 } }",
-       "f {", 0, MB_ERR_WIT_INVALID, "flags 'f' has 33 flags: the canonical ABI allows at most 32"},
+       "f {", 0, MB_WIT_ERR_INVALID, "flags 'f' has 33 flags: the canonical ABI allows at most 32"},
       {P "interface i { resource r { constructor(); constructor(x: u32); } }", "constructor(x",
-       0, MB_ERR_WIT_DUPLICATE, "resource 'r' has a second constructor (first at line 2, column 28)"},
+       0, MB_WIT_ERR_DUPLICATE, "resource 'r' has a second constructor (first at line 2, column 28)"},
       {P "interface i { resource r { m: func(); m: static func(); } }", "m: static", 0,
-       MB_ERR_WIT_DUPLICATE, "function 'm' appears twice in resource 'r'"},
-      {P "interface i { record r { a: u8, a: u16 } }", "a: u16", 0, MB_ERR_WIT_DUPLICATE,
+       MB_WIT_ERR_DUPLICATE, "function 'm' appears twice in resource 'r'"},
+      {P "interface i { record r { a: u8, a: u16 } }", "a: u16", 0, MB_WIT_ERR_DUPLICATE,
        "field 'a' appears twice in record 'r' (first at line 2, column 26)"},
-      {P "interface i { variant v { a, b(u8), a } }", "a }", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { variant v { a, b(u8), a } }", "a }", 0, MB_WIT_ERR_DUPLICATE,
        "case 'a' appears twice in variant 'v'"},
-      {P "interface i { enum e { x, x } }", "x }", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { enum e { x, x } }", "x }", 0, MB_WIT_ERR_DUPLICATE,
        "case 'x' appears twice in enum 'e'"},
-      {P "interface i { flags f { x, y, x } }", "x }", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { flags f { x, y, x } }", "x }", 0, MB_WIT_ERR_DUPLICATE,
        "flag 'x' appears twice in flags 'f'"},
-      {P "interface i { f: func(a: u8, a: u8); }", "a: u8)", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { f: func(a: u8, a: u8); }", "a: u8)", 0, MB_WIT_ERR_DUPLICATE,
        "parameter 'a' appears twice in the parameters of 'f'"},
-      {P "interface i { resource r { m: func(self: u8); } }", "self", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { resource r { m: func(self: u8); } }", "self", 0, MB_WIT_ERR_DUPLICATE,
        "parameter 'self' appears twice"},
-      {P "interface i { type t = u8; t: func(); }", "t: func", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { type t = u8; t: func(); }", "t: func", 0, MB_WIT_ERR_DUPLICATE,
        "'t' is already defined in interface 'i' (at line 2, column 20)"},
-      {P "interface i { resource t; record t { a: u8 } }", "t {", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { resource t; record t { a: u8 } }", "t {", 0, MB_WIT_ERR_DUPLICATE,
        "'t' is already defined in interface 'i'"},
-      {P "interface i { type t = u8; use j.{t}; }", "t}", 0, MB_ERR_WIT_DUPLICATE,
+      {P "interface i { type t = u8; use j.{t}; }", "t}", 0, MB_WIT_ERR_DUPLICATE,
        "'t' is already defined"},
-      {P "world w { use i.{t}; type t = u8; }", "t =", 0, MB_ERR_WIT_DUPLICATE,
+      {P "world w { use i.{t}; type t = u8; }", "t =", 0, MB_WIT_ERR_DUPLICATE,
        "'t' is already defined in world 'w'"},
   };
   run_error_cases(cases, sizeof cases / sizeof *cases);
@@ -693,66 +693,66 @@ static void test_definition_errors(void **state) {
 static void test_resolve_errors(void **state) {
   (void)state;
   static const err_case cases[] = {
-      {P "interface i { f: func(x: countr); }", "countr", 0, MB_ERR_WIT_UNDEFINED,
+      {P "interface i { f: func(x: countr); }", "countr", 0, MB_WIT_ERR_UNDEFINED,
        "unknown type 'countr': expected a type defined in interface 'i' or brought in by 'use'"},
-      {P "world w { import f: func(x: nope); }", "nope", 0, MB_ERR_WIT_UNDEFINED,
+      {P "world w { import f: func(x: nope); }", "nope", 0, MB_WIT_ERR_UNDEFINED,
        "unknown type 'nope': expected a type defined in world 'w'"},
-      {P "interface i { use nope.{x}; }", "nope", 0, MB_ERR_WIT_UNDEFINED,
+      {P "interface i { use nope.{x}; }", "nope", 0, MB_WIT_ERR_UNDEFINED,
        "unknown interface 'nope': expected an interface of package 'a:b'"},
-      {P "interface i { use wasi:io/streams.{x}; }", "wasi", 0, MB_ERR_WIT_UNDEFINED,
+      {P "interface i { use wasi:io/streams.{x}; }", "wasi", 0, MB_WIT_ERR_UNDEFINED,
        "package 'wasi:io' is not loaded (add its WIT with --wit)"},
-      {P "interface i { use wasi:io/streams@0.2.0.{x}; }", "wasi", 0, MB_ERR_WIT_UNDEFINED,
+      {P "interface i { use wasi:io/streams@0.2.0.{x}; }", "wasi", 0, MB_WIT_ERR_UNDEFINED,
        "package 'wasi:io@0.2.0' is not loaded"},
-      {P "interface i { use a:b/nope.{x}; }", "a:b/nope", 0, MB_ERR_WIT_UNDEFINED,
+      {P "interface i { use a:b/nope.{x}; }", "a:b/nope", 0, MB_WIT_ERR_UNDEFINED,
        "interface 'nope' is not defined in package 'a:b'"},
-      {P "world w {}\ninterface i { use w.{x}; }", "w.{", 0, MB_ERR_WIT_INVALID,
+      {P "world w {}\ninterface i { use w.{x}; }", "w.{", 0, MB_WIT_ERR_INVALID,
        "'w' is a world: expected an interface"},
-      {P "interface j {}\ninterface i { use j.{x}; }", "x}", 0, MB_ERR_WIT_UNDEFINED,
+      {P "interface j {}\ninterface i { use j.{x}; }", "x}", 0, MB_WIT_ERR_UNDEFINED,
        "'x' is not defined in interface 'a:b/j'"},
-      {P "interface j { f: func(); }\ninterface i { use j.{f}; }", "f}", 0, MB_ERR_WIT_INVALID,
+      {P "interface j { f: func(); }\ninterface i { use j.{f}; }", "f}", 0, MB_WIT_ERR_INVALID,
        "'f' is a function: expected a type"},
-      {P "interface i { g: func(); f: func(x: g); }", "g);", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { g: func(); f: func(x: g); }", "g);", 0, MB_WIT_ERR_INVALID,
        "'g' is a function: expected a type"},
-      {P "interface i { type t = t; }", "= t;", 2, MB_ERR_WIT_INVALID,
+      {P "interface i { type t = t; }", "= t;", 2, MB_WIT_ERR_INVALID,
        "type 't' refers to itself: WIT types cannot be recursive"},
-      {P "interface i { type a = list<b>; type b = option<a>; }", "<a>", 1, MB_ERR_WIT_INVALID,
+      {P "interface i { type a = list<b>; type b = option<a>; }", "<a>", 1, MB_WIT_ERR_INVALID,
        "type 'a' refers to itself"},
-      {P "interface i { record a { b: b } record b { a: a } }", "a: a", 3, MB_ERR_WIT_INVALID,
+      {P "interface i { record a { b: b } record b { a: a } }", "a: a", 3, MB_WIT_ERR_INVALID,
        "type 'a' refers to itself"},
-      {P "interface i { variant v { x(list<v>) } }", "<v>", 1, MB_ERR_WIT_INVALID,
+      {P "interface i { variant v { x(list<v>) } }", "<v>", 1, MB_WIT_ERR_INVALID,
        "type 'v' refers to itself"},
-      {P "interface i { record r { x: u8 } f: func(x: own<r>); }", "r>", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { record r { x: u8 } f: func(x: own<r>); }", "r>", 0, MB_WIT_ERR_INVALID,
        "'r' is not a resource: expected a resource in own<...>"},
-      {P "interface i { type t = u8; f: func(x: borrow<t>); }", "t>", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { type t = u8; f: func(x: borrow<t>); }", "t>", 0, MB_WIT_ERR_INVALID,
        "'t' is not a resource: expected a resource in borrow<...>"},
-      {P "interface i { resource r; f: func() -> borrow<r>; }", "f:", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { resource r; f: func() -> borrow<r>; }", "f:", 0, MB_WIT_ERR_INVALID,
        "'f' returns a borrow handle"},
       {P "interface i { resource r; type b = borrow<r>; f: func() -> option<b>; }", "f:", 0,
-       MB_ERR_WIT_INVALID, "borrow<...> may only appear in parameters"},
-      {P "interface i { resource r { m: func() -> borrow<r>; } }", "m:", 0, MB_ERR_WIT_INVALID,
+       MB_WIT_ERR_INVALID, "borrow<...> may only appear in parameters"},
+      {P "interface i { resource r { m: func() -> borrow<r>; } }", "m:", 0, MB_WIT_ERR_INVALID,
        "'[method]r.m' returns a borrow handle"},
-      {P "interface i { use i.{x}; }", "i.{", 0, MB_ERR_WIT_INVALID,
+      {P "interface i { use i.{x}; }", "i.{", 0, MB_WIT_ERR_INVALID,
        "interface 'i' uses itself"},
       {P "interface i { use j.{x}; type y = u8; }\ninterface j { use i.{y}; type x = u8; }",
-       "j.{x}", 0, MB_ERR_WIT_INVALID, "interfaces 'i' and 'j' use each other's types"},
+       "j.{x}", 0, MB_WIT_ERR_INVALID, "interfaces 'i' and 'j' use each other's types"},
       {P "interface i {}\nworld w { import i; import i; }", "import i; }", 0,
-       MB_ERR_WIT_DUPLICATE, "interface 'a:b/i' is imported twice by world 'w'"},
+       MB_WIT_ERR_DUPLICATE, "interface 'a:b/i' is imported twice by world 'w'"},
       {P "interface i {}\nworld w { export i; export a:b/i; }", "export a:b", 0,
-       MB_ERR_WIT_DUPLICATE, "interface 'a:b/i' is exported twice"},
-      {P "world w { import f: func(); export f: func(); }", "export f", 0, MB_ERR_WIT_DUPLICATE,
+       MB_WIT_ERR_DUPLICATE, "interface 'a:b/i' is exported twice"},
+      {P "world w { import f: func(); export f: func(); }", "export f", 0, MB_WIT_ERR_DUPLICATE,
        "'f' is already imported or exported by world 'w'"},
       {P "world w { import x: interface {} import x: func(); }", "import x: func", 0,
-       MB_ERR_WIT_DUPLICATE, "'x' is already imported or exported"},
-      {P "world w { import nope; }", "nope", 0, MB_ERR_WIT_UNDEFINED, "unknown interface 'nope'"},
-      {P "world w { export x:y/z; }", "x:y", 0, MB_ERR_WIT_UNDEFINED,
+       MB_WIT_ERR_DUPLICATE, "'x' is already imported or exported"},
+      {P "world w { import nope; }", "nope", 0, MB_WIT_ERR_UNDEFINED, "unknown interface 'nope'"},
+      {P "world w { export x:y/z; }", "x:y", 0, MB_WIT_ERR_UNDEFINED,
        "package 'x:y' is not loaded"},
-      {P "world v {}\nworld w { import v; }", "v; }", 0, MB_ERR_WIT_INVALID, "'v' is a world"},
-      {P "interface i {}\nworld i {}", "world i", 6, MB_ERR_WIT_DUPLICATE,
+      {P "world v {}\nworld w { import v; }", "v; }", 0, MB_WIT_ERR_INVALID, "'v' is a world"},
+      {P "interface i {}\nworld i {}", "world i", 6, MB_WIT_ERR_DUPLICATE,
        "'i' is already defined in package 'a:b' (at t.wit:2:11)"},
-      {P "use a:b/nope;", "a:b/nope", 0, MB_ERR_WIT_UNDEFINED, "interface 'nope' is not defined"},
-      {P "interface i {}\ninterface j {}\nuse a:b/i as j;", "as j", 3, MB_ERR_WIT_DUPLICATE,
+      {P "use a:b/nope;", "a:b/nope", 0, MB_WIT_ERR_UNDEFINED, "interface 'nope' is not defined"},
+      {P "interface i {}\ninterface j {}\nuse a:b/i as j;", "as j", 3, MB_WIT_ERR_DUPLICATE,
        "'j' is already a name in this file or package"},
-      {P "interface i {}\nuse a:b/i as k;\nuse i as k;", "use i as k", 9, MB_ERR_WIT_DUPLICATE,
+      {P "interface i {}\nuse a:b/i as k;\nuse i as k;", "use i as k", 9, MB_WIT_ERR_DUPLICATE,
        "'k' is already a name"},
   };
   run_error_cases(cases, sizeof cases / sizeof *cases);
@@ -782,10 +782,10 @@ static void test_limits(void **state) {
   mb_wit_free(w);
   free(ok);
   char *deep = repeat(prefix, "list<", 100, "u8", ">", 100, "; }");
-  mb_diag d;
+  mb_wit_diag d;
   const char *files[] = {"t.wit", deep, NULL};
-  mb_err e = load_many(&w, &d, files);
-  check_error_in("nesting", e, &d, "t.wit", deep, "u8", 0, MB_ERR_TOO_MANY,
+  mb_wit_err e = load_many(&w, &d, files);
+  check_error_in("nesting", e, &d, "t.wit", deep, "u8", 0, MB_WIT_ERR_TOO_MANY,
                  "types nested more than 100 deep");
   mb_wit_free(w);
   free(deep);
@@ -799,7 +799,7 @@ static void test_limits(void **state) {
   sprintf(p, "type t150 = u8; }\n");
   const char *files2[] = {"t.wit", chain, NULL};
   e = load_many(&w, &d, files2);
-  assert_int_equal(e, MB_ERR_TOO_MANY);
+  assert_int_equal(e, MB_WIT_ERR_TOO_MANY);
   assert_non_null(strstr(d.message, "types nested or aliased more than 100 deep"));
   assert_int_equal(strncmp(d.message, "t.wit:", 6), 0);
   mb_wit_free(w);
@@ -828,7 +828,7 @@ static void test_limits(void **state) {
         "}\n";
   const char *files3[] = {"t.wit", big, NULL};
   e = load_many(&w, &d, files3);
-  check_error_in("4 GiB", e, &d, "t.wit", big, "tuple<t6", 0, MB_ERR_WIT_INVALID,
+  check_error_in("4 GiB", e, &d, "t.wit", big, "tuple<t6", 0, MB_WIT_ERR_INVALID,
                  "type is larger than 4 GiB in memory");
   mb_wit_free(w);
   /* 2 GiB fits; two such parameters do not */
@@ -840,7 +840,7 @@ static void test_limits(void **state) {
   const char *files4[] = {"t.wit", params, NULL};
   e = load_many(&w, &d, files4);
   check_error_in("4 GiB of parameters", e, &d, "t.wit", params, "f: func", 0,
-                 MB_ERR_WIT_INVALID, "the parameters of 'f' are larger than 4 GiB in memory");
+                 MB_WIT_ERR_INVALID, "the parameters of 'f' are larger than 4 GiB in memory");
   mb_wit_free(w);
   free(params);
 
@@ -851,7 +851,7 @@ static void test_limits(void **state) {
   memset(text, ' ', huge);
   w = mb_wit_new();
   e = mb_wit_add_source(w, "huge.wit", text, huge, &d);
-  assert_int_equal(e, MB_ERR_TOO_MANY);
+  assert_int_equal(e, MB_WIT_ERR_TOO_MANY);
   assert_non_null(strstr(d.message, "huge.wit:1:1: file is 16777217 bytes"));
   mb_wit_free(w);
   free(text);
@@ -863,16 +863,16 @@ static void test_errors_in_other_files(void **state) {
   const char *b = "package a:b;\ninterface i { type x = u8; }\n";
   const char *files[] = {"a.wit", "package a:b; interface i {}", "b.wit", b, NULL};
   mb_wit *w;
-  mb_diag d;
-  mb_err e = load_many(&w, &d, files);
-  check_error_in("duplicate interface", e, &d, "b.wit", b, "i {", 0, MB_ERR_WIT_DUPLICATE,
+  mb_wit_diag d;
+  mb_wit_err e = load_many(&w, &d, files);
+  check_error_in("duplicate interface", e, &d, "b.wit", b, "i {", 0, MB_WIT_ERR_DUPLICATE,
                  "'i' is already defined in package 'a:b' (at a.wit:1:24)");
   mb_wit_free(w);
 
   const char *c = "package c:d;\ninterface j { use a:b/i.{y}; }\n";
   const char *files2[] = {"a.wit", "package a:b; interface i { type x = u8; }", "c.wit", c, NULL};
   e = load_many(&w, &d, files2);
-  check_error_in("use of another package", e, &d, "c.wit", c, "y}", 0, MB_ERR_WIT_UNDEFINED,
+  check_error_in("use of another package", e, &d, "c.wit", c, "y}", 0, MB_WIT_ERR_UNDEFINED,
                  "'y' is not defined in interface 'a:b/i'");
   mb_wit_free(w);
 }
@@ -880,20 +880,20 @@ static void test_errors_in_other_files(void **state) {
 /* The API's own rules: adding after resolving, resolving twice, a failed set. */
 static void test_api_misuse(void **state) {
   (void)state;
-  mb_diag d;
+  mb_wit_diag d;
   mb_wit *w = mb_wit_new();
   assert_null(mb_wit_find_interface(w, "a:b/i")); /* not resolved yet */
   assert_int_equal(mb_wit_interface_count(w), 0);
   /* a syntax error leaves the set as it was */
   assert_int_equal(mb_wit_add_source(w, "bad.wit", "package a:b; interface {", 24, &d),
-                   MB_ERR_WIT_SYNTAX);
-  assert_int_equal(mb_wit_add_source(w, "t.wit", "package a:b; interface i {}", 27, &d), MB_OK);
-  assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
+                   MB_WIT_ERR_SYNTAX);
+  assert_int_equal(mb_wit_add_source(w, "t.wit", "package a:b; interface i {}", 27, &d), MB_WIT_OK);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_OK);
   assert_int_equal(mb_wit_interface_count(w), 1);
-  assert_int_equal(mb_wit_add_source(w, "u.wit", "package a:b;", 12, &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_wit_add_source(w, "u.wit", "package a:b;", 12, &d), MB_WIT_ERR_USAGE);
   assert_non_null(strstr(d.message, "already resolved"));
-  assert_int_equal(mb_wit_resolve(w, &d), MB_ERR_INVALID_ARG);
-  assert_int_equal(mb_wit_add_path(w, "/nonexistent", &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_ERR_USAGE);
+  assert_int_equal(mb_wit_add_path(w, "/nonexistent", &d), MB_WIT_ERR_USAGE);
   assert_null(mb_wit_find_func(NULL, "f"));
   assert_null(mb_wit_find_type(NULL, "t"));
   assert_null(mb_wit_interface_at(w, 1));
@@ -904,21 +904,21 @@ static void test_api_misuse(void **state) {
   w = mb_wit_new();
   assert_int_equal(mb_wit_add_source(w, "t.wit", "package a:b; interface i { f: func(x: y); }",
                                      43, NULL),
-                   MB_OK);
-  assert_int_equal(mb_wit_resolve(w, NULL), MB_ERR_WIT_UNDEFINED);
-  assert_int_equal(mb_wit_resolve(w, &d), MB_ERR_WIT_UNDEFINED);
+                   MB_WIT_OK);
+  assert_int_equal(mb_wit_resolve(w, NULL), MB_WIT_ERR_UNDEFINED);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_ERR_UNDEFINED);
   assert_non_null(strstr(d.message, "t.wit:1:39: unknown type 'y'"));
-  assert_int_equal(mb_wit_add_source(w, "u.wit", "package a:b;", 12, &d), MB_ERR_WIT_UNDEFINED);
+  assert_int_equal(mb_wit_add_source(w, "u.wit", "package a:b;", 12, &d), MB_WIT_ERR_UNDEFINED);
   assert_null(mb_wit_find_interface(w, "a:b/i"));
   mb_wit_free(w);
   mb_wit_free(NULL);
-  assert_int_equal(mb_wit_resolve(NULL, &d), MB_ERR_INVALID_ARG);
+  assert_int_equal(mb_wit_resolve(NULL, &d), MB_WIT_ERR_USAGE);
 
   /* text need not be NUL-terminated */
   w = mb_wit_new();
   const char text[] = {'p', 'a', 'c', 'k', 'a', 'g', 'e', ' ', 'a', ':', 'b', ';'};
-  assert_int_equal(mb_wit_add_source(w, NULL, text, sizeof text, &d), MB_OK);
-  assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
+  assert_int_equal(mb_wit_add_source(w, NULL, text, sizeof text, &d), MB_WIT_OK);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_OK);
   mb_wit_free(w);
 }
 
@@ -980,7 +980,7 @@ static void test_directory(void **state) {
   td_file(&t, "deps/readme.md", "ignored");
 
   mb_wit *w = mb_wit_new();
-  mb_diag d;
+  mb_wit_diag d;
   if (mb_wit_add_path(w, t.root, &d)) fail_msg("%s", d.message);
   if (mb_wit_resolve(w, &d)) fail_msg("%s", d.message);
   assert_int_equal(mb_wit_interface_count(w), 4);
@@ -1001,8 +1001,8 @@ static void test_directory(void **state) {
   char slash[600];
   snprintf(slash, sizeof slash, "%s/", t.root);
   w = mb_wit_new();
-  assert_int_equal(mb_wit_add_path(w, slash, &d), MB_OK);
-  assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
+  assert_int_equal(mb_wit_add_path(w, slash, &d), MB_WIT_OK);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_OK);
   a = mb_wit_find_interface(w, "example:app/a");
   assert_null(strstr(a->funcs[0]->file, "//"));
   mb_wit_free(w);
@@ -1011,15 +1011,15 @@ static void test_directory(void **state) {
   char path[600];
   snprintf(path, sizeof path, "%s/deps/single.wit", t.root);
   w = mb_wit_new();
-  assert_int_equal(mb_wit_add_path(w, path, &d), MB_OK);
-  assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
+  assert_int_equal(mb_wit_add_path(w, path, &d), MB_WIT_OK);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_OK);
   assert_non_null(mb_wit_find_interface(w, "example:single/s"));
   mb_wit_free(w);
 
   /* a file without package declaration cannot stand alone */
   snprintf(path, sizeof path, "%s/b.wit", t.root);
   w = mb_wit_new();
-  assert_int_equal(mb_wit_add_path(w, path, &d), MB_ERR_WIT_INVALID);
+  assert_int_equal(mb_wit_add_path(w, path, &d), MB_WIT_ERR_INVALID);
   assert_non_null(strstr(d.message, "/b.wit:1:1: no package declaration"));
   mb_wit_free(w);
   td_fini(&t);
@@ -1027,25 +1027,25 @@ static void test_directory(void **state) {
 
 static void test_directory_errors(void **state) {
   (void)state;
-  mb_diag d;
+  mb_wit_diag d;
   tmpdir t;
   /* empty, then missing */
   td_init(&t);
   mb_wit *w = mb_wit_new();
-  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_ERR_IO);
+  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_WIT_ERR_IO);
   assert_non_null(strstr(d.message, "no .wit files"));
   char path[600];
   snprintf(path, sizeof path, "%s/missing", t.root);
-  assert_int_equal(mb_wit_add_path(w, path, &d), MB_ERR_IO);
+  assert_int_equal(mb_wit_add_path(w, path, &d), MB_WIT_ERR_IO);
   assert_non_null(strstr(d.message, "cannot open"));
   /* no file declares the package */
   td_file(&t, "a.wit", "interface a {}");
-  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_ERR_WIT_INVALID);
+  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_WIT_ERR_INVALID);
   assert_non_null(strstr(d.message, "no file declares the package"));
   /* two packages in one directory */
   td_file(&t, "b.wit", "package x:y;");
   td_file(&t, "c.wit", "// other\npackage x:z@1.0.0;");
-  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_ERR_WIT_INVALID);
+  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_WIT_ERR_INVALID);
   assert_non_null(strstr(d.message, "/c.wit:2:1: package 'x:z@1.0.0' differs from 'x:y' "
                                     "declared in"));
   assert_int_equal(d.offset, 9);
@@ -1055,7 +1055,7 @@ static void test_directory_errors(void **state) {
   td_init(&t);
   td_file(&t, "a.wit", "package x:y;");
   td_file(&t, "d.wit", "package x:y;\n\ninterface d { f: func(; }");
-  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_ERR_WIT_SYNTAX);
+  assert_int_equal(mb_wit_add_path(w, t.root, &d), MB_WIT_ERR_SYNTAX);
   assert_non_null(strstr(d.message, "/d.wit:3:23: expected a parameter name or ')', found ';'"));
   assert_int_equal(d.offset, 36);
   td_fini(&t);
@@ -1066,28 +1066,28 @@ static void test_directory_errors(void **state) {
   td_dir(&t, "deps");
   td_file(&t, "deps/bad.wit", "package q:r; interface {");
   mb_wit *w2 = mb_wit_new();
-  assert_int_equal(mb_wit_add_path(w2, t.root, &d), MB_ERR_WIT_SYNTAX);
+  assert_int_equal(mb_wit_add_path(w2, t.root, &d), MB_WIT_ERR_SYNTAX);
   assert_non_null(strstr(d.message, "/deps/bad.wit:1:24: expected a name after 'interface'"));
-  assert_int_equal(mb_wit_resolve(w2, &d), MB_ERR_WIT_SYNTAX);
+  assert_int_equal(mb_wit_resolve(w2, &d), MB_WIT_ERR_SYNTAX);
   mb_wit_free(w2);
   td_fini(&t);
 
-  assert_int_equal(mb_wit_add_source(w, "ok.wit", "package o:k; interface i {}", 27, &d), MB_OK);
-  assert_int_equal(mb_wit_resolve(w, &d), MB_OK);
+  assert_int_equal(mb_wit_add_source(w, "ok.wit", "package o:k; interface i {}", 27, &d), MB_WIT_OK);
+  assert_int_equal(mb_wit_resolve(w, &d), MB_WIT_OK);
   assert_int_equal(mb_wit_interface_count(w), 1);
   mb_wit_free(w);
 }
 
 /* ---- allocation failures ---- */
 
-/* Every allocation failing in turn: each run reports MB_ERR_NOMEM (or succeeds when
+/* Every allocation failing in turn: each run reports MB_WIT_ERR_NOMEM (or succeeds when
  * the failure is not reached) and frees everything. */
 static void test_alloc_sweep(void **state) {
   (void)state;
   for (long n = 1;; n++) {
     test_alloc_install(n, false);
-    mb_diag d;
-    mb_err e = MB_ERR_NOMEM;
+    mb_wit_diag d;
+    mb_wit_err e = MB_WIT_ERR_NOMEM;
     mb_wit *w = mb_wit_new();
     if (w) {
       e = mb_wit_add_source(w, "other.wit", other_pkg, strlen(other_pkg), &d);
@@ -1103,9 +1103,9 @@ static void test_alloc_sweep(void **state) {
     long failed = g_alloc.failed, live = g_alloc.live;
     mb_set_allocator(NULL, NULL);
     if (failed) {
-      if (e != MB_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_err_name(e));
+      if (e != MB_WIT_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_wit_err_name(e));
     } else {
-      assert_int_equal(e, MB_OK);
+      assert_int_equal(e, MB_WIT_OK);
     }
     if (live) fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
     if (!failed) break;
@@ -1153,8 +1153,8 @@ static void test_alloc_sweep_big(void **state) {
   long n;
   for (n = 1;; n++) {
     test_alloc_install(n, false);
-    mb_diag d;
-    mb_err e = MB_ERR_NOMEM;
+    mb_wit_diag d;
+    mb_wit_err e = MB_WIT_ERR_NOMEM;
     mb_wit *w = mb_wit_new();
     if (w) {
       e = mb_wit_add_source(w, "big.wit", src, len, &d);
@@ -1168,8 +1168,8 @@ static void test_alloc_sweep_big(void **state) {
     }
     long failed = g_alloc.failed, live = g_alloc.live;
     mb_set_allocator(NULL, NULL);
-    if (failed && e != MB_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_err_name(e));
-    if (!failed && e) fail_msg("%s: %s", mb_err_name(e), d.message);
+    if (failed && e != MB_WIT_ERR_NOMEM) fail_msg("allocation %ld failed but got %s", n, mb_wit_err_name(e));
+    if (!failed && e) fail_msg("%s: %s", mb_wit_err_name(e), d.message);
     if (live) fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
     if (!failed) break;
   }

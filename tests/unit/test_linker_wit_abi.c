@@ -34,10 +34,10 @@ static mb_wit *load(const char *decls) {
   assert_non_null(src);
   snprintf(src, cap, "package t:t;\ninterface i {\n  resource r;\n  %s\n}\n", decls);
   mb_wit *w = mb_wit_new();
-  mb_diag d;
-  mb_err e = mb_wit_add_source(w, "t.wit", src, strlen(src), &d);
+  mb_wit_diag d;
+  mb_wit_err e = mb_wit_add_source(w, "t.wit", src, strlen(src), &d);
   if (!e) e = mb_wit_resolve(w, &d);
-  if (e) fail_msg("%s: %s\nin: %s", mb_err_name(e), d.message, src);
+  if (e) fail_msg("%s: %s\nin: %s", mb_wit_err_name(e), d.message, src);
   free(src);
   return w;
 }

@@ -11,8 +11,8 @@
 #include "wasi_virt_test_util.h"
 
 static void opt(mb_wv_policy *p, const char *flag, const char *value) {
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_option(p, flag, value, &d);
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_option(p, flag, value, &d);
   if (e) fail_msg("%s %s: %s: %s", flag, value ? value : "", d.where, d.message);
 }
 
@@ -62,9 +62,9 @@ static void full_policy(mb_wv_policy *p) {
 }
 
 static void build(const mb_wv_policy *p, mb_vfs_buf *out) {
-  mb_wv_policy_diag d;
+  mb_wv_diag d;
   mb_vfs_buf_init(out);
-  mb_wv_policy_err e = mb_wv_config_build(p, "prog.wasm", NULL, out, &d);
+  mb_wv_err e = mb_wv_config_build(p, "prog.wasm", NULL, out, &d);
   if (e) fail_msg("build: %s: %s", d.where, d.message);
 }
 
@@ -95,7 +95,7 @@ static void test_round_trip(void **state) {
   assert_true(c.mounts[0].image_len > 0);
   mb_vfs_image img;
   assert_int_equal(mb_vfs_image_open(&img, c.mounts[0].image, c.mounts[0].image_len, NULL),
-                   MB_VFS_IMAGE_OK);
+                   MB_WV_OK);
   uint32_t child;
   assert_true(mb_vfs_image_lookup(&img, 0, "hello.txt", 9, &child));
   assert_int_equal(c.mounts[1].kind, MB_WV_MOUNT_MEM);
@@ -237,8 +237,8 @@ static void test_alloc_failures(void **state) {
     g_vt_alloc.fail_at = n;
     mb_vfs_buf blob;
     mb_vfs_buf_init(&blob);
-    mb_wv_policy_diag d;
-    mb_wv_policy_err e = mb_wv_config_build(&p, "prog.wasm", NULL, &blob, &d);
+    mb_wv_diag d;
+    mb_wv_err e = mb_wv_config_build(&p, "prog.wasm", NULL, &blob, &d);
     bool failed = g_vt_alloc.failed;
     if (!e) {
       mb_wv_config c;
@@ -246,7 +246,7 @@ static void test_alloc_failures(void **state) {
       if (pe == MB_WASI_ESUCCESS) mb_wv_config_fini(&c);
       else assert_errno(pe, MB_WASI_ENOMEM);
     } else {
-      assert_int_equal(e, MB_WV_POLICY_NOMEM);
+      assert_int_equal(e, MB_WV_ERR_NOMEM);
       assert_int_equal(blob.len, 0);
     }
     mb_vfs_buf_fini(&blob);

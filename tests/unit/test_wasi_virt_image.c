@@ -57,8 +57,8 @@ static void test_roundtrip(void **state) {
   size_t len;
   uint8_t *image = image_of(&len);
   mb_vfs_image img;
-  mb_vfs_image_diag d;
-  assert_int_equal(mb_vfs_image_open(&img, image, len, &d), MB_VFS_IMAGE_OK);
+  mb_wv_diag d;
+  assert_int_equal(mb_vfs_image_open(&img, image, len, &d), MB_WV_OK);
   assert_int_equal(img.node_count, TREE_N + 1);
   assert_int_equal(img.size, len);
   assert_memory_equal(image, "\x7fMBVFS\r\n", 8);
@@ -109,58 +109,58 @@ static void test_writer_is_deterministic(void **state) {
 static void test_writer_refusals(void **state) {
   (void)state;
   mb_vfs_image_writer *w = mb_vfs_image_writer_new();
-  mb_vfs_image_diag d;
+  mb_wv_diag d;
   uint32_t f, dir;
   const uint8_t F = MB_WASI_FILETYPE_REGULAR_FILE, D = MB_WASI_FILETYPE_DIRECTORY,
                 L = MB_WASI_FILETYPE_SYMBOLIC_LINK;
-  assert_int_equal(mb_vfs_image_writer_add(w, 0, P("f"), F, "x", 1, 0, &f, &d), MB_VFS_IMAGE_OK);
-  assert_int_equal(mb_vfs_image_writer_add(w, 0, P("d"), D, NULL, 0, 0, &dir, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_writer_add(w, 0, P("f"), F, "x", 1, 0, &f, &d), MB_WV_OK);
+  assert_int_equal(mb_vfs_image_writer_add(w, 0, P("d"), D, NULL, 0, 0, &dir, &d), MB_WV_OK);
   assert_int_equal(mb_vfs_image_writer_add(w, f, P("x"), F, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   assert_non_null(strstr(d.message, "not a directory"));
   assert_int_equal(mb_vfs_image_writer_add(w, 99, P("x"), F, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   static const char *const bad[] = {"", ".", "..", "a/b", "/"};
   for (size_t i = 0; i < 5; i++)
     assert_int_equal(mb_vfs_image_writer_add(w, 0, P(bad[i]), F, "", 0, 0, NULL, &d),
-                     MB_VFS_IMAGE_INVALID_ARG);
+                     MB_WV_ERR_INVALID_ARG);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, "a\0b", 3, F, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   char long_name[256];
   memset(long_name, 'l', sizeof long_name);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, long_name, 256, F, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, long_name, 255, F, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_OK);
+                   MB_WV_OK);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("l"), L, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("l"), L, "a\0", 2, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   static char text[MB_VFS_PATH_MAX];
   memset(text, 't', sizeof text);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("l"), L, text, MB_VFS_PATH_MAX, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("l"), L, text, MB_VFS_PATH_MAX - 1, 0, NULL, &d),
-                   MB_VFS_IMAGE_OK);
+                   MB_WV_OK);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("s"), 6, "", 0, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("n"), F, NULL, 5, 0, NULL, &d),
-                   MB_VFS_IMAGE_INVALID_ARG);
+                   MB_WV_ERR_INVALID_ARG);
   /* a second "f" in the root: found when the children are sorted */
-  assert_int_equal(mb_vfs_image_writer_add(w, dir, P("f"), F, "", 0, 0, NULL, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_writer_add(w, dir, P("f"), F, "", 0, 0, NULL, &d), MB_WV_OK);
   mb_vfs_buf out;
   mb_vfs_buf_init(&out);
-  assert_int_equal(mb_vfs_image_writer_finish(w, &out, &d), MB_VFS_IMAGE_OK);
-  assert_int_equal(mb_vfs_image_writer_add(w, 0, P("f"), F, "", 0, 0, NULL, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_writer_finish(w, &out, &d), MB_WV_OK);
+  assert_int_equal(mb_vfs_image_writer_add(w, 0, P("f"), F, "", 0, 0, NULL, &d), MB_WV_OK);
   size_t before = out.len;
-  assert_int_equal(mb_vfs_image_writer_finish(w, &out, &d), MB_VFS_IMAGE_INVALID_ARG);
+  assert_int_equal(mb_vfs_image_writer_finish(w, &out, &d), MB_WV_ERR_INVALID_ARG);
   assert_non_null(strstr(d.message, "two entries named \"f\""));
   assert_int_equal(out.len, before);
   mb_vfs_buf_fini(&out);
   mb_vfs_image_writer_free(w);
   mb_vfs_image_writer_free(NULL);
-  assert_string_equal(mb_vfs_image_err_name(MB_VFS_IMAGE_TRUNCATED), "unexpected end");
-  assert_string_equal(mb_vfs_image_err_name((mb_vfs_image_err)99), "unknown error");
+  assert_string_equal(mb_wv_err_name(MB_WV_ERR_IMAGE_TRUNCATED), "unexpected end");
+  assert_string_equal(mb_wv_err_name((mb_wv_err)99), "unknown error");
 }
 
 /* ---- the reader's rules, one by one ---- */
@@ -173,16 +173,16 @@ typedef struct bad {
 
 static void bad_init(bad *x) {
   x->b = image_of(&x->len);
-  assert_int_equal(mb_vfs_image_open(&x->img, x->b, x->len, NULL), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&x->img, x->b, x->len, NULL), MB_WV_OK);
 }
 
-static void expect(bad *x, mb_vfs_image_err code, uint64_t offset, const char *substr) {
+static void expect(bad *x, mb_wv_err code, uint64_t offset, const char *substr) {
   mb_vfs_image img;
-  mb_vfs_image_diag d;
-  mb_vfs_image_err e = mb_vfs_image_open(&img, x->b, x->len, &d);
+  mb_wv_diag d;
+  mb_wv_err e = mb_vfs_image_open(&img, x->b, x->len, &d);
   if (e != code || d.offset != offset || !strstr(d.message, substr))
-    fail_msg("got %s at %llu: %s\nexpected %s at %llu with \"%s\"", mb_vfs_image_err_name(e),
-             (unsigned long long)d.offset, d.message, mb_vfs_image_err_name(code),
+    fail_msg("got %s at %llu: %s\nexpected %s at %llu with \"%s\"", mb_wv_err_name(e),
+             (unsigned long long)d.offset, d.message, mb_wv_err_name(code),
              (unsigned long long)offset, substr);
   assert_int_equal(d.code, e);
   assert_null(img.data); /* zeroed on error */
@@ -193,44 +193,44 @@ static void test_reader_header_rules(void **state) {
   (void)state;
   bad x;
   mb_vfs_image img;
-  mb_vfs_image_diag d;
-  assert_int_equal(mb_vfs_image_open(&img, NULL, 0, &d), MB_VFS_IMAGE_TRUNCATED);
-  assert_int_equal(mb_vfs_image_open(&img, "\x7fMBVFS\r\n", 8, &d), MB_VFS_IMAGE_TRUNCATED);
+  mb_wv_diag d;
+  assert_int_equal(mb_vfs_image_open(&img, NULL, 0, &d), MB_WV_ERR_IMAGE_TRUNCATED);
+  assert_int_equal(mb_vfs_image_open(&img, "\x7fMBVFS\r\n", 8, &d), MB_WV_ERR_IMAGE_TRUNCATED);
   assert_int_equal(d.offset, 8);
   bad_init(&x);
   x.b[1] = 'm';
-  expect(&x, MB_VFS_IMAGE_BAD_MAGIC, 0, "magic");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_MAGIC, 0, "magic");
   bad_init(&x);
   x.b[7] = '\n'; /* text-mode mangling of the \r\n is caught */
   x.b[6] = '\n';
-  expect(&x, MB_VFS_IMAGE_BAD_MAGIC, 0, "magic");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_MAGIC, 0, "magic");
   bad_init(&x);
   put32(x.b + 8, 2);
-  expect(&x, MB_VFS_IMAGE_BAD_VERSION, 8, "version 2");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_VERSION, 8, "version 2");
   bad_init(&x);
   put32(x.b + 12, 1);
-  expect(&x, MB_VFS_IMAGE_BAD_HEADER, 12, "flags");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_HEADER, 12, "flags");
   bad_init(&x);
   x.len--;
-  expect(&x, MB_VFS_IMAGE_TRUNCATED, x.len, "declares");
+  expect(&x, MB_WV_ERR_IMAGE_TRUNCATED, x.len, "declares");
   bad_init(&x);
   put64(x.b + 16, x.len - 1);
-  expect(&x, MB_VFS_IMAGE_BAD_HEADER, 16, "declares");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_HEADER, 16, "declares");
   bad_init(&x);
   put32(x.b + 24, 0);
-  expect(&x, MB_VFS_IMAGE_BAD_HEADER, 24, "no nodes");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_HEADER, 24, "no nodes");
   bad_init(&x);
   put32(x.b + 24, MB_VFS_IMAGE_MAX_NODES + 1);
-  expect(&x, MB_VFS_IMAGE_TOO_BIG, 24, "limit");
+  expect(&x, MB_WV_ERR_IMAGE_TOO_BIG, 24, "limit");
   bad_init(&x);
   put32(x.b + 24, 1000);
-  expect(&x, MB_VFS_IMAGE_BAD_RANGE, 28, "outside");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_RANGE, 28, "outside");
   bad_init(&x);
   put32(x.b + 28, 16);
-  expect(&x, MB_VFS_IMAGE_BAD_RANGE, 28, "outside");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_RANGE, 28, "outside");
   bad_init(&x);
   put32(x.b + 28, UINT32_MAX - 8);
-  expect(&x, MB_VFS_IMAGE_BAD_RANGE, 28, "outside");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_RANGE, 28, "outside");
 }
 
 static void test_reader_node_rules(void **state) {
@@ -240,26 +240,26 @@ static void test_reader_node_rules(void **state) {
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "m"));
   x.b[o] = 5;
-  expect(&x, MB_VFS_IMAGE_BAD_NODE, o, "unknown type 5");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_NODE, o, "unknown type 5");
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "m"));
   x.b[o + 1] = 1;
-  expect(&x, MB_VFS_IMAGE_BAD_NODE, o + 1, "reserved");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_NODE, o + 1, "reserved");
   bad_init(&x);
   x.b[node_off(&x.img, 0)] = MB_WASI_FILETYPE_REGULAR_FILE;
-  expect(&x, MB_VFS_IMAGE_BAD_NODE, node_off(&x.img, 0), "root");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_NODE, node_off(&x.img, 0), "root");
   bad_init(&x);
   x.b[node_off(&x.img, 0) + 2] = 1;
-  expect(&x, MB_VFS_IMAGE_BAD_NAME, node_off(&x.img, 0) + 2, "root");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_NAME, node_off(&x.img, 0) + 2, "root");
   /* names */
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "m"));
   put32(x.b + o + 4, (uint32_t)x.len);
-  expect(&x, MB_VFS_IMAGE_BAD_RANGE, o + 4, "outside");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_RANGE, o + 4, "outside");
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "m"));
   x.b[o + 2] = 0;
-  expect(&x, MB_VFS_IMAGE_BAD_NAME, o + 2, "1..255");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_NAME, o + 2, "1..255");
   static const char bad_names[][2] = {"/", ".", {0, 0}};
   for (int i = 0; i < 3; i++) {
     bad_init(&x);
@@ -267,7 +267,7 @@ static void test_reader_node_rules(void **state) {
     uint32_t idx = node_at(&x.img, "m");
     mb_vfs_image_node_get(&x.img, idx, &n);
     ((uint8_t *)x.b)[(const uint8_t *)n.name - x.b] = (uint8_t)bad_names[i][0];
-    expect(&x, MB_VFS_IMAGE_BAD_NAME, node_off(&x.img, idx) + 2, "without");
+    expect(&x, MB_WV_ERR_IMAGE_BAD_NAME, node_off(&x.img, idx) + 2, "without");
   }
   bad_init(&x); /* ".." : rename "beta" to "..ta" then shorten to 2 */
   {
@@ -277,28 +277,28 @@ static void test_reader_node_rules(void **state) {
     uint8_t *nm = x.b + ((const uint8_t *)n.name - x.b);
     nm[0] = nm[1] = '.';
     x.b[node_off(&x.img, idx) + 2] = 2;
-    expect(&x, MB_VFS_IMAGE_BAD_NAME, node_off(&x.img, idx) + 2, "\"..\"");
+    expect(&x, MB_WV_ERR_IMAGE_BAD_NAME, node_off(&x.img, idx) + 2, "\"..\"");
   }
   /* data and texts */
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "zeta"));
   put64(x.b + o + 24, x.len);
-  expect(&x, MB_VFS_IMAGE_BAD_RANGE, o + 16, "outside");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_RANGE, o + 16, "outside");
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "zeta"));
   put64(x.b + o + 16, UINT64_MAX);
-  expect(&x, MB_VFS_IMAGE_BAD_RANGE, o + 16, "outside");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_RANGE, o + 16, "outside");
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "alpha/y"));
   put64(x.b + o + 24, 0);
-  expect(&x, MB_VFS_IMAGE_BAD_NAME, o + 24, "text");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_NAME, o + 24, "text");
   bad_init(&x);
   {
     uint32_t idx = node_at(&x.img, "alpha/y");
     mb_vfs_image_node n;
     mb_vfs_image_node_get(&x.img, idx, &n);
     x.b[n.data - x.b + 2] = 0;
-    expect(&x, MB_VFS_IMAGE_BAD_NAME, node_off(&x.img, idx) + 24, "NUL");
+    expect(&x, MB_WV_ERR_IMAGE_BAD_NAME, node_off(&x.img, idx) + 24, "NUL");
   }
 }
 
@@ -315,52 +315,52 @@ static void test_reader_tree_rules(void **state) {
     memcpy(tmp, x.b + ob + 2, 6);
     memcpy(x.b + ob + 2, x.b + om + 2, 6);
     memcpy(x.b + om + 2, tmp, 6);
-    expect(&x, MB_VFS_IMAGE_BAD_ORDER, om + 4, "sorted");
+    expect(&x, MB_WV_ERR_IMAGE_BAD_ORDER, om + 4, "sorted");
   }
   bad_init(&x); /* a duplicate name */
   {
     size_t ob = node_off(&x.img, node_at(&x.img, "beta")), om = node_off(&x.img, node_at(&x.img, "m"));
     memcpy(x.b + om + 2, x.b + ob + 2, 6);
-    expect(&x, MB_VFS_IMAGE_BAD_ORDER, om + 4, "unique");
+    expect(&x, MB_WV_ERR_IMAGE_BAD_ORDER, om + 4, "unique");
   }
   /* child ranges */
   bad_init(&x);
   o = node_off(&x.img, node_at(&x.img, "alpha"));
   put64(x.b + o + 16, 6);
-  expect(&x, MB_VFS_IMAGE_BAD_TREE, o + 16, "expected 5");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_TREE, o + 16, "expected 5");
   bad_init(&x);
   o = node_off(&x.img, 0);
   put64(x.b + o + 24, 100);
-  expect(&x, MB_VFS_IMAGE_BAD_TREE, o + 24, "children");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_TREE, o + 24, "children");
   bad_init(&x); /* root lists fewer: node 4 ("zeta") has no parent before it */
   o = node_off(&x.img, 0);
   put64(x.b + o + 24, 3);
-  expect(&x, MB_VFS_IMAGE_BAD_TREE, node_off(&x.img, 1) + 16, "expected 4");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_TREE, node_off(&x.img, 1) + 16, "expected 4");
   bad_init(&x); /* the last directory lists one child fewer: a node nobody holds */
   o = node_off(&x.img, node_at(&x.img, "alpha/deep/er"));
   size_t last = node_off(&x.img, node_at(&x.img, "alpha/deep/er/file"));
   put64(x.b + o + 24, 0);
-  expect(&x, MB_VFS_IMAGE_BAD_TREE, last, "no directory");
+  expect(&x, MB_WV_ERR_IMAGE_BAD_TREE, last, "no directory");
   /* a directory that is its own child: a cycle */
   {
     mb_vfs_image_writer *w = mb_vfs_image_writer_new();
     assert_int_equal(mb_vfs_image_writer_add(w, 0, P("d"), MB_WASI_FILETYPE_DIRECTORY, NULL, 0, 0,
                                              NULL, NULL),
-                     MB_VFS_IMAGE_OK);
+                     MB_WV_OK);
     mb_vfs_buf b;
     mb_vfs_buf_init(&b);
-    assert_int_equal(mb_vfs_image_writer_finish(w, &b, NULL), MB_VFS_IMAGE_OK);
+    assert_int_equal(mb_vfs_image_writer_finish(w, &b, NULL), MB_WV_OK);
     mb_vfs_image_writer_free(w);
     /* root: children [1, 2); d (node 1): make it list [1, 2) too */
     x.len = b.len;
     x.b = malloc(b.len);
     memcpy(x.b, b.data, b.len);
     mb_vfs_buf_fini(&b);
-    assert_int_equal(mb_vfs_image_open(&x.img, x.b, x.len, NULL), MB_VFS_IMAGE_OK);
+    assert_int_equal(mb_vfs_image_open(&x.img, x.b, x.len, NULL), MB_WV_OK);
     o = node_off(&x.img, 1);
     put64(x.b + o + 16, 1);
     put64(x.b + o + 24, 1);
-    expect(&x, MB_VFS_IMAGE_BAD_TREE, o + 16, "expected 2");
+    expect(&x, MB_WV_ERR_IMAGE_BAD_TREE, o + 16, "expected 2");
   }
 }
 
@@ -424,8 +424,8 @@ static void test_every_truncation_is_refused(void **state) {
     uint8_t *cut = malloc(n ? n : 1); /* exact size: reads past the end hit a redzone */
     memcpy(cut, image, n);
     mb_vfs_image img;
-    mb_vfs_image_diag d;
-    assert_int_not_equal(mb_vfs_image_open(&img, cut, n, &d), MB_VFS_IMAGE_OK);
+    mb_wv_diag d;
+    assert_int_not_equal(mb_vfs_image_open(&img, cut, n, &d), MB_WV_OK);
     free(cut);
   }
   free(image);
@@ -444,8 +444,8 @@ static void test_corruptions_never_crash(void **state) {
       copy[pos] = v < sizeof values ? values[v] : v == sizeof values ? (uint8_t)(image[pos] ^ 1)
                                                                      : (uint8_t)(image[pos] + 1);
       mb_vfs_image img;
-      mb_vfs_image_diag d;
-      if (mb_vfs_image_open(&img, copy, len, &d) == MB_VFS_IMAGE_OK) {
+      mb_wv_diag d;
+      if (mb_vfs_image_open(&img, copy, len, &d) == MB_WV_OK) {
         accepted++;
         exercise(&img);
       } else {
@@ -514,10 +514,10 @@ static void test_builder(void **state) {
   char *dir = make_host_tree();
   mb_vfs_buf out;
   mb_vfs_buf_init(&out);
-  mb_vfs_image_diag d;
+  mb_wv_diag d;
   if (mb_vfs_image_build_dir(dir, NULL, &out, &d)) fail_msg("%s", d.message);
   mb_vfs_image img;
-  assert_int_equal(mb_vfs_image_open(&img, out.data, out.len, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&img, out.data, out.len, &d), MB_WV_OK);
   assert_int_equal(img.node_count, 1 + 10);
   mb_vfs_image_node n;
   mb_vfs_image_node_get(&img, node_at(&img, "hello.txt"), &n);
@@ -554,44 +554,44 @@ static void test_builder(void **state) {
   mb_vfs_buf a, b;
   mb_vfs_buf_init(&a);
   mb_vfs_buf_init(&b);
-  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_VFS_IMAGE_OK);
-  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &b, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_WV_OK);
+  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &b, &d), MB_WV_OK);
   assert_int_equal(a.len, b.len);
   assert_memory_equal(a.data, b.data, a.len);
   /* limits */
   opt.max_nodes = 5;
   mb_vfs_buf_fini(&a);
-  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_VFS_IMAGE_TOO_BIG);
+  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_WV_ERR_IMAGE_TOO_BIG);
   opt.max_nodes = 0;
   opt.max_bytes = 20;
-  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_VFS_IMAGE_TOO_BIG);
+  assert_int_equal(mb_vfs_image_build_dir(dir, &opt, &a, &d), MB_WV_ERR_IMAGE_TOO_BIG);
   assert_int_equal(a.len, 0); /* nothing written on error */
   /* a fifo: refused, or skipped when asked */
   char p[512];
   snprintf(p, sizeof p, "%s/sub/fifo", dir);
   assert_int_equal(mkfifo(p, 0600), 0);
-  assert_int_equal(mb_vfs_image_build_dir(dir, NULL, &a, &d), MB_VFS_IMAGE_UNSUPPORTED);
+  assert_int_equal(mb_vfs_image_build_dir(dir, NULL, &a, &d), MB_WV_ERR_UNSUPPORTED);
   assert_non_null(strstr(d.message, "sub/fifo"));
   mb_vfs_build_options skip = {.skip_special = true};
-  assert_int_equal(mb_vfs_image_build_dir(dir, &skip, &a, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_build_dir(dir, &skip, &a, &d), MB_WV_OK);
   /* errors name the path */
-  assert_int_equal(mb_vfs_image_build_dir("/nonexistent/mb-vfs", NULL, &b, &d), MB_VFS_IMAGE_IO);
+  assert_int_equal(mb_vfs_image_build_dir("/nonexistent/mb-vfs", NULL, &b, &d), MB_WV_ERR_IO);
   assert_non_null(strstr(d.message, "/nonexistent/mb-vfs"));
   snprintf(p, sizeof p, "%s/hello.txt", dir);
-  assert_int_equal(mb_vfs_image_build_dir(p, NULL, &b, &d), MB_VFS_IMAGE_INVALID_ARG);
+  assert_int_equal(mb_vfs_image_build_dir(p, NULL, &b, &d), MB_WV_ERR_INVALID_ARG);
   /* single host paths under chosen names */
   mb_vfs_image_writer *w = mb_vfs_image_writer_new();
   uint32_t etc;
   assert_int_equal(mb_vfs_image_writer_add(w, 0, P("etc"), MB_WASI_FILETYPE_DIRECTORY, NULL, 0, 0,
                                            &etc, &d),
-                   MB_VFS_IMAGE_OK);
-  assert_int_equal(mb_vfs_image_add_host(w, etc, "config.txt", p, NULL, &d), MB_VFS_IMAGE_OK);
+                   MB_WV_OK);
+  assert_int_equal(mb_vfs_image_add_host(w, etc, "config.txt", p, NULL, &d), MB_WV_OK);
   snprintf(p, sizeof p, "%s/sub/", dir);
-  assert_int_equal(mb_vfs_image_add_host(w, 0, NULL, p, &skip, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_add_host(w, 0, NULL, p, &skip, &d), MB_WV_OK);
   mb_vfs_buf_fini(&b);
-  assert_int_equal(mb_vfs_image_writer_finish(w, &b, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_writer_finish(w, &b, &d), MB_WV_OK);
   mb_vfs_image_writer_free(w);
-  assert_int_equal(mb_vfs_image_open(&img, b.data, b.len, &d), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&img, b.data, b.len, &d), MB_WV_OK);
   mb_vfs_image_node_get(&img, node_at(&img, "etc/config.txt"), &n);
   assert_int_equal(n.size, 13);
   mb_vfs_image_node_get(&img, node_at(&img, "sub/deeper/data.bin"), &n);
@@ -612,16 +612,16 @@ static void test_builder_allocation_failures(void **state) {
     vt_alloc_install(k);
     mb_vfs_buf out;
     mb_vfs_buf_init(&out);
-    mb_vfs_image_diag d;
+    mb_wv_diag d;
     mb_vfs_build_options opt = {.skip_special = true};
-    mb_vfs_image_err e = mb_vfs_image_build_dir(dir, &opt, &out, &d);
-    assert_true(e == MB_VFS_IMAGE_OK || e == MB_VFS_IMAGE_NOMEM);
-    if (e == MB_VFS_IMAGE_OK) {
+    mb_wv_err e = mb_vfs_image_build_dir(dir, &opt, &out, &d);
+    assert_true(e == MB_WV_OK || e == MB_WV_ERR_NOMEM);
+    if (e == MB_WV_OK) {
       ok++;
       mb_vfs_image img;
-      assert_int_equal(mb_vfs_image_open(&img, out.data, out.len, &d), MB_VFS_IMAGE_OK);
+      assert_int_equal(mb_vfs_image_open(&img, out.data, out.len, &d), MB_WV_OK);
     }
-    assert_int_equal(e == MB_VFS_IMAGE_OK, g_vt_alloc.failed == false);
+    assert_int_equal(e == MB_WV_OK, g_vt_alloc.failed == false);
     mb_vfs_buf_fini(&out);
     mb_vfs_set_allocator(NULL, NULL);
     assert_int_equal(g_vt_alloc.live, 0);

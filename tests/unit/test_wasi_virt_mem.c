@@ -142,7 +142,7 @@ static void test_copy_on_write(void **state) {
   uint8_t *pristine = malloc(len);
   memcpy(pristine, image, len);
   mb_vfs_image img;
-  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_WV_OK);
   mem_fs m, m2;
   mem_init(&m, &img, MB_VFS_NO_LIMIT);
   mem_init(&m2, &img, MB_VFS_NO_LIMIT);
@@ -212,7 +212,7 @@ static void test_copy_on_write_limit(void **state) {
   size_t len;
   uint8_t *image = vt_image(cow_tree, 4, &len);
   mb_vfs_image img;
-  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_WV_OK);
   mem_fs m;
   mem_init(&m, &img, 8);
   mb_vfs_file *f;
@@ -498,7 +498,7 @@ static void test_allocation_failures_setup(void **state) {
   size_t len;
   uint8_t *image = vt_image(cow_tree, 4, &len);
   mb_vfs_image img;
-  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_WV_OK);
   for (long k = 1; k < 64; k++) {
     vt_alloc_install(k);
     mb_vfs *vfs = mb_vfs_new();

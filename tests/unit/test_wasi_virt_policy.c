@@ -67,17 +67,17 @@ static char *dump(const mb_wv_policy *p) {
 /* ---- assertions ---- */
 
 static void ok(mb_wv_policy *p, const char *flag, const char *value) {
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_option(p, flag, value, &d);
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_option(p, flag, value, &d);
   if (e) fail_msg("%s %s: error %d at '%s': %s", flag, S(value), (int)e, d.where, d.message);
 }
 
 /* The option fails with code, where and message exactly, and the policy is unchanged. */
 static void refused(mb_wv_policy *p, const char *flag, const char *value,
-                    mb_wv_policy_err code, const char *where, const char *message) {
+                    mb_wv_err code, const char *where, const char *message) {
   char *before = dump(p);
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_option(p, flag, value, &d);
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_option(p, flag, value, &d);
   if (e != code || d.code != code || strcmp(d.where, where) || strcmp(d.message, message))
     fail_msg("%s %s:\n  got      %d '%s': %s\n  expected %d '%s': %s", S(flag), S(value),
              (int)e, d.where, d.message, (int)code, where, message);
@@ -88,26 +88,26 @@ static void refused(mb_wv_policy *p, const char *flag, const char *value,
 }
 
 static void bad(mb_wv_policy *p, const char *flag, const char *value, const char *message) {
-  char where[sizeof ((mb_wv_policy_diag *)0)->where]; /* cut as the library cuts it */
+  char where[sizeof ((mb_wv_diag *)0)->where]; /* cut as the library cuts it */
   snprintf(where, sizeof where, "%s%s%s", flag, value ? " " : "", value ? value : "");
-  refused(p, flag, value, MB_WV_POLICY_BAD_VALUE, where, message);
+  refused(p, flag, value, MB_WV_ERR_BAD_VALUE, where, message);
 }
 
-static mb_wv_policy_err json(mb_wv_policy *p, const char *text, mb_wv_policy_diag *d) {
+static mb_wv_err json(mb_wv_policy *p, const char *text, mb_wv_diag *d) {
   return mb_wv_policy_parse_json(p, "p.json", text, strlen(text), d);
 }
 
 static void json_ok(mb_wv_policy *p, const char *text) {
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = json(p, text, &d);
+  mb_wv_diag d;
+  mb_wv_err e = json(p, text, &d);
   if (e) fail_msg("%s\n  error %d at '%s': %s", text, (int)e, d.where, d.message);
 }
 
 static void json_refused(mb_wv_policy *p, const char *text, size_t len,
-                         mb_wv_policy_err code, const char *where, const char *message) {
+                         mb_wv_err code, const char *where, const char *message) {
   char *before = dump(p);
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_parse_json(p, "p.json", text, len, &d);
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_parse_json(p, "p.json", text, len, &d);
   if (e != code || d.code != code || strcmp(d.where, where) || strcmp(d.message, message))
     fail_msg("%.*s:\n  got      %d '%s': %s\n  expected %d '%s': %s", (int)len, text, (int)e,
              d.where, d.message, (int)code, where, message);
@@ -119,15 +119,15 @@ static void json_refused(mb_wv_policy *p, const char *text, size_t len,
 #define JSON_BAD(p, text, code, where, message) json_refused((p), (text), strlen(text), (code), (where), (message))
 
 static void check_ok(const mb_wv_policy *p) {
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_check(p, &d);
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_check(p, &d);
   if (e) fail_msg("check: error %d at '%s': %s", (int)e, d.where, d.message);
 }
 
 static void check_bad(const mb_wv_policy *p, const char *where, const char *message) {
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_check(p, &d);
-  if (e != MB_WV_POLICY_CONFLICT || d.code != e || strcmp(d.where, where) ||
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_check(p, &d);
+  if (e != MB_WV_ERR_CONFLICT || d.code != e || strcmp(d.where, where) ||
       strcmp(d.message, message))
     fail_msg("check:\n  got      %d '%s': %s\n  expected CONFLICT '%s': %s", (int)e, d.where,
              d.message, where, message);
@@ -179,15 +179,15 @@ static void test_unknown_flags(void **state) {
   (void)state;
   mb_wv_policy p;
   mb_wv_policy_init(&p);
-  refused(&p, "--mout", "/d=/h", MB_WV_POLICY_UNKNOWN_OPTION, "--mout /d=/h",
+  refused(&p, "--mout", "/d=/h", MB_WV_ERR_UNKNOWN_OPTION, "--mout /d=/h",
           "'--mout' is not a policy option; did you mean --mount?");
-  refused(&p, "--env_inherit", NULL, MB_WV_POLICY_UNKNOWN_OPTION, "--env_inherit",
+  refused(&p, "--env_inherit", NULL, MB_WV_ERR_UNKNOWN_OPTION, "--env_inherit",
           "'--env_inherit' is not a policy option; did you mean --env-inherit?");
-  refused(&p, "clock", "real", MB_WV_POLICY_UNKNOWN_OPTION, "clock real",
+  refused(&p, "clock", "real", MB_WV_ERR_UNKNOWN_OPTION, "clock real",
           "'clock' is not a policy option; did you mean --clock?");
-  refused(&p, "--xyzzy", "1", MB_WV_POLICY_UNKNOWN_OPTION, "--xyzzy 1",
+  refused(&p, "--xyzzy", "1", MB_WV_ERR_UNKNOWN_OPTION, "--xyzzy 1",
           "'--xyzzy' is not a policy option; see `membrane virt --help` for the list");
-  refused(&p, NULL, "1", MB_WV_POLICY_UNKNOWN_OPTION, "(null) 1",
+  refused(&p, NULL, "1", MB_WV_ERR_UNKNOWN_OPTION, "(null) 1",
           "'' is not a policy option; see `membrane virt --help` for the list");
   /* arity */
   bad(&p, "--env-inherit", "yes", "--env-inherit takes no value");
@@ -196,7 +196,7 @@ static void test_unknown_flags(void **state) {
   bad(&p, "--clock", NULL, "--clock needs a value: --clock real|fixed:NANOS");
   bad(&p, "--policy", NULL, "--policy needs a value: --policy FILE.json");
   /* diag is optional */
-  assert_int_equal(mb_wv_policy_option(&p, "--nope", NULL, NULL), MB_WV_POLICY_UNKNOWN_OPTION);
+  assert_int_equal(mb_wv_policy_option(&p, "--nope", NULL, NULL), MB_WV_ERR_UNKNOWN_OPTION);
   mb_wv_policy_fini(&p);
 }
 
@@ -246,8 +246,8 @@ static void test_guest_path_limits(void **state) {
   memset(v + 1, 'n', MB_VFS_NAME_MAX + 1);
   strcpy(v + 2 + MB_VFS_NAME_MAX, "=x");
   char *before = dump(&p);
-  mb_wv_policy_diag d;
-  assert_int_equal(mb_wv_policy_option(&p, "--embed", v, &d), MB_WV_POLICY_BAD_VALUE);
+  mb_wv_diag d;
+  assert_int_equal(mb_wv_policy_option(&p, "--embed", v, &d), MB_WV_ERR_BAD_VALUE);
   assert_string_equal(d.message, "guest path has a component of 256 bytes; at most 255 are allowed");
   assert_int_equal(strlen(d.where), sizeof d.where - 1); /* cut to fit */
   assert_memory_equal(d.where, "--embed /nnn", 12);
@@ -270,7 +270,7 @@ static void test_guest_path_limits(void **state) {
   assert_int_equal(strlen(p.mounts[2].guest), MB_VFS_PATH_MAX - 1);
   v[o] = 'd';
   strcpy(v + o + 1, "=x");
-  assert_int_equal(mb_wv_policy_option(&p, "--embed", v, &d), MB_WV_POLICY_BAD_VALUE);
+  assert_int_equal(mb_wv_policy_option(&p, "--embed", v, &d), MB_WV_ERR_BAD_VALUE);
   assert_string_equal(d.message, "guest path of 4096 bytes; it must be shorter than 4096");
   free(before);
   mb_wv_policy_fini(&p);
@@ -593,9 +593,9 @@ static void test_save(void **state) {
   json_ok(&p, "{\"save\": \"/c=/r/c\"}");
   assert_int_equal(p.save_count, 5);
   assert_string_equal(p.saves[4].guest, "/c");
-  JSON_BAD(&p, "{\"save\": [\"/d=/r/d\", 1]}", MB_WV_POLICY_BAD_VALUE, "p.json: save[1]",
+  JSON_BAD(&p, "{\"save\": [\"/d=/r/d\", 1]}", MB_WV_ERR_BAD_VALUE, "p.json: save[1]",
            "expected a string (GUEST=MOUNT-GUEST-PATH), got a number");
-  JSON_BAD(&p, "{\"sav\": \"/d=/r/d\"}", MB_WV_POLICY_UNKNOWN_OPTION, "p.json: sav",
+  JSON_BAD(&p, "{\"sav\": \"/d=/r/d\"}", MB_WV_ERR_UNKNOWN_OPTION, "p.json: sav",
            "unknown key 'sav'; did you mean \"save\"?");
   assert_int_equal(p.save_count, 5);
   mb_wv_policy_fini(&p);
@@ -770,11 +770,11 @@ static void test_json_good(void **state) {
   assert_int_equal(p.clock, MB_WV_CLOCK_REAL);
   json_ok(&p, "{}");
   json_ok(&p, "\xEF\xBB\xBF{}"); /* cJSON 1.7.15 (the parser once) refused this one */
-  JSON_BAD(&p, "\xEF\xBB\xBF" "5", MB_WV_POLICY_BAD_VALUE, "p.json",
+  JSON_BAD(&p, "\xEF\xBB\xBF" "5", MB_WV_ERR_BAD_VALUE, "p.json",
            "the top level is a number; expected an object of options such as {\"mem\": \"/tmp:1M\", "
            "\"env\": [\"HOME=/tmp\"]}");
   /* filename NULL, diag NULL */
-  assert_int_equal(mb_wv_policy_parse_json(&p, NULL, "{}", 2, NULL), MB_WV_POLICY_OK);
+  assert_int_equal(mb_wv_policy_parse_json(&p, NULL, "{}", 2, NULL), MB_WV_OK);
   mb_wv_policy_fini(&p);
 }
 
@@ -786,60 +786,60 @@ static void test_json_syntax(void **state) {
   static const char V[] = "expected a value (a string, number, object, array, true, false or null)";
   char msg[300];
   snprintf(msg, sizeof msg, "not JSON: %s, got '}'", V);
-  JSON_BAD(&p, "{\n  \"mem\": \"/tmp\",\n  \"env\": [}\n", MB_WV_POLICY_SYNTAX, "p.json:3:11", msg);
-  JSON_BAD(&p, "{\"mem\": \"/tmp\"", MB_WV_POLICY_SYNTAX, "p.json:1:15",
+  JSON_BAD(&p, "{\n  \"mem\": \"/tmp\",\n  \"env\": [}\n", MB_WV_ERR_SYNTAX, "p.json:3:11", msg);
+  JSON_BAD(&p, "{\"mem\": \"/tmp\"", MB_WV_ERR_SYNTAX, "p.json:1:15",
            "not JSON: expected ',' or '}', got the end of the text");
-  JSON_BAD(&p, "{\"arg\": [\"a\" \"b\"]}", MB_WV_POLICY_SYNTAX, "p.json:1:14",
+  JSON_BAD(&p, "{\"arg\": [\"a\" \"b\"]}", MB_WV_ERR_SYNTAX, "p.json:1:14",
            "not JSON: expected ',' or ']', got '\"'");
-  JSON_BAD(&p, "{\"mem\": \"/tmp\"} {}", MB_WV_POLICY_SYNTAX, "p.json:1:17",
+  JSON_BAD(&p, "{\"mem\": \"/tmp\"} {}", MB_WV_ERR_SYNTAX, "p.json:1:17",
            "not JSON: more after the end of the JSON value; a policy is one object, got '{'");
-  JSON_BAD(&p, "{\"a\" 1}", MB_WV_POLICY_SYNTAX, "p.json:1:6",
+  JSON_BAD(&p, "{\"a\" 1}", MB_WV_ERR_SYNTAX, "p.json:1:6",
            "not JSON: expected ':' after the key, got '1'");
-  JSON_BAD(&p, "{'mem': 1}", MB_WV_POLICY_SYNTAX, "p.json:1:2",
+  JSON_BAD(&p, "{'mem': 1}", MB_WV_ERR_SYNTAX, "p.json:1:2",
            "not JSON: expected '\"' to begin a key, got '''");
-  JSON_BAD(&p, "{\"mem\": \"/t\",}", MB_WV_POLICY_SYNTAX, "p.json:1:14",
+  JSON_BAD(&p, "{\"mem\": \"/t\",}", MB_WV_ERR_SYNTAX, "p.json:1:14",
            "not JSON: expected '\"' to begin a key, got '}'");
-  JSON_BAD(&p, "{\"mem\": /t}", MB_WV_POLICY_SYNTAX, "p.json:1:9",
+  JSON_BAD(&p, "{\"mem\": /t}", MB_WV_ERR_SYNTAX, "p.json:1:9",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got '/'");
-  JSON_BAD(&p, "{\"env-inherit\": yes}", MB_WV_POLICY_SYNTAX, "p.json:1:17",
+  JSON_BAD(&p, "{\"env-inherit\": yes}", MB_WV_ERR_SYNTAX, "p.json:1:17",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got 'y'");
-  JSON_BAD(&p, "{\"env-inherit\": tru}", MB_WV_POLICY_SYNTAX, "p.json:1:17",
+  JSON_BAD(&p, "{\"env-inherit\": tru}", MB_WV_ERR_SYNTAX, "p.json:1:17",
            "not JSON: a bare word; strings are quoted, and the literals are true, false and null");
-  JSON_BAD(&p, "{\"x\": -}", MB_WV_POLICY_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
-  JSON_BAD(&p, "{\"x\": 1.e5}", MB_WV_POLICY_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
-  JSON_BAD(&p, "{\"x\": 01}", MB_WV_POLICY_SYNTAX, "p.json:1:8", "not JSON: expected ',' or '}', got '1'");
-  JSON_BAD(&p, "{\"mem\": \"/tmp\n\"}", MB_WV_POLICY_SYNTAX, "p.json:1:14",
+  JSON_BAD(&p, "{\"x\": -}", MB_WV_ERR_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
+  JSON_BAD(&p, "{\"x\": 1.e5}", MB_WV_ERR_SYNTAX, "p.json:1:7", "not JSON: a malformed number");
+  JSON_BAD(&p, "{\"x\": 01}", MB_WV_ERR_SYNTAX, "p.json:1:8", "not JSON: expected ',' or '}', got '1'");
+  JSON_BAD(&p, "{\"mem\": \"/tmp\n\"}", MB_WV_ERR_SYNTAX, "p.json:1:14",
            "not JSON: a control character in a string (write it as an escape such as \\n), got byte 0x0a");
-  JSON_BAD(&p, "{\n\"mem\": \"/tmp}", MB_WV_POLICY_SYNTAX, "p.json:2:8", "not JSON: a string that is never closed");
-  JSON_BAD(&p, "{\"mem\": \"\\q\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\n\"mem\": \"/tmp}", MB_WV_ERR_SYNTAX, "p.json:2:8", "not JSON: a string that is never closed");
+  JSON_BAD(&p, "{\"mem\": \"\\q\"}", MB_WV_ERR_SYNTAX, "p.json:1:10",
            "not JSON: an unknown escape; the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX");
-  JSON_BAD(&p, "{\"mem\": \"\\u12G4\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"mem\": \"\\u12G4\"}", MB_WV_ERR_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape without four hex digits");
-  JSON_BAD(&p, "{\"arg\": \"\\udc00\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"arg\": \"\\udc00\"}", MB_WV_ERR_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape of a low surrogate without a high one before it");
-  JSON_BAD(&p, "{\"arg\": \"\\ud83dx\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"arg\": \"\\ud83dx\"}", MB_WV_ERR_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) after it");
-  JSON_BAD(&p, "{\"arg\": \"\\ud83d\\u0041\"}", MB_WV_POLICY_SYNTAX, "p.json:1:10",
+  JSON_BAD(&p, "{\"arg\": \"\\ud83d\\u0041\"}", MB_WV_ERR_SYNTAX, "p.json:1:10",
            "not JSON: a \\u escape of a high surrogate without a low one (\\uDC00-\\uDFFF) after it");
   JSON_BAD(&p, "{\"x\": 1234567890123456789012345678901234567890123456789012345678901234}",
-           MB_WV_POLICY_SYNTAX, "p.json:1:7",
+           MB_WV_ERR_SYNTAX, "p.json:1:7",
            "not JSON: a number longer than 63 characters (policy values are strings)");
   JSON_BAD(&p, "{\"arg\": -12345678901234567890123456789012345678901234567890.12345678901}",
-           MB_WV_POLICY_BAD_VALUE, "p.json: arg",
+           MB_WV_ERR_BAD_VALUE, "p.json: arg",
            "expected a string (ARG) or an array of them, got a number"); /* 63: cJSON's limit, kept */
   json_ok(&p, "{\"arg\": \"\\ud83d\\ude00\\u00e9\"}");
   assert_string_equal(p.args[p.arg_count - 1], "\xF0\x9F\x98\x80\xC3\xA9");
-  JSON_BAD(&p, "\n\n   \x01", MB_WV_POLICY_SYNTAX, "p.json:3:4",
+  JSON_BAD(&p, "\n\n   \x01", MB_WV_ERR_SYNTAX, "p.json:3:4",
            "not JSON: expected a value (a string, number, object, array, true, false or null), got byte 0x01");
-  JSON_BAD(&p, "", MB_WV_POLICY_SYNTAX, "p.json:1:1",
+  JSON_BAD(&p, "", MB_WV_ERR_SYNTAX, "p.json:1:1",
            "the text is empty; expected a JSON object such as {\"mem\": \"/tmp:1M\"}");
-  JSON_BAD(&p, " \n ", MB_WV_POLICY_SYNTAX, "p.json:2:2",
+  JSON_BAD(&p, " \n ", MB_WV_ERR_SYNTAX, "p.json:2:2",
            "the text is empty; expected a JSON object such as {\"mem\": \"/tmp:1M\"}");
-  JSON_BAD(&p, "{\"arg\": \"a\\u0000b\"}", MB_WV_POLICY_SYNTAX, "p.json:1:11",
+  JSON_BAD(&p, "{\"arg\": \"a\\u0000b\"}", MB_WV_ERR_SYNTAX, "p.json:1:11",
            "not JSON: a \\u0000 escape; policy strings cannot hold NUL");
-  json_refused(&p, "{\"arg\": \"a\0b\"}", 14, MB_WV_POLICY_SYNTAX, "p.json:1:11",
+  json_refused(&p, "{\"arg\": \"a\0b\"}", 14, MB_WV_ERR_SYNTAX, "p.json:1:11",
                "not JSON: a NUL byte; a policy is JSON text");
-  json_refused(&p, "{}\0", 3, MB_WV_POLICY_SYNTAX, "p.json:1:3",
+  json_refused(&p, "{}\0", 3, MB_WV_ERR_SYNTAX, "p.json:1:3",
                "not JSON: more after the end of the JSON value; a policy is one object, got byte 0x00");
   /* nesting: 64 levels are read (and then refused as values), 65 are not JSON here */
   char deep[200];
@@ -851,12 +851,12 @@ static void test_json_syntax(void **state) {
   for (int i = 0; i < 63; i++) deep[n++] = ']';
   deep[n++] = '}';
   deep[n] = '\0';
-  JSON_BAD(&p, deep, MB_WV_POLICY_BAD_VALUE, "p.json: arg[0]", "expected a string (ARG), got an array");
+  JSON_BAD(&p, deep, MB_WV_ERR_BAD_VALUE, "p.json: arg[0]", "expected a string (ARG), got an array");
   memmove(deep + 8, deep + 7, n - 7 + 1);
   deep[7] = '[';
   memmove(deep + 8 + 64, deep + 7 + 64, strlen(deep + 7 + 64) + 1);
   deep[7 + 64] = ']';
-  JSON_BAD(&p, deep, MB_WV_POLICY_SYNTAX, "p.json:1:71", "not JSON: nesting deeper than 64 levels");
+  JSON_BAD(&p, deep, MB_WV_ERR_SYNTAX, "p.json:1:71", "not JSON: nesting deeper than 64 levels");
   /* an escaped backslash before u0000 is no escape of NUL */
   json_ok(&p, "{\"arg\": \"a\\\\u0000b\"}");
   assert_string_equal(p.args[p.arg_count - 1], "a\\u0000b");
@@ -883,9 +883,9 @@ static void test_json_strings(void **state) {
   assert_string_equal(p.env[0].name, "A");
   assert_string_equal(p.env[0].value, "\xc3\xa9");
   assert_string_equal(p.env[1].name, "B");
-  JSON_BAD(&p, "{\"arg\": \"a\", \"\\u0061rg\": \"b\"}", MB_WV_POLICY_CONFLICT, "p.json: arg",
+  JSON_BAD(&p, "{\"arg\": \"a\", \"\\u0061rg\": \"b\"}", MB_WV_ERR_CONFLICT, "p.json: arg",
            "\"arg\" is given twice; give it once, with an array for several values");
-  JSON_BAD(&p, "{\"\\u006dout\": \"/d=/h\"}", MB_WV_POLICY_UNKNOWN_OPTION, "p.json: mout",
+  JSON_BAD(&p, "{\"\\u006dout\": \"/d=/h\"}", MB_WV_ERR_UNKNOWN_OPTION, "p.json: mout",
            "unknown key 'mout'; did you mean \"mount\"?");
   assert_int_equal(p.arg_count, 5);
   mb_wv_policy_fini(&p);
@@ -896,7 +896,7 @@ static void test_json_values(void **state) {
   mb_wv_policy p;
   mb_wv_policy_init(&p);
   ok(&p, "--mem", "/keep");
-  const mb_wv_policy_err U = MB_WV_POLICY_UNKNOWN_OPTION, B = MB_WV_POLICY_BAD_VALUE;
+  const mb_wv_err U = MB_WV_ERR_UNKNOWN_OPTION, B = MB_WV_ERR_BAD_VALUE;
   JSON_BAD(&p, "{\"mem\": \"/t\", \"mout\": \"/d=/h\"}", U, "p.json: mout",
            "unknown key 'mout'; did you mean \"mount\"?");
   JSON_BAD(&p, "{\"--mem\": \"/t\"}", U, "p.json: --mem",
@@ -907,7 +907,7 @@ static void test_json_values(void **state) {
            "save, record, replay)");
   JSON_BAD(&p, "{\"policy\": \"other.json\"}", U, "p.json: policy",
            "a policy file cannot include another; give --policy once for each file");
-  JSON_BAD(&p, "{\"clock\": \"real\", \"clock\": \"fixed:1\"}", MB_WV_POLICY_CONFLICT, "p.json: clock",
+  JSON_BAD(&p, "{\"clock\": \"real\", \"clock\": \"fixed:1\"}", MB_WV_ERR_CONFLICT, "p.json: clock",
            "\"clock\" is given twice; give it once, with an array for several values");
   JSON_BAD(&p, "{\"clock\": 5}", B, "p.json: clock",
            "expected a string (real|fixed:NANOS) or an array of them, got a number");
@@ -958,14 +958,14 @@ static void test_policy_file(void **state) {
   fclose(f);
   char where[300];
   snprintf(where, sizeof where, "%s: clock", path);
-  refused(&p, "--policy", path, MB_WV_POLICY_BAD_VALUE, where,
+  refused(&p, "--policy", path, MB_WV_ERR_BAD_VALUE, where,
           "expected real or fixed:NANOS (decimal nanoseconds since 1970, e.g. fixed:0), got 'never'");
   f = fopen(path, "w");
   assert_non_null(f);
   fputs("{\n  \"mem\": \"/tmp:4K\",,\n}\n", f);
   fclose(f);
   snprintf(where, sizeof where, "%s:2:20", path);
-  refused(&p, "--policy", path, MB_WV_POLICY_SYNTAX, where,
+  refused(&p, "--policy", path, MB_WV_ERR_SYNTAX, where,
           "not JSON: expected '\"' to begin a key, got ','");
   /* too big */
   f = fopen(path, "w");
@@ -974,12 +974,12 @@ static void test_policy_file(void **state) {
   for (unsigned i = 0; i < MB_WV_POLICY_FILE_MAX; i++) fputc(' ', f);
   fputc('}', f);
   fclose(f);
-  refused(&p, "--policy", path, MB_WV_POLICY_IO, path,
+  refused(&p, "--policy", path, MB_WV_ERR_IO, path,
           "the policy file is larger than 1048576 bytes; a policy is a few lines of JSON");
   unlink(path);
-  refused(&p, "--policy", path, MB_WV_POLICY_IO, path,
+  refused(&p, "--policy", path, MB_WV_ERR_IO, path,
           "cannot open the policy file: No such file or directory; check the path given to --policy");
-  refused(&p, "--policy", "/", MB_WV_POLICY_IO, "/", "cannot read the policy file: Is a directory");
+  refused(&p, "--policy", "/", MB_WV_ERR_IO, "/", "cannot read the policy file: Is a directory");
   mb_wv_policy_fini(&p);
 }
 
@@ -1018,7 +1018,7 @@ static void test_check_ok(void **state) {
   const char *const inherit[] = {"--args-inherit", NULL, "--env-inherit", NULL, NULL};
   policy_of(&p, inherit);
   check_ok(&p);
-  assert_int_equal(mb_wv_policy_check(&p, NULL), MB_WV_POLICY_OK);
+  assert_int_equal(mb_wv_policy_check(&p, NULL), MB_WV_OK);
   mb_wv_policy_fini(&p);
 }
 
@@ -1147,10 +1147,10 @@ static bool sweep_once(void) {
   mb_wv_policy_init(&p);
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
     char *before = dump(&p);
-    mb_wv_policy_diag d;
-    mb_wv_policy_err e = mb_wv_policy_option(&p, ops[i][0], ops[i][1], &d);
+    mb_wv_diag d;
+    mb_wv_err e = mb_wv_policy_option(&p, ops[i][0], ops[i][1], &d);
     if (e) {
-      assert_int_equal(e, MB_WV_POLICY_NOMEM);
+      assert_int_equal(e, MB_WV_ERR_NOMEM);
       assert_string_equal(d.message, "out of memory");
       char *after = dump(&p);
       assert_string_equal(before, after);
@@ -1161,10 +1161,10 @@ static bool sweep_once(void) {
   }
   for (int k = 0; k < 2; k++) { /* the second time over a bigger policy */
     char *before = dump(&p);
-    mb_wv_policy_diag d;
-    mb_wv_policy_err e = mb_wv_policy_parse_json(&p, "s.json", sweep_json, strlen(sweep_json), &d);
+    mb_wv_diag d;
+    mb_wv_err e = mb_wv_policy_parse_json(&p, "s.json", sweep_json, strlen(sweep_json), &d);
     if (e) {
-      assert_int_equal(e, MB_WV_POLICY_NOMEM);
+      assert_int_equal(e, MB_WV_ERR_NOMEM);
       assert_memory_equal(d.where, "s.json", 6);
       char *after = dump(&p);
       assert_string_equal(before, after);
@@ -1173,11 +1173,11 @@ static bool sweep_once(void) {
     }
     free(before);
   }
-  mb_wv_policy_diag d;
-  mb_wv_policy_err e = mb_wv_policy_check(&p, &d);
-  if (e == MB_WV_POLICY_NOMEM)
+  mb_wv_diag d;
+  mb_wv_err e = mb_wv_policy_check(&p, &d);
+  if (e == MB_WV_ERR_NOMEM)
     nomem = true;
-  else if (e != MB_WV_POLICY_OK && e != MB_WV_POLICY_CONFLICT)
+  else if (e != MB_WV_OK && e != MB_WV_ERR_CONFLICT)
     fail_msg("check: %d %s", (int)e, d.message);
   mb_wv_policy_fini(&p);
   return nomem;

@@ -245,7 +245,7 @@ static void test_hundred_entries_in_an_image(void **state) {
   size_t len;
   uint8_t *image = vt_image(spec, 101, &len);
   mb_vfs_image img;
-  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_VFS_IMAGE_OK);
+  assert_int_equal(mb_vfs_image_open(&img, image, len, NULL), MB_WV_OK);
   mb_vfs *vfs = mb_vfs_new();
   mb_vfs_file *root, *d;
   assert_ok(mb_vfs_mount_embed(vfs, P("/e"), &img, NULL));

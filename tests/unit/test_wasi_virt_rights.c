@@ -280,7 +280,7 @@ static void test_set_rights(void **state) {
 int main(void) {
   mb_wv_policy p;
   mb_wv_policy_init(&p);
-  mb_wv_policy_diag diag;
+  mb_wv_diag diag;
   static const char *const opts[][2] = {
       {"--mem", "/data"}, {"--stdin", "null"}, {"--stdout", "null"}, {"--stderr", "null"}};
   for (size_t k = 0; k < sizeof opts / sizeof *opts; k++)

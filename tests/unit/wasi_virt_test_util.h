@@ -132,14 +132,14 @@ static inline uint8_t *vt_image(const vt_spec *spec, size_t n, size_t *len) {
       name = slash + 1;
     }
     const char *data = spec[i].data ? spec[i].data : "";
-    mb_vfs_image_diag d;
-    mb_vfs_image_err e = mb_vfs_image_writer_add(w, parent, name, strlen(name), vt_type(spec[i].type),
+    mb_wv_diag d;
+    mb_wv_err e = mb_vfs_image_writer_add(w, parent, name, strlen(name), vt_type(spec[i].type),
                                                  data, strlen(data), spec[i].mtim, &ids[i], &d);
     if (e) fail_msg("image spec %s: %s", spec[i].path, d.message);
   }
   mb_vfs_buf b;
   mb_vfs_buf_init(&b);
-  mb_vfs_image_diag d;
+  mb_wv_diag d;
   if (mb_vfs_image_writer_finish(w, &b, &d)) fail_msg("finish: %s", d.message);
   mb_vfs_image_writer_free(w);
   free(ids);
@@ -501,7 +501,7 @@ static inline void vt_fs_init(vt_fs *fs, vt_kind kind) {
     memcpy(spec, vt_tree, sizeof vt_tree);
     spec[VT_TREE_N] = (vt_spec){"abs", 'l', "/etc/passwd", 0};
     fs->image = vt_image(spec, VT_TREE_N + 1, &fs->image_len);
-    mb_vfs_image_diag d;
+    mb_wv_diag d;
     if (mb_vfs_image_open(&fs->img, fs->image, fs->image_len, &d)) fail_msg("%s", d.message);
     if (kind == VT_EMBED)
       assert_ok(mb_vfs_mount_embed(fs->vfs, "/m", 2, &fs->img, &fs->mount));
