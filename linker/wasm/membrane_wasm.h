@@ -552,8 +552,10 @@ mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offs
 mb_err mb_code_check(const uint8_t *body, size_t len, uint64_t base_offset,
                      const uint32_t index_limit[MB_SPACE_COUNT], mb_diag *diag);
 
-/* Renumber every reference in m in place: import, function and tag type indices,
- * exports, start, element and data segments (table/memory indices, offsets, items),
+/* Renumber every reference in m in place: type indices (in the type section's
+ * signatures, fields and supertypes, and in every value type: globals, tables, element
+ * segments, locals, block types; docs/gc-remap.md lists the sites), import, function and
+ * tag type indices, exports, start, element and data segments (table/memory indices, offsets, items),
  * constant expressions, code bodies and the name section (keys remapped, maps re-sorted;
  * an unparseable name section is dropped). Definitions keep their order: this is the
  * step that moves a module into a larger, fused index space. Everything touched is
@@ -589,8 +591,10 @@ mb_err mb_module_append(mb_module *dst, const mb_module *src, const mb_remap *r,
                         mb_diag *diag);
 
 /* Remap, then move each definition to its new index. Every map must be a permutation of
- * its space that keeps imports in place, and keeps each global after the globals its
- * initialiser reads (else MB_ERR_INVALID_ARG, with the module unchanged). The module
+ * its space that keeps imports in place, keeps each global after the globals its
+ * initialiser reads, keeps each rec group together, each type after its supertype and
+ * after the types of other groups it refers to (else MB_ERR_INVALID_ARG, with the module
+ * unchanged). The module
  * stays equivalent except for the order in which active element/data segments are
  * applied, which follows their new indices: overlapping segments can then give a
  * different initial memory or table. */

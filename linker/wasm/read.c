@@ -538,7 +538,8 @@ static mb_err read_code(ctx *c, mb_wasm_reader *r) {
   }
   if ((m->features & MB__FEAT_USES_DATAIDX) && !m->has_datacount)
     return mb_wasm_fail(c->diag, MB_ERR_DATA_COUNT, off,
-                        "data count section required: code uses memory.init or data.drop");
+                        "data count section required: code uses a data segment index (memory.init, "
+                        "data.drop, array.new_data or array.init_data)");
   return MB_OK;
 }
 

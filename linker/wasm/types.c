@@ -41,6 +41,10 @@ static mb_err ref_rest(mb_wasm_reader *r, uint8_t c, mb_valtype *out, uint32_t t
   return MB_OK;
 }
 
+mb_err mb_wasm_valtype(mb_wasm_reader *r, mb_valtype *out, uint32_t type_limit, const char *what) {
+  return mb__valtype(r, out, type_limit, what);
+}
+
 mb_err mb__valtype(mb_wasm_reader *r, mb_valtype *out, uint32_t type_limit, const char *what) {
   uint64_t off = mb_wasm_off(r);
   uint8_t b;

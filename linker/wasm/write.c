@@ -267,7 +267,7 @@ static mb_err stream_code(const mb_module *m, sink *s, mb_buf *tmp, mb_diag *dia
   bool pending = false;
   for (uint32_t i = 0; i < m->ncodes && !pending; i++) pending = m->codes[i].remap != NULL;
   int64_t at = pending ? sink_tell(s) : -1;
-  mb_bytes body;
+  mb_bytes body = {NULL, 0};
   mb_err e = MB_OK;
   uint64_t size = mb_leb_size(m->ncodes);
   if (at < 0)

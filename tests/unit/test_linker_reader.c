@@ -572,6 +572,23 @@ static void type_errors(void **state) {
   EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed function type form 0x5d", 3, 0x01, 0x50, 0x00,
                  0x5D);
   EXPECT_SECTION(1, MB_ERR_UNEXPECTED_END, "rec group types", 2, 0x01, 0x4E, 0x05, 0x5F, 0x00);
+  /* a function (or tag) must have a function type, not a struct or array type */
+  {
+    tb m;
+    tb_init(&m);
+    tb_preamble(&m);
+    tb_section_raw(&m, 1, TB_BYTES(0x02, 0x5F, 0x00, 0x60, 0x00, 0x00));
+    size_t at = m.n + 2 + 2;
+    tb_section_raw(&m, 3, TB_BYTES(0x02, 0x01, 0x00));
+    EXPECT(&m, MB_ERR_BAD_TYPE, "type 0 in function section is not a function type", at);
+    m.n = 0;
+    tb_preamble(&m);
+    tb_section_raw(&m, 1, TB_BYTES(0x01, 0x5E, 0x7F, 0x01));
+    at = m.n + 2 + 6;
+    tb_section_raw(&m, 2, TB_BYTES(0x01, 0x01, 'm', 0x01, 'f', 0x00, 0x00));
+    EXPECT(&m, MB_ERR_BAD_TYPE, "not a function type", at);
+    tb_fini(&m);
+  }
   /* anything else is malformed */
   EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed function type form 0x61", 1, 0x01, 0x61, 0x00,
                  0x00);
@@ -795,9 +812,21 @@ static void data_count_errors(void **state) {
   tb_section_raw(&m, 10, TB_BYTES(0x01, 0x05, 0x00, 0xFC, 0x09, 0x00, 0x0B));
   tb_section_raw(&m, 11, TB_BYTES(0x01, 0x01, 0x00));
   EXPECT(&m, MB_ERR_DATA_COUNT, "data count section required", at);
+  /* array.new_data (0xFB 9) needs it too: type 0 an array of i8, data segment 0 */
+  m.n = 0;
+  tb_preamble(&m);
+  tb_section_raw(&m, 1, TB_BYTES(0x02, 0x5E, 0x78, 0x00, 0x60, 0x00, 0x00));
+  tb_section_raw(&m, 3, TB_BYTES(0x01, 0x01));
+  at = m.n + 2;
+  tb_section_raw(&m, 10, TB_BYTES(0x01, 0x0B, 0x00, 0x41, 0x00, 0x41, 0x01, 0xFB, 0x09, 0x00,
+                                  0x00, 0x1A, 0x0B));
+  tb_section_raw(&m, 11, TB_BYTES(0x01, 0x01, 0x01, 0x2A));
+  EXPECT(&m, MB_ERR_DATA_COUNT, "array.new_data", at);
   /* with the data count, a data index past it is out of range */
   EXPECT_BODY(WITH_DATACOUNT, MB_ERR_INDEX_RANGE, "data segment index 1 out of range", 3, 0x00,
               0xFC, 0x09, 0x01, 0x0B);
+  EXPECT_BODY(WITH_DATACOUNT, MB_ERR_INDEX_RANGE, "data segment index 1 out of range", 4, 0x00,
+              0xFB, 0x12, 0x00, 0x01, 0x0B);
   EXPECT_BODY_OK(WITH_DATACOUNT, 0x00, 0xFC, 0x09, 0x00, 0x0B);
   tb_fini(&m);
 }
