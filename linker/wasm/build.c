@@ -97,7 +97,7 @@ mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, m
 
 mb_err mb_module_intern_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag) {
   for (uint32_t i = 0; i < m->ntypes; i++)
-    if (mb_functype_eq(&m->types[i], t)) {
+    if ((!m->typedefs || m->typedefs[i].form == MB_COMP_FUNC) && mb_functype_eq(&m->types[i], t)) {
       *index = i;
       return MB_OK;
     }
