@@ -16,9 +16,21 @@ void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem) {
   return mb_wasm_arena_array(f->out->arena, n ? n : 1, elem);
 }
 
-/* Output index of a function type, adding it when new (identical types are merged). */
 mb_link_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index) {
-  return mb__link_wasm(mb_module_intern_type(f->out, t, out_index, f->diag), f->diag);
+  return mb__link_wasm(mb_type_interner_add_func(f->ti, t, out_index, f->diag), f->diag);
+}
+
+/* The output index of type t of module m (the type map of an instance of m). */
+static uint32_t output_type(const mb__fuse *f, const mb_module *m, uint32_t t) {
+  for (uint32_t i = 0; i < f->l->ninst; i++)
+    if (f->l->inst[i].m == m) return f->l->inst[i].map[MB_SPACE_TYPE][t];
+  return t; /* not reached: host imports come from instances */
+}
+
+/* A value type of module m in the output's numbering. */
+mb_valtype mb__fuse_valtype(const mb__fuse *f, const mb_module *m, mb_valtype v) {
+  if (!mb_valtype_has_index(v)) return v;
+  return mb_valtype_ref(mb_valtype_nullable(v), output_type(f, m, mb_valtype_heap(v)));
 }
 
 const mb_functype mb__fuse_void_type = {0, 0, NULL, NULL};
@@ -50,21 +62,25 @@ static mb_link_err place_imports(mb__fuse *f) {
   f->host_slot = mb_mem_calloc(&f->l->alloc, l->nhosts ? l->nhosts : 1, sizeof *f->host_slot);
   if (!f->host_slot) return mb__fuse_nomem(f);
   /* The instances' types first, in input order, so a single input keeps its type
-   * indices (a faithful copy); host imports' types are among them. */
-  for (uint32_t i = 0; i < l->ninst; i++)
-    for (uint32_t t = 0; t < l->inst[i].m->ntypes; t++) {
-      uint32_t ignored;
-      if ((e = mb__fuse_add_type(f, &l->inst[i].m->types[t], &ignored))) return e;
-    }
-  for (uint32_t h = 0; h < l->nhosts; h++) {
+   * indices (a faithful copy); equal rec groups of different instances become one, so
+   * a struct one instance makes is the type another one casts to. */
+  if ((e = mb__link_wasm(mb_type_interner_new(o, &f->ti, f->diag), f->diag))) return e;
+  for (uint32_t i = 0; i < l->ninst && !e; i++)
+    if (!(e = alloc_maps(f, &l->inst[i])))
+      e = mb__link_wasm(mb_type_interner_add_module(f->ti, l->inst[i].m,
+                                                    l->inst[i].map[MB_SPACE_TYPE], f->diag),
+                        f->diag);
+  for (uint32_t h = 0; h < l->nhosts && !e; h++) {
     if (l->hosts[h].stub) continue;
     mb_import im = *l->hosts[h].im;
-    uint32_t t;
-    if (im.kind == MB_KIND_FUNC) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.func_type], &t), im.u.func_type = t;
-    if (im.kind == MB_KIND_TAG) e = mb__fuse_add_type(f, &l->hosts[h].from->types[im.u.tag_type], &t), im.u.tag_type = t;
-    if (e || (e = mb__link_wasm(mb_module_add_import(o, &im, &f->host_slot[h], f->diag), f->diag)))
-      return e;
+    const mb_module *from = l->hosts[h].from;
+    if (im.kind == MB_KIND_FUNC) im.u.func_type = output_type(f, from, im.u.func_type);
+    if (im.kind == MB_KIND_TAG) im.u.tag_type = output_type(f, from, im.u.tag_type);
+    if (im.kind == MB_KIND_GLOBAL) im.u.global.valtype = mb__fuse_valtype(f, from, im.u.global.valtype);
+    if (im.kind == MB_KIND_TABLE) im.u.table.elemtype = mb__fuse_valtype(f, from, im.u.table.elemtype);
+    e = mb__link_wasm(mb_module_add_import(o, &im, &f->host_slot[h], f->diag), f->diag);
   }
+  if (e) return e;
   return MB_LINK_OK;
 }
 
@@ -95,8 +111,6 @@ static mb_link_err place_instances(mb__fuse *f, uint32_t *stub_base) {
   for (uint32_t i = 0; i < l->ninst && !e; i++) {
     mb_link_inst *in = &l->inst[i];
     const mb_module *m = in->m;
-    if ((e = alloc_maps(f, in))) break;
-    for (uint32_t t = 0; t < m->ntypes && !e; t++) e = mb__fuse_add_type(f, &m->types[t], &in->map[MB_SPACE_TYPE][t]);
     uint32_t seen[MB_KIND_COUNT] = {0};
     for (uint32_t k = 0; k < m->nimports; k++) {
       mb_kind kind = m->imports[k].kind;
@@ -284,9 +298,8 @@ static mb_link_err add_stubs(mb__fuse *f) {
   for (uint32_t h = 0; h < l->nhosts; h++) {
     if (!l->hosts[h].stub) continue;
     const mb_import *im = l->hosts[h].im;
-    uint32_t t, idx;
-    mb_link_err e = mb__fuse_add_type(f, &l->hosts[h].from->types[im->u.func_type], &t);
-    if (e) return e;
+    uint32_t t = output_type(f, l->hosts[h].from, im->u.func_type), idx;
+    mb_link_err e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
     mb__emit(&f->body, MB_OP_UNREACHABLE);
@@ -332,6 +345,7 @@ mb_link_err mb_link_fuse(mb_link *l, mb_module **out, mb_diag *diag) {
   e = mb__link_customs(l, f.out, f.gen_names, f.gen_funcs, f.ngen, diag);
   if (!e && l->glue >= 0) e = mb__link_resources_custom(l, f.out, diag);
 out:
+  mb_type_interner_free(f.ti);
   mb_buf_fini(&f.body);
   mb_mem_free(&l->alloc, f.host_slot);
   mb_mem_free(&l->alloc, f.gen_names);

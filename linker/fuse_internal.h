@@ -11,6 +11,7 @@ typedef struct mb__fuse mb__fuse;
 struct mb__fuse {
   mb_link *l;
   mb_module *out;
+  mb_type_interner *ti;               /* every type of the output goes through it */
   mb_diag *diag;
   uint32_t host_index[MB_KIND_COUNT]; /* next free import slot per kind */
   uint32_t *host_slot;                /* per mb_link.hosts: index in its kind's space */
@@ -27,12 +28,15 @@ struct mb__fuse {
 mb_link_err mb__fuse_nomem(mb__fuse *f);
 /* n elements (at least one) from the output's arena, zeroed; NULL when out of memory. */
 void *mb__fuse_arr(mb__fuse *f, size_t n, size_t elem);
-/* Output index of a function type, adding it when new (identical types are merged). */
+/* Output index of a function type whose type indices are the output's, adding it when
+ * new (equal types are merged). */
 mb_link_err mb__fuse_add_type(mb__fuse *f, const mb_functype *t, uint32_t *out_index);
 /* A generated function of type `type` whose body is f->body, named `name` (copied) in the
  * name section; its output index in *index. */
 mb_link_err mb__fuse_add_generated(mb__fuse *f, uint32_t type, const char *name, uint32_t *index);
 extern const mb_functype mb__fuse_void_type; /* [] -> [] */
+/* A value type of module m (an instance's) in the output's numbering. */
+mb_valtype mb__fuse_valtype(const mb__fuse *f, const mb_module *m, mb_valtype v);
 
 /* fuse_adapt.c */
 /* The output index of the glue's export `name`. */

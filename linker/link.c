@@ -22,6 +22,7 @@ static void free_inst(mb_link *l, mb_link_inst *in) {
   mb_mem_free(&l->alloc, in->res);
   mb_mem_free(&l->alloc, in->state);
   for (int s = 0; s < MB_SPACE_COUNT; s++) mb_mem_free(&l->alloc, in->map[s]);
+  mb_mem_free(&l->alloc, in->canon);
   memset(in, 0, sizeof *in);
 }
 
@@ -46,6 +47,7 @@ void mb_link_free(mb_link *l) {
   mb_mem_free(&l->alloc, l->exports);
   mb_mem_free(&l->alloc, l->hosts);
   mb_mem_free(&l->alloc, l->order);
+  mb_module_free(l->canon);
   mb_allocator a = l->alloc;
   mb_mem_free(&a, l);
 }
@@ -246,24 +248,38 @@ static bool limits_match(const mb_limits *want, const mb_limits *have) {
   return true;
 }
 
-/* The provider entity's type, for the mismatch message and the check. */
+/* An import's or export's type, for the check and the mismatch message. Types are
+ * compared in l->canon's numbering (canonical), printed in the module's own. */
 typedef struct entity {
   mb_kind kind;
-  const mb_functype *func;
+  const mb_module *m;
+  uint32_t type, canon; /* func, tag: type index in m, and in l->canon */
   const mb_limits *limits;
-  uint8_t elemtype;
+  mb_valtype elemtype, elemtype_canon;
   mb_globaltype global;
+  mb_valtype global_canon;
 } entity;
 
-static entity entity_of(const mb_module *m, mb_kind kind, uint32_t index) {
-  entity e = {.kind = kind};
+/* The canonical type map of module m (an instance's). */
+static const uint32_t *canon_map(const mb_link *l, const mb_module *m) {
+  for (uint32_t i = 0; i < l->ninst; i++)
+    if (l->inst[i].m == m && l->inst[i].canon) return l->inst[i].canon;
+  return NULL;
+}
+
+static mb_valtype canon_valtype(const uint32_t *map, mb_valtype v) {
+  if (!map || !mb_valtype_has_index(v)) return v;
+  return mb_valtype_ref(mb_valtype_nullable(v), map[mb_valtype_heap(v)]);
+}
+
+static entity entity_of(const mb_link *l, const mb_module *m, mb_kind kind, uint32_t index) {
+  entity e = {.kind = kind, .m = m};
+  const uint32_t *map = canon_map(l, m);
   uint32_t nimp = m->nimported[kind];
   const mb_import *im = index < nimp ? &m->imports[import_number(m, kind, index)] : NULL;
   switch (kind) {
-  case MB_KIND_FUNC: e.func = mb_module_func_type(m, index); break;
-  case MB_KIND_TAG:
-    e.func = &m->types[im ? im->u.tag_type : m->tag_types[index - nimp]];
-    break;
+  case MB_KIND_FUNC: e.type = im ? im->u.func_type : m->func_types[index - nimp]; break;
+  case MB_KIND_TAG: e.type = im ? im->u.tag_type : m->tag_types[index - nimp]; break;
   case MB_KIND_MEMORY: e.limits = im ? &im->u.memory : &m->memories[index - nimp]; break;
   case MB_KIND_TABLE:
     e.limits = im ? &im->u.table.limits : &m->tables[index - nimp].type.limits;
@@ -271,43 +287,120 @@ static entity entity_of(const mb_module *m, mb_kind kind, uint32_t index) {
     break;
   case MB_KIND_GLOBAL: e.global = im ? im->u.global : m->globals[index - nimp].type; break;
   }
+  e.canon = map && (kind == MB_KIND_FUNC || kind == MB_KIND_TAG) ? map[e.type] : e.type;
+  e.elemtype_canon = canon_valtype(map, e.elemtype);
+  e.global_canon = canon_valtype(map, e.global.valtype);
   return e;
+}
+
+/* The definition of type t of m as text: a function type as "(i32, (ref 2)) -> (i32)",
+ * "struct (field (mut i32)) ...", "array (mut i8)", then " (sub of N)" for a
+ * declared supertype. */
+static size_t deftype_text(const mb_module *m, uint32_t t, char *buf, size_t cap) {
+  size_t n = 0;
+#define PUT(...) (n += n < cap ? (size_t)snprintf(buf + n, cap - n, __VA_ARGS__) : 0)
+  const mb_typedef *td = m->typedefs ? &m->typedefs[t] : NULL;
+  if (!td || td->form == MB_COMP_FUNC) {
+    mb__type_text(&m->types[t], buf, cap);
+    n = strlen(buf);
+  } else {
+    PUT("%s", td->form == MB_COMP_STRUCT ? "struct" : "array");
+    for (uint32_t i = 0; i < td->nfields; i++) {
+      const mb_field *f = &td->fields[i];
+      const char *vt = mb_valtype_name(f->type).s;
+      if (td->form == MB_COMP_STRUCT) PUT(f->mutable_ ? " (field (mut %s))" : " (field %s)", vt);
+      else PUT(f->mutable_ ? " (mut %s)" : " %s", vt);
+    }
+  }
+  if (td && td->has_super) PUT(" (sub of %u)", td->super);
+#undef PUT
+  return n < cap ? n : cap;
+}
+
+/* Type t of m with the definitions of the types its signature or fields name (one
+ * level), so both sides of a mismatch read on their own: "func (param (ref 2)) where
+ * 2 = struct (field i32)". */
+static void type_text(const mb_module *m, uint32_t t, char *buf, size_t cap) {
+  size_t n = deftype_text(m, t, buf, cap);
+  const mb_functype *ft = &m->types[t];
+  const mb_typedef *td = m->typedefs ? &m->typedefs[t] : NULL;
+  uint32_t nv = td && td->form != MB_COMP_FUNC ? td->nfields : ft->nparams + ft->nresults;
+  uint32_t shown[8], nshown = 0;
+  for (uint32_t i = 0; i < nv && n + 1 < cap; i++) {
+    mb_valtype v = td && td->form != MB_COMP_FUNC ? td->fields[i].type
+                   : i < ft->nparams             ? ft->params[i]
+                                                 : ft->results[i - ft->nparams];
+    if (!mb_valtype_has_index(v)) continue;
+    uint32_t x = mb_valtype_heap(v), k = 0;
+    while (k < nshown && shown[k] != x) k++;
+    if (k < nshown || x == t || x >= m->ntypes || nshown == 8) continue;
+    shown[nshown++] = x;
+    n += (size_t)snprintf(buf + n, cap - n, "%s %u = ", nshown == 1 ? " where" : ",", x);
+    if (n < cap) n += deftype_text(m, x, buf + n, cap - n);
+  }
 }
 
 static void entity_text(const entity *e, char *buf, size_t cap) {
   switch (e->kind) {
   case MB_KIND_FUNC:
-  case MB_KIND_TAG: mb__type_text(e->func, buf, cap); break;
+  case MB_KIND_TAG: type_text(e->m, e->type, buf, cap); break;
   case MB_KIND_MEMORY: limits_text(e->limits, buf, cap); break;
   case MB_KIND_TABLE: {
     char lim[64];
     limits_text(e->limits, lim, sizeof lim);
-    snprintf(buf, cap, "%s %s", e->elemtype == 0x6F ? "externref" : "funcref", lim);
+    snprintf(buf, cap, "%s %s", mb_valtype_name(e->elemtype).s, lim);
     break;
   }
   case MB_KIND_GLOBAL: {
-    static const char *vt[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
-                               [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref"};
-    const char *t = e->global.valtype < sizeof vt / sizeof *vt && vt[e->global.valtype]
-                        ? vt[e->global.valtype] : "ref";
-    snprintf(buf, cap, "%s%s", e->global.mutable_ ? "mut " : "", t);
+    mb_valtype v = e->global.valtype;
+    int n = snprintf(buf, cap, "%s%s", e->global.mutable_ ? "mut " : "", mb_valtype_name(v).s);
+    uint32_t x = mb_valtype_has_index(v) ? mb_valtype_heap(v) : UINT32_MAX;
+    if (x < e->m->ntypes && n > 0 && (size_t)n < cap) {
+      n += snprintf(buf + n, cap - (size_t)n, " where %u = ", x);
+      if (n > 0 && (size_t)n < cap) deftype_text(e->m, x, buf + n, cap - (size_t)n);
+    }
     break;
   }
   }
 }
 
-static bool entity_match(const entity *want, const entity *have) {
+/* Whether `have` may be imported as `want` (the spec's import matching): a function of
+ * a subtype, an immutable global of a subtype; tags, tables and mutable globals of the
+ * same type; memories and tables by their limits. */
+static bool entity_match(const mb_link *l, const entity *want, const entity *have) {
   switch (want->kind) {
-  case MB_KIND_FUNC:
-  case MB_KIND_TAG: return mb_functype_eq(want->func, have->func);
+  case MB_KIND_FUNC: return mb_module_type_sub(l->canon, have->canon, want->canon);
+  case MB_KIND_TAG: return want->canon == have->canon;
   case MB_KIND_MEMORY: return limits_match(want->limits, have->limits);
   case MB_KIND_TABLE:
-    return want->elemtype == have->elemtype && limits_match(want->limits, have->limits);
+    return want->elemtype_canon == have->elemtype_canon && limits_match(want->limits, have->limits);
   case MB_KIND_GLOBAL:
-    return want->global.valtype == have->global.valtype &&
-           want->global.mutable_ == have->global.mutable_;
+    if (want->global.mutable_ != have->global.mutable_) return false;
+    return want->global.mutable_ ? want->global_canon == have->global_canon
+                                 : mb_module_valtype_sub(l->canon, have->global_canon, want->global_canon);
   }
   return false;
+}
+
+/* Every instance's types into l->canon (see there). */
+static mb_link_err canon_types(mb_link *l, mb_diag *diag) {
+  mb_module_free(l->canon);
+  mb_type_interner *ti = NULL;
+  if (!(l->canon = mb_module_new(&l->alloc))) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
+  mb_link_err e = mb__link_wasm(mb_type_interner_new(l->canon, &ti, diag), diag);
+  for (uint32_t i = 0; i < l->ninst && !e; i++) {
+    mb_link_inst *in = &l->inst[i];
+    mb_mem_free(&l->alloc, in->canon);
+    in->canon = mb_mem_calloc(&l->alloc, in->m->ntypes ? in->m->ntypes : 1, sizeof *in->canon);
+    if (!in->canon) e = mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
+    else e = mb__link_wasm(mb_type_interner_add_module(ti, in->m, in->canon, diag), diag);
+    if (e && e != MB_LINK_ERR_NOMEM) {
+      size_t n = strlen(diag->message);
+      snprintf(diag->message + n, sizeof diag->message - n, " (instance '%s')", in->name);
+    }
+  }
+  mb_type_interner_free(ti);
+  return e;
 }
 
 static mb_link_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag);
@@ -337,11 +430,11 @@ static mb_link_err host_import(mb_link *l, int i, uint32_t k, mb_target *out, mb
         memcmp(o->module.ptr, im->module.ptr, im->module.len) ||
         memcmp(o->field.ptr, im->field.ptr, im->field.len))
       continue;
-    entity a = entity_of(l->hosts[h].from, im->kind,
+    entity a = entity_of(l, l->hosts[h].from, im->kind,
                          import_space_index(l->hosts[h].from,
                                             (uint32_t)(o - l->hosts[h].from->imports)));
-    entity b = entity_of(m, im->kind, import_space_index(m, k));
-    bool same = a.kind == b.kind && entity_match(&a, &b) && entity_match(&b, &a);
+    entity b = entity_of(l, m, im->kind, import_space_index(m, k));
+    bool same = a.kind == b.kind && entity_match(l, &a, &b) && entity_match(l, &b, &a);
     if (same) {
       out->inst = -1;
       out->host = h;
@@ -426,10 +519,10 @@ static mb_link_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag) 
                          in->name, (int)im->module.len, (const char *)im->module.ptr, field,
                          mb_kind_name(im->kind), l->inst[p].name, l->inst[p].path, field);
     } else {
-      entity want = entity_of(in->m, im->kind, import_space_index(in->m, k));
-      entity have = entity_of(pm, im->kind, (uint32_t)idx);
-      if (!entity_match(&want, &have)) {
-        char a[160], b[160];
+      entity want = entity_of(l, in->m, im->kind, import_space_index(in->m, k));
+      entity have = entity_of(l, pm, im->kind, (uint32_t)idx);
+      if (!entity_match(l, &want, &have)) {
+        char a[400], b[400];
         entity_text(&want, a, sizeof a);
         entity_text(&have, b, sizeof b);
         e = mb_link_fail(diag, MB_LINK_ERR_TYPE_MISMATCH, 0,
@@ -540,6 +633,10 @@ mb_link_err mb_link_resolve(mb_link *l, mb_diag *diag) {
     in->res = mb_mem_calloc(&l->alloc, in->m->nimports ? in->m->nimports : 1, sizeof *in->res);
     in->state = mb_mem_calloc(&l->alloc, in->m->nimports ? in->m->nimports : 1, 1);
     if (!in->res || !in->state) return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
+  }
+  {
+    mb_link_err e = canon_types(l, diag);
+    if (e) return e;
   }
   for (uint32_t i = 0; i < l->ninst; i++)
     for (uint32_t k = 0; k < l->inst[i].m->nimports; k++) {

@@ -42,6 +42,7 @@ typedef struct mb_link_inst {
   bool glue;          /* the resource ABI glue: its names keep no instance prefix */
   bool caller_memory; /* --grant-caller-memory: may import membrane:caller */
   uint32_t caller_global; /* fuse: output index of its "who calls me" global */
+  uint32_t *canon;    /* resolve: type index -> index in mb_link.canon */
 } mb_link_inst;
 
 /* Functions the linker generates for imports (link_res.c builds the list, fuse_adapt.c
@@ -116,6 +117,9 @@ struct mb_link {
   mb_warn_fn warn;
   void *warn_user;
   bool resolved;
+  /* resolve: every instance's types in one module, equal rec groups merged, so types of
+   * different instances compare by index (and subtype by supertype chains) */
+  mb_module *canon;
   mb_host_import *hosts;
   uint32_t nhosts;
   int *order;        /* instances in dependency order (providers first) */

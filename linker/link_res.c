@@ -63,8 +63,9 @@ void mb__link_res_reset(mb_link *l) {
   l->ngens = l->nrtypes = 0;
 }
 
-static const mb_functype i32_i32 = {1, 1, (const uint8_t *)"\x7f", (const uint8_t *)"\x7f"};
-static const mb_functype i32_void = {1, 0, (const uint8_t *)"\x7f", NULL};
+static const mb_valtype one_i32[1] = {0x7F};
+static const mb_functype i32_i32 = {1, 1, one_i32, one_i32};
+static const mb_functype i32_void = {1, 0, one_i32, NULL};
 
 /* The id of resource type (definer, iface, name), registered when new. The destructor
  * is the definer's export `<iface>#[dtor]<name>`, of type (i32) -> (). */
@@ -164,8 +165,8 @@ static mb_link_err abi_memory(const mb_link *l, int i, const char *why, uint32_t
   return MB_LINK_OK;
 }
 
-static const uint8_t realloc_params[4] = {0x7F, 0x7F, 0x7F, 0x7F};
-static const mb_functype realloc_type = {4, 1, realloc_params, (const uint8_t *)"\x7f"};
+static const mb_valtype realloc_params[4] = {0x7F, 0x7F, 0x7F, 0x7F};
+static const mb_functype realloc_type = {4, 1, realloc_params, one_i32};
 
 /* Instance i's `cabi_realloc` (old ptr, old size, align, new size) -> ptr. */
 static mb_link_err abi_realloc(const mb_link *l, int i, const char *why, int64_t *out, mb_diag *diag) {
@@ -500,9 +501,9 @@ static mb_link_err legacy_import(mb_link *l, int i, uint32_t k, bool *host, mb_d
 /* ---- caller-memory access ---- */
 #define CALLER_MODULE "membrane:caller"
 
-static const uint8_t three_i32[3] = {0x7F, 0x7F, 0x7F};
+static const mb_valtype three_i32[3] = {0x7F, 0x7F, 0x7F};
 static const mb_functype copy_type = {3, 0, three_i32, NULL};
-static const mb_functype size_type = {0, 1, NULL, (const uint8_t *)"\x7f"};
+static const mb_functype size_type = {0, 1, NULL, one_i32};
 
 static mb_link_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
@@ -565,7 +566,7 @@ mb_link_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
   return MB_LINK_OK;
 }
 
-static const mb_functype exit_type = {1, 0, (const uint8_t *)"\x7f", NULL};
+static const mb_functype exit_type = {1, 0, one_i32, NULL};
 
 mb_link_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
   int64_t *gen_of_host = mb_mem_calloc(&l->alloc, l->nhosts ? l->nhosts : 1, sizeof *gen_of_host);

@@ -80,18 +80,13 @@ char *mb__strndup(const mb_allocator *alloc, const char *s, size_t n) {
 }
 
 void mb__type_text(const mb_functype *t, char *buf, size_t cap) {
-  static const char *names[] = {[0x7F] = "i32", [0x7E] = "i64", [0x7D] = "f32", [0x7C] = "f64",
-                                [0x7B] = "v128", [0x70] = "funcref", [0x6F] = "externref",
-                                [0x69] = "exnref"};
   size_t n = 0;
-#define TNAME(c) ((c) < sizeof names / sizeof *names && names[c] ? names[c] : "ref")
   n += (size_t)snprintf(buf + n, cap - n, "(");
   for (uint32_t i = 0; i < t->nparams && n < cap; i++)
-    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->params[i]));
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->params[i]).s);
   if (n < cap) n += (size_t)snprintf(buf + n, cap - n, ") -> (");
   for (uint32_t i = 0; i < t->nresults && n < cap; i++)
-    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", TNAME(t->results[i]));
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->results[i]).s);
   if (n < cap) snprintf(buf + n, cap - n, ")");
-#undef TNAME
 }
 

@@ -67,10 +67,10 @@ static mb_link_err nomem(single *s) { return mb_link_fail(s->diag, MB_LINK_ERR_N
 
 /* ---- output module growth ---- */
 
-static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
+static const mb_valtype I32[] = {0x7F, 0x7F, 0x7F};
 
-static mb_link_err add_type(single *s, const uint8_t *params, uint32_t np, const uint8_t *results,
-                       uint32_t nr, uint32_t *out) {
+static mb_link_err add_type(single *s, const mb_valtype *params, uint32_t np,
+                            const mb_valtype *results, uint32_t nr, uint32_t *out) {
   mb_functype t = {np, nr, np ? params : I32, nr ? results : I32};
   return mb__link_wasm(mb_module_intern_type(s->o, &t, out, s->diag), s->diag);
 }
@@ -466,9 +466,9 @@ static mb_link_err lower_body(single *s, uint32_t i, mb_buf *tmp, mb_buf *code) 
   if ((e = mb__link_wasm(mb_wasm_u32(&r, &groups, "local groups"), s->diag))) return e;
   for (uint32_t g = 0; g < groups; g++) {
     uint32_t n;
-    uint8_t t;
+    mb_valtype t; /* a GC reference type is more than a byte */
     if ((e = mb__link_wasm(mb_wasm_u32(&r, &n, "local count"), s->diag)) ||
-        (e = mb__link_wasm(mb_wasm_byte(&r, &t, "local type"), s->diag)))
+        (e = mb__link_wasm(mb_wasm_valtype(&r, &t, o->ntypes, "local type"), s->diag)))
       return e;
     total += n;
   }

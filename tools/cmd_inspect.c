@@ -15,10 +15,10 @@ static char *functype_text(const mb_functype *t) {
   if (!s) return NULL;
   n += (size_t)snprintf(s + n, cap - n, "(");
   for (uint32_t i = 0; i < t->nparams; i++)
-    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->params[i]));
+    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->params[i]).s);
   n += (size_t)snprintf(s + n, cap - n, ") -> (");
   for (uint32_t i = 0; i < t->nresults; i++)
-    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->results[i]));
+    n += (size_t)snprintf(s + n, cap - n, "%s%s", i ? ", " : "", mb_valtype_name(t->results[i]).s);
   snprintf(s + n, cap - n, ")");
   return s;
 }
@@ -95,14 +95,14 @@ static cJSON *import_json(const mb_module *m, const mb_import *im) {
     break;
   }
   case MB_KIND_TABLE:
-    cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.table.elemtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.table.elemtype).s);
     add_limits(o, &im->u.table.limits);
     break;
   case MB_KIND_MEMORY:
     add_limits(o, &im->u.memory);
     break;
   case MB_KIND_GLOBAL:
-    cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.global.valtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.global.valtype).s);
     cJSON_AddBoolToObject(o, "mutable", im->u.global.mutable_);
     break;
   }
@@ -112,7 +112,7 @@ static cJSON *import_json(const mb_module *m, const mb_import *im) {
 static const char *const feature_names[] = {
     "multi-memory", "memory64",         "threads",   "simd",            "exceptions",
     "legacy-exceptions", "tail-call",   "reference-types", "bulk-memory", "multi-value",
-    "relaxed-simd",
+    "relaxed-simd", "gc", "typed-function-references",
 };
 
 /* The resource ABI of a fused module: "resources": {instances: [{id, name, handle_table,
@@ -195,12 +195,12 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
     } else if (im->kind == MB_KIND_TABLE) {
       cJSON_AddItemToArray(tables, o = cJSON_CreateObject());
       cJSON_AddNumberToObject(o, "index", ti++);
-      cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.table.elemtype));
+      cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.table.elemtype).s);
       add_limits(o, &im->u.table.limits);
     } else if (im->kind == MB_KIND_GLOBAL) {
       cJSON_AddItemToArray(globals, o = cJSON_CreateObject());
       cJSON_AddNumberToObject(o, "index", gi++);
-      cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.global.valtype));
+      cJSON_AddStringToObject(o, "type", mb_valtype_name(im->u.global.valtype).s);
       cJSON_AddBoolToObject(o, "mutable", im->u.global.mutable_);
     }
     if (o) {
@@ -224,7 +224,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   for (uint32_t i = 0; i < m->ntables; i++) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", ti++);
-    cJSON_AddStringToObject(o, "type", mb_valtype_name(m->tables[i].type.elemtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(m->tables[i].type.elemtype).s);
     add_limits(o, &m->tables[i].type.limits);
     cJSON_AddBoolToObject(o, "imported", 0);
     cJSON_AddItemToArray(tables, o);
@@ -232,7 +232,7 @@ static cJSON *describe(const char *path, size_t size, const mb_module *m) {
   for (uint32_t i = 0; i < m->nglobals; i++) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", gi++);
-    cJSON_AddStringToObject(o, "type", mb_valtype_name(m->globals[i].type.valtype));
+    cJSON_AddStringToObject(o, "type", mb_valtype_name(m->globals[i].type.valtype).s);
     cJSON_AddBoolToObject(o, "mutable", m->globals[i].type.mutable_);
     cJSON_AddBoolToObject(o, "imported", 0);
     cJSON_AddItemToArray(globals, o);

@@ -46,7 +46,7 @@ static const mb_limits *exported_memory(const mb_module *m) {
   return i < 0 ? NULL : mb_module_memory(m, (uint32_t)i);
 }
 
-static const uint8_t I32[] = {0x7F, 0x7F, 0x7F};
+static const mb_valtype I32[] = {0x7F, 0x7F, 0x7F};
 
 /* membrane_config: (import "wasi_virt" "memory") (data passive BLOB)
  *   size() -> i32, copy(dst, off, len) = memory.init. blob must outlive the module. */

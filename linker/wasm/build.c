@@ -41,7 +41,14 @@ mb_err mb__module_grow(mb_module *m, mb_sec sec, uint32_t more) {
   uint32_t *room = &m->room[sec];
   bool ok;
   switch (sec) {
-  case MB_SEC_TYPE: ok = grow(m, (void **)&m->types, m->ntypes, room, sizeof *m->types, more); break;
+  case MB_SEC_TYPE: {
+    /* typedefs, when the module has them, grow with types (one room for both) */
+    uint32_t r1 = *room, r2 = *room;
+    ok = grow(m, (void **)&m->types, m->ntypes, &r1, sizeof *m->types, more) &&
+         (!m->typedefs || grow(m, (void **)&m->typedefs, m->ntypes, &r2, sizeof *m->typedefs, more));
+    if (ok) *room = m->typedefs && r2 < r1 ? r2 : r1;
+    break;
+  }
   case MB_SEC_IMPORT: ok = grow(m, (void **)&m->imports, m->nimports, room, sizeof *m->imports, more); break;
   case MB_SEC_FUNCTION: case MB_SEC_CODE: ok = grow_funcs(m, more); break;
   case MB_SEC_TABLE: ok = grow(m, (void **)&m->tables, m->ntables, room, sizeof *m->tables, more); break;
@@ -76,11 +83,13 @@ static bool copy_bytes(mb_module *m, mb_bytes *b) {
 }
 
 mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag) {
-  uint8_t *p = mb_wasm_arena_alloc(m->arena, (size_t)t->nparams + t->nresults + 1);
+  mb_valtype *p = mb_wasm_arena_array(m->arena, (size_t)t->nparams + t->nresults + 1, sizeof *p);
   if (!p || mb__module_grow(m, MB_SEC_TYPE, 1)) return nomem(diag);
-  if (t->nparams) memcpy(p, t->params, t->nparams);
-  if (t->nresults) memcpy(p + t->nparams, t->results, t->nresults);
+  if (t->nparams) memcpy(p, t->params, t->nparams * sizeof *p);
+  if (t->nresults) memcpy(p + t->nparams, t->results, t->nresults * sizeof *p);
   m->types[m->ntypes] = (mb_functype){t->nparams, t->nresults, p, p + t->nparams};
+  if (m->typedefs)
+    m->typedefs[m->ntypes] = (mb_typedef){.form = MB_COMP_FUNC, .rec = m->ntypes, .rec_size = 1};
   *index = m->ntypes++;
   mb_module_mark_dirty(m, MB_SEC_TYPE);
   return MB_OK;
@@ -88,7 +97,7 @@ mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, m
 
 mb_err mb_module_intern_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag) {
   for (uint32_t i = 0; i < m->ntypes; i++)
-    if (mb_functype_eq(&m->types[i], t)) {
+    if ((!m->typedefs || m->typedefs[i].form == MB_COMP_FUNC) && mb_functype_eq(&m->types[i], t)) {
       *index = i;
       return MB_OK;
     }

@@ -61,10 +61,42 @@ static mb_err index_imm(walker *w, mb_space s, uint32_t *val) {
   return MB_OK;
 }
 
-static mb_err unsupported_typed_ref(walker *w, uint64_t off) {
-  return mb_wasm_fail(w->r->diag, MB_ERR_UNSUPPORTED, off,
-                      "unsupported feature: typed function references / GC types are not "
-                      "supported by membrane yet");
+/* A heap type: abstract byte, or s33 type index (range-checked, remapped). */
+static mb_err heap_imm(walker *w, const char *what) {
+  mb_wasm_reader *r = w->r;
+  const uint8_t *at = r->pos;
+  mb_heaptype h;
+  mb_err e = mb__heaptype(r, &h, space_limit(w, MB_SPACE_TYPE), what);
+  if (e) return e;
+  if (!mb_heap_is_index(h)) {
+    w->features |= mb__valtype_features(mb_valtype_ref(true, h));
+    return MB_OK;
+  }
+  const uint32_t *map = space_map(w, MB_SPACE_TYPE);
+  if (map && map[h] != h) {
+    flush_to(w, at);
+    mb_buf_s64(w->out, (int64_t)map[h]);
+    w->copied = r->pos;
+  }
+  return MB_OK;
+}
+
+/* A value type in code (local declarations, select, block types): a type index in a
+ * typed reference is range-checked and remapped like any other index. */
+static mb_err valtype_imm(walker *w, const char *what) {
+  mb_wasm_reader *r = w->r;
+  uint64_t off = mb_wasm_off(r);
+  uint8_t b;
+  mb_err e = mb_wasm_byte(r, &b, what);
+  if (e) return e;
+  if (mb__is_valtype(b)) {
+    w->features |= mb__valtype_features(b);
+    return MB_OK;
+  }
+  if (b != MB_VT_REF_NULL && b != MB_VT_REF)
+    return mb_wasm_fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed value type 0x%02x in %s", b, what);
+  w->features |= MB_FEAT_TYPED_FUNC_REFS;
+  return heap_imm(w, what);
 }
 
 /* blocktype: 0x40 | valtype | s33 type index. */
@@ -78,7 +110,7 @@ static mb_err block_type(walker *w) {
     r->pos++;
     return MB_OK;
   }
-  if (b == 0x63 || b == 0x64) return unsupported_typed_ref(w, off);
+  if (b == MB_VT_REF_NULL || b == MB_VT_REF) return valtype_imm(w, "block type");
   const uint8_t *at = r->pos;
   int64_t v;
   mb_err e = mb_wasm_s33(r, &v, "block type");
@@ -98,18 +130,19 @@ static mb_err block_type(walker *w) {
   return MB_OK;
 }
 
-static mb_err heap_type(walker *w) {
+/* br_on_cast(_fail): cast flags byte, label, source and target heap types. */
+static mb_err br_on_cast(walker *w) {
   mb_wasm_reader *r = w->r;
   uint64_t off = mb_wasm_off(r);
-  uint8_t b;
-  mb_err e = mb_wasm_byte(r, &b, "heap type");
+  uint8_t flags;
+  uint32_t label;
+  mb_err e = mb_wasm_byte(r, &flags, "cast flags");
   if (e) return e;
-  if (b >= 0x69 && b <= 0x74) return MB_OK;
-  r->pos--;
-  int64_t v;
-  if ((e = mb_wasm_s33(r, &v, "heap type"))) return e;
-  if (v < 0) return mb_wasm_fail(r->diag, MB_ERR_BAD_TYPE, off, "malformed heap type 0x%02x", b);
-  return unsupported_typed_ref(w, off);
+  if (flags > 3)
+    return mb_wasm_fail(r->diag, MB_ERR_BAD_IMMEDIATE, off, "malformed cast flags 0x%02x", flags);
+  if ((e = mb_wasm_u32(r, &label, "label index")) || (e = heap_imm(w, "cast source type")))
+    return e;
+  return heap_imm(w, "cast target type");
 }
 
 /* memarg: flags u32 (< 128; bit 6 = memidx follows), [memidx], offset u64. */
@@ -172,6 +205,8 @@ static bool const_allowed(uint8_t op, uint32_t sub) {
     return true;
   case 0xFD:
     return sub == 12; /* v128.const */
+  case 0xFB: /* struct.new(_default), array.new(_default/_fixed), any/extern.convert, ref.i31 */
+    return sub <= 1 || (sub >= 6 && sub <= 8) || (sub >= 26 && sub <= 28);
   default:
     return false;
   }
@@ -238,10 +273,10 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       goto out;
     switch (op) {
     case 0xFB:
-      e = mb_wasm_fail(r->diag, MB_ERR_UNSUPPORTED, off,
-                       "unsupported feature: GC instruction (0xFB prefix) is not supported by "
-                       "membrane yet");
-      goto out;
+      if ((e = mb_wasm_u32(r, &sub, "0xFB sub-opcode"))) goto out;
+      shape = mb__shape_fb(sub);
+      w->features |= MB_FEAT_GC;
+      break;
     case 0xFC:
       if ((e = mb_wasm_u32(r, &sub, "0xFC sub-opcode"))) goto out;
       shape = mb__shape_fc(sub);
@@ -259,10 +294,12 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
       break;
     default:
       shape = mb__shape_single(op);
+      if (op >= 0xD3 && op <= 0xD6) /* ref.eq (GC); ref.as_non_null, br_on_null, br_on_non_null */
+        w->features |= op == 0xD3 ? MB_FEAT_GC : MB_FEAT_TYPED_FUNC_REFS;
       break;
     }
     if (shape == SH_ILLEGAL) {
-      if (op >= 0xFC)
+      if (op >= 0xFB)
         e = mb_wasm_fail(r->diag, MB_ERR_BAD_OPCODE, off, "illegal opcode 0x%02x %u", op, sub);
       else
         e = mb_wasm_fail(r->diag, MB_ERR_BAD_OPCODE, off, "illegal opcode 0x%02x", op);
@@ -387,11 +424,37 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
         goto out;
       break;
     case SH_TYPE:
+      if (op == 0x14 || op == 0x15) /* call_ref, return_call_ref */
+        w->features |= op == 0x15 ? MB_FEAT_TYPED_FUNC_REFS | MB_FEAT_TAIL_CALL
+                                  : MB_FEAT_TYPED_FUNC_REFS;
       if ((e = index_imm(w, MB_SPACE_TYPE, NULL))) goto out;
       break;
+    case SH_TYPE_TYPE:
+      if ((e = index_imm(w, MB_SPACE_TYPE, NULL)) || (e = index_imm(w, MB_SPACE_TYPE, NULL)))
+        goto out;
+      break;
+    case SH_TYPE_FIELD:
+    case SH_TYPE_COUNT: {
+      uint32_t n; /* field index or operand count: not an index space of the module */
+      if ((e = index_imm(w, MB_SPACE_TYPE, NULL)) ||
+          (e = mb_wasm_u32(r, &n, shape == SH_TYPE_FIELD ? "field index" : "operand count")))
+        goto out;
+      break;
+    }
+    case SH_TYPE_DATA:
+      if ((e = index_imm(w, MB_SPACE_TYPE, NULL)) || (e = index_imm(w, MB_SPACE_DATA, NULL)))
+        goto out;
+      break;
+    case SH_TYPE_ELEM:
+      if ((e = index_imm(w, MB_SPACE_TYPE, NULL)) || (e = index_imm(w, MB_SPACE_ELEM, NULL)))
+        goto out;
+      break;
     case SH_HEAPTYPE:
-      w->features |= MB_FEAT_REFERENCE_TYPES;
-      if ((e = heap_type(w))) goto out;
+      if (op == 0xD0) w->features |= MB_FEAT_REFERENCE_TYPES;
+      if ((e = heap_imm(w, "heap type"))) goto out;
+      break;
+    case SH_BR_ON_CAST:
+      if ((e = br_on_cast(w))) goto out;
       break;
     case SH_SELECT_T: {
       uint32_t n;
@@ -400,10 +463,8 @@ static mb_err walk(walker *w, mb_expr_kind kind) {
         e = mb_wasm_fail(r->diag, MB_ERR_UNEXPECTED_END, off, "unexpected end: select of %u types", n);
         goto out;
       }
-      for (uint32_t i = 0; i < n; i++) {
-        uint8_t t;
-        if ((e = mb__valtype(r, &t, "select type"))) goto out;
-      }
+      for (uint32_t i = 0; i < n; i++)
+        if ((e = valtype_imm(w, "select type"))) goto out;
       break;
     }
     case SH_TAG:
@@ -515,24 +576,21 @@ enum { MAX_LOCALS = 50000 };
 
 mb_err mb__body_walk(mb_wasm_reader *r, const uint32_t *limits, const mb_remap *remap, mb_buf *out,
                      uint32_t *features) {
-  const uint8_t *locals_start = r->pos;
+  walker w = {r, limits, remap, out, r->pos, 0, NULL};
   uint32_t groups;
   uint64_t total = 0;
   mb_err e = mb_wasm_u32(r, &groups, "local group count");
   if (e) return e;
   for (uint32_t i = 0; i < groups; i++) {
     uint32_t n;
-    uint8_t t;
     uint64_t goff = mb_wasm_off(r);
-    if ((e = mb_wasm_u32(r, &n, "local count")) || (e = mb__valtype(r, &t, "local type"))) return e;
+    if ((e = mb_wasm_u32(r, &n, "local count")) || (e = valtype_imm(&w, "local type"))) return e;
     total += n;
     if (total > MAX_LOCALS)
       return mb_wasm_fail(r->diag, MB_ERR_TOO_MANY, goff,
                           "too many locals: %llu declared, the limit is %d", (unsigned long long)total,
                           MAX_LOCALS);
   }
-  if (out) mb_buf_append(out, locals_start, (size_t)(r->pos - locals_start));
-  walker w = {r, limits, remap, out, r->pos, 0, NULL};
   e = walk(&w, MB_EXPR_BODY);
   if (features) *features |= w.features;
   if (e) return e;

@@ -15,11 +15,18 @@ unsigned mb__put_u64(uint8_t *dst, uint64_t v);
 unsigned mb__put_s64(uint8_t *dst, int64_t v);
 
 /* ---- value types ---- */
-/* Is code a value type membrane handles (numeric, vector, abstract reference)? */
+/* Is code a one-byte value type (numeric, vector, abstract reference shorthand)? */
 bool mb__is_valtype(uint8_t code);
 bool mb__is_reftype(uint8_t code);
-/* Read one value type byte; typed references are MB_ERR_UNSUPPORTED. */
-mb_err mb__valtype(mb_wasm_reader *r, uint8_t *out, const char *what);
+/* Read a value type, reference type, storage type (value type or packed) or heap type.
+ * A type index must be below type_limit ("unknown type"). */
+mb_err mb__valtype(mb_wasm_reader *r, mb_valtype *out, uint32_t type_limit, const char *what);
+mb_err mb__reftype(mb_wasm_reader *r, mb_valtype *out, uint32_t type_limit, const char *what);
+mb_err mb__storagetype(mb_wasm_reader *r, mb_valtype *out, uint32_t type_limit, const char *what);
+mb_err mb__heaptype(mb_wasm_reader *r, mb_heaptype *out, uint32_t type_limit, const char *what);
+void mb__put_heaptype(mb_buf *b, mb_heaptype h);
+/* The MB_FEAT_* bits a value type shows. */
+uint32_t mb__valtype_features(mb_valtype t);
 
 /* ---- instructions ---- */
 /* Internal feature bit: a data index was used in code (data count section required). */

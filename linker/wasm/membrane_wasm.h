@@ -95,12 +95,82 @@ typedef struct mb_bytes {
   uint32_t len;
 } mb_bytes;
 
-/* Value types are kept as their one-byte codes (0x7F i32 ... 0x69 exnref). Typed
- * references (0x63/0x64 + heap type) are rejected as MB_ERR_UNSUPPORTED. */
+/* A value type. The low byte is its code as in the binary, so a number or vector type is
+ * just its code (0x7F i32 ... 0x7B v128) and `t == 0x7F` asks "is it i32". References:
+ *   - a nullable reference to an abstract heap type is its shorthand code (0x70 funcref,
+ *     0x6F externref, 0x6E anyref, ... 0x69 exnref), whichever way the input spelled it
+ *     (0x70 and 0x63 0x70 read the same);
+ *   - every other reference is 0x63 (ref null ht) or 0x64 (ref ht) with the heap type in
+ *     bits 8..39: (ref func) is 0x64 | (MB_HEAP_ABSTRACT | 0x70) << 8, (ref null $3) is
+ *     0x63 | 3 << 8.
+ * A concrete heap type is a type index of the module the value type belongs to: two
+ * value types of different modules are equal only once their indices are mapped into one
+ * index space (see mb_functype_eq). Build references with mb_valtype_ref. */
+typedef uint64_t mb_valtype;
+/* A heap type: a type index, or MB_HEAP_ABSTRACT | the abstract heap type's code
+ * (0x69 exn ... 0x74 noexn, the same bytes as the shorthand reference types). */
+typedef uint32_t mb_heaptype;
+#define MB_HEAP_ABSTRACT 0x80000000u
+enum { MB_VT_REF_NULL = 0x63, MB_VT_REF = 0x64 };
+/* Packed storage types, in struct and array fields only. */
+enum { MB_PACKED_I8 = 0x78, MB_PACKED_I16 = 0x77 };
+
+static inline uint8_t mb_valtype_code(mb_valtype t) { return (uint8_t)t; }
+static inline bool mb_valtype_is_ref(mb_valtype t) {
+  uint8_t c = (uint8_t)t;
+  return c == MB_VT_REF_NULL || c == MB_VT_REF || (c >= 0x69 && c <= 0x74);
+}
+static inline bool mb_valtype_nullable(mb_valtype t) { return (uint8_t)t != MB_VT_REF; }
+/* The heap type of a reference (MB_HEAP_ABSTRACT | code for a shorthand). */
+static inline mb_heaptype mb_valtype_heap(mb_valtype t) {
+  uint8_t c = (uint8_t)t;
+  return c == MB_VT_REF_NULL || c == MB_VT_REF ? (mb_heaptype)(t >> 8) : MB_HEAP_ABSTRACT | c;
+}
+static inline bool mb_heap_is_index(mb_heaptype h) { return !(h & MB_HEAP_ABSTRACT); }
+/* Whether t refers to a type index (a reference to a concrete heap type). */
+static inline bool mb_valtype_has_index(mb_valtype t) {
+  uint8_t c = (uint8_t)t;
+  return (c == MB_VT_REF_NULL || c == MB_VT_REF) && mb_heap_is_index((mb_heaptype)(t >> 8));
+}
+/* The reference type (ref [null] ht), in the canonical form described above. */
+static inline mb_valtype mb_valtype_ref(bool nullable, mb_heaptype ht) {
+  if (nullable && !mb_heap_is_index(ht)) return (uint8_t)ht;
+  return (nullable ? MB_VT_REF_NULL : MB_VT_REF) | (mb_valtype)ht << 8;
+}
+
+/* A function type. params and results are arrays of nparams/nresults value types; for a
+ * struct or array type (see mb_typedef) both are empty. */
 typedef struct mb_functype {
   uint32_t nparams, nresults;
-  const uint8_t *params, *results; /* valtype codes */
+  const mb_valtype *params, *results;
 } mb_functype;
+
+/* Composite type forms. */
+enum { MB_COMP_FUNC = 0x60, MB_COMP_STRUCT = 0x5F, MB_COMP_ARRAY = 0x5E };
+/* The sub-type prefix a type definition was written with. */
+enum { MB_SUB_NONE = 0, MB_SUB_OPEN = 0x50, MB_SUB_FINAL = 0x4F };
+
+/* A struct or array field: a value type or MB_PACKED_I8/I16, and its mutability. */
+typedef struct mb_field {
+  mb_valtype type;
+  bool mutable_;
+} mb_field;
+
+/* What the type section says about type i beyond a function type's signature (GC):
+ * m->typedefs[i], parallel to m->types[i]. m->typedefs is NULL when every type is a bare
+ * function type in a rec group of its own (any module without GC types; code building a
+ * module of function types need not know about it). A rec group is the types
+ * rec .. rec + rec_size - 1; its members share rec, rec_size and rec_explicit. */
+typedef struct mb_typedef {
+  uint8_t form;          /* MB_COMP_FUNC (signature in m->types[i]), _STRUCT or _ARRAY */
+  uint8_t sub;           /* MB_SUB_*: no prefix (final), sub, sub final */
+  bool has_super;        /* the spec allows at most one supertype */
+  uint32_t super;        /* type index of the supertype */
+  uint32_t rec, rec_size;
+  bool rec_explicit;     /* the group is written with 0x4E (even a group of one) */
+  uint32_t nfields;      /* struct: its fields; array: 1 */
+  mb_field *fields;
+} mb_typedef;
 
 enum {
   MB_LIMITS_HAS_MAX = 0x01,
@@ -113,12 +183,12 @@ typedef struct mb_limits {
 } mb_limits;
 
 typedef struct mb_tabletype {
-  uint8_t elemtype; /* reftype code */
+  mb_valtype elemtype; /* a reference type */
   mb_limits limits;
 } mb_tabletype;
 
 typedef struct mb_globaltype {
-  uint8_t valtype;
+  mb_valtype valtype;
   bool mutable_;
 } mb_globaltype;
 
@@ -158,7 +228,7 @@ typedef struct mb_elem {
   mb_seg_mode mode;
   uint32_t table;     /* active only */
   mb_bytes offset;    /* active only: constant expression incl. end */
-  uint8_t reftype;    /* 0x70 funcref for the function-index form */
+  mb_valtype reftype; /* 0x70 funcref for the function-index form */
   bool exprs;         /* items are constant expressions (flags bit 2) */
   uint32_t count;
   uint32_t *funcs;    /* !exprs: count function indices (arena) */
@@ -216,6 +286,7 @@ typedef struct mb_custom {
 /* Import counts per kind give the start of each index space's defined part. */
 typedef struct mb_module {
   uint32_t ntypes;        mb_functype *types;
+  mb_typedef *typedefs;   /* NULL, or ntypes entries: see mb_typedef */
   uint32_t nimports;      mb_import *imports;
   uint32_t nimported[MB_KIND_COUNT]; /* imports per kind */
   uint32_t nfuncs;        uint32_t *func_types;  /* defined functions' type indices */
@@ -253,6 +324,8 @@ enum {
   MB_FEAT_BULK_MEMORY = 1u << 8,
   MB_FEAT_MULTI_VALUE = 1u << 9,
   MB_FEAT_RELAXED_SIMD = 1u << 10,
+  MB_FEAT_GC = 1u << 11,               /* struct/array/rec/sub types, 0xFB, GC heap types */
+  MB_FEAT_TYPED_FUNC_REFS = 1u << 12,  /* (ref ...) types, call_ref, br_on_null, ... */
 };
 
 /* Number of entities in an index space, imports included. */
@@ -262,7 +335,8 @@ uint32_t mb_module_count(const mb_module *m, mb_kind kind);
 
 /* b holds exactly the bytes of the NUL-terminated s. */
 bool mb_bytes_eq(mb_bytes b, const char *s);
-/* Same parameters and results (value type codes compared). */
+/* Same parameters and results. Value types are compared as they are: type indices in
+ * them are equal only when both types live in one index space. */
 bool mb_functype_eq(const mb_functype *a, const mb_functype *b);
 /* The type of function `index` (imports first), or NULL when out of range. Points into m. */
 const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index);
@@ -277,8 +351,13 @@ bool mb_module_imports_from(const mb_module *m, const char *module);
 uint32_t mb_module_section_count(const mb_module *m, mb_sec sec);
 /* "func", "table", "memory", "global", "tag". */
 const char *mb_kind_name(mb_kind kind);
-/* "i32" ... "nullexnref" for a value type code, "?" for anything else. */
-const char *mb_valtype_name(uint8_t code);
+/* The text of a value type: "i32" ... "nullexnref", "(ref null 3)", "(ref any)"; "?" for
+ * something that is not one (a packed storage type gives "i8"/"i16"). Returned by value:
+ * use .s within the expression, or copy it. */
+typedef struct mb_valtype_text {
+  char s[32];
+} mb_valtype_text;
+mb_valtype_text mb_valtype_name(mb_valtype t);
 
 /* ---- reading --------------------------------------------------------------------- */
 
@@ -330,6 +409,32 @@ mb_err mb_module_reserve(mb_module *m, mb_sec sec, uint32_t more, mb_diag *diag)
 mb_err mb_module_add_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag);
 /* The index of the first type equal to t, adding t when there is none. */
 mb_err mb_module_intern_type(mb_module *m, const mb_functype *t, uint32_t *index, mb_diag *diag);
+
+/* ---- types across modules --------------------------------------------------------- */
+
+/* Brings the types of other modules into dst by the spec's type equivalence
+ * (iso-recursive): a rec group equal to one dst has (member by member the same form,
+ * finality, supertype and fields or signature, references inside the group counted by
+ * position, references out of it by the type they name) maps onto it; any other group
+ * is appended whole, in order. A module without GC types is groups of one function
+ * type each, so identical signatures merge. While an interner lives, dst's types change
+ * only through it. */
+typedef struct mb_type_interner mb_type_interner;
+mb_err mb_type_interner_new(mb_module *dst, mb_type_interner **out, mb_diag *diag);
+void mb_type_interner_free(mb_type_interner *ti);
+/* Every type of src; map (src->ntypes entries) receives each one's index in dst. */
+mb_err mb_type_interner_add_module(mb_type_interner *ti, const mb_module *src, uint32_t *map,
+                                   mb_diag *diag);
+/* A bare (final, group of one) function type whose type indices are dst's already. */
+mb_err mb_type_interner_add_func(mb_type_interner *ti, const mb_functype *t, uint32_t *index,
+                                 mb_diag *diag);
+
+/* Subtyping within m: type a is b or declares it as a (transitive) supertype. */
+bool mb_module_type_sub(const mb_module *m, uint32_t a, uint32_t b);
+/* Value type a matches b (numbers equal; references by nullability and the heap type
+ * hierarchy: none <: i31, struct, array <: eq <: any, a struct/array/func type <: its
+ * supertypes and struct/array/func, nofunc/noextern/noexn at the bottom of theirs). */
+bool mb_module_valtype_sub(const mb_module *m, mb_valtype a, mb_valtype b);
 /* Append an import; *index (may be NULL) is its index in its kind's space. Imports come
  * first in an index space: MB_ERR_INVALID_ARG when m already defines an entity of that
  * kind. */
@@ -380,6 +485,8 @@ bool mb_buf_u32(mb_buf *b, uint32_t v);  /* unsigned LEB128, minimal */
 bool mb_buf_u64(mb_buf *b, uint64_t v);
 bool mb_buf_s32(mb_buf *b, int32_t v);
 bool mb_buf_s64(mb_buf *b, int64_t v);
+/* A value type (or packed storage type) in its binary encoding. */
+bool mb_buf_valtype(mb_buf *b, mb_valtype t);
 
 /* Write the module. Present, clean sections are copied byte for byte; dirty ones are
  * encoded from the model (minimal LEB128). Custom sections are kept in place. */
@@ -441,8 +548,10 @@ mb_err mb_const_expr_rewrite(const uint8_t *expr, size_t len, uint64_t base_offs
 mb_err mb_code_check(const mb_allocator *alloc, const uint8_t *body, size_t len, uint64_t base_offset,
                      const uint32_t index_limit[MB_SPACE_COUNT], mb_diag *diag);
 
-/* Renumber every reference in m in place: import, function and tag type indices,
- * exports, start, element and data segments (table/memory indices, offsets, items),
+/* Renumber every reference in m in place: type indices (in the type section's
+ * signatures, fields and supertypes, and in every value type: globals, tables, element
+ * segments, locals, block types; docs/gc-remap.md lists the sites), import, function and
+ * tag type indices, exports, start, element and data segments (table/memory indices, offsets, items),
  * constant expressions, code bodies and the name section (keys remapped, maps re-sorted;
  * an unparseable name section is dropped). Definitions keep their order: this is the
  * step that moves a module into a larger, fused index space. Everything touched is
@@ -478,8 +587,10 @@ mb_err mb_module_append(mb_module *dst, const mb_module *src, const mb_remap *r,
                         mb_diag *diag);
 
 /* Remap, then move each definition to its new index. Every map must be a permutation of
- * its space that keeps imports in place, and keeps each global after the globals its
- * initialiser reads (else MB_ERR_INVALID_ARG, with the module unchanged). The module
+ * its space that keeps imports in place, keeps each global after the globals its
+ * initialiser reads, keeps each rec group together, each type after its supertype and
+ * after the types of other groups it refers to (else MB_ERR_INVALID_ARG, with the module
+ * unchanged). The module
  * stays equivalent except for the order in which active element/data segments are
  * applied, which follows their new indices: overlapping segments can then give a
  * different initial memory or table. */

@@ -84,6 +84,8 @@ static inline mb_err mb_wasm_u32(mb_wasm_reader *r, uint32_t *out, const char *w
   }
   return mb_wasm_u32_slow(r, out, what);
 }
+/* A value type (a reference's heap type index must be < type_limit), e.g. of a local. */
+mb_err mb_wasm_valtype(mb_wasm_reader *r, mb_valtype *out, uint32_t type_limit, const char *what);
 static inline mb_err mb_wasm_u64(mb_wasm_reader *r, uint64_t *out, const char *what) {
   if (MB_WASM_ONE_BYTE_LEB(r)) {
     *out = *r->pos++;

@@ -2,6 +2,7 @@
  * the index spaces, the type of a function, an export by name, names of kinds and value
  * types. Kept here once so the linker, wasi-virt's compose and `membrane inspect` do not
  * each answer them their own way. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -21,8 +22,8 @@ bool mb_bytes_eq(mb_bytes b, const char *s) {
 bool mb_functype_eq(const mb_functype *a, const mb_functype *b) {
   /* memcmp with a NULL pointer is undefined even for 0 bytes (a type without params) */
   return a->nparams == b->nparams && a->nresults == b->nresults &&
-         (!a->nparams || memcmp(a->params, b->params, a->nparams) == 0) &&
-         (!a->nresults || memcmp(a->results, b->results, a->nresults) == 0);
+         (!a->nparams || memcmp(a->params, b->params, a->nparams * sizeof *a->params) == 0) &&
+         (!a->nresults || memcmp(a->results, b->results, a->nresults * sizeof *a->results) == 0);
 }
 
 const mb_functype *mb_module_func_type(const mb_module *m, uint32_t index) {
@@ -99,13 +100,15 @@ const char *mb_kind_name(mb_kind kind) {
   return (unsigned)kind < MB_KIND_COUNT ? names[kind] : "?";
 }
 
-const char *mb_valtype_name(uint8_t code) {
+static const char *code_name(uint8_t code) {
   switch (code) {
   case 0x7F: return "i32";
   case 0x7E: return "i64";
   case 0x7D: return "f32";
   case 0x7C: return "f64";
   case 0x7B: return "v128";
+  case 0x78: return "i8";
+  case 0x77: return "i16";
   case 0x70: return "funcref";
   case 0x6F: return "externref";
   case 0x69: return "exnref";
@@ -118,6 +121,29 @@ const char *mb_valtype_name(uint8_t code) {
   case 0x72: return "nullexternref";
   case 0x73: return "nullfuncref";
   case 0x74: return "nullexnref";
-  default: return "?";
+  default: return NULL;
   }
+}
+
+static const char *heap_name(uint8_t code) {
+  static const char *const names[] = {"exn",    "array", "struct", "i31",    "eq",  "any",
+                                      "extern", "func",  "none",   "noextern", "nofunc", "noexn"};
+  return code >= 0x69 && code <= 0x74 ? names[code - 0x69] : "?";
+}
+
+mb_valtype_text mb_valtype_name(mb_valtype t) {
+  mb_valtype_text out;
+  uint8_t c = mb_valtype_code(t);
+  const char *s = t >> 8 ? NULL : code_name(c);
+  if (s) {
+    snprintf(out.s, sizeof out.s, "%s", s);
+  } else if ((c == MB_VT_REF_NULL || c == MB_VT_REF) && !(t >> 40)) {
+    mb_heaptype h = mb_valtype_heap(t);
+    const char *null = c == MB_VT_REF_NULL ? "null " : "";
+    if (mb_heap_is_index(h)) snprintf(out.s, sizeof out.s, "(ref %s%u)", null, h);
+    else snprintf(out.s, sizeof out.s, "(ref %s%s)", null, heap_name((uint8_t)h));
+  } else {
+    snprintf(out.s, sizeof out.s, "?");
+  }
+  return out;
 }

@@ -2,6 +2,22 @@
  * decodes and rewrites generically from this table; an opcode not listed is illegal. */
 #include "opcodes.h"
 
+/* GC (§7.3): sub-opcodes 0-30. */
+mb_shape mb__shape_fb(uint32_t sub) {
+  switch (sub) {
+  case 0: case 1: case 6: case 7: case 11: case 12: case 13: case 14: case 16: return SH_TYPE;
+  case 2: case 3: case 4: case 5: return SH_TYPE_FIELD;
+  case 8: return SH_TYPE_COUNT;
+  case 9: case 18: return SH_TYPE_DATA;
+  case 10: case 19: return SH_TYPE_ELEM;
+  case 15: case 26: case 27: case 28: case 29: case 30: return SH_NONE;
+  case 17: return SH_TYPE_TYPE;
+  case 20: case 21: case 22: case 23: return SH_HEAPTYPE;
+  case 24: case 25: return SH_BR_ON_CAST;
+  default: return SH_ILLEGAL;
+  }
+}
+
 mb_shape mb__shape_fc(uint32_t sub) {
   if (sub <= 7) return SH_NONE;
   switch (sub) {

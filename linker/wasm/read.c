@@ -17,6 +17,7 @@ enum {
   MAX_TABLES = 100000,
   MAX_MEMORIES = 100,
   MAX_PARAMS = 1000,
+  MAX_FIELDS = 10000,
   MAX_ELEM_SEGMENTS = 10000000,
 };
 #define MAX_MODULE_SIZE ((size_t)1 << 30)
@@ -87,26 +88,19 @@ static mb_err limits(ctx *c, mb_wasm_reader *r, bool table, mb_limits *out) {
   return MB_OK;
 }
 
-static mb_err reftype(ctx *c, mb_wasm_reader *r, uint8_t *out, const char *what) {
-  uint64_t off = mb_wasm_off(r);
-  mb_err e = mb__valtype(r, out, what);
-  if (e) return e;
-  if (!mb__is_reftype(*out))
-    return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed reference type 0x%02x in %s", *out,
-                        what);
-  return MB_OK;
-}
-
 static mb_err tabletype(ctx *c, mb_wasm_reader *r, mb_tabletype *out) {
-  mb_err e = reftype(c, r, &out->elemtype, "table type");
-  return e ? e : limits(c, r, true, &out->limits);
+  mb_err e = mb__reftype(r, &out->elemtype, c->m->ntypes, "table type");
+  if (e) return e;
+  c->m->features |= mb__valtype_features(out->elemtype);
+  return limits(c, r, true, &out->limits);
 }
 
 static mb_err globaltype(ctx *c, mb_wasm_reader *r, mb_globaltype *out) {
   uint64_t off;
   uint8_t mut;
-  mb_err e = mb__valtype(r, &out->valtype, "global type");
+  mb_err e = mb__valtype(r, &out->valtype, c->m->ntypes, "global type");
   if (e) return e;
+  c->m->features |= mb__valtype_features(out->valtype);
   off = mb_wasm_off(r);
   if ((e = mb_wasm_byte(r, &mut, "global mutability"))) return e;
   if (mut > 1) return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed mutability 0x%02x", mut);
@@ -121,6 +115,10 @@ static mb_err type_index(ctx *c, mb_wasm_reader *r, uint32_t *out, const char *w
   if (*out >= c->m->ntypes)
     return mb_wasm_fail(c->diag, MB_ERR_INDEX_RANGE, off, "type index %u out of range in %s (%u types)",
                     *out, what, c->m->ntypes);
+  /* every user of these indices takes m->types[i] as a signature */
+  if (c->m->typedefs && c->m->typedefs[*out].form != MB_COMP_FUNC)
+    return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "type %u in %s is not a function type", *out,
+                        what);
   return MB_OK;
 }
 
@@ -143,37 +141,137 @@ static mb_err const_expr(ctx *c, mb_wasm_reader *r, mb_bytes *out) {
   return MB_OK;
 }
 
+/* A vector of value types (params or results) into the arena. */
+static mb_err valtypes(ctx *c, mb_wasm_reader *r, uint32_t limit, uint32_t *n,
+                       const mb_valtype **out, const char *what, const char *one) {
+  mb_err e = count(c, r, MAX_PARAMS, n, what);
+  if (e) return e;
+  mb_valtype *v = NULL;
+  ALLOC_ARRAY(c, v, *n, mb_wasm_off(r));
+  for (uint32_t k = 0; k < *n; k++) {
+    if ((e = mb__valtype(r, &v[k], limit, one))) return e;
+    c->m->features |= mb__valtype_features(v[k]);
+  }
+  *out = v;
+  return MB_OK;
+}
+
+static mb_err field(ctx *c, mb_wasm_reader *r, uint32_t limit, mb_field *out) {
+  uint8_t mut;
+  mb_err e = mb__storagetype(r, &out->type, limit, "field type");
+  if (e) return e;
+  c->m->features |= mb__valtype_features(out->type);
+  uint64_t off = mb_wasm_off(r);
+  if ((e = mb_wasm_byte(r, &mut, "field mutability"))) return e;
+  if (mut > 1) return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed mutability 0x%02x", mut);
+  out->mutable_ = mut;
+  return MB_OK;
+}
+
+/* One subtype: [sub [final] supertypes] comptype, as type index `index` of a rec group
+ * ending at `limit` (references inside the group may point forward). */
+static mb_err subtype(ctx *c, mb_wasm_reader *r, uint32_t index, uint32_t limit, mb_functype *ft,
+                      mb_typedef *td, bool *gc) {
+  uint64_t off = mb_wasm_off(r);
+  uint8_t form;
+  mb_err e = mb_wasm_byte(r, &form, "type form");
+  if (e) return e;
+  if (form == MB_SUB_OPEN || form == MB_SUB_FINAL) {
+    uint32_t nsuper;
+    td->sub = form;
+    *gc = true;
+    off = mb_wasm_off(r);
+    if ((e = mb_wasm_u32(r, &nsuper, "supertype count"))) return e;
+    if (nsuper > 1)
+      return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off,
+                          "sub type must have at most one supertype (type %u has %u)", index, nsuper);
+    if (nsuper) {
+      off = mb_wasm_off(r);
+      if ((e = mb_wasm_u32(r, &td->super, "supertype"))) return e;
+      if (td->super >= limit)
+        return mb_wasm_fail(c->diag, MB_ERR_INDEX_RANGE, off, "unknown type %u: supertype of type %u",
+                            td->super, index);
+      if (td->super >= index)
+        return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off,
+                            "supertype %u of type %u must be defined before it", td->super, index);
+      td->has_super = true;
+    }
+    off = mb_wasm_off(r);
+    if ((e = mb_wasm_byte(r, &form, "type form"))) return e;
+  }
+  td->form = form;
+  switch (form) {
+  case MB_COMP_FUNC:
+    if ((e = valtypes(c, r, limit, &ft->nparams, &ft->params, "parameters", "parameter type")) ||
+        (e = valtypes(c, r, limit, &ft->nresults, &ft->results, "results", "result type")))
+      return e;
+    if (ft->nresults > 1) c->m->features |= MB_FEAT_MULTI_VALUE;
+    return MB_OK;
+  case MB_COMP_STRUCT:
+    *gc = true;
+    if ((e = count(c, r, MAX_FIELDS, &td->nfields, "struct fields"))) return e;
+    ALLOC_ARRAY(c, td->fields, td->nfields, mb_wasm_off(r));
+    for (uint32_t k = 0; k < td->nfields; k++)
+      if ((e = field(c, r, limit, &td->fields[k]))) return e;
+    return MB_OK;
+  case MB_COMP_ARRAY:
+    *gc = true;
+    td->nfields = 1;
+    ALLOC_ARRAY(c, td->fields, 1, mb_wasm_off(r));
+    return field(c, r, limit, &td->fields[0]);
+  default:
+    return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed function type form 0x%02x", form);
+  }
+}
+
+/* The section is a vector of rec groups; a bare subtype is a group of one. Types are
+ * collected in growing buffers (the number of types is known only at the end), then
+ * moved into the arena. */
 static mb_err read_types(ctx *c, mb_wasm_reader *r) {
   mb_module *m = c->m;
-  mb_err e = count(c, r, MAX_TYPES, &m->ntypes, "types");
-  if (e) return e;
-  ALLOC_ARRAY(c, m->types, m->ntypes, mb_wasm_off(r));
-  for (uint32_t i = 0; i < m->ntypes; i++) {
+  uint32_t ngroups, n = 0;
+  bool gc = false;
+  mb_buf fts, tds;
+  mb_buf_init(&fts, mb_module_allocator(m));
+  mb_buf_init(&tds, mb_module_allocator(m));
+  mb_err e = count(c, r, MAX_TYPES, &ngroups, "types");
+  for (uint32_t g = 0; g < ngroups && !e; g++) {
     uint64_t off = mb_wasm_off(r);
-    uint8_t form;
-    if ((e = mb_wasm_byte(r, &form, "type form"))) return e;
-    if (form == 0x4E || form == 0x50 || form == 0x4F || form == 0x5F || form == 0x5E)
-      return mb_wasm_fail(c->diag, MB_ERR_UNSUPPORTED, off,
-                          "unsupported feature: GC type definition (form 0x%02x) is not supported by "
-                          "membrane yet",
-                          form);
-    if (form != 0x60)
-      return mb_wasm_fail(c->diag, MB_ERR_BAD_TYPE, off, "malformed function type form 0x%02x", form);
-    mb_functype *t = &m->types[i];
-    for (int part = 0; part < 2; part++) {
-      uint32_t n;
-      if ((e = count(c, r, MAX_PARAMS, &n, part ? "results" : "parameters"))) return e;
-      const uint8_t *p = r->pos;
-      for (uint32_t k = 0; k < n; k++) {
-        uint8_t vt;
-        if ((e = mb__valtype(r, &vt, part ? "result type" : "parameter type"))) return e;
-      }
-      if (part) t->nresults = n, t->results = p;
-      else t->nparams = n, t->params = p;
-      if (part && n > 1) m->features |= MB_FEAT_MULTI_VALUE;
+    uint32_t size = 1;
+    bool explicit_rec = r->pos < r->end && *r->pos == 0x4E;
+    if (explicit_rec) {
+      r->pos++;
+      gc = true;
+      if ((e = count(c, r, MAX_TYPES, &size, "rec group types"))) break;
+    }
+    if ((uint64_t)n + size > MAX_TYPES) {
+      e = mb_wasm_fail(c->diag, MB_ERR_TOO_MANY, off, "too many types (the limit is %d)", MAX_TYPES);
+      break;
+    }
+    for (uint32_t k = 0; k < size && !e; k++) {
+      mb_functype ft = {0};
+      mb_typedef td = {.rec = n - k, .rec_size = size, .rec_explicit = explicit_rec};
+      if ((e = subtype(c, r, n, n - k + size, &ft, &td, &gc))) break;
+      mb_buf_append(&fts, &ft, sizeof ft);
+      mb_buf_append(&tds, &td, sizeof td);
+      n++;
     }
   }
-  return MB_OK;
+  if (!e && (fts.failed || tds.failed)) e = nomem(c, mb_wasm_off(r));
+  if (!e) {
+    m->ntypes = n;
+    m->types = array(c, n, sizeof *m->types);
+    if (gc) m->typedefs = array(c, n, sizeof *m->typedefs);
+    if (n && (!m->types || (gc && !m->typedefs))) e = nomem(c, mb_wasm_off(r));
+  }
+  if (!e && n) {
+    memcpy(m->types, fts.data, fts.len);
+    if (gc) memcpy(m->typedefs, tds.data, tds.len);
+  }
+  if (gc) m->features |= MB_FEAT_GC;
+  mb_buf_fini(&fts);
+  mb_buf_fini(&tds);
+  return e;
 }
 
 static mb_err read_imports(ctx *c, mb_wasm_reader *r) {
@@ -383,7 +481,8 @@ static mb_err read_elements(ctx *c, mb_wasm_reader *r) {
     }
     if (passive_or_decl || explicit_table) {
       if (s->exprs) {
-        if ((e = reftype(c, r, &s->reftype, "element segment"))) return e;
+        if ((e = mb__reftype(r, &s->reftype, m->ntypes, "element segment"))) return e;
+        m->features |= mb__valtype_features(s->reftype);
       } else {
         uint8_t kind;
         uint64_t koff = mb_wasm_off(r);
@@ -439,7 +538,8 @@ static mb_err read_code(ctx *c, mb_wasm_reader *r) {
   }
   if ((m->features & MB__FEAT_USES_DATAIDX) && !m->has_datacount)
     return mb_wasm_fail(c->diag, MB_ERR_DATA_COUNT, off,
-                        "data count section required: code uses memory.init or data.drop");
+                        "data count section required: code uses a data segment index (memory.init, "
+                        "data.drop, array.new_data or array.init_data)");
   return MB_OK;
 }
 

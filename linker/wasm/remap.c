@@ -13,6 +13,43 @@ static uint32_t map1(const mb_remap *rm, mb_space s, uint32_t v) {
   return map && v < rm->count[s] ? map[v] : v;
 }
 
+static mb_valtype map_valtype(const mb_remap *rm, mb_valtype t) {
+  if (!mb_valtype_has_index(t)) return t;
+  return mb_valtype_ref(mb_valtype_nullable(t), map1(rm, MB_SPACE_TYPE, mb_valtype_heap(t)));
+}
+
+/* A signature's value types through the map: a new array only when one refers to a type
+ * (the arrays may be shared or constant, so they are never written in place). */
+static mb_err map_valtypes(mb_module *m, const mb_remap *rm, const mb_valtype **v, uint32_t n,
+                           mb_diag *diag) {
+  uint32_t k = 0;
+  while (k < n && !mb_valtype_has_index((*v)[k])) k++;
+  if (k == n) return MB_OK;
+  mb_valtype *copy = mb_wasm_arena_array(m->arena, n, sizeof *copy);
+  if (!copy) return mb_wasm_fail(diag, MB_ERR_NOMEM, 0, "out of memory while remapping");
+  for (k = 0; k < n; k++) copy[k] = map_valtype(rm, (*v)[k]);
+  *v = copy;
+  return MB_OK;
+}
+
+/* Type indices inside the type section: signatures, fields, supertypes, rec groups. */
+static mb_err remap_types(mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  mb_err e = MB_OK;
+  if (!rm->map[MB_SPACE_TYPE]) return MB_OK;
+  for (uint32_t i = 0; i < m->ntypes && !e; i++) {
+    mb_functype *t = &m->types[i];
+    if (!(e = map_valtypes(m, rm, &t->params, t->nparams, diag)))
+      e = map_valtypes(m, rm, &t->results, t->nresults, diag);
+    if (!m->typedefs) continue;
+    /* rec is where the group starts among the definitions, which do not move here */
+    mb_typedef *td = &m->typedefs[i];
+    if (td->has_super) td->super = map1(rm, MB_SPACE_TYPE, td->super);
+    for (uint32_t k = 0; k < td->nfields; k++)
+      td->fields[k].type = map_valtype(rm, td->fields[k].type);
+  }
+  return e;
+}
+
 /* Copy a rewritten expression or body into the arena. */
 static mb_err keep(mb_module *m, const mb_buf *b, mb_bytes *out, mb_diag *diag) {
   uint8_t *p = mb_wasm_arena_alloc(m->arena, b->len);
@@ -100,7 +137,7 @@ static mb_err remap_map(mb_wasm_reader *r, const mb_remap *rm, int space, bool i
   return e;
 }
 
-static int name_subsection_space(uint8_t id) {
+static int name_subsection_space(uint8_t id, bool gc) {
   switch (id) {
   case 1: case 2: case 3: return MB_SPACE_FUNC;
   case 4: return MB_SPACE_TYPE;
@@ -109,9 +146,10 @@ static int name_subsection_space(uint8_t id) {
   case 7: return MB_SPACE_GLOBAL;
   case 8: return MB_SPACE_ELEM;
   case 9: return MB_SPACE_DATA;
-  /* 10 is field names in 3.0 but tag names in wabt 1.0.32; membrane reads no GC types,
-   * so a module it accepts can only mean tags there. */
-  case 10: case 11: return MB_SPACE_TAG;
+  /* 10 is field names in 3.0 (keyed by type) but tag names in wabt 1.0.32, which
+   * writes no GC types: a module with GC types means fields there. */
+  case 10: return gc ? MB_SPACE_TYPE : MB_SPACE_TAG;
+  case 11: return MB_SPACE_TAG;
   default: return -1;
   }
 }
@@ -120,7 +158,7 @@ static int name_subsection_space(uint8_t id) {
  * other error means it cannot be parsed (the caller drops it rather than keep names that
  * point at the wrong entities). Out of memory must not pass for unparseable: that would
  * drop the names silently. */
-static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *out) {
+static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, bool gc, mb_buf *out) {
   mb_wasm_reader r = {payload->ptr, payload->ptr, payload->ptr + payload->len, 0, NULL, &out->alloc};
   mb_buf sub;
   mb_buf_init(&sub, &out->alloc);
@@ -132,7 +170,7 @@ static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *o
     if ((e = mb_wasm_byte(&r, &id, "name subsection")) || (e = mb_wasm_u32(&r, &size, "size")) ||
         (e = mb_wasm_sub(&r, size, &s, "name subsection")))
       break;
-    int space = name_subsection_space(id);
+    int space = name_subsection_space(id, gc);
     if (id == 0 || space < 0) { /* module name or unknown: copy */
       mb_buf_byte(out, id);
       mb_buf_u32(out, size);
@@ -140,7 +178,8 @@ static mb_err remap_names(const mb_bytes *payload, const mb_remap *rm, mb_buf *o
       continue;
     }
     sub.len = 0;
-    if (!(e = remap_map(&s, rm, space, id == 2 || id == 3, &sub)) && s.pos != s.end)
+    bool indirect = id == 2 || id == 3 || (id == 10 && gc);
+    if (!(e = remap_map(&s, rm, space, indirect, &sub)) && s.pos != s.end)
       e = MB_ERR_SECTION_SIZE;
     mb_buf_byte(out, id);
     mb_buf_u32(out, (uint32_t)sub.len);
@@ -160,7 +199,7 @@ static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     mb_custom c = m->customs[i];
     if (c.name.len == 4 && memcmp(c.name.ptr, "name", 4) == 0) {
       tmp.len = 0;
-      mb_err ne = remap_names(&c.payload, rm, &tmp);
+      mb_err ne = remap_names(&c.payload, rm, m->typedefs != NULL, &tmp);
       if (ne == MB_ERR_NOMEM) {
         e = mb_wasm_fail(diag, MB_ERR_NOMEM, c.offset, "out of memory while remapping names");
         break;
@@ -254,11 +293,19 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
   mb_buf_init(&tmp, mb_module_allocator(m));
   mb_err e = MB_OK;
 
+  e = remap_types(m, rm, diag);
   for (uint32_t i = 0; i < m->nimports; i++) {
     mb_import *im = &m->imports[i];
     if (im->kind == MB_KIND_FUNC) im->u.func_type = map1(rm, MB_SPACE_TYPE, im->u.func_type);
     if (im->kind == MB_KIND_TAG) im->u.tag_type = map1(rm, MB_SPACE_TYPE, im->u.tag_type);
+    if (im->kind == MB_KIND_TABLE) im->u.table.elemtype = map_valtype(rm, im->u.table.elemtype);
+    if (im->kind == MB_KIND_GLOBAL) im->u.global.valtype = map_valtype(rm, im->u.global.valtype);
   }
+  for (uint32_t i = 0; i < m->ntables; i++)
+    m->tables[i].type.elemtype = map_valtype(rm, m->tables[i].type.elemtype);
+  for (uint32_t i = 0; i < m->nglobals; i++)
+    m->globals[i].type.valtype = map_valtype(rm, m->globals[i].type.valtype);
+  for (uint32_t i = 0; i < m->nelems; i++) m->elems[i].reftype = map_valtype(rm, m->elems[i].reftype);
   for (uint32_t i = 0; i < m->nfuncs; i++)
     m->func_types[i] = map1(rm, MB_SPACE_TYPE, m->func_types[i]);
   for (uint32_t i = 0; i < m->ntags; i++)
@@ -430,6 +477,51 @@ static mb_err check_global_order(const mb_module *m, const mb_remap *rm, mb_diag
   return e;
 }
 
+/* A type permutation must keep the type section valid: each rec group moves as a block
+ * (its members may be reordered among themselves), a supertype stays before its subtype,
+ * and a type may refer to a later type only inside its own rec group. */
+static mb_err check_type_order(const mb_module *m, const mb_remap *rm, mb_diag *diag) {
+  const uint32_t *tm = rm->map[MB_SPACE_TYPE];
+  const mb_typedef *td = m->typedefs;
+  if (!tm) return MB_OK;
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    uint32_t rec = td ? td[i].rec : i, size = td ? td[i].rec_size : 1, lo = UINT32_MAX, hi = 0;
+    for (uint32_t k = rec; k < rec + size; k++) {
+      lo = tm[k] < lo ? tm[k] : lo;
+      hi = tm[k] > hi ? tm[k] : hi;
+    }
+    if (hi - lo + 1 != size)
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "the permutation splits the rec group of types %u..%u", rec, rec + size - 1);
+    if (td && td[i].has_super && tm[td[i].super] >= tm[i])
+      return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                          "the permutation moves type %u before its supertype %u", i, td[i].super);
+    /* every type index the definition mentions */
+    const mb_functype *ft = &m->types[i];
+    uint32_t nv = ft->nparams + ft->nresults + (td ? td[i].nfields : 0);
+    for (uint32_t k = 0; k < nv; k++) {
+      mb_valtype t = k < ft->nparams ? ft->params[k]
+                     : k < ft->nparams + ft->nresults ? ft->results[k - ft->nparams]
+                     : td[i].fields[k - ft->nparams - ft->nresults].type;
+      if (!mb_valtype_has_index(t)) continue;
+      uint32_t j = mb_valtype_heap(t);
+      if ((j < rec || j >= rec + size) && tm[j] >= lo)
+        return mb_wasm_fail(diag, MB_ERR_INVALID_ARG, 0,
+                            "the permutation moves type %u before type %u, which it refers to", i, j);
+    }
+  }
+  return MB_OK;
+}
+
+/* After the types moved: each member of a group gets the group's new first index. */
+static void fix_rec_groups(mb_module *m) {
+  mb_typedef *td = m->typedefs;
+  for (uint32_t i = 0; td && i < m->ntypes; i += td[i].rec_size ? td[i].rec_size : 1) {
+    uint32_t size = td[i].rec_size ? td[i].rec_size : 1;
+    for (uint32_t k = i; k < i + size && k < m->ntypes; k++) td[k].rec = i;
+  }
+}
+
 /* Move defined entries of one space: new_arr[map[imported + i] - imported] = arr[i]. */
 static mb_err permute_array(mb_module *m, void *arr, uint32_t n, size_t elem, uint32_t imported,
                             const uint32_t *map, mb_diag *diag) {
@@ -489,10 +581,15 @@ mb_err mb_module_permute(mb_module *m, const mb_remap *rm, mb_diag *diag) {
                           rm->map[s][bad]);
   }
   mb_err e = check_global_order(m, rm, diag);
+  if (!e) e = check_type_order(m, rm, diag);
   if (e) return e;
   if ((e = mb_module_remap(m, rm, diag))) return e;
   const uint32_t *fm = rm->map[MB_SPACE_FUNC];
   uint32_t fi = m->nimported[MB_KIND_FUNC];
+  if (m->typedefs &&
+      (e = permute_array(m, m->typedefs, m->ntypes, sizeof *m->typedefs, 0, rm->map[MB_SPACE_TYPE], diag)))
+    return e;
+  fix_rec_groups(m);
   if (!(e = permute_array(m, m->types, m->ntypes, sizeof *m->types, 0, rm->map[MB_SPACE_TYPE], diag)) &&
       !(e = permute_array(m, m->func_types, m->nfuncs, sizeof *m->func_types, fi, fm, diag)) &&
       !(e = permute_array(m, m->codes, m->ncodes, sizeof *m->codes, fi, fm, diag)) &&

@@ -36,24 +36,64 @@ static void put_limits(mb_buf *b, const mb_limits *l) {
 }
 
 static void put_tabletype(mb_buf *b, const mb_tabletype *t) {
-  mb_buf_byte(b, t->elemtype);
+  mb_buf_valtype(b, t->elemtype);
   put_limits(b, &t->limits);
 }
 
 static void put_globaltype(mb_buf *b, const mb_globaltype *g) {
-  mb_buf_byte(b, g->valtype);
+  mb_buf_valtype(b, g->valtype);
   mb_buf_byte(b, g->mutable_ ? 1 : 0);
 }
 
+static void put_functype(mb_buf *b, const mb_functype *t) {
+  mb_buf_byte(b, MB_COMP_FUNC);
+  mb_buf_u32(b, t->nparams);
+  for (uint32_t k = 0; k < t->nparams; k++) mb_buf_valtype(b, t->params[k]);
+  mb_buf_u32(b, t->nresults);
+  for (uint32_t k = 0; k < t->nresults; k++) mb_buf_valtype(b, t->results[k]);
+}
+
+static void put_field(mb_buf *b, const mb_field *f) {
+  mb_buf_valtype(b, f->type);
+  mb_buf_byte(b, f->mutable_ ? 1 : 0);
+}
+
+static void put_subtype(mb_buf *b, const mb_functype *ft, const mb_typedef *td) {
+  if (td->sub != MB_SUB_NONE) {
+    mb_buf_byte(b, td->sub);
+    mb_buf_u32(b, td->has_super ? 1 : 0);
+    if (td->has_super) mb_buf_u32(b, td->super);
+  }
+  switch (td->form) {
+  case MB_COMP_STRUCT:
+    mb_buf_byte(b, MB_COMP_STRUCT);
+    mb_buf_u32(b, td->nfields);
+    for (uint32_t k = 0; k < td->nfields; k++) put_field(b, &td->fields[k]);
+    break;
+  case MB_COMP_ARRAY:
+    mb_buf_byte(b, MB_COMP_ARRAY);
+    put_field(b, &td->fields[0]);
+    break;
+  default: put_functype(b, ft); break;
+  }
+}
+
+/* Rec groups as the model has them: a group of one without 0x4E is a bare subtype. */
 static void enc_types(const mb_module *m, mb_buf *b) {
-  mb_buf_u32(b, m->ntypes);
+  const mb_typedef *td = m->typedefs;
+  uint32_t ngroups = 0;
+  for (uint32_t i = 0; i < m->ntypes; i++) ngroups += !td || td[i].rec == i;
+  mb_buf_u32(b, ngroups);
   for (uint32_t i = 0; i < m->ntypes; i++) {
-    const mb_functype *t = &m->types[i];
-    mb_buf_byte(b, 0x60);
-    mb_buf_u32(b, t->nparams);
-    mb_buf_append(b, t->params, t->nparams);
-    mb_buf_u32(b, t->nresults);
-    mb_buf_append(b, t->results, t->nresults);
+    if (!td) {
+      put_functype(b, &m->types[i]);
+      continue;
+    }
+    if (td[i].rec == i && td[i].rec_explicit) {
+      mb_buf_byte(b, 0x4E);
+      mb_buf_u32(b, td[i].rec_size);
+    }
+    put_subtype(b, &m->types[i], &td[i]);
   }
 }
 
@@ -149,7 +189,7 @@ static void enc_elements(const mb_module *m, mb_buf *b) {
     if (flags & 2 && !(flags & 1)) mb_buf_u32(b, s->table);
     if (!(flags & 1)) put_bytes(b, s->offset);
     if (flags & 3) { /* passive, declarative or explicit table: type field present */
-      if (s->exprs) mb_buf_byte(b, s->reftype);
+      if (s->exprs) mb_buf_valtype(b, s->reftype);
       else mb_buf_byte(b, 0x00);
     }
     mb_buf_u32(b, s->count);
@@ -227,7 +267,7 @@ static mb_err stream_code(const mb_module *m, sink *s, mb_buf *tmp, mb_diag *dia
   bool pending = false;
   for (uint32_t i = 0; i < m->ncodes && !pending; i++) pending = m->codes[i].remap != NULL;
   int64_t at = pending ? sink_tell(s) : -1;
-  mb_bytes body;
+  mb_bytes body = {NULL, 0};
   mb_err e = MB_OK;
   uint64_t size = mb_leb_size(m->ncodes);
   if (at < 0)

@@ -216,8 +216,8 @@ const mb_wit_type *mb_wit_find_type(const mb_wit_iface *iface, const char *name)
 typedef enum mb_wit_abi { MB_WIT_LIFT, MB_WIT_LOWER } mb_wit_abi;
 typedef struct mb_wit_core_sig {
   uint32_t nparams, nresults;
-  uint8_t params[MB_WIT_MAX_FLAT_PARAMS + 1];
-  uint8_t results[MB_WIT_MAX_FLAT_RESULTS];
+  mb_valtype params[MB_WIT_MAX_FLAT_PARAMS + 1];
+  mb_valtype results[MB_WIT_MAX_FLAT_RESULTS];
   bool params_in_memory;  /* params[0] points to the parameters as a tuple */
   bool result_in_memory;  /* the result is behind a pointer (see above) */
 } mb_wit_core_sig;

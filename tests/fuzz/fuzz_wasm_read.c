@@ -30,6 +30,46 @@ static uint64_t record(uint64_t h, mb_err e, const mb_diag *d) {
   return fz_hash(h, &e, sizeof e);
 }
 
+/* A value type the reader accepted has a name, and its type index is in range. */
+static void check_valtype(const mb_module *m, mb_valtype t, bool storage, const char *where) {
+  const char *name = mb_valtype_name(t).s;
+  FUZZ_CHECK(strcmp(name, "?") != 0, "%s: value type 0x%llx has no name", where,
+             (unsigned long long)t);
+  FUZZ_CHECK(storage || (t != MB_PACKED_I8 && t != MB_PACKED_I16), "%s: packed type %s", where,
+             name);
+  FUZZ_CHECK(!mb_valtype_has_index(t) || mb_valtype_heap(t) < m->ntypes,
+             "%s: %s refers past the %u types", where, name, m->ntypes);
+}
+
+/* The type model the reader built: rec groups tile the types, supertypes come first,
+ * struct and array types have no signature, every value type is valid. */
+static void check_types(const mb_module *m) {
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    const mb_functype *ft = &m->types[i];
+    for (uint32_t k = 0; k < ft->nparams; k++) check_valtype(m, ft->params[k], false, "param");
+    for (uint32_t k = 0; k < ft->nresults; k++) check_valtype(m, ft->results[k], false, "result");
+    if (!m->typedefs) continue;
+    const mb_typedef *td = &m->typedefs[i];
+    FUZZ_CHECK(td->rec <= i && i < td->rec + td->rec_size, "type %u outside its rec group", i);
+    FUZZ_CHECK(td->rec_size == m->typedefs[td->rec].rec_size &&
+                   td->rec_explicit == m->typedefs[td->rec].rec_explicit,
+               "type %u disagrees with its rec group", i);
+    FUZZ_CHECK(!td->has_super || td->super < i, "type %u: supertype %u", i, td->super);
+    FUZZ_CHECK(td->form == MB_COMP_FUNC || (ft->nparams == 0 && ft->nresults == 0),
+               "struct or array type %u has a signature", i);
+    FUZZ_CHECK(td->form != MB_COMP_ARRAY || td->nfields == 1, "array type %u has %u fields", i,
+               td->nfields);
+    for (uint32_t k = 0; k < td->nfields; k++) check_valtype(m, td->fields[k].type, true, "field");
+  }
+  for (uint32_t i = 0; i < m->nglobals; i++) check_valtype(m, m->globals[i].type.valtype, false, "global");
+  for (uint32_t i = 0; i < m->ntables; i++) {
+    mb_valtype t = m->tables[i].type.elemtype;
+    check_valtype(m, t, false, "table");
+    FUZZ_CHECK(mb_valtype_is_ref(t), "table %u of %s", i, mb_valtype_name(t).s);
+  }
+  for (uint32_t i = 0; i < m->nelems; i++) check_valtype(m, m->elems[i].reftype, false, "elem");
+}
+
 static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_t *digest) {
   mb_diag d;
   mb_module *m = NULL;
@@ -71,6 +111,7 @@ static fz_result steps(const uint8_t *data, size_t size, bool injecting, uint64_
              size, out.len);
   *digest = fz_hash(*digest, out.data, out.len);
 
+  check_types(m);
   uint32_t lim[MB_SPACE_COUNT];
   module_limits(m, lim);
   for (uint32_t i = 0; i < m->ncodes; i++) {

@@ -296,7 +296,7 @@ static void check_func(walk *wk, const mb_wit_func *f, const mb_wit_iface *iface
   bool spill = f->result && f->result->nflat > 1;
   FUZZ_CHECK(lift.result_in_memory == spill && lower.result_in_memory == spill,
              "%s: result in memory", f->core_name);
-  FUZZ_CHECK(memcmp(lift.params, lower.params, lift.nparams) == 0, "%s: params differ",
+  FUZZ_CHECK(memcmp(lift.params, lower.params, lift.nparams * sizeof *lift.params) == 0, "%s: params differ",
              f->core_name);
   if (spill) {
     FUZZ_CHECK(lift.nresults == 1 && lift.results[0] == MB_WIT_CORE_I32 && lower.nresults == 0 &&

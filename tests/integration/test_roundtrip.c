@@ -105,8 +105,7 @@ static const char *model_diff(const mb_module *a, const mb_module *b, bool elem_
   if (a->ntypes != b->ntypes) DIFF("type count %u vs %u", a->ntypes, b->ntypes);
   for (uint32_t i = 0; i < a->ntypes; i++) {
     const mb_functype *x = &a->types[i], *y = &b->types[i];
-    if (x->nparams != y->nparams || x->nresults != y->nresults ||
-        memcmp(x->params, y->params, x->nparams) || memcmp(x->results, y->results, x->nresults))
+    if (!mb_functype_eq(x, y))
       DIFF("type %u differs", i);
   }
   if (a->nimports != b->nimports) DIFF("import count %u vs %u", a->nimports, b->nimports);

@@ -6,13 +6,18 @@
 //   fused     the output of `membrane link` is instantiated once.
 //
 // usage: node harness.mjs --membrane PATH --wat2wasm PATH --wasm-validate PATH
-//          [--wasm2wat PATH] --clang PATH [--cc-arg ARG | --cc-arg=ARG]... [--keep] SCENARIO_DIR
+//          [--wasm2wat PATH] [--wasm-as PATH] --clang PATH [--cc-arg ARG | --cc-arg=ARG]...
+//          [--keep] SCENARIO_DIR
 //
 // SCENARIO_DIR/manifest.json:
 //   inputs    [{name, src, cflags?, wat_flags?}]  in link order; src is a .wat (wat2wasm)
 //             or a .c (clang wasm32-wasi with the --cc-args and cflags)
 //   link      extra arguments of `membrane link` after the NAME=FILE inputs and -o
-//   features  extra wabt --enable-* flags (wat2wasm and wasm-validate)
+//   features  extra wabt --enable-* flags (wat2wasm and wasm-validate), or binaryen's
+//             for wasm-as
+//   assembler "wasm-as": the .wat inputs are GC (Wasm 3.0) text that wabt cannot read,
+//             assembled by binaryen's wasm-as (--wasm-as, a JS file run on this Node);
+//             wasm-validate cannot check the output either, so V8 does (it compiles it)
 //   host      {"MODULE.FIELD": {kind: func|memory|global|table, ...}}: the host's imports.
 //             func: records [FIELD, ...args] in the host log and returns `returns` (or 0);
 //             memory {initial, maximum?}; global {type, mutable, value}; table {initial}.
@@ -30,7 +35,9 @@
 //             same_interface?: INSTANCE (the fused imports/exports equal that input's),
 //             faithful_copy?: INSTANCE (wasm2wat --no-debug-names of the fused module and
 //             of that input are the same text; needs --wasm2wat),
-//             fused_imports?: WebAssembly.Module.imports() of the fused module}
+//             fused_imports?: WebAssembly.Module.imports() of the fused module,
+//             fused_type_groups?: the number of rec groups in the fused module's type
+//             section (equal groups of different inputs must have become one)}
 //
 // What is compared after instantiation, after initialization (_start/_initialize) and
 // after every call: the call's result or trap (class and message), every exported memory
@@ -62,6 +69,7 @@ while (argv.length > 1) {
   else if (a === '--wat2wasm') opts.wat2wasm = argv.shift();
   else if (a === '--wasm-validate') opts.wasmValidate = argv.shift();
   else if (a === '--wasm2wat') opts.wasm2wat = argv.shift();
+  else if (a === '--wasm-as') opts.wasmAs = argv.shift();
   else if (a === '--clang') opts.clang = argv.shift();
   else if (a === '--cc-arg') opts.ccArgs.push(argv.shift());
   else if (a.startsWith('--cc-arg=')) opts.ccArgs.push(a.slice('--cc-arg='.length));
@@ -108,7 +116,11 @@ const features = manifest.features ?? [];
 const inputs = manifest.inputs.map((spec) => {
   const out = join(work, `${spec.name}.wasm`);
   const src = join(dir, spec.src);
-  if (spec.src.endsWith('.wat')) {
+  if (spec.src.endsWith('.wat') && manifest.assembler === 'wasm-as') {
+    if (!opts.wasmAs) usage('a wasm-as scenario needs --wasm-as');
+    mustRun(`wasm-as ${spec.src}`, process.execPath,
+      [opts.wasmAs, ...features, ...(spec.wat_flags ?? []), src, '-o', out]);
+  } else if (spec.src.endsWith('.wat')) {
     mustRun(`wat2wasm ${spec.src}`, opts.wat2wasm,
       [...features, ...(spec.wat_flags ?? []), src, '-o', out]);
   } else if (spec.src.endsWith('.c')) {
@@ -127,9 +139,22 @@ const linked = mustRun('membrane link', opts.membrane,
   ['link', ...inputs.map((i) => `${i.name}=${i.path}`), '-o', fusedPath, ...linkArgs]);
 for (const s of manifest.expect?.link_stderr ?? [])
   if (!linked.stderr.includes(s)) fail(`membrane link's stderr lacks ${JSON.stringify(s)}:\n${linked.stderr}`);
-mustRun('wasm-validate', opts.wasmValidate, ['--enable-multi-memory', ...features, fusedPath]);
+if (manifest.assembler !== 'wasm-as')
+  mustRun('wasm-validate', opts.wasmValidate, ['--enable-multi-memory', ...features, fusedPath]);
 const fusedBytes = readFileSync(fusedPath);
 const fusedModule = new WebAssembly.Module(fusedBytes);
+if (manifest.expect?.fused_type_groups !== undefined) {
+  // the type section's count: its first LEB128 (0 without the section)
+  let p = 8, groups = 0;
+  const leb = () => { let r = 0, sh = 0, x; do { x = fusedBytes[p++]; r += (x & 0x7f) * 2 ** sh; sh += 7; } while (x & 0x80); return r; };
+  while (p < fusedBytes.length) {
+    const id = fusedBytes[p++], size = leb(), end = p + size;
+    if (id === 1) groups = leb();
+    p = end;
+  }
+  if (groups !== manifest.expect.fused_type_groups)
+    fail(`the fused module has ${groups} rec groups, expected ${manifest.expect.fused_type_groups}`);
+}
 
 // ---- the link options, read independently of membrane ----
 

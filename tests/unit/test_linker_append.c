@@ -6,7 +6,7 @@
  * leaves the target unchanged. */
 #include "linker_test_util.h"
 
-static const uint8_t I32[] = {0x7F};
+static const mb_valtype I32[] = {0x7F};
 static const mb_functype void_to_i32 = {0, 1, NULL, I32};
 static const mb_functype i32_to_void = {1, 0, I32, NULL};
 static const uint8_t const5[] = {0x41, 0x05, 0x0B}, const7[] = {0x41, 0x07, 0x0B},

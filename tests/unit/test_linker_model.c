@@ -103,13 +103,27 @@ static void kind_and_value_type_names(void **state) {
   (void)state;
   assert_string_equal(mb_kind_name(MB_KIND_FUNC), "func");
   assert_string_equal(mb_kind_name(MB_KIND_TAG), "tag");
-  assert_string_equal(mb_valtype_name(0x7F), "i32");
-  assert_string_equal(mb_valtype_name(0x7E), "i64");
-  assert_string_equal(mb_valtype_name(0x7B), "v128");
-  assert_string_equal(mb_valtype_name(0x70), "funcref");
-  assert_string_equal(mb_valtype_name(0x69), "exnref");
-  assert_string_equal(mb_valtype_name(0x74), "nullexnref");
-  assert_string_equal(mb_valtype_name(0x00), "?");
+  assert_string_equal(mb_valtype_name(0x7F).s, "i32");
+  assert_string_equal(mb_valtype_name(0x7E).s, "i64");
+  assert_string_equal(mb_valtype_name(0x7B).s, "v128");
+  assert_string_equal(mb_valtype_name(0x70).s, "funcref");
+  assert_string_equal(mb_valtype_name(0x69).s, "exnref");
+  assert_string_equal(mb_valtype_name(0x74).s, "nullexnref");
+  assert_string_equal(mb_valtype_name(0x00).s, "?");
+  /* references: nullable abstract ones are their shorthand, whichever way built */
+  assert_int_equal(mb_valtype_ref(true, MB_HEAP_ABSTRACT | 0x70), 0x70);
+  assert_string_equal(mb_valtype_name(mb_valtype_ref(true, MB_HEAP_ABSTRACT | 0x6E)).s, "anyref");
+  assert_string_equal(mb_valtype_name(mb_valtype_ref(false, MB_HEAP_ABSTRACT | 0x6E)).s,
+                      "(ref any)");
+  assert_string_equal(mb_valtype_name(mb_valtype_ref(false, MB_HEAP_ABSTRACT | 0x73)).s,
+                      "(ref nofunc)");
+  assert_string_equal(mb_valtype_name(mb_valtype_ref(true, 3)).s, "(ref null 3)");
+  assert_string_equal(mb_valtype_name(mb_valtype_ref(false, 999999)).s, "(ref 999999)");
+  assert_true(mb_valtype_has_index(mb_valtype_ref(false, 0)));
+  assert_false(mb_valtype_has_index(mb_valtype_ref(false, MB_HEAP_ABSTRACT | 0x70)));
+  assert_false(mb_valtype_nullable(mb_valtype_ref(false, 7)));
+  assert_int_equal(mb_valtype_heap(0x6F), MB_HEAP_ABSTRACT | 0x6F);
+  assert_true(mb_valtype_is_ref(0x69) && !mb_valtype_is_ref(0x7F));
 }
 
 int main(void) {

@@ -21,7 +21,8 @@
  *   f func  y type  t table  m memory (u32)  g global  x tag  e elem  d data   (u32 indices)
  *   M memarg (flags, [memidx if bit 6], u64 offset)   n lane byte
  *   i s32  I s64  4 f32 bytes  8 f64 bytes  V 16 raw bytes  Z atomic.fence reserved 0x00
- *   S select vec(valtype)   H heap type (abstract byte) */
+ *   S select vec(valtype)   H heap type (abstract byte)   h heap type (s33 type index)
+ *   F field index u32   N operand count u32   c br_on_cast flags byte */
 enum role {
   R_PLAIN,     /* stands alone */
   R_OPEN,      /* block/loop/if/try/try_table: needs a matching end */
@@ -104,11 +105,20 @@ static opdesc fe_desc(uint32_t sub) { /* §7.6 */
   return d;
 }
 
-/* Every opcode of the sweep, GC (0xFB) excluded: the reader rejects that prefix whole. */
+static opdesc fb_desc(uint32_t sub) { /* §7.3 */
+  static const char *const imm[31] = {
+      "y",  "y",  "yF", "yF", "yF", "yF", "y", "y", "yN", "yd", "ye", "y", "y", "y", "y", "",
+      "y",  "yy", "yd", "ye", "h",  "h",  "h", "h", "clhh", "clhh", "", "", "", "", ""};
+  opdesc d = {0xFB, sub, sub < 31, sub < 31 ? imm[sub] : NULL, R_PLAIN};
+  return d;
+}
+
+/* Every opcode of the sweep. */
 static size_t all_ops(opdesc *out) {
   size_t n = 0;
   for (unsigned op = 0; op <= 0xFF; op++)
     if (op < 0xFB || op > 0xFE) out[n++] = single_desc((uint8_t)op);
+  for (uint32_t s = 0; s <= 40; s++) out[n++] = fb_desc(s);
   for (uint32_t s = 0; s <= 40; s++) out[n++] = fc_desc(s);
   for (uint32_t s = 0; s <= 300; s++) out[n++] = fd_desc(s);
   for (uint32_t s = 0; s <= 100; s++) out[n++] = fe_desc(s);
@@ -194,7 +204,9 @@ static void instruction(tb *b, enc *e, const opdesc *d) {
   for (const char *p = d->imm; *p; p++) {
     switch (*p) {
     /* small non-negative s33 block types encode like u32 */
-    case 'B': case 'y': index_u32(b, e, MB_SPACE_TYPE); break;
+    case 'B': case 'y': case 'h': index_u32(b, e, MB_SPACE_TYPE); break;
+    case 'F': case 'N': plain_u32(b, e, e->variant == V_ZERO ? 0 : e->variant == V_SMALL ? 1 : 2); break;
+    case 'c': tb_byte(b, e->variant == V_ZERO ? 0 : e->variant == V_SMALL ? 1 : 3); break;
     case 'f': index_u32(b, e, MB_SPACE_FUNC); break;
     case 't': index_u32(b, e, MB_SPACE_TABLE); break;
     case 'm': index_u32(b, e, MB_SPACE_MEMORY); break;
@@ -359,9 +371,9 @@ static void expectation_table_is_complete(void **state) {
   size_t n = all_ops(ops), defined = 0;
   for (size_t i = 0; i < n; i++) defined += ops[i].defined;
   /* 251 single bytes (4 prefixes excluded): 128 numeric + 23 loads/stores + 48 others;
-   * FC 18; FD 256; FE 3 + 1 + 63 */
-  assert_int_equal(n, 252 + 41 + 301 + 101);
-  assert_int_equal(defined, (128 + 23 + 48) + 18 + 256 + 67);
+   * FB 31; FC 18; FD 256; FE 3 + 1 + 63 */
+  assert_int_equal(n, 252 + 41 + 41 + 301 + 101);
+  assert_int_equal(defined, (128 + 23 + 48) + 31 + 18 + 256 + 67);
 }
 
 static void defined_opcodes_decode(void **state) {
@@ -395,14 +407,13 @@ static void defined_opcodes_decode(void **state) {
       checked++;
     }
   }
-  assert_int_equal(checked, ((128 + 23 + 48) + 18 + 256 + 67) * NVARIANTS);
+  assert_int_equal(checked, ((128 + 23 + 48) + 31 + 18 + 256 + 67) * NVARIANTS);
 }
 
 static void undefined_opcodes_rejected_at_their_offset(void **state) {
   (void)state;
-  opdesc ops[MAX_OPS + 41];
+  opdesc ops[MAX_OPS];
   size_t n = all_ops(ops), checked = 0;
-  for (uint32_t s = 0; s <= 40; s++) ops[n++] = (opdesc){0xFB, s, false, NULL, R_PLAIN};
   char name[32];
   for (size_t i = 0; i < n; i++) {
     if (ops[i].defined) continue;
@@ -425,13 +436,8 @@ static void undefined_opcodes_rejected_at_their_offset(void **state) {
       mb_diag diag = {0};
       mb_err err = mb_wasm_read(TA, m.d, m.n, &mod, &diag);
       op_name(&ops[i], name, sizeof name);
-      if (ops[i].prefix == 0xFB) {
-        if (err != MB_ERR_UNSUPPORTED) fail_msg("%s: %s", name, mb_err_name(err));
-        assert_diag(diag, MB_ERR_UNSUPPORTED, "unsupported", body_off + op_off);
-      } else {
-        if (err != MB_ERR_BAD_OPCODE) fail_msg("%s: %s (%s)", name, mb_err_name(err), diag.message);
-        assert_diag(diag, MB_ERR_BAD_OPCODE, "illegal opcode", body_off + op_off);
-      }
+      if (err != MB_ERR_BAD_OPCODE) fail_msg("%s: %s (%s)", name, mb_err_name(err), diag.message);
+      assert_diag(diag, MB_ERR_BAD_OPCODE, "illegal opcode", body_off + op_off);
       assert_null(mod);
       /* the rewriter refuses it the same way */
       mb_buf out;
@@ -439,7 +445,7 @@ static void undefined_opcodes_rejected_at_their_offset(void **state) {
       mb_remap r = remap_all(rot);
       memset(&diag, 0, sizeof diag);
       err = mb_code_rewrite(bd.d, bd.n, body_off, &r, &out, &diag);
-      assert_int_equal(err, ops[i].prefix == 0xFB ? MB_ERR_UNSUPPORTED : MB_ERR_BAD_OPCODE);
+      assert_int_equal(err, MB_ERR_BAD_OPCODE);
       assert_int_equal(diag.offset, body_off + op_off);
       mb_buf_fini(&out);
       tb_fini(&bd);
@@ -449,8 +455,8 @@ static void undefined_opcodes_rejected_at_their_offset(void **state) {
   }
   /* 5 + 11 + 36 + 1 undefined single bytes: 0x16 0x17 0x1D 0x1E 0x27, 0xC5–0xCF,
    * 0xD7–0xFA, 0xFF; FC 23 (18–40); FD 20 holes + 25 (276–300); FE 12 (4–15) + 22 (79–100);
-   * FB 41. Prefixed ones run twice (minimal and padded sub-opcode). */
-  assert_int_equal(checked, 53 + 2 * (23 + 45 + 34 + 41));
+   * FB 10 (31–40). Prefixed ones run twice (minimal and padded sub-opcode). */
+  assert_int_equal(checked, 53 + 2 * (23 + 45 + 34 + 10));
 }
 
 static void dump(const char *label, const uint8_t *p, size_t n) {
@@ -719,6 +725,35 @@ static void const_expr_rewrite(void **state) {
   out.len = 0;
   assert_int_equal(mb_const_expr_rewrite(open, sizeof open, 0, &r, &out, &diag),
                    MB_ERR_UNEXPECTED_END);
+  /* the GC constant instructions (3.0 §5.2), type indices remapped */
+  static const uint8_t gc[] = {0x41, 0x05, 0xFB, 0x1C, 0xFB, 0x00, 0x01, 0xFB, 0x01, 0x00,
+                               0xFB, 0x06, 0x02, 0xFB, 0x07, 0x00, 0xFB, 0x08, 0x02, 0x03,
+                               0xD0, 0x6F, 0xFB, 0x1A, 0xFB, 0x1B, 0x0B};
+  static const uint8_t want_gc[] = {0x41, 0x05, 0xFB, 0x1C, 0xFB, 0x00, 0x00, 0xFB, 0x01, 0x02,
+                                    0xFB, 0x06, 0x01, 0xFB, 0x07, 0x02, 0xFB, 0x08, 0x01, 0x03,
+                                    0xD0, 0x6F, 0xFB, 0x1A, 0xFB, 0x1B, 0x0B};
+  out.len = 0;
+  assert_int_equal(mb_const_expr_rewrite(gc, sizeof gc, 0, &r, &out, &diag), MB_OK);
+  assert_int_equal(out.len, sizeof want_gc);
+  assert_memory_equal(out.data, want_gc, sizeof want_gc);
+  /* ... and no other 0xFB instruction */
+  static const uint8_t not_const[][6] = {
+      {0xFB, 0x09, 0x00, 0x00, 0x0B}, /* array.new_data */
+      {0xFB, 0x0A, 0x00, 0x00, 0x0B}, /* array.new_elem */
+      {0xFB, 0x02, 0x00, 0x00, 0x0B}, /* struct.get */
+      {0xFB, 0x0F, 0x0B},             /* array.len */
+      {0xFB, 0x16, 0x6E, 0x0B},       /* ref.cast */
+      {0xFB, 0x1D, 0x0B},             /* i31.get_s */
+      {0xD4, 0x0B},                   /* ref.as_non_null */
+  };
+  for (size_t k = 0; k < sizeof not_const / sizeof *not_const; k++) {
+    size_t len = 1;
+    while (not_const[k][len - 1] != 0x0B) len++;
+    out.len = 0;
+    assert_int_equal(mb_const_expr_rewrite(not_const[k], len, 20, &r, &out, &diag),
+                     MB_ERR_BAD_CONST_EXPR);
+    assert_diag(diag, MB_ERR_BAD_CONST_EXPR, "constant expression required", 20);
+  }
   /* a structured instruction is not constant either */
   static const uint8_t blk[] = {0x02, 0x40, 0x0B, 0x0B};
   out.len = 0;

@@ -106,6 +106,19 @@ static size_t func_module(tb *m, const uint8_t *body, size_t n, unsigned with) {
     tb_fini(&s_);                                                                \
   } while (0)
 
+#define EXPECT_SECTION_OK(id, ...)                                                \
+  do {                                                                           \
+    tb m_, s_;                                                                   \
+    tb_init(&m_);                                                                \
+    tb_init(&s_);                                                                \
+    tb_preamble(&m_);                                                            \
+    TB_PUT(&s_, __VA_ARGS__);                                                    \
+    sec(&m_, (id), &s_);                                                         \
+    EXPECT_OK(&m_);                                                              \
+    tb_fini(&m_);                                                                \
+    tb_fini(&s_);                                                                \
+  } while (0)
+
 /* ---- preamble ---- */
 
 /* Bug fix: a preamble cut short was "magic header not detected" / "unknown binary
@@ -522,21 +535,60 @@ static void type_errors(void **state) {
   EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed value type 0x40", 4, 0x01, 0x60, 0x00, 0x01, 0x40);
   EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed value type", 3, 0x01, 0x60, 0x01, 0x00, 0x00);
   EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed value type", 3, 0x01, 0x60, 0x01, 0x78, 0x00);
-  /* typed references */
-  EXPECT_SECTION(1, MB_ERR_UNSUPPORTED, "typed reference", 3, 0x01, 0x60, 0x01, 0x63, 0x70, 0x00);
-  EXPECT_SECTION(1, MB_ERR_UNSUPPORTED, "typed reference", 4, 0x01, 0x60, 0x00, 0x01, 0x64, 0x00);
-  EXPECT_SECTION(6, MB_ERR_UNSUPPORTED, "typed reference", 1, 0x01, 0x63, 0x70, 0x00, 0xD0, 0x70,
+  /* typed references (3.0): a heap type is abstract or a type index in range */
+  EXPECT_SECTION_OK(1, 0x01, 0x60, 0x01, 0x63, 0x70, 0x00);
+  EXPECT_SECTION_OK(1, 0x01, 0x60, 0x00, 0x01, 0x64, 0x00); /* refers to itself */
+  EXPECT_SECTION(1, MB_ERR_INDEX_RANGE, "unknown type 1", 5, 0x01, 0x60, 0x00, 0x01, 0x64, 0x01);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed heap type", 5, 0x01, 0x60, 0x00, 0x01, 0x64, 0x40);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed value type 0x65", 3, 0x01, 0x60, 0x01, 0x65, 0x00);
+  EXPECT_SECTION_OK(6, 0x01, 0x63, 0x70, 0x00, 0xD0, 0x70, 0x0B);
+  EXPECT_SECTION(6, MB_ERR_INDEX_RANGE, "unknown type 0", 2, 0x01, 0x63, 0x00, 0x00, 0xD0, 0x70,
                  0x0B);
-  EXPECT_BODY(0, MB_ERR_UNSUPPORTED, "typed reference", 2, 0x01, 0x01, 0x64, 0x70, 0x0B);
-  EXPECT_BODY(0, MB_ERR_UNSUPPORTED, "unsupported", 2, 0x00, 0x02, 0x63, 0x70, 0x0B, 0x0B);
-  EXPECT_BODY(0, MB_ERR_UNSUPPORTED, "unsupported", 2, 0x00, 0xD0, 0x00, 0x1A, 0x0B);
+  EXPECT_BODY_OK(0, 0x01, 0x01, 0x64, 0x70, 0x0B);
+  EXPECT_BODY_OK(0, 0x01, 0x01, 0x63, 0x00, 0x0B);
+  EXPECT_BODY(0, MB_ERR_INDEX_RANGE, "unknown type 1", 3, 0x01, 0x01, 0x63, 0x01, 0x0B);
+  EXPECT_BODY_OK(0, 0x00, 0x02, 0x63, 0x70, 0x0B, 0x0B);
+  EXPECT_BODY(0, MB_ERR_INDEX_RANGE, "unknown type 9", 3, 0x00, 0x02, 0x64, 0x09, 0x0B, 0x0B);
+  EXPECT_BODY_OK(0, 0x00, 0xD0, 0x00, 0x1A, 0x0B);
+  EXPECT_BODY(0, MB_ERR_INDEX_RANGE, "unknown type 5", 2, 0x00, 0xD0, 0x05, 0x1A, 0x0B);
   EXPECT_BODY(0, MB_ERR_BAD_TYPE, "malformed heap type", 2, 0x00, 0xD0, 0x7F, 0x1A, 0x0B);
-  EXPECT_BODY(0, MB_ERR_UNSUPPORTED, "typed reference", 3, 0x00, 0x1C, 0x01, 0x63, 0x70, 0x0B);
-  /* GC type forms: recognised, refused as unsupported */
-  static const uint8_t gc[] = {0x5F, 0x5E, 0x4E, 0x50, 0x4F};
-  for (size_t i = 0; i < sizeof gc; i++)
-    EXPECT_SECTION(1, MB_ERR_UNSUPPORTED, "GC type definition", 4, 0x02, 0x60, 0x00, 0x00, gc[i],
-                   0x00, 0x00);
+  EXPECT_BODY_OK(0, 0x00, 0x1C, 0x01, 0x63, 0x70, 0x0B);
+  EXPECT_BODY(0, MB_ERR_BAD_TYPE, "malformed value type 0x62", 3, 0x00, 0x1C, 0x01, 0x62, 0x0B);
+  /* GC type definitions: rec groups, sub types, struct and array */
+  EXPECT_SECTION_OK(1, 0x01, 0x4E, 0x02, 0x5F, 0x01, 0x63, 0x01, 0x00, 0x5F, 0x00);
+  EXPECT_SECTION_OK(1, 0x02, 0x50, 0x00, 0x5F, 0x00, 0x4F, 0x01, 0x00, 0x5F, 0x01, 0x78, 0x01);
+  EXPECT_SECTION_OK(1, 0x01, 0x5E, 0x77, 0x00);
+  /* a reference into a later rec group */
+  EXPECT_SECTION(1, MB_ERR_INDEX_RANGE, "unknown type 1", 4, 0x02, 0x5F, 0x01, 0x63, 0x01, 0x00,
+                 0x5F, 0x00);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "sub type must have at most one supertype", 4, 0x02, 0x5F,
+                 0x00, 0x50, 0x02, 0x00, 0x00, 0x5F, 0x00);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "supertype 0 of type 0 must be defined before it", 3, 0x01,
+                 0x50, 0x01, 0x00, 0x5F, 0x00);
+  EXPECT_SECTION(1, MB_ERR_INDEX_RANGE, "unknown type 5", 5, 0x01, 0x4E, 0x01, 0x50, 0x01, 0x05,
+                 0x5F, 0x00);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed mutability 0x02", 3, 0x01, 0x5E, 0x7F, 0x02);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed value type 0x76", 2, 0x01, 0x5E, 0x76, 0x00);
+  EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed function type form 0x5d", 3, 0x01, 0x50, 0x00,
+                 0x5D);
+  EXPECT_SECTION(1, MB_ERR_UNEXPECTED_END, "rec group types", 2, 0x01, 0x4E, 0x05, 0x5F, 0x00);
+  /* a function (or tag) must have a function type, not a struct or array type */
+  {
+    tb m;
+    tb_init(&m);
+    tb_preamble(&m);
+    tb_section_raw(&m, 1, TB_BYTES(0x02, 0x5F, 0x00, 0x60, 0x00, 0x00));
+    size_t at = m.n + 2 + 2;
+    tb_section_raw(&m, 3, TB_BYTES(0x02, 0x01, 0x00));
+    EXPECT(&m, MB_ERR_BAD_TYPE, "type 0 in function section is not a function type", at);
+    m.n = 0;
+    tb_preamble(&m);
+    tb_section_raw(&m, 1, TB_BYTES(0x01, 0x5E, 0x7F, 0x01));
+    at = m.n + 2 + 6;
+    tb_section_raw(&m, 2, TB_BYTES(0x01, 0x01, 'm', 0x01, 'f', 0x00, 0x00));
+    EXPECT(&m, MB_ERR_BAD_TYPE, "not a function type", at);
+    tb_fini(&m);
+  }
   /* anything else is malformed */
   EXPECT_SECTION(1, MB_ERR_BAD_TYPE, "malformed function type form 0x61", 1, 0x01, 0x61, 0x00,
                  0x00);
@@ -760,9 +812,21 @@ static void data_count_errors(void **state) {
   tb_section_raw(&m, 10, TB_BYTES(0x01, 0x05, 0x00, 0xFC, 0x09, 0x00, 0x0B));
   tb_section_raw(&m, 11, TB_BYTES(0x01, 0x01, 0x00));
   EXPECT(&m, MB_ERR_DATA_COUNT, "data count section required", at);
+  /* array.new_data (0xFB 9) needs it too: type 0 an array of i8, data segment 0 */
+  m.n = 0;
+  tb_preamble(&m);
+  tb_section_raw(&m, 1, TB_BYTES(0x02, 0x5E, 0x78, 0x00, 0x60, 0x00, 0x00));
+  tb_section_raw(&m, 3, TB_BYTES(0x01, 0x01));
+  at = m.n + 2;
+  tb_section_raw(&m, 10, TB_BYTES(0x01, 0x0B, 0x00, 0x41, 0x00, 0x41, 0x01, 0xFB, 0x09, 0x00,
+                                  0x00, 0x1A, 0x0B));
+  tb_section_raw(&m, 11, TB_BYTES(0x01, 0x01, 0x01, 0x2A));
+  EXPECT(&m, MB_ERR_DATA_COUNT, "array.new_data", at);
   /* with the data count, a data index past it is out of range */
   EXPECT_BODY(WITH_DATACOUNT, MB_ERR_INDEX_RANGE, "data segment index 1 out of range", 3, 0x00,
               0xFC, 0x09, 0x01, 0x0B);
+  EXPECT_BODY(WITH_DATACOUNT, MB_ERR_INDEX_RANGE, "data segment index 1 out of range", 4, 0x00,
+              0xFB, 0x12, 0x00, 0x01, 0x0B);
   EXPECT_BODY_OK(WITH_DATACOUNT, 0x00, 0xFC, 0x09, 0x00, 0x0B);
   tb_fini(&m);
 }
@@ -897,7 +961,12 @@ static void code_structure_errors(void **state) {
   EXPECT_BODY(0, MB_ERR_BAD_OPCODE, "illegal opcode 0x27", 3, 0x00, 0x01, 0x01, 0x27, 0x0B);
   EXPECT_BODY(0, MB_ERR_BAD_OPCODE, "illegal opcode 0xfc 18", 1, 0x00, 0xFC, 0x12, 0x0B);
   EXPECT_BODY(0, MB_ERR_BAD_OPCODE, "illegal opcode 0xfd 154", 1, 0x00, 0xFD, 0x9A, 0x01, 0x0B);
-  EXPECT_BODY(0, MB_ERR_UNSUPPORTED, "GC instruction", 1, 0x00, 0xFB, 0x00, 0x00, 0x0B);
+  EXPECT_BODY(0, MB_ERR_BAD_OPCODE, "illegal opcode 0xfb 31", 1, 0x00, 0xFB, 0x1F, 0x0B);
+  EXPECT_BODY(0, MB_ERR_INDEX_RANGE, "type index 5 out of range", 3, 0x00, 0xFB, 0x00, 0x05, 0x0B);
+  EXPECT_BODY(0, MB_ERR_BAD_IMMEDIATE, "malformed cast flags 0x04", 3, 0x00, 0xFB, 0x18, 0x04, 0x00,
+              0x70, 0x70, 0x0B);
+  EXPECT_BODY(0, MB_ERR_INDEX_RANGE, "unknown type 2", 6, 0x00, 0xFB, 0x19, 0x03, 0x00, 0x70, 0x02,
+              0x0B);
   /* memarg flags must be < 128 */
   EXPECT_BODY(WITH_MEM, MB_ERR_BAD_IMMEDIATE, "malformed memop flags 0x80", 4, 0x00, 0x41, 0x00,
               0x28, 0x80, 0x01, 0x00, 0x1A, 0x0B);

@@ -363,7 +363,7 @@ static void custom_placement_preserved(void **state) {
 
 static void built_module_roundtrip(void **state) {
   (void)state;
-  static const uint8_t i32[] = {0x7F};
+  static const mb_valtype i32[] = {0x7F};
   static const uint8_t body[] = {0x00, 0x41, 0x07, 0x10, 0x00, 0x0B}; /* i32.const 7, call 0 */
   static const uint8_t offset[] = {0x41, 0x10, 0x0B};
 
@@ -430,7 +430,7 @@ static void built_module_roundtrip(void **state) {
   for (uint32_t i = 0; i < 2; i++) {
     assert_int_equal(r->types[i].nparams, m->types[i].nparams);
     assert_int_equal(r->types[i].nresults, m->types[i].nresults);
-    assert_memory_equal(r->types[i].params, m->types[i].params, m->types[i].nparams);
+    assert_memory_equal(r->types[i].params, m->types[i].params, m->types[i].nparams * sizeof *m->types[i].params);
   }
   assert_int_equal(r->nimports, 1);
   assert_int_equal(r->imports[0].kind, MB_KIND_FUNC);
@@ -481,6 +481,94 @@ static void built_module_roundtrip(void **state) {
 
 /* Bug fix: mb_module_alloc rounded the size up to 16 before checking it, so a size
  * near SIZE_MAX wrapped to 0 and came back as a 16-byte block. */
+/* A GC type section built in memory: rec group, sub types, struct and array fields,
+ * typed references in a signature and a global, written as the spec encodes them and
+ * read back as the same model. */
+static void built_gc_types_roundtrip(void **state) {
+  (void)state;
+  static const uint8_t init[] = {0xD0, 0x03, 0x0B}; /* ref.null 3 */
+  mb_module *m = mb_module_new(TA);
+  assert_non_null(m);
+  mb_field *f0 = mb_module_alloc(m, 2 * sizeof *f0), *f1 = mb_module_alloc(m, sizeof *f1),
+           *f3 = mb_module_alloc(m, 3 * sizeof *f3);
+  mb_valtype *params = mb_module_alloc(m, sizeof *params);
+  mb_valtype *results = mb_module_alloc(m, sizeof *results);
+  assert_true(f0 && f1 && f3 && params && results);
+  f0[0] = (mb_field){mb_valtype_ref(true, 1), true};
+  f0[1] = (mb_field){MB_PACKED_I8, false};
+  f1[0] = (mb_field){MB_PACKED_I16, true};
+  f3[0] = f0[0];
+  f3[1] = f0[1];
+  f3[2] = (mb_field){mb_valtype_ref(false, MB_HEAP_ABSTRACT | 0x6C), false}; /* (ref i31) */
+  params[0] = mb_valtype_ref(false, 0);
+  results[0] = mb_valtype_ref(true, MB_HEAP_ABSTRACT | 0x6E); /* anyref */
+  assert_int_equal(results[0], 0x6E);
+  m->ntypes = 4;
+  m->types = mb_module_alloc(m, 4 * sizeof *m->types);
+  m->typedefs = mb_module_alloc(m, 4 * sizeof *m->typedefs);
+  assert_true(m->types && m->typedefs);
+  m->types[2] = (mb_functype){1, 1, params, results};
+  m->typedefs[0] = (mb_typedef){MB_COMP_STRUCT, MB_SUB_OPEN, false, 0, 0, 2, true, 2, f0};
+  m->typedefs[1] = (mb_typedef){MB_COMP_ARRAY, MB_SUB_FINAL, false, 0, 0, 2, true, 1, f1};
+  m->typedefs[2] = (mb_typedef){MB_COMP_FUNC, MB_SUB_NONE, false, 0, 2, 1, false, 0, NULL};
+  m->typedefs[3] = (mb_typedef){MB_COMP_STRUCT, MB_SUB_FINAL, true, 0, 3, 1, false, 3, f3};
+  m->nglobals = 1;
+  m->globals = mb_module_alloc(m, sizeof *m->globals);
+  m->globals[0].type = (mb_globaltype){mb_valtype_ref(true, 3), true};
+  m->globals[0].init = (mb_bytes){init, sizeof init};
+  mb_module_mark_dirty(m, MB_SEC_TYPE);
+  mb_module_mark_dirty(m, MB_SEC_GLOBAL);
+
+  tb want, s;
+  tb_init(&want);
+  tb_init(&s);
+  tb_preamble(&want);
+  TB_PUT(&s, 0x03,                                     /* 3 rec groups */
+         0x4E, 0x02,                                   /* rec of 2 */
+         0x50, 0x00, 0x5F, 0x02, 0x63, 0x01, 0x01, 0x78, 0x00, /* sub struct */
+         0x4F, 0x00, 0x5E, 0x77, 0x01,                 /* sub final array (mut i16) */
+         0x60, 0x01, 0x64, 0x00, 0x01, 0x6E,           /* func [(ref 0)] -> [anyref] */
+         0x4F, 0x01, 0x00, 0x5F, 0x03, 0x63, 0x01, 0x01, 0x78, 0x00, 0x64, 0x6C, 0x00);
+  tb_section(&want, 1, &s);
+  s.n = 0;
+  TB_PUT(&s, 0x01, 0x63, 0x03, 0x01, 0xD0, 0x03, 0x0B);
+  tb_section(&want, 6, &s);
+  assert_writes(m, &want);
+
+  mb_module *r = NULL;
+  mb_diag diag = {0};
+  assert_int_equal(mb_wasm_read(TA, want.d, want.n, &r, &diag), MB_OK);
+  assert_true(r->features & MB_FEAT_GC);
+  assert_true(r->features & MB_FEAT_TYPED_FUNC_REFS);
+  assert_int_equal(r->ntypes, 4);
+  assert_non_null(r->typedefs);
+  for (uint32_t i = 0; i < 4; i++) {
+    const mb_typedef *x = &r->typedefs[i], *y = &m->typedefs[i];
+    assert_int_equal(x->form, y->form);
+    assert_int_equal(x->sub, y->sub);
+    assert_int_equal(x->has_super, y->has_super);
+    assert_int_equal(x->super, y->super);
+    assert_int_equal(x->rec, y->rec);
+    assert_int_equal(x->rec_size, y->rec_size);
+    assert_int_equal(x->rec_explicit, y->rec_explicit);
+    assert_int_equal(x->nfields, y->nfields);
+    for (uint32_t k = 0; k < x->nfields; k++) {
+      assert_int_equal(x->fields[k].type, y->fields[k].type);
+      assert_int_equal(x->fields[k].mutable_, y->fields[k].mutable_);
+    }
+    assert_true(mb_functype_eq(&r->types[i], &m->types[i]));
+  }
+  assert_int_equal(r->globals[0].type.valtype, mb_valtype_ref(true, 3));
+  assert_string_equal(mb_valtype_name(r->globals[0].type.valtype).s, "(ref null 3)");
+  assert_string_equal(mb_valtype_name(r->types[2].params[0]).s, "(ref 0)");
+  assert_string_equal(mb_valtype_name(r->typedefs[3].fields[2].type).s, "(ref i31)");
+  assert_string_equal(mb_valtype_name(r->typedefs[0].fields[1].type).s, "i8");
+  mb_module_free(r);
+  mb_module_free(m);
+  tb_fini(&want);
+  tb_fini(&s);
+}
+
 static void module_alloc_refuses_sizes_that_overflow(void **state) {
   (void)state;
   mb_module *m = mb_module_new(TA);
@@ -1015,6 +1103,7 @@ int main(void) {
       LINKER_TEST(strip_removes_customs),
       LINKER_TEST(custom_placement_preserved),
       LINKER_TEST(built_module_roundtrip),
+      LINKER_TEST(built_gc_types_roundtrip),
       LINKER_TEST(module_alloc_refuses_sizes_that_overflow),
       LINKER_TEST(permute_swaps_memories_and_functions),
       LINKER_TEST(permute_and_back_is_identity),

@@ -20,3 +20,16 @@ for wat in "$here"/*.wat; do
   wat2wasm "${flags[@]}" "$wat" -o "$out/$base.wasm"
 done
 python3 "$here/binary_seeds.py" "$out"
+# GC and typed function references: wabt 1.0.32 cannot assemble them, binaryen 132
+# (scripts/setup, run on Node 26) can. The GC test fixtures, as written and as wasm-opt's
+# fuzzer grows a random module from their bytes (-ttf), at most a few KB each.
+root=$here/../../..
+node=$root/.deps/node/bin/node
+binaryen=$root/.deps/binaryen/node_modules/binaryen/bin
+gc_features=(--enable-gc --enable-reference-types --enable-tail-call --enable-bulk-memory
+             --enable-multivalue)
+for wat in "$root"/tests/fixtures/gc/*.wat; do
+  base=$(basename "$wat" .wat)
+  "$node" "$binaryen/wasm-as" "${gc_features[@]}" "$wat" -o "$out/$base.wasm"
+  "$node" "$binaryen/wasm-opt" "${gc_features[@]}" -ttf "$wat" -o "$out/${base}_ttf.wasm"
+done
