@@ -284,7 +284,7 @@ static mb_link_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const m
                         in->name, wi->id, field, pin->name);
   char name[900];
   snprintf(name, sizeof name, "membrane:adapter %s->%s %s", in->name, l->inst[t.inst].name, exp);
-  mb_gen *g;
+  mb_gen *g = NULL;
   if ((e = add_gen(l, MB_GEN_ADAPTER, i, have_imp, name, &g, diag))) return e;
   uint32_t gi = l->ngens - 1;
   g->callee = t.inst;
@@ -388,7 +388,7 @@ static mb_link_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic k
   uint32_t type;
   mb_link_err e = rtype_id(l, definer, iface, res, &type, diag);
   if (e) return e;
-  mb_gen *g;
+  mb_gen *g = NULL;
   if ((e = add_gen(l, (mb_gen_kind)kind, i, ft, name, &g, diag))) return e;
   g->type = type;
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
@@ -536,7 +536,7 @@ static mb_link_err caller_import(mb_link *l, int i, uint32_t k, mb_diag *diag) {
   char name[300];
   snprintf(name, sizeof name, "membrane:%s:membrane:caller.%.*s", in->name, (int)im->field.len,
            (const char *)im->field.ptr);
-  mb_gen *g;
+  mb_gen *g = NULL;
   mb_link_err e = add_gen(l, kind, i, ft, name, &g, diag);
   if (e) return e;
   in->res[k] = (mb_target){.inst = MB_TARGET_GEN, .index = l->ngens - 1};
@@ -555,7 +555,7 @@ mb_link_err mb__link_res_caller_calls(mb_link *l, mb_diag *diag) {
       snprintf(name, sizeof name, "membrane:call %s->%s %.*s.%.*s", in->name,
                l->inst[t.inst].name, (int)im->module.len, (const char *)im->module.ptr,
                (int)im->field.len, (const char *)im->field.ptr);
-      mb_gen *g;
+      mb_gen *g = NULL;
       mb_link_err e = add_gen(l, MB_GEN_CALL_AS, (int)i, &in->m->types[im->u.func_type], name, &g, diag);
       if (e) return e;
       g->callee = t.inst;
@@ -586,7 +586,7 @@ mb_link_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag) {
         char name[300];
         snprintf(name, sizeof name, "membrane:exit %.*s.proc_exit", (int)im->module.len,
                  (const char *)im->module.ptr);
-        mb_gen *g;
+        mb_gen *g = NULL;
         if ((e = add_gen(l, MB_GEN_EXIT, (int)i, &exit_type, name, &g, diag))) break;
         g->host = t.host;
         gen_of_host[t.host] = l->ngens - 1;

@@ -342,6 +342,7 @@ typedef struct body {
 static uint32_t scratch_local(body *c, uint8_t type, uint8_t ord) {
   for (uint32_t i = 0; i < c->n; i++)
     if (c->type[i] == type && c->ord[i] == ord) return c->first + i;
+  if (c->n == sizeof c->type) return UINT32_MAX; /* not reached (at most nine); for gcc -O3 */
   c->type[c->n] = type;
   c->ord[c->n] = ord;
   return c->first + c->n++;

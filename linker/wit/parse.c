@@ -336,7 +336,7 @@ static mb_wit_err skip_attributes(parser *p) {
   while (p->t == T_AT) {
     TRY(next(p));
     wit_pos pos = p->tpos;
-    const char *name, *key;
+    const char *name = NULL, *key = NULL;
     TRY(ident(p, "an annotation name after '@'", &name, NULL));
     bool since = strcmp(name, "since") == 0, deprecated = strcmp(name, "deprecated") == 0;
     if (!since && !deprecated && strcmp(name, "unstable") != 0)
@@ -577,7 +577,7 @@ static mb_wit_err parse_params(parser *p, wit_scope *s, wit_func *f, wit_node *s
   }
   TRY(expect(p, T_LPAREN, "to open the parameter list"));
   while (p->t != T_RPAREN) {
-    const char *name;
+    const char *name = NULL;
     wit_pos pos;
     wit_node *type;
     TRY(ident(p, "a parameter name or ')'", &name, &pos));
@@ -793,7 +793,7 @@ static mb_wit_err parse_resource(parser *p, wit_scope *s) {
 static mb_wit_err parse_path(parser *p, wit_path *path, const char *what) {
   memset(path, 0, sizeof *path);
   path->pos = p->tpos;
-  const char *first;
+  const char *first = NULL;
   TRY(ident(p, what, &first, NULL));
   if (p->t != T_COLON) {
     path->name = first;
@@ -985,7 +985,7 @@ static mb_wit_err parse_items(parser *p, wit_scope *s) {
 
 static mb_wit_err parse_scope(parser *p, bool world) {
   TRY(next(p));
-  const char *name;
+  const char *name = NULL;
   wit_pos pos;
   TRY(ident(p, world ? "a name after 'world'" : "a name after 'interface'", &name, &pos));
   wit_scope *s = new_scope(p, name, &pos, world);

@@ -457,7 +457,7 @@ static mb_wit_err resolve(rctx *r, wit_node *n, unsigned depth, wit_node **out);
 
 /* A type in a value position: a resource named there means own<resource>. */
 static mb_wit_err value(rctx *r, const mb_wit_type **slot, unsigned depth) {
-  wit_node *t;
+  wit_node *t = NULL;
   TRY(resolve(r, WIT_OF(wit_node, *slot), depth, &t));
   if (t->pub.kind == MB_WIT_RESOURCE) {
     if (!t->own) {
