@@ -221,7 +221,7 @@ static mb_link_err inline_const(mb__fuse *f, mb_bytes *expr) {
   mb_buf_init(&b, &f->l->alloc);
   bool changed = false, understood = true;
   mb_link_err e = inline_globals(f, *expr, 0, &b, &changed, &understood);
-  mb__emit(&b, MB_OP_END);
+  mb_wasm_emit(&b, MB_OP_END);
   if (!e && changed && understood && !b.failed) {
     uint8_t *p = mb_wasm_arena_alloc(f->out->arena, b.len);
     if (!p) e = mb__fuse_nomem(f);
@@ -302,8 +302,8 @@ static mb_link_err add_stubs(mb__fuse *f) {
     mb_link_err e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
-    mb__emit(&f->body, MB_OP_UNREACHABLE);
-    mb__emit(&f->body, MB_OP_END);
+    mb_wasm_emit(&f->body, MB_OP_UNREACHABLE);
+    mb_wasm_emit(&f->body, MB_OP_END);
     char name[300];
     snprintf(name, sizeof name, "membrane: unresolved import %.*s.%.*s", (int)im->module.len,
              (const char *)im->module.ptr, (int)im->field.len, (const char *)im->field.ptr);

@@ -52,17 +52,17 @@ static const char *const intrinsic_glue[] = {
 static void op_list_bytes(mb_buf *b, const mb_wit_type *t, uint32_t len, uint32_t trap) {
   uint32_t size = t->kind == MB_WIT_STRING ? 1 : t->elem->size;
   if (size > 1) {
-    mb__emit_u32(b, MB_OP_LOCAL_GET, len);
-    mb__emit_i32(b, (int32_t)(UINT32_MAX / size));
-    mb__emit(b, MB_OP_I32_GT_U);
-    mb__emit_block(b, MB_OP_IF);
-    mb__emit_call(b, trap);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, len);
+    mb_wasm_emit_i32(b, (int32_t)(UINT32_MAX / size));
+    mb_wasm_emit(b, MB_OP_I32_GT_U);
+    mb_wasm_emit_block(b, MB_OP_IF);
+    mb_wasm_emit_call(b, trap);
+    mb_wasm_emit(b, MB_OP_END);
   }
-  mb__emit_u32(b, MB_OP_LOCAL_GET, len);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, len);
   if (size > 1) {
-    mb__emit_i32(b, (int32_t)size);
-    mb__emit(b, MB_OP_I32_MUL);
+    mb_wasm_emit_i32(b, (int32_t)size);
+    mb_wasm_emit(b, MB_OP_I32_MUL);
   }
 }
 
@@ -113,19 +113,19 @@ static bool local_is_i64(const actx *a, uint32_t y) {
   return y < a->first_extra && a->g->ft->params[y] == MB_WIT_CORE_I64;
 }
 static void op_get_i32(actx *a, uint32_t y) {
-  mb__emit_u32(a->b, MB_OP_LOCAL_GET, y);
-  if (local_is_i64(a, y)) mb__emit(a->b, MB_OP_I32_WRAP_I64);
+  mb_wasm_emit_u32(a->b, MB_OP_LOCAL_GET, y);
+  if (local_is_i64(a, y)) mb_wasm_emit(a->b, MB_OP_I32_WRAP_I64);
 }
 static void op_set_i32(actx *a, uint32_t y) {
-  if (local_is_i64(a, y)) mb__emit(a->b, MB_OP_I64_EXTEND_I32_U);
-  mb__emit_u32(a->b, MB_OP_LOCAL_SET, y);
+  if (local_is_i64(a, y)) mb_wasm_emit(a->b, MB_OP_I64_EXTEND_I32_U);
+  mb_wasm_emit_u32(a->b, MB_OP_LOCAL_SET, y);
 }
 /* An i32 copy of position y (itself when it is an i32). */
 static uint32_t as_i32_local(actx *a, uint32_t y) {
   if (!local_is_i64(a, y)) return y;
   uint32_t t = new_local(a);
   op_get_i32(a, y);
-  mb__emit_u32(a->b, MB_OP_LOCAL_SET, t);
+  mb_wasm_emit_u32(a->b, MB_OP_LOCAL_SET, t);
   return t;
 }
 
@@ -146,18 +146,18 @@ static void op_handle(actx *a, const mb_wit_type *t, const adir *d, uint32_t val
     else
       mb__fast_lend(a->fast, (uint32_t)d->from, (uint32_t)d->to, type,
                     a->f->l->rtypes[type].definer == d->to, value_local, a->scope, out);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, out);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, out);
   } else if (t->kind == MB_WIT_OWN) {
-    mb__emit_i32(b, d->from);
-    mb__emit_i32(b, (int32_t)type_id(a, t->elem));
-    mb__emit_u32(b, MB_OP_LOCAL_GET, value_local);
-    mb__emit_i32(b, d->to);
-    mb__emit_call(b, a->own_move);
+    mb_wasm_emit_i32(b, d->from);
+    mb_wasm_emit_i32(b, (int32_t)type_id(a, t->elem));
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, value_local);
+    mb_wasm_emit_i32(b, d->to);
+    mb_wasm_emit_call(b, a->own_move);
   } else {
-    mb__emit_u32(b, MB_OP_LOCAL_GET, a->scope);
-    mb__emit_i32(b, (int32_t)type_id(a, t->elem));
-    mb__emit_u32(b, MB_OP_LOCAL_GET, value_local);
-    mb__emit_call(b, a->lend);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, a->scope);
+    mb_wasm_emit_i32(b, (int32_t)type_id(a, t->elem));
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, value_local);
+    mb_wasm_emit_call(b, a->lend);
   }
 }
 
@@ -168,42 +168,42 @@ static void emit_mem(actx *a, const mb_wit_type *t, const adir *d, uint32_t addr
 static void emit_list_copy(actx *a, const mb_wit_type *t, const adir *d, uint32_t ptr,
                            uint32_t len, uint32_t out) {
   mb_buf *b = a->b;
-  mb__emit_i32(b, 0);
-  mb__emit_i32(b, 0);
-  mb__emit_i32(b, (int32_t)list_align(t));
+  mb_wasm_emit_i32(b, 0);
+  mb_wasm_emit_i32(b, 0);
+  mb_wasm_emit_i32(b, (int32_t)list_align(t));
   op_list_bytes(b, t, len, a->f->list_trap);
-  mb__emit_call(b, d->realloc_fn);
-  mb__emit_u32(b, MB_OP_LOCAL_SET, out);
-  mb__emit_u32(b, MB_OP_LOCAL_GET, out);
-  mb__emit_u32(b, MB_OP_LOCAL_GET, ptr);
+  mb_wasm_emit_call(b, d->realloc_fn);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, out);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, out);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, ptr);
   op_list_bytes(b, t, len, a->f->list_trap);
-  mb__emit_fc(b, MB_FC_MEMORY_COPY);
+  mb_wasm_emit_fc(b, MB_FC_MEMORY_COPY);
   mb_buf_u32(b, d->dst_mem);
   mb_buf_u32(b, d->src_mem);
   if (t->kind == MB_WIT_LIST && has_stuff_t(t->elem)) {
     uint32_t i = new_local(a), e = new_local(a);
-    mb__emit_i32(b, 0);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, i);
-    mb__emit_block(b, MB_OP_BLOCK);
-    mb__emit_block(b, MB_OP_LOOP);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, len);
-    mb__emit(b, MB_OP_I32_GE_U);
-    mb__emit_u32(b, MB_OP_BR_IF, 1);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, out);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i);
-    mb__emit_i32(b, (int32_t)t->elem->size);
-    mb__emit(b, MB_OP_I32_MUL);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, e);
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, i);
+    mb_wasm_emit_block(b, MB_OP_BLOCK);
+    mb_wasm_emit_block(b, MB_OP_LOOP);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, len);
+    mb_wasm_emit(b, MB_OP_I32_GE_U);
+    mb_wasm_emit_u32(b, MB_OP_BR_IF, 1);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, out);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i);
+    mb_wasm_emit_i32(b, (int32_t)t->elem->size);
+    mb_wasm_emit(b, MB_OP_I32_MUL);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, e);
     emit_mem(a, t->elem, d, e, 0);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i);
-    mb__emit_i32(b, 1);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, i);
-    mb__emit_u32(b, MB_OP_BR, 0);
-    mb__emit(b, MB_OP_END);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i);
+    mb_wasm_emit_i32(b, 1);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, i);
+    mb_wasm_emit_u32(b, MB_OP_BR, 0);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit(b, MB_OP_END);
   }
 }
 
@@ -225,27 +225,27 @@ static void emit_mem(actx *a, const mb_wit_type *t, const adir *d, uint32_t addr
   case MB_WIT_OWN:
   case MB_WIT_BORROW: {
     uint32_t v = new_local(a);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, d->dst_mem, off);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, v);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, d->dst_mem, off);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, v);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
     op_handle(a, t, d, v);
-    mb__emit_mem(b, MB_OP_I32_STORE, 2, d->dst_mem, off);
+    mb_wasm_emit_mem(b, MB_OP_I32_STORE, 2, d->dst_mem, off);
     break;
   }
   case MB_WIT_STRING:
   case MB_WIT_LIST: {
     uint32_t ptr = new_local(a), len = new_local(a), out = new_local(a);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, d->dst_mem, off);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, ptr);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, d->dst_mem, off + 4);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, len);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, d->dst_mem, off);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, ptr);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, d->dst_mem, off + 4);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, len);
     emit_list_copy(a, t, d, ptr, len, out);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, out);
-    mb__emit_mem(b, MB_OP_I32_STORE, 2, d->dst_mem, off);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, out);
+    mb_wasm_emit_mem(b, MB_OP_I32_STORE, 2, d->dst_mem, off);
     break;
   }
   case MB_WIT_RECORD:
@@ -256,22 +256,22 @@ static void emit_mem(actx *a, const mb_wit_type *t, const adir *d, uint32_t addr
   case MB_WIT_RESULT:
   case MB_WIT_VARIANT: {
     uint32_t disc = new_local(a);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
-    mb__emit_mem(b,
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
+    mb_wasm_emit_mem(b,
                  t->disc_size == 1   ? MB_OP_I32_LOAD8_U
                  : t->disc_size == 2 ? MB_OP_I32_LOAD16_U
                                      : MB_OP_I32_LOAD,
                  t->disc_size == 1 ? 0 : t->disc_size == 2 ? 1 : 2, d->dst_mem, off);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, disc);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, disc);
     for (uint32_t c = 0; c < ncases(t); c++) {
       const mb_wit_type *p = case_payload(t, c);
       if (!has_stuff_t(p)) continue;
-      mb__emit_u32(b, MB_OP_LOCAL_GET, disc);
-      mb__emit_i32(b, (int32_t)c);
-      mb__emit(b, MB_OP_I32_EQ);
-      mb__emit_block(b, MB_OP_IF);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, disc);
+      mb_wasm_emit_i32(b, (int32_t)c);
+      mb_wasm_emit(b, MB_OP_I32_EQ);
+      mb_wasm_emit_block(b, MB_OP_IF);
       emit_mem(a, p, d, addr, off + t->payload_offset);
-      mb__emit(b, MB_OP_END);
+      mb_wasm_emit(b, MB_OP_END);
     }
     break;
   }
@@ -294,7 +294,7 @@ static void emit_flat(actx *a, const mb_wit_type *t, const adir *d, uint32_t x) 
   case MB_WIT_LIST: {
     uint32_t out = new_local(a);
     emit_list_copy(a, t, d, as_i32_local(a, x), as_i32_local(a, x + 1), out);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, out);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, out);
     op_set_i32(a, x);
     break;
   }
@@ -310,11 +310,11 @@ static void emit_flat(actx *a, const mb_wit_type *t, const adir *d, uint32_t x) 
       const mb_wit_type *p = case_payload(t, c);
       if (!has_stuff_t(p)) continue;
       op_get_i32(a, x);
-      mb__emit_i32(b, (int32_t)c);
-      mb__emit(b, MB_OP_I32_EQ);
-      mb__emit_block(b, MB_OP_IF);
+      mb_wasm_emit_i32(b, (int32_t)c);
+      mb_wasm_emit(b, MB_OP_I32_EQ);
+      mb_wasm_emit_block(b, MB_OP_IF);
       emit_flat(a, p, d, x + 1);
-      mb__emit(b, MB_OP_END);
+      mb_wasm_emit(b, MB_OP_END);
     }
     break;
   default: break;
@@ -410,10 +410,10 @@ static mb_link_err adapter_body(mb__fuse *f, const mb_gen *g) {
     mb__fast_phase(&fc, caller, callee);
     mb__fast_begin(&fc, caller, callee, a.scope);
   } else if (borrows) {
-    mb__emit_i32(b, caller);
-    mb__emit_i32(b, callee);
-    mb__emit_call(b, begin);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, a.scope);
+    mb_wasm_emit_i32(b, caller);
+    mb_wasm_emit_i32(b, callee);
+    mb_wasm_emit_call(b, begin);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, a.scope);
   }
   if (inl) {
     /* the parameters are done */
@@ -421,16 +421,16 @@ static mb_link_err adapter_body(mb__fuse *f, const mb_gen *g) {
     /* local 0 points to the parameters as a tuple in the caller's memory: a copy in the
      * callee's, each parameter rewritten where it lies */
     uint32_t copy = new_local(&a);
-    mb__emit_i32(b, 0);
-    mb__emit_i32(b, 0);
-    mb__emit_i32(b, (int32_t)fn->params_align);
-    mb__emit_i32(b, (int32_t)fn->params_size);
-    mb__emit_call(b, down.realloc_fn);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, copy);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, copy);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-    mb__emit_i32(b, (int32_t)fn->params_size);
-    mb__emit_fc(b, MB_FC_MEMORY_COPY);
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_i32(b, (int32_t)fn->params_align);
+    mb_wasm_emit_i32(b, (int32_t)fn->params_size);
+    mb_wasm_emit_call(b, down.realloc_fn);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, copy);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, copy);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb_wasm_emit_i32(b, (int32_t)fn->params_size);
+    mb_wasm_emit_fc(b, MB_FC_MEMORY_COPY);
     mb_buf_u32(b, down.dst_mem);
     mb_buf_u32(b, down.src_mem);
     uint64_t off = 0;
@@ -440,60 +440,60 @@ static mb_link_err adapter_body(mb__fuse *f, const mb_gen *g) {
       emit_mem(&a, t, &down, copy, (uint32_t)off);
       off += t->size;
     }
-    mb__emit_u32(b, MB_OP_LOCAL_GET, copy);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, 0);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, copy);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, 0);
   } else {
     for (uint32_t q = 0, x = 0; q < fn->nparams; x += fn->params[q++].type->nflat)
       emit_flat(&a, fn->params[q].type, &down, x);
   }
   /* the callee's arguments: the caller's, less the return pointer of a result in memory */
-  for (uint32_t i = 0; i < np - (lower.result_in_memory ? 1u : 0u); i++) mb__emit_u32(b, MB_OP_LOCAL_GET, i);
+  for (uint32_t i = 0; i < np - (lower.result_in_memory ? 1u : 0u); i++) mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i);
   if (pin->caller_memory) {
-    mb__emit_u32(b, MB_OP_GLOBAL_GET, pin->caller_global);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, saved);
-    mb__emit_i32(b, caller);
-    mb__emit_u32(b, MB_OP_GLOBAL_SET, pin->caller_global);
+    mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, pin->caller_global);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, saved);
+    mb_wasm_emit_i32(b, caller);
+    mb_wasm_emit_u32(b, MB_OP_GLOBAL_SET, pin->caller_global);
   }
-  mb__emit_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
+  mb_wasm_emit_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
   if (pin->caller_memory) {
-    mb__emit_u32(b, MB_OP_LOCAL_GET, saved);
-    mb__emit_u32(b, MB_OP_GLOBAL_SET, pin->caller_global);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, saved);
+    mb_wasm_emit_u32(b, MB_OP_GLOBAL_SET, pin->caller_global);
   }
   const mb_wit_type *rt = fn->result;
   if (rt && lower.result_in_memory) {
     uint32_t retptr = np - 1;
-    mb__emit_u32(b, MB_OP_LOCAL_SET, result);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, retptr);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, result);
-    mb__emit_i32(b, (int32_t)rt->size);
-    mb__emit_fc(b, MB_FC_MEMORY_COPY);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, result);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, retptr);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, result);
+    mb_wasm_emit_i32(b, (int32_t)rt->size);
+    mb_wasm_emit_fc(b, MB_FC_MEMORY_COPY);
     mb_buf_u32(b, cmem);
     mb_buf_u32(b, pmem);
     emit_mem(&a, rt, &up, retptr, 0);
     if (g->callee_post >= 0) {
-      mb__emit_u32(b, MB_OP_LOCAL_GET, result);
-      mb__emit_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, result);
+      mb_wasm_emit_call(b, pin->map[MB_SPACE_FUNC][g->callee_post]);
     }
   } else if (inl && rt && has_stuff_t(rt)) {
-    mb__emit_u32(b, MB_OP_LOCAL_SET, result);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, result);
     mb__fast_phase(&fc, caller, callee);
     mb__fast_move(&fc, callee, caller, type_id(&a, rt->elem), result, result);
     if (borrows) mb__fast_end(&fc, a.scope);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, result);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, result);
     borrows = false;
   } else if (rt && has_stuff_t(rt)) {
-    mb__emit_u32(b, MB_OP_LOCAL_SET, result);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, result);
     emit_flat(&a, rt, &up, result);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, result);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, result);
   }
   if (borrows && fast) {
     mb__fast_phase(&fc, caller, callee);
     mb__fast_end(&fc, a.scope);
   } else if (borrows) {
-    mb__emit_u32(b, MB_OP_LOCAL_GET, a.scope);
-    mb__emit_call(b, end);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, a.scope);
+    mb_wasm_emit_call(b, end);
   }
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_END);
   mb_buf *body = &f->body;
   body->len = 0;
   mb_buf_byte(body, 1);
@@ -513,15 +513,15 @@ static void call_as_body(mb__fuse *f, const mb_gen *g) {
   mb_buf *b = &f->body;
   b->len = 0;
   mb_buf_append(b, "\x01\x01\x7f", 3);
-  mb__emit_u32(b, MB_OP_GLOBAL_GET, glob);
-  mb__emit_u32(b, MB_OP_LOCAL_SET, np);
-  mb__emit_i32(b, g->inst);
-  mb__emit_u32(b, MB_OP_GLOBAL_SET, glob);
-  for (uint32_t i = 0; i < np; i++) mb__emit_u32(b, MB_OP_LOCAL_GET, i);
-  mb__emit_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
-  mb__emit_u32(b, MB_OP_LOCAL_GET, np);
-  mb__emit_u32(b, MB_OP_GLOBAL_SET, glob);
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, glob);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, np);
+  mb_wasm_emit_i32(b, g->inst);
+  mb_wasm_emit_u32(b, MB_OP_GLOBAL_SET, glob);
+  for (uint32_t i = 0; i < np; i++) mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i);
+  mb_wasm_emit_call(b, pin->map[MB_SPACE_FUNC][g->callee_func]);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, np);
+  mb_wasm_emit_u32(b, MB_OP_GLOBAL_SET, glob);
+  mb_wasm_emit(b, MB_OP_END);
 }
 
 /* membrane:caller.read/write/size in provider g->inst: one branch per instance that
@@ -548,25 +548,25 @@ static mb_link_err caller_body(mb__fuse *f, const mb_gen *g, uint32_t no_caller)
     if (!calls || cin->count[MB_SPACE_MEMORY] == 0) continue;
     int64_t cm = mb_module_find_export(cin->m, "memory", 6, MB_KIND_MEMORY);
     uint32_t cmem = cin->map[MB_SPACE_MEMORY][cm < 0 ? 0 : cm];
-    mb__emit_u32(b, MB_OP_GLOBAL_GET, pin->caller_global);
-    mb__emit_i32(b, (int32_t)c);
-    mb__emit(b, MB_OP_I32_EQ);
-    mb__emit_block(b, MB_OP_IF);
+    mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, pin->caller_global);
+    mb_wasm_emit_i32(b, (int32_t)c);
+    mb_wasm_emit(b, MB_OP_I32_EQ);
+    mb_wasm_emit_block(b, MB_OP_IF);
     if (g->kind == MB_GEN_CALLER_SIZE) {
-      mb__emit(b, MB_OP_MEMORY_SIZE);
+      mb_wasm_emit(b, MB_OP_MEMORY_SIZE);
       mb_buf_u32(b, cmem);
     } else {
-      for (uint32_t i = 0; i < 3; i++) mb__emit_u32(b, MB_OP_LOCAL_GET, i);
-      mb__emit_fc(b, MB_FC_MEMORY_COPY);
+      for (uint32_t i = 0; i < 3; i++) mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i);
+      mb_wasm_emit_fc(b, MB_FC_MEMORY_COPY);
       mb_buf_u32(b, g->kind == MB_GEN_CALLER_READ ? pmem : cmem);
       mb_buf_u32(b, g->kind == MB_GEN_CALLER_READ ? cmem : pmem);
     }
-    mb__emit(b, MB_OP_RETURN);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit(b, MB_OP_RETURN);
+    mb_wasm_emit(b, MB_OP_END);
   }
-  mb__emit_call(b, no_caller);
-  if (g->kind == MB_GEN_CALLER_SIZE) mb__emit_i32(b, 0); /* unreachable after the call: types */
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit_call(b, no_caller);
+  if (g->kind == MB_GEN_CALLER_SIZE) mb_wasm_emit_i32(b, 0); /* unreachable after the call: types */
+  mb_wasm_emit(b, MB_OP_END);
   return MB_LINK_OK;
 }
 
@@ -576,8 +576,8 @@ void mb__fuse_teardowns(const mb_link *l, mb_buf *b, uint32_t teardown) {
   for (uint32_t k = l->ninst; k-- > 0;) {
     int i = l->order[k];
     if (i == l->glue) continue;
-    mb__emit_i32(b, i);
-    mb__emit_call(b, teardown);
+    mb_wasm_emit_i32(b, i);
+    mb_wasm_emit_call(b, teardown);
   }
 }
 
@@ -593,11 +593,11 @@ static mb_link_err exit_body(mb__fuse *f, const mb_gen *g) {
   mb_buf *b = &f->body;
   b->len = 0;
   mb_buf_byte(b, 0);
-  mb__emit_call(b, unwind);
+  mb_wasm_emit_call(b, unwind);
   mb__fuse_teardowns(f->l, b, teardown);
-  mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-  mb__emit_call(b, f->host_slot[g->host]);
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+  mb_wasm_emit_call(b, f->host_slot[g->host]);
+  mb_wasm_emit(b, MB_OP_END);
   return MB_LINK_OK;
 }
 
@@ -628,19 +628,19 @@ mb_link_err mb__fuse_add_gens(mb__fuse *f) {
       /* who calls: tells the callers apart (wasi-virt keeps a descriptor table each) */
       f->body.len = 0;
       mb_buf_byte(&f->body, 0);
-      mb__emit_u32(&f->body, MB_OP_GLOBAL_GET, l->inst[g->inst].caller_global);
-      mb__emit(&f->body, MB_OP_END);
+      mb_wasm_emit_u32(&f->body, MB_OP_GLOBAL_GET, l->inst[g->inst].caller_global);
+      mb_wasm_emit(&f->body, MB_OP_END);
     } else if (g->kind >= MB_GEN_CALLER_READ && g->kind <= MB_GEN_CALLER_SIZE) {
       if ((e = caller_body(f, g, no_caller))) return e;
     } else {
       if ((e = mb__fuse_glue_export(f, intrinsic_glue[g->kind], MB_KIND_FUNC, &fn))) return e;
       f->body.len = 0;
       mb_buf_byte(&f->body, 0);
-      mb__emit_i32(&f->body, g->inst);
-      mb__emit_i32(&f->body, (int32_t)g->type);
-      mb__emit_u32(&f->body, MB_OP_LOCAL_GET, 0);
-      mb__emit_call(&f->body, fn);
-      mb__emit(&f->body, MB_OP_END);
+      mb_wasm_emit_i32(&f->body, g->inst);
+      mb_wasm_emit_i32(&f->body, (int32_t)g->type);
+      mb_wasm_emit_u32(&f->body, MB_OP_LOCAL_GET, 0);
+      mb_wasm_emit_call(&f->body, fn);
+      mb_wasm_emit(&f->body, MB_OP_END);
     }
     if ((e = mb__fuse_add_generated(f, t, g->name, &idx))) return e;
   }
@@ -650,8 +650,8 @@ mb_link_err mb__fuse_add_gens(mb__fuse *f) {
     if (e) return e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
-    mb__emit(&f->body, MB_OP_UNREACHABLE);
-    mb__emit(&f->body, MB_OP_END);
+    mb_wasm_emit(&f->body, MB_OP_UNREACHABLE);
+    mb_wasm_emit(&f->body, MB_OP_END);
     if ((e = mb__fuse_add_generated(f, t, "membrane: no calling instance", &idx))) return e;
   }
   if (any_adapter) {
@@ -660,8 +660,8 @@ mb_link_err mb__fuse_add_gens(mb__fuse *f) {
     if (e) return e;
     f->body.len = 0;
     mb_buf_byte(&f->body, 0); /* no locals */
-    mb__emit(&f->body, MB_OP_UNREACHABLE);
-    mb__emit(&f->body, MB_OP_END);
+    mb_wasm_emit(&f->body, MB_OP_UNREACHABLE);
+    mb_wasm_emit(&f->body, MB_OP_END);
     if ((e = mb__fuse_add_generated(f, t, "membrane: list too long to copy", &idx))) return e;
     if (idx != f->list_trap) return mb_link_fail(f->diag, MB_LINK_ERR_USAGE, 0, "internal: trap index");
   }

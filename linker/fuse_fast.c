@@ -7,7 +7,7 @@
  * exactly as on its own, so traps keep their messages. Two glue calls per adapter cost
  * more than the work they do: V8 inlines neither. */
 #include "fuse_fast.h"
-#include "emit.h"
+#include "membrane_wasm_emit.h"
 
 #include "membrane_glue_abi.h"
 
@@ -17,9 +17,9 @@
 /* the temporaries, c->tmp + k: INS and OK are set by mb__fast_phase */
 enum { INS, IDX, S, RI, T, NL, R, NS, I, OK, FH, SLS, SRC_S, SRC_IDX };
 
-static void op(const mb__fast *c, uint8_t o) { mb__emit(c->b, o); }
-static void op_u(const mb__fast *c, uint8_t o, uint32_t v) { mb__emit_u32(c->b, o, v); }
-static void k32(const mb__fast *c, int64_t v) { mb__emit_i32(c->b, (int32_t)v); }
+static void op(const mb__fast *c, uint8_t o) { mb_wasm_emit(c->b, o); }
+static void op_u(const mb__fast *c, uint8_t o, uint32_t v) { mb_wasm_emit_u32(c->b, o, v); }
+static void k32(const mb__fast *c, int64_t v) { mb_wasm_emit_i32(c->b, (int32_t)v); }
 static void get(const mb__fast *c, uint32_t l) { op_u(c, MB_OP_LOCAL_GET, l); }
 static void set(const mb__fast *c, uint32_t l) { op_u(c, MB_OP_LOCAL_SET, l); }
 static void tee(const mb__fast *c, uint32_t l) { op_u(c, MB_OP_LOCAL_TEE, l); }
@@ -28,7 +28,7 @@ static void tset(const mb__fast *c, uint32_t k) { set(c, c->tmp + k); }
 static void ttee(const mb__fast *c, uint32_t k) { tee(c, c->tmp + k); }
 /* a load or store in the glue's memory */
 static void mem(const mb__fast *c, uint8_t o, uint32_t offset) {
-  mb__emit_mem(c->b, o, o == MB_OP_I64_LOAD || o == MB_OP_I64_STORE ? 3 : 2, c->mem, offset);
+  mb_wasm_emit_mem(c->b, o, o == MB_OP_I64_LOAD || o == MB_OP_I64_STORE ? 3 : 2, c->mem, offset);
 }
 /* a field of the runtime */
 static void rt_load(const mb__fast *c, uint32_t field) {

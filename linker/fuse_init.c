@@ -40,37 +40,37 @@ static mb_link_err add_res_init(mb__fuse *f, uint32_t *index) {
   mb_buf_append(b, "\x01\x01\x7f", 3); /* one i32 local: the name */
   for (uint32_t i = 0; i < l->ninst; i++) {
     if ((int)i == l->glue) continue;
-    mb__emit_call(b, inst_new);
-    mb__emit(b, MB_OP_DROP); /* drop: the id is i */
+    mb_wasm_emit_call(b, inst_new);
+    mb_wasm_emit(b, MB_OP_DROP); /* drop: the id is i */
   }
   for (uint32_t k = 0; k < l->nrtypes; k++) {
     const mb_rtype *r = &l->rtypes[k];
     char name[600];
     int n = snprintf(name, sizeof name, "%s#%s", r->iface, r->name);
     if (n < 0 || (size_t)n >= sizeof name) n = (int)strlen(name);
-    mb__emit_i32(b, n);
-    mb__emit_call(b, alloc);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, 0);
+    mb_wasm_emit_i32(b, n);
+    mb_wasm_emit_call(b, alloc);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, 0);
     for (int j = 0; j < n; j++) {
-      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-      mb__emit_i32(b, (uint8_t)name[j]);
-      mb__emit_mem(b, MB_OP_I32_STORE8, 0, mem, (uint32_t)j);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb_wasm_emit_i32(b, (uint8_t)name[j]);
+      mb_wasm_emit_mem(b, MB_OP_I32_STORE8, 0, mem, (uint32_t)j);
     }
-    mb__emit_i32(b, r->definer);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-    mb__emit_i32(b, n);
+    mb_wasm_emit_i32(b, r->definer);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb_wasm_emit_i32(b, n);
     if (r->dtor >= 0) {
-      mb__emit_u32(b, MB_OP_REF_FUNC, l->inst[r->definer].map[MB_SPACE_FUNC][r->dtor]);
-      mb__emit_i32(b, 1);
-      mb__emit_fc(b, MB_FC_TABLE_GROW); /* the old size is the new entry's index */
+      mb_wasm_emit_u32(b, MB_OP_REF_FUNC, l->inst[r->definer].map[MB_SPACE_FUNC][r->dtor]);
+      mb_wasm_emit_i32(b, 1);
+      mb_wasm_emit_fc(b, MB_FC_TABLE_GROW); /* the old size is the new entry's index */
       mb_buf_u32(b, table);
     } else {
-      mb__emit_i32(b, 0);
+      mb_wasm_emit_i32(b, 0);
     }
-    mb__emit_call(b, type_new);
-    mb__emit(b, MB_OP_DROP);
+    mb_wasm_emit_call(b, type_new);
+    mb_wasm_emit(b, MB_OP_DROP);
   }
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_END);
   return mb__fuse_add_generated(f, t, "membrane:resource-init", index);
 }
 
@@ -89,9 +89,9 @@ static mb_link_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t 
   mb_buf *b = &f->body;
   b->len = 0;
   mb_buf_byte(b, 0);
-  for (uint32_t i = 0; i < n; i++) mb__emit_call(b, callees[i]);
+  for (uint32_t i = 0; i < n; i++) mb_wasm_emit_call(b, callees[i]);
   mb__fuse_teardowns(l, b, teardown);
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_END);
   return mb__fuse_add_generated(f, t, name, index);
 }
 
@@ -104,9 +104,9 @@ static mb_link_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, 
   f->body.len = 0;
   mb_buf_byte(&f->body, 0);
   for (uint32_t i = 0; i < n; i++) {
-    mb__emit_call(&f->body, callees[i]);
+    mb_wasm_emit_call(&f->body, callees[i]);
   }
-  mb__emit(&f->body, MB_OP_END);
+  mb_wasm_emit(&f->body, MB_OP_END);
   return mb__fuse_add_generated(f, t, name, index);
 }
 
@@ -258,12 +258,12 @@ static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_
     if (o->elems[seg].mode != MB_SEG_ACTIVE) continue;
     mb_elem *s = mb_module_edit_elem(o, seg);
     mb_buf_append(b, s->offset.ptr, s->offset.len - 1); /* the expression without its end */
-    mb__emit_i32(b, 0);
-    mb__emit_i32(b, (int32_t)s->count);
-    mb__emit_fc(b, MB_FC_TABLE_INIT); /* seg table */
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_i32(b, (int32_t)s->count);
+    mb_wasm_emit_fc(b, MB_FC_TABLE_INIT); /* seg table */
     mb_buf_u32(b, seg);
     mb_buf_u32(b, s->table);
-    mb__emit_fc(b, MB_FC_ELEM_DROP);
+    mb_wasm_emit_fc(b, MB_FC_ELEM_DROP);
     mb_buf_u32(b, seg);
     s->mode = MB_SEG_PASSIVE;
     *made = true;
@@ -273,17 +273,17 @@ static mb_link_err add_segment_init(mb__fuse *f, const mb_link_inst *in, uint32_
     if (o->datas[seg].mode != MB_SEG_ACTIVE) continue;
     mb_data *d = mb_module_edit_data(o, seg);
     mb_buf_append(b, d->offset.ptr, d->offset.len - 1);
-    mb__emit_i32(b, 0);
-    mb__emit_i32(b, (int32_t)(uint32_t)d->bytes.len); /* as u32: memory.init reads it so */
-    mb__emit_fc(b, MB_FC_MEMORY_INIT); /* seg memory */
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_i32(b, (int32_t)(uint32_t)d->bytes.len); /* as u32: memory.init reads it so */
+    mb_wasm_emit_fc(b, MB_FC_MEMORY_INIT); /* seg memory */
     mb_buf_u32(b, seg);
     mb_buf_u32(b, d->memory);
-    mb__emit_fc(b, MB_FC_DATA_DROP);
+    mb_wasm_emit_fc(b, MB_FC_DATA_DROP);
     mb_buf_u32(b, seg);
     d->mode = MB_SEG_PASSIVE;
     *made = true;
   }
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_END);
   if (!*made) return MB_LINK_OK;
   mb_module_set_datacount(o, true); /* memory.init and data.drop need it */
   uint32_t t;

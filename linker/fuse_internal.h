@@ -4,7 +4,7 @@
 #ifndef MB_FUSE_INTERNAL_H
 #define MB_FUSE_INTERNAL_H
 
-#include "emit.h"
+#include "membrane_wasm_emit.h"
 #include "link_internal.h"
 
 typedef struct mb__fuse mb__fuse;

@@ -21,7 +21,7 @@
  * are rebuilt in a small region of membrane's own). */
 #include <string.h>
 
-#include "emit.h"
+#include "membrane_wasm_emit.h"
 #include "link_internal.h"
 
 #define PAGE 65536u
@@ -247,14 +247,14 @@ static mb_link_err plan(single *s) {
 static void op_limit(single *s, mb_buf *b, uint32_t k) {
   const region *r = &s->rg[k];
   if (r->last) {
-    mb__emit_u32(b, MB_OP_MEMORY_SIZE, 0);
-    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-    mb__emit_i64(b, 16);
-    mb__emit(b, MB_OP_I64_SHL);
-    mb__emit_i64(b, (int64_t)r->base * PAGE);
-    mb__emit(b, MB_OP_I64_SUB);
+    mb_wasm_emit_u32(b, MB_OP_MEMORY_SIZE, 0);
+    mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb_wasm_emit_i64(b, 16);
+    mb_wasm_emit(b, MB_OP_I64_SHL);
+    mb_wasm_emit_i64(b, (int64_t)r->base * PAGE);
+    mb_wasm_emit(b, MB_OP_I64_SUB);
   } else {
-    mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_bytes);
+    mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, r->g_bytes);
   }
 }
 
@@ -263,16 +263,16 @@ static mb_link_err op_check_range(single *s, mb_buf *b, uint32_t a, uint32_t n, 
   uint32_t trap;
   mb_link_err e = find_helper(s, H_TRAP, 0, 0, &trap);
   if (e) return e;
-  mb__emit_u32(b, MB_OP_LOCAL_GET, a);
-  mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-  mb__emit_u32(b, MB_OP_LOCAL_GET, n);
-  mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-  mb__emit(b, MB_OP_I64_ADD);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, a);
+  mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+  mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, n);
+  mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+  mb_wasm_emit(b, MB_OP_I64_ADD);
   op_limit(s, b, k);
-  mb__emit(b, MB_OP_I64_GT_U);
-  mb__emit_block(b, MB_OP_IF);
-  mb__emit_u32(b, MB_OP_CALL, trap);
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_I64_GT_U);
+  mb_wasm_emit_block(b, MB_OP_IF);
+  mb_wasm_emit_u32(b, MB_OP_CALL, trap);
+  mb_wasm_emit(b, MB_OP_END);
   return MB_LINK_OK;
 }
 
@@ -372,20 +372,20 @@ static mb_link_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in)
       uint32_t vals[2] = {0, 0};
       for (int j = a.nvals - 1; j >= 0; j--) {
         vals[j] = scratch_local(c, a.vals[j], (uint8_t)j);
-        mb__emit_u32(b, MB_OP_LOCAL_SET, vals[j]);
+        mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, vals[j]);
       }
       uint32_t addr = scratch_local(c, 0x7F, 7);
-      mb__emit_u32(b, MB_OP_LOCAL_TEE, addr); /* local.tee */
-      mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-      mb__emit_i64(b, (int64_t)(in->offset + a.size));
-      mb__emit(b, MB_OP_I64_ADD);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_TEE, addr); /* local.tee */
+      mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+      mb_wasm_emit_i64(b, (int64_t)(in->offset + a.size));
+      mb_wasm_emit(b, MB_OP_I64_ADD);
       op_limit(s, b, in->mem);
-      mb__emit(b, MB_OP_I64_GT_U);
-      mb__emit_block(b, MB_OP_IF);
-      mb__emit_u32(b, MB_OP_CALL, trap);
-      mb__emit(b, MB_OP_END);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, addr);
-      for (uint32_t j = 0; j < a.nvals; j++) mb__emit_u32(b, MB_OP_LOCAL_GET, vals[j]);
+      mb_wasm_emit(b, MB_OP_I64_GT_U);
+      mb_wasm_emit_block(b, MB_OP_IF);
+      mb_wasm_emit_u32(b, MB_OP_CALL, trap);
+      mb_wasm_emit(b, MB_OP_END);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, addr);
+      for (uint32_t j = 0; j < a.nvals; j++) mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, vals[j]);
     }
     mb_buf_byte(b, in->op);
     if (in->op >= 0xFC) mb_buf_u32(b, in->sub);
@@ -397,42 +397,42 @@ static mb_link_err lower_insn(void *user, mb_buf *b, const mb_wasm_mem_insn *in)
   uint32_t fn;
   if (in->op == 0x3F) { /* memory.size */
     if (r->last) {
-      mb__emit_u32(b, MB_OP_MEMORY_SIZE, 0);
-      mb__emit_i32(b, (int32_t)r->base);
-      mb__emit(b, MB_OP_I32_SUB);
+      mb_wasm_emit_u32(b, MB_OP_MEMORY_SIZE, 0);
+      mb_wasm_emit_i32(b, (int32_t)r->base);
+      mb_wasm_emit(b, MB_OP_I32_SUB);
     } else {
-      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
     }
     return MB_LINK_OK;
   }
   if (in->op == 0x40) { /* memory.grow */
     if ((e = find_helper(s, H_GROW, in->mem, 0, &fn))) return e;
-    mb__emit_u32(b, MB_OP_CALL, fn);
+    mb_wasm_emit_u32(b, MB_OP_CALL, fn);
     return MB_LINK_OK;
   }
   if (in->op == 0xFC && in->sub == 11) { /* memory.fill */
     if ((e = find_helper(s, H_FILL, in->mem, 0, &fn))) return e;
-    mb__emit_u32(b, MB_OP_CALL, fn);
+    mb_wasm_emit_u32(b, MB_OP_CALL, fn);
     return MB_LINK_OK;
   }
   if (in->op == 0xFC && in->sub == 10) { /* memory.copy dst src */
     if ((e = find_helper(s, H_COPY, in->mem, in->mem2, &fn))) return e;
-    mb__emit_u32(b, MB_OP_CALL, fn);
+    mb_wasm_emit_u32(b, MB_OP_CALL, fn);
     return MB_LINK_OK;
   }
   if (in->op == 0xFC && in->sub == 8) { /* memory.init seg mem: d s n */
     uint32_t n = scratch_local(c, 0x7F, 0), src = scratch_local(c, 0x7F, 1),
              d = scratch_local(c, 0x7F, 2);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, n);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, src);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, d);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, n);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, src);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, d);
     if ((e = op_check_range(s, b, d, n, in->mem))) return e;
-    mb__emit_u32(b, MB_OP_LOCAL_GET, d);
-    mb__emit_i32(b, (int32_t)(uint32_t)base);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, src);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, n);
-    mb__emit_fc(b, MB_FC_MEMORY_INIT);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, d);
+    mb_wasm_emit_i32(b, (int32_t)(uint32_t)base);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, src);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, n);
+    mb_wasm_emit_fc(b, MB_FC_MEMORY_INIT);
     mb_buf_u32(b, in->data);
     mb_buf_byte(b, 0);
     return MB_LINK_OK;
@@ -586,13 +586,13 @@ static mb_link_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
    * with the errno it would have given p directly. */
   for (uint32_t p = 0; p < np; p++) {
     if (sig[p] == '-') continue;
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
-    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
-    mb__emit(b, MB_OP_I32_GT_U);
-    mb__emit_block(b, MB_OP_IF);
-    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
-    mb__emit_u32(b, MB_OP_LOCAL_SET, p);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb_wasm_emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb_wasm_emit(b, MB_OP_I32_GT_U);
+    mb_wasm_emit_block(b, MB_OP_IF);
+    mb_wasm_emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, p);
+    mb_wasm_emit(b, MB_OP_END);
   }
   bool argv = false;
   for (uint32_t p = 0; p < np; p++) {
@@ -602,79 +602,79 @@ static mb_link_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
     }
     /* An array not inside the region goes to the host as it is (moved by K): its end is
      * then past the memory's, and the host refuses it with its own errno, as directly. */
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
-    mb__emit_i32(b, (int32_t)K);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, iarg);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
-    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
-    mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-    mb__emit_i64(b, 3);
-    mb__emit(b, MB_OP_I64_SHL);
-    mb__emit(b, MB_OP_I64_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb_wasm_emit_i32(b, (int32_t)K);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, iarg);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+    mb_wasm_emit_i64(b, 3);
+    mb_wasm_emit(b, MB_OP_I64_SHL);
+    mb_wasm_emit(b, MB_OP_I64_ADD);
     op_limit(s, b, (uint32_t)s->wasi_mem);
-    mb__emit(b, MB_OP_I64_LE_U);
-    mb__emit_block(b, MB_OP_IF);
+    mb_wasm_emit(b, MB_OP_I64_LE_U);
+    mb_wasm_emit_block(b, MB_OP_IF);
     /* inside: the iovecs rebuilt in the scratch region with absolute buffers */
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
-    mb__emit_i32(b, IOV_MAX_);
-    mb__emit(b, MB_OP_I32_GT_U);
-    mb__emit_block(b, MB_OP_IF);
-    mb__emit_i32(b, 28); /* inval */
-    mb__emit(b, MB_OP_RETURN);
-    mb__emit(b, MB_OP_END);
-    mb__emit_i32(b, 0);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
-    mb__emit_block(b, MB_OP_BLOCK);
-    mb__emit_block(b, MB_OP_LOOP);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p + 1);
-    mb__emit(b, MB_OP_I32_GE_U);
-    mb__emit_u32(b, MB_OP_BR_IF, 1);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb_wasm_emit_i32(b, IOV_MAX_);
+    mb_wasm_emit(b, MB_OP_I32_GT_U);
+    mb_wasm_emit_block(b, MB_OP_IF);
+    mb_wasm_emit_i32(b, 28); /* inval */
+    mb_wasm_emit(b, MB_OP_RETURN);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb_wasm_emit_block(b, MB_OP_BLOCK);
+    mb_wasm_emit_block(b, MB_OP_LOOP);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p + 1);
+    mb_wasm_emit(b, MB_OP_I32_GE_U);
+    mb_wasm_emit_u32(b, MB_OP_BR_IF, 1);
     /* buf = iovs[i].buf, checked */
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_i32(b, 3);
-    mb__emit(b, MB_OP_I32_SHL);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
-    mb__emit_u32(b, MB_OP_LOCAL_TEE, cnt);
-    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
-    mb__emit(b, MB_OP_I32_GT_U);
-    mb__emit_block(b, MB_OP_IF); /* unreachable by + K: to the host as 2^32-1 */
-    mb__emit_i32(b, (int32_t)(UINT32_MAX - K));
-    mb__emit_u32(b, MB_OP_LOCAL_SET, cnt);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_i32(b, 3);
+    mb_wasm_emit(b, MB_OP_I32_SHL);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_TEE, cnt);
+    mb_wasm_emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb_wasm_emit(b, MB_OP_I32_GT_U);
+    mb_wasm_emit_block(b, MB_OP_IF); /* unreachable by + K: to the host as 2^32-1 */
+    mb_wasm_emit_i32(b, (int32_t)(UINT32_MAX - K));
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, cnt);
+    mb_wasm_emit(b, MB_OP_END);
     /* scratch[i].buf = buf + K */
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_i32(b, 3);
-    mb__emit(b, MB_OP_I32_SHL);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, cnt);
-    mb__emit_i32(b, (int32_t)K);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, S);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_i32(b, 3);
+    mb_wasm_emit(b, MB_OP_I32_SHL);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, cnt);
+    mb_wasm_emit_i32(b, (int32_t)K);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_mem(b, MB_OP_I32_STORE, 2, 0, S);
     /* scratch[i].len = iovs[i].len */
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_i32(b, 3);
-    mb__emit(b, MB_OP_I32_SHL);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_i32(b, 3);
-    mb__emit(b, MB_OP_I32_SHL);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K + 4);
-    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, S + 4);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_i32(b, 1);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
-    mb__emit_u32(b, MB_OP_BR, 0);
-    mb__emit(b, MB_OP_END);
-    mb__emit(b, MB_OP_END);
-    mb__emit_i32(b, (int32_t)S);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, iarg);
-    mb__emit(b, MB_OP_END); /* end of the inside case */
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_i32(b, 3);
+    mb_wasm_emit(b, MB_OP_I32_SHL);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_i32(b, 3);
+    mb_wasm_emit(b, MB_OP_I32_SHL);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, 0, K + 4);
+    mb_wasm_emit_mem(b, MB_OP_I32_STORE, 2, 0, S + 4);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_i32(b, 1);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb_wasm_emit_u32(b, MB_OP_BR, 0);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit_i32(b, (int32_t)S);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, iarg);
+    mb_wasm_emit(b, MB_OP_END); /* end of the inside case */
   }
   uint32_t args_sizes = UINT32_MAX;
   if (argv) {
@@ -694,65 +694,65 @@ static mb_link_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
                           "--memory single: %.*s is imported without %s, which membrane needs to "
                           "move its pointers", (int)im->field.len, (const char *)im->field.ptr,
                           env ? "environ_sizes_get" : "args_sizes_get");
-    mb__emit_i32(b, (int32_t)S);
-    mb__emit_i32(b, (int32_t)(S + 4));
-    mb__emit_u32(b, MB_OP_CALL, args_sizes);
-    mb__emit_u32(b, MB_OP_LOCAL_TEE, res);
-    mb__emit_block(b, MB_OP_IF);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, res);
-    mb__emit(b, MB_OP_RETURN);
-    mb__emit(b, MB_OP_END);
-    mb__emit_i32(b, (int32_t)S);
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, 0);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, cnt);
+    mb_wasm_emit_i32(b, (int32_t)S);
+    mb_wasm_emit_i32(b, (int32_t)(S + 4));
+    mb_wasm_emit_u32(b, MB_OP_CALL, args_sizes);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_TEE, res);
+    mb_wasm_emit_block(b, MB_OP_IF);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, res);
+    mb_wasm_emit(b, MB_OP_RETURN);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit_i32(b, (int32_t)S);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, 0, 0);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, cnt);
   }
   for (uint32_t p = 0; p < np; p++) {
-    mb__emit_u32(b, MB_OP_LOCAL_GET, p);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, p);
     if (sig[p] == 'I') {
-      mb__emit(b, MB_OP_DROP);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, iarg);
+      mb_wasm_emit(b, MB_OP_DROP);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, iarg);
     } else if (sig[p] != '-') {
-      mb__emit_i32(b, (int32_t)K);
-      mb__emit(b, MB_OP_I32_ADD);
+      mb_wasm_emit_i32(b, (int32_t)K);
+      mb_wasm_emit(b, MB_OP_I32_ADD);
     }
   }
-  mb__emit_u32(b, MB_OP_CALL, imp);
+  mb_wasm_emit_u32(b, MB_OP_CALL, imp);
   if (argv) {
-    mb__emit_u32(b, MB_OP_LOCAL_TEE, res);
-    mb__emit_block(b, MB_OP_IF);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, res);
-    mb__emit(b, MB_OP_RETURN);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_TEE, res);
+    mb_wasm_emit_block(b, MB_OP_IF);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, res);
+    mb_wasm_emit(b, MB_OP_RETURN);
+    mb_wasm_emit(b, MB_OP_END);
     /* argv[i] -= K */
-    mb__emit_i32(b, 0);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
-    mb__emit_block(b, MB_OP_BLOCK);
-    mb__emit_block(b, MB_OP_LOOP);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, cnt);
-    mb__emit(b, MB_OP_I32_GE_U);
-    mb__emit_u32(b, MB_OP_BR_IF, 1);
+    mb_wasm_emit_i32(b, 0);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb_wasm_emit_block(b, MB_OP_BLOCK);
+    mb_wasm_emit_block(b, MB_OP_LOOP);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, cnt);
+    mb_wasm_emit(b, MB_OP_I32_GE_U);
+    mb_wasm_emit_u32(b, MB_OP_BR_IF, 1);
     for (int twice = 0; twice < 2; twice++) {
-      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-      mb__emit_i32(b, 2);
-      mb__emit(b, MB_OP_I32_SHL);
-      mb__emit(b, MB_OP_I32_ADD);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+      mb_wasm_emit_i32(b, 2);
+      mb_wasm_emit(b, MB_OP_I32_SHL);
+      mb_wasm_emit(b, MB_OP_I32_ADD);
     }
-    mb__emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
-    mb__emit_i32(b, (int32_t)K);
-    mb__emit(b, MB_OP_I32_SUB);
-    mb__emit_mem(b, MB_OP_I32_STORE, 2, 0, K);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, i_loc);
-    mb__emit_i32(b, 1);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_SET, i_loc);
-    mb__emit_u32(b, MB_OP_BR, 0);
-    mb__emit(b, MB_OP_END);
-    mb__emit(b, MB_OP_END);
-    mb__emit_i32(b, 0);
+    mb_wasm_emit_mem(b, MB_OP_I32_LOAD, 2, 0, K);
+    mb_wasm_emit_i32(b, (int32_t)K);
+    mb_wasm_emit(b, MB_OP_I32_SUB);
+    mb_wasm_emit_mem(b, MB_OP_I32_STORE, 2, 0, K);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, i_loc);
+    mb_wasm_emit_i32(b, 1);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_SET, i_loc);
+    mb_wasm_emit_u32(b, MB_OP_BR, 0);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit(b, MB_OP_END);
+    mb_wasm_emit_i32(b, 0);
   }
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_END);
   return MB_LINK_OK;
 }
 
@@ -768,8 +768,8 @@ static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *
   case H_TRAP:
     *name = "membrane: out of bounds";
     mb_buf_byte(b, 0); /* no locals */
-    mb__emit(b, MB_OP_UNREACHABLE);
-    mb__emit(b, MB_OP_END);
+    mb_wasm_emit(b, MB_OP_UNREACHABLE);
+    mb_wasm_emit(b, MB_OP_END);
     return add_type(s, NULL, 0, NULL, 0, type);
   case H_GROW:
     snprintf(namebuf, namecap, "membrane:memory.grow %s", r->owner);
@@ -777,40 +777,40 @@ static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *
     if ((e = add_type(s, I32, 1, I32, 1, type))) return e;
     if (r->last) {
       mb_buf_append(b, "\x01\x01\x7f", 3);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-      mb__emit_u32(b, MB_OP_MEMORY_GROW, 0);
-      mb__emit_u32(b, MB_OP_LOCAL_TEE, 1);
-      mb__emit_i32(b, -1);
-      mb__emit(b, MB_OP_I32_EQ);
-      mb__emit_block(b, MB_OP_IF);
-      mb__emit_i32(b, -1);
-      mb__emit(b, MB_OP_RETURN);
-      mb__emit(b, MB_OP_END);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
-      mb__emit_i32(b, (int32_t)r->base);
-      mb__emit(b, MB_OP_I32_SUB);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb_wasm_emit_u32(b, MB_OP_MEMORY_GROW, 0);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_TEE, 1);
+      mb_wasm_emit_i32(b, -1);
+      mb_wasm_emit(b, MB_OP_I32_EQ);
+      mb_wasm_emit_block(b, MB_OP_IF);
+      mb_wasm_emit_i32(b, -1);
+      mb_wasm_emit(b, MB_OP_RETURN);
+      mb_wasm_emit(b, MB_OP_END);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 1);
+      mb_wasm_emit_i32(b, (int32_t)r->base);
+      mb_wasm_emit(b, MB_OP_I32_SUB);
     } else {
       /* n > grow_max - pages: -1 (no change), else the old size */
       mb_buf_byte(b, 0);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-      mb__emit_i32(b, (int32_t)r->grow_max);
-      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
-      mb__emit(b, MB_OP_I32_SUB);
-      mb__emit(b, MB_OP_I32_GT_U);
-      mb__emit_block(b, MB_OP_IF);
-      mb__emit_i32(b, -1);
-      mb__emit(b, MB_OP_RETURN);
-      mb__emit(b, MB_OP_END);
-      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
-      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
-      mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-      mb__emit(b, MB_OP_I32_ADD);
-      mb__emit_u32(b, MB_OP_GLOBAL_SET, r->g_pages);
-      mb__emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
-      mb__emit(b, MB_OP_I64_EXTEND_I32_U);
-      mb__emit_i64(b, 16);
-      mb__emit(b, MB_OP_I64_SHL);
-      mb__emit_u32(b, MB_OP_GLOBAL_SET, r->g_bytes);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb_wasm_emit_i32(b, (int32_t)r->grow_max);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb_wasm_emit(b, MB_OP_I32_SUB);
+      mb_wasm_emit(b, MB_OP_I32_GT_U);
+      mb_wasm_emit_block(b, MB_OP_IF);
+      mb_wasm_emit_i32(b, -1);
+      mb_wasm_emit(b, MB_OP_RETURN);
+      mb_wasm_emit(b, MB_OP_END);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+      mb_wasm_emit(b, MB_OP_I32_ADD);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_SET, r->g_pages);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_GET, r->g_pages);
+      mb_wasm_emit(b, MB_OP_I64_EXTEND_I32_U);
+      mb_wasm_emit_i64(b, 16);
+      mb_wasm_emit(b, MB_OP_I64_SHL);
+      mb_wasm_emit_u32(b, MB_OP_GLOBAL_SET, r->g_bytes);
     }
     break;
   case H_FILL:
@@ -819,12 +819,12 @@ static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *
     if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
     mb_buf_byte(b, 0);
     if ((e = op_check_range(s, b, 0, 2, h->a))) return e;
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-    mb__emit_i32(b, (int32_t)base);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 2);
-    mb__emit_fc(b, MB_FC_MEMORY_FILL);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb_wasm_emit_i32(b, (int32_t)base);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 1);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 2);
+    mb_wasm_emit_fc(b, MB_FC_MEMORY_FILL);
     mb_buf_u32(b, 0);
     break;
   case H_COPY: {
@@ -834,14 +834,14 @@ static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *
     if ((e = add_type(s, I32, 3, NULL, 0, type))) return e;
     mb_buf_byte(b, 0);
     if ((e = op_check_range(s, b, 0, 2, h->a)) || (e = op_check_range(s, b, 1, 2, h->b))) return e;
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 0);
-    mb__emit_i32(b, (int32_t)base);
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 1);
-    mb__emit_i32(b, (int32_t)(src->base * PAGE));
-    mb__emit(b, MB_OP_I32_ADD);
-    mb__emit_u32(b, MB_OP_LOCAL_GET, 2);
-    mb__emit_fc(b, MB_FC_MEMORY_COPY);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 0);
+    mb_wasm_emit_i32(b, (int32_t)base);
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 1);
+    mb_wasm_emit_i32(b, (int32_t)(src->base * PAGE));
+    mb_wasm_emit(b, MB_OP_I32_ADD);
+    mb_wasm_emit_u32(b, MB_OP_LOCAL_GET, 2);
+    mb_wasm_emit_fc(b, MB_FC_MEMORY_COPY);
     mb_buf_u32(b, 0);
     mb_buf_u32(b, 0);
     break;
@@ -856,16 +856,16 @@ static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *
     return wrap_body(s, h->a, b);
   }
   }
-  mb__emit(b, MB_OP_END);
+  mb_wasm_emit(b, MB_OP_END);
   return MB_LINK_OK;
 }
 
 static mb_link_err add_global(single *s, uint8_t valtype, int64_t init, uint32_t *index) {
   mb_buf b;
   mb_buf_init(&b, &s->l->alloc);
-  if (valtype == 0x7F) mb__emit_i32(&b, (int32_t)init);
-  else mb__emit_i64(&b, init);
-  mb__emit(&b, MB_OP_END);
+  if (valtype == 0x7F) mb_wasm_emit_i32(&b, (int32_t)init);
+  else mb_wasm_emit_i64(&b, init);
+  mb_wasm_emit(&b, MB_OP_END);
   mb_global g = {{valtype, true}, {b.data, (uint32_t)b.len}};
   mb_link_err e =
       b.failed ? nomem(s) : mb__link_wasm(mb_module_add_global(s->o, &g, index, s->diag), s->diag);
@@ -900,8 +900,8 @@ static mb_link_err move_data(single *s) {
                           "--memory single: a data segment of '%s' lands past 4 GiB", r->owner);
     mb_buf b;
     mb_buf_init(&b, &s->l->alloc);
-    mb__emit_i32(&b, (int32_t)(uint32_t)at);
-    mb__emit(&b, MB_OP_END);
+    mb_wasm_emit_i32(&b, (int32_t)(uint32_t)at);
+    mb_wasm_emit(&b, MB_OP_END);
     uint8_t *p = b.failed ? NULL : mb_wasm_arena_alloc(o->arena, b.len);
     if (!p) {
       mb_buf_fini(&b);

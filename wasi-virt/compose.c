@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "membrane_link.h"
+#include "membrane_wasm_emit.h"
 #include "vfs_internal.h"
 
 #define fail mb__policy_fail
@@ -48,33 +49,44 @@ static const mb_limits *exported_memory(const mb_module *m) {
 
 static const mb_valtype I32[] = {0x7F, 0x7F, 0x7F};
 
+/* A function of type t whose body (no locals) is what b holds, then end. */
+static mb_err add_code(mb_module *m, uint32_t t, mb_buf *b, uint32_t *index, mb_diag *d) {
+  mb_wasm_emit(b, MB_OP_END);
+  mb_err e = b->failed ? MB_ERR_NOMEM : mb_module_add_func(m, t, b->data, b->len, index, d);
+  b->len = 0;
+  mb_buf_byte(b, 0); /* the next body's local groups: none */
+  return e;
+}
+
 /* membrane_config: (import "wasi_virt" "memory") (data passive BLOB)
  *   size() -> i32, copy(dst, off, len) = memory.init. blob must outlive the module. */
 static mb_err config_module(mb_module *m, const mb_limits *virt_mem, const uint8_t *blob,
                             size_t len, mb_diag *d) {
   static const mb_functype size_t_ = {0, 1, NULL, I32}, copy_t = {3, 0, I32, NULL};
-  /* local.get 0 1 2, memory.init data 0 memory 0, end */
-  static const uint8_t copy_body[] = {0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02,
-                                      0xFC, 0x08, 0x00, 0x00, 0x0B};
   const mb_data seg = {MB_SEG_PASSIVE, 0, {NULL, 0}, {blob, (uint32_t)len}};
   uint32_t t_size, t_copy, f_size, f_copy;
-  mb_buf size_body;
-  mb_buf_init(&size_body, mb_module_allocator(m));
-  mb_buf_append(&size_body, "\x00\x41", 2); /* no locals, i32.const LEN, end */
-  mb_buf_s64(&size_body, (int64_t)(uint32_t)len);
-  mb_buf_byte(&size_body, 0x0B);
+  mb_buf b;
+  mb_buf_init(&b, mb_module_allocator(m));
+  mb_buf_byte(&b, 0);
   mb_err e;
-  if (size_body.failed) e = MB_ERR_NOMEM;
-  else if (!(e = mb_module_add_type(m, &size_t_, &t_size, d)) &&
-           !(e = mb_module_add_type(m, &copy_t, &t_copy, d)) &&
-           !(e = import_memory(m, "wasi_virt", virt_mem, d)) &&
-           !(e = mb_module_add_func(m, t_size, size_body.data, size_body.len, &f_size, d)) &&
-           !(e = mb_module_add_func(m, t_copy, copy_body, sizeof copy_body, &f_copy, d)) &&
-           !(e = mb_module_add_export(m, "size", 4, MB_KIND_FUNC, f_size, d)) &&
-           !(e = mb_module_add_export(m, "copy", 4, MB_KIND_FUNC, f_copy, d)))
+  if (!(e = mb_module_add_type(m, &size_t_, &t_size, d)) &&
+      !(e = mb_module_add_type(m, &copy_t, &t_copy, d)) &&
+      !(e = import_memory(m, "wasi_virt", virt_mem, d))) {
+    mb_wasm_emit_i32(&b, (int32_t)(uint32_t)len); /* len <= INT32_MAX: the caller checks */
+    e = add_code(m, t_size, &b, &f_size, d);
+  }
+  if (!e) {
+    for (uint32_t i = 0; i < 3; i++) mb_wasm_emit_u32(&b, MB_OP_LOCAL_GET, i);
+    mb_wasm_emit_fc(&b, MB_FC_MEMORY_INIT);
+    mb_buf_u32(&b, 0); /* data 0 */
+    mb_buf_byte(&b, 0); /* memory 0 */
+    e = add_code(m, t_copy, &b, &f_copy, d);
+  }
+  if (!e && !(e = mb_module_add_export(m, "size", 4, MB_KIND_FUNC, f_size, d)) &&
+      !(e = mb_module_add_export(m, "copy", 4, MB_KIND_FUNC, f_copy, d)))
     e = mb_module_add_data(m, &seg, NULL, d);
   if (!e) mb_module_set_datacount(m, true);
-  mb_buf_fini(&size_body);
+  mb_buf_fini(&b);
   return e;
 }
 
@@ -82,8 +94,9 @@ static mb_err config_module(mb_module *m, const mb_limits *virt_mem, const uint8
  * host when allowed (bit i of allow: mb_wasi_func_names[i]), a notcapable stub if not. */
 static mb_err host_module(mb_module *m, const mb_module *virt, const mb_limits *virt_mem,
                           uint64_t allow, mb_diag *d) {
-  static const uint8_t notcapable[] = {0x00, 0x41, 0xCC, 0x00, 0x0B}; /* i32.const 76 */
-  static const uint8_t trap[] = {0x00, 0x00, 0x0B};                   /* unreachable */
+  mb_buf b;
+  mb_buf_init(&b, mb_module_allocator(m));
+  mb_buf_byte(&b, 0);
   mb_err e = import_memory(m, "wasi_virt", virt_mem, d);
   /* imported functions come first in the index space: two passes */
   for (int pass = 0; pass < 2 && !e; pass++) {
@@ -96,13 +109,19 @@ static mb_err host_module(mb_module *m, const mb_module *virt, const mb_limits *
       const mb_functype *t = &virt->types[im->u.func_type];
       uint32_t type, index;
       if ((e = mb_module_add_type(m, t, &type, d))) break;
-      if (pass == 0) e = import_func(m, im->module, im->field, type, &index, d);
-      else if (t->nresults == 1) e = mb_module_add_func(m, type, notcapable, sizeof notcapable, &index, d);
-      else e = mb_module_add_func(m, type, trap, sizeof trap, &index, d);
+      if (pass == 0) {
+        e = import_func(m, im->module, im->field, type, &index, d);
+      } else {
+        /* an errno result: notcapable; none (proc_exit): a trap */
+        if (t->nresults == 1) mb_wasm_emit_i32(&b, MB_WASI_ENOTCAPABLE);
+        else mb_wasm_emit(&b, MB_OP_UNREACHABLE);
+        e = add_code(m, type, &b, &index, d);
+      }
       if (!e)
         e = mb_module_add_export(m, (const char *)im->field.ptr, im->field.len, MB_KIND_FUNC, index, d);
     }
   }
+  mb_buf_fini(&b);
   return e;
 }
 
@@ -110,14 +129,20 @@ static mb_err host_module(mb_module *m, const mb_module *virt, const mb_limits *
  *   (func (export "_start") call 0 call 1) */
 static mb_err entry_module(mb_module *m, const char *app, mb_diag *d) {
   static const mb_functype void_t = {0, 0, NULL, NULL};
-  static const uint8_t body[] = {0x00, 0x10, 0x00, 0x10, 0x01, 0x0B}; /* call 0, call 1 */
   uint32_t t, start, exit_, f;
+  mb_buf b;
+  mb_buf_init(&b, mb_module_allocator(m));
+  mb_buf_byte(&b, 0);
   mb_err e;
   if (!(e = mb_module_add_type(m, &void_t, &t, d)) &&
       !(e = import_func(m, str(app), str("_start"), t, &start, d)) &&
-      !(e = import_func(m, str("wasi_virt"), str("membrane:exit"), t, &exit_, d)) &&
-      !(e = mb_module_add_func(m, t, body, sizeof body, &f, d)))
-    e = mb_module_add_export(m, "_start", 6, MB_KIND_FUNC, f, d);
+      !(e = import_func(m, str("wasi_virt"), str("membrane:exit"), t, &exit_, d))) {
+    mb_wasm_emit_call(&b, start);
+    mb_wasm_emit_call(&b, exit_);
+    e = add_code(m, t, &b, &f, d);
+  }
+  if (!e) e = mb_module_add_export(m, "_start", 6, MB_KIND_FUNC, f, d);
+  mb_buf_fini(&b);
   return e;
 }
 

@@ -1,11 +1,12 @@
-/* emit.h — writing wasm instructions into an mb_buf: named opcodes and one helper per
- * immediate shape. Private to the link library; every file that generates code (fuse.c's
- * stubs, fuse_adapt.c's adapters, fuse_init.c's start and init functions, fuse_fast.c's
- * inline hot paths, single.c's memory lowering) writes through it, so an opcode is spelled
- * once. A failed allocation sticks in the buffer (mb_buf.failed), so callers check once
- * at the end. */
-#ifndef MB_LINK_EMIT_H
-#define MB_LINK_EMIT_H
+/* membrane_wasm_emit.h — writing wasm instructions into an mb_buf: named opcodes and one
+ * helper per immediate shape. A public header of linker/wasm/ (header only): every piece
+ * of membrane that generates code writes through it, so an opcode is spelled once — the
+ * link library (fuse.c's stubs, fuse_adapt.c's adapters, fuse_init.c's start and init
+ * functions, fuse_fast.c's inline hot paths, single.c's memory lowering) and wasi-virt's
+ * generated modules (compose.c). A failed allocation sticks in the buffer
+ * (mb_buf.failed), so callers check once at the end. */
+#ifndef MEMBRANE_WASM_EMIT_H
+#define MEMBRANE_WASM_EMIT_H
 
 #include "membrane_wasm.h"
 
@@ -42,29 +43,29 @@ enum {
 enum { MB_BT_VOID = 0x40, MB_VT_I32 = 0x7F, MB_VT_I64 = 0x7E };
 
 /* An instruction without immediates. */
-static inline void mb__emit(mb_buf *b, uint8_t op) { mb_buf_byte(b, op); }
+static inline void mb_wasm_emit(mb_buf *b, uint8_t op) { mb_buf_byte(b, op); }
 /* An instruction with one u32 immediate: an index (call, local.get, br_if ...). */
-static inline void mb__emit_u32(mb_buf *b, uint8_t op, uint32_t v) {
+static inline void mb_wasm_emit_u32(mb_buf *b, uint8_t op, uint32_t v) {
   mb_buf_byte(b, op);
   mb_buf_u32(b, v);
 }
-static inline void mb__emit_call(mb_buf *b, uint32_t fn) { mb__emit_u32(b, MB_OP_CALL, fn); }
-static inline void mb__emit_i32(mb_buf *b, int32_t v) {
+static inline void mb_wasm_emit_call(mb_buf *b, uint32_t fn) { mb_wasm_emit_u32(b, MB_OP_CALL, fn); }
+static inline void mb_wasm_emit_i32(mb_buf *b, int32_t v) {
   mb_buf_byte(b, MB_OP_I32_CONST);
   mb_buf_s32(b, v);
 }
-static inline void mb__emit_i64(mb_buf *b, int64_t v) {
+static inline void mb_wasm_emit_i64(mb_buf *b, int64_t v) {
   mb_buf_byte(b, MB_OP_I64_CONST);
   mb_buf_s64(b, v);
 }
 /* block, loop or if without parameters or results. */
-static inline void mb__emit_block(mb_buf *b, uint8_t op) {
+static inline void mb_wasm_emit_block(mb_buf *b, uint8_t op) {
   mb_buf_byte(b, op);
   mb_buf_byte(b, MB_BT_VOID);
 }
 /* A load or store: the memarg, with the multi-memory form only when mem is not 0 (so a
  * single-memory module keeps the plain encoding). align is log2 of the alignment. */
-static inline void mb__emit_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t mem,
+static inline void mb_wasm_emit_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t mem,
                                 uint32_t offset) {
   mb_buf_byte(b, op);
   if (mem) {
@@ -76,6 +77,6 @@ static inline void mb__emit_mem(mb_buf *b, uint8_t op, uint32_t align, uint32_t 
   mb_buf_u32(b, offset);
 }
 /* A 0xFC-prefixed instruction; its immediates follow from the caller. */
-static inline void mb__emit_fc(mb_buf *b, uint32_t sub) { mb__emit_u32(b, MB_OP_PREFIX_FC, sub); }
+static inline void mb_wasm_emit_fc(mb_buf *b, uint32_t sub) { mb_wasm_emit_u32(b, MB_OP_PREFIX_FC, sub); }
 
 #endif
