@@ -19,7 +19,6 @@ typedef struct strlist {
 } strlist;
 static strlist args_list, env_list;
 
-/* The host's list (args, or environ when env), as pointers into one malloc'd buffer. */
 static bool own(strlist *l, void *p) {
   void **n = realloc(l->owned, (l->nowned + 1) * sizeof *n);
   if (!n) return false;
@@ -28,29 +27,26 @@ static bool own(strlist *l, void *p) {
   return true;
 }
 
+/* The host's list (args, or environ when env): pointers into one buffer, both owned by
+ * l before the host is asked, so a run that stops inside the call (a replay that
+ * diverges) leaves nothing behind. */
 static mb_wasi_errno host_list(strlist *l, bool env, uint32_t *count, char ***items) {
   uint32_t n = 0, bytes = 0;
   mb_wasi_errno e = p1h_list_sizes(env, &n, &bytes);
   if (e) return e;
   char **v = malloc(((size_t)n + 1) * sizeof *v);
-  char *buf = malloc(bytes ? bytes : 1);
-  if (!v || !buf) {
+  if (!v || !own(l, v)) {
     free(v);
+    return MB_WASI_ENOMEM;
+  }
+  char *buf = malloc(bytes ? bytes : 1);
+  if (!buf || !own(l, buf)) {
     free(buf);
     return MB_WASI_ENOMEM;
   }
   /* An empty list is not asked for: Node's environ_get says inval when the host has no
    * variables, which would fail the guest's environ_sizes_get (Rust exits 71). */
-  if (n > 0 && (e = p1h_list_get(env, v, buf, n, bytes))) {
-    free(v);
-    free(buf);
-    return e;
-  }
-  if (!own(l, buf)) {
-    free(v);
-    free(buf);
-    return MB_WASI_ENOMEM;
-  }
+  if (n > 0 && (e = p1h_list_get(env, v, buf, n, bytes))) return e;
   *count = n;
   *items = v; /* the strings stay in buf for the program's life */
   return MB_WASI_ESUCCESS;
@@ -76,7 +72,6 @@ static mb_wasi_errno fill_args(void) {
     if (e) return e;
     for (uint32_t i = 0; i < n && !e; i++)
       if (!push(&args_list, v[i], (uint32_t)strlen(v[i]))) e = MB_WASI_ENOMEM;
-    free(v);
     if (e) return e;
   } else {
     for (uint32_t i = 0; i < p1.cfg.arg_count; i++)
@@ -109,10 +104,7 @@ static mb_wasi_errno fill_env(void) {
       if (p1.cfg.env[i].kind == MB_WV_ENV_FIXED) fixed = true;
       else keep = true;
     }
-    if (keep && !fixed && !push(&env_list, hv[h], (uint32_t)n)) {
-      free(hv);
-      return MB_WASI_ENOMEM;
-    }
+    if (keep && !fixed && !push(&env_list, hv[h], (uint32_t)n)) return MB_WASI_ENOMEM;
   }
   for (uint32_t i = 0; i < p1.cfg.env_count; i++) {
     const mb_wv_config_env *v = &p1.cfg.env[i];
@@ -120,18 +112,13 @@ static mb_wasi_errno fill_env(void) {
     char *s = malloc((size_t)v->name.len + v->value.len + 2);
     if (!s || !own(&env_list, s)) {
       free(s);
-      free(hv);
       return MB_WASI_ENOMEM;
     }
     memcpy(s, v->name.ptr, v->name.len);
     s[v->name.len] = '=';
     memcpy(s + v->name.len + 1, v->value.ptr, v->value.len);
-    if (!push(&env_list, s, v->name.len + 1 + v->value.len)) {
-      free(hv);
-      return MB_WASI_ENOMEM;
-    }
+    if (!push(&env_list, s, v->name.len + 1 + v->value.len)) return MB_WASI_ENOMEM;
   }
-  free(hv);
   return MB_WASI_ESUCCESS;
 }
 
