@@ -45,7 +45,7 @@ case "$flags" in
 esac
 
 # Every public header and library, and nothing private.
-public=(membrane_alloc.h membrane_wasm.h membrane_wasm_ext.h membrane_wit.h membrane_link.h membrane_virt.h
+public=(membrane_alloc.h membrane_wasm.h membrane_wasm_ext.h membrane_wasm_emit.h membrane_wit.h membrane_link.h membrane_virt.h
         membrane_glue_abi.h membrane_wasi_virt.h)
 for h in "${public[@]}"; do
   [ -f "$includedir/membrane/$h" ] || fail "header $h not installed in $includedir/membrane"
