@@ -6,6 +6,9 @@
   (type $bytes (array (mut i8)))
   (type $cb (func (param i32) (result i32)))
   (type $fbase (sub (func (param i32) (result (ref $node)))))
+  (rec
+    (type $tree (struct (field $val i32) (field $kids (ref null $forest))))
+    (type $forest (array (mut (ref null $tree)))))
   (import "lib" "make" (func $make (param i32 (ref null $node)) (result (ref $node))))
   (import "lib" "make_leaf" (func $make_leaf (param i32 i64) (result (ref $node))))
   ;; lib's make_sub is of a subtype of $fbase: accepted at this import
@@ -18,6 +21,8 @@
   (import "lib" "bytes_new" (func $bytes_new (param i32) (result (ref $bytes))))
   (import "lib" "apply" (func $apply (param (ref $cb) i32) (result i32)))
   (import "lib" "inc_ref" (func $inc_ref (result (ref $cb))))
+  (import "lib" "tree_sum" (func $tree_sum (param (ref null $tree)) (result i32)))
+  (import "lib" "leaf_tree" (func $leaf_tree (param i32) (result (ref $tree))))
   (import "lib" "i31" (func $i31 (param i32) (result i31ref)))
   (import "lib" "i31_back" (func $i31_back (param i31ref) (result i32)))
   (elem declare func $triple)
@@ -63,6 +68,14 @@
     (call $apply (ref.func $triple) (i32.const 7)))
   (func (export "lib_func_to_app") (result i32)
     (call_ref $cb (i32.const 7) (call $inc_ref)))
+  ;; a tree of app's nodes holding lib's leaves, summed by lib: 1 + (2 + 3) + 4
+  (func (export "tree") (result i32)
+    (call $tree_sum
+      (struct.new $tree (i32.const 1)
+        (array.new_fixed $forest 2
+          (struct.new $tree (i32.const 2)
+            (array.new_fixed $forest 1 (call $leaf_tree (i32.const 3))))
+          (call $leaf_tree (i32.const 4))))))
   ;; i31 both ways
   (func (export "i31_round") (result i32)
     (i32.add (i31.get_s (call $i31 (i32.const -5))) (call $i31_back (ref.i31 (i32.const 1000)))))

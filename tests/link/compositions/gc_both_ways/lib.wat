@@ -4,6 +4,10 @@
   (type $leaf (sub $node (struct (field $v i32) (field $next (mut (ref null $node))) (field $w i64))))
   (type $bytes (array (mut i8)))
   (type $cb (func (param i32) (result i32)))
+  ;; an explicit rec group of two mutually recursive types, defined the same in app
+  (rec
+    (type $tree (struct (field $val i32) (field $kids (ref null $forest))))
+    (type $forest (array (mut (ref null $tree)))))
   ;; a function type with a declared subtype: app imports make_sub as the supertype
   (type $fbase (sub (func (param i32) (result (ref $node)))))
   (type $fsub (sub $fbase (func (param i32) (result (ref $node)))))
@@ -54,6 +58,23 @@
     (call_ref $cb (local.get $x) (local.get $f)))
   (func (export "inc_ref") (result (ref $cb)) (ref.func $inc))
 
+  ;; the sum of a tree's values, whoever built it
+  (func $tree_sum (export "tree_sum") (param $t (ref null $tree)) (result i32)
+    (local $s i32) (local $i i32) (local $f (ref null $forest))
+    (if (ref.is_null (local.get $t)) (then (return (i32.const 0))))
+    (local.set $s (struct.get $tree $val (local.get $t)))
+    (local.set $f (struct.get $tree $kids (local.get $t)))
+    (if (ref.is_null (local.get $f)) (then (return (local.get $s))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (array.len (local.get $f))))
+        (local.set $s (i32.add (local.get $s)
+          (call $tree_sum (array.get $forest (local.get $f) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $s))
+  (func (export "leaf_tree") (param $v i32) (result (ref $tree))
+    (struct.new $tree (local.get $v) (ref.null $forest)))
   (func (export "i31") (param $x i32) (result i31ref) (ref.i31 (local.get $x)))
   (func (export "i31_back") (param $x i31ref) (result i32) (i31.get_s (local.get $x)))
 )
