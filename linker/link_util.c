@@ -26,14 +26,10 @@ const char *mb_link_err_name(mb_link_err code) {
 }
 
 mb_link_err mb_link_fail(mb_diag *diag, mb_link_err code, uint64_t offset, const char *fmt, ...) {
-  if (diag) {
-    diag->code = (unsigned)code;
-    diag->offset = offset;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  mb_wasm_diag_fill(diag, (unsigned)code, offset, fmt, ap);
+  va_end(ap);
   return code;
 }
 

@@ -122,14 +122,17 @@ const char *mb_err_name(mb_err code) {
   return "unknown error";
 }
 
+void mb_wasm_diag_fill(mb_diag *diag, unsigned code, uint64_t offset, const char *fmt, va_list ap) {
+  if (!diag) return;
+  diag->code = code;
+  diag->offset = offset;
+  vsnprintf(diag->message, sizeof diag->message, fmt, ap);
+}
+
 mb_err mb_wasm_fail(mb_diag *diag, mb_err code, uint64_t offset, const char *fmt, ...) {
-  if (diag) {
-    diag->code = code;
-    diag->offset = offset;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  mb_wasm_diag_fill(diag, (unsigned)code, offset, fmt, ap);
+  va_end(ap);
   return code;
 }

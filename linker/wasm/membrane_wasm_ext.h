@@ -8,6 +8,8 @@
 #ifndef MEMBRANE_WASM_EXT_H
 #define MEMBRANE_WASM_EXT_H
 
+#include <stdarg.h>
+
 #include "membrane_wasm.h"
 
 #ifdef __cplusplus
@@ -36,6 +38,9 @@ bool mb_wasm_arena_adopt(mb_arena *a, void *ptr);
 
 /* ---- diagnostics ---- */
 /* Fill diag (if non-NULL) and return code. */
+/* Fill diag (may be NULL): code (the filling library's enum), offset, the message. */
+void mb_wasm_diag_fill(mb_diag *diag, unsigned code, uint64_t offset, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 mb_err mb_wasm_fail(mb_diag *diag, mb_err code, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

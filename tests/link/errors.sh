@@ -4,13 +4,19 @@
 # output file is left behind (nor a temporary one). Also: warnings for dropped custom
 # sections, --dry-run writes nothing, --dot writes a graph.
 #
-# usage: errors.sh MEMBRANE WAT2WASM WASM_VALIDATE
+# With NODE and WASM_AS (binaryen's, a JS file), also GC (Wasm 3.0) modules whose imports
+# and exports do not match (struct fields, subtype direction, nullability): both types
+# as text, the struct types they name spelled out; and what must be accepted.
+#
+# usage: errors.sh MEMBRANE WAT2WASM WASM_VALIDATE [NODE WASM_AS]
 set -u
 # the script changes directory: make relative paths (as meson passes them) absolute
 abs() { case $1 in /*) printf '%s' "$1" ;; */*) printf '%s/%s' "$PWD" "$1" ;; *) printf '%s' "$1" ;; esac; }
 membrane=$(abs "$1")
 wat2wasm=$(abs "$2")
 wasm_validate=$(abs "$3")
+node=${4:+$(abs "$4")}
+wasm_as=${5:+$(abs "$5")}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/link-errors.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/in" "$tmp/out"
@@ -495,6 +501,70 @@ expect_error caller-signature "membrane:caller.size as () -> (i64)" "() -> (i32)
   kern=ckernsig.wasm --grant-caller-memory kern -o "$out"
 expect_error caller-grant-unknown "--grant-caller-memory nope" "no instance called 'nope'" -- \
   kern=ckern.wasm --grant-caller-memory nope -o "$out"
+
+# ---- GC (binaryen's wasm-as: wabt cannot assemble it) ----
+gcwat() {
+  printf '%s\n' "$2" > "$1.wat"
+  "$node" "$wasm_as" --enable-gc --enable-reference-types "$1.wat" -o "$1.wasm" ||
+    { echo "wasm-as $1 failed"; exit 2; }
+}
+if [ -n "$wasm_as" ]; then
+  gcwat gclib '(module
+    (type $node (struct (field $v i32)))
+    (type $base (sub (func (param i32) (result i32))))
+    (type $derived (sub $base (func (param i32) (result i32))))
+    (func (export "sum") (param (ref null $node)) (result i32) (i32.const 0))
+    (func (export "base") (type $base) (i32.const 1))
+    (func (export "derived") (type $derived) (i32.const 2))
+    (global (export "g") (ref null $node) (ref.null $node))
+  )'
+  # a struct of another field type: a different type, though both are "ref null 0"
+  gcwat other '(module
+    (type $pt (struct (field $x f64)))
+    (import "lib" "sum" (func (param (ref null $pt)) (result i32)))
+  )'
+  expect_error struct-field "type mismatch" "instance 'other' imports lib.sum as func" \
+    "instance 'lib' exports 'sum' as func" "((ref null 0)) -> (i32) where 0 = struct (field f64)" \
+    "where 0 = struct (field i32)" -- other=other.wasm lib=gclib.wasm -o "$out"
+
+  # an import of the subtype cannot take the supertype (the other way round is fine)
+  gcwat narrow '(module
+    (type $base (sub (func (param i32) (result i32))))
+    (type $derived (sub $base (func (param i32) (result i32))))
+    (import "lib" "base" (func (type $derived)))
+  )'
+  expect_error supertype-for-subtype "type mismatch" "instance 'narrow' imports lib.base" \
+    "(sub of 0)" -- narrow=narrow.wasm lib=gclib.wasm -o "$out"
+
+  # an immutable global of a non-nullable reference cannot take a nullable one
+  gcwat strict '(module
+    (type $node (struct (field $v i32)))
+    (import "lib" "g" (global (ref $node)))
+  )'
+  expect_error global-nullability "type mismatch" "instance 'strict' imports lib.g as global" \
+    "global (ref 0) where 0 = struct (field i32)" "(ref null 0)" -- strict=strict.wasm lib=gclib.wasm -o "$out"
+
+  # and what must be accepted: the subtype for the supertype, a nullable import of the
+  # global, the same struct defined again
+  gcwat wide '(module
+    (type $node (struct (field $v i32)))
+    (type $base (sub (func (param i32) (result i32))))
+    (import "lib" "derived" (func $d (type $base)))
+    (import "lib" "g" (global $g (ref null struct)))
+    (import "lib" "sum" (func $s (param (ref null $node)) (result i32)))
+    (func (export "run") (result i32) (i32.add (call $d (i32.const 0)) (call $s (ref.null $node))))
+  )'
+  case=accepted
+  cases=$((cases + 1))
+  "$membrane" link wide=wide.wasm lib=gclib.wasm -o "$tmp/ok.wasm" 2> "$tmp/stderr" ||
+    bad "refused: $(cat "$tmp/stderr")"
+  [ -f "$tmp/ok.wasm" ] && ! "$node" -e "
+    const m = new WebAssembly.Module(require('fs').readFileSync('$tmp/ok.wasm'));
+    const r = new WebAssembly.Instance(m).exports.run();
+    if (r !== 2) { console.error('run() = ' + r + ', expected 2'); process.exit(1); }" &&
+    bad "the fused module does not run as expected"
+
+fi
 
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]
