@@ -223,12 +223,14 @@ static mb_err remap_customs(mb_module *m, const mb_remap *rm, mb_diag *diag) {
 static mb_err remap_table(mb_module *m, const mb_remap *rm, const mb_table *from, mb_table *to,
                           mb_buf *tmp, mb_diag *diag) {
   *to = *from;
+  to->type.elemtype = map_valtype(rm, from->type.elemtype);
   return remap_expr(m, rm, &to->init, tmp, diag);
 }
 
 static mb_err remap_global(mb_module *m, const mb_remap *rm, const mb_global *from, mb_global *to,
                            mb_buf *tmp, mb_diag *diag) {
   *to = *from;
+  to->type.valtype = map_valtype(rm, from->type.valtype);
   return remap_expr(m, rm, &to->init, tmp, diag);
 }
 
@@ -239,6 +241,7 @@ static mb_err remap_elem(mb_module *m, const mb_remap *rm, const mb_elem *from, 
   bool copy = to != from;
   mb_err e = MB_OK;
   *to = *from;
+  to->reftype = map_valtype(rm, from->reftype);
   if (copy) { /* the item arrays become m's */
     size_t n = to->count ? to->count : 1;
     if (to->exprs) to->items = mb_wasm_arena_array(m->arena, n, sizeof *to->items);
@@ -301,11 +304,6 @@ mb_err mb_module_remap(mb_module *m, const mb_remap *rm, mb_diag *diag) {
     if (im->kind == MB_KIND_TABLE) im->u.table.elemtype = map_valtype(rm, im->u.table.elemtype);
     if (im->kind == MB_KIND_GLOBAL) im->u.global.valtype = map_valtype(rm, im->u.global.valtype);
   }
-  for (uint32_t i = 0; i < m->ntables; i++)
-    m->tables[i].type.elemtype = map_valtype(rm, m->tables[i].type.elemtype);
-  for (uint32_t i = 0; i < m->nglobals; i++)
-    m->globals[i].type.valtype = map_valtype(rm, m->globals[i].type.valtype);
-  for (uint32_t i = 0; i < m->nelems; i++) m->elems[i].reftype = map_valtype(rm, m->elems[i].reftype);
   for (uint32_t i = 0; i < m->nfuncs; i++)
     m->func_types[i] = map1(rm, MB_SPACE_TYPE, m->func_types[i]);
   for (uint32_t i = 0; i < m->ntags; i++)

@@ -23,6 +23,8 @@
   (import "lib" "inc_ref" (func $inc_ref (result (ref $cb))))
   (import "lib" "tree_sum" (func $tree_sum (param (ref null $tree)) (result i32)))
   (import "lib" "leaf_tree" (func $leaf_tree (param i32) (result (ref $tree))))
+  (import "lib" "cbs" (table $cbs 2 (ref null $cb)))
+  (import "lib" "last" (global $last (mut (ref null $node))))
   (import "lib" "i31" (func $i31 (param i32) (result i31ref)))
   (import "lib" "i31_back" (func $i31_back (param i31ref) (result i32)))
   (elem declare func $triple)
@@ -76,6 +78,16 @@
           (struct.new $tree (i32.const 2)
             (array.new_fixed $forest 1 (call $leaf_tree (i32.const 3))))
           (call $leaf_tree (i32.const 4))))))
+  ;; lib's table of typed function references, and app's own function put into it
+  (func (export "table_refs") (result i32)
+    (table.set $cbs (i32.const 1) (ref.func $triple))
+    (i32.add (call_ref $cb (i32.const 10) (ref.as_non_null (table.get $cbs (i32.const 0))))
+             (call_ref $cb (i32.const 10) (ref.as_non_null (table.get $cbs (i32.const 1))))))
+  ;; lib's mutable global of a struct reference, read and written by both
+  (func (export "global_ref") (result i32)
+    (drop (call $make (i32.const 77) (ref.null $node)))
+    (global.set $last (struct.new $node (i32.add (struct.get $node $v (ref.as_non_null (global.get $last))) (i32.const 1)) (ref.null $node)))
+    (call $sum (global.get $last)))
   ;; i31 both ways
   (func (export "i31_round") (result i32)
     (i32.add (i31.get_s (call $i31 (i32.const -5))) (call $i31_back (ref.i31 (i32.const 1000)))))

@@ -12,9 +12,14 @@
   (type $fbase (sub (func (param i32) (result (ref $node)))))
   (type $fsub (sub $fbase (func (param i32) (result (ref $node)))))
   (elem declare func $inc)
+  ;; a table and a global of GC reference types, imported by app with its own equal types
+  (table $cbs (export "cbs") 2 (ref null $cb))
+  (elem (table $cbs) (i32.const 0) (ref null $cb) (ref.func $inc))
+  (global $last (export "last") (mut (ref null $node)) (ref.null $node))
 
   (func (export "make") (param $v i32) (param $next (ref null $node)) (result (ref $node))
-    (struct.new $node (local.get $v) (local.get $next)))
+    (global.set $last (struct.new $node (local.get $v) (local.get $next)))
+    (ref.as_non_null (global.get $last)))
   (func (export "make_leaf") (param $v i32) (param $w i64) (result (ref $node))
     (struct.new $leaf (local.get $v) (ref.null $node) (local.get $w)))
   (func $make_sub (export "make_sub") (type $fsub) (param $v i32) (result (ref $node))
