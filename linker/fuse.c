@@ -169,7 +169,7 @@ static mb_link_err copy_definitions(mb__fuse *f, mb_link_inst *in) {
  * its final end to out; *changed tells whether anything was replaced. An expression
  * with an instruction this does not know clears *understood and is kept as it is. */
 static mb_link_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb_buf *out, bool *changed,
-                             bool *understood) {
+                                  bool *understood) {
   const mb_module *o = f->out;
   mb_wasm_reader r = {expr.ptr, expr.ptr, expr.ptr + expr.len, 0, NULL, &f->l->alloc};
   if (depth > 64)
@@ -190,7 +190,7 @@ static mb_link_err inline_globals(mb__fuse *f, mb_bytes expr, unsigned depth, mb
       if ((bad = mb_wasm_u32(&r, &u, ""))) break;
       if (u >= o->nimported[MB_KIND_GLOBAL] && u - o->nimported[MB_KIND_GLOBAL] < o->nglobals) {
         mb_link_err e = inline_globals(f, o->globals[u - o->nimported[MB_KIND_GLOBAL]].init,
-                                  depth + 1, out, changed, understood);
+                                       depth + 1, out, changed, understood);
         if (e) return e;
         *changed = true;
         continue;

@@ -79,7 +79,7 @@ static mb_link_err add_res_init(mb__fuse *f, uint32_t *index) {
  * instance's handles are dropped and destructors run while their definers are alive.
  * With no callees: the explicit teardown export of a reactor. */
 static mb_link_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
-                            uint32_t *index) {
+                                 uint32_t *index) {
   mb_link *l = f->l;
   uint32_t teardown, t;
   mb_link_err e;
@@ -97,7 +97,7 @@ static mb_link_err add_res_start(mb__fuse *f, const uint32_t *callees, uint32_t 
 
 /* A function calling `n` functions in order. */
 static mb_link_err add_caller(mb__fuse *f, const uint32_t *callees, uint32_t n, const char *name,
-                         uint32_t *index) {
+                              uint32_t *index) {
   uint32_t t;
   mb_link_err e = mb__fuse_add_type(f, &mb__fuse_void_type, &t);
   if (e) return e;
@@ -118,7 +118,7 @@ typedef struct out_export {
 } out_export;
 
 static mb_link_err push_export(mb__fuse *f, out_export *v, uint32_t *n, uint32_t cap, const char *name,
-                          size_t len, mb_kind kind, uint32_t index) {
+                               size_t len, mb_kind kind, uint32_t index) {
   for (uint32_t i = 0; i < *n; i++)
     if (v[i].len == len && memcmp(v[i].name, name, len) == 0)
       return mb_link_fail(f->diag, MB_LINK_ERR_CONFLICT, 0,

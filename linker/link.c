@@ -143,7 +143,7 @@ mb_link_err mb_link_grant_caller_memory(mb_link *l, const char *provider, mb_dia
 }
 
 mb_link_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
-                            mb_diag *diag) {
+                                 mb_diag *diag) {
   drop_glue(l);
   if (!*name || strchr(name, '.') || strchr(name, '='))
     return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0,
@@ -173,7 +173,7 @@ mb_link_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag) {
 }
 
 mb_link_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
-                    const char *provider, mb_diag *diag) {
+                         const char *provider, mb_diag *diag) {
   if (mb__find_inst(l, consumer, strlen(consumer)) < 0)
     return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--wire %s.%s=%s: no instance called '%s'",
                         consumer, import_module, provider, consumer);
@@ -193,7 +193,7 @@ mb_link_err mb_link_wire(mb_link *l, const char *consumer, const char *import_mo
 }
 
 mb_link_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
-                      mb_diag *diag) {
+                           mb_diag *diag) {
   if (mb__find_inst(l, instance, strlen(instance)) < 0)
     return mb_link_fail(diag, MB_LINK_ERR_OPTION, 0, "--export %s.%s: no instance called '%s'",
                         instance, name, instance);
@@ -407,7 +407,7 @@ static mb_link_err resolve_import(mb_link *l, int i, uint32_t k, mb_diag *diag);
 
 /* Follow instance p's entity (kind, index) to its definition. */
 mb_link_err mb__chase(mb_link *l, int p, mb_kind kind, uint32_t index, mb_target *out,
-                    mb_diag *diag) {
+                      mb_diag *diag) {
   const mb_module *m = l->inst[p].m;
   if (index >= m->nimported[kind]) {
     out->inst = p;

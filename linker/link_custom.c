@@ -172,7 +172,7 @@ static mb_link_err add_custom(mb_module *out, const char *name, const mb_buf *pa
 }
 
 mb_link_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
-                        const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag) {
+                             const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag) {
   named_list lists[NSUB];
   pfield fields[3];
   uint32_t nfields = 0;

@@ -185,13 +185,13 @@ mb_link_err mb__link_res_exit_calls(mb_link *l, mb_diag *diag);
  * the output memory the host's WASI reads (-1: none). The functions it adds are listed
  * in *names / *funcs (arena of out) for the name section. */
 mb_link_err mb__single_lower(mb_link *l, mb_module *out, int64_t wasi_mem, const char ***names,
-                        uint32_t **funcs, uint32_t *nnames, mb_diag *diag);
+                             uint32_t **funcs, uint32_t *nnames, mb_diag *diag);
 
 /* The "membrane:resources" custom section of an output using the glue. */
 mb_link_err mb__link_resources_custom(mb_link *l, mb_module *out, mb_diag *diag);
 
 /* Custom sections of the output: merged name and producers sections. */
 mb_link_err mb__link_customs(mb_link *l, mb_module *out, const char *const *extra_names,
-                        const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag);
+                             const uint32_t *extra_funcs, uint32_t nextra, mb_diag *diag);
 
 #endif

@@ -72,7 +72,7 @@ static const mb_functype i32_void = {1, 0, one_i32, NULL};
 static bool legacy_defines(const mb_module *m, mb_bytes res);
 
 static mb_link_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes name, uint32_t *out,
-                       mb_diag *diag) {
+                            mb_diag *diag) {
   /* a definer using the legacy intrinsics has one type per resource name, which WIT
    * signatures naming that resource refer to as well */
   bool legacy_type = strcmp(iface, "canonical_abi") == 0 || legacy_defines(l->inst[definer].m, name);
@@ -110,7 +110,7 @@ static mb_link_err rtype_id(mb_link *l, int definer, const char *iface, mb_bytes
 }
 
 static mb_link_err add_gen(mb_link *l, mb_gen_kind kind, int inst, const mb_functype *ft,
-                      const char *name, mb_gen **out, mb_diag *diag) {
+                           const char *name, mb_gen **out, mb_diag *diag) {
   if (!mb__grow1(&l->alloc, (void **)&l->gens, l->ngens, sizeof *l->gens))
     return mb_link_fail(diag, MB_LINK_ERR_NOMEM, 0, "out of memory");
   mb_gen *g = &l->gens[l->ngens++];
@@ -190,7 +190,7 @@ static mb_link_err abi_realloc(const mb_link *l, int i, const char *why, int64_t
 
 /* Registers every resource type t mentions for adapter gi (as instance i sees it). */
 static mb_link_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wit_type *t,
-                                unsigned depth, mb_diag *diag) {
+                                     unsigned depth, mb_diag *diag) {
   if (!t || !(t->has_own || t->has_borrow) || depth > 200) return MB_LINK_OK;
   if (t->kind == MB_WIT_OWN || t->kind == MB_WIT_BORROW) {
     mb_gen *g = &l->gens[gi];
@@ -224,7 +224,7 @@ static mb_link_err collect_resources(mb_link *l, int i, uint32_t gi, const mb_wi
 
 /* An import of a WIT interface's function from the instance exporting the interface. */
 static mb_link_err wit_func_import(mb_link *l, int i, uint32_t k, int p, const mb_wit_iface *wi,
-                              mb_diag *diag) {
+                                   mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   const mb_link_inst *pin = &l->inst[p];
@@ -370,7 +370,7 @@ static bool legacy_defines(const mb_module *m, mb_bytes res) {
  * its id, and the import becomes generated function `name` calling the glue. */
 static mb_link_err register_intrinsic(mb_link *l, int i, uint32_t k, intrinsic kind, bool has_result,
                                  int definer, const char *iface, mb_bytes res, const char *name,
-                                 mb_diag *diag) {
+                                      mb_diag *diag) {
   mb_link_inst *in = &l->inst[i];
   const mb_import *im = &in->m->imports[k];
   const mb_functype *ft = &in->m->types[im->u.func_type];

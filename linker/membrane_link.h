@@ -69,15 +69,15 @@ void mb_link_set_warn(mb_link *l, mb_warn_fn fn, void *user);
 
 /* Add an instance called name (copied) of module m; path is for messages (copied). */
 mb_link_err mb_link_add_instance(mb_link *l, const char *name, const mb_module *m, const char *path,
-                            mb_diag *diag);
+                                 mb_diag *diag);
 mb_link_err mb_link_set_main(mb_link *l, const char *name, mb_diag *diag);
 /* Imports of `consumer` from module `import_module` go to instance `provider`. */
 mb_link_err mb_link_wire(mb_link *l, const char *consumer, const char *import_module,
-                    const char *provider, mb_diag *diag);
+                         const char *provider, mb_diag *diag);
 /* Export instance.name as `as` (NULL = same name). Any explicit export replaces the
  * default (the main instance's exports). */
 mb_link_err mb_link_export(mb_link *l, const char *instance, const char *name, const char *as,
-                      mb_diag *diag);
+                           mb_diag *diag);
 void mb_link_set_unresolved(mb_link *l, mb_link_unresolved policy);
 
 /* The resource ABI (DESIGN.md, "The resource ABI").
@@ -157,7 +157,7 @@ typedef struct mb_region_info {
 } mb_region_info;
 /* *found false when m has no such section. Arrays in m's arena. */
 mb_link_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
-                            mb_diag *diag);
+                                 mb_diag *diag);
 
 /* What a fused module says about its resource ABI: the custom section
  * "membrane:resources", written by mb_link_fuse when the glue is part of the output.

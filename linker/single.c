@@ -759,7 +759,7 @@ static mb_link_err wrap_body(single *s, uint32_t imp, mb_buf *b) {
 /* ---- helper bodies ---- */
 
 static mb_link_err helper_body(single *s, const helper *h, mb_buf *b, uint32_t *type, const char **name,
-                          char *namebuf, size_t namecap) {
+                               char *namebuf, size_t namecap) {
   mb_link_err e = MB_LINK_OK;
   b->len = 0;
   const region *r = h->kind == H_WRAP || h->kind == H_TRAP ? &s->rg[0] : &s->rg[h->a];
@@ -974,7 +974,7 @@ static mb_link_err regions_custom(single *s) {
 }
 
 mb_link_err mb__single_lower(mb_link *l, mb_module *o, int64_t wasi_mem, const char ***names,
-                        uint32_t **funcs, uint32_t *nnames, mb_diag *diag) {
+                             uint32_t **funcs, uint32_t *nnames, mb_diag *diag) {
   single s = {.l = l, .o = o, .diag = diag, .wasi_mem = wasi_mem};
   *nnames = 0;
   mb_buf tmp, code;
@@ -1083,7 +1083,7 @@ out:
 }
 
 mb_link_err mb_link_regions_read(mb_module *m, mb_region_info **out, uint32_t *n, bool *found,
-                            mb_diag *diag) {
+                                 mb_diag *diag) {
   *out = NULL;
   *n = 0;
   *found = false;

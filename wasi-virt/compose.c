@@ -150,7 +150,7 @@ static mb_err entry_module(mb_module *m, const char *app, mb_diag *d) {
  * a link gives only to the main instance): its _start is the entry's, its `memory`
  * stays out (the output's is wasi-virt's). */
 static mb_wv_err entry_exports(mb_link *l, const mb_wv_instance *app,
-                                        mb_wv_diag *diag) {
+                               mb_wv_diag *diag) {
   mb_diag d;
   const mb_module *m = app->module;
   for (uint32_t i = 0; i < m->nexports; i++) {
@@ -207,8 +207,8 @@ uint64_t mb_wv_single_pages(const mb_wv_policy *p, uint64_t initial_pages, uint6
 /* The program's exports the host asked for: only its own instances (wasi-virt's parts
  * are no API), and never as `memory`, which is wasi-virt's for the host's WASI. */
 static mb_wv_err add_exports(mb_link *l, const mb_wv_instance *insts, size_t ninsts,
-                                      const mb_wv_export *exports, size_t nexports,
-                                      bool entry, mb_wv_diag *diag) {
+                             const mb_wv_export *exports, size_t nexports,
+                             bool entry, mb_wv_diag *diag) {
   mb_diag d;
   for (size_t x = 0; x < nexports; x++) {
     const mb_wv_export *ex = &exports[x];
@@ -254,20 +254,20 @@ static bool replay_saves(const mb_buf *blob) {
 }
 
 mb_wv_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
-                                   const mb_wv_export *exports, size_t nexports,
-                                   const mb_wv_policy *p, const char *out_path,
-                                   void (*warn)(void *user, const char *message), void *user,
-                                   mb_wv_diag *diag) {
+                        const mb_wv_export *exports, size_t nexports,
+                        const mb_wv_policy *p, const char *out_path,
+                        void (*warn)(void *user, const char *message), void *user,
+                        mb_wv_diag *diag) {
   return mb_wv_compose_memory(insts, ninsts, exports, nexports, p, NULL, out_path, warn, user,
                                 diag);
 }
 
 mb_wv_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
-                                          const mb_wv_export *exports, size_t nexports,
-                                          const mb_wv_policy *p,
-                                          const mb_wv_memory_opts *mem, const char *out_path,
-                                          void (*warn)(void *user, const char *message),
-                                          void *user, mb_wv_diag *diag) {
+                               const mb_wv_export *exports, size_t nexports,
+                               const mb_wv_policy *p,
+                               const mb_wv_memory_opts *mem, const char *out_path,
+                               void (*warn)(void *user, const char *message),
+                               void *user, mb_wv_diag *diag) {
   static const char *const generated[] = {"wasi_virt", "membrane_host", "membrane_config",
                                           "membrane_entry"};
   mb_wv_err err = MB_WV_OK;

@@ -58,7 +58,7 @@ static void put_str(builder *b, const char *s, size_t n) {
 static void put_cstr(builder *b, const char *s) { put_str(b, s ? s : "", s ? strlen(s) : 0); }
 
 static mb_wv_err add_embed(builder *b, const mb_wv_mount *m,
-                                    const mb_vfs_build_options *opt) {
+                           const mb_vfs_build_options *opt) {
   char where[300];
   snprintf(where, sizeof where, "--embed %s=%s", m->guest, m->host_path);
   struct stat st;
@@ -188,8 +188,8 @@ out:
 }
 
 mb_wv_err mb_wv_config_build(const mb_wv_policy *pol, const char *argv0,
-                                        const mb_vfs_build_options *opt, mb_buf *out,
-                                        mb_wv_diag *diag) {
+                             const mb_vfs_build_options *opt, mb_buf *out,
+                             mb_wv_diag *diag) {
   static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'C', 'F', 'G', '1'};
   builder b = {.out = out, .diag = diag, .alloc = &pol->alloc};
   mb_wv_err err = MB_WV_OK;

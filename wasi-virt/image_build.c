@@ -43,7 +43,7 @@ static mb_wv_err count(build *b, uint64_t bytes, const char *path) {
 }
 
 static mb_wv_err add_path(build *b, uint32_t parent, const char *name, size_t name_len,
-                                 const char *path, const struct stat *st);
+                          const char *path, const struct stat *st);
 
 static int by_strcmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -109,7 +109,7 @@ out:
 }
 
 static mb_wv_err read_file(build *b, const char *path, const struct stat *st,
-                                  uint8_t **data, size_t *size) {
+                           uint8_t **data, size_t *size) {
   *data = NULL;
   *size = 0;
   FILE *f = fopen(path, "rb");
@@ -146,7 +146,7 @@ nomem:
 }
 
 static mb_wv_err add_path(build *b, uint32_t parent, const char *name, size_t name_len,
-                                 const char *path, const struct stat *st) {
+                          const char *path, const struct stat *st) {
   mb_wv_err err;
   uint32_t id;
   if (!mb__name_ok(name, name_len))
@@ -201,8 +201,8 @@ static void init_build(build *b, mb_vfs_image_writer *w, const mb_vfs_build_opti
 }
 
 mb_wv_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
-                                       const char *host_path, const mb_vfs_build_options *opt,
-                                       mb_wv_diag *diag) {
+                                const char *host_path, const mb_vfs_build_options *opt,
+                                mb_wv_diag *diag) {
   build b;
   init_build(&b, w, opt, diag);
   if (!name) { /* the last component of host_path, trailing slashes ignored */
@@ -220,9 +220,9 @@ mb_wv_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const c
 }
 
 mb_wv_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
-                                                const char *host_dir,
-                                                const mb_vfs_build_options *opt,
-                                                mb_wv_diag *diag) {
+                                         const char *host_dir,
+                                         const mb_vfs_build_options *opt,
+                                         mb_wv_diag *diag) {
   build b;
   init_build(&b, w, opt, diag);
   struct stat st;
@@ -234,7 +234,7 @@ mb_wv_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent
 }
 
 mb_wv_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
-                                        mb_buf *out, mb_wv_diag *diag) {
+                                 mb_buf *out, mb_wv_diag *diag) {
   build b;
   mb_vfs_image_writer *w = mb_vfs_image_writer_new(&out->alloc);
   init_build(&b, w, opt, diag);

@@ -10,7 +10,7 @@
 static const uint8_t magic[8] = {0x7F, 'M', 'B', 'V', 'F', 'S', 0x0D, 0x0A};
 
 mb_wv_err mb__image_fail(mb_wv_diag *diag, mb_wv_err code, uint64_t offset,
-                                const char *fmt, ...) {
+                         const char *fmt, ...) {
   if (diag) {
     diag->code = code;
     diag->offset = offset;
@@ -56,7 +56,7 @@ static bool in_range(uint64_t off, uint64_t len, size_t size) {
 }
 
 mb_wv_err mb_vfs_image_open(mb_vfs_image *img, const void *data_, size_t size,
-                                   mb_wv_diag *diag) {
+                            mb_wv_diag *diag) {
   const uint8_t *data = data_;
   memset(img, 0, sizeof *img);
   if (diag) memset(diag, 0, sizeof *diag);

@@ -56,9 +56,9 @@ void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t 
 }
 
 mb_wv_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
-                                         size_t name_len, uint8_t type, const void *data,
-                                         size_t size, uint64_t mtim, uint32_t *id,
-                                         mb_wv_diag *diag) {
+                                  size_t name_len, uint8_t type, const void *data,
+                                  size_t size, uint64_t mtim, uint32_t *id,
+                                  mb_wv_diag *diag) {
   if (parent >= w->n || w->nodes[parent].type != MB_WASI_FILETYPE_DIRECTORY)
     return mb__image_fail(diag, MB_WV_ERR_INVALID_ARG, 0, "parent %u is not a directory", parent);
   if (!name || !mb__name_ok(name, name_len))
@@ -137,7 +137,7 @@ static void put64(uint8_t *p, uint64_t v) {
 }
 
 mb_wv_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_buf *out,
-                                            mb_wv_diag *diag) {
+                                     mb_wv_diag *diag) {
   mb_wv_err err = MB_WV_OK;
   uint32_t n = w->n;
   /* Breadth-first order: order[i] is the node written at index i; first[i] the index

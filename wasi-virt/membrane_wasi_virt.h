@@ -309,7 +309,7 @@ typedef struct mb_vfs_image {
  * is zeroed and diag (if non-NULL) says what and at which byte offset. Never reads
  * outside data[0..size). */
 mb_wv_err mb_vfs_image_open(mb_vfs_image *img, const void *data, size_t size,
-                                   mb_wv_diag *diag);
+                            mb_wv_diag *diag);
 
 /* One node of an opened image; pointers point into the image. */
 typedef struct mb_vfs_image_node {
@@ -340,14 +340,14 @@ void mb_vfs_image_writer_free(mb_vfs_image_writer *w);
  * symlink text; TOO_BIG past the sanity limits; NOMEM. (Two children of one name are
  * reported by _finish, which sorts the children anyway.) */
 mb_wv_err mb_vfs_image_writer_add(mb_vfs_image_writer *w, uint32_t parent, const char *name,
-                                         size_t name_len, uint8_t type, const void *data,
-                                         size_t size, uint64_t mtim, uint32_t *id,
-                                         mb_wv_diag *diag);
+                                  size_t name_len, uint8_t type, const void *data,
+                                  size_t size, uint64_t mtim, uint32_t *id,
+                                  mb_wv_diag *diag);
 /* Change a node's mtim (e.g. the root's). */
 void mb_vfs_image_writer_set_mtim(mb_vfs_image_writer *w, uint32_t id, uint64_t mtim);
 /* Serialize into out (appended to whatever it holds; the result always opens). */
 mb_wv_err mb_vfs_image_writer_finish(const mb_vfs_image_writer *w, mb_buf *out,
-                                            mb_wv_diag *diag);
+                                     mb_wv_diag *diag);
 
 /* The host-side builder (native builds only: it reads host directories with POSIX
  * calls; not part of the wasm32 build). */
@@ -362,18 +362,18 @@ typedef struct mb_vfs_build_options {
  * when NULL): a directory recursively, a file's contents, a symlink's text (never
  * followed). opt may be NULL. */
 mb_wv_err mb_vfs_image_add_host(mb_vfs_image_writer *w, uint32_t parent, const char *name,
-                                       const char *host_path, const mb_vfs_build_options *opt,
-                                       mb_wv_diag *diag);
+                                const char *host_path, const mb_vfs_build_options *opt,
+                                mb_wv_diag *diag);
 /* The contents of host directory host_dir (followed if it is a symlink) under `parent`;
  * for parent 0 the root also gets host_dir's mtim. */
 mb_wv_err mb_vfs_image_add_host_children(mb_vfs_image_writer *w, uint32_t parent,
-                                                const char *host_dir,
-                                                const mb_vfs_build_options *opt,
-                                                mb_wv_diag *diag);
+                                         const char *host_dir,
+                                         const mb_vfs_build_options *opt,
+                                         mb_wv_diag *diag);
 /* The image of host directory host_dir (its contents become the root), appended to out.
  * The root gets host_dir's mtim. */
 mb_wv_err mb_vfs_image_build_dir(const char *host_dir, const mb_vfs_build_options *opt,
-                                        mb_buf *out, mb_wv_diag *diag);
+                                 mb_buf *out, mb_wv_diag *diag);
 
 /* ---- the host backend ---------------------------------------------------------------
  *
@@ -776,7 +776,7 @@ int mb_wv_policy_option_arity(const char *flag);
  * name). On error the policy is unchanged and diag says what and where. diag may be NULL. */
 #define MB_WV_POLICY_FILE_MAX (1u << 20)
 mb_wv_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
-                                         mb_wv_diag *diag);
+                              mb_wv_diag *diag);
 
 /* Apply a JSON policy (filename is for messages only; NULL means "policy"). The text is
  * exactly len bytes (no NUL needed; a NUL byte in it, or a \u0000 escape, is a SYNTAX
@@ -795,8 +795,8 @@ mb_wv_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *val
  * a syntax error names the first byte that is wrong and what was expected there. On
  * error the policy is unchanged. */
 mb_wv_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
-                                             const char *text, size_t len,
-                                             mb_wv_diag *diag);
+                                  const char *text, size_t len,
+                                  mb_wv_diag *diag);
 
 /* Cross-option checks, once all options are in (CONFLICT): two mounts at one guest
  * path, except one EMBED plus one MEM there, which make one copy-on-write mount; two
@@ -908,8 +908,8 @@ void mb_wv_config_fini(mb_wv_config *cfg);
  * appended to out. Embedded host files and directories are read now (opt: image build
  * options, may be NULL). argv0 is the guest's argv[0] unless the policy inherits args. */
 mb_wv_err mb_wv_config_build(const mb_wv_policy *p, const char *argv0,
-                                        const mb_vfs_build_options *opt, mb_buf *out,
-                                        mb_wv_diag *diag);
+                             const mb_vfs_build_options *opt, mb_buf *out,
+                             mb_wv_diag *diag);
 
 /* Which host preview1 functions a configuration may call (bit i: mb_wasi_func_names[i]):
  * what the builder leaves as imports of the output; the others are never called and are
@@ -945,10 +945,10 @@ typedef struct mb_wv_export {
   const char *inst, *name, *as;
 } mb_wv_export;
 mb_wv_err mb_wv_compose(const mb_wv_instance *insts, size_t ninsts,
-                                   const mb_wv_export *exports, size_t nexports,
-                                   const mb_wv_policy *p, const char *out_path,
-                                   void (*warn)(void *user, const char *message), void *user,
-                                   mb_wv_diag *diag);
+                        const mb_wv_export *exports, size_t nexports,
+                        const mb_wv_policy *p, const char *out_path,
+                        void (*warn)(void *user, const char *message), void *user,
+                        mb_wv_diag *diag);
 /* The same with the memory model (DESIGN.md, "Memory models of an output"): single
  * writes one memory, insts[0] (the application) the growable region, wasi-virt a fixed
  * region at base 0 sized from the policy (mb_wv_single_pages) unless virt_pages is
@@ -959,11 +959,11 @@ typedef struct mb_wv_memory_opts {
   uint32_t virt_pages; /* wasi-virt's region, 0: from the policy */
 } mb_wv_memory_opts;
 mb_wv_err mb_wv_compose_memory(const mb_wv_instance *insts, size_t ninsts,
-                                          const mb_wv_export *exports, size_t nexports,
-                                          const mb_wv_policy *p,
-                                          const mb_wv_memory_opts *mem, const char *out_path,
-                                          void (*warn)(void *user, const char *message),
-                                          void *user, mb_wv_diag *diag);
+                               const mb_wv_export *exports, size_t nexports,
+                               const mb_wv_policy *p,
+                               const mb_wv_memory_opts *mem, const char *out_path,
+                               void (*warn)(void *user, const char *message),
+                               void *user, mb_wv_diag *diag);
 /* wasi-virt's region for policy p with its module's initial pages and an image of
  * image_len bytes: the initial memory, the image copied into the heap twice over (an
  * --embed under a --mem copies on write), each --mem limit twice over (files grow by

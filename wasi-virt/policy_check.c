@@ -82,8 +82,8 @@ static const char *holder(const mb_wv_policy *p, const char *path, bool for_read
 /* A file the output reads (stdin) or writes (stdout, stderr, the trace) at `path`: on a
  * mount, and a writable one for writing. flag names the option; other: its other mode. */
 static mb_wv_err check_file(const mb_wv_policy *p, mb_wv_diag *d,
-                                   const char *flag, const char *path, bool reading,
-                                   const char *other) {
+                            const char *flag, const char *path, bool reading,
+                            const char *other) {
   char where[sizeof d->where];
   snprintf(where, sizeof where, "%s %s", flag, path);
   const char *mp = holder(p, path, reading);

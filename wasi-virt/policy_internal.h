@@ -55,7 +55,7 @@ void mb__policy_delta_init(mb__policy_delta *t, const mb_allocator *alloc);
 /* One option with a value (o != O_POLICY) into the delta; where names it in messages.
  * On error the delta may hold part of it: the caller finishes it without merging. */
 mb_wv_err mb__policy_apply(mb__policy_delta *t, mb_wv_diag *d, const char *where,
-                                  mb__policy_opt o, const char *v);
+                           mb__policy_opt o, const char *v);
 
 /* One option without a value (O_ENV_INHERIT, O_ARGS_INHERIT), on or off. */
 void mb__policy_apply_flag(mb__policy_delta *t, mb__policy_opt o, bool on);

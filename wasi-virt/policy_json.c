@@ -38,10 +38,10 @@ static void line_col(const char *text, size_t off, unsigned long *line, unsigned
 }
 
 static mb_wv_err syntax(mb_wv_diag *d, const char *file, const char *text,
-                               size_t off, const char *fmt, ...)
+                        size_t off, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static mb_wv_err syntax(mb_wv_diag *d, const char *file, const char *text,
-                               size_t off, const char *fmt, ...) {
+                        size_t off, const char *fmt, ...) {
   unsigned long line, col;
   line_col(text, off, &line, &col);
   d->code = MB_WV_ERR_SYNTAX;
@@ -319,7 +319,7 @@ static bool js_next(jscan *j) {
  * text's length: a key and a value decoded one after the other fit, being two disjoint
  * strings of the text. */
 static mb_wv_err json_apply(delta *t, mb_wv_diag *d, const char *file,
-                                   jscan *j, char *buf) {
+                            jscan *j, char *buf) {
   char where[sizeof d->where];
   uint32_t seen = 0;
   j->pos++; /* '{' */
@@ -401,8 +401,8 @@ static mb_wv_err json_apply(delta *t, mb_wv_diag *d, const char *file,
 }
 
 mb_wv_err mb_wv_policy_parse_json(mb_wv_policy *p, const char *filename,
-                                         const char *text, size_t len,
-                                         mb_wv_diag *diag) {
+                                  const char *text, size_t len,
+                                  mb_wv_diag *diag) {
   mb_wv_diag scratch;
   mb_wv_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);

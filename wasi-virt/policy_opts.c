@@ -62,7 +62,7 @@ int mb__policy_opt_find(const char *name, size_t len) {
 /* ---- diagnostics ---- */
 
 mb_wv_err mb__policy_fail(mb_wv_diag *d, mb_wv_err code,
-                                 const char *where, const char *fmt, ...) {
+                          const char *where, const char *fmt, ...) {
   if (!d) return code;
   d->code = code;
   snprintf(d->where, sizeof d->where, "%s", where ? where : "");
@@ -280,7 +280,7 @@ static bool parse_size(const char *s, size_t len, uint64_t *out) {
 
 /* Normalize an absolute guest path into a new string (*out). */
 static mb_wv_err guest_path(const mb_allocator *alloc, mb_wv_diag *d, const char *where, const char *s,
-                                   size_t len, char **out) {
+                            size_t len, char **out) {
   if (len == 0)
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty guest path; expected an absolute path such as /data");
@@ -325,7 +325,7 @@ static mb_wv_err guest_path(const mb_allocator *alloc, mb_wv_diag *d, const char
 }
 
 static mb_wv_err add_mount(delta *t, mb_wv_diag *d, const char *where,
-                                  mb_wv_mount *m) {
+                           mb_wv_mount *m) {
   if (!grow(&t->p.alloc, (void **)&t->p.mounts, &t->mount_cap, t->p.mount_count, sizeof *t->p.mounts)) {
     mount_fini(&t->p.alloc, m);
     return mb__policy_nomem(d, where);
@@ -335,7 +335,7 @@ static mb_wv_err add_mount(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_embed(delta *t, mb_wv_diag *d, const char *where,
-                                  const char *v) {
+                           const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
@@ -355,7 +355,7 @@ static mb_wv_err opt_embed(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_mem(delta *t, mb_wv_diag *d, const char *where,
-                                const char *v) {
+                         const char *v) {
   size_t len = strlen(v);
   const char *colon = strrchr(v, ':');
   mb_wv_mount m = {.kind = MB_WV_MOUNT_MEM, .limit = MB_VFS_NO_LIMIT};
@@ -374,7 +374,7 @@ static mb_wv_err opt_mem(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_mount(delta *t, mb_wv_diag *d, const char *where,
-                                  const char *v) {
+                           const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
@@ -461,8 +461,8 @@ static mb_wv_err opt_mount(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err add_env(delta *t, mb_wv_diag *d, const char *where,
-                                mb_wv_env_kind kind, const char *name, size_t nl,
-                                const char *value) {
+                         mb_wv_env_kind kind, const char *name, size_t nl,
+                         const char *value) {
   mb_wv_env ev = {.kind = kind};
   if (!(ev.name = dup_n(&t->p.alloc, name, nl)) || (value && !(ev.value = dup_n(&t->p.alloc, value, strlen(value)))) ||
       !grow(&t->p.alloc, (void **)&t->p.env, &t->env_cap, t->p.env_count, sizeof *t->p.env)) {
@@ -475,7 +475,7 @@ static mb_wv_err add_env(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_env(delta *t, mb_wv_diag *d, const char *where,
-                                const char *v) {
+                         const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
@@ -489,7 +489,7 @@ static mb_wv_err opt_env(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_env_allow(delta *t, mb_wv_diag *d, const char *where,
-                                      const char *v) {
+                               const char *v) {
   if (!*v)
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
                 "empty variable name; expected the NAME of a host variable, e.g. HOME");
@@ -502,7 +502,7 @@ static mb_wv_err opt_env_allow(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_arg(delta *t, mb_wv_diag *d, const char *where,
-                                const char *v) {
+                         const char *v) {
   char *a = dup_n(&t->p.alloc, v, strlen(v));
   if (!a || !grow(&t->p.alloc, (void **)&t->p.args, &t->arg_cap, t->p.arg_count, sizeof *t->p.args)) {
     mb_mem_free(&t->p.alloc, a);
@@ -513,7 +513,7 @@ static mb_wv_err opt_arg(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_stdio(delta *t, mb_wv_diag *d, const char *where, int fd,
-                                  const char *v) {
+                           const char *v) {
   mb_wv_stdio s = {MB_WV_STDIO_INHERIT, NULL};
   if (!strcmp(v, "inherit")) {
     s.mode = MB_WV_STDIO_INHERIT;
@@ -542,7 +542,7 @@ static mb_wv_err opt_stdio(delta *t, mb_wv_diag *d, const char *where, int fd,
 }
 
 static mb_wv_err opt_clock(delta *t, mb_wv_diag *d, const char *where,
-                                  const char *v) {
+                           const char *v) {
   if (!strcmp(v, "real")) {
     t->p.clock = MB_WV_CLOCK_REAL;
     t->p.clock_start = 0;
@@ -559,7 +559,7 @@ static mb_wv_err opt_clock(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_random(delta *t, mb_wv_diag *d, const char *where,
-                                   const char *v) {
+                            const char *v) {
   if (!strcmp(v, "real")) {
     t->p.random = MB_WV_RANDOM_REAL;
     t->p.random_seed = 0;
@@ -575,7 +575,7 @@ static mb_wv_err opt_random(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_fault(delta *t, mb_wv_diag *d, const char *where,
-                                  const char *v) {
+                           const char *v) {
   const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
   if (!c1 || !c2 || strchr(c2 + 1, ':'))
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
@@ -616,7 +616,7 @@ static mb_wv_err opt_fault(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_trace(delta *t, mb_wv_diag *d, const char *where,
-                                  const char *v) {
+                           const char *v) {
   char *path = NULL;
   mb_wv_trace_mode mode;
   if (!strcmp(v, "stderr")) {
@@ -649,7 +649,7 @@ static mb_wv_err opt_trace(delta *t, mb_wv_diag *d, const char *where,
 /* --save GUEST=DEST: two guest paths; what they must be on is checked with the mounts
  * (mb_wv_policy_check). */
 static mb_wv_err opt_save(delta *t, mb_wv_diag *d, const char *where,
-                                 const char *v) {
+                          const char *v) {
   const char *eq = strchr(v, '=');
   if (!eq)
     return fail(d, MB_WV_ERR_BAD_VALUE, where,
@@ -672,7 +672,7 @@ static mb_wv_err opt_save(delta *t, mb_wv_diag *d, const char *where,
 
 /* --record GUEST-FILE (none: off), --replay HOSTFILE (none: off). */
 static mb_wv_err opt_record(delta *t, mb_wv_diag *d, const char *where,
-                                   const char *v) {
+                            const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (v[0] != '/')
@@ -695,7 +695,7 @@ static mb_wv_err opt_record(delta *t, mb_wv_diag *d, const char *where,
 }
 
 static mb_wv_err opt_replay(delta *t, mb_wv_diag *d, const char *where,
-                                   const char *v) {
+                            const char *v) {
   char *path = NULL;
   if (strcmp(v, "none")) {
     if (!v[0]) return fail(d, MB_WV_ERR_BAD_VALUE, where, "expected the host file of a log");
@@ -708,7 +708,7 @@ static mb_wv_err opt_replay(delta *t, mb_wv_diag *d, const char *where,
 }
 
 mb_wv_err mb__policy_apply(delta *t, mb_wv_diag *d, const char *where, opt o,
-                                  const char *v) {
+                           const char *v) {
   switch (o) {
   case O_EMBED: return opt_embed(t, d, where, v);
   case O_MEM: return opt_mem(t, d, where, v);
@@ -746,7 +746,7 @@ void mb__policy_apply_flag(delta *t, opt o, bool on) {
 }
 
 static mb_wv_err commit(mb_wv_policy *p, delta *t, mb_wv_diag *d,
-                               const char *where) {
+                        const char *where) {
   mb_wv_err e =
       mb__policy_merge(p, t) ? MB_WV_OK : mb__policy_nomem(d, where);
   mb_wv_policy_fini(&t->p);
@@ -767,7 +767,7 @@ int mb_wv_policy_option_arity(const char *flag) {
 }
 
 static mb_wv_err read_policy_file(mb_wv_policy *p, const char *path,
-                                         mb_wv_diag *d) {
+                                  mb_wv_diag *d) {
   char *buf = NULL;
   size_t len = 0;
   mb_wv_err e = MB_WV_OK;
@@ -800,7 +800,7 @@ out:
 }
 
 mb_wv_err mb_wv_policy_option(mb_wv_policy *p, const char *flag, const char *value,
-                                     mb_wv_diag *diag) {
+                              mb_wv_diag *diag) {
   mb_wv_diag scratch;
   mb_wv_diag *d = diag ? diag : &scratch;
   memset(d, 0, sizeof *d);

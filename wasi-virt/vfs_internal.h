@@ -17,13 +17,13 @@ const mb_allocator *mb__image_writer_alloc(const mb_vfs_image_writer *w);
 /* ---- policy diagnostics (policy_opts.c; native only) ---- */
 /* Fill d (if non-NULL; where may be NULL) and return code. */
 mb_wv_err mb__policy_fail(mb_wv_diag *d, mb_wv_err code,
-                                   const char *where, const char *fmt, ...)
+                          const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* ---- images (image_read.c) ---- */
 /* Fill diag (if non-NULL) and return code. */
 mb_wv_err mb__image_fail(mb_wv_diag *diag, mb_wv_err code, uint64_t offset,
-                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Bytewise order of names, shorter first on a common prefix. */
 int mb__name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* A valid component: 1..NAME_MAX bytes, no '/', no NUL, not "." or "..". */

@@ -183,7 +183,7 @@ struct mb_wit {
 
 /* Parse one file into *out (not yet attached to a package). */
 mb_wit_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t len,
-                     wit_file **out, mb_wit_diag *diag);
+                         wit_file **out, mb_wit_diag *diag);
 
 /* Fill n's size, alignment, flattening and has_* from its (resolved) children. Fails
  * only when the type is larger than 4 GiB in memory. */

@@ -188,7 +188,7 @@ mb_wit_err mb_wit_add_path(mb_wit *w, const char *path, mb_wit_diag *diag);
 /* One file's text (need not be NUL-terminated; copied as needed). filename is for
  * messages. Files declaring the same package are one package. */
 mb_wit_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
-                         mb_wit_diag *diag);
+                             mb_wit_diag *diag);
 /* Bind every name (uses, types, interfaces across packages), check the rules (no
  * recursive types, handles only of resources, no borrow in results, ...), lay out every
  * type and list each world's imports and exports. Once per set. */

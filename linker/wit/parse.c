@@ -397,7 +397,7 @@ static mb_wit_err define(parser *p, wit_scope *s, wit_item *it) {
 
 /* Field, case, label and parameter names are unique within their list. */
 static mb_wit_err unique(parser *p, wit_map *seen, const char *name, const wit_pos *pos,
-                     const char *what, const char *in) {
+                         const char *what, const char *in) {
   const wit_pos *old = mb__wit_map_get(seen, name);
   if (old)
     return mb__wit_fail(p->diag, MB_WIT_ERR_DUPLICATE, pos,
@@ -626,7 +626,7 @@ static mb_wit_err add_func(parser *p, wit_scope *s, wit_func *f) {
 /* ---- type definitions ---- */
 
 static mb_wit_err define_type(parser *p, wit_scope *s, const char *name, const wit_pos *pos,
-                          wit_node *n) {
+                              wit_node *n) {
   wit_item *it = alloc(p, sizeof *it);
   if (!it) return nomem(p);
   it->kind = WIT_ITEM_TYPE;
@@ -1038,7 +1038,7 @@ static mb_wit_err parse_toplevel_use(parser *p) {
 }
 
 mb_wit_err mb__wit_parse(mb_wit *w, const char *filename, const char *text, size_t len,
-                     wit_file **out, mb_wit_diag *diag) {
+                         wit_file **out, mb_wit_diag *diag) {
   *out = NULL;
   parser p = {.w = w, .a = w->arena, .diag = diag, .src = (const uint8_t *)text, .len = len,
               .line = 1, .col = 1};

@@ -70,7 +70,7 @@ static bool same(const char *a, const char *b) {
 
 /* Put a parsed file into the package (ns:name@version), made on first use. */
 static mb_wit_err attach(mb_wit *w, wit_file *f, const char *ns, const char *name,
-                     const char *version, mb_wit_diag *diag) {
+                         const char *version, mb_wit_diag *diag) {
   wit_pkg *pkg = NULL;
   for (uint32_t i = 0; i < w->pkgs.n && !pkg; i++) {
     wit_pkg *q = w->pkgs.data[i];
@@ -107,7 +107,7 @@ static mb_wit_err add_parsed(mb_wit *w, wit_file *f, mb_wit_diag *diag) {
 }
 
 mb_wit_err mb_wit_add_source(mb_wit *w, const char *filename, const char *text, size_t len,
-                         mb_wit_diag *diag) {
+                             mb_wit_diag *diag) {
   mb_wit_diag local;
   if (!diag) diag = &local;
   TRY(usable(w, diag));
@@ -159,7 +159,7 @@ static bool ends_with(const char *s, const char *suffix) {
 /* The entries of a directory (no dot files), sorted, as paths in the arena. Only
  * regular files ending in `suffix` when given, else files and directories. */
 static mb_wit_err list_dir(mb_wit *w, const char *dir, const char *suffix, wit_vec *out,
-                       mb_wit_diag *diag) {
+                           mb_wit_diag *diag) {
   DIR *d = opendir(dir);
   if (!d)
     return mb__wit_fail(diag, MB_WIT_ERR_IO, NULL, "cannot open directory %s: %s", dir,
@@ -273,7 +273,7 @@ static const char *scope_id(const wit_scope *s) {
 }
 
 static mb_wit_err lookup_iface(rctx *r, const wit_file *file, const wit_path *path,
-                           wit_scope **out) {
+                               wit_scope **out) {
   wit_scope *s;
   if (!path->ns) {
     s = mb__wit_map_get(&file->use_names, path->name);
@@ -740,7 +740,7 @@ static mb_wit_err resolve_world(rctx *r, wit_scope *s) {
 static char ambiguous;
 
 static mb_wit_err index_id(rctx *r, wit_map *m, const char *id, const char *name,
-                       const wit_pkg *pkg, void *val) {
+                           const wit_pkg *pkg, void *val) {
   if (!mb__wit_map_put(r->w->arena, m, id, val)) return nomem(r->diag);
   if (!pkg->version) return MB_WIT_OK;
   const char *shortid = mb__wit_printf(r->w->arena, "%s:%s/%s", pkg->ns, pkg->name, name);

@@ -150,7 +150,7 @@ static void fuses_single(void **state) {
 
 /* A module with the custom section "membrane:memory" holding payload[0..n). */
 static mb_link_err read_regions(const uint8_t *payload, size_t n, mb_region_info **rg, uint32_t *count,
-                           bool *found) {
+                                bool *found) {
   uint8_t buf[128] = {0, 'a', 's', 'm', 1, 0, 0, 0, 0};
   size_t len = 9;
   buf[len++] = (uint8_t)(1 + 15 + n);
